@@ -1,0 +1,234 @@
+/**
+ * Command packet, TS 102 225 cl. 5.1 (SMS-PP profile: TS 31.115 cl. 4).
+ *
+ *   [CPI] CPL CHL SPI(2) KIc KID TAR(3) | CNTR(5) PCNTR RC/CC/DS data padding
+ *                                       '------- ciphered when SPI b3 -------'
+ * RC/CC/DS input: [CPI] CPL CHL SPI KIc KID TAR CNTR PCNTR data padding
+ * (the dialect decides CPI/CPL coding; the SMS UDH is not included).
+ */
+import { InputError, VerifyError } from '../util/errors.js';
+import { concat } from '../util/hex.js';
+import { blockSize, checkKey, decrypt, encrypt, type CipherAlg } from '../crypto/index.js';
+import type { Dialect } from './dialect.js';
+import { spiCodec, type Spi } from './spi.js';
+import { cipherAlgFor, type KeyMaterial } from './keys.js';
+import {
+  checkIntegrityLength, computeIntegrity, decodeCounter, encodeCounter, integrityFor, padLength, verifyIntegrity,
+  type ChecksumResult,
+} from './common.js';
+
+export const LAYER = 'command packet';
+
+export interface CommandInput {
+  spi: Spi;
+  kic: number;
+  kid: number;
+  tar: Uint8Array;
+  counter: bigint;
+  /** Secured data: the application message (e.g. a remote APDU script). */
+  data: Uint8Array;
+  /** CC length in octets (AES-CMAC: 4, 8 or 16; default 8). */
+  ccLength?: number;
+  /** Cipher padding octet; 00 as every real card and implementation uses. */
+  paddingByte?: number;
+}
+
+export interface SecuredCommand {
+  dialect: Dialect['name'];
+  /** The packet as on the air: [CPI] CPL CHL … */
+  bytes: Uint8Array;
+  cpi: number | null;
+  cpl: number;
+  chl: number;
+  spi: Spi;
+  kic: number;
+  kid: number;
+  tar: Uint8Array;
+  ciphered: boolean;
+  /** false when ciphered and no KIc key was given: the fields below are then absent. */
+  deciphered: boolean;
+  cipherAlgorithm?: CipherAlg;
+  counter?: bigint;
+  pcntr?: number;
+  checksum: ChecksumResult;
+  data?: Uint8Array;
+  padding?: Uint8Array;
+  /** Byte offsets of the fields in `bytes`. */
+  offsets: Record<string, number>;
+  /** What could not be checked, and other remarks. */
+  notes: string[];
+  /** Failed checks (a non-empty list makes `parse` exit 1). */
+  failures: string[];
+}
+
+export function buildCommand(dialect: Dialect, p: CommandInput, keys: KeyMaterial): SecuredCommand {
+  if (p.tar.length !== 3) throw new InputError('must be 3 octets', { field: 'TAR' });
+  const spiBytes = spiCodec.encode(p.spi);
+  const integ = integrityFor(p.spi.integrity, p.kid, keys, p.ccLength);
+  const L = integ.length;
+  const chl = 13 + L;
+  let alg: CipherAlg | undefined;
+  let pcntr = 0;
+  if (p.spi.ciphering) {
+    alg = cipherAlgFor(p.kic, keys);
+    if (!keys.kicKey) throw new InputError('ciphering needs the KIc key (--kic-key, UICC_OTA_KIC or --keyset)', { field: 'KIc key' });
+    checkKey(alg, keys.kicKey, 'KIc key');
+    pcntr = padLength(alg, 6 + L + p.data.length); // cl. 5.1: CNTR+PCNTR+RC/CC/DS+data fill whole blocks
+  }
+  if (integ.type === 'cc') {
+    if (!keys.kidKey) throw new InputError('a CC needs the KID key (--kid-key, UICC_OTA_KID or --keyset)', { field: 'KID key' });
+    checkKey(integ.algorithm as 'aes-cmac', keys.kidKey, 'KID key');
+  }
+  const padded = concat(p.data, new Uint8Array(pcntr).fill(p.paddingByte ?? 0));
+  const cpl = 1 + chl + padded.length;
+  const prefix = concat(dialect.cpi === null ? new Uint8Array(0) : Uint8Array.of(dialect.cpi), dialect.encodeLength(cpl, 'CPL'));
+  const header = concat(Uint8Array.of(chl), spiBytes, Uint8Array.of(p.kic, p.kid), p.tar);
+  const cntr = encodeCounter(p.counter);
+  const sig = computeIntegrity(integ, keys.kidKey, concat(prefix, header, cntr, Uint8Array.of(pcntr), padded));
+  let secured = concat(cntr, Uint8Array.of(pcntr), sig, padded);
+  if (alg) secured = encrypt(alg, keys.kicKey!, secured);
+  const bytes = concat(prefix, header, secured);
+  const h = prefix.length;
+  return {
+    dialect: dialect.name,
+    bytes,
+    cpi: dialect.cpi,
+    cpl,
+    chl,
+    spi: p.spi,
+    kic: p.kic,
+    kid: p.kid,
+    tar: p.tar,
+    ciphered: p.spi.ciphering,
+    deciphered: true,
+    cipherAlgorithm: alg,
+    counter: p.counter,
+    pcntr,
+    checksum: { type: integ.type, algorithm: integ.algorithm, value: sig, computed: sig, verified: integ.type === 'none' ? null : true },
+    data: p.data,
+    padding: padded.subarray(p.data.length),
+    offsets: stdOffsets(dialect.cpi === null ? 0 : 1, h, L),
+    notes: [],
+    failures: [],
+  };
+}
+
+function stdOffsets(cplAt: number, h: number, L: number): Record<string, number> {
+  return {
+    CPL: cplAt, CHL: h, SPI: h + 1, KIc: h + 3, KID: h + 4, TAR: h + 5,
+    CNTR: h + 8, PCNTR: h + 13, 'RC/CC/DS': h + 14, data: h + 14 + L,
+  };
+}
+
+export interface ParseOptions {
+  /** Throw VerifyError on the first failed check instead of listing it. */
+  strict?: boolean;
+}
+
+export function parseCommand(dialect: Dialect, b: Uint8Array, keys: KeyMaterial): SecuredCommand {
+  const where = (field: string, offset: number) => ({ layer: LAYER, field, offset });
+  let o = 0;
+  if (dialect.cpi !== null) {
+    if (b.length < 1) throw new InputError('empty packet', where('CPI', 0));
+    if (b[0] !== dialect.cpi) throw new InputError(`0x${hx(b[0])} is not a command packet identifier (0x${hx(dialect.cpi)})`, where('CPI', 0));
+    o = 1;
+  }
+  const cplAt = o;
+  if (b.length < o + 1) throw new InputError('packet ends before CPL', where('CPL', o));
+  const { value: cpl, size } = dialect.decodeLength(b, o, 'CPL');
+  o += size;
+  const present = b.length - o;
+  if (cpl !== present) {
+    throw new InputError(`says ${cpl} octets follow, ${present} present${cpl > present ? ' (truncated packet?)' : ''}`, where('CPL', cplAt));
+  }
+  if (present < 14) throw new InputError(`packet too short for a command header: ${present} octets after CPL, at least 14 needed`, where('CHL', o));
+  const h = o;
+  const chl = b[h];
+  if (dialect.cpi !== null && chl >= 0x80) throw new InputError(`0x${hx(chl)}: multi-octet CHL is not supported`, where('CHL', h));
+  if (chl < 13) throw new InputError(`${chl} is less than the 13 octets of SPI…PCNTR`, where('CHL', h));
+  if (1 + chl > present) throw new InputError(`says ${chl} header octets but only ${present - 1} follow`, where('CHL', h));
+  const spi = spiCodec.decode(b, h + 1);
+  const kic = b[h + 3];
+  const kid = b[h + 4];
+  const tar = b.slice(h + 5, h + 8);
+  const L = chl - 13;
+  const integ = checkIntegrityLength(spi.integrity, kid, keys, L, where('CHL', h));
+  const notes: string[] = [];
+  const failures: string[] = [];
+  const base: SecuredCommand = {
+    dialect: dialect.name, bytes: b, cpi: dialect.cpi, cpl, chl, spi, kic, kid, tar,
+    ciphered: spi.ciphering, deciphered: false,
+    checksum: { type: integ.type, algorithm: integ.algorithm, value: null, verified: null },
+    offsets: stdOffsets(cplAt, h, L), notes, failures,
+  };
+  const secAt = h + 8;
+  let plain = b.subarray(secAt);
+  if (spi.ciphering) {
+    let alg: CipherAlg;
+    try {
+      alg = cipherAlgFor(kic, keys, h + 3);
+    } catch (e) {
+      notes.push(`not deciphered: ${(e as Error).message}`);
+      base.checksum.reason = 'ciphered';
+      return base;
+    }
+    base.cipherAlgorithm = alg;
+    if (!keys.kicKey) {
+      notes.push('ciphered: CNTR, PCNTR, RC/CC/DS and data not shown (no KIc key given)');
+      base.checksum.reason = 'ciphered and no KIc key given';
+      return base;
+    }
+    checkKey(alg, keys.kicKey, 'KIc key');
+    const B = blockSize(alg);
+    if (plain.length % B !== 0) {
+      throw new InputError(`${plain.length} ciphered octets are not a multiple of the ${B}-octet block of ${alg}`, where('CNTR', secAt));
+    }
+    plain = decrypt(alg, keys.kicKey, plain);
+    base.deciphered = true;
+  } else {
+    base.deciphered = true;
+  }
+  if (plain.length < 6 + L) throw new InputError(`packet ends inside the security header (${plain.length} of ${6 + L} octets)`, where('CNTR', secAt));
+  const counter = decodeCounter(plain.subarray(0, 5));
+  const pcntr = plain[5];
+  const sig = plain.slice(6, 6 + L);
+  const body = plain.subarray(6 + L);
+  base.counter = counter;
+  base.pcntr = pcntr;
+  if (pcntr > body.length) {
+    const msg = `PCNTR says ${pcntr} padding octets but only ${body.length} octets of secured data follow`;
+    if (!spi.ciphering) throw new InputError(msg, where('PCNTR', secAt + 5));
+    failures.push(`deciphering: ${msg} (wrong KIc key or algorithm?)`);
+    base.checksum.value = sig;
+    base.checksum.reason = 'not checked: deciphering failed';
+    return base;
+  }
+  if (!spi.ciphering && pcntr !== 0) notes.push(`PCNTR is ${pcntr} although the packet is not ciphered`);
+  if (spi.ciphering && base.cipherAlgorithm && pcntr >= blockSize(base.cipherAlgorithm)) {
+    notes.push(`PCNTR ${pcntr} is more than a block needs`);
+  }
+  base.data = body.slice(0, body.length - pcntr);
+  base.padding = body.slice(body.length - pcntr);
+  const input = concat(b.subarray(0, secAt), plain.subarray(0, 6), body);
+  base.checksum = verifyIntegrity(integ, keys.kidKey, input, sig);
+  if (base.checksum.verified === false) {
+    failures.push(`${integ.type.toUpperCase()} mismatch: packet carries ${hxs(sig)}, computed ${hxs(base.checksum.computed!)}${spi.ciphering ? ' (wrong KID or KIc key?)' : ' (wrong KID key?)'}`);
+  } else if (base.checksum.verified === null && integ.type !== 'none') {
+    notes.push(`${integ.type.toUpperCase()} not checked: ${base.checksum.reason}`);
+  }
+  return base;
+}
+
+/** parse + throw VerifyError when a check failed (library convenience). */
+export function parseCommandStrict(dialect: Dialect, b: Uint8Array, keys: KeyMaterial): SecuredCommand {
+  const r = parseCommand(dialect, b, keys);
+  if (r.failures.length) throw new VerifyError(r.failures[0], { layer: LAYER });
+  return r;
+}
+
+function hx(n: number): string {
+  return n.toString(16).toUpperCase().padStart(2, '0');
+}
+function hxs(b: Uint8Array): string {
+  return Array.from(b, hx).join('');
+}

@@ -1,0 +1,82 @@
+import { timingSafeEqual } from 'node:crypto';
+import { InputError } from './errors.js';
+
+const HEX = '0123456789ABCDEF';
+const LUT: string[] = Array.from({ length: 256 }, (_, i) => HEX[i >> 4] + HEX[i & 15]);
+
+/** Upper-case hex, no separators (the form every command prints). */
+export function toHex(b: Uint8Array): string {
+  let s = '';
+  for (let i = 0; i < b.length; i++) s += LUT[b[i]];
+  return s;
+}
+
+/** Upper-case hex with a space between octets, for trees. */
+export function toHexSpaced(b: Uint8Array): string {
+  const out: string[] = new Array(b.length);
+  for (let i = 0; i < b.length; i++) out[i] = LUT[b[i]];
+  return out.join(' ');
+}
+
+/**
+ * Parse user hex: accepts spaces, tabs, newlines, colons, dashes, and a leading
+ * `0x` per token. Reports the first bad character by its position in the
+ * string and odd lengths by digit count.
+ */
+export function fromHex(input: string, what = 'hex input'): Uint8Array {
+  let s = input.trim();
+  // Drop 0x prefixes of whole input or of each token ("0x00 0x28").
+  s = s.replace(/(^|[\s:,-])0[xX]/g, '$1');
+  const digits: number[] = [];
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 32 || c === 9 || c === 10 || c === 13 || c === 58 || c === 45 || c === 44) continue;
+    let v: number;
+    if (c >= 48 && c <= 57) v = c - 48;
+    else if (c >= 65 && c <= 70) v = c - 55;
+    else if (c >= 97 && c <= 102) v = c - 87;
+    else throw new InputError(`not a hex digit ${JSON.stringify(s[i])} at character ${i + 1}`, { field: what });
+    digits.push(v);
+  }
+  if (digits.length % 2 !== 0) {
+    throw new InputError(`odd number of hex digits (${digits.length})`, { field: what });
+  }
+  const out = new Uint8Array(digits.length / 2);
+  for (let i = 0; i < out.length; i++) out[i] = (digits[2 * i] << 4) | digits[2 * i + 1];
+  return out;
+}
+
+/** Parse a hex value that must have an exact length in octets. */
+export function fromHexN(input: string, n: number, what: string): Uint8Array {
+  const b = fromHex(input, what);
+  if (b.length !== n) throw new InputError(`must be ${n} octet${n === 1 ? '' : 's'}, got ${b.length}`, { field: what });
+  return b;
+}
+
+export function concat(...parts: Uint8Array[]): Uint8Array {
+  let n = 0;
+  for (const p of parts) n += p.length;
+  const out = new Uint8Array(n);
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}
+
+export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** Constant-time comparison for MACs (the length is public, the content is not). */
+export function constantTimeEqual(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  return timingSafeEqual(a, b);
+}
+
+export function u16(n: number): Uint8Array {
+  return Uint8Array.of((n >> 8) & 0xff, n & 0xff);
+}

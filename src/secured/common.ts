@@ -60,8 +60,8 @@ export function integrityFor(type: Integrity, kid: number, keys: KeyMaterial, cc
       const alg = ccAlgFor(kid, keys);
       let len = 8;
       if (ccLength !== undefined) {
-        if (alg === 'aes-cmac' ? ccLength !== 4 && ccLength !== 8 && ccLength !== 16 : ccLength !== 8) {
-          throw new InputError(`CC length ${ccLength} not possible with ${alg} (${alg === 'aes-cmac' ? '4, 8 or 16' : '8'})`, { field: '--cc-len' });
+        if (alg === 'aes-cmac' ? ccLength !== 4 && ccLength !== 8 : ccLength !== 8) {
+          throw new InputError(`CC length ${ccLength} not possible with ${alg} (${alg === 'aes-cmac' ? '4 or 8' : '8'})`, { field: '--cc-len' });
         }
         len = ccLength;
       }
@@ -88,9 +88,9 @@ export function checkIntegrityLength(type: Integrity, kid: number, keys: KeyMate
     alg = undefined; // implicit/proprietary: length taken from the header, not checked
   }
   if (alg) {
-    const ok = alg === 'crc16' ? lSig === 2 : alg === 'crc32' ? lSig === 4 : alg === 'aes-cmac' ? lSig >= 4 && lSig <= 16 : lSig === 8;
+    const ok = alg === 'crc16' ? lSig === 2 : alg === 'crc32' ? lSig === 4 : alg === 'aes-cmac' ? lSig === 4 || lSig === 8 : lSig === 8;
     if (!ok) {
-      const want = alg === 'crc16' ? '2' : alg === 'crc32' ? '4' : alg === 'aes-cmac' ? '4 to 16' : '8';
+      const want = alg === 'crc16' ? '2' : alg === 'crc32' ? '4' : alg === 'aes-cmac' ? '4 or 8' : '8';
       throw new InputError(`implies a ${lSig}-octet ${type.toUpperCase()} but ${alg} gives ${want}`, where);
     }
   }

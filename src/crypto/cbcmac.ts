@@ -1,0 +1,15 @@
+/**
+ * DES/3DES CBC-MAC for the TS 102 225 cryptographic checksum (digest 7.2):
+ * ISO/IEC 9797-1 MAC algorithm 1 with padding method 1 — zero-pad to a multiple
+ * of 8 (nothing added when aligned; empty input becomes one zero block), CBC
+ * with IV 0, output the last block.
+ */
+import { desEncrypt } from './des.js';
+
+/** Key of 8 (DES), 16 (3DES 2-key) or 24 (3DES 3-key) octets; returns 8 octets. */
+export function desCbcMac(key: Uint8Array, data: Uint8Array): Uint8Array {
+  const padded = new Uint8Array(data.length === 0 ? 8 : Math.ceil(data.length / 8) * 8);
+  padded.set(data);
+  const c = desEncrypt(key, padded, 'cbc');
+  return c.slice(c.length - 8);
+}

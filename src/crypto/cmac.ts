@@ -1,0 +1,32 @@
+/**
+ * AES-CMAC (NIST SP 800-38B / RFC 4493), full 16-octet tag. TS 102 225 uses it
+ * over the CC input with no external padding; the caller truncates (digest 7.2).
+ */
+import { aesCbcEncrypt, aesEcbEncrypt } from './aes.js';
+
+/** Multiply by x in GF(2^128): shift left one bit, fold in R = 0x87 on carry. */
+function dbl(b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(16);
+  for (let i = 0; i < 15; i++) out[i] = ((b[i] << 1) | (b[i + 1] >> 7)) & 0xff;
+  out[15] = (b[15] << 1) & 0xff;
+  if (b[0] & 0x80) out[15] ^= 0x87;
+  return out;
+}
+
+export function aesCmac(key: Uint8Array, msg: Uint8Array): Uint8Array {
+  const L = aesEcbEncrypt(key, new Uint8Array(16)); // also validates the key
+  const k1 = dbl(L);
+  const complete = msg.length > 0 && msg.length % 16 === 0;
+  const n = complete ? msg.length / 16 : Math.floor(msg.length / 16) + 1;
+  const buf = new Uint8Array(n * 16);
+  buf.set(msg);
+  const last = (n - 1) * 16;
+  let sub = k1;
+  if (!complete) {
+    buf[msg.length] = 0x80; // 10* padding of the last block
+    sub = dbl(k1);
+  }
+  for (let i = 0; i < 16; i++) buf[last + i] ^= sub[i];
+  // CBC with zero IV over the modified message: the last block is the tag.
+  return aesCbcEncrypt(key, buf).slice(last);
+}

@@ -1,0 +1,123 @@
+/**
+ * `parse`: recognise what the input is, peel every layer (outermost first),
+ * decipher and verify the secured packet inside, print a tree or JSON.
+ * Exit 1 when a check failed (the failing check is named on stderr too).
+ */
+import { InputError } from '../../util/errors.js';
+import { fromHex } from '../../util/hex.js';
+import type { TreeNode } from '../../render/tree.js';
+import { parseCommand, type SecuredCommand } from '../../secured/command.js';
+import { parseResponse, type ResponseSecurity, type SecuredResponse } from '../../secured/response.js';
+import { commandJson, commandTree, responseJson, responseTree } from '../../secured/view.js';
+import { spiCodec } from '../../secured/spi.js';
+import { smsDialect } from '../../smspp/dialect.js';
+import { cattpDialect } from '../../cattp/dialect.js';
+import type { Dialect } from '../../secured/dialect.js';
+import { resolveKeys, type KeyOptions } from '../keys.js';
+import { hexInputs, octet } from '../input.js';
+import { printJson, printTree, verdictNode, type OutputOptions } from '../output.js';
+import { scriptView, responseView } from './views.js';
+import { peel, type Peeled } from './peel.js';
+
+export interface ParseOpts extends KeyOptions, OutputOptions {
+  spi?: string;
+  kic?: string;
+  kid?: string;
+  request?: string;
+  expanded?: boolean;
+  compact?: boolean;
+  cattp?: boolean;
+  pcap?: string;
+}
+
+export type ParseMode = 'auto' | 'sms' | 'por';
+
+export interface PacketResult {
+  kind: 'command' | 'response';
+  command?: SecuredCommand;
+  response?: SecuredResponse;
+  tree: TreeNode;
+  json: Record<string, unknown>;
+  failures: string[];
+  notes: string[];
+}
+
+/** The security a PoR is expected to carry, from --request or --spi/--kic/--kid. */
+export function expectedPorSecurity(o: ParseOpts): { sec: Partial<ResponseSecurity>; request?: SecuredCommand } {
+  const sec: Partial<ResponseSecurity> = {};
+  let request: SecuredCommand | undefined;
+  if (o.request) {
+    const b = fromHex(o.request, '--request');
+    const p = peel([b], 'sms');
+    const pkt = p.packet;
+    const dialect = p.dialect === 'cat_tp' ? cattpDialect : smsDialect;
+    const hdr = parseCommand(dialect, pkt, {});
+    request = parseCommand(dialect, pkt, resolveKeys(o, hdr.kic, hdr.kid));
+    sec.integrity = request.spi.porIntegrity;
+    sec.ciphered = request.spi.porCiphered;
+    sec.kic = request.kic;
+    sec.kid = request.kid;
+  }
+  if (o.spi) {
+    const s = fromHex(o.spi, 'SPI');
+    if (s.length !== 2) throw new InputError(`must be 2 octets, got ${s.length}`, { field: 'SPI' });
+    const spi = spiCodec.decode(s);
+    sec.integrity = spi.porIntegrity;
+    sec.ciphered = spi.porCiphered;
+  }
+  if (o.kic) sec.kic = octet(o.kic, 'KIc');
+  if (o.kid) sec.kid = octet(o.kid, 'KID');
+  return { sec, request };
+}
+
+export function parsePacket(p: Peeled, o: ParseOpts, kindHint: 'command' | 'response' | undefined): PacketResult {
+  const dialect: Dialect = p.dialect === 'cat_tp' ? cattpDialect : smsDialect;
+  const kind = kindHint ?? p.kind;
+  if (kind === 'response') {
+    const { sec, request } = expectedPorSecurity(o);
+    const keys = resolveKeys(o, sec.kic, sec.kid);
+    const r = parseResponse(dialect, p.packet, keys, sec);
+    const failures = [...r.failures];
+    const notes = [...r.notes];
+    if (request) {
+      if (Buffer.compare(Buffer.from(request.tar), Buffer.from(r.tar)) !== 0) failures.push('TAR of the PoR differs from the command\'s TAR');
+      if (request.counter !== undefined && r.counter !== undefined && request.counter !== r.counter) {
+        notes.push(`PoR CNTR ${r.counter} differs from the command CNTR ${request.counter} (cards may send 0 in error PoRs)`);
+      }
+    }
+    const view = r.data ? responseView(r.data) : { json: null };
+    const tree = responseTree(r, view.tree ? [view.tree] : undefined);
+    const json = responseJson(r, view.json, { failures, notes });
+    json.verified = failures.length ? false : r.checksum.verified;
+    return { kind, response: r, tree, json, failures, notes };
+  }
+  const hdr = parseCommand(dialect, p.packet, {});
+  const keys = resolveKeys(o, hdr.kic, hdr.kid);
+  const c = parseCommand(dialect, p.packet, keys);
+  const fmt = o.expanded ? 'expanded' : o.compact ? 'compact' : 'auto';
+  const view = c.data ? scriptView(c.data, fmt) : { apdus: null, json: null };
+  const tree = commandTree(c, view.tree ? [view.tree] : undefined);
+  const json = commandJson(c, view.apdus ?? undefined, { script: view.json });
+  return { kind: 'command', command: c, tree, json, failures: c.failures, notes: c.notes };
+}
+
+export async function parseAuto(args: string[], o: ParseOpts, mode: ParseMode): Promise<void> {
+  const inputs = hexInputs(args);
+  const peeled = peel(inputs, o.cattp ? 'cattp' : mode === 'auto' ? 'auto' : 'sms');
+  const hint = mode === 'por' ? 'response' : mode === 'sms' && peeled.kind === undefined ? 'command' : undefined;
+  const res = parsePacket(peeled, o, hint);
+  const failures = [...peeled.failures, ...res.failures];
+  if (o.json) {
+    printJson({ layers: [...peeled.layers.map((l) => l.name), res.kind === 'command' ? 'command packet' : 'response packet'], ...res.json, framing: peeled.layers.map((l) => l.json), verified: failures.length ? false : res.json.verified });
+  } else {
+    await printTree([...peeled.layers.map((l) => l.tree), res.tree, await verdictNode(failures, res.notes)], o);
+  }
+  if (o.pcap) {
+    const { writeParsedPcap } = await import('./pcap-out.js');
+    writeParsedPcap(o.pcap, peeled);
+  }
+  if (failures.length) {
+    process.stderr.write(`uicc-ota: verification failed: ${failures.join('; ')}\n`);
+    process.exitCode = 1;
+  }
+}

@@ -1,0 +1,65 @@
+/** Turning `build` options into the inputs of the secured-packet engine (shared by the SMS-PP and CAT_TP dialects). */
+import { InputError } from '../../util/errors.js';
+import { fromHex } from '../../util/hex.js';
+import { spiCodec, type Spi } from '../../secured/spi.js';
+import { parseTar } from '../../secured/tar.js';
+import { parseCounter } from '../../secured/common.js';
+import type { CommandInput } from '../../secured/command.js';
+import type { KeyMaterial } from '../../secured/keys.js';
+import { keysetOf, resolveKeys, resolveKic, resolveKid, type KeyOptions } from '../keys.js';
+import { intOption, octet } from '../input.js';
+
+export interface SecurityOpts extends KeyOptions {
+  spi?: string;
+  kic?: string;
+  kid?: string;
+  tar?: string;
+  counter: string;
+  apdu: string[];
+  data?: string;
+  expanded?: boolean;
+  indefinite?: boolean;
+  ccLen?: string;
+  paddingByte: string;
+  state?: string;
+}
+
+export const DEFAULT_SPI = '1621';
+export const DEFAULT_TAR = 'B00010';
+
+export async function secureData(o: SecurityOpts): Promise<Uint8Array> {
+  if (o.data !== undefined && o.apdu.length) throw new InputError('give either --data or --apdu, not both', { field: '--data' });
+  if (o.data !== undefined) return fromHex(o.data, '--data');
+  if (!o.apdu.length) throw new InputError('no secured data: give --apdu HEX (repeatable) or --data HEX', { field: '--apdu' });
+  const apdus = o.apdu.map((a, i) => fromHex(a, `--apdu ${i + 1}`));
+  const { encodeCommandScript } = await import('../../remote/index.js');
+  return encodeCommandScript(apdus, { format: o.expanded ? 'expanded' : 'compact', indefinite: o.indefinite });
+}
+
+export interface Prepared {
+  input: CommandInput;
+  keys: KeyMaterial;
+  /** Set when --counter next reserved a counter value; call after a successful build. */
+  counterKey?: string;
+}
+
+export async function prepareCommand(o: SecurityOpts): Promise<Prepared> {
+  const ks = keysetOf(o);
+  const spiHex = o.spi ?? ks?.defaults.spi ?? DEFAULT_SPI;
+  const spiBytes = fromHex(spiHex, 'SPI');
+  if (spiBytes.length !== 2) throw new InputError(`must be 2 octets, got ${spiBytes.length}`, { field: 'SPI' });
+  const spi: Spi = spiCodec.decode(spiBytes);
+  const tar = parseTar(o.tar ?? ks?.defaults.tar ?? DEFAULT_TAR);
+  const kic = resolveKic(o.kic, o);
+  const kid = resolveKid(o.kid, o, spi.integrity);
+  const keys = resolveKeys(o, kic, kid);
+  const data = await secureData(o);
+  const ccLength = o.ccLen !== undefined ? intOption(o.ccLen, '--cc-len', 1, 16) : undefined;
+  const paddingByte = octet(o.paddingByte, '--padding-byte');
+  let counter: bigint;
+  if (o.counter === 'next') {
+    const { nextCounter } = await import('../../keys/counters.js');
+    counter = await nextCounter(o, kic, kid, tar);
+  } else counter = parseCounter(o.counter);
+  return { input: { spi, kic, kid, tar, counter, data, ccLength, paddingByte }, keys };
+}

@@ -1,0 +1,48 @@
+/** Decoding the application message inside a secured packet (remote APDUs, TS 102 226) for trees and JSON. */
+import type { TreeNode } from '../../render/tree.js';
+import { node } from '../../render/tree.js';
+import { toHex } from '../../util/hex.js';
+import { OtaError } from '../../util/errors.js';
+import * as remote from '../../remote/index.js';
+
+export interface ScriptView {
+  apdus: string[] | null;
+  json: unknown;
+  tree?: TreeNode;
+}
+
+/** The secured data read as a remote command script; a decoding problem is shown, not thrown. */
+export function scriptView(data: Uint8Array, format: 'compact' | 'expanded' | 'auto' = 'auto'): ScriptView {
+  if (!data.length) return { apdus: [], json: null };
+  try {
+    const s = remote.decodeCommandScript(data, format);
+    const json = remote.commandScriptJson(s) as { apdus?: string[] };
+    return { apdus: json.apdus ?? null, json, tree: remote.commandScriptTree(s) };
+  } catch (e) {
+    if (!(e instanceof OtaError)) throw e;
+    return {
+      apdus: null,
+      json: { error: e.message },
+      tree: node('Remote APDUs', 'not decodable as a remote command script', undefined, { status: 'warn', note: e.message, hex: toHex(data) }),
+    };
+  }
+}
+
+export interface ResponseView {
+  json: unknown;
+  tree?: TreeNode;
+}
+
+export function responseView(data: Uint8Array): ResponseView {
+  if (!data.length) return { json: null };
+  try {
+    const r = remote.decodeResponse(data);
+    return { json: remote.responseJson(r), tree: remote.responseTree(r) };
+  } catch (e) {
+    if (!(e instanceof OtaError)) throw e;
+    return {
+      json: { error: e.message },
+      tree: node('Remote response', 'not decodable', undefined, { status: 'warn', note: e.message }),
+    };
+  }
+}

@@ -1,0 +1,105 @@
+/**
+ * Where keys come from, first match wins: the option (`--kic-key HEX` or
+ * `--kic-key @FILE`), the environment (UICC_OTA_KIC / UICC_OTA_KID), the
+ * keyset file (`--keyset FILE`, the entry whose KVN is the KIc/KID high nibble).
+ * Keys never appear in output or error messages.
+ */
+import { readFileSync } from 'node:fs';
+import { InputError, IoError } from '../util/errors.js';
+import { fromHex } from '../util/hex.js';
+import type { KeyMaterial } from '../secured/keys.js';
+import { isCipherAlg, isIntegrityAlg } from '../secured/keys.js';
+import { encodeKic, encodeKid } from '../secured/kic.js';
+import { findKeyset, loadKeyset, type KeysetFile } from '../keys/keyset.js';
+import type { CipherAlg, CcAlg, RcAlg } from '../crypto/index.js';
+import { octet, intOption } from './input.js';
+
+export interface KeyOptions {
+  kicKey?: string;
+  kidKey?: string;
+  kicAlg?: string;
+  kidAlg?: string;
+  keyset?: string;
+  kvn?: string;
+}
+
+function keyValue(v: string, field: string): Uint8Array {
+  let text = v;
+  if (v.startsWith('@')) {
+    try {
+      text = readFileSync(v.slice(1), 'utf8');
+    } catch (e) {
+      throw new IoError(`cannot read key file: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { field });
+    }
+  }
+  try {
+    return fromHex(text, field);
+  } catch (e) {
+    // Don't echo key material: only say what is wrong.
+    throw new InputError('is not valid hex', { field });
+  }
+}
+
+export function keysetOf(o: KeyOptions): KeysetFile | undefined {
+  const path = o.keyset ?? process.env.UICC_OTA_KEYSET;
+  return path ? loadKeyset(path) : undefined;
+}
+
+/** Key material for the given KIc/KID octets. */
+export function resolveKeys(o: KeyOptions, kic: number | undefined, kid: number | undefined): KeyMaterial {
+  const k: KeyMaterial = {};
+  if (o.kicAlg) {
+    if (!isCipherAlg(o.kicAlg)) throw new InputError(`"${o.kicAlg}" is not a cipher (des-cbc, des-ecb, 3des-2key-cbc, 3des-3key-cbc, aes-cbc)`, { field: '--kic-alg' });
+    k.kicAlg = o.kicAlg as CipherAlg;
+  }
+  if (o.kidAlg) {
+    if (!isIntegrityAlg(o.kidAlg)) throw new InputError(`"${o.kidAlg}" is not a CC/RC algorithm`, { field: '--kid-alg' });
+    k.kidAlg = o.kidAlg as CcAlg | RcAlg;
+  }
+  const ks = keysetOf(o);
+  const kicText = o.kicKey ?? process.env.UICC_OTA_KIC;
+  const kidText = o.kidKey ?? process.env.UICC_OTA_KID;
+  if (kicText) k.kicKey = keyValue(kicText, o.kicKey ? '--kic-key' : 'UICC_OTA_KIC');
+  else if (ks && kic !== undefined) k.kicKey = findKeyset(ks, kic >> 4)?.kic?.key;
+  if (kidText) k.kidKey = keyValue(kidText, o.kidKey ? '--kid-key' : 'UICC_OTA_KID');
+  else if (ks && kid !== undefined) k.kidKey = findKeyset(ks, kid >> 4)?.kid?.key;
+  return k;
+}
+
+/** KVN to use with a keyset: --kvn, the file's default, or its only entry. */
+export function keysetKvn(o: KeyOptions, ks: KeysetFile): number {
+  if (o.kvn !== undefined) return intOption(o.kvn, '--kvn', 0, 15);
+  if (ks.defaults.kvn !== undefined) return ks.defaults.kvn;
+  if (ks.keysets.length === 1) return ks.keysets[0].kvn;
+  throw new InputError(`keyset ${ks.path} has ${ks.keysets.length} key sets: say which with --kvn`, { field: '--kvn' });
+}
+
+/** KIc octet: --kic, else from the keyset's KVN and cipher. */
+export function resolveKic(given: string | undefined, o: KeyOptions): number {
+  if (given !== undefined) return octet(given, 'KIc');
+  const ks = keysetOf(o);
+  if (ks) {
+    if (ks.defaults.kic) return octet(ks.defaults.kic, 'KIc');
+    const kvn = keysetKvn(o, ks);
+    const e = findKeyset(ks, kvn);
+    if (e?.kic) return encodeKic(kvn, e.kic.algorithm as CipherAlg);
+  }
+  throw new InputError('missing (give --kic, or --keyset with a kic entry)', { field: 'KIc' });
+}
+
+export function resolveKid(given: string | undefined, o: KeyOptions, integrity: string): number {
+  if (given !== undefined) return octet(given, 'KID');
+  const ks = keysetOf(o);
+  if (ks) {
+    if (ks.defaults.kid) return octet(ks.defaults.kid, 'KID');
+    const kvn = keysetKvn(o, ks);
+    const e = findKeyset(ks, kvn);
+    if (e?.kid) {
+      const isRc = e.kid.algorithm === 'crc16' || e.kid.algorithm === 'crc32';
+      if (integrity !== 'rc' || isRc) return encodeKid(kvn, e.kid.algorithm as CcAlg);
+      return encodeKid(kvn, 'crc32');
+    }
+  }
+  if (integrity === 'none') return 0;
+  throw new InputError('missing (give --kid, or --keyset with a kid entry)', { field: 'KID' });
+}

@@ -1,0 +1,164 @@
+/**
+ * uicc-ota command line. Only commander is loaded up front; each command's
+ * implementation is imported when it runs, so one invocation stays cheap
+ * (shell scripts call it thousands of times).
+ */
+import { Command, CommanderError, Option } from 'commander';
+import { EXIT, OtaError } from '../util/errors.js';
+
+export const VERSION = '0.1.0';
+
+const collect = (v: string, prev: string[] = []) => [...prev, v];
+
+/** Options shared by everything that needs keys. */
+export function keyOptions(c: Command): Command {
+  return c
+    .option('--kic-key <hex|@file>', 'ciphering key (or env UICC_OTA_KIC)')
+    .option('--kid-key <hex|@file>', 'integrity key (or env UICC_OTA_KID)')
+    .option('--keyset <file>', 'keyset JSON file (or env UICC_OTA_KEYSET)')
+    .option('--kvn <n>', 'key version number to take from the keyset')
+    .option('--kic-alg <alg>', 'cipher when KIc says "implicit": des-cbc|des-ecb|3des-2key-cbc|3des-3key-cbc|aes-cbc')
+    .option('--kid-alg <alg>', 'CC/RC algorithm when KID says "implicit": des-cbc-mac|3des-2key-cbc-mac|3des-3key-cbc-mac|aes-cmac|crc16|crc32');
+}
+
+function outputOptions(c: Command): Command {
+  return c.option('--json', 'machine-readable JSON on stdout').option('--no-color', 'no colours (also NO_COLOR=1)').option('--no-bits', 'hide bit-field lines in trees');
+}
+
+/** Security options of `build sms` / `build cattp` (same names for both dialects). */
+function securityOptions(c: Command): Command {
+  return keyOptions(
+    c
+      .option('--spi <hex>', 'SPI, 2 octets (default 1621, or the keyset default)')
+      .option('--kic <hex>', 'KIc octet (default: from the keyset KVN and cipher)')
+      .option('--kid <hex>', 'KID octet (default: from the keyset KVN and CC algorithm)')
+      .option('--tar <hex>', 'TAR, 3 octets (default B00010, or the keyset default)')
+      .option('--counter <n|next>', 'CNTR: decimal, 0x-hex or 10 hex digits; "next" takes and advances the counter stored for the keyset', '0')
+      .option('--apdu <hex>', 'C-APDU for the secured data (repeatable)', collect, [])
+      .option('--data <hex>', 'raw secured data instead of --apdu')
+      .option('--expanded', 'expanded remote APDU format (TS 102 226 cl. 5.2) instead of compact')
+      .option('--indefinite', 'with --expanded: indefinite-length command scripting template')
+      .option('--cc-len <n>', 'CC length in octets (AES-CMAC: 4 or 8)')
+      .option('--padding-byte <hex>', 'cipher padding octet', '00')
+      .option('--state <file>', 'counter state file for --counter next (or env UICC_OTA_STATE; default KEYSET.counters.json)'),
+  );
+}
+
+export function buildProgram(): Command {
+  const program = new Command('uicc-ota')
+    .description('Build, secure and parse UICC OTA secured packets (ETSI TS 102 225, 3GPP TS 31.115 SMS-PP, ETSI TS 102 127 CAT_TP)')
+    .version(VERSION, '-V, --version')
+    .showHelpAfterError('(run with --help for usage)')
+    .configureHelp({ sortSubcommands: false });
+
+  // --- header codes -------------------------------------------------------
+  const spi = program.command('spi').description('encode or decode an SPI (TS 102 225 cl. 5.1.1)');
+  outputOptions(spi.command('decode <hex>').description('decode the two SPI octets, every bit named'))
+    .action(async (hex, o) => (await import('./commands/codes.js')).spiDecode(hex, o));
+  outputOptions(
+    spi
+      .command('encode')
+      .description('encode an SPI from named options (prints 4 hex digits)')
+      .option('--rc', 'redundancy check')
+      .option('--cc', 'cryptographic checksum')
+      .option('--ds', 'digital signature')
+      .option('--cipher', 'ciphering')
+      .addOption(new Option('--counter <mode>', 'counter mode').choices(['none', 'available', 'higher', 'one-higher']).default('none'))
+      .addOption(new Option('--por <when>', 'proof of receipt').choices(['none', 'required', 'on-error']).default('none'))
+      .option('--por-rc', 'PoR with RC')
+      .option('--por-cc', 'PoR with CC')
+      .option('--por-ds', 'PoR with DS')
+      .option('--por-cipher', 'PoR ciphered')
+      .addOption(new Option('--por-via <how>', 'PoR transport (TS 31.115)').choices(['deliver-report', 'submit']).default('deliver-report')),
+  ).action(async (o) => (await import('./commands/codes.js')).spiEncode(o));
+
+  const kic = program.command('kic').description('encode or decode a KIc octet (TS 102 225 cl. 5.1.2)');
+  outputOptions(kic.command('decode <hex>').description('decode a KIc octet')).action(async (hex, o) => (await import('./commands/codes.js')).kicDecode(hex, o));
+  outputOptions(kic.command('encode').description('encode a KIc octet').requiredOption('--alg <alg>', 'des-cbc|des-ecb|3des-2key-cbc|3des-3key-cbc|aes-cbc').option('--kvn <n>', 'key version number 0-15', '1'))
+    .action(async (o) => (await import('./commands/codes.js')).kicEncode(o));
+  const kid = program.command('kid').description('encode or decode a KID octet (TS 102 225 cl. 5.1.3)');
+  outputOptions(kid.command('decode <hex>').description('decode a KID octet (CC reading; --rc for the RC reading)').option('--rc', 'read as the KID of a redundancy check'))
+    .action(async (hex, o) => (await import('./commands/codes.js')).kidDecode(hex, o));
+  outputOptions(kid.command('encode').description('encode a KID octet').requiredOption('--alg <alg>', 'des-cbc-mac|3des-2key-cbc-mac|3des-3key-cbc-mac|aes-cmac|crc16|crc32').option('--kvn <n>', 'key version number 0-15', '1'))
+    .action(async (o) => (await import('./commands/codes.js')).kidEncode(o));
+  outputOptions(program.command('tar [hex]').description('name a TAR (TS 101 220 Annex D), or list the known TAR ranges'))
+    .action(async (hex, o) => (await import('./commands/codes.js')).tarInfo(hex, o));
+  outputOptions(program.command('status [hex]').description('name a response status code (TS 102 225 Table 5), or list them'))
+    .action(async (hex, o) => (await import('./commands/codes.js')).statusInfo(hex, o));
+
+  // --- build ----------------------------------------------------------------
+  const build = program.command('build').description('build a secured packet');
+  outputOptions(
+    securityOptions(build.command('sms').description('command packet for SMS-PP (TS 31.115); prints hex, one line per SMS/APDU'))
+      .addOption(new Option('--format <layer>', 'output layer').choices(['packet', 'ud', 'tpdu', 'envelope']).default('packet'))
+      .option('--oa <digits>', 'TP-OA originating address digits (tpdu/envelope)', '1234')
+      .option('--oa-ton <n>', 'TP-OA type of number (0-7)', '1')
+      .option('--oa-npi <n>', 'TP-OA numbering plan (0-15)', '1')
+      .option('--pid <hex>', 'TP-PID', '7F')
+      .option('--dcs <hex>', 'TP-DCS', 'F6')
+      .option('--scts <yymmddhhmmss[zz]|now>', 'TP-SCTS (default a fixed time, for reproducible output)')
+      .option('--smsc <digits>', 'SMSC address in the ENVELOPE')
+      .option('--concat-ref <n>', 'concatenation reference (8-bit; 16-bit with --concat-16)', '0')
+      .option('--concat-16', 'use the 16-bit concatenation IE (08)')
+      .option('--pcap <file>', 'also write what was built as a pcap (GSMTAP) for Wireshark')
+      .option('--show', 'print the decoded tree of what was built instead of hex'),
+  ).action(async (o) => (await import('./commands/build.js')).buildSms(o));
+
+  // --- parse ----------------------------------------------------------------
+  const parse = outputOptions(
+    keyOptions(program.command('parse').description('parse any supported layer (auto-detected) and verify what can be verified'))
+      .argument('[hex...]', 'hex input(s); "-" or nothing reads stdin (one input per line)')
+      .option('--spi <hex>', 'SPI of the command (for a PoR)')
+      .option('--kic <hex>', 'KIc of the command (for a PoR)')
+      .option('--kid <hex>', 'KID of the command (for a PoR)')
+      .option('--request <hex>', 'the command packet that was sent (takes SPI/KIc/KID/TAR/CNTR from it, for a PoR)')
+      .option('--expanded', 'read the secured data as expanded remote APDUs')
+      .option('--compact', 'read the secured data as compact remote APDUs')
+      .option('--pcap <file>', 'also write what was parsed as a pcap for Wireshark'),
+  ).action(async (hex, o) => (await import('./commands/parse.js')).parseAuto(hex, o, 'auto'));
+  for (const [name, what] of [['sms', 'an SMS-PP command packet (with or without the UDH)'], ['por', 'a response packet / Proof of Receipt']] as const) {
+    outputOptions(
+      keyOptions(parse.command(name).description(`parse ${what}`))
+        .argument('[hex...]', 'hex input(s); "-" or nothing reads stdin')
+        .option('--spi <hex>', 'SPI of the command (for a PoR)')
+        .option('--kic <hex>', 'KIc of the command (for a PoR)')
+        .option('--kid <hex>', 'KID of the command (for a PoR)')
+        .option('--request <hex>', 'the command packet that was sent (for a PoR)')
+        .option('--expanded', 'read the secured data as expanded remote APDUs')
+        .option('--compact', 'read the secured data as compact remote APDUs')
+        .option('--cattp', 'the packet is in the CAT_TP dialect (CPI 01 / RPI 02, BER lengths)')
+        .option('--pcap <file>', 'also write what was parsed as a pcap for Wireshark'),
+    ).action(async (hex, o) => (await import('./commands/parse.js')).parseAuto(hex, o, name));
+  }
+  return program;
+}
+
+/** Run the CLI; resolves to the exit code. */
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  program.exitOverride();
+  program.configureOutput({ writeErr: (s) => process.stderr.write(s) });
+  try {
+    await program.parseAsync(argv);
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } catch (e) {
+    return reportError(e);
+  }
+}
+
+export function reportError(e: unknown): number {
+  if (e instanceof CommanderError) {
+    // help/version are not errors; commander has already printed the message.
+    if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return 0;
+    return EXIT.USAGE;
+  }
+  if (e instanceof OtaError) {
+    process.stderr.write(`uicc-ota: ${e.message}\n`);
+    return e.exitCode;
+  }
+  const err = e as NodeJS.ErrnoException;
+  if (err && err.code === 'EPIPE') return 0;
+  process.stderr.write(`uicc-ota: internal error: ${err?.message ?? String(e)} (please report; set UICC_OTA_DEBUG=1 for a trace)\n`);
+  if (process.env.UICC_OTA_DEBUG) process.stderr.write(String(err?.stack) + '\n');
+  return 70;
+}

@@ -9,7 +9,7 @@ import { InputError, IoError } from '../util/errors.js';
 import { fromHex } from '../util/hex.js';
 import type { KeyMaterial } from '../secured/keys.js';
 import { isCipherAlg, isIntegrityAlg } from '../secured/keys.js';
-import { encodeKic, encodeKid } from '../secured/kic.js';
+import { decodeKic, decodeKidCc, encodeKic, encodeKid } from '../secured/kic.js';
 import { findKeyset, loadKeyset, type KeysetFile } from '../keys/keyset.js';
 import type { CipherAlg, CcAlg, RcAlg } from '../crypto/index.js';
 import { octet, intOption } from './input.js';
@@ -60,9 +60,21 @@ export function resolveKeys(o: KeyOptions, kic: number | undefined, kid: number 
   const kicText = o.kicKey ?? process.env.UICC_OTA_KIC;
   const kidText = o.kidKey ?? process.env.UICC_OTA_KID;
   if (kicText) k.kicKey = keyValue(kicText, o.kicKey ? '--kic-key' : 'UICC_OTA_KIC');
-  else if (ks && kic !== undefined) k.kicKey = findKeyset(ks, kic >> 4)?.kic?.key;
+  else if (ks && kic !== undefined) {
+    const e = findKeyset(ks, kic >> 4)?.kic;
+    if (e) {
+      sameAlgorithm(decodeKic(kic).algorithm, e.algorithm, k.kicAlg, 'KIc', kic, ks.path);
+      k.kicKey = e.key;
+    }
+  }
   if (kidText) k.kidKey = keyValue(kidText, o.kidKey ? '--kid-key' : 'UICC_OTA_KID');
-  else if (ks && kid !== undefined) k.kidKey = findKeyset(ks, kid >> 4)?.kid?.key;
+  else if (ks && kid !== undefined) {
+    const e = findKeyset(ks, kid >> 4)?.kid;
+    if (e) {
+      if (e.algorithm !== 'crc16' && e.algorithm !== 'crc32') sameAlgorithm(decodeKidCc(kid).algorithm, e.algorithm, k.kidAlg, 'KID', kid, ks.path);
+      k.kidKey = e.key;
+    }
+  }
   return k;
 }
 
@@ -102,4 +114,17 @@ export function resolveKid(given: string | undefined, o: KeyOptions, integrity: 
   }
   if (integrity === 'none') return 0;
   throw new InputError('missing (give --kid, or --keyset with a kid entry)', { field: 'KID' });
+}
+
+/**
+ * A keyset key used with a KIc/KID that names another algorithm is almost
+ * always a mistake (a 16-octet 3DES key is a valid AES-128 key, so nothing
+ * else would catch it). The RC reading of KID carries no key: not checked.
+ */
+function sameAlgorithm(named: string | null, stored: string, override: string | undefined, field: string, octetValue: number, path: string): void {
+  const want = override ?? named;
+  if (!want || want === 'implicit' || want === 'proprietary') return;
+  if (want !== stored) {
+    throw new InputError(`0x${octetValue.toString(16).toUpperCase().padStart(2, '0')} names ${want} but keyset ${path} holds a ${stored} key for KVN ${octetValue >> 4}`, { field });
+  }
 }

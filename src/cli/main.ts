@@ -49,7 +49,8 @@ export function buildProgram(): Command {
     .description('Build, secure and parse UICC OTA secured packets (ETSI TS 102 225, 3GPP TS 31.115 SMS-PP, ETSI TS 102 127 CAT_TP)')
     .version(VERSION, '-V, --version')
     .showHelpAfterError('(run with --help for usage)')
-    .configureHelp({ sortSubcommands: false });
+    .configureHelp({ sortSubcommands: false })
+    .enablePositionalOptions();
 
   // --- header codes -------------------------------------------------------
   const spi = program.command('spi').description('encode or decode an SPI (TS 102 225 cl. 5.1.1)');
@@ -104,6 +105,26 @@ export function buildProgram(): Command {
       .option('--show', 'print the decoded tree of what was built instead of hex'),
   ).action(async (o) => (await import('./commands/build.js')).buildSms(o));
 
+  outputOptions(
+    keyOptions(build.command('por').description('response packet / Proof of Receipt (TS 102 225 cl. 5.2), secured as the command\'s SPI octet 2 asks'))
+      .option('--request <hex>', 'the command packet answered (gives SPI, KIc, KID, TAR, CNTR; keys to read it)')
+      .option('--spi <hex>', 'the command\'s SPI (its octet 2 says how the PoR is secured)')
+      .option('--kic <hex>', 'the command\'s KIc')
+      .option('--kid <hex>', 'the command\'s KID')
+      .option('--tar <hex>', 'TAR (echoes the command\'s)')
+      .option('--counter <n>', 'CNTR (echoes the command\'s; default from --request, else 0)')
+      .option('--status <hex>', 'response status code (TS 102 225 Table 5)', '00')
+      .option('--data <hex>', 'additional response data, raw')
+      .option('--executed <n>', 'compact remote response: number of executed commands (default 1)')
+      .option('--sw <hex>', 'compact remote response: status word of the last command')
+      .option('--rdata <hex>', 'compact remote response: response data of the last command')
+      .option('--cc-len <n>', 'CC length (AES-CMAC: 4 or 8)')
+      .option('--padding-byte <hex>', 'cipher padding octet', '00')
+      .option('--cattp', 'CAT_TP dialect (RPI 02, BER length, no UDH in the checksum)')
+      .addOption(new Option('--format <layer>', 'output layer').choices(['packet', 'ud', 'submit', 'deliver-report', 'proactive']).default('packet'))
+      .option('--show', 'print the decoded tree of what was built instead of hex'),
+  ).action(async (o) => (await import('./commands/build.js')).buildPor(o));
+
   // --- parse ----------------------------------------------------------------
   const parse = outputOptions(
     keyOptions(program.command('parse').description('parse any supported layer (auto-detected) and verify what can be verified'))
@@ -116,6 +137,8 @@ export function buildProgram(): Command {
       .option('--compact', 'read the secured data as compact remote APDUs')
       .option('--pcap <file>', 'also write what was parsed as a pcap for Wireshark'),
   ).action(async (hex, o) => (await import('./commands/parse.js')).parseAuto(hex, o, 'auto'));
+  // `parse sms --keyset …`: the subcommand's own options, not the parent's.
+  parse.enablePositionalOptions();
   for (const [name, what] of [['sms', 'an SMS-PP command packet (with or without the UDH)'], ['por', 'a response packet / Proof of Receipt']] as const) {
     outputOptions(
       keyOptions(parse.command(name).description(`parse ${what}`))
@@ -130,6 +153,29 @@ export function buildProgram(): Command {
         .option('--pcap <file>', 'also write what was parsed as a pcap for Wireshark'),
     ).action(async (hex, o) => (await import('./commands/parse.js')).parseAuto(hex, o, name));
   }
+  // --- golden vectors ---------------------------------------------------------
+  const vectors = program.command('vectors').description('golden-vector regression suites (vectors/schema.json)');
+  vectors
+    .command('verify')
+    .description('run vector files/folders (default vectors/): build each case and compare bytes, parse and compare fields')
+    .argument('[path...]', 'vector files or folders', [])
+    .option('--filter <pattern>', 'only cases whose id or kind contains/matches this (regex)')
+    .option('--json', 'machine-readable report')
+    .option('--no-color', 'no colours')
+    .action(async (paths, o) => (await import('./commands/vectors.js')).vectorsVerify(paths, o));
+  securityOptions(
+      vectors
+        .command('record')
+        .description('run a build and write it as a vector case (inputs, output, decoded fields) for review')
+        .requiredOption('--out <file>', 'vector file to create or add the case to')
+        .option('--id <id>', 'case id (default derived from the inputs)')
+        .addOption(new Option('--kind <kind>', 'what to build').choices(['command', 'response']).default('command'))
+        .addOption(new Option('--dialect <d>', 'transport dialect').choices(['sms-pp', 'cat_tp']).default('sms-pp'))
+        .option('--description <text>', 'what the case is about')
+        .option('--provenance <text>', 'how the expected value was obtained independently (required for a golden vector)')
+        .option('--force', 'replace an existing case with the same id'),
+  ).action(async (o) => (await import('./commands/vectors.js')).vectorsRecord(o));
+
   return program;
 }
 

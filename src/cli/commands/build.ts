@@ -48,3 +48,100 @@ export async function frameSms(cmd: SecuredCommand, o: BuildSmsOpts): Promise<Ui
   if (cmd.bytes.length <= SINGLE_SMS_MAX_PACKET && o.format === 'ud') return [concat(UDH_COMMAND, cmd.bytes)];
   throw new InputError(`format ${o.format} for this packet needs the SMS framing layer`, { field: '--format' });
 }
+
+export interface BuildPorOpts extends OutputOptions {
+  status: string;
+  counter: string;
+  data?: string;
+  executed?: string;
+  sw?: string;
+  rdata?: string;
+  tar?: string;
+  spi?: string;
+  kic?: string;
+  kid?: string;
+  request?: string;
+  ccLen?: string;
+  paddingByte: string;
+  kicKey?: string;
+  kidKey?: string;
+  keyset?: string;
+  kvn?: string;
+  kicAlg?: string;
+  kidAlg?: string;
+  cattp?: boolean;
+  format: 'packet' | 'ud' | 'submit' | 'deliver-report' | 'proactive';
+  show?: boolean;
+  pcap?: string;
+}
+
+/** `build por`: a response packet secured as the command's SPI octet 2 asks (TS 102 225 cl. 5.2). */
+export async function buildPor(o: BuildPorOpts): Promise<void> {
+  const { buildResponse } = await import('../../secured/response.js');
+  const { responseJson, responseTree } = await import('../../secured/view.js');
+  const { parseCommand } = await import('../../secured/command.js');
+  const { parseTar } = await import('../../secured/tar.js');
+  const { parseCounter } = await import('../../secured/common.js');
+  const { spiCodec } = await import('../../secured/spi.js');
+  const { fromHex } = await import('../../util/hex.js');
+  const { octet, intOption } = await import('../input.js');
+  const { resolveKeys } = await import('../keys.js');
+  const { cattpDialect } = await import('../../cattp/dialect.js');
+  const { peel } = await import('./peel.js');
+  const { responseView } = await import('./views.js');
+  const dialect = o.cattp ? cattpDialect : smsDialect;
+
+  let spi, kic: number | undefined, kid: number | undefined, tar: Uint8Array | undefined, counter: bigint | undefined;
+  if (o.request) {
+    const p = peel([fromHex(o.request, '--request')], o.cattp ? 'cattp' : 'sms');
+    const d = p.dialect === 'cat_tp' ? cattpDialect : smsDialect;
+    const hdr = parseCommand(d, p.packet, {});
+    const req = parseCommand(d, p.packet, resolveKeys(o, hdr.kic, hdr.kid));
+    spi = req.spi;
+    kic = req.kic;
+    kid = req.kid;
+    tar = req.tar;
+    counter = req.counter;
+  }
+  if (o.spi) {
+    const b = fromHex(o.spi, 'SPI');
+    if (b.length !== 2) throw new InputError(`must be 2 octets, got ${b.length}`, { field: 'SPI' });
+    spi = spiCodec.decode(b);
+  }
+  if (!spi) throw new InputError('give the command\'s SPI (--spi) or the command itself (--request)', { field: 'SPI' });
+  if (o.kic) kic = octet(o.kic, 'KIc');
+  if (o.kid) kid = octet(o.kid, 'KID');
+  if (o.tar) tar = parseTar(o.tar);
+  if (!tar) throw new InputError('give --tar or --request', { field: 'TAR' });
+  if (o.counter !== undefined) counter = parseCounter(o.counter);
+  const status = octet(o.status, '--status');
+  let data: Uint8Array;
+  if (o.data !== undefined) {
+    if (o.executed !== undefined || o.sw !== undefined || o.rdata !== undefined) throw new InputError('give either --data or --executed/--sw/--rdata', { field: '--data' });
+    data = fromHex(o.data, '--data');
+  } else if (o.sw !== undefined) {
+    const sw = fromHex(o.sw, '--sw');
+    if (sw.length !== 2) throw new InputError('must be 2 octets', { field: '--sw' });
+    const executed = o.executed !== undefined ? intOption(o.executed, '--executed', 0, 255) : 1;
+    data = concat(Uint8Array.of(executed), sw, o.rdata ? fromHex(o.rdata, '--rdata') : new Uint8Array(0));
+  } else data = new Uint8Array(0);
+  const keys = resolveKeys(o, kic, kid);
+  const r = buildResponse(dialect, {
+    tar, counter: counter ?? 0n, status, data, integrity: spi.porIntegrity, ciphered: spi.porCiphered,
+    kic: kic ?? 0, kid: kid ?? 0, ccLength: o.ccLen !== undefined ? intOption(o.ccLen, '--cc-len', 1, 16) : undefined,
+    paddingByte: octet(o.paddingByte, '--padding-byte'),
+  }, keys);
+  const { framePor } = await import('./frame.js');
+  const lines = await framePor(r.bytes, dialect.name, o);
+  if (o.json) {
+    const view = responseView(r.data!);
+    printJson({ ...responseJson(r, view.json), format: o.format, output: lines.map(toHex) });
+    return;
+  }
+  if (o.show) {
+    const view = responseView(r.data!);
+    await printTree([responseTree(r, view.tree ? [view.tree] : undefined)], o);
+    return;
+  }
+  writeOut(lines.map(toHex).join('\n'));
+}

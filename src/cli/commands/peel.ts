@@ -89,7 +89,9 @@ export function peel(inputs: Uint8Array[], mode: PeelMode): Peeled {
     return { ...base, layers: [udhLayer(h)], packet, dialect: 'sms-pp', kind: iei === 0x71 ? 'response' : 'command', offset: h.length, outer: 'ud' };
   }
   const sk = smsPacketKind(b);
-  if (sk || mode === 'sms') return { ...base, layers: [], packet: b, dialect: 'sms-pp', kind: sk, offset: 0, outer: 'packet' };
+  // A header octet that is a valid CHL/RHL: an SMS packet whose CPL is wrong is still best reported as one.
+  const looksSms = b.length >= 3 && [10, 12, 13, 14, 15, 17, 18, 21].includes(b[2]) && b[0] === 0;
+  if (sk || mode === 'sms' || (looksSms && !cattpPacketKind(b))) return { ...base, layers: [], packet: b, dialect: 'sms-pp', kind: sk, offset: 0, outer: 'packet' };
   const ck = cattpPacketKind(b);
   if (ck) return { ...base, layers: [], packet: b, dialect: 'cat_tp', kind: ck, offset: 0, outer: 'packet' };
   throw new InputError('not recognised as an SMS-PP or CAT_TP secured packet, SMS user data, TPDU, ENVELOPE or CAT_TP PDU', { field: 'input', offset: 0 });

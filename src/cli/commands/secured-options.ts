@@ -53,13 +53,15 @@ export async function prepareCommand(o: SecurityOpts): Promise<Prepared> {
   const kic = resolveKic(o.kic, o);
   const kid = resolveKid(o.kid, o, spi.integrity);
   const keys = resolveKeys(o, kic, kid);
-  const data = await secureData(o);
   const ccLength = o.ccLen !== undefined ? intOption(o.ccLen, '--cc-len', 1, 16) : undefined;
   const paddingByte = octet(o.paddingByte, '--padding-byte');
+  const fixed = o.counter === 'next' ? undefined : parseCounter(o.counter);
+  const data = await secureData(o);
   let counter: bigint;
-  if (o.counter === 'next') {
+  if (fixed === undefined) {
+    // Reserved last, once every other input is known to be good.
     const { nextCounter } = await import('../../keys/counters.js');
     counter = await nextCounter(o, kic, kid, tar);
-  } else counter = parseCounter(o.counter);
+  } else counter = fixed;
   return { input: { spi, kic, kid, tar, counter, data, ccLength, paddingByte }, keys };
 }

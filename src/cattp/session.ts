@@ -1,0 +1,853 @@
+/**
+ * CAT_TP connections over real UDP sockets (spec digest cat-tp.md §5, the
+ * RDP-derived reading — not verified against TS 102 127):
+ *
+ *  - the SYN carries the ISN; every data PDU and NUL consumes one sequence
+ *    number; pure ACK/EACK/RST carry the next number without consuming it;
+ *  - the acknowledgement number is the last PDU received in sequence;
+ *  - the window is how many PDUs beyond the acknowledged one may be in flight;
+ *  - close is an RST with reason 00.
+ *
+ * `serve` is the OTA-server side (passive open), `send` the card side (active
+ * open). Retransmission is bounded: a silent peer ends in NetworkError naming
+ * the state. Every datagram sent or received goes to `log` and is recorded so
+ * the CLI can write a pcap (`toPcapRecords`).
+ */
+import dgram from 'node:dgram';
+import { randomInt } from 'node:crypto';
+import { NetworkError, OtaError } from '../util/errors.js';
+import { ipv4Udp, type PcapRecord } from '../pcap/pcap.js';
+import { decodePdu, encodePdu, reasonName, LAYER, type CattpPdu, type DecodedPdu } from './pdu.js';
+import { segmentSdu, seqAdd, seqDiff } from './segment.js';
+
+export type CattpState = 'CLOSED' | 'LISTEN' | 'SYN-SENT' | 'SYN-RCVD' | 'OPEN' | 'CLOSE-WAIT';
+
+export interface Addr {
+  address: string;
+  port: number;
+}
+
+/** One UDP datagram as seen on the wire (UDP ports, not CAT_TP ports). */
+export interface DatagramRecord {
+  timeMs: number;
+  src: string;
+  dst: string;
+  sport: number;
+  dport: number;
+  bytes: Uint8Array;
+}
+
+export interface PduLogEntry {
+  dir: 'sent' | 'received';
+  timeMs: number;
+  local: Addr;
+  remote: Addr;
+  bytes: Uint8Array;
+  /** Absent when a received datagram did not decode (then `error` is set). */
+  decoded?: DecodedPdu;
+  error?: OtaError;
+  /** Connection state when the datagram was handled. */
+  state: CattpState;
+  /** e.g. "retransmission 1/3", "bad checksum: dropped". */
+  note?: string;
+}
+
+export type PduLogger = (entry: PduLogEntry) => void;
+
+export interface TimingOptions {
+  /** Retransmission timeout per PDU (ms). */
+  timeoutMs?: number;
+  /** Retransmissions before giving up (RST reason 05 + NetworkError). */
+  retries?: number;
+}
+
+const DEFAULT_TIMEOUT_MS = 1000;
+const DEFAULT_RETRIES = 3;
+
+/** Datagram records → pcap records (raw IPv4/UDP) for src/pcap/pcap.ts. */
+export function toPcapRecords(records: DatagramRecord[]): PcapRecord[] {
+  return records.map((r, i) => ({ data: ipv4Udp(r.src, r.dst, r.sport, r.dport, r.bytes, i), timeMs: r.timeMs }));
+}
+
+// ---------------------------------------------------------------- one connection
+
+interface ConnConfig {
+  localPort: number;
+  remotePort: number;
+  isn: number;
+  window: number;
+  maxPdu: number;
+  maxSdu: number;
+  identification: Uint8Array;
+  timeoutMs: number;
+  retries: number;
+  closeWaitMs: number;
+  transmit(pdu: CattpPdu, state: CattpState, note?: string): void;
+  note(msg: string, state: CattpState): void;
+  onOpen?(): void;
+  onSdu(sdu: Uint8Array): void;
+  onAllAcked?(): void;
+  /** Final: reached CLOSED. err set when the connection failed or was reset. */
+  onClosed(err?: NetworkError): void;
+}
+
+interface Outstanding {
+  pdu: CattpPdu;
+  tries: number;
+  timer?: NodeJS.Timeout;
+}
+
+export interface PeerParams {
+  isn: number;
+  maxPdu: number;
+  maxSdu: number;
+  window: number;
+  identification: Uint8Array;
+}
+
+class Connection {
+  state: CattpState = 'CLOSED';
+  peer: PeerParams = { isn: 0, maxPdu: 0, maxSdu: 0, window: 1, identification: new Uint8Array(0) };
+  private sndNxt: number;
+  private peerAck: number;
+  private rcvCur = 0;
+  private queue: CattpPdu[] = [];
+  private unacked = new Map<number, Outstanding>();
+  private ooo = new Map<number, CattpPdu>();
+  private parts: Uint8Array[] = [];
+  private closeTimer?: NodeJS.Timeout;
+  private finished = false;
+  private closeErr?: NetworkError;
+  /** Reason code of the RST the peer sent, if any. */
+  peerReset?: number;
+
+  constructor(readonly cfg: ConnConfig) {
+    this.sndNxt = seqAdd(cfg.isn, 1);
+    this.peerAck = cfg.isn;
+  }
+
+  private base(type: CattpPdu['type'], seq: number): CattpPdu {
+    return {
+      type,
+      srcPort: this.cfg.localPort,
+      dstPort: this.cfg.remotePort,
+      seq,
+      ack: this.rcvCur,
+      window: this.cfg.window,
+      data: new Uint8Array(0),
+    };
+  }
+
+  private synFields(p: CattpPdu): CattpPdu {
+    p.maxPduSize = this.cfg.maxPdu;
+    p.maxSduSize = this.cfg.maxSdu;
+    p.identification = this.cfg.identification;
+    return p;
+  }
+
+  private setState(s: CattpState): void {
+    if (s !== this.state) this.cfg.note(`${this.state} → ${s}`, s);
+    this.state = s;
+  }
+
+  activeOpen(): void {
+    this.setState('SYN-SENT');
+    const syn = this.synFields(this.base('SYN', this.cfg.isn));
+    syn.ack = 0;
+    this.sendReliable(syn);
+  }
+
+  passiveOpen(syn: CattpPdu): void {
+    this.setState('LISTEN');
+    this.learnPeer(syn);
+    this.setState('SYN-RCVD');
+    this.sendReliable(this.synFields(this.base('SYN/ACK', this.cfg.isn)));
+  }
+
+  private learnPeer(p: CattpPdu): void {
+    this.peer = {
+      isn: p.seq,
+      maxPdu: p.maxPduSize ?? 0,
+      maxSdu: p.maxSduSize ?? 0,
+      window: p.window,
+      identification: p.identification ?? new Uint8Array(0),
+    };
+    this.rcvCur = p.seq;
+  }
+
+  private sendReliable(pdu: CattpPdu): void {
+    const o: Outstanding = { pdu, tries: 0 };
+    this.unacked.set(pdu.seq, o);
+    this.cfg.transmit(pdu, this.state);
+    this.arm(o);
+  }
+
+  private arm(o: Outstanding): void {
+    o.timer = setTimeout(() => this.retransmit(o), this.cfg.timeoutMs);
+  }
+
+  private retransmit(o: Outstanding): void {
+    if (this.unacked.get(o.pdu.seq) !== o) return;
+    if (o.tries >= this.cfg.retries) {
+      const what = this.state === 'SYN-SENT' ? 'SYN/ACK' : this.state === 'SYN-RCVD' ? 'ACK of our SYN/ACK' : `acknowledgement of ${o.pdu.type} seq ${o.pdu.seq}`;
+      this.fail(
+        new NetworkError(`no ${what} after ${this.cfg.retries} retransmission${this.cfg.retries === 1 ? '' : 's'} (${this.cfg.timeoutMs} ms each): peer lost in state ${this.state}`, {
+          layer: LAYER,
+          field: this.state,
+        }),
+        5,
+      );
+      return;
+    }
+    o.tries++;
+    if (o.pdu.type !== 'SYN') o.pdu.ack = this.rcvCur;
+    this.cfg.transmit(o.pdu, this.state, `retransmission ${o.tries}/${this.cfg.retries}`);
+    this.arm(o);
+  }
+
+  /** Queue an SDU as data PDUs (segmented to the peer's maximum PDU size) and send within the window. */
+  sendSdu(sdu: Uint8Array): void {
+    if (this.state !== 'OPEN') throw new NetworkError(`cannot send an SDU in state ${this.state}`, { layer: LAYER, field: this.state });
+    if (this.peer.maxSdu && sdu.length > this.peer.maxSdu) {
+      this.fail(new NetworkError(`SDU has ${sdu.length} octets, the peer accepts at most ${this.peer.maxSdu}`, { layer: LAYER, field: 'maximum SDU size' }), 0);
+      return;
+    }
+    const pdus = segmentSdu(sdu, {
+      maxPdu: this.peer.maxPdu,
+      firstSeq: this.sndNxt,
+      srcPort: this.cfg.localPort,
+      dstPort: this.cfg.remotePort,
+      ack: this.rcvCur,
+      window: this.cfg.window,
+    });
+    this.sndNxt = seqAdd(this.sndNxt, pdus.length);
+    this.queue.push(...pdus);
+    this.pump();
+  }
+
+  private pump(): void {
+    const win = Math.max(1, this.peer.window); // a 0 window would stall forever; send one at a time
+    while (this.queue.length && seqDiff(this.queue[0].seq, this.peerAck) <= win) {
+      const p = this.queue.shift()!;
+      p.ack = this.rcvCur;
+      this.sendReliable(p);
+    }
+    if (!this.queue.length && !this.unacked.size && this.state === 'OPEN') this.cfg.onAllAcked?.();
+  }
+
+  private processAck(a: number, eack: number[] = []): void {
+    // Acknowledgements of numbers we never sent, or older than one already seen, move nothing.
+    if (seqDiff(a, seqAdd(this.sndNxt, -1)) <= 0 && seqDiff(a, this.peerAck) > 0) this.peerAck = a;
+    for (const [s, o] of this.unacked) {
+      if (seqDiff(s, this.peerAck) <= 0 || eack.includes(s)) {
+        clearTimeout(o.timer);
+        this.unacked.delete(s);
+      }
+    }
+  }
+
+  private sendAck(): void {
+    if (this.ooo.size) {
+      const p = this.base('EACK', this.sndNxt);
+      p.eack = [...this.ooo.keys()].sort((x, y) => seqDiff(x, y));
+      this.cfg.transmit(p, this.state);
+    } else {
+      this.cfg.transmit(this.base('ACK', this.sndNxt), this.state);
+    }
+  }
+
+  /** Deliver an in-sequence data/NUL PDU. */
+  private accept(p: CattpPdu): void {
+    this.rcvCur = p.seq;
+    if (p.type === 'NUL' || !p.data.length) return;
+    this.parts.push(p.data);
+    if (!p.seg) {
+      const total = this.parts.reduce((n, x) => n + x.length, 0);
+      const sdu = new Uint8Array(total);
+      let o = 0;
+      for (const x of this.parts) {
+        sdu.set(x, o);
+        o += x.length;
+      }
+      this.parts = [];
+      this.cfg.onSdu(sdu);
+    }
+  }
+
+  handle(d: DecodedPdu): void {
+    const p = d.pdu;
+    if (this.state === 'CLOSED') return;
+    if (this.state === 'CLOSE-WAIT') {
+      if (p.type === 'RST') this.finish();
+      else this.cfg.note(`${p.type} ignored in CLOSE-WAIT`, this.state);
+      return;
+    }
+    if (p.type === 'RST') {
+      this.clearTimers();
+      this.peerReset = p.reason ?? 0;
+      // A normal ending (00) is not an error for the connection itself.
+      if (this.peerReset !== 0) this.closeErr = new NetworkError(`connection reset by peer: reason ${p.reason} (${reasonName(p.reason ?? 0)}) in state ${this.state}`, {
+        layer: LAYER,
+        field: this.state,
+      });
+      this.setState('CLOSE-WAIT');
+      this.scheduleClose();
+      return;
+    }
+    if (this.state === 'SYN-SENT') {
+      if (p.type === 'SYN/ACK' && p.ack === this.cfg.isn) {
+        this.learnPeer(p);
+        if (this.peer.maxPdu <= 18) {
+          this.fail(new NetworkError(`peer announced maximum PDU size ${this.peer.maxPdu}, no room for data`, { layer: LAYER, field: 'maximum PDU size' }), 1);
+          return;
+        }
+        this.processAck(p.ack);
+        this.setState('OPEN');
+        this.cfg.transmit(this.base('ACK', this.sndNxt), this.state);
+        this.cfg.onOpen?.();
+      } else this.cfg.note(`${p.type} ignored in SYN-SENT`, this.state);
+      return;
+    }
+    if (p.type === 'SYN') {
+      // Our SYN/ACK (or the ACK to it) was lost: answer the retransmitted SYN again.
+      if (p.seq === this.peer.isn) {
+        if (this.state === 'SYN-RCVD') this.cfg.transmit(this.synFields(this.base('SYN/ACK', this.cfg.isn)), this.state, 'SYN retransmitted by peer');
+        else this.sendAck();
+      } else this.cfg.note('SYN with another ISN ignored', this.state);
+      return;
+    }
+    if (p.type === 'SYN/ACK') {
+      this.cfg.note('SYN/ACK ignored', this.state);
+      return;
+    }
+    if (this.state === 'SYN-RCVD') {
+      if (seqDiff(p.ack, this.cfg.isn) < 0) {
+        this.cfg.note(`acknowledgement ${p.ack} does not cover our SYN/ACK ${this.cfg.isn}`, this.state);
+        return;
+      }
+      this.setState('OPEN');
+      this.cfg.onOpen?.();
+    }
+    // OPEN: ACK family (ACK, DATA, EACK, NUL). Every header carries the current receive window.
+    this.peer.window = p.window;
+    this.processAck(p.ack, p.eack);
+    const consumes = p.type === 'NUL' || p.data.length > 0;
+    if (consumes) {
+      const dist = seqDiff(p.seq, this.rcvCur);
+      if (dist === 1) {
+        this.accept(p);
+        for (let n = seqAdd(this.rcvCur, 1); this.ooo.has(n); n = seqAdd(n, 1)) {
+          const q = this.ooo.get(n)!;
+          this.ooo.delete(n);
+          this.accept(q);
+        }
+      } else if (dist > 1 && dist <= this.cfg.window) {
+        this.ooo.set(p.seq, p);
+      } else if (dist > this.cfg.window) {
+        this.cfg.note(`seq ${p.seq} outside the window, dropped`, this.state);
+      }
+      // Duplicates (dist <= 0) are re-acknowledged so the peer stops retransmitting.
+      if (this.state === 'OPEN') this.sendAck();
+    }
+    if (this.state === 'OPEN') this.pump();
+  }
+
+  /** Close by request: RST with reason (00 = normal ending), then CLOSE-WAIT. */
+  close(reason = 0): void {
+    if (this.state === 'CLOSED' || this.state === 'CLOSE-WAIT') return;
+    this.clearTimers();
+    if (this.state !== 'LISTEN') this.sendRst(reason);
+    this.setState('CLOSE-WAIT');
+    this.scheduleClose();
+  }
+
+  private sendRst(reason: number): void {
+    const r = this.base('RST', this.sndNxt);
+    r.ack = 0;
+    r.window = 0;
+    r.reason = reason;
+    this.cfg.transmit(r, this.state);
+  }
+
+  /** Close now without CLOSE-WAIT (server shutdown). */
+  abort(): void {
+    this.close(0);
+    this.finish();
+  }
+
+  fail(err: NetworkError, rstReason?: number): void {
+    if (this.state === 'CLOSED') return;
+    this.clearTimers();
+    if (rstReason !== undefined && this.state !== 'CLOSE-WAIT') this.sendRst(rstReason);
+    this.closeErr = err;
+    this.finish();
+  }
+
+  private scheduleClose(): void {
+    if (this.cfg.closeWaitMs <= 0) this.finish();
+    else this.closeTimer = setTimeout(() => this.finish(), this.cfg.closeWaitMs);
+  }
+
+  private clearTimers(): void {
+    for (const o of this.unacked.values()) clearTimeout(o.timer);
+    this.unacked.clear();
+    this.queue = [];
+  }
+
+  private finish(): void {
+    if (this.finished) return;
+    this.finished = true;
+    clearTimeout(this.closeTimer);
+    this.clearTimers();
+    this.setState('CLOSED');
+    this.cfg.onClosed(this.closeErr);
+  }
+}
+
+// ---------------------------------------------------------------- socket plumbing
+
+function abortError(state: CattpState): NetworkError {
+  return new NetworkError(`aborted in state ${state}`, { layer: LAYER, field: state });
+}
+
+interface Wire {
+  record: boolean;
+  records: DatagramRecord[];
+  log?: PduLogger;
+}
+
+function logAndRecord(w: Wire, e: PduLogEntry): void {
+  if (w.record) {
+    const [src, dst] = e.dir === 'sent' ? [e.local, e.remote] : [e.remote, e.local];
+    w.records.push({ timeMs: e.timeMs, src: src.address, dst: dst.address, sport: src.port, dport: dst.port, bytes: e.bytes });
+  }
+  w.log?.(e);
+}
+
+function tryDecode(bytes: Uint8Array): { decoded?: DecodedPdu; error?: OtaError } {
+  try {
+    return { decoded: decodePdu(bytes) };
+  } catch (e) {
+    if (e instanceof OtaError) return { error: e };
+    throw e;
+  }
+}
+
+// ---------------------------------------------------------------- server
+
+export interface SduInfo {
+  remote: Addr;
+  /** The card's CAT_TP port and ours. */
+  srcPort: number;
+  dstPort: number;
+  /** Identification from the card's SYN (often the ICCID). */
+  identification: Uint8Array;
+}
+
+export interface ServeOptions extends TimingOptions {
+  /** UDP port to bind (0 = ephemeral; see `address` on the result). */
+  port: number;
+  host?: string;
+  /** CAT_TP port we serve; SYNs to another port get RST reason 03. Any port if undefined. */
+  cattpPort?: number;
+  /** Called with each reassembled SDU; a returned SDU is sent back on the same connection. */
+  onSdu(sdu: Uint8Array, info: SduInfo): Uint8Array | undefined | Promise<Uint8Array | undefined>;
+  log?: PduLogger;
+  /** State changes and remarks, for verbose output. */
+  trace?: (msg: string) => void;
+  /** Stop after this many connections have closed. */
+  maxSessions?: number;
+  signal?: AbortSignal;
+  /** What we announce in SYN/ACK: largest PDU/SDU we accept, window in PDUs, identification. */
+  maxPdu?: number;
+  maxSdu?: number;
+  window?: number;
+  identification?: Uint8Array;
+  /** Initial sequence number (random if undefined). */
+  isn?: number;
+  /** An OPEN connection with no PDU from the peer for this long is closed with RST 00. */
+  idleTimeoutMs?: number;
+  /** Keep datagram records for a pcap (default true). */
+  record?: boolean;
+}
+
+export interface ServeSummary {
+  sessions: number;
+  sdus: number;
+  /** Connections that ended in an error (peer lost, reset). */
+  errors: NetworkError[];
+}
+
+export interface CattpServer {
+  /** Bound UDP address. */
+  readonly address: Addr;
+  readonly records: DatagramRecord[];
+  /** Resolves once the server has stopped (close(), signal, maxSessions). */
+  readonly done: Promise<ServeSummary>;
+  close(): Promise<ServeSummary>;
+}
+
+/** Passive open on a UDP port; resolves once bound. */
+export async function serve(opts: ServeOptions): Promise<CattpServer> {
+  const host = opts.host ?? '127.0.0.1';
+  const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const retries = opts.retries ?? DEFAULT_RETRIES;
+  const idleMs = opts.idleTimeoutMs ?? 30000;
+  const wire: Wire = { record: opts.record ?? true, records: [], log: opts.log };
+  const socket = dgram.createSocket('udp4');
+  const conns = new Map<string, { conn: Connection; idle?: NodeJS.Timeout }>();
+  const summary: ServeSummary = { sessions: 0, sdus: 0, errors: [] };
+  let stopped = false;
+  let resolveDone!: (s: ServeSummary) => void;
+  const done = new Promise<ServeSummary>((r) => (resolveDone = r));
+
+  await new Promise<void>((resolve, reject) => {
+    const onErr = (e: Error) => reject(new NetworkError(`cannot bind UDP ${host}:${opts.port}: ${e.message}`, { layer: LAYER, field: 'UDP port' }));
+    socket.once('error', onErr);
+    socket.bind(opts.port, host, () => {
+      socket.off('error', onErr);
+      resolve();
+    });
+  });
+  const a = socket.address();
+  const local: Addr = { address: a.address, port: a.port };
+  const trace = (m: string) => opts.trace?.(m);
+
+  // Close the socket only once queued sends (e.g. the RSTs of a shutdown) are out.
+  let pendingSends = 0;
+  let socketClosed = false;
+  const maybeCloseSocket = () => {
+    if (!stopped || socketClosed || pendingSends > 0) return;
+    socketClosed = true;
+    socket.close(() => resolveDone(summary));
+  };
+
+  const stop = () => {
+    if (stopped) return;
+    stopped = true;
+    opts.signal?.removeEventListener('abort', stop);
+    for (const c of [...conns.values()]) {
+      clearTimeout(c.idle);
+      c.conn.abort();
+    }
+    conns.clear();
+    maybeCloseSocket();
+  };
+
+  const sendRaw = (remote: Addr, bytes: Uint8Array, state: CattpState, decoded?: DecodedPdu, note?: string) => {
+    if (socketClosed) return;
+    logAndRecord(wire, { dir: 'sent', timeMs: Date.now(), local, remote, bytes, decoded, state, note });
+    pendingSends++;
+    socket.send(bytes, remote.port, remote.address, () => {
+      pendingSends--;
+      maybeCloseSocket();
+    });
+  };
+
+  const rstFor = (p: CattpPdu, reason: number): CattpPdu => ({
+    type: 'RST',
+    srcPort: p.dstPort,
+    dstPort: p.srcPort,
+    seq: p.type === 'SYN' ? 0 : seqAdd(p.ack, 1),
+    ack: 0,
+    window: 0,
+    reason,
+    data: new Uint8Array(0),
+  });
+
+  const sendPdu = (remote: Addr, pdu: CattpPdu, state: CattpState, note?: string) => {
+    const bytes = encodePdu(pdu);
+    sendRaw(remote, bytes, state, decodePdu(bytes), note);
+  };
+
+  socket.on('error', (e) => trace(`socket error: ${e.message}`)); // e.g. ICMP unreachable; keep serving
+  socket.on('message', (msg, rinfo) => {
+    const bytes = new Uint8Array(msg.buffer, msg.byteOffset, msg.length).slice();
+    const remote: Addr = { address: rinfo.address, port: rinfo.port };
+    const { decoded, error } = tryDecode(bytes);
+    const p = decoded?.pdu;
+    const key = p ? `${rinfo.address}:${rinfo.port}:${p.srcPort}:${p.dstPort}` : '';
+    const entry = p ? conns.get(key) : undefined;
+    const state: CattpState = entry?.conn.state ?? 'LISTEN';
+    const rcv = (note?: string) => logAndRecord(wire, { dir: 'received', timeMs: Date.now(), local, remote, bytes, decoded, error, state, note });
+    if (!decoded || !p) {
+      rcv(`malformed datagram ignored: ${error?.message}`);
+      return;
+    }
+    if (!decoded.checksumOk) {
+      rcv('bad checksum: dropped');
+      return;
+    }
+    if (stopped) return;
+    if (entry) {
+      rcv();
+      clearTimeout(entry.idle);
+      try {
+        entry.conn.handle(decoded);
+      } catch (e) {
+        // A bug or an unforeseen PDU must cost one connection, never the server.
+        trace(`${key}: ${(e as Error).message}`);
+        entry.conn.fail(new NetworkError(`internal error: ${(e as Error).message}`, { layer: LAYER, field: entry.conn.state }), 4);
+      }
+      if (entry.conn.state === 'OPEN') {
+        entry.idle = setTimeout(() => {
+          trace(`idle ${idleMs} ms: closing ${key}`);
+          entry.conn.close(0);
+        }, idleMs);
+      }
+      return;
+    }
+    if (p.type !== 'SYN') {
+      rcv('no connection');
+      if (p.type !== 'RST') sendPdu(remote, rstFor(p, 4), 'LISTEN', 'unexpected PDU, no connection');
+      return;
+    }
+    rcv();
+    if (opts.cattpPort !== undefined && p.dstPort !== opts.cattpPort) {
+      sendPdu(remote, rstFor(p, 3), 'LISTEN', `CAT_TP port ${p.dstPort} not served`);
+      return;
+    }
+    if ((p.maxPduSize ?? 0) <= 18) {
+      sendPdu(remote, rstFor(p, 1), 'LISTEN', `maximum PDU size ${p.maxPduSize} leaves no room for data`);
+      return;
+    }
+    const info: SduInfo = { remote, srcPort: p.srcPort, dstPort: p.dstPort, identification: p.identification ?? new Uint8Array(0) };
+    const slot = { conn: undefined as unknown as Connection, idle: undefined as NodeJS.Timeout | undefined };
+    const conn = new Connection({
+      localPort: p.dstPort,
+      remotePort: p.srcPort,
+      isn: opts.isn ?? randomInt(0, 0x10000),
+      window: opts.window ?? 4,
+      maxPdu: opts.maxPdu ?? 1024,
+      maxSdu: opts.maxSdu ?? 2048,
+      identification: opts.identification ?? new Uint8Array(0),
+      timeoutMs,
+      retries,
+      closeWaitMs: timeoutMs,
+      transmit: (pdu, st, note) => sendPdu(remote, pdu, st, note),
+      note: (m) => trace(`${key}: ${m}`),
+      onSdu: (sdu) => {
+        summary.sdus++;
+        Promise.resolve()
+          .then(() => opts.onSdu(sdu, info))
+          .then(
+            (resp) => {
+              if (resp && resp.length && conn.state === 'OPEN') conn.sendSdu(resp);
+            },
+            (e: unknown) => trace(`${key}: onSdu failed: ${(e as Error)?.message ?? String(e)}`),
+          );
+      },
+      onClosed: (err) => {
+        clearTimeout(slot.idle);
+        if (conns.get(key) === slot) conns.delete(key);
+        summary.sessions++;
+        if (err) {
+          summary.errors.push(err);
+          trace(`${key}: ${err.message}`);
+        }
+        if (opts.maxSessions !== undefined && summary.sessions >= opts.maxSessions) stop();
+      },
+    });
+    slot.conn = conn;
+    conns.set(key, slot);
+    conn.passiveOpen(p);
+  });
+
+  if (opts.signal) {
+    if (opts.signal.aborted) stop();
+    else opts.signal.addEventListener('abort', stop, { once: true });
+  }
+  trace(`listening on UDP ${local.address}:${local.port}`);
+
+  return {
+    address: local,
+    records: wire.records,
+    done,
+    close: () => {
+      stop();
+      return done;
+    },
+  };
+}
+
+// ---------------------------------------------------------------- client
+
+export interface SendOptions extends TimingOptions {
+  /** Server UDP address. */
+  to: { host: string; port: number };
+  sdu: Uint8Array;
+  /** CAT_TP ports: ours (card side) and the server's. */
+  srcPort?: number;
+  dstPort?: number;
+  /** Identification in our SYN (e.g. iccidToIdentification(iccid)). */
+  identification?: Uint8Array;
+  /** What we announce: largest PDU/SDU we accept, window in PDUs. */
+  maxPdu?: number;
+  maxSdu?: number;
+  window?: number;
+  isn?: number;
+  /** Local UDP port (0/undefined = ephemeral). */
+  localPort?: number;
+  /** Wait for a response SDU (default true); otherwise close once our SDU is acknowledged. */
+  expectResponse?: boolean;
+  /** How long to wait for the response after our SDU is acknowledged (default timeoutMs × (retries + 1)). */
+  responseTimeoutMs?: number;
+  log?: PduLogger;
+  trace?: (msg: string) => void;
+  signal?: AbortSignal;
+  record?: boolean;
+}
+
+export interface SendResult {
+  response?: Uint8Array;
+  peer: PeerParams;
+  records: DatagramRecord[];
+  local: Addr;
+  remote: Addr;
+}
+
+/**
+ * Active open (SYN → SYN/ACK → ACK), send the SDU, wait for the response SDU,
+ * acknowledge it and close with RST 00. Rejects with NetworkError (exit 4) when
+ * the peer is lost, resets, or is unreachable — always within bounded time.
+ */
+export async function send(opts: SendOptions): Promise<SendResult> {
+  const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const retries = opts.retries ?? DEFAULT_RETRIES;
+  const expectResponse = opts.expectResponse ?? true;
+  const wire: Wire = { record: opts.record ?? true, records: [], log: opts.log };
+  const trace = (m: string) => opts.trace?.(m);
+  if (opts.signal?.aborted) throw abortError('CLOSED');
+
+  const socket = dgram.createSocket('udp4');
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const onErr = (e: Error) =>
+        reject(new NetworkError(`cannot reach UDP ${opts.to.host}:${opts.to.port}: ${e.message}`, { layer: LAYER, field: 'CLOSED' }));
+      socket.once('error', onErr);
+      socket.bind(opts.localPort ?? 0, () => {
+        socket.connect(opts.to.port, opts.to.host, () => {
+          socket.off('error', onErr);
+          resolve();
+        });
+      });
+    });
+  } catch (e) {
+    socket.close();
+    throw e;
+  }
+  const la = socket.address();
+  const ra = socket.remoteAddress();
+  const local: Addr = { address: la.address, port: la.port };
+  const remote: Addr = { address: ra.address, port: ra.port };
+
+  return new Promise<SendResult>((resolve, reject) => {
+    let response: Uint8Array | undefined;
+    let respTimer: NodeJS.Timeout | undefined;
+    let settled = false;
+    let pendingSends = 0;
+    let closeWhenFlushed = false;
+    const flush = () => {
+      if (closeWhenFlushed && pendingSends === 0) {
+        closeWhenFlushed = false;
+        socket.close();
+      }
+    };
+    const respMs = opts.responseTimeoutMs ?? timeoutMs * (retries + 1);
+
+    const settle = (err?: NetworkError) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(respTimer);
+      opts.signal?.removeEventListener('abort', onAbort);
+      closeWhenFlushed = true; // let the closing RST leave first
+      flush();
+      if (err) reject(err);
+      else resolve({ response, peer: conn.peer, records: wire.records, local, remote });
+    };
+
+    const armResponseTimer = () => {
+      clearTimeout(respTimer);
+      respTimer = setTimeout(() => {
+        conn.fail(new NetworkError(`no response SDU within ${respMs} ms in state ${conn.state}`, { layer: LAYER, field: conn.state }), 0);
+      }, respMs);
+    };
+
+    const conn: Connection = new Connection({
+      localPort: opts.srcPort ?? 1024,
+      remotePort: opts.dstPort ?? 1,
+      isn: opts.isn ?? randomInt(0, 0x10000),
+      window: opts.window ?? 4,
+      maxPdu: opts.maxPdu ?? 1024,
+      maxSdu: opts.maxSdu ?? 2048,
+      identification: opts.identification ?? new Uint8Array(0),
+      timeoutMs,
+      retries,
+      closeWaitMs: 0,
+      transmit: (pdu, state, note) => {
+        if (settled) return;
+        const bytes = encodePdu(pdu);
+        logAndRecord(wire, { dir: 'sent', timeMs: Date.now(), local, remote, bytes, decoded: decodePdu(bytes), state, note });
+        pendingSends++;
+        socket.send(bytes, () => {
+          pendingSends--;
+          flush();
+        });
+      },
+      note: (m) => trace(m),
+      onOpen: () => {
+        try {
+          conn.sendSdu(opts.sdu);
+        } catch (e) {
+          conn.fail(e instanceof NetworkError ? e : new NetworkError((e as Error).message, { layer: LAYER, field: 'SDU' }), 0);
+        }
+      },
+      onAllAcked: () => {
+        if (!expectResponse) conn.close(0);
+        else if (!response) armResponseTimer();
+      },
+      onSdu: (sdu) => {
+        if (response) return; // one response per session; later SDUs are only acknowledged
+        response = sdu;
+        clearTimeout(respTimer);
+        // The ACK for this PDU goes out right after onSdu returns; close after it.
+        setImmediate(() => conn.close(0));
+      },
+      onClosed: (err) => {
+        if (response) settle();
+        else if (err) settle(err);
+        else if (expectResponse) {
+          const how = conn.peerReset === undefined ? 'connection closed' : `peer closed the connection (RST ${conn.peerReset}, ${reasonName(conn.peerReset)})`;
+          settle(new NetworkError(`${how} before a response SDU arrived`, { layer: LAYER, field: 'OPEN' }));
+        }
+        else settle();
+      },
+    });
+
+    const onAbort = () => conn.fail(abortError(conn.state), 0);
+    opts.signal?.addEventListener('abort', onAbort, { once: true });
+
+    socket.on('error', (e: NodeJS.ErrnoException) => {
+      const why = e.code === 'ECONNREFUSED' ? 'ICMP port unreachable: nobody serves' : `socket error ${e.code ?? e.message} talking to`;
+      conn.fail(new NetworkError(`${why} UDP ${remote.address}:${remote.port} (state ${conn.state})`, { layer: LAYER, field: conn.state }));
+    });
+    socket.on('message', (msg) => {
+      const bytes = new Uint8Array(msg.buffer, msg.byteOffset, msg.length).slice();
+      const { decoded, error } = tryDecode(bytes);
+      let note: string | undefined;
+      if (!decoded) note = `malformed datagram ignored: ${error?.message}`;
+      else if (!decoded.checksumOk) note = 'bad checksum: dropped';
+      else if (decoded.pdu.dstPort !== conn.cfg.localPort || decoded.pdu.srcPort !== conn.cfg.remotePort) note = 'other CAT_TP ports: ignored';
+      logAndRecord(wire, { dir: 'received', timeMs: Date.now(), local, remote, bytes, decoded, error, state: conn.state, note });
+      if (note || !decoded) return;
+      if (respTimer && decoded.pdu.data.length) armResponseTimer();
+      try {
+        conn.handle(decoded);
+      } catch (e) {
+        conn.fail(e instanceof NetworkError ? e : new NetworkError(`internal error: ${(e as Error).message}`, { layer: LAYER, field: conn.state }), 4);
+      }
+    });
+
+    conn.activeOpen();
+  });
+}

@@ -50,7 +50,10 @@ export function buildProgram(): Command {
     .version(VERSION, '-V, --version')
     .showHelpAfterError('(run with --help for usage)')
     .configureHelp({ sortSubcommands: false })
-    .enablePositionalOptions();
+    .enablePositionalOptions()
+    // Set before any subcommand exists: commander copies these settings at creation.
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
 
   // --- header codes -------------------------------------------------------
   const spi = program.command('spi').description('encode or decode an SPI (TS 102 225 cl. 5.1.1)');
@@ -182,8 +185,6 @@ export function buildProgram(): Command {
 /** Run the CLI; resolves to the exit code. */
 export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
-  program.exitOverride();
-  program.configureOutput({ writeErr: (s) => process.stderr.write(s) });
   try {
     await program.parseAsync(argv);
     return typeof process.exitCode === 'number' ? process.exitCode : 0;

@@ -196,8 +196,8 @@ export async function main(argv: string[]): Promise<number> {
 export function reportError(e: unknown): number {
   if (e instanceof CommanderError) {
     // help/version are not errors; commander has already printed the message.
-    if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return 0;
-    return EXIT.USAGE;
+    if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version') return 0;
+    return e.exitCode === 0 ? 0 : EXIT.USAGE;
   }
   if (e instanceof OtaError) {
     process.stderr.write(`uicc-ota: ${e.message}\n`);

@@ -105,8 +105,12 @@ export function buildProgram(): Command {
       .option('--concat-ref <n>', 'concatenation reference (8-bit; 16-bit with --concat-16)', '0')
       .option('--concat-16', 'use the 16-bit concatenation IE (08)')
       .option('--pcap <file>', 'also write what was built as a pcap (GSMTAP) for Wireshark')
-      .option('--show', 'print the decoded tree of what was built instead of hex'),
-  ).action(async (o) => (await import('./commands/build.js')).buildSms(o));
+      .option('--show', 'print the decoded tree of what was built instead of hex')
+      .option('--each', 'batch mode: each stdin line is the secured data of one packet; the counter advances per line'),
+  ).action(async (o) => {
+    const m = await import('./commands/build.js');
+    return o.each ? m.buildSmsEach(o) : m.buildSms(o);
+  });
 
   outputOptions(
     keyOptions(build.command('por').description('response packet / Proof of Receipt (TS 102 225 cl. 5.2), secured as the command\'s SPI octet 2 asks'))
@@ -138,8 +142,12 @@ export function buildProgram(): Command {
       .option('--request <hex>', 'the command packet that was sent (takes SPI/KIc/KID/TAR/CNTR from it, for a PoR)')
       .option('--expanded', 'read the secured data as expanded remote APDUs')
       .option('--compact', 'read the secured data as compact remote APDUs')
-      .option('--pcap <file>', 'also write what was parsed as a pcap for Wireshark'),
-  ).action(async (hex, o) => (await import('./commands/parse.js')).parseAuto(hex, o, 'auto'));
+      .option('--pcap <file>', 'also write what was parsed as a pcap for Wireshark')
+      .option('--each', 'batch mode: every input line is a separate packet; one output line each'),
+  ).action(async (hex, o) => {
+    const m = await import('./commands/parse.js');
+    return o.each ? m.parseEach(hex, o, 'auto') : m.parseAuto(hex, o, 'auto');
+  });
   // `parse sms --keyset …`: the subcommand's own options, not the parent's.
   parse.enablePositionalOptions();
   for (const [name, what] of [['sms', 'an SMS-PP command packet (with or without the UDH)'], ['por', 'a response packet / Proof of Receipt']] as const) {
@@ -153,8 +161,12 @@ export function buildProgram(): Command {
         .option('--expanded', 'read the secured data as expanded remote APDUs')
         .option('--compact', 'read the secured data as compact remote APDUs')
         .option('--cattp', 'the packet is in the CAT_TP dialect (CPI 01 / RPI 02, BER lengths)')
-        .option('--pcap <file>', 'also write what was parsed as a pcap for Wireshark'),
-    ).action(async (hex, o) => (await import('./commands/parse.js')).parseAuto(hex, o, name));
+        .option('--pcap <file>', 'also write what was parsed as a pcap for Wireshark')
+        .option('--each', 'batch mode: every input line is a separate packet; one output line each'),
+    ).action(async (hex, o) => {
+      const m = await import('./commands/parse.js');
+      return o.each ? m.parseEach(hex, o, name) : m.parseAuto(hex, o, name);
+    });
   }
   // --- golden vectors ---------------------------------------------------------
   const vectors = program.command('vectors').description('golden-vector regression suites (vectors/schema.json)');

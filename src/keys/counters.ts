@@ -30,7 +30,8 @@ export function counterKey(kic: number, tar: Uint8Array): string {
   return `kvn${kic >> 4}/${toHex(tar)}`;
 }
 
-export async function nextCounter(o: CounterOpts, kic: number, _kid: number, tar: Uint8Array): Promise<bigint> {
+/** Reserve `count` consecutive counter values; returns the first. */
+export async function nextCounter(o: CounterOpts, kic: number, _kid: number, tar: Uint8Array, count = 1): Promise<bigint> {
   const path = counterStatePath(o);
   const key = counterKey(kic, tar);
   return updateJsonFile<CounterFile, bigint>(path, { format: 'uicc-ota-counters/1', counters: {} }, 'counter state file', (cur) => {
@@ -39,7 +40,8 @@ export async function nextCounter(o: CounterOpts, kic: number, _kid: number, tar
     }
     const prev = cur.counters[key] !== undefined ? BigInt(cur.counters[key]) : -1n;
     const next = prev + 1n;
-    if (next > CNTR_MAX) throw new InputError(`counter for ${key} is exhausted (2^40−1 reached)`, { field: 'CNTR' });
-    return { value: { format: 'uicc-ota-counters/1', counters: { ...cur.counters, [key]: next.toString() } }, result: next };
+    const last = prev + BigInt(count);
+    if (last > CNTR_MAX) throw new InputError(`counter for ${key} is exhausted (2^40−1 reached)`, { field: 'CNTR' });
+    return { value: { format: 'uicc-ota-counters/1', counters: { ...cur.counters, [key]: last.toString() } }, result: next };
   });
 }

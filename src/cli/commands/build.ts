@@ -145,3 +145,33 @@ export async function buildPor(o: BuildPorOpts): Promise<void> {
   }
   writeOut(lines.map(toHex).join('\n'));
 }
+
+/**
+ * `build sms --each`: batch mode. Each stdin line is the secured data (hex) of
+ * one packet; the counter advances by one per line from --counter (with
+ * `--counter next` the whole block is reserved at once in the state file).
+ * One output line per packet (per SMS segment for long packets).
+ */
+export async function buildSmsEach(o: BuildSmsOpts): Promise<void> {
+  const { readStdin } = await import('../input.js');
+  const { fromHex } = await import('../../util/hex.js');
+  const lines = readStdin().split(/\r?\n/).filter((l) => l.trim() && !l.trim().startsWith('#'));
+  if (!lines.length) return;
+  const datas = lines.map((l, i) => fromHex(l, `stdin line ${i + 1}`));
+  const first = await prepareCommand({ ...o, apdu: [], data: '', counter: o.counter === 'next' ? '0' : o.counter });
+  let counter = first.input.counter;
+  if (o.counter === 'next') {
+    const { nextCounter } = await import('../../keys/counters.js');
+    counter = await nextCounter(o, first.input.kic, first.input.kid, first.input.tar, datas.length);
+  }
+  const { CNTR_MAX } = await import('../../secured/common.js');
+  if (counter + BigInt(datas.length - 1) > CNTR_MAX) throw new InputError('the batch would run the counter past 2^40−1', { field: 'CNTR' });
+  const out: string[] = [];
+  for (let i = 0; i < datas.length; i++) {
+    const cmd = buildCommand(smsDialect, { ...first.input, data: datas[i], counter: counter + BigInt(i) }, first.keys);
+    const frames = await frameSms(cmd, o);
+    if (o.json) out.push(JSON.stringify({ line: i + 1, ...commandJson(cmd), output: frames.map(toHex) }));
+    else for (const f of frames) out.push(toHex(f));
+  }
+  process.stdout.write(out.join('\n') + '\n');
+}

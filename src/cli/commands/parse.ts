@@ -121,3 +121,38 @@ export async function parseAuto(args: string[], o: ParseOpts, mode: ParseMode): 
     process.exitCode = 1;
   }
 }
+
+/**
+ * `parse --each`: batch mode. Every input line is an independent packet;
+ * one output line per input (NDJSON with --json), exit 1 if any check failed,
+ * 2 if any input was malformed — the rest of the batch still runs.
+ */
+export async function parseEach(args: string[], o: ParseOpts, mode: ParseMode): Promise<void> {
+  const { OtaError } = await import('../../util/errors.js');
+  const { readStdin } = await import('../input.js');
+  const lines = args.length && !(args.length === 1 && args[0] === '-') ? args : readStdin().split(/\r?\n/).filter((l) => l.trim() && !l.trim().startsWith('#'));
+  const out: string[] = [];
+  let worst = 0;
+  lines.forEach((line, i) => {
+    try {
+      const b = fromHex(line, `line ${i + 1}`);
+      const peeled = peel([b], o.cattp ? 'cattp' : mode === 'auto' ? 'auto' : 'sms');
+      const hint = mode === 'por' ? 'response' : mode === 'sms' && peeled.kind === undefined ? 'command' : undefined;
+      const res = parsePacket(peeled, o, hint);
+      const failures = [...peeled.failures, ...res.failures];
+      if (failures.length) worst = Math.max(worst, 1);
+      if (o.json) out.push(JSON.stringify({ line: i + 1, layers: [...peeled.layers.map((l) => l.name), `${res.kind} packet`], ...res.json, verified: failures.length ? false : res.json.verified }));
+      else {
+        const j = res.json as { tar: string; status?: { code: string } | null; checksum: { type: string; verified: boolean | null } };
+        const verdict = failures.length ? 'FAIL' : j.checksum.verified === true ? 'OK' : 'UNCHECKED';
+        out.push(`${i + 1} ${verdict} ${res.kind} tar=${j.tar}${j.status ? ` status=${j.status.code}` : ''} ${j.checksum.type}${failures.length ? ': ' + failures.join('; ') : ''}`);
+      }
+    } catch (e) {
+      if (!(e instanceof OtaError)) throw e;
+      worst = Math.max(worst, e.exitCode);
+      out.push(o.json ? JSON.stringify({ line: i + 1, error: e.message, exitCode: e.exitCode }) : `${i + 1} ERROR ${e.message}`);
+    }
+  });
+  process.stdout.write(out.join('\n') + (out.length ? '\n' : ''));
+  if (worst) process.exitCode = worst;
+}

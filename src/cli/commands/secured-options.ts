@@ -29,7 +29,7 @@ export const DEFAULT_TAR = 'B00010';
 
 export async function secureData(o: SecurityOpts): Promise<Uint8Array> {
   if (o.data !== undefined && o.apdu.length) throw new InputError('give either --data or --apdu, not both', { field: '--data' });
-  if (o.data !== undefined) return fromHex(o.data, '--data');
+  if (o.data !== undefined) return o.data === '' ? new Uint8Array(0) : fromHex(o.data, '--data');
   if (!o.apdu.length) throw new InputError('no secured data: give --apdu HEX (repeatable) or --data HEX', { field: '--apdu' });
   const apdus = o.apdu.map((a, i) => fromHex(a, `--apdu ${i + 1}`));
   const { encodeCommandScript } = await import('../../remote/index.js');

@@ -95,12 +95,12 @@ export function buildProgram(): Command {
   outputOptions(
     securityOptions(build.command('sms').description('command packet for SMS-PP (TS 31.115); prints hex, one line per SMS/APDU'))
       .addOption(new Option('--format <layer>', 'output layer').choices(['packet', 'ud', 'tpdu', 'envelope']).default('packet'))
-      .option('--oa <digits>', 'TP-OA originating address digits (tpdu/envelope)', '1234')
-      .option('--oa-ton <n>', 'TP-OA type of number (0-7)', '1')
-      .option('--oa-npi <n>', 'TP-OA numbering plan (0-15)', '1')
-      .option('--pid <hex>', 'TP-PID', '7F')
-      .option('--dcs <hex>', 'TP-DCS', 'F6')
-      .option('--scts <yymmddhhmmss[zz]|now>', 'TP-SCTS (default a fixed time, for reproducible output)')
+      .option('--oa <digits>', 'TP-OA originating address digits; "+…" international (default 12345678)')
+      .option('--oa-ton <n>', 'TP-OA type of number 0-7 (default 0 unknown, 1 with "+")')
+      .option('--oa-npi <n>', 'TP-OA numbering plan 0-15 (default 1 ISDN)')
+      .option('--pid <hex>', 'TP-PID (default 7F, (U)SIM data download)')
+      .option('--dcs <hex>', 'TP-DCS (default F6, class 2, 8-bit)')
+      .option('--scts <when>', 'TP-SCTS: "now", an ISO date, or 14 hex digits (default 2026-01-01 00:00:00 +00, for reproducible output)')
       .option('--smsc <digits>', 'SMSC address in the ENVELOPE')
       .option('--concat-ref <n>', 'concatenation reference (8-bit; 16-bit with --concat-16)', '0')
       .option('--concat-16', 'use the 16-bit concatenation IE (08)')
@@ -128,6 +128,9 @@ export function buildProgram(): Command {
       .option('--cc-len <n>', 'CC length (AES-CMAC: 4 or 8)')
       .option('--padding-byte <hex>', 'cipher padding octet', '00')
       .option('--cattp', 'CAT_TP dialect (RPI 02, BER length, no UDH in the checksum)')
+      .option('--da <digits>', 'TP-DA of the SMS-SUBMIT (default 12345678)')
+      .option('--concat-ref <n>', 'concatenation reference of a long PoR', '0')
+      .option('--pcap <file>', 'also write what was built as a pcap for Wireshark')
       .addOption(new Option('--format <layer>', 'output layer').choices(['packet', 'ud', 'submit', 'deliver-report', 'proactive']).default('packet'))
       .option('--show', 'print the decoded tree of what was built instead of hex'),
   ).action(async (o) => (await import('./commands/build.js')).buildPor(o));

@@ -3,7 +3,7 @@ import { InputError } from '../../util/errors.js';
 import { concat, toHex } from '../../util/hex.js';
 import { buildCommand, type SecuredCommand } from '../../secured/command.js';
 import { commandJson, commandTree } from '../../secured/view.js';
-import { smsDialect, SINGLE_SMS_MAX_PACKET, UDH_COMMAND } from '../../smspp/dialect.js';
+import { smsDialect } from '../../smspp/dialect.js';
 import { printJson, printTree, writeOut, type OutputOptions } from '../output.js';
 import { prepareCommand, type SecurityOpts } from './secured-options.js';
 import { scriptView } from './views.js';
@@ -42,11 +42,8 @@ export async function buildSms(o: BuildSmsOpts): Promise<void> {
 
 /** The SMS-PP layers below the packet: UD with UDH, SMS-DELIVER TPDU, ENVELOPE; split when too long for one SMS. */
 export async function frameSms(cmd: SecuredCommand, o: BuildSmsOpts): Promise<Uint8Array[]> {
-  if (o.format === 'packet') {
-    return [cmd.bytes];
-  }
-  if (cmd.bytes.length <= SINGLE_SMS_MAX_PACKET && o.format === 'ud') return [concat(UDH_COMMAND, cmd.bytes)];
-  throw new InputError(`format ${o.format} for this packet needs the SMS framing layer`, { field: '--format' });
+  const { frameCommand } = await import('./frame.js');
+  return frameCommand(cmd.bytes, o);
 }
 
 export interface BuildPorOpts extends OutputOptions {
@@ -71,6 +68,8 @@ export interface BuildPorOpts extends OutputOptions {
   kidAlg?: string;
   cattp?: boolean;
   format: 'packet' | 'ud' | 'submit' | 'deliver-report' | 'proactive';
+  da?: string;
+  concatRef?: string;
   show?: boolean;
   pcap?: string;
 }
@@ -132,7 +131,7 @@ export async function buildPor(o: BuildPorOpts): Promise<void> {
     paddingByte: octet(o.paddingByte, '--padding-byte'),
   }, keys);
   const { framePor } = await import('./frame.js');
-  const lines = await framePor(r.bytes, dialect.name, o);
+  const lines = framePor(r.bytes, dialect.name, o);
   if (o.json) {
     const view = responseView(r.data!);
     printJson({ ...responseJson(r, view.json), format: o.format, output: lines.map(toHex) });

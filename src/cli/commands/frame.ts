@@ -1,15 +1,111 @@
-/** Framing of response packets below the packet layer (SMS-PP: UD with UDH 71, SMS-SUBMIT, SMS-DELIVER-REPORT, SEND SHORT MESSAGE). */
+/**
+ * The SMS-PP layers below the secured packet, for `build sms` and `build por`
+ * (3GPP TS 31.115 cl. 4, TS 23.040, TS 31.111 cl. 7.1.1.2), and the pcap of
+ * what was built (GSMTAP SIM frames that Wireshark's gsm_sim / etsi_cat /
+ * gsm_sms dissectors decode).
+ */
 import { InputError } from '../../util/errors.js';
-import { concat } from '../../util/hex.js';
-import { UDH_RESPONSE } from '../../smspp/dialect.js';
+import { fromHex } from '../../util/hex.js';
+import { buildSmsPp, type BuildSmsOptions } from '../../smspp/build.js';
+import { splitPacket } from '../../smspp/concat.js';
+import { buildSmsSubmit, buildSmsDeliverReport, smsSubmit, smsDeliverReport } from '../../smspp/tpdu.js';
+import { buildSendShortMessage } from '../../smspp/proactive.js';
+import { makeAddress } from '../../smspp/address.js';
+import { envelopeRecords, gsmtapSimRecords, exportedPduRecords, LINKTYPE_WIRESHARK_UPPER_PDU } from '../../smspp/gsmtap.js';
+import { fetchApdu } from '../../smspp/proactive.js';
+import { writePcap } from '../../pcap/pcap.js';
+import { intOption, octet } from '../input.js';
+
+export interface SmsFrameOpts {
+  format: 'packet' | 'ud' | 'tpdu' | 'envelope';
+  oa?: string;
+  oaTon?: string;
+  oaNpi?: string;
+  pid?: string;
+  dcs?: string;
+  scts?: string;
+  smsc?: string;
+  concatRef: string;
+  concat16?: boolean;
+  pcap?: string;
+}
+
+/** TP-SCTS option: `now`, an ISO date (e.g. 2026-03-01T12:00:00Z), or 7 octets of raw semi-octets. */
+function sctsOption(s: string | undefined): Pick<BuildSmsOptions, 'scts' | 'now'> {
+  if (s === undefined) return {};
+  if (s === 'now') return { now: true };
+  if (/^[0-9A-Fa-f\s]{14,20}$/.test(s) && s.replace(/\s/g, '').length === 14) return { scts: fromHex(s, '--scts') };
+  const d = new Date(s);
+  if (Number.isNaN(d.getTime())) throw new InputError('give "now", an ISO date (2026-03-01T12:00:00Z) or 14 hex digits of TP-SCTS', { field: '--scts' });
+  return { scts: d };
+}
+
+export function smsOptions(o: SmsFrameOpts): BuildSmsOptions {
+  const refBits = o.concat16 ? 16 : 8;
+  const opts: BuildSmsOptions = {
+    ref: intOption(o.concatRef, '--concat-ref', 0, refBits === 16 ? 0xffff : 0xff),
+    refBits,
+    ...sctsOption(o.scts),
+  };
+  if (o.oa !== undefined) opts.oa = o.oa;
+  if (o.oaTon !== undefined) opts.ton = intOption(o.oaTon, '--oa-ton', 0, 7);
+  if (o.oaNpi !== undefined) opts.npi = intOption(o.oaNpi, '--oa-npi', 0, 15);
+  if (o.pid !== undefined) opts.pid = octet(o.pid, '--pid');
+  if (o.dcs !== undefined) opts.dcs = octet(o.dcs, '--dcs');
+  if (o.smsc !== undefined) opts.scAddress = makeAddress(o.smsc, {}, '--smsc');
+  return opts;
+}
+
+/** Command packet → the requested layer, one entry per SMS (concatenated when longer than 137 octets). */
+export function frameCommand(packet: Uint8Array, o: SmsFrameOpts): Uint8Array[] {
+  if (o.format === 'packet') {
+    if (o.pcap) writeCommandPcap(packet, o);
+    return [packet];
+  }
+  const opts = smsOptions(o);
+  const built = buildSmsPp(packet, opts);
+  if (o.pcap) writePcap(o.pcap, envelopeRecords(built.tpdus, { address: opts.scAddress as never }));
+  return o.format === 'ud' ? built.uds : o.format === 'tpdu' ? built.tpdus : built.envelopes;
+}
+
+function writeCommandPcap(packet: Uint8Array, o: SmsFrameOpts): void {
+  const opts = smsOptions(o);
+  const built = buildSmsPp(packet, opts);
+  writePcap(o.pcap!, envelopeRecords(built.tpdus, { address: opts.scAddress as never }));
+}
 
 export interface PorFrameOpts {
   format: 'packet' | 'ud' | 'submit' | 'deliver-report' | 'proactive';
+  da?: string;
+  concatRef?: string;
+  pcap?: string;
 }
 
-export async function framePor(packet: Uint8Array, dialect: string, o: PorFrameOpts): Promise<Uint8Array[]> {
+/**
+ * Response packet → PoR layers: user data `02 71 00 …`; SMS-SUBMIT (PoR via
+ * SMS-SUBMIT, SPI2 b6 = 1), or inside a SEND SHORT MESSAGE proactive command;
+ * SMS-DELIVER-REPORT (RP-ACK user data, SPI2 b6 = 0).
+ */
+export function framePor(packet: Uint8Array, dialect: string, o: PorFrameOpts): Uint8Array[] {
   if (o.format === 'packet') return [packet];
   if (dialect !== 'sms-pp') throw new InputError(`format ${o.format} exists only for SMS-PP`, { field: '--format' });
-  if (o.format === 'ud') return [concat(UDH_RESPONSE, packet)];
-  throw new InputError(`format ${o.format} is not available yet`, { field: '--format' });
+  const ref = o.concatRef !== undefined ? intOption(o.concatRef, '--concat-ref', 0, 255) : 0;
+  // Long responses are concatenated like commands, with IE 71 (onomondo's reading; no card trace confirms it).
+  const uds = splitPacket(packet, { iei: 0x71, ref });
+  if (o.format === 'ud') return uds;
+  if (o.format === 'deliver-report') {
+    if (uds.length > 1) throw new InputError('a PoR longer than one SMS cannot go in the SMS-DELIVER-REPORT (status 0B: send it via SMS-SUBMIT)', { field: '--format' });
+    const tpdu = smsDeliverReport.encode(buildSmsDeliverReport({ ud: uds[0] }));
+    if (o.pcap) writePcap(o.pcap, exportedPduRecords([tpdu], 'ms-to-sc'), LINKTYPE_WIRESHARK_UPPER_PDU);
+    return [tpdu];
+  }
+  const da = makeAddress(o.da ?? '12345678', {}, '--da');
+  const submits = uds.map((ud) => smsSubmit.encode(buildSmsSubmit({ ud, da })));
+  if (o.format === 'submit') {
+    if (o.pcap) writePcap(o.pcap, gsmtapSimRecords(submits.map((t) => { const d0 = buildSendShortMessage(t); return { command: fetchApdu(d0.length), response: d0 }; })));
+    return submits;
+  }
+  const d0s = submits.map((t) => buildSendShortMessage(t));
+  if (o.pcap) writePcap(o.pcap, gsmtapSimRecords(d0s.map((d0) => ({ command: fetchApdu(d0.length), response: d0 }))));
+  return d0s;
 }

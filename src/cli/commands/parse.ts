@@ -108,7 +108,7 @@ export async function parseAuto(args: string[], o: ParseOpts, mode: ParseMode): 
   const res = parsePacket(peeled, o, hint);
   const failures = [...peeled.failures, ...res.failures];
   if (o.json) {
-    printJson({ layers: [...peeled.layers.map((l) => l.name), res.kind === 'command' ? 'command packet' : 'response packet'], ...res.json, framing: peeled.layers.map((l) => l.json), verified: failures.length ? false : res.json.verified });
+    printJson({ layers: [...(peeled.layerNames ?? peeled.layers.map((l) => l.name)), res.kind === 'command' ? 'command packet' : 'response packet'], ...res.json, framing: peeled.layers.map((l) => l.json), verified: failures.length ? false : res.json.verified });
   } else {
     await printTree([...peeled.layers.map((l) => l.tree), res.tree, await verdictNode(failures, res.notes)], o);
   }
@@ -141,7 +141,7 @@ export async function parseEach(args: string[], o: ParseOpts, mode: ParseMode): 
       const res = parsePacket(peeled, o, hint);
       const failures = [...peeled.failures, ...res.failures];
       if (failures.length) worst = Math.max(worst, 1);
-      if (o.json) out.push(JSON.stringify({ line: i + 1, layers: [...peeled.layers.map((l) => l.name), `${res.kind} packet`], ...res.json, verified: failures.length ? false : res.json.verified }));
+      if (o.json) out.push(JSON.stringify({ line: i + 1, layers: [...(peeled.layerNames ?? peeled.layers.map((l) => l.name)), `${res.kind} packet`], ...res.json, verified: failures.length ? false : res.json.verified }));
       else {
         const j = res.json as { tar: string; status?: { code: string } | null; checksum: { type: string; verified: boolean | null } };
         const verdict = failures.length ? 'FAIL' : j.checksum.verified === true ? 'OK' : 'UNCHECKED';

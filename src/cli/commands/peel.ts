@@ -7,6 +7,7 @@ import { InputError, shiftOffset } from '../../util/errors.js';
 import { toHex } from '../../util/hex.js';
 import { node, type TreeNode } from '../../render/tree.js';
 import { udh, ieName, findSecurityIe, type UdhDecoded } from '../../smspp/udh.js';
+import { detectSmsLayer, peelSmsPp, peelAndReassemble, type Peeled as SmsPeeled } from '../../smspp/build.js';
 import { decodeBerLength } from '../../cattp/dialect.js';
 
 export interface Layer {
@@ -28,6 +29,8 @@ export interface Peeled {
   inputs: Uint8Array[];
   /** What the outermost layer was, for --pcap. */
   outer: string;
+  /** Layer names for JSON `layers` when one framing layer holds several (ENVELOPE / SMS-DELIVER / user data). */
+  layerNames?: string[];
 }
 
 export type PeelMode = 'auto' | 'sms' | 'cattp';
@@ -73,28 +76,106 @@ export function udhLayer(h: UdhDecoded, what = 'SMS user data'): Layer {
   };
 }
 
+const SW_FIRST = new Set([0x90, 0x91, 0x61, 0x62, 0x63, 0x9e, 0x9f, 0x6f, 0x93]);
+
+/** Names of the layers an SMS-PP peel went through, outermost first. */
+function smsLayerNames(p: SmsPeeled): string[] {
+  const names: string[] = [];
+  if (p.kind === 'envelope') names.push('ENVELOPE');
+  if (p.kind === 'proactive') names.push('proactive command');
+  if (p.tpdu) names.push(p.tpdu.type);
+  names.push('user data');
+  return names;
+}
+
+export function smsPeel(b: Uint8Array): SmsPeeled {
+  const kind = detectSmsLayer(b);
+  if (kind !== 'tpdu') return peelSmsPp(b, { kind });
+  // TP-MTI 01 is an SMS-SUBMIT (MS→SC); 00 an SMS-DELIVER (SC→MS) or, from the MS, an SMS-DELIVER-REPORT.
+  if ((b[0] & 3) === 1) return peelSmsPp(b, { kind, direction: 'ms-to-sc' });
+  try {
+    return peelSmsPp(b, { kind, direction: 'sc-to-ms' });
+  } catch (e) {
+    try {
+      return peelSmsPp(b, { kind, direction: 'ms-to-sc' });
+    } catch {
+      throw e;
+    }
+  }
+}
+
 export function peel(inputs: Uint8Array[], mode: PeelMode): Peeled {
-  if (inputs.length !== 1) throw new InputError(`${inputs.length} inputs given; only concatenated SMS segments may be given as several inputs`, { field: 'input' });
-  const b = inputs[0];
   const base = { inputs, failures: [] as string[] };
+  if (inputs.length > 1) {
+    // Segments of one concatenated SMS (ENVELOPEs, TPDUs or user data).
+    const r = peelAndReassemble(inputs);
+    const kind = r.iei === 0x71 ? 'response' : r.iei === 0x70 ? 'command' : smsPacketKind(r.packet);
+    let outerNames: string[] = [];
+    try {
+      outerNames = smsLayerNames(smsPeel(inputs[0]));
+    } catch {
+      outerNames = ['user data'];
+    }
+    return {
+      ...base, packet: r.packet, dialect: 'sms-pp', kind, offset: 0, outer: 'segments',
+      layers: [{ name: `concatenated SMS (${inputs.length} segments)`, tree: r.tree, json: { layer: 'concatenated SMS', ...r.json } }],
+      layerNames: [...outerNames, 'concatenated SMS'],
+    };
+  }
+  const b = inputs[0];
   if (mode === 'cattp') {
     const kind = cattpPacketKind(b);
     return { ...base, layers: [], packet: b, dialect: 'cat_tp', kind, offset: 0, outer: 'packet' };
   }
-  // SMS user data with a UDH carrying the CPI (70) or RPI (71) IE.
-  const h = tryUdh(b);
-  if (h && findSecurityIe(h.ies) !== undefined) {
-    const iei = findSecurityIe(h.ies)!;
-    const packet = b.subarray(h.length);
-    return { ...base, layers: [udhLayer(h)], packet, dialect: 'sms-pp', kind: iei === 0x71 ? 'response' : 'command', offset: h.length, outer: 'ud' };
-  }
   const sk = smsPacketKind(b);
+  if (sk) return { ...base, layers: [], packet: b, dialect: 'sms-pp', kind: sk, offset: 0, outer: 'packet' };
+  if (mode === 'auto') {
+    const ck = cattpPacketKind(b);
+    if (ck) return { ...base, layers: [], packet: b, dialect: 'cat_tp', kind: ck, offset: 0, outer: 'packet' };
+  }
+  // User data with a UDH carrying the CPI (70) or RPI (71) IE; a PoR taken from
+  // ENVELOPE response data may still carry the card's status word.
+  const h = tryUdh(b);
+  if (h && findSecurityIe(h.ies) !== undefined && !h.ies.some((ie) => ie.iei === 0x00 || ie.iei === 0x08)) {
+    const iei = findSecurityIe(h.ies)!;
+    let packet = b.subarray(h.length);
+    const layers = [udhLayer(h)];
+    if (packet.length >= 4 && ((packet[0] << 8) | packet[1]) === packet.length - 4 && SW_FIRST.has(packet[packet.length - 2])) {
+      const sw = toHex(packet.subarray(packet.length - 2));
+      layers.unshift({ name: 'ENVELOPE response', tree: node('ENVELOPE response data', `PoR user data + SW ${sw}`), json: { layer: 'ENVELOPE response', sw } });
+      packet = packet.subarray(0, packet.length - 2);
+    }
+    return { ...base, layers, packet, dialect: 'sms-pp', kind: iei === 0x71 ? 'response' : 'command', offset: h.length, outer: 'ud' };
+  }
   // A header octet that is a valid CHL/RHL: an SMS packet whose CPL is wrong is still best reported as one.
   const looksSms = b.length >= 3 && [10, 12, 13, 14, 15, 17, 18, 21].includes(b[2]) && b[0] === 0;
-  if (sk || mode === 'sms' || (looksSms && !cattpPacketKind(b))) return { ...base, layers: [], packet: b, dialect: 'sms-pp', kind: sk, offset: 0, outer: 'packet' };
-  const ck = cattpPacketKind(b);
-  if (ck) return { ...base, layers: [], packet: b, dialect: 'cat_tp', kind: ck, offset: 0, outer: 'packet' };
-  throw new InputError('not recognised as an SMS-PP or CAT_TP secured packet, SMS user data, TPDU, ENVELOPE or CAT_TP PDU', { field: 'input', offset: 0 });
+  if (mode === 'sms' && !looksSms && !(h || b[0] === 0xd1 || b[0] === 0xd0 || b[1] === 0xc2)) {
+    return { ...base, layers: [], packet: b, dialect: 'sms-pp', kind: undefined, offset: 0, outer: 'packet' };
+  }
+  if (looksSms) return { ...base, layers: [], packet: b, dialect: 'sms-pp', kind: undefined, offset: 0, outer: 'packet' };
+  let p: SmsPeeled;
+  try {
+    p = smsPeel(b);
+  } catch (e) {
+    if (e instanceof InputError && mode === 'auto' && !(b[0] === 0xd1 || b[0] === 0xd0 || b[1] === 0xc2)) {
+      throw new InputError(`not recognised as a secured packet, SMS user data, TPDU, ENVELOPE or CAT_TP PDU (as a TPDU: ${e.message})`, { field: 'input', offset: 0 });
+    }
+    throw e;
+  }
+  if (p.segment) {
+    throw new InputError('this is one segment of a concatenated SMS: give all segments (as arguments or stdin lines)', { layer: 'concatenation', field: 'UDH' });
+  }
+  if (!p.packet || !p.packet.length) throw new InputError('carries no user data, so no secured packet', { layer: p.tpdu?.type ?? 'SMS', field: 'TP-UD' });
+  const names = smsLayerNames(p);
+  const kind = p.iei === 0x71 ? 'response' : p.iei === 0x70 ? 'command' : smsPacketKind(p.packet);
+  if (p.iei === undefined && p.tpdu && !p.tpdu.udhi) {
+    base.failures.push(`${p.tpdu.type} has no UDH, so no command/response packet identifier (IE 70/71)`);
+  }
+  return {
+    ...base, packet: p.packet, dialect: 'sms-pp', kind, offset: 0, outer: p.kind,
+    layers: [{ name: names.join(' / '), tree: p.tree.length === 1 ? p.tree[0] : node(names.join(' / '), undefined, p.tree), json: { layer: names.join(' / '), ...p.json } }],
+    layerNames: names,
+  } as Peeled;
 }
 
 export { shiftOffset };

@@ -1,0 +1,126 @@
+/**
+ * Convenience entry points for the CLI: build every SMS-PP layer around a
+ * secured packet, and peel the layers off user input down to the packet.
+ */
+import type { TreeNode } from '../render/tree.js';
+import { InputError } from '../util/errors.js';
+import { toHex } from '../util/hex.js';
+import type { SmsAddress } from './address.js';
+import { makeAddress } from './address.js';
+import { reassemble, type Reassembled, splitPacket, type SplitOptions } from './concat.js';
+import { buildEnvelope, type DecodedEnvelope, envelope, ENVELOPE_INS, TAG_SMS_PP_DOWNLOAD } from './envelope.js';
+import { type DecodedProactiveCommand, proactiveCommand, TAG_PROACTIVE } from './proactive.js';
+import { envelopeToJson, envelopeToTree, proactiveToJson, proactiveToTree, reassembledToJson, reassembledToTree, tpduToJson, tpduToTree, udhToTree } from './render.js';
+import { buildSmsDeliver, type DecodedTpdu, type DeliverOptions, decodeTpdu, type Direction, smsDeliver } from './tpdu.js';
+import { findSecurityIe, udh } from './udh.js';
+
+export interface BuildSmsOptions extends Omit<DeliverOptions, 'ud' | 'udl'>, SplitOptions {
+  /** SC address for the ENVELOPE address object (omitted when not given). */
+  scAddress?: string | SmsAddress;
+  /** ENVELOPE CLA (80 default, A0 for a 2G SIM). */
+  cla?: number;
+}
+
+export interface BuiltSms {
+  /** TP-UD of each SM (UDH included). */
+  uds: Uint8Array[];
+  /** SMS-DELIVER TPDU of each SM. */
+  tpdus: Uint8Array[];
+  /** ENVELOPE (SMS-PP DOWNLOAD) C-APDU of each SM. */
+  envelopes: Uint8Array[];
+}
+
+/** packet (CPL…end) → user data → SMS-DELIVER → ENVELOPE, one per segment. */
+export function buildSmsPp(packet: Uint8Array, opts: BuildSmsOptions = {}): BuiltSms {
+  const uds = splitPacket(packet, opts);
+  const tpdus = uds.map((ud) => smsDeliver.encode(buildSmsDeliver({ ...opts, ud })));
+  const sc = opts.scAddress === undefined ? undefined : typeof opts.scAddress === 'string' ? makeAddress(opts.scAddress, {}, 'SC address') : opts.scAddress;
+  const envelopes = tpdus.map((t) => buildEnvelope(t, { address: sc, cla: opts.cla }));
+  return { uds, tpdus, envelopes };
+}
+
+export type SmsLayerKind = 'envelope' | 'proactive' | 'tpdu' | 'ud';
+
+export interface Peeled {
+  kind: SmsLayerKind;
+  envelope?: DecodedEnvelope;
+  proactive?: DecodedProactiveCommand;
+  tpdu?: DecodedTpdu;
+  /** The secured packet after the UDH (CPL…end / RPL…end), when there is user data. */
+  packet?: Uint8Array;
+  /** 0x70 / 0x71 when the UDH has the CPI/RPI IE. */
+  iei?: number;
+  /** True when the UDH carries a concatenation IE (the packet is then only a part). */
+  segment?: boolean;
+  tree: TreeNode[];
+  json: Record<string, unknown>;
+}
+
+/**
+ * Guess the outermost layer: 80/A0 C2 (ENVELOPE APDU) or D1 → ENVELOPE,
+ * D0 → proactive command, a valid UDH holding IE 70/71 → user data,
+ * otherwise a TPDU (direction default sc-to-ms).
+ */
+export function detectSmsLayer(b: Uint8Array): SmsLayerKind {
+  if (!b.length) throw new InputError('empty input', { layer: 'SMS-PP' });
+  if (b[0] === TAG_SMS_PP_DOWNLOAD || (b.length >= 5 && b[1] === ENVELOPE_INS && (b[0] === 0x80 || b[0] === 0xa0))) return 'envelope';
+  if (b[0] === TAG_PROACTIVE) return 'proactive';
+  try {
+    const h = udh.decode(b);
+    if (findSecurityIe(h.ies) !== undefined) return 'ud';
+  } catch {
+    /* not user data */
+  }
+  return 'tpdu';
+}
+
+function fromUd(ud: Uint8Array | undefined, udhi: boolean): Pick<Peeled, 'packet' | 'iei' | 'segment'> {
+  if (!ud) return {};
+  if (!udhi) return { packet: ud };
+  const h = udh.decode(ud);
+  return { packet: ud.slice(h.length), iei: findSecurityIe(h.ies), segment: h.ies.some((i) => i.iei === 0x00 || i.iei === 0x08) };
+}
+
+/** Decode whatever SMS-PP layer `b` is, down to the secured packet. */
+export function peelSmsPp(b: Uint8Array, opts: { kind?: SmsLayerKind | 'auto'; direction?: Direction } = {}): Peeled {
+  const kind = !opts.kind || opts.kind === 'auto' ? detectSmsLayer(b) : opts.kind;
+  if (kind === 'envelope') {
+    const e = envelope.decode(b);
+    const t = e.sms!;
+    return { kind, envelope: e, tpdu: t, ...fromUd(t.ud, t.udhi), tree: [envelopeToTree(e)], json: envelopeToJson(e) };
+  }
+  if (kind === 'proactive') {
+    const p = proactiveCommand.decode(b);
+    return { kind, proactive: p, tpdu: p.sms, ...(p.sms ? fromUd(p.sms.ud, p.sms.udhi) : {}), tree: [proactiveToTree(p)], json: proactiveToJson(p) };
+  }
+  if (kind === 'tpdu') {
+    const t = decodeTpdu(b, opts.direction ?? 'sc-to-ms');
+    return { kind, tpdu: t, ...fromUd(t.ud, t.udhi), tree: [tpduToTree(t)], json: tpduToJson(t) };
+  }
+  const h = udh.decode(b);
+  const r = fromUd(b, true);
+  return {
+    kind: 'ud',
+    ...r,
+    tree: [udhToTree(h.ies)],
+    json: { udh: h.ies.map((i) => ({ iei: i.iei, data: toHex(i.data) })), packet: toHex(r.packet!), iei: r.iei ?? null },
+  };
+}
+
+/** Reassemble several inputs (ENVELOPEs, TPDUs or UDs, each peeled first). */
+export function peelAndReassemble(inputs: readonly Uint8Array[], opts: { kind?: SmsLayerKind | 'auto'; direction?: Direction } = {}): Reassembled & { tree: TreeNode; json: Record<string, unknown> } {
+  const uds = inputs.map((b, i) => {
+    let p: Peeled;
+    try {
+      p = peelSmsPp(b, opts);
+    } catch (e) {
+      if (e instanceof InputError) throw new InputError(`segment ${i + 1}: ${e.detail}`, e.where);
+      throw e;
+    }
+    const ud = p.kind === 'ud' ? b : p.tpdu?.ud;
+    if (!ud || (p.kind !== 'ud' && !p.tpdu?.udhi)) throw new InputError(`segment ${i + 1} has no user data header`, { layer: 'concatenation' });
+    return ud;
+  });
+  const r = reassemble(uds);
+  return { ...r, tree: reassembledToTree(r), json: reassembledToJson(r) };
+}

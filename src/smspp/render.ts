@@ -1,0 +1,345 @@
+/**
+ * Trees (field names as Wireshark's gsm_sms / gsm_sim / etsi_cat print them)
+ * and JSON (camelCase, documented keys) for the SMS-PP layers.
+ */
+import { bitLine, node, type TreeNode } from '../render/tree.js';
+import { toHex } from '../util/hex.js';
+import { type DecodedAddress, formatAddress, npiName, tonName } from './address.js';
+import { CTAG_NAMES, deviceName } from './ctlv.js';
+import type { DecodedEnvelope } from './envelope.js';
+import { fieldBitLines, hex2 } from './fields.js';
+import { COMMAND_TYPE_NAMES, type DecodedProactiveCommand } from './proactive.js';
+import { type DecodedScts, tzText } from './scts.js';
+import type { Reassembled } from './concat.js';
+import {
+  type DecodedTpdu,
+  DELIVER_FIRST_OCTET,
+  DELIVER_REPORT_FIRST_OCTET,
+  dcsInfo,
+  fcsName,
+  PI_FIELDS,
+  pidText,
+  SUBMIT_FIRST_OCTET,
+  type UserDataInfo,
+} from './tpdu.js';
+import { ieName, parseConcatIe, type UdhIe, udh } from './udh.js';
+
+const h = (b: Uint8Array) => toHex(b);
+const x2 = (n: number) => `0x${hex2(n)}`;
+
+function warnNodes(ws: readonly string[]): TreeNode[] {
+  return ws.map((w) => node('Warning', w, undefined, { status: 'warn' }));
+}
+
+// ---------------------------------------------------------------- UDH
+
+export function udhIeToTree(ie: UdhIe): TreeNode {
+  const kids = [node('Information Element Identifier', x2(ie.iei)), node('Length', String(ie.data.length))];
+  const c = parseConcatIe(ie);
+  if (c) {
+    kids.push(node('Message identifier', String(c.ref)), node('Message parts', String(c.total)), node('Message part number', String(c.seq)));
+    if (c.seq < 1 || c.seq > c.total) kids.push(node('Warning', `part number ${c.seq} outside 1..${c.total}`, undefined, { status: 'warn' }));
+  } else if (ie.data.length) kids.push(node('IE Data', undefined, undefined, { hex: h(ie.data) }));
+  return node(`IE: ${ieName(ie.iei)}`, undefined, kids, { hex: toHex(udh.encode([ie]).subarray(1)) });
+}
+
+export function udhToTree(ies: readonly UdhIe[]): TreeNode {
+  const enc = udh.encode(ies);
+  return node('User-Data Header', undefined, [node('User Data Header Length', String(enc[0])), ...ies.map(udhIeToTree)], { hex: h(enc) });
+}
+
+// ---------------------------------------------------------------- addresses
+
+const TYPE_FIELDS = [
+  { key: 'ext', name: 'Extension', mask: 0x80, describe: (v: number) => (v ? 'No extension' : 'Extended') },
+  { key: 'ton', name: 'Type of number', mask: 0x70, describe: (v: number) => `${tonName(v)} (${v})` },
+  { key: 'npi', name: 'Numbering plan', mask: 0x0f, describe: (v: number) => `${npiName(v)} (${v})` },
+];
+
+function typeOctet(a: DecodedAddress): number {
+  return (a.ext ? 0x80 : 0) | (a.ton << 4) | a.npi;
+}
+
+/** `field` = "TP-OA" or "TP-DA". */
+export function tpAddressToTree(a: DecodedAddress, field: 'TP-OA' | 'TP-DA'): TreeNode {
+  const name = field === 'TP-OA' ? 'TP-Originating-Address' : 'TP-Destination-Address';
+  const t = typeOctet(a);
+  return node(name, formatAddress(a), [
+    node('Length', `${a.lengthValue} address digits`),
+    node('Type of address', x2(t), undefined, { bits: fieldBitLines(t, TYPE_FIELDS) }),
+    node(`${field} Digits`, a.digits),
+    ...warnNodes(a.warnings),
+  ], { hex: a.hex });
+}
+
+/** CAT Address object value (TON/NPI + dialling number). */
+export function addressValueToTree(a: DecodedAddress, name = 'Address'): TreeNode {
+  const t = typeOctet(a);
+  return node(name, formatAddress(a), [
+    node('TON/NPI', x2(t), undefined, { bits: fieldBitLines(t, TYPE_FIELDS) }),
+    node('Address String', a.digits),
+    ...warnNodes(a.warnings),
+  ], { hex: a.hex });
+}
+
+// ---------------------------------------------------------------- TPDU parts
+
+export function sctsToTree(s: DecodedScts, name = 'TP-Service-Centre-Time-Stamp'): TreeNode {
+  return node(name, s.iso ?? 'invalid', [
+    node('Year', String(s.year)),
+    node('Month', String(s.month)),
+    node('Day', String(s.day)),
+    node('Hour', String(s.hour)),
+    node('Minutes', String(s.minute)),
+    node('Seconds', String(s.second)),
+    node('Timezone', tzText(s.tzQuarters)),
+    ...warnNodes(s.warnings),
+  ], { hex: s.hex, status: s.warnings.length ? 'warn' : undefined });
+}
+
+export function pidToTree(pid: number): TreeNode {
+  const bits =
+    pid >> 6 === 1
+      ? [bitLine(pid, 0xc0, 'Defines formatting for subsequent bits: 0x1'), bitLine(pid, 0x3f, `Message type: ${pidText(pid)} (${pid & 0x3f})`)]
+      : [bitLine(pid, 0xc0, `Defines formatting for subsequent bits: 0x${pid >> 6}`)];
+  return node('TP-PID', `${pid} (${x2(pid)}: ${pidText(pid)})`, undefined, { hex: hex2(pid), bits });
+}
+
+export function dcsToTree(dcs: number): TreeNode {
+  const i = dcsInfo(dcs);
+  const cls = i.messageClass !== undefined ? `, class ${i.messageClass}` : '';
+  const alpha = i.alphabet === 'gsm7' ? 'GSM 7 bit default alphabet' : i.alphabet === '8bit' ? '8 bit data' : 'UCS2 (16 bit)';
+  const bits: string[] = [];
+  if (dcs >> 4 === 0xf) {
+    bits.push(
+      bitLine(dcs, 0xf0, 'Coding Group Bits: Data coding/message class (15)'),
+      bitLine(dcs, 0x08, 'Reserved: ' + ((dcs >> 3) & 1)),
+      bitLine(dcs, 0x04, `Message coding: ${alpha}`),
+      bitLine(dcs, 0x03, `Message Class: Class ${dcs & 3}`),
+    );
+  } else if (dcs >> 6 === 0 || dcs >> 6 === 1) {
+    bits.push(
+      bitLine(dcs, 0xc0, `Coding Group Bits: ${i.group}`),
+      bitLine(dcs, 0x20, `Text is ${i.compressed ? 'compressed' : 'not compressed'}`),
+      bitLine(dcs, 0x10, dcs & 0x10 ? 'Bits 1 and 0 have a message class meaning' : 'Bits 1 and 0 are reserved'),
+      bitLine(dcs, 0x0c, `Character set: ${alpha}`),
+      bitLine(dcs, 0x03, `Message Class: ${dcs & 0x10 ? `Class ${dcs & 3}` : 'none'}`),
+    );
+  } else bits.push(bitLine(dcs, 0xf0, `Coding Group Bits: ${i.group}`));
+  return node('TP-DCS', `${dcs} (${x2(dcs)}: ${alpha}${cls})`, undefined, { hex: hex2(dcs), bits });
+}
+
+export function userDataToTree(u: UserDataInfo): TreeNode[] {
+  const unit = u.udlUnit === 'septets' ? 'septets' : 'octets';
+  const kids: TreeNode[] = [];
+  if (u.udh) kids.push(udhToTree(u.udh));
+  if (u.text !== undefined) kids.push(node('SMS text', JSON.stringify(u.text), undefined, { hex: h(u.body), note: 'GSM 7-bit, septets packed' }));
+  else kids.push(node('SMS body', `${u.body.length} octets`, undefined, { hex: h(u.body) }));
+  return [node('TP-User-Data-Length', `${u.udl} ${unit}`, undefined, { hex: hex2(u.udl) }), node('TP-User-Data', `${u.ud.length} octets`, kids, { hex: h(u.ud) })];
+}
+
+// ---------------------------------------------------------------- TPDU
+
+export function tpduToTree(d: DecodedTpdu, note?: string): TreeNode {
+  const kids: TreeNode[] = [];
+  const first = (table: typeof DELIVER_FIRST_OCTET) => node('First octet', x2(d.firstOctet), undefined, { hex: hex2(d.firstOctet), bits: fieldBitLines(d.firstOctet, table) });
+  if (d.type === 'SMS-DELIVER') {
+    kids.push(first(DELIVER_FIRST_OCTET), tpAddressToTree(d.oa, 'TP-OA'), pidToTree(d.pid), dcsToTree(d.dcs), sctsToTree(d.sctsInfo), ...userDataToTree(d.userData));
+  } else if (d.type === 'SMS-SUBMIT') {
+    kids.push(first(SUBMIT_FIRST_OCTET), node('TP-MR', String(d.mr), undefined, { hex: hex2(d.mr) }), tpAddressToTree(d.da, 'TP-DA'), pidToTree(d.pid), dcsToTree(d.dcs));
+    if (d.vpInfo) {
+      kids.push(d.vpInfo.scts ? sctsToTree(d.vpInfo.scts, 'TP-Validity-Period') : node('TP-Validity-Period', `${d.vpInfo.text} (${d.vpInfo.format})`, undefined, { hex: h(d.vp!) }));
+    }
+    kids.push(...userDataToTree(d.userData));
+  } else {
+    kids.push(first(DELIVER_REPORT_FIRST_OCTET));
+    kids.push(node('Form', d.form === 'error' ? 'RP-ERROR (with TP-FCS)' : 'RP-ACK (no TP-FCS)'));
+    if (d.fcs !== undefined) kids.push(node('TP-Failure-Cause (TP-FCS)', `${fcsName(d.fcs)} (${x2(d.fcs)})`, undefined, { hex: hex2(d.fcs) }));
+    kids.push(node('TP-Parameter-Indicator', x2(d.pi), undefined, { hex: hex2(d.pi) + h(d.piExtension), bits: fieldBitLines(d.pi, PI_FIELDS) }));
+    if (d.pid !== undefined) kids.push(pidToTree(d.pid));
+    if (d.dcs !== undefined) kids.push(dcsToTree(d.dcs));
+    if (d.userData) kids.push(...userDataToTree(d.userData));
+  }
+  kids.push(...warnNodes(d.warnings));
+  return node(`GSM SMS TPDU (GSM 03.40) ${d.type}`, `${d.length} octets`, kids, { hex: d.hex, note });
+}
+
+// ---------------------------------------------------------------- ENVELOPE / proactive
+
+function deviceNode(source: number, destination: number): TreeNode {
+  return node('Device identity', `${hex2(source)}${hex2(destination)}`, [
+    node('Source Device ID', `${deviceName(source)} (${x2(source)})`),
+    node('Destination Device ID', `${deviceName(destination)} (${x2(destination)})`),
+  ]);
+}
+
+function apduHeaderNodes(e: { cla?: number; ins?: number; p1?: number; p2?: number; lc?: number; le?: number }, insName: string): TreeNode[] {
+  if (e.cla === undefined) return [node('APDU header', 'absent (data field only)', undefined, { status: 'info' })];
+  const out = [
+    node('CLA', x2(e.cla), undefined, { note: e.cla === 0xa0 ? 'GSM 11.11 / TS 51.014 SIM' : e.cla >> 4 === 8 ? 'ETSI TS 102.221' : undefined }),
+    node('Instruction', `${insName} (${x2(e.ins!)})`),
+    node('P1', x2(e.p1!)),
+    node('P2', x2(e.p2!)),
+    node('Lc', String(e.lc)),
+  ];
+  if (e.le !== undefined) out.push(node('Le', String(e.le)));
+  return out;
+}
+
+export function envelopeToTree(e: DecodedEnvelope, note?: string): TreeNode {
+  const kids = [...apduHeaderNodes(e, 'ENVELOPE'), node('BER-TLV Tag', `SMS-PP Download (${x2(e.tag)})`), node('Length', String(e.berLength))];
+  kids.push(deviceNode(e.deviceIdentities.source, e.deviceIdentities.destination));
+  if (e.address) kids.push(addressValueToTree(e.address));
+  kids.push(node('3GPP SMS TPDU', `${e.tpdu.length} octets`, e.sms ? [tpduToTree(e.sms)] : undefined, { hex: h(e.tpdu) }));
+  for (const t of e.tlvs) if (![2, 6, 0x0b].includes(t.tag)) kids.push(node(CTAG_NAMES[t.tag] ?? `COMPREHENSION-TLV ${toHex(t.rawTag)}`, undefined, undefined, { hex: h(t.value) }));
+  kids.push(...warnNodes(e.warnings));
+  return node('ENVELOPE (SMS-PP DOWNLOAD)', undefined, kids, { hex: e.hex, note });
+}
+
+export function proactiveToTree(p: DecodedProactiveCommand): TreeNode {
+  const cd = p.commandDetails;
+  const kids = [
+    node('BER-TLV Tag', `Proactive Command (${x2(p.tag)})`),
+    node('Length', String(p.berLength)),
+    node('Command details', `${hex2(cd.number)}${hex2(cd.type)}${hex2(cd.qualifier)}`, [
+      node('Command Number', x2(cd.number)),
+      node('Command Type', `${COMMAND_TYPE_NAMES[cd.type] ?? 'unknown'} (${x2(cd.type)})`),
+      node(
+        'Command Qualifier',
+        x2(cd.qualifier),
+        undefined,
+        cd.type === 0x13 ? { bits: [bitLine(cd.qualifier, 0x01, cd.qualifier & 1 ? 'Packing by the ME required' : 'Packing not required')] } : {},
+      ),
+    ]),
+    deviceNode(p.deviceIdentities.source, p.deviceIdentities.destination),
+  ];
+  if (p.alphaId) kids.push(node('Alpha identifier', p.alphaId.length ? undefined : '(empty)', undefined, { hex: h(p.alphaId) }));
+  if (p.address) kids.push(addressValueToTree(p.address));
+  if (p.tpdu) kids.push(node('3GPP SMS TPDU', `${p.tpdu.length} octets`, p.sms ? [tpduToTree(p.sms)] : undefined, { hex: h(p.tpdu) }));
+  for (const t of p.tlvs) if (![1, 2, 5, 6, 0x0b].includes(t.tag)) kids.push(node(CTAG_NAMES[t.tag] ?? `COMPREHENSION-TLV ${toHex(t.rawTag)}`, undefined, undefined, { hex: h(t.value) }));
+  if (p.sw !== undefined) kids.push(node('Status Word', p.sw.toString(16).toUpperCase().padStart(4, '0')));
+  kids.push(...warnNodes(p.warnings));
+  return node('Proactive command', COMMAND_TYPE_NAMES[cd.type] ?? x2(cd.type), kids, { hex: p.hex });
+}
+
+export function reassembledToTree(r: Reassembled): TreeNode {
+  const kids = [
+    node('Parts', String(r.total)),
+    node('Reference', r.ref === undefined ? 'none (single SM)' : `${r.ref} (${r.refBits}-bit)`),
+    node('Segment order', r.order.map((i) => i + 1).join(', '), undefined, { note: 'input segment used for part 1, 2, …' }),
+    node('Packet identifier IE', r.iei === undefined ? 'none' : r.iei === 0x70 ? '70 (command packet)' : '71 (response packet)'),
+    node('Packet', `${r.packet.length} octets`, undefined, { hex: h(r.packet) }),
+  ];
+  return node('Reassembled SMS user data', undefined, kids);
+}
+
+// ---------------------------------------------------------------- JSON
+
+export interface AddressJson {
+  digits: string;
+  ton: number;
+  npi: number;
+  hex: string;
+}
+
+function addrJson(a: DecodedAddress): AddressJson {
+  return { digits: a.digits, ton: a.ton, npi: a.npi, hex: a.hex };
+}
+
+function udJson(u: UserDataInfo | undefined) {
+  if (!u) return {};
+  return {
+    udl: u.udl,
+    udlUnit: u.udlUnit,
+    ud: h(u.ud),
+    udh: u.udh ? u.udh.map((ie) => ({ iei: ie.iei, data: h(ie.data) })) : null,
+    body: h(u.body),
+    ...(u.text !== undefined ? { text: u.text } : {}),
+  };
+}
+
+export function tpduToJson(d: DecodedTpdu): Record<string, unknown> {
+  if (d.type === 'SMS-DELIVER') {
+    return {
+      type: d.type,
+      mti: d.mti,
+      mms: d.mms,
+      lp: d.lp,
+      rp: d.rp,
+      udhi: d.udhi,
+      sri: d.sri,
+      oa: addrJson(d.oa),
+      pid: d.pid,
+      dcs: d.dcs,
+      scts: { iso: d.sctsInfo.iso, hex: d.sctsInfo.hex },
+      ...udJson(d.userData),
+      warnings: d.warnings,
+      hex: d.hex,
+    };
+  }
+  if (d.type === 'SMS-SUBMIT') {
+    return {
+      type: d.type,
+      mti: d.mti,
+      rd: d.rd,
+      vpf: d.vpf,
+      srr: d.srr,
+      udhi: d.udhi,
+      rp: d.rp,
+      mr: d.mr,
+      da: addrJson(d.da),
+      pid: d.pid,
+      dcs: d.dcs,
+      vp: d.vp ? { format: d.vpInfo?.format, text: d.vpInfo?.text, hex: h(d.vp) } : null,
+      ...udJson(d.userData),
+      warnings: d.warnings,
+      hex: d.hex,
+    };
+  }
+  return {
+    type: d.type,
+    mti: d.mti,
+    form: d.form,
+    udhi: d.udhi,
+    fcs: d.fcs ?? null,
+    pi: d.pi,
+    pid: d.pid ?? null,
+    dcs: d.dcs ?? null,
+    ...(d.userData ? udJson(d.userData) : { udl: null, ud: null, udh: null }),
+    warnings: d.warnings,
+    hex: d.hex,
+  };
+}
+
+export function envelopeToJson(e: DecodedEnvelope): Record<string, unknown> {
+  return {
+    cla: e.cla ?? null,
+    ins: e.ins ?? null,
+    p1: e.p1 ?? null,
+    p2: e.p2 ?? null,
+    lc: e.lc ?? null,
+    le: e.le ?? null,
+    tag: e.tag,
+    deviceIdentities: { source: e.deviceIdentities.source, destination: e.deviceIdentities.destination },
+    address: e.address ? addrJson(e.address) : null,
+    tpdu: e.sms ? tpduToJson(e.sms) : { hex: h(e.tpdu) },
+    warnings: e.warnings,
+  };
+}
+
+export function proactiveToJson(p: DecodedProactiveCommand): Record<string, unknown> {
+  return {
+    tag: p.tag,
+    commandDetails: { number: p.commandDetails.number, type: p.commandDetails.type, qualifier: p.commandDetails.qualifier },
+    deviceIdentities: { source: p.deviceIdentities.source, destination: p.deviceIdentities.destination },
+    alphaId: p.alphaId ? h(p.alphaId) : null,
+    address: p.address ? addrJson(p.address) : null,
+    tpdu: p.sms ? tpduToJson(p.sms) : p.tpdu ? { hex: h(p.tpdu) } : null,
+    sw: p.sw === undefined ? null : p.sw.toString(16).toUpperCase().padStart(4, '0'),
+    warnings: p.warnings,
+  };
+}
+
+export function reassembledToJson(r: Reassembled): Record<string, unknown> {
+  return { packet: h(r.packet), iei: r.iei ?? null, ref: r.ref ?? null, refBits: r.refBits ?? null, total: r.total, order: r.order.map((i) => i + 1) };
+}

@@ -9,7 +9,11 @@
  *  - close is an RST with reason 00.
  *
  * `serve` is the OTA-server side (passive open), `send` the card side (active
- * open). Retransmission is bounded: a silent peer ends in NetworkError naming
+ * open). Two flows: the card sends an SDU first and the server answers
+ * (`send({sdu})` + `serve({onSdu})`), or — as in SCP80 over CAT_TP, where the
+ * UICC opens the connection but the server pushes command packets — the
+ * server pushes an SDU once OPEN (`serve({onOpen})`) and the card answers
+ * each SDU it receives (`send({onSdu})`, no `sdu`). Retransmission is bounded: a silent peer ends in NetworkError naming
  * the state. Every datagram sent or received goes to `log` and is recorded so
  * the CLI can write a pcap (`toPcapRecords`).
  */
@@ -88,7 +92,7 @@ interface ConnConfig {
   onSdu(sdu: Uint8Array): void;
   onAllAcked?(): void;
   /** Final: reached CLOSED. err set when the connection failed or was reset. */
-  onClosed(err?: NetworkError): void;
+  onClosed(err?: OtaError): void;
 }
 
 interface Outstanding {
@@ -117,7 +121,7 @@ class Connection {
   private parts: Uint8Array[] = [];
   private closeTimer?: NodeJS.Timeout;
   private finished = false;
-  private closeErr?: NetworkError;
+  private closeErr?: OtaError;
   /** Reason code of the RST the peer sent, if any. */
   peerReset?: number;
 
@@ -203,6 +207,11 @@ class Connection {
     if (o.pdu.type !== 'SYN') o.pdu.ack = this.rcvCur;
     this.cfg.transmit(o.pdu, this.state, `retransmission ${o.tries}/${this.cfg.retries}`);
     this.arm(o);
+  }
+
+  /** Nothing queued and nothing waiting for an acknowledgement. */
+  isIdle(): boolean {
+    return !this.queue.length && !this.unacked.size;
   }
 
   /** Queue an SDU as data PDUs (segmented to the peer's maximum PDU size) and send within the window. */
@@ -317,7 +326,9 @@ class Connection {
       return;
     }
     if (p.type === 'SYN/ACK') {
-      this.cfg.note('SYN/ACK ignored', this.state);
+      // Our ACK of it was lost (the peer is still in SYN-RCVD): acknowledge again, or it never opens.
+      if (p.seq === this.peer.isn) this.sendAck();
+      else this.cfg.note('SYN/ACK with another ISN ignored', this.state);
       return;
     }
     if (this.state === 'SYN-RCVD') {
@@ -375,7 +386,7 @@ class Connection {
     this.finish();
   }
 
-  fail(err: NetworkError, rstReason?: number): void {
+  fail(err: OtaError, rstReason?: number): void {
     if (this.state === 'CLOSED') return;
     this.clearTimers();
     if (rstReason !== undefined && this.state !== 'CLOSE-WAIT') this.sendRst(rstReason);
@@ -436,6 +447,8 @@ function tryDecode(bytes: Uint8Array): { decoded?: DecodedPdu; error?: OtaError 
 // ---------------------------------------------------------------- server
 
 export interface SduInfo {
+  /** Connection number on this server, from 1. */
+  session: number;
   remote: Addr;
   /** The card's CAT_TP port and ours. */
   srcPort: number;
@@ -450,8 +463,23 @@ export interface ServeOptions extends TimingOptions {
   host?: string;
   /** CAT_TP port we serve; SYNs to another port get RST reason 03. Any port if undefined. */
   cattpPort?: number;
-  /** Called with each reassembled SDU; a returned SDU is sent back on the same connection. */
+  /**
+   * Called with each reassembled SDU; a returned SDU is sent back on the same
+   * connection. With `onOpen` (push mode) returning nothing closes the
+   * connection (RST 00) once everything sent is acknowledged.
+   */
   onSdu(sdu: Uint8Array, info: SduInfo): Uint8Array | undefined | Promise<Uint8Array | undefined>;
+  /**
+   * Push mode (the OTA server speaks first, as in SCP80 over CAT_TP): called
+   * when a connection is OPEN; the SDU returned is sent, and an answer is then
+   * awaited (`responseTimeoutMs`). Returning nothing closes the connection.
+   * A throw ends the connection with that error (RST 00).
+   */
+  onOpen?(info: SduInfo): Uint8Array | undefined | Promise<Uint8Array | undefined>;
+  /** Push mode: how long to wait for the answer once our SDU is acknowledged (default timeoutMs × (retries + 1)). */
+  responseTimeoutMs?: number;
+  /** Called once per connection when it reaches CLOSED; err when it failed or was reset. */
+  onSessionEnd?(info: SduInfo, err?: OtaError): void;
   log?: PduLogger;
   /** State changes and remarks, for verbose output. */
   trace?: (msg: string) => void;
@@ -474,8 +502,8 @@ export interface ServeOptions extends TimingOptions {
 export interface ServeSummary {
   sessions: number;
   sdus: number;
-  /** Connections that ended in an error (peer lost, reset). */
-  errors: NetworkError[];
+  /** Connections that ended in an error (peer lost, reset, no answer, a failing callback). */
+  errors: OtaError[];
 }
 
 export interface CattpServer {
@@ -493,7 +521,9 @@ export async function serve(opts: ServeOptions): Promise<CattpServer> {
   const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const retries = opts.retries ?? DEFAULT_RETRIES;
   const idleMs = opts.idleTimeoutMs ?? 30000;
+  const respMs = opts.responseTimeoutMs ?? timeoutMs * (retries + 1);
   const wire: Wire = { record: opts.record ?? true, records: [], log: opts.log };
+  let sessionNo = 0;
   const socket = dgram.createSocket('udp4');
   const conns = new Map<string, { conn: Connection; idle?: NodeJS.Timeout }>();
   const summary: ServeSummary = { sessions: 0, sdus: 0, errors: [] };
@@ -611,8 +641,31 @@ export async function serve(opts: ServeOptions): Promise<CattpServer> {
       sendPdu(remote, rstFor(p, 1), 'LISTEN', `maximum PDU size ${p.maxPduSize} leaves no room for data`);
       return;
     }
-    const info: SduInfo = { remote, srcPort: p.srcPort, dstPort: p.dstPort, identification: p.identification ?? new Uint8Array(0) };
+    const info: SduInfo = { session: ++sessionNo, remote, srcPort: p.srcPort, dstPort: p.dstPort, identification: p.identification ?? new Uint8Array(0) };
     const slot = { conn: undefined as unknown as Connection, idle: undefined as NodeJS.Timeout | undefined };
+    const push = opts.onOpen;
+    // Push mode: waiting for the answer to what we sent; close once all is acknowledged.
+    let awaiting = false;
+    let closeWhenIdle = false;
+    let respTimer: NodeJS.Timeout | undefined;
+    const asOta = (e: unknown): OtaError =>
+      e instanceof OtaError ? e : new NetworkError(`internal error: ${(e as Error)?.message ?? String(e)}`, { layer: LAYER, field: conn.state });
+    const armResponse = () => {
+      clearTimeout(respTimer);
+      respTimer = setTimeout(() => {
+        conn.fail(new NetworkError(`no answer SDU within ${respMs} ms after our SDU was acknowledged`, { layer: LAYER, field: conn.state }), 0);
+      }, respMs);
+    };
+    const sendOrClose = (sdu: Uint8Array | undefined) => {
+      if (conn.state !== 'OPEN') return;
+      if (sdu && sdu.length) {
+        if (push) awaiting = true;
+        conn.sendSdu(sdu);
+      } else if (push) {
+        if (conn.isIdle()) conn.close(0);
+        else closeWhenIdle = true;
+      }
+    };
     const conn = new Connection({
       localPort: p.dstPort,
       remotePort: p.srcPort,
@@ -626,24 +679,43 @@ export async function serve(opts: ServeOptions): Promise<CattpServer> {
       closeWaitMs: timeoutMs,
       transmit: (pdu, st, note) => sendPdu(remote, pdu, st, note),
       note: (m) => trace(`${key}: ${m}`),
+      onOpen: push
+        ? () => {
+            Promise.resolve()
+              .then(() => push(info))
+              .then(sendOrClose)
+              .catch((e: unknown) => conn.fail(asOta(e), 0));
+          }
+        : undefined,
+      onAllAcked: () => {
+        if (closeWhenIdle) conn.close(0);
+        else if (awaiting) armResponse();
+      },
       onSdu: (sdu) => {
         summary.sdus++;
+        awaiting = false;
+        clearTimeout(respTimer);
         Promise.resolve()
           .then(() => opts.onSdu(sdu, info))
-          .then(
-            (resp) => {
-              if (resp && resp.length && conn.state === 'OPEN') conn.sendSdu(resp);
-            },
-            (e: unknown) => trace(`${key}: onSdu failed: ${(e as Error)?.message ?? String(e)}`),
-          );
+          .then(sendOrClose)
+          .catch((e: unknown) => {
+            trace(`${key}: onSdu failed: ${(e as Error)?.message ?? String(e)}`);
+            if (push) conn.fail(asOta(e), 0);
+          });
       },
       onClosed: (err) => {
+        clearTimeout(respTimer);
         clearTimeout(slot.idle);
         if (conns.get(key) === slot) conns.delete(key);
         summary.sessions++;
         if (err) {
           summary.errors.push(err);
           trace(`${key}: ${err.message}`);
+        }
+        try {
+          opts.onSessionEnd?.(info, err);
+        } catch (e) {
+          trace(`${key}: onSessionEnd failed: ${(e as Error)?.message ?? String(e)}`);
         }
         if (opts.maxSessions !== undefined && summary.sessions >= opts.maxSessions) stop();
       },
@@ -675,7 +747,17 @@ export async function serve(opts: ServeOptions): Promise<CattpServer> {
 export interface SendOptions extends TimingOptions {
   /** Server UDP address. */
   to: { host: string; port: number };
-  sdu: Uint8Array;
+  /** The SDU we send first. Without it we answer (`onSdu`) what the server pushes. */
+  sdu?: Uint8Array;
+  /**
+   * Answer mode (no `sdu`): called with each SDU the server sends; a returned
+   * SDU is sent back. The session ends when the server closes (RST 00), or
+   * after `responseTimeoutMs` without a new SDU once our answer is
+   * acknowledged (then we close with RST 00). A throw ends the session with it.
+   */
+  onSdu?(sdu: Uint8Array): Uint8Array | undefined | Promise<Uint8Array | undefined>;
+  /** Datagram records are appended here as they happen (kept when the session fails, for a pcap). */
+  records?: DatagramRecord[];
   /** CAT_TP ports: ours (card side) and the server's. */
   srcPort?: number;
   dstPort?: number;
@@ -690,7 +772,11 @@ export interface SendOptions extends TimingOptions {
   localPort?: number;
   /** Wait for a response SDU (default true); otherwise close once our SDU is acknowledged. */
   expectResponse?: boolean;
-  /** How long to wait for the response after our SDU is acknowledged (default timeoutMs × (retries + 1)). */
+  /**
+   * How long to wait for the response after our SDU is acknowledged; in answer
+   * mode for the first SDU after OPEN and for the next one after our answer
+   * (default timeoutMs × (retries + 1)).
+   */
   responseTimeoutMs?: number;
   log?: PduLogger;
   trace?: (msg: string) => void;
@@ -700,6 +786,8 @@ export interface SendOptions extends TimingOptions {
 
 export interface SendResult {
   response?: Uint8Array;
+  /** Answer mode: each SDU received and what we answered. */
+  exchanges: { received: Uint8Array; sent?: Uint8Array }[];
   peer: PeerParams;
   records: DatagramRecord[];
   local: Addr;
@@ -715,8 +803,10 @@ export async function send(opts: SendOptions): Promise<SendResult> {
   const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const retries = opts.retries ?? DEFAULT_RETRIES;
   const expectResponse = opts.expectResponse ?? true;
-  const wire: Wire = { record: opts.record ?? true, records: [], log: opts.log };
+  const wire: Wire = { record: opts.record ?? true, records: opts.records ?? [], log: opts.log };
   const trace = (m: string) => opts.trace?.(m);
+  const answerMode = !opts.sdu;
+  if (answerMode && !opts.onSdu) throw new TypeError('send(): give sdu, or onSdu to answer what the server sends');
   if (opts.signal?.aborted) throw abortError('CLOSED');
 
   const socket = dgram.createSocket('udp4');
@@ -743,6 +833,8 @@ export async function send(opts: SendOptions): Promise<SendResult> {
 
   return new Promise<SendResult>((resolve, reject) => {
     let response: Uint8Array | undefined;
+    const exchanges: SendResult['exchanges'] = [];
+    let answering = false;
     let respTimer: NodeJS.Timeout | undefined;
     let settled = false;
     let pendingSends = 0;
@@ -755,7 +847,7 @@ export async function send(opts: SendOptions): Promise<SendResult> {
     };
     const respMs = opts.responseTimeoutMs ?? timeoutMs * (retries + 1);
 
-    const settle = (err?: NetworkError) => {
+    const settle = (err?: OtaError) => {
       if (settled) return;
       settled = true;
       clearTimeout(respTimer);
@@ -763,13 +855,15 @@ export async function send(opts: SendOptions): Promise<SendResult> {
       closeWhenFlushed = true; // let the closing RST leave first
       flush();
       if (err) reject(err);
-      else resolve({ response, peer: conn.peer, records: wire.records, local, remote });
+      else resolve({ response, exchanges, peer: conn.peer, records: wire.records, local, remote });
     };
 
     const armResponseTimer = () => {
       clearTimeout(respTimer);
       respTimer = setTimeout(() => {
-        conn.fail(new NetworkError(`no response SDU within ${respMs} ms in state ${conn.state}`, { layer: LAYER, field: conn.state }), 0);
+        // Answer mode: once we have answered, a quiet server means it is done with us.
+        if (answerMode && exchanges.length) conn.close(0);
+        else conn.fail(new NetworkError(`no ${answerMode ? 'SDU from the server' : 'response SDU'} within ${respMs} ms in state ${conn.state}`, { layer: LAYER, field: conn.state }), 0);
       }, respMs);
     };
 
@@ -796,17 +890,44 @@ export async function send(opts: SendOptions): Promise<SendResult> {
       },
       note: (m) => trace(m),
       onOpen: () => {
+        if (answerMode) {
+          armResponseTimer();
+          return;
+        }
         try {
-          conn.sendSdu(opts.sdu);
+          conn.sendSdu(opts.sdu!);
         } catch (e) {
           conn.fail(e instanceof NetworkError ? e : new NetworkError((e as Error).message, { layer: LAYER, field: 'SDU' }), 0);
         }
       },
       onAllAcked: () => {
-        if (!expectResponse) conn.close(0);
+        if (answerMode) {
+          if (!answering) armResponseTimer();
+        } else if (!expectResponse) conn.close(0);
         else if (!response) armResponseTimer();
       },
       onSdu: (sdu) => {
+        if (answerMode) {
+          const ex: SendResult['exchanges'][number] = { received: sdu };
+          exchanges.push(ex);
+          answering = true;
+          clearTimeout(respTimer);
+          Promise.resolve()
+            .then(() => opts.onSdu!(sdu))
+            .then((ans) => {
+              answering = false;
+              if (conn.state !== 'OPEN') return;
+              if (ans && ans.length) {
+                ex.sent = ans;
+                conn.sendSdu(ans);
+              } else if (conn.isIdle()) armResponseTimer();
+            })
+            .catch((e: unknown) => {
+              answering = false;
+              conn.fail(e instanceof OtaError ? e : new NetworkError(`internal error: ${(e as Error)?.message ?? String(e)}`, { layer: LAYER, field: conn.state }), 0);
+            });
+          return;
+        }
         if (response) return; // one response per session; later SDUs are only acknowledged
         response = sdu;
         clearTimeout(respTimer);
@@ -814,7 +935,14 @@ export async function send(opts: SendOptions): Promise<SendResult> {
         setImmediate(() => conn.close(0));
       },
       onClosed: (err) => {
-        if (response) settle();
+        if (answerMode) {
+          if (err) settle(err);
+          else if (exchanges.length) settle();
+          else {
+            const how = conn.peerReset === undefined ? 'connection closed' : `peer closed the connection (RST ${conn.peerReset}, ${reasonName(conn.peerReset)})`;
+            settle(new NetworkError(`${how} before the server sent an SDU`, { layer: LAYER, field: 'OPEN' }));
+          }
+        } else if (response) settle();
         else if (err) settle(err);
         else if (expectResponse) {
           const how = conn.peerReset === undefined ? 'connection closed' : `peer closed the connection (RST ${conn.peerReset}, ${reasonName(conn.peerReset)})`;

@@ -1,0 +1,383 @@
+/**
+ * Receiving-entity processing of a command packet (TS 102 225 cl. 5.1, 5.2;
+ * TS 31.115 for SMS-PP), as a UICC would do it, producing the PoR.
+ *
+ * Order of checks (first failure decides the status):
+ *   framing   CPL/CHL consistent with the octets present        → InputError (not a packet: no PoR)
+ *   1. TAR    an application with this TAR                        → 09
+ *   2. MSL    SPI1 sub-fields ≥ the TAR's MSL (TS 102 226
+ *             cl. 8.2.1.3.2.4, per sub-field, digest §10/#34)     → 0A
+ *   3. header SPI/KIc/KID interpretable: no DS, no reserved PoR
+ *             code, KVN rule (§5.4, option), PoR security rule
+ *             (option), keys present for the named KVN and
+ *             algorithm (and the TAR's kvns), CHL fits the KID    → 06
+ *   4. cipher ciphertext a block multiple, PCNTR possible          → 05
+ *   5. RC/CC  over the octets of digest §8.1                      → 01
+ *   6. CNTR   per SPI1 b5b4 against the stored counter (§9)       → 04 blocked / 02 low / 03 high
+ *   7. run    the script; status 00
+ * TAR and MSL come first because they need nothing but the clear header
+ * (cardOS does the same; onomondo checks MSL with the key lookup). The RC/CC
+ * is checked before the counter (as onomondo does and TS 31.111 Rel-18 asks:
+ * authenticate first), so an unauthenticated sender learns nothing about the
+ * RE counter; the counter is stored only when every check passed (cardOS and
+ * onomondo both commit only after authentication).
+ */
+import { InputError, OtaError } from '../util/errors.js';
+import { concat, toHex } from '../util/hex.js';
+import { blockSize, decrypt, type CipherAlg, type CcAlg, type RcAlg } from '../crypto/index.js';
+import type { Dialect } from '../secured/dialect.js';
+import { spiCodec, spiHex, type CounterMode, type Integrity, type PorVia, type Spi } from '../secured/spi.js';
+import { decodeKic, decodeKidCc, decodeKidRc, algText } from '../secured/kic.js';
+import type { KeyMaterial } from '../secured/keys.js';
+import { checkIntegrityLength, CNTR_MAX, decodeCounter, verifyIntegrity } from '../secured/common.js';
+import { buildResponse, type SecuredResponse } from '../secured/response.js';
+import { STATUS, statusName } from '../secured/status.js';
+import { UDH_RESPONSE } from '../smspp/dialect.js';
+import type { Card, CardApp } from './card.js';
+import { executeScript, type ExecutedApdu } from './execute.js';
+
+export const LAYER = 'command packet';
+
+export interface ProcessResult {
+  status: number;
+  statusName: string;
+  /** TAR of the command (echoed in the PoR). */
+  tar: Uint8Array;
+  /** The application the TAR named, when known. */
+  app?: CardApp;
+  spi: Spi;
+  kic: number;
+  kid: number;
+  /** The PoR as it goes on the bearer: SMS-PP the user data `02 71 00 …`, CAT_TP the response packet. */
+  por?: Uint8Array;
+  /** The response packet alone (RPL… / RPI RPL…). */
+  porPacket?: Uint8Array;
+  /** true when the PoR carries an RC/CC or is ciphered. */
+  porSecured: boolean;
+  porVia: PorVia;
+  response?: SecuredResponse;
+  counterMode: CounterMode;
+  /** CNTR of the command, when it could be read (deciphered). */
+  commandCounter?: bigint;
+  /** The stored RE counter of the TAR before processing. */
+  counterBefore?: bigint;
+  /** New RE counter to store (only for an accepted command, and only when it changes). */
+  counterUpdate?: bigint;
+  /** Secured data of the command (the script), when it could be read. */
+  script?: Uint8Array;
+  executed: ExecutedApdu[];
+  /** Additional response data of the PoR (remote response). */
+  responseData?: Uint8Array;
+  trace: string[];
+}
+
+const hx = (n: number) => n.toString(16).toUpperCase().padStart(2, '0');
+const cntrText = (c: bigint) => `${c} (0x${c.toString(16).toUpperCase().padStart(10, '0')})`;
+
+interface Ctx {
+  card: Card;
+  dialect: Dialect;
+  spi: Spi;
+  kic: number;
+  kid: number;
+  tar: Uint8Array;
+  app?: CardApp;
+  keys?: KeyMaterial;
+  lSig: number;
+  counter?: bigint;
+  trace: string[];
+}
+
+/** Keys for what the SPI asks (command and/or PoR); a problem string means status 06. */
+function resolveKeys(ctx: Ctx, scope: { command: boolean; por: boolean }): { keys: KeyMaterial; problem?: string } {
+  const { card, spi, kic, kid, app } = ctx;
+  const keys: KeyMaterial = {};
+  const porOn = scope.por && spi.porRequest !== 'none';
+  const needKic = (scope.command && spi.ciphering) || (porOn && spi.porCiphered);
+  const needCc = (scope.command && spi.integrity === 'cc') || (porOn && spi.porIntegrity === 'cc');
+  const needRc = (scope.command && spi.integrity === 'rc') || (porOn && spi.porIntegrity === 'rc');
+  const allowed = (kvn: number, what: string) =>
+    app?.kvns && !app.kvns.includes(kvn) ? `${what} key set KVN ${kvn} is not allowed for TAR ${app.tarHex} (kvns ${app.kvns.join(', ')})` : undefined;
+  if (needKic) {
+    const kvn = kic >> 4;
+    const named = decodeKic(kic).algorithm;
+    const ks = card.keysets.find((s) => s.kvn === kvn);
+    const p = allowed(kvn, 'KIc');
+    if (p) return { keys, problem: p };
+    if (named === null || named === 'proprietary') return { keys, problem: `KIc 0x${hx(kic)} names ${algText(named)}, which this card does not support` };
+    if (!ks?.kic) return { keys, problem: `no KIc key with KVN ${kvn} on the card` };
+    if (named !== 'implicit' && named !== ks.kic.algorithm) {
+      return { keys, problem: `KIc 0x${hx(kic)} names ${named}, but key set KVN ${kvn} holds a ${ks.kic.algorithm} key` };
+    }
+    keys.kicKey = ks.kic.key;
+    keys.kicAlg = ks.kic.algorithm as CipherAlg;
+  }
+  if (needCc) {
+    const kvn = kid >> 4;
+    const named = decodeKidCc(kid).algorithm;
+    const ks = card.keysets.find((s) => s.kvn === kvn);
+    const p = allowed(kvn, 'KID');
+    if (p) return { keys, problem: p };
+    if (named === null || named === 'proprietary') return { keys, problem: `KID 0x${hx(kid)} names ${algText(named)} for a CC, which this card does not support` };
+    if (!ks?.kid) return { keys, problem: `no KID key with KVN ${kvn} on the card` };
+    if (named !== 'implicit' && named !== ks.kid.algorithm) {
+      return { keys, problem: `KID 0x${hx(kid)} names ${named}, but key set KVN ${kvn} holds a ${ks.kid.algorithm} key` };
+    }
+    if (named === 'implicit' && (ks.kid.algorithm === 'crc16' || ks.kid.algorithm === 'crc32')) {
+      return { keys, problem: `KID 0x${hx(kid)} asks for a CC but key set KVN ${kvn} holds a ${ks.kid.algorithm} entry` };
+    }
+    keys.kidKey = ks.kid.key;
+    keys.kidAlg = ks.kid.algorithm as CcAlg;
+  }
+  if (needRc) {
+    const named = decodeKidRc(kid).algorithm;
+    if (named === 'implicit') {
+      const alg = card.keysets.find((s) => s.kvn === kid >> 4)?.kid?.algorithm;
+      if (alg !== 'crc16' && alg !== 'crc32') return { keys, problem: `KID 0x${hx(kid)} names an implicit RC and key set KVN ${kid >> 4} names no CRC` };
+      if (!keys.kidAlg) keys.kidAlg = alg as RcAlg;
+    } else if (named !== 'crc16' && named !== 'crc32') {
+      return { keys, problem: `KID 0x${hx(kid)} names ${algText(named)} for an RC, which this card does not support` };
+    }
+  }
+  return { keys };
+}
+
+/** TS 102 226 cl. 8.2.1.3.2.4: each SPI1 sub-field at least the MSL's (numeric comparison per sub-field). */
+export function mslShortfall(spi1: number, msl: number): string | undefined {
+  const subs: Array<[string, number, readonly string[]]> = [
+    ['integrity', 0x03, ['none', 'RC', 'CC', 'DS']],
+    ['ciphering', 0x04, ['off', 'on']],
+    ['counter', 0x18, ['none', 'available', 'higher', 'one higher']],
+  ];
+  const low: string[] = [];
+  for (const [name, mask, names] of subs) {
+    const shift = Math.log2(mask & -mask);
+    const have = (spi1 & mask) >> shift;
+    const need = (msl & mask) >> shift;
+    if (have < need) low.push(`${name} ${names[have]} < ${names[need]}`);
+  }
+  return low.length ? low.join(', ') : undefined;
+}
+
+/**
+ * Process a command packet (the secured packet itself: SMS-PP from CPL,
+ * CAT_TP from CPI) addressed to `card`. Pure: the caller stores
+ * `counterUpdate` (see src/cli/commands/card.ts for the locked update).
+ */
+export function processPacket(card: Card, packet: Uint8Array, dialect: Dialect): ProcessResult {
+  const b = packet;
+  const trace: string[] = [];
+  const where = (field: string, offset: number) => ({ layer: LAYER, field, offset });
+
+  // Framing: without consistent lengths there is no packet to answer.
+  let o = 0;
+  if (dialect.cpi !== null) {
+    if (b.length < 1) throw new InputError('empty packet', where('CPI', 0));
+    if (b[0] !== dialect.cpi) throw new InputError(`0x${hx(b[0])} is not a command packet identifier (0x${hx(dialect.cpi)})`, where('CPI', 0));
+    o = 1;
+  }
+  const cplAt = o;
+  if (b.length < o + 1) throw new InputError('packet ends before CPL', where('CPL', o));
+  const { value: cpl, size } = dialect.decodeLength(b, o, 'CPL');
+  o += size;
+  const present = b.length - o;
+  if (cpl !== present) throw new InputError(`says ${cpl} octets follow, ${present} present${cpl > present ? ' (truncated packet?)' : ''}`, where('CPL', cplAt));
+  if (present < 14) throw new InputError(`packet too short for a command header: ${present} octets after CPL, at least 14 needed`, where('CHL', o));
+  const h = o;
+  const chl = b[h];
+  if (chl < 13) throw new InputError(`${chl} is less than the 13 octets of SPI…PCNTR`, where('CHL', h));
+  if (1 + chl > present) throw new InputError(`says ${chl} header octets but only ${present - 1} follow`, where('CHL', h));
+  const spi = spiCodec.decode(b, h + 1);
+  const kic = b[h + 3];
+  const kid = b[h + 4];
+  const tar = b.slice(h + 5, h + 8);
+  const lSig = chl - 13;
+  trace.push(`header: CPL ${cpl}, CHL ${chl}, SPI ${spiHex(spi)}, KIc ${hx(kic)}, KID ${hx(kid)}, TAR ${toHex(tar)}`);
+
+  const ctx: Ctx = { card, dialect, spi, kic, kid, tar, lSig, trace };
+  const result = (status: number, why: string, extra: Partial<ProcessResult> = {}): ProcessResult => {
+    trace.push(`status ${hx(status)} (${statusName(status)})${why ? `: ${why}` : ''}`);
+    const r: ProcessResult = {
+      status, statusName: statusName(status), tar, app: ctx.app, spi, kic, kid,
+      porSecured: false, porVia: spi.porVia, counterMode: spi.counter,
+      commandCounter: ctx.counter, counterBefore: ctx.app?.counter, executed: [], trace, ...extra,
+    };
+    Object.assign(r, makePor(ctx, status, extra.responseData ?? new Uint8Array(0)));
+    return r;
+  };
+
+  // 1. TAR
+  const app = card.applications.find((a) => a.tarHex === toHex(tar));
+  if (!app) return result(STATUS.TAR_UNKNOWN, `no application with TAR ${toHex(tar)} on the card`);
+  ctx.app = app;
+  trace.push(`TAR ${app.tarHex}: ${app.name ?? 'application'} (MSL ${hx(app.msl)}, ${app.format}, stored counter ${cntrText(app.counter)})`);
+
+  // 2. MSL
+  const short = mslShortfall(b[h + 1], app.msl);
+  if (short) return result(STATUS.INSUFFICIENT_SECURITY, `SPI1 ${hx(b[h + 1])} below MSL ${hx(app.msl)}: ${short}`);
+
+  // 3. header interpretation and keys
+  const s1r = b[h + 1] & 0xe0;
+  const s2r = b[h + 2] & 0xc0;
+  if (s1r || s2r) trace.push(`reserved SPI bits set (${s1r ? `octet 1 ${hx(s1r)}` : ''}${s1r && s2r ? ', ' : ''}${s2r ? `octet 2 ${hx(s2r)}` : ''}): ignored`);
+  const unidentified = (why: string) => result(STATUS.UNIDENTIFIED, why);
+  if (spi.integrity === 'ds') return unidentified('SPI1 asks for a digital signature, which has no standard algorithm (digest §5.3)');
+  if (spi.porRequest === 'reserved') return unidentified('SPI2 PoR request 11 is reserved');
+  if (spi.porRequest !== 'none' && spi.porIntegrity === 'ds') return unidentified('SPI2 asks for a PoR digital signature, which has no standard algorithm');
+  if (card.options.kvnMismatch === 'reject' && kic >> 4 !== 0 && kid >> 4 !== 0 && kic >> 4 !== kid >> 4) {
+    return unidentified(`KIc names key set KVN ${kic >> 4}, KID KVN ${kid >> 4} (mixed key sets, digest §5.4; options.kvnMismatch)`);
+  }
+  if (card.options.porSecurityMustMatch && spi.porRequest !== 'none') {
+    if (spi.porCiphered && !spi.ciphering) return unidentified('ciphered PoR asked for an unciphered command (options.porSecurityMustMatch)');
+    if (spi.porIntegrity !== 'none' && spi.porIntegrity !== spi.integrity) {
+      return unidentified(`PoR ${spi.porIntegrity.toUpperCase()} asked for a command with ${spi.integrity === 'none' ? 'no RC/CC' : spi.integrity.toUpperCase()} (options.porSecurityMustMatch)`);
+    }
+  }
+  const rk = resolveKeys(ctx, { command: true, por: true });
+  if (rk.problem) return unidentified(rk.problem);
+  ctx.keys = rk.keys;
+  let integ;
+  try {
+    integ = checkIntegrityLength(spi.integrity, kid, rk.keys, lSig, where('CHL', h));
+  } catch (e) {
+    if (e instanceof OtaError) return unidentified(`CHL ${chl}: ${e.detail}`);
+    throw e;
+  }
+  trace.push(`keys: ${describeKeys(spi, kic, kid, rk.keys)}`);
+
+  // 4. deciphering
+  const secAt = h + 8;
+  let plain = b.subarray(secAt);
+  if (spi.ciphering) {
+    const alg = rk.keys.kicAlg!;
+    const B = blockSize(alg);
+    if (plain.length === 0 || plain.length % B !== 0) {
+      return result(STATUS.CIPHERING_ERROR, `${plain.length} ciphered octets are not a whole number of ${B}-octet ${alg} blocks`);
+    }
+    plain = decrypt(alg, rk.keys.kicKey!, plain);
+    trace.push(`deciphered ${plain.length} octets (${alg})`);
+  }
+  const counter = decodeCounter(plain.subarray(0, 5));
+  const pcntr = plain[5];
+  const sig = plain.slice(6, 6 + lSig);
+  const body = plain.subarray(6 + lSig);
+  if (spi.ciphering) {
+    const B = blockSize(rk.keys.kicAlg!);
+    if (pcntr >= B || pcntr > body.length) {
+      return result(STATUS.CIPHERING_ERROR, `PCNTR ${pcntr} is impossible (${body.length} octets of data and padding, block ${B}): wrong KIc key or corrupted packet`);
+    }
+  } else if (pcntr > body.length) {
+    return unidentified(`PCNTR ${pcntr} but only ${body.length} octets of secured data in an unciphered packet`);
+  } else if (pcntr !== 0) {
+    trace.push(`PCNTR ${pcntr} in an unciphered packet: ${pcntr} octets stripped as padding`);
+  }
+  ctx.counter = counter;
+  const data = body.subarray(0, body.length - pcntr);
+  trace.push(`CNTR ${cntrText(counter)}, PCNTR ${pcntr}, ${data.length} octets of secured data`);
+
+  // 5. RC/CC
+  if (integ.type !== 'none') {
+    const input = concat(b.subarray(0, secAt), plain.subarray(0, 6), body);
+    const chk = verifyIntegrity(integ, rk.keys.kidKey, input, sig);
+    if (chk.verified !== true) {
+      return result(STATUS.CHECKSUM_FAILED, `${integ.type.toUpperCase()} ${toHex(sig)} does not verify${chk.computed ? ` (computed ${toHex(chk.computed)})` : chk.reason ? `: ${chk.reason}` : ''}`);
+    }
+    trace.push(`${integ.type.toUpperCase()} ${toHex(sig)} verified (${integ.algorithm})`);
+  }
+
+  // 6. counter
+  let counterUpdate: bigint | undefined;
+  const stored = app.counter;
+  switch (spi.counter) {
+    case 'none':
+      trace.push('counter: SPI1 says no counter, not checked');
+      break;
+    case 'available':
+      trace.push('counter: available, no replay or sequence check');
+      if (card.options.storeCounterWhenNoCheck) counterUpdate = counter;
+      break;
+    case 'higher':
+    case 'one-higher': {
+      if (stored >= CNTR_MAX) return result(STATUS.CNTR_BLOCKED, `stored counter is at the maximum ${cntrText(CNTR_MAX)}`);
+      const ok = spi.counter === 'higher' ? counter > stored : counter === stored + 1n;
+      if (!ok) {
+        if (counter <= stored) {
+          return result(card.options.counterLowStatus, `CNTR ${counter} is not ${spi.counter === 'higher' ? 'higher than' : 'one higher than'} the stored ${stored}` +
+            (card.options.counterLowStatus !== STATUS.CNTR_LOW ? ` (CNTR low answered with ${hx(card.options.counterLowStatus)}: options.counterLowStatus)` : ''));
+        }
+        return result(STATUS.CNTR_HIGH, `CNTR ${counter} is more than one higher than the stored ${stored}`);
+      }
+      trace.push(`counter: ${counter} ${spi.counter === 'higher' ? '>' : '='} ${spi.counter === 'higher' ? stored : `${stored} + 1`}`);
+      counterUpdate = counter;
+      break;
+    }
+  }
+  if (counterUpdate !== undefined && counterUpdate === stored) counterUpdate = undefined;
+  if (counterUpdate !== undefined) trace.push(`counter: RE counter ${stored} → ${counterUpdate}`);
+
+  // 7. run the script
+  const run = executeScript(app, card.options, data);
+  trace.push(...run.trace);
+  return result(STATUS.OK, '', { executed: run.executed, responseData: run.data, counterUpdate, script: data });
+}
+
+function describeKeys(spi: Spi, kic: number, kid: number, k: KeyMaterial): string {
+  const parts: string[] = [];
+  if (k.kicAlg) parts.push(`KIc KVN ${kic >> 4} ${k.kicAlg}`);
+  if (k.kidKey) parts.push(`KID KVN ${kid >> 4} ${k.kidAlg}`);
+  if (spi.integrity === 'rc' || spi.porIntegrity === 'rc') parts.push(`RC ${decodeKidRc(kid).algorithm === 'implicit' ? k.kidAlg : decodeKidRc(kid).algorithm}`);
+  return parts.length ? parts.join(', ') : 'none needed';
+}
+
+/** PoR per SPI2 (cl. 5.2; digest §11): when to send it, how to secure it, which CNTR. */
+function makePor(ctx: Ctx, status: number, data: Uint8Array): Partial<ProcessResult> {
+  const { spi, card, trace } = ctx;
+  const opts = card.options;
+  const wanted = spi.porRequest === 'required' || spi.porRequest === 'reserved' || (spi.porRequest === 'on-error' && status !== STATUS.OK);
+  if (!wanted) {
+    trace.push(`no PoR: SPI2 asks for ${spi.porRequest === 'none' ? 'none' : 'a PoR only on error'}`);
+    return { porSecured: false };
+  }
+  if (status === STATUS.CHECKSUM_FAILED && !opts.porOnAuthFailure) {
+    trace.push('no PoR: sender authentication failed (options.porOnAuthFailure = false)');
+    return { porSecured: false };
+  }
+  const unsecuredStatus = status !== STATUS.OK && (opts.unsecuredErrorStatuses === 'all' || opts.unsecuredErrorStatuses.includes(status));
+  let integrity: Integrity = unsecuredStatus || spi.porRequest === 'reserved' ? 'none' : spi.porIntegrity;
+  let ciphered = unsecuredStatus || spi.porRequest === 'reserved' ? false : spi.porCiphered;
+  if (unsecuredStatus && (spi.porIntegrity !== 'none' || spi.porCiphered)) {
+    trace.push(`PoR unsecured: status ${hx(status)} PoRs are sent without RC/CC and unciphered (options.unsecuredErrorStatuses)`);
+  }
+  let keys = ctx.keys;
+  if ((integrity !== 'none' || ciphered) && !keys) {
+    const rk = resolveKeys(ctx, { command: false, por: true });
+    if (rk.problem) {
+      trace.push(`PoR unsecured: ${rk.problem}`);
+      integrity = 'none';
+      ciphered = false;
+    } else keys = rk.keys;
+  }
+  const counter = status === STATUS.OK ? ctx.counter! : opts.errorPorCounter === 'echo' && ctx.counter !== undefined ? ctx.counter : 0n;
+  // A 4-octet AES-CMAC in the command is mirrored in the PoR (nothing else says what a card would do).
+  const ccLength = integrity === 'cc' && spi.integrity === 'cc' && ctx.lSig === 4 ? 4 : undefined;
+  let resp: SecuredResponse;
+  try {
+    resp = buildResponse(ctx.dialect, { integrity, ciphered, kic: ctx.kic, kid: ctx.kid, ccLength, tar: ctx.tar, counter, status, data }, keys ?? {});
+  } catch (e) {
+    if (!(e instanceof OtaError)) throw e;
+    trace.push(`PoR unsecured: cannot secure it (${e.message})`);
+    integrity = 'none';
+    ciphered = false;
+    resp = buildResponse(ctx.dialect, { integrity, ciphered, kic: ctx.kic, kid: ctx.kid, tar: ctx.tar, counter, status, data }, {});
+  }
+  const por = ctx.dialect.name === 'sms-pp' ? concat(UDH_RESPONSE, resp.bytes) : resp.bytes;
+  const secured = integrity !== 'none' || ciphered;
+  trace.push(
+    `PoR: status ${hx(status)}, CNTR ${counter}, ${integrity === 'none' ? 'no RC/CC' : integrity.toUpperCase()}${ciphered ? ', ciphered' : ''}, ` +
+      `${data.length} octets of response data${ctx.dialect.name === 'sms-pp' ? `, via ${spi.porVia === 'submit' ? 'SMS-SUBMIT' : 'SMS-DELIVER-REPORT'}` : ''}`,
+  );
+  if (ctx.dialect.name === 'sms-pp' && por.length > 140) {
+    trace.push(`note: the PoR user data is ${por.length} octets, more than one SMS holds (140); a card would use status 0B or concatenated SMS-SUBMITs, which this simulator does not do`);
+  }
+  return { por, porPacket: resp.bytes, porSecured: secured, response: resp };
+}

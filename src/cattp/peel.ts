@@ -1,0 +1,239 @@
+/**
+ * Recognising CAT_TP PDUs among `parse` inputs (one UDP payload per input),
+ * decoding each, and reassembling the data PDUs into SDUs (spec digest
+ * cat-tp.md §1–§4, §8). The SDUs are what the secured-packet parser reads.
+ *
+ * Outcomes: structural problems are InputErrors (exit 2) naming the input,
+ * field and byte; a bad checksum is a verification failure (listed in
+ * `failures`, exit 1) and the PDU is still shown and used; missing sequence
+ * numbers or an SDU whose last segment is absent are InputErrors naming the
+ * numbers; identical duplicates (retransmissions) are notes.
+ */
+import { InputError, OtaError, type ErrorWhere } from '../util/errors.js';
+import { toHex } from '../util/hex.js';
+import { node, type TreeNode } from '../render/tree.js';
+import type { Layer, Peeled } from '../cli/commands/peel.js';
+import { decodeBerLength } from './dialect.js';
+import { decodePdu, pduJson, pduTree, FIXED_HEADER_LENGTH, LAYER, type DecodedPdu, type PduJson } from './pdu.js';
+import { reassemble } from './segment.js';
+
+/**
+ * Cheap recognition (§8): a CAT_TP PDU has RFU octets 00 00, at least the
+ * fixed header, a header length ≥ 18 and one of SYN/ACK/RST set. Loose on
+ * purpose: a PDU that passes this but is inconsistent gets the decoder's
+ * precise error instead of "not recognised". None of the other inputs
+ * `parse` takes can pass: SMS packets start with CPL 00xx (no flag set),
+ * CAT_TP packets with 01/02, SMS user data with UDHL 02 and IEI 70/71,
+ * TPDUs have a TOA ≥ 80 at octet 2, an ENVELOPE starts D1 (version bits 01).
+ */
+export function looksLikeCattpPdu(b: Uint8Array): boolean {
+  return b.length >= FIXED_HEADER_LENGTH && b[1] === 0 && b[2] === 0 && b[3] >= FIXED_HEADER_LENGTH && (b[0] & 0xd0) !== 0 && (b[0] & 0x03) === 0;
+}
+
+/** A TS 102 225 CAT_TP-dialect packet: CPI 01 / RPI 02 and a BER length matching the octets present. */
+export function cattpPacketKind(b: Uint8Array): 'command' | 'response' | undefined {
+  if (b.length < 3 || (b[0] !== 1 && b[0] !== 2)) return undefined;
+  try {
+    const { value, size } = decodeBerLength(b, 1, 'length');
+    if (value !== b.length - 1 - size) return undefined;
+  } catch {
+    return undefined;
+  }
+  return b[0] === 1 ? 'command' : 'response';
+}
+
+export interface PeeledPdu {
+  /** 0-based index of the input. */
+  input: number;
+  decoded: DecodedPdu;
+  tree: TreeNode;
+  json: PduJson;
+}
+
+export interface CattpSdu {
+  /** CAT_TP ports of the direction it travelled. */
+  srcPort: number;
+  dstPort: number;
+  data: Uint8Array;
+  firstSeq: number;
+  lastSeq: number;
+  /** Inputs (0-based) of its PDUs, in sequence order. */
+  inputs: number[];
+  /** From CPI 01 / RPI 02 with a consistent BER length; undefined: not a secured packet. */
+  kind?: 'command' | 'response';
+}
+
+export interface CattpPeel {
+  pdus: PeeledPdu[];
+  /** In order of first appearance. */
+  sdus: CattpSdu[];
+  /** Bad checksums. */
+  failures: string[];
+  /** Retransmitted (identical) duplicates. */
+  notes: string[];
+  /** Trees: one per PDU, then the reassembly when an SDU spans several PDUs or duplicates were seen. */
+  layers: Layer[];
+  /** The CAT_TP layer for JSON output. */
+  json: { layer: 'CAT_TP'; pdus: PduJson[]; sdus: { srcPort: number; dstPort: number; firstSeq: number; lastSeq: number; pdus: number; length: number; kind: string | null; data: string }[]; duplicates: number[] };
+}
+
+function rethrow(e: unknown, where: (w: ErrorWhere) => ErrorWhere): never {
+  if (e instanceof OtaError) {
+    const Cls = e.constructor as new (m: string, w: ErrorWhere) => OtaError;
+    throw new Cls(e.detail, where(e.where));
+  }
+  throw e;
+}
+
+const label = (n: number, i: number) => (n > 1 ? `input ${i + 1}: ` : '');
+
+/**
+ * Decode `inputs` as CAT_TP PDUs; undefined when the first input does not look
+ * like one (then it is some other layer). Every further input must be a PDU too.
+ */
+export function peelCattpPdus(inputs: Uint8Array[]): CattpPeel | undefined {
+  if (!inputs.length || !looksLikeCattpPdu(inputs[0])) return undefined;
+  const n = inputs.length;
+  const pdus: PeeledPdu[] = inputs.map((b, i) => {
+    if (i > 0 && !looksLikeCattpPdu(b)) {
+      throw new InputError('not a CAT_TP PDU like input 1 (needs RFU 0000, header length ≥ 18 and one of SYN, ACK, RST); give one PDU per line', { layer: `${LAYER} (input ${i + 1})`, offset: 0 });
+    }
+    let decoded: DecodedPdu;
+    try {
+      decoded = decodePdu(b);
+    } catch (e) {
+      rethrow(e, (w) => ({ ...w, layer: n > 1 ? `${w.layer ?? LAYER} (input ${i + 1})` : w.layer }));
+    }
+    const t = pduTree(decoded);
+    return { input: i, decoded, tree: n > 1 ? { ...t, name: `CAT_TP (input ${i + 1})` } : t, json: pduJson(decoded) };
+  });
+
+  const failures: string[] = [];
+  for (const p of pdus) {
+    const d = p.decoded;
+    if (!d.checksumOk) {
+      const h = (x: number) => x.toString(16).toUpperCase().padStart(4, '0');
+      failures.push(`${label(n, p.input)}CAT_TP checksum of ${d.pdu.type} seq ${d.pdu.seq}: 0x${h(d.checksum)}, should be 0x${h(d.computedChecksum)}`);
+    }
+  }
+
+  // Reassemble per direction (a session capture has data both ways).
+  const streams = new Map<string, PeeledPdu[]>();
+  for (const p of pdus) {
+    if (!p.decoded.pdu.data.length) continue;
+    const k = `${p.decoded.pdu.srcPort}>${p.decoded.pdu.dstPort}`;
+    if (!streams.has(k)) streams.set(k, []);
+    streams.get(k)!.push(p);
+  }
+  const sdus: (CattpSdu & { order: number })[] = [];
+  const notes: string[] = [];
+  const duplicates: number[] = [];
+  for (const group of streams.values()) {
+    const { srcPort, dstPort } = group[0].decoded.pdu;
+    const dir = streams.size > 1 ? ` (${srcPort} → ${dstPort})` : '';
+    const r = reassemble(group.map((p) => p.decoded.pdu));
+    if (r.conflicts.length) {
+      throw new InputError(`sequence number${r.conflicts.length > 1 ? 's' : ''} ${r.conflicts.join(', ')} given twice with different data or SEG flag${dir}`, { layer: LAYER, field: 'sequence number' });
+    }
+    if (r.gaps.length) {
+      const shown = r.gaps.length > 8 ? `${r.gaps.slice(0, 8).join(', ')}, … (${r.gaps.length} in all)` : r.gaps.join(', ');
+      throw new InputError(`data PDU${r.gaps.length > 1 ? 's' : ''} with sequence number${r.gaps.length > 1 ? 's' : ''} ${shown} missing${dir}: cannot reassemble the SDU`, { layer: LAYER, field: 'sequence number' });
+    }
+    if (r.duplicates.length) {
+      duplicates.push(...r.duplicates);
+      notes.push(`CAT_TP sequence number${r.duplicates.length > 1 ? 's' : ''} ${r.duplicates.join(', ')} given more than once (retransmission); the copies are identical and ignored`);
+    }
+    for (const s of r.sdus) {
+      if (!s.complete) {
+        throw new InputError(`the SDU starting at sequence number ${s.firstSeq} ends at ${s.lastSeq} with SEG set: its last segment is missing${dir}`, { layer: LAYER, field: 'SEG' });
+      }
+      const members = group.filter((p) => {
+        const q = p.decoded.pdu.seq;
+        return ((q - s.firstSeq) & 0xffff) <= ((s.lastSeq - s.firstSeq) & 0xffff);
+      });
+      const uniq = [...new Map(members.map((p) => [p.decoded.pdu.seq, p])).values()].sort((a, b) => ((a.decoded.pdu.seq - s.firstSeq) & 0xffff) - ((b.decoded.pdu.seq - s.firstSeq) & 0xffff));
+      sdus.push({
+        srcPort,
+        dstPort,
+        data: s.data,
+        firstSeq: s.firstSeq,
+        lastSeq: s.lastSeq,
+        inputs: uniq.map((p) => p.input),
+        kind: cattpPacketKind(s.data),
+        order: Math.min(...members.map((p) => p.input)),
+      });
+    }
+  }
+  sdus.sort((a, b) => a.order - b.order);
+
+  const layers: Layer[] = pdus.map((p) => ({ name: 'CAT_TP', tree: p.tree, json: { layer: 'CAT_TP', ...p.json } }));
+  const sduJson = sdus.map((s) => ({
+    srcPort: s.srcPort,
+    dstPort: s.dstPort,
+    firstSeq: s.firstSeq,
+    lastSeq: s.lastSeq,
+    pdus: s.inputs.length,
+    length: s.data.length,
+    kind: s.kind ? `${s.kind} packet` : null,
+    data: toHex(s.data),
+  }));
+  if (sdus.some((s) => s.inputs.length > 1) || duplicates.length) {
+    const kids = sdus.map((s) =>
+      node(
+        'SDU',
+        `${s.data.length} octets from ${s.inputs.length} PDU${s.inputs.length > 1 ? 's' : ''}, seq ${s.firstSeq}${s.lastSeq !== s.firstSeq ? `–${s.lastSeq}` : ''} (${s.srcPort} → ${s.dstPort})`,
+        undefined,
+        { note: n > 1 ? `inputs ${s.inputs.map((i) => i + 1).join(', ')}` : undefined },
+      ),
+    );
+    for (const d of notes) kids.push(node('Duplicates', undefined, undefined, { status: 'info', note: d }));
+    layers.push({ name: 'CAT_TP reassembly', tree: node('CAT_TP reassembly', `${sdus.length} SDU${sdus.length === 1 ? '' : 's'}`, kids), json: { layer: 'CAT_TP reassembly', sdus: sduJson } });
+  }
+  return {
+    pdus,
+    sdus: sdus.map(({ order: _o, ...s }) => s),
+    failures,
+    notes,
+    layers,
+    json: { layer: 'CAT_TP', pdus: pdus.map((p) => p.json), sdus: sduJson, duplicates },
+  };
+}
+
+/**
+ * The `Peeled` of one reassembled SDU, for the secured-packet parser
+ * (`parsePacket`). `offset` is where the packet starts in its input when it
+ * came in one PDU (so error offsets point into that input), else 0.
+ */
+export function sduPeeled(pe: CattpPeel, sdu: CattpSdu, inputs: Uint8Array[]): Peeled {
+  const single = sdu.inputs.length === 1 ? pe.pdus[sdu.inputs[0]].decoded.hlen : 0;
+  return {
+    layers: pe.layers,
+    packet: sdu.data,
+    dialect: 'cat_tp',
+    kind: sdu.kind,
+    offset: single,
+    failures: [...pe.failures],
+    inputs,
+    outer: 'cattp',
+  };
+}
+
+/**
+ * Run a decode of an SDU with error locations that make sense to the user:
+ * offsets re-based into the input for a one-PDU SDU, else named as the
+ * reassembled SDU.
+ */
+export function withSduErrors<T>(pe: CattpPeel, sdu: CattpSdu, fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    const n = pe.pdus.length;
+    if (sdu.inputs.length === 1) {
+      const i = sdu.inputs[0];
+      const base = pe.pdus[i].decoded.hlen;
+      rethrow(e, (w) => ({ ...w, layer: `${w.layer ?? 'packet'} in CAT_TP data${n > 1 ? ` (input ${i + 1})` : ''}`, offset: w.offset === undefined ? undefined : w.offset + base }));
+    }
+    rethrow(e, (w) => ({ ...w, layer: `${w.layer ?? 'packet'} in the SDU reassembled from CAT_TP seq ${sdu.firstSeq}–${sdu.lastSeq} (offsets within the SDU)` }));
+  }
+}
+

@@ -157,7 +157,8 @@ export function peel(inputs: Uint8Array[], mode: PeelMode): Peeled {
   try {
     p = smsPeel(b);
   } catch (e) {
-    if (e instanceof InputError && mode === 'auto' && !(b[0] === 0xd1 || b[0] === 0xd0 || b[1] === 0xc2)) {
+    // An error deep inside a TPDU is the best explanation; one at its first octets means "not a TPDU at all".
+    if (e instanceof InputError && mode === 'auto' && !(b[0] === 0xd1 || b[0] === 0xd0 || b[1] === 0xc2) && (e.where.offset ?? 0) < 2 && !/MTI/.test(e.message)) {
       throw new InputError(`not recognised as a secured packet, SMS user data, TPDU, ENVELOPE or CAT_TP PDU (as a TPDU: ${e.message})`, { field: 'input', offset: 0 });
     }
     throw e;

@@ -224,7 +224,11 @@ export function processPacket(card: Card, packet: Uint8Array, dialect: Dialect):
   if (spi.integrity === 'ds') return unidentified('SPI1 asks for a digital signature, which has no standard algorithm (digest §5.3)');
   if (spi.porRequest === 'reserved') return unidentified('SPI2 PoR request 11 is reserved');
   if (spi.porRequest !== 'none' && spi.porIntegrity === 'ds') return unidentified('SPI2 asks for a PoR digital signature, which has no standard algorithm');
-  if (card.options.kvnMismatch === 'reject' && kic >> 4 !== 0 && kid >> 4 !== 0 && kic >> 4 !== kid >> 4) {
+  // Only when both octets name keys in use: an unused KIc/KID is ignored (digest §4).
+  const porOn = spi.porRequest !== 'none';
+  const kicUsed = spi.ciphering || (porOn && spi.porCiphered);
+  const kidUsed = spi.integrity === 'cc' || (porOn && spi.porIntegrity === 'cc');
+  if (card.options.kvnMismatch === 'reject' && kicUsed && kidUsed && kic >> 4 !== 0 && kid >> 4 !== 0 && kic >> 4 !== kid >> 4) {
     return unidentified(`KIc names key set KVN ${kic >> 4}, KID KVN ${kid >> 4} (mixed key sets, digest §5.4; options.kvnMismatch)`);
   }
   if (card.options.porSecurityMustMatch && spi.porRequest !== 'none') {

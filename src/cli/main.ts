@@ -171,6 +171,25 @@ export function buildProgram(): Command {
       return o.each ? m.parseEach(hex, o, name) : m.parseAuto(hex, o, name);
     });
   }
+  // --- card simulator ---------------------------------------------------------
+  const card = program.command('card').description('simulated card (receiving entity): answer command packets as described by a CARD.json');
+  card
+    .command('init')
+    .description('write a documented example CARD.json (refuses to replace a file without --force)')
+    .option('--out <file>', 'file to write ("-" for stdout)', 'CARD.json')
+    .option('--force', 'replace an existing file')
+    .action(async (o) => (await import('./commands/card.js')).cardInit(o));
+  outputOptions(
+    card
+      .command('process')
+      .description('answer a command packet (bare packet, SMS user data, TPDU or ENVELOPE) as the card would; prints the PoR as hex')
+      .argument('[packet...]', 'hex (every segment of a concatenated SMS as its own argument); "-" or nothing reads stdin, one per line')
+      .requiredOption('--card <file>', 'the card (CARD.json); its RE counters are updated in place unless --state is given')
+      .option('--state <file>', 'keep the RE counters in this file instead (CARD.json is then only read)')
+      .option('--dry-run', 'do not store the counter')
+      .option('--show', 'print the processing trace and the decoded PoR as a tree'),
+  ).action(async (packet, o) => (await import('./commands/card.js')).cardProcess(packet, o));
+
   // --- golden vectors ---------------------------------------------------------
   const vectors = program.command('vectors').description('golden-vector regression suites (vectors/schema.json)');
   vectors

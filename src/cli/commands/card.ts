@@ -11,7 +11,7 @@
  */
 import { closeSync, fsyncSync, linkSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { InputError, IoError } from '../../util/errors.js';
+import { InputError, IoError, shiftOffset } from '../../util/errors.js';
 import { toHex } from '../../util/hex.js';
 import { node, type TreeNode } from '../../render/tree.js';
 import { updateJsonFile, writeFileAtomic } from '../../keys/state.js';
@@ -22,8 +22,9 @@ import { responseJson as remoteResponseJson, decodeResponse } from '../../remote
 import {
   CARD_STATE_FORMAT, exampleCard, parseCardText, validateCard, validateState, withCounter, type Card,
 } from '../../card/card.js';
-import { processPacket, type ProcessResult } from '../../card/simulator.js';
-import { hexInput } from '../input.js';
+import { processPacket as simulate, type ProcessResult } from '../../card/simulator.js';
+import type { Dialect } from '../../secured/dialect.js';
+import { hexInputs } from '../input.js';
 import { printJson, printTree, writeOut, type OutputOptions } from '../output.js';
 import { responseView } from './views.js';
 import { peel } from './peel.js';
@@ -88,8 +89,10 @@ function readCard(path: string): { raw: unknown; card: Card } {
 }
 
 /** Run the simulator with the counters read and written under the lock of the file that holds them. */
-export async function processWithState(o: CardProcessOpts, packet: Uint8Array, dialect: typeof smsDialect): Promise<ProcessResult> {
+export async function processWithState(o: CardProcessOpts, packet: Uint8Array, dialect: Dialect, offset = 0): Promise<ProcessResult> {
   const first = readCard(o.card); // clear errors (exit 2) before taking any lock
+  // Offsets in errors count from the start of what the user gave (e.g. the UDH).
+  const processPacket = (c: Card, b: Uint8Array, d: Dialect) => shiftOffset(offset, undefined, () => simulate(c, b, d));
   if (o.dryRun) {
     let card = first.card;
     if (o.state) {
@@ -164,13 +167,17 @@ export function processJson(r: ProcessResult, stored: boolean): Record<string, u
   };
 }
 
-export async function cardProcess(input: string | undefined, o: CardProcessOpts): Promise<void> {
+/**
+ * `inputs`: hex arguments, or stdin lines when none or "-": one packet, SMS
+ * user data, TPDU or ENVELOPE, or every segment of a concatenated SMS.
+ */
+export async function cardProcess(inputs: string[] | string | undefined, o: CardProcessOpts): Promise<void> {
   if (!o.card) throw new InputError('missing (give --card CARD.json)', { field: '--card' });
-  const bytes = hexInput(input, 'PACKET');
-  const p = peel([bytes], 'auto');
+  const args = inputs === undefined ? [] : Array.isArray(inputs) ? inputs : [inputs];
+  const p = peel(hexInputs(args, 'PACKET'), 'auto');
   if (p.kind === 'response') throw new InputError('this is a response packet (PoR); card process answers command packets', { field: 'PACKET', offset: p.offset });
   const dialect = p.dialect === 'cat_tp' ? cattpDialect : smsDialect;
-  const r = await processWithState(o, p.packet, dialect);
+  const r = await processWithState(o, p.packet, dialect, p.offset);
   if (o.json) {
     printJson(processJson(r, !o.dryRun));
   } else if (o.show) {

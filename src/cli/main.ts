@@ -38,6 +38,9 @@ function securityOptions(c: Command): Command {
       .option('--data <hex>', 'raw secured data instead of --apdu')
       .option('--expanded', 'expanded remote APDU format (TS 102 226 cl. 5.2) instead of compact')
       .option('--indefinite', 'with --expanded: indefinite-length command scripting template')
+      .option('--immediate-action <hex>', 'with --expanded: Immediate Action TLV (81) value')
+      .option('--error-action <hex>', 'with --expanded: Error Action TLV (82) value')
+      .option('--script-chaining <hex>', 'with --expanded: Script Chaining TLV (83) value')
       .option('--cc-len <n>', 'CC length in octets (AES-CMAC: 4 or 8)')
       .option('--padding-byte <hex>', 'cipher padding octet', '00')
       .option('--state <file>', 'counter state file for --counter next (or env UICC_OTA_STATE; default KEYSET.counters.json)'),
@@ -121,6 +124,7 @@ export function buildProgram(): Command {
       .option('--tar <hex>', 'TAR (echoes the command\'s)')
       .option('--counter <n>', 'CNTR (echoes the command\'s; default from --request, else 0)')
       .option('--status <hex>', 'response status code (TS 102 225 Table 5)', '00')
+      .option('--any-status', 'allow a reserved status code (for negative tests)')
       .option('--data <hex>', 'additional response data, raw')
       .option('--executed <n>', 'compact remote response: number of executed commands (default 1)')
       .option('--sw <hex>', 'compact remote response: status word of the last command')

@@ -68,6 +68,7 @@ export interface BuildPorOpts extends OutputOptions {
   kidAlg?: string;
   cattp?: boolean;
   format: 'packet' | 'ud' | 'submit' | 'deliver-report' | 'proactive';
+  anyStatus?: boolean;
   da?: string;
   concatRef?: string;
   show?: boolean;
@@ -114,6 +115,10 @@ export async function buildPor(o: BuildPorOpts): Promise<void> {
   if (!tar) throw new InputError('give --tar or --request', { field: 'TAR' });
   if (o.counter !== undefined) counter = parseCounter(o.counter);
   const status = octet(o.status, '--status');
+  const { statusKnown } = await import('../../secured/status.js');
+  if (!statusKnown(status) && !o.anyStatus) {
+    throw new InputError(`0x${o.status.toUpperCase()} is a reserved status code (TS 102 225 Table 5; --any-status to send it anyway)`, { field: '--status' });
+  }
   let data: Uint8Array;
   if (o.data !== undefined) {
     if (o.executed !== undefined || o.sw !== undefined || o.rdata !== undefined) throw new InputError('give either --data or --executed/--sw/--rdata', { field: '--data' });

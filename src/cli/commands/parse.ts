@@ -3,7 +3,8 @@
  * decipher and verify the secured packet inside, print a tree or JSON.
  * Exit 1 when a check failed (the failing check is named on stderr too).
  */
-import { InputError } from '../../util/errors.js';
+import { InputError, OtaError } from '../../util/errors.js';
+import { statusKnown } from '../../secured/status.js';
 import { fromHex } from '../../util/hex.js';
 import type { TreeNode } from '../../render/tree.js';
 import { parseCommand, type SecuredCommand } from '../../secured/command.js';
@@ -33,6 +34,8 @@ export interface ParseOpts extends KeyOptions, OutputOptions {
 export type ParseMode = 'auto' | 'sms' | 'por';
 
 export interface PacketResult {
+  /** Bad input found after decoding (malformed expanded TLV, reserved status code): exit 2 after the output. */
+  inputError?: OtaError;
   kind: 'command' | 'response';
   command?: SecuredCommand;
   response?: SecuredResponse;
@@ -89,7 +92,11 @@ export function parsePacket(p: Peeled, o: ParseOpts, kindHint: 'command' | 'resp
     const tree = responseTree(r, view.tree ? [view.tree] : undefined);
     const json = responseJson(r, view.json, { failures, notes });
     json.verified = failures.length ? false : r.checksum.verified;
-    return { kind, response: r, tree, json, failures, notes };
+    let inputError = 'error' in view ? view.error : undefined;
+    if (r.status !== undefined && !statusKnown(r.status) && r.deciphered) {
+      inputError = new InputError(`0x${r.status.toString(16).toUpperCase().padStart(2, '0')} is a reserved status code (TS 102 225 Table 5)`, { layer: 'response packet', field: 'status', offset: p.offset + r.offsets.status });
+    }
+    return { kind, response: r, tree, json, failures, notes, inputError };
   }
   const hdr = parseCommand(dialect, p.packet, {});
   const keys = resolveKeys(o, hdr.kic, hdr.kid);
@@ -98,7 +105,7 @@ export function parsePacket(p: Peeled, o: ParseOpts, kindHint: 'command' | 'resp
   const view = c.data ? scriptView(c.data, fmt) : { apdus: null, json: null };
   const tree = commandTree(c, view.tree ? [view.tree] : undefined);
   const json = commandJson(c, view.apdus ?? undefined, { script: view.json });
-  return { kind: 'command', command: c, tree, json, failures: c.failures, notes: c.notes };
+  return { kind: 'command', command: c, tree, json, failures: c.failures, notes: c.notes, inputError: 'error' in view ? view.error : undefined };
 }
 
 export async function parseAuto(args: string[], o: ParseOpts, mode: ParseMode): Promise<void> {
@@ -116,7 +123,10 @@ export async function parseAuto(args: string[], o: ParseOpts, mode: ParseMode): 
     const { writeParsedPcap } = await import('./pcap-out.js');
     writeParsedPcap(o.pcap, peeled);
   }
-  if (failures.length) {
+  if (res.inputError) {
+    process.stderr.write(`uicc-ota: ${res.inputError.message}\n`);
+    process.exitCode = res.inputError.exitCode;
+  } else if (failures.length) {
     process.stderr.write(`uicc-ota: verification failed: ${failures.join('; ')}\n`);
     process.exitCode = 1;
   }
@@ -128,7 +138,7 @@ export async function parseAuto(args: string[], o: ParseOpts, mode: ParseMode): 
  * 2 if any input was malformed — the rest of the batch still runs.
  */
 export async function parseEach(args: string[], o: ParseOpts, mode: ParseMode): Promise<void> {
-  const { OtaError } = await import('../../util/errors.js');
+  const { OtaError: OtaErr } = await import('../../util/errors.js');
   const { readStdin } = await import('../input.js');
   const lines = args.length && !(args.length === 1 && args[0] === '-') ? args : readStdin().split(/\r?\n/).filter((l) => l.trim() && !l.trim().startsWith('#'));
   const out: string[] = [];
@@ -140,6 +150,7 @@ export async function parseEach(args: string[], o: ParseOpts, mode: ParseMode): 
       const hint = mode === 'por' ? 'response' : mode === 'sms' && peeled.kind === undefined ? 'command' : undefined;
       const res = parsePacket(peeled, o, hint);
       const failures = [...peeled.failures, ...res.failures];
+      if (res.inputError) throw res.inputError;
       if (failures.length) worst = Math.max(worst, 1);
       if (o.json) out.push(JSON.stringify({ line: i + 1, layers: [...(peeled.layerNames ?? peeled.layers.map((l) => l.name)), `${res.kind} packet`], ...res.json, verified: failures.length ? false : res.json.verified }));
       else {
@@ -148,7 +159,7 @@ export async function parseEach(args: string[], o: ParseOpts, mode: ParseMode): 
         out.push(`${i + 1} ${verdict} ${res.kind} tar=${j.tar}${j.status ? ` status=${j.status.code}` : ''} ${j.checksum.type}${failures.length ? ': ' + failures.join('; ') : ''}`);
       }
     } catch (e) {
-      if (!(e instanceof OtaError)) throw e;
+      if (!(e instanceof OtaErr)) throw e;
       worst = Math.max(worst, e.exitCode);
       out.push(o.json ? JSON.stringify({ line: i + 1, error: e.message, exitCode: e.exitCode }) : `${i + 1} ERROR ${e.message}`);
     }

@@ -19,6 +19,9 @@ export interface SecurityOpts extends KeyOptions {
   data?: string;
   expanded?: boolean;
   indefinite?: boolean;
+  immediateAction?: string;
+  errorAction?: string;
+  scriptChaining?: string;
   ccLen?: string;
   paddingByte: string;
   state?: string;
@@ -33,7 +36,14 @@ export async function secureData(o: SecurityOpts): Promise<Uint8Array> {
   if (!o.apdu.length) throw new InputError('no secured data: give --apdu HEX (repeatable) or --data HEX', { field: '--apdu' });
   const apdus = o.apdu.map((a, i) => fromHex(a, `--apdu ${i + 1}`));
   const { encodeCommandScript } = await import('../../remote/index.js');
-  return encodeCommandScript(apdus, { format: o.expanded ? 'expanded' : 'compact', indefinite: o.indefinite });
+  const opt = (v: string | undefined, f: string) => (v === undefined ? undefined : fromHex(v, f));
+  return encodeCommandScript(apdus, {
+    format: o.expanded ? 'expanded' : 'compact',
+    indefinite: o.indefinite,
+    immediateAction: opt(o.immediateAction, '--immediate-action'),
+    errorAction: opt(o.errorAction, '--error-action'),
+    scriptChaining: opt(o.scriptChaining, '--script-chaining'),
+  });
 }
 
 export interface Prepared {

@@ -9,7 +9,11 @@ export interface ScriptView {
   apdus: string[] | null;
   json: unknown;
   tree?: TreeNode;
+  /** A malformed expanded-format structure: bad input (exit 2), reported after the tree. */
+  error?: OtaError;
 }
+
+const EXPANDED_FIRST = new Set([0xaa, 0xae, 0xab, 0xaf]);
 
 /** The secured data read as a remote command script; a decoding problem is shown, not thrown. */
 export function scriptView(data: Uint8Array, format: 'compact' | 'expanded' | 'auto' = 'auto'): ScriptView {
@@ -20,10 +24,13 @@ export function scriptView(data: Uint8Array, format: 'compact' | 'expanded' | 'a
     return { apdus: json.apdus ?? null, json, tree: remote.commandScriptTree(s) };
   } catch (e) {
     if (!(e instanceof OtaError)) throw e;
+    // Data that is not a compact script may be any application message; a broken expanded template is an error.
+    const expanded = format === 'expanded' || EXPANDED_FIRST.has(data[0]);
     return {
       apdus: null,
       json: { error: e.message },
-      tree: node('Remote APDUs', 'not decodable as a remote command script', undefined, { status: 'warn', note: e.message, hex: toHex(data) }),
+      tree: node('Remote APDUs', 'not decodable as a remote command script', undefined, { status: expanded ? 'fail' : 'warn', note: e.message, hex: toHex(data) }),
+      error: expanded ? e : undefined,
     };
   }
 }
@@ -31,6 +38,7 @@ export function scriptView(data: Uint8Array, format: 'compact' | 'expanded' | 'a
 export interface ResponseView {
   json: unknown;
   tree?: TreeNode;
+  error?: OtaError;
 }
 
 export function responseView(data: Uint8Array): ResponseView {
@@ -40,9 +48,11 @@ export function responseView(data: Uint8Array): ResponseView {
     return { json: remote.responseJson(r), tree: remote.responseTree(r) };
   } catch (e) {
     if (!(e instanceof OtaError)) throw e;
+    const expanded = EXPANDED_FIRST.has(data[0]);
     return {
       json: { error: e.message },
-      tree: node('Remote response', 'not decodable', undefined, { status: 'warn', note: e.message }),
+      tree: node('Remote response', 'not decodable', undefined, { status: expanded ? 'fail' : 'warn', note: e.message }),
+      error: expanded ? e : undefined,
     };
   }
 }

@@ -214,7 +214,9 @@ export function buildProgram(): Command {
         .addOption(new Option('--dialect <d>', 'transport dialect').choices(['sms-pp', 'cat_tp']).default('sms-pp'))
         .option('--description <text>', 'what the case is about')
         .option('--provenance <text>', 'how the expected value was obtained independently (required for a golden vector)')
-        .option('--force', 'replace an existing case with the same id'),
+        .option('--force', 'replace an existing case with the same id')
+        .option('--status <hex>', 'with --kind response: response status code', '00')
+        .option('--unsecured', 'with --kind response: an error PoR sent without security'),
   ).action(async (o) => (await import('./commands/vectors.js')).vectorsRecord(o));
 
   return program;

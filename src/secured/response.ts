@@ -135,11 +135,15 @@ export function parseResponse(dialect: Dialect, b: Uint8Array, keys: KeyMaterial
   const failures: string[] = [];
   // Which integrity? From the command's SPI when known, else from RHL.
   let type: Integrity;
+  // An error PoR (e.g. status 06) is sent unciphered and without RC/CC/DS (cl. 5.2): when the
+  // command asked for an RC/CC but RHL says none, the whole PoR is in clear.
+  let unsecured = false;
   if (expect?.integrity !== undefined) {
     type = expect.integrity;
     if (type !== 'none' && L === 0) {
-      notes.push(`PoR carries no ${type.toUpperCase()} although the command asked for one (as cards do for error PoRs)`);
+      notes.push(`PoR carries no ${type.toUpperCase()} although the command asked for one: read in clear, as cards send error PoRs`);
       type = 'none';
+      unsecured = true;
     }
   } else if (L === 0) type = 'none';
   else if (keys.kidAlg === 'crc16' || keys.kidAlg === 'crc32') type = 'rc';
@@ -149,7 +153,7 @@ export function parseResponse(dialect: Dialect, b: Uint8Array, keys: KeyMaterial
   const k: KeyMaterial = type === 'rc' && expect?.kid === undefined && !keys.kidAlg ? { ...keys, kidAlg: L === 2 ? 'crc16' : 'crc32' } : keys;
   const integ = type === 'none' ? { type, length: 0 } : checkIntegrityLength(type, kid, k, L, where('RHL', h));
   const secAt = h + 4;
-  let ciphered = expect?.ciphered ?? false;
+  let ciphered = (expect?.ciphered ?? false) && !unsecured;
   const base: SecuredResponse = {
     dialect: dialect.name, bytes: b, rpi: dialect.rpi, rpl, rhl, tar, ciphered, deciphered: false,
     checksum: { type: integ.type, algorithm: integ.algorithm, value: null, verified: null },

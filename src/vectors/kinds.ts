@@ -15,7 +15,7 @@ import { cipherAlgFor } from '../secured/keys.js';
 import { smsDialect } from '../smspp/dialect.js';
 import { cattpDialect } from '../cattp/dialect.js';
 import { encodeCommandScript } from '../remote/index.js';
-import { scriptView, responseView } from '../cli/commands/views.js';
+import { scriptView, responseView } from '../remote/view.js';
 import { counterOf, hexOf, keysOf, octetOf, str, type CaseContext, type Inputs } from './inputs.js';
 
 export type { CaseContext, Inputs };
@@ -175,7 +175,7 @@ export const commandKind: VectorKind = {
       spans.push(...securedSpans(b.subarray(o.CNTR), o.CNTR, head, L, c.pcntr));
       return { spans };
     }
-    spans.push({ name: 'ciphered part (CNTR…padding)', start: o.CNTR, end: b.length });
+    spans.push({ name: 'ciphered CNTR…padding', start: o.CNTR, end: b.length });
     let alg: CipherAlg | undefined;
     try {
       alg = cipherAlgFor(c.kic, keys);
@@ -256,7 +256,7 @@ export const responseKind: VectorKind = {
       spans.push(...securedSpans(b.subarray(o.CNTR), o.CNTR, head, L, r.pcntr).map((s) => (s.name === 'secured data' ? { ...s, name: 'additional response data' } : s)));
       return { spans };
     }
-    spans.push({ name: 'ciphered part (CNTR…padding)', start: o.CNTR, end: b.length });
+    spans.push({ name: 'ciphered CNTR…padding', start: o.CNTR, end: b.length });
     return {
       spans,
       ciphered: {

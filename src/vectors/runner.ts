@@ -6,9 +6,9 @@
  * rest of the suite still runs.
  */
 import { readFileSync, readdirSync, statSync } from 'node:fs';
-import { basename, dirname, join, relative, resolve } from 'node:path';
+import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { OtaError } from '../util/errors.js';
+import { IoError, OtaError } from '../util/errors.js';
 import { fromHex, toHex } from '../util/hex.js';
 import { loadSchema, validate, type SchemaError, type SchemaObject } from './schema.js';
 import { getKind, kindNames, type CaseContext, type Inputs, type Layout } from './kinds.js';
@@ -28,6 +28,8 @@ export interface Problem {
   offset?: number;
   expected?: unknown;
   actual?: unknown;
+  /** The vector itself is unusable (e.g. its keyset file cannot be read): the case counts as an error. */
+  vectorFault?: boolean;
 }
 
 export interface CaseResult {
@@ -140,6 +142,12 @@ function hexList(v: unknown): Uint8Array[] {
   return (Array.isArray(v) ? v : [v]).map((h, n) => fromHex(String(h), `expected.hex${Array.isArray(v) ? `[${n}]` : ''}`));
 }
 
+/** A keyset that cannot be read or is invalid is the vector's fault, not the engine's. */
+function vectorFault(e: unknown): boolean | undefined {
+  if (e instanceof IoError) return true;
+  return e instanceof OtaError && (e.where.layer ?? '').startsWith('keyset ') ? true : undefined;
+}
+
 function message(e: unknown): string {
   return e instanceof OtaError ? e.message : `internal error: ${(e as Error)?.message ?? String(e)}`;
 }
@@ -151,7 +159,7 @@ export function runCase(c: Record<string, unknown>, file: string): CaseResult {
   const kind = getKind(res.kind!);
   if (!kind) {
     res.status = 'error';
-    res.problems.push({ stage: 'schema', field: 'kind', message: `kind: unknown kind "${res.kind}" (known: ${kindNames().join(', ')})` });
+    res.problems.push(unknownKindProblem(res.kind!));
     return res;
   }
   const inputs = c.inputs as Inputs;
@@ -188,7 +196,7 @@ export function runCase(c: Record<string, unknown>, file: string): CaseResult {
       }
     } catch (e) {
       const err = e instanceof OtaError ? e : undefined;
-      res.problems.push({ stage: 'build', field: err?.where.field, message: `build: ${message(e)}` });
+      res.problems.push({ stage: 'build', field: err?.where.field, message: `build: ${message(e)}`, vectorFault: vectorFault(e) });
     }
   }
 
@@ -206,11 +214,16 @@ export function runCase(c: Record<string, unknown>, file: string): CaseResult {
       }
     } catch (e) {
       const err = e instanceof OtaError ? e : undefined;
-      res.problems.push({ stage: 'parse', field: err?.where.field, offset: err?.where.offset, message: `parse: ${message(e)}` });
+      res.problems.push({ stage: 'parse', field: err?.where.field, offset: err?.where.offset, message: `parse: ${message(e)}`, vectorFault: vectorFault(e) });
     }
   }
-  if (res.problems.length) res.status = 'fail';
+  if (res.problems.length) res.status = res.problems.some((p) => p.vectorFault) ? 'error' : 'fail';
+  else delete res.built; // the report keeps what was built only where it differs
   return res;
+}
+
+function unknownKindProblem(kind: string): Problem {
+  return { stage: 'schema', field: 'kind', message: `kind: unknown kind "${kind}" (known: ${kindNames().join(', ')})` };
 }
 
 function layoutOf(f: ((b: Uint8Array, n: number, i: Inputs, c: CaseContext) => Layout | undefined) | undefined, b: Uint8Array, n: number, i: Inputs, ctx: CaseContext): Layout | undefined {
@@ -222,6 +235,12 @@ function layoutOf(f: ((b: Uint8Array, n: number, i: Inputs, c: CaseContext) => L
   }
 }
 
+/** Relative to the working directory when inside it, else absolute. */
+export function displayPath(p: string): string {
+  const r = relative(process.cwd(), p);
+  return r && !r.startsWith('..') && !isAbsolute(r) ? r : p;
+}
+
 function selected(filter: RegExp | undefined, id: unknown, kind: unknown): boolean {
   if (!filter) return true;
   return (typeof id === 'string' && filter.test(id)) || (typeof kind === 'string' && filter.test(kind));
@@ -229,7 +248,7 @@ function selected(filter: RegExp | undefined, id: unknown, kind: unknown): boole
 
 /** Run every case of one file (already collected). */
 export function runFile(path: string, opts: RunOptions = {}): CaseResult[] {
-  const shown = opts.display ? opts.display(path) : relative(process.cwd(), path) || basename(path);
+  const shown = (opts.display ?? displayPath)(path);
   const { error, doc } = loadFile(path);
   if (error) return [{ file: shown, id: '(file)', status: 'error', problems: [error] }];
   const root = vectorSchema();
@@ -241,8 +260,11 @@ export function runFile(path: string, opts: RunOptions = {}): CaseResult[] {
     if (!selected(opts.filter, raw.id, raw.kind)) return;
     const id = typeof raw.id === 'string' && raw.id ? raw.id : `cases[${n}]`;
     const errs = validate(root, caseSchema, c, `cases[${n}]`);
-    if (errs.length) {
-      out.push({ file: shown, id, kind: typeof raw.kind === 'string' ? raw.kind : undefined, status: 'error', problems: errs.slice(0, 3).map((e) => schemaProblem(e, `cases[${n}]`)) });
+    const unknownKind = typeof raw.kind === 'string' && /^[a-z][a-z0-9-]*$/.test(raw.kind) && !getKind(raw.kind);
+    if (errs.length || unknownKind) {
+      const problems = errs.slice(0, 3).map((e) => schemaProblem(e, `cases[${n}]`));
+      if (unknownKind) problems.unshift(unknownKindProblem(String(raw.kind)));
+      out.push({ file: shown, id, kind: typeof raw.kind === 'string' ? raw.kind : undefined, status: 'error', problems });
       return;
     }
     if (seen.has(id)) {
@@ -258,9 +280,10 @@ export function runFile(path: string, opts: RunOptions = {}): CaseResult[] {
 
 export function runSuite(paths: string[], opts: RunOptions = {}): Report {
   const { files, missing } = collectFiles(paths);
-  const cases: CaseResult[] = missing.map((m) => ({ file: opts.display ? opts.display(m.path) : relative(process.cwd(), m.path) || m.path, id: '(file)', status: 'error' as const, problems: [{ stage: 'file' as const, message: m.message }] }));
+  const show = opts.display ?? displayPath;
+  const cases: CaseResult[] = missing.map((m) => ({ file: show(m.path), id: '(file)', status: 'error' as const, problems: [{ stage: 'file' as const, message: m.message }] }));
   for (const f of files) cases.push(...runFile(f, opts));
   const passed = cases.filter((c) => c.status === 'pass').length;
   const errors = cases.filter((c) => c.status === 'error').length;
-  return { files: files.map((f) => (opts.display ? opts.display(f) : relative(process.cwd(), f) || f)), cases, passed, failed: cases.length - passed, errors };
+  return { files: files.map(show), cases, passed, failed: cases.length - passed, errors };
 }

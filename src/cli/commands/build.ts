@@ -6,7 +6,7 @@ import { commandJson, commandTree } from '../../secured/view.js';
 import { smsDialect } from '../../smspp/dialect.js';
 import { printJson, printTree, writeOut, type OutputOptions } from '../output.js';
 import { prepareCommand, type SecurityOpts } from './secured-options.js';
-import { scriptView } from './views.js';
+import { scriptView } from '../../remote/view.js';
 
 export interface BuildSmsOpts extends SecurityOpts, OutputOptions {
   format: 'packet' | 'ud' | 'tpdu' | 'envelope';
@@ -88,7 +88,7 @@ export async function buildPor(o: BuildPorOpts): Promise<void> {
   const { resolveKeys } = await import('../keys.js');
   const { cattpDialect } = await import('../../cattp/dialect.js');
   const { peel } = await import('./peel.js');
-  const { responseView } = await import('./views.js');
+  const { responseView } = await import('../../remote/view.js');
   const dialect = o.cattp ? cattpDialect : smsDialect;
 
   let spi, kic: number | undefined, kid: number | undefined, tar: Uint8Array | undefined, counter: bigint | undefined;

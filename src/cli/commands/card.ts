@@ -26,7 +26,7 @@ import { processPacket as simulate, type ProcessResult } from '../../card/simula
 import type { Dialect } from '../../secured/dialect.js';
 import { hexInputs } from '../input.js';
 import { printJson, printTree, writeOut, type OutputOptions } from '../output.js';
-import { responseView } from './views.js';
+import { responseView } from '../../remote/view.js';
 import { peel } from './peel.js';
 
 export interface CardInitOpts {

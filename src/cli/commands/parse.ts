@@ -17,7 +17,7 @@ import type { Dialect } from '../../secured/dialect.js';
 import { resolveKeys, type KeyOptions } from '../keys.js';
 import { hexInputs, octet } from '../input.js';
 import { printJson, printTree, verdictNode, type OutputOptions } from '../output.js';
-import { scriptView, responseView } from './views.js';
+import { scriptView, responseView } from '../../remote/view.js';
 import { peel, type Peeled } from './peel.js';
 
 export interface ParseOpts extends KeyOptions, OutputOptions {

@@ -13,7 +13,7 @@ import { spiCodec, spiHex } from '../../secured/spi.js';
 import { parseTar } from '../../secured/tar.js';
 import { parseCounter } from '../../secured/common.js';
 import { getKind, type Inputs } from '../../vectors/kinds.js';
-import { FORMAT, loadFile, packageRoot, runSuite, type CaseResult, type Report } from '../../vectors/runner.js';
+import { FORMAT, loadFile, packageRoot, runSuite, type Report } from '../../vectors/runner.js';
 import { keysetOf, resolveKeys, resolveKic, resolveKid } from '../keys.js';
 import { intOption, octet } from '../input.js';
 import { printJson, useColor, writeOut } from '../output.js';
@@ -63,7 +63,8 @@ async function printReport(r: Report, color: boolean): Promise<void> {
       lines.push(`${pass} ${c.id}`);
       continue;
     }
-    lines.push(`${fail} ${c.id}  ${dim(`(${c.file}${c.status === 'error' ? ', invalid vector' : ''})`)}`);
+    if (c.id === '(file)') lines.push(`${fail} ${c.file}  ${dim('(invalid vector file)')}`);
+    else lines.push(`${fail} ${c.id}  ${dim(`(${c.file}${c.status === 'error' ? ', invalid vector' : ''})`)}`);
     for (const p of c.problems) lines.push(`     ${p.message}`);
   }
   lines.push(`${r.passed} passed, ${r.failed} failed`);
@@ -129,8 +130,8 @@ async function recordInputs(o: RecordOpts, outFile: string): Promise<{ inputs: I
   const ksPath = o.keyset ?? process.env.UICC_OTA_KEYSET;
   if (ksPath) {
     const rel = relative(dirname(resolve(outFile)), resolve(ksPath));
+    // No "kvn": the stored KIc/KID octets already name the key sets, exactly as `build` looks keys up.
     inputs.keyset = isAbsolute(rel) ? rel : rel.split('\\').join('/');
-    if (o.kvn !== undefined) inputs.kvn = Number(o.kvn);
   }
   if (o.kicAlg) inputs.kicAlg = o.kicAlg;
   if (o.kidAlg) inputs.kidAlg = o.kidAlg;

@@ -1,9 +1,9 @@
 /** Decoding the application message inside a secured packet (remote APDUs, TS 102 226) for trees and JSON. */
-import type { TreeNode } from '../../render/tree.js';
-import { node } from '../../render/tree.js';
-import { toHex } from '../../util/hex.js';
-import { OtaError } from '../../util/errors.js';
-import * as remote from '../../remote/index.js';
+import type { TreeNode } from '../render/tree.js';
+import { node } from '../render/tree.js';
+import { toHex } from '../util/hex.js';
+import { OtaError } from '../util/errors.js';
+import * as remote from './index.js';
 
 export interface ScriptView {
   apdus: string[] | null;

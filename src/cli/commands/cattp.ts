@@ -1,0 +1,773 @@
+/**
+ * CAT_TP on the command line (ETSI TS 102 127; spec digest cat-tp.md):
+ *
+ *   cattp build <type>   one PDU from named header fields
+ *   build cattp          a secured command packet in the TS 102 225 CAT_TP
+ *                        dialect, as data PDU(s) or the bare packet
+ *   parse <PDU hex...>   (hook: parseCattpInputs) PDUs decoded, checksums
+ *                        verified, data reassembled and the packet verified
+ *   cattp serve / send   real UDP sessions, OTA server and card side
+ *
+ * Sessions write the PDU log (a tree per PDU, `--brief` one line, `--quiet`
+ * nothing) on stderr and results (packets received, verified) on stdout, so
+ * `--json` output stays machine-readable while the log is watched.
+ */
+import { InputError, NetworkError, OtaError, EXIT } from '../../util/errors.js';
+import { fromHex, toHex, equalBytes } from '../../util/hex.js';
+import { node, type TreeNode } from '../../render/tree.js';
+import {
+  decodePdu, encodePdu, iccidToIdentification, identificationToIccid, pduJson, pduSummary, pduTree,
+  type CattpPdu, type CattpType, type EncodeOverrides,
+} from '../../cattp/pdu.js';
+import { segmentSdu } from '../../cattp/segment.js';
+import { cattpDialect } from '../../cattp/dialect.js';
+import { cattpPacketKind, peelCattpPdus, relocateSduError } from '../../cattp/peel.js';
+import { ipv4Udp, writePcap, type PcapRecord } from '../../pcap/pcap.js';
+import type { SecuredCommand } from '../../secured/command.js';
+import { spiHex } from '../../secured/spi.js';
+import { intOption } from '../input.js';
+import { printJson, printTree, useColor, verdictNode, writeOut, type OutputOptions } from '../output.js';
+import type { KeyOptions } from '../keys.js';
+import type { SecurityOpts } from './secured-options.js';
+import type { ParseMode, ParseOpts, PacketResult } from './parse.js';
+import type { Peeled } from './peel.js';
+
+// ---------------------------------------------------------------- small helpers
+
+const U16 = 0xffff;
+
+function num(v: string | undefined, field: string, def: number, min = 0, max = U16): number {
+  return v === undefined ? def : intOption(v, field, min, max);
+}
+
+const hx2 = (n: number) => n.toString(16).toUpperCase().padStart(2, '0');
+
+/** `--identification HEX` or `--iccid DIGITS` (one of them). */
+function identificationOf(o: { identification?: string; iccid?: string }): Uint8Array | undefined {
+  if (o.identification !== undefined && o.iccid !== undefined) throw new InputError('give either --identification or --iccid, not both', { field: '--iccid' });
+  if (o.iccid !== undefined) return iccidToIdentification(o.iccid.trim());
+  if (o.identification !== undefined) return o.identification.trim() === '' ? new Uint8Array(0) : fromHex(o.identification, '--identification');
+  return undefined;
+}
+
+/** `--udp-port [SRC:]DST` → UDP ports of a pcap written by a build (default 1000 → 2000, as in the digest §6). */
+function udpPorts(v: string | undefined): { sport: number; dport: number } {
+  if (v === undefined) return { sport: 1000, dport: 2000 };
+  const m = /^\s*(?:([^:]+):)?([^:]+)\s*$/.exec(v);
+  if (!m) throw new InputError(`"${v}" is not [SRC:]DST`, { field: '--udp-port' });
+  return { sport: m[1] === undefined ? 1000 : intOption(m[1], '--udp-port', 1, U16), dport: intOption(m[2], '--udp-port', 1, U16) };
+}
+
+function pduPcap(path: string, pdus: Uint8Array[], udp: string | undefined): void {
+  const { sport, dport } = udpPorts(udp);
+  writePcap(path, pdus.map((b, i) => ({ data: ipv4Udp('10.0.0.1', '10.0.0.2', sport, dport, b, i) })));
+}
+
+/** A synchronous tree printer for stdout (sessions print from callbacks, in order). */
+async function treePrinter(o: OutputOptions): Promise<(nodes: TreeNode[]) => void> {
+  const color = useColor(o);
+  const { renderTree } = await import('../../render/text.js');
+  const chalk = color ? (await import('chalk')).default : undefined;
+  return (nodes) => writeOut(renderTree(nodes, { color, bits: o.bits }, chalk));
+}
+
+/** Compact JSON for one line of JSON Lines (same conventions as printJson). */
+function jsonLine(v: unknown): string {
+  return JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? Number(x) : x instanceof Uint8Array ? toHex(x) : x));
+}
+
+// ---------------------------------------------------------------- cattp build <type>
+
+export const PDU_TYPES = ['syn', 'synack', 'ack', 'data', 'eack', 'rst', 'nul'] as const;
+export type PduTypeArg = (typeof PDU_TYPES)[number];
+const TYPE_OF: Record<PduTypeArg, CattpType> = { syn: 'SYN', synack: 'SYN/ACK', ack: 'ACK', data: 'DATA', eack: 'EACK', rst: 'RST', nul: 'NUL' };
+
+export interface CattpBuildOpts extends OutputOptions {
+  srcPort?: string;
+  dstPort?: string;
+  seq?: string;
+  ack?: string;
+  window?: string;
+  maxPdu?: string;
+  maxSdu?: string;
+  identification?: string;
+  iccid?: string;
+  eack?: string;
+  reason?: string;
+  data?: string;
+  seg?: boolean;
+  rstAck?: boolean;
+  version?: string;
+  flags?: string;
+  hlen?: string;
+  dataLength?: string;
+  checksum?: string;
+  show?: boolean;
+  pcap?: string;
+  udpPort?: string;
+}
+
+function eackList(s: string): number[] {
+  const parts = s.split(/[\s,]+/).filter(Boolean);
+  if (!parts.length) throw new InputError('empty list', { field: '--eack' });
+  return parts.map((p, i) => intOption(p, `--eack entry ${i + 1}`, 0, U16));
+}
+
+/** The PDU `cattp build` describes (exported for tests and `build por --format pdu`). */
+export function pduFromOptions(typeArg: string, o: CattpBuildOpts): { pdu: CattpPdu; overrides: EncodeOverrides } {
+  if (!(PDU_TYPES as readonly string[]).includes(typeArg)) throw new InputError(`"${typeArg}" is not a PDU type (${PDU_TYPES.join(', ')})`, { field: 'type' });
+  const arg = typeArg as PduTypeArg;
+  const data = o.data === undefined ? new Uint8Array(0) : fromHex(o.data, '--data');
+  // "ack --data" is an ACK carrying data: the data PDU.
+  const type: CattpType = arg === 'ack' && data.length ? 'DATA' : TYPE_OF[arg];
+  const syn = type === 'SYN' || type === 'SYN/ACK';
+  const only = (given: unknown, opt: string, ok: boolean, types: string) => {
+    if (given !== undefined && given !== false && !ok) throw new InputError(`only for ${types}`, { field: opt });
+  };
+  only(o.maxPdu, '--max-pdu', syn, 'syn and synack');
+  only(o.maxSdu, '--max-sdu', syn, 'syn and synack');
+  only(o.identification ?? o.iccid, o.iccid !== undefined ? '--iccid' : '--identification', syn, 'syn and synack');
+  only(o.eack, '--eack', type === 'EACK', 'eack');
+  only(o.reason, '--reason', type === 'RST', 'rst');
+  only(o.rstAck, '--rst-ack', type === 'RST', 'rst');
+  const pdu: CattpPdu = {
+    type,
+    srcPort: num(o.srcPort, '--src-port', 1024),
+    dstPort: num(o.dstPort, '--dst-port', 1),
+    seq: num(o.seq, '--seq', 0),
+    ack: num(o.ack, '--ack', 0),
+    window: num(o.window, '--window', type === 'RST' ? 0 : 4),
+    data,
+  };
+  if (o.seg) pdu.seg = true;
+  if (o.rstAck) pdu.ackFlag = true;
+  if (o.version !== undefined) pdu.version = intOption(o.version, '--version', 0, 3);
+  if (syn) {
+    pdu.maxPduSize = num(o.maxPdu, '--max-pdu', 1024);
+    pdu.maxSduSize = num(o.maxSdu, '--max-sdu', 2048);
+    pdu.identification = identificationOf(o) ?? new Uint8Array(0);
+  }
+  if (type === 'EACK') {
+    if (o.eack === undefined) throw new InputError('an EACK needs the out-of-sequence list (--eack N,N,...)', { field: '--eack' });
+    pdu.eack = eackList(o.eack);
+  }
+  if (type === 'RST') pdu.reason = num(o.reason, '--reason', 0, 0, 0xff);
+  const overrides: EncodeOverrides = {};
+  if (o.flags !== undefined) {
+    const f = fromHex(o.flags, '--flags');
+    if (f.length !== 1) throw new InputError('must be one octet', { field: '--flags' });
+    overrides.flags = f[0];
+  }
+  if (o.hlen !== undefined) overrides.hlen = intOption(o.hlen, '--hlen', 0, 0xff);
+  if (o.dataLength !== undefined) overrides.dataLength = intOption(o.dataLength, '--data-length', 0, U16);
+  if (o.checksum !== undefined) {
+    const c = fromHex(o.checksum, '--checksum');
+    if (c.length !== 2) throw new InputError('must be 2 octets', { field: '--checksum' });
+    overrides.checksum = (c[0] << 8) | c[1];
+  }
+  return { pdu, overrides };
+}
+
+/** Decode for display; a deliberately malformed PDU (overrides) is shown as far as possible. */
+function showable(bytes: Uint8Array): { tree: TreeNode; json: unknown } {
+  try {
+    const d = decodePdu(bytes);
+    return { tree: pduTree(d), json: pduJson(d) };
+  } catch (e) {
+    if (!(e instanceof OtaError)) throw e;
+    return { tree: node('CAT_TP', 'does not decode', undefined, { status: 'warn', note: e.message, hex: toHex(bytes) }), json: { error: e.message } };
+  }
+}
+
+export async function cattpBuild(typeArg: string, o: CattpBuildOpts): Promise<void> {
+  const { pdu, overrides } = pduFromOptions(typeArg, o);
+  const bytes = encodePdu(pdu, overrides);
+  if (o.pcap) pduPcap(o.pcap, [bytes], o.udpPort);
+  if (o.json) {
+    const v = showable(bytes);
+    printJson({ ...(v.json as object), hex: toHex(bytes) });
+  } else if (o.show) await printTree([showable(bytes).tree], o);
+  else writeOut(toHex(bytes));
+}
+
+// ---------------------------------------------------------------- build cattp
+
+/** CAT_TP header options of `build cattp` / `build por --format pdu`. */
+export interface PduHeaderOpts {
+  maxPdu?: string;
+  srcPort?: string;
+  dstPort?: string;
+  seq?: string;
+  ack?: string;
+  window?: string;
+}
+
+/**
+ * An SDU as data PDUs within the receiver's maximum PDU size (SEG on all but
+ * the last, §4). `from` gives the default ports: the server sends commands
+ * from CAT_TP port 1 to the card's 1024 (digest §6), the card answers back.
+ */
+export function sduPdus(sdu: Uint8Array, o: PduHeaderOpts, from: 'server' | 'card' = 'server'): Uint8Array[] {
+  const [src, dst] = from === 'server' ? [1, 1024] : [1024, 1];
+  const maxPdu = num(o.maxPdu, '--max-pdu', 1024, 19, U16);
+  return segmentSdu(sdu, {
+    maxPdu,
+    firstSeq: num(o.seq, '--seq', 1),
+    srcPort: num(o.srcPort, '--src-port', src),
+    dstPort: num(o.dstPort, '--dst-port', dst),
+    ack: num(o.ack, '--ack', 0),
+    window: num(o.window, '--window', 4),
+  }).map((p) => encodePdu(p));
+}
+
+export interface BuildCattpOpts extends SecurityOpts, PduHeaderOpts, OutputOptions {
+  format: 'packet' | 'pdu';
+  show?: boolean;
+  pcap?: string;
+  udpPort?: string;
+}
+
+/** The secured command packet in the CAT_TP dialect (TS 102 225; digest §7.1). */
+export async function buildSecuredCattp(o: SecurityOpts): Promise<SecuredCommand> {
+  const { prepareCommand } = await import('./secured-options.js');
+  const { buildCommand } = await import('../../secured/command.js');
+  const { input, keys } = await prepareCommand(o);
+  return buildCommand(cattpDialect, input, keys);
+}
+
+export async function buildCattp(o: BuildCattpOpts): Promise<void> {
+  const cmd = await buildSecuredCattp(o);
+  const pdus = sduPdus(cmd.bytes, o, 'server');
+  const lines = o.format === 'packet' ? [cmd.bytes] : pdus;
+  if (o.pcap) pduPcap(o.pcap, pdus, o.udpPort);
+  const { commandJson, commandTree } = await import('../../secured/view.js');
+  const { scriptView } = await import('../../remote/view.js');
+  const script = scriptView(cmd.data!, o.expanded ? 'expanded' : 'compact');
+  if (o.json) {
+    printJson({ ...commandJson(cmd, script.apdus ?? undefined), format: o.format, output: lines.map(toHex), pdus: pdus.map((b) => pduJson(decodePdu(b))) });
+    return;
+  }
+  if (o.show) {
+    const trees = o.format === 'pdu' ? pdus.map((b, i) => ({ ...pduTree(decodePdu(b)), name: pdus.length > 1 ? `CAT_TP PDU ${i + 1}` : 'CAT_TP' })) : [];
+    await printTree([...trees, commandTree(cmd, script.tree ? [script.tree] : undefined)], o);
+    return;
+  }
+  writeOut(lines.map(toHex).join('\n'));
+}
+
+/** `build por --format pdu` (hook for frame.ts): the response packet as data PDU(s), card → server. */
+export function porPdus(packet: Uint8Array, o: PduHeaderOpts): Uint8Array[] {
+  return sduPdus(packet, o, 'card');
+}
+
+// ---------------------------------------------------------------- parse hook
+
+/** A secured packet received over CAT_TP, parsed for display; problems become failures, never throws OtaErrors. */
+interface PacketView {
+  result?: PacketResult;
+  tree: TreeNode[];
+  json: unknown;
+  failures: string[];
+  notes: string[];
+}
+
+const hexNode = (name: string, b: Uint8Array, note?: string) => node(name, `${b.length} octets`, undefined, { hex: toHex(b), note });
+
+/**
+ * Parse an SDU as a TS 102 225 packet of the CAT_TP dialect. A response is
+ * checked against `request` (the command it answers: SPI octet 2 says how the
+ * PoR is secured, KIc/KID name the keys, TAR must match).
+ */
+async function viewSdu(sdu: Uint8Array, o: ParseOpts, request: SecuredCommand | undefined, kindHint?: 'command' | 'response', strict = false): Promise<PacketView> {
+  const kind = kindHint ?? cattpPacketKind(sdu);
+  if (!kind) {
+    const why = sdu[0] === 1 || sdu[0] === 2 ? 'its BER length does not match the octets present' : `first octet ${hx2(sdu[0])} is neither CPI 01 nor RPI 02`;
+    return { tree: [hexNode('SDU', sdu, `not a TS 102 225 packet: ${why}`)], json: { sdu: toHex(sdu), packet: null, note: why }, failures: [], notes: [] };
+  }
+  const { parsePacket } = await import('./parse.js');
+  const peeled: Peeled = { layers: [], packet: sdu, dialect: 'cat_tp', kind, offset: 0, failures: [], inputs: [sdu], outer: 'cattp' };
+  const oo: ParseOpts = kind === 'response' && request ? { ...o, request: undefined, spi: spiHex(request.spi), kic: hx2(request.kic), kid: hx2(request.kid) } : o;
+  try {
+    const r = parsePacket(peeled, oo, kind);
+    const failures = [...r.failures];
+    if (kind === 'response' && request && r.response) {
+      if (!equalBytes(request.tar, r.response.tar)) failures.push("TAR of the PoR differs from the command's TAR");
+    }
+    const json = { ...r.json, verified: failures.length ? false : r.json.verified };
+    return { result: r, tree: [r.tree], json, failures, notes: r.notes };
+  } catch (e) {
+    if (strict || !(e instanceof OtaError)) throw e;
+    return { tree: [hexNode(kind === 'command' ? 'Command packet' : 'Response packet', sdu, undefined), node('Error', e.message, undefined, { status: 'fail' })], json: { sdu: toHex(sdu), error: e.message }, failures: [`${kind} packet: ${e.message}`], notes: [] };
+  }
+}
+
+/** `--request` given as a CAT_TP packet or data PDU: read it with the CAT_TP dialect (parse.ts would take it for SMS-PP). */
+async function cattpRequest(o: ParseOpts): Promise<SecuredCommand | undefined> {
+  if (!o.request) return undefined;
+  let b = fromHex(o.request, '--request');
+  const pe = peelCattpPdus([b]);
+  if (pe) {
+    if (pe.sdus.length !== 1) throw new InputError('a CAT_TP PDU given as --request must carry the command packet', { field: '--request' });
+    b = pe.sdus[0].data;
+  }
+  if (cattpPacketKind(b) !== 'command') return undefined;
+  const { parseCommand } = await import('../../secured/command.js');
+  const { resolveKeys } = await import('../keys.js');
+  const hdr = parseCommand(cattpDialect, b, {});
+  return parseCommand(cattpDialect, b, resolveKeys(o, hdr.kic, hdr.kid));
+}
+
+/**
+ * Hook for `parse`: when the inputs are CAT_TP PDUs (one UDP payload per
+ * input), print their trees, the reassembled SDU(s) parsed as secured packets,
+ * and a verdict, and return true; return false when they are not (then the
+ * caller goes on as before). Exit status via process.exitCode: 1 when a check
+ * failed (a PDU checksum, a packet's RC/CC); InputErrors (exit 2) propagate.
+ */
+export async function parseCattpInputs(inputs: Uint8Array[], o: ParseOpts, mode: ParseMode = 'auto'): Promise<boolean> {
+  if (mode === 'sms' && !o.cattp) return false;
+  const pe = peelCattpPdus(inputs);
+  if (!pe) return false;
+  const hint = mode === 'por' ? 'response' : undefined;
+  const given = await cattpRequest(o);
+  const base: ParseOpts = given ? { ...o, request: undefined } : o;
+  let request = given;
+  const views: PacketView[] = [];
+  for (const sdu of pe.sdus) {
+    let v: PacketView;
+    try {
+      v = await viewSdu(sdu.data, base, request, hint ?? sdu.kind, true);
+    } catch (e) {
+      // Offsets of a malformed packet point into its input (one PDU) or name the reassembled SDU.
+      relocateSduError(pe, sdu, e);
+    }
+    // A command earlier in the same input is the request of a later PoR (a whole session pasted).
+    if (!request && v.result?.command) request = v.result.command;
+    views.push(v);
+  }
+  const failures = [...pe.failures, ...views.flatMap((v) => v.failures)];
+  const notes = [...pe.notes, ...views.flatMap((v) => v.notes)];
+  if (o.json) {
+    const kinds = views.map((v) => (v.result ? `${v.result.kind} packet` : 'SDU'));
+    const body: Record<string, unknown> = { layers: ['CAT_TP', ...kinds] };
+    if (views.length === 1) Object.assign(body, views[0].json);
+    else if (views.length > 1) body.packets = views.map((v) => v.json);
+    body.framing = [pe.json];
+    body.verified = failures.length ? false : views.length === 1 ? ((views[0].json as { verified?: unknown }).verified ?? true) : true;
+    printJson(body);
+  } else {
+    await printTree([...pe.layers.map((l) => l.tree), ...views.flatMap((v) => v.tree), await verdictNode(failures, notes)], o);
+  }
+  if (o.pcap) parsedPcap(o.pcap, pe.pdus.map((p) => p.decoded.pdu), inputs);
+  if (failures.length) {
+    process.stderr.write(`uicc-ota: verification failed: ${failures.join('; ')}\n`);
+    process.exitCode = EXIT.VERIFY;
+  }
+  return true;
+}
+
+/** PDUs of `parse` as UDP: the first PDU's sender is 10.0.0.1:1000, its peer 10.0.0.2:2000. */
+function parsedPcap(path: string, pdus: CattpPdu[], inputs: Uint8Array[]): void {
+  const a = pdus[0];
+  writePcap(
+    path,
+    inputs.map((b, i) => {
+      const fwd = pdus[i].srcPort === a.srcPort && pdus[i].dstPort === a.dstPort;
+      return { data: fwd ? ipv4Udp('10.0.0.1', '10.0.0.2', 1000, 2000, b, i) : ipv4Udp('10.0.0.2', '10.0.0.1', 2000, 1000, b, i) };
+    }),
+  );
+}
+
+// ---------------------------------------------------------------- sessions: shared
+
+export interface SessionOpts extends KeyOptions, OutputOptions {
+  timeout?: string;
+  retries?: string;
+  responseTimeout?: string;
+  maxPdu?: string;
+  maxSdu?: string;
+  window?: string;
+  isn?: string;
+  pcap?: string;
+  brief?: boolean;
+  quiet?: boolean;
+  expanded?: boolean;
+  compact?: boolean;
+}
+
+function timing(o: SessionOpts) {
+  return {
+    timeoutMs: num(o.timeout, '--timeout', 1000, 1, 3_600_000),
+    retries: num(o.retries, '--retries', 3, 0, 100),
+    responseTimeoutMs: o.responseTimeout === undefined ? undefined : intOption(o.responseTimeout, '--response-timeout', 1, 3_600_000),
+  };
+}
+
+function announce(o: SessionOpts) {
+  return {
+    maxPdu: num(o.maxPdu, '--max-pdu', 1024, 19, U16),
+    maxSdu: num(o.maxSdu, '--max-sdu', 2048, 1, U16),
+    window: num(o.window, '--window', 4, 1, U16),
+    isn: o.isn === undefined ? undefined : intOption(o.isn, '--isn', 0, U16),
+  };
+}
+
+type SessionModule = typeof import('../../cattp/session.js');
+type LogEntry = Parameters<NonNullable<Parameters<SessionModule['serve']>[0]['log']>>[0];
+
+/** The PDU log on stderr: a tree per PDU, or one line (--brief), or nothing (--quiet). */
+async function sessionLogger(o: SessionOpts): Promise<{ log?: (e: LogEntry) => void; trace?: (m: string) => void }> {
+  if (o.quiet) return {};
+  const color = o.color !== false && !(process.env.NO_COLOR !== undefined && process.env.NO_COLOR !== '') && (Boolean(process.stderr.isTTY) || Boolean(process.env.FORCE_COLOR && process.env.FORCE_COLOR !== '0'));
+  const { renderTree } = await import('../../render/text.js');
+  const chalk = color ? (await import('chalk')).default : undefined;
+  const t0 = Date.now();
+  const out = (s: string) => process.stderr.write(s.endsWith('\n') ? s : s + '\n');
+  const log = (e: LogEntry) => {
+    const t = `+${((e.timeMs - t0) / 1000).toFixed(3)}s`;
+    const peer = `${e.remote.address}:${e.remote.port}`;
+    const arrow = e.dir === 'sent' ? '→' : '←';
+    const what = e.decoded ? pduSummary(e.decoded) : `malformed datagram (${e.bytes.length} octets): ${e.error?.message ?? '?'}`;
+    if (o.brief) {
+      out(`${t} ${arrow} ${peer} ${what} [${e.state}]${e.note ? ` (${e.note})` : ''}`);
+      return;
+    }
+    const head = `${e.dir === 'sent' ? 'Sent to' : 'Received from'} ${peer}`;
+    const info = `${t}, state ${e.state}`;
+    const n = e.decoded
+      ? node(head, info, [pduTree(e.decoded)], e.note ? { note: e.note } : {})
+      : node(head, info, [node('Datagram', `${e.bytes.length} octets`, undefined, { status: 'warn', note: e.error?.message, hex: toHex(e.bytes) })], e.note ? { note: e.note } : {});
+    out(renderTree([n], { color, bits: o.bits }, chalk));
+  };
+  const trace = (m: string) => out(`# ${m}`);
+  return { log, trace };
+}
+
+function sessionPcap(path: string | undefined, records: import('../../cattp/session.js').DatagramRecord[], toPcapRecords: (r: typeof records) => PcapRecord[]): void {
+  if (path) writePcap(path, toPcapRecords(records));
+}
+
+function hostPort(v: string, field: string): { host: string; port: number } {
+  const m = /^\s*(.+):(\d+)\s*$/.exec(v);
+  if (!m) throw new InputError(`"${v}" is not HOST:PORT`, { field });
+  return { host: m[1].replace(/^\[(.*)\]$/, '$1'), port: intOption(m[2], field, 1, U16) };
+}
+
+function idNode(id: Uint8Array): TreeNode {
+  if (!id.length) return node('Identification', 'none');
+  const iccid = identificationToIccid(id);
+  return node('Identification', iccid ? `ICCID ${iccid}` : toHex(id), undefined, { hex: toHex(id) });
+}
+
+function idJson(id: Uint8Array): Record<string, unknown> {
+  const iccid = identificationToIccid(id);
+  return iccid ? { identification: toHex(id), iccid } : { identification: toHex(id) };
+}
+
+// ---------------------------------------------------------------- cattp serve
+
+export interface ServeCliOpts extends SessionOpts, SecurityOpts {
+  port: string;
+  host: string;
+  cattpPort?: string;
+  packet?: string;
+  respond?: string;
+  maxSessions?: string;
+  idleTimeout?: string;
+  identification?: string;
+}
+
+interface SessionReport {
+  sent: Uint8Array[];
+  views: { received: Uint8Array; view: PacketView }[];
+}
+
+/**
+ * OTA server side. With a command (security options, or --packet) it pushes
+ * that packet on every connection once OPEN and verifies the answer as its
+ * PoR; without one it prints what the card sends and answers --respond.
+ */
+export async function cattpServe(o: ServeCliOpts): Promise<void> {
+  const { serve, toPcapRecords } = await import('../../cattp/session.js');
+  const push = o.packet !== undefined || o.data !== undefined || o.apdu.length > 0;
+  if (o.packet !== undefined && (o.data !== undefined || o.apdu.length)) throw new InputError('give either --packet or --apdu/--data, not both', { field: '--packet' });
+  if (push && o.respond !== undefined) throw new InputError('--respond answers a card that sends first; with a command to push, the card answers', { field: '--respond' });
+  const port = intOption(o.port, '--port', 0, U16);
+  const respond = o.respond === undefined ? undefined : fromHex(o.respond, '--respond');
+  const maxSessions = o.maxSessions === undefined ? undefined : intOption(o.maxSessions, '--max-sessions', 1, 1_000_000);
+  const serverId = o.identification === undefined ? undefined : fromHex(o.identification, '--identification');
+
+  // The command: built (or read) before listening, so bad options fail at once (exit 2).
+  let first: { bytes: Uint8Array; cmd: SecuredCommand } | undefined;
+  const readPacket = async (b: Uint8Array) => {
+    if (cattpPacketKind(b) !== 'command') throw new InputError('not a command packet of the CAT_TP dialect (CPI 01, BER length)', { field: '--packet', offset: 0 });
+    const { parseCommand } = await import('../../secured/command.js');
+    const { resolveKeys } = await import('../keys.js');
+    const hdr = parseCommand(cattpDialect, b, {});
+    return { bytes: b, cmd: parseCommand(cattpDialect, b, resolveKeys(o, hdr.kic, hdr.kid)) };
+  };
+  const make = async () => {
+    if (o.packet !== undefined) return readPacket(fromHex(o.packet, '--packet'));
+    const cmd = await buildSecuredCattp(o);
+    return { bytes: cmd.bytes, cmd };
+  };
+  if (push) first = await make();
+  let firstUsed = false;
+
+  const reports = new Map<number, SessionReport>();
+  const report = (n: number) => reports.get(n) ?? (reports.set(n, { sent: [], views: [] }), reports.get(n)!);
+  const pushed = new Map<number, SecuredCommand>();
+  let failed = false;
+  let verifyFailed = false;
+  const { log, trace } = await sessionLogger(o);
+  const print = await treePrinter(o);
+  const ac = new AbortController();
+  const onSignal = () => ac.abort();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+
+  const server = await serve({
+    port,
+    host: o.host,
+    cattpPort: o.cattpPort === undefined ? undefined : intOption(o.cattpPort, '--cattp-port', 0, U16),
+    ...timing(o),
+    ...announce(o),
+    identification: serverId,
+    idleTimeoutMs: o.idleTimeout === undefined ? undefined : intOption(o.idleTimeout, '--idle-timeout', 1, 86_400_000),
+    maxSessions,
+    signal: ac.signal,
+    log,
+    trace,
+    onOpen: push
+      ? async (info) => {
+          // --counter next: a fresh counter for every session after the first.
+          const c = !firstUsed || o.counter !== 'next' ? first! : await make();
+          firstUsed = true;
+          pushed.set(info.session, c.cmd);
+          report(info.session).sent.push(c.bytes);
+          return c.bytes;
+        }
+      : undefined,
+    onSdu: async (sdu, info) => {
+      const r = report(info.session);
+      const request = pushed.get(info.session);
+      const view = await viewSdu(sdu, o, request, push ? 'response' : undefined);
+      r.views.push({ received: sdu, view });
+      if (push || !respond) return undefined;
+      r.sent.push(respond);
+      return respond;
+    },
+    onSessionEnd: (info, err) => {
+      const r = report(info.session);
+      reports.delete(info.session);
+      const failures = r.views.flatMap((v) => v.view.failures);
+      if (failures.length) verifyFailed = true;
+      if (err) failed = true;
+      printSession(o, print, info, r, failures, err);
+    },
+  });
+  process.stderr.write(`uicc-ota: listening on UDP ${server.address.address}:${server.address.port}${push ? ', pushing the command packet on each connection' : ''}\n`);
+  const summary = await server.done;
+  process.off('SIGINT', onSignal);
+  process.off('SIGTERM', onSignal);
+  sessionPcap(o.pcap, server.records, toPcapRecords);
+  process.stderr.write(`uicc-ota: ${summary.sessions} session${summary.sessions === 1 ? '' : 's'}, ${summary.errors.length} failed\n`);
+  if (failed) process.exitCode = EXIT.NETWORK;
+  else if (verifyFailed) process.exitCode = EXIT.VERIFY;
+}
+
+function printSession(o: OutputOptions, print: (n: TreeNode[]) => void, info: import('../../cattp/session.js').SduInfo, r: SessionReport, failures: string[], err?: OtaError): void {
+  const remote = `${info.remote.address}:${info.remote.port}`;
+  if (o.json) {
+    writeOut(jsonLine({
+      session: info.session,
+      remote: info.remote,
+      srcPort: info.srcPort,
+      dstPort: info.dstPort,
+      ...idJson(info.identification),
+      sent: r.sent.map(toHex),
+      received: r.views.map((v) => ({ sdu: toHex(v.received), ...(v.view.json as object) })),
+      verified: err || failures.length ? false : r.views.length ? r.views.every((v) => (v.view.json as { verified?: unknown }).verified !== false) : null,
+      error: err ? err.message : undefined,
+    }));
+  } else {
+    const kids: TreeNode[] = [idNode(info.identification), ...r.sent.map((b) => hexNode('Sent SDU', b))];
+    for (const v of r.views) kids.push(...v.view.tree);
+    if (err) kids.push(node('Session error', err.message, undefined, { status: 'fail' }));
+    const notes = r.views.flatMap((v) => v.view.notes);
+    const head = node(`Session ${info.session}`, `${remote}, CAT_TP ${info.srcPort} → ${info.dstPort}`, kids);
+    const verdict: TreeNode = failures.length
+      ? { name: 'Verification', value: 'FAILED', status: 'fail', note: failures.join('; ') }
+      : !r.views.length
+        ? { name: 'Verification', value: 'nothing received', status: err ? 'fail' : 'warn' }
+        : notes.some((n) => /not (checked|shown|deciphered)/.test(n))
+          ? { name: 'Verification', value: 'incomplete', status: 'warn', note: notes.join('; ') }
+          : { name: 'Verification', value: 'passed', status: 'ok' };
+    head.children!.push(verdict);
+    print([head]);
+  }
+  if (err) process.stderr.write(`uicc-ota: session ${info.session} (${remote}): ${err.message}\n`);
+  if (failures.length) process.stderr.write(`uicc-ota: session ${info.session}: verification failed: ${failures.join('; ')}\n`);
+}
+
+// ---------------------------------------------------------------- cattp send
+
+export interface SendCliOpts extends SessionOpts {
+  to: string;
+  sdu?: string;
+  wait: boolean;
+  respond?: string;
+  card?: string;
+  /** Card counters file (as `card process --state`). */
+  state?: string;
+  /** Do not store the card's counters. */
+  dryRun?: boolean;
+  srcPort?: string;
+  dstPort?: string;
+  identification?: string;
+  iccid?: string;
+  localPort?: string;
+}
+
+/**
+ * Card / terminal side: opens the connection (SYN with the identification),
+ * then either sends --sdu and waits for the answer, or answers what the
+ * server pushes — with the card simulator (--card) or a fixed --respond.
+ */
+export async function cattpSend(o: SendCliOpts): Promise<void> {
+  const { send, toPcapRecords } = await import('../../cattp/session.js');
+  const to = hostPort(o.to, '--to');
+  const modes = [o.sdu !== undefined, o.respond !== undefined, o.card !== undefined].filter(Boolean).length;
+  if (modes !== 1) {
+    throw new InputError(modes ? 'give only one of --sdu, --respond, --card' : 'give --sdu HEX (send first), or --card CARD.json / --respond HEX (answer what the server sends)', { field: '--sdu' });
+  }
+  const sdu = o.sdu === undefined ? undefined : fromHex(o.sdu, '--sdu');
+  const respond = o.respond === undefined ? undefined : fromHex(o.respond, '--respond');
+
+  let card: import('../../card/card.js').Card | undefined;
+  const cardMod = o.card === undefined ? undefined : await import('./card.js');
+  if (o.card !== undefined) {
+    // Read once up front so a bad card file fails before any connection (exit 2/3).
+    const { readFileSync } = await import('node:fs');
+    const { IoError } = await import('../../util/errors.js');
+    const { parseCardText } = await import('../../card/card.js');
+    let text: string;
+    try {
+      text = readFileSync(o.card, 'utf8');
+    } catch (e) {
+      throw new IoError(`cannot read card file: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { field: o.card });
+    }
+    card = parseCardText(text, o.card).card;
+  } else if (o.state !== undefined || o.dryRun) throw new InputError('only with --card', { field: o.state !== undefined ? '--state' : '--dry-run' });
+  const identification = identificationOf(o) ?? (card?.iccid ? iccidToIdentification(card.iccid) : undefined);
+
+  const exchanges: { received: Uint8Array; view: PacketView; card?: Record<string, unknown>; cardTree?: TreeNode; sent?: Uint8Array }[] = [];
+  const answer = async (got: Uint8Array): Promise<Uint8Array | undefined> => {
+    const view = await viewSdu(got, o, undefined);
+    const ex: (typeof exchanges)[number] = { received: got, view };
+    exchanges.push(ex);
+    if (cardMod && o.card !== undefined) {
+      let res: import('../../card/simulator.js').ProcessResult;
+      try {
+        // Counters read and stored under the card file's lock, as `card process` does.
+        res = await cardMod.processWithState({ card: o.card, state: o.state, dryRun: o.dryRun }, got, cattpDialect);
+      } catch (e) {
+        if (!(e instanceof OtaError)) throw e;
+        // Not a packet the card can read: no PoR (TS 102 225: nothing to answer).
+        ex.card = { error: e.message };
+        ex.cardTree = node('Card', 'not processed', undefined, { status: 'warn', note: e.message });
+        return undefined;
+      }
+      ex.card = cardMod.processJson(res, !o.dryRun);
+      const { responseTree } = await import('../../secured/view.js');
+      const { responseView } = await import('../../remote/view.js');
+      const rv = res.response?.data?.length ? responseView(res.response.data) : undefined;
+      ex.cardTree = node('Card', `status ${hx2(res.status)} (${res.statusName})`, [
+        ...res.trace.map((t) => node(t)),
+        ...(res.response ? [responseTree(res.response, rv?.tree ? [rv.tree] : undefined)] : [node('PoR', 'none (as SPI octet 2 and the card options say)')]),
+      ], { status: res.status === 0 ? 'ok' : 'warn' });
+      ex.sent = res.porPacket;
+      return res.porPacket;
+    }
+    ex.sent = respond;
+    return respond;
+  };
+
+  const records: import('../../cattp/session.js').DatagramRecord[] = [];
+  const { log, trace } = await sessionLogger(o);
+  const print = await treePrinter(o);
+  const ann = announce(o);
+  const ac = new AbortController();
+  const onSignal = () => ac.abort();
+  process.once('SIGINT', onSignal);
+  let result: Awaited<ReturnType<typeof send>>;
+  try {
+    result = await send({
+      to,
+      sdu,
+      onSdu: sdu ? undefined : answer,
+      expectResponse: o.wait,
+      srcPort: num(o.srcPort, '--src-port', 1024),
+      dstPort: num(o.dstPort, '--dst-port', 1),
+      identification,
+      ...ann,
+      ...timing(o),
+      localPort: o.localPort === undefined ? undefined : intOption(o.localPort, '--local-port', 0, U16),
+      records,
+      log,
+      trace,
+      signal: ac.signal,
+    });
+  } catch (e) {
+    if (e instanceof NetworkError || e instanceof OtaError) sessionPcap(o.pcap, records, toPcapRecords);
+    printExchanges(o, print, exchanges);
+    throw e;
+  } finally {
+    process.off('SIGINT', onSignal);
+  }
+  sessionPcap(o.pcap, records, toPcapRecords);
+
+  const failures = exchanges.flatMap((x) => x.view.failures);
+  let respView: PacketView | undefined;
+  if (sdu && result.response) {
+    // Client-first: the answer to a command packet is its PoR.
+    const req = cattpPacketKind(sdu) === 'command' ? (await viewSdu(sdu, o, undefined, 'command')).result?.command : undefined;
+    respView = await viewSdu(result.response, o, req);
+    failures.push(...respView.failures);
+  }
+  const peer = { isn: result.peer.isn, maxPdu: result.peer.maxPdu, maxSdu: result.peer.maxSdu, window: result.peer.window, ...idJson(result.peer.identification) };
+  if (o.json) {
+    printJson({
+      local: result.local,
+      remote: result.remote,
+      peer,
+      sent: sdu ? toHex(sdu) : undefined,
+      response: respView ? { sdu: toHex(result.response!), ...(respView.json as object) } : undefined,
+      exchanges: exchanges.map((x) => ({ received: { sdu: toHex(x.received), ...(x.view.json as object) }, card: x.card, sent: x.sent ? toHex(x.sent) : null })),
+      verified: failures.length ? false : true,
+    });
+  } else {
+    if (sdu) {
+      const kids: TreeNode[] = [hexNode('Sent SDU', sdu)];
+      if (respView) kids.push(...respView.tree);
+      else kids.push(node('Response', o.wait ? 'none' : 'not awaited (--no-wait)'));
+      await printTree([node('Session', `${result.remote.address}:${result.remote.port}`, kids), await verdictNode(failures, respView?.notes ?? [])], o);
+    } else printExchanges(o, print, exchanges);
+  }
+  if (failures.length) {
+    process.stderr.write(`uicc-ota: verification failed: ${failures.join('; ')}\n`);
+    process.exitCode = EXIT.VERIFY;
+  }
+}
+
+function printExchanges(o: OutputOptions, print: (n: TreeNode[]) => void, exchanges: { received: Uint8Array; view: PacketView; cardTree?: TreeNode; sent?: Uint8Array }[]): void {
+  if (o.json) return;
+  const trees: TreeNode[] = exchanges.map((x, i) =>
+    node(`Exchange ${i + 1}`, undefined, [
+      ...x.view.tree,
+      ...(x.cardTree ? [x.cardTree] : []),
+      x.sent ? hexNode('Answered', x.sent) : node('Answered', 'nothing'),
+    ]),
+  );
+  if (trees.length) print(trees);
+}

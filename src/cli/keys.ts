@@ -63,7 +63,7 @@ export function resolveKeys(o: KeyOptions, kic: number | undefined, kid: number 
   else if (ks && kic !== undefined) {
     const e = findKeyset(ks, kic >> 4)?.kic;
     if (e) {
-      sameAlgorithm(decodeKic(kic).algorithm, e.algorithm, k.kicAlg, 'KIc', kic, ks.path);
+      k.kicMismatch = mismatch(decodeKic(kic).algorithm, e.algorithm, k.kicAlg, kic, ks.path);
       k.kicKey = e.key;
     }
   }
@@ -71,7 +71,7 @@ export function resolveKeys(o: KeyOptions, kic: number | undefined, kid: number 
   else if (ks && kid !== undefined) {
     const e = findKeyset(ks, kid >> 4)?.kid;
     if (e) {
-      if (e.algorithm !== 'crc16' && e.algorithm !== 'crc32') sameAlgorithm(decodeKidCc(kid).algorithm, e.algorithm, k.kidAlg, 'KID', kid, ks.path);
+      if (e.algorithm !== 'crc16' && e.algorithm !== 'crc32') k.kidMismatch = mismatch(decodeKidCc(kid).algorithm, e.algorithm, k.kidAlg, kid, ks.path);
       k.kidKey = e.key;
     }
   }
@@ -119,12 +119,11 @@ export function resolveKid(given: string | undefined, o: KeyOptions, integrity: 
 /**
  * A keyset key used with a KIc/KID that names another algorithm is almost
  * always a mistake (a 16-octet 3DES key is a valid AES-128 key, so nothing
- * else would catch it). The RC reading of KID carries no key: not checked.
+ * else would catch it). Reported by the engine only if the key is used.
  */
-function sameAlgorithm(named: string | null, stored: string, override: string | undefined, field: string, octetValue: number, path: string): void {
+function mismatch(named: string | null, stored: string, override: string | undefined, octetValue: number, path: string): string | undefined {
   const want = override ?? named;
-  if (!want || want === 'implicit' || want === 'proprietary') return;
-  if (want !== stored) {
-    throw new InputError(`0x${octetValue.toString(16).toUpperCase().padStart(2, '0')} names ${want} but keyset ${path} holds a ${stored} key for KVN ${octetValue >> 4}`, { field });
-  }
+  if (!want || want === 'implicit' || want === 'proprietary') return undefined;
+  if (want === stored) return undefined;
+  return `0x${octetValue.toString(16).toUpperCase().padStart(2, '0')} names ${want} but keyset ${path} holds a ${stored} key for KVN ${octetValue >> 4}`;
 }

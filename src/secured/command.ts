@@ -11,7 +11,7 @@ import { concat } from '../util/hex.js';
 import { blockSize, checkKey, decrypt, encrypt, type CipherAlg } from '../crypto/index.js';
 import type { Dialect } from './dialect.js';
 import { spiCodec, type Spi } from './spi.js';
-import { cipherAlgFor, type KeyMaterial } from './keys.js';
+import { assertKeyFits, cipherAlgFor, type KeyMaterial } from './keys.js';
 import {
   checkIntegrityLength, computeIntegrity, decodeCounter, encodeCounter, integrityFor, padLength, verifyIntegrity,
   type ChecksumResult,
@@ -72,11 +72,13 @@ export function buildCommand(dialect: Dialect, p: CommandInput, keys: KeyMateria
   if (p.spi.ciphering) {
     alg = cipherAlgFor(p.kic, keys);
     if (!keys.kicKey) throw new InputError('ciphering needs the KIc key (--kic-key, UICC_OTA_KIC or --keyset)', { field: 'KIc key' });
+    assertKeyFits(keys, 'kic');
     checkKey(alg, keys.kicKey, 'KIc key');
     pcntr = padLength(alg, 6 + L + p.data.length); // cl. 5.1: CNTR+PCNTR+RC/CC/DS+data fill whole blocks
   }
   if (integ.type === 'cc') {
     if (!keys.kidKey) throw new InputError('a CC needs the KID key (--kid-key, UICC_OTA_KID or --keyset)', { field: 'KID key' });
+    assertKeyFits(keys, 'kid');
     checkKey(integ.algorithm as 'aes-cmac', keys.kidKey, 'KID key');
   }
   const padded = concat(p.data, new Uint8Array(pcntr).fill(p.paddingByte ?? 0));
@@ -178,6 +180,7 @@ export function parseCommand(dialect: Dialect, b: Uint8Array, keys: KeyMaterial)
       base.checksum.reason = 'ciphered and no KIc key given';
       return base;
     }
+    assertKeyFits(keys, 'kic');
     checkKey(alg, keys.kicKey, 'KIc key');
     const B = blockSize(alg);
     if (plain.length % B !== 0) {
@@ -210,6 +213,7 @@ export function parseCommand(dialect: Dialect, b: Uint8Array, keys: KeyMaterial)
   base.data = body.slice(0, body.length - pcntr);
   base.padding = body.slice(body.length - pcntr);
   const input = concat(b.subarray(0, secAt), plain.subarray(0, 6), body);
+  if (integ.type === 'cc' && keys.kidKey) assertKeyFits(keys, 'kid');
   base.checksum = verifyIntegrity(integ, keys.kidKey, input, sig);
   if (base.checksum.verified === false) {
     failures.push(`${integ.type.toUpperCase()} mismatch: packet carries ${hxs(sig)}, computed ${hxs(base.checksum.computed!)}${spi.ciphering ? ' (wrong KID or KIc key?)' : ' (wrong KID key?)'}`);

@@ -16,6 +16,19 @@ export interface KeyMaterial {
   kicAlg?: CipherAlg;
   /** Algorithm to use when KID says "implicit" (or to override). */
   kidAlg?: CcAlg | RcAlg;
+  /**
+   * Set when the KIc/KID key came from a keyset entry of another algorithm than
+   * the one KIc/KID name: an error only if that key is actually used (an RC KID,
+   * or a KIc without ciphering, needs no key).
+   */
+  kicMismatch?: string;
+  kidMismatch?: string;
+}
+
+/** Throw the deferred keyset/algorithm mismatch when the key is about to be used. */
+export function assertKeyFits(keys: KeyMaterial, which: 'kic' | 'kid'): void {
+  const m = which === 'kic' ? keys.kicMismatch : keys.kidMismatch;
+  if (m) throw new InputError(m, { field: which === 'kic' ? 'KIc' : 'KID' });
 }
 
 const CIPHERS: readonly string[] = ['des-cbc', 'des-ecb', '3des-2key-cbc', '3des-3key-cbc', 'aes-cbc'];

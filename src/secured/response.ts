@@ -11,7 +11,7 @@ import { concat } from '../util/hex.js';
 import { blockSize, checkKey, decrypt, encrypt, type CipherAlg } from '../crypto/index.js';
 import type { Dialect } from './dialect.js';
 import type { Integrity } from './spi.js';
-import { cipherAlgFor, type KeyMaterial } from './keys.js';
+import { assertKeyFits, cipherAlgFor, type KeyMaterial } from './keys.js';
 import {
   checkIntegrityLength, computeIntegrity, decodeCounter, encodeCounter, integrityFor, padLength, verifyIntegrity,
   type ChecksumResult,
@@ -70,11 +70,13 @@ export function buildResponse(dialect: Dialect, p: ResponseInput, keys: KeyMater
   if (p.ciphered) {
     alg = cipherAlgFor(p.kic, keys);
     if (!keys.kicKey) throw new InputError('a ciphered PoR needs the KIc key', { field: 'KIc key' });
+    assertKeyFits(keys, 'kic');
     checkKey(alg, keys.kicKey, 'KIc key');
     pcntr = padLength(alg, 7 + L + p.data.length);
   }
   if (integ.type === 'cc') {
     if (!keys.kidKey) throw new InputError('a PoR CC needs the KID key', { field: 'KID key' });
+    assertKeyFits(keys, 'kid');
     checkKey(integ.algorithm as 'aes-cmac', keys.kidKey, 'KID key');
   }
   const padded = concat(p.data, new Uint8Array(pcntr).fill(p.paddingByte ?? 0));
@@ -180,6 +182,7 @@ export function parseResponse(dialect: Dialect, b: Uint8Array, keys: KeyMaterial
         base.checksum.reason = 'ciphered and no KIc key given';
         return base;
       }
+      assertKeyFits(keys, 'kic');
       checkKey(alg, keys.kicKey, 'KIc key');
       plain = decrypt(alg, keys.kicKey, plain);
     }
@@ -203,6 +206,7 @@ export function parseResponse(dialect: Dialect, b: Uint8Array, keys: KeyMaterial
   base.data = body.slice(0, body.length - pcntr);
   base.padding = body.slice(body.length - pcntr);
   const input = concat(dialect.responseChecksumPrefix, b.subarray(0, secAt), plain.subarray(0, 7), body);
+  if (integ.type === 'cc' && k.kidKey) assertKeyFits(k, 'kid');
   base.checksum = verifyIntegrity(integ, k.kidKey, input, sig);
   if (base.checksum.verified === false) {
     failures.push(`${integ.type.toUpperCase()} mismatch: PoR carries ${hxs(sig)}, computed ${hxs(base.checksum.computed!)}${ciphered ? ' (wrong KID or KIc key?)' : ' (wrong KID key?)'}`);

@@ -8,9 +8,7 @@
  * layout of an unsecured error PoR (digest §11), and parsed back with
  * parseResponse as an extra.
  *
- * This file is also the test driver for the CLI: run with
- * UICC_OTA_CARD_DRIVER=1 it registers the `card` commands exactly as proposed
- * for src/cli/main.ts and runs them (main.ts is the lead's file).
+ * CLI tests run the installed command, bin/uicc-ota.js, as a user would.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -36,48 +34,7 @@ const THIS = fileURLToPath(import.meta.url);
 const ROOT = resolve(dirname(THIS), '../..');
 const h = (s: string) => fromHex(s);
 
-if (process.env.UICC_OTA_CARD_DRIVER === '1') {
-  await driver();
-} else {
-  registerTests();
-}
-
-/** The `card` commands as proposed for main.ts (keep in sync with the report). */
-async function driver(): Promise<void> {
-  const { Command } = await import('commander');
-  const { reportError } = await import('../src/cli/main.js');
-  const program = new Command('uicc-ota');
-  program.exitOverride();
-  const outputOptions = (c: InstanceType<typeof Command>) =>
-    c.option('--json', 'machine-readable JSON on stdout').option('--no-color', 'no colours (also NO_COLOR=1)').option('--no-bits', 'hide bit-field lines in trees');
-  // ---- proposed main.ts lines (begin)
-  const card = program.command('card').description('simulated card (receiving entity): answer command packets as described by a CARD.json');
-  card
-    .command('init')
-    .description('write a documented example CARD.json (refuses to replace a file without --force)')
-    .option('--out <file>', 'file to write ("-" for stdout)', 'CARD.json')
-    .option('--force', 'replace an existing file')
-    .action(async (o) => (await import('../src/cli/commands/card.js')).cardInit(o));
-  outputOptions(
-    card
-      .command('process')
-      .description('answer a command packet (bare packet, SMS user data, TPDU or ENVELOPE) as the card would; prints the PoR as hex')
-      .argument('[packet...]', 'hex (every segment of a concatenated SMS as its own argument); "-" or nothing reads stdin, one per line')
-      .requiredOption('--card <file>', 'the card (CARD.json); its RE counters are updated in place unless --state is given')
-      .option('--state <file>', 'keep the RE counters in this file instead (CARD.json is then only read)')
-      .option('--dry-run', 'do not store the counter')
-      .option('--show', 'print the processing trace and the decoded PoR as a tree'),
-  ).action(async (packet, o) => (await import('../src/cli/commands/card.js')).cardProcess(packet, o));
-  // ---- proposed main.ts lines (end)
-  let code: number;
-  try {
-    await program.parseAsync(process.argv);
-    code = typeof process.exitCode === 'number' ? process.exitCode : 0;
-  } catch (e) {
-    code = reportError(e);
-  }
-  process.exitCode = code;
-}
+registerTests();
 
 // ------------------------------------------------------------------ helpers
 
@@ -191,9 +148,9 @@ interface Ran {
 
 function cli(args: string[], stdin?: string, timeoutMs = 30_000): Promise<Ran> {
   return new Promise((res, rej) => {
-    const env: NodeJS.ProcessEnv = { ...process.env, UICC_OTA_CARD_DRIVER: '1', NO_COLOR: '1' };
+    const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' };
     delete env.NODE_TEST_CONTEXT;
-    const p = spawn(process.execPath, [THIS, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+    const p = spawn(process.execPath, [join(ROOT, 'bin', 'uicc-ota.js'), ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     p.stdout.on('data', (d) => (stdout += d));

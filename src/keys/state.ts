@@ -5,7 +5,7 @@
  * - Atomic replace: write `FILE.tmp-PID`, fsync, rename over FILE, fsync the
  *   directory; a kill at any point leaves either the old or the new file.
  */
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, unlinkSync, writeSync, constants } from 'node:fs';
+import { closeSync, fsyncSync, linkSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname, basename, join } from 'node:path';
 import { IoError } from '../util/errors.js';
 
@@ -21,41 +21,63 @@ function pidAlive(pid: number): boolean {
   }
 }
 
-async function acquire(lock: string, timeoutMs: number): Promise<number> {
+/**
+ * Take the lock. The lock file is created complete (PID written to a private
+ * file, then hard-linked to the lock name, which fails if it exists), so a
+ * kill can never leave an empty lock whose owner is unknown.
+ */
+async function acquire(lock: string, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let wait = 1;
-  for (;;) {
-    try {
-      const fd = openSync(lock, constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY, 0o600);
-      writeSync(fd, String(process.pid));
-      return fd;
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      if (code !== 'EEXIST') throw new IoError(`cannot create lock: ${code}`, { field: lock });
-    }
-    // Stale lock: its owner died (kill -9 mid-update). Remove it and retry.
-    let owner = NaN;
-    try {
-      owner = Number(readFileSync(lock, 'utf8').trim());
-    } catch {
-      continue; // vanished between our open and read
-    }
-    if (owner && !pidAlive(owner)) {
+  const mine = `${lock}.${process.pid}.${Math.random().toString(36).slice(2)}`;
+  try {
+    writeFileSync(mine, String(process.pid), { mode: 0o600 });
+  } catch (e) {
+    throw new IoError(`cannot create lock: ${(e as NodeJS.ErrnoException).code}`, { field: lock });
+  }
+  try {
+    for (;;) {
       try {
-        // Rename first so two waiters cannot both delete a fresh lock.
-        const grave = `${lock}.stale-${process.pid}`;
-        renameSync(lock, grave);
-        const again = Number(readFileSync(grave, 'utf8').trim());
-        if (again === owner) unlinkSync(grave);
-        else renameSync(grave, lock); // someone else's fresh lock: put it back
-      } catch {
-        /* raced with another waiter; just retry */
+        linkSync(mine, lock);
+        return;
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        if (code !== 'EEXIST') throw new IoError(`cannot create lock: ${code}`, { field: lock });
       }
-      continue;
+      let text: string;
+      let age = 0;
+      try {
+        text = readFileSync(lock, 'utf8').trim();
+        age = Date.now() - statSync(lock).mtimeMs;
+      } catch {
+        continue; // vanished between our link and read
+      }
+      const owner = Number(text);
+      // Dead owner (kill -9 mid-update), or an unreadable lock left by something else long ago.
+      const stale = owner > 0 ? !pidAlive(owner) : age > 5000;
+      if (stale) {
+        try {
+          // Rename first so that two waiters cannot both remove a fresh lock.
+          const grave = `${lock}.stale-${process.pid}`;
+          renameSync(lock, grave);
+          const again = readFileSync(grave, 'utf8').trim();
+          if (again === text) unlinkSync(grave);
+          else renameSync(grave, lock); // someone else's fresh lock: put it back
+        } catch {
+          /* raced with another waiter; just retry */
+        }
+        continue;
+      }
+      if (Date.now() > deadline) throw new IoError(`timed out waiting for lock held by process ${owner || '?'}`, { field: lock });
+      await sleep(wait);
+      wait = Math.min(wait * 2, 50);
     }
-    if (Date.now() > deadline) throw new IoError(`timed out waiting for lock held by process ${owner || '?'}`, { field: lock });
-    await sleep(wait);
-    wait = Math.min(wait * 2, 50);
+  } finally {
+    try {
+      unlinkSync(mine);
+    } catch {
+      /* already gone */
+    }
   }
 }
 
@@ -117,14 +139,13 @@ export async function updateJsonFile<T, R>(
   timeoutMs = 10_000,
 ): Promise<R> {
   const lock = `${path}.lock`;
-  const fd = await acquire(lock, timeoutMs);
+  await acquire(lock, timeoutMs);
   try {
     const cur = readJsonFile<T>(path, initial, what);
     const { value, result } = fn(cur);
     if (value !== undefined) writeFileAtomic(path, JSON.stringify(value, null, 2) + '\n');
     return result;
   } finally {
-    closeSync(fd);
     try {
       unlinkSync(lock);
     } catch {

@@ -8,7 +8,7 @@
  * with layer 'CAT_TP', the field name and the byte offset.
  */
 import { InputError } from '../util/errors.js';
-import { toHex, toHexSpaced } from '../util/hex.js';
+import { toHex } from '../util/hex.js';
 import { bitLine, node, type TreeNode } from '../render/tree.js';
 
 export const LAYER = 'CAT_TP';
@@ -445,7 +445,7 @@ export function pduTree(d: DecodedPdu): TreeNode {
     kids.push(node('EACK list', `${p.eack.length} sequence number${p.eack.length === 1 ? '' : 's'}`, p.eack.map((s, i) => node(`EACK ${i + 1}`, String(s)))));
   }
   if (p.reason !== undefined) kids.push(node('Reason code', `${p.reason} (${reasonName(p.reason)})`));
-  if (p.data.length) kids.push(node('Data', `${p.data.length} octets`, undefined, { hex: toHexSpaced(p.data) }));
+  if (p.data.length) kids.push(node('Data', `${p.data.length} octets`, undefined, { hex: toHex(p.data) }));
   return node('CAT_TP', `${p.type}${p.seg ? ' (segment)' : ''}`, kids, d.checksumOk ? {} : { status: 'fail' });
 }
 

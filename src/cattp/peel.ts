@@ -24,10 +24,14 @@ import { reassemble } from './segment.js';
  * precise error instead of "not recognised". None of the other inputs
  * `parse` takes can pass: SMS packets start with CPL 00xx (no flag set),
  * CAT_TP packets with 01/02, SMS user data with UDHL 02 and IEI 70/71,
- * TPDUs have a TOA ≥ 80 at octet 2, an ENVELOPE starts D1 (version bits 01).
+ * SMS-DELIVER TPDUs have a TOA ≥ 80 at octet 2; an SMS-SUBMIT or ENVELOPE
+ * (version bits 01) is taken only if header and data length add up exactly.
  */
 export function looksLikeCattpPdu(b: Uint8Array): boolean {
-  return b.length >= FIXED_HEADER_LENGTH && b[1] === 0 && b[2] === 0 && b[3] >= FIXED_HEADER_LENGTH && (b[0] & 0xd0) !== 0 && (b[0] & 0x03) === 0;
+  if (b.length < FIXED_HEADER_LENGTH || b[1] !== 0 || b[2] !== 0 || b[3] < FIXED_HEADER_LENGTH || (b[0] & 0xd0) === 0) return false;
+  if ((b[0] & 0x03) === 0) return true;
+  // Version bits set (an SMS-SUBMIT or ENVELOPE could start so): only when the lengths add up exactly.
+  return b[3] + ((b[8] << 8) | b[9]) === b.length;
 }
 
 /** A TS 102 225 CAT_TP-dialect packet: CPI 01 / RPI 02 and a BER length matching the octets present. */
@@ -219,21 +223,16 @@ export function sduPeeled(pe: CattpPeel, sdu: CattpSdu, inputs: Uint8Array[]): P
 }
 
 /**
- * Run a decode of an SDU with error locations that make sense to the user:
- * offsets re-based into the input for a one-PDU SDU, else named as the
- * reassembled SDU.
+ * Re-throw an error from decoding an SDU with locations that make sense to
+ * the user: offsets re-based into the input for a one-PDU SDU, else named as
+ * the reassembled SDU.
  */
-export function withSduErrors<T>(pe: CattpPeel, sdu: CattpSdu, fn: () => T): T {
-  try {
-    return fn();
-  } catch (e) {
-    const n = pe.pdus.length;
-    if (sdu.inputs.length === 1) {
-      const i = sdu.inputs[0];
-      const base = pe.pdus[i].decoded.hlen;
-      rethrow(e, (w) => ({ ...w, layer: `${w.layer ?? 'packet'} in CAT_TP data${n > 1 ? ` (input ${i + 1})` : ''}`, offset: w.offset === undefined ? undefined : w.offset + base }));
-    }
-    rethrow(e, (w) => ({ ...w, layer: `${w.layer ?? 'packet'} in the SDU reassembled from CAT_TP seq ${sdu.firstSeq}–${sdu.lastSeq} (offsets within the SDU)` }));
+export function relocateSduError(pe: CattpPeel, sdu: CattpSdu, e: unknown): never {
+  const n = pe.pdus.length;
+  if (sdu.inputs.length === 1) {
+    const i = sdu.inputs[0];
+    const base = pe.pdus[i].decoded.hlen;
+    rethrow(e, (w) => ({ ...w, layer: `${w.layer ?? 'packet'} in CAT_TP data${n > 1 ? ` (input ${i + 1})` : ''}`, offset: w.offset === undefined ? undefined : w.offset + base }));
   }
+  rethrow(e, (w) => ({ ...w, layer: `${w.layer ?? 'packet'} in the SDU reassembled from CAT_TP seq ${sdu.firstSeq}–${sdu.lastSeq} (offsets within the SDU)` }));
 }
-

@@ -135,9 +135,31 @@ export function buildProgram(): Command {
       .option('--da <digits>', 'TP-DA of the SMS-SUBMIT (default 12345678)')
       .option('--concat-ref <n>', 'concatenation reference of a long PoR', '0')
       .option('--pcap <file>', 'also write what was built as a pcap for Wireshark')
-      .addOption(new Option('--format <layer>', 'output layer').choices(['packet', 'ud', 'submit', 'deliver-report', 'proactive']).default('packet'))
+      .addOption(new Option('--format <layer>', 'output layer (pdu: CAT_TP data PDU(s), with --cattp)').choices(['packet', 'ud', 'submit', 'deliver-report', 'proactive', 'pdu']).default('packet'))
+      .option('--max-pdu <n>', 'format pdu: largest PDU the server accepts; a longer PoR is split with SEG (default 1024)')
+      .option('--src-port <n>', 'format pdu: CAT_TP source port (default 1024, the card)')
+      .option('--dst-port <n>', 'format pdu: CAT_TP destination port (default 1, the server)')
+      .option('--seq <n>', 'format pdu: sequence number of the first data PDU (default 1)')
+      .option('--ack <n>', 'format pdu: acknowledgement number (default 0)')
+      .option('--window <n>', 'format pdu: window size in PDUs (default 4)')
+      .option('--udp-port <[src:]dst>', 'format pdu: UDP ports in the pcap (default 1000:2000)')
       .option('--show', 'print the decoded tree of what was built instead of hex'),
   ).action(async (o) => (await import('./commands/build.js')).buildPor(o));
+
+  // build cattp: the command packet in the TS 102 225 CAT_TP dialect, as CAT_TP data PDU(s)
+  outputOptions(
+    securityOptions(build.command('cattp').description('command packet in the CAT_TP dialect (TS 102 225: CPI 01, BER length) as CAT_TP data PDU(s), one per line'))
+      .addOption(new Option('--format <layer>', 'output layer: the data PDU(s), or the bare packet').choices(['pdu', 'packet']).default('pdu'))
+      .option('--max-pdu <n>', 'largest PDU the card accepts (from its SYN); a longer packet is split, SEG on all but the last (default 1024)')
+      .option('--src-port <n>', 'CAT_TP source port (default 1, the server)')
+      .option('--dst-port <n>', 'CAT_TP destination port (default 1024, the card)')
+      .option('--seq <n>', 'sequence number of the first data PDU (default 1)')
+      .option('--ack <n>', 'acknowledgement number (default 0)')
+      .option('--window <n>', 'window size in PDUs (default 4)')
+      .option('--pcap <file>', 'also write the data PDU(s) as UDP in a pcap (tshark -d udp.port==2000,cattp)')
+      .option('--udp-port <[src:]dst>', 'UDP ports in the pcap (default 1000:2000)')
+      .option('--show', 'print the decoded trees of what was built instead of hex'),
+  ).action(async (o) => (await import('./commands/cattp.js')).buildCattp(o));
 
   // --- parse ----------------------------------------------------------------
   const parse = outputOptions(
@@ -194,6 +216,87 @@ export function buildProgram(): Command {
       .option('--show', 'print the processing trace and the decoded PoR as a tree'),
   ).action(async (packet, o) => (await import('./commands/card.js')).cardProcess(packet, o));
 
+  // --- CAT_TP (ETSI TS 102 127) -------------------------------------------------
+  const cattp = program.command('cattp').description('CAT_TP (ETSI TS 102 127): build PDUs, run OTA sessions over UDP');
+  outputOptions(
+    cattp
+      .command('build')
+      .description('build one CAT_TP PDU from its header fields; prints its hex')
+      .argument('<type>', 'syn | synack | ack | data | eack | rst | nul')
+      .option('--src-port <n>', 'source CAT_TP port (default 1024)')
+      .option('--dst-port <n>', 'destination CAT_TP port (default 1)')
+      .option('--seq <n>', 'sequence number (default 0)')
+      .option('--ack <n>', 'acknowledgement number (default 0)')
+      .option('--window <n>', 'window size in PDUs (default 4; rst 0)')
+      .option('--max-pdu <n>', 'syn/synack: maximum PDU size the sender accepts (default 1024)')
+      .option('--max-sdu <n>', 'syn/synack: maximum SDU size the sender accepts (default 2048)')
+      .option('--identification <hex>', 'syn/synack: identification octets (default none)')
+      .option('--iccid <digits>', 'syn/synack: identification = this ICCID (BCD, nibble-swapped, as cards send it)')
+      .option('--eack <n,n,...>', 'eack: sequence numbers received out of sequence')
+      .option('--reason <n>', 'rst: reason code (default 0, normal ending)')
+      .option('--rst-ack', 'rst: also set ACK (flags 50)')
+      .option('--data <hex>', 'data octets (ack/data/eack; "ack --data" is a data PDU)')
+      .option('--seg', 'set SEG: a segment that is not the last of its SDU')
+      .option('--version <n>', 'version bits 0-3 (default 0; others only to test a receiver)')
+      .option('--flags <hex>', 'testing: raw flag bits instead of the type\'s')
+      .option('--hlen <n>', 'testing: header length instead of the computed one')
+      .option('--data-length <n>', 'testing: data length instead of the computed one')
+      .option('--checksum <hex>', 'testing: checksum instead of the computed one')
+      .option('--pcap <file>', 'also write the PDU as UDP in a pcap (tshark -d udp.port==2000,cattp)')
+      .option('--udp-port <[src:]dst>', 'UDP ports in the pcap (default 1000:2000)')
+      .option('--show', 'print the decoded tree instead of hex'),
+  ).action(async (type, o) => (await import('./commands/cattp.js')).cattpBuild(type, o));
+
+  const sessionOptions = (c: Command): Command =>
+    c
+      .option('--timeout <ms>', 'retransmission timeout per PDU (default 1000)')
+      .option('--retries <n>', 'retransmissions before giving up: RST 05, exit 4 (default 3)')
+      .option('--response-timeout <ms>', 'how long to wait for the peer\'s SDU once ours is acknowledged (default timeout × (retries + 1))')
+      .option('--max-pdu <n>', 'largest PDU we accept, announced in our SYN / SYN-ACK (default 1024)')
+      .option('--max-sdu <n>', 'largest SDU we accept (default 2048)')
+      .option('--window <n>', 'our receive window in PDUs (default 4)')
+      .option('--isn <n>', 'our initial sequence number (default random)')
+      .option('--pcap <file>', 'write the whole session (every datagram both ways) as UDP in a pcap')
+      .option('--brief', 'PDU log: one line per PDU instead of a tree (the log goes to stderr)')
+      .option('--quiet', 'no PDU log');
+  outputOptions(
+    sessionOptions(
+      securityOptions(
+        cattp
+          .command('serve')
+          .description('OTA server side: listen on UDP; on each connection push the command packet (security options as build cattp, or --packet) and verify the PoR'),
+      ),
+    )
+      .requiredOption('--port <n>', 'UDP port to listen on (0: a free port, printed on stderr)')
+      .option('--host <addr>', 'address to bind', '127.0.0.1')
+      .option('--cattp-port <n>', 'serve only this CAT_TP port (SYNs to others get RST 03)')
+      .option('--packet <hex>', 'push this command packet (CAT_TP dialect) instead of building one')
+      .option('--respond <hex>', 'no command to push: answer each SDU the card sends first with this')
+      .option('--identification <hex>', 'identification in our SYN-ACK (default none)')
+      .option('--max-sessions <n>', 'stop after this many connections (default: until SIGINT/SIGTERM)')
+      .option('--idle-timeout <ms>', 'close a connection silent for this long (default 30000)'),
+  ).action(async (o) => (await import('./commands/cattp.js')).cattpServe(o));
+  outputOptions(
+    sessionOptions(
+      keyOptions(
+        cattp
+          .command('send')
+          .description('card side: open a connection (SYN with the identification), then answer the command packets the server pushes (--card, --respond), or send --sdu first'),
+      ),
+    )
+      .requiredOption('--to <host:port>', 'the server\'s UDP address')
+      .option('--card <file>', 'answer each command packet with the card simulator (CARD.json); its ICCID is the identification')
+      .option('--state <file>', 'with --card: the card\'s counters file (as card process --state)')
+      .option('--dry-run', 'with --card: do not store the card\'s counters')
+      .option('--respond <hex>', 'answer each SDU with these octets')
+      .option('--sdu <hex>', 'send this SDU first, then wait for the answer')
+      .option('--no-wait', 'with --sdu: close once it is acknowledged')
+      .option('--src-port <n>', 'our CAT_TP port (default 1024)')
+      .option('--dst-port <n>', 'the server\'s CAT_TP port (default 1)')
+      .option('--iccid <digits>', 'identification in our SYN: this ICCID')
+      .option('--identification <hex>', 'identification in our SYN: these octets')
+      .option('--local-port <n>', 'local UDP port (default any)'),
+  ).action(async (o) => (await import('./commands/cattp.js')).cattpSend(o));
   // --- golden vectors ---------------------------------------------------------
   const vectors = program.command('vectors').description('golden-vector regression suites (vectors/schema.json)');
   vectors

@@ -67,7 +67,14 @@ export interface BuildPorOpts extends OutputOptions {
   kicAlg?: string;
   kidAlg?: string;
   cattp?: boolean;
-  format: 'packet' | 'ud' | 'submit' | 'deliver-report' | 'proactive';
+  format: 'packet' | 'ud' | 'submit' | 'deliver-report' | 'proactive' | 'pdu';
+  maxPdu?: string;
+  srcPort?: string;
+  dstPort?: string;
+  seq?: string;
+  ack?: string;
+  window?: string;
+  udpPort?: string;
   anyStatus?: boolean;
   da?: string;
   concatRef?: string;

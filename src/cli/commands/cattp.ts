@@ -255,9 +255,14 @@ export async function buildCattp(o: BuildCattpOpts): Promise<void> {
   writeOut(lines.map(toHex).join('\n'));
 }
 
-/** `build por --format pdu` (hook for frame.ts): the response packet as data PDU(s), card → server. */
-export function porPdus(packet: Uint8Array, o: PduHeaderOpts): Uint8Array[] {
-  return sduPdus(packet, o, 'card');
+/**
+ * `build por --cattp --format pdu` (hook for frame.ts): the response packet as
+ * data PDU(s), card → server, and with --pcap those PDUs as UDP.
+ */
+export function porPduFrames(packet: Uint8Array, o: PduHeaderOpts & { pcap?: string; udpPort?: string }): Uint8Array[] {
+  const pdus = sduPdus(packet, o, 'card');
+  if (o.pcap) pduPcap(o.pcap, pdus, o.udpPort);
+  return pdus;
 }
 
 // ---------------------------------------------------------------- parse hook
@@ -353,7 +358,9 @@ export async function parseCattpInputs(inputs: Uint8Array[], o: ParseOpts, mode:
     if (views.length === 1) Object.assign(body, views[0].json);
     else if (views.length > 1) body.packets = views.map((v) => v.json);
     body.framing = [pe.json];
-    body.verified = failures.length ? false : views.length === 1 ? ((views[0].json as { verified?: unknown }).verified ?? true) : true;
+    // false on any failure; null when a packet had nothing to verify (as parse does for one packet).
+    const each = views.map((v) => (v.json as { verified?: boolean | null }).verified);
+    body.verified = failures.length ? false : each.some((x) => x === null) ? null : true;
     printJson(body);
   } else {
     await printTree([...pe.layers.map((l) => l.tree), ...views.flatMap((v) => v.tree), await verdictNode(failures, notes)], o);
@@ -439,7 +446,10 @@ async function sessionLogger(o: SessionOpts): Promise<{ log?: (e: LogEntry) => v
       : node(head, info, [node('Datagram', `${e.bytes.length} octets`, undefined, { status: 'warn', note: e.error?.message, hex: toHex(e.bytes) })], e.note ? { note: e.note } : {});
     out(renderTree([n], { color, bits: o.bits }, chalk));
   };
-  const trace = (m: string) => out(`# ${m}`);
+  // "listening on" is printed by serve itself, always (tests and scripts read the port from it).
+  const trace = (m: string) => {
+    if (!m.startsWith('listening on')) out(`# ${m}`);
+  };
   return { log, trace };
 }
 

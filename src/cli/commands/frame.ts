@@ -15,6 +15,7 @@ import { envelopeRecords, gsmtapSimRecords, exportedPduRecords, LINKTYPE_WIRESHA
 import { fetchApdu } from '../../smspp/proactive.js';
 import { writePcap } from '../../pcap/pcap.js';
 import { intOption, octet } from '../input.js';
+import { porPduFrames, type PduHeaderOpts } from './cattp.js';
 
 export interface SmsFrameOpts {
   format: 'packet' | 'ud' | 'tpdu' | 'envelope';
@@ -74,8 +75,9 @@ function writeCommandPcap(packet: Uint8Array, o: SmsFrameOpts): void {
   writePcap(o.pcap!, envelopeRecords(built.tpdus, { address: opts.scAddress as never }));
 }
 
-export interface PorFrameOpts {
-  format: 'packet' | 'ud' | 'submit' | 'deliver-report' | 'proactive';
+export interface PorFrameOpts extends PduHeaderOpts {
+  format: 'packet' | 'ud' | 'submit' | 'deliver-report' | 'proactive' | 'pdu';
+  udpPort?: string;
   da?: string;
   concatRef?: string;
   pcap?: string;
@@ -88,6 +90,10 @@ export interface PorFrameOpts {
  */
 export function framePor(packet: Uint8Array, dialect: string, o: PorFrameOpts): Uint8Array[] {
   if (o.format === 'packet') return [packet];
+  if (o.format === 'pdu') {
+    if (dialect !== 'cat_tp') throw new InputError('format pdu (CAT_TP data PDUs) needs --cattp', { field: '--format' });
+    return porPduFrames(packet, o);
+  }
   if (dialect !== 'sms-pp') throw new InputError(`format ${o.format} exists only for SMS-PP`, { field: '--format' });
   const ref = o.concatRef !== undefined ? intOption(o.concatRef, '--concat-ref', 0, 255) : 0;
   // Long responses are concatenated like commands, with IE 71 (onomondo's reading; no card trace confirms it).

@@ -19,6 +19,7 @@ import { hexInputs, octet } from '../input.js';
 import { printJson, printTree, verdictNode, type OutputOptions } from '../output.js';
 import { scriptView, responseView } from '../../remote/view.js';
 import { peel, type Peeled } from './peel.js';
+import { looksLikeCattpPdu } from '../../cattp/peel.js';
 
 export interface ParseOpts extends KeyOptions, OutputOptions {
   spi?: string;
@@ -51,7 +52,7 @@ export function expectedPorSecurity(o: ParseOpts): { sec: Partial<ResponseSecuri
   let request: SecuredCommand | undefined;
   if (o.request) {
     const b = fromHex(o.request, '--request');
-    const p = peel([b], 'sms');
+    const p = peel([b], o.cattp ? 'cattp' : 'auto');
     const pkt = p.packet;
     const dialect = p.dialect === 'cat_tp' ? cattpDialect : smsDialect;
     const hdr = parseCommand(dialect, pkt, {});
@@ -110,6 +111,11 @@ export function parsePacket(p: Peeled, o: ParseOpts, kindHint: 'command' | 'resp
 
 export async function parseAuto(args: string[], o: ParseOpts, mode: ParseMode): Promise<void> {
   const inputs = hexInputs(args);
+  // CAT_TP PDUs (one UDP payload per input): decoded, reassembled and verified by the CAT_TP module.
+  if (looksLikeCattpPdu(inputs[0]) && (mode !== 'sms' || o.cattp)) {
+    const { parseCattpInputs } = await import('./cattp.js');
+    if (await parseCattpInputs(inputs, o, mode)) return;
+  }
   const peeled = peel(inputs, o.cattp ? 'cattp' : mode === 'auto' ? 'auto' : 'sms');
   const hint = mode === 'por' ? 'response' : mode === 'sms' && peeled.kind === undefined ? 'command' : undefined;
   const res = parsePacket(peeled, o, hint);

@@ -169,6 +169,13 @@ test('build por reproduces the card PoRs of §12.1 and §12.2', () => {
   assert.equal(a.stdout, SJA2_POR + '\n', a.stderr);
   const b = run(['build', 'por', '--spi', '0619', '--kic', '22', '--kid', '22', ...K2, '--tar', 'B00011', '--counter', '0', '--data', '016132', '--format', 'ud']);
   assert.equal(b.stdout, SJA5_POR + '\n', b.stderr);
+  // §12.5: the real eUICC PoR, an expanded remote response (AB 07 80 01 01 23 02 6D00) under an AES CMAC
+  const c = run(['build', 'por', '--spi', '1609', '--kic', '12', '--kid', '12', '--tar', 'B00000', '--counter', '2',
+    '--kic-key', '207C5D2C1AA80D58CD8F542FB9EF2F80', '--kid-key', '312367F1681902FD67D9A71C62A840E3',
+    '--expanded', '--executed', '1', '--rapdu', '6D00', '--format', 'ud']);
+  assert.equal(c.stdout, '027100001C12B00000000000000200007DB7086951F7DB55AB0780010123026D00\n', c.stderr);
+  const j = JSON.parse(run(['parse', c.stdout.trim(), '--spi', '1609', '--kic', '12', '--kid', '12', '--kid-key', '312367F1681902FD67D9A71C62A840E3', '--json']).stdout);
+  assert.deepEqual([j.checksum.verified, j.response.format, j.response.executed, j.response.rapdus[0].sw], [true, 'expanded', 1, '6D00']);
 });
 
 test('bad input: one line on stderr naming field and offset, exit 2, never a stack trace', () => {

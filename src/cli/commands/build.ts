@@ -76,6 +76,10 @@ export interface BuildPorOpts extends OutputOptions {
   window?: string;
   udpPort?: string;
   anyStatus?: boolean;
+  expanded?: boolean;
+  indefinite?: boolean;
+  rapdu?: string[];
+  badFormat?: string;
   da?: string;
   concatRef?: string;
   show?: boolean;
@@ -130,6 +134,22 @@ export async function buildPor(o: BuildPorOpts): Promise<void> {
   if (o.data !== undefined) {
     if (o.executed !== undefined || o.sw !== undefined || o.rdata !== undefined) throw new InputError('give either --data or --executed/--sw/--rdata', { field: '--data' });
     data = fromHex(o.data, '--data');
+  } else if (o.expanded) {
+    // Expanded remote response (TS 102 226 cl. 5.2.2): R-APDU TLVs, executed count, bad format.
+    const { encodeResponse } = await import('../../remote/index.js');
+    const rapdus = (o.rapdu ?? []).map((r, i) => {
+      const m = /^(?:([0-9A-Fa-f\s]*):)?([0-9A-Fa-f]{4})$/.exec(r.trim());
+      if (!m) throw new InputError(`"${r}" is not [DATA:]SW (hex)`, { field: `--rapdu ${i + 1}` });
+      const sw = fromHex(m[2], '--rapdu SW');
+      return { data: m[1] ? fromHex(m[1], '--rapdu data') : new Uint8Array(0), sw: (sw[0] << 8) | sw[1] };
+    });
+    data = encodeResponse({
+      format: 'expanded',
+      indefinite: !!o.indefinite,
+      executed: o.executed !== undefined ? intOption(o.executed, '--executed', 0, 255) : o.indefinite ? undefined : rapdus.length,
+      rapdus,
+      badFormat: o.badFormat !== undefined ? fromHex(o.badFormat, '--bad-format') : undefined,
+    });
   } else if (o.sw !== undefined) {
     const sw = fromHex(o.sw, '--sw');
     if (sw.length !== 2) throw new InputError('must be 2 octets', { field: '--sw' });

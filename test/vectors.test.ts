@@ -5,11 +5,15 @@
  *
  * Where expected values come from: the vector files themselves, whose every
  * expected octet was computed by vectors/tools/gen-vectors.sh with the openssl
- * CLI, xxd and python3 vectors/tools/crc.py (never with uicc-ota code), or
- * quoted from the real-card traces of the spec digest (secured-packet.md §12,
- * sms-pp.md §8.2, cat-tp.md §7.3). The last test re-runs the generator and
- * checks that it reproduces the committed files byte for byte, so a vector
- * cannot silently be edited to match the engine.
+ * CLI, xxd and python3 vectors/tools/crc.py, and the framing layers (SMS user
+ * data, TPDUs, ENVELOPEs, SEND SHORT MESSAGE, CAT_TP PDUs) by
+ * vectors/tools/framing.py from the digest's field tables (never with
+ * uicc-ota code), or quoted from the real-card traces and tshark-verified
+ * examples of the spec digest (secured-packet.md §12, sms-pp.md §6, §7, §8.2,
+ * cat-tp.md §6, §7.3). The framing vectors are also decoded by Wireshark's own
+ * dissectors (vectors/tools/tshark-check.py) as a second witness. The last
+ * test re-runs the generator and checks that it reproduces the committed files
+ * byte for byte, so a vector cannot silently be edited to match the engine.
  */
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -20,11 +24,18 @@ import { join } from 'node:path';
 import { ROOT, KEYSET, run } from './helpers/cli.js';
 import { validate, checkSupported } from '../src/vectors/schema.js';
 import { byteDiff, partialMatch } from '../src/vectors/diff.js';
+import { tsharkPath } from './helpers/tshark.js';
 
-const GOLDEN = ['sms-pp-commands.json', 'responses.json', 'cattp-packets.json'];
+/** Bare secured packets (kinds command, response). */
+const PACKETS = ['sms-pp-commands.json', 'responses.json', 'cattp-packets.json'];
+/** Framing layers (kinds sms, por, cattp-pdu, cattp). */
+const FRAMING = ['sms-pp-framing.json', 'por-framing.json', 'cattp-pdus.json'];
+const GOLDEN = [...PACKETS, ...FRAMING];
 type Case = Record<string, any>;
 const load = (f: string): { cases: Case[] } & Record<string, unknown> => JSON.parse(readFileSync(join(ROOT, 'vectors', f), 'utf8'));
 const allCases = (): Case[] => GOLDEN.flatMap((f) => load(f).cases);
+const packetCases = (): Case[] => PACKETS.flatMap((f) => load(f).cases);
+const framingCases = (): Case[] => FRAMING.flatMap((f) => load(f).cases);
 const findCase = (id: string): Case => {
   const c = allCases().find((x) => x.id === id);
   assert.ok(c, `golden case ${id} exists`);
@@ -78,7 +89,7 @@ describe('vectors verify on the golden suite', () => {
   });
 
   it('covers every algorithm, key length, dialect and kind', () => {
-    const cases = allCases();
+    const cases = packetCases();
     const keyLen = (c: Case, role: 'kic' | 'kid'): number => {
       if (c.inputs.keys?.[role]) return c.inputs.keys[role].length / 2;
       const kvn = parseInt(c.inputs[role][0], 16); // keyset KVN 1: 3DES 16 octets, KVN 2: AES-128
@@ -106,13 +117,59 @@ describe('vectors verify on the golden suite', () => {
   });
 
   it('records how every computed value was obtained', () => {
-    for (const c of allCases()) {
+    for (const c of packetCases()) {
       const f = c.expected.fields;
       assert.ok(c.provenance.source.length > 10, c.id);
       const computed = f.ciphered || f.checksum.type !== 'none';
       const quotedOnly = /^real-card trace \(quoted\)$/.test(c.provenance.method);
       if (computed && !quotedOnly) assert.ok(c.provenance.commands.length >= 1, `${c.id} lists its commands`);
     }
+  });
+  it('covers every framing format, both concatenation references and every CAT_TP PDU type', () => {
+    const seen = new Set<string>();
+    for (const c of framingCases()) {
+      const i = c.inputs;
+      const n = Array.isArray(c.expected.hex) ? c.expected.hex.length : 1;
+      const alg = c.expected.fields.cipherAlgorithm;
+      if (c.kind === 'sms') {
+        const conc = n === 1 ? 'single' : i.concat16 ? 'concat16' : 'concat8';
+        seen.add(`sms ${i.format} ${conc}`);
+        if (alg) seen.add(`sms ${i.format} ${conc} ${alg}`);
+        if (n > 1) seen.add(`sms ${n} segments`);
+      }
+      if (c.kind === 'por') {
+        seen.add(`por ${i.format}${n > 1 ? ' concat' : ''}`);
+        if (alg) seen.add(`por ${alg}`);
+      }
+      if (c.kind === 'cattp-pdu') seen.add(`pdu ${i.type}${i.seg ? '+seg' : ''}`);
+      if (c.kind === 'cattp') seen.add(`cattp ${n > 1 ? 'segmented' : 'single'}`);
+      if (c.provenance.method.startsWith('real-card')) seen.add(`real card ${c.kind}`);
+      if (i.packet) seen.add(`packet input ${c.kind}`);
+      if (c.checks?.length === 1) seen.add(`parse-only ${c.kind}`);
+    }
+    const want = [
+      ...['ud', 'tpdu', 'envelope'].flatMap((f) => ['single', 'concat8', 'concat16'].flatMap((x) => ['3des-2key-cbc', 'aes-cbc'].map((a) => `sms ${f} ${x} ${a}`))),
+      'sms 2 segments', 'sms 3 segments',
+      ...['ud', 'submit', 'deliver-report', 'proactive'].map((f) => `por ${f}`), 'por submit concat', 'por proactive concat', 'por 3des-2key-cbc', 'por aes-cbc',
+      ...['syn', 'synack', 'ack', 'data', 'data+seg', 'eack', 'rst', 'nul'].map((t) => `pdu ${t}`), 'cattp single', 'cattp segmented',
+      'real card sms', 'real card por', 'packet input sms', 'packet input por', 'packet input cattp', 'parse-only por',
+    ];
+    for (const w of want) assert.ok(seen.has(w), `suite covers ${w}`);
+  });
+
+  it('every framing vector records the framing.py commands that produced it', () => {
+    for (const c of framingCases()) {
+      const cmds: string[] = c.provenance.commands;
+      assert.ok(cmds.some((x) => x.startsWith('python3 vectors/tools/framing.py ')), `${c.id} lists its framing.py commands`);
+      const outs = Array.isArray(c.expected.hex) ? c.expected.hex : [c.expected.hex];
+      assert.ok(outs.length >= 1 && outs.every((h: string) => /^([0-9A-F]{2})+$/.test(h)), c.id);
+    }
+  });
+
+  it('framing.py rebuilds the digest\'s examples and real-card traces (its self-test)', () => {
+    const r = spawnSync('python3', [join(ROOT, 'vectors', 'tools', 'framing.py'), '--self-test'], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout.trim(), 'ok');
   });
 });
 
@@ -201,7 +258,7 @@ describe('vectors verify on corrupted copies', () => {
     assert.match(out, /^FAIL \S*b-broken\.json\s+\(invalid vector file\)\n\s+not valid JSON/m);
     assert.match(out, /^FAIL \S*c-format\.json\s+\(invalid vector file\)\n\s+format: must be "uicc-ota-vectors\/1"/m);
     assert.match(out, /^FAIL bad-spi\s+\(\S*d-cases\.json, invalid vector\)\n\s+inputs\.spi: "06" does not match/m);
-    assert.match(out, /^FAIL bad-kind\s+\(\S*d-cases\.json, invalid vector\)\n\s+kind: unknown kind "sms-tpdu-v9" \(known: command, response\)/m);
+    assert.match(out, /^FAIL bad-kind\s+\(\S*d-cases\.json, invalid vector\)\n\s+kind: unknown kind "sms-tpdu-v9" \(known: command, response, sms, por, cattp-pdu, cattp\)/m);
     assert.match(out, /^FAIL bad-hex\s+\(\S*d-cases\.json, invalid vector\)\n\s+expected\.hex: "0028ZZ" does not match/m);
     assert.match(out, /^FAIL no-provenance\s+\(\S*d-cases\.json, invalid vector\)\n\s+provenance: is required but missing/m);
     assert.match(out, /^PASS twice$/m);
@@ -216,6 +273,54 @@ describe('vectors verify on corrupted copies', () => {
     assert.equal(bad.status, 'error');
     assert.match(bad.file, /d-cases\.json$/);
     assert.equal(bad.problems[0].field, 'inputs.spi');
+  });
+
+  it('names the framing field of corrupted SMS-PP vectors: TP-UDL, TP-SCTS, UDH concatenation IE, ENVELOPE Lc', () => {
+    const udl = findCase('sms-tpdu-3des'); // first octet 0, TP-OA (+491234567) 1-7, PID 8, DCS 9, SCTS 10-16, TP-UDL 17
+    udl.expected.hex[0] = flip(udl.expected.hex[0], 17);
+    const scts = findCase('sms-tpdu-aes-shortcode-dcs16'); // TP-OA (910) 1-4, PID 5, DCS 6, SCTS 7-13
+    scts.expected.hex[0] = flip(scts.expected.hex[0], 9);
+    const ie = findCase('sms-tpdu-concat16-2seg-3des'); // TP-OA (12345678) 1-6, PID 7, DCS 8, SCTS 9-15, UDL 16, UDHL 17, IE 08 04 rrrr NN kk 18-23
+    ie.expected.hex[1] = flip(ie.expected.hex[1], 23);
+    const lc = findCase('sms-envelope-concat8-2seg-3des'); // 80 C2 00 00 Lc
+    lc.expected.hex[1] = flip(lc.expected.hex[1], 4);
+    const por = findCase('card-gemalto-por-submit'); // 41, MR, TP-DA 03 81 19 F0 (2-5), PID 6, DCS 7, TP-UDL 8
+    por.expected.hex[0] = flip(por.expected.hex[0], 8);
+    // ENVELOPE header 0-4, D1 len 5-6, 82 02 83 81 7-10, 86 06 … 11-18, 8B len 19-20, TPDU from 21 (UD at 21+18, packet at 21+21):
+    // CPL 42-43, CHL 44, SPI 45-46, KIc 47, KID 48, TAR 49-51, ciphered from 52 (CNTR 5, PCNTR 1, then the CC)
+    const cc = findCase('sms-envelope-3des');
+    cc.expected.hex[0] = flip(cc.expected.hex[0], 60);
+    const dir = suite('framing', { 'v.json': file([udl, scts, ie, lc, por, cc]) });
+    const r = run(['vectors', 'verify', dir]);
+    assert.equal(r.code, 1);
+    assert.match(r.stdout, /FAIL sms-tpdu-3des[^\n]*\n\s+build: byte 17 \(TP-UDL\) differs: expected 2C, got 2D/);
+    assert.match(r.stdout, /parse: SMS-DELIVER TP-UDL at byte 17: says 44 octets, 45 present/);
+    assert.match(r.stdout, /FAIL sms-tpdu-aes-shortcode-dcs16[^\n]*\n\s+build: byte 9 \(TP-SCTS\) differs/);
+    assert.match(r.stdout, /FAIL sms-tpdu-concat16-2seg-3des[^\n]*\n\s+build: output 2: byte 23 \(UDH concatenation IE\) differs: expected 03, got 02/);
+    assert.match(r.stdout, /FAIL sms-envelope-concat8-2seg-3des[^\n]*\n\s+build: output 2: byte 4 \(ENVELOPE Lc\) differs/);
+    assert.match(r.stdout, /FAIL card-gemalto-por-submit[^\n]*\n\s+build: byte 8 \(TP-UDL\) differs: expected 30, got 31/);
+    assert.match(r.stdout, /FAIL sms-envelope-3des[^\n]*\n\s+build: byte 60 \(ciphered CNTR…padding\) differs: [^\n]*deciphered, the first difference is in RC\/CC\/DS/);
+    assert.equal(lastLine(r.stdout), '0 passed, 6 failed');
+    const j = JSON.parse(run(['vectors', 'verify', dir, '--json']).stdout);
+    const build = j.cases.map((x: any) => x.problems.find((p: any) => p.stage === 'build'));
+    assert.deepEqual(build.map((p: any) => p.field), ['TP-UDL', 'TP-SCTS', 'UDH concatenation IE', 'ENVELOPE Lc', 'TP-UDL', 'ciphered CNTR…padding / RC/CC/DS']);
+    assert.deepEqual(build.map((p: any) => p.output), [0, 0, 1, 1, 0, 0]);
+  });
+
+  it('names the CAT_TP header field and reports a corrupted checksum', () => {
+    const ck = findCase('digest-cattp-syn'); // checksum at octets 16-17 (5E37)
+    ck.expected.hex = flip(ck.expected.hex, 17);
+    const win = findCase('digest-cattp-rst'); // window size 14-15
+    win.expected.hex = flip(win.expected.hex, 15);
+    const seq = findCase('cattp-3des-3pdus'); // PDU 2: sequence number 10-11 (0002)
+    seq.expected.hex[1] = flip(seq.expected.hex[1], 11);
+    const dir = suite('cattp', { 'v.json': file([ck, win, seq]) });
+    const r = run(['vectors', 'verify', dir]);
+    assert.equal(r.code, 1);
+    assert.match(r.stdout, /FAIL digest-cattp-syn[^\n]*\n\s+build: byte 17 \(checksum\) differs: expected 36, got 37\n\s+fields: checksum\.value: expected "5E37", got "5E36"\n\s+parse: verification failed: CAT_TP checksum 0x5E36, should be 0x5E37/);
+    assert.match(r.stdout, /FAIL digest-cattp-rst[^\n]*\n\s+build: byte 15 \(window size\) differs/);
+    assert.match(r.stdout, /FAIL cattp-3des-3pdus[^\n]*\n\s+build: output 2: byte 11 \(CAT_TP sequence number\) differs: expected 03, got 02/);
+    assert.equal(lastLine(r.stdout), '0 passed, 3 failed');
   });
 
   it('a path that does not exist is a failure, not a crash', () => {
@@ -371,8 +476,44 @@ describe('vector schema and diff helpers', () => {
   });
 });
 
+describe('Wireshark as a second witness of the framing vectors', () => {
+  const check = (files: string[]) => {
+    const tshark = tsharkPath(); // fails loudly (never skips) when tshark is missing
+    return spawnSync('python3', [join(ROOT, 'vectors', 'tools', 'tshark-check.py'), ...files], { encoding: 'utf8', env: { ...process.env, TSHARK: tshark } });
+  };
+
+  it('tshark decodes every framing and CAT_TP vector into the fields its inputs ask for', () => {
+    const r = check(FRAMING.map((f) => join(ROOT, 'vectors', f)));
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    const n = framingCases().length;
+    const m = /^tshark-check: (\d+) cases, (\d+) checks, 0 failed$/.exec(lastLine(r.stdout) ?? '');
+    assert.ok(m, lastLine(r.stdout));
+    assert.equal(Number(m[1]), n);
+    assert.ok(Number(m[2]) >= 10 * n, `${m[2]} checks`);
+  });
+
+  it('and is not vacuous: bytes that disagree with the inputs fail', () => {
+    const a = findCase('sms-envelope-concat16-3seg-aes');
+    a.inputs.concatRef = 1;
+    const b = findCase('digest-cattp-eack');
+    b.inputs.eack = [22137, 22145];
+    const c = findCase('por-submit-aes');
+    c.inputs.da = '+491234568';
+    const d = findCase('cattp-aes-3pdus-wrap');
+    d.expected.hex[1] = flip(d.expected.hex[1], 17); // checksum
+    const dir = suite('tshark-neg', { 'v.json': file([a, b, c, d]) });
+    const r = check([join(dir, 'v.json')]);
+    assert.equal(r.status, 1, r.stdout + r.stderr);
+    assert.match(r.stdout, /FAIL sms-envelope-concat16-3seg-aes\n\s+segment 1 concatenation reference: tshark shows \['65535'\], expected \['1'\]/);
+    assert.match(r.stdout, /FAIL digest-cattp-eack\n[\s\S]*EACK list: tshark shows \['22137', '22144'\]/);
+    assert.match(r.stdout, /FAIL por-submit-aes\n[\s\S]*TP-DA: tshark shows \['491234567'\], expected \['491234568'\]/);
+    assert.match(r.stdout, /FAIL cattp-aes-3pdus-wrap\n[\s\S]*PDU 2 checksum status: tshark shows '0', expected '1'/);
+    assert.equal(lastLine(r.stdout), 'tshark-check: 4 cases, ' + /(\d+) checks/.exec(lastLine(r.stdout) ?? '')![1] + ' checks, 4 failed');
+  });
+});
+
 describe('the generator reproduces the committed vectors', () => {
-  it('vectors/tools/gen-vectors.sh writes the same three files', () => {
+  it('vectors/tools/gen-vectors.sh writes the same six files', () => {
     for (const tool of ['openssl', 'xxd', 'python3', 'bash']) {
       const w = spawnSync('sh', ['-c', `command -v ${tool}`]);
       assert.equal(w.status, 0, `${tool} is needed to regenerate the golden vectors (vectors/tools/gen-vectors.sh) and is not installed`);

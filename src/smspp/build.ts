@@ -109,10 +109,18 @@ export function peelSmsPp(b: Uint8Array, opts: { kind?: SmsLayerKind | 'auto'; d
 
 /** Reassemble several inputs (ENVELOPEs, TPDUs or UDs, each peeled first). */
 export function peelAndReassemble(inputs: readonly Uint8Array[], opts: { kind?: SmsLayerKind | 'auto'; direction?: Direction } = {}): Reassembled & { tree: TreeNode; json: Record<string, unknown> } {
+  // Continuation segments of bare user data carry no IE 70/71, so they are not
+  // recognisable alone: if any segment is user data, all are. A TPDU's direction
+  // follows its TP-MTI (01: SMS-SUBMIT, MS to SC).
+  const auto = !opts.kind || opts.kind === 'auto';
+  const kinds = inputs.map((b) => (auto ? detectSmsLayer(b) : opts.kind));
+  const allUd = auto && kinds.includes('ud');
   const uds = inputs.map((b, i) => {
     let p: Peeled;
     try {
-      p = peelSmsPp(b, opts);
+      const kind = allUd ? 'ud' : kinds[i];
+      const direction = opts.direction ?? (kind === 'tpdu' && (b[0] & 3) === 1 ? 'ms-to-sc' : 'sc-to-ms');
+      p = peelSmsPp(b, { kind, direction });
     } catch (e) {
       if (e instanceof InputError) throw new InputError(`segment ${i + 1}: ${e.detail}`, e.where);
       throw e;

@@ -13,6 +13,9 @@ import { fromHex, toHex } from '../util/hex.js';
 import { loadSchema, validate, type SchemaError, type SchemaObject } from './schema.js';
 import { getKind, kindNames, type CaseContext, type Inputs, type Layout } from './kinds.js';
 import { byteDiff, partialMatch } from './diff.js';
+// Kinds beyond command/response register themselves (after kinds.js, which they import).
+import './kinds-framing.js';
+import './kinds-cattp.js';
 
 export const FORMAT = 'uicc-ota-vectors/1';
 

@@ -22,15 +22,16 @@
  * RE counter; the counter is stored only when every check passed (cardOS and
  * onomondo both commit only after authentication).
  */
-import { InputError, OtaError } from '../util/errors.js';
+import { OtaError } from '../util/errors.js';
 import { concat, toHex } from '../util/hex.js';
 import { blockSize, decrypt, type CipherAlg, type CcAlg, type RcAlg } from '../crypto/index.js';
 import type { Dialect } from '../secured/dialect.js';
-import { spiCodec, spiHex, type CounterMode, type Integrity, type PorVia, type Spi } from '../secured/spi.js';
+import { spiHex, type CounterMode, type Integrity, type PorVia, type Spi } from '../secured/spi.js';
 import { decodeKic, decodeKidCc, decodeKidRc, algText } from '../secured/kic.js';
 import type { KeyMaterial } from '../secured/keys.js';
 import { checkIntegrityLength, CNTR_MAX, decodeCounter, verifyIntegrity } from '../secured/common.js';
 import { buildResponse, type SecuredResponse } from '../secured/response.js';
+import { parseCommandHeader } from '../secured/command.js';
 import { STATUS, statusName } from '../secured/status.js';
 import { UDH_RESPONSE } from '../smspp/dialect.js';
 import type { Card, CardApp } from './card.js';
@@ -170,27 +171,7 @@ export function processPacket(card: Card, packet: Uint8Array, dialect: Dialect):
   const where = (field: string, offset: number) => ({ layer: LAYER, field, offset });
 
   // Framing: without consistent lengths there is no packet to answer.
-  let o = 0;
-  if (dialect.cpi !== null) {
-    if (b.length < 1) throw new InputError('empty packet', where('CPI', 0));
-    if (b[0] !== dialect.cpi) throw new InputError(`0x${hx(b[0])} is not a command packet identifier (0x${hx(dialect.cpi)})`, where('CPI', 0));
-    o = 1;
-  }
-  const cplAt = o;
-  if (b.length < o + 1) throw new InputError('packet ends before CPL', where('CPL', o));
-  const { value: cpl, size } = dialect.decodeLength(b, o, 'CPL');
-  o += size;
-  const present = b.length - o;
-  if (cpl !== present) throw new InputError(`says ${cpl} octets follow, ${present} present${cpl > present ? ' (truncated packet?)' : ''}`, where('CPL', cplAt));
-  if (present < 14) throw new InputError(`packet too short for a command header: ${present} octets after CPL, at least 14 needed`, where('CHL', o));
-  const h = o;
-  const chl = b[h];
-  if (chl < 13) throw new InputError(`${chl} is less than the 13 octets of SPI…PCNTR`, where('CHL', h));
-  if (1 + chl > present) throw new InputError(`says ${chl} header octets but only ${present - 1} follow`, where('CHL', h));
-  const spi = spiCodec.decode(b, h + 1);
-  const kic = b[h + 3];
-  const kid = b[h + 4];
-  const tar = b.slice(h + 5, h + 8);
+  const { cpl, h, chl, spi, kic, kid, tar } = parseCommandHeader(dialect, b);
   const lSig = chl - 13;
   trace.push(`header: CPL ${cpl}, CHL ${chl}, SPI ${spiHex(spi)}, KIc ${hx(kic)}, KID ${hx(kid)}, TAR ${toHex(tar)}`);
 

@@ -127,7 +127,20 @@ export interface ParseOptions {
   strict?: boolean;
 }
 
-export function parseCommand(dialect: Dialect, b: Uint8Array, keys: KeyMaterial): SecuredCommand {
+/** The clear part of a command packet: [CPI] CPL CHL SPI KIc KID TAR, with every length checked. */
+export interface CommandHeader {
+  cpl: number;
+  /** Offset of CPL and of CHL in the packet. */
+  cplAt: number;
+  h: number;
+  chl: number;
+  spi: Spi;
+  kic: number;
+  kid: number;
+  tar: Uint8Array;
+}
+
+export function parseCommandHeader(dialect: Dialect, b: Uint8Array): CommandHeader {
   const where = (field: string, offset: number) => ({ layer: LAYER, field, offset });
   let o = 0;
   if (dialect.cpi !== null) {
@@ -149,10 +162,12 @@ export function parseCommand(dialect: Dialect, b: Uint8Array, keys: KeyMaterial)
   if (dialect.cpi !== null && chl >= 0x80) throw new InputError(`0x${hx(chl)}: multi-octet CHL is not supported`, where('CHL', h));
   if (chl < 13) throw new InputError(`${chl} is less than the 13 octets of SPI…PCNTR`, where('CHL', h));
   if (1 + chl > present) throw new InputError(`says ${chl} header octets but only ${present - 1} follow`, where('CHL', h));
-  const spi = spiCodec.decode(b, h + 1);
-  const kic = b[h + 3];
-  const kid = b[h + 4];
-  const tar = b.slice(h + 5, h + 8);
+  return { cpl, cplAt, h, chl, spi: spiCodec.decode(b, h + 1), kic: b[h + 3], kid: b[h + 4], tar: b.slice(h + 5, h + 8) };
+}
+
+export function parseCommand(dialect: Dialect, b: Uint8Array, keys: KeyMaterial): SecuredCommand {
+  const where = (field: string, offset: number) => ({ layer: LAYER, field, offset });
+  const { cpl, cplAt, h, chl, spi, kic, kid, tar } = parseCommandHeader(dialect, b);
   const L = chl - 13;
   const integ = checkIntegrityLength(spi.integrity, kid, keys, L, where('CHL', h));
   const notes: string[] = [];

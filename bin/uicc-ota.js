@@ -1,10 +1,13 @@
 #!/usr/bin/env node
-// Entry point: the CLI bundled into dist/bundle/ (built by `npm install` via prepare; one bundle loads far faster than many ES modules).
-import { main } from '../dist/bundle/main.js';
-
+'use strict';
+// Entry point of the `uicc-ota` command (CommonJS: bin/package.json). The CLI
+// itself is src/cli/main.ts, bundled by `npm run build`; see load.js.
 process.stdout.on('error', (e) => {
   if (e.code === 'EPIPE') process.exit(0);
 });
-main(process.argv).then((code) => {
-  process.exitCode = code;
-});
+require('./load.js')
+  .load()
+  .main(process.argv)
+  .then((code) => {
+    process.exitCode = code;
+  });

@@ -21,7 +21,7 @@ import { mkdtempSync, mkdirSync, readFileSync, writeFileSync, copyFileSync, rmSy
 import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ROOT, KEYSET, run } from './helpers/cli.js';
+import { ROOT, KEYSET, run, isOneLineError } from './helpers/cli.js';
 import { validate, checkSupported } from '../src/vectors/schema.js';
 import { byteDiff, partialMatch } from '../src/vectors/diff.js';
 import { tsharkPath } from './helpers/tshark.js';
@@ -447,6 +447,180 @@ describe('vectors record', () => {
     assert.equal(r.code, 3);
     assert.match(r.stderr, /not a valid vector file/);
     assert.equal(readFileSync(out, 'utf8'), '{"keysets": []}');
+  });
+});
+
+describe('vectors record: every kind, with the options of its build command', () => {
+  // Expected octets: the golden case each command line reproduces (independent: openssl, crc.py, framing.py, real-card
+  // traces; see the file header). Corrupted offsets and field names: the layouts of the spec digest, as commented.
+  const hexes = (h: string | string[]) => (Array.isArray(h) ? h : [h]).map((x) => x.replace(/\s/g, '').toUpperCase());
+
+  /** Record into a fresh file; the case must equal the golden one, verify, and fail naming `field` once octet `at` of output `output` is flipped. */
+  function roundTrip(name: string, args: string[], golden: string, corrupt: { output?: number; at: number; field: string }): Case {
+    const out = join(tmp, `rec-${name}.json`);
+    const r = run(['vectors', 'record', '--out', out, '--id', name, '--provenance', `same command line as golden case ${golden}`, ...args]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, new RegExp(`^recorded case ${name} in `));
+    const doc = JSON.parse(readFileSync(out, 'utf8'));
+    const c = doc.cases[0];
+    const g = findCase(golden);
+    assert.equal(c.kind, g.kind);
+    assert.equal(c.dialect, g.dialect);
+    assert.deepEqual(hexes(c.expected.hex), hexes(g.expected.hex), `${name}: the octets of golden case ${golden}`);
+    assert.equal(c.provenance.method, 'recorded');
+    assert.match(c.provenance.commands[0], new RegExp(`^uicc-ota vectors record --out \\S+ --kind ${c.kind} --dialect ${c.dialect}`));
+
+    const v = run(['vectors', 'verify', out]);
+    assert.equal(v.code, 0, v.stdout);
+    assert.equal(lastLine(v.stdout), '1 passed, 0 failed');
+
+    const n = corrupt.output ?? 0;
+    const list = hexes(c.expected.hex);
+    list[n] = flip(list[n], corrupt.at);
+    doc.cases[0].expected.hex = Array.isArray(c.expected.hex) ? list : list[0];
+    const bad = join(tmp, `rec-${name}-corrupt.json`);
+    writeFileSync(bad, JSON.stringify(doc));
+    const f = run(['vectors', 'verify', bad]);
+    assert.equal(f.code, 1, f.stdout);
+    const which = list.length > 1 ? `output ${n + 1}: ` : '';
+    const esc = (s: string) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+    assert.match(f.stdout, new RegExp(`^FAIL ${name}\\b[^\\n]*\\n\\s+build: ${esc(which)}byte ${corrupt.at} \\(${esc(corrupt.field)}\\) differs`, 'm'));
+    assert.equal(lastLine(f.stdout), '0 passed, 1 failed');
+    const j = JSON.parse(run(['vectors', 'verify', bad, '--json']).stdout);
+    const p = j.cases[0].problems.find((x: any) => x.stage === 'build');
+    assert.equal(p.field, corrupt.field);
+    assert.equal(p.offset, corrupt.at);
+    return c;
+  }
+
+  it('command (build sms line)', () => {
+    // CPL 0-1, CHL 2, SPI 3-4, KIc 5, KID 6, TAR 7-9
+    roundTrip('rec-command', ['--keyset', KEYSET, '--spi', '0209', '--kic', '15', '--kid', '15', '--tar', 'B00010', '--apdu', '00A40004023F00', '--apdu', '00B0000010'],
+      'sms-cmd-cc-3des2', { at: 7, field: 'TAR' });
+  });
+
+  it('response (build por --cattp line)', () => {
+    // CAT_TP dialect: RPI 0, RPL 1, RHL 2, TAR 3-5, CNTR 6-10, PCNTR 11, status 12
+    roundTrip('rec-response', ['--kind', 'response', '--cattp', '--keyset', KEYSET, '--spi', '0209', '--kic', '15', '--kid', '15', '--tar', 'B00010', '--data', '019000'],
+      'cattp-por-cc-3des2', { at: 12, field: 'status' });
+  });
+
+  it('response from --request: SPI, KIc, KID, TAR and CNTR taken from the real SJA2 command', () => {
+    const request = findCase('card-sja2-3des-cc-cipher').expected.hex; // the real card's command packet (secured-packet.md §12)
+    const c = roundTrip('rec-response-request', ['--kind', 'response', '--request', request, '--keyset', KEYSET, '--data', '0290000000FFFF7F2002000000000009B106350400838A838A'],
+      'card-sja2-por-3des-cc-cipher', { at: 3, field: 'TAR' }); // SMS-PP: RPL 0-1, RHL 2, TAR 3-5
+    assert.deepEqual([c.inputs.spi, c.inputs.kic, c.inputs.kid, c.inputs.tar, c.inputs.counter], ['0619', '15', '15', 'B00010', 0]);
+  });
+
+  it('sms (build sms --format tpdu line; --scts as an ISO date is stored as the 7 TP-SCTS octets)', () => {
+    // SMS-DELIVER: first octet 0, TP-OA 1-7 (+491234567: length, TOA, 5 octets), TP-PID 8, TP-DCS 9, TP-SCTS 10-16
+    const c = roundTrip('rec-sms', ['--kind', 'sms', '--format', 'tpdu', '--keyset', KEYSET, '--spi', '0619', '--kic', '15', '--kid', '15', '--tar', 'B00010',
+      '--apdu', '00A40004023F00', '--apdu', '00B0000010', '--oa', '+491234567', '--scts', '2025-01-17T13:54:12Z'], 'sms-tpdu-3des', { at: 12, field: 'TP-SCTS' });
+    // TS 23.040 cl. 9.2.3.11: semi-octets, digits swapped: 25-01-17 13:54:12 +00 → 52 10 71 31 45 21 00 (the golden case's input)
+    assert.equal(c.inputs.scts, '52107131452100');
+    assert.equal(c.inputs.oa, '+491234567');
+  });
+
+  it('sms inferred from --format envelope, with --oa-ton/--oa-npi', () => {
+    // ENVELOPE: CLA 0, INS 1, P1 2, P2 3, Lc 4
+    const c = roundTrip('rec-sms-envelope', ['--format', 'envelope', '--keyset', KEYSET, '--spi', '0619', '--kic', '22', '--kid', '22', '--tar', 'B00010',
+      '--apdu', '00A40004023F00', '--apdu', '00B0000010', '--oa', '0123456789', '--oa-ton', '2', '--oa-npi', '8', '--scts', '62301321000040'],
+    'sms-envelope-aes-national', { at: 4, field: 'ENVELOPE Lc' });
+    assert.equal(c.kind, 'sms');
+    assert.deepEqual([c.inputs.ton, c.inputs.npi], [2, 8]);
+  });
+
+  it('sms in two segments with --concat-ref/--concat-16 (one output per SMS)', () => {
+    // 2nd SMS-DELIVER: first octet 0, default TP-OA 12345678 1-6, TP-PID 7, TP-DCS 8, TP-SCTS 9-15, TP-UDL 16, UDHL 17, IE 08 18-23
+    const c = roundTrip('rec-sms-concat', ['--kind', 'sms', '--format', 'tpdu', '--keyset', KEYSET, '--spi', '0619', '--kic', '15', '--kid', '15', '--tar', 'B00010',
+      '--data', findCase('sms-tpdu-concat16-2seg-3des').inputs.data, '--concat-ref', '4660', '--concat-16'],
+    'sms-tpdu-concat16-2seg-3des', { output: 1, at: 20, field: 'UDH concatenation IE' });
+    assert.equal(hexes(c.expected.hex).length, 2);
+    assert.deepEqual([c.inputs.concatRef, c.inputs.concat16], [4660, true]);
+  });
+
+  it('por (build por --format submit line, compact response from --executed/--sw)', () => {
+    // SMS-SUBMIT: first octet 0, TP-MR 1, TP-DA 2-8 (+491234567), TP-PID 9, TP-DCS 10, no TP-VP (VPF 0), TP-UDL 11
+    const c = roundTrip('rec-por', ['--kind', 'por', '--format', 'submit', '--keyset', KEYSET, '--spi', '0639', '--kic', '22', '--kid', '22', '--tar', 'B00010',
+      '--executed', '1', '--sw', '9000', '--da', '+491234567'], 'por-submit-aes', { at: 11, field: 'TP-UDL' });
+    assert.equal(c.inputs.data, '019000'); // TS 102 226 cl. 5.1.2: number of commands executed ‖ SW of the last
+  });
+
+  it('por (error PoR: --unsecured --status 06 in an SMS-DELIVER-REPORT)', () => {
+    // SMS-DELIVER-REPORT: first octet 0, TP-PI 1 (07: PID, DCS, UDL present)
+    roundTrip('rec-por-unsecured', ['--kind', 'por', '--format', 'deliver-report', '--spi', '1619', '--kic', '15', '--kid', '15', '--tar', 'B00010', '--status', '06', '--unsecured'],
+      'por-deliver-report-replay-06', { at: 1, field: 'TP-PI' });
+  });
+
+  it('cattp-pdu (cattp build syn line; --type infers the kind; --iccid)', () => {
+    // SYN: 18-octet header, max PDU 18-19, max SDU 20-21, identification length 22, identification 23-32
+    const c = roundTrip('rec-pdu-syn', ['--type', 'syn', '--src-port', '1024', '--dst-port', '1', '--seq', '0x1234', '--iccid', '8988211000000467285'],
+      'digest-cattp-syn', { at: 25, field: 'identification' });
+    assert.equal(c.kind, 'cattp-pdu');
+    assert.deepEqual([c.inputs.maxPdu, c.inputs.maxSdu, c.inputs.window], [1024, 2048, 4], 'the defaults of cattp build');
+  });
+
+  it('cattp-pdu (rst with --reason, --rst-ack; ack --data is a data PDU)', () => {
+    // RST: 18-octet header, reason code 18
+    roundTrip('rec-pdu-rst', ['--kind', 'cattp-pdu', '--type', 'rst', '--reason', '5', '--rst-ack', '--src-port', '1', '--dst-port', '1024', '--seq', '8192', '--ack', '4096'],
+      'cattp-rst-ack-05', { at: 18, field: 'reason code' });
+    // flags 0, RFU 1-2, header length 3, source port 4-5, destination port 6-7, data length 8-9
+    const c = roundTrip('rec-pdu-data', ['--type', 'ack', '--data', '011B0D00000000B00010000000000000A0A40000027F20', '--src-port', '1', '--dst-port', '1024',
+      '--seq', '4661', '--ack', '22136'], 'digest-cattp-ack-data23', { at: 8, field: 'data length' });
+    assert.equal(c.inputs.type, 'data');
+  });
+
+  it('cattp (build cattp line: three data PDUs)', () => {
+    // second PDU: flags 0 … checksum 16-17; sequence number 10-11
+    roundTrip('rec-cattp', ['--kind', 'cattp', '--keyset', KEYSET, '--spi', '0609', '--kic', '22', '--kid', '22', '--tar', 'B00010',
+      '--apdu', '00A40004023F00', '--apdu', '00B0000010', '--max-pdu', '34', '--seq', '65534', '--ack', '7', '--window', '2'],
+    'cattp-aes-3pdus-wrap', { output: 1, at: 10, field: 'CAT_TP sequence number' });
+  });
+
+  it('refuses options of another kind, formats of another kind, and a dialect the kind does not have', () => {
+    const out = join(tmp, 'rec-refused.json');
+    const cmd = ['vectors', 'record', '--out', out, '--spi', '0000', '--kic', '00', '--kid', '00', '--data', '01'];
+    const status = run([...cmd, '--format', 'ud', '--status', '01']);
+    assert.equal(status.code, 2);
+    assert.match(status.stderr, /--status: is for --kind response\|por, not sms \(the kind --format ud implies; say --kind\)/);
+    const fmt = run([...cmd, '--kind', 'command', '--format', 'tpdu']);
+    assert.equal(fmt.code, 2);
+    assert.match(fmt.stderr, /--format: kind command takes --format packet; --format tpdu is --kind sms/);
+    const pdu = run([...cmd, '--kind', 'response', '--cattp', '--format', 'pdu']);
+    assert.equal(pdu.code, 2);
+    assert.match(pdu.stderr, /no vector kind holds a PoR in CAT_TP PDUs/);
+    const dialect = run([...cmd, '--kind', 'sms', '--format', 'ud', '--dialect', 'cat_tp']);
+    assert.equal(dialect.code, 2);
+    assert.match(dialect.stderr, /--dialect: kind sms exists only for the sms-pp dialect/);
+    const counter = run(['vectors', 'record', '--out', out, '--type', 'nul', '--counter', '1']);
+    assert.equal(counter.code, 2);
+    assert.match(counter.stderr, /--counter: is for --kind command\|response\|sms\|por\|cattp, not cattp-pdu/);
+    const noFormat = run([...cmd, '--kind', 'por']);
+    assert.equal(noFormat.code, 2);
+    assert.match(noFormat.stderr, /kind por needs --format ud\|submit\|deliver-report\|proactive/);
+    // Valid for build sms, not for the schema: refused before anything is written.
+    const smsc = run([...cmd, '--format', 'envelope', '--smsc', '12*3']);
+    assert.equal(smsc.code, 2);
+    assert.match(smsc.stderr, /would not match vectors\/schema.json \(inputs\.smsc: .*not written/);
+    for (const r of [status, fmt, pdu, dialect, counter, noFormat, smsc]) assert.ok(isOneLineError(r.stderr), r.stderr);
+    assert.throws(() => readFileSync(out), /ENOENT/, 'nothing written');
+  });
+
+  it('keeps refusing to replace a case of a framing kind without --force, and warns without --provenance', () => {
+    const out = join(tmp, 'rec-force.json');
+    const cmd = ['vectors', 'record', '--out', out, '--id', 'f1', '--type', 'nul', '--seq', '1'];
+    const first = run(cmd);
+    assert.equal(first.code, 0, first.stderr);
+    assert.match(first.stderr, /warning: no --provenance: the case says it is not independently checked/);
+    const written = readFileSync(out, 'utf8');
+    assert.match(JSON.parse(written).cases[0].provenance.source, /NOT independent/);
+    const again = run([...cmd, '--seq', '2']);
+    assert.equal(again.code, 2);
+    assert.match(again.stderr, /case "f1" already exists .*--force/);
+    assert.equal(readFileSync(out, 'utf8'), written);
+    const forced = run([...cmd, '--seq', '2', '--force']);
+    assert.equal(forced.code, 0, forced.stderr);
+    assert.equal(JSON.parse(readFileSync(out, 'utf8')).cases[0].inputs.seq, 2);
   });
 });
 

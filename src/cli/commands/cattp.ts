@@ -12,6 +12,7 @@
  * nothing) on stderr and results (packets received, verified) on stdout, so
  * `--json` output stays machine-readable while the log is watched.
  */
+import { readFileSync } from 'node:fs';
 import { InputError, NetworkError, OtaError, EXIT } from '../../util/errors.js';
 import { fromHex, toHex, equalBytes } from '../../util/hex.js';
 import { node, type TreeNode } from '../../render/tree.js';
@@ -658,7 +659,6 @@ export async function cattpSend(o: SendCliOpts): Promise<void> {
   const cardMod = o.card === undefined ? undefined : await import('./card.js');
   if (o.card !== undefined) {
     // Read once up front so a bad card file fails before any connection (exit 2/3).
-    const { readFileSync } = await import('node:fs');
     const { IoError } = await import('../../util/errors.js');
     const { parseCardText } = await import('../../card/card.js');
     let text: string;

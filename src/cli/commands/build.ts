@@ -1,6 +1,6 @@
 /** `build sms`: secure a command packet and emit it at the requested SMS-PP layer. */
 import { InputError } from '../../util/errors.js';
-import { concat, toHex } from '../../util/hex.js';
+import { toHex } from '../../util/hex.js';
 import { buildCommand, type SecuredCommand } from '../../secured/command.js';
 import { commandJson, commandTree } from '../../secured/view.js';
 import { smsDialect } from '../../smspp/dialect.js';
@@ -130,32 +130,8 @@ export async function buildPor(o: BuildPorOpts): Promise<void> {
   if (!statusKnown(status) && !o.anyStatus) {
     throw new InputError(`0x${o.status.toUpperCase()} is a reserved status code (TS 102 225 Table 5; --any-status to send it anyway)`, { field: '--status' });
   }
-  let data: Uint8Array;
-  if (o.data !== undefined) {
-    if (o.executed !== undefined || o.sw !== undefined || o.rdata !== undefined) throw new InputError('give either --data or --executed/--sw/--rdata', { field: '--data' });
-    data = fromHex(o.data, '--data');
-  } else if (o.expanded) {
-    // Expanded remote response (TS 102 226 cl. 5.2.2): R-APDU TLVs, executed count, bad format.
-    const { encodeResponse } = await import('../../remote/index.js');
-    const rapdus = (o.rapdu ?? []).map((r, i) => {
-      const m = /^(?:([0-9A-Fa-f\s]*):)?([0-9A-Fa-f]{4})$/.exec(r.trim());
-      if (!m) throw new InputError(`"${r}" is not [DATA:]SW (hex)`, { field: `--rapdu ${i + 1}` });
-      const sw = fromHex(m[2], '--rapdu SW');
-      return { data: m[1] ? fromHex(m[1], '--rapdu data') : new Uint8Array(0), sw: (sw[0] << 8) | sw[1] };
-    });
-    data = encodeResponse({
-      format: 'expanded',
-      indefinite: !!o.indefinite,
-      executed: o.executed !== undefined ? intOption(o.executed, '--executed', 0, 255) : o.indefinite ? undefined : rapdus.length,
-      rapdus,
-      badFormat: o.badFormat !== undefined ? fromHex(o.badFormat, '--bad-format') : undefined,
-    });
-  } else if (o.sw !== undefined) {
-    const sw = fromHex(o.sw, '--sw');
-    if (sw.length !== 2) throw new InputError('must be 2 octets', { field: '--sw' });
-    const executed = o.executed !== undefined ? intOption(o.executed, '--executed', 0, 255) : 1;
-    data = concat(Uint8Array.of(executed), sw, o.rdata ? fromHex(o.rdata, '--rdata') : new Uint8Array(0));
-  } else data = new Uint8Array(0);
+  const { responseData } = await import('./por-options.js');
+  const data = await responseData(o);
   const keys = resolveKeys(o, kic, kid);
   const r = buildResponse(dialect, {
     tar, counter: counter ?? 0n, status, data, integrity: spi.porIntegrity, ciphered: spi.porCiphered,

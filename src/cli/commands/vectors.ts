@@ -3,10 +3,11 @@
  * `vectors record` turns one build into a case for review.
  * The closing line `N passed, N failed` is read by CI: keep it exactly so.
  */
+import { responseData } from './por-options.js';
 import { existsSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { InputError, IoError } from '../../util/errors.js';
-import { concat, fromHex, toHex } from '../../util/hex.js';
+import { fromHex, toHex } from '../../util/hex.js';
 import type { KeyMaterial } from '../../secured/keys.js';
 import type { SecuredCommand } from '../../secured/command.js';
 import { writeFileAtomic } from '../../keys/state.js';
@@ -247,37 +248,6 @@ async function commandInputs(o: RecordOpts): Promise<Inputs> {
   if (input.ccLength !== undefined) inputs.ccLen = input.ccLength;
   if (input.paddingByte !== undefined && input.paddingByte !== 0) inputs.paddingByte = hex2(input.paddingByte);
   return inputs;
-}
-
-/** Additional response data as `build por` makes it: --data, an expanded response, or the compact --executed/--sw/--rdata. */
-async function responseData(o: RecordOpts): Promise<Uint8Array> {
-  if (o.data !== undefined) {
-    if (o.executed !== undefined || o.sw !== undefined || o.rdata !== undefined) throw new InputError('give either --data or --executed/--sw/--rdata', { field: '--data' });
-    return o.data === '' ? new Uint8Array(0) : fromHex(o.data, '--data');
-  }
-  if (o.expanded) {
-    const { encodeResponse } = await import('../../remote/index.js');
-    const rapdus = (o.rapdu ?? []).map((r, i) => {
-      const m = /^(?:([0-9A-Fa-f\s]*):)?([0-9A-Fa-f]{4})$/.exec(r.trim());
-      if (!m) throw new InputError(`"${r}" is not [DATA:]SW (hex)`, { field: `--rapdu ${i + 1}` });
-      const sw = fromHex(m[2], '--rapdu SW');
-      return { data: m[1] ? fromHex(m[1], '--rapdu data') : new Uint8Array(0), sw: (sw[0] << 8) | sw[1] };
-    });
-    return encodeResponse({
-      format: 'expanded',
-      indefinite: !!o.indefinite,
-      executed: o.executed !== undefined ? intOption(o.executed, '--executed', 0, 255) : o.indefinite ? undefined : rapdus.length,
-      rapdus,
-      badFormat: o.badFormat !== undefined ? fromHex(o.badFormat, '--bad-format') : undefined,
-    });
-  }
-  if (o.sw !== undefined) {
-    const sw = fromHex(o.sw, '--sw');
-    if (sw.length !== 2) throw new InputError('must be 2 octets', { field: '--sw' });
-    const executed = o.executed !== undefined ? intOption(o.executed, '--executed', 0, 255) : 1;
-    return concat(Uint8Array.of(executed), sw, o.rdata ? fromHex(o.rdata, '--rdata') : new Uint8Array(0));
-  }
-  return new Uint8Array(0);
 }
 
 /** Response-packet inputs (kinds response, por), as `build por` takes them (--request gives SPI, KIc, KID, TAR, CNTR). */

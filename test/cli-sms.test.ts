@@ -218,8 +218,9 @@ test('--counter next: parallel builds never reuse a counter, state survives', as
   const runs = await Promise.all(Array.from({ length: N }, () => runAsync(['build', 'sms', '--keyset', KEYSET, '--state', state, '--counter', 'next', '--spi', '1200', '--apdu', '00A40000', '--json'])));
   for (const r of runs) assert.equal(r.code, 0, r.stderr);
   const counters = runs.map((r) => JSON.parse(r.stdout).counter).sort((a: number, b: number) => a - b);
-  assert.deepEqual(counters, Array.from({ length: N }, (_, i) => i));
+  // a fresh state starts at 0 like a fresh card, so the first counter issued is 1
+  assert.deepEqual(counters, Array.from({ length: N }, (_, i) => i + 1));
   const s = JSON.parse(readFileSync(state, 'utf8'));
-  assert.equal(s.counters['kvn1/B00010'], String(N - 1));
+  assert.equal(s.counters['kvn1/B00010'], String(N));
   assert.ok(!existsSync(state + '.lock'));
 });

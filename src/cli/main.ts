@@ -51,12 +51,15 @@ export function buildProgram(): Command {
   const program = new Command('uicc-ota')
     .description('Build, secure and parse UICC OTA secured packets (ETSI TS 102 225, 3GPP TS 31.115 SMS-PP, ETSI TS 102 127 CAT_TP)')
     .version(VERSION, '-V, --version')
-    .showHelpAfterError('(run with --help for usage)')
     .configureHelp({ sortSubcommands: false })
     .enablePositionalOptions()
     // Set before any subcommand exists: commander copies these settings at creation.
     .exitOverride()
-    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+    // Usage errors: one line, like every other error ("uicc-ota: unknown option '--x' (see --help)").
+    .configureOutput({
+      writeErr: (s) => process.stderr.write(s),
+      outputError: (s, write) => write(`uicc-ota: ${s.replace(/^error: /, '').trimEnd()} (see --help)\n`),
+    });
 
   // --- header codes -------------------------------------------------------
   const spi = program.command('spi').description('encode or decode an SPI (TS 102 225 cl. 5.1.1)');
@@ -125,6 +128,7 @@ export function buildProgram(): Command {
       .option('--counter <n>', 'CNTR (echoes the command\'s; default from --request, else 0)')
       .option('--status <hex>', 'response status code (TS 102 225 Table 5)', '00')
       .option('--any-status', 'allow a reserved status code (for negative tests)')
+      .option('--unsecured', 'send the PoR without RC/CC/DS and unciphered whatever the SPI asks (as cards answer status 06)')
       .option('--data <hex>', 'additional response data, raw')
       .option('--executed <n>', 'compact remote response: number of executed commands (default 1)')
       .option('--sw <hex>', 'compact remote response: status word of the last command')
@@ -173,6 +177,7 @@ export function buildProgram(): Command {
       .option('--kic <hex>', 'KIc of the command (for a PoR)')
       .option('--kid <hex>', 'KID of the command (for a PoR)')
       .option('--request <hex>', 'the command packet that was sent (takes SPI/KIc/KID/TAR/CNTR from it, for a PoR)')
+      .option('--cattp', 'a bare packet is in the CAT_TP dialect (CPI 01 / RPI 02, BER lengths)')
       .option('--expanded', 'read the secured data as expanded remote APDUs')
       .option('--compact', 'read the secured data as compact remote APDUs')
       .option('--pcap <file>', 'also write what was parsed as a pcap for Wireshark')

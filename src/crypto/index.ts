@@ -89,7 +89,12 @@ export function blockSize(alg: CipherAlg): 8 | 16 {
  * collapses to single DES (2-key: K1 = K2; 3-key: K1 = K2 or K2 = K3, since EDE
  * with two equal adjacent keys cancels to one DES encryption).
  */
-export function checkKey(alg: CipherAlg | CcAlg, key: Uint8Array, what: string): void {
+export interface KeyCheck {
+  /** Accept a 3DES key that degrades to single DES (when reading what someone else sent). */
+  allowWeak?: boolean;
+}
+
+export function checkKey(alg: CipherAlg | CcAlg, key: Uint8Array, what: string, opts: KeyCheck = {}): void {
   let kind: KeyKind;
   let name: string;
   if (has(CIPHERS, alg)) ({ kind, name } = CIPHERS[alg]);
@@ -100,25 +105,34 @@ export function checkKey(alg: CipherAlg | CcAlg, key: Uint8Array, what: string):
     const want = lens.length === 1 ? `${lens[0]}` : `${lens.slice(0, -1).join(', ')} or ${lens[lens.length - 1]}`;
     throw new InputError(`${name} needs a key of ${want} octets, got ${key.length}`, { field: what });
   }
-  if (kind === '3des-2key' && sameDesKey(key, 0, 8)) {
-    throw new InputError(`${name} key has K1 = K2 (ignoring parity bits), which is single DES`, { field: what });
+  const weak = weakKey(alg, key);
+  if (weak && !opts.allowWeak) throw new InputError(weak, { field: what });
+}
+
+/** Why a 3DES key degrades to single DES, or undefined (length assumed checked). */
+export function weakKey(alg: CipherAlg | CcAlg, key: Uint8Array): string | undefined {
+  const info = has(CIPHERS, alg) ? CIPHERS[alg] : has(CCS, alg) ? CCS[alg] : undefined;
+  if (!info) return undefined;
+  if (info.kind === '3des-2key' && key.length === 16 && sameDesKey(key, 0, 8)) {
+    return `${info.name} key has K1 = K2 (ignoring parity bits), which is single DES`;
   }
-  if (kind === '3des-3key' && (sameDesKey(key, 0, 8) || sameDesKey(key, 8, 16))) {
+  if (info.kind === '3des-3key' && key.length === 24 && (sameDesKey(key, 0, 8) || sameDesKey(key, 8, 16))) {
     const which = sameDesKey(key, 0, 8) ? 'K1 = K2' : 'K2 = K3';
-    throw new InputError(`${name} key has ${which} (ignoring parity bits), which is single DES`, { field: what });
+    return `${info.name} key has ${which} (ignoring parity bits), which is single DES`;
   }
+  return undefined;
 }
 
 /** Encrypt whole blocks, IV zero, no padding (the caller adds PCNTR padding). */
-export function encrypt(alg: CipherAlg, key: Uint8Array, data: Uint8Array): Uint8Array {
+export function encrypt(alg: CipherAlg, key: Uint8Array, data: Uint8Array, opts: KeyCheck = {}): Uint8Array {
   const info = cipherInfo(alg);
-  checkKey(alg, key, 'KIc key');
+  checkKey(alg, key, 'KIc key', opts);
   return info.enc(key, data);
 }
 
-export function decrypt(alg: CipherAlg, key: Uint8Array, data: Uint8Array): Uint8Array {
+export function decrypt(alg: CipherAlg, key: Uint8Array, data: Uint8Array, opts: KeyCheck = {}): Uint8Array {
   const info = cipherInfo(alg);
-  checkKey(alg, key, 'KIc key');
+  checkKey(alg, key, 'KIc key', opts);
   return info.dec(key, data);
 }
 
@@ -126,10 +140,10 @@ export function decrypt(alg: CipherAlg, key: Uint8Array, data: Uint8Array): Uint
  * Cryptographic checksum over `data` (already including any cipher padding),
  * truncated to its leftmost `len` octets (8 by default, or 4).
  */
-export function computeCc(alg: CcAlg, key: Uint8Array, data: Uint8Array, len = 8): Uint8Array {
+export function computeCc(alg: CcAlg, key: Uint8Array, data: Uint8Array, len = 8, opts: KeyCheck = {}): Uint8Array {
   const info = ccInfo(alg);
   if (len !== 8 && len !== 4) throw new InputError(`must be 4 or 8 octets, got ${len}`, { field: 'CC length' });
-  checkKey(alg, key, 'KID key');
+  checkKey(alg, key, 'KID key', opts);
   return info.mac(key, data).slice(0, len);
 }
 

@@ -38,7 +38,9 @@ export async function nextCounter(o: CounterOpts, kic: number, _kid: number, tar
     if (typeof cur !== 'object' || cur === null || typeof cur.counters !== 'object') {
       throw new InputError('not a counter state file (no "counters" object)', { field: path });
     }
-    const prev = cur.counters[key] !== undefined ? BigInt(cur.counters[key]) : -1n;
+    // A fresh state is counter 0, as a fresh card's: the first value issued is 1, which a card in
+    // "higher" or "exactly one higher" mode accepts.
+    const prev = cur.counters[key] !== undefined ? BigInt(cur.counters[key]) : 0n;
     const next = prev + 1n;
     const last = prev + BigInt(count);
     if (last > CNTR_MAX) throw new InputError(`counter for ${key} is exhausted (2^40−1 reached)`, { field: 'CNTR' });

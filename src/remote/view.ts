@@ -25,7 +25,7 @@ export function scriptView(data: Uint8Array, format: 'compact' | 'expanded' | 'a
   } catch (e) {
     if (!(e instanceof OtaError)) throw e;
     // Data that is not a compact script may be any application message; a broken expanded template is an error.
-    const expanded = format === 'expanded' || EXPANDED_FIRST.has(data[0]);
+    const expanded = format === 'expanded' || (format === 'auto' && EXPANDED_FIRST.has(data[0]));
     return {
       apdus: null,
       json: { error: e.message },

@@ -8,7 +8,7 @@
  */
 import { InputError, VerifyError } from '../util/errors.js';
 import { concat } from '../util/hex.js';
-import { blockSize, checkKey, decrypt, encrypt, type CipherAlg } from '../crypto/index.js';
+import { blockSize, checkKey, decrypt, encrypt, weakKey, type CipherAlg } from '../crypto/index.js';
 import type { Dialect } from './dialect.js';
 import { spiCodec, type Spi } from './spi.js';
 import { assertKeyFits, cipherAlgFor, type KeyMaterial } from './keys.js';
@@ -196,12 +196,14 @@ export function parseCommand(dialect: Dialect, b: Uint8Array, keys: KeyMaterial)
       return base;
     }
     assertKeyFits(keys, 'kic');
-    checkKey(alg, keys.kicKey, 'KIc key');
+    checkKey(alg, keys.kicKey, 'KIc key', { allowWeak: true });
+    const weak = weakKey(alg, keys.kicKey);
+    if (weak) notes.push(`KIc key: ${weak}`);
     const B = blockSize(alg);
     if (plain.length % B !== 0) {
       throw new InputError(`${plain.length} ciphered octets are not a multiple of the ${B}-octet block of ${alg}`, where('CNTR', secAt));
     }
-    plain = decrypt(alg, keys.kicKey, plain);
+    plain = decrypt(alg, keys.kicKey, plain, { allowWeak: true });
     base.deciphered = true;
   } else {
     base.deciphered = true;
@@ -228,7 +230,11 @@ export function parseCommand(dialect: Dialect, b: Uint8Array, keys: KeyMaterial)
   base.data = body.slice(0, body.length - pcntr);
   base.padding = body.slice(body.length - pcntr);
   const input = concat(b.subarray(0, secAt), plain.subarray(0, 6), body);
-  if (integ.type === 'cc' && keys.kidKey) assertKeyFits(keys, 'kid');
+  if (integ.type === 'cc' && keys.kidKey) {
+    assertKeyFits(keys, 'kid');
+    const weak = weakKey(integ.algorithm as 'aes-cmac', keys.kidKey);
+    if (weak) notes.push(`KID key: ${weak}`);
+  }
   base.checksum = verifyIntegrity(integ, keys.kidKey, input, sig);
   if (base.checksum.verified === false) {
     failures.push(`${integ.type.toUpperCase()} mismatch: packet carries ${hxs(sig)}, computed ${hxs(base.checksum.computed!)}${spi.ciphering ? ' (wrong KID or KIc key?)' : ' (wrong KID key?)'}`);

@@ -8,7 +8,7 @@
  */
 import { InputError } from '../util/errors.js';
 import { concat } from '../util/hex.js';
-import { blockSize, checkKey, decrypt, encrypt, type CipherAlg } from '../crypto/index.js';
+import { blockSize, checkKey, decrypt, encrypt, weakKey, type CipherAlg } from '../crypto/index.js';
 import type { Dialect } from './dialect.js';
 import type { Integrity } from './spi.js';
 import { assertKeyFits, cipherAlgFor, type KeyMaterial } from './keys.js';
@@ -183,12 +183,22 @@ export function parseResponse(dialect: Dialect, b: Uint8Array, keys: KeyMaterial
         return base;
       }
       assertKeyFits(keys, 'kic');
-      checkKey(alg, keys.kicKey, 'KIc key');
-      plain = decrypt(alg, keys.kicKey, plain);
+      checkKey(alg, keys.kicKey, 'KIc key', { allowWeak: true });
+      const weak = weakKey(alg, keys.kicKey);
+      if (weak) notes.push(`KIc key: ${weak}`);
+      plain = decrypt(alg, keys.kicKey, plain, { allowWeak: true });
     }
   }
   base.deciphered = true;
   if (plain.length < 7 + L) throw new InputError(`packet ends inside the response header (${plain.length} of ${7 + L} octets)`, where('CNTR', secAt));
+  // Unciphered PoRs have no padding: a non-zero PCNTR read in clear means the PoR is ciphered
+  // and we were not told so (no SPI): say so rather than show invented fields.
+  if (!ciphered && plain[5] !== 0 && expect?.ciphered === undefined) {
+    notes.push('not deciphered: the PoR looks ciphered (PCNTR read in clear is not 0); give the command\'s SPI, KIc and KID (--spi/--kic/--kid) or the command itself (--request)');
+    base.deciphered = false;
+    base.checksum.reason = 'PoR ciphered and its security unknown (no --spi/--request)';
+    return base;
+  }
   base.counter = decodeCounter(plain.subarray(0, 5));
   const pcntr = plain[5];
   base.pcntr = pcntr;
@@ -206,7 +216,11 @@ export function parseResponse(dialect: Dialect, b: Uint8Array, keys: KeyMaterial
   base.data = body.slice(0, body.length - pcntr);
   base.padding = body.slice(body.length - pcntr);
   const input = concat(dialect.responseChecksumPrefix, b.subarray(0, secAt), plain.subarray(0, 7), body);
-  if (integ.type === 'cc' && k.kidKey) assertKeyFits(k, 'kid');
+  if (integ.type === 'cc' && k.kidKey) {
+    assertKeyFits(k, 'kid');
+    const weak = integ.algorithm ? weakKey(integ.algorithm as 'aes-cmac', k.kidKey) : undefined;
+    if (weak) notes.push(`KID key: ${weak}`);
+  }
   base.checksum = verifyIntegrity(integ, k.kidKey, input, sig);
   if (base.checksum.verified === false) {
     failures.push(`${integ.type.toUpperCase()} mismatch: PoR carries ${hxs(sig)}, computed ${hxs(base.checksum.computed!)}${ciphered ? ' (wrong KID or KIc key?)' : ' (wrong KID key?)'}`);

@@ -84,6 +84,8 @@ export interface Reassembled {
   total: number;
   /** For each part number 1..total: the index of the input segment used. */
   order: number[];
+  /** Deviations that were accepted (e.g. IE 70 repeated in later parts). */
+  notes?: string[];
 }
 
 /**
@@ -144,14 +146,13 @@ export function reassemble(uds: readonly Uint8Array[]): Reassembled {
   }
   const order = Array.from({ length: total }, (_, k) => bySeq.get(k + 1)![0]);
   const first = parsed[order[0]];
+  // TS 31.115 puts IE 70/71 in part 1 only; some platforms repeat it: accepted, with a note.
   const secElsewhere = order.slice(1).filter((i) => parsed[i].sec !== undefined);
-  if (secElsewhere.length) {
-    throw new InputError(
-      `IE 70/71 belongs in part 1 only; found in segment${secElsewhere.length > 1 ? 's' : ''} ${secElsewhere.map((i) => i + 1).join(', ')}`,
-      { layer: LAYER, field: 'UDH' },
-    );
-  }
+  const notes = secElsewhere.length
+    ? [`IE 70/71 repeated in segment${secElsewhere.length > 1 ? 's' : ''} ${secElsewhere.map((i) => i + 1).join(', ')} (TS 31.115 puts it in part 1 only)`]
+    : [];
   return {
+    notes,
     packet: concat(...order.map((i) => parsed[i].body)),
     iei: first.sec,
     ref: c0.ref,

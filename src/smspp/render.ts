@@ -229,6 +229,7 @@ export function reassembledToTree(r: Reassembled): TreeNode {
     node('Segment order', r.order.map((i) => i + 1).join(', '), undefined, { note: 'input segment used for part 1, 2, …' }),
     node('Packet identifier IE', r.iei === undefined ? 'none' : r.iei === 0x70 ? '70 (command packet)' : '71 (response packet)'),
     node('Packet', `${r.packet.length} octets`, undefined, { hex: h(r.packet) }),
+    ...(r.notes ?? []).map((n) => node('Note', n, undefined, { status: 'warn' })),
   ];
   return node('Reassembled SMS user data', undefined, kids);
 }
@@ -341,5 +342,5 @@ export function proactiveToJson(p: DecodedProactiveCommand): Record<string, unkn
 }
 
 export function reassembledToJson(r: Reassembled): Record<string, unknown> {
-  return { packet: h(r.packet), iei: r.iei ?? null, ref: r.ref ?? null, refBits: r.refBits ?? null, total: r.total, order: r.order.map((i) => i + 1) };
+  return { packet: h(r.packet), iei: r.iei ?? null, ref: r.ref ?? null, refBits: r.refBits ?? null, total: r.total, order: r.order.map((i) => i + 1), notes: r.notes ?? [] };
 }

@@ -6,6 +6,7 @@ import { commandJson, commandTree } from '../../secured/view.js';
 import { smsDialect } from '../../smspp/dialect.js';
 import { printJson, printTree, writeOut, type OutputOptions } from '../output.js';
 import { prepareCommand, type SecurityOpts } from './secured-options.js';
+import { resolveKic as resolveKicSync, resolveKid as resolveKidSync } from '../keys.js';
 import { scriptView } from '../../remote/view.js';
 
 export interface BuildSmsOpts extends SecurityOpts, OutputOptions {
@@ -27,6 +28,9 @@ export async function buildSms(o: BuildSmsOpts): Promise<void> {
   const { input, keys } = await prepareCommand(o);
   const cmd = buildCommand(smsDialect, input, keys);
   const lines = await frameSms(cmd, o);
+  if (o.format === 'packet' && cmd.bytes.length > 137) {
+    process.stderr.write(`uicc-ota: note: the packet is ${cmd.bytes.length} octets, more than the 137 of one SMS; --format ud, tpdu or envelope concatenates it\n`);
+  }
   if (o.json) {
     const script = scriptView(cmd.data!, o.expanded ? 'expanded' : 'compact');
     printJson({ ...commandJson(cmd, script.apdus ?? undefined), format: o.format, output: lines.map(toHex) });
@@ -76,6 +80,7 @@ export interface BuildPorOpts extends OutputOptions {
   window?: string;
   udpPort?: string;
   anyStatus?: boolean;
+  unsecured?: boolean;
   expanded?: boolean;
   indefinite?: boolean;
   rapdu?: string[];
@@ -114,15 +119,24 @@ export async function buildPor(o: BuildPorOpts): Promise<void> {
     tar = req.tar;
     counter = req.counter;
   }
-  if (o.spi) {
-    const b = fromHex(o.spi, 'SPI');
+  // Like build sms: options first, then the command (--request), then the keyset's defaults.
+  const { keysetOf } = await import('../keys.js');
+  const ks = keysetOf(o);
+  const spiText = o.spi ?? (spi ? undefined : ks?.defaults.spi);
+  if (spiText) {
+    const b = fromHex(spiText, 'SPI');
     if (b.length !== 2) throw new InputError(`must be 2 octets, got ${b.length}`, { field: 'SPI' });
     spi = spiCodec.decode(b);
   }
   if (!spi) throw new InputError('give the command\'s SPI (--spi) or the command itself (--request)', { field: 'SPI' });
   if (o.kic) kic = octet(o.kic, 'KIc');
   if (o.kid) kid = octet(o.kid, 'KID');
-  if (o.tar) tar = parseTar(o.tar);
+  if (kic === undefined && ks?.defaults.kic) kic = octet(ks.defaults.kic, 'KIc');
+  if (kid === undefined && ks?.defaults.kid) kid = octet(ks.defaults.kid, 'KID');
+  if (kic === undefined && ks) kic = resolveKicDefault(o);
+  if (kid === undefined && ks) kid = resolveKidDefault(o, spi.porIntegrity);
+  const tarText = o.tar ?? (tar ? undefined : ks?.defaults.tar);
+  if (tarText) tar = parseTar(tarText);
   if (!tar) throw new InputError('give --tar or --request', { field: 'TAR' });
   if (o.counter !== undefined) counter = parseCounter(o.counter);
   const status = octet(o.status, '--status');
@@ -134,7 +148,8 @@ export async function buildPor(o: BuildPorOpts): Promise<void> {
   const data = await responseData(o);
   const keys = resolveKeys(o, kic, kid);
   const r = buildResponse(dialect, {
-    tar, counter: counter ?? 0n, status, data, integrity: spi.porIntegrity, ciphered: spi.porCiphered,
+    tar, counter: counter ?? 0n, status, data,
+    integrity: o.unsecured ? 'none' : spi.porIntegrity, ciphered: o.unsecured ? false : spi.porCiphered,
     kic: kic ?? 0, kid: kid ?? 0, ccLength: o.ccLen !== undefined ? intOption(o.ccLen, '--cc-len', 1, 16) : undefined,
     paddingByte: octet(o.paddingByte, '--padding-byte'),
   }, keys);
@@ -181,4 +196,20 @@ export async function buildSmsEach(o: BuildSmsOpts): Promise<void> {
     else for (const f of frames) out.push(toHex(f));
   }
   process.stdout.write(out.join('\n') + '\n');
+}
+
+/** KIc/KID from the keyset's KVN when a PoR is built without --kic/--kid/--request. */
+function resolveKicDefault(o: BuildPorOpts): number | undefined {
+  try {
+    return resolveKicSync(undefined, o);
+  } catch {
+    return undefined;
+  }
+}
+function resolveKidDefault(o: BuildPorOpts, integrity: string): number | undefined {
+  try {
+    return resolveKidSync(undefined, o, integrity);
+  } catch {
+    return undefined;
+  }
 }

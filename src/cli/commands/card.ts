@@ -11,7 +11,7 @@
  */
 import { closeSync, fsyncSync, linkSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { InputError, IoError, shiftOffset } from '../../util/errors.js';
+import { InputError, IoError, OtaError, VerifyError, shiftOffset, type ErrorWhere } from '../../util/errors.js';
 import { toHex } from '../../util/hex.js';
 import { node, type TreeNode } from '../../render/tree.js';
 import { updateJsonFile, writeFileAtomic } from '../../keys/state.js';
@@ -22,7 +22,8 @@ import { responseJson as remoteResponseJson, decodeResponse } from '../../remote
 import {
   CARD_STATE_FORMAT, exampleCard, parseCardText, validateCard, validateState, withCounter, type Card,
 } from '../../card/card.js';
-import { processPacket as simulate, type ProcessResult } from '../../card/simulator.js';
+import { LAYER, processPacket as simulate, type ProcessResult, type SentPor } from '../../card/simulator.js';
+import { peelCattpPdus } from '../../cattp/peel.js';
 import type { Dialect } from '../../secured/dialect.js';
 import { hexInputs } from '../input.js';
 import { printJson, printTree, writeOut, type OutputOptions } from '../output.js';
@@ -137,8 +138,17 @@ const hx = (n: number) => n.toString(16).toUpperCase().padStart(2, '0');
 const hex4 = (n: number) => n.toString(16).toUpperCase().padStart(4, '0');
 const num = (c: bigint | undefined) => (c === undefined ? null : Number(c));
 
-/** The `--json` report (documented in the man page, CARD FILES). */
-export function processJson(r: ProcessResult, stored: boolean): Record<string, unknown> {
+/** Where a command packet given as CAT_TP data PDUs came from (for the report). */
+export interface CattpOrigin {
+  pdus: number;
+  srcPort: number;
+  dstPort: number;
+  firstSeq: number;
+  lastSeq: number;
+}
+
+/** The `--json` report (documented in the man page, CARD SIMULATOR). */
+export function processJson(r: ProcessResult, stored: boolean, cattp?: CattpOrigin): Record<string, unknown> {
   let response: unknown = null;
   if (r.responseData && r.responseData.length) {
     try {
@@ -153,7 +163,8 @@ export function processJson(r: ProcessResult, stored: boolean): Record<string, u
     application: r.app ? r.app.name ?? null : null,
     por: r.por ? toHex(r.por) : null,
     porSecured: r.porSecured,
-    porVia: r.por ? r.porVia : null,
+    porVia: r.pors.length ? r.porVia : null,
+    porSubmit: r.porSubmit.map(toHex),
     counter: {
       mode: r.counterMode,
       command: num(r.commandCounter),
@@ -163,38 +174,130 @@ export function processJson(r: ProcessResult, stored: boolean): Record<string, u
     },
     executed: r.executed.map((x) => ({ apdu: toHex(x.apdu), sw: hex4(x.sw), data: toHex(x.data) })),
     response,
+    ...(cattp ? { cattp } : {}),
     trace: r.trace,
   };
 }
 
+interface CattpCommand {
+  packet: Uint8Array;
+  /** Offset of the packet in the (single) input PDU, 0 for a reassembled SDU. */
+  offset: number;
+  /** Layer name for errors inside the packet. */
+  layer: string;
+  origin: CattpOrigin;
+  trees: TreeNode[];
+}
+
+/**
+ * CAT_TP data PDUs (one UDP payload per input) carrying a command packet:
+ * decoded and reassembled (cattp-peel); undefined when the inputs are not
+ * CAT_TP PDUs. Anything else in PDUs is refused in one line.
+ */
+function cattpCommand(inputs: Uint8Array[]): CattpCommand | undefined {
+  const pe = peelCattpPdus(inputs);
+  if (!pe) return undefined;
+  if (pe.failures.length) {
+    // TS 102 127: a PDU whose checksum fails is discarded, so the card has nothing to answer.
+    throw new VerifyError(`${pe.failures.join('; ')}: a card discards such a PDU, so there is no PoR`);
+  }
+  const takes = 'card process takes the secured command packet (CPI 01, BER length), bare or as the data of CAT_TP data PDUs';
+  if (!pe.sdus.length) {
+    const types = [...new Set(pe.pdus.map((p) => p.decoded.pdu.type))].join(', ');
+    throw new InputError(`${types} PDU${pe.pdus.length > 1 ? 's' : ''} without data: ${takes} (connection set-up is cattp serve / cattp send)`, { layer: 'CAT_TP', field: 'data' });
+  }
+  if (pe.sdus.length > 1) throw new InputError(`the PDUs carry ${pe.sdus.length} SDUs: give the data PDUs of one command packet`, { layer: 'CAT_TP', field: 'SDU' });
+  const sdu = pe.sdus[0];
+  const d = sdu.data;
+  if (sdu.kind === 'response') throw new InputError('the CAT_TP data is a response packet (RPI 02, a PoR); card process answers command packets (CPI 01)', { layer: 'CAT_TP', field: 'data' });
+  if (sdu.kind !== 'command') {
+    const why = d[0] === 1 ? 'its BER length does not match the octets present' : `first octet ${hx(d[0])} is not CPI 01`;
+    throw new InputError(`not a TS 102 225 command packet (${why}); ${takes}`, { layer: 'CAT_TP', field: 'data' });
+  }
+  const single = sdu.inputs.length === 1;
+  return {
+    packet: d,
+    offset: single ? pe.pdus[sdu.inputs[0]].decoded.hlen : 0,
+    layer: single ? `${LAYER} in CAT_TP data` : `${LAYER} in the SDU reassembled from CAT_TP seq ${sdu.firstSeq}–${sdu.lastSeq} (offsets within the SDU)`,
+    origin: { pdus: sdu.inputs.length, srcPort: sdu.srcPort, dstPort: sdu.dstPort, firstSeq: sdu.firstSeq, lastSeq: sdu.lastSeq },
+    trees: pe.layers.map((l) => l.tree),
+  };
+}
+
+/** Errors inside the packet name the CAT_TP data they came in. */
+async function relabel<T>(layer: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    if (e instanceof OtaError && e.where.layer === LAYER) {
+      const Cls = e.constructor as new (m: string, w: ErrorWhere) => OtaError;
+      throw new Cls(e.detail, { ...e.where, layer });
+    }
+    throw e;
+  }
+}
+
+const lineRange = (a: number, b: number) => (a === b ? `line ${a}` : `lines ${a}–${b}`);
+
+/** The one-line stderr note: which output line is which, and why there is none. */
+function stderrNote(r: ProcessResult, cat: CattpCommand | undefined): string | undefined {
+  const parts: string[] = [];
+  if (cat) {
+    const o = cat.origin;
+    parts.push(`command packet of ${cat.packet.length} octets from ${o.pdus} CAT_TP data PDU${o.pdus > 1 ? 's' : ''} (seq ${o.firstSeq}${o.lastSeq !== o.firstSeq ? `–${o.lastSeq}` : ''}, port ${o.srcPort} → ${o.dstPort})` +
+      (r.pors.length ? '; printed: the response packet, for the data PDU(s) back' : ''));
+  }
+  if (!r.pors.length) {
+    const why = r.spi.porRequest === 'none' ? 'SPI2 asks for no PoR' : r.spi.porRequest === 'on-error' ? 'SPI2 asks for a PoR only on error' : 'no PoR after failed authentication (options.porOnAuthFailure)';
+    parts.push(`no PoR (status ${hx(r.status)} ${r.statusName}; ${why})`);
+  } else if (r.status === 0x0b) {
+    const n = r.porSubmit.length;
+    parts.push(`status 0B (${r.statusName}): line 1 is the PoR in the ENVELOPE response (SMS-DELIVER-REPORT), ${lineRange(2, 1 + n)} the complete PoR (status 00) as SMS-SUBMIT user data${n > 1 ? ` (${n} concatenated SMS)` : ''}`);
+  } else {
+    if (r.status !== 0) parts.push(`status ${hx(r.status)} (${r.statusName})`);
+    if (r.porSubmit.length > 1) parts.push(`PoR via SMS-SUBMIT in ${r.porSubmit.length} concatenated SMS, one line each`);
+  }
+  return parts.length ? `uicc-ota: card: ${parts.join('; ')}\n` : undefined;
+}
+
 /**
  * `inputs`: hex arguments, or stdin lines when none or "-": one packet, SMS
- * user data, TPDU or ENVELOPE, or every segment of a concatenated SMS.
+ * user data, TPDU or ENVELOPE, every segment of a concatenated SMS, or the
+ * CAT_TP data PDU(s) of one command packet.
  */
 export async function cardProcess(inputs: string[] | string | undefined, o: CardProcessOpts): Promise<void> {
   if (!o.card) throw new InputError('missing (give --card CARD.json)', { field: '--card' });
   const args = inputs === undefined ? [] : Array.isArray(inputs) ? inputs : [inputs];
-  const p = peel(hexInputs(args, 'PACKET'), 'auto');
-  if (p.kind === 'response') throw new InputError('this is a response packet (PoR); card process answers command packets', { field: 'PACKET', offset: p.offset });
-  const dialect = p.dialect === 'cat_tp' ? cattpDialect : smsDialect;
-  const r = await processWithState(o, p.packet, dialect, p.offset);
+  const bytes = hexInputs(args, 'PACKET');
+  const cat = cattpCommand(bytes);
+  let r: ProcessResult;
+  if (cat) {
+    r = await relabel(cat.layer, () => processWithState(o, cat.packet, cattpDialect, cat.offset));
+  } else {
+    const p = peel(bytes, 'auto');
+    if (p.kind === 'response') throw new InputError('this is a response packet (PoR); card process answers command packets', { field: 'PACKET', offset: p.offset });
+    const dialect = p.dialect === 'cat_tp' ? cattpDialect : smsDialect;
+    r = await processWithState(o, p.packet, dialect, p.offset);
+  }
   if (o.json) {
-    printJson(processJson(r, !o.dryRun));
+    printJson(processJson(r, !o.dryRun, cat?.origin));
   } else if (o.show) {
-    const nodes: TreeNode[] = [
-      node('Card', `status ${hx(r.status)} ${r.statusName}`, r.trace.map((t) => node(t)), { status: r.status === 0 ? 'ok' : 'warn' }),
-    ];
-    if (r.response) {
-      const view = r.response.data && r.response.data.length ? responseView(r.response.data) : { tree: undefined };
-      nodes.push(responseTree(r.response, view.tree ? [view.tree] : undefined));
-    }
-    await printTree(nodes, o);
-  } else if (r.por) {
-    writeOut(toHex(r.por));
+    const card = node('Card', `status ${hx(r.status)} ${r.statusName}`, r.trace.map((t) => node(t)), { status: r.status === 0 ? 'ok' : 'warn' });
+    const porTree = (p: SentPor) => {
+      const data = p.response.data;
+      const view = data && data.length ? responseView(data) : { tree: undefined };
+      return responseTree(p.response, view.tree ? [view.tree] : undefined);
+    };
+    const label: Record<SentPor['via'], string> = { 'deliver-report': 'ENVELOPE response (SMS-DELIVER-REPORT)', submit: 'SMS-SUBMIT', cat_tp: 'CAT_TP' };
+    const pors = r.pors.length === 1 && r.pors[0].messages.length === 1
+      ? [porTree(r.pors[0])]
+      : r.pors.map((p) => node(label[p.via], `${p.messages.length} message${p.messages.length > 1 ? 's' : ''}`, [porTree(p)]));
+    await printTree([...(cat?.trees ?? []), card, ...pors], o);
+  } else {
+    const lines = r.pors.flatMap((p) => p.messages).map(toHex);
+    if (lines.length) writeOut(lines.join('\n'));
   }
-  if (!r.por) {
-    const why = r.spi.porRequest === 'none' ? 'SPI2 asks for no PoR' : r.spi.porRequest === 'on-error' ? 'SPI2 asks for a PoR only on error' : 'no PoR after failed authentication (options.porOnAuthFailure)';
-    process.stderr.write(`uicc-ota: card: no PoR (status ${hx(r.status)} ${r.statusName}; ${why})\n`);
-  }
-  else if (r.status !== 0 && !o.json) process.stderr.write(`uicc-ota: card: status ${hx(r.status)} (${r.statusName})\n`);
+  // With --json only the "no PoR" note (the JSON says the rest).
+  const note = !o.json ? stderrNote(r, cat) : r.pors.length ? undefined : stderrNote(r, undefined);
+  if (note) process.stderr.write(note);
 }

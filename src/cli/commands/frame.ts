@@ -36,9 +36,19 @@ function sctsOption(s: string | undefined): Pick<BuildSmsOptions, 'scts' | 'now'
   if (s === undefined) return {};
   if (s === 'now') return { now: true };
   if (/^[0-9A-Fa-f\s]{14,20}$/.test(s) && s.replace(/\s/g, '').length === 14) return { scts: fromHex(s, '--scts') };
-  const d = new Date(s);
-  if (Number.isNaN(d.getTime())) throw new InputError('give "now", an ISO date (2026-03-01T12:00:00Z) or 14 hex digits of TP-SCTS', { field: '--scts' });
-  return { scts: d };
+  // An ISO date keeps its own local time and zone (TP-SCTS carries both, TS 23.040 9.2.3.11).
+  const m = /^(\d{4})-(\d\d)-(\d\d)[T ](\d\d):(\d\d)(?::(\d\d)(?:\.\d+)?)?(Z|[+-]\d\d:?\d\d)?$/.exec(s.trim());
+  if (!m) throw new InputError('give "now", an ISO date (2026-03-01T12:00:00+01:00) or 14 hex digits of TP-SCTS', { field: '--scts' });
+  let tzMinutes = 0;
+  if (m[7] && m[7] !== 'Z') {
+    const sign = m[7][0] === '-' ? -1 : 1;
+    const digits = m[7].slice(1).replace(':', '');
+    tzMinutes = sign * (Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2)));
+  }
+  if (tzMinutes % 15 !== 0 || Math.abs(tzMinutes) > 79 * 15) throw new InputError('the time zone must be a whole number of quarter hours, at most ±19:45', { field: '--scts' });
+  const f = { year: Number(m[1]) % 100, month: Number(m[2]), day: Number(m[3]), hour: Number(m[4]), minute: Number(m[5]), second: Number(m[6] ?? 0), tzQuarters: tzMinutes / 15 };
+  if (f.month < 1 || f.month > 12 || f.day < 1 || f.day > 31 || f.hour > 23 || f.minute > 59 || f.second > 59) throw new InputError(`"${s}" is not a valid date and time`, { field: '--scts' });
+  return { scts: f };
 }
 
 export function smsOptions(o: SmsFrameOpts): BuildSmsOptions {

@@ -304,7 +304,7 @@ async function smsFraming(o: RecordOpts, format: string): Promise<Inputs> {
   if (o.scts !== undefined) {
     const { scts, sctsFromDate } = await import('../../smspp/scts.js');
     const s = b.scts;
-    f.scts = toHex(s instanceof Uint8Array ? s : scts.encode(sctsFromDate(s instanceof Date ? s : new Date(), 0)));
+    f.scts = toHex(s instanceof Uint8Array ? s : s instanceof Date || s === undefined ? scts.encode(sctsFromDate(s ?? new Date(), 0)) : scts.encode(s));
   }
   if (o.smsc !== undefined) f.smsc = o.smsc.trim();
   if (o.concatRef !== undefined) f.concatRef = b.ref;

@@ -177,3 +177,21 @@ test('framing bad input: one line naming layer, field and offset', () => {
     assert.match(r.stderr, /at byte \d+/);
   }
 });
+
+test('--scts keeps the local time and zone of an ISO date (TS 23.040 semi-octets)', () => {
+  // hand-computed: 25-01-17 13:54:12, zone -07:00 = -28 quarters → 28 = 0x1C, swapped 82, sign bit → 8A
+  // (sms-pp.md §4 quotes 8A as -7 h); semi-octets swapped per field: 52 10 71 31 45 21 8A
+  const r = run(['build', 'sms', ...K, ...SJA2, '--format', 'tpdu', '--oa', '12345678', '--scts', '2025-01-17T13:54:12-07:00']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /^440881214365877FF65210713145218A/);
+});
+
+test('IE 70 repeated in a later segment is accepted with a note', () => {
+  const data = 'D6000000' + 'FA' + 'AB'.repeat(250);
+  const uds = run(['build', 'sms', ...K, '--data', data, '--format', 'ud']).stdout.trim().split('\n');
+  // segment 2: UDHL 05 → 07 with 70 00 appended to its UDH (as some platforms send it)
+  const seg2 = '07' + uds[1].slice(2, 12) + '7000' + uds[1].slice(12);
+  const j = JSON.parse(run(['parse', uds[0], seg2, uds[2], ...K, '--json']).stdout);
+  assert.equal(j.checksum.verified, true);
+  assert.match(JSON.stringify(j.framing), /repeated/);
+});

@@ -224,3 +224,31 @@ test('--counter next: parallel builds never reuse a counter, state survives', as
   assert.equal(s.counters['kvn1/B00010'], String(N));
   assert.ok(!existsSync(state + '.lock'));
 });
+
+test('a ciphered PoR parsed without the command\'s SPI shows its clear header only, and says what is missing', () => {
+  const r = run(['parse', SJA2_POR, ...K1, '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  const j = JSON.parse(r.stdout);
+  assert.equal(j.tar, 'B00010');
+  assert.deepEqual([j.deciphered, j.counter, j.status, j.verified], [false, null, null, null]);
+  assert.match(j.notes.join(' '), /--spi|--request/);
+});
+
+test('parsing with a 3DES key whose halves are equal is noted, not refused', () => {
+  // 3DES 2-key with K1 = K2 is single DES: build refuses it, parse reads what a card sent with it
+  const weak = '0123456789ABCDEF0123456789ABCDEF';
+  const b = run(['build', 'sms', '--spi', '1200', '--kic', '15', '--kid', '15', '--kid-key', weak, '--apdu', '00A40000']);
+  assert.equal(b.code, 2);
+  // the same packet with a single-DES CBC-MAC under K (3DES EDE with K1 = K2 = K is DES with K), parsed as 3DES 2-key
+  const p = run(['build', 'sms', '--spi', '1200', '--kic', '15', '--kid', '15', '--kid-alg', 'des-cbc-mac', '--kid-key', '0123456789ABCDEF', '--apdu', '00A40000']);
+  assert.equal(p.code, 0, p.stderr);
+  const j = JSON.parse(run(['parse', p.stdout.trim(), '--kid-key', weak, '--json']).stdout);
+  assert.equal(j.checksum.verified, true);
+  assert.match(j.notes.join(' '), /single DES/);
+});
+
+test('usage errors are one line too', () => {
+  const r = run(['build', 'sms', '--bogus']);
+  assert.equal(r.code, 2);
+  assert.ok(isOneLineError(r.stderr), r.stderr);
+});

@@ -24,8 +24,9 @@ export function scriptView(data: Uint8Array, format: 'compact' | 'expanded' | 'a
     return { apdus: json.apdus ?? null, json, tree: remote.commandScriptTree(s) };
   } catch (e) {
     if (!(e instanceof OtaError)) throw e;
-    // Data that is not a compact script may be any application message; a broken expanded template is an error.
-    const expanded = format === 'expanded' || (format === 'auto' && EXPANDED_FIRST.has(data[0]));
+    // Secured data may be any application message: only a script the user said is expanded
+    // (--expanded) is bad input when broken; otherwise it is shown undecoded with a warning.
+    const expanded = format === 'expanded';
     return {
       apdus: null,
       json: { error: e.message },

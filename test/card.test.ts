@@ -29,6 +29,7 @@ import { decodeResponse } from '../src/remote/index.js';
 import { exampleCard, validateCard, type Card } from '../src/card/card.js';
 import { processPacket, type ProcessResult } from '../src/card/simulator.js';
 import { peel } from '../src/cli/commands/peel.js';
+import { encodePdu } from '../src/cattp/pdu.js';
 
 const THIS = fileURLToPath(import.meta.url);
 const ROOT = resolve(dirname(THIS), '../..');
@@ -446,6 +447,96 @@ function registerTests(): void {
     assert.equal(run(card(baseCard([sjaApp({ msl: '12' })])), cmd('1E01', 6n)).status, 0x00, 'one-higher (11) ≥ higher (10)');
   });
 
+  // ---------------------------------------------------------------- 0B and long PoRs (SMS-PP)
+
+  test('0B (TS 31.115 cl. 7): PoR via SMS-DELIVER-REPORT too long → 0B in the ENVELOPE response, the complete PoR by concatenated SMS-SUBMITs', () => {
+    // READ BINARY answered with 150 octets: compact response 01 | 9000 | 150 octets (remote-apdu.md §3)
+    const long = 'AB'.repeat(150);
+    const c = card(baseCard([sjaApp({ swByApdu: { A0B0: { sw: '9000', data: long } } })]));
+    // SPI 1619: CC + ciphering + counter higher; PoR required, CC, ciphered, via SMS-DELIVER-REPORT (b6 = 0)
+    const r = run(c, cmd('1619', 6n, { data: 'A0B0000096' }));
+    assert.equal(r.status, 0x0b);
+    assert.equal(r.statusName, 'actual response data to be sent using SMS-SUBMIT');
+    assert.equal(r.counterUpdate, 6n, 'the script ran: the counter is stored');
+    assert.deepEqual(r.pors.map((p) => [p.via, p.status]), [['deliver-report', 0x0b], ['submit', 0x00]]);
+    // The ENVELOPE-response PoR: secured as SPI2 19 asks (onomondo builds 0B so), CNTR echoed, no data.
+    // 02 71 00 | RPL 0014 = 1 + RHL 12 + 1 padding octet | 16 ciphered octets = 25 octets
+    assert.equal(r.por!.length, 25);
+    const s = checkDes3Por(r.por!, SJA2);
+    assert.deepEqual([s.status, s.counter, s.pcntr, s.data.length], [0x0b, '0000000006', 1, 0]);
+    parseBack(r, SJA2);
+    // The complete PoR in two SMS-SUBMIT user data (sms-pp.md §3 layout with IE 71, reference 00):
+    //   07 | 00 03 00 02 01 | 71 00 | 132 packet octets     05 | 00 03 00 02 02 | the rest
+    assert.equal(r.porSubmit.length, 2);
+    const [u1, u2] = r.porSubmit;
+    assert.equal(toHex(u1.subarray(0, 8)), '0700030002017100');
+    assert.equal(u1.length, 140);
+    assert.equal(toHex(u2.subarray(0, 6)), '050003000202');
+    const packet = concat(u1.subarray(8), u2.subarray(6));
+    // RPL 00AC: RHL 12 + 168 ciphered octets (5 + 1 + 1 + 8 + 153 = 168, PCNTR 0) + 1
+    assert.equal(toHex(packet.subarray(0, 6)), '00AC12B00010');
+    // CC over the logical single-SM form 02 71 00 ‖ RPL …, checked with openssl
+    const f = checkDes3Por(concat(h('027100'), packet), SJA2);
+    assert.deepEqual([f.status, f.counter, f.pcntr, toHex(f.data)], [0x00, '0000000006', 0, '019000' + long]);
+    assert.equal(toHex(r.pors[1].packet), toHex(packet));
+  });
+
+  test('0B with an unsecured PoR (SPI2 01): fixed layouts of digest §11; maxDeliverReportUd is the boundary', () => {
+    const app = (n: number) => sjaApp({ swByApdu: { A0B0: { sw: '9000', data: 'CD'.repeat(n) } } });
+    // Unsecured PoR user data = 02 71 00 | RPL(2) | RHL 0A | TAR | CNTR | PCNTR | status | 01 9000 data = 19 + n octets.
+    const go = (n: number, options: Raw = {}) => run(card(baseCard([app(n)], options)), cmd('0001', 7n, { data: 'A0B00000' + n.toString(16).padStart(2, '0').toUpperCase() }));
+    // default limit 140: 121 data octets make 140 octets (fits), 122 make 141 (0B)
+    const fits = go(121);
+    assert.deepEqual([fits.status, fits.por!.length, fits.porSubmit.length], [0x00, 140, 0]);
+    const over = go(122);
+    assert.equal(over.status, 0x0b);
+    // 02 71 00 | RPL 000B | RHL 0A | TAR | CNTR echoed (7) | PCNTR 00 | status 0B
+    assert.equal(toHex(over.por!), unsecuredPor('B00010', '0B', '0000000007'));
+    assert.equal(over.porSecured, false);
+    // The complete PoR (141 octets as one user data: 02 71 00 + a 138-octet packet) needs two SMS-SUBMITs: 132 + 6 packet octets
+    assert.deepEqual(over.porSubmit.map((u) => u.length), [140, 6 + (138 - 132)]);
+    const packet = concat(over.porSubmit[0].subarray(8), over.porSubmit[1].subarray(6));
+    // RPL 0x88 = 1 + 10 + 3 + 122
+    assert.equal(toHex(packet), '0088' + '0A' + 'B00010' + '0000000007' + '00' + '00' + '019000' + 'CD'.repeat(122));
+    // a configured limit: 169-octet PoR (n = 150) fits with 169, not with 168
+    assert.equal(go(150, { maxDeliverReportUd: 169 }).status, 0x00);
+    const o168 = go(150, { maxDeliverReportUd: 168 });
+    assert.equal(o168.status, 0x0b);
+    // ...and with a small limit the complete PoR goes in one SMS-SUBMIT: 02 71 00 ‖ packet
+    const small = go(20, { maxDeliverReportUd: 30 });
+    assert.equal(small.status, 0x0b);
+    assert.deepEqual(small.porSubmit.map(toHex), ['027100' + '0022' + '0A' + 'B00010' + '0000000007' + '00' + '00' + '019000' + 'CD'.repeat(20)]);
+    // 0B listed as unsecured only when named (it is not an error)
+    const sec = run(card(baseCard([app(150)], { unsecuredErrorStatuses: 'all' })), cmd('0619', 7n, { data: 'A0B0000096' }));
+    assert.equal(checkDes3Por(sec.por!, SJA2).status, 0x0b, '"all" leaves 0B secured');
+    const named = run(card(baseCard([app(150)], { unsecuredErrorStatuses: ['0B'] })), cmd('0619', 7n, { data: 'A0B0000096' }));
+    assert.equal(toHex(named.por!), unsecuredPor('B00010', '0B', '0000000007'));
+  });
+
+  test('long PoR via SMS-SUBMIT (SPI2 b6 = 1): concatenated with IE 71, nothing in the ENVELOPE response, no 0B; on-error: no PoR at all', () => {
+    const c = card(baseCard([sjaApp({ swByApdu: { A0B0: { sw: '9000', data: 'AB'.repeat(150) } } })]));
+    // SPI2 39 = PoR required, CC, ciphered, via SMS-SUBMIT
+    const r = run(c, cmd('1639', 6n, { data: 'A0B0000096' }));
+    assert.equal(r.status, 0x00);
+    assert.equal(r.por, undefined, 'no single PoR message');
+    assert.deepEqual(r.pors.map((p) => [p.via, p.messages.length]), [['submit', 2]]);
+    assert.equal(toHex(r.porSubmit[0].subarray(0, 8)), '0700030002017100');
+    assert.equal(toHex(r.porSubmit[1].subarray(0, 6)), '050003000202');
+    const f = checkDes3Por(concat(h('027100'), r.porSubmit[0].subarray(8), r.porSubmit[1].subarray(6)), SJA2);
+    assert.deepEqual([f.status, f.counter, toHex(f.data)], [0x00, '0000000006', '019000' + 'AB'.repeat(150)]);
+    // SPI2 1A = PoR on error only (CC, ciphered): a successful long answer sends nothing, not even 0B
+    const e = run(c, cmd('161A', 6n, { data: 'A0B0000096' }));
+    assert.deepEqual([e.status, e.por, e.pors.length, e.porSubmit.length], [0x00, undefined, 0, 0]);
+  });
+
+  test('CARD.json options.maxDeliverReportUd: whole octets 25 … 256', () => {
+    for (const v of [24, 257, '140', 140.5]) {
+      assert.throws(() => card(baseCard([sjaApp()], { maxDeliverReportUd: v })), /options\.maxDeliverReportUd: must be a whole number of octets, 25 … 256/);
+    }
+    assert.equal(card(baseCard([sjaApp()], { maxDeliverReportUd: 159 })).options.maxDeliverReportUd, 159);
+    assert.equal(card(baseCard([sjaApp()])).options.maxDeliverReportUd, 140);
+  });
+
   test('PoR request: none never, on-error only for errors', () => {
     const c = card(baseCard([sjaApp()]));
     const none = run(c, cmd('1E00', 6n));
@@ -600,6 +691,92 @@ function registerTests(): void {
     // the UD of the SMS-SUBMIT in the FETCH response of the trace
     assert.equal(r.stdout, '027100002C0EC00000888B39C361C66D5F3DC4EFCEF508CC228021DD34E577B147E54EFF18B3922C9176644E2E8AA9A695\n');
     assert.equal(JSON.parse(readFileSync(f, 'utf8')).applications[0].counter, '118');
+  });
+
+  test('CLI card process: status 0B — one hex line per message in sending order, a one-line note on stderr, --json por/porSubmit/porVia', async () => {
+    const d = tmp();
+    const f = join(d, 'CARD.json');
+    writeFileSync(f, JSON.stringify(baseCard([sjaApp({ swByApdu: { A0B0: { sw: '9000', data: 'AB'.repeat(150) } } })])));
+    const c = toHex(cmd('1619', 6n, { data: 'A0B0000096' }));
+    let r = await cli(['card', 'process', '--card', f, '--dry-run', '027000' + c]);
+    assert.equal(r.code, 0, r.stderr);
+    const lines = r.stdout.trimEnd().split('\n');
+    assert.equal(lines.length, 3);
+    // line 1: the ENVELOPE-response PoR, status 0B; lines 2–3: the SMS-SUBMIT user data (checked with openssl)
+    assert.equal(checkDes3Por(h(lines[0]), SJA2).status, 0x0b);
+    assert.match(lines[1], /^0700030002017100/);
+    assert.match(lines[2], /^050003000202/);
+    const full = checkDes3Por(concat(h('027100'), h(lines[1]).subarray(8), h(lines[2]).subarray(6)), SJA2);
+    assert.deepEqual([full.status, toHex(full.data)], [0x00, '019000' + 'AB'.repeat(150)]);
+    assert.equal(r.stderr, 'uicc-ota: card: status 0B (actual response data to be sent using SMS-SUBMIT): line 1 is the PoR in the ENVELOPE response (SMS-DELIVER-REPORT), lines 2–3 the complete PoR (status 00) as SMS-SUBMIT user data (2 concatenated SMS)\n');
+    r = await cli(['card', 'process', '--card', f, '--json', c]);
+    assert.equal(r.code, 0, r.stderr);
+    const j = JSON.parse(r.stdout);
+    assert.deepEqual(j.status, { code: '0B', name: 'actual response data to be sent using SMS-SUBMIT' });
+    assert.deepEqual([j.por, j.porVia, j.porSubmit], [lines[0], 'deliver-report', lines.slice(1)]);
+    assert.deepEqual(j.counter, { mode: 'higher', command: 6, before: 5, after: 6, stored: true });
+    // Extra: our own `parse por` reads both PoRs back (the two segments reassembled) and verifies them
+    const keys = ['--request', c, '--kic-key', SJA2.kic, '--kid-key', SJA2.kid];
+    for (const [args, code] of [[[lines[0]], '0B'], [lines.slice(1), '00']] as const) {
+      const p = await cli(['parse', 'por', '--json', ...keys, ...args]);
+      const pj = JSON.parse(p.stdout);
+      assert.deepEqual([pj.status.code, pj.checksum.verified, pj.verified], [code, true, true], p.stderr);
+    }
+    // SPI2 b6 = 1: the same answer as concatenated SMS-SUBMITs only, with a note saying so
+    r = await cli(['card', 'process', '--card', f, toHex(cmd('1639', 7n, { data: 'A0B0000096' }))]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout.trimEnd().split('\n').length, 2);
+    assert.equal(r.stderr, 'uicc-ota: card: PoR via SMS-SUBMIT in 2 concatenated SMS, one line each\n');
+    r = await cli(['card', 'process', '--card', f, '--dry-run', '--json', toHex(cmd('1639', 8n, { data: 'A0B0000096' }))]);
+    const k = JSON.parse(r.stdout);
+    assert.deepEqual([k.status.code, k.por, k.porVia, k.porSubmit.length], ['00', null, 'submit', 2]);
+  });
+
+  test('CLI card process: CAT_TP data PDUs in (cat-tp.md §6, tshark-verified), the CAT_TP response packet out; other PDUs refused in one line', async () => {
+    const d = tmp();
+    const f = join(d, 'CARD.json');
+    assert.equal((await cli(['card', 'init', '--out', f])).code, 0);
+    // cat-tp.md §6 last row: data PDU (ports 1 → 1024, seq 0x5679, checksum CFE7) carrying the §7.3 packet
+    const packet = '01281506091515B00010064105D61C8EB15B1810B3180734F2FA13BC3D285881CF8594299C9C9D126808';
+    const pdu = '4000001200010400002A567912350004CFE7' + packet;
+    // Expected PoR (SPI2 09: CC, not ciphered; digest cat-tp.md §7.2, RPI/RPL/RHL in the CC input):
+    // 02 | RPL 2C | RHL 12 | TAR | CNTR 0 | PCNTR 00 | status 00 | CC | compact response of the example card's B00010
+    const head = '022C12B00010' + '0000000000' + '00' + '00';
+    const data = '029000' + '0000FFFF7F2002000000000009B106350400838A838A';
+    const cc = toHex(des3Mac(SJA2.kid, h(head + data)));
+    const expected = head + cc + data;
+    let r = await cli(['card', 'process', '--card', f, pdu]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, expected + '\n');
+    assert.equal(r.stderr, 'uicc-ota: card: command packet of 42 octets from 1 CAT_TP data PDU (seq 22137, port 1 → 1024); printed: the response packet, for the data PDU(s) back\n');
+    // the bare packet (CPI 01 …) gives the same answer
+    r = await cli(['card', 'process', '--card', f, packet]);
+    assert.deepEqual([r.code, r.stdout], [0, expected + '\n']);
+    // the packet in two segments (SEG on the first; PDUs built with our encoder, as input only), one per stdin line
+    const seg = (seq: number, part: string, more: boolean) => toHex(encodePdu({ type: 'DATA', srcPort: 1, dstPort: 1024, seq, ack: 0x1235, window: 4, data: h(part), seg: more }));
+    const two = [seg(7, packet.slice(0, 40), true), seg(8, packet.slice(40), false)];
+    r = await cli(['card', 'process', '--card', f, '--json', '-'], two.join('\n') + '\n');
+    assert.equal(r.code, 0, r.stderr);
+    const j = JSON.parse(r.stdout);
+    assert.deepEqual([j.por, j.porVia, j.porSubmit], [expected, 'cat_tp', []]);
+    assert.deepEqual(j.cattp, { pdus: 2, srcPort: 1, dstPort: 1024, firstSeq: 7, lastSeq: 8 });
+    // a bad checksum (CFE6, cf. the "Bad checksum" row of §6): the card discards the PDU, exit 1
+    r = await cli(['card', 'process', '--card', f, pdu.replace('CFE7', 'CFE6')]);
+    assert.equal(r.code, 1);
+    assert.equal(r.stderr, 'uicc-ota: CAT_TP checksum of DATA seq 22137: 0xCFE6, should be 0xCFE7: a card discards such a PDU, so there is no PoR\n');
+    // a SYN (§6 first row) carries no packet
+    r = await cli(['card', 'process', '--card', f, '80000021040000010000123400000004' + '5E37040008000A988812010000407682F5']);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /^uicc-ota: CAT_TP data: SYN PDU without data: card process takes the secured command packet \(CPI 01, BER length\), bare or as the data of CAT_TP data PDUs/);
+    assert.equal(r.stderr.split('\n').length, 2, 'one line');
+    // §6 third row: 23 arbitrary data octets, not a packet (01 1B but only 21 octets follow)
+    r = await cli(['card', 'process', '--card', f, '40000012000104000017123556780004' + '8125' + '011B0D00000000B00010000000000000A0A40000027F20']);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /^uicc-ota: CAT_TP data: not a TS 102 225 command packet \(its BER length does not match the octets present\); card process takes the secured command packet/);
+    // a malformed packet inside a PDU: the error names the CAT_TP data and counts from the PDU's first octet
+    r = await cli(['card', 'process', '--card', f, seg(1, '010E' + '20' + '06191515B00010' + '000000000000', false)]);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /^uicc-ota: command packet in CAT_TP data CHL at byte 20: says 32 header octets but only 13 follow/);
   });
 
   test('CLI card process: invalid CARD.json → one line naming the field, exit 2', async () => {

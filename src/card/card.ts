@@ -32,7 +32,8 @@
  *                                            or a PoR RC/CC/DS type other than the command's,
  *                                            → 06 (cardOS reading of cl. 5.1.1)
  *       "unsecuredErrorStatuses": ["06"],    error PoRs sent without RC/CC/DS and unciphered
- *                                            (hex codes, or "all" for every status ≠ 00)
+ *                                            (hex codes, or "all" for every status but 00
+ *                                            and 0B, which are not errors)
  *       "errorPorCounter": "zero",           CNTR in error PoRs: zero (SJA2 trace) | echo
  *       "porOnAuthFailure": true,            false: no PoR at all when the RC/CC fails
  *                                            (TS 31.111 Rel-18 reading, digest #9)
@@ -41,7 +42,11 @@
  *       "successSw1": ["90","91","61","9F"], SW1 values that let a script go on (digest #21)
  *       "countGetResponse": true,            false: a GET RESPONSE after 61xx/9Fxx is not
  *                                            counted in a compact response (Gemalto trace)
- *       "expandedRApdus": "all" }            all | last: R-APDU TLVs in an expanded response
+ *       "expandedRApdus": "all",             all | last: R-APDU TLVs in an expanded response
+ *       "maxDeliverReportUd": 140 }          SMS-PP, PoR via SMS-DELIVER-REPORT: longest PoR
+ *                                            user data (02 71 00 …) the ENVELOPE response
+ *                                            carries; a longer PoR → status 0B + SMS-SUBMIT
+ *                                            (TS 31.115 cl. 7; 25 … 256)
  *   }
  *
  * Keys named "comment" or starting with "_" or "//" are ignored anywhere;
@@ -91,6 +96,7 @@ export interface CardOptions {
   successSw1: number[];
   countGetResponse: boolean;
   expandedRApdus: 'all' | 'last';
+  maxDeliverReportUd: number;
 }
 
 export interface Card {
@@ -113,7 +119,16 @@ export const DEFAULT_OPTIONS: CardOptions = {
   successSw1: [0x90, 0x91, 0x61, 0x9f],
   countGetResponse: true,
   expandedRApdus: 'all',
+  maxDeliverReportUd: 140,
 };
+
+/**
+ * Bounds of options.maxDeliverReportUd. Lower: the longest status-0B PoR
+ * (02 71 00, RPL, RHL, TAR, then CNTR…CC of 15 octets ciphered to 16) must
+ * itself fit. Upper: one ENVELOPE response carries at most 256 octets.
+ */
+export const MIN_DELIVER_REPORT_UD = 25;
+export const MAX_DELIVER_REPORT_UD = 256;
 
 type Obj = Record<string, unknown>;
 
@@ -304,6 +319,13 @@ export function validateCard(raw: unknown, path: string): Card {
     }
     if (o.countGetResponse !== undefined) opt.countGetResponse = ck.bool(o.countGetResponse, f('countGetResponse'));
     if (o.expandedRApdus !== undefined) opt.expandedRApdus = ck.oneOf(o.expandedRApdus, f('expandedRApdus'), ['all', 'last'] as const);
+    if (o.maxDeliverReportUd !== undefined) {
+      const v = o.maxDeliverReportUd;
+      if (!Number.isInteger(v) || (v as number) < MIN_DELIVER_REPORT_UD || (v as number) > MAX_DELIVER_REPORT_UD) {
+        ck.fail(f('maxDeliverReportUd'), `must be a whole number of octets, ${MIN_DELIVER_REPORT_UD} … ${MAX_DELIVER_REPORT_UD} (e.g. 140)`);
+      }
+      opt.maxDeliverReportUd = v as number;
+    }
   }
   return card;
 }
@@ -430,6 +452,7 @@ export function exampleCard(): Record<string, unknown> {
       successSw1: ['90', '91', '61', '9F'],
       countGetResponse: true,
       expandedRApdus: 'all',
+      maxDeliverReportUd: 140,
     },
   };
 }

@@ -15,6 +15,9 @@
  *   5. RC/CC  over the octets of digest §8.1                      → 01
  *   6. CNTR   per SPI1 b5b4 against the stored counter (§9)       → 04 blocked / 02 low / 03 high
  *   7. run    the script; status 00
+ *   8. PoR    as SPI2 asks (makePor); SMS-PP with the PoR via
+ *             SMS-DELIVER-REPORT and too long for the ENVELOPE
+ *             response → 0B there, the complete PoR by SMS-SUBMIT
  * TAR and MSL come first because they need nothing but the clear header
  * (cardOS does the same; onomondo checks MSL with the key lookup). The RC/CC
  * is checked before the counter (as onomondo does and TS 31.111 Rel-18 asks:
@@ -34,12 +37,29 @@ import { buildResponse, type SecuredResponse } from '../secured/response.js';
 import { parseCommandHeader } from '../secured/command.js';
 import { STATUS, statusName } from '../secured/status.js';
 import { UDH_RESPONSE } from '../smspp/dialect.js';
+import { splitPacket } from '../smspp/concat.js';
+import { IEI } from '../smspp/udh.js';
 import type { Card, CardApp } from './card.js';
 import { executeScript, type ExecutedApdu } from './execute.js';
 
 export const LAYER = 'command packet';
 
+/** One PoR as the card sends it. */
+export interface SentPor {
+  /** SMS-PP: in the ENVELOPE response (for the SMS-DELIVER-REPORT) or by SMS-SUBMIT; or over CAT_TP. */
+  via: PorVia | 'cat_tp';
+  status: number;
+  /** The response packet (SMS-PP: RPL…; CAT_TP: RPI RPL…). */
+  packet: Uint8Array;
+  response: SecuredResponse;
+  /** true when it carries an RC/CC or is ciphered. */
+  secured: boolean;
+  /** On the bearer, in sending order: SMS user data (02 71 00 …, or concatenated segments), or the CAT_TP packet. */
+  messages: Uint8Array[];
+}
+
 export interface ProcessResult {
+  /** Status of the PoR the card answers first: 0B when the complete PoR (status 00) goes by SMS-SUBMIT. */
   status: number;
   statusName: string;
   /** TAR of the command (echoed in the PoR). */
@@ -49,14 +69,23 @@ export interface ProcessResult {
   spi: Spi;
   kic: number;
   kid: number;
-  /** The PoR as it goes on the bearer: SMS-PP the user data `02 71 00 …`, CAT_TP the response packet. */
+  /**
+   * The first PoR as it goes on the bearer: SMS-PP the user data `02 71 00 …`
+   * (in the ENVELOPE response, or the only SMS-SUBMIT), CAT_TP the response
+   * packet; undefined when there is none or it is a concatenated SMS-SUBMIT.
+   */
   por?: Uint8Array;
-  /** The response packet alone (RPL… / RPI RPL…). */
+  /** The response packet of the first PoR alone (RPL… / RPI RPL…). */
   porPacket?: Uint8Array;
-  /** true when the PoR carries an RC/CC or is ciphered. */
+  /** true when the first PoR carries an RC/CC or is ciphered. */
   porSecured: boolean;
-  porVia: PorVia;
+  /** How the first PoR travels (the SPI's b6 for SMS-PP). */
+  porVia: PorVia | 'cat_tp';
   response?: SecuredResponse;
+  /** Every PoR the card sends, in order (empty: none). */
+  pors: SentPor[];
+  /** SMS-PP: the user data of the SMS-SUBMIT(s) carrying a PoR, in sending order. */
+  porSubmit: Uint8Array[];
   counterMode: CounterMode;
   /** CNTR of the command, when it could be read (deciphered). */
   commandCounter?: bigint;
@@ -180,7 +209,7 @@ export function processPacket(card: Card, packet: Uint8Array, dialect: Dialect):
     trace.push(`status ${hx(status)} (${statusName(status)})${why ? `: ${why}` : ''}`);
     const r: ProcessResult = {
       status, statusName: statusName(status), tar, app: ctx.app, spi, kic, kid,
-      porSecured: false, porVia: spi.porVia, counterMode: spi.counter,
+      porSecured: false, porVia: dialect.name === 'sms-pp' ? spi.porVia : 'cat_tp', pors: [], porSubmit: [], counterMode: spi.counter,
       commandCounter: ctx.counter, counterBefore: ctx.app?.counter, executed: [], trace, ...extra,
     };
     Object.assign(r, makePor(ctx, status, extra.responseData ?? new Uint8Array(0)));
@@ -314,20 +343,19 @@ function describeKeys(spi: Spi, kic: number, kid: number, k: KeyMaterial): strin
   return parts.length ? parts.join(', ') : 'none needed';
 }
 
-/** PoR per SPI2 (cl. 5.2; digest §11): when to send it, how to secure it, which CNTR. */
-function makePor(ctx: Ctx, status: number, data: Uint8Array): Partial<ProcessResult> {
+interface SecuredPor {
+  resp: SecuredResponse;
+  secured: boolean;
+}
+
+/** Build one PoR secured per SPI2 (cl. 5.2; digest §11), with the unsecured-error rule and the CNTR rule. */
+function securePor(ctx: Ctx, status: number, data: Uint8Array): SecuredPor {
   const { spi, card, trace } = ctx;
   const opts = card.options;
-  const wanted = spi.porRequest === 'required' || spi.porRequest === 'reserved' || (spi.porRequest === 'on-error' && status !== STATUS.OK);
-  if (!wanted) {
-    trace.push(`no PoR: SPI2 asks for ${spi.porRequest === 'none' ? 'none' : 'a PoR only on error'}`);
-    return { porSecured: false };
-  }
-  if (status === STATUS.CHECKSUM_FAILED && !opts.porOnAuthFailure) {
-    trace.push('no PoR: sender authentication failed (options.porOnAuthFailure = false)');
-    return { porSecured: false };
-  }
-  const unsecuredStatus = status !== STATUS.OK && (opts.unsecuredErrorStatuses === 'all' || opts.unsecuredErrorStatuses.includes(status));
+  // 0B is not an error (the script ran): secured as SPI2 asks and CNTR echoed, as onomondo builds it.
+  const isError = status !== STATUS.OK && status !== STATUS.VIA_SMS_SUBMIT;
+  const listed = opts.unsecuredErrorStatuses === 'all' ? isError : opts.unsecuredErrorStatuses.includes(status);
+  const unsecuredStatus = status !== STATUS.OK && listed;
   let integrity: Integrity = unsecuredStatus || spi.porRequest === 'reserved' ? 'none' : spi.porIntegrity;
   let ciphered = unsecuredStatus || spi.porRequest === 'reserved' ? false : spi.porCiphered;
   if (unsecuredStatus && (spi.porIntegrity !== 'none' || spi.porCiphered)) {
@@ -342,7 +370,7 @@ function makePor(ctx: Ctx, status: number, data: Uint8Array): Partial<ProcessRes
       ciphered = false;
     } else keys = rk.keys;
   }
-  const counter = status === STATUS.OK ? ctx.counter! : opts.errorPorCounter === 'echo' && ctx.counter !== undefined ? ctx.counter : 0n;
+  const counter = !isError ? ctx.counter! : opts.errorPorCounter === 'echo' && ctx.counter !== undefined ? ctx.counter : 0n;
   // A 4-octet AES-CMAC in the command is mirrored in the PoR (nothing else says what a card would do).
   const ccLength = integrity === 'cc' && spi.integrity === 'cc' && ctx.lSig === 4 ? 4 : undefined;
   let resp: SecuredResponse;
@@ -355,14 +383,80 @@ function makePor(ctx: Ctx, status: number, data: Uint8Array): Partial<ProcessRes
     ciphered = false;
     resp = buildResponse(ctx.dialect, { integrity, ciphered, kic: ctx.kic, kid: ctx.kid, tar: ctx.tar, counter, status, data }, {});
   }
-  const por = ctx.dialect.name === 'sms-pp' ? concat(UDH_RESPONSE, resp.bytes) : resp.bytes;
-  const secured = integrity !== 'none' || ciphered;
-  trace.push(
-    `PoR: status ${hx(status)}, CNTR ${counter}, ${integrity === 'none' ? 'no RC/CC' : integrity.toUpperCase()}${ciphered ? ', ciphered' : ''}, ` +
-      `${data.length} octets of response data${ctx.dialect.name === 'sms-pp' ? `, via ${spi.porVia === 'submit' ? 'SMS-SUBMIT' : 'SMS-DELIVER-REPORT'}` : ''}`,
-  );
-  if (ctx.dialect.name === 'sms-pp' && por.length > 140) {
-    trace.push(`note: the PoR user data is ${por.length} octets, more than one SMS holds (140); a card would use status 0B or concatenated SMS-SUBMITs, which this simulator does not do`);
+  return { resp, secured: integrity !== 'none' || ciphered };
+}
+
+function porTrace(p: SecuredPor, where: string): string {
+  const r = p.resp;
+  const integ = r.checksum.type === 'none' ? 'no RC/CC' : r.checksum.type.toUpperCase();
+  return `PoR: status ${hx(r.status!)}, CNTR ${r.counter}, ${integ}${r.ciphered ? ', ciphered' : ''}, ${r.data?.length ?? 0} octets of response data${where}`;
+}
+
+function sent(via: SentPor['via'], p: SecuredPor, messages: Uint8Array[]): SentPor {
+  return { via, status: p.resp.status!, packet: p.resp.bytes, response: p.resp, secured: p.secured, messages };
+}
+
+/**
+ * PoR per SPI2 (cl. 5.2; digest §11): when to send it, how to secure it,
+ * which CNTR, and (SMS-PP) on which bearer:
+ *  - SPI2 b6 = 1: SMS-SUBMIT(s); longer than one SM → concatenated with IE 71
+ *    (sms-pp.md §3, onomondo's layout). Nothing in the ENVELOPE response (the
+ *    real Gemalto card of sms-pp.md §8.2 answers 91 xx without data).
+ *  - SPI2 b6 = 0: the ENVELOPE response data, which the ME puts in the
+ *    SMS-DELIVER-REPORT; when that PoR user data is longer than
+ *    options.maxDeliverReportUd, TS 31.115 cl. 7 status 0B (sms-pp.md §8.3):
+ *    a PoR with status 0B and no data in the ENVELOPE response, then the
+ *    complete PoR (status 00) by SMS-SUBMIT, concatenated when needed.
+ */
+function makePor(ctx: Ctx, status: number, data: Uint8Array): Partial<ProcessResult> {
+  const { spi, card, trace } = ctx;
+  const opts = card.options;
+  const none: Partial<ProcessResult> = { porSecured: false, pors: [], porSubmit: [] };
+  const wanted = spi.porRequest === 'required' || spi.porRequest === 'reserved' || (spi.porRequest === 'on-error' && status !== STATUS.OK);
+  if (!wanted) {
+    trace.push(`no PoR: SPI2 asks for ${spi.porRequest === 'none' ? 'none' : 'a PoR only on error'}`);
+    return none;
   }
-  return { por, porPacket: resp.bytes, porSecured: secured, response: resp };
+  if (status === STATUS.CHECKSUM_FAILED && !opts.porOnAuthFailure) {
+    trace.push('no PoR: sender authentication failed (options.porOnAuthFailure = false)');
+    return none;
+  }
+  const full = securePor(ctx, status, data);
+  const first = (p: SentPor, por: Uint8Array | undefined): Partial<ProcessResult> =>
+    ({ por, porPacket: p.packet, porSecured: p.secured, response: p.response, porVia: p.via });
+
+  if (ctx.dialect.name !== 'sms-pp') {
+    trace.push(porTrace(full, ''));
+    const p = sent('cat_tp', full, [full.resp.bytes]);
+    return { ...first(p, full.resp.bytes), pors: [p], porSubmit: [] };
+  }
+  const ud = concat(UDH_RESPONSE, full.resp.bytes);
+  const split = () => splitPacket(full.resp.bytes, { iei: IEI.RPI, ref: 0 });
+  if (spi.porVia === 'submit') {
+    const uds = split();
+    trace.push(porTrace(full, `, via SMS-SUBMIT${uds.length > 1 ? ` (${ud.length} octets of user data: ${uds.length} concatenated SMS with IE 71)` : ''}`));
+    const p = sent('submit', full, uds);
+    return { ...first(p, uds.length === 1 ? uds[0] : undefined), pors: [p], porSubmit: uds };
+  }
+  if (ud.length <= opts.maxDeliverReportUd) {
+    trace.push(porTrace(full, ', via SMS-DELIVER-REPORT'));
+    const p = sent('deliver-report', full, [ud]);
+    return { ...first(p, ud), pors: [p], porSubmit: [] };
+  }
+  // Status 0B. Only a status-00 PoR carries data, so only it can be too long.
+  trace.push(
+    `PoR user data of ${ud.length} octets is longer than the ENVELOPE response may carry (options.maxDeliverReportUd ${opts.maxDeliverReportUd}): ` +
+      'status 0B in the ENVELOPE response, the complete PoR by SMS-SUBMIT (TS 31.115 cl. 7)',
+  );
+  const short = securePor(ctx, STATUS.VIA_SMS_SUBMIT, new Uint8Array(0));
+  trace.push(porTrace(short, ', via SMS-DELIVER-REPORT'));
+  const uds = split();
+  trace.push(porTrace(full, `, via SMS-SUBMIT${uds.length > 1 ? ` (${uds.length} concatenated SMS with IE 71)` : ''}`));
+  const p0 = sent('deliver-report', short, [concat(UDH_RESPONSE, short.resp.bytes)]);
+  const p1 = sent('submit', full, uds);
+  return {
+    ...first(p0, p0.messages[0]),
+    status: STATUS.VIA_SMS_SUBMIT, statusName: statusName(STATUS.VIA_SMS_SUBMIT),
+    pors: [p0, p1], porSubmit: uds,
+  };
 }

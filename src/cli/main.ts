@@ -217,7 +217,7 @@ export function buildProgram(): Command {
   outputOptions(
     card
       .command('process')
-      .description('answer a command packet (bare packet, SMS user data, TPDU or ENVELOPE) as the card would; prints the PoR as hex')
+      .description('answer a command packet (bare packet, SMS user data, TPDU, ENVELOPE or CAT_TP data PDUs) as the card would; prints the PoR as hex')
       .argument('[packet...]', 'hex (every segment of a concatenated SMS as its own argument); "-" or nothing reads stdin, one per line')
       .requiredOption('--card <file>', 'the card (CARD.json); its RE counters are updated in place unless --state is given')
       .option('--state <file>', 'keep the RE counters in this file instead (CARD.json is then only read)')

@@ -297,7 +297,7 @@ export async function cardProcess(inputs: string[] | string | undefined, o: Card
     const lines = r.pors.flatMap((p) => p.messages).map(toHex);
     if (lines.length) writeOut(lines.join('\n'));
   }
-  // With --json only the "no PoR" note (the JSON says the rest).
-  const note = !o.json ? stderrNote(r, cat) : r.pors.length ? undefined : stderrNote(r, undefined);
+  // The note maps hex lines; with --json or --show only the "no PoR" note (the report says the rest).
+  const note = !o.json && !o.show ? stderrNote(r, cat) : r.pors.length ? undefined : stderrNote(r, undefined);
   if (note) process.stderr.write(note);
 }

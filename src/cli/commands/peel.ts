@@ -8,7 +8,7 @@ import { toHex } from '../../util/hex.js';
 import { node, type TreeNode } from '../../render/tree.js';
 import { udh, ieName, findSecurityIe, type UdhDecoded } from '../../smspp/udh.js';
 import { detectSmsLayer, peelSmsPp, peelAndReassemble, type Peeled as SmsPeeled } from '../../smspp/build.js';
-import { decodeBerLength } from '../../cattp/dialect.js';
+import { cattpPacketKind } from '../../cattp/peel.js';
 
 export interface Layer {
   name: string;
@@ -44,17 +44,6 @@ function smsPacketKind(b: Uint8Array): 'command' | 'response' | undefined {
   if ([13, 15, 17, 21].includes(h)) return 'command';
   if ([10, 12, 14, 18].includes(h)) return 'response';
   return undefined;
-}
-
-function cattpPacketKind(b: Uint8Array): 'command' | 'response' | undefined {
-  if (b.length < 3 || (b[0] !== 1 && b[0] !== 2)) return undefined;
-  try {
-    const { value, size } = decodeBerLength(b, 1, 'length');
-    if (value !== b.length - 1 - size) return undefined;
-  } catch {
-    return undefined;
-  }
-  return b[0] === 1 ? 'command' : 'response';
 }
 
 function tryUdh(b: Uint8Array): UdhDecoded | undefined {

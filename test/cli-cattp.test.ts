@@ -575,3 +575,17 @@ describe('cattp serve + cattp send: real sessions between two processes', () => 
     }
   });
 });
+
+describe('parse --each: one CAT_TP PDU per line', () => {
+  it('PDUs without a packet are listed, a whole data PDU is parsed and verified, a bad checksum fails the batch', () => {
+    // cat-tp.md §6 PDUs (tshark-verified); the data PDU carries the §7.3 packet whose CC is 550594D33098D06C
+    const input = [S6.syn, S6.cmd, S6.ack23Bad].join('\n') + '\n';
+    const r = run(['parse', '--each', '--json', '--kic-key', 'F09C43EE1A0391665CC9F05AF4E0BD10', '--kid-key', '01981F4A20999F62AF99988007BAF6CA'], { input });
+    assert.equal(r.code, 1, r.stderr);
+    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    assert.equal(lines.length, 3);
+    assert.deepEqual([lines[0].pdu.type, lines[0].verified], ['SYN', true]);
+    assert.deepEqual([lines[1].type, lines[1].dialect, lines[1].checksum.value, lines[1].checksum.verified], ['command', 'cat_tp', '550594D33098D06C', true]);
+    assert.equal(lines[2].verified, false);
+  });
+});

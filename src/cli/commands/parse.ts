@@ -19,7 +19,7 @@ import { hexInputs, octet } from '../input.js';
 import { printJson, printTree, verdictNode, type OutputOptions } from '../output.js';
 import { scriptView, responseView } from '../../remote/view.js';
 import { peel, type Peeled } from './peel.js';
-import { looksLikeCattpPdu } from '../../cattp/peel.js';
+import { looksLikeCattpPdu, peelCattpPdus, sduPeeled } from '../../cattp/peel.js';
 
 export interface ParseOpts extends KeyOptions, OutputOptions {
   spi?: string;
@@ -152,7 +152,20 @@ export async function parseEach(args: string[], o: ParseOpts, mode: ParseMode): 
   lines.forEach((line, i) => {
     try {
       const b = fromHex(line, `line ${i + 1}`);
-      const peeled = peel([b], o.cattp ? 'cattp' : mode === 'auto' ? 'auto' : 'sms');
+      // A CAT_TP data PDU per line: its SDU must be whole (one PDU) to be parsed alone.
+      const pe = looksLikeCattpPdu(b) && mode !== 'sms' ? peelCattpPdus([b]) : undefined;
+      if (pe) {
+        const sdu = pe.sdus[0];
+        if (!sdu || !sdu.kind) {
+          const d = pe.pdus[0].json;
+          if (pe.failures.length) worst = Math.max(worst, 1);
+          const verdict = pe.failures.length ? 'FAIL' : 'OK';
+          out.push(o.json ? JSON.stringify({ line: i + 1, layers: ['CAT_TP'], pdu: d, verified: pe.failures.length ? false : true, failures: pe.failures })
+            : `${i + 1} ${verdict} CAT_TP ${d.type} seq=${d.seq}${pe.failures.length ? ': ' + pe.failures.join('; ') : ''}`);
+          return;
+        }
+      }
+      const peeled = pe ? sduPeeled(pe, pe.sdus[0], [b]) : peel([b], o.cattp ? 'cattp' : mode === 'auto' ? 'auto' : 'sms');
       const hint = mode === 'por' ? 'response' : mode === 'sms' && peeled.kind === undefined ? 'command' : undefined;
       const res = parsePacket(peeled, o, hint);
       const failures = [...peeled.failures, ...res.failures];

@@ -181,7 +181,8 @@ export function buildProgram(): Command {
       .option('--expanded', 'read the secured data as expanded remote APDUs')
       .option('--compact', 'read the secured data as compact remote APDUs')
       .option('--pcap <file>', 'also write what was parsed as a pcap for Wireshark')
-      .option('--each', 'batch mode: every input line is a separate packet; one output line each'),
+      .option('--each', 'batch mode: every input line is a separate packet; one output line each')
+      .addOption(new Option('--read <file>', 'read a pcap/pcapng capture (GSMTAP SIM, CAT_TP over UDP) instead of hex').conflicts(['each', 'pcap'])),
   ).action(async (hex, o) => {
     const m = await import('./commands/parse.js');
     return o.each ? m.parseEach(hex, o, 'auto') : m.parseAuto(hex, o, 'auto');
@@ -200,7 +201,8 @@ export function buildProgram(): Command {
         .option('--compact', 'read the secured data as compact remote APDUs')
         .option('--cattp', 'the packet is in the CAT_TP dialect (CPI 01 / RPI 02, BER lengths)')
         .option('--pcap <file>', 'also write what was parsed as a pcap for Wireshark')
-        .option('--each', 'batch mode: every input line is a separate packet; one output line each'),
+        .option('--each', 'batch mode: every input line is a separate packet; one output line each')
+        .addOption(new Option('--read <file>', 'read a pcap/pcapng capture (GSMTAP SIM, CAT_TP over UDP) instead of hex').conflicts(['each', 'pcap'])),
     ).action(async (hex, o) => {
       const m = await import('./commands/parse.js');
       return o.each ? m.parseEach(hex, o, name) : m.parseAuto(hex, o, name);

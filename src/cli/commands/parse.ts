@@ -30,6 +30,8 @@ export interface ParseOpts extends KeyOptions, OutputOptions {
   compact?: boolean;
   cattp?: boolean;
   pcap?: string;
+  /** --read FILE: a pcap/pcapng capture instead of hex inputs (read.ts). */
+  read?: string;
 }
 
 export type ParseMode = 'auto' | 'sms' | 'por';
@@ -110,6 +112,10 @@ export function parsePacket(p: Peeled, o: ParseOpts, kindHint: 'command' | 'resp
 }
 
 export async function parseAuto(args: string[], o: ParseOpts, mode: ParseMode): Promise<void> {
+  if (o.read !== undefined) {
+    const { parseCapture } = await import('./read.js');
+    return parseCapture(o.read, args, o, mode);
+  }
   const inputs = hexInputs(args);
   // CAT_TP PDUs (one UDP payload per input): decoded, reassembled and verified by the CAT_TP module.
   if (looksLikeCattpPdu(inputs[0]) && (mode !== 'sms' || o.cattp)) {

@@ -447,7 +447,10 @@ function tryDecode(bytes: Uint8Array): { decoded?: DecodedPdu; error?: OtaError 
 // ---------------------------------------------------------------- server
 
 export interface SduInfo {
-  /** Connection number on this server, from 1. */
+  /**
+   * Session number on this server, from 1, given when the connection is OPEN
+   * (0 for a connection that never completed the handshake: not a session).
+   */
   session: number;
   remote: Addr;
   /** The card's CAT_TP port and ours. */
@@ -478,12 +481,18 @@ export interface ServeOptions extends TimingOptions {
   onOpen?(info: SduInfo): Uint8Array | undefined | Promise<Uint8Array | undefined>;
   /** Push mode: how long to wait for the answer once our SDU is acknowledged (default timeoutMs × (retries + 1)). */
   responseTimeoutMs?: number;
-  /** Called once per connection when it reaches CLOSED; err when it failed or was reset. */
+  /**
+   * Called once per session (a connection that reached OPEN) when it reaches
+   * CLOSED; err when it failed or was reset, or (push mode) when it closed
+   * before the answer to our SDU arrived.
+   */
   onSessionEnd?(info: SduInfo, err?: OtaError): void;
+  /** Called for a connection that closed before the handshake completed (not a session; `info.session` is 0). */
+  onUnopened?(info: SduInfo, err?: OtaError): void;
   log?: PduLogger;
   /** State changes and remarks, for verbose output. */
   trace?: (msg: string) => void;
-  /** Stop after this many connections have closed. */
+  /** Stop after this many sessions (connections that reached OPEN) have closed. */
   maxSessions?: number;
   signal?: AbortSignal;
   /** What we announce in SYN/ACK: largest PDU/SDU we accept, window in PDUs, identification. */
@@ -500,10 +509,13 @@ export interface ServeOptions extends TimingOptions {
 }
 
 export interface ServeSummary {
+  /** Connections that reached OPEN. */
   sessions: number;
   sdus: number;
-  /** Connections that ended in an error (peer lost, reset, no answer, a failing callback). */
+  /** Sessions that ended in an error (peer lost, reset, no answer, a failing callback). */
   errors: OtaError[];
+  /** Connections that closed before the handshake completed (a stray or lost SYN): not sessions. */
+  unopened: number;
 }
 
 export interface CattpServer {
@@ -526,7 +538,7 @@ export async function serve(opts: ServeOptions): Promise<CattpServer> {
   let sessionNo = 0;
   const socket = dgram.createSocket('udp4');
   const conns = new Map<string, { conn: Connection; idle?: NodeJS.Timeout }>();
-  const summary: ServeSummary = { sessions: 0, sdus: 0, errors: [] };
+  const summary: ServeSummary = { sessions: 0, sdus: 0, errors: [], unopened: 0 };
   let stopped = false;
   let resolveDone!: (s: ServeSummary) => void;
   const done = new Promise<ServeSummary>((r) => (resolveDone = r));
@@ -641,7 +653,8 @@ export async function serve(opts: ServeOptions): Promise<CattpServer> {
       sendPdu(remote, rstFor(p, 1), 'LISTEN', `maximum PDU size ${p.maxPduSize} leaves no room for data`);
       return;
     }
-    const info: SduInfo = { session: ++sessionNo, remote, srcPort: p.srcPort, dstPort: p.dstPort, identification: p.identification ?? new Uint8Array(0) };
+    const info: SduInfo = { session: 0, remote, srcPort: p.srcPort, dstPort: p.dstPort, identification: p.identification ?? new Uint8Array(0) };
+    let opened = false;
     const slot = { conn: undefined as unknown as Connection, idle: undefined as NodeJS.Timeout | undefined };
     const push = opts.onOpen;
     // Push mode: waiting for the answer to what we sent; close once all is acknowledged.
@@ -679,14 +692,16 @@ export async function serve(opts: ServeOptions): Promise<CattpServer> {
       closeWaitMs: timeoutMs,
       transmit: (pdu, st, note) => sendPdu(remote, pdu, st, note),
       note: (m) => trace(`${key}: ${m}`),
-      onOpen: push
-        ? () => {
-            Promise.resolve()
-              .then(() => push(info))
-              .then(sendOrClose)
-              .catch((e: unknown) => conn.fail(asOta(e), 0));
-          }
-        : undefined,
+      onOpen: () => {
+        // A session from here on: numbered and counted (a handshake never completed is not one).
+        opened = true;
+        info.session = ++sessionNo;
+        if (!push) return;
+        Promise.resolve()
+          .then(() => push(info))
+          .then(sendOrClose)
+          .catch((e: unknown) => conn.fail(asOta(e), 0));
+      },
       onAllAcked: () => {
         if (closeWhenIdle) conn.close(0);
         else if (awaiting) armResponse();
@@ -707,7 +722,22 @@ export async function serve(opts: ServeOptions): Promise<CattpServer> {
         clearTimeout(respTimer);
         clearTimeout(slot.idle);
         if (conns.get(key) === slot) conns.delete(key);
+        if (!opened) {
+          summary.unopened++;
+          trace(`${key}: handshake not completed${err ? `: ${err.message}` : ''} (not a session)`);
+          try {
+            opts.onUnopened?.(info, err);
+          } catch (e) {
+            trace(`${key}: onUnopened failed: ${(e as Error)?.message ?? String(e)}`);
+          }
+          return;
+        }
         summary.sessions++;
+        if (!err && awaiting) {
+          // Push mode: our SDU went out but no answer came before the connection closed.
+          const how = conn.peerReset !== undefined ? `peer closed the connection (RST ${conn.peerReset}, ${reasonName(conn.peerReset)})` : stopped ? 'server stopped' : 'connection closed';
+          err = new NetworkError(`${how} before the answer to our SDU arrived`, { layer: LAYER, field: 'OPEN' });
+        }
         if (err) {
           summary.errors.push(err);
           trace(`${key}: ${err.message}`);

@@ -35,12 +35,16 @@ export async function nextCounter(o: CounterOpts, kic: number, _kid: number, tar
   const path = counterStatePath(o);
   const key = counterKey(kic, tar);
   return updateJsonFile<CounterFile, bigint>(path, { format: 'uicc-ota-counters/1', counters: {} }, 'counter state file', (cur) => {
-    if (typeof cur !== 'object' || cur === null || typeof cur.counters !== 'object') {
-      throw new InputError('not a counter state file (no "counters" object)', { field: path });
+    if (typeof cur !== 'object' || cur === null || typeof cur.counters !== 'object' || cur.counters === null || Array.isArray(cur.counters)) {
+      throw new InputError('not a counter state file (no "counters" object)', { layer: `counter state ${path}`, field: 'counters' });
+    }
+    const stored: unknown = cur.counters[key];
+    if (stored !== undefined && (typeof stored !== 'string' || !/^[0-9]+$/.test(stored) || BigInt(stored) > CNTR_MAX)) {
+      throw new InputError(`must be a decimal string 0 … 2^40−1, got ${JSON.stringify(stored)}`, { layer: `counter state ${path}`, field: `counters.${key}` });
     }
     // A fresh state is counter 0, as a fresh card's: the first value issued is 1, which a card in
     // "higher" or "exactly one higher" mode accepts.
-    const prev = cur.counters[key] !== undefined ? BigInt(cur.counters[key]) : 0n;
+    const prev = stored !== undefined ? BigInt(stored as string) : 0n;
     const next = prev + 1n;
     const last = prev + BigInt(count);
     if (last > CNTR_MAX) throw new InputError(`counter for ${key} is exhausted (2^40−1 reached)`, { field: 'CNTR' });

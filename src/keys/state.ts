@@ -7,7 +7,7 @@
  */
 import { closeSync, fsyncSync, linkSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname, basename, join } from 'node:path';
-import { IoError } from '../util/errors.js';
+import { InputError, IoError } from '../util/errors.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -93,7 +93,8 @@ export function readJsonFile<T>(path: string, fallback: T | undefined, what: str
   try {
     return JSON.parse(text) as T;
   } catch (e) {
-    throw new IoError(`${what} is not valid JSON: ${(e as Error).message}`, { field: path });
+    // Readable but wrong content is bad input (2), as for keyset files and CARD.json.
+    throw new InputError(`${what} is not valid JSON: ${(e as Error).message}`, { field: path });
   }
 }
 

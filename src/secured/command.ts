@@ -12,6 +12,7 @@ import { blockSize, checkKey, decrypt, encrypt, weakKey, type CipherAlg } from '
 import type { Dialect } from './dialect.js';
 import { spiCodec, type Spi } from './spi.js';
 import { assertKeyFits, cipherAlgFor, type KeyMaterial } from './keys.js';
+import { decodeKic } from './kic.js';
 import {
   checkIntegrityLength, computeIntegrity, decodeCounter, encodeCounter, integrityFor, padLength, verifyIntegrity,
   type ChecksumResult,
@@ -169,7 +170,7 @@ export function parseCommand(dialect: Dialect, b: Uint8Array, keys: KeyMaterial)
   const where = (field: string, offset: number) => ({ layer: LAYER, field, offset });
   const { cpl, cplAt, h, chl, spi, kic, kid, tar } = parseCommandHeader(dialect, b);
   const L = chl - 13;
-  const integ = checkIntegrityLength(spi.integrity, kid, keys, L, where('CHL', h));
+  const integ = checkIntegrityLength(spi.integrity, kid, keys, L, { ...where('CHL', h), kidOffset: h + 4 });
   const notes: string[] = [];
   const failures: string[] = [];
   const base: SecuredCommand = {
@@ -182,6 +183,9 @@ export function parseCommand(dialect: Dialect, b: Uint8Array, keys: KeyMaterial)
   let plain = b.subarray(secAt);
   if (spi.ciphering) {
     let alg: CipherAlg;
+    if (decodeKic(kic).algorithm === null && !keys.kicAlg) {
+      throw new InputError(`0x${hx(kic)} is a reserved ciphering algorithm code`, where('KIc', h + 3));
+    }
     try {
       alg = cipherAlgFor(kic, keys, h + 3);
     } catch (e) {

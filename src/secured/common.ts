@@ -4,6 +4,7 @@ import { blockSize, computeCc, computeRc, type CipherAlg, type KeyCheck } from '
 import { constantTimeEqual, toHex } from '../util/hex.js';
 import type { Integrity } from './spi.js';
 import { ccAlgFor, rcAlgFor, type KeyMaterial } from './keys.js';
+import { decodeKidCc, decodeKidRc } from './kic.js';
 
 export const CNTR_MAX = (1n << 40n) - 1n;
 
@@ -29,9 +30,10 @@ export function parseCounter(s: string): bigint {
   const t = s.trim();
   let v: bigint;
   try {
+    // Exactly 10 digits is the CNTR field as hex (as copied from a dump), even when all are decimal digits.
     if (/^0x[0-9a-f]+$/i.test(t)) v = BigInt(t);
-    else if (/^[0-9]+$/.test(t)) v = BigInt(t);
     else if (/^[0-9a-f]{10}$/i.test(t)) v = BigInt('0x' + t);
+    else if (/^[0-9]+$/.test(t)) v = BigInt(t);
     else throw new Error();
   } catch {
     throw new InputError(`not a number: "${s}" (decimal, 0x-hex, or 10 hex digits)`, { field: 'CNTR' });
@@ -73,7 +75,7 @@ export function integrityFor(type: Integrity, kid: number, keys: KeyMaterial, cc
 }
 
 /** Expected RC/CC length for a received packet: checks the header's value against SPI/KID. */
-export function checkIntegrityLength(type: Integrity, kid: number, keys: KeyMaterial, lSig: number, where: { field: string; offset: number; layer: string }): Integ {
+export function checkIntegrityLength(type: Integrity, kid: number, keys: KeyMaterial, lSig: number, where: { field: string; offset: number; layer: string; kidOffset?: number }): Integ {
   if (type === 'none') {
     if (lSig !== 0) throw new InputError(`implies a ${lSig}-octet RC/CC/DS but the SPI asks for none`, where);
     return { type, length: 0 };
@@ -81,11 +83,17 @@ export function checkIntegrityLength(type: Integrity, kid: number, keys: KeyMate
   if (type === 'ds') {
     return { type, length: lSig };
   }
+  // A reserved KID code is bad input (TS 102 225 cl. 5.1.3); implicit/proprietary ones are legitimate
+  // but unknown to us: the length is then taken from the header, unchecked.
+  const named = (type === 'rc' ? decodeKidRc(kid) : decodeKidCc(kid)).algorithm;
+  if (named === null && !keys.kidAlg) {
+    throw new InputError(`0x${kid.toString(16).toUpperCase().padStart(2, '0')} is a reserved ${type.toUpperCase()} algorithm code`, { layer: where.layer, field: 'KID', offset: where.kidOffset });
+  }
   let alg: string | undefined;
   try {
     alg = type === 'rc' ? rcAlgFor(kid, keys) : ccAlgFor(kid, keys);
   } catch {
-    alg = undefined; // implicit/proprietary: length taken from the header, not checked
+    alg = undefined;
   }
   if (alg) {
     const ok = alg === 'crc16' ? lSig === 2 : alg === 'crc32' ? lSig === 4 : alg === 'aes-cmac' ? lSig === 4 || lSig === 8 : lSig === 8;
@@ -122,7 +130,7 @@ export function verifyIntegrity(integ: Integ, kidKey: Uint8Array | undefined, in
   const base = { type: integ.type, algorithm: integ.algorithm, value };
   if (integ.type === 'none') return { ...base, verified: null, reason: 'no RC/CC/DS in this packet' };
   if (integ.type === 'ds') return { ...base, verified: null, reason: 'DS not supported' };
-  if (!integ.algorithm) return { ...base, verified: null, reason: 'algorithm unknown: KID names none (give --kid, --request or --kid-alg)' };
+  if (!integ.algorithm) return { ...base, verified: null, reason: 'KID names no standard algorithm (give --kid-alg; for a PoR, --kid or --request)' };
   if (integ.type === 'cc' && !kidKey) return { ...base, verified: null, reason: 'no KID key given' };
   // Verifying what someone else sent: a weak (single-DES-equivalent) key is noted by the caller, not refused.
   const computed = computeIntegrity(integ, kidKey, input, { allowWeak: true });

@@ -147,6 +147,8 @@ export function parseResponse(dialect: Dialect, b: Uint8Array, keys: KeyMaterial
       type = 'none';
       unsecured = true;
     }
+  } else if (![0, 2, 4, 8].includes(L) && !keys.kidAlg) {
+    throw new InputError(`${rhl} implies a ${L}-octet RC/CC/DS, which no algorithm has (is this a command packet?)`, where('RHL', h));
   } else if (L === 0) type = 'none';
   else if (keys.kidAlg === 'crc16' || keys.kidAlg === 'crc32') type = 'rc';
   else if (expect?.kid !== undefined) type = isRcKid(kid) && L <= 4 ? 'rc' : 'cc';

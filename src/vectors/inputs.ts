@@ -46,7 +46,8 @@ export function counterOf(i: Inputs): bigint {
   const c = i.counter;
   if (typeof c === 'number') {
     if (!Number.isSafeInteger(c) || c < 0) throw new InputError(`${c} is not a whole number ≥ 0`, { field: 'inputs.counter' });
-    return parseCounter(String(c));
+    if (c > 0xffffffffff) throw new InputError(`${c} does not fit 5 octets`, { field: 'inputs.counter' });
+    return BigInt(c);
   }
   if (typeof c === 'string') return parseCounter(c);
   throw new InputError('is required', { field: 'inputs.counter' });

@@ -96,7 +96,9 @@ export function parsePacket(p: Peeled, o: ParseOpts, kindHint: 'command' | 'resp
     const json = responseJson(r, view.json, { failures, notes });
     json.verified = failures.length ? false : r.checksum.verified;
     let inputError = 'error' in view ? view.error : undefined;
-    if (r.status !== undefined && !statusKnown(r.status) && r.deciphered) {
+    // A reserved status read from a PoR whose deciphering or checksum failed is garbage, not bad input.
+    const trusted = !r.ciphered || r.checksum.verified === true;
+    if (r.status !== undefined && !statusKnown(r.status) && r.deciphered && !failures.length && trusted) {
       inputError = new InputError(`0x${r.status.toString(16).toUpperCase().padStart(2, '0')} is a reserved status code (TS 102 225 Table 5)`, { layer: 'response packet', field: 'status', offset: p.offset + r.offsets.status });
     }
     return { kind, response: r, tree, json, failures, notes, inputError };

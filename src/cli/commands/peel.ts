@@ -95,6 +95,10 @@ export function smsPeel(b: Uint8Array): SmsPeeled {
 
 export function peel(inputs: Uint8Array[], mode: PeelMode): Peeled {
   const base = { inputs, failures: [] as string[] };
+  if (inputs.some((b) => b.length === 0)) throw new InputError('empty input', { field: 'input', offset: 0 });
+  if (inputs.length > 1 && inputs.every((b) => smsPacketKind(b) !== undefined || cattpPacketKind(b) !== undefined)) {
+    throw new InputError(`${inputs.length} inputs are whole packets, not segments of one SMS: give one, or use --each for a batch`, { field: 'input' });
+  }
   if (inputs.length > 1) {
     // Segments of one concatenated SMS (ENVELOPEs, TPDUs or user data).
     const r = peelAndReassemble(inputs);
@@ -136,8 +140,14 @@ export function peel(inputs: Uint8Array[], mode: PeelMode): Peeled {
     }
     return { ...base, layers, packet, dialect: 'sms-pp', kind: iei === 0x71 ? 'response' : 'command', offset: h.length, outer: 'ud' };
   }
-  // A header octet that is a valid CHL/RHL: an SMS packet whose CPL is wrong is still best reported as one.
-  const looksSms = b.length >= 3 && [10, 12, 13, 14, 15, 17, 18, 21].includes(b[2]) && b[0] === 0;
+  // A lone segment of a concatenated SMS (its UDH has the concatenation IE but no 70/71).
+  if (h && h.udhl <= 0x20 && h.ies.some((ie) => ie.iei === 0x00 || ie.iei === 0x08)) {
+    throw new InputError('this is one segment of a concatenated SMS: give all segments (as arguments or stdin lines)', { layer: 'concatenation', field: 'UDH' });
+  }
+  // A header octet that is a valid CHL/RHL, or a CPL that matches the length: an SMS packet whose
+  // other fields are wrong is still best reported as one.
+  const cplMatches = b.length >= 3 && ((b[0] << 8) | b[1]) === b.length - 2;
+  const looksSms = (b.length >= 3 && [10, 12, 13, 14, 15, 17, 18, 21].includes(b[2]) && b[0] === 0) || cplMatches;
   if (mode === 'sms' && !looksSms && !(h || b[0] === 0xd1 || b[0] === 0xd0 || b[1] === 0xc2)) {
     return { ...base, layers: [], packet: b, dialect: 'sms-pp', kind: undefined, offset: 0, outer: 'packet' };
   }

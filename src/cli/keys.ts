@@ -62,6 +62,7 @@ export function resolveKeys(o: KeyOptions, kic: number | undefined, kid: number 
   if (kicText) k.kicKey = keyValue(kicText, o.kicKey ? '--kic-key' : 'UICC_OTA_KIC');
   else if (ks && kic !== undefined) {
     const e = findKeyset(ks, kic >> 4)?.kic;
+    if (!e) k.kicMissing = noKey(ks, kic >> 4, 'kic');
     if (e) {
       k.kicMismatch = mismatch(decodeKic(kic).algorithm, e.algorithm, k.kicAlg, kic, ks.path);
       k.kicKey = e.key;
@@ -70,6 +71,7 @@ export function resolveKeys(o: KeyOptions, kic: number | undefined, kid: number 
   if (kidText) k.kidKey = keyValue(kidText, o.kidKey ? '--kid-key' : 'UICC_OTA_KID');
   else if (ks && kid !== undefined) {
     const e = findKeyset(ks, kid >> 4)?.kid;
+    if (!e) k.kidMissing = noKey(ks, kid >> 4, 'kid');
     if (e) {
       if (e.algorithm !== 'crc16' && e.algorithm !== 'crc32') k.kidMismatch = mismatch(decodeKidCc(kid).algorithm, e.algorithm, k.kidAlg, kid, ks.path);
       k.kidKey = e.key;
@@ -95,6 +97,7 @@ export function resolveKic(given: string | undefined, o: KeyOptions): number {
     const kvn = keysetKvn(o, ks);
     const e = findKeyset(ks, kvn);
     if (e?.kic) return encodeKic(kvn, e.kic.algorithm as CipherAlg);
+    throw new InputError(`missing: give --kic (${noKey(ks, kvn, 'kic')})`, { field: 'KIc' });
   }
   throw new InputError('missing (give --kic, or --keyset with a kic entry)', { field: 'KIc' });
 }
@@ -111,6 +114,7 @@ export function resolveKid(given: string | undefined, o: KeyOptions, integrity: 
       if (integrity !== 'rc' || isRc) return encodeKid(kvn, e.kid.algorithm as CcAlg);
       return encodeKid(kvn, 'crc32');
     }
+    if (integrity !== 'none' && integrity !== 'rc') throw new InputError(`missing: give --kid (${noKey(ks, kvn, 'kid')})`, { field: 'KID' });
   }
   if (integrity === 'none') return 0;
   throw new InputError('missing (give --kid, or --keyset with a kid entry)', { field: 'KID' });
@@ -126,4 +130,10 @@ function mismatch(named: string | null, stored: string, override: string | undef
   if (!want || want === 'implicit' || want === 'proprietary') return undefined;
   if (want === stored) return undefined;
   return `0x${octetValue.toString(16).toUpperCase().padStart(2, '0')} names ${want} but keyset ${path} holds a ${stored} key for KVN ${octetValue >> 4}`;
+}
+
+function noKey(ks: KeysetFile, kvn: number, role: 'kic' | 'kid'): string {
+  const set = findKeyset(ks, kvn);
+  if (set) return `keyset ${ks.path} has no ${role} key for KVN ${kvn}`;
+  return `keyset ${ks.path} has no KVN ${kvn} (it has ${ks.keysets.map((x) => x.kvn).join(', ') || 'none'})`;
 }

@@ -31,9 +31,11 @@ export async function printTree(nodes: TreeNode[], opts: OutputOptions): Promise
 }
 
 /** A closing verdict line under a tree. */
-export async function verdictNode(failures: string[], notes: string[]): Promise<TreeNode> {
+export async function verdictNode(failures: string[], notes: string[], checksumType?: string): Promise<TreeNode> {
   if (failures.length) return { name: 'Verification', value: 'FAILED', status: 'fail', note: failures.join('; ') };
   const unchecked = notes.filter((n) => /not (checked|shown|deciphered)/.test(n));
   if (unchecked.length) return { name: 'Verification', value: 'incomplete', status: 'warn', note: unchecked.join('; ') };
+  // Same verdict as JSON `verified: null`: a packet without RC/CC/DS has nothing to verify.
+  if (checksumType === 'none') return { name: 'Verification', value: 'nothing to verify', status: 'info', note: 'no RC/CC/DS in the packet; lengths and structure are consistent' };
   return { name: 'Verification', value: 'passed', status: 'ok' };
 }

@@ -36,7 +36,8 @@ export function renderTree(nodes: TreeNode[], opts: RenderOptions, chalk?: Chalk
       line += '  ' + paint(MARK[n.status] + (n.note ? ' ' + n.note : ''));
     } else if (n.note) line += '  ' + p.info(`(${n.note})`);
     out.push(line);
-    if (n.hex !== undefined && n.hex.length > 64) {
+    // Long hex is shown for leaves only: a container's octets are its children's.
+    if (n.hex !== undefined && n.hex.length > 64 && !(n.children && n.children.length)) {
       for (let i = 0; i < n.hex.length; i += 64) out.push(ind + '    ' + p.hex(n.hex.slice(i, i + 64)));
     }
     if (opts.bits !== false && n.bits) for (const b of n.bits) out.push(ind + '    ' + p.bits(b));

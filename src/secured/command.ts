@@ -11,7 +11,7 @@ import { concat } from '../util/hex.js';
 import { blockSize, checkKey, decrypt, encrypt, weakKey, type CipherAlg } from '../crypto/index.js';
 import type { Dialect } from './dialect.js';
 import { spiCodec, type Spi } from './spi.js';
-import { assertKeyFits, cipherAlgFor, type KeyMaterial } from './keys.js';
+import { assertKeyFits, cipherAlgFor, missingKey, type KeyMaterial } from './keys.js';
 import { decodeKic } from './kic.js';
 import {
   checkIntegrityLength, computeIntegrity, decodeCounter, encodeCounter, integrityFor, padLength, verifyIntegrity,
@@ -72,13 +72,13 @@ export function buildCommand(dialect: Dialect, p: CommandInput, keys: KeyMateria
   let pcntr = 0;
   if (p.spi.ciphering) {
     alg = cipherAlgFor(p.kic, keys);
-    if (!keys.kicKey) throw new InputError('ciphering needs the KIc key (--kic-key, UICC_OTA_KIC or --keyset)', { field: 'KIc key' });
+    if (!keys.kicKey) throw new InputError(`ciphering needs the KIc key (--kic-key, UICC_OTA_KIC or --keyset)${keys.kicMissing ? ': ' + keys.kicMissing : ''}`, { field: 'KIc key' });
     assertKeyFits(keys, 'kic');
     checkKey(alg, keys.kicKey, 'KIc key');
     pcntr = padLength(alg, 6 + L + p.data.length); // cl. 5.1: CNTR+PCNTR+RC/CC/DS+data fill whole blocks
   }
   if (integ.type === 'cc') {
-    if (!keys.kidKey) throw new InputError('a CC needs the KID key (--kid-key, UICC_OTA_KID or --keyset)', { field: 'KID key' });
+    if (!keys.kidKey) throw new InputError(`a CC needs the KID key (--kid-key, UICC_OTA_KID or --keyset)${keys.kidMissing ? ': ' + keys.kidMissing : ''}`, { field: 'KID key' });
     assertKeyFits(keys, 'kid');
     checkKey(integ.algorithm as 'aes-cmac', keys.kidKey, 'KID key');
   }
@@ -195,8 +195,8 @@ export function parseCommand(dialect: Dialect, b: Uint8Array, keys: KeyMaterial)
     }
     base.cipherAlgorithm = alg;
     if (!keys.kicKey) {
-      notes.push('ciphered: CNTR, PCNTR, RC/CC/DS and data not shown (no KIc key given)');
-      base.checksum.reason = 'ciphered and no KIc key given';
+      notes.push(`ciphered: CNTR, PCNTR, RC/CC/DS and data not shown (${missingKey(keys, 'kic')})`);
+      base.checksum.reason = `ciphered and ${missingKey(keys, 'kic')}`;
       return base;
     }
     assertKeyFits(keys, 'kic');
@@ -239,7 +239,7 @@ export function parseCommand(dialect: Dialect, b: Uint8Array, keys: KeyMaterial)
     const weak = weakKey(integ.algorithm as 'aes-cmac', keys.kidKey);
     if (weak) notes.push(`KID key: ${weak}`);
   }
-  base.checksum = verifyIntegrity(integ, keys.kidKey, input, sig);
+  base.checksum = verifyIntegrity(integ, keys.kidKey, input, sig, keys.kidMissing);
   if (base.checksum.verified === false) {
     failures.push(`${integ.type.toUpperCase()} mismatch: packet carries ${hxs(sig)}, computed ${hxs(base.checksum.computed!)}${spi.ciphering ? ' (wrong KID or KIc key?)' : ' (wrong KID key?)'}`);
   } else if (base.checksum.verified === null && integ.type !== 'none') {

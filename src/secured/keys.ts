@@ -23,6 +23,15 @@ export interface KeyMaterial {
    */
   kicMismatch?: string;
   kidMismatch?: string;
+  /** Why no key was found although a keyset was given (e.g. "keyset k.json has no KVN 3 (it has 1, 2)"). */
+  kicMissing?: string;
+  kidMissing?: string;
+}
+
+/** The reason a key is absent, for messages: the keyset's explanation, or "no KIc key given". */
+export function missingKey(keys: KeyMaterial, which: 'kic' | 'kid'): string {
+  const m = which === 'kic' ? keys.kicMissing : keys.kidMissing;
+  return m ?? `no ${which === 'kic' ? 'KIc' : 'KID'} key given`;
 }
 
 /** Throw the deferred keyset/algorithm mismatch when the key is about to be used. */

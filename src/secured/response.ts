@@ -11,7 +11,7 @@ import { concat } from '../util/hex.js';
 import { blockSize, checkKey, decrypt, encrypt, weakKey, type CipherAlg } from '../crypto/index.js';
 import type { Dialect } from './dialect.js';
 import type { Integrity } from './spi.js';
-import { assertKeyFits, cipherAlgFor, type KeyMaterial } from './keys.js';
+import { assertKeyFits, cipherAlgFor, missingKey, type KeyMaterial } from './keys.js';
 import {
   checkIntegrityLength, computeIntegrity, decodeCounter, encodeCounter, integrityFor, padLength, verifyIntegrity,
   type ChecksumResult,
@@ -69,13 +69,13 @@ export function buildResponse(dialect: Dialect, p: ResponseInput, keys: KeyMater
   let pcntr = 0;
   if (p.ciphered) {
     alg = cipherAlgFor(p.kic, keys);
-    if (!keys.kicKey) throw new InputError('a ciphered PoR needs the KIc key', { field: 'KIc key' });
+    if (!keys.kicKey) throw new InputError(`a ciphered PoR needs the KIc key${keys.kicMissing ? ': ' + keys.kicMissing : ''}`, { field: 'KIc key' });
     assertKeyFits(keys, 'kic');
     checkKey(alg, keys.kicKey, 'KIc key');
     pcntr = padLength(alg, 7 + L + p.data.length);
   }
   if (integ.type === 'cc') {
-    if (!keys.kidKey) throw new InputError('a PoR CC needs the KID key', { field: 'KID key' });
+    if (!keys.kidKey) throw new InputError(`a PoR CC needs the KID key${keys.kidMissing ? ': ' + keys.kidMissing : ''}`, { field: 'KID key' });
     assertKeyFits(keys, 'kid');
     checkKey(integ.algorithm as 'aes-cmac', keys.kidKey, 'KID key');
   }
@@ -180,8 +180,8 @@ export function parseResponse(dialect: Dialect, b: Uint8Array, keys: KeyMaterial
     } else {
       base.cipherAlgorithm = alg;
       if (!keys.kicKey) {
-        notes.push('ciphered: CNTR, PCNTR, status, RC/CC/DS and data not shown (no KIc key given)');
-        base.checksum.reason = 'ciphered and no KIc key given';
+        notes.push(`ciphered: CNTR, PCNTR, status, RC/CC/DS and data not shown (${missingKey(keys, 'kic')})`);
+        base.checksum.reason = `ciphered and ${missingKey(keys, 'kic')}`;
         return base;
       }
       assertKeyFits(keys, 'kic');
@@ -223,7 +223,7 @@ export function parseResponse(dialect: Dialect, b: Uint8Array, keys: KeyMaterial
     const weak = integ.algorithm ? weakKey(integ.algorithm as 'aes-cmac', k.kidKey) : undefined;
     if (weak) notes.push(`KID key: ${weak}`);
   }
-  base.checksum = verifyIntegrity(integ, k.kidKey, input, sig);
+  base.checksum = verifyIntegrity(integ, k.kidKey, input, sig, k.kidMissing);
   if (base.checksum.verified === false) {
     failures.push(`${integ.type.toUpperCase()} mismatch: PoR carries ${hxs(sig)}, computed ${hxs(base.checksum.computed!)}${ciphered ? ' (wrong KID or KIc key?)' : ' (wrong KID key?)'}`);
   } else if (base.checksum.verified === null && integ.type !== 'none') {

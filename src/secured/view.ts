@@ -35,8 +35,8 @@ export function checksumTree(c: ChecksumResult): TreeNode | undefined {
  * Tree of a command packet. `dataChildren` lets the caller hang the decoded
  * application message (remote APDUs) under the secured data.
  */
-export function commandTree(c: SecuredCommand, dataChildren?: TreeNode[]): TreeNode {
-  const cipherNote = c.ciphered ? (c.deciphered ? `deciphered (${c.cipherAlgorithm})` : 'ciphered') : undefined;
+export function commandTree(c: SecuredCommand, dataChildren?: TreeNode[], built = false): TreeNode {
+  const cipherNote = c.ciphered ? (built ? `ciphered (${c.cipherAlgorithm})` : c.deciphered ? `deciphered (${c.cipherAlgorithm})` : 'ciphered') : undefined;
   const integrity = c.spi.integrity;
   const kids = [
     ...(c.cpi !== null ? [node('CPI', `0x${hex2(c.cpi)} (command packet)`)] : []),
@@ -96,7 +96,7 @@ export function commandJson(c: SecuredCommand, apdus?: string[], extra: Record<s
   return out;
 }
 
-export function responseTree(r: SecuredResponse, dataChildren?: TreeNode[]): TreeNode {
+export function responseTree(r: SecuredResponse, dataChildren?: TreeNode[], built = false): TreeNode {
   const kids = [
     ...(r.rpi !== null ? [node('RPI', `0x${hex2(r.rpi)} (response packet)`)] : []),
     node('RPL', `${r.rpl}`, undefined, { note: 'octets after RPL, padding included' }),
@@ -116,7 +116,7 @@ export function responseTree(r: SecuredResponse, dataChildren?: TreeNode[]): Tre
       hex: toHex(r.bytes.subarray(r.offsets.CNTR)), status: 'info', note: r.notes.join('; '),
     }));
   }
-  const cipherNote = r.ciphered ? (r.deciphered ? `deciphered (${r.cipherAlgorithm})` : 'ciphered') : undefined;
+  const cipherNote = r.ciphered ? (built ? `ciphered (${r.cipherAlgorithm})` : r.deciphered ? `deciphered (${r.cipherAlgorithm})` : 'ciphered') : undefined;
   return node(`Response packet / PoR (TS 102 225, ${r.dialect === 'sms-pp' ? 'SMS-PP' : 'CAT_TP'} dialect)`, cipherNote, kids, {
     status: r.failures.length ? 'fail' : undefined,
   });

@@ -24,21 +24,40 @@ export interface BuildSmsOpts extends SecurityOpts, OutputOptions {
   show?: boolean;
 }
 
+/** What a user probably did not mean, said once on stderr (the packet is still built). */
+export function buildWarnings(spi: Uint8Array, kic: number, kid: number, integrity: string, ciphering: boolean): void {
+  const notes: string[] = [];
+  if (spi[0] & 0xe0) notes.push(`SPI octet 1 has reserved bits set (0x${(spi[0] & 0xe0).toString(16).toUpperCase()})`);
+  if (spi[1] & 0xc0) notes.push(`SPI octet 2 has reserved bits set (0x${(spi[1] & 0xc0).toString(16).toUpperCase()})`);
+  if ((spi[1] & 3) === 3) notes.push('SPI octet 2: PoR request 11 is reserved');
+  // TS 102 225 Annex A / digest §5.4: KIc and KID of different key sets are refused by cards (status 06).
+  if (ciphering && (integrity === 'cc') && kic >> 4 && kid >> 4 && kic >> 4 !== kid >> 4) notes.push(`KIc names KVN ${kic >> 4} but KID KVN ${kid >> 4}: cards refuse mixed key sets (status 06)`);
+  for (const n of notes) process.stderr.write(`uicc-ota: note: ${n}\n`);
+}
+
+/** The layers of what was built, decoded back, for --show and --json. */
+async function builtLayers(lines: Uint8Array[]): Promise<{ trees: import('../../render/tree.js').TreeNode[]; names: string[]; json: unknown[] }> {
+  const { peel } = await import('./peel.js');
+  const p = peel(lines, 'auto');
+  return { trees: p.layers.map((l) => l.tree), names: p.layerNames ?? p.layers.map((l) => l.name), json: p.layers.map((l) => l.json) };
+}
+
 export async function buildSms(o: BuildSmsOpts): Promise<void> {
   const { input, keys } = await prepareCommand(o);
   const cmd = buildCommand(smsDialect, input, keys);
+  buildWarnings(cmd.bytes.subarray(3, 5), input.kic, input.kid, input.spi.integrity, input.spi.ciphering);
   const lines = await frameSms(cmd, o);
   if (o.format === 'packet' && cmd.bytes.length > 137) {
     process.stderr.write(`uicc-ota: note: the packet is ${cmd.bytes.length} octets, more than the 137 of one SMS; --format ud, tpdu or envelope concatenates it\n`);
   }
-  if (o.json) {
+  if (o.json || o.show) {
     const script = scriptView(cmd.data!, o.expanded ? 'expanded' : 'compact');
-    printJson({ ...commandJson(cmd, script.apdus ?? undefined), format: o.format, output: lines.map(toHex) });
-    return;
-  }
-  if (o.show) {
-    const script = scriptView(cmd.data!, o.expanded ? 'expanded' : 'compact');
-    await printTree([commandTree(cmd, script.tree ? [script.tree] : undefined)], o);
+    const outer = o.format === 'packet' ? { trees: [], names: [], json: [] } : await builtLayers(lines);
+    if (o.json) {
+      printJson({ layers: [...outer.names, 'command packet'], ...commandJson(cmd, script.apdus ?? undefined, { script: script.json }), framing: outer.json, format: o.format, output: lines.map(toHex) });
+    } else {
+      await printTree([...outer.trees, commandTree(cmd, script.tree ? [script.tree] : undefined, true)], o);
+    }
     return;
   }
   writeOut(lines.map(toHex).join('\n'));
@@ -155,14 +174,12 @@ export async function buildPor(o: BuildPorOpts): Promise<void> {
   }, keys);
   const { framePor } = await import('./frame.js');
   const lines = framePor(r.bytes, dialect.name, o);
-  if (o.json) {
+  if (o.json || o.show) {
     const view = responseView(r.data!);
-    printJson({ ...responseJson(r, view.json), format: o.format, output: lines.map(toHex) });
-    return;
-  }
-  if (o.show) {
-    const view = responseView(r.data!);
-    await printTree([responseTree(r, view.tree ? [view.tree] : undefined)], o);
+    // SMS layers decoded back from what was built (CAT_TP PDUs are shown by cattp commands).
+    const outer = o.format === 'packet' || o.format === 'pdu' ? { trees: [], names: [], json: [] } : await builtLayers(lines);
+    if (o.json) printJson({ layers: [...outer.names, 'response packet'], ...responseJson(r, view.json), framing: outer.json, format: o.format, output: lines.map(toHex) });
+    else await printTree([...outer.trees, responseTree(r, view.tree ? [view.tree] : undefined, true)], o);
     return;
   }
   writeOut(lines.map(toHex).join('\n'));
@@ -175,6 +192,9 @@ export async function buildPor(o: BuildPorOpts): Promise<void> {
  * One output line per packet (per SMS segment for long packets).
  */
 export async function buildSmsEach(o: BuildSmsOpts): Promise<void> {
+  if (o.apdu.length || (o.data !== undefined && o.data !== '') || o.expanded) {
+    throw new InputError('with --each the secured data comes from stdin, one hex line per packet: drop --apdu/--data/--expanded', { field: '--each' });
+  }
   const { readStdin } = await import('../input.js');
   const { fromHex } = await import('../../util/hex.js');
   const lines = readStdin().split(/\r?\n/).filter((l) => l.trim() && !l.trim().startsWith('#'));

@@ -114,6 +114,7 @@ export function parsePacket(p: Peeled, o: ParseOpts, kindHint: 'command' | 'resp
 }
 
 export async function parseAuto(args: string[], o: ParseOpts, mode: ParseMode): Promise<void> {
+  if (o.expanded && o.compact) throw new InputError('give --expanded or --compact, not both', { field: '--compact' });
   if (o.read !== undefined) {
     const { parseCapture } = await import('./read.js');
     return parseCapture(o.read, args, o, mode);
@@ -131,7 +132,7 @@ export async function parseAuto(args: string[], o: ParseOpts, mode: ParseMode): 
   if (o.json) {
     printJson({ layers: [...(peeled.layerNames ?? peeled.layers.map((l) => l.name)), res.kind === 'command' ? 'command packet' : 'response packet'], ...res.json, framing: peeled.layers.map((l) => l.json), verified: failures.length ? false : res.json.verified });
   } else {
-    await printTree([...peeled.layers.map((l) => l.tree), res.tree, await verdictNode(failures, res.notes)], o);
+    await printTree([...peeled.layers.map((l) => l.tree), res.tree, await verdictNode(failures, res.notes, (res.json.checksum as { type?: string } | undefined)?.type)], o);
   }
   if (o.pcap) {
     const { writeParsedPcap } = await import('./pcap-out.js');

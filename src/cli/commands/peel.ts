@@ -109,9 +109,27 @@ export function peel(inputs: Uint8Array[], mode: PeelMode): Peeled {
     } catch {
       outerNames = ['user data'];
     }
+    // Each segment's own layers (ENVELOPE, TPDU, UDH), in part order, then the reassembly.
+    const segs: Layer[] = r.order.map((i, k) => {
+      let p: SmsPeeled | undefined;
+      try {
+        p = smsPeel(inputs[i]);
+      } catch {
+        p = undefined;
+      }
+      const title = `Segment ${k + 1} of ${r.total} (input ${i + 1})`;
+      if (!p || p.kind === 'ud') {
+        const h = udh.decode(inputs[i], 0);
+        const l = udhLayer(h, title);
+        return { ...l, json: { ...l.json, segment: k + 1, input: i + 1 } };
+      }
+      return { name: title, tree: node(title, undefined, p.tree), json: { layer: 'segment', segment: k + 1, input: i + 1, ...p.json } };
+    });
+    // One framing layer: the segments' trees then the reassembly; JSON keeps its shape and adds `segments`.
+    const tree = node(`Concatenated SMS: ${inputs.length} segments`, undefined, [...segs.map((l) => l.tree), r.tree]);
     return {
       ...base, packet: r.packet, dialect: 'sms-pp', kind, offset: 0, outer: 'segments',
-      layers: [{ name: `concatenated SMS (${inputs.length} segments)`, tree: r.tree, json: { layer: 'concatenated SMS', ...r.json } }],
+      layers: [{ name: `concatenated SMS (${inputs.length} segments)`, tree, json: { layer: 'concatenated SMS', ...r.json, segments: segs.map((l) => l.json) } }],
       layerNames: [...outerNames, 'concatenated SMS'],
     };
   }

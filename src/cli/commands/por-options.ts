@@ -36,6 +36,12 @@ export async function responseData(o: ResponseDataOpts): Promise<Uint8Array> {
       badFormat: o.badFormat !== undefined ? fromHex(o.badFormat, '--bad-format') : undefined,
     });
   }
+  if (o.rapdu?.length || o.badFormat !== undefined || o.indefinite) {
+    throw new InputError('--rapdu, --bad-format and --indefinite make an expanded response: add --expanded', { field: o.rapdu?.length ? '--rapdu' : o.badFormat !== undefined ? '--bad-format' : '--indefinite' });
+  }
+  if (o.sw === undefined && (o.executed !== undefined || o.rdata !== undefined)) {
+    throw new InputError('a compact remote response needs --sw (the status word of the last command)', { field: o.executed !== undefined ? '--executed' : '--rdata' });
+  }
   if (o.sw !== undefined) {
     const sw = fromHex(o.sw, '--sw');
     if (sw.length !== 2) throw new InputError('must be 2 octets', { field: '--sw' });

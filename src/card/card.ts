@@ -390,7 +390,7 @@ export function exampleCard(): Record<string, unknown> {
   return {
     format: CARD_FORMAT,
     description:
-      'Example card for `uicc-ota card process` (documented in man uicc-ota, CARD FILES). Public test keys: never use them on a production card.',
+      'Example card for `uicc-ota card process` (documented in man uicc-ota, FILES: CARD.json). Public test keys: never use them on a production card.',
     iccid: '8949000000000000001',
     keysets: [
       {

@@ -670,3 +670,85 @@ describe('CAT_TP server robustness', () => {
     await assert.rejects(p, (e: unknown) => e instanceof NetworkError && /peer closed the connection \(RST 0, normal ending\) before a response/.test(e.message));
   });
 });
+
+describe('CAT_TP server: what counts as a session', () => {
+  it('a SYN that never completes the handshake is not a session (onUnopened, not counted against maxSessions)', async () => {
+    const unopened: { session: number; err?: OtaError }[] = [];
+    const ended: number[] = [];
+    const srv = await serve({
+      port: 0,
+      maxSessions: 1,
+      timeoutMs: 50,
+      retries: 1,
+      onSdu: (s) => s.slice().reverse(),
+      onUnopened: (info, err) => unopened.push({ session: info.session, err }),
+      onSessionEnd: (info) => ended.push(info.session),
+    });
+    const raw = dgram.createSocket('udp4');
+    await new Promise<void>((r) => raw.bind(0, '127.0.0.1', r));
+    try {
+      // The §6 SYN, never followed by its ACK: SYN/ACK, one retransmission, then the server gives up.
+      raw.send(Buffer.from(fromHex(V.syn)), srv.address.port, '127.0.0.1');
+      const t0 = Date.now();
+      while (!unopened.length && Date.now() - t0 < 2000) await new Promise((r) => setTimeout(r, 20));
+      assert.equal(unopened.length, 1, 'onUnopened not called');
+      assert.equal(unopened[0].session, 0);
+      assert.ok(unopened[0].err instanceof NetworkError && /no ACK of our SYN\/ACK/.test(unopened[0].err.message), String(unopened[0].err));
+    } finally {
+      raw.close();
+    }
+    // maxSessions 1 is still open for a real session.
+    const r = await send({ to: { host: '127.0.0.1', port: srv.address.port }, sdu: CMD_PACKET, timeoutMs: 100, retries: 2 });
+    assert.deepEqual(r.response, CMD_PACKET.slice().reverse());
+    const s = await srv.done;
+    assert.deepEqual([s.sessions, s.unopened, s.errors.length, s.sdus], [1, 1, 0, 1]);
+    assert.deepEqual(ended, [1]);
+  });
+
+  it('push mode: a peer closing before answering ends the session in a NetworkError, unless no answer was required', async () => {
+    for (const expectAnswer of [true, false]) {
+      const errs: (OtaError | undefined)[] = [];
+      const srv = await serve({
+        port: 0,
+        maxSessions: 1,
+        timeoutMs: 100,
+        responseTimeoutMs: 5000, // the card gives up first
+        onOpen: () => ({ sdu: CMD_PACKET, expectAnswer }),
+        onSdu: () => undefined,
+        onSessionEnd: (_i, err) => errs.push(err),
+      });
+      // The card side takes the SDU, answers nothing and closes (RST 00) after its own response timeout.
+      const r = await send({ to: { host: '127.0.0.1', port: srv.address.port }, onSdu: () => undefined, timeoutMs: 100, retries: 1, responseTimeoutMs: 100 });
+      assert.deepEqual(r.exchanges.map((x) => x.received), [CMD_PACKET]);
+      const s = await srv.done;
+      assert.equal(s.sessions, 1);
+      if (expectAnswer) {
+        assert.equal(s.errors.length, 1);
+        assert.ok(errs[0] instanceof NetworkError);
+        assert.match(errs[0].message, /peer closed the connection \(RST 0, normal ending\) before the answer to our SDU arrived/);
+      } else {
+        assert.deepEqual([s.errors.length, errs], [0, [undefined]]);
+      }
+    }
+  });
+
+  it('push mode, no answer required: the server closes normally after responseTimeoutMs', async () => {
+    const errs: (OtaError | undefined)[] = [];
+    const srv = await serve({
+      port: 0,
+      maxSessions: 1,
+      timeoutMs: 100,
+      responseTimeoutMs: 100,
+      onOpen: () => ({ sdu: CMD_PACKET, expectAnswer: false }),
+      onSdu: () => undefined,
+      onSessionEnd: (_i, err) => errs.push(err),
+    });
+    const t0 = Date.now();
+    // This card would wait 5 s for more; the server's RST 00 ends the session first.
+    const r = await send({ to: { host: '127.0.0.1', port: srv.address.port }, onSdu: () => undefined, timeoutMs: 100, retries: 1, responseTimeoutMs: 5000 });
+    assert.ok(Date.now() - t0 < 3000, `took ${Date.now() - t0} ms`);
+    assert.equal(r.exchanges.length, 1);
+    const s = await srv.done;
+    assert.deepEqual([s.sessions, s.errors.length, errs], [1, 0, [undefined]]);
+  });
+});

@@ -340,6 +340,58 @@ describe('parse: CAT_TP PDUs', () => {
     assert.match(f.stderr, /CAT_TP checksum/);
   });
 
+  it('--json has the keys every parse has (type, dialect, hex, failures, notes): PDUs alone, a bad checksum, one packet, several', () => {
+    const has = (j: Record<string, unknown>) => {
+      for (const k of ['layers', 'type', 'dialect', 'hex', 'framing', 'verified', 'failures', 'notes']) assert.ok(k in j, `key ${k} missing: ${JSON.stringify(j)}`);
+      assert.ok(Array.isArray(j.failures) && Array.isArray(j.notes));
+      assert.ok(!/"note":/.test(JSON.stringify(j)), 'singular "note" key');
+    };
+    // PDUs without data (§6 SYN and RST): no secured packet.
+    const a = run(['parse', S6.syn, S6.rst, '--json']);
+    assert.equal(a.code, 0, a.stderr);
+    const ja = JSON.parse(a.stdout);
+    has(ja);
+    assert.deepEqual([ja.type, ja.dialect, ja.hex, ja.verified, ja.failures, ja.notes], ['cattp-pdus', 'cat_tp', null, true, [], []]);
+    // The §6 "bad" row (tshark: "Bad checksum [should be 0x8125]"); its 23 data octets are no TS 102 225
+    // packet (CPI 01, but BER length 1B = 27 octets with 21 present).
+    const b = run(['parse', S6.ack23Bad, '--json']);
+    assert.equal(b.code, 1);
+    const jb = JSON.parse(b.stdout);
+    has(jb);
+    assert.deepEqual([jb.type, jb.dialect, jb.hex, jb.verified], ['cattp-pdus', 'cat_tp', null, false]);
+    assert.deepEqual(jb.failures, ['CAT_TP checksum of DATA seq 4661: 0x8124, should be 0x8125']);
+    assert.equal(jb.notes.length, 1);
+    assert.match(jb.notes[0], /not a TS 102 225 packet/);
+    // The §6 command PDU with one octet of its packet changed: the CAT_TP checksum (CFE7 in §6) no longer matches.
+    const flipped = S6.cmd.slice(0, 60) + (S6.cmd[60] === '0' ? '1' : '0') + S6.cmd.slice(61);
+    const c = run(['parse', flipped, ...K1, '--json']);
+    assert.equal(c.code, 1);
+    const jc = JSON.parse(c.stdout);
+    has(jc);
+    assert.deepEqual([jc.type, jc.dialect, jc.hex, jc.verified], ['command', 'cat_tp', flipped.slice(36), false]);
+    assert.ok(jc.failures.some((f: string) => /^CAT_TP checksum of DATA seq 22137: 0xCFE7, should be 0x[0-9A-F]{4}$/.test(f)), jc.failures.join('; '));
+    // The untouched PDU: one command packet, nothing failed, nothing left unchecked.
+    const jd = JSON.parse(run(['parse', S6.cmd, ...K1, '--json']).stdout);
+    has(jd);
+    assert.deepEqual([jd.type, jd.hex, jd.verified, jd.failures, jd.notes], ['command', PACKET73, true, [], []]);
+    // Several packets (an exchange pasted): type cattp-packets, each packet with its own keys.
+    const porPdu = (extra: string[]) => run(['build', 'por', '--cattp', '--request', PACKET73, ...K1, '--sw', '9000', '--format', 'pdu', '--seq', '0x1236', '--ack', '0x5679', ...extra]).stdout.trim();
+    const je = JSON.parse(run(['parse', S6.syn, S6.synAck, S6.cmd, porPdu([]), ...K1, '--json']).stdout);
+    has(je);
+    assert.deepEqual([je.type, je.dialect, je.hex, je.verified, je.failures], ['cattp-packets', 'cat_tp', null, true, []]);
+    assert.deepEqual(je.packets.map((p: { type: string; dialect: string }) => [p.type, p.dialect]), [['command', 'cat_tp'], ['response', 'cat_tp']]);
+    assert.equal(je.packets[0].hex, PACKET73);
+    for (const p of je.packets) assert.ok(Array.isArray(p.failures) && Array.isArray(p.notes));
+    // A PoR naming another TAR than the command: the failure is listed, in the packet and at the top.
+    const f = run(['parse', S6.cmd, porPdu(['--tar', 'B00011']), ...K1, '--json']);
+    assert.equal(f.code, 1);
+    const jf = JSON.parse(f.stdout);
+    has(jf);
+    assert.equal(jf.verified, false);
+    assert.deepEqual(jf.packets[1].failures, ["TAR of the PoR differs from the command's TAR"]);
+    assert.deepEqual(jf.failures, ["TAR of the PoR differs from the command's TAR"]);
+  });
+
   it('bad input: one line on stderr naming the field, exit 2', () => {
     const bad: [string[], RegExp][] = [
       // NUL with header length 19: disagrees with the flags (no variable header).
@@ -453,6 +505,15 @@ describe('cattp serve + cattp send: real sessions between two processes', () => 
     assert.equal(cj.exchanges[0].received.sdu, PACKET73);
     assert.equal(cj.exchanges[0].card.status.code, '00');
     assert.equal(cj.exchanges[0].sent, got.sdu);
+    // ... and is shown as the card read it: deciphered with the card's key set KVN 1 (the §12.1 keys of
+    // exampleCard()), its CC the one of cat-tp.md §7.3, its data the §7.3 APDUs; no claim that keys are missing.
+    const rx = cj.exchanges[0].received;
+    assert.deepEqual([rx.type, rx.deciphered, rx.checksum.value, rx.checksum.verified, rx.counter], ['command', true, CC73, true, 0]);
+    assert.deepEqual(rx.apdus, ['A0A40000027F20', 'A0C0000016']);
+    assert.deepEqual(rx.keys, { from: 'card', kic: 1, kid: 1, missing: [] });
+    assert.ok(!c.stdout.includes('no KIc key'), c.stdout);
+    assert.deepEqual([cj.ok, cj.failures], [true, []]);
+    assert.deepEqual([sess.ok, sess.failures], [true, []]);
 
     // Wireshark's view of the server's capture.
     const frames = cattpFrames(spcap, port);
@@ -568,11 +629,213 @@ describe('cattp serve + cattp send: real sessions between two processes', () => 
       ['cattp', 'serve', '--port', '0', '--packet', '0001'],
       ['cattp', 'serve', '--port', '70000'],
       ['cattp', 'serve', '--port', '0', ...SEC73, '--respond', '02'],
+      // Options that shape a command to build, with nothing to build (no --apdu/--data) or a ready --packet.
+      ['cattp', 'serve', '--port', '0', '--tar', 'B00010', ...K1],
+      ['cattp', 'serve', '--port', '0', '--counter', 'next', ...K1],
+      ['cattp', 'serve', '--port', '0', '--packet', PACKET73, '--spi', '0609'],
     ]) {
       const r = run(args);
       assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
       assert.ok(isOneLineError(r.stderr), r.stderr);
     }
+  });
+
+  it('a PoR with status 02 (CNTR low): serve fails the session and exits 1, so does send --sdu', async () => {
+    // build por: the §7.3 command's PoR with status 02; independently, its status octet is 02 and its CC
+    // recomputes with openssl. "02 CNTR low": secured-packet.md §11.1 (TS 102 225 Table 5).
+    const por02 = run(['build', 'por', '--cattp', '--request', PACKET73, ...K1, '--status', '02']).stdout.trim();
+    assert.equal(checkPorCc(por02).status, 2);
+
+    // Server pushes the command; the card answers with that PoR.
+    const srv = start(['cattp', 'serve', '--port', '0', '--max-sessions', '1', ...SEC73, '--timeout', '300', '--json', '--quiet']);
+    const port = await srv.port;
+    const cli = start(['cattp', 'send', '--to', `127.0.0.1:${port}`, '--respond', por02, '--timeout', '300', '--quiet']);
+    const [s, c] = await Promise.all([srv.done, cli.done]);
+    assert.equal(c.code, 0, c.stderr);
+    assert.equal(s.code, 1, s.stdout + s.stderr);
+    const sess = JSON.parse(s.stdout.trim());
+    assert.equal(sess.received[0].sdu, por02);
+    // The PoR itself verifies; the operation it reports failed.
+    assert.deepEqual([sess.received[0].status.code, sess.received[0].checksum.verified, sess.verified, sess.ok], ['02', true, true, false]);
+    assert.deepEqual(sess.failures, ['PoR status 02 (CNTR low)']);
+    assert.match(s.stderr, /session 1: OTA command failed: PoR status 02 \(CNTR low\)/);
+    assert.match(s.stderr, /uicc-ota: 1 session, 1 failed\n/);
+
+    // Card sends the command first, the server answers with the same PoR: send verifies it and fails.
+    const srv2 = start(['cattp', 'serve', '--port', '0', '--max-sessions', '1', ...K1, '--respond', por02, '--timeout', '300', '--quiet']);
+    const port2 = await srv2.port;
+    const tree = start(['cattp', 'send', '--to', `127.0.0.1:${port2}`, '--sdu', PACKET73, ...K1, '--timeout', '300', '--quiet', '--no-bits']);
+    const [s2, t] = await Promise.all([srv2.done, tree.done]);
+    assert.equal(s2.code, 0, s2.stderr);
+    assert.equal(t.code, 1, t.stdout + t.stderr);
+    assert.match(t.stdout, /Status: 0x02 CNTR low/);
+    assert.match(t.stdout, /Verification: passed/);
+    assert.match(t.stdout, /Result: FAILED: PoR status 02 \(CNTR low\)/);
+    assert.match(t.stderr, /OTA command failed: PoR status 02 \(CNTR low\)/);
+    // ... and the same as JSON.
+    const srv3 = start(['cattp', 'serve', '--port', '0', '--max-sessions', '1', ...K1, '--respond', por02, '--timeout', '300', '--quiet']);
+    const port3 = await srv3.port;
+    const js = start(['cattp', 'send', '--to', `127.0.0.1:${port3}`, '--sdu', PACKET73, ...K1, '--timeout', '300', '--quiet', '--json']);
+    const [, j] = await Promise.all([srv3.done, js.done]);
+    assert.equal(j.code, 1, j.stderr);
+    const jj = JSON.parse(j.stdout);
+    assert.deepEqual([jj.response.status.code, jj.verified, jj.ok, jj.failures], ['02', true, false, ['PoR status 02 (CNTR low)']]);
+  });
+
+  it("send --card shows the pushed command deciphered with the card's own keys, or names the key the card lacks", async () => {
+    const srv = start(['cattp', 'serve', '--port', '0', '--max-sessions', '1', ...SEC73, '--timeout', '300', '--quiet']);
+    const port = await srv.port;
+    const cli = start(['cattp', 'send', '--to', `127.0.0.1:${port}`, '--card', card, '--dry-run', '--timeout', '300', '--quiet', '--no-bits']);
+    const [s, c] = await Promise.all([srv.done, cli.done]);
+    assert.equal(s.code, 0, s.stdout + s.stderr);
+    assert.equal(c.code, 0, c.stdout + c.stderr);
+    // exampleCard() key set KVN 1 holds the secured-packet.md §12.1 keys: the CC is the one of cat-tp.md §7.3.
+    assert.match(c.stdout, /Keys: from the card file: KIc: key set KVN 1 \(3des-2key-cbc\), KID: key set KVN 1 \(3des-2key-cbc-mac\)/);
+    assert.match(c.stdout, /Command packet \(TS 102 225, CAT_TP dialect\): deciphered/);
+    assert.match(c.stdout, new RegExp(`CC: ${CC73} .*verified`));
+    assert.match(c.stdout, /C-APDU 1: SELECT .*\[A0A40000027F20\]/);
+    assert.doesNotMatch(c.stdout, /no KIc key/);
+    assert.match(s.stdout, /Result: PoR status 00 \(PoR OK\)/);
+
+    // A card without key set 1: the command stays ciphered, and the view says which key the card lacks;
+    // the card answers 06 (secured-packet.md §11.1: "unidentified security error"), which fails the server's session.
+    const ex = exampleCard() as { keysets: { kvn: number }[] };
+    const card2 = join(DIR, 'CARD-kvn2.json');
+    writeFileSync(card2, JSON.stringify({ ...ex, keysets: ex.keysets.filter((k) => k.kvn !== 1) }, null, 2));
+    const srv2 = start(['cattp', 'serve', '--port', '0', '--max-sessions', '1', ...SEC73, '--timeout', '300', '--quiet', '--json']);
+    const port2 = await srv2.port;
+    const cli2 = start(['cattp', 'send', '--to', `127.0.0.1:${port2}`, '--card', card2, '--dry-run', '--timeout', '300', '--quiet', '--json']);
+    const [s2, c2] = await Promise.all([srv2.done, cli2.done]);
+    assert.equal(c2.code, 0, c2.stderr);
+    const x = JSON.parse(c2.stdout).exchanges[0];
+    assert.deepEqual([x.received.deciphered, x.card.status.code], [false, '06']);
+    assert.deepEqual(x.received.keys, { from: 'card', kic: null, kid: null, missing: ['the card has no KIc key with KVN 1', 'the card has no KID key with KVN 1'] });
+    assert.ok(x.received.notes.some((n: string) => /\(the card has no KIc key with KVN 1\)/.test(n)), x.received.notes.join('; '));
+    assert.doesNotMatch(c2.stdout, /no KIc key given/);
+    assert.equal(s2.code, 1, s2.stderr);
+    assert.deepEqual(JSON.parse(s2.stdout).failures, ['PoR status 06 (unidentified security error)']);
+  });
+
+  /** A hand-driven card on a raw UDP socket (PDUs built with `cattp build`), to misbehave on purpose. */
+  async function rawCard(port: number) {
+    const sock = dgram.createSocket('udp4');
+    await new Promise<void>((r) => sock.bind(0, '127.0.0.1', r));
+    const got: Buffer[] = [];
+    const waiters: (() => void)[] = [];
+    sock.on('message', (m) => {
+      got.push(m);
+      waiters.splice(0).forEach((w) => w());
+    });
+    return {
+      got,
+      send: (x: string) => new Promise<void>((r) => sock.send(Buffer.from(h(x)), port, '127.0.0.1', () => r())),
+      /** The first PDU received so far (or within `ms`) that `pred` accepts. */
+      async wait(pred: (m: Buffer) => boolean, ms = 3000): Promise<Buffer> {
+        const t0 = Date.now();
+        for (;;) {
+          const m = got.find(pred);
+          if (m) return m;
+          if (Date.now() - t0 > ms) assert.fail(`no such PDU within ${ms} ms (got ${got.map((g) => g.toString('hex')).join(' ')})`);
+          await new Promise<void>((r) => {
+            waiters.push(r);
+            setTimeout(r, 50);
+          });
+        }
+      },
+      close: () => sock.close(),
+    };
+  }
+  const SYN7 = () => run(['cattp', 'build', 'syn', '--seq', '7', '--iccid', '8988211000000467285']).stdout.trim();
+
+  it('a stray SYN that never completes the handshake is no session: --max-sessions 1 still serves the card (stray gone first)', async () => {
+    const syn = SYN7();
+    const srv = start(['cattp', 'serve', '--port', '0', '--max-sessions', '1', ...SEC73, '--timeout', '100', '--retries', '1', '--json', '--quiet']);
+    const port = await srv.port;
+    const stray = await rawCard(port);
+    try {
+      await stray.send(syn);
+      // The server gives up on it: SYN/ACK, one retransmission, RST 05 (flags 10, reason octet 05 at byte 18).
+      const rst = await stray.wait((m) => m[0] === 0x10);
+      assert.equal(rst[18], 5);
+    } finally {
+      stray.close();
+    }
+    const cli = start(['cattp', 'send', '--to', `127.0.0.1:${port}`, '--card', card, '--dry-run', '--timeout', '300', '--json', '--quiet']);
+    const [s, c] = await Promise.all([srv.done, cli.done]);
+    assert.equal(c.code, 0, c.stderr);
+    assert.equal(s.code, 0, s.stdout + s.stderr);
+    const lines = s.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    assert.equal(lines.length, 1, s.stdout);
+    assert.deepEqual([lines[0].session, lines[0].iccid, lines[0].ok], [1, '8949000000000000001F', true]);
+    assert.match(s.stderr, /connection from 127\.0\.0\.1:\d+ \(CAT_TP 1024 → 1\) closed before the handshake completed: .*no ACK of our SYN\/ACK.*; not a session/);
+    assert.match(s.stderr, /uicc-ota: 1 session, 0 failed; 1 connection never completed the handshake\n/);
+  });
+
+  it('a stray SYN still pending when the real session ends is not counted as a session either', async () => {
+    const syn = SYN7();
+    const srv = start(['cattp', 'serve', '--port', '0', '--max-sessions', '1', ...SEC73, '--timeout', '1000', '--retries', '3', '--json', '--quiet']);
+    const port = await srv.port;
+    const stray = await rawCard(port);
+    try {
+      await stray.send(syn);
+      await stray.wait((m) => m[0] === 0xc0); // its SYN/ACK: the connection waits in SYN-RCVD
+      const t0 = Date.now();
+      const cli = start(['cattp', 'send', '--to', `127.0.0.1:${port}`, '--card', card, '--dry-run', '--timeout', '300', '--json', '--quiet']);
+      const [s, c] = await Promise.all([srv.done, cli.done]);
+      assert.ok(Date.now() - t0 < 3000, 'the server stops after the real session, not after the stray one times out');
+      assert.equal(c.code, 0, c.stderr);
+      assert.equal(s.code, 0, s.stdout + s.stderr);
+      assert.equal(s.stdout.trim().split('\n').length, 1, s.stdout);
+      assert.deepEqual(JSON.parse(s.stdout).session, 1);
+      assert.match(s.stderr, /uicc-ota: 1 session, 0 failed; 1 connection never completed the handshake\n/);
+    } finally {
+      stray.close();
+    }
+  });
+
+  it('a card that takes the command and closes without a PoR fails the session (exit 4)', async () => {
+    // SYN seq 7; ACK 8 of the server's ISN 500; then the ACK of its data PDU 501 and RST 00 (normal ending).
+    const syn = SYN7();
+    const ack500 = run(['cattp', 'build', 'ack', '--seq', '8', '--ack', '500']).stdout.trim();
+    const ack501 = run(['cattp', 'build', 'ack', '--seq', '8', '--ack', '501']).stdout.trim();
+    const rst = run(['cattp', 'build', 'rst', '--seq', '8', '--reason', '0']).stdout.trim();
+    const srv = start(['cattp', 'serve', '--port', '0', '--max-sessions', '1', ...SEC73, '--isn', '500', '--timeout', '300', '--json', '--quiet']);
+    const port = await srv.port;
+    const cardSock = await rawCard(port);
+    try {
+      await cardSock.send(syn);
+      await cardSock.wait((m) => m[0] === 0xc0);
+      await cardSock.send(ack500);
+      // The pushed command: a data PDU (ACK flag, data length > 0) with seq 501 carrying the §7.3 packet.
+      const data = await cardSock.wait((m) => (m[0] & 0x40) !== 0 && m.readUInt16BE(8) > 0);
+      assert.equal(data.readUInt16BE(10), 501);
+      assert.equal(data.subarray(data[3]).toString('hex').toUpperCase(), PACKET73);
+      await cardSock.send(ack501);
+      await cardSock.send(rst);
+      const s = await srv.done;
+      assert.equal(s.code, 4, s.stdout + s.stderr);
+      assert.match(s.stderr, /session 1 \(127\.0\.0\.1:\d+\): CAT_TP OPEN: peer closed the connection \(RST 0, normal ending\) before the answer to our SDU arrived/);
+      assert.match(s.stderr, /uicc-ota: 1 session, 1 failed\n/);
+      const sess = JSON.parse(s.stdout);
+      assert.deepEqual([sess.received, sess.verified, sess.ok], [[], false, false]);
+      assert.equal(sess.failures.length, 1);
+      assert.match(sess.failures[0], /before the answer to our SDU arrived/);
+    } finally {
+      cardSock.close();
+    }
+  });
+
+  it('a command whose SPI asks for no PoR: a session without one is a success', async () => {
+    const srv = start(['cattp', 'serve', '--port', '0', '--max-sessions', '1', ...SEC73, '--spi', '0600', '--timeout', '300', '--response-timeout', '300', '--quiet', '--no-bits']);
+    const port = await srv.port;
+    const cli = start(['cattp', 'send', '--to', `127.0.0.1:${port}`, '--card', card, '--dry-run', '--timeout', '300', '--response-timeout', '300', '--json', '--quiet']);
+    const [s, c] = await Promise.all([srv.done, cli.done]);
+    assert.equal(c.code, 0, c.stderr);
+    assert.equal(s.code, 0, s.stdout + s.stderr);
+    const x = JSON.parse(c.stdout).exchanges[0];
+    assert.deepEqual([x.card.status.code, x.sent], ['00', null]);
+    assert.match(s.stdout, /Result: no PoR \(SPI2 asks for none\)/);
+    assert.match(s.stderr, /uicc-ota: 1 session, 0 failed\n/);
   });
 });
 

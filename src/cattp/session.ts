@@ -475,10 +475,14 @@ export interface ServeOptions extends TimingOptions {
   /**
    * Push mode (the OTA server speaks first, as in SCP80 over CAT_TP): called
    * when a connection is OPEN; the SDU returned is sent, and an answer is then
-   * awaited (`responseTimeoutMs`). Returning nothing closes the connection.
+   * awaited (`responseTimeoutMs`; none in that time, or the peer closing
+   * first, ends the session in a NetworkError). `{ sdu, expectAnswer: false }`
+   * (e.g. a command whose SPI asks for no PoR, or a PoR on error only): an
+   * answer is taken if one comes, else the connection is closed normally
+   * after `responseTimeoutMs`. Returning nothing closes the connection.
    * A throw ends the connection with that error (RST 00).
    */
-  onOpen?(info: SduInfo): Uint8Array | undefined | Promise<Uint8Array | undefined>;
+  onOpen?(info: SduInfo): PushedSdu | undefined | Promise<PushedSdu | undefined>;
   /** Push mode: how long to wait for the answer once our SDU is acknowledged (default timeoutMs × (retries + 1)). */
   responseTimeoutMs?: number;
   /**
@@ -507,6 +511,9 @@ export interface ServeOptions extends TimingOptions {
   /** Keep datagram records for a pcap (default true). */
   record?: boolean;
 }
+
+/** What `onOpen` pushes: the SDU, and whether an answer must come. */
+export type PushedSdu = Uint8Array | { sdu: Uint8Array; expectAnswer?: boolean };
 
 export interface ServeSummary {
   /** Connections that reached OPEN. */
@@ -659,6 +666,7 @@ export async function serve(opts: ServeOptions): Promise<CattpServer> {
     const push = opts.onOpen;
     // Push mode: waiting for the answer to what we sent; close once all is acknowledged.
     let awaiting = false;
+    let answerRequired = true;
     let closeWhenIdle = false;
     let respTimer: NodeJS.Timeout | undefined;
     const asOta = (e: unknown): OtaError =>
@@ -666,11 +674,19 @@ export async function serve(opts: ServeOptions): Promise<CattpServer> {
     const armResponse = () => {
       clearTimeout(respTimer);
       respTimer = setTimeout(() => {
+        if (!answerRequired) {
+          awaiting = false;
+          trace(`${key}: no answer within ${respMs} ms (none required): closing`);
+          conn.close(0);
+          return;
+        }
         conn.fail(new NetworkError(`no answer SDU within ${respMs} ms after our SDU was acknowledged`, { layer: LAYER, field: conn.state }), 0);
       }, respMs);
     };
-    const sendOrClose = (sdu: Uint8Array | undefined) => {
+    const sendOrClose = (out: PushedSdu | undefined) => {
       if (conn.state !== 'OPEN') return;
+      const sdu = out instanceof Uint8Array || out === undefined ? out : out.sdu;
+      answerRequired = out instanceof Uint8Array || out === undefined || out.expectAnswer !== false;
       if (sdu && sdu.length) {
         if (push) awaiting = true;
         conn.sendSdu(sdu);
@@ -733,7 +749,7 @@ export async function serve(opts: ServeOptions): Promise<CattpServer> {
           return;
         }
         summary.sessions++;
-        if (!err && awaiting) {
+        if (!err && awaiting && answerRequired) {
           // Push mode: our SDU went out but no answer came before the connection closed.
           const how = conn.peerReset !== undefined ? `peer closed the connection (RST ${conn.peerReset}, ${reasonName(conn.peerReset)})` : stopped ? 'server stopped' : 'connection closed';
           err = new NetworkError(`${how} before the answer to our SDU arrived`, { layer: LAYER, field: 'OPEN' });

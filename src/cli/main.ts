@@ -164,7 +164,7 @@ export function buildProgram(): Command {
       .option('--seq <n>', 'sequence number of the first data PDU (default 1)')
       .option('--ack <n>', 'acknowledgement number (default 0)')
       .option('--window <n>', 'window size in PDUs (default 4)')
-      .option('--pcap <file>', 'also write the data PDU(s) as UDP in a pcap (tshark -d udp.port==2000,cattp)')
+      .option('--pcap <file>', 'also write the data PDU(s) as UDP in a pcap (UDP 1000 -> 2000 unless --udp-port; tshark -d udp.port==2000,cattp)')
       .option('--udp-port <[src:]dst>', 'UDP ports in the pcap (default 1000:2000)')
       .option('--show', 'print the decoded trees of what was built instead of hex'),
   ).action(async (o) => (await import('./commands/cattp.js')).buildCattp(o));
@@ -253,7 +253,7 @@ export function buildProgram(): Command {
       .option('--hlen <n>', 'testing: header length instead of the computed one')
       .option('--data-length <n>', 'testing: data length instead of the computed one')
       .option('--checksum <hex>', 'testing: checksum instead of the computed one')
-      .option('--pcap <file>', 'also write the PDU as UDP in a pcap (tshark -d udp.port==2000,cattp)')
+      .option('--pcap <file>', 'also write the PDU as UDP in a pcap (UDP 1000 -> 2000 unless --udp-port; tshark -d udp.port==2000,cattp)')
       .option('--udp-port <[src:]dst>', 'UDP ports in the pcap (default 1000:2000)')
       .option('--show', 'print the decoded tree instead of hex'),
   ).action(async (type, o) => (await import('./commands/cattp.js')).cattpBuild(type, o));
@@ -262,7 +262,7 @@ export function buildProgram(): Command {
     c
       .option('--timeout <ms>', 'retransmission timeout per PDU (default 1000)')
       .option('--retries <n>', 'retransmissions before giving up: RST 05, exit 4 (default 3)')
-      .option('--response-timeout <ms>', 'how long to wait for the peer\'s SDU once ours is acknowledged (default timeout × (retries + 1))')
+      .option('--response-timeout <ms>', 'how long to wait for the peer\'s SDU: once ours is acknowledged, or (send --card/--respond) after OPEN and after each answer (default timeout × (retries + 1))')
       .option('--max-pdu <n>', 'largest PDU we accept, announced in our SYN / SYN-ACK (default 1024)')
       .option('--max-sdu <n>', 'largest SDU we accept (default 2048)')
       .option('--window <n>', 'our receive window in PDUs (default 4)')
@@ -275,7 +275,7 @@ export function buildProgram(): Command {
       securityOptions(
         cattp
           .command('serve')
-          .description('OTA server side: listen on UDP; on each connection push the command packet (security options as build cattp, or --packet) and verify the PoR'),
+          .description('OTA server side: listen on UDP; on each connection push the command packet (security options as build cattp, or --packet) and verify the PoR; without a command, print what the card sends (answer with --respond)'),
       ),
     )
       .requiredOption('--port <n>', 'UDP port to listen on (0: a free port, printed on stderr)')
@@ -284,8 +284,8 @@ export function buildProgram(): Command {
       .option('--packet <hex>', 'push this command packet (CAT_TP dialect) instead of building one')
       .option('--respond <hex>', 'no command to push: answer each SDU the card sends first with this')
       .option('--identification <hex>', 'identification in our SYN-ACK (default none)')
-      .option('--max-sessions <n>', 'stop after this many connections (default: until SIGINT/SIGTERM)')
-      .option('--idle-timeout <ms>', 'close a connection silent for this long (default 30000)'),
+      .option('--max-sessions <n>', 'stop after this many sessions (connections that completed the handshake; default: until SIGINT/SIGTERM)')
+      .option('--idle-timeout <ms>', 'close an OPEN connection silent for this long (default 30000)'),
   ).action(async (o) => (await import('./commands/cattp.js')).cattpServe(o));
   outputOptions(
     sessionOptions(
@@ -296,7 +296,7 @@ export function buildProgram(): Command {
       ),
     )
       .requiredOption('--to <host:port>', 'the server\'s UDP address')
-      .option('--card <file>', 'answer each command packet with the card simulator (CARD.json); its ICCID is the identification')
+      .option('--card <file>', 'answer each command packet with the card simulator (CARD.json); its ICCID is the identification unless --iccid/--identification; commands are shown read with the card\'s keys')
       .option('--state <file>', 'with --card: the card\'s counters file (as card process --state)')
       .option('--dry-run', 'with --card: do not store the card\'s counters')
       .option('--respond <hex>', 'answer each SDU with these octets')

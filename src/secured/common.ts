@@ -145,7 +145,7 @@ export function padLength(alg: CipherAlg, used: number): number {
 export function checksumJson(c: ChecksumResult): Record<string, unknown> {
   const out: Record<string, unknown> = {
     type: c.type,
-    value: c.value ? toHex(c.value) : null,
+    value: c.value && c.value.length ? toHex(c.value) : null,
     verified: c.verified,
   };
   if (c.algorithm) out.algorithm = c.algorithm;

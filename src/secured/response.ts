@@ -197,6 +197,7 @@ export function parseResponse(dialect: Dialect, b: Uint8Array, keys: KeyMaterial
   // and we were not told so (no SPI): say so rather than show invented fields.
   if (!ciphered && plain[5] !== 0 && expect?.ciphered === undefined) {
     notes.push('not deciphered: the PoR looks ciphered (PCNTR read in clear is not 0); give the command\'s SPI, KIc and KID (--spi/--kic/--kid) or the command itself (--request)');
+    base.ciphered = true;
     base.deciphered = false;
     base.checksum.reason = 'PoR ciphered and its security unknown (no --spi/--request)';
     return base;

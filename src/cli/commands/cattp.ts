@@ -379,7 +379,6 @@ export async function parseCattpInputs(inputs: Uint8Array[], o: ParseOpts, mode:
     };
     if (views.length === 1) Object.assign(body, views[0].json);
     else if (views.length > 1) body.packets = views.map((v) => v.json);
-    if (!(views.length === 1 && packets.length === 1)) body.hex = null;
     body.framing = [pe.json];
     // false on any failure; null when a packet had nothing to verify (as parse does for one packet).
     const each = views.map((v) => (v.json as { verified?: boolean | null }).verified);
@@ -517,12 +516,17 @@ interface SessionReport {
   views: { received: Uint8Array; view: PacketView }[];
 }
 
+/** Does the command's SPI2 ask for a PoR whatever happens? ('reserved': the card answers 06.) */
+function porExpected(cmd: SecuredCommand): boolean {
+  return cmd.spi.porRequest !== 'none' && cmd.spi.porRequest !== 'on-error';
+}
+
 /**
  * The outcome of the OTA operation a PoR reports (TS 102 225 Table 5): any
  * status but 00 means the card did not carry out the command — a failure for
  * the side that sent it, however well the PoR itself verifies.
  */
-function porOutcome(views: PacketView[]): { failures: string[]; tree?: TreeNode; status?: string[] } {
+function porOutcome(views: PacketView[]): { failures: string[]; tree?: TreeNode } {
   const codes = views.map((v) => v.result?.response?.status).filter((c): c is number => c !== undefined);
   if (!codes.length) return { failures: [] };
   const named = codes.map((c) => `PoR status ${hx2(c)} (${statusName(c)})`);
@@ -530,7 +534,7 @@ function porOutcome(views: PacketView[]): { failures: string[]; tree?: TreeNode;
   const tree: TreeNode = failures.length
     ? { name: 'Result', value: `FAILED: ${failures.join('; ')}`, status: 'fail', note: 'the card did not carry out the command' }
     : { name: 'Result', value: named.join('; '), status: 'ok' };
-  return { failures, tree, status: codes.map(hx2) };
+  return { failures, tree };
 }
 
 /**
@@ -607,7 +611,8 @@ export async function cattpServe(o: ServeCliOpts): Promise<void> {
           firstUsed = true;
           pushed.set(info.session, c.cmd);
           report(info.session).sent.push(c.bytes);
-          return c.bytes;
+          // SPI2 asking for no PoR, or one on error only: silence is not a failure (TS 102 225 cl. 5.1.1).
+          return { sdu: c.bytes, expectAnswer: porExpected(c.cmd) };
         }
       : undefined,
     onSdu: async (sdu, info) => {
@@ -623,9 +628,16 @@ export async function cattpServe(o: ServeCliOpts): Promise<void> {
       const r = report(info.session);
       reports.delete(info.session);
       const checks = r.views.flatMap((v) => v.view.failures);
+      const cmd = pushed.get(info.session);
+      pushed.delete(info.session);
       // We sent the command: its PoR's status is the outcome (session.ts makes "no answer" an error).
-      const outcome = push ? porOutcome(r.views.map((v) => v.view)) : { failures: [] };
-      if (push && !err && !r.views.length) outcome.failures.push('no PoR received');
+      const outcome: ReturnType<typeof porOutcome> = push ? porOutcome(r.views.map((v) => v.view)) : { failures: [] };
+      if (push && !err && !r.views.length) {
+        if (cmd && !porExpected(cmd)) {
+          const why = cmd.spi.porRequest === 'none' ? 'SPI2 asks for none' : 'SPI2 asks for a PoR on error only: no error';
+          outcome.tree = { name: 'Result', value: `no PoR (${why})`, status: 'ok' };
+        } else outcome.failures.push('no PoR received');
+      }
       if (checks.length || outcome.failures.length) verifyFailed = true;
       if (err) failed = true;
       if (err || checks.length || outcome.failures.length) failedSessions++;
@@ -750,7 +762,7 @@ export async function cattpSend(o: SendCliOpts): Promise<void> {
     // With --card the command is shown as the simulator reads it: with the card's own keys.
     const ck = card ? await cardKeys(card, got, o) : undefined;
     const view = await viewSdu(got, ck?.opts ?? o, undefined);
-    if (ck) relabelMissingKeys(view, ck.missing);
+    if (ck?.missingKic) relabelMissingKeys(view, ck.missingKic);
     const ex: Exchange = { received: got, view, keys: ck?.json, keysTree: ck?.tree };
     exchanges.push(ex);
     if (cardMod && o.card !== undefined) {
@@ -869,7 +881,7 @@ interface Exchange {
  * algorithm that key set holds (or says "implicit") — the lookup the card
  * simulator makes. Keys never appear in the output, only their KVN.
  */
-async function cardKeys(card: import('../../card/card.js').Card, packet: Uint8Array, o: ParseOpts): Promise<{ opts: ParseOpts; missing: string[]; json: Record<string, unknown>; tree: TreeNode } | undefined> {
+async function cardKeys(card: import('../../card/card.js').Card, packet: Uint8Array, o: ParseOpts): Promise<{ opts: ParseOpts; missingKic?: string; json: Record<string, unknown>; tree: TreeNode } | undefined> {
   if (cattpPacketKind(packet) !== 'command') return undefined;
   const { parseCommand } = await import('../../secured/command.js');
   const { decodeKic, decodeKidCc, decodeKidRc } = await import('../../secured/kic.js');
@@ -910,13 +922,13 @@ async function cardKeys(card: import('../../card/card.js').Card, packet: Uint8Ar
     status: missing.length ? 'warn' : undefined,
     note: missing.length ? missing.join('; ') : 'deciphered and checked as the card simulator does',
   });
-  return { opts, missing, json, tree };
+  const missingKic = hdr.spi.ciphering && !opts.kicKey ? missing[0] : undefined;
+  return { opts, missingKic, json, tree };
 }
 
 /** "no KIc key given" is untrue with --card: say which key the card lacks. */
-function relabelMissingKeys(view: PacketView, missing: string[]): void {
-  if (!missing.length) return;
-  const fix = (t: string) => t.replace(/no KIc key given/g, missing.join('; '));
+function relabelMissingKeys(view: PacketView, missing: string): void {
+  const fix = (t: string) => t.replace(/no KIc key given/g, missing);
   const walk = (n: TreeNode) => {
     if (n.value) n.value = fix(n.value);
     if (n.note) n.note = fix(n.note);

@@ -130,7 +130,7 @@ export async function parseAuto(args: string[], o: ParseOpts, mode: ParseMode): 
   const res = parsePacket(peeled, o, hint);
   const failures = [...peeled.failures, ...res.failures];
   if (o.json) {
-    printJson({ layers: [...(peeled.layerNames ?? peeled.layers.map((l) => l.name)), res.kind === 'command' ? 'command packet' : 'response packet'], ...res.json, framing: peeled.layers.map((l) => l.json), verified: failures.length ? false : res.json.verified });
+    printJson({ layers: [...(peeled.layerNames ?? peeled.layers.map((l) => l.name)), res.kind === 'command' ? 'command packet' : 'response packet'], ...res.json, framing: peeled.layers.map((l) => l.json), failures, verified: failures.length ? false : res.json.verified });
   } else {
     await printTree([...peeled.layers.map((l) => l.tree), res.tree, await verdictNode(failures, res.notes, (res.json.checksum as { type?: string } | undefined)?.type)], o);
   }
@@ -169,7 +169,7 @@ export async function parseEach(args: string[], o: ParseOpts, mode: ParseMode): 
           const d = pe.pdus[0].json;
           if (pe.failures.length) worst = Math.max(worst, 1);
           const verdict = pe.failures.length ? 'FAIL' : 'OK';
-          out.push(o.json ? JSON.stringify({ line: i + 1, layers: ['CAT_TP'], pdu: d, verified: pe.failures.length ? false : true, failures: pe.failures })
+          out.push(o.json ? JSON.stringify({ line: i + 1, layers: ['CAT_TP'], type: 'cattp-pdus', dialect: 'cat_tp', hex: null, pdu: d, verified: pe.failures.length ? false : true, failures: pe.failures, notes: pe.notes })
             : `${i + 1} ${verdict} CAT_TP ${d.type} seq=${d.seq}${pe.failures.length ? ': ' + pe.failures.join('; ') : ''}`);
           return;
         }

@@ -20,11 +20,11 @@
  */
 import { describe, it, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { run, isOneLineError, BIN, ROOT, type RunResult } from './helpers/cli.js';
+import { run, isOneLineError, start } from './helpers/cli.js';
 import { tsharkJson, findAll, problems, type TsharkPacket } from './helpers/tshark.js';
 import { exampleCard } from '../src/card/card.js';
 
@@ -576,33 +576,4 @@ describe('malformed and empty captures', () => {
 
 // ---------------------------------------------------------------- processes
 
-interface Proc {
-  port: Promise<number>;
-  done: Promise<RunResult>;
-}
 
-/** The CLI as a child process, killed after `limitMs`; `port` from serve's "listening on" line. */
-function start(args: string[], limitMs = 20000): Proc {
-  const p = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, NO_COLOR: '1' }, cwd: ROOT });
-  let stdout = '';
-  let stderr = '';
-  let gotPort: (n: number) => void;
-  let noPort: (e: Error) => void;
-  const port = new Promise<number>((res, rej) => ((gotPort = res), (noPort = rej)));
-  port.catch(() => undefined);
-  p.stdout.on('data', (d) => (stdout += d));
-  p.stderr.on('data', (d) => {
-    stderr += d;
-    const m = /listening on UDP [\d.]+:(\d+)/.exec(stderr);
-    if (m) gotPort(Number(m[1]));
-  });
-  const timer = setTimeout(() => p.kill('SIGKILL'), limitMs);
-  const done = new Promise<RunResult>((res) =>
-    p.on('close', (code) => {
-      clearTimeout(timer);
-      noPort(new Error(`exited (${code}) before listening: ${stderr}`));
-      res({ code: code ?? -1, stdout, stderr });
-    }),
-  );
-  return { port, done };
-}

@@ -36,3 +36,36 @@ export function isOneLineError(stderr: string): boolean {
   const lines = stderr.trim().split('\n');
   return lines.length === 1 && lines[0].startsWith('uicc-ota: ') && !/\bat .*\.js:\d+/.test(stderr);
 }
+
+export interface Proc {
+  /** serve's UDP port, from its "listening on UDP addr:port" line. */
+  port: Promise<number>;
+  done: Promise<RunResult>;
+  kill(): void;
+}
+
+/** Run the CLI as a child process, killed after `limitMs` (tests stay bounded). */
+export function start(args: string[], limitMs = 20000): Proc {
+  const p = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, NO_COLOR: '1' }, cwd: ROOT });
+  let stdout = '';
+  let stderr = '';
+  let gotPort: (n: number) => void;
+  let noPort: (e: Error) => void;
+  const port = new Promise<number>((res, rej) => ((gotPort = res), (noPort = rej)));
+  port.catch(() => undefined); // only serve has a port; awaiting it still sees the rejection
+  p.stdout.on('data', (d) => (stdout += d));
+  p.stderr.on('data', (d) => {
+    stderr += d;
+    const m = /listening on UDP [\d.]+:(\d+)/.exec(stderr);
+    if (m) gotPort(Number(m[1]));
+  });
+  const timer = setTimeout(() => p.kill('SIGKILL'), limitMs);
+  const done = new Promise<RunResult>((res) =>
+    p.on('close', (code) => {
+      clearTimeout(timer);
+      noPort(new Error(`exited (${code}) before listening: ${stderr}`));
+      res({ code: code ?? -1, stdout, stderr });
+    }),
+  );
+  return { port, done, kill: () => p.kill('SIGKILL') };
+}

@@ -26,7 +26,7 @@
  * onomondo both commit only after authentication).
  */
 import { OtaError } from '../util/errors.js';
-import { concat, toHex } from '../util/hex.js';
+import { concat, toHex, hex2 } from '../util/hex.js';
 import { blockSize, decrypt, type CipherAlg, type CcAlg, type RcAlg } from '../crypto/index.js';
 import type { Dialect } from '../secured/dialect.js';
 import { spiHex, type CounterMode, type Integrity, type PorVia, type Spi } from '../secured/spi.js';
@@ -101,7 +101,6 @@ export interface ProcessResult {
   trace: string[];
 }
 
-const hx = (n: number) => n.toString(16).toUpperCase().padStart(2, '0');
 const cntrText = (c: bigint) => `${c} (0x${c.toString(16).toUpperCase().padStart(10, '0')})`;
 
 interface Ctx {
@@ -134,10 +133,10 @@ function resolveKeys(ctx: Ctx, scope: { command: boolean; por: boolean }): { key
     const ks = card.keysets.find((s) => s.kvn === kvn);
     const p = allowed(kvn, 'KIc');
     if (p) return { keys, problem: p };
-    if (named === null || named === 'proprietary') return { keys, problem: `KIc 0x${hx(kic)} names ${algText(named)}, which this card does not support` };
+    if (named === null || named === 'proprietary') return { keys, problem: `KIc 0x${hex2(kic)} names ${algText(named)}, which this card does not support` };
     if (!ks?.kic) return { keys, problem: `no KIc key with KVN ${kvn} on the card` };
     if (named !== 'implicit' && named !== ks.kic.algorithm) {
-      return { keys, problem: `KIc 0x${hx(kic)} names ${named}, but key set KVN ${kvn} holds a ${ks.kic.algorithm} key` };
+      return { keys, problem: `KIc 0x${hex2(kic)} names ${named}, but key set KVN ${kvn} holds a ${ks.kic.algorithm} key` };
     }
     keys.kicKey = ks.kic.key;
     keys.kicAlg = ks.kic.algorithm as CipherAlg;
@@ -148,13 +147,13 @@ function resolveKeys(ctx: Ctx, scope: { command: boolean; por: boolean }): { key
     const ks = card.keysets.find((s) => s.kvn === kvn);
     const p = allowed(kvn, 'KID');
     if (p) return { keys, problem: p };
-    if (named === null || named === 'proprietary') return { keys, problem: `KID 0x${hx(kid)} names ${algText(named)} for a CC, which this card does not support` };
+    if (named === null || named === 'proprietary') return { keys, problem: `KID 0x${hex2(kid)} names ${algText(named)} for a CC, which this card does not support` };
     if (!ks?.kid) return { keys, problem: `no KID key with KVN ${kvn} on the card` };
     if (named !== 'implicit' && named !== ks.kid.algorithm) {
-      return { keys, problem: `KID 0x${hx(kid)} names ${named}, but key set KVN ${kvn} holds a ${ks.kid.algorithm} key` };
+      return { keys, problem: `KID 0x${hex2(kid)} names ${named}, but key set KVN ${kvn} holds a ${ks.kid.algorithm} key` };
     }
     if (named === 'implicit' && (ks.kid.algorithm === 'crc16' || ks.kid.algorithm === 'crc32')) {
-      return { keys, problem: `KID 0x${hx(kid)} asks for a CC but key set KVN ${kvn} holds a ${ks.kid.algorithm} entry` };
+      return { keys, problem: `KID 0x${hex2(kid)} asks for a CC but key set KVN ${kvn} holds a ${ks.kid.algorithm} entry` };
     }
     keys.kidKey = ks.kid.key;
     keys.kidAlg = ks.kid.algorithm as CcAlg;
@@ -163,10 +162,10 @@ function resolveKeys(ctx: Ctx, scope: { command: boolean; por: boolean }): { key
     const named = decodeKidRc(kid).algorithm;
     if (named === 'implicit') {
       const alg = card.keysets.find((s) => s.kvn === kid >> 4)?.kid?.algorithm;
-      if (alg !== 'crc16' && alg !== 'crc32') return { keys, problem: `KID 0x${hx(kid)} names an implicit RC and key set KVN ${kid >> 4} names no CRC` };
+      if (alg !== 'crc16' && alg !== 'crc32') return { keys, problem: `KID 0x${hex2(kid)} names an implicit RC and key set KVN ${kid >> 4} names no CRC` };
       if (!keys.kidAlg) keys.kidAlg = alg as RcAlg;
     } else if (named !== 'crc16' && named !== 'crc32') {
-      return { keys, problem: `KID 0x${hx(kid)} names ${algText(named)} for an RC, which this card does not support` };
+      return { keys, problem: `KID 0x${hex2(kid)} names ${algText(named)} for an RC, which this card does not support` };
     }
   }
   return { keys };
@@ -202,11 +201,11 @@ export function processPacket(card: Card, packet: Uint8Array, dialect: Dialect):
   // Framing: without consistent lengths there is no packet to answer.
   const { cpl, h, chl, spi, kic, kid, tar } = parseCommandHeader(dialect, b);
   const lSig = chl - 13;
-  trace.push(`header: CPL ${cpl}, CHL ${chl}, SPI ${spiHex(spi)}, KIc ${hx(kic)}, KID ${hx(kid)}, TAR ${toHex(tar)}`);
+  trace.push(`header: CPL ${cpl}, CHL ${chl}, SPI ${spiHex(spi)}, KIc ${hex2(kic)}, KID ${hex2(kid)}, TAR ${toHex(tar)}`);
 
   const ctx: Ctx = { card, dialect, spi, kic, kid, tar, lSig, trace };
   const result = (status: number, why: string, extra: Partial<ProcessResult> = {}): ProcessResult => {
-    trace.push(`status ${hx(status)} (${statusName(status)})${why ? `: ${why}` : ''}`);
+    trace.push(`status ${hex2(status)} (${statusName(status)})${why ? `: ${why}` : ''}`);
     const r: ProcessResult = {
       status, statusName: statusName(status), tar, app: ctx.app, spi, kic, kid,
       porSecured: false, porVia: dialect.name === 'sms-pp' ? spi.porVia : 'cat_tp', pors: [], porSubmit: [], counterMode: spi.counter,
@@ -220,16 +219,16 @@ export function processPacket(card: Card, packet: Uint8Array, dialect: Dialect):
   const app = card.applications.find((a) => a.tarHex === toHex(tar));
   if (!app) return result(STATUS.TAR_UNKNOWN, `no application with TAR ${toHex(tar)} on the card`);
   ctx.app = app;
-  trace.push(`TAR ${app.tarHex}: ${app.name ?? 'application'} (MSL ${hx(app.msl)}, ${app.format}, stored counter ${cntrText(app.counter)})`);
+  trace.push(`TAR ${app.tarHex}: ${app.name ?? 'application'} (MSL ${hex2(app.msl)}, ${app.format}, stored counter ${cntrText(app.counter)})`);
 
   // 2. MSL
   const short = mslShortfall(b[h + 1], app.msl);
-  if (short) return result(STATUS.INSUFFICIENT_SECURITY, `SPI1 ${hx(b[h + 1])} below MSL ${hx(app.msl)}: ${short}`);
+  if (short) return result(STATUS.INSUFFICIENT_SECURITY, `SPI1 ${hex2(b[h + 1])} below MSL ${hex2(app.msl)}: ${short}`);
 
   // 3. header interpretation and keys
   const s1r = b[h + 1] & 0xe0;
   const s2r = b[h + 2] & 0xc0;
-  if (s1r || s2r) trace.push(`reserved SPI bits set (${s1r ? `octet 1 ${hx(s1r)}` : ''}${s1r && s2r ? ', ' : ''}${s2r ? `octet 2 ${hx(s2r)}` : ''}): ignored`);
+  if (s1r || s2r) trace.push(`reserved SPI bits set (${s1r ? `octet 1 ${hex2(s1r)}` : ''}${s1r && s2r ? ', ' : ''}${s2r ? `octet 2 ${hex2(s2r)}` : ''}): ignored`);
   const unidentified = (why: string) => result(STATUS.UNIDENTIFIED, why);
   if (spi.integrity === 'ds') return unidentified('SPI1 asks for a digital signature, which has no standard algorithm (digest §5.3)');
   if (spi.porRequest === 'reserved') return unidentified('SPI2 PoR request 11 is reserved');
@@ -317,7 +316,7 @@ export function processPacket(card: Card, packet: Uint8Array, dialect: Dialect):
       if (!ok) {
         if (counter <= stored) {
           return result(card.options.counterLowStatus, `CNTR ${counter} is not ${spi.counter === 'higher' ? 'higher than' : 'one higher than'} the stored ${stored}` +
-            (card.options.counterLowStatus !== STATUS.CNTR_LOW ? ` (CNTR low answered with ${hx(card.options.counterLowStatus)}: options.counterLowStatus)` : ''));
+            (card.options.counterLowStatus !== STATUS.CNTR_LOW ? ` (CNTR low answered with ${hex2(card.options.counterLowStatus)}: options.counterLowStatus)` : ''));
         }
         return result(STATUS.CNTR_HIGH, `CNTR ${counter} is more than one higher than the stored ${stored}`);
       }
@@ -359,7 +358,7 @@ function securePor(ctx: Ctx, status: number, data: Uint8Array): SecuredPor {
   let integrity: Integrity = unsecuredStatus || spi.porRequest === 'reserved' ? 'none' : spi.porIntegrity;
   let ciphered = unsecuredStatus || spi.porRequest === 'reserved' ? false : spi.porCiphered;
   if (unsecuredStatus && (spi.porIntegrity !== 'none' || spi.porCiphered)) {
-    trace.push(`PoR unsecured: status ${hx(status)} PoRs are sent without RC/CC and unciphered (options.unsecuredErrorStatuses)`);
+    trace.push(`PoR unsecured: status ${hex2(status)} PoRs are sent without RC/CC and unciphered (options.unsecuredErrorStatuses)`);
   }
   let keys = ctx.keys;
   if ((integrity !== 'none' || ciphered) && !keys) {
@@ -389,7 +388,7 @@ function securePor(ctx: Ctx, status: number, data: Uint8Array): SecuredPor {
 function porTrace(p: SecuredPor, where: string): string {
   const r = p.resp;
   const integ = r.checksum.type === 'none' ? 'no RC/CC' : r.checksum.type.toUpperCase();
-  return `PoR: status ${hx(r.status!)}, CNTR ${r.counter}, ${integ}${r.ciphered ? ', ciphered' : ''}, ${r.data?.length ?? 0} octets of response data${where}`;
+  return `PoR: status ${hex2(r.status!)}, CNTR ${r.counter}, ${integ}${r.ciphered ? ', ciphered' : ''}, ${r.data?.length ?? 0} octets of response data${where}`;
 }
 
 function sent(via: SentPor['via'], p: SecuredPor, messages: Uint8Array[]): SentPor {

@@ -3,28 +3,16 @@
  * RPI 02 are octets of the packet, CPL/RPL are BER-TLV lengths, and
  * CPI/CPL/CHL (RPI/RPL/RHL) enter the RC/CC/DS; no UDH octets.
  */
-import { InputError } from '../util/errors.js';
+import { decodeBerLength as berDecode, encodeBerLength as berEncode } from '../util/ber.js';
 import type { Dialect } from '../secured/dialect.js';
 
+/** CPL/RPL of the CAT_TP dialect: BER lengths up to 83 xx xx xx. */
 export function encodeBerLength(n: number, field: string): Uint8Array {
-  if (n < 0x80) return Uint8Array.of(n);
-  if (n <= 0xff) return Uint8Array.of(0x81, n);
-  if (n <= 0xffff) return Uint8Array.of(0x82, n >> 8, n & 0xff);
-  if (n <= 0xffffff) return Uint8Array.of(0x83, n >> 16, (n >> 8) & 0xff, n & 0xff);
-  throw new InputError(`${n} does not fit a BER length`, { field });
+  return berEncode(n, 3, { field });
 }
 
 export function decodeBerLength(b: Uint8Array, offset: number, field: string, layer = 'command packet'): { value: number; size: number } {
-  const first = b[offset];
-  if (first === undefined) throw new InputError('missing', { layer, field, offset });
-  if (first < 0x80) return { value: first, size: 1 };
-  const n = first & 0x7f;
-  if (n === 0 || n > 3) throw new InputError(`0x${first.toString(16).toUpperCase()} is not a BER length form this dialect allows (00–7F, 81, 82, 83)`, { layer, field, offset });
-  if (b.length < offset + 1 + n) throw new InputError(`BER length needs ${n + 1} octets`, { layer, field, offset });
-  let v = 0;
-  for (let i = 1; i <= n; i++) v = (v << 8) | b[offset + i];
-  // Non-minimal forms (81 05) are accepted: robust on receive, minimal on send.
-  return { value: v, size: 1 + n };
+  return berDecode(b, offset, b.length, 3, { layer, field });
 }
 
 export const cattpDialect: Dialect = {

@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { InputError, IoError } from '../util/errors.js';
-import { fromHex } from '../util/hex.js';
+import { fromHex, hex2 } from '../util/hex.js';
 import type { KeyMaterial } from '../secured/keys.js';
 import { isCipherAlg, isIntegrityAlg } from '../secured/keys.js';
 import { decodeKic, decodeKidCc, encodeKic, encodeKid } from '../secured/kic.js';
@@ -129,7 +129,7 @@ function mismatch(named: string | null, stored: string, override: string | undef
   const want = override ?? named;
   if (!want || want === 'implicit' || want === 'proprietary') return undefined;
   if (want === stored) return undefined;
-  return `0x${octetValue.toString(16).toUpperCase().padStart(2, '0')} names ${want} but keyset ${path} holds a ${stored} key for KVN ${octetValue >> 4}`;
+  return `0x${hex2(octetValue)} names ${want} but keyset ${path} holds a ${stored} key for KVN ${octetValue >> 4}`;
 }
 
 function noKey(ks: KeysetFile, kvn: number, role: 'kic' | 'kid'): string {

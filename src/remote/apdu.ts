@@ -2,6 +2,7 @@
  * ISO/IEC 7816-4 command APDUs as carried in remote command scripts
  * (TS 102 226 cl. 5), plus the INS / status-word name tables used by the trees.
  */
+import { hex2 } from '../util/hex.js';
 import { InputError } from '../util/errors.js';
 import type { Status } from '../render/tree.js';
 
@@ -202,7 +203,6 @@ export function swStatus(sw: number): Status {
   return 'fail';
 }
 
-const hex2 = (n: number) => n.toString(16).toUpperCase().padStart(2, '0');
 
 /**
  * Parse a complete ISO 7816-4 C-APDU whose length is known (the value of a

@@ -10,7 +10,7 @@
  * its response data (n).
  */
 import { InputError } from '../util/errors.js';
-import { concat } from '../util/hex.js';
+import { concat, hex2 } from '../util/hex.js';
 import {
   type ApduHeader, type CApdu, type Direction, type ScriptApdu,
   insDirection, parseCApdu,
@@ -41,7 +41,6 @@ export interface CompactDecodeOptions {
   direction?: (h: ApduHeader) => Direction | undefined;
 }
 
-const hex2 = (n: number) => n.toString(16).toUpperCase().padStart(2, '0');
 
 /**
  * Convert one C-APDU to its compact (T=0 TPDU) coding: case 1 gets P3 = 00,

@@ -10,7 +10,7 @@
  * (their codings are not confirmed, digest #23).
  */
 import { InputError } from '../util/errors.js';
-import { concat } from '../util/hex.js';
+import { concat, hex2 } from '../util/hex.js';
 import { type CApdu, type ScriptApdu, encodeCApdu, parseCApdu } from './apdu.js';
 import {
   INDEFINITE, type Tlv, type TagNamer, encodeIndefinite, encodeTlv, readHeader, readIndefinite, readTlv, tagHex,
@@ -121,7 +121,6 @@ export interface ExpandedResponse {
   elements?: ResponseElement[];
 }
 
-const hex2 = (n: number) => n.toString(16).toUpperCase().padStart(2, '0');
 
 /**
  * Read a template at `start`: one of the two tags, with definite (`defTag`) or

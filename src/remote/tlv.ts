@@ -5,10 +5,11 @@
  * templates. Enough for the TS 102 226 expanded remote APDU format.
  */
 import { InputError } from '../util/errors.js';
-import { concat } from '../util/hex.js';
+import { concat, hex2 } from '../util/hex.js';
+import { berLengthSize, decodeBerLength, encodeBerLength, INDEFINITE } from '../util/ber.js';
 
 /** Length value meaning "indefinite" (`80`, contents end with `00 00`). */
-export const INDEFINITE = -1;
+export { INDEFINITE };
 
 export interface TlvHeader {
   /** Tag as a number: `0x22`, or `0x9F70` for a two-octet tag. */
@@ -30,7 +31,6 @@ export interface Tlv extends TlvHeader {
   end: number;
 }
 
-const hex2 = (n: number) => n.toString(16).toUpperCase().padStart(2, '0');
 
 export function tagHex(tag: number): string {
   return tag > 0xff ? hex2(tag >> 8) + hex2(tag & 0xff) : hex2(tag);
@@ -70,28 +70,9 @@ export function readHeader(b: Uint8Array, off: number, end: number, layer: strin
   }
   const lengthOffset = p;
   const field = `${label(tag, names)} length`;
-  if (p >= end) throw new InputError('length missing: input ends after the tag', { layer, field, offset: p });
-  const l0 = b[p++];
-  let length: number;
-  if (l0 < 0x80) {
-    length = l0;
-  } else if (l0 === 0x80) {
-    length = INDEFINITE;
-  } else if (l0 === 0x81 || l0 === 0x82) {
-    const k = l0 & 0x7f;
-    if (p + k > end) {
-      throw new InputError(`length form ${hex2(l0)} needs ${k} more octet${k > 1 ? 's' : ''}, ${end - p} present`, {
-        layer, field, offset: lengthOffset,
-      });
-    }
-    length = 0;
-    for (let i = 0; i < k; i++) length = (length << 8) | b[p++];
-  } else {
-    throw new InputError(
-      `bad length form ${hex2(l0)} (supported: 00–7F, 80 indefinite, 81 xx, 82 xx xx)`,
-      { layer, field, offset: lengthOffset },
-    );
-  }
+  const l = decodeBerLength(b, p, end, 2, { layer, field }, true);
+  const length = l.value;
+  p += l.size;
   return { tag, offset: off, lengthOffset, length, valueOffset: p };
 }
 
@@ -160,18 +141,12 @@ export function encodeTag(tag: number): Uint8Array {
   return tag > 0xff ? Uint8Array.of(tag >> 8, tag & 0xff) : Uint8Array.of(tag);
 }
 
-/** Definite BER length, shortest form. */
+/** Definite BER length, shortest form (up to 82 xx xx). */
 export function encodeLength(n: number): Uint8Array {
-  if (!Number.isInteger(n) || n < 0) throw new InputError(`length ${n} is not a non-negative integer`, { field: 'length' });
-  if (n < 0x80) return Uint8Array.of(n);
-  if (n <= 0xff) return Uint8Array.of(0x81, n);
-  if (n <= 0xffff) return Uint8Array.of(0x82, n >> 8, n & 0xff);
-  throw new InputError(`${n} octets is more than the supported 65535 (82 xx xx)`, { field: 'length' });
+  return encodeBerLength(n, 2, { field: 'length' });
 }
 
-export function lengthOfLength(n: number): number {
-  return n < 0x80 ? 1 : n <= 0xff ? 2 : 3;
-}
+export const lengthOfLength = berLengthSize;
 
 export function encodeTlv(tag: number, value: Uint8Array): Uint8Array {
   return concat(encodeTag(tag), encodeLength(value.length), value);

@@ -3,6 +3,7 @@
  * BitStructure: one declaration gives decode, encode, and the Wireshark-style
  * bit lines of the tree (every field named, with its mask).
  */
+import { hex2 } from '../util/hex.js';
 import * as BL from '@solana/buffer-layout';
 import { InputError } from '../util/errors.js';
 import { bitLine, node, type TreeNode } from '../render/tree.js';
@@ -107,6 +108,5 @@ export class OctetFields {
   }
 }
 
-export function hex2(n: number): string {
-  return n.toString(16).toUpperCase().padStart(2, '0');
-}
+// One hex helper for the whole project; re-exported for this layer's users.
+export { hex2 };

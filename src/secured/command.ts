@@ -7,7 +7,7 @@
  * (the dialect decides CPI/CPL coding; the SMS UDH is not included).
  */
 import { InputError, VerifyError } from '../util/errors.js';
-import { concat } from '../util/hex.js';
+import { concat, hex2, toHex } from '../util/hex.js';
 import { blockSize, checkKey, decrypt, encrypt, weakKey, type CipherAlg } from '../crypto/index.js';
 import type { Dialect } from './dialect.js';
 import { spiCodec, type Spi } from './spi.js';
@@ -146,7 +146,7 @@ export function parseCommandHeader(dialect: Dialect, b: Uint8Array): CommandHead
   let o = 0;
   if (dialect.cpi !== null) {
     if (b.length < 1) throw new InputError('empty packet', where('CPI', 0));
-    if (b[0] !== dialect.cpi) throw new InputError(`0x${hx(b[0])} is not a command packet identifier (0x${hx(dialect.cpi)})`, where('CPI', 0));
+    if (b[0] !== dialect.cpi) throw new InputError(`0x${hex2(b[0])} is not a command packet identifier (0x${hex2(dialect.cpi)})`, where('CPI', 0));
     o = 1;
   }
   const cplAt = o;
@@ -160,7 +160,7 @@ export function parseCommandHeader(dialect: Dialect, b: Uint8Array): CommandHead
   if (present < 14) throw new InputError(`packet too short for a command header: ${present} octets after CPL, at least 14 needed`, where('CHL', o));
   const h = o;
   const chl = b[h];
-  if (dialect.cpi !== null && chl >= 0x80) throw new InputError(`0x${hx(chl)}: multi-octet CHL is not supported`, where('CHL', h));
+  if (dialect.cpi !== null && chl >= 0x80) throw new InputError(`0x${hex2(chl)}: multi-octet CHL is not supported`, where('CHL', h));
   if (chl < 13) throw new InputError(`${chl} is less than the 13 octets of SPI…PCNTR`, where('CHL', h));
   if (1 + chl > present) throw new InputError(`says ${chl} header octets but only ${present - 1} follow`, where('CHL', h));
   return { cpl, cplAt, h, chl, spi: spiCodec.decode(b, h + 1), kic: b[h + 3], kid: b[h + 4], tar: b.slice(h + 5, h + 8) };
@@ -184,7 +184,7 @@ export function parseCommand(dialect: Dialect, b: Uint8Array, keys: KeyMaterial)
   if (spi.ciphering) {
     let alg: CipherAlg;
     if (decodeKic(kic).algorithm === null && !keys.kicAlg) {
-      throw new InputError(`0x${hx(kic)} is a reserved ciphering algorithm code`, where('KIc', h + 3));
+      throw new InputError(`0x${hex2(kic)} is a reserved ciphering algorithm code`, where('KIc', h + 3));
     }
     try {
       alg = cipherAlgFor(kic, keys, h + 3);
@@ -241,7 +241,7 @@ export function parseCommand(dialect: Dialect, b: Uint8Array, keys: KeyMaterial)
   }
   base.checksum = verifyIntegrity(integ, keys.kidKey, input, sig, keys.kidMissing);
   if (base.checksum.verified === false) {
-    failures.push(`${integ.type.toUpperCase()} mismatch: packet carries ${hxs(sig)}, computed ${hxs(base.checksum.computed!)}${spi.ciphering ? ' (wrong KID or KIc key?)' : ' (wrong KID key?)'}`);
+    failures.push(`${integ.type.toUpperCase()} mismatch: packet carries ${toHex(sig)}, computed ${toHex(base.checksum.computed!)}${spi.ciphering ? ' (wrong KID or KIc key?)' : ' (wrong KID key?)'}`);
   } else if (base.checksum.verified === null && integ.type !== 'none') {
     notes.push(`${integ.type.toUpperCase()} not checked: ${base.checksum.reason}`);
   }
@@ -255,9 +255,3 @@ export function parseCommandStrict(dialect: Dialect, b: Uint8Array, keys: KeyMat
   return r;
 }
 
-function hx(n: number): string {
-  return n.toString(16).toUpperCase().padStart(2, '0');
-}
-function hxs(b: Uint8Array): string {
-  return Array.from(b, hx).join('');
-}

@@ -7,7 +7,7 @@
  * Security follows the command's SPI octet 2 with the command's KIc/KID algorithms and keys.
  */
 import { InputError } from '../util/errors.js';
-import { concat } from '../util/hex.js';
+import { concat, hex2, toHex } from '../util/hex.js';
 import { blockSize, checkKey, decrypt, encrypt, weakKey, type CipherAlg } from '../crypto/index.js';
 import type { Dialect } from './dialect.js';
 import type { Integrity } from './spi.js';
@@ -115,7 +115,7 @@ export function parseResponse(dialect: Dialect, b: Uint8Array, keys: KeyMaterial
   let o = 0;
   if (dialect.rpi !== null) {
     if (b.length < 1) throw new InputError('empty packet', where('RPI', 0));
-    if (b[0] !== dialect.rpi) throw new InputError(`0x${hx(b[0])} is not a response packet identifier (0x${hx(dialect.rpi)})`, where('RPI', 0));
+    if (b[0] !== dialect.rpi) throw new InputError(`0x${hex2(b[0])} is not a response packet identifier (0x${hex2(dialect.rpi)})`, where('RPI', 0));
     o = 1;
   }
   const rplAt = o;
@@ -226,7 +226,7 @@ export function parseResponse(dialect: Dialect, b: Uint8Array, keys: KeyMaterial
   }
   base.checksum = verifyIntegrity(integ, k.kidKey, input, sig, k.kidMissing);
   if (base.checksum.verified === false) {
-    failures.push(`${integ.type.toUpperCase()} mismatch: PoR carries ${hxs(sig)}, computed ${hxs(base.checksum.computed!)}${ciphered ? ' (wrong KID or KIc key?)' : ' (wrong KID key?)'}`);
+    failures.push(`${integ.type.toUpperCase()} mismatch: PoR carries ${toHex(sig)}, computed ${toHex(base.checksum.computed!)}${ciphered ? ' (wrong KID or KIc key?)' : ' (wrong KID key?)'}`);
   } else if (base.checksum.verified === null && integ.type !== 'none') {
     notes.push(`${integ.type.toUpperCase()} not checked: ${base.checksum.reason}`);
   }
@@ -237,9 +237,3 @@ function isRcKid(kid: number): boolean {
   return (kid & 0x0f) === 0x1 || (kid & 0x0f) === 0x5;
 }
 
-function hx(n: number): string {
-  return n.toString(16).toUpperCase().padStart(2, '0');
-}
-function hxs(b: Uint8Array): string {
-  return Array.from(b, hx).join('');
-}

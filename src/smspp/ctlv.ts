@@ -7,6 +7,7 @@
 import { InputError } from '../util/errors.js';
 import { concat } from '../util/hex.js';
 import { hex2, need } from './fields.js';
+import { decodeBerLength, encodeBerLength } from '../util/ber.js';
 
 /** Tag values (bits 7–1) used here, TS 101 220 Table 7.23 / TS 102 223 cl. 9.3. */
 export const CTAG = {
@@ -58,26 +59,14 @@ export interface Ctlv {
   length: number;
 }
 
+/** COMPREHENSION-TLV / BER-TLV lengths of CAT: one octet or 81 xx on send (TS 101 220 cl. 7.1.1.2); 82 accepted on receive. */
 export function berLengthEncode(n: number, layer: string, field: string): Uint8Array {
-  if (!Number.isInteger(n) || n < 0) throw new InputError(`bad length ${n}`, { layer, field });
-  if (n < 0x80) return Uint8Array.of(n);
-  if (n <= 0xff) return Uint8Array.of(0x81, n);
-  throw new InputError(`${n} octets do not fit a CAT TLV (max 255)`, { layer, field });
+  return encodeBerLength(n, 1, { layer, field });
 }
 
 export function berLengthDecode(b: Uint8Array, o: number, layer: string, field: string): { value: number; length: number } {
-  need(b, o, 1, layer, field);
-  const first = b[o];
-  if (first < 0x80) return { value: first, length: 1 };
-  if (first === 0x81) {
-    need(b, o + 1, 1, layer, field);
-    return { value: b[o + 1], length: 2 };
-  }
-  if (first === 0x82) {
-    need(b, o + 1, 2, layer, field);
-    return { value: (b[o + 1] << 8) | b[o + 2], length: 3 };
-  }
-  throw new InputError(`length octet 0x${hex2(first)} is not a valid definite length (00-7F, 81 xx, 82 xxxx)`, { layer, field, offset: o });
+  const { value, size } = decodeBerLength(b, o, b.length, 2, { layer, field });
+  return { value, length: size };
 }
 
 export function ctlvEncode(tag: number, value: Uint8Array, cr = true, layer = 'COMPREHENSION-TLV'): Uint8Array {

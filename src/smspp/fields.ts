@@ -3,6 +3,7 @@
  * field of an octet (name as in the spec/Wireshark, mask, key in the typed
  * value). Reading, writing and the tree's bit lines all come from the table.
  */
+import { hex2 } from '../util/hex.js';
 import { bitLine } from '../render/tree.js';
 import { InputError } from '../util/errors.js';
 
@@ -63,9 +64,8 @@ export function fieldBitLines(octet: number, table: readonly BitField[]): string
   });
 }
 
-export function hex2(n: number): string {
-  return n.toString(16).toUpperCase().padStart(2, '0');
-}
+// One hex helper for the whole project; re-exported for this layer's users.
+export { hex2 };
 
 /** Throw unless `need` octets are available at `offset`. */
 export function need(bytes: Uint8Array, offset: number, n: number, layer: string, field: string): void {

@@ -11,6 +11,11 @@ export function toHex(b: Uint8Array): string {
   return s;
 }
 
+/** One octet as two upper-case hex digits ("0A"). */
+export function hex2(n: number): string {
+  return LUT[n & 0xff];
+}
+
 /** Upper-case hex with a space between octets, for trees. */
 export function toHexSpaced(b: Uint8Array): string {
   const out: string[] = new Array(b.length);

@@ -10,7 +10,7 @@
  * The layouts walk the octets leniently (no checks), so a corrupted field is
  * still named: "TP-UDL", "UDH concatenation IE", "ENVELOPE Lc", "TP-SCTS"...
  */
-import { fromHex, toHex } from '../util/hex.js';
+import { fromHex, toHex, hex2 } from '../util/hex.js';
 import { parseCommand } from '../secured/command.js';
 import { peelSmsPp, type SmsLayerKind } from '../smspp/build.js';
 import type { Direction } from '../smspp/tpdu.js';
@@ -19,7 +19,6 @@ import { peel } from '../cli/commands/peel.js';
 import { commandKind, dialectOf, registerKind, responseKind, type CaseContext, type FieldSpan, type Inputs, type Layout, type VectorKind } from './kinds.js';
 import { hexOf, str } from './inputs.js';
 
-const hx = (n: number) => n.toString(16).toUpperCase().padStart(2, '0');
 
 // ------------------------------------------------------------ packet side
 
@@ -32,7 +31,7 @@ export function packetOf(kind: VectorKind, i: Inputs, ctx: CaseContext): Uint8Ar
 export function commandInputsFor(i: Inputs, packet: Uint8Array, ctx: CaseContext): Inputs {
   if (str(i, 'packet') === undefined) return i;
   const c = parseCommand(dialectOf(ctx), packet, {});
-  return { ...i, kic: hx(c.kic), kid: hx(c.kid) };
+  return { ...i, kic: hex2(c.kic), kid: hex2(c.kid) };
 }
 
 /** Clear-text spans of a partial packet (only its start is in this output): header fields, then one span for the rest. */
@@ -141,7 +140,7 @@ function walkUd(w: Walk, end: number): { base: number; part: number; total: numb
     const len = w.b[w.o + 1] ?? 0;
     if (iei === 0x00 && len === 3) [total, part] = [w.b[w.o + 3], w.b[w.o + 4]];
     if (iei === 0x08 && len === 4) [total, part] = [w.b[w.o + 4], w.b[w.o + 5]];
-    w.take(IE_NAMES[iei] ?? `UDH IE ${hx(iei)}`, 2 + len);
+    w.take(IE_NAMES[iei] ?? `UDH IE ${hex2(iei)}`, 2 + len);
   }
   return { base: w.o, part, total };
 }
@@ -203,7 +202,7 @@ const CTLV_NAMES: Record<number, string> = { 1: 'command details', 2: 'device id
 function walkCtlvs(w: Walk, owner: string): boolean {
   while (w.o < w.b.length) {
     const tag = w.at & 0x7f;
-    const name = CTLV_NAMES[tag] ?? `object ${hx(w.at)}`;
+    const name = CTLV_NAMES[tag] ?? `object ${hex2(w.at)}`;
     w.take(`${name} tag`, 1);
     const n = tlvLength(w, `${name} length`);
     if (tag === 0x0b) return true;

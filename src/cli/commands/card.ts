@@ -12,7 +12,7 @@
 import { closeSync, fsyncSync, linkSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { InputError, IoError, OtaError, VerifyError, shiftOffset, type ErrorWhere } from '../../util/errors.js';
-import { toHex } from '../../util/hex.js';
+import { toHex, hex2 } from '../../util/hex.js';
 import { node, type TreeNode } from '../../render/tree.js';
 import { updateJsonFile, writeFileAtomic } from '../../keys/state.js';
 import { smsDialect } from '../../smspp/dialect.js';
@@ -134,7 +134,6 @@ function withStateCounters(card: Card, counters: Record<string, bigint>): Card {
   };
 }
 
-const hx = (n: number) => n.toString(16).toUpperCase().padStart(2, '0');
 const hex4 = (n: number) => n.toString(16).toUpperCase().padStart(4, '0');
 const num = (c: bigint | undefined) => (c === undefined ? null : Number(c));
 
@@ -158,7 +157,7 @@ export function processJson(r: ProcessResult, stored: boolean, cattp?: CattpOrig
     }
   }
   return {
-    status: { code: hx(r.status), name: r.statusName },
+    status: { code: hex2(r.status), name: r.statusName },
     tar: toHex(r.tar),
     application: r.app ? r.app.name ?? null : null,
     por: r.por ? toHex(r.por) : null,
@@ -211,7 +210,7 @@ function cattpCommand(inputs: Uint8Array[]): CattpCommand | undefined {
   const d = sdu.data;
   if (sdu.kind === 'response') throw new InputError('the CAT_TP data is a response packet (RPI 02, a PoR); card process answers command packets (CPI 01)', { layer: 'CAT_TP', field: 'data' });
   if (sdu.kind !== 'command') {
-    const why = d[0] === 1 ? 'its BER length does not match the octets present' : `first octet ${hx(d[0])} is not CPI 01`;
+    const why = d[0] === 1 ? 'its BER length does not match the octets present' : `first octet ${hex2(d[0])} is not CPI 01`;
     throw new InputError(`not a TS 102 225 command packet (${why}); ${takes}`, { layer: 'CAT_TP', field: 'data' });
   }
   const single = sdu.inputs.length === 1;
@@ -249,12 +248,12 @@ function stderrNote(r: ProcessResult, cat: CattpCommand | undefined): string | u
   }
   if (!r.pors.length) {
     const why = r.spi.porRequest === 'none' ? 'SPI2 asks for no PoR' : r.spi.porRequest === 'on-error' ? 'SPI2 asks for a PoR only on error' : 'no PoR after failed authentication (options.porOnAuthFailure)';
-    parts.push(`no PoR (status ${hx(r.status)} ${r.statusName}; ${why})`);
+    parts.push(`no PoR (status ${hex2(r.status)} ${r.statusName}; ${why})`);
   } else if (r.status === 0x0b) {
     const n = r.porSubmit.length;
     parts.push(`status 0B (${r.statusName}): line 1 is the PoR in the ENVELOPE response (SMS-DELIVER-REPORT), ${lineRange(2, 1 + n)} the complete PoR (status 00) as SMS-SUBMIT user data${n > 1 ? ` (${n} concatenated SMS)` : ''}`);
   } else {
-    if (r.status !== 0) parts.push(`status ${hx(r.status)} (${r.statusName})`);
+    if (r.status !== 0) parts.push(`status ${hex2(r.status)} (${r.statusName})`);
     if (r.porSubmit.length > 1) parts.push(`PoR via SMS-SUBMIT in ${r.porSubmit.length} concatenated SMS, one line each`);
   }
   return parts.length ? `uicc-ota: card: ${parts.join('; ')}\n` : undefined;
@@ -282,7 +281,7 @@ export async function cardProcess(inputs: string[] | string | undefined, o: Card
   if (o.json) {
     printJson(processJson(r, !o.dryRun, cat?.origin));
   } else if (o.show) {
-    const card = node('Card', `status ${hx(r.status)} ${r.statusName}`, r.trace.map((t) => node(t)), { status: r.status === 0 ? 'ok' : 'warn' });
+    const card = node('Card', `status ${hex2(r.status)} ${r.statusName}`, r.trace.map((t) => node(t)), { status: r.status === 0 ? 'ok' : 'warn' });
     const porTree = (p: SentPor) => {
       const data = p.response.data;
       const view = data && data.length ? responseView(data) : { tree: undefined };

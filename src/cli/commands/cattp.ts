@@ -14,7 +14,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { InputError, NetworkError, OtaError, EXIT } from '../../util/errors.js';
-import { fromHex, toHex, equalBytes } from '../../util/hex.js';
+import { fromHex, toHex, equalBytes, hex2 } from '../../util/hex.js';
 import { node, type TreeNode } from '../../render/tree.js';
 import {
   decodePdu, encodePdu, iccidToIdentification, identificationToIccid, pduJson, pduSummary, pduTree,
@@ -42,7 +42,6 @@ function num(v: string | undefined, field: string, def: number, min = 0, max = U
   return v === undefined ? def : intOption(v, field, min, max);
 }
 
-const hx2 = (n: number) => n.toString(16).toUpperCase().padStart(2, '0');
 
 /** `--identification HEX` or `--iccid DIGITS` (one of them). */
 function identificationOf(o: { identification?: string; iccid?: string }): Uint8Array | undefined {
@@ -288,13 +287,13 @@ const hexNode = (name: string, b: Uint8Array, note?: string) => node(name, `${b.
 async function viewSdu(sdu: Uint8Array, o: ParseOpts, request: SecuredCommand | undefined, kindHint?: 'command' | 'response', strict = false): Promise<PacketView> {
   const kind = kindHint ?? cattpPacketKind(sdu);
   if (!kind) {
-    const why = sdu[0] === 1 || sdu[0] === 2 ? 'its BER length does not match the octets present' : `first octet ${hx2(sdu[0])} is neither CPI 01 nor RPI 02`;
+    const why = sdu[0] === 1 || sdu[0] === 2 ? 'its BER length does not match the octets present' : `first octet ${hex2(sdu[0])} is neither CPI 01 nor RPI 02`;
     const note = `SDU of ${sdu.length} octets is not a TS 102 225 packet: ${why}`;
     return { tree: [hexNode('SDU', sdu, `not a TS 102 225 packet: ${why}`)], json: { sdu: toHex(sdu), packet: null, failures: [], notes: [note] }, failures: [], notes: [note] };
   }
   const { parsePacket } = await import('./parse.js');
   const peeled: Peeled = { layers: [], packet: sdu, dialect: 'cat_tp', kind, offset: 0, failures: [], inputs: [sdu], outer: 'cattp' };
-  const oo: ParseOpts = kind === 'response' && request ? { ...o, request: undefined, spi: spiHex(request.spi), kic: hx2(request.kic), kid: hx2(request.kid) } : o;
+  const oo: ParseOpts = kind === 'response' && request ? { ...o, request: undefined, spi: spiHex(request.spi), kic: hex2(request.kic), kid: hex2(request.kid) } : o;
   try {
     const r = parsePacket(peeled, oo, kind);
     const failures = [...r.failures];
@@ -529,7 +528,7 @@ function porExpected(cmd: SecuredCommand): boolean {
 function porOutcome(views: PacketView[]): { failures: string[]; tree?: TreeNode } {
   const codes = views.map((v) => v.result?.response?.status).filter((c): c is number => c !== undefined);
   if (!codes.length) return { failures: [] };
-  const named = codes.map((c) => `PoR status ${hx2(c)} (${statusName(c)})`);
+  const named = codes.map((c) => `PoR status ${hex2(c)} (${statusName(c)})`);
   const failures = named.filter((_, i) => codes[i] !== 0);
   const tree: TreeNode = failures.length
     ? { name: 'Result', value: `FAILED: ${failures.join('; ')}`, status: 'fail', note: 'the card did not carry out the command' }
@@ -781,7 +780,7 @@ export async function cattpSend(o: SendCliOpts): Promise<void> {
       const { responseTree } = await import('../../secured/view.js');
       const { responseView } = await import('../../remote/view.js');
       const rv = res.response?.data?.length ? responseView(res.response.data) : undefined;
-      ex.cardTree = node('Card', `status ${hx2(res.status)} (${res.statusName})`, [
+      ex.cardTree = node('Card', `status ${hex2(res.status)} (${res.statusName})`, [
         ...res.trace.map((t) => node(t)),
         ...(res.response ? [responseTree(res.response, rv?.tree ? [rv.tree] : undefined)] : [node('PoR', 'none (as SPI octet 2 and the card options say)')]),
       ], { status: res.status === 0 ? 'ok' : 'warn' });
@@ -908,14 +907,14 @@ async function cardKeys(card: import('../../card/card.js').Card, packet: Uint8Ar
     if (kicNamed === 'implicit') opts.kicAlg = kicEntry.algorithm;
     used.push(`KIc: key set KVN ${kicKvn} (${kicEntry.algorithm})`);
   } else if (hdr.spi.ciphering) {
-    missing.push(kicEntry ? `the card's KIc key of KVN ${kicKvn} is ${kicEntry.algorithm}, KIc ${hx2(hdr.kic)} names ${kicNamed}` : `the card has no KIc key with KVN ${kicKvn}`);
+    missing.push(kicEntry ? `the card's KIc key of KVN ${kicKvn} is ${kicEntry.algorithm}, KIc ${hex2(hdr.kic)} names ${kicNamed}` : `the card has no KIc key with KVN ${kicKvn}`);
   }
   if (kidEntry && fits(kidNamed, kidEntry.algorithm)) {
     opts.kidKey = toHex(kidEntry.key);
     if (kidNamed === 'implicit') opts.kidAlg = kidEntry.algorithm;
     used.push(`KID: key set KVN ${kidKvn} (${kidEntry.algorithm})`);
   } else if (hdr.spi.integrity === 'cc') {
-    missing.push(kidEntry ? `the card's KID key of KVN ${kidKvn} is ${kidEntry.algorithm}, KID ${hx2(hdr.kid)} names ${kidNamed}` : `the card has no KID key with KVN ${kidKvn}`);
+    missing.push(kidEntry ? `the card's KID key of KVN ${kidKvn} is ${kidEntry.algorithm}, KID ${hex2(hdr.kid)} names ${kidNamed}` : `the card has no KID key with KVN ${kidKvn}`);
   }
   const json = { from: 'card', kic: kicEntry ? kicKvn : null, kid: kidEntry ? kidKvn : null, missing };
   const tree = node('Keys', `from the card file${used.length ? `: ${used.join(', ')}` : ''}`, undefined, {

@@ -5,7 +5,7 @@
  */
 import { InputError, OtaError } from '../../util/errors.js';
 import { statusKnown } from '../../secured/status.js';
-import { fromHex } from '../../util/hex.js';
+import { fromHex, hex2 } from '../../util/hex.js';
 import type { TreeNode } from '../../render/tree.js';
 import { parseCommand, type SecuredCommand } from '../../secured/command.js';
 import { parseResponse, type ResponseSecurity, type SecuredResponse } from '../../secured/response.js';
@@ -99,7 +99,7 @@ export function parsePacket(p: Peeled, o: ParseOpts, kindHint: 'command' | 'resp
     // A reserved status read from a PoR whose deciphering or checksum failed is garbage, not bad input.
     const trusted = !r.ciphered || r.checksum.verified === true;
     if (r.status !== undefined && !statusKnown(r.status) && r.deciphered && !failures.length && trusted) {
-      inputError = new InputError(`0x${r.status.toString(16).toUpperCase().padStart(2, '0')} is a reserved status code (TS 102 225 Table 5)`, { layer: 'response packet', field: 'status', offset: p.offset + r.offsets.status });
+      inputError = new InputError(`0x${hex2(r.status)} is a reserved status code (TS 102 225 Table 5)`, { layer: 'response packet', field: 'status', offset: p.offset + r.offsets.status });
     }
     return { kind, response: r, tree, json, failures, notes, inputError };
   }

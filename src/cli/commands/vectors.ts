@@ -7,7 +7,7 @@ import { responseData } from './por-options.js';
 import { existsSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { InputError, IoError } from '../../util/errors.js';
-import { fromHex, toHex } from '../../util/hex.js';
+import { fromHex, toHex, hex2 } from '../../util/hex.js';
 import type { KeyMaterial } from '../../secured/keys.js';
 import type { SecuredCommand } from '../../secured/command.js';
 import { writeFileAtomic } from '../../keys/state.js';
@@ -229,9 +229,6 @@ function resolveKind(o: RecordOpts, given: GivenFn): Resolved {
 
 const isInlineKey = (v: string | undefined) => v !== undefined && !v.startsWith('@');
 
-function hex2(n: number): string {
-  return n.toString(16).toUpperCase().padStart(2, '0');
-}
 
 /** Command-packet inputs (kinds command, sms, cattp), through the same code as `build sms`. */
 async function commandInputs(o: RecordOpts): Promise<Inputs> {

@@ -11,7 +11,7 @@
  * still named: "TP-UDL", "UDH concatenation IE", "ENVELOPE Lc", "TP-SCTS"...
  */
 import { fromHex, toHex, hex2 } from '../util/hex.js';
-import { parseCommand } from '../secured/command.js';
+import { parseCommandHeader } from '../secured/command.js';
 import { peelSmsPp, type SmsLayerKind } from '../smspp/build.js';
 import type { Direction } from '../smspp/tpdu.js';
 import { frameCommand, framePor, type SmsFrameOpts, type PorFrameOpts } from '../cli/commands/frame.js';
@@ -30,7 +30,7 @@ export function packetOf(kind: VectorKind, i: Inputs, ctx: CaseContext): Uint8Ar
 /** A command packet given as `packet`: its KIc/KID octets name the keys, as they do for `parse`. */
 export function commandInputsFor(i: Inputs, packet: Uint8Array, ctx: CaseContext): Inputs {
   if (str(i, 'packet') === undefined) return i;
-  const c = parseCommand(dialectOf(ctx), packet, {});
+  const c = parseCommandHeader(dialectOf(ctx), packet);
   return { ...i, kic: hex2(c.kic), kid: hex2(c.kid) };
 }
 

@@ -114,7 +114,7 @@ export interface BuildPorOpts extends OutputOptions {
 export async function buildPor(o: BuildPorOpts): Promise<void> {
   const { buildResponse } = await import('../../secured/response.js');
   const { responseJson, responseTree } = await import('../../secured/view.js');
-  const { parseCommand } = await import('../../secured/command.js');
+  const { parseCommand, parseCommandHeader } = await import('../../secured/command.js');
   const { parseTar } = await import('../../secured/tar.js');
   const { parseCounter } = await import('../../secured/common.js');
   const { spiCodec } = await import('../../secured/spi.js');
@@ -130,7 +130,7 @@ export async function buildPor(o: BuildPorOpts): Promise<void> {
   if (o.request) {
     const p = peel([fromHex(o.request, '--request')], o.cattp ? 'cattp' : 'sms');
     const d = p.dialect === 'cat_tp' ? cattpDialect : smsDialect;
-    const hdr = parseCommand(d, p.packet, {});
+    const hdr = parseCommandHeader(d, p.packet);
     const req = parseCommand(d, p.packet, resolveKeys(o, hdr.kic, hdr.kid));
     spi = req.spi;
     kic = req.kic;

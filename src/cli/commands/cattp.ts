@@ -24,7 +24,7 @@ import { segmentSdu } from '../../cattp/segment.js';
 import { cattpDialect } from '../../cattp/dialect.js';
 import { cattpPacketKind, peelCattpPdus, relocateSduError } from '../../cattp/peel.js';
 import { ipv4Udp, writePcap, type PcapRecord } from '../../pcap/pcap.js';
-import type { SecuredCommand } from '../../secured/command.js';
+import type { CommandHeader, SecuredCommand } from '../../secured/command.js';
 import { spiHex } from '../../secured/spi.js';
 import { statusName } from '../../secured/status.js';
 import { intOption } from '../input.js';
@@ -329,9 +329,9 @@ async function cattpRequest(o: ParseOpts): Promise<SecuredCommand | undefined> {
     b = pe.sdus[0].data;
   }
   if (cattpPacketKind(b) !== 'command') return undefined;
-  const { parseCommand } = await import('../../secured/command.js');
+  const { parseCommand, parseCommandHeader } = await import('../../secured/command.js');
   const { resolveKeys } = await import('../keys.js');
-  const hdr = parseCommand(cattpDialect, b, {});
+  const hdr = parseCommandHeader(cattpDialect, b);
   return parseCommand(cattpDialect, b, resolveKeys(o, hdr.kic, hdr.kid));
 }
 
@@ -565,9 +565,9 @@ export async function cattpServe(o: ServeCliOpts): Promise<void> {
   let first: { bytes: Uint8Array; cmd: SecuredCommand } | undefined;
   const readPacket = async (b: Uint8Array) => {
     if (cattpPacketKind(b) !== 'command') throw new InputError('not a command packet of the CAT_TP dialect (CPI 01, BER length)', { field: '--packet', offset: 0 });
-    const { parseCommand } = await import('../../secured/command.js');
+    const { parseCommand, parseCommandHeader } = await import('../../secured/command.js');
     const { resolveKeys } = await import('../keys.js');
-    const hdr = parseCommand(cattpDialect, b, {});
+    const hdr = parseCommandHeader(cattpDialect, b);
     return { bytes: b, cmd: parseCommand(cattpDialect, b, resolveKeys(o, hdr.kic, hdr.kid)) };
   };
   const make = async () => {
@@ -882,11 +882,11 @@ interface Exchange {
  */
 async function cardKeys(card: import('../../card/card.js').Card, packet: Uint8Array, o: ParseOpts): Promise<{ opts: ParseOpts; missingKic?: string; json: Record<string, unknown>; tree: TreeNode } | undefined> {
   if (cattpPacketKind(packet) !== 'command') return undefined;
-  const { parseCommand } = await import('../../secured/command.js');
+  const { parseCommandHeader } = await import('../../secured/command.js');
   const { decodeKic, decodeKidCc, decodeKidRc } = await import('../../secured/kic.js');
-  let hdr: SecuredCommand;
+  let hdr: CommandHeader;
   try {
-    hdr = parseCommand(cattpDialect, packet, {});
+    hdr = parseCommandHeader(cattpDialect, packet);
   } catch (e) {
     if (e instanceof OtaError) return undefined; // shown as malformed by viewSdu
     throw e;

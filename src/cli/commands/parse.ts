@@ -7,7 +7,7 @@ import { InputError, OtaError } from '../../util/errors.js';
 import { statusKnown } from '../../secured/status.js';
 import { fromHex, hex2 } from '../../util/hex.js';
 import type { TreeNode } from '../../render/tree.js';
-import { parseCommand, type SecuredCommand } from '../../secured/command.js';
+import { parseCommand, parseCommandHeader, type SecuredCommand } from '../../secured/command.js';
 import { parseResponse, type ResponseSecurity, type SecuredResponse } from '../../secured/response.js';
 import { commandJson, commandTree, responseJson, responseTree } from '../../secured/view.js';
 import { spiCodec } from '../../secured/spi.js';
@@ -57,7 +57,7 @@ export function expectedPorSecurity(o: ParseOpts): { sec: Partial<ResponseSecuri
     const p = peel([b], o.cattp ? 'cattp' : 'auto');
     const pkt = p.packet;
     const dialect = p.dialect === 'cat_tp' ? cattpDialect : smsDialect;
-    const hdr = parseCommand(dialect, pkt, {});
+    const hdr = parseCommandHeader(dialect, pkt);
     request = parseCommand(dialect, pkt, resolveKeys(o, hdr.kic, hdr.kid));
     sec.integrity = request.spi.porIntegrity;
     sec.ciphered = request.spi.porCiphered;
@@ -103,7 +103,7 @@ export function parsePacket(p: Peeled, o: ParseOpts, kindHint: 'command' | 'resp
     }
     return { kind, response: r, tree, json, failures, notes, inputError };
   }
-  const hdr = parseCommand(dialect, p.packet, {});
+  const hdr = parseCommandHeader(dialect, p.packet);
   const keys = resolveKeys(o, hdr.kic, hdr.kid);
   const c = parseCommand(dialect, p.packet, keys);
   const fmt = o.expanded ? 'expanded' : o.compact ? 'compact' : 'auto';

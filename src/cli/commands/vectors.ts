@@ -3,6 +3,9 @@
  * `vectors record` turns one build into a case for review.
  * The closing line `N passed, N failed` is read by CI: keep it exactly so.
  */
+import type { SmsFrameOpts } from './frame.js';
+import type { ResponseDataOpts } from './por-options.js';
+import type { CattpBuildOpts } from './cattp.js';
 import { responseData } from './por-options.js';
 import { existsSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
@@ -81,7 +84,11 @@ async function printReport(r: Report, color: boolean): Promise<void> {
  * and `cattp build`, under the same names (the positional TYPE of `cattp build`
  * becomes `--type`). Which of them apply depends on the kind.
  */
-export interface RecordOpts extends SecurityOpts {
+export interface RecordOpts
+  extends SecurityOpts,
+    Partial<Omit<SmsFrameOpts, 'format' | 'pcap'>>,
+    ResponseDataOpts,
+    Pick<CattpBuildOpts, 'srcPort' | 'dstPort' | 'seq' | 'ack' | 'window' | 'maxPdu' | 'maxSdu' | 'identification' | 'iccid' | 'eack' | 'reason' | 'rstAck' | 'seg' | 'checksum'> {
   out: string;
   id?: string;
   kind?: string;
@@ -91,44 +98,16 @@ export interface RecordOpts extends SecurityOpts {
   description?: string;
   provenance?: string;
   force?: boolean;
+  /** The layer, as the build commands name it. */
   format?: string;
-  // build sms framing
-  oa?: string;
-  oaTon?: string;
-  oaNpi?: string;
-  pid?: string;
-  dcs?: string;
-  scts?: string;
-  smsc?: string;
-  concatRef?: string;
-  concat16?: boolean;
   // build por
   request?: string;
   status?: string;
   anyStatus?: boolean;
   unsecured?: boolean;
-  executed?: string;
-  sw?: string;
-  rdata?: string;
-  rapdu?: string[];
-  badFormat?: string;
   da?: string;
-  // cattp build TYPE / build cattp
+  /** The TYPE of `cattp build`. */
   type?: string;
-  srcPort?: string;
-  dstPort?: string;
-  seq?: string;
-  ack?: string;
-  window?: string;
-  maxPdu?: string;
-  maxSdu?: string;
-  identification?: string;
-  iccid?: string;
-  eack?: string;
-  reason?: string;
-  rstAck?: boolean;
-  seg?: boolean;
-  checksum?: string;
 }
 
 /** Whether an option was given on the command line (commander's value source: defaults do not count). */
@@ -253,12 +232,12 @@ async function responseInputs(o: RecordOpts, given: GivenFn, dialect: string): P
   let req: SecuredCommand | undefined;
   if (o.request !== undefined) {
     const { peel } = await import('./peel.js');
-    const { parseCommand } = await import('../../secured/command.js');
+    const { parseCommand, parseCommandHeader } = await import('../../secured/command.js');
     const { smsDialect } = await import('../../smspp/dialect.js');
     const { cattpDialect } = await import('../../cattp/dialect.js');
     const p = peel([fromHex(o.request, '--request')], dialect === 'cat_tp' ? 'cattp' : 'sms');
     const d = p.dialect === 'cat_tp' ? cattpDialect : smsDialect;
-    const hdr = parseCommand(d, p.packet, {});
+    const hdr = parseCommandHeader(d, p.packet);
     req = parseCommand(d, p.packet, resolveKeys(o, hdr.kic, hdr.kid));
   }
   let spi;

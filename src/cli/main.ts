@@ -33,7 +33,7 @@ function securityOptions(c: Command): Command {
       .option('--kic <hex>', 'KIc octet (default: from the keyset KVN and cipher)')
       .option('--kid <hex>', 'KID octet (default: from the keyset KVN and CC algorithm)')
       .option('--tar <hex>', 'TAR, 3 octets (default B00010, or the keyset default)')
-      .option('--counter <n|next>', 'CNTR: decimal, 0x-hex or 10 hex digits; "next" takes and advances the counter stored for the keyset', '0')
+      .option('--counter <n|next>', 'CNTR: decimal, 0x-hex, or exactly 10 hex digits (always read as hex); "next" takes and advances the counter stored for the keyset', '0')
       .option('--apdu <hex>', 'C-APDU for the secured data (repeatable)', collect, [])
       .option('--data <hex>', 'raw secured data instead of --apdu')
       .option('--expanded', 'expanded remote APDU format (TS 102 226 cl. 5.2) instead of compact')

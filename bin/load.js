@@ -2,8 +2,11 @@
 // Loads the bundled CLI (dist/bundle/uicc-ota.cjs, built by `npm run build`)
 // through V8's code cache, so that an invocation does not recompile ~600 kB of
 // JavaScript: start-up matters because shell scripts call the tool thousands of
-// times. A missing or stale cache (other Node/V8, changed bundle) is simply
-// rejected by V8 and the source is compiled as usual.
+// times. The cache shipped beside the bundle only fits the Node/V8 (and V8
+// flags) it was built with; when V8 rejects it (other Node version,
+// NODE_OPTIONS), a fresh cache is written once to the user's cache folder
+// ($XDG_CACHE_HOME/uicc-ota/ or ~/.cache/uicc-ota/) and used from then on.
+// Nothing is ever written inside the installed package (it may be read-only).
 const fs = require('node:fs');
 const path = require('node:path');
 const vm = require('node:vm');
@@ -12,16 +15,61 @@ const Module = require('node:module');
 const BUNDLE = path.join(__dirname, '..', 'dist', 'bundle', 'uicc-ota.cjs');
 const CACHE = BUNDLE + '.codecache';
 
-function compile() {
-  const source = fs.readFileSync(BUNDLE, 'utf8');
-  let cachedData;
+function readOrUndefined(file) {
   try {
-    cachedData = fs.readFileSync(CACHE);
+    return fs.readFileSync(file);
   } catch {
-    cachedData = undefined;
+    return undefined;
   }
+}
+
+/** The per-user cache file: keyed by package version and V8 version (never inside the package). */
+function userCacheFile() {
+  try {
+    const os = require('node:os');
+    const base = process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache');
+    if (!path.isAbsolute(base)) return undefined;
+    let version = '0';
+    try {
+      version = JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'package.json'), 'utf8')).version;
+    } catch {
+      /* keyed by V8 alone */
+    }
+    // V8 also rejects a cache made under other V8 flags (NODE_OPTIONS, node's own options): one file per flag set.
+    const flags = `${process.env.NODE_OPTIONS ?? ''} ${process.execArgv.join(' ')}`.trim();
+    let h = 0x811c9dc5;
+    for (let i = 0; i < flags.length; i++) h = Math.imul(h ^ flags.charCodeAt(i), 0x01000193) >>> 0;
+    const key = `uicc-ota-${version}-node${process.versions.node}-v8-${process.versions.v8}-${process.arch}${flags ? '-' + h.toString(16) : ''}`.replace(/[^\w.-]/g, '_');
+    return path.join(base, 'uicc-ota', key + '.codecache');
+  } catch {
+    return undefined;
+  }
+}
+
+/** Best effort, atomic (temp file + rename); any failure is ignored. */
+function writeUserCache(file, data) {
+  try {
+    fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+    const tmp = `${file}.${process.pid}.tmp`;
+    try {
+      fs.writeFileSync(tmp, data, { mode: 0o600 });
+      fs.renameSync(tmp, file);
+    } catch {
+      try {
+        fs.unlinkSync(tmp);
+      } catch {
+        /* nothing to remove */
+      }
+    }
+  } catch {
+    /* no cache: the next run compiles again */
+  }
+}
+
+/** Compile with the shipped cache only (the build step and tests use this). */
+function compile(cachedData = readOrUndefined(CACHE)) {
   // The bundle must not contain a dynamic import() (a vm.Script has no loader for it): see test/bundle.test.ts.
-  return new vm.Script(Module.wrap(source), { filename: BUNDLE, cachedData });
+  return new vm.Script(Module.wrap(fs.readFileSync(BUNDLE, 'utf8')), { filename: BUNDLE, cachedData });
 }
 
 function run(script) {
@@ -30,9 +78,35 @@ function run(script) {
   return mod.exports;
 }
 
+/**
+ * Compile for a run: the user's cache if there is one, else the shipped one;
+ * when V8 rejects what it got, write a fresh cache to the user's folder at exit
+ * (by then the command's functions are compiled, so the cache covers them).
+ */
+function compileForRun() {
+  const source = fs.readFileSync(BUNDLE, 'utf8');
+  const wrapped = Module.wrap(source);
+  const user = userCacheFile();
+  const own = user ? readOrUndefined(user) : undefined;
+  const cachedData = own ?? readOrUndefined(CACHE);
+  const script = new vm.Script(wrapped, { filename: BUNDLE, cachedData });
+  if ((cachedData === undefined || script.cachedDataRejected) && user) {
+    process.once('exit', () => {
+      let data;
+      try {
+        data = script.createCachedData();
+      } catch {
+        return;
+      }
+      writeUserCache(user, data);
+    });
+  }
+  return script;
+}
+
 /** The CLI module: { main(argv): Promise<exitCode>, ... }. */
 function load() {
-  return run(compile());
+  return run(compileForRun());
 }
 
 /**
@@ -45,7 +119,7 @@ async function makeCache(commands) {
   } catch {
     /* none yet */
   }
-  const script = compile();
+  const script = compile(undefined);
   const cli = run(script);
   const out = process.stdout.write.bind(process.stdout);
   const err = process.stderr.write.bind(process.stderr);
@@ -61,4 +135,4 @@ async function makeCache(commands) {
   fs.writeFileSync(CACHE, script.createCachedData());
 }
 
-module.exports = { load, compile, makeCache, BUNDLE, CACHE };
+module.exports = { load, compile, makeCache, userCacheFile, BUNDLE, CACHE };

@@ -29,15 +29,4 @@ export function hexInputs(args: string[], what = 'input'): Uint8Array[] {
   return lines.map((l, i) => fromHex(l, lines.length > 1 ? `${what} ${i + 1}` : what));
 }
 
-export function octet(s: string, field: string): number {
-  const b = fromHex(s, field);
-  if (b.length !== 1) throw new InputError(`must be one octet (2 hex digits), got ${b.length}`, { field });
-  return b[0];
-}
-
-export function intOption(s: string, field: string, min: number, max: number): number {
-  const t = s.trim();
-  const v = /^0x[0-9a-f]+$/i.test(t) ? parseInt(t, 16) : /^[0-9]+$/.test(t) ? parseInt(t, 10) : NaN;
-  if (!Number.isInteger(v) || v < min || v > max) throw new InputError(`"${s}" is not a whole number from ${min} to ${max}`, { field });
-  return v;
-}
+export { octet, intOption } from '../util/options.js';

@@ -39,8 +39,17 @@ export class OtaError extends Error {
   readonly exitCode: ExitCode;
   readonly where: ErrorWhere;
   readonly detail: string;
+  /** Protocol layer of the error, when known (also in `where`). */
+  readonly layer?: string;
+  /** Field name as in the specification, when known. */
+  readonly field?: string;
+  /** Byte offset in the input, when known. */
+  readonly offset?: number;
   constructor(message: string, exitCode: ExitCode, where: ErrorWhere = {}) {
     super(locate(message, where));
+    this.layer = where.layer;
+    this.field = where.field;
+    this.offset = where.offset;
     this.name = 'OtaError';
     this.exitCode = exitCode;
     this.where = where;
@@ -64,13 +73,18 @@ export class VerifyError extends OtaError {
   }
 }
 
-/** File/state problems (exit 3). */
-export class IoError extends OtaError {
+/** File/state problems (exit 3): unreadable/unwritable files, lock timeout, missing optional package. */
+export class StateError extends OtaError {
   constructor(message: string, where: ErrorWhere = {}) {
     super(message, EXIT.IO, where);
-    this.name = 'IoError';
+    this.name = 'StateError';
   }
 }
+
+/** @deprecated The former name of {@link StateError} (the same class). */
+export const IoError = StateError;
+/** @deprecated The former name of {@link StateError}. */
+export type IoError = StateError;
 
 /** Network/session problems (exit 4). */
 export class NetworkError extends OtaError {

@@ -28,7 +28,7 @@ import { CNTR_MAX } from '../src/secured/common.js';
 import { decodeResponse } from '../src/remote/index.js';
 import { exampleCard, validateCard, type Card } from '../src/card/card.js';
 import { processPacket, type ProcessResult } from '../src/card/simulator.js';
-import { peel } from '../src/cli/commands/peel.js';
+import { peel } from '../src/layers/peel.js';
 import { encodePdu } from '../src/cattp/pdu.js';
 
 const THIS = fileURLToPath(import.meta.url);

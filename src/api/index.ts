@@ -1,10 +1,24 @@
 /**
  * uicc-ota as a library: `import { buildSms, parsePor, Card } from 'uicc-ota'`.
  * Names mirror the commands; options are the commands' long option names in
- * camelCase; results are the objects the commands print with --json. The
- * library never writes to stdout/stderr: notes come back in `notes`.
+ * camelCase; results are the objects the commands print with --json (plus
+ * `units`, the wire octets, and `warnings`, what the command says on stderr).
+ * The library never writes to stdout/stderr. Errors are the typed classes
+ * below, each with `exitCode`, `layer`, `field` and `offset`.
  */
 export { spi, kic, kid, tar, status } from './codes.js';
 export type { SpiJson, SpiEncodeOptions, KeyIdJson } from './codes.js';
+export { buildSms, buildPor, buildCattp } from './build.js';
+export type { BuildSmsOptions, BuildPorOptions, BuildCattpOptions, BuildResult, SecurityOptions } from './build.js';
+export { parse, parseSms, parsePor } from './parse.js';
+export type { PacketInput, ParseOptions, ParseResult } from './parse.js';
+export type { KeyOptions, KeysetJson } from './keys.js';
+export { Card } from './card.js';
+export type { CardOptions, CardResult } from './card.js';
+export { readCapture, captureReport } from './capture.js';
+export { verifyVectors } from './vectors.js';
+export type { VectorsReport } from '../vectors/record.js';
+export { CattpServer, CattpClient } from './session.js';
+export type { CattpServerOptions, CattpClientOptions, Addr, PduLogEntry, ServeSummary, SduInfo, SendResult } from './session.js';
 export { OtaError, InputError, VerifyError, StateError, IoError, NetworkError, EXIT } from '../util/errors.js';
 export type { ErrorWhere, ExitCode } from '../util/errors.js';

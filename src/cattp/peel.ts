@@ -12,7 +12,7 @@
 import { InputError, OtaError, type ErrorWhere } from '../util/errors.js';
 import { toHex } from '../util/hex.js';
 import { node, type TreeNode } from '../render/tree.js';
-import type { Layer, Peeled } from '../cli/commands/peel.js';
+import type { Layer, Peeled } from '../layers/types.js';
 import { decodeBerLength } from './dialect.js';
 import { decodePdu, pduJson, pduTree, FIXED_HEADER_LENGTH, LAYER, type DecodedPdu, type PduJson } from './pdu.js';
 import { reassemble } from './segment.js';

@@ -14,8 +14,8 @@ import { fromHex, toHex, hex2 } from '../util/hex.js';
 import { parseCommandHeader } from '../secured/command.js';
 import { peelSmsPp, type SmsLayerKind } from '../smspp/build.js';
 import type { Direction } from '../smspp/tpdu.js';
-import { frameCommand, framePor, type SmsFrameOpts, type PorFrameOpts } from '../cli/commands/frame.js';
-import { peel } from '../cli/commands/peel.js';
+import { frameCommand, framePor, type SmsFrameOpts, type PorFrameOpts } from '../api/frame.js';
+import { peel } from '../layers/peel.js';
 import { commandKind, dialectOf, registerKind, responseKind, type CaseContext, type FieldSpan, type Inputs, type Layout, type VectorKind } from './kinds.js';
 import { hexOf, str } from './inputs.js';
 

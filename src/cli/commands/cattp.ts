@@ -14,55 +14,31 @@
  */
 import { readFileSync } from 'node:fs';
 import { InputError, NetworkError, OtaError, EXIT } from '../../util/errors.js';
-import { fromHex, toHex, equalBytes, hex2 } from '../../util/hex.js';
+import { fromHex, toHex, hex2 } from '../../util/hex.js';
+import { intOption } from '../../util/options.js';
 import { node, type TreeNode } from '../../render/tree.js';
+import { decodePdu, encodePdu, identificationToIccid, iccidToIdentification, pduSummary, pduTree, type CattpPdu } from '../../cattp/pdu.js';
 import {
-  decodePdu, encodePdu, iccidToIdentification, identificationToIccid, pduJson, pduSummary, pduTree,
-  type CattpPdu, type CattpType, type EncodeOverrides,
-} from '../../cattp/pdu.js';
-import { segmentSdu } from '../../cattp/segment.js';
+  num, identificationOf, pduPcap, pduFromOptions, showable, buildSecuredCattp, U16,
+  type CattpBuildOpts as CattpBuildOptions, type BuildCattpOpts as BuildCattpOptions,
+} from '../../api/cattp-options.js';
 import { cattpDialect } from '../../cattp/dialect.js';
-import { cattpPacketKind, peelCattpPdus, relocateSduError } from '../../cattp/peel.js';
+import { cattpPacketKind } from '../../cattp/peel.js';
 import { ipv4Udp, writePcap, type PcapRecord } from '../../pcap/pcap.js';
 import type { CommandHeader, SecuredCommand } from '../../secured/command.js';
-import { spiHex } from '../../secured/spi.js';
 import { statusName } from '../../secured/status.js';
-import { intOption } from '../input.js';
 import { printJson, printTree, useColor, verdictNode, writeOut, type OutputOptions } from '../output.js';
-import type { KeyOptions } from '../keys.js';
-import type { SecurityOpts } from './secured-options.js';
-import type { ParseMode, ParseOpts, PacketResult } from './parse.js';
-import type { Peeled } from './peel.js';
+import type { KeyOptions } from '../../api/keys.js';
+import type { SecurityOpts } from '../../api/secured-options.js';
+import type { ParseOpts as PacketOptions } from '../../api/packet.js';
+import { viewSdu, hexNode, type PacketView } from '../../api/parse-cattp.js';
+import type { Parsed } from '../../api/parse.js';
+
+type CattpBuildOpts = CattpBuildOptions & OutputOptions;
+type BuildCattpOpts = BuildCattpOptions & OutputOptions;
+type ParseOpts = PacketOptions & OutputOptions;
 
 // ---------------------------------------------------------------- small helpers
-
-const U16 = 0xffff;
-
-function num(v: string | undefined, field: string, def: number, min = 0, max = U16): number {
-  return v === undefined ? def : intOption(v, field, min, max);
-}
-
-
-/** `--identification HEX` or `--iccid DIGITS` (one of them). */
-function identificationOf(o: { identification?: string; iccid?: string }): Uint8Array | undefined {
-  if (o.identification !== undefined && o.iccid !== undefined) throw new InputError('give either --identification or --iccid, not both', { field: '--iccid' });
-  if (o.iccid !== undefined) return iccidToIdentification(o.iccid.trim());
-  if (o.identification !== undefined) return o.identification.trim() === '' ? new Uint8Array(0) : fromHex(o.identification, '--identification');
-  return undefined;
-}
-
-/** `--udp-port [SRC:]DST` → UDP ports of a pcap written by a build (default 1000 → 2000, as in the digest §6). */
-function udpPorts(v: string | undefined): { sport: number; dport: number } {
-  if (v === undefined) return { sport: 1000, dport: 2000 };
-  const m = /^\s*(?:([^:]+):)?([^:]+)\s*$/.exec(v);
-  if (!m) throw new InputError(`"${v}" is not [SRC:]DST`, { field: '--udp-port' });
-  return { sport: m[1] === undefined ? 1000 : intOption(m[1], '--udp-port', 1, U16), dport: intOption(m[2], '--udp-port', 1, U16) };
-}
-
-function pduPcap(path: string, pdus: Uint8Array[], udp: string | undefined): void {
-  const { sport, dport } = udpPorts(udp);
-  writePcap(path, pdus.map((b, i) => ({ data: ipv4Udp('10.0.0.1', '10.0.0.2', sport, dport, b, i) })));
-}
 
 /** A synchronous tree printer for stdout (sessions print from callbacks, in order). */
 async function treePrinter(o: OutputOptions): Promise<(nodes: TreeNode[]) => void> {
@@ -79,107 +55,6 @@ function jsonLine(v: unknown): string {
 
 // ---------------------------------------------------------------- cattp build <type>
 
-export const PDU_TYPES = ['syn', 'synack', 'ack', 'data', 'eack', 'rst', 'nul'] as const;
-export type PduTypeArg = (typeof PDU_TYPES)[number];
-const TYPE_OF: Record<PduTypeArg, CattpType> = { syn: 'SYN', synack: 'SYN/ACK', ack: 'ACK', data: 'DATA', eack: 'EACK', rst: 'RST', nul: 'NUL' };
-
-export interface CattpBuildOpts extends OutputOptions {
-  srcPort?: string;
-  dstPort?: string;
-  seq?: string;
-  ack?: string;
-  window?: string;
-  maxPdu?: string;
-  maxSdu?: string;
-  identification?: string;
-  iccid?: string;
-  eack?: string;
-  reason?: string;
-  data?: string;
-  seg?: boolean;
-  rstAck?: boolean;
-  version?: string;
-  flags?: string;
-  hlen?: string;
-  dataLength?: string;
-  checksum?: string;
-  show?: boolean;
-  pcap?: string;
-  udpPort?: string;
-}
-
-function eackList(s: string): number[] {
-  const parts = s.split(/[\s,]+/).filter(Boolean);
-  if (!parts.length) throw new InputError('empty list', { field: '--eack' });
-  return parts.map((p, i) => intOption(p, `--eack entry ${i + 1}`, 0, U16));
-}
-
-/** The PDU `cattp build` describes (exported for tests and `build por --format pdu`). */
-export function pduFromOptions(typeArg: string, o: CattpBuildOpts): { pdu: CattpPdu; overrides: EncodeOverrides } {
-  if (!(PDU_TYPES as readonly string[]).includes(typeArg)) throw new InputError(`"${typeArg}" is not a PDU type (${PDU_TYPES.join(', ')})`, { field: 'type' });
-  const arg = typeArg as PduTypeArg;
-  const data = o.data === undefined ? new Uint8Array(0) : fromHex(o.data, '--data');
-  // "ack --data" is an ACK carrying data: the data PDU.
-  const type: CattpType = arg === 'ack' && data.length ? 'DATA' : TYPE_OF[arg];
-  const syn = type === 'SYN' || type === 'SYN/ACK';
-  const only = (given: unknown, opt: string, ok: boolean, types: string) => {
-    if (given !== undefined && given !== false && !ok) throw new InputError(`only for ${types}`, { field: opt });
-  };
-  only(o.maxPdu, '--max-pdu', syn, 'syn and synack');
-  only(o.maxSdu, '--max-sdu', syn, 'syn and synack');
-  only(o.identification ?? o.iccid, o.iccid !== undefined ? '--iccid' : '--identification', syn, 'syn and synack');
-  only(o.eack, '--eack', type === 'EACK', 'eack');
-  only(o.reason, '--reason', type === 'RST', 'rst');
-  only(o.rstAck, '--rst-ack', type === 'RST', 'rst');
-  const pdu: CattpPdu = {
-    type,
-    srcPort: num(o.srcPort, '--src-port', 1024),
-    dstPort: num(o.dstPort, '--dst-port', 1),
-    seq: num(o.seq, '--seq', 0),
-    ack: num(o.ack, '--ack', 0),
-    window: num(o.window, '--window', type === 'RST' ? 0 : 4),
-    data,
-  };
-  if (o.seg) pdu.seg = true;
-  if (o.rstAck) pdu.ackFlag = true;
-  if (o.version !== undefined) pdu.version = intOption(o.version, '--version', 0, 3);
-  if (syn) {
-    pdu.maxPduSize = num(o.maxPdu, '--max-pdu', 1024);
-    pdu.maxSduSize = num(o.maxSdu, '--max-sdu', 2048);
-    pdu.identification = identificationOf(o) ?? new Uint8Array(0);
-  }
-  if (type === 'EACK') {
-    if (o.eack === undefined) throw new InputError('an EACK needs the out-of-sequence list (--eack N,N,...)', { field: '--eack' });
-    pdu.eack = eackList(o.eack);
-  }
-  if (type === 'RST') pdu.reason = num(o.reason, '--reason', 0, 0, 0xff);
-  const overrides: EncodeOverrides = {};
-  if (o.flags !== undefined) {
-    const f = fromHex(o.flags, '--flags');
-    if (f.length !== 1) throw new InputError('must be one octet', { field: '--flags' });
-    overrides.flags = f[0];
-  }
-  if (o.hlen !== undefined) overrides.hlen = intOption(o.hlen, '--hlen', 0, 0xff);
-  if (o.dataLength !== undefined) overrides.dataLength = intOption(o.dataLength, '--data-length', 0, U16);
-  if (o.checksum !== undefined) {
-    const c = fromHex(o.checksum, '--checksum');
-    if (c.length !== 2) throw new InputError('must be 2 octets', { field: '--checksum' });
-    overrides.checksum = (c[0] << 8) | c[1];
-  }
-  return { pdu, overrides };
-}
-
-/** Decode for display; a deliberately malformed PDU (overrides) is shown as far as possible. */
-function showable(bytes: Uint8Array): { tree: TreeNode; json: unknown } {
-  try {
-    const d = decodePdu(bytes);
-    return { tree: pduTree(d), json: pduJson(d) };
-  } catch (e) {
-    if (!(e instanceof OtaError)) throw e;
-    return { tree: node('CAT_TP', 'does not decode', undefined, { status: 'warn', note: e.message, hex: toHex(bytes) }), json: { error: e.message } };
-  }
-}
-
 export async function cattpBuild(typeArg: string, o: CattpBuildOpts): Promise<void> {
   const { pdu, overrides } = pduFromOptions(typeArg, o);
   const bytes = encodePdu(pdu, overrides);
@@ -193,207 +68,35 @@ export async function cattpBuild(typeArg: string, o: CattpBuildOpts): Promise<vo
 
 // ---------------------------------------------------------------- build cattp
 
-/** CAT_TP header options of `build cattp` / `build por --format pdu`. */
-export interface PduHeaderOpts {
-  maxPdu?: string;
-  srcPort?: string;
-  dstPort?: string;
-  seq?: string;
-  ack?: string;
-  window?: string;
-}
-
-/**
- * An SDU as data PDUs within the receiver's maximum PDU size (SEG on all but
- * the last, §4). `from` gives the default ports: the server sends commands
- * from CAT_TP port 1 to the card's 1024 (digest §6), the card answers back.
- */
-export function sduPdus(sdu: Uint8Array, o: PduHeaderOpts, from: 'server' | 'card' = 'server'): Uint8Array[] {
-  const [src, dst] = from === 'server' ? [1, 1024] : [1024, 1];
-  const maxPdu = num(o.maxPdu, '--max-pdu', 1024, 19, U16);
-  return segmentSdu(sdu, {
-    maxPdu,
-    firstSeq: num(o.seq, '--seq', 1),
-    srcPort: num(o.srcPort, '--src-port', src),
-    dstPort: num(o.dstPort, '--dst-port', dst),
-    ack: num(o.ack, '--ack', 0),
-    window: num(o.window, '--window', 4),
-  }).map((p) => encodePdu(p));
-}
-
-export interface BuildCattpOpts extends SecurityOpts, PduHeaderOpts, OutputOptions {
-  format: 'packet' | 'pdu';
-  show?: boolean;
-  pcap?: string;
-  udpPort?: string;
-}
-
-/** The secured command packet in the CAT_TP dialect (TS 102 225; digest §7.1). */
-export async function buildSecuredCattp(o: SecurityOpts): Promise<SecuredCommand> {
-  const { prepareCommand } = await import('./secured-options.js');
-  const { buildCommand } = await import('../../secured/command.js');
-  const { input, keys } = await prepareCommand(o);
-  return buildCommand(cattpDialect, input, keys);
-}
-
 export async function buildCattp(o: BuildCattpOpts): Promise<void> {
-  const cmd = await buildSecuredCattp(o);
-  const pdus = sduPdus(cmd.bytes, o, 'server');
-  const lines = o.format === 'packet' ? [cmd.bytes] : pdus;
-  if (o.pcap) pduPcap(o.pcap, pdus, o.udpPort);
-  const { commandJson, commandTree } = await import('../../secured/view.js');
-  const { scriptView } = await import('../../remote/view.js');
-  const script = scriptView(cmd.data!, o.expanded ? 'expanded' : 'compact');
+  const api = await import('../../api/build.js');
   if (o.json) {
-    printJson({ ...commandJson(cmd, script.apdus ?? undefined), format: o.format, output: lines.map(toHex), pdus: pdus.map((b) => pduJson(decodePdu(b))) });
+    printJson(api.jsonOf(await api.buildCattp(o)));
     return;
   }
+  const { cmd, pdus, units } = await api.buildCattpUnits(o);
   if (o.show) {
+    const { commandTree } = await import('../../secured/view.js');
+    const { scriptView } = await import('../../remote/view.js');
+    const script = scriptView(cmd.data!, o.expanded ? 'expanded' : 'compact');
     const trees = o.format === 'pdu' ? pdus.map((b, i) => ({ ...pduTree(decodePdu(b)), name: pdus.length > 1 ? `CAT_TP PDU ${i + 1}` : 'CAT_TP' })) : [];
     await printTree([...trees, commandTree(cmd, script.tree ? [script.tree] : undefined)], o);
     return;
   }
-  writeOut(lines.map(toHex).join('\n'));
-}
-
-/**
- * `build por --cattp --format pdu` (hook for frame.ts): the response packet as
- * data PDU(s), card → server, and with --pcap those PDUs as UDP.
- */
-export function porPduFrames(packet: Uint8Array, o: PduHeaderOpts & { pcap?: string; udpPort?: string }): Uint8Array[] {
-  const pdus = sduPdus(packet, o, 'card');
-  if (o.pcap) pduPcap(o.pcap, pdus, o.udpPort);
-  return pdus;
+  writeOut(units.map(toHex).join('\n'));
 }
 
 // ---------------------------------------------------------------- parse hook
 
-/** A secured packet received over CAT_TP, parsed for display; problems become failures, never throws OtaErrors. */
-interface PacketView {
-  result?: PacketResult;
-  tree: TreeNode[];
-  json: unknown;
-  failures: string[];
-  notes: string[];
-}
-
-const hexNode = (name: string, b: Uint8Array, note?: string) => node(name, `${b.length} octets`, undefined, { hex: toHex(b), note });
-
-/**
- * Parse an SDU as a TS 102 225 packet of the CAT_TP dialect. A response is
- * checked against `request` (the command it answers: SPI octet 2 says how the
- * PoR is secured, KIc/KID name the keys, TAR must match).
- */
-async function viewSdu(sdu: Uint8Array, o: ParseOpts, request: SecuredCommand | undefined, kindHint?: 'command' | 'response', strict = false): Promise<PacketView> {
-  const kind = kindHint ?? cattpPacketKind(sdu);
-  if (!kind) {
-    const why = sdu[0] === 1 || sdu[0] === 2 ? 'its BER length does not match the octets present' : `first octet ${hex2(sdu[0])} is neither CPI 01 nor RPI 02`;
-    const note = `SDU of ${sdu.length} octets is not a TS 102 225 packet: ${why}`;
-    return { tree: [hexNode('SDU', sdu, `not a TS 102 225 packet: ${why}`)], json: { sdu: toHex(sdu), packet: null, failures: [], notes: [note] }, failures: [], notes: [note] };
-  }
-  const { parsePacket } = await import('./parse.js');
-  const peeled: Peeled = { layers: [], packet: sdu, dialect: 'cat_tp', kind, offset: 0, failures: [], inputs: [sdu], outer: 'cattp' };
-  const oo: ParseOpts = kind === 'response' && request ? { ...o, request: undefined, spi: spiHex(request.spi), kic: hex2(request.kic), kid: hex2(request.kid) } : o;
-  try {
-    const r = parsePacket(peeled, oo, kind);
-    const failures = [...r.failures];
-    const notes = [...r.notes];
-    if (kind === 'response' && request && r.response) {
-      if (!equalBytes(request.tar, r.response.tar)) failures.push("TAR of the PoR differs from the command's TAR");
-      // As parse --request does (cards may answer an error with CNTR 0).
-      if (request.counter !== undefined && r.response.counter !== undefined && request.counter !== r.response.counter) {
-        notes.push(`PoR CNTR ${r.response.counter} differs from the command CNTR ${request.counter} (cards may send 0 in error PoRs)`);
-      }
-    }
-    const json = { ...r.json, verified: failures.length ? false : r.json.verified, failures, notes };
-    return { result: r, tree: [r.tree], json, failures, notes };
-  } catch (e) {
-    if (strict || !(e instanceof OtaError)) throw e;
-    const failure = `${kind} packet: ${e.message}`;
-    return {
-      tree: [hexNode(kind === 'command' ? 'Command packet' : 'Response packet', sdu, undefined), node('Error', e.message, undefined, { status: 'fail' })],
-      json: { type: kind, dialect: 'cat_tp', hex: toHex(sdu), sdu: toHex(sdu), error: e.message, verified: false, failures: [failure], notes: [] },
-      failures: [failure],
-      notes: [],
-    };
-  }
-}
-
-/** `--request` given as a CAT_TP packet or data PDU: read it with the CAT_TP dialect (parse.ts would take it for SMS-PP). */
-async function cattpRequest(o: ParseOpts): Promise<SecuredCommand | undefined> {
-  if (!o.request) return undefined;
-  let b = fromHex(o.request, '--request');
-  const pe = peelCattpPdus([b]);
-  if (pe) {
-    if (pe.sdus.length !== 1) throw new InputError('a CAT_TP PDU given as --request must carry the command packet', { field: '--request' });
-    b = pe.sdus[0].data;
-  }
-  if (cattpPacketKind(b) !== 'command') return undefined;
-  const { parseCommand, parseCommandHeader } = await import('../../secured/command.js');
-  const { resolveKeys } = await import('../keys.js');
-  const hdr = parseCommandHeader(cattpDialect, b);
-  return parseCommand(cattpDialect, b, resolveKeys(o, hdr.kic, hdr.kid));
-}
-
-/**
- * Hook for `parse`: when the inputs are CAT_TP PDUs (one UDP payload per
- * input), print their trees, the reassembled SDU(s) parsed as secured packets,
- * and a verdict, and return true; return false when they are not (then the
- * caller goes on as before). Exit status via process.exitCode: 1 when a check
- * failed (a PDU checksum, a packet's RC/CC); InputErrors (exit 2) propagate.
- */
-export async function parseCattpInputs(inputs: Uint8Array[], o: ParseOpts, mode: ParseMode = 'auto'): Promise<boolean> {
-  if (mode === 'sms' && !o.cattp) return false;
-  const pe = peelCattpPdus(inputs);
-  if (!pe) return false;
-  const hint = mode === 'por' ? 'response' : undefined;
-  const given = await cattpRequest(o);
-  const base: ParseOpts = given ? { ...o, request: undefined } : o;
-  let request = given;
-  const views: PacketView[] = [];
-  for (const sdu of pe.sdus) {
-    let v: PacketView;
-    try {
-      v = await viewSdu(sdu.data, base, request, hint ?? sdu.kind, true);
-    } catch (e) {
-      // Offsets of a malformed packet point into its input (one PDU) or name the reassembled SDU.
-      relocateSduError(pe, sdu, e);
-    }
-    // A command earlier in the same input is the request of a later PoR (a whole session pasted).
-    if (!request && v.result?.command) request = v.result.command;
-    views.push(v);
-  }
-  const failures = [...pe.failures, ...views.flatMap((v) => v.failures)];
-  const notes = [...pe.notes, ...views.flatMap((v) => v.notes)];
-  if (o.json) {
-    const kinds = views.map((v) => (v.result ? `${v.result.kind} packet` : 'SDU'));
-    // The keys parse --json has for every input (man page, JSON OUTPUT). One secured packet: its
-    // type and hex; several: type "cattp-packets", each in `packets`; none: type "cattp-pdus".
-    const packets = views.filter((v) => v.result);
-    const body: Record<string, unknown> = {
-      layers: ['CAT_TP', ...kinds],
-      type: views.length === 1 && packets.length === 1 ? packets[0].result!.kind : packets.length ? 'cattp-packets' : 'cattp-pdus',
-      dialect: 'cat_tp',
-      hex: null,
-    };
-    if (views.length === 1) Object.assign(body, views[0].json);
-    else if (views.length > 1) body.packets = views.map((v) => v.json);
-    body.framing = [pe.json];
-    // false on any failure; null when a packet had nothing to verify (as parse does for one packet).
-    const each = views.map((v) => (v.json as { verified?: boolean | null }).verified);
-    body.verified = failures.length ? false : each.some((x) => x === null) ? null : true;
-    body.failures = failures;
-    body.notes = notes;
-    printJson(body);
-  } else {
-    await printTree([...pe.layers.map((l) => l.tree), ...views.flatMap((v) => v.tree), await verdictNode(failures, notes)], o);
-  }
-  if (o.pcap) parsedPcap(o.pcap, pe.pdus.map((p) => p.decoded.pdu), inputs);
-  if (failures.length) {
-    process.stderr.write(`uicc-ota: verification failed: ${failures.join('; ')}\n`);
+/** `parse` of CAT_TP PDUs (src/api/parse.ts did the work): print, write the pcap, exit 1 when a check failed. */
+export async function renderCattpParse(r: Parsed, inputs: Uint8Array[], o: ParseOpts): Promise<void> {
+  if (o.json) printJson(r.json);
+  else await printTree([...r.tree, await verdictNode(r.failures, r.notes)], o);
+  if (o.pcap) parsedPcap(o.pcap, r.cattp!.pdus.map((p) => p.decoded.pdu), inputs);
+  if (r.failures.length) {
+    process.stderr.write(`uicc-ota: verification failed: ${r.failures.join('; ')}\n`);
     process.exitCode = EXIT.VERIFY;
   }
-  return true;
 }
 
 /** PDUs of `parse` as UDP: the first PDU's sender is 10.0.0.1:1000, its peer 10.0.0.2:2000. */
@@ -566,7 +269,7 @@ export async function cattpServe(o: ServeCliOpts): Promise<void> {
   const readPacket = async (b: Uint8Array) => {
     if (cattpPacketKind(b) !== 'command') throw new InputError('not a command packet of the CAT_TP dialect (CPI 01, BER length)', { field: '--packet', offset: 0 });
     const { parseCommand, parseCommandHeader } = await import('../../secured/command.js');
-    const { resolveKeys } = await import('../keys.js');
+    const { resolveKeys } = await import('../../api/keys.js');
     const hdr = parseCommandHeader(cattpDialect, b);
     return { bytes: b, cmd: parseCommand(cattpDialect, b, resolveKeys(o, hdr.kic, hdr.kid)) };
   };
@@ -741,7 +444,7 @@ export async function cattpSend(o: SendCliOpts): Promise<void> {
   const respond = o.respond === undefined ? undefined : fromHex(o.respond, '--respond');
 
   let card: import('../../card/card.js').Card | undefined;
-  const cardMod = o.card === undefined ? undefined : await import('./card.js');
+  const cardMod = o.card === undefined ? undefined : await import('../../card/process.js');
   if (o.card !== undefined) {
     // Read once up front so a bad card file fails before any connection (exit 2/3).
     const { IoError } = await import('../../util/errors.js');

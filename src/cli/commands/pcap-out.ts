@@ -5,12 +5,12 @@
  * (commands: SMS-DELIVER in an ENVELOPE; responses: SMS-SUBMIT in a SEND
  * SHORT MESSAGE); an SMS-DELIVER-REPORT is written as an exported PDU.
  */
-import type { Peeled } from './peel.js';
+import type { Peeled } from '../../layers/peel.js';
 import { writePcap } from '../../pcap/pcap.js';
 import { gsmtapSimRecords, tpduGsmtapRecords, exportedPduRecords, LINKTYPE_WIRESHARK_UPPER_PDU } from '../../smspp/gsmtap.js';
 import { fetchApdu } from '../../smspp/proactive.js';
-import { frameCommand, framePor } from './frame.js';
-import { smsPeel } from './peel.js';
+import { frameCommand, framePor } from '../../api/frame.js';
+import { smsPeel } from '../../layers/peel.js';
 import { InputError } from '../../util/errors.js';
 
 export function writeParsedPcap(path: string, p: Peeled): void {

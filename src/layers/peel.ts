@@ -3,35 +3,15 @@
  * TPDU, user data with UDH, bare packet, CAT_TP PDU...) down to the secured
  * packet, recording each layer on the way (outermost first).
  */
-import { InputError, shiftOffset } from '../../util/errors.js';
-import { toHex } from '../../util/hex.js';
-import { node, type TreeNode } from '../../render/tree.js';
-import { udh, ieName, findSecurityIe, type UdhDecoded } from '../../smspp/udh.js';
-import { detectSmsLayer, peelSmsPp, peelAndReassemble, type Peeled as SmsPeeled } from '../../smspp/build.js';
-import { cattpPacketKind } from '../../cattp/peel.js';
+import { InputError, shiftOffset } from '../util/errors.js';
+import { toHex } from '../util/hex.js';
+import { node } from '../render/tree.js';
+import { udh, ieName, findSecurityIe, type UdhDecoded } from '../smspp/udh.js';
+import { detectSmsLayer, peelSmsPp, peelAndReassemble, type Peeled as SmsPeeled } from '../smspp/build.js';
+import { cattpPacketKind } from '../cattp/peel.js';
 
-export interface Layer {
-  name: string;
-  tree: TreeNode;
-  json: Record<string, unknown>;
-}
-
-export interface Peeled {
-  layers: Layer[];
-  /** The secured packet: SMS-PP from CPL, CAT_TP from CPI/RPI. */
-  packet: Uint8Array;
-  dialect: 'sms-pp' | 'cat_tp';
-  kind?: 'command' | 'response';
-  /** Offset of `packet` in the (first) input, for error messages. */
-  offset: number;
-  failures: string[];
-  /** Original inputs, for --pcap. */
-  inputs: Uint8Array[];
-  /** What the outermost layer was, for --pcap. */
-  outer: string;
-  /** Layer names for JSON `layers` when one framing layer holds several (ENVELOPE / SMS-DELIVER / user data). */
-  layerNames?: string[];
-}
+import type { Layer, Peeled } from './types.js';
+export type { Layer, Peeled };
 
 export type PeelMode = 'auto' | 'sms' | 'cattp';
 

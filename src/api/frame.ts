@@ -4,18 +4,18 @@
  * what was built (GSMTAP SIM frames that Wireshark's gsm_sim / etsi_cat /
  * gsm_sms dissectors decode).
  */
-import { InputError } from '../../util/errors.js';
-import { fromHex } from '../../util/hex.js';
-import { buildSmsPp, type BuildSmsOptions } from '../../smspp/build.js';
-import { splitPacket } from '../../smspp/concat.js';
-import { buildSmsSubmit, buildSmsDeliverReport, smsSubmit, smsDeliverReport } from '../../smspp/tpdu.js';
-import { buildSendShortMessage } from '../../smspp/proactive.js';
-import { makeAddress } from '../../smspp/address.js';
-import { envelopeRecords, gsmtapSimRecords, exportedPduRecords, LINKTYPE_WIRESHARK_UPPER_PDU } from '../../smspp/gsmtap.js';
-import { fetchApdu } from '../../smspp/proactive.js';
-import { writePcap } from '../../pcap/pcap.js';
-import { intOption, octet } from '../input.js';
-import { porPduFrames, type PduHeaderOpts } from './cattp.js';
+import { InputError } from '../util/errors.js';
+import { fromHex } from '../util/hex.js';
+import { buildSmsPp, type BuildSmsOptions } from '../smspp/build.js';
+import { splitPacket } from '../smspp/concat.js';
+import { buildSmsSubmit, buildSmsDeliverReport, smsSubmit, smsDeliverReport } from '../smspp/tpdu.js';
+import { buildSendShortMessage } from '../smspp/proactive.js';
+import { makeAddress } from '../smspp/address.js';
+import { envelopeRecords, gsmtapSimRecords, exportedPduRecords, LINKTYPE_WIRESHARK_UPPER_PDU } from '../smspp/gsmtap.js';
+import { fetchApdu } from '../smspp/proactive.js';
+import { writePcap } from '../pcap/pcap.js';
+import { intOption, octet } from '../util/options.js';
+import { porPduFrames, type PduHeaderOpts } from './cattp-options.js';
 
 export interface SmsFrameOpts {
   format: 'packet' | 'ud' | 'tpdu' | 'envelope';

@@ -1,7 +1,7 @@
 /** Options shared by `build por` and `vectors record` for the additional response data of a PoR. */
-import { InputError } from '../../util/errors.js';
-import { concat, fromHex } from '../../util/hex.js';
-import { intOption } from '../input.js';
+import { InputError } from '../util/errors.js';
+import { concat, fromHex } from '../util/hex.js';
+import { intOption } from '../util/options.js';
 
 export interface ResponseDataOpts {
   data?: string;
@@ -21,7 +21,7 @@ export async function responseData(o: ResponseDataOpts): Promise<Uint8Array> {
     return o.data === '' ? new Uint8Array(0) : fromHex(o.data, '--data');
   }
   if (o.expanded) {
-    const { encodeResponse } = await import('../../remote/index.js');
+    const { encodeResponse } = await import('../remote/index.js');
     const rapdus = (o.rapdu ?? []).map((r, i) => {
       const m = /^(?:([0-9A-Fa-f\s]*):)?([0-9A-Fa-f]{4})$/.exec(r.trim());
       if (!m) throw new InputError(`"${r}" is not [DATA:]SW (hex)`, { field: `--rapdu ${i + 1}` });

@@ -1,13 +1,13 @@
 /** Turning `build` options into the inputs of the secured-packet engine (shared by the SMS-PP and CAT_TP dialects). */
-import { InputError } from '../../util/errors.js';
-import { fromHex } from '../../util/hex.js';
-import { spiCodec, type Spi } from '../../secured/spi.js';
-import { parseTar } from '../../secured/tar.js';
-import { parseCounter } from '../../secured/common.js';
-import type { CommandInput } from '../../secured/command.js';
-import type { KeyMaterial } from '../../secured/keys.js';
-import { keysetOf, resolveKeys, resolveKic, resolveKid, type KeyOptions } from '../keys.js';
-import { intOption, octet } from '../input.js';
+import { InputError } from '../util/errors.js';
+import { fromHex } from '../util/hex.js';
+import { spiCodec, type Spi } from '../secured/spi.js';
+import { parseTar } from '../secured/tar.js';
+import { parseCounter } from '../secured/common.js';
+import type { CommandInput } from '../secured/command.js';
+import type { KeyMaterial } from '../secured/keys.js';
+import { keysetOf, keysetPath, resolveKeys, resolveKic, resolveKid, type KeyOptions } from './keys.js';
+import { intOption, octet } from '../util/options.js';
 
 export interface SecurityOpts extends KeyOptions {
   spi?: string;
@@ -35,7 +35,7 @@ export async function secureData(o: SecurityOpts): Promise<Uint8Array> {
   if (o.data !== undefined) return o.data === '' ? new Uint8Array(0) : fromHex(o.data, '--data');
   if (!o.apdu.length) throw new InputError('no secured data: give --apdu HEX (repeatable) or --data HEX', { field: '--apdu' });
   const apdus = o.apdu.map((a, i) => fromHex(a, `--apdu ${i + 1}`));
-  const { encodeCommandScript } = await import('../../remote/index.js');
+  const { encodeCommandScript } = await import('../remote/index.js');
   const opt = (v: string | undefined, f: string) => (v === undefined ? undefined : fromHex(v, f));
   return encodeCommandScript(apdus, {
     format: o.expanded ? 'expanded' : 'compact',
@@ -70,8 +70,8 @@ export async function prepareCommand(o: SecurityOpts): Promise<Prepared> {
   let counter: bigint;
   if (fixed === undefined) {
     // Reserved last, once every other input is known to be good.
-    const { nextCounter } = await import('../../keys/counters.js');
-    counter = await nextCounter(o, kic, kid, tar);
+    const { nextCounter } = await import('../keys/counters.js');
+    counter = await nextCounter({ state: o.state, keyset: keysetPath(o) }, kic, kid, tar);
   } else counter = fixed;
   return { input: { spi, kic, kid, tar, counter, data, ccLength, paddingByte }, keys };
 }

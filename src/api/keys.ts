@@ -10,20 +10,27 @@ import { fromHex, hex2 } from '../util/hex.js';
 import type { KeyMaterial } from '../secured/keys.js';
 import { isCipherAlg, isIntegrityAlg } from '../secured/keys.js';
 import { decodeKic, decodeKidCc, encodeKic, encodeKid } from '../secured/kic.js';
-import { findKeyset, loadKeyset, type KeysetFile } from '../keys/keyset.js';
+import { findKeyset, loadKeyset, validateKeyset, type KeysetFile } from '../keys/keyset.js';
 import type { CipherAlg, CcAlg, RcAlg } from '../crypto/index.js';
-import { octet, intOption } from './input.js';
+import { octet, intOption } from '../util/options.js';
 
 export interface KeyOptions {
-  kicKey?: string;
-  kidKey?: string;
+  /** Ciphering key: hex, `@file`, or bytes (else env UICC_OTA_KIC, else the keyset). */
+  kicKey?: string | Uint8Array;
+  /** Integrity key: hex, `@file`, or bytes (else env UICC_OTA_KID, else the keyset). */
+  kidKey?: string | Uint8Array;
   kicAlg?: string;
   kidAlg?: string;
-  keyset?: string;
-  kvn?: string;
+  /** Keyset: a file path, or the parsed keyset JSON (else env UICC_OTA_KEYSET). */
+  keyset?: string | KeysetJson;
+  kvn?: string | number;
 }
 
-function keyValue(v: string, field: string): Uint8Array {
+/** A keyset file's contents (format in the manual, FILES). */
+export type KeysetJson = Record<string, unknown>;
+
+function keyValue(v: string | Uint8Array, field: string): Uint8Array {
+  if (typeof v !== 'string') return v;
   let text = v;
   if (v.startsWith('@')) {
     try {
@@ -40,9 +47,21 @@ function keyValue(v: string, field: string): Uint8Array {
   }
 }
 
+const given = new WeakMap<object, KeysetFile>();
+
 export function keysetOf(o: KeyOptions): KeysetFile | undefined {
+  if (o.keyset !== undefined && typeof o.keyset === 'object') {
+    let ks = given.get(o.keyset);
+    if (!ks) given.set(o.keyset, (ks = validateKeyset(o.keyset, '(keyset object)')));
+    return ks;
+  }
   const path = o.keyset ?? process.env.UICC_OTA_KEYSET;
   return path ? loadKeyset(path) : undefined;
+}
+
+/** The keyset file path, when the keyset is a file (the counter state file defaults beside it). */
+export function keysetPath(o: KeyOptions): string | undefined {
+  return typeof o.keyset === 'string' ? o.keyset : o.keyset === undefined ? process.env.UICC_OTA_KEYSET : undefined;
 }
 
 /** Key material for the given KIc/KID octets. */

@@ -1,0 +1,285 @@
+/**
+ * `build sms`, `build por`, `build cattp` as functions. Each returns the object
+ * the command prints with --json, plus `units` (the wire octets of every unit
+ * produced: packet, SMS, TPDU, ENVELOPE or CAT_TP PDU) and `warnings` (what the
+ * command prints on stderr as notes). The CLI renders these same results.
+ */
+import { InputError } from '../util/errors.js';
+import { toHex, fromHex } from '../util/hex.js';
+import { octet, intOption } from '../util/options.js';
+import type { TreeNode } from '../render/tree.js';
+import { buildCommand, parseCommand, parseCommandHeader, type SecuredCommand } from '../secured/command.js';
+import { buildResponse, type SecuredResponse } from '../secured/response.js';
+import { commandJson, responseJson } from '../secured/view.js';
+import { parseTar } from '../secured/tar.js';
+import { parseCounter } from '../secured/common.js';
+import { spiCodec } from '../secured/spi.js';
+import { statusKnown } from '../secured/status.js';
+import { smsDialect } from '../smspp/dialect.js';
+import { cattpDialect } from '../cattp/dialect.js';
+import { decodePdu, pduJson } from '../cattp/pdu.js';
+import { scriptView, responseView } from '../remote/view.js';
+import { peel } from '../layers/peel.js';
+import { prepareCommand, type SecurityOpts } from './secured-options.js';
+import { keysetOf, resolveKeys, resolveKic, resolveKid, type KeyOptions } from './keys.js';
+import { frameCommand, framePor, type SmsFrameOpts, type PorFrameOpts } from './frame.js';
+import { responseData, type ResponseDataOpts } from './por-options.js';
+import { sduPdus, pduPcap, type PduHeaderOpts } from './cattp-options.js';
+
+type Num = string | number;
+type Counter = string | number | bigint;
+
+/** Security options of `build sms` / `build cattp` (the long option names in camelCase). */
+export interface SecurityOptions extends KeyOptions {
+  spi?: string;
+  kic?: string;
+  kid?: string;
+  tar?: string;
+  /** CNTR: a number, decimal or 0x-hex text, exactly 10 hex digits, or "next" (the stored counter, advanced). Default 0. */
+  counter?: Counter;
+  /** C-APDUs of the secured data. */
+  apdu?: string[];
+  /** Raw secured data instead of `apdu`. */
+  data?: string;
+  expanded?: boolean;
+  indefinite?: boolean;
+  immediateAction?: string;
+  errorAction?: string;
+  scriptChaining?: string;
+  ccLen?: Num;
+  paddingByte?: string;
+  /** Counter state file for counter "next". */
+  state?: string;
+}
+
+export interface BuildSmsOptions extends SecurityOptions {
+  format?: 'packet' | 'ud' | 'tpdu' | 'envelope';
+  oa?: string;
+  oaTon?: Num;
+  oaNpi?: Num;
+  pid?: string;
+  dcs?: string;
+  scts?: string;
+  smsc?: string;
+  concatRef?: Num;
+  concat16?: boolean;
+  /** Also write what was built as a pcap (GSMTAP) to this file. */
+  pcap?: string;
+}
+
+export interface BuildPorOptions extends KeyOptions {
+  request?: string;
+  spi?: string;
+  kic?: string;
+  kid?: string;
+  tar?: string;
+  counter?: Counter;
+  status?: string;
+  anyStatus?: boolean;
+  unsecured?: boolean;
+  data?: string;
+  executed?: Num;
+  sw?: string;
+  rdata?: string;
+  expanded?: boolean;
+  indefinite?: boolean;
+  rapdu?: string[];
+  badFormat?: string;
+  ccLen?: Num;
+  paddingByte?: string;
+  cattp?: boolean;
+  da?: string;
+  concatRef?: Num;
+  pcap?: string;
+  format?: 'packet' | 'ud' | 'submit' | 'deliver-report' | 'proactive' | 'pdu';
+  maxPdu?: Num;
+  srcPort?: Num;
+  dstPort?: Num;
+  seq?: Num;
+  ack?: Num;
+  window?: Num;
+  udpPort?: string;
+}
+
+export interface BuildCattpOptions extends SecurityOptions {
+  format?: 'pdu' | 'packet';
+  maxPdu?: Num;
+  srcPort?: Num;
+  dstPort?: Num;
+  seq?: Num;
+  ack?: Num;
+  window?: Num;
+  pcap?: string;
+  udpPort?: string;
+}
+
+/** The --json object of a build, plus the wire octets and the stderr notes. */
+export interface BuildResult {
+  /** Hex of every unit, one per output line (as the command prints them). */
+  output: string[];
+  format: string;
+  /** The wire octets of every unit (same order as `output`). */
+  units: Uint8Array[];
+  /** What the command says on stderr as "note:" lines (never part of --json). */
+  warnings: string[];
+  [key: string]: unknown;
+}
+
+const str = (v: Num | Counter | undefined): string | undefined => (v === undefined ? undefined : String(v));
+
+/** API options → the option object the CLI's commander would have produced (same defaults). */
+function securityOpts(o: SecurityOptions): SecurityOpts {
+  return {
+    ...o,
+    counter: str(o.counter) ?? '0',
+    apdu: o.apdu ?? [],
+    paddingByte: o.paddingByte ?? '00',
+    ccLen: str(o.ccLen),
+    kvn: str(o.kvn),
+  } as SecurityOpts;
+}
+
+export function smsFrameOpts(o: BuildSmsOptions): SmsFrameOpts {
+  return { ...o, format: o.format ?? 'packet', concatRef: str(o.concatRef) ?? '0', oaTon: str(o.oaTon), oaNpi: str(o.oaNpi) } as SmsFrameOpts;
+}
+
+/** What the user probably did not mean, said once (the packet is still built). */
+export function buildWarnings(spi: Uint8Array, kic: number, kid: number, integrity: string, ciphering: boolean): string[] {
+  const notes: string[] = [];
+  if (spi[0] & 0xe0) notes.push(`SPI octet 1 has reserved bits set (0x${(spi[0] & 0xe0).toString(16).toUpperCase()})`);
+  if (spi[1] & 0xc0) notes.push(`SPI octet 2 has reserved bits set (0x${(spi[1] & 0xc0).toString(16).toUpperCase()})`);
+  if ((spi[1] & 3) === 3) notes.push('SPI octet 2: PoR request 11 is reserved');
+  // TS 102 225 Annex A: KIc and KID of different key sets are refused by cards (status 06).
+  if (ciphering && integrity === 'cc' && kic >> 4 && kid >> 4 && kic >> 4 !== kid >> 4) notes.push(`KIc names KVN ${kic >> 4} but KID KVN ${kid >> 4}: cards refuse mixed key sets (status 06)`);
+  return notes;
+}
+
+/** The SMS layers of what was built, decoded back (for --show and --json). */
+export function builtLayers(lines: Uint8Array[]): { trees: TreeNode[]; names: string[]; json: unknown[] } {
+  const p = peel(lines, 'auto');
+  return { trees: p.layers.map((l) => l.tree), names: p.layerNames ?? p.layers.map((l) => l.name), json: p.layers.map((l) => l.json) };
+}
+
+/** `build sms` without the views: the command, its frames, the notes. */
+export async function buildSmsUnits(o: BuildSmsOptions): Promise<{ cmd: SecuredCommand; units: Uint8Array[]; warnings: string[] }> {
+  const so = securityOpts(o);
+  const fo = smsFrameOpts(o);
+  const { input, keys } = await prepareCommand(so);
+  const cmd = buildCommand(smsDialect, input, keys);
+  const warnings = buildWarnings(cmd.bytes.subarray(3, 5), input.kic, input.kid, input.spi.integrity, input.spi.ciphering);
+  const units = frameCommand(cmd.bytes, fo);
+  if (fo.format === 'packet' && cmd.bytes.length > 137) {
+    warnings.push(`the packet is ${cmd.bytes.length} octets, more than the 137 of one SMS; --format ud, tpdu or envelope concatenates it`);
+  }
+  return { cmd, units, warnings };
+}
+
+/** `build sms --json`: a secured command packet for SMS-PP (3GPP TS 31.115) at the requested layer. */
+export async function buildSms(o: BuildSmsOptions): Promise<BuildResult> {
+  const { cmd, units, warnings } = await buildSmsUnits(o);
+  const format = o.format ?? 'packet';
+  const script = scriptView(cmd.data!, o.expanded ? 'expanded' : 'compact');
+  const outer = format === 'packet' ? { names: [], json: [] } : builtLayers(units);
+  const json = { layers: [...outer.names, 'command packet'], ...commandJson(cmd, script.apdus ?? undefined, { script: script.json }), framing: outer.json, format, output: units.map(toHex) };
+  return withExtras(json, units, warnings);
+}
+
+/** `build por` without the views: the response packet and its frames. */
+export async function buildPorUnits(o: BuildPorOptions): Promise<{ response: SecuredResponse; units: Uint8Array[] }> {
+  const ko: KeyOptions = { ...o, kvn: str(o.kvn) };
+  const dialect = o.cattp ? cattpDialect : smsDialect;
+  let spi, kic: number | undefined, kid: number | undefined, tar: Uint8Array | undefined, counter: bigint | undefined;
+  if (o.request) {
+    const p = peel([fromHex(o.request, '--request')], o.cattp ? 'cattp' : 'sms');
+    const d = p.dialect === 'cat_tp' ? cattpDialect : smsDialect;
+    const hdr = parseCommandHeader(d, p.packet);
+    const req = parseCommand(d, p.packet, resolveKeys(ko, hdr.kic, hdr.kid));
+    spi = req.spi;
+    kic = req.kic;
+    kid = req.kid;
+    tar = req.tar;
+    counter = req.counter;
+  }
+  // Like build sms: options first, then the command (request), then the keyset's defaults.
+  const ks = keysetOf(ko);
+  const spiText = o.spi ?? (spi ? undefined : ks?.defaults.spi);
+  if (spiText) {
+    const b = fromHex(spiText, 'SPI');
+    if (b.length !== 2) throw new InputError(`must be 2 octets, got ${b.length}`, { field: 'SPI' });
+    spi = spiCodec.decode(b);
+  }
+  if (!spi) throw new InputError('give the command\'s SPI (--spi) or the command itself (--request)', { field: 'SPI' });
+  if (o.kic) kic = octet(o.kic, 'KIc');
+  if (o.kid) kid = octet(o.kid, 'KID');
+  if (kic === undefined && ks?.defaults.kic) kic = octet(ks.defaults.kic, 'KIc');
+  if (kid === undefined && ks?.defaults.kid) kid = octet(ks.defaults.kid, 'KID');
+  if (kic === undefined && ks) kic = orUndefined(() => resolveKic(undefined, ko));
+  if (kid === undefined && ks) kid = orUndefined(() => resolveKid(undefined, ko, spi.porIntegrity));
+  const tarText = o.tar ?? (tar ? undefined : ks?.defaults.tar);
+  if (tarText) tar = parseTar(tarText);
+  if (!tar) throw new InputError('give --tar or --request', { field: 'TAR' });
+  if (o.counter !== undefined) counter = parseCounter(String(o.counter));
+  const statusText = o.status ?? '00';
+  const status = octet(statusText, '--status');
+  if (!statusKnown(status) && !o.anyStatus) {
+    throw new InputError(`0x${statusText.toUpperCase()} is a reserved status code (TS 102 225 Table 5; --any-status to send it anyway)`, { field: '--status' });
+  }
+  const data = await responseData({ ...o, executed: str(o.executed) } as ResponseDataOpts);
+  const keys = resolveKeys(ko, kic, kid);
+  const r = buildResponse(dialect, {
+    tar, counter: counter ?? 0n, status, data,
+    integrity: o.unsecured ? 'none' : spi.porIntegrity, ciphered: o.unsecured ? false : spi.porCiphered,
+    kic: kic ?? 0, kid: kid ?? 0, ccLength: o.ccLen !== undefined ? intOption(o.ccLen, '--cc-len', 1, 16) : undefined,
+    paddingByte: octet(o.paddingByte ?? '00', '--padding-byte'),
+  }, keys);
+  const fo = { ...o, format: o.format ?? 'packet', concatRef: str(o.concatRef) ?? '0', maxPdu: str(o.maxPdu), srcPort: str(o.srcPort), dstPort: str(o.dstPort), seq: str(o.seq), ack: str(o.ack), window: str(o.window) } as PorFrameOpts;
+  return { response: r, units: framePor(r.bytes, dialect.name, fo) };
+}
+
+/** `build por --json`: a response packet / PoR (TS 102 225 cl. 5.2), secured as the command's SPI octet 2 asks. */
+export async function buildPor(o: BuildPorOptions): Promise<BuildResult> {
+  const { response: r, units } = await buildPorUnits(o);
+  const format = o.format ?? 'packet';
+  const view = responseView(r.data!);
+  // SMS layers decoded back from what was built (CAT_TP PDUs are shown by cattp commands).
+  const outer = format === 'packet' || format === 'pdu' ? { names: [], json: [] } : builtLayers(units);
+  const json = { layers: [...outer.names, 'response packet'], ...responseJson(r, view.json), framing: outer.json, format, output: units.map(toHex) };
+  return withExtras(json, units, []);
+}
+
+/** `build cattp` without the views: the command packet in the CAT_TP dialect and its data PDUs. */
+export async function buildCattpUnits(o: BuildCattpOptions): Promise<{ cmd: SecuredCommand; pdus: Uint8Array[]; units: Uint8Array[] }> {
+  const { input, keys } = await prepareCommand(securityOpts(o));
+  const cmd = buildCommand(cattpDialect, input, keys);
+  const ho = { maxPdu: str(o.maxPdu), srcPort: str(o.srcPort), dstPort: str(o.dstPort), seq: str(o.seq), ack: str(o.ack), window: str(o.window) } as PduHeaderOpts;
+  const pdus = sduPdus(cmd.bytes, ho, 'server');
+  if (o.pcap) pduPcap(o.pcap, pdus, o.udpPort);
+  return { cmd, pdus, units: (o.format ?? 'pdu') === 'packet' ? [cmd.bytes] : pdus };
+}
+
+/** `build cattp --json`: the command packet in the TS 102 225 CAT_TP dialect, as CAT_TP data PDU(s) (TS 102 127). */
+export async function buildCattp(o: BuildCattpOptions): Promise<BuildResult> {
+  const { cmd, pdus, units } = await buildCattpUnits(o);
+  const script = scriptView(cmd.data!, o.expanded ? 'expanded' : 'compact');
+  const json = { ...commandJson(cmd, script.apdus ?? undefined), format: o.format ?? 'pdu', output: units.map(toHex), pdus: pdus.map((b) => pduJson(decodePdu(b))) };
+  return withExtras(json, units, []);
+}
+
+function orUndefined<T>(fn: () => T): T | undefined {
+  try {
+    return fn();
+  } catch {
+    return undefined;
+  }
+}
+
+/** The JSON object with the library-only `units` and `warnings` as non-enumerable-free extra keys. */
+function withExtras(json: Record<string, unknown>, units: Uint8Array[], warnings: string[]): BuildResult {
+  return { ...json, units, warnings } as BuildResult;
+}
+
+/** The --json object of an API result: the result without the library-only keys. */
+export function jsonOf<T extends Record<string, unknown>>(r: T): Omit<T, 'units' | 'warnings'> {
+  const { units: _u, warnings: _w, ...json } = r;
+  return json;
+}

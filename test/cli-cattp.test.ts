@@ -307,7 +307,7 @@ describe('parse: CAT_TP PDUs', () => {
     assert.equal(all.code, 0, all.stderr);
     const j = JSON.parse(all.stdout);
     assert.deepEqual(j.layers, ['CAT_TP']);
-    assert.deepEqual(j.framing[0].pdus.map((p: { type: string }) => p.type), ['SYN', 'SYN/ACK', 'NUL', 'EACK', 'RST']);
+    assert.deepEqual(j.framing[0].pdus.map((p: { type: string }) => p.type), ['syn', 'synack', 'nul', 'eack', 'rst']);
     assert.deepEqual(j.framing[0].pdus[3].eack, [0x5679, 0x5680]);
     assert.deepEqual(j.framing[0].pdus[4].reason, { code: 0, name: 'normal ending' });
     assert.equal(j.verified, true);
@@ -571,10 +571,10 @@ describe('cattp serve + cattp send: real sessions between two processes', () => 
       // What the server sent: SYN/ACK, the data PDU twice (once retransmitted), RST "maximum retries exceeded" (05).
       const decoded = replies.map((m) => JSON.parse(run(['parse', m.toString('hex'), '--json']).stdout).framing[0].pdus[0]);
       const types = decoded.map((p: { type: string }) => p.type);
-      assert.equal(types[0], 'SYN/ACK');
-      assert.deepEqual(types.slice(-3), ['DATA', 'DATA', 'RST'], types.join(' '));
-      assert.ok(types.slice(0, -3).every((t: string) => t === 'SYN/ACK'), types.join(' '));
-      assert.equal(decoded[decoded.length - 1].reason.code, 5);
+      assert.equal(types[0], 'synack');
+      assert.deepEqual(types.slice(-3), ['data', 'data', 'rst'], types.join(' '));
+      assert.ok(types.slice(0, -3).every((t: string) => t === 'synack'), types.join(' '));
+      assert.equal(decoded[decoded.length - 1].reason.code, '05');
       assert.equal(decoded[decoded.length - 2].seq, 501);
     } finally {
       sock.close();
@@ -817,7 +817,7 @@ describe('parse --each: one CAT_TP PDU per line', () => {
     assert.equal(r.code, 1, r.stderr);
     const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
     assert.equal(lines.length, 3);
-    assert.deepEqual([lines[0].pdu.type, lines[0].verified], ['SYN', true]);
+    assert.deepEqual([lines[0].pdu.type, lines[0].verified], ['syn', true]);
     assert.deepEqual([lines[1].type, lines[1].dialect, lines[1].checksum.value, lines[1].checksum.verified], ['command', 'cat_tp', '550594D33098D06C', true]);
     assert.equal(lines[2].verified, false);
   });

@@ -195,6 +195,7 @@ const simFrame = (apdu: Bytes, i: number): Bytes => ipv4(SIMTRACE_IP, SIMTRACE_I
 interface ReadJson {
   file: string;
   format: string;
+  captureFormat: string;
   frames: number;
   items: Record<string, any>[];
   apdus: Record<string, any>[];
@@ -242,7 +243,7 @@ describe('hand-written captures of the digest\'s real card traces', () => {
     noMalformed(ts);
 
     const j = readJson(file, KG);
-    assert.equal(j.format, 'pcap');
+    assert.equal(j.captureFormat, 'pcap');
     assert.equal(j.frames, 5);
     assert.equal(j.items.length, 2);
     const [cmd, por] = j.items;

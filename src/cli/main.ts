@@ -182,7 +182,8 @@ export function buildProgram(): Command {
       .option('--compact', 'read the secured data as compact remote APDUs')
       .option('--pcap <file>', 'also write what was parsed as a pcap for Wireshark')
       .option('--each', 'batch mode: every input line is a separate packet; one output line each')
-      .addOption(new Option('--read <file>', 'read a pcap/pcapng capture (GSMTAP SIM, CAT_TP over UDP) instead of hex').conflicts(['each', 'pcap'])),
+      .addOption(new Option('--read <file>', 'read a pcap/pcapng capture (GSMTAP SIM, CAT_TP over UDP) instead of hex').conflicts(['each', 'pcap']))
+      .option('--show-computed', 'on an RC/CC mismatch, also print the value computed with the key (off: no MAC oracle)'),
   ).action(async (hex, o) => {
     const m = await import('./commands/parse.js');
     return o.each ? m.parseEach(hex, o, 'auto') : m.parseAuto(hex, o, 'auto');
@@ -202,7 +203,8 @@ export function buildProgram(): Command {
         .option('--cattp', 'the packet is in the CAT_TP dialect (CPI 01 / RPI 02, BER lengths)')
         .option('--pcap <file>', 'also write what was parsed as a pcap for Wireshark')
         .option('--each', 'batch mode: every input line is a separate packet; one output line each')
-        .addOption(new Option('--read <file>', 'read a pcap/pcapng capture (GSMTAP SIM, CAT_TP over UDP) instead of hex').conflicts(['each', 'pcap'])),
+        .addOption(new Option('--read <file>', 'read a pcap/pcapng capture (GSMTAP SIM, CAT_TP over UDP) instead of hex').conflicts(['each', 'pcap']))
+        .option('--show-computed', 'on an RC/CC mismatch, also print the value computed with the key (off: no MAC oracle)'),
     ).action(async (hex, o) => {
       const m = await import('./commands/parse.js');
       return o.each ? m.parseEach(hex, o, name) : m.parseAuto(hex, o, name);

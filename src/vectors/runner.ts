@@ -5,6 +5,7 @@
  * A broken file or case is reported as an error for that file or case; the
  * rest of the suite still runs.
  */
+import { upgradeLegacyFields } from './legacy.js';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -206,7 +207,7 @@ export function runCase(c: Record<string, unknown>, file: string): CaseResult {
   if (checks.includes('parse')) {
     try {
       const fields = kind.parse(expected, inputs, ctx);
-      const d = partialMatch(exp.fields, fields);
+      const d = partialMatch(upgradeLegacyFields(exp.fields), fields);
       if (d) res.problems.push({ stage: 'fields', field: d.path, expected: d.expected, actual: d.actual, message: `fields: ${d.message}` });
       const implied = kind.implied?.(inputs);
       const di = implied ? partialMatch(implied, fields) : null;

@@ -54,7 +54,7 @@ export async function buildSms(o: BuildSmsOpts): Promise<void> {
     const script = scriptView(cmd.data!, o.expanded ? 'expanded' : 'compact');
     const outer = o.format === 'packet' ? { trees: [], names: [], json: [] } : await builtLayers(lines);
     if (o.json) {
-      printJson({ layers: [...outer.names, 'command packet'], ...commandJson(cmd, script.apdus ?? undefined, { script: script.json }), framing: outer.json, format: o.format, output: lines.map(toHex) });
+      printJson({ layers: [...outer.names, 'command packet'], ...commandJson(cmd, script.apdus ?? undefined, { script: script.json }), framing: outer.json, outputFormat: o.format, output: lines.map(toHex) });
     } else {
       await printTree([...outer.trees, commandTree(cmd, script.tree ? [script.tree] : undefined, true)], o);
     }
@@ -178,7 +178,7 @@ export async function buildPor(o: BuildPorOpts): Promise<void> {
     const view = responseView(r.data!);
     // SMS layers decoded back from what was built (CAT_TP PDUs are shown by cattp commands).
     const outer = o.format === 'packet' || o.format === 'pdu' ? { trees: [], names: [], json: [] } : await builtLayers(lines);
-    if (o.json) printJson({ layers: [...outer.names, 'response packet'], ...responseJson(r, view.json), framing: outer.json, format: o.format, output: lines.map(toHex) });
+    if (o.json) printJson({ layers: [...outer.names, 'response packet'], ...responseJson(r, view.json), framing: outer.json, outputFormat: o.format, output: lines.map(toHex) });
     else await printTree([...outer.trees, responseTree(r, view.tree ? [view.tree] : undefined, true)], o);
     return;
   }

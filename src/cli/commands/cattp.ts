@@ -12,6 +12,7 @@
  * nothing) on stderr and results (packets received, verified) on stdout, so
  * `--json` output stays machine-readable while the log is watched.
  */
+import { formatTag } from '../../util/json-format.js';
 import { readFileSync } from 'node:fs';
 import { InputError, NetworkError, OtaError, EXIT } from '../../util/errors.js';
 import { fromHex, toHex, equalBytes, hex2 } from '../../util/hex.js';
@@ -186,7 +187,7 @@ export async function cattpBuild(typeArg: string, o: CattpBuildOpts): Promise<vo
   if (o.pcap) pduPcap(o.pcap, [bytes], o.udpPort);
   if (o.json) {
     const v = showable(bytes);
-    printJson({ ...(v.json as object), hex: toHex(bytes) });
+    printJson({ format: formatTag('cattp-pdu'), ...(v.json as object), hex: toHex(bytes) });
   } else if (o.show) await printTree([showable(bytes).tree], o);
   else writeOut(toHex(bytes));
 }
@@ -245,7 +246,7 @@ export async function buildCattp(o: BuildCattpOpts): Promise<void> {
   const { scriptView } = await import('../../remote/view.js');
   const script = scriptView(cmd.data!, o.expanded ? 'expanded' : 'compact');
   if (o.json) {
-    printJson({ ...commandJson(cmd, script.apdus ?? undefined), format: o.format, output: lines.map(toHex), pdus: pdus.map((b) => pduJson(decodePdu(b))) });
+    printJson({ ...commandJson(cmd, script.apdus ?? undefined), outputFormat: o.format, output: lines.map(toHex), pdus: pdus.map((b) => pduJson(decodePdu(b))) });
     return;
   }
   if (o.show) {
@@ -376,6 +377,7 @@ export async function parseCattpInputs(inputs: Uint8Array[], o: ParseOpts, mode:
       dialect: 'cat_tp',
       hex: null,
     };
+    body.format = formatTag(body.type === 'command' || body.type === 'response' ? body.type : body.type === 'cattp-packets' ? 'cattp-packets' : 'cattp-pdus');
     if (views.length === 1) Object.assign(body, views[0].json);
     else if (views.length > 1) body.packets = views.map((v) => v.json);
     body.framing = [pe.json];
@@ -670,6 +672,7 @@ function printSession(
   const all = [...failures, ...outcome.failures, ...(err ? [err.message] : [])];
   if (o.json) {
     writeOut(jsonLine({
+      format: formatTag('cattp-serve'),
       session: info.session,
       remote: info.remote,
       srcPort: info.srcPort,
@@ -840,6 +843,7 @@ export async function cattpSend(o: SendCliOpts): Promise<void> {
   const peer = { isn: result.peer.isn, maxPdu: result.peer.maxPdu, maxSdu: result.peer.maxSdu, window: result.peer.window, ...idJson(result.peer.identification) };
   if (o.json) {
     printJson({
+      format: formatTag('cattp-send'),
       local: result.local,
       remote: result.remote,
       peer,

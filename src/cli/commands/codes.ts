@@ -9,6 +9,7 @@ import { isCipherAlg, isIntegrityAlg } from '../../secured/keys.js';
 import { octet, intOption } from '../input.js';
 import { printJson, printTree, writeOut, type OutputOptions } from '../output.js';
 import type { CipherAlg, CcAlg, RcAlg } from '../../crypto/index.js';
+import { tagged } from '../../util/json-format.js';
 
 type Out = OutputOptions;
 
@@ -16,7 +17,7 @@ export async function spiDecode(hex: string, o: Out): Promise<void> {
   const b = fromHex(hex, 'SPI');
   if (b.length !== 2) throw new InputError(`must be 2 octets, got ${b.length}`, { field: 'SPI' });
   const s = spiCodec.decode(b);
-  if (o.json) return printJson(spiJson(s));
+  if (o.json) return printJson(tagged('spi', spiJson(s)));
   await printTree([spiTree(s)], o);
 }
 
@@ -39,26 +40,26 @@ export async function spiEncode(o: SpiEncodeOpts): Promise<void> {
     porCiphered: !!o.porCipher, porVia: o.porVia,
   } as Spi;
   const b = spiCodec.encode(s);
-  if (o.json) return printJson(spiJson(s));
+  if (o.json) return printJson(tagged('spi', spiJson(s)));
   writeOut(toHex(b));
 }
 
 export async function kicDecode(hex: string, o: Out): Promise<void> {
   const k = octet(hex, 'KIc');
-  if (o.json) return printJson(keyIdJson(decodeKic(k)));
+  if (o.json) return printJson(tagged('kic', keyIdJson(decodeKic(k))));
   await printTree([kicTree(k)], o);
 }
 
 export async function kidDecode(hex: string, o: Out & { rc?: boolean }): Promise<void> {
   const k = octet(hex, 'KID');
-  if (o.json) return printJson({ ...keyIdJson(o.rc ? decodeKidRc(k) : decodeKidCc(k)), reading: o.rc ? 'rc' : 'cc' });
+  if (o.json) return printJson(tagged('kid', { ...keyIdJson(o.rc ? decodeKidRc(k) : decodeKidCc(k)), reading: o.rc ? 'rc' : 'cc' }));
   await printTree([kidTree(k, o.rc ? 'rc' : 'cc')], o);
 }
 
 export async function kicEncode(o: Out & { alg: string; kvn: string }): Promise<void> {
   if (!isCipherAlg(o.alg)) throw new InputError(`"${o.alg}" is not a cipher`, { field: '--alg' });
   const v = encodeKic(intOption(o.kvn, '--kvn', 0, 15), o.alg as CipherAlg);
-  if (o.json) return printJson(keyIdJson(decodeKic(v)));
+  if (o.json) return printJson(tagged('kic', keyIdJson(decodeKic(v))));
   writeOut(toHex(Uint8Array.of(v)));
 }
 
@@ -66,7 +67,7 @@ export async function kidEncode(o: Out & { alg: string; kvn: string }): Promise<
   if (!isIntegrityAlg(o.alg)) throw new InputError(`"${o.alg}" is not a CC/RC algorithm`, { field: '--alg' });
   const v = encodeKid(intOption(o.kvn, '--kvn', 0, 15), o.alg as CcAlg | RcAlg);
   const rc = o.alg === 'crc16' || o.alg === 'crc32';
-  if (o.json) return printJson({ ...keyIdJson(rc ? decodeKidRc(v) : decodeKidCc(v)), reading: rc ? 'rc' : 'cc' });
+  if (o.json) return printJson(tagged('kid', { ...keyIdJson(rc ? decodeKidRc(v) : decodeKidCc(v)), reading: rc ? 'rc' : 'cc' }));
   writeOut(toHex(Uint8Array.of(v)));
 }
 
@@ -79,7 +80,7 @@ export async function tarInfo(hex: string | undefined, o: Out): Promise<void> {
   }
   const t = parseTar(hex);
   const name = tarName(t) ?? null;
-  if (o.json) return printJson({ tar: toHex(t), name });
+  if (o.json) return printJson(tagged('tar', { tar: toHex(t), name }));
   writeOut(`${toHex(t)}  ${name ?? 'not in TS 101 220 Annex D (issuer-specific?)'}`);
 }
 
@@ -91,7 +92,7 @@ export async function statusInfo(hex: string | undefined, o: Out): Promise<void>
     return;
   }
   const c = octet(hex, 'status');
-  if (o.json) return printJson({ code: toHex(Uint8Array.of(c)), name: statusName(c) });
+  if (o.json) return printJson(tagged('status', { code: toHex(Uint8Array.of(c)), name: statusName(c) }));
   writeOut(`${toHex(Uint8Array.of(c))}  ${statusName(c)}`);
 }
 

@@ -3,6 +3,7 @@
  * decipher and verify the secured packet inside, print a tree or JSON.
  * Exit 1 when a check failed (the failing check is named on stderr too).
  */
+import { formatTag } from '../../util/json-format.js';
 import { InputError, OtaError } from '../../util/errors.js';
 import { statusKnown } from '../../secured/status.js';
 import { fromHex, hex2 } from '../../util/hex.js';
@@ -32,6 +33,8 @@ export interface ParseOpts extends KeyOptions, OutputOptions {
   pcap?: string;
   /** --read FILE: a pcap/pcapng capture instead of hex inputs (read.ts). */
   read?: string;
+  /** --show-computed: the computed RC/CC on a mismatch (withheld by default: no MAC oracle). */
+  showComputed?: boolean;
 }
 
 export type ParseMode = 'auto' | 'sms' | 'por';
@@ -92,8 +95,8 @@ export function parsePacket(p: Peeled, o: ParseOpts, kindHint: 'command' | 'resp
       }
     }
     const view = r.data ? responseView(r.data) : { json: null };
-    const tree = responseTree(r, view.tree ? [view.tree] : undefined);
-    const json = responseJson(r, view.json, { failures, notes });
+    const tree = responseTree(r, view.tree ? [view.tree] : undefined, false, o);
+    const json = responseJson(r, view.json, { failures, notes }, o);
     json.verified = failures.length ? false : r.checksum.verified;
     let inputError = 'error' in view ? view.error : undefined;
     // A reserved status read from a PoR whose deciphering or checksum failed is garbage, not bad input.
@@ -108,8 +111,8 @@ export function parsePacket(p: Peeled, o: ParseOpts, kindHint: 'command' | 'resp
   const c = parseCommand(dialect, p.packet, keys);
   const fmt = o.expanded ? 'expanded' : o.compact ? 'compact' : 'auto';
   const view = c.data ? scriptView(c.data, fmt) : { apdus: null, json: null };
-  const tree = commandTree(c, view.tree ? [view.tree] : undefined);
-  const json = commandJson(c, view.apdus ?? undefined, { script: view.json });
+  const tree = commandTree(c, view.tree ? [view.tree] : undefined, false, o);
+  const json = commandJson(c, view.apdus ?? undefined, { script: view.json }, o);
   return { kind: 'command', command: c, tree, json, failures: c.failures, notes: c.notes, inputError: 'error' in view ? view.error : undefined };
 }
 
@@ -169,7 +172,7 @@ export async function parseEach(args: string[], o: ParseOpts, mode: ParseMode): 
           const d = pe.pdus[0].json;
           if (pe.failures.length) worst = Math.max(worst, 1);
           const verdict = pe.failures.length ? 'FAIL' : 'OK';
-          out.push(o.json ? JSON.stringify({ line: i + 1, layers: ['CAT_TP'], type: 'cattp-pdus', dialect: 'cat_tp', hex: null, pdu: d, verified: pe.failures.length ? false : true, failures: pe.failures, notes: pe.notes })
+          out.push(o.json ? JSON.stringify({ format: formatTag('cattp-pdus'), line: i + 1, layers: ['CAT_TP'], type: 'cattp-pdus', dialect: 'cat_tp', hex: null, pdu: d, verified: pe.failures.length ? false : true, failures: pe.failures, notes: pe.notes })
             : `${i + 1} ${verdict} CAT_TP ${d.type} seq=${d.seq}${pe.failures.length ? ': ' + pe.failures.join('; ') : ''}`);
           return;
         }
@@ -189,7 +192,7 @@ export async function parseEach(args: string[], o: ParseOpts, mode: ParseMode): 
     } catch (e) {
       if (!(e instanceof OtaErr)) throw e;
       worst = Math.max(worst, e.exitCode);
-      out.push(o.json ? JSON.stringify({ line: i + 1, error: e.message, exitCode: e.exitCode }) : `${i + 1} ERROR ${e.message}`);
+      out.push(o.json ? JSON.stringify({ format: formatTag('error'), line: i + 1, error: e.message, exitCode: e.exitCode }) : `${i + 1} ERROR ${e.message}`);
     }
   });
   process.stdout.write(out.join('\n') + (out.length ? '\n' : ''));

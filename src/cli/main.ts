@@ -335,6 +335,7 @@ export function buildProgram(): Command {
       .option('--description <text>', 'what the case is about')
       .option('--provenance <text>', 'how the expected value was obtained independently (required for a golden vector)')
       .option('--force', 'replace an existing case with the same id')
+      .option('--store-keys', 'write inline --kic-key/--kid-key into the file (test keys only; default: no key material, refer to --keyset)')
       .option('--oa <digits>', 'sms: TP-OA digits; "+…" international (default 12345678)')
       .option('--oa-ton <n>', 'sms: TP-OA type of number 0-7')
       .option('--oa-npi <n>', 'sms: TP-OA numbering plan 0-15')

@@ -183,7 +183,7 @@ describe('cattp build: every PDU type', () => {
     assert.match(show.stdout, /ICCID 8988211000000467285F/);
     assert.match(show.stdout, /Checksum: 0x[0-9A-F]{4}.*correct/);
     const j = JSON.parse(run(['cattp', 'build', 'eack', '--eack', '1,2', '--json']).stdout);
-    assert.deepEqual([j.type, j.eack, j.checksum.verified, j.hlen], ['EACK', [1, 2], true, 22]);
+    assert.deepEqual([j.type, j.eack, j.checksum.verified, j.hlen], ['eack', [1, 2], true, 22]);
     const pcap = tmp('pcap');
     assert.equal(run(['cattp', 'build', 'nul', '--checksum', '0000', '--pcap', pcap]).code, 0);
     const [f] = tsharkFile(pcap, { port: 2000 });
@@ -249,7 +249,7 @@ describe('build cattp: the TS 102 225 CAT_TP dialect in data PDUs', () => {
     assert.match(s.stdout, new RegExp(`CC: ${CC73}`));
     const j = JSON.parse(run(['build', 'cattp', ...SEC73, '--json', '--max-pdu', '40']).stdout);
     assert.equal(j.hex, PACKET73);
-    assert.deepEqual(j.pdus.map((p: { seq: number; flags: string[] }) => [p.seq, p.flags]), [[1, ['ACK', 'SEG']], [2, ['ACK']]]);
+    assert.deepEqual(j.pdus.map((p: { seq: number; flags: string[] }) => [p.seq, p.flags]), [[1, ['ack', 'seg']], [2, ['ack']]]);
     assert.equal(j.output.length, 2);
   });
 
@@ -290,7 +290,7 @@ describe('parse: CAT_TP PDUs', () => {
     assert.deepEqual([j.dialect, j.hex, j.checksum.value, j.checksum.verified, j.verified], ['cat_tp', PACKET73, CC73, true, true]);
     assert.deepEqual(j.apdus, ['A0A40000027F20', 'A0C0000016']); // §7.3 data
     const pdu = j.framing[0].pdus[0];
-    assert.deepEqual([pdu.type, pdu.seq, pdu.ack, pdu.checksum.value, pdu.checksum.verified], ['DATA', 0x5679, 0x1235, 'CFE7', true]);
+    assert.deepEqual([pdu.type, pdu.seq, pdu.ack, pdu.checksum.value, pdu.checksum.verified], ['data', 0x5679, 0x1235, 'CFE7', true]);
     const t = run(['parse', S6.cmd, ...K1, '--no-bits']);
     assert.match(t.stdout, /CAT_TP: DATA/);
     assert.match(t.stdout, /Checksum: 0xCFE7.*correct/);
@@ -309,7 +309,7 @@ describe('parse: CAT_TP PDUs', () => {
     assert.deepEqual(j.layers, ['CAT_TP']);
     assert.deepEqual(j.framing[0].pdus.map((p: { type: string }) => p.type), ['syn', 'synack', 'nul', 'eack', 'rst']);
     assert.deepEqual(j.framing[0].pdus[3].eack, [0x5679, 0x5680]);
-    assert.deepEqual(j.framing[0].pdus[4].reason, { code: 0, name: 'normal ending' });
+    assert.deepEqual(j.framing[0].pdus[4].reason, { code: '00', name: 'normal ending' });
     assert.equal(j.verified, true);
   });
 

@@ -6,7 +6,8 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT, run } from './helpers/cli.js';
 import { schemaNames, validateAgainst } from './helpers/schema.js';
@@ -101,3 +102,43 @@ describe('vector files written before JSON v1', () => {
     assert.match(t, /"kvn"/);
   });
 });
+
+describe('error lines (JSON v1 contract, library parts)', () => {
+  it('the "not a hex digit" position counts the input as typed (leading blanks and 0x included)', () => {
+    // "  0x00ZZ": characters 1-2 blanks, 3-4 "0x", 5-6 "00", 7 the first Z
+    const r = run(['parse', '  0x00ZZ']);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /not a hex digit "Z" at character 7/);
+    assert.ok(isOne(r.stderr), r.stderr);
+  });
+
+  it('a UTF-8 BOM at the start of a keyset file is accepted; a JSON syntax error is one line', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'uicc-ota-bom-'));
+    const ks = join(dir, 'k.json');
+    writeFileSync(ks, '\ufeff' + readFileSync(join(ROOT, 'vectors', 'keysets', 'test.json'), 'utf8'));
+    // KIc/KID 15: KVN 1 of the keyset (3DES), so the build needs the file's keys
+    const ok = run(['build', 'sms', '--keyset', ks, '--spi', '1621', '--kic', '15', '--kid', '15', '--tar', 'B00010', '--counter', '1', '--apdu', '00A40004023F00']);
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.match(ok.stdout, /^[0-9A-F]+\n$/);
+    const bad = join(dir, 'bad.json');
+    writeFileSync(bad, '{\n  "format": "uicc-ota-keyset/1",\n  "keysets": [\n}\n');
+    const r = run(['parse', PACKET, '--keyset', bad]);
+    assert.equal(r.code, 2);
+    assert.ok(isOne(r.stderr), r.stderr);
+    assert.match(r.stderr, /not valid JSON/);
+  });
+
+  it('a long input is elided in the message (first and last octets, and the length)', () => {
+    // 20,000 copies of a bare command packet header that is not a packet: one short line, not 129 KB
+    const seg = '0270000012' + 'AB'.repeat(60);
+    const r = run(['parse', '--json'], { input: Array(2000).fill(seg).join('\n') });
+    assert.equal(r.code, 2);
+    assert.ok(isOne(r.stderr), r.stderr.slice(0, 300));
+    assert.ok(r.stderr.length < 1200, `stderr is ${r.stderr.length} characters`);
+  });
+});
+
+function isOne(stderr: string): boolean {
+  const lines = stderr.trim().split('\n');
+  return lines.length === 1 && lines[0].startsWith('uicc-ota: ');
+}

@@ -5,6 +5,7 @@
  * A broken file or case is reported as an error for that file or case; the
  * rest of the suite still runs.
  */
+import { parseJsonText } from '../util/json-text.js';
 import { upgradeLegacyFields } from './legacy.js';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
@@ -128,7 +129,7 @@ export function loadFile(path: string): { error?: Problem; doc?: Record<string, 
   }
   let doc: unknown;
   try {
-    doc = JSON.parse(text);
+    doc = parseJsonText(text);
   } catch (e) {
     return { error: { stage: 'file', message: `not valid JSON: ${(e as Error).message}` } };
   }

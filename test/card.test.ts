@@ -649,7 +649,7 @@ function registerTests(): void {
       { apdu: 'A0A40000027F20', sw: '9F16', data: '' },
       { apdu: 'A0C0000016', sw: '9000', data: '0000FFFF7F2002000000000009B106350400838A838A' },
     ]);
-    assert.equal(j.response.format, 'compact');
+    assert.equal(j.response.scriptFormat, 'compact');
     assert.ok(Array.isArray(j.trace) && j.trace.length > 5);
     assert.equal(JSON.parse(readFileSync(f, 'utf8')).applications[0].counter, '100');
     // the replay: 02, nothing stored, a stderr note

@@ -168,7 +168,7 @@ describe('CAT_TP PDU decode: verified PDUs of cat-tp.md §6', () => {
     const r = decodePdu(fromHex(V.rst));
     assert.equal(r.pdu.type, 'RST');
     assert.deepEqual([r.pdu.reason, r.hlen, r.pdu.seq, r.checksum, r.checksumOk], [0, 19, 0x1237, 0xd9b4, true]);
-    assert.deepEqual(pduJson(r).reason, { code: 0, name: 'normal ending' });
+    assert.deepEqual(pduJson(r).reason, { code: '00', name: 'normal ending' });
   });
 
   it('ACK carrying the §7.3 command packet: checksum CFE7', () => {
@@ -188,8 +188,8 @@ describe('CAT_TP PDU decode: verified PDUs of cat-tp.md §6', () => {
   it('JSON keys and tree', () => {
     const j = pduJson(decodePdu(fromHex(V.syn)));
     assert.deepEqual(j, {
-      type: 'SYN',
-      flags: ['SYN'],
+      type: 'syn',
+      flags: ['syn'],
       version: 0,
       hlen: 33,
       srcPort: 1024,

@@ -183,7 +183,7 @@ describe('cattp build: every PDU type', () => {
     assert.match(show.stdout, /ICCID 8988211000000467285F/);
     assert.match(show.stdout, /Checksum: 0x[0-9A-F]{4}.*correct/);
     const j = JSON.parse(run(['cattp', 'build', 'eack', '--eack', '1,2', '--json']).stdout);
-    assert.deepEqual([j.type, j.eack, j.checksum.verified, j.hlen], ['EACK', [1, 2], true, 22]);
+    assert.deepEqual([j.type, j.eack, j.checksum.verified, j.hlen], ['eack', [1, 2], true, 22]);
     const pcap = tmp('pcap');
     assert.equal(run(['cattp', 'build', 'nul', '--checksum', '0000', '--pcap', pcap]).code, 0);
     const [f] = tsharkFile(pcap, { port: 2000 });
@@ -249,7 +249,7 @@ describe('build cattp: the TS 102 225 CAT_TP dialect in data PDUs', () => {
     assert.match(s.stdout, new RegExp(`CC: ${CC73}`));
     const j = JSON.parse(run(['build', 'cattp', ...SEC73, '--json', '--max-pdu', '40']).stdout);
     assert.equal(j.hex, PACKET73);
-    assert.deepEqual(j.pdus.map((p: { seq: number; flags: string[] }) => [p.seq, p.flags]), [[1, ['ACK', 'SEG']], [2, ['ACK']]]);
+    assert.deepEqual(j.pdus.map((p: { seq: number; flags: string[] }) => [p.seq, p.flags]), [[1, ['ack', 'seg']], [2, ['ack']]]);
     assert.equal(j.output.length, 2);
   });
 
@@ -290,7 +290,7 @@ describe('parse: CAT_TP PDUs', () => {
     assert.deepEqual([j.dialect, j.hex, j.checksum.value, j.checksum.verified, j.verified], ['cat_tp', PACKET73, CC73, true, true]);
     assert.deepEqual(j.apdus, ['A0A40000027F20', 'A0C0000016']); // §7.3 data
     const pdu = j.framing[0].pdus[0];
-    assert.deepEqual([pdu.type, pdu.seq, pdu.ack, pdu.checksum.value, pdu.checksum.verified], ['DATA', 0x5679, 0x1235, 'CFE7', true]);
+    assert.deepEqual([pdu.type, pdu.seq, pdu.ack, pdu.checksum.value, pdu.checksum.verified], ['data', 0x5679, 0x1235, 'CFE7', true]);
     const t = run(['parse', S6.cmd, ...K1, '--no-bits']);
     assert.match(t.stdout, /CAT_TP: DATA/);
     assert.match(t.stdout, /Checksum: 0xCFE7.*correct/);
@@ -307,9 +307,9 @@ describe('parse: CAT_TP PDUs', () => {
     assert.equal(all.code, 0, all.stderr);
     const j = JSON.parse(all.stdout);
     assert.deepEqual(j.layers, ['CAT_TP']);
-    assert.deepEqual(j.framing[0].pdus.map((p: { type: string }) => p.type), ['SYN', 'SYN/ACK', 'NUL', 'EACK', 'RST']);
+    assert.deepEqual(j.framing[0].pdus.map((p: { type: string }) => p.type), ['syn', 'synack', 'nul', 'eack', 'rst']);
     assert.deepEqual(j.framing[0].pdus[3].eack, [0x5679, 0x5680]);
-    assert.deepEqual(j.framing[0].pdus[4].reason, { code: 0, name: 'normal ending' });
+    assert.deepEqual(j.framing[0].pdus[4].reason, { code: '00', name: 'normal ending' });
     assert.equal(j.verified, true);
   });
 
@@ -571,10 +571,10 @@ describe('cattp serve + cattp send: real sessions between two processes', () => 
       // What the server sent: SYN/ACK, the data PDU twice (once retransmitted), RST "maximum retries exceeded" (05).
       const decoded = replies.map((m) => JSON.parse(run(['parse', m.toString('hex'), '--json']).stdout).framing[0].pdus[0]);
       const types = decoded.map((p: { type: string }) => p.type);
-      assert.equal(types[0], 'SYN/ACK');
-      assert.deepEqual(types.slice(-3), ['DATA', 'DATA', 'RST'], types.join(' '));
-      assert.ok(types.slice(0, -3).every((t: string) => t === 'SYN/ACK'), types.join(' '));
-      assert.equal(decoded[decoded.length - 1].reason.code, 5);
+      assert.equal(types[0], 'synack');
+      assert.deepEqual(types.slice(-3), ['data', 'data', 'rst'], types.join(' '));
+      assert.ok(types.slice(0, -3).every((t: string) => t === 'synack'), types.join(' '));
+      assert.equal(decoded[decoded.length - 1].reason.code, '05');
       assert.equal(decoded[decoded.length - 2].seq, 501);
     } finally {
       sock.close();
@@ -817,7 +817,7 @@ describe('parse --each: one CAT_TP PDU per line', () => {
     assert.equal(r.code, 1, r.stderr);
     const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
     assert.equal(lines.length, 3);
-    assert.deepEqual([lines[0].pdu.type, lines[0].verified], ['SYN', true]);
+    assert.deepEqual([lines[0].pdu.type, lines[0].verified], ['syn', true]);
     assert.deepEqual([lines[1].type, lines[1].dialect, lines[1].checksum.value, lines[1].checksum.verified], ['command', 'cat_tp', '550594D33098D06C', true]);
     assert.equal(lines[2].verified, false);
   });

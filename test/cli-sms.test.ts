@@ -175,7 +175,7 @@ test('build por reproduces the card PoRs of §12.1 and §12.2', () => {
     '--expanded', '--executed', '1', '--rapdu', '6D00', '--format', 'ud']);
   assert.equal(c.stdout, '027100001C12B00000000000000200007DB7086951F7DB55AB0780010123026D00\n', c.stderr);
   const j = JSON.parse(run(['parse', c.stdout.trim(), '--spi', '1609', '--kic', '12', '--kid', '12', '--kid-key', '312367F1681902FD67D9A71C62A840E3', '--json']).stdout);
-  assert.deepEqual([j.checksum.verified, j.response.format, j.response.executed, j.response.rapdus[0].sw], [true, 'expanded', 1, '6D00']);
+  assert.deepEqual([j.checksum.verified, j.response.scriptFormat, j.response.executed, j.response.rapdus[0].sw], [true, 'expanded', 1, '6D00']);
 });
 
 test('bad input: one line on stderr naming field and offset, exit 2, never a stack trace', () => {

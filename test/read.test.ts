@@ -195,6 +195,7 @@ const simFrame = (apdu: Bytes, i: number): Bytes => ipv4(SIMTRACE_IP, SIMTRACE_I
 interface ReadJson {
   file: string;
   format: string;
+  captureFormat: string;
   frames: number;
   items: Record<string, any>[];
   apdus: Record<string, any>[];
@@ -242,7 +243,7 @@ describe('hand-written captures of the digest\'s real card traces', () => {
     noMalformed(ts);
 
     const j = readJson(file, KG);
-    assert.equal(j.format, 'pcap');
+    assert.equal(j.captureFormat, 'pcap');
     assert.equal(j.frames, 5);
     assert.equal(j.items.length, 2);
     const [cmd, por] = j.items;
@@ -303,7 +304,7 @@ describe('hand-written captures of the digest\'s real card traces', () => {
     noMalformed(ts);
 
     const j = readJson(file, K1);
-    assert.equal(j.format, 'pcapng');
+    assert.equal(j.captureFormat, 'pcapng');
     assert.equal(j.frames, 2);
     const [cmd, por] = j.items;
     // §12.1: CC 78CFE8C148CC3556 over the deciphered command, data A0A40000027F20 A0C0000016.
@@ -400,7 +401,7 @@ describe('hand-written captures of the digest\'s real card traces', () => {
     assert.equal(Buffer.from(readFileSync(ng)).readUInt32BE(0), 0x0a0d0d0a, 'editcap wrote pcapng');
     const a = readJson(file, KG);
     const b = readJson(ng, KG);
-    assert.equal(b.format, 'pcapng');
+    assert.equal(b.captureFormat, 'pcapng');
     assert.deepEqual(b.items, a.items);
     assert.deepEqual(b.apdus, a.apdus);
   });
@@ -431,7 +432,7 @@ describe('captures written by --pcap, read back', () => {
     const ng = tmp('pcapng');
     execFileSync(tool('editcap'), ['-F', 'pcapng', both, ng]);
     const k = readJson(ng, K1);
-    assert.equal(k.format, 'pcapng');
+    assert.equal(k.captureFormat, 'pcapng');
     assert.deepEqual(k.items, j.items);
   });
 

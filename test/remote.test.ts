@@ -76,8 +76,8 @@ test('5.1 compact script: SIM SELECT DF.GSM + GET RESPONSE split into two C-APDU
   assert.deepEqual([gr.ins, gr.case, gr.le, gr.offset], [0xc0, 2, 22, 7]);
   assert.equal(gr.data, undefined);
 
-  const j = commandScriptJson(s) as { format: string; apdus: string[] };
-  assert.equal(j.format, 'compact');
+  const j = commandScriptJson(s) as { scriptFormat: string; apdus: string[] };
+  assert.equal(j.scriptFormat, 'compact');
   assert.deepEqual(j.apdus, ['A0A40000027F20', 'A0C0000016']);
 
   const t = commandScriptTree(s);
@@ -92,7 +92,7 @@ test('5.1 compact response: 2 executed, SW 9000, 22 octets of DF.GSM select data
   const r = decodeResponse(h(S51_POR));
   assert.equal(r.format, 'compact');
   const j = responseJson(r) as Record<string, unknown>;
-  assert.equal(j.format, 'compact');
+  assert.equal(j.scriptFormat, 'compact');
   assert.equal(j.executed, 2);
   assert.equal(j.sw, '9000');
   assert.equal(j.data, '0000FFFF7F2002000000000009B106350400838A838A');
@@ -124,7 +124,7 @@ test('5.2 compact: UICC SELECT MF, PoR 01 6132 with no data', () => {
   assert.equal(toHex(s.apdus[0].data!), '3F00');
 
   const r = decodeResponse(h('016132'));
-  assert.deepEqual(responseJson(r), { format: 'compact', executed: 1, sw: '6132', swMeaning: swName(0x6132), data: '' });
+  assert.deepEqual(responseJson(r), { scriptFormat: 'compact', executed: 1, sw: '6132', swMeaning: swName(0x6132), data: '' });
   // 0x32 = 50 response octets waiting for a GET RESPONSE
   assert.match(swName(0x6132)!, /^50 response octets available/);
   assert.equal(findNode(responseTree(r), (n) => n.name.startsWith('SW1 SW2'))!.status, 'ok');
@@ -170,7 +170,7 @@ test('5.3 expanded script: GET STATUS of the ISD in AA/22', () => {
   assert.equal(toHex(a.data!), '4F00');
   assert.equal(insName(a), 'GET STATUS');
   const j = commandScriptJson(s) as Record<string, unknown>;
-  assert.equal(j.format, 'expanded');
+  assert.equal(j.scriptFormat, 'expanded');
   assert.equal(j.indefinite, false);
   assert.deepEqual(j.apdus, ['80F28000024F0000']);
   const t = commandScriptTree(s);
@@ -192,7 +192,7 @@ test('5.3 expanded response: 1 executed, R-APDU SW 6D00', () => {
   assert.equal(r.rapdus[0].sw, 0x6d00);
   assert.equal(r.rapdus[0].data.length, 0);
   const j = responseJson(r) as Record<string, unknown>;
-  assert.equal(j.format, 'expanded');
+  assert.equal(j.scriptFormat, 'expanded');
   assert.equal(j.executed, 1);
   assert.deepEqual(j.rapdus, [{ data: '', sw: '6D00' }]);
   assert.equal(j.badFormat, undefined);
@@ -330,7 +330,7 @@ test('expanded responses: several R-APDUs, indefinite form, bad format', () => {
   const r = expandedResp(decodeResponse(h('AB0D' + '800102' + '23043F009000' + '23026A82')));
   assert.equal(r.executed, 2);
   assert.deepEqual(responseJson(r), {
-    format: 'expanded', indefinite: false, executed: 2,
+    scriptFormat: 'expanded', indefinite: false, executed: 2,
     rapdus: [{ data: '3F00', sw: '9000' }, { data: '', sw: '6A82' }],
     elements: [
       { tag: '80', name: 'Number of executed C-APDUs TLV', offset: 2, value: '02' },

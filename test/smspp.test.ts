@@ -609,7 +609,8 @@ describe('trees and JSON', () => {
     assert.deepEqual(Object.keys(j), ['cla', 'ins', 'p1', 'p2', 'lc', 'le', 'tag', 'deviceIdentities', 'address', 'tpdu', 'warnings']);
     const tp = j.tpdu as Record<string, unknown>;
     for (const k of ['type', 'mti', 'mms', 'rp', 'udhi', 'sri', 'oa', 'pid', 'dcs', 'scts', 'udl', 'ud', 'udh']) assert.ok(k in tp, k);
-    assert.deepEqual(tp.udh, [{ iei: 0x70, data: '' }]);
+    assert.deepEqual(tp.udh, [{ iei: '70', data: '' }]); // JSON v1: the IEI as hex (command packet identifier 70, TS 31.115)
+    assert.deepEqual([j.cla, j.ins, j.tag], ['80', 'C2', 'D1']); // ENVELOPE 80 C2, SMS-PP download tag D1 (TS 102 223)
   });
 });
 

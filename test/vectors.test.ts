@@ -407,7 +407,7 @@ describe('vectors record', () => {
     assert.equal(lastLine(v.stdout), '1 passed, 0 failed');
   });
 
-  it('stores keys given inline, never keys from the environment or a file', () => {
+  it('stores inline keys only with --store-keys, never keys from the environment or a file', () => {
     const dir = join(tmp, 'record-keys');
     mkdirSync(dir, { recursive: true });
     const kidFile = join(dir, 'kid.hex');
@@ -416,13 +416,20 @@ describe('vectors record', () => {
     const r = run(['vectors', 'record', '--out', out, '--id', 'k1', '--spi', '0619', '--kic', '15', '--kid', '15', '--kid-key', `@${kidFile}`, '--data', '0102'],
       { env: { UICC_OTA_KIC: 'F09C43EE1A0391665CC9F05AF4E0BD10' } });
     assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stderr, /warning: the KIc key and KID key came from a file or the environment and were not stored/);
+    assert.match(r.stderr, /warning: the KIc key and KID key were not stored \(keys are written only with --store-keys\)/);
     const text = readFileSync(out, 'utf8');
     assert.doesNotMatch(text, /F09C43EE|01981F4A/);
-    const inline = run(['vectors', 'record', '--out', out, '--id', 'k2', '--spi', '0209', '--kic', '15', '--kid', '15', '--kid-key', '01981F4A20999F62AF99988007BAF6CA', '--data', '0102']);
+    // The file lies outside the package: $schema is the schema's $id, not an install-dependent path.
+    assert.equal(JSON.parse(text).$schema, 'urn:uicc-ota:vectors:1');
+    // Inline keys without --store-keys: not written either.
+    const plain = run(['vectors', 'record', '--out', out, '--id', 'k0', '--spi', '0209', '--kic', '15', '--kid', '15', '--kid-key', '01981F4A20999F62AF99988007BAF6CA', '--data', '0102']);
+    assert.equal(plain.code, 0, plain.stderr);
+    assert.match(plain.stderr, /warning: the KID key was not stored/);
+    assert.doesNotMatch(readFileSync(out, 'utf8'), /01981F4A/);
+    const inline = run(['vectors', 'record', '--out', out, '--id', 'k2', '--spi', '0209', '--kic', '15', '--kid', '15', '--kid-key', '01981F4A20999F62AF99988007BAF6CA', '--data', '0102', '--store-keys']);
     assert.equal(inline.code, 0, inline.stderr);
     const doc = JSON.parse(readFileSync(out, 'utf8'));
-    assert.deepEqual(doc.cases[1].inputs.keys, { kid: '01981F4A20999F62AF99988007BAF6CA' });
+    assert.deepEqual(doc.cases[2].inputs.keys, { kid: '01981F4A20999F62AF99988007BAF6CA' });
     const v = run(['vectors', 'verify', out, '--filter', '^k2$']);
     assert.equal(lastLine(v.stdout), '1 passed, 0 failed');
   });

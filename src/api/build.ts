@@ -180,7 +180,7 @@ export async function buildSms(o: BuildSmsOptions): Promise<BuildResult> {
   const format = o.format ?? 'packet';
   const script = scriptView(cmd.data!, o.expanded ? 'expanded' : 'compact');
   const outer = format === 'packet' ? { names: [], json: [] } : builtLayers(units);
-  const json = { layers: [...outer.names, 'command packet'], ...commandJson(cmd, script.apdus ?? undefined, { script: script.json }), framing: outer.json, format, output: units.map(toHex) };
+  const json = { layers: [...outer.names, 'command packet'], ...commandJson(cmd, script.apdus ?? undefined, { script: script.json }), framing: outer.json, outputFormat: format, output: units.map(toHex) };
   return withExtras(json, units, warnings);
 }
 
@@ -243,7 +243,7 @@ export async function buildPor(o: BuildPorOptions): Promise<BuildResult> {
   const view = responseView(r.data!);
   // SMS layers decoded back from what was built (CAT_TP PDUs are shown by cattp commands).
   const outer = format === 'packet' || format === 'pdu' ? { names: [], json: [] } : builtLayers(units);
-  const json = { layers: [...outer.names, 'response packet'], ...responseJson(r, view.json), framing: outer.json, format, output: units.map(toHex) };
+  const json = { layers: [...outer.names, 'response packet'], ...responseJson(r, view.json), framing: outer.json, outputFormat: format, output: units.map(toHex) };
   return withExtras(json, units, []);
 }
 
@@ -261,7 +261,7 @@ export async function buildCattpUnits(o: BuildCattpOptions): Promise<{ cmd: Secu
 export async function buildCattp(o: BuildCattpOptions): Promise<BuildResult> {
   const { cmd, pdus, units } = await buildCattpUnits(o);
   const script = scriptView(cmd.data!, o.expanded ? 'expanded' : 'compact');
-  const json = { ...commandJson(cmd, script.apdus ?? undefined), format: o.format ?? 'pdu', output: units.map(toHex), pdus: pdus.map((b) => pduJson(decodePdu(b))) };
+  const json = { ...commandJson(cmd, script.apdus ?? undefined), outputFormat: o.format ?? 'pdu', output: units.map(toHex), pdus: pdus.map((b) => pduJson(decodePdu(b))) };
   return withExtras(json, units, []);
 }
 

@@ -11,9 +11,11 @@ import { tarList, tarName, parseTar } from '../secured/tar.js';
 import { statusName, statusTable } from '../secured/status.js';
 import { isCipherAlg, isIntegrityAlg } from '../secured/keys.js';
 import type { CipherAlg, CcAlg, RcAlg } from '../crypto/index.js';
+import { tagged } from '../util/json-format.js';
 
 /** `spi decode --json` / `spi encode --json` (TS 102 225 cl. 5.1.1). */
 export interface SpiJson {
+  format: string;
   hex: string;
   integrity: 'none' | 'rc' | 'cc' | 'ds';
   ciphering: boolean;
@@ -51,7 +53,7 @@ export const spi = {
   decode(input: HexLike): SpiJson {
     const b = bytesOf(input, 'SPI');
     if (b.length !== 2) throw new InputError(`must be 2 octets, got ${b.length}`, { field: 'SPI' });
-    return spiJson(spiCodec.decode(b)) as SpiJson;
+    return tagged('spi', spiJson(spiCodec.decode(b))) as SpiJson;
   },
   /** An SPI from named options; `hex` holds the 2 octets. */
   encode(o: SpiEncodeOptions = {}): SpiJson {
@@ -62,14 +64,15 @@ export const spi = {
       porCiphered: !!o.porCipher, porVia: o.porVia ?? 'deliver-report',
     } as Spi;
     spiCodec.encode(s);
-    return spiJson(s) as SpiJson;
+    return tagged('spi', spiJson(s)) as SpiJson;
   },
 };
 
 /** `kic decode --json` / `kid decode --json` (TS 102 225 cl. 5.1.2, 5.1.3). */
 export interface KeyIdJson {
+  format: string;
   hex: string;
-  keyIndex: number;
+  kvn: number;
   algorithm: string | null;
   reading?: 'cc' | 'rc';
   [key: string]: unknown;
@@ -78,12 +81,12 @@ export interface KeyIdJson {
 export const kic = {
   decode(input: HexLike | number): KeyIdJson {
     const k = typeof input === 'number' ? octet(input, 'KIc') : octet(typeof input === 'string' ? input : toHex(input), 'KIc');
-    return keyIdJson(decodeKic(k)) as KeyIdJson;
+    return tagged('kic', keyIdJson(decodeKic(k))) as KeyIdJson;
   },
   encode(o: { alg: string; kvn?: string | number }): KeyIdJson {
     if (!isCipherAlg(o.alg)) throw new InputError(`"${o.alg}" is not a cipher`, { field: '--alg' });
     const v = encodeKic(intOption(o.kvn ?? '1', '--kvn', 0, 15), o.alg as CipherAlg);
-    return keyIdJson(decodeKic(v)) as KeyIdJson;
+    return tagged('kic', keyIdJson(decodeKic(v))) as KeyIdJson;
   },
 };
 
@@ -91,21 +94,21 @@ export const kid = {
   /** CC reading unless `rc` (the RC reading of the same octet). */
   decode(input: HexLike | number, o: { rc?: boolean } = {}): KeyIdJson {
     const k = typeof input === 'number' ? octet(input, 'KID') : octet(typeof input === 'string' ? input : toHex(input), 'KID');
-    return { ...keyIdJson(o.rc ? decodeKidRc(k) : decodeKidCc(k)), reading: o.rc ? 'rc' : 'cc' } as KeyIdJson;
+    return tagged('kid', { ...keyIdJson(o.rc ? decodeKidRc(k) : decodeKidCc(k)), reading: o.rc ? 'rc' : 'cc' }) as KeyIdJson;
   },
   encode(o: { alg: string; kvn?: string | number }): KeyIdJson {
     if (!isIntegrityAlg(o.alg)) throw new InputError(`"${o.alg}" is not a CC/RC algorithm`, { field: '--alg' });
     const v = encodeKid(intOption(o.kvn ?? '1', '--kvn', 0, 15), o.alg as CcAlg | RcAlg);
     const rc = o.alg === 'crc16' || o.alg === 'crc32';
-    return { ...keyIdJson(rc ? decodeKidRc(v) : decodeKidCc(v)), reading: rc ? 'rc' : 'cc' } as KeyIdJson;
+    return tagged('kid', { ...keyIdJson(rc ? decodeKidRc(v) : decodeKidCc(v)), reading: rc ? 'rc' : 'cc' }) as KeyIdJson;
   },
 };
 
 export const tar = {
   /** `tar HEX --json`: the TAR and its TS 101 220 Annex D name (null if not listed). */
-  describe(input: HexLike): { tar: string; name: string | null } {
+  describe(input: HexLike): { format: string; tar: string; name: string | null } {
     const t = parseTar(typeof input === 'string' ? input : toHex(input));
-    return { tar: toHex(t), name: tarName(t) ?? null };
+    return tagged('tar', { tar: toHex(t), name: tarName(t) ?? null });
   },
   /** `tar --json`: the known TAR ranges. */
   list(): Array<{ from: string; to: string; name: string }> {
@@ -115,9 +118,9 @@ export const tar = {
 
 export const status = {
   /** `status HEX --json`: a response status code (TS 102 225 Table 5). */
-  describe(input: HexLike | number): { code: string; name: string } {
+  describe(input: HexLike | number): { format: string; code: string; name: string } {
     const c = typeof input === 'number' ? octet(input, 'status') : octet(typeof input === 'string' ? input : toHex(input), 'status');
-    return { code: toHex(Uint8Array.of(c)), name: statusName(c) };
+    return tagged('status', { code: toHex(Uint8Array.of(c)), name: statusName(c) });
   },
   /** `status --json`: the table. */
   list(): Array<{ code: string; name: string }> {

@@ -31,6 +31,8 @@ export interface ParseOpts extends KeyOptions {
   pcap?: string;
   /** --read FILE: a pcap/pcapng capture instead of hex inputs (src/capture/read.ts). */
   read?: string;
+  /** --show-computed: the computed RC/CC on a mismatch (withheld by default: no MAC oracle). */
+  showComputed?: boolean;
 }
 
 export type ParseMode = 'auto' | 'sms' | 'por';
@@ -91,8 +93,8 @@ export function parsePacket(p: Peeled, o: ParseOpts, kindHint: 'command' | 'resp
       }
     }
     const view = r.data ? responseView(r.data) : { json: null };
-    const tree = responseTree(r, view.tree ? [view.tree] : undefined);
-    const json = responseJson(r, view.json, { failures, notes });
+    const tree = responseTree(r, view.tree ? [view.tree] : undefined, false, o);
+    const json = responseJson(r, view.json, { failures, notes }, o);
     json.verified = failures.length ? false : r.checksum.verified;
     let inputError = 'error' in view ? view.error : undefined;
     // A reserved status read from a PoR whose deciphering or checksum failed is garbage, not bad input.
@@ -107,8 +109,8 @@ export function parsePacket(p: Peeled, o: ParseOpts, kindHint: 'command' | 'resp
   const c = parseCommand(dialect, p.packet, keys);
   const fmt = o.expanded ? 'expanded' : o.compact ? 'compact' : 'auto';
   const view = c.data ? scriptView(c.data, fmt) : { apdus: null, json: null };
-  const tree = commandTree(c, view.tree ? [view.tree] : undefined);
-  const json = commandJson(c, view.apdus ?? undefined, { script: view.json });
+  const tree = commandTree(c, view.tree ? [view.tree] : undefined, false, o);
+  const json = commandJson(c, view.apdus ?? undefined, { script: view.json }, o);
   return { kind: 'command', command: c, tree, json, failures: c.failures, notes: c.notes, inputError: 'error' in view ? view.error : undefined };
 }
 

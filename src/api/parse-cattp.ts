@@ -4,6 +4,7 @@
  * TS 102 225 packet of the CAT_TP dialect, a PoR checked against the command
  * it answers. Also used by the session commands to show what they received.
  */
+import { formatTag } from '../util/json-format.js';
 import { InputError, OtaError } from '../util/errors.js';
 import { fromHex, toHex, equalBytes, hex2 } from '../util/hex.js';
 import { node, type TreeNode } from '../render/tree.js';
@@ -115,6 +116,7 @@ export async function parseCattpPdus(inputs: Uint8Array[], o: ParseOpts, mode: P
     dialect: 'cat_tp',
     hex: null,
   };
+  body.format = formatTag(body.type === 'command' || body.type === 'response' ? body.type : body.type === 'cattp-packets' ? 'cattp-packets' : 'cattp-pdus');
   if (views.length === 1) Object.assign(body, views[0].json);
   else if (views.length > 1) body.packets = views.map((v) => v.json);
   body.framing = [pe.json];

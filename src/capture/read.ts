@@ -18,6 +18,7 @@
  * Exit: 2 when an item is malformed (after all output), else 1 when a check
  * failed, else 0; a broken file is one line and exit 2 before any output.
  */
+import { formatTag } from '../util/json-format.js';
 import { InputError, OtaError } from '../util/errors.js';
 import { toHex, equalBytes } from '../util/hex.js';
 import { node, type TreeNode, type Status } from '../render/tree.js';
@@ -518,7 +519,7 @@ export function analyseCapture(file: string, o: ParseOpts, bytes?: Uint8Array): 
   }
   const verifiedAll = failures.length ? false : items.some((i) => i.verified === null || i.error) ? null : items.length ? true : null;
   const json = {
-    file, format: cap.format, frames: cap.frames.length,
+    format: formatTag('capture'), file, captureFormat: cap.format, frames: cap.frames.length,
     items: items.map((i) => i.json),
     apdus: briefs.filter((b) => (b.json.layers as string[])[0] === 'GSMTAP SIM').map((b) => b.json),
     sessions: briefs.filter((b) => (b.json.layers as string[])[0] === 'UDP').map((b) => b.json),

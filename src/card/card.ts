@@ -52,6 +52,7 @@
  * Keys named "comment" or starting with "_" or "//" are ignored anywhere;
  * any other unknown key is an error (it is most likely a typo).
  */
+import { parseJsonText } from '../util/json-text.js';
 import { InputError } from '../util/errors.js';
 import { fromHex, toHex } from '../util/hex.js';
 import { validateKeyset, type KeySet } from '../keys/keyset.js';
@@ -334,7 +335,7 @@ export function validateCard(raw: unknown, path: string): Card {
 export function parseCardText(text: string, path: string): { raw: unknown; card: Card } {
   let raw: unknown;
   try {
-    raw = JSON.parse(text);
+    raw = parseJsonText(text);
   } catch (e) {
     throw new InputError(`not valid JSON: ${(e as Error).message}`, { layer: `card file ${path}` });
   }

@@ -11,6 +11,7 @@
  * ({"format":"uicc-ota-card-state/1","counters":{"B00010":"5"}}, overriding
  * CARD.json's values) and CARD.json is only read.
  */
+import { formatTag } from '../util/json-format.js';
 import { readFileSync } from 'node:fs';
 import { InputError, IoError, OtaError, VerifyError, shiftOffset, type ErrorWhere } from '../util/errors.js';
 import { toHex, hex2 } from '../util/hex.js';
@@ -127,6 +128,7 @@ export function processJson(r: ProcessResult, stored: boolean, cattp?: CattpOrig
     }
   }
   return {
+    format: formatTag('card-process'),
     status: { code: hex2(r.status), name: r.statusName },
     tar: toHex(r.tar),
     application: r.app ? r.app.name ?? null : null,

@@ -293,7 +293,7 @@ export function processPacket(card: Card, packet: Uint8Array, dialect: Dialect):
     const input = concat(b.subarray(0, secAt), plain.subarray(0, 6), body);
     const chk = verifyIntegrity(integ, rk.keys.kidKey, input, sig);
     if (chk.verified !== true) {
-      return result(STATUS.CHECKSUM_FAILED, `${integ.type.toUpperCase()} ${toHex(sig)} does not verify${chk.computed ? ` (computed ${toHex(chk.computed)})` : chk.reason ? `: ${chk.reason}` : ''}`);
+      return result(STATUS.CHECKSUM_FAILED, `${integ.type.toUpperCase()} ${toHex(sig)} does not verify (mismatch${chk.reason ? `: ${chk.reason}` : ''})`);
     }
     trace.push(`${integ.type.toUpperCase()} ${toHex(sig)} verified (${integ.algorithm})`);
   }

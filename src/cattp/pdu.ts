@@ -449,9 +449,15 @@ export function pduTree(d: DecodedPdu): TreeNode {
   return node('CAT_TP', `${p.type}${p.seg ? ' (segment)' : ''}`, kids, d.checksumOk ? {} : { status: 'fail' });
 }
 
+/** A type or flag in JSON v1: spelled as the CLI takes it (`syn`, `synack`, …). */
+export type CattpTypeArg = 'syn' | 'synack' | 'ack' | 'data' | 'eack' | 'rst' | 'nul';
+export function typeArg(t: CattpType): CattpTypeArg {
+  return t.replace('/', '').toLowerCase() as CattpTypeArg;
+}
+
 export interface PduJson {
-  type: CattpType;
-  flags: CattpFlagName[];
+  type: CattpTypeArg;
+  flags: Lowercase<CattpFlagName>[];
   version: number;
   hlen: number;
   srcPort: number;
@@ -466,7 +472,7 @@ export interface PduJson {
   identification?: string;
   iccid?: string;
   eack?: number[];
-  reason?: { code: number; name: string };
+  reason?: { code: string; name: string };
   data: string;
 }
 
@@ -474,8 +480,8 @@ export interface PduJson {
 export function pduJson(d: DecodedPdu): PduJson {
   const p = d.pdu;
   const j: PduJson = {
-    type: p.type,
-    flags: d.flagNames,
+    type: typeArg(p.type),
+    flags: d.flagNames.map((f) => f.toLowerCase() as Lowercase<CattpFlagName>),
     version: d.flagsOctet & VERSION_MASK,
     hlen: d.hlen,
     srcPort: p.srcPort,
@@ -494,7 +500,7 @@ export function pduJson(d: DecodedPdu): PduJson {
     if (iccid) j.iccid = iccid;
   }
   if (p.eack) j.eack = [...p.eack];
-  if (p.reason !== undefined) j.reason = { code: p.reason, name: reasonName(p.reason) };
+  if (p.reason !== undefined) j.reason = { code: toHex(Uint8Array.of(p.reason)), name: reasonName(p.reason) };
   j.data = toHex(p.data);
   return j;
 }

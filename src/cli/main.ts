@@ -43,7 +43,7 @@ function securityOptions(c: Command): Command {
       .option('--script-chaining <hex>', 'with --expanded: Script Chaining TLV (83) value')
       .option('--cc-len <n>', 'CC length in octets (AES-CMAC: 4 or 8)')
       .option('--padding-byte <hex>', 'cipher padding octet', '00')
-      .option('--state <file>', 'counter state file for --counter next (or env UICC_OTA_STATE; default KEYSET.counters.json)'),
+      .option('--state <file>', 'counter state file for --counter next (or env UICC_OTA_STATE; default <keyset file>.counters.json beside the keyset, or under $XDG_STATE_HOME/uicc-ota/ when that folder is read-only; see: uicc-ota counter show)'),
   );
 }
 
@@ -182,7 +182,8 @@ export function buildProgram(): Command {
       .option('--compact', 'read the secured data as compact remote APDUs')
       .option('--pcap <file>', 'also write what was parsed as a pcap for Wireshark')
       .option('--each', 'batch mode: every input line is a separate packet; one output line each')
-      .addOption(new Option('--read <file>', 'read a pcap/pcapng capture (GSMTAP SIM, CAT_TP over UDP) instead of hex').conflicts(['each', 'pcap'])),
+      .addOption(new Option('--read <file>', 'read a pcap/pcapng capture (GSMTAP SIM, CAT_TP over UDP) instead of hex').conflicts(['each', 'pcap']))
+      .option('--show-computed', 'on an RC/CC mismatch, also print the value computed with the key (off: no MAC oracle)'),
   ).action(async (hex, o) => {
     const m = await import('./commands/parse.js');
     return o.each ? m.parseEach(hex, o, 'auto') : m.parseAuto(hex, o, 'auto');
@@ -202,12 +203,27 @@ export function buildProgram(): Command {
         .option('--cattp', 'the packet is in the CAT_TP dialect (CPI 01 / RPI 02, BER lengths)')
         .option('--pcap <file>', 'also write what was parsed as a pcap for Wireshark')
         .option('--each', 'batch mode: every input line is a separate packet; one output line each')
-        .addOption(new Option('--read <file>', 'read a pcap/pcapng capture (GSMTAP SIM, CAT_TP over UDP) instead of hex').conflicts(['each', 'pcap'])),
+        .addOption(new Option('--read <file>', 'read a pcap/pcapng capture (GSMTAP SIM, CAT_TP over UDP) instead of hex').conflicts(['each', 'pcap']))
+        .option('--show-computed', 'on an RC/CC mismatch, also print the value computed with the key (off: no MAC oracle)'),
     ).action(async (hex, o) => {
       const m = await import('./commands/parse.js');
       return o.each ? m.parseEach(hex, o, name) : m.parseAuto(hex, o, name);
     });
   }
+  // --- counter state (sending entity) ------------------------------------------
+  const counter = program.command('counter').description('show or adjust the counter state used by --counter next (which file, which value)');
+  const counterOpts = (c: Command) =>
+    c.option('--keyset <file>', 'keyset file (or env UICC_OTA_KEYSET); its state file is <keyset file>.counters.json, or under $XDG_STATE_HOME/uicc-ota/ when its folder is read-only')
+      .option('--state <file>', 'the state file itself (or env UICC_OTA_STATE)')
+      .option('--kvn <n>', 'key version number of the KIc (0-15)')
+      .option('--tar <hex>', 'TAR (3 octets)');
+  counterOpts(counter.command('show').description('print the state file path and the stored counters (all, or the one of --kvn/--tar)'))
+    .action(async (o) => (await import('./commands/counter.js')).counterShow(o));
+  counterOpts(counter.command('set <value>').description('store VALUE as the last counter issued for --kvn/--tar (the next --counter next gives VALUE+1)'))
+    .action(async (v, o) => (await import('./commands/counter.js')).counterSet(v, o));
+  counterOpts(counter.command('next').description('reserve and print the next counter for --kvn/--tar, as --counter next does'))
+    .action(async (o) => (await import('./commands/counter.js')).counterNext(o));
+
   // --- card simulator ---------------------------------------------------------
   const card = program.command('card').description('simulated card (receiving entity): answer command packets as described by a CARD.json');
   card
@@ -333,6 +349,7 @@ export function buildProgram(): Command {
       .option('--description <text>', 'what the case is about')
       .option('--provenance <text>', 'how the expected value was obtained independently (required for a golden vector)')
       .option('--force', 'replace an existing case with the same id')
+      .option('--store-keys', 'write inline --kic-key/--kid-key into the file (test keys only; default: no key material, refer to --keyset)')
       .option('--oa <digits>', 'sms: TP-OA digits; "+…" international (default 12345678)')
       .option('--oa-ton <n>', 'sms: TP-OA type of number 0-7')
       .option('--oa-npi <n>', 'sms: TP-OA numbering plan 0-15')

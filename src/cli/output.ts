@@ -20,6 +20,11 @@ export function writeOut(s: string): void {
 }
 
 export function printJson(v: unknown): void {
+  // The JSON v1 version tag `format` goes first, wherever the object got it from.
+  if (v && typeof v === 'object' && !Array.isArray(v) && 'format' in v) {
+    const { format, ...rest } = v as Record<string, unknown>;
+    v = { format, ...rest };
+  }
   writeOut(JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? Number(x) : x instanceof Uint8Array ? Buffer.from(x).toString('hex').toUpperCase() : x), 2));
 }
 

@@ -4,6 +4,7 @@
  * their algorithms, plus optional defaults (kvn, spi, tar). Keys are secrets:
  * nothing here ever prints them.
  */
+import { parseJsonText } from '../util/json-text.js';
 import { readFileSync } from 'node:fs';
 import { InputError, IoError } from '../util/errors.js';
 import { fromHex } from '../util/hex.js';
@@ -41,7 +42,7 @@ export function loadKeyset(path: string): KeysetFile {
   }
   let raw: unknown;
   try {
-    raw = JSON.parse(text);
+    raw = parseJsonText(text);
   } catch (e) {
     throw new InputError(`not valid JSON: ${(e as Error).message}`, { layer: `keyset ${path}` });
   }

@@ -41,7 +41,7 @@ export function udhLayer(h: UdhDecoded, what = 'SMS user data'): Layer {
   return {
     name: 'user data',
     tree: node(what, undefined, [node('UDHL', `${h.udhl}`), ...ies]),
-    json: { layer: 'user data', udhl: h.udhl, udh: h.ies.map((ie) => ({ iei: ie.iei, data: toHex(ie.data) })) },
+    json: { layer: 'user data', udhl: h.udhl, udh: h.ies.map((ie) => ({ iei: toHex(Uint8Array.of(ie.iei)), data: toHex(ie.data) })) },
   };
 }
 

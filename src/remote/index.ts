@@ -280,14 +280,14 @@ function apduJson(a: ScriptApdu): object {
 }
 
 /**
- * JSON of a command script: `format`, `apdus` (hex of each C-APDU as coded),
+ * JSON of a command script: `scriptFormat` (compact or expanded), `apdus` (hex of each C-APDU as coded),
  * `commands` (field breakdown; `le` is Ne, 256 for a coded 00); expanded adds
  * `indefinite`, `scriptChaining` / `immediateAction` / `errorAction` (hex of the
  * first occurrence) and `elements` (every TLV in order).
  */
 export function commandScriptJson(s: CommandScript): object {
   const base = {
-    format: s.format,
+    scriptFormat: s.format,
     apdus: s.apdus.map((a) => toHex(a.raw)),
     commands: s.apdus.map(apduJson),
   };
@@ -306,20 +306,20 @@ export function commandScriptJson(s: CommandScript): object {
 }
 
 /**
- * JSON of a remote response. Compact: `format`, `executed`, `sw` (4 hex
- * digits), `swMeaning`, `data` (hex). Expanded: `format`, `indefinite`,
+ * JSON of a remote response. Compact: `scriptFormat`, `executed`, `sw` (4 hex
+ * digits), `swMeaning`, `data` (hex). Expanded: `scriptFormat`, `indefinite`,
  * `executed` (if present), `rapdus` [{data, sw}], `badFormat` (hex) and
  * `badFormatMeaning`, `immediateActionResponse`, `scriptChainingResponse` (if present).
  */
 export function responseJson(r: RemoteResponse): object {
   if (r.format === 'compact') {
-    const o: Record<string, unknown> = { format: 'compact', executed: r.executed, sw: hex4(r.sw) };
+    const o: Record<string, unknown> = { scriptFormat: 'compact', executed: r.executed, sw: hex4(r.sw) };
     const m = swName(r.sw);
     if (m) o.swMeaning = m;
     o.data = toHex(r.data);
     return o;
   }
-  const o: Record<string, unknown> = { format: 'expanded', indefinite: r.indefinite };
+  const o: Record<string, unknown> = { scriptFormat: 'expanded', indefinite: r.indefinite };
   if (r.executed !== undefined) o.executed = r.executed;
   o.rapdus = r.rapdus.map((x) => ({ data: toHex(x.data), sw: hex4(x.sw) }));
   if (r.badFormat) {

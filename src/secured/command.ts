@@ -241,7 +241,7 @@ export function parseCommand(dialect: Dialect, b: Uint8Array, keys: KeyMaterial)
   }
   base.checksum = verifyIntegrity(integ, keys.kidKey, input, sig, keys.kidMissing);
   if (base.checksum.verified === false) {
-    failures.push(`${integ.type.toUpperCase()} mismatch: packet carries ${toHex(sig)}, computed ${toHex(base.checksum.computed!)}${spi.ciphering ? ' (wrong KID or KIc key?)' : ' (wrong KID key?)'}`);
+    failures.push(`${integ.type.toUpperCase()} mismatch: the ${integ.type.toUpperCase()} check failed, packet carries ${toHex(sig)}${spi.ciphering ? ' (wrong KID or KIc key?)' : ' (wrong KID key?)'}`);
   } else if (base.checksum.verified === null && integ.type !== 'none') {
     notes.push(`${integ.type.toUpperCase()} not checked: ${base.checksum.reason}`);
   }

@@ -142,14 +142,18 @@ export function padLength(alg: CipherAlg, used: number): number {
   return (B - (used % B)) % B;
 }
 
-export function checksumJson(c: ChecksumResult): Record<string, unknown> {
+/**
+ * `showComputed`: on a mismatch, also give the value computed with the held key. Off by default:
+ * with an unciphered packet the computed CC is exactly what a forger needs (a MAC oracle).
+ */
+export function checksumJson(c: ChecksumResult, showComputed = false): Record<string, unknown> {
   const out: Record<string, unknown> = {
     type: c.type,
     value: c.value && c.value.length ? toHex(c.value) : null,
     verified: c.verified,
   };
   if (c.algorithm) out.algorithm = c.algorithm;
-  if (c.computed && c.verified === false) out.computed = toHex(c.computed);
+  if (showComputed && c.computed && c.verified === false) out.computed = toHex(c.computed);
   if (c.reason) out.reason = c.reason;
   return out;
 }

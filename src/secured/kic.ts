@@ -88,7 +88,8 @@ export function algText(alg: string | null): string {
 }
 
 export function keyIdJson(i: KeyIdInfo): Record<string, unknown> {
-  return { hex: hex2(i.octet), keyIndex: i.keyIndex, algorithm: i.algorithm ?? 'reserved' };
+  // JSON v1: the key version number is `kvn`, as in the options, keyset files and TS 102 225 cl. 5.1.2.
+  return { hex: hex2(i.octet), kvn: i.keyIndex, algorithm: i.algorithm ?? 'reserved' };
 }
 
 export function kicTree(o: number, label = 'KIc'): TreeNode {

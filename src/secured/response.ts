@@ -226,7 +226,7 @@ export function parseResponse(dialect: Dialect, b: Uint8Array, keys: KeyMaterial
   }
   base.checksum = verifyIntegrity(integ, k.kidKey, input, sig, k.kidMissing);
   if (base.checksum.verified === false) {
-    failures.push(`${integ.type.toUpperCase()} mismatch: PoR carries ${toHex(sig)}, computed ${toHex(base.checksum.computed!)}${ciphered ? ' (wrong KID or KIc key?)' : ' (wrong KID key?)'}`);
+    failures.push(`${integ.type.toUpperCase()} mismatch: the ${integ.type.toUpperCase()} check failed, PoR carries ${toHex(sig)}${ciphered ? ' (wrong KID or KIc key?)' : ' (wrong KID key?)'}`);
   } else if (base.checksum.verified === null && integ.type !== 'none') {
     notes.push(`${integ.type.toUpperCase()} not checked: ${base.checksum.reason}`);
   }

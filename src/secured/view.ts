@@ -9,6 +9,12 @@ import { statusName } from './status.js';
 import { checksumJson, type ChecksumResult } from './common.js';
 import type { SecuredCommand } from './command.js';
 import type { SecuredResponse } from './response.js';
+import { formatTag } from '../util/json-format.js';
+
+/** View options. `showComputed`: print the computed RC/CC on a mismatch (off: no MAC oracle). */
+export interface ViewOptions {
+  showComputed?: boolean;
+}
 
 function counterText(c: bigint): string {
   return `${c} (0x${c.toString(16).toUpperCase().padStart(10, '0')})`;
@@ -19,14 +25,16 @@ export function tarText(tar: Uint8Array): string {
   return n ? `${toHex(tar)} (${n})` : toHex(tar);
 }
 
-export function checksumTree(c: ChecksumResult): TreeNode | undefined {
+export function checksumTree(c: ChecksumResult, o: ViewOptions = {}): TreeNode | undefined {
   if (c.type === 'none') return undefined;
   const label = c.type === 'rc' ? 'RC' : c.type === 'cc' ? 'CC' : 'DS';
   const alg = c.algorithm ? ` [${c.algorithm}]` : '';
   if (c.value === null) return node(label, `(ciphered)${alg}`, undefined, { status: 'info', note: c.reason });
   if (c.verified === true) return node(label, `${toHex(c.value)}${alg}`, undefined, { status: 'ok', note: 'verified' });
   if (c.verified === false) {
-    return node(label, `${toHex(c.value)}${alg}`, undefined, { status: 'fail', note: `MISMATCH, computed ${toHex(c.computed!)}` });
+    // The computed value is withheld unless asked for: it would let anyone forge the packet.
+    const shown = o.showComputed && c.computed ? `, computed ${toHex(c.computed)}` : ' (computed value not shown; --show-computed)';
+    return node(label, `${toHex(c.value)}${alg}`, undefined, { status: 'fail', note: `mismatch: ${label} check failed${shown}` });
   }
   return node(label, `${toHex(c.value)}${alg}`, undefined, { status: 'warn', note: `not verified: ${c.reason}` });
 }
@@ -35,7 +43,7 @@ export function checksumTree(c: ChecksumResult): TreeNode | undefined {
  * Tree of a command packet. `dataChildren` lets the caller hang the decoded
  * application message (remote APDUs) under the secured data.
  */
-export function commandTree(c: SecuredCommand, dataChildren?: TreeNode[], built = false): TreeNode {
+export function commandTree(c: SecuredCommand, dataChildren?: TreeNode[], built = false, o: ViewOptions = {}): TreeNode {
   const cipherNote = c.ciphered ? (built ? `ciphered (${c.cipherAlgorithm})` : c.deciphered ? `deciphered (${c.cipherAlgorithm})` : 'ciphered') : undefined;
   const integrity = c.spi.integrity;
   const kids = [
@@ -50,7 +58,7 @@ export function commandTree(c: SecuredCommand, dataChildren?: TreeNode[], built 
   if (c.counter !== undefined) {
     kids.push(node('CNTR', counterText(c.counter), undefined, { note: c.spi.counter === 'none' ? 'ignored: SPI says no counter' : undefined }));
     kids.push(node('PCNTR', `${c.pcntr}`, undefined, { note: 'padding octets' }));
-    const cs = checksumTree(c.checksum);
+    const cs = checksumTree(c.checksum, o);
     if (cs) kids.push(cs);
     if (c.data) kids.push(node('Secured data', `${c.data.length} octets`, dataChildren, { hex: toHex(c.data) }));
     if (c.padding && c.padding.length) kids.push(node('Padding', `${c.padding.length} octets`, undefined, { hex: toHex(c.padding) }));
@@ -64,9 +72,10 @@ export function commandTree(c: SecuredCommand, dataChildren?: TreeNode[], built 
   });
 }
 
-export function commandJson(c: SecuredCommand, apdus?: string[], extra: Record<string, unknown> = {}): Record<string, unknown> {
+export function commandJson(c: SecuredCommand, apdus?: string[], extra: Record<string, unknown> = {}, o: ViewOptions = {}): Record<string, unknown> {
   const reading = c.spi.integrity === 'rc' ? decodeKidRc(c.kid) : decodeKidCc(c.kid);
   const out: Record<string, unknown> = {
+    format: formatTag('command'),
     type: 'command',
     dialect: c.dialect,
     hex: toHex(c.bytes),
@@ -78,11 +87,12 @@ export function commandJson(c: SecuredCommand, apdus?: string[], extra: Record<s
     tar: toHex(c.tar),
     tarName: tarName(c.tar) ?? null,
     ciphered: c.ciphered,
-    deciphered: c.deciphered,
+    // `deciphered` only where there was something to decipher (an unciphered packet is not "deciphered").
+    ...(c.ciphered ? { deciphered: c.deciphered } : {}),
     counter: c.counter === undefined ? null : Number(c.counter),
     counterHex: c.counter === undefined ? null : c.counter.toString(16).toUpperCase().padStart(10, '0'),
     pcntr: c.pcntr ?? null,
-    checksum: checksumJson(c.checksum),
+    checksum: checksumJson(c.checksum, o.showComputed),
     data: c.data ? toHex(c.data) : null,
     padding: c.padding ? toHex(c.padding) : null,
     apdus: apdus ?? null,
@@ -96,7 +106,7 @@ export function commandJson(c: SecuredCommand, apdus?: string[], extra: Record<s
   return out;
 }
 
-export function responseTree(r: SecuredResponse, dataChildren?: TreeNode[], built = false): TreeNode {
+export function responseTree(r: SecuredResponse, dataChildren?: TreeNode[], built = false, o: ViewOptions = {}): TreeNode {
   const kids = [
     ...(r.rpi !== null ? [node('RPI', `0x${hex2(r.rpi)} (response packet)`)] : []),
     node('RPL', `${r.rpl}`, undefined, { note: 'octets after RPL, padding included' }),
@@ -107,7 +117,7 @@ export function responseTree(r: SecuredResponse, dataChildren?: TreeNode[], buil
     kids.push(node('CNTR', counterText(r.counter)));
     kids.push(node('PCNTR', `${r.pcntr}`, undefined, { note: 'padding octets' }));
     kids.push(node('Status', `0x${hex2(r.status!)} ${statusName(r.status!)}`, undefined, { status: r.status === 0 ? 'ok' : 'warn' }));
-    const cs = checksumTree(r.checksum);
+    const cs = checksumTree(r.checksum, o);
     if (cs) kids.push(cs);
     if (r.data) kids.push(node('Additional response data', `${r.data.length} octets`, dataChildren, { hex: toHex(r.data) }));
     if (r.padding && r.padding.length) kids.push(node('Padding', `${r.padding.length} octets`, undefined, { hex: toHex(r.padding) }));
@@ -122,8 +132,9 @@ export function responseTree(r: SecuredResponse, dataChildren?: TreeNode[], buil
   });
 }
 
-export function responseJson(r: SecuredResponse, response?: unknown, extra: Record<string, unknown> = {}): Record<string, unknown> {
+export function responseJson(r: SecuredResponse, response?: unknown, extra: Record<string, unknown> = {}, o: ViewOptions = {}): Record<string, unknown> {
   const out: Record<string, unknown> = {
+    format: formatTag('response'),
     type: 'response',
     dialect: r.dialect,
     hex: toHex(r.bytes),
@@ -132,12 +143,13 @@ export function responseJson(r: SecuredResponse, response?: unknown, extra: Reco
     tar: toHex(r.tar),
     tarName: tarName(r.tar) ?? null,
     ciphered: r.ciphered,
-    deciphered: r.deciphered,
+    // `deciphered` only where there was something to decipher (an unciphered packet is not "deciphered").
+    ...(r.ciphered ? { deciphered: r.deciphered } : {}),
     counter: r.counter === undefined ? null : Number(r.counter),
     counterHex: r.counter === undefined ? null : r.counter.toString(16).toUpperCase().padStart(10, '0'),
     pcntr: r.pcntr ?? null,
     status: r.status === undefined ? null : { code: hex2(r.status), name: statusName(r.status) },
-    checksum: checksumJson(r.checksum),
+    checksum: checksumJson(r.checksum, o.showComputed),
     data: r.data ? toHex(r.data) : null,
     padding: r.padding ? toHex(r.padding) : null,
     response: response ?? null,

@@ -4,7 +4,7 @@
  */
 import type { TreeNode } from '../render/tree.js';
 import { InputError } from '../util/errors.js';
-import { toHex } from '../util/hex.js';
+import { hex2, toHex } from '../util/hex.js';
 import type { SmsAddress } from './address.js';
 import { makeAddress } from './address.js';
 import { reassemble, type Reassembled, splitPacket, type SplitOptions } from './concat.js';
@@ -103,7 +103,7 @@ export function peelSmsPp(b: Uint8Array, opts: { kind?: SmsLayerKind | 'auto'; d
     kind: 'ud',
     ...r,
     tree: [udhToTree(h.ies)],
-    json: { udh: h.ies.map((i) => ({ iei: i.iei, data: toHex(i.data) })), packet: toHex(r.packet!), iei: r.iei ?? null },
+    json: { udh: h.ies.map((i) => ({ iei: hex2(i.iei), data: toHex(i.data) })), packet: toHex(r.packet!), iei: r.iei === undefined ? null : hex2(r.iei) },
   };
 }
 

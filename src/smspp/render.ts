@@ -247,13 +247,16 @@ function addrJson(a: DecodedAddress): AddressJson {
   return { digits: a.digits, ton: a.ton, npi: a.npi, hex: a.hex };
 }
 
+/** JSON v1: every code and octet value is a hex string ("A0"), lengths and counts are numbers. */
+const oct = (n: number | undefined): string | null => (n === undefined ? null : hex2(n));
+
 function udJson(u: UserDataInfo | undefined) {
   if (!u) return {};
   return {
     udl: u.udl,
     udlUnit: u.udlUnit,
     ud: h(u.ud),
-    udh: u.udh ? u.udh.map((ie) => ({ iei: ie.iei, data: h(ie.data) })) : null,
+    udh: u.udh ? u.udh.map((ie) => ({ iei: hex2(ie.iei), data: h(ie.data) })) : null,
     body: h(u.body),
     ...(u.text !== undefined ? { text: u.text } : {}),
   };
@@ -270,8 +273,8 @@ export function tpduToJson(d: DecodedTpdu): Record<string, unknown> {
       udhi: d.udhi,
       sri: d.sri,
       oa: addrJson(d.oa),
-      pid: d.pid,
-      dcs: d.dcs,
+      pid: hex2(d.pid),
+      dcs: hex2(d.dcs),
       scts: { iso: d.sctsInfo.iso, hex: d.sctsInfo.hex },
       ...udJson(d.userData),
       warnings: d.warnings,
@@ -289,9 +292,9 @@ export function tpduToJson(d: DecodedTpdu): Record<string, unknown> {
       rp: d.rp,
       mr: d.mr,
       da: addrJson(d.da),
-      pid: d.pid,
-      dcs: d.dcs,
-      vp: d.vp ? { format: d.vpInfo?.format, text: d.vpInfo?.text, hex: h(d.vp) } : null,
+      pid: hex2(d.pid),
+      dcs: hex2(d.dcs),
+      vp: d.vp ? { vpf: d.vpInfo?.format, text: d.vpInfo?.text, hex: h(d.vp) } : null,
       ...udJson(d.userData),
       warnings: d.warnings,
       hex: d.hex,
@@ -302,10 +305,10 @@ export function tpduToJson(d: DecodedTpdu): Record<string, unknown> {
     mti: d.mti,
     form: d.form,
     udhi: d.udhi,
-    fcs: d.fcs ?? null,
-    pi: d.pi,
-    pid: d.pid ?? null,
-    dcs: d.dcs ?? null,
+    fcs: d.fcs === undefined ? null : hex2(d.fcs),
+    pi: hex2(d.pi),
+    pid: d.pid === undefined ? null : hex2(d.pid),
+    dcs: d.dcs === undefined ? null : hex2(d.dcs),
     ...(d.userData ? udJson(d.userData) : { udl: null, ud: null, udh: null }),
     warnings: d.warnings,
     hex: d.hex,
@@ -314,14 +317,14 @@ export function tpduToJson(d: DecodedTpdu): Record<string, unknown> {
 
 export function envelopeToJson(e: DecodedEnvelope): Record<string, unknown> {
   return {
-    cla: e.cla ?? null,
-    ins: e.ins ?? null,
-    p1: e.p1 ?? null,
-    p2: e.p2 ?? null,
+    cla: oct(e.cla),
+    ins: oct(e.ins),
+    p1: oct(e.p1),
+    p2: oct(e.p2),
     lc: e.lc ?? null,
     le: e.le ?? null,
-    tag: e.tag,
-    deviceIdentities: { source: e.deviceIdentities.source, destination: e.deviceIdentities.destination },
+    tag: hex2(e.tag),
+    deviceIdentities: { source: hex2(e.deviceIdentities.source), destination: hex2(e.deviceIdentities.destination) },
     address: e.address ? addrJson(e.address) : null,
     tpdu: e.sms ? tpduToJson(e.sms) : { hex: h(e.tpdu) },
     warnings: e.warnings,
@@ -330,9 +333,9 @@ export function envelopeToJson(e: DecodedEnvelope): Record<string, unknown> {
 
 export function proactiveToJson(p: DecodedProactiveCommand): Record<string, unknown> {
   return {
-    tag: p.tag,
-    commandDetails: { number: p.commandDetails.number, type: p.commandDetails.type, qualifier: p.commandDetails.qualifier },
-    deviceIdentities: { source: p.deviceIdentities.source, destination: p.deviceIdentities.destination },
+    tag: hex2(p.tag),
+    commandDetails: { number: hex2(p.commandDetails.number), type: hex2(p.commandDetails.type), qualifier: hex2(p.commandDetails.qualifier) },
+    deviceIdentities: { source: hex2(p.deviceIdentities.source), destination: hex2(p.deviceIdentities.destination) },
     alphaId: p.alphaId ? h(p.alphaId) : null,
     address: p.address ? addrJson(p.address) : null,
     tpdu: p.sms ? tpduToJson(p.sms) : p.tpdu ? { hex: h(p.tpdu) } : null,
@@ -342,5 +345,5 @@ export function proactiveToJson(p: DecodedProactiveCommand): Record<string, unkn
 }
 
 export function reassembledToJson(r: Reassembled): Record<string, unknown> {
-  return { packet: h(r.packet), iei: r.iei ?? null, ref: r.ref ?? null, refBits: r.refBits ?? null, total: r.total, order: r.order.map((i) => i + 1), notes: r.notes ?? [] };
+  return { packet: h(r.packet), iei: r.iei === undefined ? null : hex2(r.iei), ref: r.ref ?? null, refBits: r.refBits ?? null, total: r.total, order: r.order.map((i) => i + 1), notes: r.notes ?? [] };
 }

@@ -26,6 +26,23 @@ export interface ErrorWhere {
   offset?: number;
 }
 
+/** Longest hex run quoted whole in a message; longer ones keep their first and last octets and say the length. */
+const HEX_RUN_MAX = 64;
+
+/**
+ * One line, of bounded length: line breaks (from text quoted out of a file) become spaces, and a long
+ * run of hex digits (20,000 segments on stdin) is elided to its first and last octets and its length.
+ */
+export function oneLine(message: string): string {
+  let m = message.replace(/\s*[\r\n]+\s*/g, ' ');
+  m = m.replace(new RegExp(`[0-9A-Fa-f]{${HEX_RUN_MAX + 1},}`, 'g'), (run) => {
+    const octets = Math.floor(run.length / 2);
+    return `${run.slice(0, 16)}…${run.slice(-16)} (${octets} octets)`;
+  });
+  if (m.length > 1000) m = `${m.slice(0, 800)} … ${m.slice(-120)} (${m.length} characters)`;
+  return m;
+}
+
 function locate(message: string, where: ErrorWhere): string {
   const parts: string[] = [];
   if (where.layer) parts.push(where.layer);
@@ -46,7 +63,7 @@ export class OtaError extends Error {
   /** Byte offset in the input, when known. */
   readonly offset?: number;
   constructor(message: string, exitCode: ExitCode, where: ErrorWhere = {}) {
-    super(locate(message, where));
+    super(oneLine(locate(message, where)));
     this.layer = where.layer;
     this.field = where.field;
     this.offset = where.offset;

@@ -29,13 +29,23 @@ export function toHexSpaced(b: Uint8Array): string {
  * string and odd lengths by digit count.
  */
 export function fromHex(input: string, what = 'hex input'): Uint8Array {
-  let s = input.trim();
-  // Drop 0x prefixes of whole input or of each token ("0x00 0x28").
-  s = s.replace(/(^|[\s:,-])0[xX]/g, '$1');
+  // The input is read as typed: the reported position counts every character, leading blanks and
+  // `0x` prefixes (of the whole input or of each token, "0x00 0x28") included.
+  const s = input;
   const digits: number[] = [];
+  let tokenStart = true;
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
-    if (c === 32 || c === 9 || c === 10 || c === 13 || c === 58 || c === 45 || c === 44) continue;
+    if (c === 32 || c === 9 || c === 10 || c === 13 || c === 58 || c === 45 || c === 44) {
+      tokenStart = true;
+      continue;
+    }
+    if (tokenStart && c === 48 && (s[i + 1] === 'x' || s[i + 1] === 'X')) {
+      i++;
+      tokenStart = false;
+      continue;
+    }
+    tokenStart = false;
     let v: number;
     if (c >= 48 && c <= 57) v = c - 48;
     else if (c >= 65 && c <= 70) v = c - 55;

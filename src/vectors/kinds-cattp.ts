@@ -7,7 +7,7 @@
  * last), parsed as `uicc-ota parse --json` does for CAT_TP PDUs.
  */
 import { InputError } from '../util/errors.js';
-import { fromHex, toHex } from '../util/hex.js';
+import { fromHex, hex2, toHex } from '../util/hex.js';
 import { decodePdu, encodePdu, iccidToIdentification, pduJson, type CattpPdu, type CattpType, type EncodeOverrides } from '../cattp/pdu.js';
 import { segmentSdu } from '../cattp/segment.js';
 import { peelCattpPdus } from '../cattp/peel.js';
@@ -105,14 +105,15 @@ export const cattpPduKind: VectorKind = {
   },
   implied(i) {
     const out: Record<string, unknown> = {
-      type: PDU_TYPE[str(i, 'type') ?? ''], srcPort: i.srcPort, dstPort: i.dstPort, seq: i.seq, ack: i.ack, window: i.window,
+      // JSON v1 spells the type as the input (and the CLI) does: `syn`, `synack`, …
+      type: PDU_TYPE[str(i, 'type') ?? ''] ? str(i, 'type') : undefined, srcPort: i.srcPort, dstPort: i.dstPort, seq: i.seq, ack: i.ack, window: i.window,
       data: str(i, 'data') !== undefined ? toHex(fromHex(String(i.data), 'inputs.data')) : '',
     };
     if (int(i, 'maxPdu') !== undefined) out.maxPduSize = i.maxPdu;
     if (int(i, 'maxSdu') !== undefined) out.maxSduSize = i.maxSdu;
     if (str(i, 'identification') !== undefined) out.identification = toHex(fromHex(String(i.identification), 'inputs.identification'));
     if (Array.isArray(i.eack)) out.eack = i.eack;
-    if (int(i, 'reason') !== undefined) out.reason = { code: i.reason };
+    if (int(i, 'reason') !== undefined) out.reason = { code: hex2(Number(i.reason)) };
     return out;
   },
   layout: (b) => ({ spans: pduSpans(b).spans }),

@@ -2,6 +2,7 @@
  * Below `vectors verify` (run golden-vector suites, format vectors/schema.json)
  * and `vectors record` (turn one build into a case for review): the CLI only renders.
  */
+import { vectorSchemaRef } from './record-refs.js';
 import type { SmsFrameOpts } from '../api/frame.js';
 import type { ResponseDataOpts } from '../api/por-options.js';
 import type { CattpBuildOpts } from '../api/cattp-options.js';
@@ -335,8 +336,8 @@ async function recordInputs(o: RecordOpts, r: Resolved, given: GivenFn, outFile:
   // resolveKeys validates the key options without echoing them; inline ones are what it read.
   const resolved = resolveKeys(o, parseInt(String(inputs.kic), 16), parseInt(String(inputs.kid), 16));
   const keys: Record<string, string> = {};
-  if (isInlineKey(o.kicKey) && resolved.kicKey) keys.kic = toHex(resolved.kicKey);
-  if (isInlineKey(o.kidKey) && resolved.kidKey) keys.kid = toHex(resolved.kidKey);
+  if (storeKeys(o) && isInlineKey(o.kicKey) && resolved.kicKey) keys.kic = toHex(resolved.kicKey);
+  if (storeKeys(o) && isInlineKey(o.kidKey) && resolved.kidKey) keys.kid = toHex(resolved.kidKey);
   if (Object.keys(keys).length) inputs.keys = keys;
   const ksPath = keysetPath(o);
   if (ksPath) {
@@ -347,11 +348,11 @@ async function recordInputs(o: RecordOpts, r: Resolved, given: GivenFn, outFile:
   if (o.kicAlg) inputs.kicAlg = o.kicAlg;
   if (o.kidAlg) inputs.kidAlg = o.kidAlg;
   const notStored = [
-    !isInlineKey(o.kicKey) && (o.kicKey !== undefined || process.env.UICC_OTA_KIC) ? 'KIc key' : '',
-    !isInlineKey(o.kidKey) && (o.kidKey !== undefined || process.env.UICC_OTA_KID) ? 'KID key' : '',
+    (!isInlineKey(o.kicKey) || !storeKeys(o)) && (o.kicKey !== undefined || process.env.UICC_OTA_KIC) ? 'KIc key' : '',
+    (!isInlineKey(o.kidKey) || !storeKeys(o)) && (o.kidKey !== undefined || process.env.UICC_OTA_KID) ? 'KID key' : '',
   ].filter(Boolean);
   if (notStored.length) {
-    warnings.push(`the ${notStored.join(' and ')} came from a file or the environment and ${notStored.length > 1 ? 'were' : 'was'} not stored: add "keyset" (or test keys under "keys") to the case's inputs before committing, or it will not verify`);
+    warnings.push(`the ${notStored.join(' and ')} ${notStored.length > 1 ? 'were' : 'was'} not stored (keys are written only with --store-keys): refer to a keyset file with --keyset, or add test keys under "keys" to the case's inputs, or it will not verify`);
   }
   return { inputs, warnings, keys: resolved };
 }
@@ -423,7 +424,7 @@ export async function recordVector(o: RecordOpts, given: GivenFn = givenByValue(
     if (error) throw new IoError(`will not add to a file that is not a valid vector file (${error.message})`, { field: o.out });
     doc = d!;
   } else {
-    doc = { $schema: relSchema(outFile), format: FORMAT, description: o.description ?? 'recorded vectors', cases: [] };
+    doc = { $schema: vectorSchemaRef(outFile), format: FORMAT, description: o.description ?? 'recorded vectors', cases: [] };
   }
   const { inputs, warnings, keys } = await recordInputs(o, r, given, outFile);
   const id = o.id ?? defaultId(r, inputs);
@@ -456,7 +457,7 @@ export async function recordVector(o: RecordOpts, given: GivenFn = givenByValue(
   return { id, replaced: at >= 0, out: o.out, hex: bytes.map(toHex), warnings };
 }
 
-function relSchema(outFile: string): string {
-  const p = relative(dirname(outFile), join(packageRoot(), 'vectors', 'schema.json'));
-  return p.split('\\').join('/');
+/** --store-keys: inline keys go into the vector file (test keys only); without it no key material is written. */
+function storeKeys(o: RecordOpts): boolean {
+  return (o as { storeKeys?: boolean }).storeKeys === true;
 }

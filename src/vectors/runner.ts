@@ -5,6 +5,8 @@
  * A broken file or case is reported as an error for that file or case; the
  * rest of the suite still runs.
  */
+import { parseJsonText } from '../util/json-text.js';
+import { upgradeLegacyFields } from './legacy.js';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -127,7 +129,7 @@ export function loadFile(path: string): { error?: Problem; doc?: Record<string, 
   }
   let doc: unknown;
   try {
-    doc = JSON.parse(text);
+    doc = parseJsonText(text);
   } catch (e) {
     return { error: { stage: 'file', message: `not valid JSON: ${(e as Error).message}` } };
   }
@@ -206,7 +208,7 @@ export function runCase(c: Record<string, unknown>, file: string): CaseResult {
   if (checks.includes('parse')) {
     try {
       const fields = kind.parse(expected, inputs, ctx);
-      const d = partialMatch(exp.fields, fields);
+      const d = partialMatch(upgradeLegacyFields(exp.fields), fields);
       if (d) res.problems.push({ stage: 'fields', field: d.path, expected: d.expected, actual: d.actual, message: `fields: ${d.message}` });
       const implied = kind.implied?.(inputs);
       const di = implied ? partialMatch(implied, fields) : null;

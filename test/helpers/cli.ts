@@ -1,9 +1,10 @@
 /** Run the CLI as a user would: `node bin/uicc-ota.js ...` in the repo root. */
 import { spawnSync, spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
+import { ROOT } from './paths.js';
+import { assertJsonOutput } from './schema.js';
 
-export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+export { ROOT };
 export const BIN = join(ROOT, 'bin', 'uicc-ota.js');
 export const KEYSET = join(ROOT, 'vectors', 'keysets', 'test.json');
 
@@ -17,6 +18,7 @@ export function run(args: string[], opts: { input?: string; env?: Record<string,
   const env: Record<string, string | undefined> = { ...process.env, NO_COLOR: '1', ...opts.env };
   for (const k of Object.keys(env)) if (env[k] === undefined) delete env[k];
   const r = spawnSync(process.execPath, [BIN, ...args], { input: opts.input ?? '', env: env as NodeJS.ProcessEnv, cwd: opts.cwd ?? ROOT, encoding: 'utf8' });
+  if (args.includes('--json')) assertJsonOutput(r.stdout, args);
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -27,7 +29,10 @@ export function runAsync(args: string[], opts: { env?: Record<string, string> } 
     let stderr = '';
     p.stdout.on('data', (d) => (stdout += d));
     p.stderr.on('data', (d) => (stderr += d));
-    p.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+    p.on('close', (code) => {
+      if (args.includes('--json')) assertJsonOutput(stdout, args);
+      resolve({ code: code ?? -1, stdout, stderr });
+    });
   });
 }
 
@@ -64,6 +69,7 @@ export function start(args: string[], limitMs = 20000): Proc {
     p.on('close', (code) => {
       clearTimeout(timer);
       noPort(new Error(`exited (${code}) before listening: ${stderr}`));
+      if (args.includes('--json')) assertJsonOutput(stdout, args);
       res({ code: code ?? -1, stdout, stderr });
     }),
   );

@@ -46,7 +46,7 @@ addr_json() {   # with the TP address octets (length, type of address, BCD) when
   printf '%s }' "$j"
 }
 ie_json() {   # IEI DATA STYLE(num|str)
-  if [[ $3 == num ]]; then printf '{ "iei": %d, "data": "%s" }' $((16#$1)) "$2"; else printf '{ "iei": "%s", "data": "%s" }' "$1" "$2"; fi
+  printf '{ "iei": "%s", "data": "%s" }' "$1" "$2"   # JSON v1: octet values are hex strings
 }
 udh_json() {   # K N IEI STYLE: the IEs of segment K of N (sms-pp.md §2, §3)
   local k=$1 n=$2 iei=$3 st=$4 l=()
@@ -60,21 +60,21 @@ udh_json() {   # K N IEI STYLE: the IEs of segment K of N (sms-pp.md §2, §3)
 concat_json() {   # IEI N PACKET: the reassembly layer of parse --json
   local o=() k
   for ((k = 1; k <= $2; k++)); do o+=($k); done
-  printf '{ "layer": "concatenated SMS", "packet": "%s", "iei": %d, "ref": %d, "refBits": %d, "total": %d, "order": %s }' \
-    "$3" $((16#$1)) "${CREF:-0}" "$([[ -n $C16 ]] && echo 16 || echo 8)" "$2" "$(jlist "${o[@]}")"
+  printf '{ "layer": "concatenated SMS", "packet": "%s", "iei": "%s", "ref": %d, "refBits": %d, "total": %d, "order": %s }' \
+    "$3" "$1" "${CREF:-0}" "$([[ -n $C16 ]] && echo 16 || echo 8)" "$2" "$(jlist "${o[@]}")"
 }
 
 # ------------------------------------------------------------------ sms
 # SMS-DELIVER fields as parse --json shows them (sms-pp.md §4)
 deliver_json() {   # K N UD
   addr_eff "${OA:-12345678}" "$OATON" "$OANPI"
-  printf '{ "type": "SMS-DELIVER", "mti": 0, "mms": true, "udhi": true, "oa": %s, "pid": %d, "dcs": %d, "scts": { "hex": "%s" }, "udl": %d, "udh": %s, "body": "%s" }' \
-    "$(addr_json hex)" $((16#${FPID:-7F})) $((16#${FDCS:-F6})) "${SCTS:-62101000000000}" $(len "$3") "$(udh_json $1 $2 70 num)" "$(udbody "$3")"
+  printf '{ "type": "SMS-DELIVER", "mti": 0, "mms": true, "udhi": true, "oa": %s, "pid": "%s", "dcs": "%s", "scts": { "hex": "%s" }, "udl": %d, "udh": %s, "body": "%s" }' \
+    "$(addr_json hex)" "${FPID:-7F}" "${FDCS:-F6}" "${SCTS:-62101000000000}" $(len "$3") "$(udh_json $1 $2 70 num)" "$(udbody "$3")"
 }
 envelope_json() {   # K N UD ENV (sms-pp.md §7)
   local ad=null
   if [[ -n $SMSC ]]; then addr_eff "$SMSC" '' ''; ad=$(addr_json); fi
-  printf '{ "cla": 128, "ins": 194, "p1": 0, "p2": 0, "lc": %d, "le": null, "tag": 209, "deviceIdentities": { "source": 131, "destination": 129 }, "address": %s, "tpdu": %s }' \
+  printf '{ "cla": "80", "ins": "C2", "p1": "00", "p2": "00", "lc": %d, "le": null, "tag": "D1", "deviceIdentities": { "source": "83", "destination": "81" }, "address": %s, "tpdu": %s }' \
     $(( $(len "$4") - 5 )) "$ad" "$(deliver_json $1 $2 "$3")"
 }
 
@@ -125,7 +125,7 @@ frame_sms() {   # FILE: the current case as kind sms
   for ((k = 1; k <= n; k++)); do
     u=${uds[k-1]}
     case $FMT in
-      ud) segs+=("{ \"udh\": $(udh_json $k $n 70 num), \"packet\": \"$(udbody "$u")\", \"iei\": $( ((k == 1)) && echo 112 || echo null) }") ;;
+      ud) segs+=("{ \"udh\": $(udh_json $k $n 70 num), \"packet\": \"$(udbody "$u")\", \"iei\": $( ((k == 1)) && echo '"70"' || echo null) }") ;;
       tpdu) segs+=("$(deliver_json $k $n "$u")") ;;
       envelope) segs+=("$(envelope_json $k $n "$u" "${outs[k-1]}")") ;;
     esac
@@ -149,17 +149,17 @@ frame_sms() {   # FILE: the current case as kind sms
 # ------------------------------------------------------------------ por
 submit_json() {   # K N UD (sms-pp.md §5)
   addr_eff "${DA:-12345678}" '' ''
-  printf '{ "type": "SMS-SUBMIT", "mti": 1, "rd": false, "vpf": 0, "srr": false, "udhi": true, "rp": false, "mr": 0, "da": %s, "pid": 0, "dcs": 246, "vp": null, "udl": %d, "udh": %s, "body": "%s" }' \
+  printf '{ "type": "SMS-SUBMIT", "mti": 1, "rd": false, "vpf": 0, "srr": false, "udhi": true, "rp": false, "mr": 0, "da": %s, "pid": "00", "dcs": "F6", "vp": null, "udl": %d, "udh": %s, "body": "%s" }' \
     "$(addr_json hex)" $(len "$3") "$(udh_json $1 $2 71 num)" "$(udbody "$3")"
 }
 report_json() {   # UD (sms-pp.md §6)
   local form=ack fcs=null
-  [[ -n $FCS ]] && { form=error; fcs=$((16#$FCS)); }
-  printf '{ "type": "SMS-DELIVER-REPORT", "mti": 0, "form": "%s", "udhi": true, "fcs": %s, "pi": 7, "pid": 127, "dcs": 246, "udl": %d, "udh": %s, "body": "%s" }' \
+  [[ -n $FCS ]] && { form=error; fcs="\"$FCS\""; }
+  printf '{ "type": "SMS-DELIVER-REPORT", "mti": 0, "form": "%s", "udhi": true, "fcs": %s, "pi": "07", "pid": "7F", "dcs": "F6", "udl": %d, "udh": %s, "body": "%s" }' \
     $form $fcs $(len "$1") "$(udh_json 1 1 71 num)" "$(udbody "$1")"
 }
 proactive_json() {   # K N UD (sms-pp.md §8.1)
-  printf '{ "tag": 208, "commandDetails": { "number": 1, "type": 19, "qualifier": 0 }, "deviceIdentities": { "source": 129, "destination": 131 }, "alphaId": %s, "address": null, "tpdu": %s, "sw": null }' \
+  printf '{ "tag": "D0", "commandDetails": { "number": "01", "type": "13", "qualifier": "00" }, "deviceIdentities": { "source": "81", "destination": "83" }, "alphaId": %s, "address": null, "tpdu": %s, "sw": null }' \
     "$([[ -n $ALPHA_EMPTY ]] && echo '""' || echo null)" "$(submit_json $1 $2 "$3")"
 }
 
@@ -205,7 +205,7 @@ frame_por() {   # FILE: the current case as kind por
   for ((k = 1; k <= n; k++)); do
     u=${uds[k-1]}
     case $FMT in
-      ud) segs+=("{ \"udh\": $(udh_json $k $n 71 num), \"packet\": \"$(udbody "$u")\", \"iei\": $( ((k == 1)) && echo 113 || echo null) }") ;;
+      ud) segs+=("{ \"udh\": $(udh_json $k $n 71 num), \"packet\": \"$(udbody "$u")\", \"iei\": $( ((k == 1)) && echo '"71"' || echo null) }") ;;
       submit) segs+=("$(submit_json $k $n "$u")") ;;
       deliver-report) segs+=("$(report_json "$u")") ;;
       proactive) segs+=("$(proactive_json $k $n "$u")") ;;
@@ -392,11 +392,12 @@ pdu() {   # ID DESC: the current PDU as kind cattp-pdu
   # fields (cat-tp.md §1-§3)
   local type flags
   case $PTYPE in
-    syn) type=SYN; flags='"SYN"' ;; synack) type=SYN/ACK; flags='"SYN", "ACK"' ;; ack) type=ACK; flags='"ACK"' ;;
-    data) type=DATA; flags='"ACK"' ;; eack) type=EACK; flags='"ACK", "EAK"' ;; nul) type=NUL; flags='"ACK", "NUL"' ;;
-    rst) type=RST; flags='"RST"'; [[ -n $PRSTACK ]] && flags='"ACK", "RST"' ;;
+    # JSON v1: type and flag names spelled as the CLI's arguments
+    syn) type=syn; flags='"syn"' ;; synack) type=synack; flags='"syn", "ack"' ;; ack) type=ack; flags='"ack"' ;;
+    data) type=data; flags='"ack"' ;; eack) type=eack; flags='"ack", "eak"' ;; nul) type=nul; flags='"ack", "nul"' ;;
+    rst) type=rst; flags='"rst"'; [[ -n $PRSTACK ]] && flags='"ack", "rst"' ;;
   esac
-  [[ -n $PSEG ]] && flags+=', "SEG"'
+  [[ -n $PSEG ]] && flags+=', "seg"'
   local ok=true; [[ ${out:32:4} != "$good" ]] && ok=false
   local f="\"type\": \"$type\", \"flags\": [$flags], \"version\": 0, \"hlen\": $((16#${out:6:2})), \"srcPort\": $PSRC, \"dstPort\": $PDST, \"dataLength\": $(len "$PDATA")"
   f+=", \"seq\": $PSEQ, \"ack\": $PACK, \"window\": $PWIN, \"checksum\": { \"value\": \"${out:32:4}\", \"computed\": \"$good\", \"verified\": $ok }"
@@ -406,7 +407,7 @@ pdu() {   # ID DESC: the current PDU as kind cattp-pdu
     if (( ${#PIDENT} >= 18 && ${#PIDENT} <= 20 )) && [[ ${PIDENT:0:2} == 98 ]]; then f+=", \"iccid\": \"$(bcd "$PIDENT")\""; fi
   fi
   [[ -n $PEACK ]] && f+=", \"eack\": $(jlist $PEACK)"
-  [[ -n $PREASON ]] && f+=", \"reason\": { \"code\": $PREASON, \"name\": \"$(reason_name $PREASON)\" }"
+  [[ -n $PREASON ]] && f+=", \"reason\": { \"code\": \"$(hex2 $PREASON)\", \"name\": \"$(reason_name $PREASON)\" }"
   f+=", \"data\": \"$PDATA\", \"verified\": $ok"
   METHOD=${METHOD:-'independent computation: python3 vectors/tools/framing.py (cat-tp.md §1-§3, checksum per §3)'}
   SOURCE=${SOURCE:-'vectors/tools/gen-framing.sh: PDU assembled by framing.py from the field tables of cat-tp.md §1, §2 and the checksum definition of §3'}
@@ -475,7 +476,7 @@ cattp_sdu() {   # FILE: the current case as kind cattp
   local pj=()
   for ((k = 0; k < n; k++)); do
     o=${outs[k]}
-    pj+=("{ \"type\": \"DATA\", \"flags\": [\"ACK\"$( ((k < n - 1)) && echo ', "SEG"')], \"hlen\": 18, \"srcPort\": $PSRC, \"dstPort\": $PDST, \"dataLength\": $(( $(len "$o") - 18 )), \"seq\": $(( (PSEQ + k) & 0xFFFF )), \"ack\": $PACK, \"window\": $PWIN, \"checksum\": { \"value\": \"${o:32:4}\", \"verified\": true }, \"data\": \"${o:36}\" }")
+    pj+=("{ \"type\": \"data\", \"flags\": [\"ack\"$( ((k < n - 1)) && echo ', "seg"')], \"hlen\": 18, \"srcPort\": $PSRC, \"dstPort\": $PDST, \"dataLength\": $(( $(len "$o") - 18 )), \"seq\": $(( (PSEQ + k) & 0xFFFF )), \"ack\": $PACK, \"window\": $PWIN, \"checksum\": { \"value\": \"${o:32:4}\", \"verified\": true }, \"data\": \"${o:36}\" }")
   done
   local sdu="{ \"srcPort\": $PSRC, \"dstPort\": $PDST, \"firstSeq\": $PSEQ, \"lastSeq\": $(( (PSEQ + n - 1) & 0xFFFF )), \"pdus\": $n, \"length\": $(len "$PACKET"), \"kind\": \"command packet\", \"data\": \"$PACKET\" }"
   local f="\"layers\": [\"CAT_TP\", \"command packet\"], $FLD, \"framing\": [{ \"layer\": \"CAT_TP\", \"pdus\": $(jlist "${pj[@]}"), \"sdus\": [$sdu], \"duplicates\": [] }]"

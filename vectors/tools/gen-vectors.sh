@@ -259,9 +259,9 @@ packet_fields() {   # FLD: expected fields: what the digest says parse must find
     f="\"cpl\": $CPL, \"chl\": $CHL"
     [[ $DIALECT == cat_tp ]] && f="\"cpi\": \"01\", $f"
     f+=", \"spi\": { \"hex\": \"$SPI\" }"
-    if [[ -n $CIPHER ]]; then f+=", \"kic\": { \"hex\": \"$KIC\", \"keyIndex\": $((16#${KIC:0:1})), \"algorithm\": \"$CIPHER\" }"
+    if [[ -n $CIPHER ]]; then f+=", \"kic\": { \"hex\": \"$KIC\", \"kvn\": $((16#${KIC:0:1})), \"algorithm\": \"$CIPHER\" }"
     else f+=", \"kic\": { \"hex\": \"$KIC\" }"; fi
-    if [[ $SIGTYPE != none ]]; then f+=", \"kid\": { \"hex\": \"$KID\", \"keyIndex\": $((16#${KID:0:1})), \"algorithm\": \"$SIGALG\", \"reading\": \"$SIGTYPE\" }"
+    if [[ $SIGTYPE != none ]]; then f+=", \"kid\": { \"hex\": \"$KID\", \"kvn\": $((16#${KID:0:1})), \"algorithm\": \"$SIGALG\", \"reading\": \"$SIGTYPE\" }"
     else f+=", \"kid\": { \"hex\": \"$KID\" }"; fi
     f+=", \"tar\": \"$TAR\", \"ciphered\": $ciphered"
     [[ -n $CIPHER ]] && f+=", \"cipherAlgorithm\": \"$CIPHER\""
@@ -436,7 +436,7 @@ F=responses.json
 por() {   # ID SPI KIC KID DESC
   ID=$1; SPI=$2; KIC=$3; KID=$4; DESC=$5; KIND=response; keys; emit $F
 }
-RESP_019000='{ "format": "compact", "executed": 1, "sw": "9000" }'
+RESP_019000='{ "scriptFormat": "compact", "executed": 1, "sw": "9000" }'
 
 reset_case; DATA=019000; RESP_JSON=$RESP_019000; por sms-por-none 0001 00 00 'PoR without security (SPI2 01), compact response 01 9000'
 reset_case; DATA=019000; RESP_JSON=$RESP_019000; por sms-por-submit-none 0021 00 00 'PoR via SMS-SUBMIT (SPI2 21) without security'
@@ -472,7 +472,7 @@ reset_case; KEYSRC=keyset; DATA=0290000000FFFF7F2002000000000009B106350400838A83
 QUOTED=002C12B000107DDF58D1780F771638B3975759F4296CF5C31EFC87A16A1B61921426BAA16DA1B5BA1A9951D59A39
 METHOD='real-card trace (quoted), recomputed with the openssl CLI'
 SOURCE='secured-packet.md §12.1 (real sysmoISIM-SJA2 PoR; original source: pySim docs/smpp-ota-tool.rst); UD 027100 ‖ this packet; CC 8FEAF52EF40EC214 over 02 71 00 ‖ RPL…'
-RESP_JSON='{ "format": "compact", "executed": 2, "sw": "9000", "data": "0000FFFF7F2002000000000009B106350400838A838A" }'
+RESP_JSON='{ "scriptFormat": "compact", "executed": 2, "sw": "9000", "data": "0000FFFF7F2002000000000009B106350400838A838A" }'
 por card-sja2-por-3des-cc-cipher 0619 15 15 'sysmoISIM-SJA2 PoR: CC + 3DES, status 00, 2 commands, SW 9000 + 22 octets'
 
 reset_case; KEYSRC=keyset; STATUS=06; UNSECURED=1
@@ -485,14 +485,14 @@ reset_case; KEYSRC=keyset; TAR=B00011; DATA=016132
 QUOTED=002412B00011EBC6B497E2CAD7AEDF36ACE0E3A29B38853F0FE9CCDE81913BE5702B73ABCE1F
 METHOD='real-card trace (quoted), recomputed with the openssl CLI'
 SOURCE='secured-packet.md §12.2 (real sysmoISIM-SJA5 AES PoR; original source: pySim tests/unittests/test_ota.py AES128-SJA5-CIPHERED-CC)'
-RESP_JSON='{ "format": "compact", "executed": 1, "sw": "6132" }'
+RESP_JSON='{ "scriptFormat": "compact", "executed": 1, "sw": "6132" }'
 por card-sja5-por-aes-cc-cipher 0619 22 22 'sysmoISIM-SJA5 PoR: AES CMAC + AES-CBC, PCNTR 14, data 01 6132'
 
 reset_case; TAR=C00000; CNTR=$((16#76)); KEYSRC=inline; KIC=15; KID=15; DATA=019000E012C00401018210C00402018210C00403018210
 QUOTED=002C0EC00000888B39C361C66D5F3DC4EFCEF508CC228021DD34E577B147E54EFF18B3922C9176644E2E8AA9A695
 METHOD='real-card trace (quoted), recomputed with the openssl CLI and crc.py'
 SOURCE='sms-pp.md §8.2 (the FETCHed SEND SHORT MESSAGE, UD 02 71 00 ‖ this packet) and secured-packet.md §12.3 (decryption, CRC-32 A343BCAE) — real Gemalto card; original source: suma12/asterix asterix/SecurePacket.py card-tool log'
-RESP_JSON='{ "format": "compact", "executed": 1, "sw": "9000", "data": "E012C00401018210C00402018210C00403018210" }'
+RESP_JSON='{ "scriptFormat": "compact", "executed": 1, "sw": "9000", "data": "E012C00401018210C00402018210C00403018210" }'
 keys_for; KICKEY=263B48DBCBC1C21C0AA13E4D4516C446
 ID=card-gemalto-por-crc32-3des; SPI=1535; KIND=response; DESC='Gemalto PoR via SMS-SUBMIT: RC CRC-32 + 3DES, CNTR 0x76, PCNTR 6'; emit $F
 

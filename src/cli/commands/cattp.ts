@@ -12,6 +12,7 @@
  * nothing) on stderr and results (packets received, verified) on stdout, so
  * `--json` output stays machine-readable while the log is watched.
  */
+import { formatTag } from '../../util/json-format.js';
 import { readFileSync } from 'node:fs';
 import { InputError, NetworkError, OtaError, EXIT } from '../../util/errors.js';
 import { fromHex, toHex, hex2 } from '../../util/hex.js';
@@ -61,7 +62,7 @@ export async function cattpBuild(typeArg: string, o: CattpBuildOpts): Promise<vo
   if (o.pcap) pduPcap(o.pcap, [bytes], o.udpPort);
   if (o.json) {
     const v = showable(bytes);
-    printJson({ ...(v.json as object), hex: toHex(bytes) });
+    printJson({ format: formatTag('cattp-pdu'), ...(v.json as object), hex: toHex(bytes) });
   } else if (o.show) await printTree([showable(bytes).tree], o);
   else writeOut(toHex(bytes));
 }
@@ -373,6 +374,7 @@ function printSession(
   const all = [...failures, ...outcome.failures, ...(err ? [err.message] : [])];
   if (o.json) {
     writeOut(jsonLine({
+      format: formatTag('cattp-serve'),
       session: info.session,
       remote: info.remote,
       srcPort: info.srcPort,
@@ -543,6 +545,7 @@ export async function cattpSend(o: SendCliOpts): Promise<void> {
   const peer = { isn: result.peer.isn, maxPdu: result.peer.maxPdu, maxSdu: result.peer.maxSdu, window: result.peer.window, ...idJson(result.peer.identification) };
   if (o.json) {
     printJson({
+      format: formatTag('cattp-send'),
       local: result.local,
       remote: result.remote,
       peer,

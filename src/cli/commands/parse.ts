@@ -3,6 +3,7 @@
  * decipher and verify the secured packet inside, print a tree or JSON.
  * Exit 1 when a check failed (the failing check is named on stderr too).
  */
+import { formatTag } from '../../util/json-format.js';
 import { InputError } from '../../util/errors.js';
 import { fromHex } from '../../util/hex.js';
 import { hexInputs } from '../input.js';
@@ -65,7 +66,7 @@ export async function parseEach(args: string[], o: ParseOpts, mode: ParseMode): 
           const d = pe.pdus[0].json;
           if (pe.failures.length) worst = Math.max(worst, 1);
           const verdict = pe.failures.length ? 'FAIL' : 'OK';
-          out.push(o.json ? JSON.stringify({ line: i + 1, layers: ['CAT_TP'], type: 'cattp-pdus', dialect: 'cat_tp', hex: null, pdu: d, verified: pe.failures.length ? false : true, failures: pe.failures, notes: pe.notes })
+          out.push(o.json ? JSON.stringify({ format: formatTag('cattp-pdus'), line: i + 1, layers: ['CAT_TP'], type: 'cattp-pdus', dialect: 'cat_tp', hex: null, pdu: d, verified: pe.failures.length ? false : true, failures: pe.failures, notes: pe.notes })
             : `${i + 1} ${verdict} CAT_TP ${d.type} seq=${d.seq}${pe.failures.length ? ': ' + pe.failures.join('; ') : ''}`);
           return;
         }
@@ -85,7 +86,7 @@ export async function parseEach(args: string[], o: ParseOpts, mode: ParseMode): 
     } catch (e) {
       if (!(e instanceof OtaErr)) throw e;
       worst = Math.max(worst, e.exitCode);
-      out.push(o.json ? JSON.stringify({ line: i + 1, error: e.message, exitCode: e.exitCode }) : `${i + 1} ERROR ${e.message}`);
+      out.push(o.json ? JSON.stringify({ format: formatTag('error'), line: i + 1, error: e.message, exitCode: e.exitCode }) : `${i + 1} ERROR ${e.message}`);
     }
   });
   process.stdout.write(out.join('\n') + (out.length ? '\n' : ''));

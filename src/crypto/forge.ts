@@ -23,12 +23,16 @@ interface Forge {
 }
 
 let forge: Forge | undefined;
+const loaded = { des: false, aes: false };
 function lib(kind: BlockKind): Forge {
-  const require = createRequire(import.meta.url);
-  // Each module registers its DES-*/3DES-* or AES-* ciphers with forge.cipher; require caches them.
-  require(kind === 'aes' ? 'node-forge/lib/aes.js' : 'node-forge/lib/des.js');
-  if (!forge) forge = require('node-forge/lib/forge.js') as Forge;
-  return forge;
+  if (!loaded[kind]) {
+    const require = createRequire(import.meta.url);
+    // Each module registers its DES-*/3DES-* or AES-* ciphers with forge.cipher.
+    require(kind === 'aes' ? 'node-forge/lib/aes.js' : 'node-forge/lib/des.js');
+    forge ??= require('node-forge/lib/forge.js') as Forge;
+    loaded[kind] = true;
+  }
+  return forge!;
 }
 
 function binary(b: Uint8Array): string {

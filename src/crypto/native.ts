@@ -27,6 +27,9 @@ function crypto(): NodeCrypto {
 }
 
 interface Ctx {
+  kind: BlockKind;
+  /** A copy of the key as given (compared byte by byte on lookup). */
+  id: Uint8Array;
   block: number;
   cipherName: string;
   ecbName: string;
@@ -39,18 +42,28 @@ interface Ctx {
   ecbDec?: Decipher;
 }
 
-/** Enough for every key of a few keysets; oldest entry evicted first. */
+/** Enough for every key of a few keysets; the least recently used entry is evicted. */
 const MAX_CONTEXTS = 32;
-const cache = new Map<string, Ctx>();
+/** Most recently used first; a linear scan over at most 32 short keys is cheaper than hashing them. */
+let cache: Ctx[] = [];
 
-function latin1(b: Uint8Array): string {
-  return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('latin1');
+function same(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 function context(kind: BlockKind, key: Uint8Array): Ctx {
-  const id = kind + latin1(key);
-  let c = cache.get(id);
-  if (c) return c;
+  for (let i = 0; i < cache.length; i++) {
+    const c = cache[i];
+    if (c.kind === kind && same(c.id, key)) {
+      if (i > 0) {
+        cache.splice(i, 1);
+        cache.unshift(c);
+      }
+      return c;
+    }
+  }
   let k = Buffer.from(key);
   let base: string;
   if (kind === 'aes') base = `aes-${key.length * 8}`;
@@ -60,7 +73,9 @@ function context(kind: BlockKind, key: Uint8Array): Ctx {
     if (key.length === 8) k = Buffer.concat([k, k, k]);
   }
   const block = kind === 'aes' ? 16 : 8;
-  c = {
+  const c: Ctx = {
+    kind,
+    id: Uint8Array.from(key),
     block,
     cipherName: `${base}-cbc`,
     ecbName: `${base}-ecb`,
@@ -68,8 +83,8 @@ function context(kind: BlockKind, key: Uint8Array): Ctx {
     encState: new Uint8Array(block),
     decState: new Uint8Array(block),
   };
-  if (cache.size >= MAX_CONTEXTS) cache.delete(cache.keys().next().value as string);
-  cache.set(id, c);
+  cache.unshift(c);
+  if (cache.length > MAX_CONTEXTS) cache.pop();
   return c;
 }
 
@@ -85,7 +100,7 @@ function run(kind: BlockKind, key: Uint8Array, f: (c: Ctx) => Uint8Array): Uint8
     return f(c);
   } catch (e) {
     // A context in an unknown state must not serve the next packet.
-    cache.delete(kind + latin1(key));
+    cache = cache.filter((x) => x !== c);
     throw e;
   }
 }
@@ -99,7 +114,7 @@ export const nativeEngine: BlockEngine = {
         c.enc.setAutoPadding(false);
       }
       const B = c.block;
-      const inp = Buffer.allocUnsafeSlow(data.length);
+      const inp = Buffer.allocUnsafe(data.length); // input only: a pool slice is fine
       inp.set(data);
       const s = c.encState;
       for (let i = 0; i < B; i++) inp[i] ^= s[i];
@@ -147,5 +162,5 @@ export const nativeEngine: BlockEngine = {
 
 /** Forget every cached context (tests; a long-running process rotating keys). */
 export function clearNativeContexts(): void {
-  cache.clear();
+  cache = [];
 }

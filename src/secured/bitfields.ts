@@ -80,7 +80,11 @@ export class OctetFields {
   }
 
   decode(octet: number): Decoded {
-    const out: Decoded = {};
+    return this.decodeInto(octet, {});
+  }
+
+  /** decode() into an existing object (several octets into one record, no intermediate objects). */
+  decodeInto(octet: number, out: Decoded): Decoded {
     for (const f of this.fields) {
       const v = (octet & f.mask) >>> f.shift;
       const d = f.decl;

@@ -23,7 +23,8 @@ import { cpus, loadavg, tmpdir, totalmem, type as osType, release } from 'node:o
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+/** The checkout measured: the one this file was built in (dist/bench/), or BENCH_ROOT. */
+const ROOT = process.env.BENCH_ROOT || join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const SMOKE = process.argv.includes('--smoke');
 const env = (k: string, full: number, smoke: number): number => Number(process.env[k] ?? (SMOKE ? smoke : full));
 const RUNS = env('BENCH_RUNS', 15, 2);
@@ -97,6 +98,12 @@ const results: Record<string, unknown> = {
   date: new Date().toISOString(),
 };
 
+/** Written after every section, so that an interrupted run keeps what it measured. */
+function save(): void {
+  (results.machine as Record<string, unknown>).loadavgAtEnd = loadavg().map((x) => round(x));
+  if (OUT) writeFileSync(OUT, JSON.stringify(results, null, 2) + '\n');
+}
+
 // ---------------------------------------------------------------- start-up
 const K = ['--keyset', KEYSET];
 const PKT = '02700000281516211515B000108D3E4D30A14C0BE0841A4A36E032149E6254EF3ABBD3B047F3AE907F80EEBE1B';
@@ -120,6 +127,7 @@ if (want('startup')) {
     return { name: n, ms: round(m, 1), ratio: round(m / base) };
   });
   results.startup = { runs: RUNS, nodeMs: round(base, 1), rows };
+  save();
 }
 
 // ---------------------------------------------------------------- batch through the CLI
@@ -164,6 +172,7 @@ if (want('batch')) {
     rows.push({ impl: im.name, shape: `3DES concatenated, ${segs} segments`, buildPerCpuSecond: Math.round(pps), parsePerCpuSecond: null });
   }
   results.batchCli = { packets: BATCH, rows };
+  save();
 }
 
 // ---------------------------------------------------------------- library, in this process
@@ -267,6 +276,7 @@ if (want('library')) {
     }
   }
   results.crypto = cryptoRows;
+  save();
 }
 
 // ---------------------------------------------------------------- openssl CLI: raw crypto limit
@@ -292,6 +302,7 @@ if (want('openssl')) {
     rows.push({ shape: row.shape, octets: n, opensslOpsPerCpuSecond: Math.round(ops), limitPacketsPerSecond: Math.round(limit), libraryBuildRatio: round(row.buildPerCpuSecond / limit, 3) });
   }
   results.openssl = rows;
+  save();
 }
 
 // ---------------------------------------------------------------- pySim
@@ -300,6 +311,7 @@ if (want('pysim')) {
   const status = r.status === 0 ? 'installed (comparison not implemented in this run)' : 'not installed';
   log(`pySim OTA encoder: ${status}`);
   results.pySim = status;
+  save();
 }
 
 // ---------------------------------------------------------------- memory of parse --each
@@ -319,6 +331,7 @@ try {
       rows.push({ impl: im.name, lines: RSS_LINES, peakRssMB: Math.round(r.rssKb / 1024), wallSeconds: round(r.wallMs / 1000, 1) });
     }
     results.memory = rows;
+    save();
   }
 
   // ------------------------------------------------------------ parse --read vs tshark -V
@@ -349,6 +362,7 @@ try {
       rows.push({ impl: im.name, framesPerCpuSecond: Math.round(fps), peakRssMB: Math.round(r.rssKb / 1024), ratioToTshark: tsharkFps ? round(fps / tsharkFps) : null });
     }
     results.capture = { frames: READ_FRAMES, rows };
+    save();
   }
 } finally {
   rmSync(tmp, { recursive: true, force: true });

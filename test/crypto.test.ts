@@ -5,7 +5,7 @@
  * examples (/work/shared/spec/secured-packet.md section 12, verified against real
  * cards) — the command or source is given next to each.
  */
-import { describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   aesCmac,
@@ -21,6 +21,10 @@ import {
   desEncrypt,
   encrypt,
   aesEcbEncrypt,
+  CRYPTO_BACKENDS,
+  clearNativeContexts,
+  getCryptoBackend,
+  setCryptoBackend,
   type CcAlg,
   type CipherAlg,
 } from '../src/crypto/index.js';
@@ -100,6 +104,11 @@ const CIPHER_CASES: CipherCase[] = [
     ct: '8ea2b7ca516745bfeafc49904b4960891b9c959a33214e26d140d5a4b1c7f44f',
   },
 ];
+
+// Every case below runs through both backends: OpenSSL (native) and node-forge.
+for (const backend of CRYPTO_BACKENDS) describe(`${backend} backend`, () => {
+before(() => setCryptoBackend(backend));
+after(() => setCryptoBackend('native'));
 
 describe('ciphers (openssl enc vectors)', () => {
   for (const c of CIPHER_CASES) {
@@ -406,5 +415,46 @@ describe('input errors', () => {
     throwsInput(() => computeCc('xor' as CcAlg, h(K_DES), h(P)), 'KID', /unknown cryptographic checksum algorithm/);
     throwsInput(() => computeRc('crc8' as 'crc16', h(P)), 'KID', /unknown redundancy check/);
     throwsInput(() => checkKey('toString' as CipherAlg, h(K_DES), 'KIc key'), 'KIc key', /unknown algorithm/);
+  });
+});
+
+describe('long-lived cipher contexts', () => {
+  it('consecutive packets on one key each start from a zero IV, interleaved with other keys and directions', () => {
+    assert.equal(getCryptoBackend(), backend);
+    for (let round = 0; round < 3; round++) {
+      for (const c of CIPHER_CASES) {
+        // same openssl enc vectors as above: a cached context must not chain from the previous packet
+        assert.equal(hex(encrypt(c.alg, h(c.key), h(P))), c.ct.toUpperCase());
+        assert.equal(hex(decrypt(c.alg, h(c.key), h(c.ct))), P);
+        assert.equal(hex(encrypt(c.alg, h(c.key), h(P).subarray(0, 16))), c.ct.toUpperCase().slice(0, 32));
+      }
+    }
+  });
+
+  it('more keys than the cache holds still give the right values', () => {
+    // openssl enc -des-ede-cbc ... vector of the 3des-2key-cbc case, checked between 40 other keys
+    for (let i = 0; i < 40; i++) {
+      const k = new Uint8Array(16).map((_, j) => (i * 31 + j * 7 + 1) & 0xff);
+      encrypt('3des-2key-cbc', k, h(P));
+      computeCc('aes-cmac', k, h(P));
+      if (i % 10 === 0) assert.equal(hex(encrypt('3des-2key-cbc', h(K_2KEY), h(P))), CIPHER_CASES[2].ct.toUpperCase());
+    }
+    clearNativeContexts();
+    assert.equal(hex(decrypt('3des-2key-cbc', h(K_2KEY), h(CIPHER_CASES[2].ct))), P);
+  });
+
+  it('results are plain Uint8Arrays the caller may modify without affecting later packets', () => {
+    const a = encrypt('aes-cbc', h(K_AES128), h(P));
+    assert.equal(Object.getPrototypeOf(a), Uint8Array.prototype);
+    a.fill(0);
+    assert.equal(hex(encrypt('aes-cbc', h(K_AES128), h(P))), CIPHER_CASES[4].ct.toUpperCase());
+  });
+});
+});
+
+describe('backend selection', () => {
+  it('rejects an unknown backend name', () => {
+    throwsInput(() => setCryptoBackend('gpu' as 'native'), 'crypto backend', /not a crypto backend/);
+    assert.equal(getCryptoBackend(), 'native');
   });
 });

@@ -78,6 +78,21 @@ describe('vectors verify on the golden suite', () => {
     for (const c of allCases()) assert.ok(passLines.includes(`PASS ${c.id}`), c.id);
   });
 
+  it('passes every case with the pure-JavaScript crypto backend too (UICC_OTA_CRYPTO=forge)', () => {
+    // The same golden values, recomputed by node-forge instead of OpenSSL.
+    const total = allCases().length;
+    const r = run(['vectors', 'verify', 'vectors/'], { env: { UICC_OTA_CRYPTO: 'forge' } });
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.equal(lastLine(r.stdout), `${total} passed, 0 failed`);
+  });
+
+  it('an unknown UICC_OTA_CRYPTO is bad input (exit 2, one line)', () => {
+    const r = run(['build', 'sms', '--keyset', KEYSET, '--apdu', '00A40004023F00'], { env: { UICC_OTA_CRYPTO: 'gpu' } });
+    assert.equal(r.code, 2, r.stdout + r.stderr);
+    assert.ok(isOneLineError(r.stderr), r.stderr);
+    assert.match(r.stderr, /UICC_OTA_CRYPTO/);
+  });
+
   it('defaults to ./vectors, and to the package\'s own vectors/ where the cwd has none', () => {
     const total = allCases().length;
     const here = run(['vectors', 'verify']);

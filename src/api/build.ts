@@ -193,7 +193,7 @@ export async function buildPorUnits(o: BuildPorOptions): Promise<{ response: Sec
     const p = peel([fromHex(o.request, '--request')], o.cattp ? 'cattp' : 'sms');
     const d = p.dialect === 'cat_tp' ? cattpDialect : smsDialect;
     const hdr = parseCommandHeader(d, p.packet);
-    const req = parseCommand(d, p.packet, resolveKeys(ko, hdr.kic, hdr.kid));
+    const req = parseCommand(d, p.packet, resolveKeys(ko, hdr.kic, hdr.kid), hdr);
     spi = req.spi;
     kic = req.kic;
     kid = req.kid;

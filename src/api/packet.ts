@@ -59,7 +59,7 @@ export function expectedPorSecurity(o: ParseOpts): { sec: Partial<ResponseSecuri
     const pkt = p.packet;
     const dialect = p.dialect === 'cat_tp' ? cattpDialect : smsDialect;
     const hdr = parseCommandHeader(dialect, pkt);
-    request = parseCommand(dialect, pkt, resolveKeys(o, hdr.kic, hdr.kid));
+    request = parseCommand(dialect, pkt, resolveKeys(o, hdr.kic, hdr.kid), hdr);
     sec.integrity = request.spi.porIntegrity;
     sec.ciphered = request.spi.porCiphered;
     sec.kic = request.kic;
@@ -106,7 +106,7 @@ export function parsePacket(p: Peeled, o: ParseOpts, kindHint: 'command' | 'resp
   }
   const hdr = parseCommandHeader(dialect, p.packet);
   const keys = resolveKeys(o, hdr.kic, hdr.kid);
-  const c = parseCommand(dialect, p.packet, keys);
+  const c = parseCommand(dialect, p.packet, keys, hdr);
   const fmt = o.expanded ? 'expanded' : o.compact ? 'compact' : 'auto';
   const view = c.data ? scriptView(c.data, fmt) : { apdus: null, json: null };
   const tree = commandTree(c, view.tree ? [view.tree] : undefined, false, o);

@@ -79,7 +79,7 @@ export async function cattpRequest(o: ParseOpts): Promise<SecuredCommand | undef
   const { parseCommand, parseCommandHeader } = await import('../secured/command.js');
   const { resolveKeys } = await import('./keys.js');
   const hdr = parseCommandHeader(cattpDialect, b);
-  return parseCommand(cattpDialect, b, resolveKeys(o, hdr.kic, hdr.kid));
+  return parseCommand(cattpDialect, b, resolveKeys(o, hdr.kic, hdr.kid), hdr);
 }
 
 /** What `parse --json` prints for CAT_TP PDU inputs, the trees, and the outcome; undefined when the inputs are not CAT_TP PDUs. */

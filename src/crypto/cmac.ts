@@ -1,8 +1,11 @@
 /**
  * AES-CMAC (NIST SP 800-38B / RFC 4493), full 16-octet tag. TS 102 225 uses it
  * over the CC input with no external padding; the caller truncates (digest 7.2).
+ * The subkeys K1, K2 depend on the key only: cached per key (and backend, so
+ * each backend derives its own), in a small bounded map.
  */
 import { aesCbcEncrypt, aesEcbEncrypt } from './aes.js';
+import { getCryptoBackend } from './backend.js';
 
 /** Multiply by x in GF(2^128): shift left one bit, fold in R = 0x87 on carry. */
 function dbl(b: Uint8Array): Uint8Array {
@@ -13,9 +16,24 @@ function dbl(b: Uint8Array): Uint8Array {
   return out;
 }
 
+const MAX_KEYS = 32;
+const subkeyCache = new Map<string, [Uint8Array, Uint8Array]>();
+
+function subkeys(key: Uint8Array): [Uint8Array, Uint8Array] {
+  const id = getCryptoBackend() + Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('latin1');
+  let s = subkeyCache.get(id);
+  if (!s) {
+    const L = aesEcbEncrypt(key, new Uint8Array(16)); // also validates the key
+    const k1 = dbl(L);
+    s = [k1, dbl(k1)];
+    if (subkeyCache.size >= MAX_KEYS) subkeyCache.delete(subkeyCache.keys().next().value as string);
+    subkeyCache.set(id, s);
+  }
+  return s;
+}
+
 export function aesCmac(key: Uint8Array, msg: Uint8Array): Uint8Array {
-  const L = aesEcbEncrypt(key, new Uint8Array(16)); // also validates the key
-  const k1 = dbl(L);
+  const [k1, k2] = subkeys(key);
   const complete = msg.length > 0 && msg.length % 16 === 0;
   const n = complete ? msg.length / 16 : Math.floor(msg.length / 16) + 1;
   const buf = new Uint8Array(n * 16);
@@ -24,7 +42,7 @@ export function aesCmac(key: Uint8Array, msg: Uint8Array): Uint8Array {
   let sub = k1;
   if (!complete) {
     buf[msg.length] = 0x80; // 10* padding of the last block
-    sub = dbl(k1);
+    sub = k2;
   }
   for (let i = 0; i < 16; i++) buf[last + i] ^= sub[i];
   // CBC with zero IV over the modified message: the last block is the tag.

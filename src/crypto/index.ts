@@ -1,8 +1,8 @@
 /**
  * Algorithm registry for the secured-packet layer: the KIc ciphers
  * (TS 102 225 cl. 5.1.2), KID cryptographic checksums (cl. 5.1.3.1) and
- * redundancy checks (cl. 5.1.3.2). Loading this module is cheap: node-forge is
- * only required on the first DES/3DES operation.
+ * redundancy checks (cl. 5.1.3.2). Loading this module is cheap: node:crypto or
+ * node-forge is only loaded on the first cipher operation (backend.ts picks which).
  */
 import { InputError } from '../util/errors.js';
 import { aesCbcDecrypt, aesCbcEncrypt } from './aes.js';
@@ -16,6 +16,8 @@ export { desCbcMac } from './cbcmac.js';
 export { aesCmac } from './cmac.js';
 export { crc16x25, crc32 } from './crc.js';
 export { desDecrypt, desEncrypt, type DesMode } from './des.js';
+export { CRYPTO_BACKENDS, getCryptoBackend, setCryptoBackend, type CryptoBackend } from './backend.js';
+export { clearNativeContexts } from './native.js';
 
 export type CipherAlg = 'des-cbc' | 'des-ecb' | '3des-2key-cbc' | '3des-3key-cbc' | 'aes-cbc';
 export type CcAlg = 'des-cbc-mac' | '3des-2key-cbc-mac' | '3des-3key-cbc-mac' | 'aes-cmac';

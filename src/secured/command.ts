@@ -166,9 +166,14 @@ export function parseCommandHeader(dialect: Dialect, b: Uint8Array): CommandHead
   return { cpl, cplAt, h, chl, spi: spiCodec.decode(b, h + 1), kic: b[h + 3], kid: b[h + 4], tar: b.slice(h + 5, h + 8) };
 }
 
-export function parseCommand(dialect: Dialect, b: Uint8Array, keys: KeyMaterial): SecuredCommand {
+/**
+ * Parse and check a command packet. `header` is parseCommandHeader's result for
+ * the same `b` when the caller already has it (to pick the keys by KIc/KID), so
+ * that the header is parsed once per packet.
+ */
+export function parseCommand(dialect: Dialect, b: Uint8Array, keys: KeyMaterial, header?: CommandHeader): SecuredCommand {
   const where = (field: string, offset: number) => ({ layer: LAYER, field, offset });
-  const { cpl, cplAt, h, chl, spi, kic, kid, tar } = parseCommandHeader(dialect, b);
+  const { cpl, cplAt, h, chl, spi, kic, kid, tar } = header ?? parseCommandHeader(dialect, b);
   const L = chl - 13;
   const integ = checkIntegrityLength(spi.integrity, kid, keys, L, { ...where('CHL', h), kidOffset: h + 4 });
   const notes: string[] = [];

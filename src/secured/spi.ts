@@ -59,7 +59,7 @@ export const spiCodec = {
   },
   decode(b: Uint8Array, offset = 0): Spi {
     if (b.length < offset + 2) throw new InputError('needs 2 octets', { field: 'SPI', offset });
-    return { ...SPI1.decode(b[offset]), ...SPI2.decode(b[offset + 1]) } as unknown as Spi;
+    return SPI2.decodeInto(b[offset + 1], SPI1.decode(b[offset])) as unknown as Spi;
   },
 };
 

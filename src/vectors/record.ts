@@ -216,7 +216,7 @@ async function responseInputs(o: RecordOpts, given: GivenFn, dialect: string): P
     const p = peel([fromHex(o.request, '--request')], dialect === 'cat_tp' ? 'cattp' : 'sms');
     const d = p.dialect === 'cat_tp' ? cattpDialect : smsDialect;
     const hdr = parseCommandHeader(d, p.packet);
-    req = parseCommand(d, p.packet, resolveKeys(o, hdr.kic, hdr.kid));
+    req = parseCommand(d, p.packet, resolveKeys(o, hdr.kic, hdr.kid), hdr);
   }
   let spi;
   if (o.spi !== undefined || !req) {

@@ -272,7 +272,7 @@ export async function cattpServe(o: ServeCliOpts): Promise<void> {
     const { parseCommand, parseCommandHeader } = await import('../../secured/command.js');
     const { resolveKeys } = await import('../../api/keys.js');
     const hdr = parseCommandHeader(cattpDialect, b);
-    return { bytes: b, cmd: parseCommand(cattpDialect, b, resolveKeys(o, hdr.kic, hdr.kid)) };
+    return { bytes: b, cmd: parseCommand(cattpDialect, b, resolveKeys(o, hdr.kic, hdr.kid), hdr) };
   };
   const make = async () => {
     if (o.packet !== undefined) return readPacket(fromHex(o.packet, '--packet'));

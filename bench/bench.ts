@@ -1,0 +1,375 @@
+/**
+ * `npm run bench`: what users feel, in one run. Machines here are noisy, so
+ * figures are medians of interleaved runs and are given as ratios against a
+ * reference measured in the same run (bare `node -e 0`, the `openssl` CLI,
+ * `tshark -V`, and, when BENCH_BASE names another built checkout, that build).
+ *
+ *   start-up     one invocation of typical commands vs `node -e 0`
+ *   batch CLI    packets/s of `build sms --each` and `parse --each` (3DES, AES; 1, 4, 16 APDUs)
+ *   library      packets/s of buildCommand + SMS-PP framing and of reassembly + parseCommand,
+ *                in this process (also 3-segment concatenated packets)
+ *   openssl      `openssl speed` for the same cipher and sizes: the raw crypto limit
+ *   pySim        its OTA encoder when importable by python3, else "not installed"
+ *   memory       peak RSS of `parse --each` over BENCH_RSS_LINES lines
+ *   capture      `parse --read` frames/s on a generated GSMTAP capture vs `tshark -V`
+ *
+ * Results go to bench/results.json (or BENCH_OUT). `--smoke` runs everything
+ * with tiny sizes (the test suite only checks that the benchmark runs).
+ * Sizes: BENCH_RUNS, BENCH_BATCH, BENCH_LIB, BENCH_RSS_LINES, BENCH_READ_FRAMES.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, createWriteStream } from 'node:fs';
+import { cpus, loadavg, tmpdir, totalmem, type as osType, release } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+/** The checkout measured: the one this file was built in (dist/bench/), or BENCH_ROOT. */
+const ROOT = process.env.BENCH_ROOT || join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const SMOKE = process.argv.includes('--smoke');
+const env = (k: string, full: number, smoke: number): number => Number(process.env[k] ?? (SMOKE ? smoke : full));
+const RUNS = env('BENCH_RUNS', 15, 2);
+const BATCH = env('BENCH_BATCH', 5000, 20);
+const LIB = env('BENCH_LIB', 20000, 50);
+const RSS_LINES = env('BENCH_RSS_LINES', 1_000_000, 200);
+const READ_FRAMES = env('BENCH_READ_FRAMES', 100_000, 20);
+const OUT = process.env.BENCH_OUT ?? (SMOKE ? '' : join(ROOT, 'bench', 'results.json'));
+const BASE = process.env.BENCH_BASE || undefined; // another checkout, built, for before/after in the same run
+const KEYSET = join(ROOT, 'vectors', 'keysets', 'test.json');
+/** BENCH_ONLY=startup,batch,library,openssl,pysim,memory,capture runs only those sections. */
+const ONLY = process.env.BENCH_ONLY ? process.env.BENCH_ONLY.split(',') : undefined;
+const want = (section: string): boolean => !ONLY || ONLY.includes(section);
+const TIME = '/usr/bin/time';
+
+interface Run {
+  wallMs: number;
+  cpuMs: number;
+  rssKb: number;
+  stdout: string;
+}
+
+/** Run a command; wall time here, CPU time and peak RSS from GNU time when present. */
+function run(cmd: string, args: string[], opts: { input?: string; inputFile?: string; cwd?: string; env?: NodeJS.ProcessEnv; okCodes?: number[] } = {}): Run {
+  const useTime = existsSync(TIME);
+  const tf = useTime ? join(tmpdir(), `uicc-ota-bench-${process.pid}.time`) : '';
+  const argv = useTime ? ['-f', '%U %S %M', '-o', tf, cmd, ...args] : args;
+  const input = opts.inputFile ? readFileSync(opts.inputFile) : opts.input;
+  const t = process.hrtime.bigint();
+  const r = spawnSync(useTime ? TIME : cmd, argv, {
+    cwd: opts.cwd ?? ROOT, input, encoding: 'utf8', maxBuffer: 1 << 30, env: { ...process.env, NO_COLOR: '1', ...opts.env },
+  });
+  const wallMs = Number(process.hrtime.bigint() - t) / 1e6;
+  if (r.error) throw r.error;
+  if (!(opts.okCodes ?? [0]).includes(r.status ?? -1)) throw new Error(`${cmd} ${args.slice(0, 4).join(' ')}… exited ${r.status}: ${String(r.stderr).slice(0, 400)}`);
+  let cpuMs = wallMs;
+  let rssKb = 0;
+  if (useTime) {
+    const last = readFileSync(tf, 'utf8').trim().split('\n').pop()!.split(' ').map(Number);
+    cpuMs = (last[0] + last[1]) * 1000;
+    rssKb = last[2];
+    rmSync(tf, { force: true });
+  }
+  return { wallMs, cpuMs, rssKb, stdout: r.stdout };
+}
+
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const round = (x: number, d = 2): number => Math.round(x * 10 ** d) / 10 ** d;
+const log = (s: string): void => console.log(s);
+
+/** A checkout whose CLI and library we measure: this one, and BENCH_BASE when given. */
+interface Impl {
+  name: string;
+  root: string;
+  bin: string;
+}
+const impls: Impl[] = [{ name: 'this', root: ROOT, bin: join(ROOT, 'bin', 'uicc-ota.js') }];
+if (BASE) impls.push({ name: 'base', root: BASE, bin: join(BASE, 'bin', 'uicc-ota.js') });
+
+const results: Record<string, unknown> = {
+  machine: {
+    os: `${osType()} ${release()}`,
+    cpu: cpus()[0]?.model ?? 'unknown',
+    cores: cpus().length,
+    memGB: round(totalmem() / 2 ** 30, 1),
+    node: process.version,
+    openssl: spawnSync('openssl', ['version'], { encoding: 'utf8' }).stdout?.trim() ?? 'not installed',
+    loadavgAtStart: loadavg().map((x) => round(x)),
+  },
+  smoke: SMOKE,
+  date: new Date().toISOString(),
+};
+
+/** Written after every section, so that an interrupted run keeps what it measured. */
+function save(): void {
+  (results.machine as Record<string, unknown>).loadavgAtEnd = loadavg().map((x) => round(x));
+  if (OUT) writeFileSync(OUT, JSON.stringify(results, null, 2) + '\n');
+}
+
+// ---------------------------------------------------------------- start-up
+const K = ['--keyset', KEYSET];
+const PKT = '02700000281516211515B000108D3E4D30A14C0BE0841A4A36E032149E6254EF3ABBD3B047F3AE907F80EEBE1B';
+if (want('startup')) {
+  const cmds: Array<[string, string[]]> = [
+    ['spi decode 1621', ['spi', 'decode', '1621']],
+    ['build sms (3DES, CC + cipher)', ['build', 'sms', ...K, '--apdu', '00A40004023F00']],
+    ['build sms (AES, CMAC + cipher)', ['build', 'sms', ...K, '--kvn', '2', '--apdu', '00A40004023F00']],
+    ['parse (3DES, CC)', ['parse', PKT, ...K]],
+    ['parse --json', ['parse', PKT, ...K, '--json']],
+  ];
+  const cases: Array<[string, string[]]> = [['node -e 0', ['-e', '0']]];
+  for (const im of impls) for (const [n, a] of cmds) cases.push([`${im.name}: ${n}`, [im.bin, ...a]]);
+  const samples = new Map<string, number[]>(cases.map(([n]) => [n, []]));
+  for (let i = 0; i < RUNS; i++) for (const [n, a] of cases) samples.get(n)!.push(run(process.execPath, a).wallMs);
+  const base = median(samples.get('node -e 0')!);
+  log(`start-up: median of ${RUNS} interleaved runs; ratio to node -e 0 = ${base.toFixed(1)} ms`);
+  const rows = cases.map(([n]) => {
+    const m = median(samples.get(n)!);
+    log(`  ${n.padEnd(44)} ${m.toFixed(1).padStart(7)} ms  x${(m / base).toFixed(2)}`);
+    return { name: n, ms: round(m, 1), ratio: round(m / base) };
+  });
+  results.startup = { runs: RUNS, nodeMs: round(base, 1), rows };
+  save();
+}
+
+// ---------------------------------------------------------------- batch through the CLI
+const APDU = '00A40004023F00';
+const dataLines = (apdus: number, n: number): string => {
+  const lines: string[] = new Array(n);
+  for (let i = 0; i < n; i++) lines[i] = (APDU.slice(0, 12) + (i & 0xff).toString(16).padStart(2, '0').toUpperCase()).repeat(apdus);
+  return lines.join('\n') + '\n';
+};
+const SHAPES: Array<[string, number, string[]]> = [
+  ['3DES 1 APDU', 1, []], ['3DES 4 APDUs', 4, []], ['3DES 16 APDUs', 16, []],
+  ['AES 1 APDU', 1, ['--kvn', '2']], ['AES 4 APDUs', 4, ['--kvn', '2']], ['AES 16 APDUs', 16, ['--kvn', '2']],
+];
+if (want('batch')) {
+  const rows: unknown[] = [];
+  log(`batch through the CLI (${BATCH} packets per run, median of 3, one node start-up subtracted, CPU time)`);
+  for (const im of impls) {
+    // Smoke: two shapes, one repetition (the suite only checks that it runs).
+    for (const [name, apdus, extra] of SMOKE ? [SHAPES[0], SHAPES[3]] : SHAPES) {
+      const input = dataLines(apdus, BATCH);
+      const built = run(process.execPath, [im.bin, 'build', 'sms', '--each', ...K, ...extra, '--format', 'packet'], { input }).stdout;
+      const b: number[] = [];
+      const p: number[] = [];
+      for (let i = 0; i < (SMOKE ? 1 : 3); i++) {
+        const z = run(process.execPath, ['-e', '0']).cpuMs;
+        b.push(run(process.execPath, [im.bin, 'build', 'sms', '--each', ...K, ...extra, '--format', 'packet'], { input }).cpuMs - z);
+        p.push(run(process.execPath, [im.bin, 'parse', '--each', ...K], { input: built }).cpuMs - z);
+      }
+      const build = BATCH / (Math.max(1, median(b)) / 1000);
+      const parse = BATCH / (Math.max(1, median(p)) / 1000);
+      log(`  ${im.name}: ${name.padEnd(14)} build ${build.toFixed(0).padStart(7)}/s   parse ${parse.toFixed(0).padStart(7)}/s   parse/build x${(build / parse).toFixed(2)}`);
+      rows.push({ impl: im.name, shape: name, buildPerCpuSecond: Math.round(build), parsePerCpuSecond: Math.round(parse) });
+    }
+    // 3-segment concatenated SMS: build only (parse --each takes one segment per line)
+    const input = dataLines(40, Math.max(1, Math.floor(BATCH / 4)));
+    const n = Math.max(1, Math.floor(BATCH / 4));
+    const z = run(process.execPath, ['-e', '0']).cpuMs;
+    const t = run(process.execPath, [im.bin, 'build', 'sms', '--each', ...K, '--format', 'tpdu'], { input });
+    const segs = t.stdout.trim().split('\n').length / n;
+    const pps = n / (Math.max(1, t.cpuMs - z) / 1000);
+    log(`  ${im.name}: 3DES concatenated (${segs} segments) build ${pps.toFixed(0)}/s`);
+    rows.push({ impl: im.name, shape: `3DES concatenated, ${segs} segments`, buildPerCpuSecond: Math.round(pps), parsePerCpuSecond: null });
+  }
+  results.batchCli = { packets: BATCH, rows };
+  save();
+}
+
+// ---------------------------------------------------------------- library, in this process
+interface Lib {
+  buildCommand: (d: unknown, p: unknown, k: unknown) => { bytes: Uint8Array };
+  parseCommand: (d: unknown, b: Uint8Array, k: unknown) => { failures: string[] };
+  smsDialect: unknown;
+  buildSmsPp: (p: Uint8Array) => { tpdus: Uint8Array[] };
+  peelAndReassemble: (x: readonly Uint8Array[]) => { packet?: Uint8Array };
+  spiCodec: { decode(b: Uint8Array): unknown };
+  fromHex: (s: string) => Uint8Array;
+}
+async function loadLib(root: string): Promise<Lib> {
+  const m = async (p: string) => (await import(pathToFileURL(join(root, 'dist', 'src', p)).href)) as Record<string, unknown>;
+  return {
+    ...(await m('secured/command.js')), ...(await m('smspp/dialect.js')), ...(await m('smspp/build.js')),
+    ...(await m('secured/spi.js')), ...(await m('util/hex.js')),
+  } as unknown as Lib;
+}
+const cpuNow = (): number => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
+const libRows: Array<{ impl: string; shape: string; buildPerCpuSecond: number; parsePerCpuSecond: number; packetOctets: number }> = [];
+if (want('library')) {
+  log(`library in this process (${LIB} packets, CPU time)`);
+  const shapes: Array<[string, number, number]> = [
+    ['3DES 1 APDU', 1, 1], ['3DES 4 APDUs', 4, 1], ['3DES 16 APDUs', 16, 1], ['3DES concatenated', 40, 1],
+    ['AES 1 APDU', 1, 2], ['AES 4 APDUs', 4, 2], ['AES 16 APDUs', 16, 2], ['AES concatenated', 40, 2],
+  ];
+  const libs = await Promise.all(impls.map((im) => loadLib(im.root)));
+  // Interleaved: each shape through every implementation in turn, after a warm-up pass.
+  for (const [name, apdus, kvn] of shapes) {
+    for (const [ii, im] of impls.entries()) {
+      const L = libs[ii];
+      const keys = kvn === 1
+        ? { kicKey: L.fromHex('F09C43EE1A0391665CC9F05AF4E0BD10'), kidKey: L.fromHex('01981F4A20999F62AF99988007BAF6CA') }
+        : { kicKey: L.fromHex('200102030405060708090A0B0C0D0E0F'), kidKey: L.fromHex('201102030405060708090A0B0C0D0E0F') };
+      const code = kvn === 1 ? 0x15 : 0x22;
+      const spi = L.spiCodec.decode(Uint8Array.of(0x16, 0x21));
+      const datas = Array.from({ length: 256 }, (_, i) => L.fromHex((APDU.slice(0, 12) + (i & 0xff).toString(16).padStart(2, '0')).repeat(apdus)));
+      const tar = Uint8Array.of(0xb0, 0x00, 0x10);
+      let tpdus: Uint8Array[] = [];
+      let octets = 0;
+      const warm = Math.min(LIB, 1000);
+      for (let i = 0; i < warm; i++) {
+        const c = L.buildCommand(L.smsDialect, { spi, kic: code, kid: code, tar, counter: BigInt(i + 1), data: datas[i & 255] }, keys);
+        L.parseCommand(L.smsDialect, L.peelAndReassemble(L.buildSmsPp(c.bytes).tpdus).packet!, keys);
+      }
+      const t0 = cpuNow();
+      for (let i = 0; i < LIB; i++) {
+        const c = L.buildCommand(L.smsDialect, { spi, kic: code, kid: code, tar, counter: BigInt(i + 1), data: datas[i & 255] }, keys);
+        octets = c.bytes.length;
+        tpdus = L.buildSmsPp(c.bytes).tpdus;
+      }
+      const t1 = cpuNow();
+      for (let i = 0; i < LIB; i++) {
+        const r = L.peelAndReassemble(tpdus);
+        const c = L.parseCommand(L.smsDialect, r.packet!, keys);
+        if (c.failures.length) throw new Error(`library parse failed: ${c.failures[0]}`);
+      }
+      const t2 = cpuNow();
+      const build = LIB / (Math.max(0.001, t1 - t0) / 1000);
+      const parse = LIB / (Math.max(0.001, t2 - t1) / 1000);
+      const label = name.includes('concatenated') ? `${name} (${tpdus.length} segments)` : name;
+      log(`  ${im.name}: ${label.padEnd(30)} build ${build.toFixed(0).padStart(7)}/s   parse ${parse.toFixed(0).padStart(7)}/s  (${octets} octets)`);
+      libRows.push({ impl: im.name, shape: label, buildPerCpuSecond: Math.round(build), parsePerCpuSecond: Math.round(parse), packetOctets: octets });
+    }
+  }
+  results.library = { packets: LIB, rows: libRows };
+
+  // The crypto layer alone: encrypt + CC of a 1-APDU packet's sizes, per backend.
+  log(`crypto layer alone (${LIB * 2} x encrypt 24/32 octets + CC over 40/48 octets, per CPU second)`);
+  const cryptoRows: unknown[] = [];
+  const setups: Array<[string, string, string | undefined]> = [['this', ROOT, 'native'], ['this', ROOT, 'forge']];
+  if (BASE) setups.push(['base', BASE, undefined]);
+  for (const [alg, cc, kl, n, m] of [['3des-2key-cbc', '3des-2key-cbc-mac', 16, 24, 40], ['aes-cbc', 'aes-cmac', 16, 32, 48]] as const) {
+    for (const [impl, root, backend] of setups) {
+      const C = (await import(pathToFileURL(join(root, 'dist', 'src', 'crypto', 'index.js')).href)) as {
+        encrypt: (a: string, k: Uint8Array, d: Uint8Array) => Uint8Array;
+        computeCc: (a: string, k: Uint8Array, d: Uint8Array) => Uint8Array;
+        setCryptoBackend?: (b: string) => void;
+      };
+      if (backend) C.setCryptoBackend!(backend);
+      const k1 = new Uint8Array(kl).map((_, i) => i * 7 + 1);
+      const k2 = new Uint8Array(kl).map((_, i) => i * 13 + 5);
+      const d1 = new Uint8Array(n).fill(0x11);
+      const d2 = new Uint8Array(m).fill(0x22);
+      const N = LIB * 2;
+      for (let i = 0; i < 1000; i++) C.encrypt(alg, k1, d1), C.computeCc(cc, k2, d2);
+      const t0 = cpuNow();
+      for (let i = 0; i < N; i++) {
+        C.encrypt(alg, k1, d1);
+        C.computeCc(cc, k2, d2);
+      }
+      const pps = N / (Math.max(0.001, cpuNow() - t0) / 1000);
+      if (backend) C.setCryptoBackend!('native');
+      const label = `${impl}${backend ? ` (${backend})` : ''}`;
+      log(`  ${label.padEnd(16)} ${alg.padEnd(14)} ${pps.toFixed(0).padStart(8)} packets/s`);
+      cryptoRows.push({ impl: label, alg, perCpuSecond: Math.round(pps) });
+    }
+  }
+  results.crypto = cryptoRows;
+  save();
+}
+
+// ---------------------------------------------------------------- openssl CLI: raw crypto limit
+if (want('openssl')) {
+  const speed = (cipher: string, bytes: number): number | null => {
+    const r = spawnSync('openssl', ['speed', '-evp', cipher, '-bytes', String(bytes), '-seconds', SMOKE ? '1' : '2', '-mr'], { encoding: 'utf8' });
+    const f = /^\+F:\d+:[^:]+:([\d.]+)/m.exec(r.stdout ?? '');
+    return f ? Number(f[1]) / bytes : null; // operations per CPU second at that size
+  };
+  const rows: unknown[] = [];
+  log('openssl speed (one CBC pass for the cipher and one for the CC per packet = the raw crypto limit)');
+  for (const row of libRows.filter((r) => r.impl === 'this')) {
+    const aes = row.shape.startsWith('AES');
+    const B = aes ? 16 : 8;
+    const n = Math.ceil(row.packetOctets / B) * B;
+    const ops = speed(aes ? 'aes-128-cbc' : 'des-ede-cbc', n);
+    if (ops === null) {
+      rows.push({ shape: row.shape, openssl: 'not installed' });
+      continue;
+    }
+    const limit = 1 / (2 / ops);
+    log(`  ${row.shape.padEnd(34)} limit ${limit.toFixed(0).padStart(8)} packets/s; library build at x${(row.buildPerCpuSecond / limit).toFixed(3)} of it`);
+    rows.push({ shape: row.shape, octets: n, opensslOpsPerCpuSecond: Math.round(ops), limitPacketsPerSecond: Math.round(limit), libraryBuildRatio: round(row.buildPerCpuSecond / limit, 3) });
+  }
+  results.openssl = rows;
+  save();
+}
+
+// ---------------------------------------------------------------- pySim
+if (want('pysim')) {
+  const r = spawnSync('python3', ['-c', 'import pySim.ota'], { encoding: 'utf8' });
+  const status = r.status === 0 ? 'installed (comparison not implemented in this run)' : 'not installed';
+  log(`pySim OTA encoder: ${status}`);
+  results.pySim = status;
+  save();
+}
+
+// ---------------------------------------------------------------- memory of parse --each
+const tmp = mkdtempSync(join(tmpdir(), 'uicc-ota-bench-'));
+try {
+  if (want('memory')) {
+    const one = run(process.execPath, [impls[0].bin, 'build', 'sms', '--each', ...K, '--format', 'packet'], { input: dataLines(1, 256) }).stdout.trim().split('\n');
+    const f = join(tmp, 'lines.txt');
+    const ws = createWriteStream(f);
+    for (let i = 0; i < RSS_LINES; i += 256) ws.write(one.slice(0, Math.min(256, RSS_LINES - i)).join('\n') + '\n');
+    await new Promise((r) => ws.end(r));
+    log(`memory: parse --each over ${RSS_LINES} lines`);
+    const rows: unknown[] = [];
+    for (const im of impls) {
+      const r = run(process.execPath, [im.bin, 'parse', '--each', ...K], { inputFile: f });
+      log(`  ${im.name}: peak RSS ${(r.rssKb / 1024).toFixed(0)} MB, ${(r.wallMs / 1000).toFixed(1)} s wall, ${(RSS_LINES / (r.cpuMs / 1000)).toFixed(0)} lines per CPU second`);
+      rows.push({ impl: im.name, lines: RSS_LINES, peakRssMB: Math.round(r.rssKb / 1024), wallSeconds: round(r.wallMs / 1000, 1) });
+    }
+    results.memory = rows;
+    save();
+  }
+
+  // ------------------------------------------------------------ parse --read vs tshark -V
+  if (want('capture')) {
+    const one = join(tmp, 'one.pcap');
+    run(process.execPath, [impls[0].bin, 'build', 'sms', ...K, '--apdu', APDU, '--format', 'tpdu', '--pcap', one]);
+    const b = readFileSync(one);
+    const rec = b.subarray(24);
+    const cap = join(tmp, 'capture.pcap');
+    const ws = createWriteStream(cap);
+    ws.write(b.subarray(0, 24));
+    for (let i = 0; i < READ_FRAMES; i++) ws.write(rec);
+    await new Promise((r) => ws.end(r));
+    log(`capture: ${READ_FRAMES} GSMTAP frames (${(readFileSync(cap).length / 1e6).toFixed(1)} MB)`);
+    const rows: unknown[] = [];
+    const ts = spawnSync('sh', ['-c', 'command -v tshark'], { encoding: 'utf8' }).stdout.trim();
+    let tsharkFps: number | null = null;
+    if (ts) {
+      const r = run(ts, ['-r', cap, '-V']);
+      tsharkFps = READ_FRAMES / (r.cpuMs / 1000);
+      log(`  tshark -V: ${tsharkFps.toFixed(0)} frames per CPU second, peak RSS ${(r.rssKb / 1024).toFixed(0)} MB`);
+      rows.push({ impl: 'tshark -V', framesPerCpuSecond: Math.round(tsharkFps), peakRssMB: Math.round(r.rssKb / 1024) });
+    } else rows.push({ impl: 'tshark -V', status: 'not installed' });
+    for (const im of impls) {
+      const r = run(process.execPath, [im.bin, 'parse', '--read', cap, ...K], { okCodes: [0, 1] });
+      const fps = READ_FRAMES / (r.cpuMs / 1000);
+      log(`  ${im.name}: parse --read ${fps.toFixed(0)} frames per CPU second, peak RSS ${(r.rssKb / 1024).toFixed(0)} MB${tsharkFps ? `, x${(fps / tsharkFps).toFixed(2)} of tshark -V` : ''}`);
+      rows.push({ impl: im.name, framesPerCpuSecond: Math.round(fps), peakRssMB: Math.round(r.rssKb / 1024), ratioToTshark: tsharkFps ? round(fps / tsharkFps) : null });
+    }
+    results.capture = { frames: READ_FRAMES, rows };
+    save();
+  }
+} finally {
+  rmSync(tmp, { recursive: true, force: true });
+}
+
+(results.machine as Record<string, unknown>).loadavgAtEnd = loadavg().map((x) => round(x));
+if (OUT) {
+  writeFileSync(OUT, JSON.stringify(results, null, 2) + '\n');
+  log(`results: ${OUT}`);
+}

@@ -1,0 +1,249 @@
+/**
+ * Streaming, ordered batch engine: one output line per input line, in input
+ * order, each written as soon as it and every earlier line are done; memory
+ * bounded by `window` lines in flight whatever the input length (the input is
+ * pulled only when there is room, and writing waits for the output to drain).
+ * Optionally the lines run on worker threads (several lines per message), the
+ * order being kept by the main thread. The exit code is the worst line's.
+ * The library never writes anywhere but `output`.
+ */
+import { once } from 'node:events';
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import { readLineChunks } from './lines.js';
+import { runLine, textError, type LineError, type LineFn, type LineOutcome, type PassThrough } from './line.js';
+import type { WorkerInit, WorkReply, WorkRequest } from './worker.js';
+
+export interface WorkerSpec {
+  /** Module (file URL or absolute path) whose `export` is a factory `(data) => LineFn` run once per worker. */
+  module: string | URL;
+  /** Name of the factory export; default "createLineFn". */
+  export?: string;
+  /** Structured-clonable data given to the factory (options, key material). */
+  data?: unknown;
+  /** Number of worker threads; default: the number of CPUs. */
+  threads?: number;
+  /** Lines per message to a worker (at most); default 256. */
+  linesPerMessage?: number;
+}
+
+export interface BatchOptions {
+  input: AsyncIterable<Buffer | string>;
+  output: NodeJS.WritableStream;
+  /** Per-line function, run in this thread (when `workers` is absent). */
+  fn?: LineFn;
+  /** Per-line function run on worker threads instead. */
+  workers?: WorkerSpec;
+  /** Blank and "#" lines: copied ('echo', default) or answered with an empty line ('empty'). */
+  passThrough?: PassThrough;
+  /** Output line for a failed line; default "line N: message" (see jsonError for --json). */
+  formatError?: (e: LineError) => string;
+  /** Called for each failed line (e.g. to print it on stderr as well). */
+  onError?: (e: LineError) => void;
+  /** Most lines read but not yet written; default 4096. */
+  window?: number;
+}
+
+export interface BatchSummary {
+  /** Input lines read (blank and comment lines included). */
+  lines: number;
+  /** Lines that failed. */
+  errors: number;
+  /** The worst (largest) exit code of any line; 0 when all succeeded. */
+  exitCode: number;
+}
+
+/** A run of consecutive lines whose outcomes arrive together. */
+interface Slot {
+  count: number;
+  outcomes?: LineOutcome[];
+}
+
+export async function runBatch(opts: BatchOptions): Promise<BatchSummary> {
+  if (!opts.fn === !opts.workers) throw new Error('runBatch needs exactly one of fn and workers');
+  const pass = opts.passThrough ?? 'echo';
+  const formatError = opts.formatError ?? textError;
+  const window = Math.max(1, opts.window ?? 4096);
+  const out = opts.output;
+  const summary: BatchSummary = { lines: 0, errors: 0, exitCode: 0 };
+
+  const queue: Slot[] = [];
+  let head = 0; // queue[head] is the oldest slot not yet written
+  let inFlight = 0; // lines read and not yet written
+  let wake: (() => void) | undefined;
+  let failure: unknown;
+  let drained = true;
+
+  const flush = (): void => {
+    let text = '';
+    while (head < queue.length && queue[head].outcomes) {
+      const slot = queue[head];
+      for (const o of slot.outcomes!) {
+        let exit: number;
+        if ('error' in o) {
+          summary.errors++;
+          exit = o.error.exitCode;
+          opts.onError?.(o.error);
+          text += formatError(o.error) + '\n';
+        } else {
+          exit = o.exitCode;
+          text += o.text + '\n';
+        }
+        if (exit > summary.exitCode) summary.exitCode = exit;
+      }
+      inFlight -= slot.count;
+      queue[head++] = undefined as unknown as Slot; // let the outcomes be collected
+    }
+    if (head > 1024 && head * 2 > queue.length) {
+      queue.splice(0, head);
+      head = 0;
+    }
+    if (text) {
+      if (!out.write(text)) drained = false;
+    }
+    const w = wake;
+    wake = undefined;
+    w?.();
+  };
+
+  const waitRoom = async (): Promise<void> => {
+    // Wait for the output to drain and for room in the window.
+    for (;;) {
+      if (failure) throw failure;
+      if (!drained) {
+        await once(out as unknown as NodeJS.EventEmitter, 'drain');
+        drained = true;
+        continue;
+      }
+      if (inFlight < window) return;
+      await new Promise<void>((r) => (wake = r));
+    }
+  };
+
+  const pool = opts.workers ? await startPool(opts.workers, pass, (e) => {
+    failure ??= e;
+    const w = wake;
+    wake = undefined;
+    w?.();
+  }) : undefined;
+  try {
+    for await (const lines of readLineChunks(opts.input)) {
+      let i = 0;
+      while (i < lines.length) {
+        await waitRoom();
+        const first = summary.lines + 1;
+        if (pool) {
+          const n = Math.min(lines.length - i, pool.linesPerMessage, Math.max(1, window - inFlight));
+          const part = lines.slice(i, i + n);
+          const slot: Slot = { count: n };
+          queue.push(slot);
+          inFlight += n;
+          summary.lines += n;
+          i += n;
+          pool.submit(first, part).then((o) => {
+            slot.outcomes = o;
+            flush();
+          }, (e: unknown) => {
+            failure ??= e;
+            flush();
+          });
+        } else {
+          const r = runLine(opts.fn!, lines[i], first, pass);
+          const slot: Slot = { count: 1 };
+          queue.push(slot);
+          inFlight++;
+          summary.lines++;
+          i++;
+          if (r instanceof Promise) {
+            r.then((o) => {
+              slot.outcomes = [o];
+              flush();
+            });
+          } else {
+            slot.outcomes = [r];
+            // Consecutive synchronous lines of one chunk are written together.
+            if (i === lines.length || inFlight >= window) flush();
+          }
+        }
+      }
+    }
+    flush();
+    while (head < queue.length) {
+      if (failure) throw failure;
+      await new Promise<void>((r) => (wake = r));
+      flush();
+    }
+    if (failure) throw failure;
+    if (!drained) await once(out as unknown as NodeJS.EventEmitter, 'drain');
+  } finally {
+    await pool?.close();
+  }
+  return summary;
+}
+
+interface Pool {
+  linesPerMessage: number;
+  submit(first: number, lines: string[]): Promise<LineOutcome[]>;
+  close(): Promise<void>;
+}
+
+async function startPool(spec: WorkerSpec, pass: PassThrough, fail: (e: unknown) => void): Promise<Pool> {
+  const threads = Math.max(1, spec.threads ?? availableParallelism());
+  const init: WorkerInit = {
+    module: spec.module instanceof URL ? spec.module.href : spec.module.startsWith('file:') ? spec.module : new URL(`file://${spec.module}`).href,
+    export: spec.export ?? 'createLineFn',
+    data: spec.data,
+    pass,
+  };
+  const entry = new URL('./worker.js', import.meta.url);
+  const workers: { w: Worker; load: number }[] = [];
+  const waiting = new Map<number, { resolve: (o: LineOutcome[]) => void; reject: (e: unknown) => void; wi: number; n: number }>();
+  let nextId = 0;
+  let closing = false;
+  await Promise.all(Array.from({ length: threads }, (_, wi) => new Promise<void>((resolve, reject) => {
+    const w = new Worker(entry, { workerData: init });
+    workers.push({ w, load: 0 });
+    let ready = false;
+    w.on('message', (m: WorkReply | { ready: true }) => {
+      if ('ready' in m) {
+        ready = true;
+        resolve();
+        return;
+      }
+      const p = waiting.get(m.id);
+      if (!p) return;
+      waiting.delete(m.id);
+      workers[p.wi].load -= p.n;
+      p.resolve(m.outcomes);
+    });
+    w.on('error', (e) => {
+      if (!ready) reject(e);
+      fail(e);
+      for (const [id, p] of waiting) if (p.wi === wi) {
+        waiting.delete(id);
+        p.reject(e);
+      }
+    });
+    w.on('exit', (code) => {
+      if (!closing && code !== 0) fail(new Error(`batch worker exited with code ${code}`));
+    });
+  })));
+  // Workers were pushed in creation order; keep index = position.
+  return {
+    linesPerMessage: Math.max(1, spec.linesPerMessage ?? 256),
+    submit(first, lines) {
+      let wi = 0;
+      for (let i = 1; i < workers.length; i++) if (workers[i].load < workers[wi].load) wi = i;
+      const id = nextId++;
+      workers[wi].load += lines.length;
+      return new Promise((resolve, reject) => {
+        waiting.set(id, { resolve, reject, wi, n: lines.length });
+        workers[wi].w.postMessage({ id, first, lines } satisfies WorkRequest);
+      });
+    },
+    async close() {
+      closing = true;
+      await Promise.all(workers.map(({ w }) => w.terminate()));
+    },
+  };
+}

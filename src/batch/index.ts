@@ -1,0 +1,7 @@
+/** Streaming ordered batch engine (line in, line out); see engine.ts. */
+export { runBatch, type BatchOptions, type BatchSummary, type WorkerSpec } from './engine.js';
+export { readLineChunks, readLines } from './lines.js';
+export {
+  isPassThrough, jsonError, runLine, textError, toLineError,
+  type LineError, type LineFn, type LineOutcome, type LineResult, type PassThrough,
+} from './line.js';

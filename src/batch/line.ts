@@ -1,0 +1,84 @@
+/**
+ * One line of a batch: the per-line function's contract, and how a thrown
+ * error becomes that line's result (shared by the main thread and workers).
+ */
+
+/** What a line produced: one output line (no newline) and the exit code it alone would have had. */
+export interface LineResult {
+  text: string;
+  exitCode: number;
+}
+
+/** A line that failed: what the CLI would have printed on stderr, and its exit code. */
+export interface LineError {
+  /** Input line number, from 1, counting blank and comment lines. */
+  line: number;
+  message: string;
+  exitCode: number;
+  layer?: string;
+  field?: string;
+  offset?: number;
+}
+
+export type LineOutcome = LineResult | { error: LineError };
+
+/** The per-line work: return the output line, or a LineResult to give it an exit code; throw for an error line. */
+export type LineFn = (line: string, lineNo: number) => string | LineResult | Promise<string | LineResult>;
+
+/**
+ * Blank and comment lines: 'echo' copies the input line to the output (so a
+ * commented input stays readable next to its results), 'empty' writes an empty line.
+ * Either way output line N answers input line N.
+ */
+export type PassThrough = 'echo' | 'empty';
+
+/** A line that is not work: empty, only blanks, or a comment starting with "#". */
+export function isPassThrough(line: string): boolean {
+  for (let i = 0; i < line.length; i++) {
+    const c = line.charCodeAt(i);
+    if (c === 32 || c === 9 || c === 13) continue;
+    return c === 35; // '#'
+  }
+  return true;
+}
+
+/** An error thrown by a line: the OtaError classes carry exitCode and where; anything else is internal (70). */
+export function toLineError(e: unknown, line: number): LineError {
+  const o = e as { message?: unknown; exitCode?: unknown; where?: { layer?: string; field?: string; offset?: number } };
+  if (e instanceof Error && typeof o.exitCode === 'number') {
+    const out: LineError = { line, message: e.message, exitCode: o.exitCode };
+    if (o.where?.layer !== undefined) out.layer = o.where.layer;
+    if (o.where?.field !== undefined) out.field = o.where.field;
+    if (o.where?.offset !== undefined) out.offset = o.where.offset;
+    return out;
+  }
+  return { line, message: `internal error: ${e instanceof Error ? e.message : String(e)}`, exitCode: 70 };
+}
+
+function settle(r: string | LineResult): LineResult {
+  return typeof r === 'string' ? { text: r, exitCode: 0 } : r;
+}
+
+/** Run one line; synchronous functions give a synchronous result (no promise per line). */
+export function runLine(fn: LineFn, line: string, lineNo: number, pass: PassThrough): LineOutcome | Promise<LineOutcome> {
+  if (isPassThrough(line)) return { text: pass === 'echo' ? line : '', exitCode: 0 };
+  try {
+    const r = fn(line, lineNo);
+    if (typeof r === 'object' && typeof (r as Promise<unknown>).then === 'function') {
+      return (r as Promise<string | LineResult>).then(settle, (e: unknown) => ({ error: toLineError(e, lineNo) }));
+    }
+    return settle(r as string | LineResult);
+  } catch (e) {
+    return { error: toLineError(e, lineNo) };
+  }
+}
+
+/** Text-mode error line: "line N: message". */
+export function textError(e: LineError): string {
+  return `line ${e.line}: ${e.message}`;
+}
+
+/** JSON error line: the error object with the exit code the line would have had. */
+export function jsonError(e: LineError): string {
+  return JSON.stringify({ error: e });
+}

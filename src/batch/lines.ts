@@ -1,0 +1,39 @@
+/**
+ * Incremental line reader: yields each line as soon as its newline has been
+ * read (so it works behind `tail -f`), pulling the next chunk only when the
+ * consumer asks for it (memory bounded by the longest line, whatever the input
+ * length). "\n" or "\r\n" ends a line; a last line without newline is still a line.
+ */
+import { StringDecoder } from 'node:string_decoder';
+
+export interface LineChunk {
+  /** The complete lines of this read, in order. */
+  lines: string[];
+}
+
+/**
+ * The lines of `input`, grouped as they arrived: one array per chunk read, so
+ * that callers can batch what is already there without waiting for more.
+ */
+export async function* readLineChunks(input: AsyncIterable<Buffer | string>): AsyncGenerator<string[]> {
+  const dec = new StringDecoder('utf8');
+  let rest = '';
+  for await (const chunk of input) {
+    const s = rest + (typeof chunk === 'string' ? chunk : dec.write(chunk));
+    let start = 0;
+    const lines: string[] = [];
+    for (let nl = s.indexOf('\n', start); nl >= 0; nl = s.indexOf('\n', start)) {
+      lines.push(s.charCodeAt(nl - 1) === 13 && nl > start ? s.slice(start, nl - 1) : s.slice(start, nl));
+      start = nl + 1;
+    }
+    rest = s.slice(start);
+    if (lines.length) yield lines;
+  }
+  rest += dec.end();
+  if (rest.length) yield [rest.endsWith('\r') ? rest.slice(0, -1) : rest];
+}
+
+/** Line by line, same rules as readLineChunks. */
+export async function* readLines(input: AsyncIterable<Buffer | string>): AsyncGenerator<string> {
+  for await (const lines of readLineChunks(input)) yield* lines;
+}

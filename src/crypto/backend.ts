@@ -1,0 +1,45 @@
+/**
+ * Which implementation runs the block ciphers: `native` (Node's OpenSSL, the
+ * default: one long-lived cipher object per key) or `forge` (node-forge, pure
+ * JavaScript, the independent second implementation the tests cross-check).
+ * Chosen by setCryptoBackend() or, when never called, by the environment
+ * variable UICC_OTA_CRYPTO (native | forge).
+ */
+import { InputError } from '../util/errors.js';
+
+export type CryptoBackend = 'native' | 'forge';
+export const CRYPTO_BACKENDS: readonly CryptoBackend[] = ['native', 'forge'];
+
+/** Block-cipher primitive kinds: DES (8-octet key), 3DES (16/24), AES (16/24/32). */
+export type BlockKind = 'des' | 'aes';
+
+/**
+ * What a backend provides: whole blocks only (callers check lengths), IV zero
+ * for CBC. Results are fresh arrays the caller may keep or modify.
+ */
+export interface BlockEngine {
+  cbcEncrypt(kind: BlockKind, key: Uint8Array, data: Uint8Array): Uint8Array;
+  cbcDecrypt(kind: BlockKind, key: Uint8Array, data: Uint8Array): Uint8Array;
+  ecbEncrypt(kind: BlockKind, key: Uint8Array, data: Uint8Array): Uint8Array;
+  ecbDecrypt(kind: BlockKind, key: Uint8Array, data: Uint8Array): Uint8Array;
+}
+
+let chosen: CryptoBackend | undefined;
+
+function parse(v: string, field: string): CryptoBackend {
+  if (v === 'native' || v === 'forge') return v;
+  throw new InputError(`${JSON.stringify(v)} is not a crypto backend (native or forge)`, { field });
+}
+
+/** Select the backend for every later operation in this process (or thread). */
+export function setCryptoBackend(b: CryptoBackend): void {
+  chosen = parse(b, 'crypto backend');
+}
+
+export function getCryptoBackend(): CryptoBackend {
+  if (chosen === undefined) {
+    const env = process.env.UICC_OTA_CRYPTO;
+    chosen = env === undefined || env === '' ? 'native' : parse(env, 'UICC_OTA_CRYPTO');
+  }
+  return chosen;
+}

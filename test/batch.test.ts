@@ -1,0 +1,174 @@
+/**
+ * Streaming ordered batch engine (src/batch) and the append-mode pcap writer.
+ * Expected outputs are written out literally; pcap files are read back by tshark
+ * (Wireshark's reader, not ours).
+ */
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { PassThrough, Readable, Writable } from 'node:stream';
+import { execFileSync } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { jsonError, readLines, runBatch, type LineFn } from '../src/batch/index.js';
+import { InputError, VerifyError } from '../src/util/errors.js';
+import { PcapAppender } from '../src/pcap/append.js';
+import { ipv4Udp } from '../src/pcap/pcap.js';
+import { tsharkPath } from './helpers/tshark.js';
+
+class Sink extends Writable {
+  text = '';
+  writes = 0;
+  override _write(chunk: Buffer, _enc: string, cb: () => void): void {
+    this.text += chunk.toString();
+    this.writes++;
+    cb();
+  }
+}
+
+const upper: LineFn = (l) => l.toUpperCase();
+const fixture = new URL('./fixtures/batch-worker.js', import.meta.url);
+
+describe('readLines', () => {
+  it('splits on LF and CRLF across chunk boundaries, keeps a last line without newline', async () => {
+    const got: string[] = [];
+    for await (const l of readLines(Readable.from(['ab', 'c\r', '\nd\n\n', 'e\u00e9'.slice(0, 1), Buffer.from('\u00e9'.normalize()).subarray(0, 1), Buffer.from('\u00e9').subarray(1)]))) got.push(l);
+    assert.deepEqual(got, ['abc', 'd', '', 'e\u00e9']);
+  });
+});
+
+describe('runBatch in this thread', () => {
+  it('one output line per input line, in order; blank and # lines echoed or emptied', async () => {
+    const input = 'a\n\n# note\nb\n  \nc';
+    const s1 = new Sink();
+    const r1 = await runBatch({ input: Readable.from([input]), output: s1, fn: upper });
+    assert.equal(s1.text, 'A\n\n# note\nB\n  \nC\n');
+    assert.deepEqual(r1, { lines: 6, errors: 0, exitCode: 0 });
+    const s2 = new Sink();
+    await runBatch({ input: Readable.from([input]), output: s2, fn: upper, passThrough: 'empty' });
+    assert.equal(s2.text, 'A\n\n\nB\n\nC\n');
+  });
+
+  it('errors stay on their line with its number and exit code; the exit code is the worst line\'s', async () => {
+    const fn: LineFn = (l, n) => {
+      if (l === 'bad') throw new InputError('not hex', { field: 'packet', offset: 3 });
+      if (l === 'mac') throw new VerifyError('CC mismatch');
+      if (l === 'bug') throw new TypeError('x is undefined');
+      if (l === 'fail') return { text: `checked ${n}`, exitCode: 1 };
+      return l;
+    };
+    const s = new Sink();
+    const r = await runBatch({ input: Readable.from(['ok\nbad\n#c\nmac\nfail\n']), output: s, fn });
+    assert.equal(s.text, 'ok\nline 2: packet at byte 3: not hex\n#c\nline 4: CC mismatch\nchecked 5\n');
+    assert.deepEqual(r, { lines: 5, errors: 2, exitCode: 2 });
+    const j = new Sink();
+    const r2 = await runBatch({ input: Readable.from(['bad\nbug\n']), output: j, fn, formatError: jsonError });
+    assert.deepEqual(j.text.trim().split('\n').map((l) => JSON.parse(l)), [
+      { error: { line: 1, message: 'packet at byte 3: not hex', exitCode: 2, field: 'packet', offset: 3 } },
+      { error: { line: 2, message: 'internal error: x is undefined', exitCode: 70 } },
+    ]);
+    assert.equal(r2.exitCode, 70);
+  });
+
+  it('async lines finishing out of order are written in input order', async () => {
+    const fn: LineFn = (l) => new Promise((r) => setTimeout(() => r(l + '!'), (5 - Number(l)) * 5));
+    const s = new Sink();
+    await runBatch({ input: Readable.from(['1\n2\n3\n4\n']), output: s, fn });
+    assert.equal(s.text, '1!\n2!\n3!\n4!\n');
+  });
+
+  it('answers each line as soon as it is complete (works behind tail -f)', async () => {
+    const input = new PassThrough();
+    const output = new PassThrough();
+    const done = runBatch({ input, output, fn: upper });
+    const next = () => new Promise<string>((r) => output.once('data', (d: Buffer) => r(d.toString())));
+    let p = next();
+    input.write('one\ntw');
+    assert.equal(await p, 'ONE\n');
+    p = next();
+    input.write('o\n');
+    assert.equal(await p, 'TWO\n');
+    input.end();
+    assert.deepEqual(await done, { lines: 2, errors: 0, exitCode: 0 });
+  });
+
+  it('pulls input only as the output drains (bounded memory on a slow reader)', async () => {
+    let produced = 0;
+    const N = 20000;
+    const input = Readable.from((function* () {
+      for (let i = 0; i < N; i++) {
+        produced++;
+        yield `${i}\n`;
+      }
+    })());
+    let maxAhead = 0;
+    let written = 0;
+    const output = new Writable({
+      highWaterMark: 1024,
+      write(chunk: Buffer, _e, cb) {
+        written += chunk.toString().split('\n').length - 1;
+        maxAhead = Math.max(maxAhead, produced - written);
+        setImmediate(cb);
+      },
+    });
+    const r = await runBatch({ input, output, fn: (l) => l, window: 64 });
+    output.end();
+    await once(output, 'finish');
+    assert.equal(r.lines, N);
+    assert.equal(written, N);
+    assert.ok(maxAhead < 2000, `input ran ${maxAhead} lines ahead of the output`);
+  });
+});
+
+describe('runBatch on worker threads', () => {
+  it('keeps input order across 2 workers, batching lines per message, and passes errors through', async () => {
+    const lines = Array.from({ length: 1000 }, (_, i) => (i % 97 === 5 ? 'bad' : i % 50 === 0 ? '# c' : `l${i}`));
+    const s = new Sink();
+    const r = await runBatch({
+      input: Readable.from([lines.join('\n') + '\n']),
+      output: s,
+      workers: { module: fixture, data: { suffix: '+' }, threads: 2, linesPerMessage: 16 },
+      window: 100,
+    });
+    const want = lines.map((l, i) => (l === 'bad' ? `line ${i + 1}: w packet: bad line` : l.startsWith('#') ? l : `${l}+`));
+    assert.deepEqual(s.text.split('\n').slice(0, -1), want);
+    assert.equal(r.exitCode, 2);
+    assert.equal(r.lines, 1000);
+  });
+
+  it('a worker module without the factory is an error of the run, not a hang', async () => {
+    await assert.rejects(runBatch({
+      input: Readable.from(['a\n']),
+      output: new Sink(),
+      workers: { module: fixture, export: 'nothing', threads: 1 },
+    }));
+  });
+});
+
+describe('PcapAppender', () => {
+  it('adds frames to one file across openings; tshark reads them all', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'uicc-ota-pcap-'));
+    try {
+      const f = join(dir, 'out.pcap');
+      const frame = (i: number) => ipv4Udp('127.0.0.1', '127.0.0.2', 4729, 4729, Uint8Array.of(i, i, i));
+      let w = new PcapAppender(f);
+      for (let i = 0; i < 3; i++) w.append({ data: frame(i) });
+      w.close();
+      w = new PcapAppender(f);
+      assert.equal(w.count, 3);
+      for (let i = 3; i < 5; i++) w.append({ data: frame(i) });
+      w.close();
+      // tshark -r out.pcap -T fields -e frame.number -e udp.length: five UDP frames of 8 + 3 octets
+      const out = execFileSync(tsharkPath(), ['-r', f, '-T', 'fields', '-e', 'frame.number', '-e', 'udp.length'], { encoding: 'utf8' });
+      assert.deepEqual(out.trim().split('\n'), ['1\t11', '2\t11', '3\t11', '4\t11', '5\t11']);
+      // refuses a file that ends inside a record, and a file that is not a pcap
+      writeFileSync(f, readFileSync(f).subarray(0, -2));
+      assert.throws(() => new PcapAppender(f), /ends inside a record/);
+      writeFileSync(f, 'hello, this is not a capture file');
+      assert.throws(() => new PcapAppender(f), /little-endian microsecond pcap/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

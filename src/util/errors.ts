@@ -26,6 +26,16 @@ export interface ErrorWhere {
   offset?: number;
 }
 
+/**
+ * One line, no terminal control: line breaks and other C0/C1 controls that
+ * come from the input (a JSON parser quoting the bad text, a key name from a
+ * file) are shown escaped, so an error is always one clean stderr line.
+ */
+export function oneLine(s: string): string {
+  return s.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) =>
+    c === '\n' ? '\\n' : c === '\r' ? '\\r' : c === '\t' ? '\\t' : `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
 function locate(message: string, where: ErrorWhere): string {
   const parts: string[] = [];
   if (where.layer) parts.push(where.layer);
@@ -40,7 +50,7 @@ export class OtaError extends Error {
   readonly where: ErrorWhere;
   readonly detail: string;
   constructor(message: string, exitCode: ExitCode, where: ErrorWhere = {}) {
-    super(locate(message, where));
+    super(oneLine(locate(message, where)));
     this.name = 'OtaError';
     this.exitCode = exitCode;
     this.where = where;

@@ -267,6 +267,11 @@ export function buildProgram(): Command {
       .option('--max-sdu <n>', 'largest SDU we accept (default 2048)')
       .option('--window <n>', 'our receive window in PDUs (default 4)')
       .option('--isn <n>', 'our initial sequence number (default random)')
+      // --- robustness (issue 16): retransmission back-off and the half-open cap (src/cattp/session.ts) ---
+      .option('--backoff <factor>', 'each retransmission waits this many times longer than the previous one (default 2; 1 = fixed timeout)')
+      .option('--max-timeout <ms>', 'longest wait between retransmissions with --backoff (default 4 x --timeout)')
+      .option('--max-half-open <n>', 'serve: most connections in SYN-RCVD; beyond it the oldest is dropped and counted (default 256)')
+      // --- end robustness ---
       .option('--pcap <file>', 'write the whole session (every datagram both ways) as UDP in a pcap')
       .option('--brief', 'PDU log: one line per PDU instead of a tree (the log goes to stderr)')
       .option('--quiet', 'no PDU log');

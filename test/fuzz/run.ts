@@ -42,7 +42,8 @@ export function fuzzTarget(t: FuzzTarget, seed: number, count: number, opts: { m
       const sig = signature(o);
       if (!seen.has(sig)) {
         const f: Finding = { target: t.name, signature: sig, outcome: o, input };
-        if (opts.minimise) f.minimised = minimise(t, input);
+        // A slow input is not minimised: every try would take as long again.
+        if (opts.minimise && o.kind !== 'slow') f.minimised = minimise(t, input);
         seen.set(sig, f);
         if (opts.stopAfter && seen.size >= opts.stopAfter) break;
       }

@@ -52,7 +52,7 @@ export class CattpServer extends EventEmitter {
   }
 
   close(): Promise<ServeSummary> {
-    if (!this.engine) return Promise.resolve({ sessions: 0, sdus: 0, errors: [], unopened: 0 });
+    if (!this.engine) return Promise.resolve({ sessions: 0, sdus: 0, errors: [], unopened: 0, halfOpenDropped: 0 });
     return this.engine.close();
   }
 }

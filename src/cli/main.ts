@@ -277,12 +277,17 @@ export function buildProgram(): Command {
   const sessionOptions = (c: Command): Command =>
     c
       .option('--timeout <ms>', 'retransmission timeout per PDU (default 1000)')
-      .option('--retries <n>', 'retransmissions before giving up: RST 05, exit 4 (default 3)')
-      .option('--response-timeout <ms>', 'how long to wait for the peer\'s SDU: once ours is acknowledged, or (send --card/--respond) after OPEN and after each answer (default timeout × (retries + 1))')
+      .option('--retries <n>', 'retransmissions before giving up: RST 05, exit 4 (default 6)')
+      .option('--response-timeout <ms>', 'how long to wait for the peer\'s SDU: once ours is acknowledged, or (send --card/--respond) after OPEN and after each answer (default: the whole retransmission span, timeout with back-off over all retries)')
       .option('--max-pdu <n>', 'largest PDU we accept, announced in our SYN / SYN-ACK (default 1024)')
       .option('--max-sdu <n>', 'largest SDU we accept (default 2048)')
       .option('--window <n>', 'our receive window in PDUs (default 4)')
       .option('--isn <n>', 'our initial sequence number (default random)')
+      // --- robustness (issue 16): retransmission back-off and the half-open cap (src/cattp/session.ts) ---
+      .option('--backoff <factor>', 'each retransmission waits this many times longer than the previous one (default 2; 1 = fixed timeout)')
+      .option('--max-timeout <ms>', 'longest wait between retransmissions with --backoff (default 4 x --timeout)')
+      .option('--max-half-open <n>', 'serve: most connections in SYN-RCVD; beyond it the oldest is dropped and counted (default 256)')
+      // --- end robustness ---
       .option('--pcap <file>', 'write the whole session (every datagram both ways) as UDP in a pcap')
       .option('--brief', 'PDU log: one line per PDU instead of a tree (the log goes to stderr)')
       .option('--quiet', 'no PDU log');

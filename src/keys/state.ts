@@ -1,15 +1,42 @@
 /**
  * Safe read-modify-write of small JSON state files (counters, card state).
- * - Exclusive lock: a `FILE.lock` created with O_EXCL holding our PID; a lock
- *   whose owner is dead is taken over, so a killed process never wedges others.
+ * - Exclusive lock: a `FILE.lock` created complete (hard link, fails if it
+ *   exists) naming its owner: host name, process id, a unique token and a lease
+ *   expiry. A lock is broken only when it is stale: on our own host when its
+ *   process is dead or its lease expired; from another host (a shared network
+ *   folder, another container) only when its lease expired, since a process id
+ *   means nothing across machines. The owner renews the lease while it holds
+ *   the lock and checks the token before it writes, so a lock broken under it
+ *   can never give two writers.
  * - Atomic replace: write `FILE.tmp-PID`, fsync, rename over FILE, fsync the
  *   directory; a kill at any point leaves either the old or the new file.
  */
-import { closeSync, fsyncSync, linkSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, linkSync, openSync, readFileSync, renameSync, statSync, unlinkSync, utimesSync, writeFileSync, writeSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
 import { dirname, basename, join } from 'node:path';
 import { InputError, IoError } from '../util/errors.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** How long a lock is valid without renewal (ms); UICC_OTA_LOCK_LEASE_MS overrides (tests). */
+export const LOCK_LEASE_MS = 30_000;
+/** Clock difference tolerated between hosts sharing a folder before a foreign lease counts as expired. */
+export const LOCK_SKEW_MS = 5_000;
+
+function leaseMs(): number {
+  const v = Number(process.env.UICC_OTA_LOCK_LEASE_MS);
+  return Number.isInteger(v) && v > 0 ? v : LOCK_LEASE_MS;
+}
+
+/** Who holds a lock, as written in the lock file (one JSON line). */
+export interface LockOwner {
+  host: string;
+  pid: number;
+  token: string;
+  /** Lease end, ms since the epoch (the owner's clock). */
+  expires: number;
+}
 
 function pidAlive(pid: number): boolean {
   if (!Number.isInteger(pid) || pid <= 0) return false;
@@ -21,25 +48,72 @@ function pidAlive(pid: number): boolean {
   }
 }
 
+/** Read a lock file's owner; a bare PID (older versions) is an owner on this host without lease. */
+export function parseLockOwner(text: string): LockOwner | undefined {
+  const t = text.trim();
+  if (/^\d+$/.test(t)) return { host: hostname(), pid: Number(t), token: '', expires: Number.MAX_SAFE_INTEGER };
+  try {
+    const o = JSON.parse(t) as Partial<LockOwner>;
+    if (typeof o.host === 'string' && typeof o.pid === 'number' && typeof o.token === 'string' && typeof o.expires === 'number') return o as LockOwner;
+  } catch {
+    /* not ours */
+  }
+  return undefined;
+}
+
+/** Why a lock may be broken, or undefined while its owner may still be working. */
+export function staleReason(owner: LockOwner | undefined, ageMs: number, now = Date.now()): string | undefined {
+  // An unreadable lock left by something else long ago.
+  if (!owner) return ageMs > 5000 ? 'unreadable lock older than 5 s' : undefined;
+  if (owner.host === hostname()) {
+    if (!pidAlive(owner.pid)) return `process ${owner.pid} on this host is dead`;
+    if (now > owner.expires) return `lease of process ${owner.pid} expired`;
+    return undefined;
+  }
+  // Another machine: its process id cannot be checked here; only the lease counts.
+  if (now > owner.expires + LOCK_SKEW_MS) return `lease of ${owner.host} process ${owner.pid} expired`;
+  return undefined;
+}
+
+function describe(owner: LockOwner | undefined): string {
+  if (!owner) return 'an unknown owner';
+  return owner.host === hostname() ? `process ${owner.pid}` : `process ${owner.pid} on host ${owner.host}`;
+}
+
+/** A held lock: renew its lease, check it is still ours, release it. */
+export interface HeldLock {
+  path: string;
+  owner: LockOwner;
+}
+
+function ownerText(o: LockOwner): string {
+  return JSON.stringify(o);
+}
+
 /**
- * Take the lock. The lock file is created complete (PID written to a private
+ * Take the lock. The lock file is created complete (owner written to a private
  * file, then hard-linked to the lock name, which fails if it exists), so a
  * kill can never leave an empty lock whose owner is unknown.
  */
-async function acquire(lock: string, timeoutMs: number): Promise<void> {
+export async function acquireLock(lock: string, timeoutMs: number): Promise<HeldLock> {
   const deadline = Date.now() + timeoutMs;
   let wait = 1;
-  const mine = `${lock}.${process.pid}.${Math.random().toString(36).slice(2)}`;
+  const token = randomBytes(12).toString('hex');
+  const owner: LockOwner = { host: hostname(), pid: process.pid, token, expires: Date.now() + leaseMs() };
+  const mine = `${lock}.${token}`;
   try {
-    writeFileSync(mine, String(process.pid), { mode: 0o600 });
+    writeFileSync(mine, ownerText(owner), { mode: 0o600 });
   } catch (e) {
     throw new IoError(`cannot create lock: ${(e as NodeJS.ErrnoException).code}`, { field: lock });
   }
   try {
     for (;;) {
+      // The lease starts when we get the lock, not when we started waiting.
+      owner.expires = Date.now() + leaseMs();
+      writeFileSync(mine, ownerText(owner), { mode: 0o600 });
       try {
         linkSync(mine, lock);
-        return;
+        return { path: lock, owner };
       } catch (e) {
         const code = (e as NodeJS.ErrnoException).code;
         if (code !== 'EEXIST') throw new IoError(`cannot create lock: ${code}`, { field: lock });
@@ -47,28 +121,36 @@ async function acquire(lock: string, timeoutMs: number): Promise<void> {
       let text: string;
       let age = 0;
       try {
-        text = readFileSync(lock, 'utf8').trim();
+        text = readFileSync(lock, 'utf8');
         age = Date.now() - statSync(lock).mtimeMs;
       } catch {
         continue; // vanished between our link and read
       }
-      const owner = Number(text);
-      // Dead owner (kill -9 mid-update), or an unreadable lock left by something else long ago.
-      const stale = owner > 0 ? !pidAlive(owner) : age > 5000;
-      if (stale) {
+      const held = parseLockOwner(text);
+      if (staleReason(held, age)) {
         try {
-          // Rename first so that two waiters cannot both remove a fresh lock.
-          const grave = `${lock}.stale-${process.pid}`;
+          // Rename to a name only we use, so that two waiters cannot both remove a fresh lock;
+          // then check it is still the lock we judged stale.
+          const grave = `${lock}.stale-${token}`;
           renameSync(lock, grave);
-          const again = readFileSync(grave, 'utf8').trim();
+          const again = readFileSync(grave, 'utf8');
           if (again === text) unlinkSync(grave);
-          else renameSync(grave, lock); // someone else's fresh lock: put it back
+          else {
+            // Someone else's fresh lock: put it back unless a third one took the name
+            // (then that fresh owner finds its token gone before writing: no two writers).
+            try {
+              linkSync(grave, lock);
+            } catch {
+              /* the name is taken again */
+            }
+            unlinkSync(grave);
+          }
         } catch {
           /* raced with another waiter; just retry */
         }
         continue;
       }
-      if (Date.now() > deadline) throw new IoError(`timed out waiting for lock held by process ${owner || '?'}`, { field: lock });
+      if (Date.now() > deadline) throw new IoError(`timed out waiting for lock held by ${describe(held)}`, { field: lock });
       await sleep(wait);
       wait = Math.min(wait * 2, 50);
     }
@@ -78,6 +160,47 @@ async function acquire(lock: string, timeoutMs: number): Promise<void> {
     } catch {
       /* already gone */
     }
+  }
+}
+
+/**
+ * Before a write under the lock: the lock must still be ours (not broken by a
+ * waiter who saw our lease expire); renew the lease when half of it is gone.
+ */
+export function confirmLock(h: HeldLock): void {
+  let cur: LockOwner | undefined;
+  try {
+    cur = parseLockOwner(readFileSync(h.path, 'utf8'));
+  } catch {
+    cur = undefined;
+  }
+  if (!cur || cur.token !== h.owner.token || cur.host !== h.owner.host) {
+    throw new IoError('lock lost: our lease expired and another process took the lock; nothing written', { field: h.path });
+  }
+  if (h.owner.expires - Date.now() < leaseMs() / 2) renewLock(h);
+}
+
+/** Extend the lease (rewrite the lock file in place; its name, and so the lock, stays ours). */
+export function renewLock(h: HeldLock): void {
+  h.owner.expires = Date.now() + leaseMs();
+  const tmp = `${h.path}.${h.owner.token}.renew`;
+  writeFileSync(tmp, ownerText(h.owner), { mode: 0o600 });
+  renameSync(tmp, h.path);
+  const t = new Date();
+  try {
+    utimesSync(h.path, t, t);
+  } catch {
+    /* mtime is informative only */
+  }
+}
+
+/** Remove the lock if it is still ours (never someone else's that replaced a broken one). */
+export function releaseLock(h: HeldLock): void {
+  try {
+    const cur = parseLockOwner(readFileSync(h.path, 'utf8'));
+    if (cur && cur.token === h.owner.token) unlinkSync(h.path);
+  } catch {
+    /* already gone */
   }
 }
 
@@ -139,18 +262,16 @@ export async function updateJsonFile<T, R>(
   fn: (current: T) => { value?: T; result: R },
   timeoutMs = 10_000,
 ): Promise<R> {
-  const lock = `${path}.lock`;
-  await acquire(lock, timeoutMs);
+  const held = await acquireLock(`${path}.lock`, timeoutMs);
   try {
     const cur = readJsonFile<T>(path, initial, what);
     const { value, result } = fn(cur);
-    if (value !== undefined) writeFileAtomic(path, JSON.stringify(value, null, 2) + '\n');
+    if (value !== undefined) {
+      confirmLock(held);
+      writeFileAtomic(path, JSON.stringify(value, null, 2) + '\n');
+    }
     return result;
   } finally {
-    try {
-      unlinkSync(lock);
-    } catch {
-      /* already gone */
-    }
+    releaseLock(held);
   }
 }

@@ -30,11 +30,13 @@ export interface ErrorWhere {
 const HEX_RUN_MAX = 64;
 
 /**
- * One line, of bounded length: line breaks (from text quoted out of a file) become spaces, and a long
- * run of hex digits (20,000 segments on stdin) is elided to its first and last octets and its length.
+ * One line, of bounded length, no terminal control: line breaks (from text quoted out of a file)
+ * become spaces, other C0/C1 controls from the input are shown escaped, and a long run of hex
+ * digits (20,000 segments on stdin) is elided to its first and last octets and its length.
  */
 export function oneLine(message: string): string {
-  let m = message.replace(/\s*[\r\n]+\s*/g, ' ');
+  let m = message.replace(/\s*[\r\n\u2028\u2029]+\s*/g, ' ');
+  m = m.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => (c === '\t' ? '\\t' : `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`));
   m = m.replace(new RegExp(`[0-9A-Fa-f]{${HEX_RUN_MAX + 1},}`, 'g'), (run) => {
     const octets = Math.floor(run.length / 2);
     return `${run.slice(0, 16)}…${run.slice(-16)} (${octets} octets)`;

@@ -10,7 +10,7 @@ import { upgradeLegacyFields } from './legacy.js';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { IoError, OtaError } from '../util/errors.js';
+import { IoError, OtaError, oneLine } from '../util/errors.js';
 import { fromHex, toHex } from '../util/hex.js';
 import { loadSchema, validate, type SchemaError, type SchemaObject } from './schema.js';
 import { getKind, kindNames, type CaseContext, type Inputs, type Layout } from './kinds.js';
@@ -253,6 +253,13 @@ function selected(filter: RegExp | undefined, id: unknown, kind: unknown): boole
 
 /** Run every case of one file (already collected). */
 export function runFile(path: string, opts: RunOptions = {}): CaseResult[] {
+  // Problem messages quote the file (JSON parser, ids, field values): one line each.
+  const out = runFileRaw(path, opts);
+  for (const r of out) for (const p of r.problems) p.message = oneLine(p.message);
+  return out;
+}
+
+function runFileRaw(path: string, opts: RunOptions): CaseResult[] {
   const shown = (opts.display ?? displayPath)(path);
   const { error, doc } = loadFile(path);
   if (error) return [{ file: shown, id: '(file)', status: 'error', problems: [error] }];

@@ -118,6 +118,9 @@ export interface SessionOpts extends KeyOptions, OutputOptions {
   timeout?: string;
   retries?: string;
   responseTimeout?: string;
+  backoff?: string;
+  maxTimeout?: string;
+  maxHalfOpen?: string;
   maxPdu?: string;
   maxSdu?: string;
   window?: string;
@@ -132,9 +135,18 @@ export interface SessionOpts extends KeyOptions, OutputOptions {
 function timing(o: SessionOpts) {
   return {
     timeoutMs: num(o.timeout, '--timeout', 1000, 1, 3_600_000),
-    retries: num(o.retries, '--retries', 3, 0, 100),
+    // Undefined lets the session engine apply its defaults (6 retries, back-off 2, cap 4 x timeout).
+    retries: o.retries === undefined ? undefined : intOption(o.retries, '--retries', 0, 100),
     responseTimeoutMs: o.responseTimeout === undefined ? undefined : intOption(o.responseTimeout, '--response-timeout', 1, 3_600_000),
+    backoff: o.backoff === undefined ? undefined : backoffOption(o.backoff),
+    maxTimeoutMs: o.maxTimeout === undefined ? undefined : intOption(o.maxTimeout, '--max-timeout', 1, 3_600_000),
   };
+}
+
+function backoffOption(s: string): number {
+  const v = Number(s.trim());
+  if (!Number.isFinite(v) || v < 1 || v > 16) throw new InputError(`"${s}" is not a number from 1 to 16`, { field: '--backoff' });
+  return v;
 }
 
 function announce(o: SessionOpts) {
@@ -304,6 +316,7 @@ export async function cattpServe(o: ServeCliOpts): Promise<void> {
     identification: serverId,
     idleTimeoutMs: o.idleTimeout === undefined ? undefined : intOption(o.idleTimeout, '--idle-timeout', 1, 86_400_000),
     maxSessions,
+    maxHalfOpen: o.maxHalfOpen === undefined ? undefined : intOption(o.maxHalfOpen, '--max-half-open', 1, 1_000_000),
     signal: ac.signal,
     log,
     trace,

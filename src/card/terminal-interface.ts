@@ -84,7 +84,6 @@ export class VirtualCard {
   private proactiveOut?: Uint8Array;
   private segments = new Map<string, Uint8Array[]>();
   private currentDf = '3F00';
-  private commandNumber = 0;
   /** TERMINAL PROFILE as last received. */
   terminalProfile?: Uint8Array;
   /** Results of the packets processed since the card was created. */
@@ -269,11 +268,11 @@ export class VirtualCard {
       else if (p.via === 'submit') {
         // The PoR goes back to the sender of the command (the Gemalto trace of TS 31.115 OTA does so).
         const da = this.opts.porDestination !== undefined ? makeAddress(this.opts.porDestination, {}, 'PoR destination') : oa ?? makeAddress('12345678');
-        for (const m of p.messages) {
+        // Command numbers 1, 2, … for the SMS of one PoR (TS 102 223 cl. 6.5.1: any value 01–FE).
+        p.messages.forEach((m, k) => {
           const tpdu = smsSubmit.encode(buildSmsSubmit({ ud: m, da }));
-          this.commandNumber = (this.commandNumber % 0xfe) + 1;
-          this.proactive.push(buildSendShortMessage(tpdu, { number: this.commandNumber }));
-        }
+          this.proactive.push(buildSendShortMessage(tpdu, { number: (k % 0xfe) + 1 }));
+        });
       }
     }
     if (reply) return this.withData(cla, reply);

@@ -191,6 +191,10 @@ async function exchange(envelopes: Uint8Array[], o: SendPcscOpts, p: Prepared, s
 }
 
 export async function sendPcscCommand(o: SendPcscOpts): Promise<void> {
+  await sendPcscMain(o);
+}
+
+async function sendPcscMain(o: SendPcscOpts): Promise<void> {
   if (o.list) return sendPcscList(o);
   const p = await prepare(o);
   // A missing binding is found before any counter is reserved (exit 3).

@@ -6,47 +6,23 @@
  * machine without PC/SC headers.
  */
 import { createRequire } from 'node:module';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { IoError, NetworkError } from '../../util/errors.js';
-import { toHex } from '../../util/hex.js';
+import { fromHex, toHex } from '../../util/hex.js';
 
 export const BINDING_PACKAGE = 'pcsclite';
 
-/* The parts of the binding's API used here (its own typings are not shipped). */
-interface NativeReader {
-  name: string;
-  connected: boolean;
-  SCARD_SHARE_SHARED: number;
-  SCARD_PROTOCOL_T0: number;
-  SCARD_PROTOCOL_T1: number;
-  SCARD_STATE_PRESENT: number;
-  SCARD_STATE_EMPTY: number;
-  SCARD_STATE_MUTE: number;
-  SCARD_LEAVE_CARD: number;
-  SCARD_RESET_CARD: number;
-  on(ev: 'status', f: (s: { state: number; atr?: Buffer }) => void): void;
-  on(ev: 'error', f: (e: Error) => void): void;
-  on(ev: 'end', f: () => void): void;
-  connect(o: { share_mode?: number; protocol?: number }, cb: (err: Error | null, protocol: number) => void): void;
-  disconnect(disposition: number, cb: (err: Error | null) => void): void;
-  transmit(data: Buffer, resLen: number, protocol: number, cb: (err: Error | null, data: Buffer) => void): void;
-  close(): void;
-}
-interface NativePcsc {
-  on(ev: 'reader', f: (r: NativeReader) => void): void;
-  on(ev: 'error', f: (e: Error) => void): void;
-  close(): void;
-}
-
-/** Load the binding, or say what to install (exit 3). */
-export function loadBinding(): () => NativePcsc {
+/**
+ * Where the binding is (resolved from uicc-ota's own folder), or say what to
+ * install (exit 3).
+ */
+export function loadBinding(): string {
   const req = createRequire(import.meta.url);
   try {
-    return req(BINDING_PACKAGE) as () => NativePcsc;
+    return req.resolve(BINDING_PACKAGE);
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    const why = code === 'MODULE_NOT_FOUND' ? 'is not installed' : `does not load (${(e as Error).message.split('\n')[0]})`;
     throw new IoError(
-      `the PC/SC binding "${BINDING_PACKAGE}" ${why}: install the Debian packages pcscd and libpcsclite-dev (plus a C++ compiler, make, python3), then run "npm install ${BINDING_PACKAGE}" in uicc-ota's folder (see README, PC/SC set-up)`,
+      `the PC/SC binding "${BINDING_PACKAGE}" is not installed: install the Debian packages pcscd and libpcsclite-dev (plus a C++ compiler, make, python3), then run "npm install ${BINDING_PACKAGE}" in uicc-ota's folder (see README, PC/SC set-up)`,
       { layer: 'PC/SC' },
     );
   }
@@ -77,119 +53,161 @@ export interface CardSession {
 
 const NO_SERVICE_HINT = 'start pcscd (as root: pcscd, or with the vpcd virtual reader as in README, PC/SC set-up)';
 
+/*
+ * The binding runs in a child process. Its calls block native threads (a
+ * transmit to a card that never answers stays blocked in pcscd, and the
+ * binding's close() and Node's exit then wait for it forever), so the only
+ * sure bound is to end that process: on a timeout it is killed, and this
+ * process exits normally with its own exit code.
+ * Messages (IPC, JSON): → {op:'connect',reader} {op:'transmit',hex} {op:'close'};
+ * ← {type:'readers',readers} {type:'connected',protocol} {type:'rapdu',hex} {type:'error',message,where}.
+ */
+const CHILD = String.raw`
+const make = require(process.argv[1]);
+const settle = Number(process.argv[2]);
+const send = (m) => process.send(m);
+let p;
+try { p = make(); } catch (e) { send({ type: 'error', where: 'service', message: e.message }); process.exit(0); }
+const natives = new Map(); const infos = new Map();
+let reader, protocol, timer;
+const done = () => { clearTimeout(timer); send({ type: 'readers', readers: [...natives.keys()].map((name) => infos.get(name) || { name, state: 0, present: false }) }); };
+const soon = (ms) => { clearTimeout(timer); timer = setTimeout(done, ms); };
+soon(settle);
+p.on('error', (e) => { if (!natives.size) { clearTimeout(timer); send({ type: 'error', where: 'service', message: e.message }); } });
+p.on('reader', (r) => {
+  natives.set(r.name, r);
+  r.on('error', () => {});
+  r.on('status', (s) => {
+    infos.set(r.name, { name: r.name, state: s.state, present: (s.state & r.SCARD_STATE_PRESENT) !== 0, atr: s.atr && s.atr.length ? s.atr.toString('hex') : undefined });
+    if ([...natives.keys()].every((n) => infos.has(n))) soon(150);
+  });
+});
+const closeAll = () => { for (const r of natives.values()) { try { r.close(); } catch {} } try { p.close(); } catch {} };
+process.on('disconnect', () => { closeAll(); process.exit(0); });
+process.on('message', (m) => {
+  if (m.op === 'connect') {
+    reader = natives.get(m.reader);
+    if (!reader) return send({ type: 'error', where: 'connect', message: 'the reader went away' });
+    reader.connect({ share_mode: reader.SCARD_SHARE_SHARED, protocol: reader.SCARD_PROTOCOL_T0 | reader.SCARD_PROTOCOL_T1 }, (err, prot) => {
+      if (err) return send({ type: 'error', where: 'connect', message: err.message });
+      protocol = prot;
+      send({ type: 'connected', protocol: prot === reader.SCARD_PROTOCOL_T1 ? 'T=1' : prot === reader.SCARD_PROTOCOL_T0 ? 'T=0' : 'protocol ' + prot });
+    });
+  } else if (m.op === 'transmit') {
+    reader.transmit(Buffer.from(m.hex, 'hex'), 65538, protocol, (err, data) => {
+      if (err) send({ type: 'error', where: 'transmit', message: err.message });
+      else send({ type: 'rapdu', hex: data.toString('hex') });
+    });
+  } else if (m.op === 'close') {
+    const end = () => { closeAll(); process.exit(0); };
+    if (reader && reader.connected) reader.disconnect(reader.SCARD_LEAVE_CARD, end); else end();
+  }
+});
+`;
+
+interface ChildMsg {
+  type: 'readers' | 'connected' | 'rapdu' | 'error';
+  readers?: { name: string; state: number; present: boolean; atr?: string }[];
+  protocol?: string;
+  hex?: string;
+  message?: string;
+  where?: string;
+}
+
+class Child {
+  private proc: ChildProcess;
+  private waiting?: { resolve: (m: ChildMsg) => void; reject: (e: Error) => void; timer?: NodeJS.Timeout };
+  private queue: ChildMsg[] = [];
+  private gone?: string;
+  constructor(path: string, settleMs: number) {
+    this.proc = spawn(process.execPath, ['-e', CHILD, path, String(settleMs)], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
+    let err = '';
+    this.proc.stderr!.on('data', (d) => (err += d));
+    this.proc.on('message', (m: ChildMsg) => {
+      const w = this.waiting;
+      if (w) {
+        this.waiting = undefined;
+        clearTimeout(w.timer);
+        w.resolve(m);
+      } else this.queue.push(m);
+    });
+    this.proc.on('exit', (code, sig) => {
+      this.gone = `the PC/SC helper process ended (${sig ?? `exit ${code}`})${err.trim() ? `: ${err.trim().split('\n').pop()}` : ''}`;
+      const w = this.waiting;
+      this.waiting = undefined;
+      if (w) {
+        clearTimeout(w.timer);
+        w.reject(new NetworkError(this.gone));
+      }
+    });
+  }
+  /** Send a request (or none) and wait for the next message, at most timeoutMs. */
+  request(msg: object | undefined, timeoutMs: number, what: string): Promise<ChildMsg> {
+    if (this.queue.length) return Promise.resolve(this.queue.shift()!);
+    if (this.gone) return Promise.reject(new NetworkError(this.gone));
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.waiting = undefined;
+        this.kill();
+        reject(new NetworkError(`${what} within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.waiting = { resolve, reject, timer };
+      if (msg) this.proc.send(msg);
+    });
+  }
+  kill(): void {
+    this.proc.removeAllListeners('exit');
+    this.gone ??= 'the PC/SC helper process was stopped';
+    this.proc.kill('SIGKILL');
+  }
+  private closing = false;
+  close(): void {
+    if (this.gone || this.closing) return;
+    this.closing = true;
+    this.proc.send({ op: 'close' });
+    // It ends itself once the card is released; make sure it does.
+    setTimeout(() => this.kill(), 2000).unref();
+    this.proc.unref();
+    this.proc.channel?.unref();
+  }
+}
+
 /**
  * Establish a context and wait until every reader has reported its state once
  * (or `settleMs` passed). No service → NetworkError.
  */
 export async function openContext(settleMs = 1500): Promise<PcscContext> {
-  const make = loadBinding();
-  let p: NativePcsc;
-  try {
-    p = make();
-  } catch (e) {
-    throw new NetworkError(`no PC/SC service: ${(e as Error).message}; ${NO_SERVICE_HINT}`, { layer: 'PC/SC' });
+  const path = loadBinding();
+  const child = new Child(path, settleMs);
+  const m = await child.request(undefined, settleMs + 10_000, 'no answer from the PC/SC service');
+  if (m.type === 'error') {
+    child.kill();
+    if (m.where === 'service' && /SCardEstablishContext|service/i.test(m.message ?? '')) throw new NetworkError(`no PC/SC service: ${m.message}; ${NO_SERVICE_HINT}`, { layer: 'PC/SC' });
+    throw new NetworkError(`PC/SC: ${m.message}`, { layer: 'PC/SC' });
   }
-  const natives = new Map<string, NativeReader>();
-  const infos = new Map<string, ReaderInfo>();
-  let failure: Error | undefined;
-  await new Promise<void>((resolve) => {
-    let timer: NodeJS.Timeout | undefined;
-    const finishSoon = (ms: number) => {
-      if (timer) clearTimeout(timer);
-      timer = setTimeout(resolve, ms);
-    };
-    const allReported = () => natives.size > 0 && [...natives.keys()].every((n) => infos.has(n));
-    finishSoon(settleMs);
-    p.on('error', (e) => {
-      failure = e;
-      finishSoon(0);
-    });
-    p.on('reader', (r) => {
-      natives.set(r.name, r);
-      r.on('error', () => undefined);
-      r.on('end', () => natives.delete(r.name));
-      r.on('status', (s) => {
-        infos.set(r.name, { index: 0, name: r.name, state: s.state, present: (s.state & r.SCARD_STATE_PRESENT) !== 0, atr: s.atr && s.atr.length ? new Uint8Array(s.atr) : undefined });
-        // Readers come one by one; give the next one a moment.
-        if (allReported()) finishSoon(150);
-      });
-    });
-  });
-  const closeAll = () => {
-    for (const r of natives.values()) {
-      try {
-        r.close();
-      } catch {
-        /* already closed */
-      }
-    }
-    try {
-      p.close();
-    } catch {
-      /* already closed */
-    }
-  };
-  if (failure && !natives.size) {
-    closeAll();
-    throw new NetworkError(`PC/SC: ${failure.message}`, { layer: 'PC/SC' });
-  }
-  const readers = [...natives.keys()].map((name, index) => ({ ...(infos.get(name) ?? { name, state: 0, present: false }), index }));
+  const readers = (m.readers ?? []).map((r, index) => ({ index, name: r.name, state: r.state, present: r.present, atr: r.atr ? fromHex(r.atr) : undefined }));
   return {
     readers,
-    close: closeAll,
-    connect: (info, timeoutMs) => connectCard(natives.get(info.name), info, timeoutMs),
+    close: () => child.close(),
+    connect: async (info, timeoutMs) => {
+      const c = await child.request({ op: 'connect', reader: info.name }, timeoutMs, `connecting to the card in "${info.name}": no answer`);
+      if (c.type === 'error') throw new NetworkError(`connecting to the card in "${info.name}": ${c.message}`, { layer: 'PC/SC' });
+      return {
+        reader: info.name,
+        atr: info.atr,
+        protocol: c.protocol ?? '?',
+        transmit: async (capdu) => {
+          const r = await child.request({ op: 'transmit', hex: toHex(capdu) }, timeoutMs, 'no answer from the card');
+          if (r.type === 'error') throw new NetworkError(cardError(r.message ?? '', capdu), { layer: 'PC/SC' });
+          return fromHex(r.hex ?? '');
+        },
+        close: async () => child.close(),
+      };
+    },
   };
 }
 
-function connectCard(r: NativeReader | undefined, info: ReaderInfo, timeoutMs: number): Promise<CardSession> {
-  if (!r) return Promise.reject(new NetworkError(`reader "${info.name}" went away`, { layer: 'PC/SC' }));
-  return new Promise((resolve, reject) => {
-    const t = setTimeout(() => reject(new NetworkError(`connecting to the card in "${r.name}": no answer within ${timeoutMs} ms`, { layer: 'PC/SC' })), timeoutMs);
-    r.connect({ share_mode: r.SCARD_SHARE_SHARED, protocol: r.SCARD_PROTOCOL_T0 | r.SCARD_PROTOCOL_T1 }, (err, protocol) => {
-      clearTimeout(t);
-      if (err) {
-        reject(new NetworkError(`connecting to the card in "${r.name}": ${err.message}`, { layer: 'PC/SC' }));
-        return;
-      }
-      let dead: string | undefined;
-      const session: CardSession = {
-        reader: r.name,
-        atr: info.atr,
-        protocol: protocol === r.SCARD_PROTOCOL_T1 ? 'T=1' : protocol === r.SCARD_PROTOCOL_T0 ? 'T=0' : `protocol ${protocol}`,
-        transmit: (capdu) =>
-          new Promise((res, rej) => {
-            if (dead) {
-              rej(new NetworkError(dead, { layer: 'PC/SC' }));
-              return;
-            }
-            const tt = setTimeout(() => {
-              // The binding's call stays blocked in pcscd; nothing more can go to this card.
-              dead = `no answer from the card within ${timeoutMs} ms`;
-              rej(new NetworkError(dead, { layer: 'PC/SC' }));
-            }, timeoutMs);
-            r.transmit(Buffer.from(capdu), 65538, protocol, (e, data) => {
-              clearTimeout(tt);
-              if (dead) return;
-              if (e) rej(new NetworkError(cardError(e, capdu), { layer: 'PC/SC' }));
-              else res(new Uint8Array(data));
-            });
-          }),
-        close: () =>
-          new Promise((res) => {
-            if (dead) {
-              res();
-              return;
-            }
-            r.disconnect(r.SCARD_LEAVE_CARD, () => res());
-          }),
-      };
-      resolve(session);
-    });
-  });
-}
-
-function cardError(e: Error, capdu: Uint8Array): string {
-  const m = e.message;
+function cardError(m: string, capdu: Uint8Array): string {
   if (/removed/i.test(m)) return `the card was removed (${m})`;
   if (/reset/i.test(m)) return `the card was reset by another application (${m})`;
   return `${m} (C-APDU ${toHex(capdu.subarray(0, 5))}…)`;

@@ -163,10 +163,10 @@ export class Terminal {
     try {
       r = await this.transmit(command);
     } catch (e) {
-      if (e instanceof OtaError) throw new NetworkError(`${step}: ${e.detail}`, e.where);
-      throw new NetworkError(`${step}: ${(e as Error).message}`, { layer: 'PC/SC' });
+      // The step is the context a user needs ("ENVELOPE 2/3: …"); the layer name would only repeat it.
+      throw new NetworkError(`${step}: ${e instanceof OtaError ? e.detail : (e as Error).message}`);
     }
-    if (r.length < 2) throw new NetworkError(`${step}: the card answered ${r.length} octets, no status word`, { layer: 'PC/SC' });
+    if (r.length < 2) throw new NetworkError(`${step}: the card answered ${r.length} octets, no status word`);
     const sw = (r[r.length - 2] << 8) | r[r.length - 1];
     const x = { step, command, response: r, sw };
     this.steps.push(x);
@@ -175,7 +175,7 @@ export class Terminal {
   }
 
   private fail(step: string, sw: number, why = ''): never {
-    throw new NetworkError(`${step}: ${swText(sw)}${why}`, { layer: 'card' });
+    throw new NetworkError(`${step}: ${swText(sw)}${why}`);
   }
 
   /**
@@ -206,7 +206,7 @@ export class Terminal {
       }
       return { data, sw };
     }
-    throw new NetworkError(`${step}: the card keeps announcing more response data (64 GET RESPONSE)`, { layer: 'card' });
+    throw new NetworkError(`${step}: the card keeps announcing more response data (64 GET RESPONSE)`);
   }
 
   /** TERMINAL PROFILE (TS 102 221 cl. 11.2.1); proactive commands it triggers are fetched and answered. */
@@ -230,7 +230,7 @@ export class Terminal {
     const max = this.opts.maxProactive ?? 32;
     let n = 0;
     while (sw >> 8 === 0x91) {
-      if (++n > max) throw new NetworkError(`FETCH: more than ${max} proactive commands in a row`, { layer: 'card' });
+      if (++n > max) throw new NetworkError(`FETCH: more than ${max} proactive commands in a row`);
       const step = `FETCH ${n}`;
       const le = sw & 0xff;
       const fetch = (l: number) => Uint8Array.of(this.proCla, 0x12, 0x00, 0x00, l);

@@ -236,20 +236,28 @@ export class Terminal {
       const fetch = (l: number) => Uint8Array.of(this.proCla, 0x12, 0x00, 0x00, l);
       const r = await this.collect(step, await this.send(step, fetch(le)), fetch);
       if (r.sw !== 0x9000 && r.sw >> 8 !== 0x91) this.fail(step, r.sw);
-      let p;
+      let p: ReturnType<typeof proactiveCommand.decode> | undefined;
+      let cd: { number: number; type: number; qualifier: number };
+      let undecoded = false;
       try {
         p = proactiveCommand.decode(r.data);
+        cd = p.commandDetails;
       } catch (e) {
-        throw new NetworkError(`${step}: the proactive command does not decode: ${(e as Error).message}`, { layer: 'proactive command' });
+        // A command we cannot read is still answered, "command data not understood by terminal"
+        // (TS 102 223 cl. 8.12, result 32), when its command details can be found.
+        const at = r.data.findIndex((b, k) => (b & 0x7f) === 0x01 && r.data[k + 1] === 0x03);
+        if (r.data[0] !== 0xd0 || at < 0) throw new NetworkError(`${step}: the proactive command does not decode: ${(e as Error).message}`);
+        cd = { number: r.data[at + 2], type: r.data[at + 3], qualifier: r.data[at + 4] };
+        undecoded = true;
+        ex.warnings.push(`${step}: proactive command ${toHex(r.data)} does not decode (${(e as Error).message}); answered 32`);
       }
-      const cd = p.commandDetails;
-      const isSms = cd.type === TYPE_SEND_SHORT_MESSAGE;
-      const result = isSms ? 0x00 : this.opts.proactiveResult ?? 0x00;
+      const isSms = !undecoded && cd.type === TYPE_SEND_SHORT_MESSAGE;
+      const result = undecoded ? 0x32 : isSms ? 0x00 : this.opts.proactiveResult ?? 0x00;
       const seen: ProactiveSeen = {
         number: cd.number, type: cd.type, qualifier: cd.qualifier,
         name: COMMAND_TYPE_NAMES[cd.type] ?? `type ${hex2(cd.type)}`, data: r.data, result,
       };
-      if (isSms && p.tpdu) {
+      if (isSms && p?.tpdu) {
         seen.tpdu = p.tpdu;
         seen.ud = p.sms && 'ud' in p.sms ? p.sms.ud : undefined;
         if (seen.ud) ex.submitUds.push(seen.ud);

@@ -74,3 +74,16 @@ test('an unexpected SW names the step; 93 00 is "toolkit busy"', async () => {
   await assert.rejects(exchangeSmsPp(async (c) => Uint8Array.of(c[1] === 0xc2 ? 0x93 : 0x90, 0x00), env), (e: unknown) => e instanceof NetworkError && /^ENVELOPE 1\/1: SW 9300 \(toolkit busy\)/.test(e.message));
   await assert.rejects(exchangeSmsPp(async () => { throw new Error('boom'); }, env), (e: unknown) => e instanceof NetworkError && e.message === 'TERMINAL PROFILE: boom');
 });
+
+test('SELECT ADF by partial USIM AID (61xx + GET RESPONSE of the FCP), STATUS 6Cxx, GET RESPONSE / FETCH with nothing pending 6985 (TS 102 221 cl. 10.2)', async () => {
+  const vc = card();
+  const r = await exchangeSmsPp((c) => vc.transmit(c), buildSmsPp(fromHex(SJA2_CMD)).envelopes, { selectAdf: fromHex('A0000000871002') });
+  assert.equal(toHex(r.steps[1].command), '00A4040407A0000000871002');
+  assert.equal(r.steps[1].sw >> 8, 0x61);
+  assert.equal(toHex(r.steps[2].command).slice(0, 8), '00C00000');
+  assert.equal(toHex(r.deliverReportUd!), '027100' + SJA2_POR);
+  assert.equal(toHex(await vc.transmit(fromHex('80F2000000'))).slice(0, 2), '6C');
+  assert.equal(toHex(await vc.transmit(fromHex('00C0000010'))), '6985');
+  assert.equal(toHex(await vc.transmit(fromHex('8012000010'))), '6985');
+  assert.equal(toHex(await vc.transmit(fromHex('00A40004023F01'))), '6A82');
+});

@@ -243,6 +243,19 @@ export function buildProgram(): Command {
       .option('--show', 'print the processing trace and the decoded PoR as a tree'),
   ).action(async (packet, o) => (await import('./commands/card.js')).cardProcess(packet, o));
 
+  // card vpcd: the simulator as a virtual card in a vsmartcard vpcd reader (PC/SC through pcscd)
+  card
+    .command('vpcd')
+    .description('run the card simulator as a virtual card on the vsmartcard vpcd reader driver (pcscd), until Ctrl-C; counters persist in CARD.json')
+    .requiredOption('--card <file>', 'the card (CARD.json); its RE counters are updated in place')
+    .option('--host <addr>', 'host of the vpcd reader driver (pcscd)', '127.0.0.1')
+    .option('--port <n>', 'TCP port of the vpcd reader (35963: "Virtual PCD 00 00", 35964: "… 00 01")', '35963')
+    .option('--atr <hex>', 'ATR to answer (default a T=0 UICC ATR)')
+    .option('--dry-run', 'do not store the counters')
+    .option('--trace', 'log every C-APDU and R-APDU on stderr')
+    .option('--quiet', 'no log on stderr')
+    .action(async (o) => (await import('./commands/card-vpcd.js')).cardVpcd(o));
+
   // --- CAT_TP (ETSI TS 102 127) -------------------------------------------------
   const cattp = program.command('cattp').description('CAT_TP (ETSI TS 102 127): build PDUs, run OTA sessions over UDP');
   outputOptions(
@@ -329,6 +342,31 @@ export function buildProgram(): Command {
       .option('--identification <hex>', 'identification in our SYN: these octets')
       .option('--local-port <n>', 'local UDP port (default any)'),
   ).action(async (o) => (await import('./commands/cattp.js')).cattpSend(o));
+  // --- send: push a command to a card or server ----------------------------------
+  const send = program.commands.find((c) => c.name() === 'send') ?? program.command('send').description('send a command packet and read the PoR');
+  outputOptions(
+    securityOptions(send.command('pcsc').description('build the SMS-PP ENVELOPE(s) as build sms does, send them to the card in a PC/SC reader as a terminal would, and verify the PoR as parse por does'))
+      .option('--reader <name|index>', 'reader: index (0-based, as --list shows), exact name or a unique part of it (default: the first reader with a card)')
+      .option('--list', 'list the readers and the ATRs of their cards, then exit')
+      .option('--terminal-profile <hex|none>', 'TERMINAL PROFILE sent first (default 03010002: SMS-PP data download, command result, SEND SHORT MESSAGE); "none" sends none')
+      .option('--select-adf [aid]', 'SELECT this ADF first (default AID: the USIM, A0000000871002)')
+      .addOption(new Option('--cla <cla>', 'card family: 00 UICC (GET RESPONSE 00 C0, ENVELOPE 80 C2) or A0 2G SIM (A0 for all)').default('00'))
+      .option('--proactive-result <hex>', 'general result of the TERMINAL RESPONSE to proactive commands other than SEND SHORT MESSAGE (default 00)')
+      .option('--timeout <ms>', 'bound on connecting and on each APDU (default 5000)')
+      .option('--trace', 'print every C-APDU / R-APDU as a tree on stderr')
+      .option('--pcap <file>', 'record the APDU exchange as GSMTAP SIM frames (parse --read reads it, Wireshark decodes it)')
+      .option('--each', 'batch mode: each stdin line is the secured data of one command, one PoR line each (counter advances per line)')
+      .option('--oa <digits>', 'TP-OA originating address digits; "+…" international (default 12345678)')
+      .option('--oa-ton <n>', 'TP-OA type of number 0-7')
+      .option('--oa-npi <n>', 'TP-OA numbering plan 0-15')
+      .option('--pid <hex>', 'TP-PID (default 7F)')
+      .option('--dcs <hex>', 'TP-DCS (default F6)')
+      .option('--scts <when>', 'TP-SCTS: "now", an ISO date, or 14 hex digits')
+      .option('--smsc <digits>', 'SMSC address in the ENVELOPE')
+      .option('--concat-ref <n>', 'concatenation reference', '0')
+      .option('--concat-16', 'use the 16-bit concatenation IE (08)'),
+  ).action(async (o) => (await import('./commands/send-pcsc.js')).sendPcscCommand(o));
+
   // --- golden vectors ---------------------------------------------------------
   const vectors = program.command('vectors').description('golden-vector regression suites (vectors/schema.json)');
   vectors

@@ -203,6 +203,22 @@ test('send smpp --each: PoRs matched by TAR and counter, output in input order; 
   }
 });
 
+test('send smpp: a PoR status other than 00 fails the send (exit 1), the PoR still printed', async () => {
+  const s = smsc(cardDir());
+  try {
+    const port = await s.port;
+    const args = ['--keyset', KEYSET, '--spi', '1619', '--kic', '15', '--kid', '15', '--tar', 'B00010', '--apdu', 'A0A40000027F20', '--json'];
+    assert.equal((await send(port, [...args, '--counter', '5'])).code, 0);
+    // Counter mode "higher" (SPI1 b5b4 = 10) and CNTR 5 again: TS 102 225 Table 5 status 02, "CNTR low".
+    const r = await send(port, [...args, '--counter', '5']);
+    assert.equal(r.code, 1);
+    assert.equal(porJson(r).status.code, '02');
+    assert.match(r.stderr, /OTA command failed: PoR status 02/);
+  } finally {
+    await s.stop();
+  }
+});
+
 test('send smpp --no-wait returns after submit_sm_resp with the message_id', async () => {
   const s = smsc(cardDir());
   try {

@@ -157,6 +157,13 @@ export async function sendSmppCommand(o: SendSmppCliOpts): Promise<void> {
     }
     for (const n of m.notes) process.stderr.write(`uicc-ota: note: ${n}\n`);
     await printPorAsParse(m.por.uds, built.commands[0], o as unknown as ParseOpts);
+    // A send fails when the card says the command failed (as cattp send does).
+    const st = readers[0](m.por.uds).status;
+    if (st !== undefined && st !== 0 && !process.exitCode) {
+      const { statusName } = await import('../../secured/status.js');
+      process.stderr.write(`uicc-ota: OTA command failed: PoR status ${hex2(st)} (${statusName(st)})\n`);
+      process.exitCode = 1;
+    }
     return;
   }
 
@@ -175,6 +182,8 @@ export async function sendSmppCommand(o: SendSmppCliOpts): Promise<void> {
       const res = parsePorForSmpp(m.por.uds, built.commands[i], o as unknown as ParseOpts);
       if (res.inputError) throw res.inputError;
       const failures = [...res.peeled.failures, ...res.failures];
+      const st = (res.json.status as { code?: string } | null | undefined)?.code;
+      if (st !== undefined && st !== '00') failures.push(`OTA command failed: PoR status ${st}`);
       if (failures.length) worst = Math.max(worst, 1);
       if (o.json) out.push(JSON.stringify({ line, layers: [...(res.peeled.layerNames ?? res.peeled.layers.map((l) => l.name)), 'response packet'], ...res.json, messageIds: m.messageIds, verified: failures.length ? false : res.json.verified }));
       else {

@@ -198,6 +198,12 @@ export async function sendSmpp(o: SendSmppOptions): Promise<SendSmppResult> {
       hit = cands[0];
       results[hit.i].notes.push('the PoR\'s counter could not be read (ciphered, no key): matched by TAR alone');
     }
+    if (!hit && id.counter === 0n && id.status !== undefined && id.status !== 0 && cands.length) {
+      // Cards may put CNTR 0 in an error PoR (the real SJA2 does, TS 102 225 leaves it open):
+      // taken as the answer to the oldest command still waiting for this TAR.
+      hit = cands[0];
+      results[hit.i].notes.push(`the PoR (status ${id.status.toString(16).toUpperCase().padStart(2, '0')}) carries CNTR 0, not the command's ${hit.m.counter ?? '?'}: matched by TAR${cands.length > 1 ? ' to the oldest command waiting for it' : ''}`);
+    }
     if (!hit) {
       unmatched.push({ uds, identity: id });
       return;

@@ -46,6 +46,15 @@ export function smsAddressOf(a: SmppAddress, field: string): SmsAddress {
   return makeAddress(a.addr.replace(/^\+/, ''), { ton: a.ton, npi: a.npi }, field);
 }
 
+/**
+ * SMPP data_coding → TP-DCS (SMPP 3.4 cl. 5.2.19): the values OTA uses are the
+ * TS 23.038 codes (0x04 8-bit, 0xF0–0xFF message class), except 0x02 "octet
+ * unspecified (8-bit binary)", which TS 23.038 codes 0x04.
+ */
+export function tpDcsOf(dataCoding: number): number {
+  return dataCoding === 0x02 ? 0x04 : dataCoding;
+}
+
 /** submit_sm → the SMS-DELIVER the SMSC sends to the MS. */
 export function deliverFromSubmit(pdu: SmppPdu, now = new Date()): { deliver: SmsDeliver; tpdu: Uint8Array } {
   const esm = pdu.esm_class as number;
@@ -55,7 +64,7 @@ export function deliverFromSubmit(pdu: SmppPdu, now = new Date()): { deliver: Sm
     rp: (esm & 0x80) !== 0,
     oa: smsAddressOf({ ton: pdu.source_addr_ton as number, npi: pdu.source_addr_npi as number, addr: String(pdu.source_addr ?? '') }, 'source_addr'),
     pid: pdu.protocol_id as number,
-    dcs: (pdu.data_coding as number | null) ?? 0,
+    dcs: tpDcsOf((pdu.data_coding as number | null) ?? 0),
     scts: sctsFromDate(now, 0),
     mms: true,
   });

@@ -19,7 +19,7 @@ import { dcsInfo } from '../../smspp/tpdu.js';
 import { loadSmpp, statusText, ESM_DELIVERY_RECEIPT, type SmppPdu } from './lib.js';
 import { SmppConnection, type Malformed, type PduLog } from './session.js';
 import { pduTree } from './tree.js';
-import { deliverFromSubmit, deliverSmFields, deliverSmFromSubmitTpdu, userDataOf, type SmppAddress } from './mapping.js';
+import { deliverFromSubmit, deliverSmFields, deliverSmFromSubmitTpdu, tpDcsOf, userDataOf, type SmppAddress } from './mapping.js';
 import type { CardSide } from './card-side.js';
 
 export type BindMode = 'transmitter' | 'receiver' | 'transceiver';
@@ -159,15 +159,18 @@ export class SmscServer {
     const messageId = (this.nextMessageId++).toString(16).toUpperCase();
     c.respond(p, { message_id: messageId });
     const pid = p.protocol_id as number;
-    const dcs = (p.data_coding as number | null) ?? 0;
+    const dcs = tpDcsOf((p.data_coding as number | null) ?? 0);
     const card: SmppAddress = { ton: p.dest_addr_ton as number, npi: p.dest_addr_npi as number, addr: String(p.destination_addr) };
     const server: SmppAddress = { ton: p.source_addr_ton as number, npi: p.source_addr_npi as number, addr: String(p.source_addr) };
     const children: TreeNode[] = [tpduToTree(decodeTpdu(tpdu, 'sc-to-ms'))];
-    // TS 31.111 cl. 7.1.1: the ME gives the card only (U)SIM data download, class 2.
-    const download = (pid === 0x7f || pid === 0x7c) && dcsInfo(dcs).messageClass === 2;
-    if (!download) {
-      this.log(node(`message ${messageId}`, `TP-PID ${pid.toString(16).toUpperCase()} / TP-DCS ${dcs.toString(16).toUpperCase()} is not (U)SIM data download class 2: the ME keeps it, the card does not see it (TS 31.111 cl. 7.1.1)`, children, { status: 'warn' }));
+    // TS 31.111 cl. 7.1.1: the ME gives the card (U)SIM data download (PID 7F, or 7C ANSI-136 R-DATA) of class 2.
+    if (pid !== 0x7f && pid !== 0x7c) {
+      this.log(node(`message ${messageId}`, `TP-PID ${pid.toString(16).toUpperCase()} is not (U)SIM data download: the ME keeps it, the card does not see it (TS 31.111 cl. 7.1.1)`, children, { status: 'warn' }));
       return this.receipt(s, p, messageId, server, card, 'DELIVRD');
+    }
+    if (dcsInfo(dcs).messageClass !== 2) {
+      // A lab bench still hands it to the card, but says what a real ME would do.
+      children.push(node('note', `TP-DCS ${dcs.toString(16).toUpperCase().padStart(2, '0')} is not class 2: a real ME would not pass this SMS to the card (TS 31.111 cl. 7.1.1); given to it anyway`, [], { status: 'warn' }));
     }
     const answer = await (this.cardQueue = this.cardQueue.then(
       () => this.o.card.deliver(env),

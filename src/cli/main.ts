@@ -429,6 +429,57 @@ export function buildProgram(): Command {
       .option('--checksum <hex>', 'cattp-pdu: checksum instead of the computed one (negative tests)'),
   ).action(async (o, cmd: Command) => (await import('./commands/vectors.js')).vectorsRecord(o, (k) => cmd.getOptionValueSource(k) === 'cli'));
 
+  // --- SMPP (send smpp, smsc) ---------------------------------------------------
+  {
+    // `send` may also be created by other transports (send pcsc): share it.
+    const send = program.commands.find((c) => c.name() === 'send') ?? program.command('send').description('send a secured command to a card over a transport and collect its PoR');
+    const smppConn = (c: Command): Command =>
+      c
+        .option('--host <addr>', 'SMSC address', '127.0.0.1')
+        .requiredOption('--port <n>', 'SMSC TCP port')
+        .requiredOption('--system-id <id>', 'SMPP system_id (at most 15 characters)')
+        .option('--password <pw|@file>', 'SMPP password (at most 8 characters; or env UICC_OTA_SMPP_PASSWORD)')
+        .option('--system-type <t>', 'SMPP system_type (default empty)');
+    outputOptions(
+      smppConn(
+        securityOptions(
+          send
+            .command('smpp')
+            .description('ESME: bind to an SMSC, submit the secured SMS (submit_sm per segment: UDHI, PID 7F, DCS F6), wait for the PoR in a deliver_sm, print it as parse por does'),
+        ),
+      )
+        .requiredOption('--dest <msisdn>', 'destination_addr: the card\'s MSISDN ("+…" international)')
+        .option('--dest-ton <n>', 'dest_addr_ton (default 1 with "+", else 0)')
+        .option('--dest-npi <n>', 'dest_addr_npi (default 1 ISDN)')
+        .option('--source <addr>', 'source_addr: the OTA server\'s address (the card sees it as TP-OA; default empty)')
+        .option('--source-ton <n>', 'source_addr_ton (default 1 with "+", 5 for letters, else 0)')
+        .option('--source-npi <n>', 'source_addr_npi (default 1, 0 for letters)')
+        .addOption(new Option('--bind <mode>', 'bind as transceiver, or transmitter (the PoR is then read on a second connection bound as receiver)').choices(['transceiver', 'transmitter']).default('transceiver'))
+        .option('--pid <hex>', 'protocol_id (TP-PID)', '7F')
+        .option('--dcs <hex>', 'data_coding (TP-DCS)', 'F6')
+        .option('--registered-delivery <n>', 'registered_delivery (SMPP 3.4 cl. 5.2.17)', '0')
+        .option('--concat-ref <n>', 'concatenation reference of a long command (8-bit; 16-bit with --concat-16)', '0')
+        .option('--concat-16', 'use the 16-bit concatenation IE (08)')
+        .option('--timeout <ms>', 'bound on each SMPP step and on the wait for the PoR(s)', '10000')
+        .option('--no-wait', 'return after the submit_sm_resp(s); prints the message_id(s)')
+        .option('--trace', 'every SMPP PDU, both ways, as a tree on stderr')
+        .option('--compact', 'read the PoR data as a compact remote response')
+        .option('--each', 'campaign: each stdin line is the secured data of one command (counter +1 per line); one output line per command, in input order'),
+    ).action(async (o) => (await import('./commands/smpp.js')).sendSmppCommand(o));
+    outputOptions(
+      smppConn(
+        program
+          .command('smsc')
+          .description('SMSC emulator (SMPP 3.4 server): each submit_sm goes to the card as ENVELOPE (SMS-PP DOWNLOAD), the card\'s PoR / SMS-SUBMIT comes back as deliver_sm; log on stderr'),
+      )
+        .option('--card <file>', 'the card simulator (CARD.json); its RE counters are updated in place unless --state')
+        .option('--pcsc [reader]', 'a card in a PC/SC reader (not available in this build yet: exit 3)')
+        .option('--state <file>', 'with --card: keep the card\'s counters in this file (as card process --state)')
+        .option('--dry-run', 'with --card: do not store the card\'s counters')
+        .option('--quiet', 'no log'),
+    ).action(async (o) => (await import('./commands/smpp.js')).smscCommand(o));
+  }
+
   return program;
 }
 

@@ -1,0 +1,257 @@
+/**
+ * `send smpp` (ESME: submit the secured SMS to an SMSC, collect the PoR) and
+ * `smsc` (SMSC emulator in front of the card simulator). Protocol logic is in
+ * src/transport/smpp/; this is options in, call, render out. The npm package
+ * `smpp` is loaded by those modules only.
+ */
+import { readFileSync } from 'node:fs';
+import { InputError, IoError, NetworkError, VerifyError, OtaError } from '../../util/errors.js';
+import { fromHex, toHex, hex2 } from '../../util/hex.js';
+import type { TreeNode } from '../../render/tree.js';
+import type { SecurityOpts } from '../../api/secured-options.js';
+import type { ParseOpts } from './parse.js';
+import { intOption, octet, readStdin } from '../input.js';
+import { writeOut, type OutputOptions } from '../output.js';
+import type { SmppAddress } from '../../transport/smpp/mapping.js';
+
+export interface SmppConnOpts {
+  host: string;
+  port: string;
+  systemId: string;
+  password: string;
+  systemType?: string;
+}
+
+export interface SendSmppCliOpts extends SecurityOpts, SmppConnOpts, OutputOptions {
+  dest: string;
+  destTon?: string;
+  destNpi?: string;
+  source?: string;
+  sourceTon?: string;
+  sourceNpi?: string;
+  bind: 'transceiver' | 'transmitter';
+  pid: string;
+  dcs: string;
+  registeredDelivery: string;
+  timeout: string;
+  wait: boolean;
+  trace?: boolean;
+  each?: boolean;
+  concatRef: string;
+  concat16?: boolean;
+  compact?: boolean;
+}
+
+/** A password given as text, @file, or through UICC_OTA_SMPP_PASSWORD. */
+function password(v: string | undefined): string {
+  const p = v ?? process.env.UICC_OTA_SMPP_PASSWORD;
+  if (p === undefined) throw new InputError('missing (or env UICC_OTA_SMPP_PASSWORD)', { field: '--password' });
+  if (p.startsWith('@')) {
+    try {
+      return readFileSync(p.slice(1), 'utf8').replace(/\r?\n$/, '');
+    } catch (e) {
+      throw new IoError(`cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { field: `--password ${p}` });
+    }
+  }
+  // SMPP 3.4 cl. 5.2.1: password is a C-Octet String of at most 9 octets.
+  if (Buffer.byteLength(p) > 8) throw new InputError('SMPP 3.4 allows at most 8 characters', { field: '--password' });
+  return p;
+}
+
+function systemId(v: string): string {
+  if (!v) throw new InputError('missing', { field: '--system-id' });
+  if (Buffer.byteLength(v) > 15) throw new InputError('SMPP 3.4 allows at most 15 characters', { field: '--system-id' });
+  return v;
+}
+
+/** "+4912345" → TON 1 (international), NPI 1; digits → TON 0 unknown, NPI 1; letters → TON 5 alphanumeric, NPI 0. */
+export function smppAddress(v: string, ton: string | undefined, npi: string | undefined, field: string): SmppAddress {
+  const alpha = /[^0-9+*#]/.test(v);
+  const a: SmppAddress = { ton: v.startsWith('+') ? 1 : alpha ? 5 : 0, npi: alpha ? 0 : 1, addr: v.replace(/^\+/, '') };
+  if (ton !== undefined) a.ton = intOption(ton, `${field}-ton`, 0, 6);
+  if (npi !== undefined) a.npi = intOption(npi, `${field}-npi`, 0, 18);
+  if (Buffer.byteLength(a.addr) > 20) throw new InputError('SMPP 3.4 allows at most 20 characters', { field });
+  return a;
+}
+
+/** --trace: every SMPP PDU as a tree on stderr. */
+async function stderrTrees(o: OutputOptions): Promise<(t: TreeNode) => void> {
+  const color = o.color !== false && !(process.env.NO_COLOR !== undefined && process.env.NO_COLOR !== '') && (Boolean(process.stderr.isTTY) || Boolean(process.env.FORCE_COLOR && process.env.FORCE_COLOR !== '0'));
+  const { renderTree } = await import('../../render/text.js');
+  const chalk = color ? (await import('chalk')).default : undefined;
+  return (t) => {
+    const s = renderTree([t], { color, bits: o.bits }, chalk);
+    process.stderr.write(s.endsWith('\n') ? s : s + '\n');
+  };
+}
+
+const cntr = (c: bigint | undefined) => (c === undefined ? '?' : String(c));
+
+export async function sendSmppCommand(o: SendSmppCliOpts): Promise<void> {
+  const port = intOption(o.port, '--port', 1, 65535);
+  const sid = systemId(o.systemId);
+  const pw = password(o.password);
+  const dest = smppAddress(o.dest, o.destTon, o.destNpi, '--dest');
+  const source = o.source !== undefined ? smppAddress(o.source, o.sourceTon, o.sourceNpi, '--source') : undefined;
+  const pid = octet(o.pid, '--pid');
+  const dcs = octet(o.dcs, '--dcs');
+  const rd = intOption(o.registeredDelivery, '--registered-delivery', 0, 0x1f);
+  const timeoutMs = intOption(o.timeout, '--timeout', 1, 3_600_000);
+  let datas: Uint8Array[] | undefined;
+  if (o.each) {
+    if (o.apdu.length || (o.data !== undefined && o.data !== '') || o.expanded) {
+      throw new InputError('with --each the secured data comes from stdin, one hex line per command: drop --apdu/--data/--expanded', { field: '--each' });
+    }
+    const lines = readStdin().split(/\r?\n/).filter((l) => l.trim() && !l.trim().startsWith('#'));
+    if (!lines.length) return;
+    datas = lines.map((l, i) => fromHex(l, `stdin line ${i + 1}`));
+  }
+  const { sendSmpp, loadSmpp, pduTree } = await import('../../transport/smpp/index.js');
+  loadSmpp(); // exit 3 with what to install, before any counter is reserved
+  const { buildForSmpp, porReader, parsePorForSmpp, printPorAsParse } = await import('./smpp-adapter.js');
+  // Counters reserved here are used whatever happens next (never reused).
+  const built = await buildForSmpp(o, datas);
+  const trace = o.trace ? await stderrTrees(o) : undefined;
+  const readers = built.commands.map((c) => porReader(c, built.keys));
+  const result = await sendSmpp({
+    host: o.host, port, systemId: sid, password: pw, systemType: o.systemType, bind: o.bind,
+    dest, source, pid, dcs, registeredDelivery: rd, timeoutMs, wait: o.wait,
+    messages: built.messages,
+    // The PoR's TAR is in clear; its CNTR may be ciphered: read with the keys of the command with that TAR.
+    readPor: (uds) => {
+      const tar = toHex(uds.length ? clearTar(uds) : new Uint8Array(0));
+      const i = built.commands.findIndex((c) => toHex(c.tar) === tar);
+      return (readers[i] ?? readers[0])(uds);
+    },
+    onPdu: trace ? (l) => trace(pduTree(l.pdu, l.direction, l.session)) : undefined,
+  });
+  const other = () => result.unmatched.map((u) => `TAR ${toHex(u.identity.tar)} CNTR ${cntr(u.identity.counter)}${u.identity.status !== undefined ? ` status ${hex2(u.identity.status)}` : ''}`);
+  const noPor = (i: number) => {
+    const c = built.commands[i];
+    const seen = other();
+    return `SMPP waiting for the PoR: no PoR for TAR ${toHex(c.tar)} CNTR ${cntr(c.counter)} within ${timeoutMs} ms` +
+      (seen.length ? `; received a PoR for another command (${seen.join('; ')})` : '') +
+      (result.messages[i].interim ? '; only the status 0B PoR arrived (the complete PoR by SMS-SUBMIT did not)' : '');
+  };
+  for (const n of result.other) if (o.trace) process.stderr.write(`uicc-ota: note: ${n}\n`);
+
+  if (!o.wait) {
+    const lines = result.messages.map((m, i) => {
+      const c = built.commands[i];
+      return o.json
+        ? JSON.stringify({ line: i + 1, tar: toHex(c.tar), counter: c.counter === undefined ? null : Number(c.counter), messageIds: m.messageIds, error: m.error ?? null })
+        : m.error ? `${i + 1} ERROR ${m.error}` : `${i + 1} SUBMITTED tar=${toHex(c.tar)} cntr=${cntr(c.counter)} message_id=${m.messageIds.join(',')}`;
+    });
+    if (!o.each && result.messages[0].error) throw new NetworkError(result.messages[0].error);
+    writeOut(lines.join('\n'));
+    if (result.messages.some((m) => m.error)) process.exitCode = 4;
+    return;
+  }
+
+  if (!o.each) {
+    const m = result.messages[0];
+    if (m.error) throw new NetworkError(m.error);
+    if (!m.por) {
+      if (result.unmatched.length) throw new VerifyError(noPor(0));
+      throw new NetworkError(noPor(0));
+    }
+    for (const n of m.notes) process.stderr.write(`uicc-ota: note: ${n}\n`);
+    await printPorAsParse(m.por.uds, built.commands[0], o as unknown as ParseOpts);
+    // A send fails when the card says the command failed (as cattp send does).
+    const st = readers[0](m.por.uds).status;
+    if (st !== undefined && st !== 0 && !process.exitCode) {
+      const { statusName } = await import('../../secured/status.js');
+      process.stderr.write(`uicc-ota: OTA command failed: PoR status ${hex2(st)} (${statusName(st)})\n`);
+      process.exitCode = 1;
+    }
+    return;
+  }
+
+  // --each: one line per command, in input order (as parse --each).
+  let worst = 0;
+  const out: string[] = [];
+  result.messages.forEach((m, i) => {
+    const line = i + 1;
+    const fail = (msg: string, code: number) => {
+      worst = Math.max(worst, code);
+      out.push(o.json ? JSON.stringify({ line, error: msg, exitCode: code }) : `${line} ERROR ${msg}`);
+    };
+    if (m.error) return fail(m.error, 4);
+    if (!m.por) return fail(noPor(i), result.unmatched.length ? 1 : 4);
+    try {
+      const res = parsePorForSmpp(m.por.uds, built.commands[i], o as unknown as ParseOpts);
+      if (res.inputError) throw res.inputError;
+      const failures = [...res.peeled.failures, ...res.failures];
+      const st = (res.json.status as { code?: string } | null | undefined)?.code;
+      if (st !== undefined && st !== '00') failures.push(`OTA command failed: PoR status ${st}`);
+      if (failures.length) worst = Math.max(worst, 1);
+      if (o.json) out.push(JSON.stringify({ line, layers: [...(res.peeled.layerNames ?? res.peeled.layers.map((l) => l.name)), 'response packet'], ...res.json, messageIds: m.messageIds, verified: failures.length ? false : res.json.verified }));
+      else {
+        const j = res.json as { tar: string; status?: { code: string } | null; checksum: { type: string; verified: boolean | null } };
+        const verdict = failures.length ? 'FAIL' : j.checksum.verified === true ? 'OK' : 'UNCHECKED';
+        out.push(`${line} ${verdict} response tar=${j.tar}${j.status ? ` status=${j.status.code}` : ''} ${j.checksum.type}${failures.length ? ': ' + failures.join('; ') : ''}`);
+      }
+    } catch (e) {
+      if (!(e instanceof OtaError)) throw e;
+      fail(e.message, e.exitCode);
+    }
+  });
+  process.stdout.write(out.join('\n') + (out.length ? '\n' : ''));
+  if (worst) {
+    process.stderr.write(`uicc-ota: ${out.filter((l) => / (ERROR|FAIL) /.test(l) || /"error"|"verified":false/.test(l)).length} of ${out.length} commands failed\n`);
+    process.exitCode = worst;
+  }
+}
+
+function clearTar(uds: Uint8Array[]): Uint8Array {
+  // First segment: UDHL ‖ UDH ‖ RPL(2) RHL(1) TAR(3).
+  const ud = uds[0];
+  const o = 1 + ud[0] + 3;
+  return ud.subarray(o, o + 3);
+}
+
+export interface SmscCliOpts extends SmppConnOpts, OutputOptions {
+  card?: string;
+  pcsc?: string | boolean;
+  state?: string;
+  dryRun?: boolean;
+  quiet?: boolean;
+}
+
+export async function smscCommand(o: SmscCliOpts): Promise<void> {
+  const port = intOption(o.port, '--port', 0, 65535);
+  const sid = systemId(o.systemId);
+  const pw = password(o.password);
+  if (o.card && o.pcsc) throw new InputError('give --card or --pcsc, not both', { field: '--pcsc' });
+  if (o.pcsc) throw new IoError('a card in a PC/SC reader is not available in this build yet (use --card CARD.json, the card simulator)', { field: '--pcsc' });
+  if (!o.card) throw new InputError('missing: give --card CARD.json (the card simulator) or --pcsc [READER]', { field: '--card' });
+  const { SmscServer, SimulatedUicc, loadSmpp } = await import('../../transport/smpp/index.js');
+  loadSmpp();
+  const { processWithState } = await import('../../card/process.js');
+  const { smsDialect } = await import('../../smspp/dialect.js');
+  const { parseCardText } = await import('../../card/card.js');
+  // The card file must be readable and valid before we listen (exit 2/3 at once).
+  let text: string;
+  try {
+    text = readFileSync(o.card, 'utf8');
+  } catch (e) {
+    throw new IoError(`cannot read card file: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { field: o.card });
+  }
+  parseCardText(text, o.card);
+  const cardOpts = { card: o.card, state: o.state, dryRun: o.dryRun };
+  const card = new SimulatedUicc((packet) => processWithState(cardOpts, packet, smsDialect));
+  const log = o.quiet ? undefined : await stderrTrees(o);
+  const server = new SmscServer({ host: o.host, port, systemId: sid, password: pw, card, log });
+  const addr = await server.listen();
+  process.stderr.write(`uicc-ota: smsc: listening on TCP ${addr.address}:${addr.port} (card simulator ${o.card})\n`);
+  await new Promise<void>((resolve) => {
+    const stop = () => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      server.close().then(resolve, resolve);
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+  process.stderr.write('uicc-ota: smsc: stopped\n');
+}

@@ -1,0 +1,404 @@
+/**
+ * SMPP: `send smpp` (ESME) and `smsc` (SMSC emulator in front of the card
+ * simulator), against each other on loopback and each against Debian's
+ * Net::SMPP (libnet-smpp-perl), an SMPP implementation that is not ours
+ * (test/peers/*.pl). Everything binds 127.0.0.1 on free ports.
+ *
+ * Expected PoRs are the real cards' answers quoted in the vectors
+ * (vectors/responses.json, provenance "real-card trace"): the sysmoISIM-SJA2
+ * (3DES) and sysmoISIM-SJA5 (AES) PoRs to the commands of
+ * vectors/sms-pp-commands.json, from pySim's docs/smpp-ota-tool.rst and
+ * tests/unittests/test_ota.py.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { connect } from 'node:net';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { BIN, KEYSET, ROOT, isOneLineError, run, type RunResult } from './helpers/cli.js';
+
+// Real sysmoISIM-SJA2 command (SPI 0619, KIc/KID 15, TAR B00010, CNTR 0, SELECT 7F20 + GET RESPONSE) and its PoR.
+const SJA2_ARGS = ['--keyset', KEYSET, '--spi', '0619', '--kic', '15', '--kid', '15', '--tar', 'B00010', '--counter', '0', '--apdu', 'A0A40000027F20', '--apdu', 'A0C0000016'];
+const SJA2_UD = '02700000281506191515B00010DA1D6CBBD0D11CE4330D844C7408340943E843F67A6D7B0674730881605FD62D';
+const SJA2_POR = '002C12B000107DDF58D1780F771638B3975759F4296CF5C31EFC87A16A1B61921426BAA16DA1B5BA1A9951D59A39';
+// Real sysmoISIM-SJA5 command (AES-CMAC + AES-CBC, KIc/KID 22, TAR B00011, SELECT MF) and its PoR.
+const SJA5_ARGS = ['--keyset', KEYSET, '--spi', '0619', '--kic', '22', '--kid', '22', '--tar', 'B00011', '--counter', '0', '--apdu', '00A40004023F00'];
+const SJA5_UD = '02700000281506192222B00011E87CCEEBB2D93083011CE294F93FC4D8DE80DA1ABAE8C37CA3E72EC4432E5058';
+const SJA5_POR = '002412B00011EBC6B497E2CAD7AEDF36ACE0E3A29B38853F0FE9CCDE81913BE5702B73ABCE1F';
+
+const PEERS = join(ROOT, 'test', 'peers');
+const tmp = () => mkdtempSync(join(tmpdir(), 'uicc-ota-smpp-'));
+
+interface Running {
+  proc: ChildProcess;
+  port: Promise<number>;
+  out: () => string;
+  err: () => string;
+  done: Promise<number>;
+  stop(): Promise<number>;
+}
+
+/** A child process whose port is announced on stdout/stderr (matched by `re`); killed after `limitMs`. */
+function launch(cmd: string, args: string[], re: RegExp, limitMs = 60000): Running {
+  const proc = spawn(cmd, args, { cwd: ROOT, env: { ...process.env, NO_COLOR: '1' } });
+  let out = '';
+  let err = '';
+  let got: (n: number) => void;
+  let fail: (e: Error) => void;
+  const port = new Promise<number>((res, rej) => ((got = res), (fail = rej)));
+  port.catch(() => undefined); // peers that announce no port: awaiting it still sees the rejection
+  const look = () => {
+    const m = re.exec(out + err);
+    if (m) got(Number(m[1]));
+  };
+  proc.stdout!.on('data', (d) => ((out += d), look()));
+  proc.stderr!.on('data', (d) => ((err += d), look()));
+  const timer = setTimeout(() => proc.kill('SIGKILL'), limitMs);
+  const done = new Promise<number>((res) =>
+    proc.on('close', (code) => {
+      clearTimeout(timer);
+      fail(new Error(`${cmd} exited (${code}) before listening: ${err}`));
+      res(code ?? -1);
+    }),
+  );
+  return { proc, port, out: () => out, err: () => err, done, stop: () => (proc.kill('SIGTERM'), done) };
+}
+
+/** A fresh directory with a CARD.json (card init), for one SMSC. */
+function cardDir(): string {
+  const dir = tmp();
+  const r = run(['card', 'init', '--out', join(dir, 'CARD.json')]);
+  assert.equal(r.code, 0, r.stderr);
+  return dir;
+}
+
+function smsc(dir: string, extra: string[] = []): Running {
+  return launch(process.execPath, [BIN, 'smsc', '--port', '0', '--system-id', 'lab', '--password', 'secret', '--card', join(dir, 'CARD.json'), ...extra], /listening on TCP [\d.]+:(\d+)/);
+}
+
+function cli(args: string[], input = ''): Promise<RunResult> {
+  return new Promise((resolve) => {
+    const p = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env: { ...process.env, NO_COLOR: '1' } });
+    let stdout = '';
+    let stderr = '';
+    p.stdout.on('data', (d) => (stdout += d));
+    p.stderr.on('data', (d) => (stderr += d));
+    p.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+    p.stdin.end(input);
+  });
+}
+
+const send = (port: number, args: string[], extra: string[] = [], input = '') =>
+  cli(['send', 'smpp', '--port', String(port), '--system-id', 'lab', '--password', 'secret', '--dest', '+491700000', '--source', '12345', '--timeout', '5000', ...args, ...extra], input);
+
+/** Net::SMPP as SMSC (test/peers/net-smpp-smsc.pl). */
+function perlSmsc(args: string[]): Running {
+  return launch('perl', [join(PEERS, 'net-smpp-smsc.pl'), '--dest', '491700000', '--source', '12345', ...args], /PORT (\d+)/);
+}
+
+const porJson = (r: RunResult) => JSON.parse(r.stdout) as { hex: string; tar: string; counter: number; status: { code: string }; verified: boolean | null; checksum: { verified: boolean | null } };
+
+// ------------------------------------------------------------ uicc-ota ↔ uicc-ota
+
+test('send smpp → smsc --card: 3DES, PoR in the SMS-DELIVER-REPORT is the real SJA2 PoR', async () => {
+  const s = smsc(cardDir());
+  try {
+    const port = await s.port;
+    const r = await send(port, [...SJA2_ARGS, '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const j = porJson(r);
+    assert.equal(j.hex, SJA2_POR); // real-card PoR (vectors/responses.json card-sja2-por-3des-cc-cipher)
+    assert.equal(j.status.code, '00');
+    assert.equal(j.checksum.verified, true);
+    assert.equal(j.verified, true);
+  } finally {
+    await s.stop();
+  }
+  // The SMSC logged the exchange as a tree: submit_sm, the SMS-DELIVER, the ENVELOPE, the card, the deliver_sm.
+  assert.match(s.err(), /SMPP submit_sm: ← seq/);
+  assert.match(s.err(), /SMS-DELIVER/);
+  assert.match(s.err(), /ENVELOPE \(SMS-PP DOWNLOAD\)/);
+  assert.match(s.err(), /SMPP deliver_sm: → seq/);
+  assert.doesNotMatch(s.err(), /"secret"/, 'the bind password is not logged');
+});
+
+test('send smpp → smsc --card: AES (CMAC + CBC), PoR is the real SJA5 PoR', async () => {
+  const s = smsc(cardDir());
+  try {
+    const r = await send(await s.port, [...SJA5_ARGS, '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const j = porJson(r);
+    assert.equal(j.hex, SJA5_POR); // real-card PoR (vectors/responses.json card-sja5-por-aes-cc-cipher)
+    assert.equal(j.checksum.verified, true);
+  } finally {
+    await s.stop();
+  }
+});
+
+test('send smpp → smsc --card: PoR via SMS-SUBMIT (SPI2 b6 = 1), deliver_sm carries the SMS-SUBMIT fields', async () => {
+  const s = smsc(cardDir());
+  try {
+    // SPI 0639 = 0619 with "PoR via SMS-SUBMIT": the response packet has no SPI in it (TS 102 225 cl. 5.2),
+    // so the card's PoR is the same octets as the real SJA2 PoR to the 0619 command.
+    const args = SJA2_ARGS.map((a) => (a === '0619' ? '0639' : a));
+    const r = await send(await s.port, [...args, '--json', '--trace']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(porJson(r).hex, SJA2_POR);
+    // The card's SMS-SUBMIT: TP-PID 00 (as the real Gemalto trace), TP-DA = the command's TP-OA (12345).
+    const deliver = r.stderr.slice(r.stderr.indexOf('SMPP deliver_sm:'));
+    assert.match(deliver, /protocol_id: 0x00/);
+    assert.match(deliver, /destination_addr: "12345"/);
+    assert.match(deliver, /source_addr: "491700000"/);
+    assert.match(deliver, /esm_class: 0x40/);
+  } finally {
+    await s.stop();
+  }
+  assert.match(s.err(), /SEND SHORT MESSAGE/);
+});
+
+test('send smpp → smsc --card: a concatenated command goes as one submit_sm per segment; the card reassembles', async () => {
+  const dir = cardDir();
+  const s = smsc(dir);
+  try {
+    const apdus = Array.from({ length: 20 }, () => ['--apdu', 'A0A40000027F20']).flat();
+    const r = await send(await s.port, ['--keyset', KEYSET, '--spi', '1619', '--kic', '15', '--kid', '15', '--tar', 'B00010', '--counter', '7', ...apdus, '--json', '--trace']);
+    assert.equal(r.code, 0, r.stderr);
+    const submits = r.stderr.split('SMPP submit_sm: →').length - 1;
+    assert.equal(submits, 2);
+    // First segment UDH 07 00 03 rr 02 01 70 00, second 05 00 03 rr 02 02 (TS 31.115 cl. 4 / 03.48 table).
+    assert.match(r.stderr.replace(/\s+/g, ''), /0700030002017000/);
+    assert.match(r.stderr.replace(/\s+/g, ''), /050003000202/);
+    const j = porJson(r);
+    assert.equal(j.status.code, '00');
+    assert.equal(j.counter, 7);
+    assert.equal(j.checksum.verified, true);
+  } finally {
+    await s.stop();
+  }
+  assert.match(s.err(), /segment 1 of 2 \(reference 0\) stored/);
+  // The counter was stored in CARD.json by the card simulator.
+  assert.match(readFileSync(join(dir, 'CARD.json'), 'utf8'), /"counter": "7"/);
+});
+
+test('send smpp --each: PoRs matched by TAR and counter, output in input order; --bind transmitter reads PoRs on a receiver bind', async () => {
+  const s = smsc(cardDir());
+  try {
+    const port = await s.port;
+    const base = ['--keyset', KEYSET, '--spi', '1619', '--kic', '15', '--kid', '15', '--tar', 'B00010', '--counter', '3', '--each'];
+    const r = await send(port, base, [], 'A0A40000027F20\nA0A40000027F20A0C0000016\n');
+    assert.equal(r.code, 0, r.stderr);
+    const lines = r.stdout.trim().split('\n');
+    assert.equal(lines.length, 2);
+    assert.match(lines[0], /^1 OK response tar=B00010 status=00 cc/);
+    assert.match(lines[1], /^2 OK response tar=B00010 status=00 cc/);
+    const t = await send(port, [...SJA5_ARGS.map((a) => (a === '0' ? '1' : a)), '--spi', '1619', '--bind', 'transmitter', '--json', '--trace']);
+    assert.equal(t.code, 0, t.stderr);
+    assert.match(t.stderr, /SMPP bind_receiver:/);
+    assert.match(t.stderr, /SMPP bind_transmitter:/);
+    assert.equal(porJson(t).counter, 1);
+  } finally {
+    await s.stop();
+  }
+});
+
+test('send smpp: a PoR status other than 00 fails the send (exit 1), the PoR still printed', async () => {
+  const s = smsc(cardDir());
+  try {
+    const port = await s.port;
+    const args = ['--keyset', KEYSET, '--spi', '1619', '--kic', '15', '--kid', '15', '--tar', 'B00010', '--apdu', 'A0A40000027F20', '--json'];
+    assert.equal((await send(port, [...args, '--counter', '5'])).code, 0);
+    // Counter mode "higher" (SPI1 b5b4 = 10) and CNTR 5 again: TS 102 225 Table 5 status 02, "CNTR low".
+    const r = await send(port, [...args, '--counter', '5']);
+    assert.equal(r.code, 1);
+    assert.equal(porJson(r).status.code, '02');
+    assert.match(r.stderr, /OTA command failed: PoR status 02/);
+  } finally {
+    await s.stop();
+  }
+});
+
+test('send smpp --no-wait returns after submit_sm_resp with the message_id', async () => {
+  const s = smsc(cardDir());
+  try {
+    const r = await send(await s.port, [...SJA2_ARGS, '--no-wait']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^1 SUBMITTED tar=B00010 cntr=0 message_id=\w+/);
+  } finally {
+    await s.stop();
+  }
+});
+
+// ------------------------------------------------------------ against Net::SMPP (Debian libnet-smpp-perl)
+
+test('Net::SMPP ESME → uicc-ota smsc: submit_sm of a uicc-ota-built SMS, deliver_sm back with the real PoR', async () => {
+  const built = run(['build', 'sms', ...SJA2_ARGS, '--format', 'ud']);
+  assert.equal(built.code, 0, built.stderr);
+  assert.equal(built.stdout.trim(), SJA2_UD); // the real SJA2 command (vectors/sms-pp-commands.json)
+  const s = smsc(cardDir());
+  try {
+    const port = await s.port;
+    const p = launch('perl', [join(PEERS, 'net-smpp-esme.pl'), '--port', String(port), '--ud', built.stdout.trim()], /()^$/);
+    assert.equal(await p.done, 0, p.err());
+    const out = p.out();
+    assert.match(out, /BIND status=0/);
+    assert.match(out, /SUBMIT_RESP status=0 message_id=\w+/);
+    // PoR in the SMS-DELIVER-REPORT → deliver_sm: UDHI, TP-PID/TP-DCS of the SMS-DELIVER, source = the card's MSISDN.
+    assert.match(out, new RegExp(`DELIVER esm_class=64 protocol_id=127 data_coding=246 source=1/1/491700000 dest=0/1/12345 ud=027100${SJA2_POR}`));
+    assert.match(out, /ENQUIRE_LINK_RESP status=0/);
+    assert.match(out, /UNBIND_RESP status=0/);
+    // Wrong password: refused with ESME_RINVPASWD (0x0E = 14), the SMSC stays up.
+    const w = launch('perl', [join(PEERS, 'net-smpp-esme.pl'), '--port', String(port), '--password', 'wrong'], /()^$/);
+    await w.done;
+    assert.match(w.out(), /BIND status=14/);
+    const again = launch('perl', [join(PEERS, 'net-smpp-esme.pl'), '--port', String(port), '--ud', SJA5_UD], /()^$/);
+    assert.equal(await again.done, 0, again.err());
+    assert.match(again.out(), new RegExp(`ud=027100${SJA5_POR}`));
+  } finally {
+    await s.stop();
+  }
+});
+
+for (const [name, args, ud, por] of [['3DES', SJA2_ARGS, SJA2_UD, SJA2_POR], ['AES', SJA5_ARGS, SJA5_UD, SJA5_POR]] as const) {
+  test(`uicc-ota send smpp → Net::SMPP SMSC (${name}): submit_sm fields checked by the peer, its deliver_sm PoR verified`, async () => {
+    // The peer expects the real card's command octets and answers with the real card's PoR.
+    const p = perlSmsc(['--expect', ud, '--por', `027100${por}`]);
+    const r = await send(await p.port, [...args, '--json']);
+    await p.done;
+    assert.equal(r.code, 0, r.stderr);
+    assert.doesNotMatch(p.out(), /FAIL/, p.out());
+    assert.match(p.out(), /SUBMIT esm_class=64 protocol_id=127 data_coding=246 dest=1\/1\/491700000 source=12345 registered_delivery=0/);
+    assert.match(p.out(), /DELIVER_RESP status=0/);
+    assert.match(p.out(), /UNBIND/);
+    const j = porJson(r);
+    assert.equal(j.hex, por);
+    assert.equal(j.verified, true);
+  });
+}
+
+// ------------------------------------------------------------ faults
+
+test('faults: bind refused / wrong password name the step and the status; exit 4', async () => {
+  const p = perlSmsc(['--bind_status', '13']);
+  const r = await send(await p.port, SJA2_ARGS);
+  await p.done;
+  assert.equal(r.code, 4);
+  assert.ok(isOneLineError(r.stderr), r.stderr);
+  assert.match(r.stderr, /bind_transceiver.*ESME_RBINDFAIL \(0x0000000D\)/);
+  const s = smsc(cardDir());
+  try {
+    const w = await cli(['send', 'smpp', '--port', String(await s.port), '--system-id', 'lab', '--password', 'nope', '--dest', '1', ...SJA2_ARGS]);
+    assert.equal(w.code, 4);
+    assert.ok(isOneLineError(w.stderr), w.stderr);
+    assert.match(w.stderr, /bind_transceiver.*ESME_RINVPASWD/);
+  } finally {
+    await s.stop();
+  }
+});
+
+test('faults: submit_sm_resp with an error status is named (ESME_RINVDSTADR); exit 4', async () => {
+  const p = perlSmsc(['--submit_status', '11', '--expect', SJA2_UD]);
+  const r = await send(await p.port, SJA2_ARGS);
+  await p.done;
+  assert.equal(r.code, 4);
+  assert.ok(isOneLineError(r.stderr), r.stderr);
+  assert.match(r.stderr, /submit_sm.*ESME_RINVDSTADR \(0x0000000B\)/);
+});
+
+test('faults: the SMSC closes the connection while we wait; exit 4', async () => {
+  const p = perlSmsc(['--close', 'after-submit', '--expect', SJA2_UD]);
+  const r = await send(await p.port, SJA2_ARGS);
+  await p.done;
+  assert.equal(r.code, 4);
+  assert.ok(isOneLineError(r.stderr), r.stderr);
+  assert.match(r.stderr, /closed the connection/);
+});
+
+test('faults: no PoR before --timeout (exit 4); a PoR for another TAR/counter only (exit 1); counters recorded as used', async () => {
+  const state = join(tmp(), 'counters.json');
+  const next = ['--keyset', KEYSET, '--spi', '1619', '--kic', '15', '--kid', '15', '--tar', 'B00010', '--counter', 'next', '--state', state, '--apdu', 'A0A40000027F20'];
+  const p = perlSmsc(['--expect', '.*']);
+  const port = await p.port;
+  // The peer expects other octets: its FAIL line does not matter here; it sends no PoR.
+  const r = await send(port, [...next, '--timeout', '1500']);
+  await p.done;
+  assert.equal(r.code, 4);
+  assert.ok(isOneLineError(r.stderr), r.stderr);
+  assert.match(r.stderr, /waiting for the PoR: no PoR for TAR B00010 CNTR 1 within 1500 ms/);
+  // The counter consumed by the failed send is stored as used: the next send takes 2.
+  const q = perlSmsc(['--expect', SJA2_UD, '--por', `027100${SJA5_POR}`]);
+  const o = await send(await q.port, [...SJA2_ARGS, '--timeout', '1500']);
+  await q.done;
+  assert.equal(o.code, 1);
+  assert.ok(isOneLineError(o.stderr), o.stderr);
+  assert.match(o.stderr, /no PoR for TAR B00010 CNTR 0 .*another command \(TAR B00011/);
+  const bad = await send(1, [...next, '--timeout', '1500']); // nothing listens on port 1
+  assert.equal(bad.code, 4);
+  assert.match(bad.stderr, /connect to 127\.0\.0\.1:1: ECONNREFUSED/);
+  assert.match(readFileSync(state, 'utf8'), /"2"|: 2\b/);
+});
+
+/** Raw bytes to the SMSC; resolves with what came back before `ms` or the close. */
+function raw(port: number, chunks: Buffer[], ms = 1500): Promise<{ data: Buffer; closed: boolean }> {
+  return new Promise((resolve) => {
+    const s = connect({ host: '127.0.0.1', port });
+    let data = Buffer.alloc(0);
+    let closed = false;
+    s.on('data', (d) => (data = Buffer.concat([data, d])));
+    s.on('close', () => ((closed = true), resolve({ data, closed })));
+    s.on('error', () => undefined);
+    s.on('connect', () => {
+      for (const c of chunks) s.write(c);
+    });
+    setTimeout(() => {
+      s.destroy();
+      if (!closed) resolve({ data, closed });
+    }, ms);
+  });
+}
+
+const hdr = (len: number, id: number, status: number, seq: number) => {
+  const b = Buffer.alloc(16);
+  b.writeUInt32BE(len, 0);
+  b.writeUInt32BE(id, 4);
+  b.writeUInt32BE(status, 8);
+  b.writeUInt32BE(seq, 12);
+  return b;
+};
+
+test('smsc: malformed PDUs get generic_nack and the SMSC stays up for this and other sessions', async () => {
+  const s = smsc(cardDir());
+  try {
+    const port = await s.port;
+    // SMPP 3.4 cl. 4.3: generic_nack = command_id 0x80000000; ESME_RINVCMDID 0x03, ESME_RINVCMDLEN 0x02 (Table 5-2).
+    // 1) unknown command_id, 2) a bind_transceiver whose body stops inside system_id, 3) a good bind, then enquire_link.
+    const bind = Buffer.concat([Buffer.from('lab\0secret\0\0', 'latin1'), Buffer.from([0x34, 0, 0, 0])]);
+    const a = await raw(port, [hdr(16, 0x00000077, 0, 5), Buffer.concat([hdr(18, 0x00000009, 0, 6), Buffer.from('la')]), Buffer.concat([hdr(16 + bind.length, 0x00000009, 0, 7), bind]), hdr(16, 0x00000015, 0, 8)]);
+    const d = a.data;
+    assert.equal(d.subarray(0, 16).toString('hex'), hdr(16, 0x80000000, 3, 5).toString('hex'));
+    assert.equal(d.subarray(16, 32).toString('hex'), hdr(16, 0x80000000, 2, 6).toString('hex'));
+    assert.equal(d.readUInt32BE(32 + 4), 0x80000009); // bind_transceiver_resp
+    assert.equal(d.readUInt32BE(32 + 8), 0); // ESME_ROK
+    const at = d.readUInt32BE(32);
+    assert.equal(d.subarray(32 + at, 32 + at + 16).toString('hex'), hdr(16, 0x80000015, 0, 8).toString('hex'));
+    // 4) command_length 8: the stream cannot be followed: generic_nack ESME_RINVCMDLEN, then the connection is closed.
+    const b = await raw(port, [Buffer.from('0000000800000015', 'hex')]);
+    assert.equal(b.data.subarray(0, 16).toString('hex'), hdr(16, 0x80000000, 2, 0).toString('hex'));
+    assert.equal(b.closed, true);
+    // Others are still served.
+    const r = await send(port, [...SJA2_ARGS, '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(porJson(r).hex, SJA2_POR);
+  } finally {
+    await s.stop();
+  }
+  assert.match(s.err(), /malformed PDU: unknown command_id/);
+});
+
+test('smsc --pcsc is not available yet: exit 3, one line', () => {
+  const r = run(['smsc', '--port', '0', '--system-id', 'lab', '--password', 'secret', '--pcsc']);
+  assert.equal(r.code, 3);
+  assert.ok(isOneLineError(r.stderr), r.stderr);
+  assert.match(r.stderr, /PC\/SC.*not available/);
+});

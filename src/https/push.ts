@@ -258,7 +258,7 @@ function tlvsIn(b: Uint8Array, start: number, end: number, field: string): Tlv[]
   return out;
 }
 
-const at = (t: Tlv) => `@${t.offset}`;
+const at = (t: Tlv) => `at byte ${t.offset}`;
 
 /**
  * Whether `data` is one complete `81` TLV whose contents are `83`/`B3` TLVs

@@ -14,8 +14,8 @@
  *    out by hand below as the octets on the wire;
  *  - the TS 31.115 / TS 102 225 command header with SPI 0000 (no security): CPL,
  *    CHL 0D, SPI, KIc, KID, TAR, CNTR, PCNTR, written out by hand;
- *  - `openssl s_client` / `openssl s_server` (Debian OpenSSL 3) as the TLS peers,
- *    with hand-written HTTP bytes;
+ *  - `openssl s_client` / `openssl s_server` (Debian OpenSSL 3) and `gnutls-cli`
+ *    (Debian GnuTLS 3.7) as the TLS peers, with hand-written HTTP bytes;
  *  - tshark decrypting a recorded session with the NSS key log that `--keylog` wrote.
  */
 import { describe, it, after } from 'node:test';
@@ -258,6 +258,34 @@ describe('SCP81 PSK-TLS sessions on loopback', () => {
     assert.ok(out.includes(hexb('AE80220580CA0085000000')));
     assert.match(text, /HTTP\/1\.1 204 No Content\r\n/);
     assert.equal(await srv.done, 0, srv.err());
+    assert.deepEqual(JSON.parse(readFileSync(responses, 'utf8')).rapdus, [{ data: '', sw: '6A88' }]);
+  });
+
+  it('server against GnuTLS (gnutls-cli, a TLS implementation other than OpenSSL) with hand-written POSTs', async () => {
+    const responses = tmp('ndjson');
+    const srv = startCli(serveArgs(['--script', 'AE80220580CA0085000000', '--max-sessions', '1', '--responses', responses]));
+    const port = await srv.port;
+    const c = spawn('gnutls-cli', [`--pskusername=${ID}`, `--pskkey=${KEY}`, '--priority', 'NORMAL:-VERS-ALL:+VERS-TLS1.2:-KX-ALL:+PSK', '-p', String(port), '127.0.0.1'],
+      { stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = Buffer.alloc(0);
+    c.stdout.on('data', (d) => (out = Buffer.concat([out, d])));
+    const closed = new Promise<number>((r) => c.on('close', (code) => r(code ?? -1)));
+    try {
+      await until(() => out.includes('Simple Client Mode'), 'gnutls-cli handshake');
+      c.stdin.write(POST1);
+      await until(() => out.includes('X-Admin-Next-URI'), 'gnutls-cli to receive the script');
+      c.stdin.write(POST3);
+      await until(() => out.includes('204 No Content'), 'the 204');
+    } finally {
+      c.stdin.end();
+      await closed;
+    }
+    const text = out.toString('latin1');
+    assert.match(text, /PSK authentication\. Connected as '89000000000000000001'/);
+    assert.match(text, /HTTP\/1\.1 200 OK\r\n/);
+    assert.ok(out.includes(hexb('AE80220580CA0085000000')));
+    assert.equal(await srv.done, 0, srv.err());
+    assert.match(srv.err(), /TLSv1\.2 TLS_PSK_WITH_AES_128_CBC_SHA/);
     assert.deepEqual(JSON.parse(readFileSync(responses, 'utf8')).rapdus, [{ data: '', sw: '6A88' }]);
   });
 

@@ -29,6 +29,7 @@ import { join } from 'node:path';
 import { run, runAsync, isOneLineError, BIN, ROOT } from './helpers/cli.js';
 import { buildServerAnswer } from '../src/https/http.js';
 import { fromHex } from '../src/util/hex.js';
+import { exampleCard } from '../src/card/card.js';
 
 const DIR = mkdtempSync(join(tmpdir(), 'scp81-'));
 after(() => rmSync(DIR, { recursive: true, force: true }));
@@ -237,6 +238,27 @@ describe('SCP81 PSK-TLS sessions on loopback', () => {
     assert.deepEqual(lines.map((l) => l.rapdus), [[{ data: '', sw: '6A88' }], [{ data: '', sw: '9000' }]]);
     // TLS 1.2: one CLIENT_RANDOM line (NSS key-log format) per session.
     assert.match(readFileSync(kl1, 'utf8'), /^CLIENT_RANDOM [0-9a-f]{64} [0-9a-f]{96}\n$/);
+  });
+
+  it('agent --card: the card simulator answers; response strings as digest §6.3 ③ and ⑤', async () => {
+    const card = exampleCard() as { applications: unknown[] };
+    card.applications.push({
+      tar: '000000', name: 'ISD running SCP81', msl: '00', format: 'expanded', counter: '0',
+      swByApdu: { '80CA0085': { sw: '6A88' }, '80F28002': { sw: '9000', data: 'E3134F08A0000000030000009F70010FC5039EFE80' } },
+      defaultSw: '9000',
+    });
+    const cardFile = tmp('json');
+    writeFileSync(cardFile, JSON.stringify(card));
+    const responses = tmp('ndjson');
+    const srv = startCli(serveArgs(['--apdu', '80CA008500', '--apdu', '80F28002024F00', '--max-sessions', '1', '--responses', responses, '--quiet']));
+    const port = await srv.port;
+    const a = await runAsync(['scp81', 'agent', '--to', `127.0.0.1:${port}`, '--psk-identity', ID, '--psk-key', KEY, '--card', cardFile, '--quiet']);
+    assert.equal(a.code, 0, a.stderr);
+    assert.equal(await srv.done, 0, srv.err());
+    const lines = readFileSync(responses, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    // ③: AF 80 23 02 6A 88 00 00; ⑤: AF 80 23 17 E3 13 4F 08 A0 00 00 00 03 00 00 00 9F 70 01 0F C5 03 9E FE 80 90 00 00 00.
+    assert.equal(lines[0].response, 'AF8023026A880000');
+    assert.equal(lines[1].response, 'AF802317E3134F08A0000000030000009F70010FC5039EFE80900000' + '00');
   });
 
   it('server against openssl s_client with a hand-written POST ① and ③', async () => {

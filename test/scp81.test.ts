@@ -261,6 +261,26 @@ describe('SCP81 PSK-TLS sessions on loopback', () => {
     assert.equal(lines[1].response, 'AF802317E3134F08A0000000030000009F70010FC5039EFE80900000' + '00');
   });
 
+  it('keyset file with a "psk" list: SCP80 keys and PSKs in one file (build push KVN/KID, serve, agent)', async () => {
+    const ks = JSON.parse(readFileSync(join(ROOT, 'vectors', 'keysets', 'test.json'), 'utf8'));
+    ks.psk = [{ identity: ID, key: KEY, kvn: '41', kid: '01' }, { identity: 'other', key: 'FF'.repeat(16) }];
+    const kf = tmp('json');
+    writeFileSync(kf, JSON.stringify(ks));
+    // The SCP80 reader still accepts the file (3DES CC + ciphering from KVN 1), and the KVN comes from the psk entry.
+    const b = run(['build', 'push', '--keyset', kf, '--psk-identity', ID, '--json']);
+    assert.equal(b.code, 0, b.stderr);
+    const j = JSON.parse(b.stdout);
+    assert.deepEqual([j.script.security.kvn, j.script.security.kid], ['41', '01']);
+    const u = run(['build', 'push', '--keyset', kf, '--psk-identity', ID, '--spi', '0000', '--kic', '00', '--kid', '00']);
+    // By hand: 85 value = Lid 14 + 20 identity octets + 02 41 01 = 24 (18); 83 value 26 (1A); 81 value 28 (1C).
+    assert.equal(u.stdout.trim().slice(32), '811C831A851814' + Buffer.from(ID).toString('hex').toUpperCase() + '024101');
+    const srv = startCli(['scp81', 'serve', '--port', '0', '--keyset', kf, '--apdu', '80CA008500', '--max-sessions', '1', '--quiet']);
+    const port = await srv.port;
+    const a = await runAsync(['scp81', 'agent', '--to', `127.0.0.1:${port}`, '--psk-identity', ID, '--keyset', kf, '--quiet']);
+    assert.equal(a.code, 0, a.stderr);
+    assert.equal(await srv.done, 0, srv.err());
+  });
+
   it('server against openssl s_client with a hand-written POST ① and ③', async () => {
     const responses = tmp('ndjson');
     const srv = startCli(serveArgs(['--script', 'AE80220580CA0085000000', '--max-sessions', '1', '--responses', responses]));

@@ -376,6 +376,21 @@ describe('SCP81 PSK-TLS sessions on loopback', () => {
     assert.match(srv.err(), /TLS handshake with 127\.0\.0\.1:\d+ failed: unknown PSK identity/);
   });
 
+  it('cipher suites: PSK-NULL-SHA256 (Amendment B table) works both ways; 3DES (absent from Node\'s OpenSSL) and non-PSK suites are refused in one line', async () => {
+    const srv = startCli(serveArgs(['--cipher', 'PSK-NULL-SHA256', '--max-sessions', '1', '--quiet']));
+    const port = await srv.port;
+    const a = await runAsync(['scp81', 'agent', '--to', `127.0.0.1:${port}`, '--psk-identity', ID, '--psk-key', KEY, '--cipher', 'PSK-NULL-SHA256']);
+    assert.equal(a.code, 0, a.stderr);
+    assert.match(a.stderr, /TLS_PSK_WITH_NULL_SHA256/);
+    assert.equal(await srv.done, 0);
+    for (const [c, re] of [['PSK-3DES-EDE-CBC-SHA', /no cipher match/], ['AES128-SHA', /only PSK cipher suites/], ['RSA-PSK-AES128-CBC-SHA256', /only PSK cipher suites/]] as const) {
+      const r = run(['scp81', 'agent', '--to', '127.0.0.1:9', '--psk-identity', ID, '--psk-key', KEY, '--cipher', c]);
+      assert.equal(r.code, 2, r.stderr);
+      assert.ok(isOneLineError(r.stderr), r.stderr);
+      assert.match(r.stderr, re);
+    }
+  });
+
   it('a vanished or silent peer is timed out on both sides', async () => {
     // Server side: a TLS client that completes the handshake and then says nothing.
     const srv = startCli(serveArgs(['--timeout', '500', '--max-sessions', '1']));

@@ -41,7 +41,8 @@ export interface PskTlsOptions {
 export function pskCipherString(list: string | undefined): string {
   const s = list ?? DEFAULT_PSK_CIPHERS;
   const names = s.split(':').filter((x) => x && !x.startsWith('@'));
-  if (!names.length || names.some((n) => !/PSK/.test(n) && !/^TLS_/.test(n))) {
+  // PSK, DHE-PSK, ECDHE-PSK (and TLS 1.3 suites, which take the PSK callback); RSA-PSK needs a certificate.
+  if (!names.length || names.some((n) => !/^(PSK|DHE-PSK|ECDHE-PSK)-/.test(n) && !/^TLS_/.test(n))) {
     throw new InputError(`"${s}": only PSK cipher suites (PSK-…) are allowed, there is no certificate`, { layer: TLS_LAYER, field: '--cipher' });
   }
   let out = s;

@@ -193,6 +193,25 @@ describe('SCP81 HTTP messages (scp81 parse)', () => {
     assert.match(t.stdout, /GET DATA \(80 CA 00 85, case 2\)/);
   });
 
+  it('X-Admin-Resume, X-Admin-Targeted-Application (digest §4.3, whty AID) and the ETSI content types, chunked answer', () => {
+    const post = bin(['POST /ram?cmd=4 HTTP/1.1', 'Host: ota.example', 'X-Admin-Protocol: globalplatform-remote-admin/1.0', 'X-Admin-From: agent-7',
+      'X-Admin-Resume: true', 'X-Admin-Script-Status: security-error', '', ''].join(CRLF));
+    const answer = Buffer.concat([bin(['HTTP/1.1 200 OK', 'X-Admin-Protocol: globalplatform-remote-admin/1.0', 'X-Admin-Next-URI: /ram?cmd=5',
+      'X-Admin-Targeted-Application: //aid/A000000559/1010FFFFFFFF8900000100', 'Content-Type: application/vnd.etsi.scp.command-data;version=1.0',
+      'Transfer-Encoding: chunked', '', 'C'].join(CRLF)), bin(CRLF), hexb('AA 0A 22 08 80 F2 80 00 02 4F 00 00'), bin(`${CRLF}0${CRLF}${CRLF}`)]);
+    const f = tmp('http');
+    writeFileSync(f, Buffer.concat([post, answer]));
+    const r = run(['scp81', 'parse', f, '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const [p, a] = JSON.parse(r.stdout).messages;
+    assert.equal(p.resume, true);
+    assert.equal(p.scriptStatus, 'security-error');
+    assert.equal(a.targetedApplication, '//aid/A000000559/1010FFFFFFFF8900000100');
+    assert.equal(a.profile, 'etsi');
+    assert.deepEqual(a.chunks, [12, 0]);
+    assert.deepEqual(a.script.apdus, ['80F28000024F0000']);
+  });
+
   it('the server answer encoder gives digest §6.3 ② byte for byte', () => {
     const b = buildServerAnswer({ script: fromHex('AE80220580CA0085000000'), nextUri: '/server/adminagent?cmd=2' });
     assert.equal(Buffer.from(b).toString('hex'), ANSWER2.toString('hex'));

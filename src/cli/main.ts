@@ -366,6 +366,87 @@ export function buildProgram(): Command {
       .option('--concat-ref <n>', 'concatenation reference', '0')
       .option('--concat-16', 'use the 16-bit concatenation IE (08)'),
   ).action(async (o) => (await import('./commands/send-pcsc.js')).sendPcscCommand(o));
+  // --- SCP81: RAM over HTTPS with PSK-TLS (GlobalPlatform Amendment B) ------------
+  outputOptions(
+    securityOptions(build.command('push').description('SCP81 push: the administration session triggering parameters (GP Amendment B, tag 81) as the secured data of a command packet for the security domain (TAR default 000000), framed like build sms'))
+      .option('--connect <host:port>', 'connection parameters (84): TCP client to this IPv4/IPv6 address and port')
+      .option('--bearer <hex>', 'with --connect: bearer description value (default 03, default bearer)')
+      .option('--buffer-size <n>', 'with --connect: buffer size (default 1500)')
+      .option('--apn <name>', 'with --connect: network access name')
+      .option('--connection <hex>', 'raw contents of the connection parameters TLV (84) instead of --connect')
+      .option('--psk-identity <text>', 'security parameters (85): PSK identity')
+      .option('--psk-kvn <hex>', 'with --psk-identity: key version number of the PSK (default from the keyset psk entry, else 40)')
+      .option('--psk-kid <hex>', 'with --psk-identity: key identifier of the PSK (default from the keyset psk entry, else 01)')
+      .option('--retry-counter <n>', 'retry policy (86): retry counter')
+      .option('--retry-delay <hex>', 'with --retry-counter: retry waiting delay, the 3 octets of the timer value (hh mm ss, coded as given)')
+      .option('--admin-host <text>', 'HTTP POST parameters (89): administration host (8A, the Host header)')
+      .option('--agent-id <text>', 'HTTP POST parameters (89): agent ID (8B, the X-Admin-From header)')
+      .option('--admin-uri <text>', 'HTTP POST parameters (89): administration URI (8C, the first POST\'s request-URI)')
+      .addOption(new Option('--format <layer>', 'output layer').choices(['packet', 'ud', 'tpdu', 'envelope']).default('packet'))
+      .option('--oa <digits>', 'TP-OA originating address digits; "+..." international (default 12345678)')
+      .option('--oa-ton <n>', 'TP-OA type of number 0-7')
+      .option('--oa-npi <n>', 'TP-OA numbering plan 0-15')
+      .option('--pid <hex>', 'TP-PID (default 7F)')
+      .option('--dcs <hex>', 'TP-DCS (default F6)')
+      .option('--scts <when>', 'TP-SCTS: "now", an ISO date, or 14 hex digits')
+      .option('--smsc <digits>', 'SMSC address in the ENVELOPE')
+      .option('--concat-ref <n>', 'concatenation reference', '0')
+      .option('--concat-16', 'use the 16-bit concatenation IE (08)')
+      .option('--pcap <file>', 'also write what was built as a pcap (GSMTAP)')
+      .option('--show', 'print the decoded tree of what was built instead of hex'),
+  ).action(async (o) => (await import('./commands/scp81.js')).buildPushCmd(o));
+
+  const scp81 = program.command('scp81').description('SCP81 (GlobalPlatform Amendment B): RAM over HTTPS with PSK-TLS: parse pushes and HTTP messages, run the admin server or the admin agent');
+  outputOptions(scp81.command('parse-push').description('decode administration session triggering parameters (the 81 TLV, secured data of a push)').argument('[hex]', 'hex; "-" or nothing reads stdin'))
+    .action(async (hex, o) => (await import('./commands/scp81.js')).parsePushCmd(hex, o));
+  outputOptions(scp81.command('parse').description('parse captured admin protocol HTTP messages (agent POSTs, server answers; several in sequence), X-Admin-* headers and the scripts inside')
+    .argument('[file]', 'raw HTTP bytes (or hex text); "-" or nothing reads stdin')
+    .option('--hex', 'the input is hex text'))
+    .action(async (file, o) => (await import('./commands/scp81.js')).scp81Parse(file, o));
+  const tlsCli = (c: Command): Command =>
+    c
+      .option('--cipher <list>', 'PSK cipher suites, OpenSSL names, in order of preference (default PSK-AES128-CBC-SHA256:PSK-AES128-CBC-SHA)')
+      .option('--tls-min <v>', 'lowest TLS version: 1.0, 1.1, 1.2 (default 1.2)')
+      .option('--tls-max <v>', 'highest TLS version (default 1.2)')
+      .option('--tickets', 'allow TLS session tickets (off: cards abort on them)')
+      .option('--etm', 'allow encrypt-then-MAC (off: cards abort on it)')
+      .option('--keylog <file>', 'write the TLS secrets in NSS key-log format (Wireshark: tls.keylog_file)')
+      .option('--timeout <ms>', 'handshake and idle timeout per connection (default 30000)')
+      .option('--quiet', 'no exchange log');
+  outputOptions(tlsCli(scp81.command('serve').description('admin server: PSK-TLS listener answering the agents\' POSTs with command scripts (200 + X-Admin-Next-URI) until their queue is empty (204); logs each exchange as a tree'))
+    .requiredOption('--port <n>', 'TCP port (0: a free port, printed on stderr)')
+    .option('--host <addr>', 'address to bind', '127.0.0.1')
+    .option('--keyset <file>', 'keyset JSON with a "psk" list of {identity, key} (or env UICC_OTA_KEYSET)')
+    .option('--psk <identity:hex>', 'a PSK identity and its key (repeatable; key may be @file)', collect, [])
+    .option('--script <hex>', 'a command string (Command Scripting template AA/AE) for every agent (repeatable, in order)', collect, [])
+    .option('--apdu <hex>', 'a C-APDU for every agent, one script per APDU (repeatable)', collect, [])
+    .option('--batch', 'with --apdu: all APDUs in one script')
+    .option('--definite', 'scripts built from APDUs use AA (definite length) instead of AE')
+    .option('--scripts <file>', 'JSON {"AGENT-ID | PSK identity | *": [hex script | {"apdus": [hex, ...]}, ...]}')
+    .option('--chunked', 'send scripts with Transfer-Encoding: chunked (default Content-Length)')
+    .option('--etsi', 'ETSI TS 102 226 content types (command-data / response-data) instead of GlobalPlatform')
+    .option('--targeted-application <aid>', 'X-Admin-Targeted-Application: //aid/RID/PIX of this AID (hex)')
+    .option('--responses <file>', 'append every response string received as a JSON line (R-APDUs, agent, identity)')
+    .option('--max-sessions <n>', 'stop after this many TLS sessions (default: until SIGINT/SIGTERM)'))
+    .action(async (o) => (await import('./commands/scp81.js')).scp81Serve(o));
+  outputOptions(tlsCli(scp81.command('agent').description('admin agent (card side): connect with PSK-TLS, POST, run each script (card simulator or status words), follow X-Admin-Next-URI until 204'))
+    .option('--to <host:port>', 'the admin server (default: from --push)')
+    .option('--push <hex>', 'take server, PSK identity, host, agent ID and URI from these triggering parameters (81 TLV)')
+    .option('--psk-identity <text>', 'PSK identity')
+    .option('--psk-key <hex|@file>', 'the PSK (or env UICC_OTA_PSK, or the keyset psk entry of the identity)')
+    .option('--keyset <file>', 'keyset JSON with a "psk" list (or env UICC_OTA_KEYSET)')
+    .option('--uri <path>', 'request-URI of the first POST (default / or from --push)')
+    .option('--host-header <text>', 'Host header (default the server address or from --push)')
+    .option('--agent-id <text>', 'X-Admin-From (default from --push, else the PSK identity)')
+    .option('--card <file>', 'answer C-APDUs with the card simulator (CARD.json, application --tar)')
+    .option('--tar <hex>', 'with --card: the application (security domain) running the scripts', '000000')
+    .option('--sw <hex>', 'without --card: SW for every C-APDU (default 9000)')
+    .option('--answer <prefix=sw[:data]>', 'without --card: SW (and data) for C-APDUs starting with PREFIX (repeatable)', collect, [])
+    .option('--status <status>', 'report this X-Admin-Script-Status instead of running scripts (unknown-application, not-a-security-domain, security-error)')
+    .option('--content-length', 'send response strings with Content-Length (default chunked)')
+    .option('--etsi', 'ETSI TS 102 226 response content type')
+    .option('--resume', 'first POST with X-Admin-Resume: true'))
+    .action(async (o) => (await import('./commands/scp81.js')).scp81Agent(o));
 
   // --- golden vectors ---------------------------------------------------------
   const vectors = program.command('vectors').description('golden-vector regression suites (vectors/schema.json)');

@@ -4,6 +4,7 @@ import { node } from '../render/tree.js';
 import { toHex } from '../util/hex.js';
 import { OtaError } from '../util/errors.js';
 import * as remote from './index.js';
+import { looksLikePush, parsePush, pushJson } from '../https/push.js';
 
 export interface ScriptView {
   apdus: string[] | null;
@@ -18,6 +19,16 @@ const EXPANDED_FIRST = new Set([0xaa, 0xae, 0xab, 0xaf]);
 /** The secured data read as a remote command script; a decoding problem is shown, not thrown. */
 export function scriptView(data: Uint8Array, format: 'compact' | 'expanded' | 'auto' = 'auto'): ScriptView {
   if (!data.length) return { apdus: [], json: null };
+  // SCP81 push (GP Amendment B triggering parameters, one complete 81 TLV): shown decoded, not as remote APDUs.
+  if (format !== 'expanded' && looksLikePush(data)) {
+    try {
+      const p = parsePush(data);
+      return { apdus: null, json: pushJson(p), tree: p.tree };
+    } catch (e) {
+      if (!(e instanceof OtaError)) throw e;
+      return { apdus: null, json: { format: 'scp81-push', error: e.message }, tree: node('SCP81 push', 'not decodable', undefined, { status: 'fail', note: e.message, hex: toHex(data) }), error: e };
+    }
+  }
   try {
     const s = remote.decodeCommandScript(data, format);
     const json = remote.commandScriptJson(s) as { apdus?: string[] };

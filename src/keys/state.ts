@@ -154,3 +154,22 @@ export async function updateJsonFile<T, R>(
     }
   }
 }
+
+/**
+ * Hold the lock of `path` while `fn` runs (for updates that span two files:
+ * take this lock first, then updateJsonFile on the other file, always in
+ * that order).
+ */
+export async function withFileLock<R>(path: string, fn: () => Promise<R>, timeoutMs = 10_000): Promise<R> {
+  const lock = `${path}.lock`;
+  await acquire(lock, timeoutMs);
+  try {
+    return await fn();
+  } finally {
+    try {
+      unlinkSync(lock);
+    } catch {
+      /* already gone */
+    }
+  }
+}

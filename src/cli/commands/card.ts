@@ -14,7 +14,8 @@ import { basename, dirname, join } from 'node:path';
 import { InputError, IoError, OtaError, VerifyError, shiftOffset, type ErrorWhere } from '../../util/errors.js';
 import { toHex, hex2 } from '../../util/hex.js';
 import { node, type TreeNode } from '../../render/tree.js';
-import { updateJsonFile, writeFileAtomic } from '../../keys/state.js';
+import { readJsonFile, updateJsonFile, withFileLock, writeFileAtomic } from '../../keys/state.js';
+import { withContent } from '../../card/content.js';
 import { smsDialect } from '../../smspp/dialect.js';
 import { cattpDialect } from '../../cattp/dialect.js';
 import { responseTree } from '../../secured/view.js';
@@ -108,22 +109,27 @@ export async function processWithState(o: CardProcessOpts, packet: Uint8Array, d
     return processPacket(card, packet, dialect);
   }
   if (o.state) {
+    // Counters in the state file, content (files, registry, keys) in CARD.json: lock the state file, then the card file.
     const statePath = o.state;
-    return updateJsonFile<unknown, ProcessResult>(statePath, { format: CARD_STATE_FORMAT, counters: {} }, 'card state file', (raw) => {
+    return withFileLock(statePath, () => updateJsonFile<unknown, ProcessResult>(o.card, undefined, 'card file', (rawCard) => {
+      const raw = readJsonFile<unknown>(statePath, { format: CARD_STATE_FORMAT, counters: {} }, 'card state file');
       const counters = validateState(raw, statePath);
-      const r = processPacket(withStateCounters(first.card, counters), packet, dialect);
-      if (r.counterUpdate === undefined || !r.app) return { result: r };
-      const old = (raw as { counters: Record<string, string> }).counters;
-      const next: Record<string, string> = {};
-      for (const [k, v] of Object.entries(old)) next[k.toUpperCase()] = v;
-      next[r.app.tarHex] = r.counterUpdate.toString();
-      return { value: { format: CARD_STATE_FORMAT, counters: next }, result: r };
-    });
+      const r = processPacket(withStateCounters(validateCard(rawCard, o.card), counters), packet, dialect);
+      if (r.counterUpdate !== undefined && r.app) {
+        const old = (raw as { counters: Record<string, string> }).counters;
+        const next: Record<string, string> = {};
+        for (const [k, v] of Object.entries(old)) next[k.toUpperCase()] = v;
+        next[r.app.tarHex] = r.counterUpdate.toString();
+        writeFileAtomic(statePath, JSON.stringify({ format: CARD_STATE_FORMAT, counters: next }, null, 2) + '\n');
+      }
+      return { value: r.changes ? withContent(rawCard, r.changes) : undefined, result: r };
+    }));
   }
   return updateJsonFile<unknown, ProcessResult>(o.card, undefined, 'card file', (raw) => {
     const r = processPacket(validateCard(raw, o.card), packet, dialect);
-    if (r.counterUpdate === undefined || !r.app) return { result: r };
-    return { value: withCounter(raw, r.app.tarHex, r.counterUpdate), result: r };
+    if ((r.counterUpdate === undefined || !r.app) && !r.changes) return { result: r };
+    const counted = r.counterUpdate !== undefined && r.app ? withCounter(raw, r.app.tarHex, r.counterUpdate) : raw;
+    return { value: r.changes ? withContent(counted, r.changes) : counted, result: r };
   });
 }
 

@@ -459,10 +459,10 @@ export function exampleCard(): Record<string, unknown> {
       },
       {
         tar: 'B00000',
-        name: 'UICC shared file system RFM (expanded format)',
-        comment: 'GET STATUS answered 6D00 like the eUICC of secured-packet.md §12.5',
+        name: 'UICC shared file system RFM (expanded or compact format)',
+        comment: 'GET STATUS answered 6D00 like the eUICC of secured-packet.md §12.5; format auto: AA/AE scripts are expanded',
         msl: '06',
-        format: 'expanded',
+        format: 'auto',
         counter: '0',
         swByApdu: { '80F2': { sw: '6D00' } },
         defaultSw: '9000',

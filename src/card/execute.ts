@@ -37,11 +37,12 @@ const LAYER = 'remote APDU (expanded)';
 /** The SW configured for a C-APDU: longest matching prefix, else defaultSw. */
 export function answerFor(app: CardApp, apdu: Uint8Array, session?: CardSession): { sw: number; data: Uint8Array; reason: string } {
   const h = toHex(apdu);
+  // The card's content (files, GlobalPlatform registry) sees every command, so its state (current
+  // file, LOAD sequence) follows the script even where a swByApdu rule overrides the answer.
+  const c = session?.answer(apdu);
   for (const r of app.swByApdu) {
     if (h.startsWith(r.prefix)) return { sw: r.sw, data: r.data, reason: `swByApdu ${r.prefix}` };
   }
-  // The card's content (files, GlobalPlatform registry) answers what its handler knows.
-  const c = session?.answer(apdu);
   if (c) return { ...c, reason: `${app.handler}: ${c.reason}` };
   return { sw: app.defaultSw, data: new Uint8Array(0), reason: 'defaultSw' };
 }

@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { InputError, IoError, VerifyError } from '../../util/errors.js';
 import { fromHex, hex2, toHex } from '../../util/hex.js';
 import { node, type TreeNode } from '../../render/tree.js';
-import { insName, parseCApdu } from '../../remote/index.js';
+import { insName, parseCApdu, toCompactTpdu } from '../../remote/index.js';
 import type { RemoteScript } from '../../remote/script.js';
 import type { Bearer } from '../../remote/packets.js';
 import { answerTree, decodeAnswer, type ScriptAnswer } from '../../remote/answer.js';
@@ -276,12 +276,17 @@ async function putKeyRequest(o: RmgmtOpts) {
 
 // ------------------------------------------------------------------ common
 
-function scriptTree(b: ScriptBuild & { script: RemoteScript }, dry: boolean): TreeNode {
+/** A step's C-APDU as coded in the script: compact = T=0 TPDU (case 4 without Le), expanded = ISO form. */
+function coded(apdu: Uint8Array, o: RmgmtOpts): string {
+  return toHex(o.expanded ? apdu : toCompactTpdu(parseCApdu(apdu, 'C-APDU')));
+}
+
+function scriptTree(b: ScriptBuild & { script: RemoteScript }, dry: boolean, o: RmgmtOpts): TreeNode {
   const packets = b.plans.map((p, i) => {
     const counter = b.packets[i] ? `CNTR ${b.packets[i].counter}` : 'counter not reserved';
     return node(`Packet ${i + 1}`, `${p.data.length} octets of secured data, ${counter}`, p.steps.map((s) => {
       const a = parseCApdu(s.apdu, 'C-APDU');
-      return node(s.title, `${insName(a) ?? hex2(a.ins)} ${toHex(s.apdu.subarray(0, 4))}`, undefined, { hex: toHex(s.apdu) });
+      return node(s.title, `${insName(a) ?? hex2(a.ins)} ${toHex(s.apdu.subarray(0, 4))}`, undefined, { hex: coded(s.apdu, o) });
     }));
   });
   return node(`${b.script.kind.toUpperCase()} ${b.script.operation}`, `${b.plans.length} packet${b.plans.length > 1 ? 's' : ''}, TAR ${toHex(b.tar)}, SPI ${b.spi}, KIc ${hex2(b.kic)}, KID ${hex2(b.kid)}${dry ? ' (dry run: nothing secured)' : ''}`,
@@ -332,8 +337,8 @@ async function run(o: RmgmtOpts, defaultTar: string, make: Parameters<typeof sec
   const b = await secureScript({ ...o, bearer }, defaultTar, extra, dry, make);
 
   if (o.dryRun) {
-    if (o.json) printJson({ operation: `${b.script.kind} ${b.script.operation}`, dryRun: true, notes: b.script.notes, packets: b.plans.map((p) => ({ apdus: p.steps.map((s) => toHex(s.apdu)), steps: p.steps.map((s) => s.title), data: toHex(p.data) })) });
-    else await printTree([scriptTree(b, true)], o);
+    if (o.json) printJson({ operation: `${b.script.kind} ${b.script.operation}`, dryRun: true, notes: b.script.notes, packets: b.plans.map((p) => ({ apdus: p.steps.map((s) => coded(s.apdu, o)), steps: p.steps.map((s) => s.title), data: toHex(p.data) })) });
+    else await printTree([scriptTree(b, true, o)], o);
     return;
   }
 
@@ -371,10 +376,10 @@ async function run(o: RmgmtOpts, defaultTar: string, make: Parameters<typeof sec
   if (o.json) {
     printJson({
       operation: `${b.script.kind} ${b.script.operation}`, bearer: bearer.kind, format: o.format ?? (bearer.kind === 'sms' ? 'packet' : 'pdu'), notes: b.script.notes,
-      packets: b.packets.map((c, i) => ({ counter: Number(c.counter), apdus: b.plans[i].steps.map((s) => toHex(s.apdu)), steps: b.plans[i].steps.map((s) => s.title), packet: toHex(c.bytes), output: b.frames[i].map(toHex) })),
+      packets: b.packets.map((c, i) => ({ counter: Number(c.counter), apdus: b.plans[i].steps.map((s) => coded(s.apdu, o)), steps: b.plans[i].steps.map((s) => s.title), packet: toHex(c.bytes), output: b.frames[i].map(toHex) })),
     });
   } else if (o.show) {
-    await printTree([scriptTree(b, false)], o);
+    await printTree([scriptTree(b, false, o)], o);
   } else writeOut(lines.join('\n'));
 }
 

@@ -57,7 +57,7 @@ export function load(block: Uint8Array, blockNumber: number, last: boolean): CAp
  *   max number of timers (1) ‖ max text length for a menu entry (1) ‖
  *   max number of menu entries (1) ‖ { position (1) ‖ identifier (1) } per
  *   menu entry ‖ max number of channels (1) ‖ length of MSL (1) ‖ MSL ‖
- *   length of TAR values (1) ‖ TAR values (3 each).
+ *   [length of TAR values (1) ‖ TAR values (3 each)].
  */
 export interface ToolkitParams {
   /** Access domain (TS 102 226 cl. 8.2.1.3.2.1.1): 00 full access, FF no access; default 00. */
@@ -94,7 +94,8 @@ export function toolkitParams(t: ToolkitParams): Uint8Array {
       byte(t.maxChannels ?? 0, '--max-channels'),
     ),
     lv(t.msl ?? empty),
-    lv(concat(...tars)),
+    // The TAR field is optional: without it the TAR comes from the instance AID (cl. 8.2.1.3.2.1).
+    tars.length ? lv(concat(...tars)) : empty,
   );
 }
 

@@ -178,7 +178,7 @@ function registerTests(): void {
   test('card init example: valid, and its keys are those of vectors/keysets/test.json', () => {
     const ex = exampleCard();
     const c = card(ex);
-    assert.deepEqual(c.applications.map((a) => [a.tarHex, a.format, a.msl]), [['B00010', 'compact', 0x06], ['B00011', 'compact', 0x06], ['B00000', 'expanded', 0x06]]);
+    assert.deepEqual(c.applications.map((a) => [a.tarHex, a.format, a.msl]), [['B00010', 'compact', 0x06], ['B00011', 'compact', 0x06], ['B00000', 'auto', 0x06], ['000000', 'auto', 0x06]]);
     const ks = JSON.parse(readFileSync(join(ROOT, 'vectors/keysets/test.json'), 'utf8')) as { keysets: Raw[] };
     assert.deepEqual(ex.keysets, ks.keysets);
   });

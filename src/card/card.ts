@@ -24,7 +24,23 @@
  *           "A0A40000027F20": { "sw": "9F16" },        answer; the longest prefix wins;
  *           "A0C0000016": { "sw": "9000", "data": "0000FFFF…" },
  *           "80F2": "6D00" },                a plain string is the SW without data
- *         "defaultSw": "9000" } ],           SW for every other C-APDU, default 9000
+ *         "defaultSw": "9000",               SW for every other C-APDU, default 9000
+ *         "handler": "files" } ],            optional: commands answered from the card's content
+ *                                            after swByApdu, before defaultSw: "files" (RFM:
+ *                                            SELECT, READ/UPDATE BINARY/RECORD, GET RESPONSE on
+ *                                            "files"; class A0 as a SIM, 00 as a UICC) or "gp"
+ *                                            (RAM: INSTALL, LOAD, DELETE, GET STATUS, PUT KEY on
+ *                                            "registry" and "keysets"; PUT KEY unwraps with the
+ *                                            KIK of the command's key set and checks the KCVs)
+ *     "files": { "3F00/7F20/6F07": { "data": "hex" },           EFs by path (transparent, or
+ *                "3F00/7F10/6F40": { "records": ["hex"] } },     "records", "cyclic": true)
+ *     "registry": { "loadFiles": [{ "aid", "modules": [] }],     GlobalPlatform registry;
+ *                   "instances": [{ "aid", "loadFile", "module",  a LOAD in progress is kept
+ *                                   "privileges", "lifeCycle" }], in "loading"
+ *                   "loading": { "aid", "nextBlock", "data" } },
+ *                                            files, registry and keysets are rewritten by
+ *                                            `card process` (locked, atomic) when a script
+ *                                            changes them
  *     "options": {                           card-specific behaviour (all optional):
  *       "kvnMismatch": "reject",             reject | accept: KIc and KID naming different
  *                                            non-zero KVNs → status 06 (digest §5.4)
@@ -58,6 +74,7 @@ import { fromHex, toHex } from '../util/hex.js';
 import { validateKeyset, type KeySet } from '../keys/keyset.js';
 import { checkKey, type CipherAlg, type CcAlg } from '../crypto/index.js';
 import { CNTR_MAX } from '../secured/common.js';
+import { validateFiles, validateRegistry, type CardFile, type Registry } from './content.js';
 
 export const CARD_FORMAT = 'uicc-ota-card/1';
 export const CARD_STATE_FORMAT = 'uicc-ota-card-state/1';
@@ -84,6 +101,8 @@ export interface CardApp {
   /** Longest prefix first. */
   swByApdu: SwRule[];
   defaultSw: number;
+  /** Commands answered by the card's content (after swByApdu, before defaultSw): files (RFM) or gp (RAM). */
+  handler?: 'files' | 'gp';
 }
 
 export interface CardOptions {
@@ -107,6 +126,10 @@ export interface Card {
   keysets: KeySet[];
   applications: CardApp[];
   options: CardOptions;
+  /** RFM file system (see content.ts). */
+  files: Map<string, CardFile>;
+  /** GlobalPlatform registry (see content.ts). */
+  registry: Registry;
 }
 
 export const DEFAULT_OPTIONS: CardOptions = {
@@ -193,8 +216,8 @@ export function parseStoredCounter(v: unknown, field: string, c: Checker | strin
   return n;
 }
 
-const APP_KEYS = ['tar', 'name', 'msl', 'kvns', 'format', 'counter', 'swByApdu', 'defaultSw', 'description'] as const;
-const TOP_KEYS = ['format', 'description', 'iccid', 'keysets', 'applications', 'options'] as const;
+const APP_KEYS = ['tar', 'name', 'msl', 'kvns', 'format', 'counter', 'swByApdu', 'defaultSw', 'description', 'handler'] as const;
+const TOP_KEYS = ['format', 'description', 'iccid', 'keysets', 'applications', 'options', 'files', 'registry'] as const;
 const OPTION_KEYS = Object.keys(DEFAULT_OPTIONS);
 
 /** Validate the parsed JSON of a CARD.json; InputError (exit 2) names the field. */
@@ -203,7 +226,9 @@ export function validateCard(raw: unknown, path: string): Card {
   const top = ck.obj(raw, '(top level)');
   ck.keys(top, '', TOP_KEYS);
   if (top.format !== undefined && top.format !== CARD_FORMAT) ck.fail('format', `must be "${CARD_FORMAT}"`);
-  const card: Card = { path, keysets: [], applications: [], options: { ...DEFAULT_OPTIONS } };
+  const card: Card = { path, keysets: [], applications: [], options: { ...DEFAULT_OPTIONS }, files: new Map(), registry: { loadFiles: [], instances: [] } };
+  card.files = validateFiles(top.files, (f, m) => ck.fail(f, m));
+  card.registry = validateRegistry(top.registry, (f, m) => ck.fail(f, m));
   if (top.description !== undefined) {
     if (typeof top.description !== 'string') ck.fail('description', 'must be a string');
     card.description = top.description;
@@ -270,6 +295,7 @@ export function validateCard(raw: unknown, path: string): Card {
       });
     }
     if (a.format !== undefined) app.format = ck.oneOf(a.format, `${at}.format`, ['compact', 'expanded', 'auto'] as const);
+    if (a.handler !== undefined) app.handler = ck.oneOf(a.handler, `${at}.handler`, ['files', 'gp'] as const);
     if (a.counter !== undefined) app.counter = parseStoredCounter(a.counter, `${at}.counter`, ck);
     if (a.defaultSw !== undefined) app.defaultSw = ck.sw(a.defaultSw, `${at}.defaultSw`);
     if (a.swByApdu !== undefined) {
@@ -420,6 +446,7 @@ export function exampleCard(): Record<string, unknown> {
           A0C0000016: { sw: '9000', data: '0000FFFF7F2002000000000009B106350400838A838A' },
         },
         defaultSw: '9000',
+        handler: 'files',
       },
       {
         tar: 'B00011',
@@ -433,15 +460,33 @@ export function exampleCard(): Record<string, unknown> {
       },
       {
         tar: 'B00000',
-        name: 'UICC shared file system RFM (expanded format)',
-        comment: 'GET STATUS answered 6D00 like the eUICC of secured-packet.md §12.5',
+        name: 'UICC shared file system RFM (expanded or compact format)',
+        comment: 'GET STATUS answered 6D00 like the eUICC of secured-packet.md §12.5; format auto: AA/AE scripts are expanded',
         msl: '06',
-        format: 'expanded',
+        format: 'auto',
         counter: '0',
         swByApdu: { '80F2': { sw: '6D00' } },
         defaultSw: '9000',
+        handler: 'files',
+      },
+      {
+        tar: '000000',
+        name: 'Issuer Security Domain (RAM, GlobalPlatform)',
+        comment: 'answers INSTALL, LOAD, DELETE, GET STATUS and PUT KEY from "registry" and "keysets"',
+        msl: '06',
+        format: 'auto',
+        counter: '0',
+        defaultSw: '6D00',
+        handler: 'gp',
       },
     ],
+    files: {
+      comment: 'EFs for rfm (handler "files"): transparent ("data") or records ("records"); DFs follow from the paths',
+      '3F00/2FE2': { data: '98940000000000000010' },
+      '3F00/7F20/6F07': { data: '082943019999999999' },
+      '3F00/7F10/6F40': { records: ['FFFFFFFFFFFFFFFFFFFFFFFFFFFF', 'FFFFFFFFFFFFFFFFFFFFFFFFFFFF'] },
+    },
+    registry: { loadFiles: [], instances: [] },
     options: {
       kvnMismatch: 'reject',
       porSecurityMustMatch: false,

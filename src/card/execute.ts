@@ -12,6 +12,7 @@ import {
 } from '../remote/index.js';
 import { INDEFINITE, readHeader, readTlv } from '../remote/tlv.js';
 import type { CardApp, CardOptions } from './card.js';
+import type { CardSession } from './session.js';
 
 export interface ExecutedApdu {
   /** The C-APDU as coded in the script. */
@@ -34,11 +35,15 @@ const hex4 = (n: number) => n.toString(16).toUpperCase().padStart(4, '0');
 const LAYER = 'remote APDU (expanded)';
 
 /** The SW configured for a C-APDU: longest matching prefix, else defaultSw. */
-export function answerFor(app: CardApp, apdu: Uint8Array): { sw: number; data: Uint8Array; reason: string } {
+export function answerFor(app: CardApp, apdu: Uint8Array, session?: CardSession): { sw: number; data: Uint8Array; reason: string } {
   const h = toHex(apdu);
+  // The card's content (files, GlobalPlatform registry) sees every command, so its state (current
+  // file, LOAD sequence) follows the script even where a swByApdu rule overrides the answer.
+  const c = session?.answer(apdu);
   for (const r of app.swByApdu) {
     if (h.startsWith(r.prefix)) return { sw: r.sw, data: r.data, reason: `swByApdu ${r.prefix}` };
   }
+  if (c) return { ...c, reason: `${app.handler}: ${c.reason}` };
   return { sw: app.defaultSw, data: new Uint8Array(0), reason: 'defaultSw' };
 }
 
@@ -51,8 +56,8 @@ export function scriptFormat(app: CardApp, data: Uint8Array): 'compact' | 'expan
   return data[0] === TAG.COMMAND_DEFINITE || data[0] === TAG.COMMAND_INDEFINITE ? 'expanded' : 'compact';
 }
 
-export function executeScript(app: CardApp, opts: CardOptions, data: Uint8Array): ScriptResult {
-  return scriptFormat(app, data) === 'expanded' ? runExpanded(app, opts, data) : runCompact(app, opts, data);
+export function executeScript(app: CardApp, opts: CardOptions, data: Uint8Array, session?: CardSession): ScriptResult {
+  return scriptFormat(app, data) === 'expanded' ? runExpanded(app, opts, data, session) : runCompact(app, opts, data, session);
 }
 
 // ------------------------------------------------------------------ compact
@@ -85,7 +90,7 @@ function splitCompact(data: Uint8Array, trace: string[]): { apdus: Uint8Array[];
   return { apdus };
 }
 
-function runCompact(app: CardApp, opts: CardOptions, data: Uint8Array): ScriptResult {
+function runCompact(app: CardApp, opts: CardOptions, data: Uint8Array, session?: CardSession): ScriptResult {
   const trace: string[] = [];
   const executed: ExecutedApdu[] = [];
   if (data.length === 0) {
@@ -96,7 +101,7 @@ function runCompact(app: CardApp, opts: CardOptions, data: Uint8Array): ScriptRe
   let count = 0;
   let stopped = false;
   for (const a of apdus) {
-    const ans = answerFor(app, a);
+    const ans = answerFor(app, a, session);
     const prev = executed[executed.length - 1];
     // A T=0 GET RESPONSE fetching the previous command's data can count as part of that command (Gemalto trace).
     const continuation = a[1] === 0xc0 && prev !== undefined && [0x61, 0x9f].includes(prev.sw >> 8);
@@ -131,7 +136,7 @@ function badFormatCode(e: OtaError): number {
   return 0x02;
 }
 
-function runExpanded(app: CardApp, opts: CardOptions, data: Uint8Array): ScriptResult {
+function runExpanded(app: CardApp, opts: CardOptions, data: Uint8Array, session?: CardSession): ScriptResult {
   const trace: string[] = [];
   const executed: ExecutedApdu[] = [];
   let badFormat: number | undefined;
@@ -150,7 +155,7 @@ function runExpanded(app: CardApp, opts: CardOptions, data: Uint8Array): ScriptR
           stop = true;
           return;
         }
-        const ans = answerFor(app, value);
+        const ans = answerFor(app, value, session);
         executed.push({ apdu: value, ...ans });
         trace.push(`C-APDU ${toHex(value)} → ${hex4(ans.sw)}${ans.data.length ? ` + ${ans.data.length} octets` : ''} (${ans.reason})`);
         if (!succeeded(opts, ans.sw)) {

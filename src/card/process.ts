@@ -16,7 +16,8 @@ import { readFileSync } from 'node:fs';
 import { InputError, IoError, OtaError, VerifyError, shiftOffset, type ErrorWhere } from '../util/errors.js';
 import { toHex, hex2 } from '../util/hex.js';
 import type { TreeNode } from '../render/tree.js';
-import { updateJsonFile } from '../keys/state.js';
+import { readJsonFile, updateJsonFile, withFileLock, writeFileAtomic } from '../keys/state.js';
+import { withContent } from './content.js';
 import { smsDialect } from '../smspp/dialect.js';
 import { cattpDialect } from '../cattp/dialect.js';
 import { responseJson as remoteResponseJson, decodeResponse } from '../remote/index.js';
@@ -61,6 +62,7 @@ export async function processWithState(o: CardProcessOpts, packet: Uint8Array, d
     const mem = o.card;
     const r = processPacket(validateCard(mem.raw, mem.name), packet, dialect);
     if (!o.dryRun && r.counterUpdate !== undefined && r.app) mem.raw = withCounter(mem.raw, r.app.tarHex, r.counterUpdate);
+    if (!o.dryRun && r.changes) mem.raw = withContent(mem.raw, r.changes);
     return r;
   }
   const cardPath = o.card;
@@ -79,22 +81,27 @@ export async function processWithState(o: CardProcessOpts, packet: Uint8Array, d
     return processPacket(card, packet, dialect);
   }
   if (o.state) {
+    // Counters in the state file, content (files, registry, keys) in CARD.json: lock the state file, then the card file.
     const statePath = o.state;
-    return updateJsonFile<unknown, ProcessResult>(statePath, { format: CARD_STATE_FORMAT, counters: {} }, 'card state file', (raw) => {
+    return withFileLock(statePath, () => updateJsonFile<unknown, ProcessResult>(cardPath, undefined, 'card file', (rawCard) => {
+      const raw = readJsonFile<unknown>(statePath, { format: CARD_STATE_FORMAT, counters: {} }, 'card state file');
       const counters = validateState(raw, statePath);
-      const r = processPacket(withStateCounters(first.card, counters), packet, dialect);
-      if (r.counterUpdate === undefined || !r.app) return { result: r };
-      const old = (raw as { counters: Record<string, string> }).counters;
-      const next: Record<string, string> = {};
-      for (const [k, v] of Object.entries(old)) next[k.toUpperCase()] = v;
-      next[r.app.tarHex] = r.counterUpdate.toString();
-      return { value: { format: CARD_STATE_FORMAT, counters: next }, result: r };
-    });
+      const r = processPacket(withStateCounters(validateCard(rawCard, cardPath), counters), packet, dialect);
+      if (r.counterUpdate !== undefined && r.app) {
+        const old = (raw as { counters: Record<string, string> }).counters;
+        const next: Record<string, string> = {};
+        for (const [k, v] of Object.entries(old)) next[k.toUpperCase()] = v;
+        next[r.app.tarHex] = r.counterUpdate.toString();
+        writeFileAtomic(statePath, JSON.stringify({ format: CARD_STATE_FORMAT, counters: next }, null, 2) + '\n');
+      }
+      return { value: r.changes ? withContent(rawCard, r.changes) : undefined, result: r };
+    }));
   }
   return updateJsonFile<unknown, ProcessResult>(cardPath, undefined, 'card file', (raw) => {
     const r = processPacket(validateCard(raw, cardPath), packet, dialect);
-    if (r.counterUpdate === undefined || !r.app) return { result: r };
-    return { value: withCounter(raw, r.app.tarHex, r.counterUpdate), result: r };
+    if ((r.counterUpdate === undefined || !r.app) && !r.changes) return { result: r };
+    const counted = r.counterUpdate !== undefined && r.app ? withCounter(raw, r.app.tarHex, r.counterUpdate) : raw;
+    return { value: r.changes ? withContent(counted, r.changes) : counted, result: r };
   });
 }
 

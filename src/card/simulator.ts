@@ -41,6 +41,7 @@ import { splitPacket } from '../smspp/concat.js';
 import { IEI } from '../smspp/udh.js';
 import type { Card, CardApp } from './card.js';
 import { executeScript, type ExecutedApdu } from './execute.js';
+import { openSession, type ContentChanges } from './session.js';
 
 export const LAYER = 'command packet';
 
@@ -98,6 +99,8 @@ export interface ProcessResult {
   executed: ExecutedApdu[];
   /** Additional response data of the PoR (remote response). */
   responseData?: Uint8Array;
+  /** Files, registry or key sets the script changed (to store with the counter). */
+  changes?: ContentChanges;
   trace: string[];
 }
 
@@ -329,9 +332,14 @@ export function processPacket(card: Card, packet: Uint8Array, dialect: Dialect):
   if (counterUpdate !== undefined) trace.push(`counter: RE counter ${stored} → ${counterUpdate}`);
 
   // 7. run the script
-  const run = executeScript(app, card.options, data);
+  // The key set that secured the command (KID's, else KIc's): PUT KEY unwraps with its KIK.
+  const session = openSession(card, app, spi.integrity === 'cc' ? kid >> 4 : kic >> 4);
+  const run = executeScript(app, card.options, data, session);
   trace.push(...run.trace);
-  return result(STATUS.OK, '', { executed: run.executed, responseData: run.data, counterUpdate, script: data });
+  const changes = session?.changes();
+  const changed = changes && Object.keys(changes).length ? changes : undefined;
+  if (changed) trace.push(`card content changed: ${Object.keys(changed).join(', ')}`);
+  return result(STATUS.OK, '', { executed: run.executed, responseData: run.data, counterUpdate, script: data, changes: changed });
 }
 
 function describeKeys(spi: Spi, kic: number, kid: number, k: KeyMaterial): string {

@@ -224,6 +224,115 @@ export function buildProgram(): Command {
   counterOpts(counter.command('next').description('reserve and print the next counter for --kvn/--tar, as --counter next does'))
     .action(async (o) => (await import('./commands/counter.js')).counterNext(o));
 
+  // --- remote management: rfm / ram (TS 102 226) ---------------------------------
+  /** Security, bearer and output options shared by rfm and ram (those of build sms / build cattp, without --data). */
+  const rmgmtOptions = (c: Command): Command =>
+    outputOptions(keyOptions(
+      c
+        .option('--spi <hex>', 'SPI, 2 octets (default 1621, or the keyset default)')
+        .option('--kic <hex>', 'KIc octet (default: from the keyset KVN and cipher)')
+        .option('--kid <hex>', 'KID octet (default: from the keyset KVN and CC algorithm)')
+        .option('--tar <hex>', 'TAR, 3 octets (default per TS 101 220 Annex D: rfm --family uicc B00000, --family sim B00010, ram 000000; a keyset default TAR is not used)')
+        .option('--counter <n|next>', 'CNTR of the first packet (one more per further packet); "next" reserves one stored counter per packet', '0')
+        .option('--state <file>', 'counter state file for --counter next (or env UICC_OTA_STATE; default <keyset file>.counters.json, see uicc-ota counter show)')
+        .option('--apdu <hex>', 'a further C-APDU appended to the script (repeatable)', collect, [])
+        .option('--expanded', 'expanded remote APDU format (TS 102 226 cl. 5.2) instead of compact')
+        .option('--indefinite', 'with --expanded: indefinite-length command scripting template')
+        .option('--immediate-action <hex>', 'with --expanded: Immediate Action TLV (81) value')
+        .option('--error-action <hex>', 'with --expanded: Error Action TLV (82) value')
+        .option('--script-chaining <hex>', 'with --expanded: Script Chaining TLV (83) value')
+        .option('--cc-len <n>', 'CC length in octets (AES-CMAC: 4 or 8)')
+        .option('--padding-byte <hex>', 'cipher padding octet', '00')
+        .addOption(new Option('--bearer <b>', 'bearer the packets must fit: sms (one SMS, or --max-sms concatenated) or cattp (one SDU of --max-sdu)').choices(['sms', 'cattp']).default('sms'))
+        .option('--max-sms <n>', 'sms: largest number of concatenated SMS per packet (default 1)')
+        .option('--max-sdu <n>', 'cattp: largest SDU (packet) the card accepts (default 1024)')
+        .addOption(new Option('--format <layer>', 'output layer: sms packet|ud|tpdu|envelope (default packet), cattp pdu|packet (default pdu)').choices(['packet', 'ud', 'tpdu', 'envelope', 'pdu']))
+        .option('--oa <digits>', 'sms: TP-OA originating address digits (default 12345678)')
+        .option('--oa-ton <n>', 'sms: TP-OA type of number 0-7')
+        .option('--oa-npi <n>', 'sms: TP-OA numbering plan 0-15')
+        .option('--pid <hex>', 'sms: TP-PID (default 7F)')
+        .option('--dcs <hex>', 'sms: TP-DCS (default F6)')
+        .option('--scts <when>', 'sms: TP-SCTS as build sms (default 2026-01-01 00:00:00 +00)')
+        .option('--smsc <digits>', 'sms: SMSC address in the ENVELOPE')
+        .option('--concat-ref <n>', 'sms: concatenation reference', '0')
+        .option('--concat-16', 'sms: use the 16-bit concatenation IE (08)')
+        .option('--max-pdu <n>', 'cattp: largest PDU the card accepts; a longer packet is split with SEG (default 1024)')
+        .option('--src-port <n>', 'cattp: source port (default 1)')
+        .option('--dst-port <n>', 'cattp: destination port (default 1024)')
+        .option('--seq <n>', 'cattp: sequence number of the first data PDU (default 1; further packets continue)')
+        .option('--ack <n>', 'cattp: acknowledgement number (default 0)')
+        .option('--window <n>', 'cattp: window size (default 4)')
+        .option('--dry-run', 'show the script as a tree (packets and C-APDUs); nothing secured, no counter reserved')
+        .option('--show', 'print the script tree of the secured packets instead of hex')
+        .option('--por <hex|->', 'decode the PoR(s) of this script (one per line; "-" reads stdin) against what was asked; nothing is built')
+        .option('--card <file>', 'send each packet to the card simulator (CARD.json, updated as card process does) and decode its PoRs')
+        .option('--card-state <file>', 'with --card: the card\'s counter state file (as card process --state)'),
+    ));
+  const rfm = program.command('rfm').description('remote file management (TS 102 226 cl. 8.1): SELECT, READ/UPDATE BINARY or RECORD by path, secured like build sms / build cattp');
+  const rfmTarget = (c: Command): Command =>
+    c
+      .requiredOption('--path <path>', 'file path from the MF, e.g. 3F00/7F20/6F07 (4 hex digits per FID)')
+      .addOption(new Option('--family <f>', 'sim: class A0, SELECT each FID (TS 51.011); uicc: class 00, SELECT by path (TS 102 221)').choices(['sim', 'uicc']).default('uicc'))
+      .addOption(new Option('--select <how>', 'uicc: one SELECT by path from the MF (P1 08) or a SELECT per FID').choices(['path', 'fid']));
+  const rfmRecord = (c: Command): Command =>
+    c
+      .option('--record <n>', 'record number (READ/UPDATE RECORD instead of BINARY)')
+      .addOption(new Option('--record-mode <mode>', 'record addressing (P2)').choices(['absolute', 'next', 'previous', 'current']))
+      .option('--offset <n>', 'BINARY: offset in the EF (default 0)');
+  rmgmtOptions(rfmRecord(rfmTarget(rfm.command('read').description('read an EF by path: SELECT, then READ BINARY (offset) or READ RECORD'))).option('--length <n>', 'octets to read, 1-256 (default 0: Le 00, the whole EF or record)'))
+    .action(async (o) => (await import('./commands/rmgmt.js')).rfmCommand('read', o));
+  rmgmtOptions(rfmRecord(rfmTarget(rfm.command('update').description('write an EF by path: SELECT, then UPDATE BINARY (offset) or UPDATE RECORD'))).requiredOption('--data <hex>', 'the octets to write'))
+    .action(async (o) => (await import('./commands/rmgmt.js')).rfmCommand('update', o));
+  rmgmtOptions(rfmTarget(rfm.command('select').description('select a file and read its FCP (UICC) or response parameters (SIM)')))
+    .action(async (o) => (await import('./commands/rmgmt.js')).rfmCommand('select', o));
+
+  const ram = program.command('ram').description('remote application management (TS 102 226 cl. 8.2, GlobalPlatform): load, install, delete, list, put keys');
+  const installOpts = (c: Command): Command =>
+    c
+      .option('--package-aid <hex>', 'executable load file AID (load: default the CAP\'s package AID)')
+      .option('--applet-aid <hex>', 'executable module (applet class) AID (load --install: default the CAP\'s first applet)')
+      .option('--instance-aid <hex>', 'application instance AID (default the applet AID)')
+      .option('--privileges <hex>', 'privileges, 1 or 3 octets (default 00)')
+      .option('--app-params <hex>', 'application specific parameters (C9 value; default empty)')
+      .option('--volatile-quota <n>', 'volatile memory quota (C7)')
+      .option('--non-volatile-quota <n>', 'non-volatile memory quota (C8)')
+      .option('--toolkit-params <hex>', 'SIM file access and toolkit parameters (CA value, TS 102 226 cl. 8.2.1.3.2.1), raw')
+      .option('--access-domain <hex>', 'toolkit: access domain (default 00, full access)')
+      .option('--priority <n>', 'toolkit: priority level (default 1)')
+      .option('--max-timers <n>', 'toolkit: maximum number of timers (default 0)')
+      .option('--menu-text-length <n>', 'toolkit: maximum text length of a menu entry (default 16)')
+      .option('--menu <pos:id>', 'toolkit: a menu entry, position:identifier (repeatable)', collect, [])
+      .option('--max-channels <n>', 'toolkit: maximum number of channels (default 0)')
+      .option('--msl <hex>', 'toolkit: minimum security level (default none)')
+      .option('--toolkit-tar <hex>', 'toolkit: a TAR of the instance (repeatable; none: from the instance AID)', collect, []);
+  rmgmtOptions(installOpts(ram.command('load').description('load a CAP file: INSTALL [for load], LOAD blocks (sized to fit the bearer); with --install also INSTALL [for install and make selectable]'))
+    .requiredOption('--cap <file>', 'the CAP file (a ZIP of Java Card components)')
+    .option('--sd-aid <hex>', 'security domain AID for INSTALL [for load] (default empty: the receiving SD)')
+    .option('--max-block <n>', 'octets of the Load File Data Block per LOAD, 1-255 (default: the largest that fits the bearer)')
+    .option('--code-space <n>', 'load parameter: non-volatile code space limit (C6)')
+    .option('--install', 'also install and make selectable the applet after loading'))
+    .action(async (o) => (await import('./commands/rmgmt.js')).ramCommand('load', o));
+  rmgmtOptions(installOpts(ram.command('install').description('INSTALL [for install and make selectable] an applet of a loaded package')))
+    .action(async (o) => (await import('./commands/rmgmt.js')).ramCommand('install', o));
+  rmgmtOptions(ram.command('delete').description('DELETE an application instance or load file by AID').requiredOption('--aid <hex>', 'AID to delete').option('--related', 'also delete related objects (P2 80: a load file with its instances)'))
+    .action(async (o) => (await import('./commands/rmgmt.js')).ramCommand('delete', o));
+  rmgmtOptions(ram.command('status').description('GET STATUS: list the registry (answer decoded with --por or --card)')
+    .addOption(new Option('--subset <s>', 'what to list (P1)').choices(['isd', 'apps', 'load-files', 'modules']).default('apps'))
+    .option('--aid <hex>', 'search criterion: this AID (default: every AID)')
+    .option('--legacy', 'ask for the older fixed response layout (P2 00) instead of TLVs (P2 02)'))
+    .action(async (o) => (await import('./commands/rmgmt.js')).ramCommand('status', o));
+  rmgmtOptions(ram.command('put-key').description('PUT KEY: new keys wrapped with the KIK of the securing key set, with key check values')
+    .requiredOption('--new-kvn <n>', 'key version number of the new keys')
+    .option('--replace-kvn <n>', 'KVN of the key set to replace (P1; default 0: add a new key set)')
+    .option('--new-kic <hex|@file>', 'new KIc (key identifier 1)')
+    .option('--new-kid <hex|@file>', 'new KID (key identifier 2)')
+    .option('--new-kik <hex|@file>', 'new KIK (key identifier 3)')
+    .addOption(new Option('--new-alg <alg>', 'type of the new keys').choices(['3des', 'aes']).default('3des'))
+    .option('--kik-from <src>', 'where the wrapping KIK comes from: keyset (the key set of the KID/KIc used, default)')
+    .option('--kik-key <hex|@file>', 'the wrapping KIK itself instead of the keyset\'s')
+    .addOption(new Option('--kik-alg <alg>', 'with --kik-key: its type').choices(['3des', 'aes'])))
+    .action(async (o) => (await import('./commands/rmgmt.js')).ramCommand('put-key', o));
+
   // --- card simulator ---------------------------------------------------------
   const card = program.command('card').description('simulated card (receiving entity): answer command packets as described by a CARD.json');
   card

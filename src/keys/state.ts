@@ -275,3 +275,17 @@ export async function updateJsonFile<T, R>(
     releaseLock(held);
   }
 }
+
+/**
+ * Hold the lock of `path` while `fn` runs (for updates that span two files:
+ * take this lock first, then updateJsonFile on the other file, always in
+ * that order).
+ */
+export async function withFileLock<R>(path: string, fn: () => Promise<R>, timeoutMs = 10_000): Promise<R> {
+  const held = await acquireLock(`${path}.lock`, timeoutMs);
+  try {
+    return await fn();
+  } finally {
+    releaseLock(held);
+  }
+}

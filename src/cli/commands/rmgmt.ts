@@ -1,0 +1,400 @@
+/**
+ * `rfm read|update|select` and `ram load|install|delete|status|put-key`:
+ * remote management scripts (TS 102 226) secured like `build sms` / `build
+ * cattp`, cut into packets that fit the bearer (one counter per packet),
+ * printed at the requested layer, or answered by the card simulator
+ * (--card), or — with --por — the PoR decoded against what was asked.
+ */
+import { readFileSync } from 'node:fs';
+import { InputError, IoError, VerifyError } from '../../util/errors.js';
+import { fromHex, hex2, toHex } from '../../util/hex.js';
+import { node, type TreeNode } from '../../render/tree.js';
+import { insName, parseCApdu, toCompactTpdu } from '../../remote/index.js';
+import type { RemoteScript } from '../../remote/script.js';
+import type { Bearer } from '../../remote/packets.js';
+import { answerTree, decodeAnswer, type ScriptAnswer } from '../../remote/answer.js';
+import { intOption, octet, readStdin } from '../input.js';
+import { printJson, printTree, writeOut, type OutputOptions } from '../output.js';
+import { keysetOf, keysetKvn } from '../../api/keys.js';
+import { findKeyset } from '../../keys/keyset.js';
+import { readPor, secureScript, type AdapterOpts, type ScriptBuild } from './rmgmt-adapter.js';
+
+export interface RmgmtOpts extends Omit<AdapterOpts, 'bearer'>, OutputOptions {
+  bearer?: string;
+  maxSms?: string;
+  maxSdu?: string;
+  dryRun?: boolean;
+  show?: boolean;
+  por?: string;
+  card?: string;
+  cardState?: string;
+  // rfm
+  path?: string;
+  family?: string;
+  select?: string;
+  record?: string;
+  recordMode?: string;
+  offset?: string;
+  length?: string;
+  // ram
+  cap?: string;
+  packageAid?: string;
+  appletAid?: string;
+  instanceAid?: string;
+  sdAid?: string;
+  maxBlock?: string;
+  install?: boolean;
+  privileges?: string;
+  appParams?: string;
+  toolkitParams?: string;
+  accessDomain?: string;
+  priority?: string;
+  maxTimers?: string;
+  menuTextLength?: string;
+  menu?: string[];
+  maxChannels?: string;
+  msl?: string;
+  toolkitTar?: string[];
+  volatileQuota?: string;
+  nonVolatileQuota?: string;
+  codeSpace?: string;
+  aid?: string;
+  related?: boolean;
+  subset?: string;
+  legacy?: boolean;
+  newKvn?: string;
+  replaceKvn?: string;
+  newKic?: string;
+  newKid?: string;
+  newKik?: string;
+  newAlg?: string;
+  kikFrom?: string;
+  kikKey?: string;
+  kikAlg?: string;
+}
+
+/** Default TARs (TS 101 220 Annex D): UICC shared file system RFM B00000, SIM file system RFM B00010, Issuer Security Domain 000000. */
+export const DEFAULT_TARS = { uicc: 'B00000', sim: 'B00010', ram: '000000' } as const;
+
+function bearerOf(o: RmgmtOpts): Bearer {
+  const b = o.bearer ?? 'sms';
+  if (b === 'cattp') {
+    if (o.format && !['pdu', 'packet'].includes(o.format)) throw new InputError(`format ${o.format} is for SMS-PP; with --bearer cattp use pdu or packet`, { field: '--format' });
+    if (o.maxSms !== undefined) throw new InputError('--max-sms is for --bearer sms', { field: '--max-sms' });
+    return { kind: 'cattp', maxSdu: o.maxSdu !== undefined ? intOption(o.maxSdu, '--max-sdu', 32, 65535) : 1024 };
+  }
+  if (b !== 'sms') throw new InputError(`"${b}": sms or cattp`, { field: '--bearer' });
+  if (o.format && !['packet', 'ud', 'tpdu', 'envelope'].includes(o.format)) throw new InputError(`format ${o.format} is for CAT_TP; with --bearer sms use packet, ud, tpdu or envelope`, { field: '--format' });
+  if (o.maxSdu !== undefined) throw new InputError('--max-sdu is for --bearer cattp', { field: '--max-sdu' });
+  return { kind: 'sms', maxSms: o.maxSms !== undefined ? intOption(o.maxSms, '--max-sms', 1, 255) : 1 };
+}
+
+const hexOpt = (v: string | undefined, f: string) => (v === undefined ? undefined : fromHex(v, f));
+const numOpt = (v: string | undefined, f: string, min: number, max: number) => (v === undefined ? undefined : intOption(v, f, min, max));
+
+function extraApdus(o: RmgmtOpts): Uint8Array[] {
+  return o.apdu.map((a, i) => {
+    const b = fromHex(a, `--apdu ${i + 1}`);
+    parseCApdu(b, 'C-APDU', `--apdu ${i + 1}`);
+    return b;
+  });
+}
+
+// ------------------------------------------------------------------ RFM
+
+function family(o: RmgmtOpts): 'sim' | 'uicc' {
+  const f = o.family ?? 'uicc';
+  if (f !== 'sim' && f !== 'uicc') throw new InputError(`"${f}": sim or uicc`, { field: '--family' });
+  return f;
+}
+
+async function rfmScript(op: 'read' | 'update' | 'select', o: RmgmtOpts): Promise<() => RemoteScript> {
+  const { rfm } = await import('../../remote/rfm.js');
+  if (!o.path) throw new InputError('missing (give e.g. --path 3F00/7F20/6F07)', { field: '--path' });
+  const fam = family(o);
+  if (o.select !== undefined && o.select !== 'path' && o.select !== 'fid') throw new InputError(`"${o.select}": path or fid`, { field: '--select' });
+  const sel = o.select as 'path' | 'fid' | undefined;
+  const recordMode = o.recordMode === undefined ? undefined : ['absolute', 'next', 'previous', 'current'].includes(o.recordMode)
+    ? (o.recordMode as 'absolute') : (() => { throw new InputError(`"${o.recordMode}": absolute, next, previous or current`, { field: '--record-mode' }); })();
+  const t = { path: o.path, family: fam, select: sel, record: numOpt(o.record, '--record', 1, 254), recordMode, offset: numOpt(o.offset, '--offset', 0, 0x7fff) };
+  rfm.parsePath(o.path); // bad path: exit 2 before anything else
+  if (op === 'read') {
+    if (o.data !== undefined) throw new InputError('rfm read takes no --data', { field: '--data' });
+    const length = numOpt(o.length, '--length', 0, 256);
+    return () => rfm.read({ ...t, length });
+  }
+  if (op === 'update') {
+    if (o.data === undefined) throw new InputError('missing: the octets to write (--data HEX)', { field: '--data' });
+    const data = fromHex(o.data, '--data');
+    return () => rfm.update({ ...t, data });
+  }
+  if (o.data !== undefined) throw new InputError('rfm select takes no --data', { field: '--data' });
+  return () => rfm.select(t);
+}
+
+export async function rfmCommand(op: 'read' | 'update' | 'select', o: RmgmtOpts): Promise<void> {
+  const make = await rfmScript(op, o);
+  // --data is the RFM payload, not the raw secured data of build sms.
+  await run({ ...o, data: undefined }, DEFAULT_TARS[family(o)], () => make());
+}
+
+// ------------------------------------------------------------------ RAM
+
+function aidOpt(v: string | undefined, field: string): Uint8Array | undefined {
+  if (v === undefined) return undefined;
+  const b = fromHex(v, field);
+  if (b.length < 5 || b.length > 16) throw new InputError(`an AID is 5 … 16 octets (ISO/IEC 7816-5), got ${b.length}`, { field });
+  return b;
+}
+
+async function installOptions(o: RmgmtOpts, loadFileAid: Uint8Array | undefined, moduleAid: Uint8Array | undefined) {
+  const gp = await import('../../remote/gp/index.js');
+  if (!loadFileAid) throw new InputError('missing (give --package-aid, the executable load file AID)', { field: '--package-aid' });
+  if (!moduleAid) throw new InputError('missing (give --applet-aid, the executable module AID)', { field: '--applet-aid' });
+  let toolkit: Uint8Array | undefined;
+  const named = [o.accessDomain, o.priority, o.maxTimers, o.menuTextLength, o.maxChannels, o.msl].some((x) => x !== undefined) || (o.menu?.length ?? 0) > 0 || (o.toolkitTar?.length ?? 0) > 0;
+  if (o.toolkitParams !== undefined) {
+    if (named) throw new InputError('give either --toolkit-params HEX or the named toolkit options, not both', { field: '--toolkit-params' });
+    toolkit = fromHex(o.toolkitParams, '--toolkit-params');
+  } else if (named) {
+    toolkit = gp.toolkitParams({
+      accessDomain: hexOpt(o.accessDomain, '--access-domain'),
+      priority: numOpt(o.priority, '--priority', 0, 255),
+      maxTimers: numOpt(o.maxTimers, '--max-timers', 0, 255),
+      menuTextLength: numOpt(o.menuTextLength, '--menu-text-length', 0, 255),
+      menuEntries: (o.menu ?? []).map((m) => {
+        const x = /^(\d+):(\d+)$/.exec(m.trim());
+        if (!x) throw new InputError(`"${m}": give POSITION:IDENTIFIER, e.g. 1:1`, { field: '--menu' });
+        return { position: intOption(x[1], '--menu position', 0, 255), id: intOption(x[2], '--menu identifier', 0, 255) };
+      }),
+      maxChannels: numOpt(o.maxChannels, '--max-channels', 0, 255),
+      msl: hexOpt(o.msl, '--msl'),
+      tars: (o.toolkitTar ?? []).map((t) => fromHex(t, '--toolkit-tar')),
+    });
+  }
+  return {
+    loadFileAid, moduleAid, instanceAid: aidOpt(o.instanceAid, '--instance-aid'),
+    privileges: hexOpt(o.privileges, '--privileges'),
+    params: {
+      appParams: hexOpt(o.appParams, '--app-params'),
+      volatileQuota: numOpt(o.volatileQuota, '--volatile-quota', 0, 0xffffffff),
+      nonVolatileQuota: numOpt(o.nonVolatileQuota, '--non-volatile-quota', 0, 0xffffffff),
+      toolkit,
+    },
+  };
+}
+
+function readCapFile(path: string): Uint8Array {
+  try {
+    return new Uint8Array(readFileSync(path));
+  } catch (e) {
+    throw new IoError(`cannot read CAP file: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { field: path });
+  }
+}
+
+export async function ramCommand(op: 'load' | 'install' | 'delete' | 'status' | 'put-key', o: RmgmtOpts): Promise<void> {
+  const gp = await import('../../remote/gp/index.js');
+  if (o.data !== undefined) throw new InputError(`ram ${op} takes no --data (the script is built from the options; add commands with --apdu)`, { field: '--data' });
+  let make: (fit: Parameters<Parameters<typeof secureScript>[4]>[0]) => RemoteScript;
+  if (op === 'load') {
+    if (!o.cap) throw new InputError('missing (give --cap FILE.cap)', { field: '--cap' });
+    const cap = gp.readCap(readCapFile(o.cap), `CAP file ${o.cap}`);
+    const pkg = aidOpt(o.packageAid, '--package-aid') ?? cap.packageAid;
+    const applet = aidOpt(o.appletAid, '--applet-aid') ?? (o.install || o.instanceAid ? cap.appletAids[0] : undefined);
+    const install = o.install || o.instanceAid || o.appletAid ? await installOptions(o, pkg, applet) : undefined;
+    const sdAid = aidOpt(o.sdAid, '--sd-aid');
+    const maxBlock = numOpt(o.maxBlock, '--max-block', 1, 255);
+    const codeSpace = numOpt(o.codeSpace, '--code-space', 0, 0xffffffff);
+    const bearer = bearerOf(o);
+    const { fitBlockSize } = await import('../../remote/packets.js');
+    make = ({ sizer, script }) => gp.ram.load({ cap, packageAid: pkg, sdAid, params: { codeSpace }, blockSize: fitBlockSize(sizer, script, bearer, maxBlock), install });
+  } else if (op === 'install') {
+    const inst = await installOptions(o, aidOpt(o.packageAid, '--package-aid'), aidOpt(o.appletAid, '--applet-aid'));
+    make = () => gp.ram.install(inst);
+  } else if (op === 'delete') {
+    const aid = aidOpt(o.aid, '--aid');
+    if (!aid) throw new InputError('missing (give --aid HEX)', { field: '--aid' });
+    make = () => gp.ram.delete(aid, o.related);
+  } else if (op === 'status') {
+    const subset = (o.subset ?? 'apps') as keyof typeof gp.STATUS_P1;
+    if (!(subset in gp.STATUS_P1)) throw new InputError(`"${o.subset}": isd, apps, load-files or modules`, { field: '--subset' });
+    const aid = o.aid === undefined ? undefined : fromHex(o.aid, '--aid');
+    make = () => gp.ram.status(subset, { aid, legacy: o.legacy });
+  } else {
+    const req = await putKeyRequest(o);
+    make = () => gp.ram.putKey(req);
+  }
+  await run(o, DEFAULT_TARS.ram, make);
+}
+
+/** PUT KEY: the new keys (family from --new-alg), wrapped with the KIK of the securing key set (or --kik-key). */
+async function putKeyRequest(o: RmgmtOpts) {
+  const gp = await import('../../remote/gp/index.js');
+  if (o.newKvn === undefined) throw new InputError('missing: the key version number of the new keys (--new-kvn N)', { field: '--new-kvn' });
+  const newKvn = intOption(o.newKvn, '--new-kvn', 1, 0x7f);
+  const alg = o.newAlg ?? '3des';
+  if (alg !== '3des' && alg !== 'aes') throw new InputError(`"${alg}": 3des or aes`, { field: '--new-alg' });
+  const family = alg === 'aes' ? 'aes' : 'des';
+  const keys: { id: number; family: 'des' | 'aes'; key: Uint8Array }[] = [];
+  const secret = (v: string, field: string) => {
+    let t = v;
+    if (v.startsWith('@')) {
+      try {
+        t = readFileSync(v.slice(1), 'utf8');
+      } catch (e) {
+        throw new IoError(`cannot read key file: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { field });
+      }
+    }
+    try {
+      return fromHex(t, field);
+    } catch {
+      throw new InputError('is not valid hex', { field });
+    }
+  };
+  if (o.newKic) keys.push({ id: 1, family, key: secret(o.newKic, '--new-kic') });
+  if (o.newKid) keys.push({ id: 2, family, key: secret(o.newKid, '--new-kid') });
+  if (o.newKik) keys.push({ id: 3, family, key: secret(o.newKik, '--new-kik') });
+  for (const k of keys) gp.checkFamilyKey(k.family, k.key, ['', '--new-kic', '--new-kid', '--new-kik'][k.id]);
+  let kik: { family: 'des' | 'aes'; key: Uint8Array };
+  if (o.kikKey) {
+    const a = o.kikAlg ?? '3des';
+    if (a !== '3des' && a !== 'aes') throw new InputError(`"${a}": 3des or aes`, { field: '--kik-alg' });
+    kik = { family: a === 'aes' ? 'aes' : 'des', key: secret(o.kikKey, '--kik-key') };
+  } else {
+    if (o.kikFrom !== undefined && o.kikFrom !== 'keyset') throw new InputError(`"${o.kikFrom}": only "keyset" (or give --kik-key)`, { field: '--kik-from' });
+    const ks = keysetOf(o);
+    if (!ks) throw new InputError('the KIK comes from the keyset: give --keyset (or --kik-key HEX)', { field: '--kik-from' });
+    // The KIK of the key set that secures the command: the KID's KVN (or KIc's), else --kvn / the keyset default.
+    const kvn = o.kid !== undefined ? octet(o.kid, 'KID') >> 4 : o.kic !== undefined ? octet(o.kic, 'KIc') >> 4 : keysetKvn(o, ks);
+    const e = findKeyset(ks, kvn)?.kik;
+    if (!e) throw new InputError(`keyset ${ks.path} has no kik key for KVN ${kvn}`, { field: '--kik-from' });
+    kik = { family: gp.familyOf(e.algorithm), key: e.key };
+  }
+  gp.checkFamilyKey(kik.family, kik.key, 'KIK');
+  return { newKvn, replaceKvn: numOpt(o.replaceKvn, '--replace-kvn', 0, 0x7f), keys, kik };
+}
+
+// ------------------------------------------------------------------ common
+
+/** A step's C-APDU as coded in the script: compact = T=0 TPDU (case 4 without Le), expanded = ISO form. */
+function coded(apdu: Uint8Array, o: RmgmtOpts): string {
+  return toHex(o.expanded ? apdu : toCompactTpdu(parseCApdu(apdu, 'C-APDU')));
+}
+
+function scriptTree(b: ScriptBuild & { script: RemoteScript }, dry: boolean, o: RmgmtOpts): TreeNode {
+  const packets = b.plans.map((p, i) => {
+    const counter = b.packets[i] ? `CNTR ${b.packets[i].counter}` : 'counter not reserved';
+    return node(`Packet ${i + 1}`, `${p.data.length} octets of secured data, ${counter}`, p.steps.map((s) => {
+      const a = parseCApdu(s.apdu, 'C-APDU');
+      return node(s.title, `${insName(a) ?? hex2(a.ins)} ${toHex(s.apdu.subarray(0, 4))}`, undefined, { hex: coded(s.apdu, o) });
+    }));
+  });
+  return node(`${b.script.kind.toUpperCase()} ${b.script.operation}`, `${b.plans.length} packet${b.plans.length > 1 ? 's' : ''}, TAR ${toHex(b.tar)}, SPI ${b.spi}, KIc ${hex2(b.kic)}, KID ${hex2(b.kid)}${dry ? ' (dry run: nothing secured)' : ''}`,
+    [...b.script.notes.map((n) => node('Note', n)), ...packets]);
+}
+
+function porLines(arg: string): Uint8Array[] {
+  const text = arg === '-' ? readStdin() : arg;
+  const lines = text.split(/\r?\n/).map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+  if (!lines.length) throw new InputError('no PoR given', { field: '--por' });
+  return lines.map((l, i) => fromHex(l, lines.length > 1 ? `--por line ${i + 1}` : '--por'));
+}
+
+interface PorOutcome {
+  packet: number;
+  status: string;
+  statusName?: string;
+  verified: boolean | null;
+  failures: string[];
+  answer?: ScriptAnswer;
+  tree: TreeNode[];
+}
+
+async function decodePor(b: ScriptBuild, planIndex: number, por: Uint8Array, o: RmgmtOpts): Promise<PorOutcome> {
+  const r = await readPor(por, b, o);
+  const resp = r.response!;
+  const failures = [...r.failures];
+  const status = resp.status ?? 0xff;
+  if (status !== 0) failures.push(`PoR status ${hex2(status)}`);
+  let answer: ScriptAnswer | undefined;
+  if (resp.data && resp.data.length) {
+    answer = decodeAnswer(resp.data, b.plans[planIndex].steps);
+    if (!answer.ok) failures.push(`packet ${planIndex + 1}: ${answer.problem}`);
+  }
+  return {
+    packet: planIndex + 1, status: hex2(status), statusName: (r.json as { status?: { name?: string } }).status?.name,
+    verified: failures.length ? false : resp.checksum.verified ?? null, failures, answer,
+    tree: [r.tree, ...(answer ? [answerTree(answer)] : [])],
+  };
+}
+
+async function run(o: RmgmtOpts, defaultTar: string, make: Parameters<typeof secureScript>[4]): Promise<void> {
+  const bearer = bearerOf(o);
+  const extra = extraApdus(o);
+  const modes = [o.dryRun && '--dry-run', o.por !== undefined && '--por', o.card && '--card'].filter(Boolean);
+  if (modes.length > 1) throw new InputError(`give only one of ${modes.join(', ')}`, { field: String(modes[1]) });
+  const dry = Boolean(o.dryRun || o.por !== undefined);
+  const b = await secureScript({ ...o, bearer }, defaultTar, extra, dry, make);
+
+  if (o.dryRun) {
+    if (o.json) printJson({ operation: `${b.script.kind} ${b.script.operation}`, dryRun: true, notes: b.script.notes, packets: b.plans.map((p) => ({ apdus: p.steps.map((s) => coded(s.apdu, o)), steps: p.steps.map((s) => s.title), data: toHex(p.data) })) });
+    else await printTree([scriptTree(b, true, o)], o);
+    return;
+  }
+
+  if (o.por !== undefined) {
+    const pors = porLines(o.por);
+    if (pors.length > b.plans.length) throw new InputError(`${pors.length} PoRs for a script of ${b.plans.length} packet${b.plans.length > 1 ? 's' : ''}`, { field: '--por' });
+    // N PoRs answer the last N packets (usually: the one PoR of a one-packet script).
+    const first = b.plans.length - pors.length;
+    const outs: PorOutcome[] = [];
+    for (let i = 0; i < pors.length; i++) outs.push(await decodePor(b, first + i, pors[i], o));
+    await report(outs, o);
+    return;
+  }
+
+  if (o.card) {
+    const { processWithState } = await import('./card.js');
+    const outs: PorOutcome[] = [];
+    for (let i = 0; i < b.packets.length; i++) {
+      const r = await processWithState({ card: o.card, state: o.cardState }, b.packets[i].bytes, b.dialect);
+      const p = r.porPacket;
+      if (!p) {
+        outs.push({ packet: i + 1, status: hex2(r.status), statusName: r.statusName, verified: null, failures: r.status ? [`packet ${i + 1}: status ${hex2(r.status)} ${r.statusName}, no PoR`] : [], tree: [node(`Packet ${i + 1}`, `no PoR (status ${hex2(r.status)} ${r.statusName})`)] });
+      } else {
+        // The complete PoR (status 0B: the one sent by SMS-SUBMIT).
+        const full = r.pors[r.pors.length - 1].packet;
+        outs.push(await decodePor(b, i, b.dialect.name === 'cat_tp' ? full : smsPorUd(full), o));
+      }
+      if (outs[outs.length - 1].failures.length) break; // an OTA server stops at the first failing packet
+    }
+    await report(outs, o, b);
+    return;
+  }
+
+  const lines = b.frames.flat().map(toHex);
+  if (o.json) {
+    printJson({
+      operation: `${b.script.kind} ${b.script.operation}`, bearer: bearer.kind, format: o.format ?? (bearer.kind === 'sms' ? 'packet' : 'pdu'), notes: b.script.notes,
+      packets: b.packets.map((c, i) => ({ counter: Number(c.counter), apdus: b.plans[i].steps.map((s) => coded(s.apdu, o)), steps: b.plans[i].steps.map((s) => s.title), packet: toHex(c.bytes), output: b.frames[i].map(toHex) })),
+    });
+  } else if (o.show) {
+    await printTree([scriptTree(b, false, o)], o);
+  } else writeOut(lines.join('\n'));
+}
+
+/** SMS-PP PoR packet as the user data `02 71 00 …` that `parse` recognises. */
+function smsPorUd(packet: Uint8Array): Uint8Array {
+  return Uint8Array.from([0x02, 0x71, 0x00, ...packet]);
+}
+
+async function report(outs: PorOutcome[], o: RmgmtOpts, b?: ScriptBuild): Promise<void> {
+  const failures = outs.flatMap((x) => x.failures);
+  if (o.json) {
+    printJson({ packets: b ? b.packets.length : undefined, pors: outs.map((x) => ({ packet: x.packet, status: x.status, statusName: x.statusName, verified: x.verified, failures: x.failures, answer: x.answer ?? null })) });
+  } else {
+    const trees = outs.flatMap((x) => (outs.length > 1 ? [node(`PoR of packet ${x.packet}`, `status ${x.status}`, x.tree, { status: x.failures.length ? 'fail' : 'ok' })] : x.tree));
+    await printTree(trees, o);
+  }
+  if (failures.length) throw new VerifyError(failures.join('; '));
+}

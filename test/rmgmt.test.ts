@@ -1,0 +1,269 @@
+/**
+ * Remote management scripts (rfm / ram): CAP reading, APDUs against the
+ * GlobalPlatform / TS 102 226 / TS 102 221 / TS 51.011 codings written out
+ * byte by byte (source named at each), PUT KEY wrapping and KCVs against
+ * `openssl enc`, round trips through the card simulator over SMS-PP and
+ * CAT_TP, bad input.
+ */
+import { test, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { run, isOneLineError, KEYSET, BIN } from './helpers/cli.js';
+import { capFile, components, ORDER, PACKAGE_AID, APPLET_AID } from './helpers/cap.js';
+import { readCap, LOAD_ORDER } from '../src/remote/gp/cap.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'uicc-rmgmt-'));
+const CAP = join(dir, 'hello.cap');
+writeFileSync(CAP, capFile());
+const SEC = ['--keyset', KEYSET, '--kvn', '1'];
+
+function openssl(args: string[], input: Buffer): string {
+  return execFileSync('openssl', ['enc', ...args, '-nopad'], { input }).toString('hex').toUpperCase();
+}
+const hx = (s: string) => Buffer.from(s, 'hex');
+
+/** The C-APDUs of a --dry-run --json, per packet. */
+function dry(args: string[]): string[][] {
+  const r = run([...args, '--dry-run', '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  return JSON.parse(r.stdout).packets.map((p: { apdus: string[] }) => p.apdus);
+}
+
+function newCard(): string {
+  const f = join(dir, `card-${Math.random().toString(36).slice(2)}.json`);
+  assert.equal(run(['card', 'init', '--out', f]).code, 0);
+  return f;
+}
+
+describe('CAP file', () => {
+  test('the ZIP is valid for unzip (independent reader) and components come out in the JCVM load order, Debug dropped', () => {
+    const list = execFileSync('unzip', ['-Z1', CAP]).toString().trim().split('\n');
+    assert.equal(list.length, 13);
+    const cap = readCap(new Uint8Array(readFileSync(CAP)));
+    // JCVM specification ch. 6: Header, Directory, Import, Applet, Class, Method, StaticField, Export, ConstantPool, ReferenceLocation, Descriptor.
+    assert.deepEqual(cap.components.map((c) => c.name), ORDER);
+    assert.deepEqual(LOAD_ORDER.map((c) => c.name), ORDER);
+    assert.equal(Buffer.from(cap.packageAid).toString('hex').toUpperCase(), PACKAGE_AID);
+    assert.deepEqual(cap.appletAids.map((a) => Buffer.from(a).toString('hex').toUpperCase()), [APPLET_AID]);
+    const c = components();
+    const body = Buffer.concat(ORDER.map((n) => Buffer.from(c[n])));
+    // GP Card Specification cl. 11.6.2.3: Load File Data Block = C4 ‖ BER length (82 xx xx for 256 … 65535) ‖ components.
+    assert.equal(Buffer.from(cap.loadFileDataBlock).toString('hex').toUpperCase(), ('C482' + body.length.toString(16).padStart(4, '0') + body.toString('hex')).toUpperCase());
+    // Stored (not deflated) entries read the same.
+    const stored = readCap(capFile({ deflate: false }));
+    assert.deepEqual(stored.loadFileDataBlock, cap.loadFileDataBlock);
+  });
+});
+
+describe('scripts against the specification codings', () => {
+  test('RFM uicc: SELECT by path from MF (TS 102 221 cl. 11.1.1: P1 08, P2 0C, path without 3F00) + READ BINARY (cl. 11.1.3)', () => {
+    assert.deepEqual(dry(['rfm', 'read', '--path', '3F00/7F20/6F07', ...SEC]), [['00A4080C047F206F07', '00B0000000']]);
+    assert.deepEqual(dry(['rfm', 'read', '--path', '3F00/7F20/6F07', '--offset', '260', '--length', '4', ...SEC]), [['00A4080C047F206F07', '00B0010404']]);
+    // FID chain: SELECT each FID (P1 00, P2 0C).
+    assert.deepEqual(dry(['rfm', 'read', '--path', '3F00/7F20/6F07', '--select', 'fid', ...SEC]), [['00A4000C023F00', '00A4000C027F20', '00A4000C026F07', '00B0000000']]);
+    // UPDATE RECORD 2, absolute mode P2 04 (TS 102 221 cl. 11.1.5 / 11.1.6).
+    assert.deepEqual(dry(['rfm', 'update', '--path', '3F00/7F10/6F40', '--record', '2', '--data', 'AABB', ...SEC]), [['00A4080C047F106F40', '00DC020402AABB']]);
+    // SELECT with FCP (P2 04): compact coding has no Le, so a GET RESPONSE follows.
+    assert.deepEqual(dry(['rfm', 'select', '--path', '3F00/2FE2', ...SEC]), [['00A40804022FE2', '00C0000000']]);
+    assert.deepEqual(dry(['rfm', 'select', '--path', '3F00/2FE2', '--expanded', ...SEC]), [['00A40804022FE200']]);
+  });
+
+  test('RFM sim: class A0, every FID selected (TS 51.011 cl. 9.2.1: A0 A4 00 00 02 FID), READ BINARY A0 B0', () => {
+    assert.deepEqual(dry(['rfm', 'read', '--family', 'sim', '--path', '3F00/7F20/6F07', '--length', '9', ...SEC]), [['A0A40000023F00', 'A0A40000027F20', 'A0A40000026F07', 'A0B0000009']]);
+    // The SJA2 trace of TS 102 226 practice (pySim docs): A0A40000027F20 then A0C0 GET RESPONSE.
+    assert.deepEqual(dry(['rfm', 'select', '--family', 'sim', '--path', '7F20', ...SEC]), [['A0A40000027F20', 'A0C0000000']]);
+  });
+
+  test('GET STATUS of the ISD, legacy layout, expanded: the real eUICC script AA0A 2208 80F28000024F0000 (pySim laforge/ota test)', () => {
+    const r = run(['ram', 'status', '--subset', 'isd', '--legacy', '--expanded', ...SEC, '--dry-run', '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(JSON.parse(r.stdout).packets[0].data, 'AA0A220880F28000024F0000');
+    // TLV form (GP cl. 11.4.2.1: P1 40 applications, P2 02); compact (TS 102 226 cl. 5.1.1): the case-4
+    // command is coded without Le and a GET RESPONSE fetches the data.
+    assert.deepEqual(dry(['ram', 'status', ...SEC]), [['80F24002024F00', '00C0000000']]);
+  });
+
+  test('INSTALL [for load], LOAD blocks, INSTALL [for install and make selectable] (GP cl. 11.5, 11.6), toolkit parameters (TS 102 226 cl. 8.2.1.3.2.1)', () => {
+    const p = dry(['ram', 'load', '--cap', CAP, '--install', '--max-block', '100', '--bearer', 'cattp', '--access-domain', '00', '--priority', '1', '--max-timers', '0',
+      '--menu-text-length', '21', ...Array(5).fill(['--menu', '0:0']).flat(), '--max-channels', '0', '--volatile-quota', '255', '--non-volatile-quota', '255', ...SEC]);
+    assert.equal(p.length, 1, 'one CAT_TP SDU holds the whole script');
+    const a = p[0];
+    // GP Table 11-44 (INSTALL [for load] data): LV load file AID ‖ LV SD AID (00) ‖ LV hash (00) ‖ LV load parameters (00) ‖ LV token (00).
+    assert.equal(a[0], '80E60200' + '0D' + '08' + PACKAGE_AID + '00' + '00' + '00' + '00');
+    const c = components();
+    const block = 'C4820213' + ORDER.map((n) => Buffer.from(c[n]).toString('hex').toUpperCase()).join('');
+    assert.equal(block.length / 2, 4 + 0x213);
+    // LOAD: P1 00 more blocks / 80 last, P2 block number from 00 (GP cl. 11.6.2).
+    const blocks = a.slice(1, -1);
+    assert.equal(blocks.length, 6);
+    blocks.forEach((x, i) => {
+      const last = i === blocks.length - 1;
+      const chunk = block.slice(i * 200, (i + 1) * 200);
+      assert.equal(x, '80E8' + (last ? '80' : '00') + i.toString(16).padStart(2, '0').toUpperCase() + (chunk.length / 2).toString(16).padStart(2, '0').toUpperCase() + chunk);
+    });
+    // The STK parameters of pySim's cap-tutorial (HelloSTK on a sysmoISIM-SJA2): 010001001505000000000000000000000000.
+    const ca = '010001001505000000000000000000000000';
+    // GP Table 11-49: C9 00 (application specific, empty) ‖ EF { C7 00FF ‖ C8 00FF ‖ CA … } (TS 102 226 cl. 8.2.1.3.2).
+    const sys = 'C70200FF' + 'C80200FF' + 'CA12' + ca;
+    const params = 'C900' + 'EF' + (sys.length / 2).toString(16).toUpperCase() + sys;
+    const data = '08' + PACKAGE_AID + '09' + APPLET_AID + '09' + APPLET_AID + '0100' + (params.length / 2).toString(16).toUpperCase().padStart(2, '0') + params + '00';
+    assert.equal(a[a.length - 1], '80E60C00' + (data.length / 2).toString(16).toUpperCase() + data);
+  });
+
+  test('DELETE (GP cl. 11.2: 80 E4 00 P2 Lc 4F len AID; P2 80 = with related objects)', () => {
+    assert.deepEqual(dry(['ram', 'delete', '--aid', PACKAGE_AID, '--related', ...SEC]), [['80E400800A4F08' + PACKAGE_AID]]);
+  });
+
+  test('PUT KEY: keys wrapped with the KIK (openssl enc -des-ede-ecb / -aes-128-ecb), KCVs (openssl on 00×8 / 01×16)', () => {
+    const kic = '00112233445566778899AABBCCDDEEFF';
+    const kid = '0123456789ABCDEFFEDCBA9876543210';
+    // KVN 1 KIK of vectors/keysets/test.json (3DES 2-key).
+    const kik1 = '8F8AEE5CDCC5D361368BC45673D99195';
+    const desField = (k: string) => '8010' + openssl(['-des-ede-ecb', '-K', kik1], hx(k)) + '03' + openssl(['-des-ede-ecb', '-K', k], Buffer.alloc(8)).slice(0, 6);
+    // GP cl. 11.8.2: P1 01 (replace KVN 1), P2 81 (several keys, first id 1); data: new KVN ‖ key data fields.
+    const data = '01' + desField(kic) + desField(kid);
+    assert.deepEqual(dry(['ram', 'put-key', '--new-kvn', '1', '--replace-kvn', '1', '--new-kic', kic, '--new-kid', kid, ...SEC]), [['80D80181' + (data.length / 2).toString(16).toUpperCase() + data]]);
+    // AES (KVN 2's AES KIK): 88 ‖ 11 ‖ 10 ‖ AES-ECB(key) ‖ 03 ‖ AES(01×16)[0..2] (GP Amendment D).
+    const kik2 = '202102030405060708090A0B0C0D0E0F';
+    const aesField = (k: string) => '881110' + openssl(['-aes-128-ecb', '-K', kik2], hx(k)) + '03' + openssl(['-aes-128-ecb', '-K', k], Buffer.alloc(16, 1)).slice(0, 6);
+    const d2 = '03' + aesField(kid);
+    assert.deepEqual(dry(['ram', 'put-key', '--new-kvn', '3', '--new-kid', kid, '--new-alg', 'aes', '--keyset', KEYSET, '--kvn', '2']), [['80D80002' + (d2.length / 2).toString(16).toUpperCase() + d2]]);
+  });
+});
+
+describe('round trips through the card simulator', () => {
+  test('SMS-PP ENVELOPEs: load + install (one packet per SMS, counters from the store) → card process → PoRs decoded with --por', () => {
+    const card = newCard();
+    const st = join(dir, 'st-env.json');
+    // SPI 1629: CC, ciphered, counter higher; PoR required with a CC (SPI2 29), so each PoR is verified.
+    const args = ['ram', 'load', '--cap', CAP, '--install', ...SEC, '--spi', '1629', '--state', st];
+    const b = run([...args, '--counter', 'next', '--format', 'envelope']);
+    assert.equal(b.code, 0, b.stderr);
+    const lines = b.stdout.trim().split('\n');
+    assert.equal(lines.length, 7);
+    assert.equal(JSON.parse(readFileSync(st, 'utf8')).counters['kvn1/000000'], '7', 'one counter per packet');
+    const pors: string[] = [];
+    for (const l of lines) {
+      const r = run(['card', 'process', '--card', card, l]);
+      assert.equal(r.code, 0, r.stderr);
+      pors.push(r.stdout.trim());
+    }
+    const d = run([...args, '--por', '-', '--json'], { input: pors.join('\n') });
+    assert.equal(d.code, 0, d.stderr + d.stdout);
+    const j = JSON.parse(d.stdout);
+    assert.equal(j.pors.length, 7);
+    assert.ok(j.pors.every((p: { status: string; verified: boolean }) => p.status === '00' && p.verified === true));
+    const reg = JSON.parse(readFileSync(card, 'utf8')).registry;
+    assert.deepEqual(reg.loadFiles, [{ aid: PACKAGE_AID, modules: [APPLET_AID] }]);
+    assert.equal(reg.instances[0].aid, APPLET_AID);
+    // List, decoded: the instance, SELECTABLE.
+    const s = run(['ram', 'status', ...SEC, '--state', st, '--counter', 'next', '--card', card, '--json']);
+    assert.equal(s.code, 0, s.stderr);
+    const e = JSON.parse(s.stdout).pors[0].answer.answers[0].entries;
+    assert.deepEqual(e.map((x: { aid: string; lifeCycleName: string; loadFile: string }) => [x.aid, x.lifeCycleName, x.loadFile]), [[APPLET_AID, 'SELECTABLE', PACKAGE_AID]]);
+    // Delete the load file with its instance, then the list is empty (6A88).
+    assert.equal(run(['ram', 'delete', '--aid', PACKAGE_AID, '--related', ...SEC, '--state', st, '--counter', 'next', '--card', card]).code, 0);
+    const s2 = run(['ram', 'status', '--subset', 'load-files', ...SEC, '--state', st, '--counter', 'next', '--card', card]);
+    assert.equal(s2.code, 1);
+    assert.match(s2.stderr, /6A88/);
+  });
+
+  test('CAT_TP: load as data PDUs in one SDU → card process → PoR; list modules over CAT_TP with --card', () => {
+    const card = newCard();
+    const args = ['ram', 'load', '--cap', CAP, '--bearer', 'cattp', ...SEC];
+    const b = run([...args, '--counter', '1']);
+    assert.equal(b.code, 0, b.stderr);
+    const r = run(['card', 'process', '--card', card], { input: b.stdout });
+    assert.equal(r.code, 0, r.stderr);
+    const d = run([...args, '--por', r.stdout.trim(), '--json']);
+    assert.equal(d.code, 0, d.stderr + d.stdout);
+    const s = run(['ram', 'status', '--subset', 'modules', '--expanded', '--bearer', 'cattp', ...SEC, '--counter', '2', '--card', card, '--json']);
+    assert.equal(s.code, 0, s.stderr);
+    const e = JSON.parse(s.stdout).pors[0].answer.answers[0].entries;
+    assert.deepEqual(e, [{ aid: PACKAGE_AID, lifeCycle: 1, lifeCycleName: 'LOADED', privileges: '00', modules: [APPLET_AID] }]);
+  });
+
+  test('PUT KEY rotates KVN 1: the next command with the new keys verifies, one with the old keys fails', () => {
+    const card = newCard();
+    const nk = { kic: '00112233445566778899AABBCCDDEEFF', kid: '0123456789ABCDEFFEDCBA9876543210', kik: '1111111111111111222222222222222A' };
+    const p = run(['ram', 'put-key', '--new-kvn', '1', '--replace-kvn', '1', '--new-kic', nk.kic, '--new-kid', nk.kid, '--new-kik', nk.kik, ...SEC, '--counter', '1', '--card', card]);
+    assert.equal(p.code, 0, p.stderr);
+    const ks = JSON.parse(readFileSync(card, 'utf8')).keysets.find((k: { kvn: number }) => k.kvn === 1);
+    assert.equal(ks.kic.key, nk.kic);
+    const keys = join(dir, 'new-keys.json');
+    writeFileSync(keys, JSON.stringify({ keysets: [{ kvn: 1, kic: { algorithm: '3des-2key-cbc', key: nk.kic }, kid: { algorithm: '3des-2key-cbc-mac', key: nk.kid }, kik: { algorithm: '3des-2key-cbc', key: nk.kik } }] }));
+    const ok = run(['ram', 'status', '--subset', 'isd', '--keyset', keys, '--spi', '1629', '--counter', '2', '--card', card, '--json']);
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.equal(JSON.parse(ok.stdout).pors[0].verified, true);
+    const old = run(['ram', 'status', '--subset', 'isd', ...SEC, '--counter', '3', '--card', card]);
+    assert.equal(old.code, 1);
+    assert.match(old.stderr, /PoR status 0[15]/);
+    // A KCV that does not match is refused by the card (6A80) and the keys stay.
+    const bad = run(['ram', 'put-key', '--new-kvn', '1', '--replace-kvn', '1', '--new-kic', nk.kic, '--keyset', keys, '--counter', '4', '--dry-run', '--json']);
+    const apdu: string = JSON.parse(bad.stdout).packets[0].apdus[0];
+    const broken = apdu.slice(0, -2) + (apdu.endsWith('00') ? '01' : '00');
+    const x = run(['build', 'sms', '--keyset', keys, '--tar', '000000', '--counter', '5', '--apdu', broken]);
+    const y = run(['card', 'process', '--card', card, '--json', x.stdout.trim()]);
+    assert.equal(y.code, 0, y.stderr);
+    assert.equal(JSON.parse(y.stdout).executed[0].sw, '6A80');
+  });
+
+  test('RFM: read and update an EF by path (uicc, compact and expanded) and by FID chain (sim), answers decoded', () => {
+    const card = newCard();
+    const rd = (extra: string[]) => {
+      const r = run(['rfm', 'read', '--path', '3F00/7F20/6F07', ...SEC, '--card', card, '--json', ...extra]);
+      assert.equal(r.code, 0, r.stderr);
+      return JSON.parse(r.stdout).pors[0].answer.answers;
+    };
+    assert.equal(rd(['--counter', '1']).at(-1).data, '082943019999999999');
+    const u = run(['rfm', 'update', '--path', '3F00/7F20/6F07', '--offset', '7', '--data', '1234', ...SEC, '--counter', '2', '--card', card]);
+    assert.equal(u.code, 0, u.stderr);
+    assert.equal(rd(['--counter', '3', '--expanded']).at(-1).data, '082943019999991234');
+    const sim = rd(['--counter', '4', '--family', 'sim']);
+    assert.equal(sim.at(-1).data, '082943019999991234');
+    // FCP of the selected EF (TS 102 221 cl. 11.1.1.3), via GET RESPONSE in the compact format.
+    const s = run(['rfm', 'select', '--path', '3F00/7F10/6F40', ...SEC, '--counter', '5', '--card', card, '--json']);
+    assert.equal(s.code, 0, s.stderr);
+    const f = JSON.parse(s.stdout).pors[0].answer.answers[0].file;
+    assert.deepEqual([f.fid, f.type, f.structure, f.recordLength, f.records], ['6F40', 'EF', 'linear-fixed', 14, 2]);
+    // A pipeline as documented: build, card process, decode with --por.
+    const b = run(['rfm', 'read', '--record', '2', '--path', '3F00/7F10/6F40', ...SEC, '--counter', '6', '--format', 'tpdu']);
+    const por = run(['card', 'process', '--card', card, b.stdout.trim()]);
+    const d = run(['rfm', 'read', '--record', '2', '--path', '3F00/7F10/6F40', ...SEC, '--por', por.stdout.trim()]);
+    assert.equal(d.code, 0, d.stderr);
+    assert.match(d.stdout, /Record: 14 octets\s+\[F{28}\]/);
+  });
+});
+
+describe('bad input: one line, exit 2, nothing secured, no counter consumed', () => {
+  const st = join(dir, 'st-bad.json');
+  const notZip = join(dir, 'notzip.cap');
+  writeFileSync(notZip, 'hello');
+  const noMethod = join(dir, 'nomethod.cap');
+  writeFileSync(noMethod, capFile({ drop: ['Method'] }));
+  const cases: [string, string[], RegExp][] = [
+    ['CAP not a ZIP', ['ram', 'load', '--cap', notZip], /not a ZIP/],
+    ['mandatory component missing', ['ram', 'load', '--cap', noMethod], /mandatory component Method/],
+    ['AID of the wrong length', ['ram', 'delete', '--aid', 'A0000001'], /--aid: an AID is 5 … 16 octets/],
+    ['block size that cannot fit one SMS', ['ram', 'load', '--cap', CAP, '--max-block', '200'], /--max-block: a LOAD of 200 octets does not fit one SMS/],
+    ['path with an unknown FID form', ['rfm', 'read', '--path', '3F00/7F2/6F07'], /element 2 "7F2" is not a file identifier/],
+  ];
+  for (const [what, args, re] of cases) {
+    test(what, () => {
+      const r = run([...args, ...SEC, '--counter', 'next', '--state', st]);
+      assert.equal(r.code, 2, r.stderr);
+      assert.ok(isOneLineError(r.stderr), r.stderr);
+      assert.match(r.stderr, re);
+      assert.equal(r.stdout, '');
+      assert.equal(existsSync(st), false, 'no counter consumed');
+    });
+  }
+  test('the bundle runs rfm --help', () => {
+    const r = spawnSync(process.execPath, [BIN, 'rfm', 'read', '--help'], { encoding: 'utf8' });
+    assert.equal(r.status, 0);
+    assert.match(r.stdout, /--path/);
+  });
+});

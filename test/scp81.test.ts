@@ -150,7 +150,7 @@ describe('SCP81 push (build push, parse-push, parse)', () => {
     const j = JSON.parse(p.stdout);
     assert.equal(j.verified, true);
     assert.equal(j.tar.hex ?? j.tar, '000000');
-    assert.equal(j.script.format, 'scp81-push');
+    assert.equal(j.script.scriptFormat, 'scp81-push');
     assert.equal(j.script.security.identity, ID);
     assert.equal(j.script.http.uri, '/server/adminagent?cmd=1');
   });
@@ -260,7 +260,9 @@ describe('SCP81 PSK-TLS sessions on loopback', () => {
   });
 
   it('agent --card: the card simulator answers; response strings as digest §6.3 ③ and ⑤', async () => {
-    const card = exampleCard() as { applications: unknown[] };
+    const card = exampleCard() as { applications: Record<string, unknown>[] };
+    // The example card's own ISD (000000, RAM) makes way for this SCP81 one.
+    card.applications = card.applications.filter((a) => a.tar !== '000000');
     card.applications.push({
       tar: '000000', name: 'ISD running SCP81', msl: '00', format: 'expanded', counter: '0',
       swByApdu: { '80CA0085': { sw: '6A88' }, '80F28002': { sw: '9000', data: 'E3134F08A0000000030000009F70010FC5039EFE80' } },

@@ -399,7 +399,7 @@ export function buildProgram(): Command {
   const sessionOptions = (c: Command): Command =>
     c
       .option('--timeout <ms>', 'retransmission timeout per PDU (default 1000)')
-      .option('--retries <n>', 'retransmissions before giving up: RST 05, exit 4 (default 6)')
+      .option('--retries <n>', 'retransmissions before giving up: RST 05, exit 4 (default 10)')
       .option('--response-timeout <ms>', 'how long to wait for the peer\'s SDU: once ours is acknowledged, or (send --card/--respond) after OPEN and after each answer (default: the whole retransmission span, timeout with back-off over all retries)')
       .option('--max-pdu <n>', 'largest PDU we accept, announced in our SYN / SYN-ACK (default 1024)')
       .option('--max-sdu <n>', 'largest SDU we accept (default 2048)')

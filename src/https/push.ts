@@ -437,7 +437,7 @@ export function parsePush(data: Uint8Array): DecodedPush {
 
 /** JSON of a decoded push (keys are a contract: add, never rename). */
 export function pushJson(p: DecodedPush): Record<string, unknown> {
-  const o: Record<string, unknown> = { format: 'scp81-push' };
+  const o: Record<string, unknown> = { scriptFormat: 'scp81-push' };
   if (p.connection) {
     const c: Record<string, unknown> = { hex: p.connectionRaw ? toHex(p.connectionRaw) : undefined };
     if (p.connection.bearer) c.bearer = toHex(p.connection.bearer);

@@ -26,7 +26,7 @@ export function scriptView(data: Uint8Array, format: 'compact' | 'expanded' | 'a
       return { apdus: null, json: pushJson(p), tree: p.tree };
     } catch (e) {
       if (!(e instanceof OtaError)) throw e;
-      return { apdus: null, json: { format: 'scp81-push', error: e.message }, tree: node('SCP81 push', 'not decodable', undefined, { status: 'fail', note: e.message, hex: toHex(data) }), error: e };
+      return { apdus: null, json: { scriptFormat: 'scp81-push', error: e.message }, tree: node('SCP81 push', 'not decodable', undefined, { status: 'fail', note: e.message, hex: toHex(data) }), error: e };
     }
   }
   try {

@@ -22,7 +22,13 @@ export type JsonKind =
   | 'card-process'
   | 'vectors-report'
   | 'error'
-  | 'cattp-pdus';
+  | 'cattp-pdus'
+  | 'scp81-push'
+  | 'scp81-messages'
+  | 'scp81-event'
+  | 'rmgmt-script'
+  | 'rmgmt-pors'
+  | 'pcsc-readers';
 
 export function formatTag(kind: JsonKind): string {
   return `uicc-ota-${kind}/${JSON_VERSION}`;

@@ -135,7 +135,7 @@ export interface SessionOpts extends KeyOptions, OutputOptions {
 function timing(o: SessionOpts) {
   return {
     timeoutMs: num(o.timeout, '--timeout', 1000, 1, 3_600_000),
-    // Undefined lets the session engine apply its defaults (6 retries, back-off 2, cap 4 x timeout).
+    // Undefined lets the session engine apply its defaults (10 retries, back-off 2, cap 4 x timeout).
     retries: o.retries === undefined ? undefined : intOption(o.retries, '--retries', 0, 100),
     responseTimeoutMs: o.responseTimeout === undefined ? undefined : intOption(o.responseTimeout, '--response-timeout', 1, 3_600_000),
     backoff: o.backoff === undefined ? undefined : backoffOption(o.backoff),

@@ -5,6 +5,7 @@
  * printed at the requested layer, or answered by the card simulator
  * (--card), or — with --por — the PoR decoded against what was asked.
  */
+import { formatTag } from '../../util/json-format.js';
 import { readFileSync } from 'node:fs';
 import { InputError, IoError, VerifyError } from '../../util/errors.js';
 import { fromHex, hex2, toHex } from '../../util/hex.js';
@@ -337,7 +338,7 @@ async function run(o: RmgmtOpts, defaultTar: string, make: Parameters<typeof sec
   const b = await secureScript({ ...o, bearer }, defaultTar, extra, dry, make);
 
   if (o.dryRun) {
-    if (o.json) printJson({ operation: `${b.script.kind} ${b.script.operation}`, dryRun: true, notes: b.script.notes, packets: b.plans.map((p) => ({ apdus: p.steps.map((s) => coded(s.apdu, o)), steps: p.steps.map((s) => s.title), data: toHex(p.data) })) });
+    if (o.json) printJson({ format: formatTag('rmgmt-script'), operation: `${b.script.kind} ${b.script.operation}`, dryRun: true, notes: b.script.notes, packets: b.plans.map((p) => ({ apdus: p.steps.map((s) => coded(s.apdu, o)), steps: p.steps.map((s) => s.title), data: toHex(p.data) })) });
     else await printTree([scriptTree(b, true, o)], o);
     return;
   }
@@ -375,7 +376,7 @@ async function run(o: RmgmtOpts, defaultTar: string, make: Parameters<typeof sec
   const lines = b.frames.flat().map(toHex);
   if (o.json) {
     printJson({
-      operation: `${b.script.kind} ${b.script.operation}`, bearer: bearer.kind, format: o.format ?? (bearer.kind === 'sms' ? 'packet' : 'pdu'), notes: b.script.notes,
+      format: formatTag('rmgmt-script'), operation: `${b.script.kind} ${b.script.operation}`, bearer: bearer.kind, outputFormat: o.format ?? (bearer.kind === 'sms' ? 'packet' : 'pdu'), notes: b.script.notes,
       packets: b.packets.map((c, i) => ({ counter: Number(c.counter), apdus: b.plans[i].steps.map((s) => coded(s.apdu, o)), steps: b.plans[i].steps.map((s) => s.title), packet: toHex(c.bytes), output: b.frames[i].map(toHex) })),
     });
   } else if (o.show) {
@@ -391,7 +392,7 @@ function smsPorUd(packet: Uint8Array): Uint8Array {
 async function report(outs: PorOutcome[], o: RmgmtOpts, b?: ScriptBuild): Promise<void> {
   const failures = outs.flatMap((x) => x.failures);
   if (o.json) {
-    printJson({ packets: b ? b.packets.length : undefined, pors: outs.map((x) => ({ packet: x.packet, status: x.status, statusName: x.statusName, verified: x.verified, failures: x.failures, answer: x.answer ?? null })) });
+    printJson({ format: formatTag('rmgmt-pors'), packets: b ? b.packets.length : undefined, pors: outs.map((x) => ({ packet: x.packet, status: x.status, statusName: x.statusName, verified: x.verified, failures: x.failures, answer: x.answer ?? null })) });
   } else {
     const trees = outs.flatMap((x) => (outs.length > 1 ? [node(`PoR of packet ${x.packet}`, `status ${x.status}`, x.tree, { status: x.failures.length ? 'fail' : 'ok' })] : x.tree));
     await printTree(trees, o);

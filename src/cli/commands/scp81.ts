@@ -3,6 +3,7 @@
  * `build push`, `scp81 parse-push`, `scp81 parse`, `scp81 serve`, `scp81 agent`.
  * Options in, library call, render out.
  */
+import { formatTag, tagged } from '../../util/json-format.js';
 import { readFileSync, appendFileSync } from 'node:fs';
 import { InputError, IoError } from '../../util/errors.js';
 import { fromHex, toHex } from '../../util/hex.js';
@@ -102,7 +103,7 @@ export async function buildPushCmd(o: BuildSmsOpts & PushOpts & { each?: boolean
 
 export async function parsePushCmd(hex: string | undefined, o: OutputOptions): Promise<void> {
   const d = parsePush(hexInput(hex, 'push'));
-  if (o.json) printJson(pushJson(d));
+  if (o.json) printJson(tagged('scp81-push', pushJson(d)));
   else await printTree([d.tree, ...d.notes.map((n) => node('Note', n, undefined, { status: 'warn' as const }))], o);
 }
 
@@ -131,7 +132,7 @@ export async function scp81Parse(file: string | undefined, o: OutputOptions & { 
     bytes = fromHex(Buffer.from(bytes).toString('latin1'), file ?? 'stdin');
   }
   const msgs = parseAdminMessages(bytes);
-  if (o.json) printJson({ messages: msgs.map(adminMessageJson) });
+  if (o.json) printJson(tagged('scp81-messages', { messages: msgs.map(adminMessageJson) }));
   else await printTree(msgs.map(adminMessageTree), o);
 }
 
@@ -165,7 +166,7 @@ const say = (s: string) => process.stderr.write(`uicc-ota: ${s}\n`);
 /** Log one exchange: a tree (or one JSON line with --json) on stdout. */
 async function logMessage(msg: AdminMessage, label: string, o: OutputOptions & { quiet?: boolean }): Promise<void> {
   if (o.quiet) return;
-  if (o.json) process.stdout.write(JSON.stringify({ event: 'message', session: label, ...adminMessageJson(msg) }) + '\n');
+  if (o.json) process.stdout.write(JSON.stringify({ format: formatTag('scp81-event'), event: 'message', session: label, ...adminMessageJson(msg) }) + '\n');
   else await printTree([{ ...adminMessageTree(msg), name: `${label} ${adminMessageTree(msg).name}` }], o);
 }
 

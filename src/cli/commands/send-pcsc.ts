@@ -6,6 +6,7 @@
  * 1 a check failed, the PoR status is not 00, or no PoR came; 2 bad options;
  * 3 no PC/SC binding installed; 4 PC/SC or card failure (the step is named).
  */
+import { formatTag } from '../../util/json-format.js';
 import { EXIT, InputError, OtaError } from '../../util/errors.js';
 import { fromHex, toHex, hex2 } from '../../util/hex.js';
 import { node, type TreeNode } from '../../render/tree.js';
@@ -85,7 +86,7 @@ export async function sendPcscList(o: SendPcscOpts): Promise<void> {
   const { listPcscReaders } = await import('../../transport/pcsc/send.js');
   const readers = await listPcscReaders();
   if (o.json) {
-    printJson({ readers: readers.map((r) => ({ index: r.index, name: r.name, card: r.present, atr: r.atr ? toHex(r.atr) : null })) });
+    printJson({ format: formatTag('pcsc-readers'), readers: readers.map((r) => ({ index: r.index, name: r.name, card: r.present, atr: r.atr ? toHex(r.atr) : null })) });
     return;
   }
   if (!readers.length) {

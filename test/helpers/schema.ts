@@ -48,7 +48,7 @@ export function validateValue(v: unknown, args: string[]): string[] {
   }
   if (!v || typeof v !== 'object') return ['not a JSON object'];
   const f = (v as { format?: unknown }).format;
-  const m = typeof f === 'string' ? /^uicc-ota-([a-z-]+)\/1$/.exec(f) : null;
+  const m = typeof f === 'string' ? /^uicc-ota-([a-z0-9-]+)\/1$/.exec(f) : null;
   if (!m) return [`no "format": "uicc-ota-<kind>/1" tag (got ${JSON.stringify(f)})`];
   return validateAgainst(m[1], v);
 }

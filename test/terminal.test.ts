@@ -29,7 +29,10 @@ const SJA2_CMD = vector('sms-pp-commands.json', 'card-sja2-3des-cc-cipher') as s
 const AES_SSM = (vector('por-framing.json', 'por-proactive-aes') as string[])[0];
 
 function card() {
-  const c = validateCard(exampleCard(), 'example');
+  // B00010 answers from its canned status words only (as the golden PoRs were recorded), not from the RFM file system.
+  const raw = exampleCard() as unknown as { applications: { tar: string; handler?: string }[] };
+  for (const app of raw.applications) if (app.tar === 'B00010') delete app.handler;
+  const c = validateCard(raw, 'example');
   return new VirtualCard({ process: async (p) => processPacket(c, p, smsDialect) });
 }
 

@@ -75,3 +75,26 @@ export async function prepareCommand(o: SecurityOpts): Promise<Prepared> {
   } else counter = fixed;
   return { input: { spi, kic, kid, tar, counter, data, ccLength, paddingByte }, keys };
 }
+
+/**
+ * The first CNTR of a block of `count` commands (batch mode, a script cut into
+ * packets): `given` as is, or with `--counter next` the whole block reserved
+ * in the counter store at once; a block that would pass 2^40-1 is bad input.
+ */
+export async function counterBlock(o: Pick<SecurityOpts, 'counter' | 'state'> & KeyOptions, kic: number, kid: number, tar: Uint8Array, given: bigint, count: number): Promise<bigint> {
+  let first = given;
+  if (o.counter === 'next') {
+    const { nextCounter } = await import('../keys/counters.js');
+    first = await nextCounter({ state: o.state, keyset: keysetPath(o) }, kic, kid, tar, count);
+  }
+  const { CNTR_MAX } = await import('../secured/common.js');
+  if (first + BigInt(count - 1) > CNTR_MAX) throw new InputError(`the ${count} commands would run the counter past 2^40-1`, { field: 'CNTR' });
+  return first;
+}
+
+/** Inputs for a batch of `count` commands whose secured data comes later, one per command; `input.counter` is the first. */
+export async function prepareBatch(o: SecurityOpts, count: number): Promise<Prepared> {
+  const first = await prepareCommand({ ...o, apdu: [], data: '', counter: o.counter === 'next' ? '0' : o.counter });
+  first.input.counter = await counterBlock(o, first.input.kic, first.input.kid, first.input.tar, first.input.counter, count);
+  return first;
+}

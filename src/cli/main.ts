@@ -47,6 +47,20 @@ function securityOptions(c: Command): Command {
   );
 }
 
+/** The SMS-DELIVER and ENVELOPE fields of a command sent as SMS-PP (TS 23.040 cl. 9.2.2.1, TS 31.111 cl. 7.1.1). */
+function smsDeliverOptions(c: Command): Command {
+  return c
+      .option('--oa <digits>', 'TP-OA originating address digits; "+…" international (default 12345678)')
+      .option('--oa-ton <n>', 'TP-OA type of number 0-7 (default 0 unknown, 1 with "+")')
+      .option('--oa-npi <n>', 'TP-OA numbering plan 0-15 (default 1 ISDN)')
+      .option('--pid <hex>', 'TP-PID (default 7F, (U)SIM data download)')
+      .option('--dcs <hex>', 'TP-DCS (default F6, class 2, 8-bit)')
+      .option('--scts <when>', 'TP-SCTS: "now", an ISO date, or 14 hex digits (default 2026-01-01 00:00:00 +00, for reproducible output)')
+      .option('--smsc <digits>', 'SMSC address in the ENVELOPE')
+      .option('--concat-ref <n>', 'concatenation reference (8-bit; 16-bit with --concat-16)', '0')
+      .option('--concat-16', 'use the 16-bit concatenation IE (08)');
+}
+
 export function buildProgram(): Command {
   const program = new Command('uicc-ota')
     .description('Build, secure and parse UICC OTA secured packets (ETSI TS 102 225, 3GPP TS 31.115 SMS-PP, ETSI TS 102 127 CAT_TP)')
@@ -99,17 +113,8 @@ export function buildProgram(): Command {
   // --- build ----------------------------------------------------------------
   const build = program.command('build').description('build a secured packet');
   outputOptions(
-    securityOptions(build.command('sms').description('command packet for SMS-PP (TS 31.115); prints hex, one line per SMS/APDU'))
-      .addOption(new Option('--format <layer>', 'output layer').choices(['packet', 'ud', 'tpdu', 'envelope']).default('packet'))
-      .option('--oa <digits>', 'TP-OA originating address digits; "+…" international (default 12345678)')
-      .option('--oa-ton <n>', 'TP-OA type of number 0-7 (default 0 unknown, 1 with "+")')
-      .option('--oa-npi <n>', 'TP-OA numbering plan 0-15 (default 1 ISDN)')
-      .option('--pid <hex>', 'TP-PID (default 7F, (U)SIM data download)')
-      .option('--dcs <hex>', 'TP-DCS (default F6, class 2, 8-bit)')
-      .option('--scts <when>', 'TP-SCTS: "now", an ISO date, or 14 hex digits (default 2026-01-01 00:00:00 +00, for reproducible output)')
-      .option('--smsc <digits>', 'SMSC address in the ENVELOPE')
-      .option('--concat-ref <n>', 'concatenation reference (8-bit; 16-bit with --concat-16)', '0')
-      .option('--concat-16', 'use the 16-bit concatenation IE (08)')
+    smsDeliverOptions(securityOptions(build.command('sms').description('command packet for SMS-PP (TS 31.115); prints hex, one line per SMS/APDU'))
+      .addOption(new Option('--format <layer>', 'output layer').choices(['packet', 'ud', 'tpdu', 'envelope']).default('packet')))
       .option('--pcap <file>', 'also write what was built as a pcap (GSMTAP) for Wireshark')
       .option('--show', 'print the decoded tree of what was built instead of hex')
       .option('--each', 'batch mode: each stdin line is the secured data of one packet; the counter advances per line'),
@@ -454,7 +459,7 @@ export function buildProgram(): Command {
   // --- send: push a command to a card or server ----------------------------------
   const send = program.commands.find((c) => c.name() === 'send') ?? program.command('send').description('send a command packet and read the PoR');
   outputOptions(
-    securityOptions(send.command('pcsc').description('build the SMS-PP ENVELOPE(s) as build sms does, send them to the card in a PC/SC reader as a terminal would, and verify the PoR as parse por does'))
+    smsDeliverOptions(securityOptions(send.command('pcsc').description('build the SMS-PP ENVELOPE(s) as build sms does, send them to the card in a PC/SC reader as a terminal would, and verify the PoR as parse por does'))
       .option('--reader <name|index>', 'reader: index (0-based, as --list shows), exact name or a unique part of it (default: the first reader with a card)')
       .option('--list', 'list the readers and the ATRs of their cards, then exit')
       .option('--terminal-profile <hex|none>', 'TERMINAL PROFILE sent first (default 03010002: SMS-PP data download, command result, SEND SHORT MESSAGE); "none" sends none')
@@ -464,20 +469,11 @@ export function buildProgram(): Command {
       .option('--timeout <ms>', 'bound on connecting and on each APDU (default 5000)')
       .option('--trace', 'print every C-APDU / R-APDU as a tree on stderr')
       .option('--pcap <file>', 'record the APDU exchange as GSMTAP SIM frames (parse --read reads it, Wireshark decodes it)')
-      .option('--each', 'batch mode: each stdin line is the secured data of one command, one PoR line each (counter advances per line)')
-      .option('--oa <digits>', 'TP-OA originating address digits; "+…" international (default 12345678)')
-      .option('--oa-ton <n>', 'TP-OA type of number 0-7')
-      .option('--oa-npi <n>', 'TP-OA numbering plan 0-15')
-      .option('--pid <hex>', 'TP-PID (default 7F)')
-      .option('--dcs <hex>', 'TP-DCS (default F6)')
-      .option('--scts <when>', 'TP-SCTS: "now", an ISO date, or 14 hex digits')
-      .option('--smsc <digits>', 'SMSC address in the ENVELOPE')
-      .option('--concat-ref <n>', 'concatenation reference', '0')
-      .option('--concat-16', 'use the 16-bit concatenation IE (08)'),
+      .option('--each', 'batch mode: each stdin line is the secured data of one command, one PoR line each (counter advances per line)')),
   ).action(async (o) => (await import('./commands/send-pcsc.js')).sendPcscCommand(o));
   // --- SCP81: RAM over HTTPS with PSK-TLS (GlobalPlatform Amendment B) ------------
   outputOptions(
-    securityOptions(build.command('push').description('SCP81 push: the administration session triggering parameters (GP Amendment B, tag 81) as the secured data of a command packet for the security domain (TAR default 000000), framed like build sms'))
+    smsDeliverOptions(securityOptions(build.command('push').description('SCP81 push: the administration session triggering parameters (GP Amendment B, tag 81) as the secured data of a command packet for the security domain (TAR default 000000), framed like build sms'))
       .option('--connect <host:port>', 'connection parameters (84): TCP client to this IPv4/IPv6 address and port')
       .option('--bearer <hex>', 'with --connect: bearer description value (default 03, default bearer)')
       .option('--buffer-size <n>', 'with --connect: buffer size (default 1500)')
@@ -491,16 +487,7 @@ export function buildProgram(): Command {
       .option('--admin-host <text>', 'HTTP POST parameters (89): administration host (8A, the Host header)')
       .option('--agent-id <text>', 'HTTP POST parameters (89): agent ID (8B, the X-Admin-From header)')
       .option('--admin-uri <text>', 'HTTP POST parameters (89): administration URI (8C, the first POST\'s request-URI)')
-      .addOption(new Option('--format <layer>', 'output layer').choices(['packet', 'ud', 'tpdu', 'envelope']).default('packet'))
-      .option('--oa <digits>', 'TP-OA originating address digits; "+..." international (default 12345678)')
-      .option('--oa-ton <n>', 'TP-OA type of number 0-7')
-      .option('--oa-npi <n>', 'TP-OA numbering plan 0-15')
-      .option('--pid <hex>', 'TP-PID (default 7F)')
-      .option('--dcs <hex>', 'TP-DCS (default F6)')
-      .option('--scts <when>', 'TP-SCTS: "now", an ISO date, or 14 hex digits')
-      .option('--smsc <digits>', 'SMSC address in the ENVELOPE')
-      .option('--concat-ref <n>', 'concatenation reference', '0')
-      .option('--concat-16', 'use the 16-bit concatenation IE (08)')
+      .addOption(new Option('--format <layer>', 'output layer').choices(['packet', 'ud', 'tpdu', 'envelope']).default('packet')))
       .option('--pcap <file>', 'also write what was built as a pcap (GSMTAP)')
       .option('--show', 'print the decoded tree of what was built instead of hex'),
   ).action(async (o) => (await import('./commands/scp81.js')).buildPushCmd(o));

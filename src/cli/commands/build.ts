@@ -5,8 +5,7 @@ import { buildCommand } from '../../secured/command.js';
 import { commandJson } from '../../secured/view.js';
 import { smsDialect } from '../../smspp/dialect.js';
 import { printJson, printTree, writeOut, type OutputOptions } from '../output.js';
-import { prepareCommand, type SecurityOpts } from '../../api/secured-options.js';
-import { keysetPath } from '../../api/keys.js';
+import { prepareBatch, type SecurityOpts } from '../../api/secured-options.js';
 import { frameCommand } from '../../api/frame.js';
 import type { BuildSmsOptions, BuildPorOptions } from '../../api/build.js';
 
@@ -86,14 +85,8 @@ export async function buildSmsEach(o: BuildSmsOpts): Promise<void> {
   const lines = readStdin().split(/\r?\n/).filter((l) => l.trim() && !l.trim().startsWith('#'));
   if (!lines.length) return;
   const datas = lines.map((l, i) => fromHex(l, `stdin line ${i + 1}`));
-  const first = await prepareCommand({ ...o, apdu: [], data: '', counter: o.counter === 'next' ? '0' : o.counter });
-  let counter = first.input.counter;
-  if (o.counter === 'next') {
-    const { nextCounter } = await import('../../keys/counters.js');
-    counter = await nextCounter({ state: o.state, keyset: keysetPath(o) }, first.input.kic, first.input.kid, first.input.tar, datas.length);
-  }
-  const { CNTR_MAX } = await import('../../secured/common.js');
-  if (counter + BigInt(datas.length - 1) > CNTR_MAX) throw new InputError('the batch would run the counter past 2^40−1', { field: 'CNTR' });
+  const first = await prepareBatch(o, datas.length);
+  const counter = first.input.counter;
   const out: string[] = [];
   for (let i = 0; i < datas.length; i++) {
     const cmd = buildCommand(smsDialect, { ...first.input, data: datas[i], counter: counter + BigInt(i) }, first.keys);

@@ -5,14 +5,12 @@
  */
 import { buildCommand, type SecuredCommand } from '../../secured/command.js';
 import { smsDialect } from '../../smspp/dialect.js';
-import { InputError } from '../../util/errors.js';
 import { fromHex, toHex } from '../../util/hex.js';
-import { prepareCommand } from '../../api/secured-options.js';
+import { prepareBatch, prepareCommand } from '../../api/secured-options.js';
 import { frameCommand } from '../../api/frame.js';
 import type { BuildSmsOpts } from './build.js';
 import { peel } from '../../layers/peel.js';
 import { parsePacket, type PacketResult, type ParseOpts } from '../../api/packet.js';
-import { keysetPath } from '../../api/keys.js';
 
 export interface BuiltDownload {
   command: SecuredCommand;
@@ -35,14 +33,8 @@ export async function buildEnvelopes(o: BuildSmsOpts, cla?: number): Promise<Bui
 export async function buildEnvelopeBatch(o: BuildSmsOpts, lines: string[]): Promise<BuiltDownload[]> {
   const datas = lines.map((l, i) => fromHex(l, `stdin line ${i + 1}`));
   if (!datas.length) return [];
-  const first = await prepareCommand({ ...o, apdu: [], data: '', counter: o.counter === 'next' ? '0' : o.counter });
-  let counter = first.input.counter;
-  if (o.counter === 'next') {
-    const { nextCounter } = await import('../../keys/counters.js');
-    counter = await nextCounter({ state: o.state, keyset: keysetPath(o) }, first.input.kic, first.input.kid, first.input.tar, datas.length);
-  }
-  const { CNTR_MAX } = await import('../../secured/common.js');
-  if (counter + BigInt(datas.length - 1) > CNTR_MAX) throw new InputError('the batch would run the counter past 2^40−1', { field: 'CNTR' });
+  const first = await prepareBatch(o, datas.length);
+  const counter = first.input.counter;
   return datas.map((data, i) => {
     const command = buildCommand(smsDialect, { ...first.input, data, counter: counter + BigInt(i) }, first.keys);
     return { command, envelopes: frameCommand(command.bytes, { ...o, format: 'envelope', pcap: undefined }) };

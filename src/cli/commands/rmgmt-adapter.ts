@@ -16,11 +16,10 @@ import type { CommandScriptOptions } from '../../remote/index.js';
 import { buildScriptPackets, makeSizer, planPackets, type Bearer, type PacketPlan, type Sizer } from '../../remote/packets.js';
 import type { RemoteScript } from '../../remote/script.js';
 import { fromHex } from '../../util/hex.js';
-import { prepareCommand, type SecurityOpts } from '../../api/secured-options.js';
+import { counterBlock, prepareCommand, type SecurityOpts } from '../../api/secured-options.js';
 import type { SmsFrameOpts } from '../../api/frame.js';
 import type { PduHeaderOpts } from '../../api/cattp-options.js';
 import type { ParseOpts, PacketResult } from '../../api/packet.js';
-import { keysetPath } from '../../api/keys.js';
 
 export interface AdapterOpts extends SecurityOpts, PduHeaderOpts, Omit<SmsFrameOpts, 'format' | 'concatRef'> {
   concatRef?: string;
@@ -70,13 +69,7 @@ export async function secureScript(
   const plans = planPackets(script, extra, scriptOpts, sizer, o.bearer);
   const out = { dialect, plans, script, spi: spiHex(spi), kic, kid, keys: prep.keys, tar, packets: [] as SecuredCommand[], frames: [] as Uint8Array[][] };
   if (dryRun) return out;
-  let first = prep.input.counter;
-  if (o.counter === 'next') {
-    const { nextCounter } = await import('../../keys/counters.js');
-    first = await nextCounter({ state: o.state, keyset: keysetPath(o) }, kic, kid, tar, plans.length);
-  }
-  const { CNTR_MAX } = await import('../../secured/common.js');
-  if (first + BigInt(plans.length - 1) > CNTR_MAX) throw new InputError('the packets would run the counter past 2^40−1', { field: 'CNTR' });
+  const first = await counterBlock(o, kic, kid, tar, prep.input.counter, plans.length);
   out.packets = buildScriptPackets(dialect, base, prep.keys, plans, first);
   if (o.bearer.kind === 'sms') {
     const { frameCommand } = await import('../../api/frame.js');

@@ -11,10 +11,9 @@ import { smsDialect } from '../../smspp/dialect.js';
 import { reassemble } from '../../smspp/concat.js';
 import type { KeyMaterial } from '../../secured/keys.js';
 import type { PorIdentity, SmppMessage } from '../../transport/smpp/esme.js';
-import { prepareCommand, type SecurityOpts } from '../../api/secured-options.js';
+import { prepareBatch, prepareCommand, type SecurityOpts } from '../../api/secured-options.js';
 import { frameCommand } from '../../api/frame.js';
 import { parsePacket, type ParseOpts, type PacketResult } from '../../api/packet.js';
-import { keysetPath } from '../../api/keys.js';
 import { peel } from '../../layers/peel.js';
 
 export interface SmppBuildOpts extends SecurityOpts {
@@ -40,12 +39,8 @@ export async function buildForSmpp(o: SmppBuildOpts, datas?: Uint8Array[]): Prom
     const cmd = buildCommand(smsDialect, input, keys);
     return { commands: [cmd], messages: [{ uds: frame(cmd), tar: cmd.tar, counter: cmd.counter }], keys };
   }
-  const first = await prepareCommand({ ...o, apdu: [], data: '', counter: o.counter === 'next' ? '0' : o.counter });
-  let counter = first.input.counter;
-  if (o.counter === 'next') {
-    const { nextCounter } = await import('../../keys/counters.js');
-    counter = await nextCounter({ state: o.state, keyset: keysetPath(o) }, first.input.kic, first.input.kid, first.input.tar, datas.length);
-  }
+  const first = await prepareBatch(o, datas.length);
+  const counter = first.input.counter;
   const commands = datas.map((data, i) => buildCommand(smsDialect, { ...first.input, data, counter: counter + BigInt(i) }, first.keys));
   return { commands, messages: commands.map((c) => ({ uds: frame(c), tar: c.tar, counter: c.counter })), keys: first.keys };
 }

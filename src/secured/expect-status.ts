@@ -1,0 +1,41 @@
+/**
+ * The outcome of a PoR's response status (TS 102 225 cl. 5.2, Table 5) for a
+ * lab script: by default any status but 00 means the card did not carry out
+ * the command (a failed check, exit 1); `--expect-status XX[,YY]` names the
+ * statuses a negative test expects instead (then exactly those pass).
+ */
+import { InputError } from '../util/errors.js';
+import { hex2 } from '../util/hex.js';
+import { statusName } from './status.js';
+
+/** "02" / "02,0A" / ["02","0a"] / [2, 10] → status codes; InputError naming `field` otherwise. */
+export function parseExpectStatus(v: string | readonly (string | number)[] | undefined, field = '--expect-status'): number[] | undefined {
+  if (v === undefined) return undefined;
+  const parts = typeof v === 'string' ? v.split(',') : v;
+  if (!parts.length) throw new InputError('needs at least one status code (2 hex digits)', { field });
+  return parts.map((p, i) => {
+    if (typeof p === 'number') {
+      if (!Number.isInteger(p) || p < 0 || p > 255) throw new InputError(`status ${i + 1}: ${p} is not one octet`, { field });
+      return p;
+    }
+    const t = p.trim();
+    if (!/^[0-9A-Fa-f]{2}$/.test(t)) throw new InputError(`status ${i + 1}: "${t}" is not 2 hex digits`, { field });
+    return parseInt(t, 16);
+  });
+}
+
+/**
+ * Why this PoR status is a failure, or undefined when it is the expected
+ * outcome. `status` undefined means no PoR status was seen (no PoR came, or it
+ * could not be read): a failure only when statuses were expected.
+ */
+export function statusFailure(status: number | undefined, expect?: readonly number[]): string | undefined {
+  if (expect === undefined) {
+    if (status === undefined || status === 0) return undefined;
+    return `PoR status ${hex2(status)} (${statusName(status)})`;
+  }
+  const want = expect.map(hex2).join(',');
+  if (status === undefined) return `no PoR status seen (expected ${want})`;
+  if (expect.includes(status)) return undefined;
+  return `PoR status ${hex2(status)} (${statusName(status)}), expected ${want}`;
+}

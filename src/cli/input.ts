@@ -3,8 +3,20 @@ import { readFileSync } from 'node:fs';
 import { InputError, IoError } from '../util/errors.js';
 import { fromHex } from '../util/hex.js';
 
+/**
+ * A command about to read stdin while stdin is a terminal would wait silently
+ * for typing: refuse with a one-line hint instead (exit 2). Every stdin reader
+ * of the CLI calls this first.
+ */
+export function refuseTerminalStdin(what = 'input'): void {
+  if (process.stdin.isTTY) {
+    throw new InputError('no input on stdin (it is a terminal): give the hex as an argument or pipe it in, e.g. echo 0D00... | uicc-ota parse -', { field: what });
+  }
+}
+
 /** Read the whole of stdin (synchronously: one-shot CLI, keeps start-up small). */
 export function readStdin(): string {
+  refuseTerminalStdin();
   try {
     return readFileSync(0, 'utf8');
   } catch (e) {

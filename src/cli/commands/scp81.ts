@@ -13,7 +13,7 @@ import { ScriptQueue } from '../../https/admin.js';
 import { loadPsk, type PskEntry } from '../../keys/psk.js';
 import { node } from '../../render/tree.js';
 import { printJson, printTree, type OutputOptions } from '../output.js';
-import { hexInput, intOption, octet } from '../input.js';
+import { hexInput, intOption, octet, refuseTerminalStdin } from '../input.js';
 import type { BuildSmsOpts } from './build.js';
 
 // ------------------------------------------------------------------ build push
@@ -117,6 +117,7 @@ function readInput(file: string | undefined): Uint8Array {
 }
 
 function readStdinBinary(): Buffer {
+  refuseTerminalStdin();
   try {
     return readFileSync(0);
   } catch (e) {

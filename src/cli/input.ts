@@ -1,5 +1,6 @@
 /** Reading user input: hex arguments or `-` for stdin, numbers, octets. */
-import { readFileSync } from 'node:fs';
+import { readFileSync, readSync } from 'node:fs';
+import { isatty } from 'node:tty';
 import { InputError, IoError } from '../util/errors.js';
 import { fromHex } from '../util/hex.js';
 
@@ -9,19 +10,48 @@ import { fromHex } from '../util/hex.js';
  * of the CLI calls this first.
  */
 export function refuseTerminalStdin(what = 'input'): void {
-  if (process.stdin.isTTY) {
+  // isatty(0), not process.stdin.isTTY: touching process.stdin opens it as a
+  // stream, which puts a pipe into non-blocking mode and makes a later
+  // synchronous read fail with EAGAIN.
+  if (isatty(0)) {
     throw new InputError('no input on stdin (it is a terminal): give the hex as an argument or pipe it in, e.g. echo 0D00... | uicc-ota parse -', { field: what });
   }
 }
 
-/** Read the whole of stdin (synchronously: one-shot CLI, keeps start-up small). */
+/** Read the whole of stdin as text (synchronously: one-shot CLI, keeps start-up small). */
 export function readStdin(): string {
+  return readStdinBytes().toString('utf8');
+}
+
+/** Read the whole of stdin as bytes. */
+export function readStdinBytes(): Buffer {
   refuseTerminalStdin();
   try {
-    return readFileSync(0, 'utf8');
+    return readFileSync(0);
   } catch (e) {
-    throw new IoError(`cannot read standard input: ${(e as Error).message}`);
+    if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw new IoError(`cannot read standard input: ${(e as Error).message}`);
+    return readNonBlocking();
   }
+}
+
+/** stdin left non-blocking by a parent process: read in a loop, waiting briefly on EAGAIN. */
+function readNonBlocking(): Buffer {
+  const parts: Buffer[] = [];
+  const buf = Buffer.alloc(1 << 16);
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  for (;;) {
+    let n: number;
+    try {
+      n = readSync(0, buf, 0, buf.length, null);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'EAGAIN') { Atomics.wait(pause, 0, 0, 5); continue; }
+      if ((e as NodeJS.ErrnoException).code === 'EOF') break;
+      throw new IoError(`cannot read standard input: ${(e as Error).message}`);
+    }
+    if (n === 0) break;
+    parts.push(Buffer.from(buf.subarray(0, n)));
+  }
+  return Buffer.concat(parts);
 }
 
 /** One hex input: the argument, or stdin when it is `-` or absent. */

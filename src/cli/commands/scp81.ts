@@ -13,7 +13,7 @@ import { ScriptQueue } from '../../https/admin.js';
 import { loadPsk, type PskEntry } from '../../keys/psk.js';
 import { node } from '../../render/tree.js';
 import { printJson, printTree, type OutputOptions } from '../output.js';
-import { hexInput, intOption, octet, refuseTerminalStdin } from '../input.js';
+import { hexInput, intOption, octet, readStdinBytes } from '../input.js';
 import type { BuildSmsOpts } from './build.js';
 
 // ------------------------------------------------------------------ build push
@@ -108,20 +108,11 @@ export async function parsePushCmd(hex: string | undefined, o: OutputOptions): P
 }
 
 function readInput(file: string | undefined): Uint8Array {
-  if (file === undefined || file === '-') return Uint8Array.from(Buffer.from(readStdinBinary()));
+  if (file === undefined || file === '-') return Uint8Array.from(Buffer.from(readStdinBytes()));
   try {
     return new Uint8Array(readFileSync(file));
   } catch (e) {
     throw new IoError(`cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { field: file });
-  }
-}
-
-function readStdinBinary(): Buffer {
-  refuseTerminalStdin();
-  try {
-    return readFileSync(0);
-  } catch (e) {
-    throw new IoError(`cannot read standard input: ${(e as Error).message}`);
   }
 }
 

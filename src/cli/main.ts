@@ -188,7 +188,8 @@ export function buildProgram(): Command {
       .option('--pcap <file>', 'also write what was parsed as a pcap for Wireshark')
       .option('--each', 'batch mode: every input line is a separate packet; one output line each')
       .addOption(new Option('--read <file>', 'read a pcap/pcapng capture (GSMTAP SIM, CAT_TP over UDP) instead of hex').conflicts(['each', 'pcap']))
-      .option('--show-computed', 'on an RC/CC mismatch, also print the value computed with the key (off: no MAC oracle)'),
+      .option('--show-computed', 'on an RC/CC mismatch, also print the value computed with the key (off: no MAC oracle)')
+      .option('--expect-status <XX[,YY]>', 'PoR statuses that are the expected outcome (negative tests): exit 0 exactly when the status is one of them (without it any status but 00, 0B, 0C exits 1)'),
   ).action(async (hex, o) => {
     const m = await import('./commands/parse.js');
     return o.each ? m.parseEach(hex, o, 'auto') : m.parseAuto(hex, o, 'auto');
@@ -209,7 +210,8 @@ export function buildProgram(): Command {
         .option('--pcap <file>', 'also write what was parsed as a pcap for Wireshark')
         .option('--each', 'batch mode: every input line is a separate packet; one output line each')
         .addOption(new Option('--read <file>', 'read a pcap/pcapng capture (GSMTAP SIM, CAT_TP over UDP) instead of hex').conflicts(['each', 'pcap']))
-        .option('--show-computed', 'on an RC/CC mismatch, also print the value computed with the key (off: no MAC oracle)'),
+        .option('--show-computed', 'on an RC/CC mismatch, also print the value computed with the key (off: no MAC oracle)')
+      .option('--expect-status <XX[,YY]>', 'PoR statuses that are the expected outcome (negative tests): exit 0 exactly when the status is one of them (without it any status but 00, 0B, 0C exits 1)'),
     ).action(async (hex, o) => {
       const m = await import('./commands/parse.js');
       return o.each ? m.parseEach(hex, o, name) : m.parseAuto(hex, o, name);
@@ -354,7 +356,8 @@ export function buildProgram(): Command {
       .requiredOption('--card <file>', 'the card (CARD.json); its RE counters are updated in place unless --state is given')
       .option('--state <file>', 'keep the RE counters in this file instead (CARD.json is then only read)')
       .option('--dry-run', 'do not store the counter')
-      .option('--show', 'print the processing trace and the decoded PoR as a tree'),
+      .option('--show', 'print the processing trace and the decoded PoR as a tree')
+      .option('--expect-status <XX[,YY]>', 'statuses that are the expected answer (negative tests): exit 0 exactly when the card\'s status is one of them (without it any status but 00, 0B, 0C exits 1)'),
   ).action(async (packet, o) => (await import('./commands/card.js')).cardProcess(packet, o));
 
   // card vpcd: the simulator as a virtual card in a vsmartcard vpcd reader (PC/SC through pcscd)

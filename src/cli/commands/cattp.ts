@@ -28,6 +28,7 @@ import { cattpPacketKind } from '../../cattp/peel.js';
 import { ipv4Udp, writePcap, type PcapRecord } from '../../pcap/pcap.js';
 import type { CommandHeader, SecuredCommand } from '../../secured/command.js';
 import { statusName } from '../../secured/status.js';
+import { statusFailure } from '../../secured/expect-status.js';
 import { printJson, printTree, useColor, verdictNode, writeOut, type OutputOptions } from '../output.js';
 import type { KeyOptions } from '../../api/keys.js';
 import type { SecurityOpts } from '../../api/secured-options.js';
@@ -245,7 +246,8 @@ function porOutcome(views: PacketView[]): { failures: string[]; tree?: TreeNode 
   const codes = views.map((v) => v.result?.response?.status).filter((c): c is number => c !== undefined);
   if (!codes.length) return { failures: [] };
   const named = codes.map((c) => `PoR status ${hex2(c)} (${statusName(c)})`);
-  const failures = named.filter((_, i) => codes[i] !== 0);
+  // The same rule as parse por and card process (src/secured/expect-status.ts).
+  const failures = named.filter((_, i) => statusFailure(codes[i]) !== undefined);
   const tree: TreeNode = failures.length
     ? { name: 'Result', value: `FAILED: ${failures.join('; ')}`, status: 'fail', note: 'the card did not carry out the command' }
     : { name: 'Result', value: named.join('; '), status: 'ok' };

@@ -44,7 +44,7 @@ describe('PoR status as the exit code (--expect-status)', () => {
     // status 00 when a refusal was expected: exit 1, not called a refusal
     r = run(['parse', 'por', POR_00, '--expect-status', '02']);
     assert.equal(r.code, 1);
-    assert.equal(r.stderr, 'uicc-ota: unexpected outcome: PoR status 00 (PoR OK), expected 02\n');
+    assert.equal(r.stderr, 'uicc-ota: unexpected PoR status: PoR status 00 (PoR OK), expected 02\n');
     // without --expect-status the JSON says statusOk and expectedStatus null
     j = JSON.parse(run(['parse', 'por', POR_00, '--json']).stdout);
     assert.deepEqual([j.statusOk, j.expectedStatus], [true, null]);

@@ -53,6 +53,16 @@ export function statusOutcome(status: number | undefined, o: { expectStatus?: st
   const expectedStatus = expect ? expect.map(hex2) : null;
   // A command packet has no status: only a demand for one (--expect-status) makes that an outcome.
   if (!isResponse && !expect) return { json: {} };
-  const refusal = why === undefined ? undefined : status !== undefined && status !== 0 ? `card refused: ${why}` : `unexpected outcome: ${why}`;
+  const refusal = why === undefined ? undefined : statusFailureLine(status, why);
   return { json: { statusOk: status === undefined && !expect ? null : why === undefined, expectedStatus }, refusal };
+}
+
+/**
+ * The one line (after "uicc-ota: ") for a status that fails a send: "card
+ * refused: PoR status 02 (CNTR low)" when the card did not carry out the
+ * command, "unexpected PoR status: ..." when --expect-status named another
+ * outcome than the card's.
+ */
+export function statusFailureLine(status: number | undefined, failure: string): string {
+  return `${status !== undefined && status !== 0 ? 'card refused' : 'unexpected PoR status'}: ${failure}`;
 }

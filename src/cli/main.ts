@@ -474,7 +474,7 @@ export function buildProgram(): Command {
       .option('--trace', 'print every C-APDU / R-APDU as a tree on stderr')
       .option('--pcap <file>', 'record the APDU exchange as GSMTAP SIM frames (parse --read reads it, Wireshark decodes it)')
       .option('--each', 'batch mode: each stdin line is the secured data of one command, one PoR line each (counter advances per line)')
-      .option('--expect-status <xx[,yy]>', 'negative tests: the PoR status(es) expected (TS 102 225 Table 5); exactly these pass (default: 00 only)')),
+      .option('--expect-status <xx[,yy]>', 'negative tests: the PoR status(es) expected (TS 102 225 Table 5); exactly these pass (default: 00, 0B, 0C)')),
   ).action(async (o) => (await import('./commands/send-pcsc.js')).sendPcscCommand(o));
   // --- SCP81: RAM over HTTPS with PSK-TLS (GlobalPlatform Amendment B) ------------
   outputOptions(
@@ -648,7 +648,7 @@ export function buildProgram(): Command {
         .option('--trace', 'every SMPP PDU, both ways, as a tree on stderr')
         .option('--compact', 'read the PoR data as a compact remote response')
         .option('--each', 'campaign: each stdin line is the secured data of one command (counter +1 per line); one output line per command, in input order')
-        .option('--expect-status <xx[,yy]>', 'negative tests: the PoR status(es) expected (TS 102 225 Table 5); exactly these pass (default: 00 only)'),
+        .option('--expect-status <xx[,yy]>', 'negative tests: the PoR status(es) expected (TS 102 225 Table 5); exactly these pass (default: 00, 0B, 0C)'),
     ).action(async (o) => (await import('./commands/smpp.js')).sendSmppCommand(o));
     outputOptions(
       smppConn(

@@ -177,6 +177,7 @@ interface Item {
   verified?: boolean | null;
   /** A PoR whose status is not the expected outcome. */
   refusal?: string;
+  unverified?: string[];
 }
 
 /** Brief entries (APDUs, CAT_TP sessions) for the listing. */
@@ -270,6 +271,8 @@ export interface CaptureResult {
   notes: string[];
   /** PoR statuses that are not the expected outcome (--expect-status, default 00), one line each, naming the frame. */
   refusals: string[];
+  /** What could not be checked, one line per item (file, frames): failures with --require-verified. */
+  unverified: string[];
   /** Malformed items: one message line each (file, frames, error). */
   errors: { frames: number[]; error: OtaError; message: string }[];
   /** 2 when an item is malformed, else 1 when a check failed, else 0. */
@@ -564,7 +567,9 @@ export function analyseCapture(file: string, o: ParseOpts, bytes?: Uint8Array): 
     const none = statusOutcome(undefined, o, false);
     if (none.refusal) refusals.push(`${file}: ${none.refusal}`);
   }
-  const worst = Math.max(0, ...errors.map((e) => e.error!.exitCode), failures.length || refusals.length ? 1 : 0);
+  const unverified = items.filter((i) => i.unverified?.length && !i.failures.length).map((i) => `${file} ${frameLabel(i.frames).toLowerCase()}: ${i.unverified!.join('; ')}`);
+  const demanded = o.requireVerified ? unverified : [];
+  const worst = Math.max(0, ...errors.map((e) => e.error!.exitCode), failures.length || refusals.length || demanded.length ? 1 : 0);
   return {
     json,
     tree: [...entries, node('Summary', sumText, [...ignoredKids, ...noteKids])],
@@ -572,6 +577,7 @@ export function analyseCapture(file: string, o: ParseOpts, bytes?: Uint8Array): 
     failures,
     notes: allNotes,
     refusals,
+    unverified,
     errors: errors.map((e) => ({ frames: e.frames, error: e.error!, message: `${file} ${frameLabel(e.frames).toLowerCase()}: ${e.error!.message}` })),
     exitCode: worst,
   };
@@ -776,5 +782,5 @@ function parseUnit(u: Unit, o: ParseOpts, commands: { tar: Uint8Array; dialect: 
   const kids = [...outerTrees, res.tree];
   if (requestFrame !== undefined) kids.push(node('Request', `command packet of frame ${requestFrame}`, undefined, { status: 'info', note: 'its SPI, KIc, KID and TAR are used' }));
   const tree = node(label, head, kids, { status, note: failures.length ? 'FAILED' : verified === true ? 'verified' : 'not verified' });
-  return { frames: u.frames, tree, json, failures, notes, error: res.inputError, kind: res.kind, verified: failures.length ? false : (verified ?? null), refusal: res.kind === 'response' ? res.refusal : undefined };
+  return { frames: u.frames, tree, json, failures, notes, error: res.inputError, kind: res.kind, verified: failures.length ? false : (verified ?? null), refusal: res.kind === 'response' ? res.refusal : undefined, unverified: res.unverified };
 }

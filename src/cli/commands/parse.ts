@@ -40,9 +40,11 @@ export async function parseAuto(args: string[], o: ParseOpts, mode: ParseMode): 
     process.stderr.write(`uicc-ota: ${r.inputError.message}\n`);
     process.exitCode = r.inputError.exitCode;
   } else {
+    const unverified = o.requireVerified && !r.failures.length ? r.unverified : [];
     if (r.failures.length) process.stderr.write(`uicc-ota: verification failed: ${r.failures.join('; ')}\n`);
+    if (unverified.length) process.stderr.write(`uicc-ota: not verified (--require-verified): ${unverified.join('; ')}\n`);
     for (const x of r.refusals) process.stderr.write(`uicc-ota: ${x}\n`);
-    if (r.failures.length || r.refusals.length) process.exitCode = 1;
+    if (r.failures.length || r.refusals.length || unverified.length) process.exitCode = 1;
   }
 }
 
@@ -83,12 +85,13 @@ export async function parseEach(args: string[], o: ParseOpts, mode: ParseMode): 
       const res = parsePacket(peeled, o, hint);
       const failures = [...peeled.failures, ...res.failures];
       if (res.inputError) throw res.inputError;
-      if (failures.length || res.refusal) worst = Math.max(worst, 1);
+      const unverified = o.requireVerified && !failures.length ? res.unverified : [];
+      if (failures.length || res.refusal || unverified.length) worst = Math.max(worst, 1);
       if (o.json) out.push(JSON.stringify({ line: i + 1, layers: [...(peeled.layerNames ?? peeled.layers.map((l) => l.name)), `${res.kind} packet`], ...res.json, verified: failures.length ? false : res.json.verified }));
       else {
         const j = res.json as { tar: string; status?: { code: string } | null; checksum: { type: string; verified: boolean | null } };
-        const verdict = failures.length || res.refusal ? 'FAIL' : j.checksum.verified === true ? 'OK' : 'UNCHECKED';
-        const why = [...failures, ...(res.refusal ? [res.refusal] : [])];
+        const verdict = failures.length || res.refusal || unverified.length ? 'FAIL' : j.checksum.verified === true ? 'OK' : 'UNCHECKED';
+        const why = [...failures, ...unverified.map((x) => `not verified: ${x}`), ...(res.refusal ? [res.refusal] : [])];
         out.push(`${i + 1} ${verdict} ${res.kind} tar=${j.tar}${j.status ? ` status=${j.status.code}` : ''} ${j.checksum.type}${why.length ? ': ' + why.join('; ') : ''}`);
       }
     } catch (e) {

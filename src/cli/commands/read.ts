@@ -27,6 +27,7 @@ export async function parseCapture(file: string, args: string[], o: ParseOpts, _
   }
   for (const e of r.errors) process.stderr.write(`uicc-ota: ${e.message}\n`);
   if (r.failures.length) process.stderr.write(`uicc-ota: verification failed: ${r.failures.join('; ')}\n`);
+  if (o.requireVerified) for (const x of r.unverified) process.stderr.write(`uicc-ota: not verified (--require-verified): ${x}\n`);
   for (const x of r.refusals) process.stderr.write(`uicc-ota: ${x}\n`);
   if (r.exitCode) process.exitCode = r.exitCode;
 }

@@ -82,7 +82,7 @@ export const EXAMPLES: Record<string, string[]> = {
     'uicc-ota ram install --keyset k.json --package-aid A0000000871002 --applet-aid A000000087100201 --privileges 00',
   ],
   'ram delete': ['uicc-ota ram delete --keyset k.json --aid A000000087100201 --dry-run', 'uicc-ota ram delete --keyset k.json --aid A0000000871002 --related'],
-  'ram status': ['uicc-ota ram status --keyset k.json --dry-run', 'uicc-ota ram status --keyset k.json --subset load-files --counter next --card CARD.json'],
+  'ram status': ['uicc-ota ram status --keyset k.json --dry-run', 'uicc-ota ram status --keyset k.json --subset isd --counter next --card CARD.json'],
   'ram put-key': [
     'uicc-ota ram put-key --keyset k.json --new-kvn 3 --new-kic 00112233445566778899AABBCCDDEEFF --new-kid 00112233445566778899AABBCCDDEEF0 --dry-run',
     'uicc-ota ram put-key --keyset k.json --new-kvn 3 --new-alg aes --new-kic 000102030405060708090A0B0C0D0E0F',
@@ -90,9 +90,9 @@ export const EXAMPLES: Record<string, string[]> = {
   // --- card simulator
   'card init': ['uicc-ota card init --out my-card.json', 'uicc-ota card init --out - | head'],
   'card process': [
-    'uicc-ota card process --card CARD.json --dry-run 00201516091515B00010E9D4FFBC54726F6D0B2903716BC95AAD240AE3CBF606BCA3',
-    'uicc-ota build sms --keyset k.json --spi 1609 --counter 1 --apdu A0A40000027F20 | uicc-ota card process --card CARD.json --dry-run --show',
-    'uicc-ota card process --card CARD.json --dry-run --expect-status 02 --json 00201516091515B00010E9D4FFBC54726F6D0B2903716BC95AAD240AE3CBF606BCA3',
+    'uicc-ota card process --card CARD.json 00201516091515B00010E9D4FFBC54726F6D0B2903716BC95AAD240AE3CBF606BCA3',
+    'uicc-ota card process --card CARD.json --expect-status 02 --json 00201516091515B00010E9D4FFBC54726F6D0B2903716BC95AAD240AE3CBF606BCA3',
+    'uicc-ota build sms --keyset k.json --spi 1609 --counter 6 --apdu A0A40000027F20 | uicc-ota card process --card CARD.json --dry-run --show',
   ],
   'card vpcd': ['uicc-ota card vpcd --card CARD.json', 'uicc-ota card vpcd --card CARD.json --port 35964 --trace'],
   // --- CAT_TP
@@ -125,10 +125,10 @@ export const EXAMPLES: Record<string, string[]> = {
     'uicc-ota scp81 agent --to 127.0.0.1:8443 --psk-identity card1 --psk-key 000102030405060708090A0B0C0D0E0F --card CARD.json',
   ],
   // --- golden vectors
-  'vectors verify': ['uicc-ota vectors verify', 'uicc-ota vectors verify vectors/sms-pp-commands.json --filter cc --json'],
+  'vectors verify': ['uicc-ota vectors verify', 'uicc-ota vectors verify --filter cc --json'],
   'vectors record': [
     'uicc-ota vectors record --out my-vectors.json --keyset k.json --apdu A0A40000027F20 --provenance "card X answered it"',
-    'uicc-ota vectors record --out my-vectors.json --kind por --spi 0000 --tar B00010 --status 02 --id por-cntr-low',
+    'uicc-ota vectors record --out my-vectors.json --kind por --format ud --spi 0000 --kic 00 --kid 00 --tar B00010 --status 02 --id por-cntr-low --provenance "card X answered a replay"',
   ],
   // --- shell completion
   completion: ['uicc-ota completion bash > uicc-ota.bash && source uicc-ota.bash', 'uicc-ota completion zsh > _uicc-ota', 'uicc-ota completion fish > uicc-ota.fish'],

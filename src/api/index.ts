@@ -16,6 +16,8 @@ export type { KeyOptions, KeysetJson } from './keys.js';
 export { Card } from './card.js';
 export type { CardOptions, CardResult } from './card.js';
 export { readCapture, captureReport } from './capture.js';
+export { buildSmsBatch, parseBatch, streamSmsBatch, streamParseBatch } from './batch.js';
+export type { SmsBatchOptions, ParseBatchOptions, BatchItem, SmsBatchResult, ParseBatchResult, StreamOptions, BatchSummary, LineError } from './batch.js';
 export { verifyVectors } from './vectors.js';
 export type { VectorsReport } from '../vectors/record.js';
 export { CattpServer, CattpClient } from './session.js';

@@ -221,14 +221,16 @@ function parseLineFn(o: ParseOpts, mode: ParseMode, json: boolean): (line: strin
     const res = parsePacket(peeled, o, hint);
     if (res.inputError) throw res.inputError;
     const failures = res.failures.length || peeled.failures.length ? [...peeled.failures, ...res.failures] : res.failures;
-    const exitCode = failures.length ? 1 : 0;
+    // A PoR status other than the expected outcome (--expect-status; default 00, 0B, 0C) is a refusal: exit 1.
+    const exitCode = failures.length || res.refusal ? 1 : 0;
     if (json) {
       const j = { line: lineNo, layers: [...(peeled.layerNames ?? peeled.layers.map((l) => l.name)), `${res.kind} packet`], ...res.json, verified: failures.length ? false : res.json.verified };
       return { json: j, text: JSON.stringify(j), exitCode, peeled: pe ? undefined : peeled };
     }
     const j = res.json as { tar: string; status?: { code: string } | null; checksum: { type: string; verified: boolean | null } };
-    const verdict = failures.length ? 'FAIL' : j.checksum.verified === true ? 'OK' : 'UNCHECKED';
-    return { text: `${lineNo} ${verdict} ${res.kind} tar=${j.tar}${j.status ? ` status=${j.status.code}` : ''} ${j.checksum.type}${failures.length ? ': ' + failures.join('; ') : ''}`, exitCode, peeled: pe ? undefined : peeled };
+    const verdict = failures.length || res.refusal ? 'FAIL' : j.checksum.verified === true ? 'OK' : 'UNCHECKED';
+    const why = res.refusal ? [...failures, res.refusal] : failures;
+    return { text: `${lineNo} ${verdict} ${res.kind} tar=${j.tar}${j.status ? ` status=${j.status.code}` : ''} ${j.checksum.type}${why.length ? ': ' + why.join('; ') : ''}`, exitCode, peeled: pe ? undefined : peeled };
   };
 }
 

@@ -6,6 +6,7 @@
 import { InputError } from '../../util/errors.js';
 import { hexInputs } from '../input.js';
 import { printJson, printTree, verdictNode, type OutputOptions } from '../output.js';
+import type { TreeNode } from '../../render/tree.js';
 import type { ParseOpts as PacketOptions, ParseMode, PacketResult } from '../../api/packet.js';
 
 export interface ParseOpts extends PacketOptions, OutputOptions {}
@@ -26,7 +27,7 @@ export async function parseAuto(args: string[], o: ParseOpts, mode: ParseMode): 
     return renderCattpParse(r, inputs, o);
   }
   if (o.json) printJson(r.json);
-  else await printTree([...r.tree, await verdictNode(r.failures, r.notes, r.checksumType)], o);
+  else await printTree([...r.tree, await verdictNode(r.failures, r.notes, r.checksumType), ...outcomeNodes(r.refusals)], o);
   if (o.pcap) {
     const { writeParsedPcap } = await import('./pcap-out.js');
     writeParsedPcap(o.pcap, r.peeled!);
@@ -34,10 +35,16 @@ export async function parseAuto(args: string[], o: ParseOpts, mode: ParseMode): 
   if (r.inputError) {
     process.stderr.write(`uicc-ota: ${r.inputError.message}\n`);
     process.exitCode = r.inputError.exitCode;
-  } else if (r.failures.length) {
-    process.stderr.write(`uicc-ota: verification failed: ${r.failures.join('; ')}\n`);
-    process.exitCode = 1;
+  } else {
+    if (r.failures.length) process.stderr.write(`uicc-ota: verification failed: ${r.failures.join('; ')}\n`);
+    for (const x of r.refusals) process.stderr.write(`uicc-ota: ${x}\n`);
+    if (r.failures.length || r.refusals.length) process.exitCode = 1;
   }
+}
+
+/** The tree line saying the PoR status is not the expected outcome. */
+export function outcomeNodes(refusals: string[]): TreeNode[] {
+  return refusals.map((x) => ({ name: 'Outcome', value: x.replace(/^(card refused|unexpected outcome): /, ''), status: 'fail' as const, note: x.startsWith('card refused') ? 'the card did not carry out the command' : undefined }));
 }
 
 /**

@@ -654,7 +654,13 @@ export function buildProgram(): Command {
           .description('SMSC emulator (SMPP 3.4 server): each submit_sm goes to the card as ENVELOPE (SMS-PP DOWNLOAD), the card\'s PoR / SMS-SUBMIT comes back as deliver_sm; log on stderr'),
       )
         .option('--card <file>', 'the card simulator (CARD.json); its RE counters are updated in place unless --state')
-        .option('--pcsc [reader]', 'a card in a PC/SC reader (not available in this build yet: exit 3)')
+        .option('--pcsc [reader]', 'a card in a PC/SC reader (as send pcsc: index, exact name or a unique part of it; default the first reader with a card)')
+        .option('--reader <name|index>', 'with --pcsc: the reader (as send pcsc --reader)')
+        .option('--timeout <ms>', 'with --pcsc: bound on connecting and on each APDU (default 5000)')
+        .option('--terminal-profile <hex|none>', 'with --pcsc: TERMINAL PROFILE sent once at connection (default 03010002); "none" sends none')
+        .option('--select-adf [aid]', 'with --pcsc: SELECT this ADF once at connection (default AID: the USIM, A0000000871002)')
+        .option('--cla <cla>', 'with --pcsc: card family, 00 UICC or A0 2G SIM (default 00)')
+        .option('--proactive-result <hex>', 'with --pcsc: general result of the TERMINAL RESPONSE to proactive commands other than SEND SHORT MESSAGE (default 00)')
         .option('--state <file>', 'with --card: keep the card\'s counters in this file (as card process --state)')
         .option('--dry-run', 'with --card: do not store the card\'s counters')
         .option('--quiet', 'no log'),

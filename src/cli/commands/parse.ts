@@ -5,9 +5,10 @@
  */
 import { InputError } from '../../util/errors.js';
 import { hexInputs } from '../input.js';
-import { printJson, printTree, verdictNode, type OutputOptions } from '../output.js';
-import type { TreeNode } from '../../render/tree.js';
+import { outcomeNodes, printJson, printTree, verdictNode, type OutputOptions } from '../output.js';
 import type { ParseOpts as PacketOptions, ParseMode, PacketResult } from '../../api/packet.js';
+
+export { outcomeNodes };
 
 export interface ParseOpts extends PacketOptions, OutputOptions {}
 export type { ParseMode, PacketResult };
@@ -40,11 +41,6 @@ export async function parseAuto(args: string[], o: ParseOpts, mode: ParseMode): 
     for (const x of r.refusals) process.stderr.write(`uicc-ota: ${x}\n`);
     if (r.failures.length || r.refusals.length) process.exitCode = 1;
   }
-}
-
-/** The tree line saying the PoR status is not the expected outcome. */
-export function outcomeNodes(refusals: string[]): TreeNode[] {
-  return refusals.map((x) => ({ name: 'Outcome', value: x.replace(/^(card refused|unexpected outcome): /, ''), status: 'fail' as const, note: x.startsWith('card refused') ? 'the card did not carry out the command' : undefined }));
 }
 
 /**

@@ -7,11 +7,11 @@
  */
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { run, isOneLineError, KEYSET, BIN } from './helpers/cli.js';
+import { run, runAsync, isOneLineError, KEYSET, BIN, ROOT } from './helpers/cli.js';
 import { capFile, components, ORDER, PACKAGE_AID, APPLET_AID } from './helpers/cap.js';
 import { readCap, LOAD_ORDER } from '../src/remote/gp/cap.js';
 
@@ -113,6 +113,44 @@ describe('scripts against the specification codings', () => {
     assert.equal(a[a.length - 1], '80E60C00' + (data.length / 2).toString(16).toUpperCase() + data);
   });
 
+  test('INSTALL [for load] with the Load File Data Block hash (openssl dgst over the components unzip extracts), DAP block before C4', () => {
+    // The C4 value: the components in load order, as `unzip -p` extracts them (an independent ZIP reader).
+    const names = execFileSync('unzip', ['-Z1', CAP]).toString().trim().split('\n');
+    const value = Buffer.concat(ORDER.map((n) => execFileSync('unzip', ['-p', CAP, names.find((x) => x.endsWith(`/${n}.cap`))!])));
+    for (const [alg, len] of [['sha1', '14'], ['sha256', '20']] as const) {
+      const hash = execFileSync('openssl', ['dgst', `-${alg}`, '-binary'], { input: value }).toString('hex').toUpperCase();
+      const p = dry(['ram', 'load', '--cap', CAP, '--hash', alg, '--dap', 'A000000151000000:0102', '--bearer', 'cattp', '--max-block', '100', ...SEC]);
+      const a = p[0];
+      // GP Table 11-44: LV load file AID ‖ LV SD AID ‖ LV hash ‖ LV load parameters ‖ LV token.
+      const data = '08' + PACKAGE_AID + '00' + len + hash + '00' + '00';
+      assert.equal(a[0], '80E60200' + (data.length / 2).toString(16).toUpperCase() + data, alg);
+      // GP cl. 11.6.2.3: Load File = E2 { 4F SD AID ‖ C3 signature } ‖ C4 Load File Data Block.
+      const dap = 'E2' + '0E' + '4F08A000000151000000' + 'C3020102';
+      assert.ok(a[1].startsWith('80E8000064' + dap + 'C4820213' + value.subarray(0, 100 - 16 - 4).toString('hex').toUpperCase()), a[1]);
+    }
+    // A DAP without the hash it signs is refused before anything is built.
+    const r = run(['ram', 'load', '--cap', CAP, '--dap', 'A000000151000000', '--dry-run', ...SEC]);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /--dap: .*give --hash/);
+  });
+
+  test('UICC System Specific Parameters (EA) of INSTALL [for install]: toolkit 80, access 81, administrative access 82 (TS 102 226 cl. 8.2.1.3.2.2)', () => {
+    const p = dry(['ram', 'install', '--package-aid', PACKAGE_AID, '--applet-aid', APPLET_AID, '--uicc-toolkit', '--priority', '1', '--max-timers', '2',
+      '--menu-text-length', '16', '--menu', '1:1', '--max-channels', '1', '--msl', '12', '--toolkit-tar', 'B20100', '--max-services', '3',
+      '--uicc-access', ':00', '--uicc-admin-access', 'A0000000871002:02:', '--expanded', ...SEC]);
+    // cl. 8.2.1.3.2.2.1: priority 01, timers 02, text length 10, 1 menu entry (position 01, id 01), channels 01,
+    // MSL length 01 ‖ 12, TAR length 03 ‖ B20100, services 03.
+    const tk = '01' + '02' + '10' + '01' + '0101' + '01' + '0112' + '03B20100' + '03';
+    // cl. 8.2.1.3.2.3.1: UICC shared file system (AID length 00), access domain length 01 ‖ 00 (full access), DAP length 00.
+    const acc = '00' + '0100' + '00';
+    // cl. 8.2.1.3.2.4.1: ADF A0000000871002, access domain 02, no DAP.
+    const adm = '07A0000000871002' + '0102' + '00';
+    const ea = '80' + (tk.length / 2).toString(16).padStart(2, '0').toUpperCase() + tk + '81' + '04' + acc + '82' + '0B' + adm;
+    const params = 'C900' + 'EA' + (ea.length / 2).toString(16).toUpperCase() + ea;
+    const data = '08' + PACKAGE_AID + '09' + APPLET_AID + '09' + APPLET_AID + '0100' + (params.length / 2).toString(16).toUpperCase().padStart(2, '0') + params + '00';
+    assert.equal(p[0][0], '80E60C00' + (data.length / 2).toString(16).toUpperCase() + data);
+  });
+
   test('DELETE (GP cl. 11.2: 80 E4 00 P2 Lc 4F len AID; P2 80 = with related objects)', () => {
     assert.deepEqual(dry(['ram', 'delete', '--aid', PACKAGE_AID, '--related', ...SEC]), [['80E400800A4F08' + PACKAGE_AID]]);
   });
@@ -211,6 +249,30 @@ describe('round trips through the card simulator', () => {
     assert.equal(JSON.parse(y.stdout).executed[0].sw, '6A80');
   });
 
+  test('hash and EA checked by the card: a hash that does not match is refused with 6985, a malformed EA with 6A80', () => {
+    const card = newCard();
+    const base = ['ram', 'load', '--cap', CAP, '--hash', 'sha1', '--bearer', 'cattp', '--expanded', ...SEC];
+    const apdus: string[] = dry(base)[0];
+    // Flip the last hash octet in INSTALL [for load] (… ‖ 14 HASH ‖ 00 ‖ 00): the LOAD of the last block must fail.
+    const i = apdus[0].length - 4 - 2;
+    const tampered = apdus[0].slice(0, i) + (apdus[0].slice(i, i + 2) === '00' ? '01' : '00') + apdus[0].slice(i + 2);
+    const x = run(['build', 'cattp', ...SEC, '--tar', '000000', '--counter', '1', '--expanded', '--format', 'packet', '--apdu', tampered, ...apdus.slice(1).flatMap((a) => ['--apdu', a])]);
+    assert.equal(x.code, 0, x.stderr);
+    const y = run(['card', 'process', '--card', card, '--json', x.stdout.trim()]);
+    assert.equal(y.code, 0, y.stderr);
+    const ex = JSON.parse(y.stdout).executed;
+    assert.deepEqual(ex.map((e: { sw: string }) => e.sw), ['9000', '9000', '9000', '6985']);
+    assert.deepEqual(JSON.parse(readFileSync(card, 'utf8')).registry.loadFiles, [], 'load file discarded');
+    // The untampered script loads (the hash verified), with an EA the card reads through.
+    const ok = run([...base, '--install', '--uicc-toolkit', '--max-services', '1', '--uicc-access', ':00', '--counter', '2', '--card', card]);
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.match(JSON.parse(readFileSync(card, 'utf8')).registry.instances[0].installParams, /^C900EA/);
+    // EA/80 cut short (priority and timers only): refused.
+    const bad = run(['ram', 'install', '--package-aid', PACKAGE_AID, '--applet-aid', APPLET_AID, '--instance-aid', APPLET_AID + '02', '--uicc-toolkit-params', '0100', ...SEC, '--counter', '3', '--card', card]);
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /6A80/);
+  });
+
   test('RFM: read and update an EF by path (uicc, compact and expanded) and by FID chain (sim), answers decoded', () => {
     const card = newCard();
     const rd = (extra: string[]) => {
@@ -235,6 +297,90 @@ describe('round trips through the card simulator', () => {
     const d = run(['rfm', 'read', '--record', '2', '--path', '3F00/7F10/6F40', ...SEC, '--por', por.stdout.trim()]);
     assert.equal(d.code, 0, d.stderr);
     assert.match(d.stdout, /Record: 14 octets\s+\[F{28}\]/);
+  });
+});
+
+/** `scp81 serve` as a child process: resolves its TLS port from the "listening on TLS addr:port" line. */
+function serve(args: string[], limitMs = 30000): { port: Promise<number>; done: Promise<{ code: number; err: string }> } {
+  const p = spawn(process.execPath, [BIN, 'scp81', 'serve', '--port', '0', ...args], { env: { ...process.env, NO_COLOR: '1' }, cwd: ROOT });
+  let err = '';
+  let got: (n: number) => void = () => undefined;
+  let lost: (e: Error) => void = () => undefined;
+  const port = new Promise<number>((res, rej) => ((got = res), (lost = rej)));
+  port.catch(() => undefined);
+  p.stderr.on('data', (d) => {
+    err += d;
+    const m = /listening on TLS [\d.]+:(\d+)/.exec(err);
+    if (m) got(Number(m[1]));
+  });
+  const timer = setTimeout(() => p.kill('SIGKILL'), limitMs);
+  const done = new Promise<{ code: number; err: string }>((res) => p.on('close', (code) => {
+    clearTimeout(timer);
+    lost(new Error(`serve exited (${code}): ${err}`));
+    res({ code: code ?? -1, err });
+  }));
+  return { port, done };
+}
+
+describe('SCP81 (HTTPS): rfm/ram --format scp81-scripts → scp81 serve --scripts → scp81 agent --card', () => {
+  const ID = 'agent-rmgmt';
+  const PSK = '000102030405060708090A0B0C0D0E0F';
+
+  test('the command strings are the expanded, indefinite scripting template around the GP APDUs', () => {
+    const r = run(['ram', 'delete', '--aid', PACKAGE_AID, '--format', 'scp81-scripts', '--scp81-agent', ID]);
+    assert.equal(r.code, 0, r.stderr);
+    // TS 102 226 cl. 5.2.1: AE 80 (indefinite Command Scripting template) ‖ 22 L C-APDU ‖ 00 00;
+    // GP Card Specification cl. 11.2.2: DELETE = 80 E4 00 00 Lc 4F len AID.
+    const del = `80E400000A4F08${PACKAGE_AID}`;
+    assert.deepEqual(JSON.parse(r.stdout), { [ID]: [`AE8022${(del.length / 2).toString(16).toUpperCase().padStart(2, '0')}${del}0000`] });
+  });
+
+  test('load + install and a listing run by the agent on the simulated card (no registry in CARD.json beforehand), answers decoded', async () => {
+    const card = newCard();
+    // A card file as a user may write it: no "registry" at all, the security domain without a "handler".
+    const raw = JSON.parse(readFileSync(card, 'utf8'));
+    delete raw.registry;
+    for (const a of raw.applications) if (a.tar === '000000') delete a.handler;
+    writeFileSync(card, JSON.stringify(raw, null, 2));
+    const load = ['ram', 'load', '--cap', CAP, '--install', '--format', 'scp81-scripts'];
+    const scripts = join(dir, 'scp81-scripts.json');
+    const b = run(load);
+    assert.equal(b.code, 0, b.stderr);
+    writeFileSync(scripts, b.stdout);
+    const responses = join(dir, 'scp81-responses.jsonl');
+    const srv = serve(['--psk', `${ID}:${PSK}`, '--scripts', scripts, '--responses', responses, '--max-sessions', '1', '--quiet']);
+    const port = await srv.port;
+    const a = await runAsync(['scp81', 'agent', '--to', `127.0.0.1:${port}`, '--psk-identity', ID, '--psk-key', PSK, '--card', card, '--quiet']);
+    assert.equal(a.code, 0, a.stderr);
+    assert.equal((await srv.done).code, 0);
+    const reg = JSON.parse(readFileSync(card, 'utf8')).registry;
+    assert.deepEqual(reg.loadFiles, [{ aid: PACKAGE_AID, modules: [APPLET_AID] }]);
+    assert.equal(reg.instances[0].lifeCycle, '07');
+    // The response string the server logged, decoded against the five commands asked.
+    const d = run([...load, '--por', '-', '--json'], { input: readFileSync(responses, 'utf8') });
+    assert.equal(d.code, 0, d.stderr + d.stdout);
+    const ans = JSON.parse(d.stdout).pors[0].answer;
+    assert.deepEqual(ans.answers.map((x: { title: string; sw: string }) => [x.title.split(' ')[0], x.sw]),
+      [['INSTALL', '9000'], ['LOAD', '9000'], ['LOAD', '9000'], ['LOAD', '9000'], ['INSTALL', '9000']]);
+    // A listing over HTTPS: GET STATUS with Le in the expanded format, the entries decoded.
+    const st = ['ram', 'status', '--format', 'scp81-scripts'];
+    writeFileSync(scripts, run(st).stdout);
+    const responses2 = join(dir, 'scp81-responses2.jsonl');
+    const srv2 = serve(['--psk', `${ID}:${PSK}`, '--scripts', scripts, '--responses', responses2, '--max-sessions', '1', '--quiet']);
+    const a2 = await runAsync(['scp81', 'agent', '--to', `127.0.0.1:${await srv2.port}`, '--psk-identity', ID, '--psk-key', PSK, '--card', card, '--quiet']);
+    assert.equal(a2.code, 0, a2.stderr);
+    await srv2.done;
+    const l = run([...st, '--por', '-', '--json'], { input: readFileSync(responses2, 'utf8') });
+    assert.equal(l.code, 0, l.stderr);
+    const e = JSON.parse(l.stdout).pors[0].answer.answers[0].entries;
+    assert.deepEqual(e.map((x: { aid: string; lifeCycleName: string }) => [x.aid, x.lifeCycleName]), [[APPLET_AID, 'SELECTABLE']]);
+  });
+
+  test('a failing command in the response string fails the check (exit 1) and is named', () => {
+    // TS 102 226 cl. 5.2.2: AF 80 ‖ 23 02 6A 88 (R-APDU of DELETE: referenced data not found) ‖ 00 00.
+    const r = run(['ram', 'delete', '--aid', PACKAGE_AID, '--format', 'scp81-scripts', '--por', 'AF8023026A880000']);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /DELETE D07002CA44900101: SW 6A88/);
   });
 });
 

@@ -12,12 +12,13 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { connect } from 'node:net';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BIN, KEYSET, ROOT, isOneLineError, run, type RunResult } from './helpers/cli.js';
+import { launch, type Running } from './helpers/launch.js';
 
 // Real sysmoISIM-SJA2 command (SPI 0619, KIc/KID 15, TAR B00010, CNTR 0, SELECT 7F20 + GET RESPONSE) and its PoR.
 const SJA2_ARGS = ['--keyset', KEYSET, '--spi', '0619', '--kic', '15', '--kid', '15', '--tar', 'B00010', '--counter', '0', '--apdu', 'A0A40000027F20', '--apdu', 'A0C0000016'];
@@ -30,41 +31,6 @@ const SJA5_POR = '002412B00011EBC6B497E2CAD7AEDF36ACE0E3A29B38853F0FE9CCDE81913B
 
 const PEERS = join(ROOT, 'test', 'peers');
 const tmp = () => mkdtempSync(join(tmpdir(), 'uicc-ota-smpp-'));
-
-interface Running {
-  proc: ChildProcess;
-  port: Promise<number>;
-  out: () => string;
-  err: () => string;
-  done: Promise<number>;
-  stop(): Promise<number>;
-}
-
-/** A child process whose port is announced on stdout/stderr (matched by `re`); killed after `limitMs`. */
-function launch(cmd: string, args: string[], re: RegExp, limitMs = 60000): Running {
-  const proc = spawn(cmd, args, { cwd: ROOT, env: { ...process.env, NO_COLOR: '1' } });
-  let out = '';
-  let err = '';
-  let got: (n: number) => void;
-  let fail: (e: Error) => void;
-  const port = new Promise<number>((res, rej) => ((got = res), (fail = rej)));
-  port.catch(() => undefined); // peers that announce no port: awaiting it still sees the rejection
-  const look = () => {
-    const m = re.exec(out + err);
-    if (m) got(Number(m[1]));
-  };
-  proc.stdout!.on('data', (d) => ((out += d), look()));
-  proc.stderr!.on('data', (d) => ((err += d), look()));
-  const timer = setTimeout(() => proc.kill('SIGKILL'), limitMs);
-  const done = new Promise<number>((res) =>
-    proc.on('close', (code) => {
-      clearTimeout(timer);
-      fail(new Error(`${cmd} exited (${code}) before listening: ${err}`));
-      res(code ?? -1);
-    }),
-  );
-  return { proc, port, out: () => out, err: () => err, done, stop: () => (proc.kill('SIGTERM'), done) };
-}
 
 /** A fresh directory with a CARD.json (card init), for one SMSC. */
 function cardDir(): string {
@@ -203,7 +169,7 @@ test('send smpp --each: PoRs matched by TAR and counter, output in input order; 
   }
 });
 
-test('send smpp: a PoR status other than 00 fails the send (exit 1), the PoR still printed', async () => {
+test('send smpp: a PoR status other than 00 fails the send (exit 1), the PoR still printed; --expect-status (single and --each)', async () => {
   const s = smsc(cardDir());
   try {
     const port = await s.port;
@@ -213,7 +179,28 @@ test('send smpp: a PoR status other than 00 fails the send (exit 1), the PoR sti
     const r = await send(port, [...args, '--counter', '5']);
     assert.equal(r.code, 1);
     assert.equal(porJson(r).status.code, '02');
-    assert.match(r.stderr, /OTA command failed: PoR status 02/);
+    assert.match(r.stderr, /^uicc-ota: card refused: PoR status 02 \(CNTR low\)\n$/m);
+    // --expect-status: a negative test that expects 02 (or 01/02) passes; one that expects 01 does not.
+    const e = await send(port, [...args, '--counter', '5', '--expect-status', '01,02']);
+    assert.equal(e.code, 0, e.stderr);
+    assert.equal(porJson(e).status.code, '02');
+    const x = await send(port, [...args, '--counter', '5', '--expect-status', '01']);
+    assert.equal(x.code, 1);
+    assert.match(x.stderr, /^uicc-ota: card refused: PoR status 02 \(CNTR low\), expected 01\n$/m);
+    // A PoR OK where 02 was expected fails too.
+    const ok = await send(port, [...args, '--counter', '6', '--expect-status', '02']);
+    assert.equal(ok.code, 1);
+    assert.equal(ok.stderr, 'uicc-ota: unexpected PoR status: PoR status 00 (PoR OK), expected 02\n');
+    // --each: per line, the worst exit code wins (line 1 counter 6 again: 02 expected; line 2 counter 7: 00 not expected).
+    const each = await send(port, ['--keyset', KEYSET, '--spi', '1619', '--kic', '15', '--kid', '15', '--tar', 'B00010', '--counter', '6', '--each', '--expect-status', '02'], [], 'A0A40000027F20\nA0A40000027F20\n');
+    assert.equal(each.code, 1, each.stderr);
+    const lines = each.stdout.trim().split('\n');
+    assert.match(lines[0], /^1 OK response tar=B00010 status=02 cc$/);
+    assert.match(lines[1], /^2 FAIL response tar=B00010 status=00 cc: PoR status 00 \(PoR OK\), expected 02$/);
+    const bad = await send(port, [...args, '--counter', '9', '--expect-status', '2']);
+    assert.equal(bad.code, 2);
+    assert.ok(isOneLineError(bad.stderr), bad.stderr);
+    assert.match(bad.stderr, /--expect-status/);
   } finally {
     await s.stop();
   }
@@ -396,9 +383,19 @@ test('smsc: malformed PDUs get generic_nack and the SMSC stays up for this and o
   assert.match(s.err(), /malformed PDU: unknown command_id/);
 });
 
-test('smsc --pcsc is not available yet: exit 3, one line', () => {
-  const r = run(['smsc', '--port', '0', '--system-id', 'lab', '--password', 'secret', '--pcsc']);
-  assert.equal(r.code, 3);
-  assert.ok(isOneLineError(r.stderr), r.stderr);
-  assert.match(r.stderr, /PC\/SC.*not available/);
+test('smsc: --card or --pcsc, and the PC/SC options only with --pcsc: exit 2, one line naming the option', () => {
+  const base = ['smsc', '--port', '0', '--system-id', 'lab', '--password', 'secret'];
+  for (const [args, field] of [
+    [[], /--card/],
+    [['--card', 'CARD.json', '--pcsc'], /--pcsc/],
+    [['--card', 'CARD.json', '--timeout', '100'], /--timeout: only with --pcsc/],
+    [['--card', 'CARD.json', '--terminal-profile', '0301'], /--terminal-profile: only with --pcsc/],
+    [['--pcsc', '--state', 'x.json'], /--state: only with --card/],
+    [['--pcsc', '--cla', 'B0'], /--cla/],
+  ] as const) {
+    const r = run([...base, ...args]);
+    assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+    assert.ok(isOneLineError(r.stderr), r.stderr);
+    assert.match(r.stderr, field);
+  }
 });

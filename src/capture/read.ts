@@ -24,7 +24,7 @@ import { toHex, equalBytes } from '../util/hex.js';
 import { node, type TreeNode, type Status } from '../render/tree.js';
 import { readCaptureFile, readCapture as decodeCapture, decodeFrame, decodeGsmtap, GSMTAP_UDP_PORT, GSMTAP_TYPE_SIM, GSMTAP_SIM, type UdpDatagram } from '../pcap/read.js';
 import { peel, smsPeel, type Layer, type Peeled } from '../layers/peel.js';
-import { parsePacket, type ParseOpts, type PacketResult } from '../api/packet.js';
+import { parsePacket, statusOutcome, type ParseOpts, type PacketResult } from '../api/packet.js';
 import { looksLikeCattpPdu, peelCattpPdus, cattpPacketKind } from '../cattp/peel.js';
 import { decodePdu, pduSummary, type DecodedPdu } from '../cattp/pdu.js';
 import { decodeBerLength } from '../cattp/dialect.js';
@@ -175,6 +175,8 @@ interface Item {
   error?: OtaError;
   kind?: 'command' | 'response';
   verified?: boolean | null;
+  /** A PoR whose status is not the expected outcome. */
+  refusal?: string;
 }
 
 /** Brief entries (APDUs, CAT_TP sessions) for the listing. */
@@ -266,6 +268,8 @@ export interface CaptureResult {
   nothing: boolean;
   failures: string[];
   notes: string[];
+  /** PoR statuses that are not the expected outcome (--expect-status, default 00), one line each, naming the frame. */
+  refusals: string[];
   /** Malformed items: one message line each (file, frames, error). */
   errors: { frames: number[]; error: OtaError; message: string }[];
   /** 2 when an item is malformed, else 1 when a check failed, else 0. */
@@ -555,13 +559,19 @@ export function analyseCapture(file: string, o: ParseOpts, bytes?: Uint8Array): 
   const sumText = `${cap.frames.length} frame${cap.frames.length === 1 ? '' : 's'} (${cap.format}): ${summary.commands} command packet${summary.commands === 1 ? '' : 's'}, ${summary.responses} response packet${summary.responses === 1 ? '' : 's'}, ${summary.verified} verified, ${summary.failed} failed, ${summary.errors} malformed; ${summary.apdus} other APDU${summary.apdus === 1 ? '' : 's'}; ${ignored} frame${ignored === 1 ? '' : 's'} not OTA-related`;
   const ignoredKids = [...ignoredWhy].map(([w, n]) => node(w, `${n} frame${n === 1 ? '' : 's'}`));
   const noteKids = allNotes.map((n) => node('Note', n));
-  const worst = Math.max(0, ...errors.map((e) => e.error!.exitCode), failures.length ? 1 : 0);
+  const refusals = items.filter((i) => i.refusal).map((i) => `${file} ${frameLabel(i.frames).toLowerCase()}: ${i.refusal}`);
+  if (o.expectStatus !== undefined && !items.some((i) => i.kind === 'response')) {
+    const none = statusOutcome(undefined, o, false);
+    if (none.refusal) refusals.push(`${file}: ${none.refusal}`);
+  }
+  const worst = Math.max(0, ...errors.map((e) => e.error!.exitCode), failures.length || refusals.length ? 1 : 0);
   return {
     json,
     tree: [...entries, node('Summary', sumText, [...ignoredKids, ...noteKids])],
     nothing,
     failures,
     notes: allNotes,
+    refusals,
     errors: errors.map((e) => ({ frames: e.frames, error: e.error!, message: `${file} ${frameLabel(e.frames).toLowerCase()}: ${e.error!.message}` })),
     exitCode: worst,
   };
@@ -766,5 +776,5 @@ function parseUnit(u: Unit, o: ParseOpts, commands: { tar: Uint8Array; dialect: 
   const kids = [...outerTrees, res.tree];
   if (requestFrame !== undefined) kids.push(node('Request', `command packet of frame ${requestFrame}`, undefined, { status: 'info', note: 'its SPI, KIc, KID and TAR are used' }));
   const tree = node(label, head, kids, { status, note: failures.length ? 'FAILED' : verified === true ? 'verified' : 'not verified' });
-  return { frames: u.frames, tree, json, failures, notes, error: res.inputError, kind: res.kind, verified: failures.length ? false : (verified ?? null) };
+  return { frames: u.frames, tree, json, failures, notes, error: res.inputError, kind: res.kind, verified: failures.length ? false : (verified ?? null), refusal: res.kind === 'response' ? res.refusal : undefined };
 }

@@ -188,7 +188,8 @@ export function buildProgram(): Command {
       .option('--pcap <file>', 'also write what was parsed as a pcap for Wireshark')
       .option('--each', 'batch mode: every input line is a separate packet; one output line each')
       .addOption(new Option('--read <file>', 'read a pcap/pcapng capture (GSMTAP SIM, CAT_TP over UDP) instead of hex').conflicts(['each', 'pcap']))
-      .option('--show-computed', 'on an RC/CC mismatch, also print the value computed with the key (off: no MAC oracle)'),
+      .option('--show-computed', 'on an RC/CC mismatch, also print the value computed with the key (off: no MAC oracle)')
+      .option('--expect-status <XX[,YY]>', 'PoR statuses that are the expected outcome (negative tests): exit 0 exactly when the status is one of them (without it any status but 00, 0B, 0C exits 1)'),
   ).action(async (hex, o) => {
     const m = await import('./commands/parse.js');
     return o.each ? m.parseEach(hex, o, 'auto') : m.parseAuto(hex, o, 'auto');
@@ -209,7 +210,8 @@ export function buildProgram(): Command {
         .option('--pcap <file>', 'also write what was parsed as a pcap for Wireshark')
         .option('--each', 'batch mode: every input line is a separate packet; one output line each')
         .addOption(new Option('--read <file>', 'read a pcap/pcapng capture (GSMTAP SIM, CAT_TP over UDP) instead of hex').conflicts(['each', 'pcap']))
-        .option('--show-computed', 'on an RC/CC mismatch, also print the value computed with the key (off: no MAC oracle)'),
+        .option('--show-computed', 'on an RC/CC mismatch, also print the value computed with the key (off: no MAC oracle)')
+      .option('--expect-status <XX[,YY]>', 'PoR statuses that are the expected outcome (negative tests): exit 0 exactly when the status is one of them (without it any status but 00, 0B, 0C exits 1)'),
     ).action(async (hex, o) => {
       const m = await import('./commands/parse.js');
       return o.each ? m.parseEach(hex, o, name) : m.parseAuto(hex, o, name);
@@ -355,7 +357,8 @@ export function buildProgram(): Command {
       .requiredOption('--card <file>', 'the card (CARD.json); its RE counters are updated in place unless --state is given')
       .option('--state <file>', 'keep the RE counters in this file instead (CARD.json is then only read)')
       .option('--dry-run', 'do not store the counter')
-      .option('--show', 'print the processing trace and the decoded PoR as a tree'),
+      .option('--show', 'print the processing trace and the decoded PoR as a tree')
+      .option('--expect-status <XX[,YY]>', 'statuses that are the expected answer (negative tests): exit 0 exactly when the card\'s status is one of them (without it any status but 00, 0B, 0C exits 1)'),
   ).action(async (packet, o) => (await import('./commands/card.js')).cardProcess(packet, o));
 
   // card vpcd: the simulator as a virtual card in a vsmartcard vpcd reader (PC/SC through pcscd)
@@ -471,7 +474,7 @@ export function buildProgram(): Command {
       .option('--trace', 'print every C-APDU / R-APDU as a tree on stderr')
       .option('--pcap <file>', 'record the APDU exchange as GSMTAP SIM frames (parse --read reads it, Wireshark decodes it)')
       .option('--each', 'batch mode: each stdin line is the secured data of one command, one PoR line each (counter advances per line)')
-      .option('--expect-status <xx[,yy]>', 'negative tests: the PoR status(es) expected (TS 102 225 Table 5); exactly these pass (default: 00 only)')),
+      .option('--expect-status <xx[,yy]>', 'negative tests: the PoR status(es) expected (TS 102 225 Table 5); exactly these pass (default: 00, 0B, 0C)')),
   ).action(async (o) => (await import('./commands/send-pcsc.js')).sendPcscCommand(o));
   // --- SCP81: RAM over HTTPS with PSK-TLS (GlobalPlatform Amendment B) ------------
   outputOptions(
@@ -645,7 +648,7 @@ export function buildProgram(): Command {
         .option('--trace', 'every SMPP PDU, both ways, as a tree on stderr')
         .option('--compact', 'read the PoR data as a compact remote response')
         .option('--each', 'campaign: each stdin line is the secured data of one command (counter +1 per line); one output line per command, in input order')
-        .option('--expect-status <xx[,yy]>', 'negative tests: the PoR status(es) expected (TS 102 225 Table 5); exactly these pass (default: 00 only)'),
+        .option('--expect-status <xx[,yy]>', 'negative tests: the PoR status(es) expected (TS 102 225 Table 5); exactly these pass (default: 00, 0B, 0C)'),
     ).action(async (o) => (await import('./commands/smpp.js')).sendSmppCommand(o));
     outputOptions(
       smppConn(

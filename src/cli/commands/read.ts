@@ -22,9 +22,11 @@ export async function parseCapture(file: string, args: string[], o: ParseOpts, _
       : n && !r.failures.length
         ? node('Verification', 'incomplete', undefined, { status: 'fail', note: `${n} malformed item${n === 1 ? '' : 's'} (see above)` })
         : await verdictNode(r.failures, r.notes);
-    await printTree([...r.tree, verdict], o);
+    const { outcomeNodes } = await import('./parse.js');
+    await printTree([...r.tree, verdict, ...outcomeNodes(r.refusals)], o);
   }
   for (const e of r.errors) process.stderr.write(`uicc-ota: ${e.message}\n`);
   if (r.failures.length) process.stderr.write(`uicc-ota: verification failed: ${r.failures.join('; ')}\n`);
+  for (const x of r.refusals) process.stderr.write(`uicc-ota: ${x}\n`);
   if (r.exitCode) process.exitCode = r.exitCode;
 }

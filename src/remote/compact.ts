@@ -105,15 +105,16 @@ export const compactScript = {
       if (d !== 'in' && (p3 !== 0 || d === 'out')) out.push({ next: o + 5, dir: 'out' });
       return out.filter((s) => s.next <= end);
     };
-    // ways(o): number of complete splits of [o, end), capped at 2.
-    const memo = new Map<number, number>();
+    // ways(o): number of complete splits of [o, end), capped at 2; memoised in a flat array
+    // (-1: not yet known), so that the split is linear in the script length.
+    const memo = new Int8Array(Math.max(0, end - start + 1)).fill(-1);
     const ways = (o: number): number => {
       if (o === end) return 1;
-      const m = memo.get(o);
-      if (m !== undefined) return m;
+      const m = memo[o - start];
+      if (m >= 0) return m;
       let n = 0;
       for (const s of steps(o)) n = Math.min(2, n + ways(s.next));
-      memo.set(o, n);
+      memo[o - start] = n;
       return n;
     };
     // Evaluate from the end first so the recursion depth stays small.

@@ -171,13 +171,26 @@ test('counter too low: PoR status 02, exit 1; --counter next stores the counter 
   const state = join(dir, 'counters.json');
   const r = await cli(['send', 'pcsc', ...K, '--spi', '1639', '--kic', '22', '--kid', '22', '--tar', 'B00010', '--counter', '3', '--apdu', '00B0000010', '--json']);
   assert.equal(r.code, 1, r.stderr);
-  assert.match(r.stderr, /^uicc-ota: OTA command failed: PoR status 02 \(CNTR low\)\n$/);
+  assert.match(r.stderr, /^uicc-ota: card refused: PoR status 02 \(CNTR low\)\n$/);
   const j = JSON.parse(r.stdout);
   assert.equal(j.transport.porVia, 'submit');
   // The SEND SHORT MESSAGE's user data deciphered with openssl: status 02.
   const ssm = j.transport.proactive[0].data as string;
   const udAt = ssm.indexOf('027100');
   assert.equal(decipherPor(ssm.slice(udAt), 'aes', K2_KIC).status, '02');
+  // --expect-status: the negative test that expects 02 passes (exit 0, ok true); one that expects 01 fails.
+  const low = [...K, '--spi', '1639', '--kic', '22', '--kid', '22', '--tar', 'B00010', '--counter', '3'];
+  const e = await cli(['send', 'pcsc', ...low, '--apdu', '00B0000010', '--expect-status', '02', '--json']);
+  assert.equal(e.code, 0, e.stderr);
+  assert.equal(JSON.parse(e.stdout).ok, true);
+  assert.equal(JSON.parse(e.stdout).status.code, '02');
+  const x = await cli(['send', 'pcsc', ...low, '--apdu', '00B0000010', '--expect-status', '01']);
+  assert.equal(x.code, 1);
+  assert.equal(x.stderr, 'uicc-ota: card refused: PoR status 02 (CNTR low), expected 01\n');
+  // --each: counters 3 and 4 (both below the card's 7): 02 each, as expected.
+  const each = await cli(['send', 'pcsc', ...low, '--each', '--expect-status', '01,02'], 30000, '00B0000010\n00B0000010\n');
+  assert.equal(each.code, 0, each.stderr);
+  assert.deepEqual(each.stdout.trim().split('\n').map((l) => l.replace(/ response tar=B00010 status=(\w+) .*/, ' $1')), ['1 OK 02', '2 OK 02']);
   assert.equal(cardJson().applications.find((a) => a.tar === 'B00010')!.counter, '7');
   // --counter next: 1, 2, … from the state file; the card (at 7) refuses 1, yet 1 is spent.
   const n = await cli(['send', 'pcsc', ...K, '--spi', '1621', '--kic', '15', '--kid', '15', '--tar', 'B00010', '--counter', 'next', '--state', state, '--apdu', '00B0000010']);

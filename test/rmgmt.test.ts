@@ -7,11 +7,11 @@
  */
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { run, isOneLineError, KEYSET, BIN } from './helpers/cli.js';
+import { run, runAsync, isOneLineError, KEYSET, BIN, ROOT } from './helpers/cli.js';
 import { capFile, components, ORDER, PACKAGE_AID, APPLET_AID } from './helpers/cap.js';
 import { readCap, LOAD_ORDER } from '../src/remote/gp/cap.js';
 
@@ -235,6 +235,90 @@ describe('round trips through the card simulator', () => {
     const d = run(['rfm', 'read', '--record', '2', '--path', '3F00/7F10/6F40', ...SEC, '--por', por.stdout.trim()]);
     assert.equal(d.code, 0, d.stderr);
     assert.match(d.stdout, /Record: 14 octets\s+\[F{28}\]/);
+  });
+});
+
+/** `scp81 serve` as a child process: resolves its TLS port from the "listening on TLS addr:port" line. */
+function serve(args: string[], limitMs = 30000): { port: Promise<number>; done: Promise<{ code: number; err: string }> } {
+  const p = spawn(process.execPath, [BIN, 'scp81', 'serve', '--port', '0', ...args], { env: { ...process.env, NO_COLOR: '1' }, cwd: ROOT });
+  let err = '';
+  let got: (n: number) => void = () => undefined;
+  let lost: (e: Error) => void = () => undefined;
+  const port = new Promise<number>((res, rej) => ((got = res), (lost = rej)));
+  port.catch(() => undefined);
+  p.stderr.on('data', (d) => {
+    err += d;
+    const m = /listening on TLS [\d.]+:(\d+)/.exec(err);
+    if (m) got(Number(m[1]));
+  });
+  const timer = setTimeout(() => p.kill('SIGKILL'), limitMs);
+  const done = new Promise<{ code: number; err: string }>((res) => p.on('close', (code) => {
+    clearTimeout(timer);
+    lost(new Error(`serve exited (${code}): ${err}`));
+    res({ code: code ?? -1, err });
+  }));
+  return { port, done };
+}
+
+describe('SCP81 (HTTPS): rfm/ram --format scp81-scripts → scp81 serve --scripts → scp81 agent --card', () => {
+  const ID = 'agent-rmgmt';
+  const PSK = '000102030405060708090A0B0C0D0E0F';
+
+  test('the command strings are the expanded, indefinite scripting template around the GP APDUs', () => {
+    const r = run(['ram', 'delete', '--aid', PACKAGE_AID, '--format', 'scp81-scripts', '--scp81-agent', ID]);
+    assert.equal(r.code, 0, r.stderr);
+    // TS 102 226 cl. 5.2.1: AE 80 (indefinite Command Scripting template) ‖ 22 L C-APDU ‖ 00 00;
+    // GP Card Specification cl. 11.2.2: DELETE = 80 E4 00 00 Lc 4F len AID.
+    const del = `80E400000A4F08${PACKAGE_AID}`;
+    assert.deepEqual(JSON.parse(r.stdout), { [ID]: [`AE8022${(del.length / 2).toString(16).toUpperCase().padStart(2, '0')}${del}0000`] });
+  });
+
+  test('load + install and a listing run by the agent on the simulated card (no registry in CARD.json beforehand), answers decoded', async () => {
+    const card = newCard();
+    // A card file as a user may write it: no "registry" at all, the security domain without a "handler".
+    const raw = JSON.parse(readFileSync(card, 'utf8'));
+    delete raw.registry;
+    for (const a of raw.applications) if (a.tar === '000000') delete a.handler;
+    writeFileSync(card, JSON.stringify(raw, null, 2));
+    const load = ['ram', 'load', '--cap', CAP, '--install', '--format', 'scp81-scripts'];
+    const scripts = join(dir, 'scp81-scripts.json');
+    const b = run(load);
+    assert.equal(b.code, 0, b.stderr);
+    writeFileSync(scripts, b.stdout);
+    const responses = join(dir, 'scp81-responses.jsonl');
+    const srv = serve(['--psk', `${ID}:${PSK}`, '--scripts', scripts, '--responses', responses, '--max-sessions', '1', '--quiet']);
+    const port = await srv.port;
+    const a = await runAsync(['scp81', 'agent', '--to', `127.0.0.1:${port}`, '--psk-identity', ID, '--psk-key', PSK, '--card', card, '--quiet']);
+    assert.equal(a.code, 0, a.stderr);
+    assert.equal((await srv.done).code, 0);
+    const reg = JSON.parse(readFileSync(card, 'utf8')).registry;
+    assert.deepEqual(reg.loadFiles, [{ aid: PACKAGE_AID, modules: [APPLET_AID] }]);
+    assert.equal(reg.instances[0].lifeCycle, '07');
+    // The response string the server logged, decoded against the five commands asked.
+    const d = run([...load, '--por', '-', '--json'], { input: readFileSync(responses, 'utf8') });
+    assert.equal(d.code, 0, d.stderr + d.stdout);
+    const ans = JSON.parse(d.stdout).pors[0].answer;
+    assert.deepEqual(ans.answers.map((x: { title: string; sw: string }) => [x.title.split(' ')[0], x.sw]),
+      [['INSTALL', '9000'], ['LOAD', '9000'], ['LOAD', '9000'], ['LOAD', '9000'], ['INSTALL', '9000']]);
+    // A listing over HTTPS: GET STATUS with Le in the expanded format, the entries decoded.
+    const st = ['ram', 'status', '--format', 'scp81-scripts'];
+    writeFileSync(scripts, run(st).stdout);
+    const responses2 = join(dir, 'scp81-responses2.jsonl');
+    const srv2 = serve(['--psk', `${ID}:${PSK}`, '--scripts', scripts, '--responses', responses2, '--max-sessions', '1', '--quiet']);
+    const a2 = await runAsync(['scp81', 'agent', '--to', `127.0.0.1:${await srv2.port}`, '--psk-identity', ID, '--psk-key', PSK, '--card', card, '--quiet']);
+    assert.equal(a2.code, 0, a2.stderr);
+    await srv2.done;
+    const l = run([...st, '--por', '-', '--json'], { input: readFileSync(responses2, 'utf8') });
+    assert.equal(l.code, 0, l.stderr);
+    const e = JSON.parse(l.stdout).pors[0].answer.answers[0].entries;
+    assert.deepEqual(e.map((x: { aid: string; lifeCycleName: string }) => [x.aid, x.lifeCycleName]), [[APPLET_AID, 'SELECTABLE']]);
+  });
+
+  test('a failing command in the response string fails the check (exit 1) and is named', () => {
+    // TS 102 226 cl. 5.2.2: AF 80 ‖ 23 02 6A 88 (R-APDU of DELETE: referenced data not found) ‖ 00 00.
+    const r = run(['ram', 'delete', '--aid', PACKAGE_AID, '--format', 'scp81-scripts', '--por', 'AF8023026A880000']);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /DELETE D07002CA44900101: SW 6A88/);
   });
 });
 

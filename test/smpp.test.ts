@@ -203,7 +203,7 @@ test('send smpp --each: PoRs matched by TAR and counter, output in input order; 
   }
 });
 
-test('send smpp: a PoR status other than 00 fails the send (exit 1), the PoR still printed', async () => {
+test('send smpp: a PoR status other than 00 fails the send (exit 1), the PoR still printed; --expect-status (single and --each)', async () => {
   const s = smsc(cardDir());
   try {
     const port = await s.port;
@@ -213,7 +213,28 @@ test('send smpp: a PoR status other than 00 fails the send (exit 1), the PoR sti
     const r = await send(port, [...args, '--counter', '5']);
     assert.equal(r.code, 1);
     assert.equal(porJson(r).status.code, '02');
-    assert.match(r.stderr, /OTA command failed: PoR status 02/);
+    assert.match(r.stderr, /^uicc-ota: card refused: PoR status 02 \(CNTR low\)\n$/m);
+    // --expect-status: a negative test that expects 02 (or 01/02) passes; one that expects 01 does not.
+    const e = await send(port, [...args, '--counter', '5', '--expect-status', '01,02']);
+    assert.equal(e.code, 0, e.stderr);
+    assert.equal(porJson(e).status.code, '02');
+    const x = await send(port, [...args, '--counter', '5', '--expect-status', '01']);
+    assert.equal(x.code, 1);
+    assert.match(x.stderr, /^uicc-ota: card refused: PoR status 02 \(CNTR low\), expected 01\n$/m);
+    // A PoR OK where 02 was expected fails too.
+    const ok = await send(port, [...args, '--counter', '6', '--expect-status', '02']);
+    assert.equal(ok.code, 1);
+    assert.equal(ok.stderr, 'uicc-ota: unexpected PoR status: PoR status 00 (PoR OK), expected 02\n');
+    // --each: per line, the worst exit code wins (line 1 counter 6 again: 02 expected; line 2 counter 7: 00 not expected).
+    const each = await send(port, ['--keyset', KEYSET, '--spi', '1619', '--kic', '15', '--kid', '15', '--tar', 'B00010', '--counter', '6', '--each', '--expect-status', '02'], [], 'A0A40000027F20\nA0A40000027F20\n');
+    assert.equal(each.code, 1, each.stderr);
+    const lines = each.stdout.trim().split('\n');
+    assert.match(lines[0], /^1 OK response tar=B00010 status=02 cc$/);
+    assert.match(lines[1], /^2 FAIL response tar=B00010 status=00 cc: PoR status 00 \(PoR OK\), expected 02$/);
+    const bad = await send(port, [...args, '--counter', '9', '--expect-status', '2']);
+    assert.equal(bad.code, 2);
+    assert.ok(isOneLineError(bad.stderr), bad.stderr);
+    assert.match(bad.stderr, /--expect-status/);
   } finally {
     await s.stop();
   }

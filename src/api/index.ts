@@ -20,5 +20,8 @@ export { verifyVectors } from './vectors.js';
 export type { VectorsReport } from '../vectors/record.js';
 export { CattpServer, CattpClient } from './session.js';
 export type { CattpServerOptions, CattpClientOptions, Addr, PduLogEntry, ServeSummary, SduInfo, SendResult } from './session.js';
+export { cattpServe, cattpSend, CattpServeSession, CattpSendSession } from './cattp-run.js';
+export type { CattpSessionOptions, CattpServeOptions, CattpSendOptions, CattpServeSummary, CattpSendResult, ServedSession, SendExchange, ReceivedSdu, PorOutcome } from './cattp-run.js';
+export type { PacketView } from './parse-cattp.js';
 export { OtaError, InputError, VerifyError, StateError, IoError, NetworkError, EXIT } from '../util/errors.js';
 export type { ErrorWhere, ExitCode } from '../util/errors.js';

@@ -255,7 +255,8 @@ export function buildProgram(): Command {
         .addOption(new Option('--bearer <b>', 'bearer the packets must fit: sms (one SMS, or --max-sms concatenated) or cattp (one SDU of --max-sdu)').choices(['sms', 'cattp']).default('sms'))
         .option('--max-sms <n>', 'sms: largest number of concatenated SMS per packet (default 1)')
         .option('--max-sdu <n>', 'cattp: largest SDU (packet) the card accepts (default 1024)')
-        .addOption(new Option('--format <layer>', 'output layer: sms packet|ud|tpdu|envelope (default packet), cattp pdu|packet (default pdu)').choices(['packet', 'ud', 'tpdu', 'envelope', 'pdu']))
+        .addOption(new Option('--format <layer>', 'output layer: sms packet|ud|tpdu|envelope (default packet), cattp pdu|packet (default pdu); scp81-scripts: the script as SCP81 command strings (expanded, indefinite; nothing secured, no counter) in the JSON file scp81 serve --scripts reads').choices(['packet', 'ud', 'tpdu', 'envelope', 'pdu', 'scp81-scripts']))
+        .option('--scp81-agent <id>', 'with --format scp81-scripts: the agent (X-Admin-From or PSK identity) the scripts are for (default *: every agent)')
         .option('--oa <digits>', 'sms: TP-OA originating address digits (default 12345678)')
         .option('--oa-ton <n>', 'sms: TP-OA type of number 0-7')
         .option('--oa-npi <n>', 'sms: TP-OA numbering plan 0-15')
@@ -273,7 +274,7 @@ export function buildProgram(): Command {
         .option('--window <n>', 'cattp: window size (default 4)')
         .option('--dry-run', 'show the script as a tree (packets and C-APDUs); nothing secured, no counter reserved')
         .option('--show', 'print the script tree of the secured packets instead of hex')
-        .option('--por <hex|->', 'decode the PoR(s) of this script (one per line; "-" reads stdin) against what was asked; nothing is built')
+        .option('--por <hex|->', 'decode the PoR(s) of this script (one per line; "-" reads stdin) against what was asked; with --format scp81-scripts: the response strings (hex, or the JSON lines of scp81 serve --responses); nothing is built')
         .option('--card <file>', 'send each packet to the card simulator (CARD.json, updated as card process does) and decode its PoRs')
         .option('--card-state <file>', 'with --card: the card\'s counter state file (as card process --state)'),
     ));
@@ -473,7 +474,8 @@ export function buildProgram(): Command {
       .option('--timeout <ms>', 'bound on connecting and on each APDU (default 5000)')
       .option('--trace', 'print every C-APDU / R-APDU as a tree on stderr')
       .option('--pcap <file>', 'record the APDU exchange as GSMTAP SIM frames (parse --read reads it, Wireshark decodes it)')
-      .option('--each', 'batch mode: each stdin line is the secured data of one command, one PoR line each (counter advances per line)')),
+      .option('--each', 'batch mode: each stdin line is the secured data of one command, one PoR line each (counter advances per line)')
+      .option('--expect-status <xx[,yy]>', 'negative tests: the PoR status(es) expected (TS 102 225 Table 5); exactly these pass (default: 00 only)')),
   ).action(async (o) => (await import('./commands/send-pcsc.js')).sendPcscCommand(o));
   // --- SCP81: RAM over HTTPS with PSK-TLS (GlobalPlatform Amendment B) ------------
   outputOptions(
@@ -538,7 +540,8 @@ export function buildProgram(): Command {
     .option('--uri <path>', 'request-URI of the first POST (default / or from --push)')
     .option('--host-header <text>', 'Host header (default the server address or from --push)')
     .option('--agent-id <text>', 'X-Admin-From (default from --push, else the PSK identity)')
-    .option('--card <file>', 'answer C-APDUs with the card simulator (CARD.json, application --tar)')
+    .option('--card <file>', 'answer C-APDUs with the card simulator (CARD.json, application --tar; its files, GlobalPlatform registry and key sets answer and are stored back after each script)')
+    .option('--dry-run', 'with --card: do not store what the scripts change in CARD.json')
     .option('--tar <hex>', 'with --card: the application (security domain) running the scripts', '000000')
     .option('--sw <hex>', 'without --card: SW for every C-APDU (default 9000)')
     .option('--answer <prefix=sw[:data]>', 'without --card: SW (and data) for C-APDUs starting with PREFIX (repeatable)', collect, [])
@@ -645,7 +648,8 @@ export function buildProgram(): Command {
         .option('--no-wait', 'return after the submit_sm_resp(s); prints the message_id(s)')
         .option('--trace', 'every SMPP PDU, both ways, as a tree on stderr')
         .option('--compact', 'read the PoR data as a compact remote response')
-        .option('--each', 'campaign: each stdin line is the secured data of one command (counter +1 per line); one output line per command, in input order'),
+        .option('--each', 'campaign: each stdin line is the secured data of one command (counter +1 per line); one output line per command, in input order')
+        .option('--expect-status <xx[,yy]>', 'negative tests: the PoR status(es) expected (TS 102 225 Table 5); exactly these pass (default: 00 only)'),
     ).action(async (o) => (await import('./commands/smpp.js')).sendSmppCommand(o));
     outputOptions(
       smppConn(

@@ -39,3 +39,13 @@ export function statusFailure(status: number | undefined, expect?: readonly numb
   if (expect.includes(status)) return undefined;
   return `PoR status ${hex2(status)} (${statusName(status)}), expected ${want}`;
 }
+
+/**
+ * The one line (after "uicc-ota: ") for a status that fails a send: "card
+ * refused: PoR status 02 (CNTR low)" when the card did not carry out the
+ * command, "unexpected PoR status: ..." when --expect-status named another
+ * outcome than the card's.
+ */
+export function statusFailureLine(status: number | undefined, failure: string): string {
+  return `${status !== undefined && status !== 0 ? 'card refused' : 'unexpected PoR status'}: ${failure}`;
+}

@@ -166,6 +166,12 @@ export class Scp81Server {
   }
 }
 
+/** What running one command string gave: the response string, or a non-ok script status (no body). */
+export interface ScriptOutcome {
+  status: ScriptStatus;
+  body?: Uint8Array;
+}
+
 export interface AgentResult {
   posts: number;
   scripts: number;
@@ -188,7 +194,7 @@ export interface Scp81AgentOptions extends PskTlsOptions {
   chunked?: boolean;
   resume?: boolean;
   /** Run a command string; the response string, or a non-ok script status. */
-  execute: (script: Uint8Array, message: AdminMessage) => { status: ScriptStatus; body?: Uint8Array };
+  execute: (script: Uint8Array, message: AdminMessage) => ScriptOutcome | Promise<ScriptOutcome>;
   /** Wait at most this long for the handshake and for each answer, ms (default 30000). */
   timeoutMs?: number;
   keylog?: (line: Buffer) => void;
@@ -253,11 +259,13 @@ export class Scp81Agent {
         send(dialogue.firstPost());
       });
       let buf: Uint8Array = new Uint8Array(0);
-      socket.on('data', (d: Buffer) => {
-        if (settled) return;
-        buf = buf.length ? concat(buf, d) : new Uint8Array(d);
+      let busy = false;
+      // Messages are handled one at a time: running a script may wait (e.g. for the card file's lock).
+      const pump = async (): Promise<void> => {
+        if (busy) return;
+        busy = true;
         try {
-          for (;;) {
+          while (!settled) {
             const r = readHttpMessage(buf);
             if (!r) return;
             const raw = buf.subarray(0, r.end);
@@ -266,13 +274,14 @@ export class Scp81Agent {
             const msg = checkAdminMessage(r.message);
             emit({ type: 'message', session: 1, direction: 'in', message: msg, bytes: raw });
             for (const n of msg.notes) emit({ type: 'note', session: 1, text: n });
-            let outcome: { status: ScriptStatus; body?: Uint8Array } | undefined;
+            let outcome: ScriptOutcome | undefined;
             if (r.message.status === 200) {
               result.scripts++;
-              outcome = o.execute(r.message.body, msg);
+              outcome = await o.execute(r.message.body, msg);
             } else if (r.message.status !== 204) {
               throw new InputError(`HTTP status ${r.message.status}: the admin server answers 200 or 204`, { layer: 'HTTP', field: 'status' });
             }
+            if (settled) return;
             const next = dialogue.next(msg, outcome);
             if (!next) {
               emit({ type: 'end', session: 1, reason: r.message.status === 204 ? '204 without X-Admin-Next-URI: session complete' : 'no X-Admin-Next-URI: session ends' });
@@ -284,7 +293,14 @@ export class Scp81Agent {
         } catch (e) {
           if (!(e instanceof OtaError)) throw e;
           fail(e);
+        } finally {
+          busy = false;
         }
+      };
+      socket.on('data', (d: Buffer) => {
+        if (settled) return;
+        buf = buf.length ? concat(buf, d) : new Uint8Array(d);
+        pump().catch((e: unknown) => fail(e instanceof OtaError ? e : new NetworkError(`running a script: ${(e as Error).message}`, { layer: TLS_LAYER })));
       });
       socket.on('error', (e) => fail(tlsNetworkError(handshook ? `connection to ${o.host}:${o.port}` : `TLS handshake with ${o.host}:${o.port} failed`, e)));
       socket.on('close', () => fail(new NetworkError(

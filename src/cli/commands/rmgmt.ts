@@ -29,6 +29,8 @@ export interface RmgmtOpts extends Omit<AdapterOpts, 'bearer'>, OutputOptions {
   por?: string;
   card?: string;
   cardState?: string;
+  /** --format scp81-scripts: the key of the scripts in the `scp81 serve --scripts` file. */
+  scp81Agent?: string;
   // rfm
   path?: string;
   family?: string;
@@ -79,6 +81,12 @@ export const DEFAULT_TARS = { uicc: 'B00000', sim: 'B00010', ram: '000000' } as 
 
 function bearerOf(o: RmgmtOpts): Bearer {
   const b = o.bearer ?? 'sms';
+  if (o.format === 'scp81-scripts') {
+    if (b !== 'sms') throw new InputError('--format scp81-scripts makes SCP81 command strings (HTTPS): drop --bearer', { field: '--bearer' });
+    if (o.maxSms !== undefined || o.maxSdu !== undefined) throw new InputError('--format scp81-scripts has no SMS or SDU limit', { field: o.maxSms !== undefined ? '--max-sms' : '--max-sdu' });
+    return { kind: 'https' };
+  }
+  if (o.scp81Agent !== undefined) throw new InputError('is for --format scp81-scripts', { field: '--scp81-agent' });
   if (b === 'cattp') {
     if (o.format && !['pdu', 'packet'].includes(o.format)) throw new InputError(`format ${o.format} is for SMS-PP; with --bearer cattp use pdu or packet`, { field: '--format' });
     if (o.maxSms !== undefined) throw new InputError('--max-sms is for --bearer sms', { field: '--max-sms' });
@@ -334,6 +342,7 @@ async function run(o: RmgmtOpts, defaultTar: string, make: Parameters<typeof sec
   const extra = extraApdus(o);
   const modes = [o.dryRun && '--dry-run', o.por !== undefined && '--por', o.card && '--card'].filter(Boolean);
   if (modes.length > 1) throw new InputError(`give only one of ${modes.join(', ')}`, { field: String(modes[1]) });
+  if (bearer.kind === 'https') return runScp81(o, bearer, extra, make);
   const dry = Boolean(o.dryRun || o.por !== undefined);
   const b = await secureScript({ ...o, bearer }, defaultTar, extra, dry, make);
 
@@ -389,13 +398,98 @@ function smsPorUd(packet: Uint8Array): Uint8Array {
   return Uint8Array.from([0x02, 0x71, 0x00, ...packet]);
 }
 
-async function report(outs: PorOutcome[], o: RmgmtOpts, b?: ScriptBuild): Promise<void> {
+async function report(outs: PorOutcome[], o: RmgmtOpts, b?: ScriptBuild, scripts?: number): Promise<void> {
   const failures = outs.flatMap((x) => x.failures);
   if (o.json) {
-    printJson({ format: formatTag('rmgmt-pors'), packets: b ? b.packets.length : undefined, pors: outs.map((x) => ({ packet: x.packet, status: x.status, statusName: x.statusName, verified: x.verified, failures: x.failures, answer: x.answer ?? null })) });
+    printJson({ format: formatTag('rmgmt-pors'), ...(scripts !== undefined ? { bearer: 'https' } : {}), packets: b ? b.packets.length : scripts, pors: outs.map((x) => ({ packet: x.packet, status: x.status, statusName: x.statusName, verified: x.verified, failures: x.failures, answer: x.answer ?? null })) });
   } else {
     const trees = outs.flatMap((x) => (outs.length > 1 ? [node(`PoR of packet ${x.packet}`, `status ${x.status}`, x.tree, { status: x.failures.length ? 'fail' : 'ok' })] : x.tree));
     await printTree(trees, o);
   }
   if (failures.length) throw new VerifyError(failures.join('; '));
+}
+
+// ------------------------------------------------------------------ SCP81 (HTTPS)
+
+/**
+ * --format scp81-scripts: the script as SCP81 command strings (expanded
+ * format, indefinite length: TS 102 226 cl. 5.2 and the HTTPS binding of
+ * GP Amendment B), in the JSON file `scp81 serve --scripts` reads. Nothing
+ * is secured here (PSK-TLS secures the session) and no counter is used.
+ * With --por: the response strings (hex, or the JSON lines of `scp81 serve
+ * --responses`) decoded against what was asked.
+ */
+async function runScp81(o: RmgmtOpts, bearer: Bearer, extra: Uint8Array[], make: Parameters<typeof secureScript>[4]): Promise<void> {
+  if (o.card) throw new InputError('with --format scp81-scripts the card is reached by HTTPS: run scp81 serve --scripts FILE and scp81 agent --card CARD.json', { field: '--card' });
+  if (o.show) throw new InputError('use --dry-run to see the script as a tree', { field: '--show' });
+  const { planPackets } = await import('../../remote/packets.js');
+  const { encodeCommandScript } = await import('../../remote/index.js');
+  const opt = (v: string | undefined, f: string) => (v === undefined ? undefined : fromHex(v, f));
+  const scriptOpts = {
+    format: 'expanded' as const, indefinite: true,
+    immediateAction: opt(o.immediateAction, '--immediate-action'), errorAction: opt(o.errorAction, '--error-action'), scriptChaining: opt(o.scriptChaining, '--script-chaining'),
+  };
+  const always = () => true;
+  const script = make({ sizer: always, script: scriptOpts });
+  const plans = planPackets(script, extra, scriptOpts, always, bearer);
+  const agent = o.scp81Agent ?? '*';
+  const label = `${script.kind.toUpperCase()} ${script.operation}`;
+  if (o.dryRun) {
+    if (o.json) printJson({ format: formatTag('rmgmt-script'), operation: `${script.kind} ${script.operation}`, dryRun: true, bearer: 'https', notes: script.notes, packets: plans.map((p) => ({ apdus: p.steps.map((st) => toHex(st.apdu)), steps: p.steps.map((st) => st.title), data: toHex(p.data) })) });
+    else {
+      await printTree([node(label, `${plans.length} SCP81 command string${plans.length > 1 ? 's' : ''} for agent "${agent}" (dry run)`, [
+        ...script.notes.map((n) => node('Note', n)),
+        ...plans.map((p, i) => node(`Script ${i + 1}`, `${p.data.length} octets`, p.steps.map((st) => {
+          const a = parseCApdu(st.apdu, 'C-APDU');
+          return node(st.title, `${insName(a) ?? hex2(a.ins)} ${toHex(st.apdu.subarray(0, 4))}`, undefined, { hex: toHex(st.apdu) });
+        }))),
+      ])], o);
+    }
+    return;
+  }
+  if (o.por !== undefined) {
+    const responses = responseStrings(o.por);
+    if (responses.length > plans.length) throw new InputError(`${responses.length} response strings for ${plans.length} script${plans.length > 1 ? 's' : ''}`, { field: '--por' });
+    const first = plans.length - responses.length;
+    const outs: PorOutcome[] = responses.map((r, i) => {
+      const plan = plans[first + i];
+      let answer: ScriptAnswer;
+      try {
+        answer = decodeAnswer(r, plan.steps);
+      } catch (e) {
+        if (e instanceof InputError) throw new InputError(e.detail, { ...e.where, field: responses.length > 1 ? `--por line ${i + 1}` : '--por' });
+        throw e;
+      }
+      const failures = answer.ok ? [] : [`script ${first + i + 1}: ${answer.problem}`];
+      return {
+        packet: first + i + 1, status: '00', statusName: 'response string received (SCP81: no PoR, PSK-TLS secured the session)', verified: null, failures, answer,
+        tree: [node(`Response string ${first + i + 1}`, `${r.length} octets`, undefined, { hex: toHex(r) }), answerTree(answer)],
+      };
+    });
+    await report(outs, o, undefined, plans.length);
+    return;
+  }
+  // Reuse encodeCommandScript so that the file holds exactly what planPackets measured.
+  const scripts = plans.map((p) => toHex(encodeCommandScript(p.steps.map((st) => st.apdu), scriptOpts)));
+  writeOut(JSON.stringify({ [agent]: scripts }, null, 2));
+}
+
+/** Response strings (Response Scripting template AB/AF): hex lines, or JSON lines with "response" as `scp81 serve --responses` writes them. */
+function responseStrings(arg: string): Uint8Array[] {
+  const text = arg === '-' ? readStdin() : arg;
+  const lines = text.split(/\r?\n/).map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+  if (!lines.length) throw new InputError('no response string given', { field: '--por' });
+  return lines.map((l, i) => {
+    const field = lines.length > 1 ? `--por line ${i + 1}` : '--por';
+    if (!l.startsWith('{')) return fromHex(l, field);
+    let j: unknown;
+    try {
+      j = JSON.parse(l);
+    } catch (e) {
+      throw new InputError(`not valid JSON: ${(e as Error).message}`, { field });
+    }
+    const r = (j as { response?: unknown }).response;
+    if (typeof r !== 'string') throw new InputError('a JSON line needs "response" (hex), as scp81 serve --responses writes', { field });
+    return fromHex(r, `${field} response`);
+  });
 }

@@ -335,10 +335,17 @@ export interface AgentOpts extends TlsCliOpts, OutputOptions {
   etsi?: boolean;
   resume?: boolean;
   quiet?: boolean;
+  dryRun?: boolean;
+}
+
+interface ExecOutcome {
+  status: ScriptStatus;
+  body?: Uint8Array;
+  trace: string[];
 }
 
 interface Executor {
-  run(script: Uint8Array): { status: ScriptStatus; body?: Uint8Array; trace: string[] };
+  run(script: Uint8Array): ExecOutcome | Promise<ExecOutcome>;
 }
 
 async function executor(o: AgentOpts): Promise<Executor> {
@@ -360,9 +367,11 @@ async function executor(o: AgentOpts): Promise<Executor> {
     const tar = fromHex(o.tar, '--tar');
     const app = card.applications.find((a) => a.tarHex === toHex(tar));
     if (!app) throw new InputError(`${o.card} has no application with TAR ${toHex(tar)} (the security domain running SCP81; give --tar)`, { field: '--tar' });
-    // The SCP81 session always uses the expanded format.
-    const a = { ...app, format: 'expanded' as const };
-    return { run: (s) => { const r = executeScript(a, card.options, s); return { status: 'ok', body: r.data, trace: r.trace }; } };
+    // The SCP81 session always uses the expanded format; the card's content (registry, files, keys)
+    // answers and is stored back in CARD.json under its lock after each script (src/card/store.ts).
+    const { runScriptWithCardFile } = await import('../../card/store.js');
+    const path = o.card;
+    return { run: async (s) => { const r = await runScriptWithCardFile(path, toHex(tar), s, { dryRun: o.dryRun }); return { status: 'ok', body: r.data, trace: r.trace }; } };
   }
   const sw = (v: string, f: string) => {
     const b = fromHex(v, f);
@@ -412,8 +421,8 @@ export async function scp81Agent(o: AgentOpts): Promise<void> {
     profile: o.etsi ? 'etsi' : 'gp',
     chunked: !o.contentLength,
     resume: o.resume,
-    execute: (script) => {
-      const r = exec.run(script);
+    execute: async (script) => {
+      const r = await exec.run(script);
       if (!o.quiet) queue(() => { for (const t of r.trace) say(`card: ${t}`); });
       return r;
     },

@@ -11,6 +11,7 @@ import { EXIT, InputError, OtaError } from '../../util/errors.js';
 import { fromHex, toHex, hex2 } from '../../util/hex.js';
 import { node, type TreeNode } from '../../render/tree.js';
 import { statusName } from '../../secured/status.js';
+import { parseExpectStatus, statusFailure, statusFailureLine } from '../../secured/expect-status.js';
 import type { SecuredCommand } from '../../secured/command.js';
 import { intOption, octet, readStdin } from '../input.js';
 import { printJson, printTree, useColor, writeOut, verdictNode } from '../output.js';
@@ -27,6 +28,7 @@ export interface SendPcscOpts extends BuildSmsOpts {
   trace?: boolean;
   each?: boolean;
   timeout?: string;
+  expectStatus?: string;
 }
 
 interface Prepared {
@@ -35,10 +37,13 @@ interface Prepared {
   terminalProfile: Uint8Array | null | undefined;
   selectAdf?: Uint8Array;
   proactiveResult?: number;
+  /** --expect-status: the PoR statuses a negative test expects (then exactly those pass). */
+  expectStatus?: number[];
 }
 
-async function prepare(o: SendPcscOpts): Promise<Prepared> {
-  const c = o.cla.trim().toUpperCase();
+/** The PC/SC options shared by `send pcsc` and `smsc --pcsc` (--cla, --timeout, --terminal-profile, --select-adf, --proactive-result). */
+export async function preparePcsc(o: Pick<SendPcscOpts, 'cla' | 'timeout' | 'terminalProfile' | 'selectAdf' | 'proactiveResult'>): Promise<Omit<Prepared, 'expectStatus'>> {
+  const c = (o.cla ?? '00').trim().toUpperCase();
   if (c !== '00' && c !== 'A0') throw new InputError('must be 00 (UICC) or A0 (2G SIM)', { field: '--cla' });
   const timeoutMs = o.timeout === undefined ? 5000 : intOption(o.timeout, '--timeout', 1, 600_000);
   let terminalProfile: Uint8Array | null | undefined;
@@ -54,6 +59,11 @@ async function prepare(o: SendPcscOpts): Promise<Prepared> {
   }
   const proactiveResult = o.proactiveResult === undefined ? undefined : octet(o.proactiveResult, '--proactive-result');
   return { cla: c === 'A0' ? 0xa0 : 0x00, timeoutMs, terminalProfile, selectAdf, proactiveResult };
+}
+
+async function prepare(o: SendPcscOpts): Promise<Prepared> {
+  const expectStatus = parseExpectStatus(o.expectStatus);
+  return { ...(await preparePcsc(o)), expectStatus };
 }
 
 const swHex = (sw: number) => sw.toString(16).toUpperCase().padStart(4, '0');
@@ -131,13 +141,14 @@ async function judge(ex: SendPcscResult, command: SecuredCommand, o: SendPcscOpt
   if (!porVia) {
     const asked = command.spi.porRequest;
     const why = asked === 'none' ? 'SPI2 asks for none' : asked === 'on-error' ? 'SPI2 asks for a PoR on error only' : 'the command asked for one';
-    const failed = asked === 'required' || asked === 'reserved';
+    const expected = p.expectStatus ? statusFailure(undefined, p.expectStatus) : undefined;
+    const failed = asked === 'required' || asked === 'reserved' || expected !== undefined;
     const verdict = failed
       ? node('Result', `FAILED: no PoR (${why}; the card answered ${ex.envelopes.map((e) => swHex(e.finalSw)).join(', ')} without response data or SEND SHORT MESSAGE)`, undefined, { status: 'fail' })
       : node('Result', `no PoR (${why})`, undefined, { status: 'ok' });
     return {
       exitCode: failed ? EXIT.VERIFY : 0,
-      message: failed ? `no PoR received (${why}; wrong keys, or a card that sends no PoR when authentication fails)` : undefined,
+      message: failed ? `no PoR received (${why}; wrong keys, or a card that sends no PoR when authentication fails)${expected ? `: ${expected}` : ''}` : undefined,
       tree: [head, verdict],
       json: { layers: [], transport, por: null, failures: failed ? ['no PoR received'] : [], verified: failed ? false : null, ok: !failed },
       brief: failed ? 'FAIL no PoR' : 'OK no PoR',
@@ -149,15 +160,18 @@ async function judge(ex: SendPcscResult, command: SecuredCommand, o: SendPcscOpt
   const status = r.response?.status;
   const failures = [...parsed.failures];
   const outcome: string[] = [];
-  if (status !== undefined && status !== 0) outcome.push(`PoR status ${hex2(status)} (${statusName(status)})`);
+  const refused = statusFailure(status, p.expectStatus);
+  if (refused) outcome.push(refused);
   const notes = [...r.notes];
   if (porVia === 'submit' && ex.deliverReportUd) notes.push('the ENVELOPE response carried a PoR too (status 0B: the complete PoR follows by SMS-SUBMIT)');
   const verdict = await verdictNode(failures, notes, (r.json.checksum as { type?: string } | undefined)?.type);
   const result = outcome.length
-    ? node('Result', `FAILED: ${outcome.join('; ')}`, undefined, { status: 'fail', note: 'the card did not carry out the command' })
-    : node('Result', status === 0 ? 'PoR status 00 (PoR OK)' : 'PoR status not readable', undefined, { status: status === 0 ? 'ok' : 'warn' });
+    ? node('Result', `FAILED: ${outcome.join('; ')}`, undefined, { status: 'fail', ...(status !== undefined && status !== 0 ? { note: 'the card did not carry out the command' } : {}) })
+    : status !== undefined && status !== 0
+      ? node('Result', `PoR status ${hex2(status)} (${statusName(status)}), as expected (--expect-status)`, undefined, { status: 'ok' })
+      : node('Result', status === 0 ? 'PoR status 00 (PoR OK)' : 'PoR status not readable', undefined, { status: status === 0 ? 'ok' : 'warn' });
   const exitCode = r.inputError ? r.inputError.exitCode : failures.length || outcome.length ? EXIT.VERIFY : 0;
-  const message = r.inputError ? r.inputError.message : failures.length ? `verification failed: ${failures.join('; ')}` : outcome.length ? `OTA command failed: ${outcome.join('; ')}` : undefined;
+  const message = r.inputError ? r.inputError.message : failures.length ? `verification failed: ${failures.join('; ')}` : outcome.length ? statusFailureLine(status, outcome.join('; ')) : undefined;
   const j = r.json as { tar?: string; status?: { code: string } | null; checksum?: { type: string; verified: boolean | null } };
   const verdictWord = failures.length || outcome.length ? 'FAIL' : j.checksum?.verified === true ? 'OK' : 'UNCHECKED';
   return {

@@ -12,6 +12,7 @@ import type { SecurityOpts } from '../../api/secured-options.js';
 import type { ParseOpts } from './parse.js';
 import { intOption, octet, readStdin } from '../input.js';
 import { writeOut, type OutputOptions } from '../output.js';
+import { parseExpectStatus, statusFailure, statusFailureLine } from '../../secured/expect-status.js';
 import type { SmppAddress } from '../../transport/smpp/mapping.js';
 
 export interface SmppConnOpts {
@@ -40,6 +41,7 @@ export interface SendSmppCliOpts extends SecurityOpts, SmppConnOpts, OutputOptio
   concatRef: string;
   concat16?: boolean;
   compact?: boolean;
+  expectStatus?: string;
 }
 
 /** A password given as text, @file, or through UICC_OTA_SMPP_PASSWORD. */
@@ -97,6 +99,7 @@ export async function sendSmppCommand(o: SendSmppCliOpts): Promise<void> {
   const dcs = octet(o.dcs, '--dcs');
   const rd = intOption(o.registeredDelivery, '--registered-delivery', 0, 0x1f);
   const timeoutMs = intOption(o.timeout, '--timeout', 1, 3_600_000);
+  const expect = parseExpectStatus(o.expectStatus);
   let datas: Uint8Array[] | undefined;
   if (o.each) {
     if (o.apdu.length || (o.data !== undefined && o.data !== '') || o.expanded) {
@@ -159,9 +162,9 @@ export async function sendSmppCommand(o: SendSmppCliOpts): Promise<void> {
     await printPorAsParse(m.por.uds, built.commands[0], o as unknown as ParseOpts);
     // A send fails when the card says the command failed (as cattp send does).
     const st = readers[0](m.por.uds).status;
-    if (st !== undefined && st !== 0 && !process.exitCode) {
-      const { statusName } = await import('../../secured/status.js');
-      process.stderr.write(`uicc-ota: OTA command failed: PoR status ${hex2(st)} (${statusName(st)})\n`);
+    const refused = statusFailure(st, expect);
+    if (refused && !process.exitCode) {
+      process.stderr.write(`uicc-ota: ${statusFailureLine(st, refused)}\n`);
       process.exitCode = 1;
     }
     return;
@@ -183,7 +186,8 @@ export async function sendSmppCommand(o: SendSmppCliOpts): Promise<void> {
       if (res.inputError) throw res.inputError;
       const failures = [...res.peeled.failures, ...res.failures];
       const st = (res.json.status as { code?: string } | null | undefined)?.code;
-      if (st !== undefined && st !== '00') failures.push(`OTA command failed: PoR status ${st}`);
+      const refused = statusFailure(st === undefined ? undefined : parseInt(st, 16), expect);
+      if (refused) failures.push(refused);
       if (failures.length) worst = Math.max(worst, 1);
       if (o.json) out.push(JSON.stringify({ line, layers: [...(res.peeled.layerNames ?? res.peeled.layers.map((l) => l.name)), 'response packet'], ...res.json, messageIds: m.messageIds, verified: failures.length ? false : res.json.verified }));
       else {

@@ -654,8 +654,17 @@ function registerTests(): void {
     assert.equal(JSON.parse(readFileSync(f, 'utf8')).applications[0].counter, '100');
     // the replay: 02, nothing stored, a stderr note
     r = await cli(['card', 'process', '--card', f, ud]);
-    assert.equal(r.code, 0);
+    // a card refusal exits 1 and names the status (TS 102 225 Table 5: 02 = CNTR low)
+    assert.equal(r.code, 1);
     assert.match(r.stderr, /status 02 \(CNTR low\)/);
+    assert.match(r.stderr, /^uicc-ota: card refused: PoR status 02 \(CNTR low\)$/m);
+    // the replay as an expected outcome (negative test): exit 0, and the JSON says so
+    r = await cli(['card', 'process', '--card', f, '--json', '--expect-status', '02', ud]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual([JSON.parse(r.stdout).statusOk, JSON.parse(r.stdout).expectedStatus], [true, ['02']]);
+    r = await cli(['card', 'process', '--card', f, '--expect-status', '03,04', ud]);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /card refused: PoR status 02 \(CNTR low\), expected 03,04/);
     assert.equal(JSON.parse(readFileSync(f, 'utf8')).applications[0].counter, '100');
     // --dry-run does not store
     const before = readFileSync(f, 'utf8');
@@ -823,8 +832,9 @@ function registerTests(): void {
     // 8 copies of the same one-higher command (CNTR 1): exactly one may pass, the others are replays.
     const same = toHex(cmd('1E09', 1n));
     const rs = await Promise.all(Array.from({ length: 8 }, () => cli(['card', 'process', '--card', f, '--json', same])));
-    const codes = rs.map((r) => (r.code === 0 ? JSON.parse(r.stdout).status.code : `exit ${r.code}: ${r.stderr}`));
-    assert.deepEqual(codes.sort(), ['00', '02', '02', '02', '02', '02', '02', '02']);
+    // exit 0 with status 00, exit 1 (card refusal) with 02
+    const codes = rs.map((r) => (r.code <= 1 && r.stdout ? `${r.code} ${JSON.parse(r.stdout).status.code}` : `exit ${r.code}: ${r.stderr}`));
+    assert.deepEqual(codes.sort(), ['0 00', '1 02', '1 02', '1 02', '1 02', '1 02', '1 02', '1 02']);
     assert.equal(card(JSON.parse(readFileSync(f, 'utf8'))).applications[0].counter, 1n);
     // 8 different "higher" counters at once: CNTR 9 always passes, the stored counter ends at 9,
     // and every accepted CNTR was higher than what was stored when it ran.

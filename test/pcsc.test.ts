@@ -26,6 +26,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BIN, ROOT, KEYSET, type RunResult } from './helpers/cli.js';
 import { runVpcdCard, type VpcdCard } from '../src/transport/vpcd.js';
+import { launch } from './helpers/launch.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'uicc-ota-pcsc-'));
 const CARD = join(dir, 'CARD.json');
@@ -340,4 +341,109 @@ test('the virtual card kept running for the next client', async () => {
   const r = await cli(['send', 'pcsc', ...K, '--reader', '0', '--spi', '0619', '--kic', '15', '--kid', '15', '--tar', 'B00010', '--apdu', 'A0A40000027F20', '--apdu', 'A0C0000016', '--json']);
   assert.equal(r.code, 0, r.stderr + cardLog);
   assert.equal(JSON.parse(r.stdout).transport.envelopes[0].data, '027100' + SJA2_POR);
+});
+
+// ------------------------------------------------------------- smsc --pcsc: the SMSC emulator in front of the card in a reader
+
+const PEERS = join(ROOT, 'test', 'peers');
+const SMSC = ['--port', '0', '--system-id', 'lab', '--password', 'secret'];
+const smscPcsc = (extra: string[]) => launch(process.execPath, [BIN, 'smsc', ...SMSC, ...extra], /listening on TCP [\d.]+:(\d+)/);
+const sendSmpp = (port: number, args: string[], limitMs = 30000) =>
+  cli(['send', 'smpp', '--port', String(port), '--system-id', 'lab', '--password', 'secret', '--dest', '+491700000', '--source', '12345', '--timeout', '8000', ...args], limitMs);
+
+test('smsc --pcsc: Net::SMPP ESME → uicc-ota smsc → card in the vpcd reader; the real SJA2 PoR (ENVELOPE response) comes back in a deliver_sm', async () => {
+  const s = smscPcsc(['--pcsc', READER]);
+  try {
+    const port = await s.port;
+    assert.match(s.err(), /card in PC\/SC reader "Virtual PCD 00 00" \(T=[01], ATR [0-9A-F]+\)/);
+    // The user data of the SMS: UDH 02 70 00 (TS 31.115 cl. 4) and the real SJA2 command packet.
+    const p = launch('perl', [join(PEERS, 'net-smpp-esme.pl'), '--port', String(port), '--ud', '027000' + SJA2_CMD], /()^$/);
+    assert.equal(await p.done, 0, p.err() + s.err());
+    // PoR in the SMS-DELIVER-REPORT → deliver_sm: UDHI, PID 7F / DCS F6 of the SMS-DELIVER, from the card's MSISDN to the ESME.
+    assert.match(p.out(), new RegExp(`DELIVER esm_class=64 protocol_id=127 data_coding=246 source=1/1/491700000 dest=0/1/12345 ud=027100${SJA2_POR}\n`));
+    assert.match(p.out(), /ENQUIRE_LINK_RESP status=0/);
+    assert.match(p.out(), /UNBIND_RESP status=0/);
+  } finally {
+    await s.stop();
+  }
+  // The log: TERMINAL PROFILE once at connection, then ENVELOPE, 61 31, GET RESPONSE (TS 102 221 cl. 7.4).
+  const log = s.err().replace(/\s+/g, '');
+  assert.ok(log.includes('TERMINALPROFILE:8010000004' + '03010002'), s.err());
+  assert.match(s.err(), /ENVELOPE 1\/1: 80C2[0-9A-F]+ → 6131/);
+  assert.match(s.err(), /ENVELOPE 1\/1 GET RESPONSE: 00C0000031 → 027100[0-9A-F]+9000/);
+  assert.match(s.err(), /uicc-ota: smsc: stopped/);
+});
+
+test('smsc --pcsc: uicc-ota send smpp, AES, PoR by SEND SHORT MESSAGE (91xx, FETCH) carried as deliver_sm with the SMS-SUBMIT fields', async () => {
+  const s = smscPcsc(['--pcsc', '--reader', READER]);
+  try {
+    const r = await sendSmpp(await s.port, [...K, '--spi', '0639', '--kic', '22', '--kid', '22', '--tar', 'B00010', '--apdu', '00B0000010', '--json', '--trace']);
+    assert.equal(r.code, 0, r.stderr + s.err());
+    const j = JSON.parse(r.stdout);
+    assert.equal(j.status.code, '00');
+    assert.equal(j.verified, true);
+    // The deliver_sm's short_message is the TP-UD of the SEND SHORT MESSAGE of por-framing.json por-proactive-aes.
+    const deliver = r.stderr.slice(r.stderr.indexOf('SMPP deliver_sm: ←'));
+    assert.ok(deliver.replace(/\s+/g, '').includes(AES_SSM.slice(AES_SSM.indexOf('027100'))), deliver);
+    assert.match(deliver, /protocol_id: 0x00/); // TP-PID of the card's SMS-SUBMIT
+    assert.match(deliver, /source_addr: "491700000"/);
+    assert.match(deliver, /destination_addr: "12345"/); // its TP-DA: the command's TP-OA
+  } finally {
+    await s.stop();
+  }
+  assert.match(s.err(), /FETCH 1: 80120000[0-9A-F]{2} → D0/);
+  assert.match(s.err(), /TERMINAL RESPONSE 1 \(SEND SHORT MESSAGE\): 801400000C810301130082028281830100 → 9000/);
+});
+
+test('smsc --pcsc: a concatenated command is one ENVELOPE per segment; the PoR deciphered with openssl has the counter; --expect-status', async () => {
+  const s = smscPcsc(['--pcsc', READER, '--timeout', '8000']);
+  try {
+    const port = await s.port;
+    const r = await sendSmpp(port, [...K, '--spi', '1619', '--kic', '15', '--kid', '15', '--tar', 'B00010', '--counter', '20', '--data', '00B0000010'.repeat(30), '--json']);
+    assert.equal(r.code, 0, r.stderr + s.err());
+    const d = decipherPor('027100' + JSON.parse(r.stdout).hex, '3des', K1_KIC);
+    assert.equal(d.cntr, 20n);
+    assert.equal(d.status, '00');
+    assert.equal(cardJson().applications.find((a) => a.tar === 'B00010')!.counter, '20');
+    // The same counter again: TS 102 225 Table 5 status 02 (CNTR low): exit 1 … unless expected.
+    const again = ['--spi', '1619', '--kic', '15', '--kid', '15', '--tar', 'B00010', '--counter', '20', '--apdu', '00B0000010'];
+    const low = await sendSmpp(port, [...K, ...again]);
+    assert.equal(low.code, 1, low.stderr);
+    assert.match(low.stderr, /^uicc-ota: card refused: PoR status 02 \(CNTR low\)$/m);
+    const expected = await sendSmpp(port, [...K, ...again, '--expect-status', '02']);
+    assert.equal(expected.code, 0, expected.stderr);
+  } finally {
+    await s.stop();
+  }
+  assert.equal(s.err().split('ENVELOPE 1/1: 80C2').length - 1, 4); // 2 segments + 2 single SMS
+  assert.match(s.err(), /→ 9000\n/); // the first segment: kept by the card, 90 00
+});
+
+test('smsc --pcsc faults: no card in the reader (exit 4, one line); an ENVELOPE answered 6F00 is logged, the SMSC goes on and connects again', async () => {
+  const none = await cli(['smsc', ...SMSC, '--pcsc', '1']);
+  assert.equal(none.code, 4);
+  assert.equal(none.stderr, 'uicc-ota: PC/SC: no card in reader "Virtual PCD 00 01"\n');
+  const both = await cli(['smsc', ...SMSC, '--pcsc', '0', '--reader', '1']);
+  assert.equal(both.code, 2);
+  assert.match(both.stderr, /^uicc-ota: .*--reader.*\n$/);
+  let envelopes = 0;
+  await withFakeCard(async (c) => (c[1] === 0xc2 && ++envelopes === 1 ? Uint8Array.of(0x6f, 0x00) : OK), async () => {
+    const s = smscPcsc(['--pcsc', '1', '--timeout', '3000']);
+    try {
+      const port = await s.port;
+      const args = [...K, '--spi', '0621', '--kic', '15', '--kid', '15', '--tar', 'B00010', '--apdu', '00B0000010', '--timeout', '2000'];
+      const a = await sendSmpp(port, [...args, '--registered-delivery', '1', '--trace']);
+      assert.equal(a.code, 4, a.stderr);
+      assert.match(a.stderr, /no PoR for TAR B00010/);
+      assert.match(a.stderr, /stat:UNDELIV/); // SMPP 3.4 Appendix B receipt: the card did not take it
+      // The next SMS: the SMSC connects again (TERMINAL PROFILE) and the fake card answers 90 00 (no PoR: SPI2 asks none).
+      const b = await sendSmpp(port, [...args, '--no-wait']);
+      assert.equal(b.code, 0, b.stderr);
+      await new Promise((res) => setTimeout(res, 1500));
+    } finally {
+      await s.stop();
+    }
+    assert.match(s.err(), /ENVELOPE 1\/1: SW 6F00 \(technical problem, no precise diagnosis\); the next SMS connects to the card again/);
+    assert.match(s.err(), /connected to the card in "Virtual PCD 00 01"/);
+  });
 });

@@ -12,12 +12,13 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { connect } from 'node:net';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BIN, KEYSET, ROOT, isOneLineError, run, type RunResult } from './helpers/cli.js';
+import { launch, type Running } from './helpers/launch.js';
 
 // Real sysmoISIM-SJA2 command (SPI 0619, KIc/KID 15, TAR B00010, CNTR 0, SELECT 7F20 + GET RESPONSE) and its PoR.
 const SJA2_ARGS = ['--keyset', KEYSET, '--spi', '0619', '--kic', '15', '--kid', '15', '--tar', 'B00010', '--counter', '0', '--apdu', 'A0A40000027F20', '--apdu', 'A0C0000016'];
@@ -30,41 +31,6 @@ const SJA5_POR = '002412B00011EBC6B497E2CAD7AEDF36ACE0E3A29B38853F0FE9CCDE81913B
 
 const PEERS = join(ROOT, 'test', 'peers');
 const tmp = () => mkdtempSync(join(tmpdir(), 'uicc-ota-smpp-'));
-
-interface Running {
-  proc: ChildProcess;
-  port: Promise<number>;
-  out: () => string;
-  err: () => string;
-  done: Promise<number>;
-  stop(): Promise<number>;
-}
-
-/** A child process whose port is announced on stdout/stderr (matched by `re`); killed after `limitMs`. */
-function launch(cmd: string, args: string[], re: RegExp, limitMs = 60000): Running {
-  const proc = spawn(cmd, args, { cwd: ROOT, env: { ...process.env, NO_COLOR: '1' } });
-  let out = '';
-  let err = '';
-  let got: (n: number) => void;
-  let fail: (e: Error) => void;
-  const port = new Promise<number>((res, rej) => ((got = res), (fail = rej)));
-  port.catch(() => undefined); // peers that announce no port: awaiting it still sees the rejection
-  const look = () => {
-    const m = re.exec(out + err);
-    if (m) got(Number(m[1]));
-  };
-  proc.stdout!.on('data', (d) => ((out += d), look()));
-  proc.stderr!.on('data', (d) => ((err += d), look()));
-  const timer = setTimeout(() => proc.kill('SIGKILL'), limitMs);
-  const done = new Promise<number>((res) =>
-    proc.on('close', (code) => {
-      clearTimeout(timer);
-      fail(new Error(`${cmd} exited (${code}) before listening: ${err}`));
-      res(code ?? -1);
-    }),
-  );
-  return { proc, port, out: () => out, err: () => err, done, stop: () => (proc.kill('SIGTERM'), done) };
-}
 
 /** A fresh directory with a CARD.json (card init), for one SMSC. */
 function cardDir(): string {
@@ -417,9 +383,19 @@ test('smsc: malformed PDUs get generic_nack and the SMSC stays up for this and o
   assert.match(s.err(), /malformed PDU: unknown command_id/);
 });
 
-test('smsc --pcsc is not available yet: exit 3, one line', () => {
-  const r = run(['smsc', '--port', '0', '--system-id', 'lab', '--password', 'secret', '--pcsc']);
-  assert.equal(r.code, 3);
-  assert.ok(isOneLineError(r.stderr), r.stderr);
-  assert.match(r.stderr, /PC\/SC.*not available/);
+test('smsc: --card or --pcsc, and the PC/SC options only with --pcsc: exit 2, one line naming the option', () => {
+  const base = ['smsc', '--port', '0', '--system-id', 'lab', '--password', 'secret'];
+  for (const [args, field] of [
+    [[], /--card/],
+    [['--card', 'CARD.json', '--pcsc'], /--pcsc/],
+    [['--card', 'CARD.json', '--timeout', '100'], /--timeout: only with --pcsc/],
+    [['--card', 'CARD.json', '--terminal-profile', '0301'], /--terminal-profile: only with --pcsc/],
+    [['--pcsc', '--state', 'x.json'], /--state: only with --card/],
+    [['--pcsc', '--cla', 'B0'], /--cla/],
+  ] as const) {
+    const r = run([...base, ...args]);
+    assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+    assert.ok(isOneLineError(r.stderr), r.stderr);
+    assert.match(r.stderr, field);
+  }
 });

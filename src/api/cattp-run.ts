@@ -8,6 +8,7 @@
  * camelCase; `json` of a result is the object the command prints with --json.
  * The engine is src/cattp/session.ts; nothing here writes to stdout/stderr.
  */
+import { statusFailure } from '../secured/expect-status.js';
 import { EventEmitter } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { formatTag } from '../util/json-format.js';
@@ -119,7 +120,8 @@ function porOutcome(views: PacketView[]): PorOutcome {
   const codes = views.map((v) => v.result?.response?.status).filter((c): c is number => c !== undefined);
   if (!codes.length) return { failures: [] };
   const named = codes.map((c) => `PoR status ${hex2(c)} (${statusName(c)})`);
-  const failures = named.filter((_, i) => codes[i] !== 0);
+  // The same rule as parse por and card process (src/secured/expect-status.ts).
+  const failures = named.filter((_, i) => statusFailure(codes[i]) !== undefined);
   const tree: TreeNode = failures.length
     ? { name: 'Result', value: `FAILED: ${failures.join('; ')}`, status: 'fail', note: 'the card did not carry out the command' }
     : { name: 'Result', value: named.join('; '), status: 'ok' };

@@ -19,6 +19,9 @@ import type { Dialect } from '../secured/dialect.js';
 import { resolveKeys, type KeyOptions } from './keys.js';
 import { scriptView, responseView } from '../remote/view.js';
 import { peel, type Peeled } from '../layers/peel.js';
+import { statusOutcome } from '../secured/expect-status.js';
+
+export { statusOutcome };
 
 export interface ParseOpts extends KeyOptions {
   spi?: string;
@@ -35,6 +38,11 @@ export interface ParseOpts extends KeyOptions {
   read?: string;
   /** --show-computed: the computed RC/CC on a mismatch (withheld by default: no MAC oracle). */
   showComputed?: boolean;
+  /**
+   * --expect-status XX[,YY]: the PoR statuses that are the expected outcome
+   * (default: 00 only). Any other status is a card refusal (exit 1).
+   */
+  expectStatus?: string | readonly (string | number)[];
 }
 
 export type ParseMode = 'auto' | 'sms' | 'por';
@@ -49,6 +57,11 @@ export interface PacketResult {
   json: Record<string, unknown>;
   failures: string[];
   notes: string[];
+  /**
+   * The PoR status is not an expected outcome (TS 102 225 Table 5: any status
+   * but 00 means the card did not carry out the command): why, in one line.
+   */
+  refusal?: string;
 }
 
 /** The security a PoR is expected to carry, from --request or --spi/--kic/--kid. */
@@ -104,13 +117,15 @@ export function parsePacket(p: Peeled, o: ParseOpts, kindHint: 'command' | 'resp
     const tree = responseTree(r, view.tree ? [view.tree] : undefined, false, o);
     const json = responseJson(r, view.json, { failures, notes }, o);
     json.verified = failures.length ? false : r.checksum.verified;
+    const outcome = statusOutcome(r.status, o, true);
+    Object.assign(json, outcome.json);
     let inputError = 'error' in view ? view.error : undefined;
     // A reserved status read from a PoR whose deciphering or checksum failed is garbage, not bad input.
     const trusted = !r.ciphered || r.checksum.verified === true;
     if (r.status !== undefined && !statusKnown(r.status) && r.deciphered && !failures.length && trusted) {
       inputError = new InputError(`0x${hex2(r.status)} is a reserved status code (TS 102 225 Table 5)`, { layer: 'response packet', field: 'status', offset: p.offset + r.offsets.status });
     }
-    return { kind, response: r, tree, json, failures, notes, inputError };
+    return { kind, response: r, tree, json, failures, notes, inputError, refusal: outcome.refusal };
   }
   const hdr = parseCommandHeader(dialect, p.packet);
   const keys = resolveKeys(o, hdr.kic, hdr.kid);
@@ -119,6 +134,8 @@ export function parsePacket(p: Peeled, o: ParseOpts, kindHint: 'command' | 'resp
   const view = c.data ? scriptView(c.data, fmt) : { apdus: null, json: null };
   const tree = commandTree(c, view.tree ? [view.tree] : undefined, false, o);
   const json = commandJson(c, view.apdus ?? undefined, { script: view.json }, o);
-  return { kind: 'command', command: c, tree, json, failures: c.failures, notes: c.notes, inputError: 'error' in view ? view.error : undefined };
+  const outcome = statusOutcome(undefined, o, false);
+  Object.assign(json, outcome.json);
+  return { kind: 'command', command: c, tree, json, failures: c.failures, notes: c.notes, inputError: 'error' in view ? view.error : undefined, refusal: outcome.refusal };
 }
 

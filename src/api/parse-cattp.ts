@@ -83,7 +83,7 @@ export async function cattpRequest(o: ParseOpts): Promise<SecuredCommand | undef
 }
 
 /** What `parse --json` prints for CAT_TP PDU inputs, the trees, and the outcome; undefined when the inputs are not CAT_TP PDUs. */
-export async function parseCattpPdus(inputs: Uint8Array[], o: ParseOpts, mode: ParseMode = 'auto'): Promise<{ json: Record<string, unknown>; tree: TreeNode[]; failures: string[]; notes: string[]; peeled: CattpPeel } | undefined> {
+export async function parseCattpPdus(inputs: Uint8Array[], o: ParseOpts, mode: ParseMode = 'auto'): Promise<{ json: Record<string, unknown>; tree: TreeNode[]; failures: string[]; notes: string[]; refusals: string[]; peeled: CattpPeel } | undefined> {
   if (mode === 'sms' && !o.cattp) return undefined;
   const pe = peelCattpPdus(inputs);
   if (!pe) return undefined;
@@ -125,5 +125,14 @@ export async function parseCattpPdus(inputs: Uint8Array[], o: ParseOpts, mode: P
   body.verified = failures.length ? false : each.some((x) => x === null) ? null : true;
   body.failures = failures;
   body.notes = notes;
-  return { json: body, tree: [...pe.layers.map((l) => l.tree), ...views.flatMap((v) => v.tree)], failures, notes, peeled: pe };
+  // PoR statuses that are not the expected outcome (--expect-status; default 00).
+  const pors = views.filter((v) => v.result?.kind === 'response');
+  const refusals = pors.map((v) => v.result!.refusal).filter((x): x is string => x !== undefined);
+  if (!pors.length && o.expectStatus !== undefined) {
+    const { statusOutcome } = await import('./packet.js');
+    const none = statusOutcome(undefined, o, false);
+    Object.assign(body, none.json);
+    if (none.refusal) refusals.push(none.refusal);
+  }
+  return { json: body, tree: [...pe.layers.map((l) => l.tree), ...views.flatMap((v) => v.tree)], failures, notes, refusals, peeled: pe };
 }

@@ -23,6 +23,8 @@ export interface ParseOptions extends KeyOptions {
   kid?: string;
   /** The command packet that was sent (SPI/KIc/KID/TAR/CNTR for a PoR). */
   request?: string;
+  /** PoR statuses that are the expected outcome ("02" / "02,0A" / [2, 10]; default 00 only): sets `statusOk`. */
+  expectStatus?: string | readonly (string | number)[];
   /** A bare packet is in the CAT_TP dialect. */
   cattp?: boolean;
   expanded?: boolean;
@@ -47,6 +49,8 @@ export interface Parsed {
   tree: TreeNode[];
   failures: string[];
   notes: string[];
+  /** PoR statuses that are not the expected outcome (`--expect-status`, default 00): one line each, exit 1. */
+  refusals: string[];
   /** Checksum type of the packet, for the verdict line. */
   checksumType?: string;
   /** Bad input found after decoding (malformed expanded TLV, reserved status): reported after the output. */
@@ -71,7 +75,7 @@ export async function parseInputs(inputs: Uint8Array[], o: ParseOpts, mode: Pars
   if (looksLikeCattpPdu(inputs[0]) && (mode !== 'sms' || o.cattp)) {
     const { parseCattpPdus } = await import('./parse-cattp.js');
     const r = await parseCattpPdus(inputs, o, mode);
-    if (r) return { json: r.json as ParseResult, tree: r.tree, failures: r.failures, notes: r.notes, cattp: r.peeled };
+    if (r) return { json: r.json as ParseResult, tree: r.tree, failures: r.failures, notes: r.notes, refusals: r.refusals, cattp: r.peeled };
   }
   const peeled = peel(inputs, o.cattp ? 'cattp' : mode === 'auto' ? 'auto' : 'sms');
   const hint = mode === 'por' ? 'response' : mode === 'sms' && peeled.kind === undefined ? 'command' : undefined;
@@ -82,7 +86,7 @@ export async function parseInputs(inputs: Uint8Array[], o: ParseOpts, mode: Pars
     ...res.json, framing: peeled.layers.map((l) => l.json), failures, verified: failures.length ? false : res.json.verified,
   } as unknown as ParseResult;
   return {
-    json, tree: [...peeled.layers.map((l) => l.tree), res.tree], failures, notes: res.notes,
+    json, tree: [...peeled.layers.map((l) => l.tree), res.tree], failures, notes: res.notes, refusals: res.refusal ? [res.refusal] : [],
     checksumType: (res.json.checksum as { type?: string } | undefined)?.type, inputError: res.inputError, peeled,
   };
 }

@@ -25,7 +25,7 @@ import { toHex, equalBytes } from '../util/hex.js';
 import { node, type TreeNode, type Status } from '../render/tree.js';
 import { CaptureParser, type CaptureFrame, decodeFrame, decodeGsmtap, GSMTAP_UDP_PORT, GSMTAP_TYPE_SIM, GSMTAP_SIM, type UdpDatagram } from '../pcap/read.js';
 import { peel, smsPeel, type Layer, type Peeled } from '../layers/peel.js';
-import { parsePacket, type ParseOpts, type PacketResult } from '../api/packet.js';
+import { parsePacket, statusOutcome, type ParseOpts, type PacketResult } from '../api/packet.js';
 import type { SecuredCommand } from '../secured/command.js';
 import { looksLikeCattpPdu, peelCattpPdus, cattpPacketKind } from '../cattp/peel.js';
 import { decodePdu, pduSummary, type DecodedPdu } from '../cattp/pdu.js';
@@ -178,6 +178,8 @@ export interface CaptureItem {
   error?: OtaError;
   kind?: 'command' | 'response';
   verified?: boolean | null;
+  /** A PoR whose status is not the expected outcome (--expect-status, default 00). */
+  refusal?: string;
 }
 
 /** Brief entries (APDUs, CAT_TP sessions) for the listing. */
@@ -366,6 +368,8 @@ export interface CaptureSummary {
   /** No OTA item at all. */
   nothing: boolean;
   failures: string[];
+  /** PoR statuses that are not the expected outcome (--expect-status, default 00), one line each, naming the frame. */
+  refusals: string[];
   /** Malformed items: one message line each (file, frames, error). */
   errors: string[];
   /** The closing Summary node of the text tree. */
@@ -405,6 +409,7 @@ export class CaptureAnalyser {
   private readonly notes = new Capped();
   private readonly failures = new Capped();
   private readonly errors = new Capped();
+  private readonly refusals = new Capped();
   private worst = 0;
   private readonly stats = { commands: 0, responses: 0, verified: 0, failed: 0, errors: 0, apdus: 0, items: 0, unverified: 0 };
   private readonly groups = new Map<string, SmsGroup>();
@@ -442,6 +447,10 @@ export class CaptureAnalyser {
       this.worst = Math.max(this.worst, 1);
     }
     for (const n of it.notes) this.notes.push(n);
+    if (it.refusal) {
+      this.refusals.push(`${this.file} ${frameLabel(it.frames).toLowerCase()}: ${it.refusal}`);
+      this.worst = Math.max(this.worst, 1);
+    }
     if (it.error) {
       this.stats.errors++;
       this.errors.push(`${this.file} ${frameLabel(it.frames).toLowerCase()}: ${it.error.message}`);
@@ -734,13 +743,21 @@ export class CaptureAnalyser {
       notes.push(`nothing OTA-related in ${this.frames} frame${this.frames === 1 ? '' : 's'}: no ENVELOPE (SMS-PP DOWNLOAD), SEND SHORT MESSAGE, SMS TPDU or CAT_TP PDU`);
     }
     const verified = this.failures.length ? false : s.unverified ? null : s.items ? true : null;
+    const refusals = this.refusals.all('refusals');
+    if (this.o.expectStatus !== undefined && !s.responses) {
+      const none = statusOutcome(undefined, this.o, false);
+      if (none.refusal) {
+        refusals.push(`${this.file}: ${none.refusal}`);
+        this.worst = Math.max(this.worst, 1);
+      }
+    }
     const fr = this.frames;
     const ignored = this.ignored;
     const sumText = `${fr} frame${fr === 1 ? '' : 's'}${format ? ` (${format})` : ''}: ${s.commands} command packet${s.commands === 1 ? '' : 's'}, ${s.responses} response packet${s.responses === 1 ? '' : 's'}, ${s.verified} verified, ${s.failed} failed, ${s.errors} malformed; ${s.apdus} other APDU${s.apdus === 1 ? '' : 's'}; ${ignored} frame${ignored === 1 ? '' : 's'} not OTA-related`;
     const kids = [...[...this.ignoredWhy].map(([w, n]) => node(w, `${n} frame${n === 1 ? '' : 's'}`)), ...notes.map((n) => node('Note', n))];
     return {
       frames: fr, summary, notes, verified, nothing,
-      failures: this.failures.all('failures'), errors: this.errors.all('malformed items'),
+      failures: this.failures.all('failures'), refusals, errors: this.errors.all('malformed items'),
       tree: node('Summary', sumText, kids),
       exitCode: this.worst,
     };
@@ -841,7 +858,7 @@ export class CaptureAnalyser {
       if (requestFrame !== undefined) kids.push(node('Request', `command packet of frame ${requestFrame}`, undefined, { status: 'info', note: 'its SPI, KIc, KID and TAR are used' }));
       tree = node(label, head, kids, { status, note: failures.length ? 'FAILED' : verified === true ? 'verified' : 'not verified' });
     }
-    return { frames: u.frames, tree, json, failures, notes, error: res.inputError, kind: res.kind, verified };
+    return { frames: u.frames, tree, json, failures, notes, error: res.inputError, kind: res.kind, verified, refusal: res.kind === 'response' ? res.refusal : undefined };
   }
 
   /** The latest command per TAR, for the PoRs that follow; the oldest beyond the window is dropped (noted when unanswered). */

@@ -26,6 +26,7 @@ import { LAYER, processPacket as simulate, type ProcessResult } from './simulato
 import { peelCattpPdus } from '../cattp/peel.js';
 import type { Dialect } from '../secured/dialect.js';
 import { peel } from '../layers/peel.js';
+import { statusOutcome } from '../secured/expect-status.js';
 
 /** Options of `card process` (camelCase), minus the output ones. */
 export interface CardProcessOpts {
@@ -35,6 +36,8 @@ export interface CardProcessOpts {
   state?: string;
   /** Do not store the counter. */
   dryRun?: boolean;
+  /** Statuses that are the expected outcome (--expect-status "02" / "02,0A"; default 00): sets `statusOk`. */
+  expectStatus?: string | readonly (string | number)[];
 }
 
 function readCard(path: string): { raw: unknown; card: Card } {
@@ -125,7 +128,7 @@ export interface CattpOrigin {
 }
 
 /** The `--json` report (documented in the man page, CARD SIMULATOR). */
-export function processJson(r: ProcessResult, stored: boolean, cattp?: CattpOrigin): Record<string, unknown> {
+export function processJson(r: ProcessResult, stored: boolean, cattp?: CattpOrigin, expectStatus?: CardProcessOpts['expectStatus']): Record<string, unknown> {
   let response: unknown = null;
   if (r.responseData && r.responseData.length) {
     try {
@@ -137,6 +140,7 @@ export function processJson(r: ProcessResult, stored: boolean, cattp?: CattpOrig
   return {
     format: formatTag('card-process'),
     status: { code: hex2(r.status), name: r.statusName },
+    ...statusOutcome(r.status, { expectStatus }, true).json,
     tar: toHex(r.tar),
     application: r.app ? r.app.name ?? null : null,
     por: r.por ? toHex(r.por) : null,

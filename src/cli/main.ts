@@ -188,9 +188,10 @@ export function buildProgram(): Command {
       .option('--pcap <file>', 'also write what was parsed as a pcap for Wireshark')
       .option('--each', 'batch mode: every input line is a separate packet; one output line each')
       .addOption(new Option('--read <file>', 'read a pcap/pcapng capture (GSMTAP SIM, CAT_TP over UDP) instead of hex ("-": stdin), streamed: exchanges are printed as they complete').conflicts(['each', 'pcap']))
-        .option('--ndjson', 'with --read: one JSON record per line (uicc-ota-capture-record/1) as each exchange completes')
-        .option('--pairing-window <n>', 'with --read: at most N unfinished concatenated SMS / unanswered commands kept (each; oldest evicted and reported), default 10000')
-      .option('--show-computed', 'on an RC/CC mismatch, also print the value computed with the key (off: no MAC oracle)'),
+      .option('--ndjson', 'with --read: one JSON record per line (uicc-ota-capture-record/1) as each exchange completes')
+      .option('--pairing-window <n>', 'with --read: at most N unfinished concatenated SMS / unanswered commands kept (each; oldest evicted and reported), default 10000')
+      .option('--show-computed', 'on an RC/CC mismatch, also print the value computed with the key (off: no MAC oracle)')
+      .option('--expect-status <XX[,YY]>', 'PoR statuses that are the expected outcome (negative tests): exit 0 exactly when the status is one of them (without it any status but 00, 0B, 0C exits 1)'),
   ).action(async (hex, o) => {
     const m = await import('./commands/parse.js');
     return o.each ? m.parseEach(hex, o, 'auto') : m.parseAuto(hex, o, 'auto');
@@ -213,7 +214,8 @@ export function buildProgram(): Command {
         .addOption(new Option('--read <file>', 'read a pcap/pcapng capture (GSMTAP SIM, CAT_TP over UDP) instead of hex ("-": stdin), streamed: exchanges are printed as they complete').conflicts(['each', 'pcap']))
         .option('--ndjson', 'with --read: one JSON record per line (uicc-ota-capture-record/1) as each exchange completes')
         .option('--pairing-window <n>', 'with --read: at most N unfinished concatenated SMS / unanswered commands kept (each; oldest evicted and reported), default 10000')
-        .option('--show-computed', 'on an RC/CC mismatch, also print the value computed with the key (off: no MAC oracle)'),
+        .option('--show-computed', 'on an RC/CC mismatch, also print the value computed with the key (off: no MAC oracle)')
+        .option('--expect-status <XX[,YY]>', 'PoR statuses that are the expected outcome (negative tests): exit 0 exactly when the status is one of them (without it any status but 00, 0B, 0C exits 1)'),
     ).action(async (hex, o) => {
       const m = await import('./commands/parse.js');
       return o.each ? m.parseEach(hex, o, name) : m.parseAuto(hex, o, name);
@@ -359,7 +361,8 @@ export function buildProgram(): Command {
       .requiredOption('--card <file>', 'the card (CARD.json); its RE counters are updated in place unless --state is given')
       .option('--state <file>', 'keep the RE counters in this file instead (CARD.json is then only read)')
       .option('--dry-run', 'do not store the counter')
-      .option('--show', 'print the processing trace and the decoded PoR as a tree'),
+      .option('--show', 'print the processing trace and the decoded PoR as a tree')
+      .option('--expect-status <XX[,YY]>', 'statuses that are the expected answer (negative tests): exit 0 exactly when the card\'s status is one of them (without it any status but 00, 0B, 0C exits 1)'),
   ).action(async (packet, o) => (await import('./commands/card.js')).cardProcess(packet, o));
 
   // card vpcd: the simulator as a virtual card in a vsmartcard vpcd reader (PC/SC through pcscd)
@@ -475,7 +478,7 @@ export function buildProgram(): Command {
       .option('--trace', 'print every C-APDU / R-APDU as a tree on stderr')
       .option('--pcap <file>', 'record the APDU exchange as GSMTAP SIM frames (parse --read reads it, Wireshark decodes it)')
       .option('--each', 'batch mode: each stdin line is the secured data of one command, one PoR line each (counter advances per line)')
-      .option('--expect-status <xx[,yy]>', 'negative tests: the PoR status(es) expected (TS 102 225 Table 5); exactly these pass (default: 00 only)')),
+      .option('--expect-status <xx[,yy]>', 'negative tests: the PoR status(es) expected (TS 102 225 Table 5); exactly these pass (default: 00, 0B, 0C)')),
   ).action(async (o) => (await import('./commands/send-pcsc.js')).sendPcscCommand(o));
   // --- SCP81: RAM over HTTPS with PSK-TLS (GlobalPlatform Amendment B) ------------
   outputOptions(
@@ -649,7 +652,7 @@ export function buildProgram(): Command {
         .option('--trace', 'every SMPP PDU, both ways, as a tree on stderr')
         .option('--compact', 'read the PoR data as a compact remote response')
         .option('--each', 'campaign: each stdin line is the secured data of one command (counter +1 per line); one output line per command, in input order')
-        .option('--expect-status <xx[,yy]>', 'negative tests: the PoR status(es) expected (TS 102 225 Table 5); exactly these pass (default: 00 only)'),
+        .option('--expect-status <xx[,yy]>', 'negative tests: the PoR status(es) expected (TS 102 225 Table 5); exactly these pass (default: 00, 0B, 0C)'),
     ).action(async (o) => (await import('./commands/smpp.js')).sendSmppCommand(o));
     outputOptions(
       smppConn(
@@ -658,7 +661,13 @@ export function buildProgram(): Command {
           .description('SMSC emulator (SMPP 3.4 server): each submit_sm goes to the card as ENVELOPE (SMS-PP DOWNLOAD), the card\'s PoR / SMS-SUBMIT comes back as deliver_sm; log on stderr'),
       )
         .option('--card <file>', 'the card simulator (CARD.json); its RE counters are updated in place unless --state')
-        .option('--pcsc [reader]', 'a card in a PC/SC reader (not available in this build yet: exit 3)')
+        .option('--pcsc [reader]', 'a card in a PC/SC reader (as send pcsc: index, exact name or a unique part of it; default the first reader with a card)')
+        .option('--reader <name|index>', 'with --pcsc: the reader (as send pcsc --reader)')
+        .option('--timeout <ms>', 'with --pcsc: bound on connecting and on each APDU (default 5000)')
+        .option('--terminal-profile <hex|none>', 'with --pcsc: TERMINAL PROFILE sent once at connection (default 03010002); "none" sends none')
+        .option('--select-adf [aid]', 'with --pcsc: SELECT this ADF once at connection (default AID: the USIM, A0000000871002)')
+        .option('--cla <cla>', 'with --pcsc: card family, 00 UICC or A0 2G SIM (default 00)')
+        .option('--proactive-result <hex>', 'with --pcsc: general result of the TERMINAL RESPONSE to proactive commands other than SEND SHORT MESSAGE (default 00)')
         .option('--state <file>', 'with --card: keep the card\'s counters in this file (as card process --state)')
         .option('--dry-run', 'with --card: do not store the card\'s counters')
         .option('--quiet', 'no log'),

@@ -1,7 +1,8 @@
 /**
  * The outcome of a PoR's response status (TS 102 225 cl. 5.2, Table 5) for a
  * lab script: by default any status but 00 means the card did not carry out
- * the command (a failed check, exit 1); `--expect-status XX[,YY]` names the
+ * the command (a failed check, exit 1), except 0B and 0C, which announce the
+ * response data by another bearer; `--expect-status XX[,YY]` names the
  * statuses a negative test expects instead (then exactly those pass).
  */
 import { InputError } from '../util/errors.js';
@@ -31,13 +32,29 @@ export function parseExpectStatus(v: string | readonly (string | number)[] | und
  */
 export function statusFailure(status: number | undefined, expect?: readonly number[]): string | undefined {
   if (expect === undefined) {
-    if (status === undefined || status === 0) return undefined;
+    // 0B / 0C (TS 31.115 cl. 7): the command was carried out, its response data follows by SMS-SUBMIT / USSD.
+    if (status === undefined || status === 0 || status === 0x0b || status === 0x0c) return undefined;
     return `PoR status ${hex2(status)} (${statusName(status)})`;
   }
   const want = expect.map(hex2).join(',');
   if (status === undefined) return `no PoR status seen (expected ${want})`;
   if (expect.includes(status)) return undefined;
   return `PoR status ${hex2(status)} (${statusName(status)}), expected ${want}`;
+}
+
+/**
+ * The outcome of a PoR status for `parse`: `statusOk` / `expectedStatus` for
+ * the JSON object and the refusal line (undefined when the status is expected).
+ * `status` undefined: no status could be read (ciphered PoR without its key).
+ */
+export function statusOutcome(status: number | undefined, o: { expectStatus?: string | readonly (string | number)[] }, isResponse: boolean): { json: Record<string, unknown>; refusal?: string } {
+  const expect = parseExpectStatus(o.expectStatus);
+  const why = statusFailure(status, expect);
+  const expectedStatus = expect ? expect.map(hex2) : null;
+  // A command packet has no status: only a demand for one (--expect-status) makes that an outcome.
+  if (!isResponse && !expect) return { json: {} };
+  const refusal = why === undefined ? undefined : statusFailureLine(status, why);
+  return { json: { statusOk: status === undefined && !expect ? null : why === undefined, expectedStatus }, refusal };
 }
 
 /**

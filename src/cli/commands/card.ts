@@ -78,11 +78,13 @@ export { processWithState, processJson, type CattpOrigin } from '../../card/proc
  */
 export async function cardProcess(inputs: string[] | string | undefined, o: CardProcessOpts): Promise<void> {
   if (!o.card) throw new InputError('missing (give --card CARD.json)', { field: '--card' });
+  // A bad --expect-status is bad input before the card (and its counter) is touched.
+  (await import('../../secured/expect-status.js')).parseExpectStatus(o.expectStatus);
   const args = inputs === undefined ? [] : Array.isArray(inputs) ? inputs : [inputs];
   const bytes = hexInputs(args, 'PACKET');
   const { result: r, cattp: cat } = await processInputs(bytes, o);
   if (o.json) {
-    printJson(processJson(r, !o.dryRun, cat?.origin));
+    printJson(processJson(r, !o.dryRun, cat?.origin, o.expectStatus));
   } else if (o.show) {
     const card = node('Card', `status ${hex2(r.status)} ${r.statusName}`, r.trace.map((t) => node(t)), { status: r.status === 0 ? 'ok' : 'warn' });
     const porTree = (p: SentPor) => {
@@ -102,4 +104,11 @@ export async function cardProcess(inputs: string[] | string | undefined, o: Card
   // The note maps hex lines; with --json or --show only the "no PoR" note (the report says the rest).
   const note = !o.json && !o.show ? stderrNote(r, cat) : r.pors.length ? undefined : stderrNote(r, undefined);
   if (note) process.stderr.write(note);
+  // The card's answer as an exit code (TS 102 225 Table 5): not carried out → 1, unless --expect-status names it.
+  const { statusOutcome } = await import('../../secured/expect-status.js');
+  const refusal = statusOutcome(r.status, o, true).refusal;
+  if (refusal) {
+    process.stderr.write(`uicc-ota: ${refusal}\n`);
+    process.exitCode = 1;
+  }
 }

@@ -9,6 +9,7 @@ import { fromHex } from '../../util/hex.js';
 import { hexInputs } from '../input.js';
 import { printJson, printTree, verdictNode, type OutputOptions } from '../output.js';
 import { peel } from '../../layers/peel.js';
+import type { TreeNode } from '../../render/tree.js';
 import { parsePacket, type ParseOpts as PacketOptions, type ParseMode, type PacketResult } from '../../api/packet.js';
 import { looksLikeCattpPdu, peelCattpPdus, sduPeeled } from '../../cattp/peel.js';
 
@@ -30,7 +31,7 @@ export async function parseAuto(args: string[], o: ParseOpts, mode: ParseMode): 
     return renderCattpParse(r, inputs, o);
   }
   if (o.json) printJson(r.json);
-  else await printTree([...r.tree, await verdictNode(r.failures, r.notes, r.checksumType)], o);
+  else await printTree([...r.tree, await verdictNode(r.failures, r.notes, r.checksumType), ...outcomeNodes(r.refusals)], o);
   if (o.pcap) {
     const { writeParsedPcap } = await import('./pcap-out.js');
     writeParsedPcap(o.pcap, r.peeled!);
@@ -38,10 +39,16 @@ export async function parseAuto(args: string[], o: ParseOpts, mode: ParseMode): 
   if (r.inputError) {
     process.stderr.write(`uicc-ota: ${r.inputError.message}\n`);
     process.exitCode = r.inputError.exitCode;
-  } else if (r.failures.length) {
-    process.stderr.write(`uicc-ota: verification failed: ${r.failures.join('; ')}\n`);
-    process.exitCode = 1;
+  } else {
+    if (r.failures.length) process.stderr.write(`uicc-ota: verification failed: ${r.failures.join('; ')}\n`);
+    for (const x of r.refusals) process.stderr.write(`uicc-ota: ${x}\n`);
+    if (r.failures.length || r.refusals.length) process.exitCode = 1;
   }
+}
+
+/** The tree line saying the PoR status is not the expected outcome. */
+export function outcomeNodes(refusals: string[]): TreeNode[] {
+  return refusals.map((x) => ({ name: 'Outcome', value: x.replace(/^(card refused|unexpected outcome): /, ''), status: 'fail' as const, note: x.startsWith('card refused') ? 'the card did not carry out the command' : undefined }));
 }
 
 /**
@@ -76,12 +83,13 @@ export async function parseEach(args: string[], o: ParseOpts, mode: ParseMode): 
       const res = parsePacket(peeled, o, hint);
       const failures = [...peeled.failures, ...res.failures];
       if (res.inputError) throw res.inputError;
-      if (failures.length) worst = Math.max(worst, 1);
+      if (failures.length || res.refusal) worst = Math.max(worst, 1);
       if (o.json) out.push(JSON.stringify({ line: i + 1, layers: [...(peeled.layerNames ?? peeled.layers.map((l) => l.name)), `${res.kind} packet`], ...res.json, verified: failures.length ? false : res.json.verified }));
       else {
         const j = res.json as { tar: string; status?: { code: string } | null; checksum: { type: string; verified: boolean | null } };
-        const verdict = failures.length ? 'FAIL' : j.checksum.verified === true ? 'OK' : 'UNCHECKED';
-        out.push(`${i + 1} ${verdict} ${res.kind} tar=${j.tar}${j.status ? ` status=${j.status.code}` : ''} ${j.checksum.type}${failures.length ? ': ' + failures.join('; ') : ''}`);
+        const verdict = failures.length || res.refusal ? 'FAIL' : j.checksum.verified === true ? 'OK' : 'UNCHECKED';
+        const why = [...failures, ...(res.refusal ? [res.refusal] : [])];
+        out.push(`${i + 1} ${verdict} ${res.kind} tar=${j.tar}${j.status ? ` status=${j.status.code}` : ''} ${j.checksum.type}${why.length ? ': ' + why.join('; ') : ''}`);
       }
     } catch (e) {
       if (!(e instanceof OtaErr)) throw e;

@@ -148,7 +148,8 @@ export async function parseCapture(file: string, args: string[], o: ParseOpts, _
         : n && !s.failures.length
           ? node('Verification', 'incomplete', undefined, { status: 'fail', note: `${n} malformed item${n === 1 ? '' : 's'} (see above)` })
           : await verdictNode(s.failures, s.notes);
-    emit(render([s.tree, verdict]));
+    const { outcomeNodes } = await import('./parse.js');
+    emit(render([s.tree, verdict, ...outcomeNodes(s.refusals)]));
   } else if (mode === 'json') {
     open();
     const list = (xs: string[]) => (xs.length ? `[\n    ${xs.join(',\n    ')}\n  ]` : '[]');
@@ -161,6 +162,7 @@ export async function parseCapture(file: string, args: string[], o: ParseOpts, _
   flush();
   for (const e of s.errors) process.stderr.write(`uicc-ota: ${e}\n`);
   if (s.failures.length) process.stderr.write(`uicc-ota: verification failed: ${s.failures.join('; ')}\n`);
+  for (const x of s.refusals) process.stderr.write(`uicc-ota: ${x}\n`);
   if (r.stopped) process.stderr.write(`uicc-ota: ${r.stopped.message}; reading stopped there, before frame ${r.stopped.frame} (the ${r.stopped.frame - 1} frame${r.stopped.frame === 2 ? '' : 's'} before it are above)\n`);
   if (r.exitCode) process.exitCode = r.exitCode;
 }

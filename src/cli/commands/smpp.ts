@@ -217,20 +217,22 @@ function clearTar(uds: Uint8Array[]): Uint8Array {
 export interface SmscCliOpts extends SmppConnOpts, OutputOptions {
   card?: string;
   pcsc?: string | boolean;
+  reader?: string;
+  timeout?: string;
+  terminalProfile?: string;
+  selectAdf?: string | boolean;
+  cla?: string;
+  proactiveResult?: string;
   state?: string;
   dryRun?: boolean;
   quiet?: boolean;
 }
 
-export async function smscCommand(o: SmscCliOpts): Promise<void> {
-  const port = intOption(o.port, '--port', 0, 65535);
-  const sid = systemId(o.systemId);
-  const pw = password(o.password);
-  if (o.card && o.pcsc) throw new InputError('give --card or --pcsc, not both', { field: '--pcsc' });
-  if (o.pcsc) throw new IoError('a card in a PC/SC reader is not available in this build yet (use --card CARD.json, the card simulator)', { field: '--pcsc' });
-  if (!o.card) throw new InputError('missing: give --card CARD.json (the card simulator) or --pcsc [READER]', { field: '--card' });
-  const { SmscServer, SimulatedUicc, loadSmpp } = await import('../../transport/smpp/index.js');
-  loadSmpp();
+type CardSide = import('../../transport/smpp/card-side.js').CardSide;
+
+/** --card: the card simulator on CARD.json. */
+async function simulatedCard(o: SmscCliOpts & { card: string }): Promise<{ card: CardSide; what: string; steps?: string[] }> {
+  const { SimulatedUicc } = await import('../../transport/smpp/index.js');
   const { processWithState } = await import('../../card/process.js');
   const { smsDialect } = await import('../../smspp/dialect.js');
   const { parseCardText } = await import('../../card/card.js');
@@ -243,11 +245,58 @@ export async function smscCommand(o: SmscCliOpts): Promise<void> {
   }
   parseCardText(text, o.card);
   const cardOpts = { card: o.card, state: o.state, dryRun: o.dryRun };
-  const card = new SimulatedUicc((packet) => processWithState(cardOpts, packet, smsDialect));
+  return { card: new SimulatedUicc((packet) => processWithState(cardOpts, packet, smsDialect)), what: `card simulator ${o.card}` };
+}
+
+/** --pcsc [READER]: a card in a PC/SC reader, through send pcsc's terminal; connected (TERMINAL PROFILE) before we listen. */
+async function pcscCard(o: SmscCliOpts): Promise<{ card: CardSide; what: string; steps?: string[] }> {
+  const named = typeof o.pcsc === 'string' ? o.pcsc : undefined;
+  if (named !== undefined && o.reader !== undefined && named !== o.reader) throw new InputError(`names another reader than --pcsc "${named}"`, { field: '--reader' });
+  const { preparePcsc } = await import('./send-pcsc.js');
+  const p = await preparePcsc({ cla: o.cla ?? '00', timeout: o.timeout, terminalProfile: o.terminalProfile, selectAdf: o.selectAdf, proactiveResult: o.proactiveResult });
+  // A missing binding: exit 3 with what to install, before anything else.
+  const { loadBinding } = await import('../../transport/pcsc/binding.js');
+  loadBinding();
+  const { PcscUicc } = await import('../../transport/pcsc/uicc.js');
+  const card = new PcscUicc({ reader: named ?? o.reader, timeoutMs: p.timeoutMs, cla: p.cla, terminalProfile: p.terminalProfile, selectAdf: p.selectAdf, proactiveResult: p.proactiveResult });
+  const info = await card.open();
+  return {
+    card,
+    what: `card in PC/SC reader "${info.reader}" (${info.protocol}${info.atr ? `, ATR ${toHex(info.atr)}` : ''})`,
+    steps: info.steps.map((s) => `${s.step}: ${toHex(s.command)} → ${toHex(s.response)}`),
+  };
+}
+
+export async function smscCommand(o: SmscCliOpts): Promise<void> {
+  const port = intOption(o.port, '--port', 0, 65535);
+  const sid = systemId(o.systemId);
+  const pw = password(o.password);
+  if (o.card && o.pcsc) throw new InputError('give --card or --pcsc, not both', { field: '--pcsc' });
+  if (!o.card && !o.pcsc) throw new InputError('missing: give --card CARD.json (the card simulator) or --pcsc [READER]', { field: '--card' });
+  if (o.card) {
+    for (const [k, v] of [['--reader', o.reader], ['--timeout', o.timeout], ['--terminal-profile', o.terminalProfile], ['--select-adf', o.selectAdf], ['--cla', o.cla], ['--proactive-result', o.proactiveResult]] as const) {
+      if (v !== undefined) throw new InputError('only with --pcsc (a card in a PC/SC reader)', { field: k });
+    }
+  } else {
+    for (const [k, v] of [['--state', o.state], ['--dry-run', o.dryRun]] as const) if (v !== undefined) throw new InputError('only with --card (the card simulator)', { field: k });
+  }
+  const { SmscServer, loadSmpp } = await import('../../transport/smpp/index.js');
+  loadSmpp();
+  const { card, what, steps } = o.card ? await simulatedCard({ ...o, card: o.card }) : await pcscCard(o);
   const log = o.quiet ? undefined : await stderrTrees(o);
+  if (log && steps?.length) {
+    const { node } = await import('../../render/tree.js');
+    log(node('card', `connected: ${what}`, steps.map((s) => node(s))));
+  }
   const server = new SmscServer({ host: o.host, port, systemId: sid, password: pw, card, log });
-  const addr = await server.listen();
-  process.stderr.write(`uicc-ota: smsc: listening on TCP ${addr.address}:${addr.port} (card simulator ${o.card})\n`);
+  let addr: { address: string; port: number };
+  try {
+    addr = await server.listen();
+  } catch (e) {
+    await card.close?.();
+    throw e;
+  }
+  process.stderr.write(`uicc-ota: smsc: listening on TCP ${addr.address}:${addr.port} (${what})\n`);
   await new Promise<void>((resolve) => {
     const stop = () => {
       process.off('SIGINT', stop);
@@ -257,5 +306,6 @@ export async function smscCommand(o: SmscCliOpts): Promise<void> {
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
   });
+  await card.close?.();
   process.stderr.write('uicc-ota: smsc: stopped\n');
 }

@@ -316,12 +316,19 @@ export function buildProgram(): Command {
       .option('--menu <pos:id>', 'toolkit: a menu entry, position:identifier (repeatable)', collect, [])
       .option('--max-channels <n>', 'toolkit: maximum number of channels (default 0)')
       .option('--msl <hex>', 'toolkit: minimum security level (default none)')
-      .option('--toolkit-tar <hex>', 'toolkit: a TAR of the instance (repeatable; none: from the instance AID)', collect, []);
+      .option('--toolkit-tar <hex>', 'toolkit: a TAR of the instance (repeatable; none: from the instance AID)', collect, [])
+      .option('--uicc-toolkit', 'put the toolkit options in the UICC Toolkit Application specific parameters (EA/80, TS 102 226 cl. 8.2.1.3.2.2.1) instead of the SIM toolkit field (EF/CA)')
+      .option('--max-services <n>', 'UICC toolkit: maximum number of services (implies --uicc-toolkit; default 0)')
+      .option('--uicc-toolkit-params <hex>', 'UICC Toolkit Application specific parameters (EA/80 value), raw')
+      .option('--uicc-access <[adf]:domain[:dap]>', 'UICC Access Application specific parameters (EA/81): a file system (no AID: the UICC shared file system) and its access domain (hex, e.g. :00 full access), repeatable', collect, [])
+      .option('--uicc-admin-access <[adf]:domain[:dap]>', 'UICC Administrative Access Application specific parameters (EA/82), as --uicc-access, repeatable', collect, []);
   rmgmtOptions(installOpts(ram.command('load').description('load a CAP file: INSTALL [for load], LOAD blocks (sized to fit the bearer); with --install also INSTALL [for install and make selectable]'))
     .requiredOption('--cap <file>', 'the CAP file (a ZIP of Java Card components)')
     .option('--sd-aid <hex>', 'security domain AID for INSTALL [for load] (default empty: the receiving SD)')
     .option('--max-block <n>', 'octets of the Load File Data Block per LOAD, 1-255 (default: the largest that fits the bearer)')
     .option('--code-space <n>', 'load parameter: non-volatile code space limit (C6)')
+    .addOption(new Option('--hash <alg>', 'Load File Data Block hash in INSTALL [for load] (over the C4 value; GP cl. C.2)').choices(['sha1', 'sha256']))
+    .option('--dap <sd-aid[:signature]>', 'a DAP block (E2: 4F SD AID, C3 signature) before the Load File Data Block; the signature is taken as given (uicc-ota computes none; without one the block is unsigned); needs --hash; repeatable', collect, [])
     .option('--install', 'also install and make selectable the applet after loading'))
     .action(async (o) => (await import('./commands/rmgmt.js')).ramCommand('load', o));
   rmgmtOptions(installOpts(ram.command('install').description('INSTALL [for install and make selectable] an applet of a loaded package')))

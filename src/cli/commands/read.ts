@@ -11,7 +11,7 @@ import { node, type TreeNode } from '../../render/tree.js';
 import { streamCapture, DEFAULT_PAIRING_WINDOW, type CaptureItem, type CaptureBrief, type CaptureRun } from '../../api/capture.js';
 import type { ParseMode } from '../../api/packet.js';
 import type { ParseOpts as PacketOptions } from '../../api/packet.js';
-import { useColor, verdictNode, type OutputOptions } from '../output.js';
+import { outcomeNodes, useColor, verdictNode, type OutputOptions } from '../output.js';
 
 type ParseOpts = PacketOptions & OutputOptions & { ndjson?: boolean; pairingWindow?: string };
 
@@ -148,7 +148,6 @@ export async function parseCapture(file: string, args: string[], o: ParseOpts, _
         : n && !s.failures.length
           ? node('Verification', 'incomplete', undefined, { status: 'fail', note: `${n} malformed item${n === 1 ? '' : 's'} (see above)` })
           : await verdictNode(s.failures, s.notes);
-    const { outcomeNodes } = await import('./parse.js');
     emit(render([s.tree, verdict, ...outcomeNodes(s.refusals)]));
   } else if (mode === 'json') {
     open();

@@ -50,6 +50,13 @@ export interface RmgmtOpts extends Omit<AdapterOpts, 'bearer'>, OutputOptions {
   privileges?: string;
   appParams?: string;
   toolkitParams?: string;
+  uiccToolkit?: boolean;
+  maxServices?: string;
+  uiccToolkitParams?: string;
+  uiccAccess?: string[];
+  uiccAdminAccess?: string[];
+  hash?: string;
+  dap?: string[];
   accessDomain?: string;
   priority?: string;
   maxTimers?: string;
@@ -162,7 +169,12 @@ async function installOptions(o: RmgmtOpts, loadFileAid: Uint8Array | undefined,
   if (!moduleAid) throw new InputError('missing (give --applet-aid, the executable module AID)', { field: '--applet-aid' });
   let toolkit: Uint8Array | undefined;
   const named = [o.accessDomain, o.priority, o.maxTimers, o.menuTextLength, o.maxChannels, o.msl].some((x) => x !== undefined) || (o.menu?.length ?? 0) > 0 || (o.toolkitTar?.length ?? 0) > 0;
-  if (o.toolkitParams !== undefined) {
+  const uicc = await uiccParams(o);
+  // With --uicc-toolkit (or --max-services) the named toolkit options go into the UICC toolkit field (EA/80), not the SIM one (CA).
+  const namedInUicc = Boolean(o.uiccToolkit) || o.maxServices !== undefined;
+  if (namedInUicc) {
+    // nothing for CA
+  } else if (o.toolkitParams !== undefined) {
     if (named) throw new InputError('give either --toolkit-params HEX or the named toolkit options, not both', { field: '--toolkit-params' });
     toolkit = fromHex(o.toolkitParams, '--toolkit-params');
   } else if (named) {
@@ -189,7 +201,51 @@ async function installOptions(o: RmgmtOpts, loadFileAid: Uint8Array | undefined,
       volatileQuota: numOpt(o.volatileQuota, '--volatile-quota', 0, 0xffffffff),
       nonVolatileQuota: numOpt(o.nonVolatileQuota, '--non-volatile-quota', 0, 0xffffffff),
       toolkit,
+      uicc,
     },
+  };
+}
+
+/** `--access-list` style value: [ADF_AID]:ACCESS_DOMAIN[:DAP] (empty AID: the UICC shared file system). */
+function accessEntry(v: string, field: string) {
+  const m = /^([0-9A-Fa-f]*):([0-9A-Fa-f]+)(?::([0-9A-Fa-f]*))?$/.exec(v.replace(/\s/g, ''));
+  if (!m) throw new InputError(`"${v}": give [ADF_AID]:ACCESS_DOMAIN[:DAP] in hex, e.g. :00 (UICC shared file system, full access) or A0000000871002:00`, { field });
+  const adf = m[1] ? aidOpt(m[1], field) : undefined;
+  return { adf, accessDomain: fromHex(m[2], field), dap: m[3] ? fromHex(m[3], field) : undefined };
+}
+
+/** UICC System Specific Parameters (EA, TS 102 226 cl. 8.2.1.3.2.2) from --uicc-toolkit / --max-services / --uicc-toolkit-params / --uicc-access / --uicc-admin-access. */
+async function uiccParams(o: RmgmtOpts) {
+  const gp = await import('../../remote/gp/index.js');
+  const wantsToolkit = Boolean(o.uiccToolkit) || o.maxServices !== undefined;
+  if (wantsToolkit && o.uiccToolkitParams !== undefined) throw new InputError('give either --uicc-toolkit-params HEX or --uicc-toolkit with the named toolkit options, not both', { field: '--uicc-toolkit-params' });
+  if (wantsToolkit && o.toolkitParams !== undefined) throw new InputError('--toolkit-params is the SIM toolkit field (CA); with --uicc-toolkit use the named options or --uicc-toolkit-params', { field: '--toolkit-params' });
+  if (wantsToolkit && o.accessDomain !== undefined) throw new InputError('the UICC toolkit field (EA/80) has no access domain: give --uicc-access [ADF]:DOMAIN', { field: '--access-domain' });
+  let toolkit: Uint8Array | undefined;
+  if (o.uiccToolkitParams !== undefined) toolkit = fromHex(o.uiccToolkitParams, '--uicc-toolkit-params');
+  else if (wantsToolkit) {
+    toolkit = gp.uiccToolkitParams({
+      priority: numOpt(o.priority, '--priority', 0, 255),
+      maxTimers: numOpt(o.maxTimers, '--max-timers', 0, 255),
+      menuTextLength: numOpt(o.menuTextLength, '--menu-text-length', 0, 255),
+      menuEntries: (o.menu ?? []).map((m) => {
+        const x = /^(\d+):(\d+)$/.exec(m.trim());
+        if (!x) throw new InputError(`"${m}": give POSITION:IDENTIFIER, e.g. 1:1`, { field: '--menu' });
+        return { position: intOption(x[1], '--menu position', 0, 255), id: intOption(x[2], '--menu identifier', 0, 255) };
+      }),
+      maxChannels: numOpt(o.maxChannels, '--max-channels', 0, 255),
+      msl: hexOpt(o.msl, '--msl'),
+      tars: (o.toolkitTar ?? []).map((t) => fromHex(t, '--toolkit-tar')),
+      maxServices: numOpt(o.maxServices, '--max-services', 0, 255),
+    });
+  }
+  const access = (o.uiccAccess ?? []).map((v) => accessEntry(v, '--uicc-access'));
+  const admin = (o.uiccAdminAccess ?? []).map((v) => accessEntry(v, '--uicc-admin-access'));
+  if (!toolkit && !access.length && !admin.length) return undefined;
+  return {
+    toolkit,
+    access: access.length ? gp.uiccAccessParams(access) : undefined,
+    adminAccess: admin.length ? gp.uiccAccessParams(admin) : undefined,
   };
 }
 
@@ -215,8 +271,16 @@ export async function ramCommand(op: 'load' | 'install' | 'delete' | 'status' | 
     const maxBlock = numOpt(o.maxBlock, '--max-block', 1, 255);
     const codeSpace = numOpt(o.codeSpace, '--code-space', 0, 0xffffffff);
     const bearer = bearerOf(o);
+    if (o.hash !== undefined && !(o.hash in gp.HASH_ALGS)) throw new InputError(`"${o.hash}": sha1 or sha256`, { field: '--hash' });
+    const hash = o.hash as keyof typeof gp.HASH_ALGS | undefined;
+    const dap = (o.dap ?? []).map((v) => {
+      const m = /^([0-9A-Fa-f]+)(?::([0-9A-Fa-f]*))?$/.exec(v.replace(/\s/g, ''));
+      if (!m) throw new InputError(`"${v}": give SD_AID[:SIGNATURE] in hex`, { field: '--dap' });
+      return { sdAid: aidOpt(m[1], '--dap')!, signature: fromHex(m[2] ?? '', '--dap') };
+    });
+    if (dap.length && !hash) throw new InputError('a DAP signs the Load File Data Block hash (GP cl. C.2): give --hash sha1|sha256 too', { field: '--dap' });
     const { fitBlockSize } = await import('../../remote/packets.js');
-    make = ({ sizer, script }) => gp.ram.load({ cap, packageAid: pkg, sdAid, params: { codeSpace }, blockSize: fitBlockSize(sizer, script, bearer, maxBlock), install });
+    make = ({ sizer, script }) => gp.ram.load({ cap, packageAid: pkg, sdAid, params: { codeSpace }, blockSize: fitBlockSize(sizer, script, bearer, maxBlock), install, hash, dap });
   } else if (op === 'install') {
     const inst = await installOptions(o, aidOpt(o.packageAid, '--package-aid'), aidOpt(o.appletAid, '--applet-aid'));
     make = () => gp.ram.install(inst);

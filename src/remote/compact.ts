@@ -1,5 +1,5 @@
 /**
- * Compact remote APDU format, TS 102 226 cl. 5.1 (remote-apdu.md §2–§3).
+ * Compact remote APDU format, TS 102 226 cl. 5.1 (5.1.1 commands, 5.1.2 response).
  *
  * Command: C-APDUs concatenated, each coded like a T=0 command TPDU
  * `CLA INS P1 P2 P3 [data]` (case 1: P3 = 00; case 2: P3 = Le; case 3 and 4:
@@ -25,7 +25,7 @@ export interface CompactScript {
 
 export interface CompactResponse {
   format: 'compact';
-  /** Number of commands executed (reported, never validated: cards differ, remote-apdu.md §3). */
+  /** Number of commands executed (reported, never validated: cards differ, TS 102 226 cl. 5.1.2). */
   executed: number;
   /** SW1 SW2 (or 61xx / 9Fxx procedure bytes) of the last executed command. */
   sw: number;

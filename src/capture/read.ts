@@ -6,7 +6,7 @@
  *    the TPDU sub-types 4–7: ENVELOPE (SMS-PP DOWNLOAD) → the command, its
  *    response data → a PoR; GET RESPONSE after an ENVELOPE answered 61xx/9Fxx
  *    (9Exx) → the PoR; FETCH → SEND SHORT MESSAGE → the PoR in an SMS-SUBMIT.
- *    Other APDUs are listed briefly (sms-pp.md §1, §7, §8).
+ *    Other APDUs are listed briefly (TS 31.111 cl. 7.1.1, TS 102 221 status words).
  *  - UDP datagrams that look like CAT_TP PDUs (any port): per UDP conversation
  *    and session, decoded, reassembled and verified as `parse` does.
  *  - Wireshark exported-PDU frames for gsm_sms (what `--pcap` writes for an
@@ -68,7 +68,7 @@ const RESULTS: Record<number, string> = {
 const h2 = (n: number) => n.toString(16).toUpperCase().padStart(2, '0');
 const h4 = (n: number) => n.toString(16).toUpperCase().padStart(4, '0');
 
-/** Status word meaning, as the ME reads it after an ENVELOPE (sms-pp.md §8). */
+/** Status word meaning, as the ME reads it after an ENVELOPE (TS 102 221 cl. 10.2, TS 31.111 cl. 7.1.1). */
 export function swText(sw: number | undefined): string {
   if (sw === undefined) return 'no status word';
   const s1 = sw >> 8;
@@ -631,7 +631,7 @@ function cattpSession(conv: string, s: { frame: number; udp: UdpDatagram; d: Dec
   });
   // The SYN / SYN-ACK gives each side's initial sequence number: data PDUs
   // (and NULs) from ISN + 1 on must all be there, or the first SDU is partial
-  // (cat-tp.md §5: each data PDU and NUL consumes one sequence number).
+  // (TS 102 127: each data PDU and NUL consumes one sequence number).
   const sides = new Map<string, { isn?: number; consumed: Set<number>; data: number[] }>();
   for (const p of s) {
     const k = `${p.d.pdu.srcPort} → ${p.d.pdu.dstPort}`;

@@ -103,7 +103,7 @@ export function insName(h: ApduHeader): string | undefined {
 
 /**
  * Direction of P3 in a T=0 TPDU, needed to split a compact script
- * (remote-apdu.md §2). `undefined` when the INS is not known well enough.
+ * (TS 102 226 cl. 5.1.1). `undefined` when the INS is not known well enough.
  */
 export function insDirection(h: ApduHeader): Direction | undefined {
   switch (h.ins) {
@@ -193,7 +193,7 @@ export function swName(sw: number): string | undefined {
 
 /**
  * Success / warning / failure of a status word. 90xx/91xx/92xx, 61xx, 9Fxx are
- * successes (remote-apdu.md §2: onomondo's notion of a successful command);
+ * successes (TS 102 226 cl. 5.1.2: onomondo's notion of a successful command);
  * 62xx/63xx are warnings (whether they stop a script is not confirmed).
  */
 export function swStatus(sw: number): Status {

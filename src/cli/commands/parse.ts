@@ -7,9 +7,10 @@ import { formatTag } from '../../util/json-format.js';
 import { InputError } from '../../util/errors.js';
 import { fromHex } from '../../util/hex.js';
 import { hexInputs } from '../input.js';
-import { printJson, printTree, verdictNode, type OutputOptions } from '../output.js';
+import { outcomeNodes, printJson, printTree, verdictNode, type OutputOptions } from '../output.js';
+
+export { outcomeNodes };
 import { peel } from '../../layers/peel.js';
-import type { TreeNode } from '../../render/tree.js';
 import { parsePacket, type ParseOpts as PacketOptions, type ParseMode, type PacketResult } from '../../api/packet.js';
 import { looksLikeCattpPdu, peelCattpPdus, sduPeeled } from '../../cattp/peel.js';
 
@@ -47,10 +48,6 @@ export async function parseAuto(args: string[], o: ParseOpts, mode: ParseMode): 
 }
 
 /** The tree line saying the PoR status is not the expected outcome. */
-export function outcomeNodes(refusals: string[]): TreeNode[] {
-  return refusals.map((x) => ({ name: 'Outcome', value: x.replace(/^(card refused|unexpected outcome): /, ''), status: 'fail' as const, note: x.startsWith('card refused') ? 'the card did not carry out the command' : undefined }));
-}
-
 /**
  * `parse --each`: batch mode. Every input line is an independent packet;
  * one output line per input (NDJSON with --json), exit 1 if any check failed,

@@ -7,7 +7,7 @@ import type { ParseOpts as PacketOptions } from '../../api/packet.js';
 import type { OutputOptions } from '../output.js';
 
 type ParseOpts = PacketOptions & OutputOptions;
-import { printJson, printTree, verdictNode } from '../output.js';
+import { outcomeNodes, printJson, printTree, verdictNode } from '../output.js';
 
 /** `parse [sms|por] --read FILE` (the mode changes nothing: a capture says what each item is). */
 export async function parseCapture(file: string, args: string[], o: ParseOpts, _mode: ParseMode): Promise<void> {
@@ -22,7 +22,6 @@ export async function parseCapture(file: string, args: string[], o: ParseOpts, _
       : n && !r.failures.length
         ? node('Verification', 'incomplete', undefined, { status: 'fail', note: `${n} malformed item${n === 1 ? '' : 's'} (see above)` })
         : await verdictNode(r.failures, r.notes);
-    const { outcomeNodes } = await import('./parse.js');
     await printTree([...r.tree, verdict, ...outcomeNodes(r.refusals)], o);
   }
   for (const e of r.errors) process.stderr.write(`uicc-ota: ${e.message}\n`);

@@ -22,6 +22,8 @@ export type { CardVpcdOptions } from './card-vpcd.js';
 export { counter, counterShow, counterSet, counterNext } from './counter.js';
 export type { CounterOptions, CounterShowResult, CounterSetResult, CounterNextResult } from './counter.js';
 export { readCapture, captureReport } from './capture.js';
+export { buildSmsBatch, parseBatch, streamSmsBatch, streamParseBatch } from './batch.js';
+export type { SmsBatchOptions, ParseBatchOptions, BatchItem, SmsBatchResult, ParseBatchResult, StreamOptions, BatchSummary, LineError } from './batch.js';
 export { verifyVectors } from './vectors.js';
 export type { VectorsReport } from '../vectors/record.js';
 export { CattpServer, CattpClient } from './session.js';

@@ -10,6 +10,8 @@ export { spi, kic, kid, tar, status } from './codes.js';
 export type { SpiJson, SpiEncodeOptions, KeyIdJson } from './codes.js';
 export { buildSms, buildPor, buildCattp } from './build.js';
 export type { BuildSmsOptions, BuildPorOptions, BuildCattpOptions, BuildResult, SecurityOptions } from './build.js';
+export { buildPush } from './push.js';
+export type { BuildPushOptions, PushOptions } from './push.js';
 export { parse, parseSms, parsePor } from './parse.js';
 export type { PacketInput, ParseOptions, ParseResult } from './parse.js';
 export type { KeyOptions, KeysetJson } from './keys.js';

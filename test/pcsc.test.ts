@@ -457,16 +457,17 @@ test('card vpcd --state: the RE counters live in the state file (as card process
   card = spawn(process.execPath, [BIN, 'card', 'vpcd', '--card', CARD, '--state', state], { cwd: ROOT, env: { ...process.env, NO_COLOR: '1' } });
   card.stderr!.on('data', (d) => (cardLog += d));
   await waitCard(0, true);
-  // SPI 1619: counter must be higher. 9 is higher than CARD.json's counter; stored in the state file only.
-  const hi = await cli(['send', 'pcsc', ...K, '--spi', '1619', '--kic', '15', '--kid', '15', '--tar', 'B00010', '--counter', '9', '--apdu', '00B0000010', '--json']);
+  // SPI 1619: counter must be higher. N is higher than CARD.json's counter; stored in the state file only.
+  const n = BigInt(before) + 5n;
+  const hi = await cli(['send', 'pcsc', ...K, '--spi', '1619', '--kic', '15', '--kid', '15', '--tar', 'B00010', '--counter', String(n), '--apdu', '00B0000010', '--json']);
   assert.equal(hi.code, 0, hi.stderr + cardLog);
-  // The PoR deciphered with openssl: CNTR 9, status 00.
+  // The PoR deciphered with openssl: CNTR N, status 00.
   const d = decipherPor(JSON.parse(hi.stdout).transport.envelopes[0].data as string, '3des', K1_KIC);
-  assert.deepEqual([d.cntr, d.status], [9n, '00']);
-  assert.deepEqual(JSON.parse(readFileSync(state, 'utf8')), { format: 'uicc-ota-card-state/1', counters: { B00010: '9' } });
+  assert.deepEqual([d.cntr, d.status], [n, '00']);
+  assert.deepEqual(JSON.parse(readFileSync(state, 'utf8')), { format: 'uicc-ota-card-state/1', counters: { B00010: String(n) } });
   assert.equal(cardJson().applications.find((a) => a.tar === 'B00010')!.counter, before);
-  // 9 again: the card reads the state file (CARD.json's lower counter would accept it): status 02, CNTR low.
-  const again = await cli(['send', 'pcsc', ...K, '--spi', '1619', '--kic', '15', '--kid', '15', '--tar', 'B00010', '--counter', '9', '--apdu', '00B0000010']);
+  // N again: the card reads the state file (CARD.json's lower counter would accept it): status 02, CNTR low.
+  const again = await cli(['send', 'pcsc', ...K, '--spi', '1619', '--kic', '15', '--kid', '15', '--tar', 'B00010', '--counter', String(n), '--apdu', '00B0000010']);
   assert.equal(again.code, 1, again.stderr);
   assert.match(again.stderr, /PoR status 02 \(CNTR low\)/);
 });

@@ -250,11 +250,13 @@ test('Net::SMPP ESME → uicc-ota smsc: submit_sm of a uicc-ota-built SMS, deliv
 for (const [name, args, ud, por] of [['3DES', SJA2_ARGS, SJA2_UD, SJA2_POR], ['AES', SJA5_ARGS, SJA5_UD, SJA5_POR]] as const) {
   test(`uicc-ota send smpp → Net::SMPP SMSC (${name}): submit_sm fields checked by the peer, its deliver_sm PoR verified`, async () => {
     // The peer expects the real card's command octets and answers with the real card's PoR.
-    const p = perlSmsc(['--expect', ud, '--por', `027100${por}`]);
+    // It also sends an enquire_link while we wait (SMPP 3.4 cl. 4.11): we answer it.
+    const p = perlSmsc(['--expect', ud, '--por', `027100${por}`, '--enquire']);
     const r = await send(await p.port, [...args, '--json']);
     await p.done;
     assert.equal(r.code, 0, r.stderr);
     assert.doesNotMatch(p.out(), /FAIL/, p.out());
+    assert.match(p.out(), /ENQUIRE_LINK_RESP status=0/);
     assert.match(p.out(), /SUBMIT esm_class=64 protocol_id=127 data_coding=246 dest=1\/1\/491700000 source=12345 registered_delivery=0/);
     assert.match(p.out(), /DELIVER_RESP status=0/);
     assert.match(p.out(), /UNBIND/);

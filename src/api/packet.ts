@@ -28,6 +28,8 @@ export interface ParseOpts extends KeyOptions {
   kic?: string;
   kid?: string;
   request?: string;
+  /** The command of `request`, already parsed (with the same keys): spares parsing it again for every PoR. */
+  requestCommand?: SecuredCommand;
   expanded?: boolean;
   compact?: boolean;
   cattp?: boolean;
@@ -66,7 +68,13 @@ export interface PacketResult {
 export function expectedPorSecurity(o: ParseOpts): { sec: Partial<ResponseSecurity>; request?: SecuredCommand } {
   const sec: Partial<ResponseSecurity> = {};
   let request: SecuredCommand | undefined;
-  if (o.request) {
+  if (o.requestCommand) {
+    request = o.requestCommand;
+    sec.integrity = request.spi.porIntegrity;
+    sec.ciphered = request.spi.porCiphered;
+    sec.kic = request.kic;
+    sec.kid = request.kid;
+  } else if (o.request) {
     const b = fromHex(o.request, '--request');
     const p = peel([b], o.cattp ? 'cattp' : 'auto');
     const pkt = p.packet;

@@ -18,7 +18,15 @@ export function keyOptions(c: Command): Command {
     .option('--keyset <file>', 'keyset JSON file (or env UICC_OTA_KEYSET)')
     .option('--kvn <n>', 'key version number to take from the keyset')
     .option('--kic-alg <alg>', 'cipher when KIc says "implicit": des-cbc|des-ecb|3des-2key-cbc|3des-3key-cbc|aes-cbc')
-    .option('--kid-alg <alg>', 'CC/RC algorithm when KID says "implicit": des-cbc-mac|3des-2key-cbc-mac|3des-3key-cbc-mac|aes-cmac|crc16|crc32');
+    .option('--kid-alg <alg>', 'CC/RC algorithm when KID says "implicit": des-cbc-mac|3des-2key-cbc-mac|3des-3key-cbc-mac|aes-cmac|crc16|crc32')
+    .addOption(new Option('--crypto <backend>', 'block-cipher implementation: native (OpenSSL, default) or forge (node-forge, pure JavaScript; or env UICC_OTA_CRYPTO)').choices(['native', 'forge']));
+}
+
+/** Batch-mode options (--each) shared by build sms and parse. */
+function eachOptions(c: Command, what: string): Command {
+  return c
+    .option('--each', what)
+    .option('--threads <n|auto>', 'with --each: run the lines on N worker threads ("auto": one per CPU; default 1, this thread); output order is kept');
 }
 
 function outputOptions(c: Command): Command {
@@ -112,12 +120,12 @@ export function buildProgram(): Command {
 
   // --- build ----------------------------------------------------------------
   const build = program.command('build').description('build a secured packet');
-  outputOptions(
+  outputOptions(eachOptions(
     smsDeliverOptions(securityOptions(build.command('sms').description('command packet for SMS-PP (TS 31.115); prints hex, one line per SMS/APDU'))
       .addOption(new Option('--format <layer>', 'output layer').choices(['packet', 'ud', 'tpdu', 'envelope']).default('packet')))
       .option('--pcap <file>', 'also write what was built as a pcap (GSMTAP) for Wireshark')
-      .option('--show', 'print the decoded tree of what was built instead of hex')
-      .option('--each', 'batch mode: each stdin line is the secured data of one packet; the counter advances per line'),
+      .option('--show', 'print the decoded tree of what was built instead of hex'),
+    'batch mode: each stdin line is the secured data of one packet, one output line each (SMS of a long packet separated by spaces); the counter advances per packet; with --pcap every frame is appended to one file'),
   ).action(async (o) => {
     const m = await import('./commands/build.js');
     return o.each ? m.buildSmsEach(o) : m.buildSms(o);
@@ -185,9 +193,12 @@ export function buildProgram(): Command {
       .option('--cattp', 'a bare packet is in the CAT_TP dialect (CPI 01 / RPI 02, BER lengths)')
       .option('--expanded', 'read the secured data as expanded remote APDUs')
       .option('--compact', 'read the secured data as compact remote APDUs')
-      .option('--pcap <file>', 'also write what was parsed as a pcap for Wireshark')
-      .option('--each', 'batch mode: every input line is a separate packet; one output line each')
-      .addOption(new Option('--read <file>', 'read a pcap/pcapng capture (GSMTAP SIM, CAT_TP over UDP) instead of hex').conflicts(['each', 'pcap']))
+      .option('--pcap <file>', 'also write what was parsed as a pcap for Wireshark (with --each: every frame appended to one file)')
+      .option('--each', 'batch mode: every input line is a separate packet; one output line per input line, as each line arrives')
+      .option('--threads <n|auto>', 'with --each: run the lines on N worker threads ("auto": one per CPU; default 1, this thread); output order is kept')
+      .addOption(new Option('--read <file>', 'read a pcap/pcapng capture (GSMTAP SIM, CAT_TP over UDP) instead of hex ("-": stdin), streamed: exchanges are printed as they complete').conflicts(['each', 'pcap']))
+      .option('--ndjson', 'with --read: one JSON record per line (uicc-ota-capture-record/1) as each exchange completes')
+      .option('--pairing-window <n>', 'with --read: at most N unfinished concatenated SMS / unanswered commands kept (each; oldest evicted and reported), default 10000')
       .option('--show-computed', 'on an RC/CC mismatch, also print the value computed with the key (off: no MAC oracle)')
       .option('--expect-status <XX[,YY]>', 'PoR statuses that are the expected outcome (negative tests): exit 0 exactly when the status is one of them (without it any status but 00, 0B, 0C exits 1)'),
   ).action(async (hex, o) => {
@@ -207,11 +218,14 @@ export function buildProgram(): Command {
         .option('--expanded', 'read the secured data as expanded remote APDUs')
         .option('--compact', 'read the secured data as compact remote APDUs')
         .option('--cattp', 'the packet is in the CAT_TP dialect (CPI 01 / RPI 02, BER lengths)')
-        .option('--pcap <file>', 'also write what was parsed as a pcap for Wireshark')
-        .option('--each', 'batch mode: every input line is a separate packet; one output line each')
-        .addOption(new Option('--read <file>', 'read a pcap/pcapng capture (GSMTAP SIM, CAT_TP over UDP) instead of hex').conflicts(['each', 'pcap']))
+        .option('--pcap <file>', 'also write what was parsed as a pcap for Wireshark (with --each: every frame appended to one file)')
+        .option('--each', 'batch mode: every input line is a separate packet; one output line per input line, as each line arrives')
+        .option('--threads <n|auto>', 'with --each: run the lines on N worker threads ("auto": one per CPU; default 1, this thread); output order is kept')
+        .addOption(new Option('--read <file>', 'read a pcap/pcapng capture (GSMTAP SIM, CAT_TP over UDP) instead of hex ("-": stdin), streamed: exchanges are printed as they complete').conflicts(['each', 'pcap']))
+        .option('--ndjson', 'with --read: one JSON record per line (uicc-ota-capture-record/1) as each exchange completes')
+        .option('--pairing-window <n>', 'with --read: at most N unfinished concatenated SMS / unanswered commands kept (each; oldest evicted and reported), default 10000')
         .option('--show-computed', 'on an RC/CC mismatch, also print the value computed with the key (off: no MAC oracle)')
-      .option('--expect-status <XX[,YY]>', 'PoR statuses that are the expected outcome (negative tests): exit 0 exactly when the status is one of them (without it any status but 00, 0B, 0C exits 1)'),
+        .option('--expect-status <XX[,YY]>', 'PoR statuses that are the expected outcome (negative tests): exit 0 exactly when the status is one of them (without it any status but 00, 0B, 0C exits 1)'),
     ).action(async (hex, o) => {
       const m = await import('./commands/parse.js');
       return o.each ? m.parseEach(hex, o, name) : m.parseAuto(hex, o, name);
@@ -685,6 +699,11 @@ export function buildProgram(): Command {
 /** Run the CLI; resolves to the exit code. */
 export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
+  // --crypto (every command that takes keys): the backend of every later cipher operation.
+  program.hook('preAction', async (_p, action) => {
+    const c = (action.opts() as { crypto?: string }).crypto;
+    if (c) (await import('../crypto/backend.js')).setCryptoBackend(c as 'native' | 'forge');
+  });
   try {
     await program.parseAsync(argv);
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
@@ -708,4 +727,11 @@ export function reportError(e: unknown): number {
   process.stderr.write(`uicc-ota: internal error: ${err?.message ?? String(e)} (please report; set UICC_OTA_DEBUG=1 for a trace)\n`);
   if (process.env.UICC_OTA_DEBUG) process.stderr.write(String(err?.stack) + '\n');
   return 70;
+}
+
+/** Entry of a batch worker thread inside the bundle (src/cli/batch-run.ts starts it). */
+export async function batchWorker(): Promise<void> {
+  const { serveBatchWorker } = await import('../batch/worker-loop.js');
+  const { createBatchLineFn } = await import('../api/batch.js');
+  await serveBatchWorker(createBatchLineFn as (data: unknown) => Promise<import('../batch/line.js').LineFn>);
 }

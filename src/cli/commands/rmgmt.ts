@@ -18,6 +18,7 @@ import { intOption, octet, readStdin } from '../input.js';
 import { printJson, printTree, writeOut, type OutputOptions } from '../output.js';
 import { keysetOf, keysetKvn } from '../../api/keys.js';
 import { findKeyset } from '../../keys/keyset.js';
+import { readKeyMaterial } from '../../keys/material.js';
 import { readPor, secureScript, type AdapterOpts, type ScriptBuild } from './rmgmt-adapter.js';
 
 export interface RmgmtOpts extends Omit<AdapterOpts, 'bearer'>, OutputOptions {
@@ -319,30 +320,15 @@ async function putKeyRequest(o: RmgmtOpts) {
   if (alg !== '3des' && alg !== 'aes') throw new InputError(`"${alg}": 3des or aes`, { field: '--new-alg' });
   const family = alg === 'aes' ? 'aes' : 'des';
   const keys: { id: number; family: 'des' | 'aes'; key: Uint8Array }[] = [];
-  const secret = (v: string, field: string) => {
-    let t = v;
-    if (v.startsWith('@')) {
-      try {
-        t = readFileSync(v.slice(1), 'utf8');
-      } catch (e) {
-        throw new IoError(`cannot read key file: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { field });
-      }
-    }
-    try {
-      return fromHex(t, field);
-    } catch {
-      throw new InputError('is not valid hex', { field });
-    }
-  };
-  if (o.newKic) keys.push({ id: 1, family, key: secret(o.newKic, '--new-kic') });
-  if (o.newKid) keys.push({ id: 2, family, key: secret(o.newKid, '--new-kid') });
-  if (o.newKik) keys.push({ id: 3, family, key: secret(o.newKik, '--new-kik') });
+  if (o.newKic) keys.push({ id: 1, family, key: readKeyMaterial(o.newKic, '--new-kic') });
+  if (o.newKid) keys.push({ id: 2, family, key: readKeyMaterial(o.newKid, '--new-kid') });
+  if (o.newKik) keys.push({ id: 3, family, key: readKeyMaterial(o.newKik, '--new-kik') });
   for (const k of keys) gp.checkFamilyKey(k.family, k.key, ['', '--new-kic', '--new-kid', '--new-kik'][k.id]);
   let kik: { family: 'des' | 'aes'; key: Uint8Array };
   if (o.kikKey) {
     const a = o.kikAlg ?? '3des';
     if (a !== '3des' && a !== 'aes') throw new InputError(`"${a}": 3des or aes`, { field: '--kik-alg' });
-    kik = { family: a === 'aes' ? 'aes' : 'des', key: secret(o.kikKey, '--kik-key') };
+    kik = { family: a === 'aes' ? 'aes' : 'des', key: readKeyMaterial(o.kikKey, '--kik-key') };
   } else {
     if (o.kikFrom !== undefined && o.kikFrom !== 'keyset') throw new InputError(`"${o.kikFrom}": only "keyset" (or give --kik-key)`, { field: '--kik-from' });
     const ks = keysetOf(o);

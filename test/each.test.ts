@@ -81,6 +81,21 @@ describe('build sms --each / parse --each: alignment and errors', () => {
   });
 });
 
+describe('parse --each text lines (no tree, no JSON built) judge as --json does', () => {
+  it('a script read as --expanded that is not one is bad input on both, line by line', () => {
+    // sms-cmd-none: no security, compact script 00A40004023F00 00B0000010 (vector computed without uicc-ota);
+    // read as an expanded script (TS 102 226 cl. 5.2: tag AA/AE first) it is malformed.
+    const none = vec('sms-cmd-none').expected.hex;
+    const t = run(['parse', '--each', '--expanded'], { input: `${none}\n` });
+    const j = run(['parse', '--each', '--expanded', '--json'], { input: `${none}\n` });
+    assert.match(t.stdout, /^1 ERROR /);
+    assert.equal(JSON.parse(j.stdout).format, 'uicc-ota-error/1');
+    assert.deepEqual([t.code, j.code], [2, 2]);
+    const ok = run(['parse', '--each'], { input: `${none}\n` });
+    assert.deepEqual([ok.stdout, ok.code], ['1 UNCHECKED command tar=B00010 none\n', 0]);
+  });
+});
+
 describe('golden vectors through both --crypto backends', () => {
   // Every vector with secured data (an empty line would be a pass-through line).
   const cases = vectors.filter((v) => v.expected.fields.data);

@@ -429,13 +429,20 @@ test('faults: a PoR for our TAR but another counter is not taken for ours: exit 
   assert.match(r.stderr, /no PoR for TAR B00010 CNTR 1 within 1500 ms; received a PoR for another command \(TAR B00010 CNTR 0 status 00\)/);
 });
 
-test('faults: the SMSC closes the connection while we wait; exit 4', async () => {
+test('faults: the SMSC closes the connection, or unbinds, while we wait; exit 4', async () => {
   const p = perlSmsc(['--close', 'after-submit', '--expect', SJA2_UD]);
   const r = await send(await p.port, SJA2_ARGS);
   await p.done;
   assert.equal(r.code, 4);
   assert.ok(isOneLineError(r.stderr), r.stderr);
   assert.match(r.stderr, /closed the connection/);
+  // The SMSC ends the session with an unbind instead: answered with unbind_resp, then the same failure, named so.
+  const u = perlSmsc(['--close', 'unbind', '--expect', SJA2_UD]);
+  const v = await send(await u.port, SJA2_ARGS);
+  await u.done;
+  assert.match(u.out(), /UNBIND_RESP status=0/);
+  assert.equal(v.code, 4);
+  assert.equal(v.stderr, 'uicc-ota: SMPP waiting for the PoR (transceiver): the SMSC ended the session (unbind)\n');
 });
 
 test('faults: no PoR before --timeout (exit 4); a PoR for another TAR/counter only (exit 1); counters recorded as used', async () => {

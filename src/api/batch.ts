@@ -19,7 +19,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { InputError, OtaError } from '../util/errors.js';
-import { fromHex, toHex } from '../util/hex.js';
+import { fromHex, hex2, toHex } from '../util/hex.js';
 import { formatTag } from '../util/json-format.js';
 import { runBatch, type BatchSummary, type WorkerSpec } from '../batch/engine.js';
 import { isPassThrough, toLineError, type LineError, type LineFn, type LineResult } from '../batch/line.js';
@@ -39,7 +39,7 @@ import type { PcapRecord } from '../pcap/pcap.js';
 import { counterBlock, prepareCommand, type SecurityOpts } from './secured-options.js';
 import { smsOptions, type SmsFrameOpts } from './frame.js';
 import { buildWarnings, smsFrameOpts, type BuildSmsOptions } from './build.js';
-import { parsePacket, type ParseMode, type ParseOpts } from './packet.js';
+import { packetMemo, parsePacket, parsePacketBrief, type ParseMode, type ParseOpts } from './packet.js';
 import { parsedRecords } from './pcap-records.js';
 import type { ParseOptions } from './parse.js';
 
@@ -199,6 +199,7 @@ interface ParsedLine {
 
 /** The per-line work of parse --each: one packet (any layer) per line. */
 function parseLineFn(o: ParseOpts, mode: ParseMode, json: boolean): (line: string, lineNo: number) => ParsedLine {
+  const memo = packetMemo(o);
   return (line, lineNo) => {
     const b = fromHex(line, `line ${lineNo}`);
     // A CAT_TP data PDU per line: its SDU must be whole (one PDU) to be parsed alone.
@@ -218,6 +219,18 @@ function parseLineFn(o: ParseOpts, mode: ParseMode, json: boolean): (line: strin
     }
     const peeled = pe ? sduPeeled(pe, pe.sdus[0], [b]) : peel([b], o.cattp ? 'cattp' : mode === 'auto' ? 'auto' : 'sms');
     const hint = mode === 'por' ? 'response' : mode === 'sms' && peeled.kind === undefined ? 'command' : undefined;
+    if (!json) {
+      // Text: the verdict line only (no tree, no JSON object), keys resolved once per KIc/KID.
+      const r = parsePacketBrief(peeled, o, hint, memo);
+      if (r.inputError) throw r.inputError;
+      const failures = peeled.failures.length ? [...peeled.failures, ...r.failures] : r.failures;
+      const verdict = failures.length || r.refusal ? 'FAIL' : r.checksumVerified === true ? 'OK' : 'UNCHECKED';
+      const why = r.refusal ? [...failures, r.refusal] : failures;
+      return {
+        text: `${lineNo} ${verdict} ${r.kind} tar=${toHex(r.tar)}${r.status !== undefined ? ` status=${hex2(r.status)}` : ''} ${r.checksumType}${why.length ? ': ' + why.join('; ') : ''}`,
+        exitCode: failures.length || r.refusal ? 1 : 0, peeled: pe ? undefined : peeled,
+      };
+    }
     const res = parsePacket(peeled, o, hint);
     if (res.inputError) throw res.inputError;
     const failures = res.failures.length || peeled.failures.length ? [...peeled.failures, ...res.failures] : res.failures;

@@ -196,7 +196,9 @@ export function buildProgram(): Command {
       .option('--pcap <file>', 'also write what was parsed as a pcap for Wireshark (with --each: every frame appended to one file)')
       .option('--each', 'batch mode: every input line is a separate packet; one output line per input line, as each line arrives')
       .option('--threads <n|auto>', 'with --each: run the lines on N worker threads ("auto": one per CPU; default 1, this thread); output order is kept')
-      .addOption(new Option('--read <file>', 'read a pcap/pcapng capture (GSMTAP SIM, CAT_TP over UDP) instead of hex').conflicts(['each', 'pcap']))
+      .addOption(new Option('--read <file>', 'read a pcap/pcapng capture (GSMTAP SIM, CAT_TP over UDP) instead of hex ("-": stdin), streamed: exchanges are printed as they complete').conflicts(['each', 'pcap']))
+      .option('--ndjson', 'with --read: one JSON record per line (uicc-ota-capture-record/1) as each exchange completes')
+      .option('--pairing-window <n>', 'with --read: at most N unfinished concatenated SMS / unanswered commands kept (each; oldest evicted and reported), default 10000')
       .option('--show-computed', 'on an RC/CC mismatch, also print the value computed with the key (off: no MAC oracle)')
       .option('--expect-status <XX[,YY]>', 'PoR statuses that are the expected outcome (negative tests): exit 0 exactly when the status is one of them (without it any status but 00, 0B, 0C exits 1)'),
   ).action(async (hex, o) => {
@@ -219,9 +221,11 @@ export function buildProgram(): Command {
         .option('--pcap <file>', 'also write what was parsed as a pcap for Wireshark (with --each: every frame appended to one file)')
         .option('--each', 'batch mode: every input line is a separate packet; one output line per input line, as each line arrives')
         .option('--threads <n|auto>', 'with --each: run the lines on N worker threads ("auto": one per CPU; default 1, this thread); output order is kept')
-        .addOption(new Option('--read <file>', 'read a pcap/pcapng capture (GSMTAP SIM, CAT_TP over UDP) instead of hex').conflicts(['each', 'pcap']))
+        .addOption(new Option('--read <file>', 'read a pcap/pcapng capture (GSMTAP SIM, CAT_TP over UDP) instead of hex ("-": stdin), streamed: exchanges are printed as they complete').conflicts(['each', 'pcap']))
+        .option('--ndjson', 'with --read: one JSON record per line (uicc-ota-capture-record/1) as each exchange completes')
+        .option('--pairing-window <n>', 'with --read: at most N unfinished concatenated SMS / unanswered commands kept (each; oldest evicted and reported), default 10000')
         .option('--show-computed', 'on an RC/CC mismatch, also print the value computed with the key (off: no MAC oracle)')
-      .option('--expect-status <XX[,YY]>', 'PoR statuses that are the expected outcome (negative tests): exit 0 exactly when the status is one of them (without it any status but 00, 0B, 0C exits 1)'),
+        .option('--expect-status <XX[,YY]>', 'PoR statuses that are the expected outcome (negative tests): exit 0 exactly when the status is one of them (without it any status but 00, 0B, 0C exits 1)'),
     ).action(async (hex, o) => {
       const m = await import('./commands/parse.js');
       return o.each ? m.parseEach(hex, o, name) : m.parseAuto(hex, o, name);

@@ -48,6 +48,14 @@ for my $want (@{$o{expect}}) {
 }
 if ($o{submit_status}) { sleep 1; exit 0 }
 if ($o{close} eq 'after-submit') { close $c; print "CLOSED\n"; exit 0 }
+if ($o{close} eq 'unbind') {
+  # The SMSC ends the session itself (SMPP 3.4 cl. 4.2): unbind, then the ESME's unbind_resp.
+  my $seq = $c->unbind(async => 1);
+  my $r = $c->read_pdu() or die "connection lost before unbind_resp\n";
+  print $r->{cmd} == 0x80000006 && $r->{seq} == $seq ? "UNBIND_RESP status=$r->{status}\n" : "FAIL expected unbind_resp, got command_id $r->{cmd}\n";
+  close $c;
+  exit 0;
+}
 
 # --enquire: an enquire_link to the ESME while it waits for the PoR (SMPP 3.4 cl. 4.11).
 if ($o{enquire}) {

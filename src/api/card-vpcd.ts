@@ -7,16 +7,17 @@
  * socket protocol).
  */
 import { EventEmitter } from 'node:events';
-import { readFileSync } from 'node:fs';
-import { IoError } from '../util/errors.js';
+import { loadJsonFile } from '../util/json-text.js';
 import { fromHex, toHex } from '../util/hex.js';
 import { intOption } from '../util/options.js';
-import { parseCardText } from '../card/card.js';
+import { validateCard } from '../card/card.js';
 import type { ProcessResult } from '../card/simulator.js';
 
 export interface CardVpcdOptions {
-  /** The card (CARD.json path); its RE counters are updated in place. */
+  /** The card (CARD.json path); its RE counters are updated in place (unless `state`). */
   card: string;
+  /** Keep the RE counters in this file instead (as `card process --state`); CARD.json is then only read for them. */
+  state?: string;
   /** Host of the vpcd reader driver (default 127.0.0.1). */
   host?: string;
   /** TCP port of the vpcd reader (default 35963, "Virtual PCD 00 00"). */
@@ -57,7 +58,7 @@ export class CardVpcdSession extends EventEmitter {
     const o = this.o;
     const log = (s: string) => this.emit('log', s);
     const process = async (pkt: Uint8Array): Promise<ProcessResult> => {
-      const r = await processWithCardFile(o.card, pkt, smsDialect, { dryRun: o.dryRun });
+      const r = await processWithCardFile(o.card, pkt, smsDialect, { dryRun: o.dryRun, state: o.state });
       this.emit('packet', r);
       return r;
     };
@@ -72,13 +73,7 @@ export class CardVpcdSession extends EventEmitter {
 /** Start `card vpcd`: the card file and options are checked at once (typed errors), then it runs (see CardVpcdSession). */
 export function cardVpcd(o: CardVpcdOptions): CardVpcdSession {
   // The card file is checked once before connecting (exit 2/3), then read again for every packet.
-  let text: string;
-  try {
-    text = readFileSync(o.card, 'utf8');
-  } catch (e) {
-    throw new IoError(`cannot read card file: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { field: o.card });
-  }
-  parseCardText(text, o.card);
+  validateCard(loadJsonFile(o.card, 'card file'), o.card);
   const port = intOption(o.port ?? 35963, '--port', 1, 65535);
   const atrBytes = o.atr === undefined ? undefined : fromHex(o.atr, '--atr');
   return new CardVpcdSession({ ...o, port, atrBytes });

@@ -18,6 +18,7 @@
  * Exit: 2 when an item is malformed (after all output), else 1 when a check
  * failed, else 0; a broken file is one line and exit 2 before any output.
  */
+import { swText } from '../remote/sw.js';
 import { formatTag } from '../util/json-format.js';
 import { readFileSync } from 'node:fs';
 import { InputError, IoError, OtaError } from '../util/errors.js';
@@ -70,22 +71,8 @@ const RESULTS: Record<number, string> = {
 const h2 = (n: number) => n.toString(16).toUpperCase().padStart(2, '0');
 const h4 = (n: number) => n.toString(16).toUpperCase().padStart(4, '0');
 
-/** Status word meaning, as the ME reads it after an ENVELOPE (TS 102 221 cl. 10.2, TS 31.111 cl. 7.1.1). */
-export function swText(sw: number | undefined): string {
-  if (sw === undefined) return 'no status word';
-  const s1 = sw >> 8;
-  const s2 = sw & 0xff;
-  const t = (m: string) => `SW ${h4(sw)} (${m})`;
-  if (sw === 0x9000) return t('normal ending');
-  if (s1 === 0x91) return t(`proactive command pending, ${s2} octets`);
-  if (s1 === 0x61 || s1 === 0x9f) return t(`${s2 || 256} octets of response data available`);
-  if (s1 === 0x9e) return t(`${s2 || 256} octets of data download error data available`);
-  if (sw === 0x9300) return t('toolkit busy');
-  if (s1 === 0x62 || s1 === 0x63) return t('warning');
-  if (s1 === 0x6c) return t(`wrong Le, ${s2} available`);
-  if (s1 === 0x6f) return t('technical problem');
-  return `SW ${h4(sw)}`;
-}
+/** Status word meaning, as the ME reads it after an ENVELOPE (the one table, src/remote/sw.ts). */
+export { swText };
 
 interface Apdu {
   frames: number[];

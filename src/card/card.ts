@@ -68,7 +68,7 @@
  * Keys named "comment" or starting with "_" or "//" are ignored anywhere;
  * any other unknown key is an error (it is most likely a typo).
  */
-import { parseJsonText } from '../util/json-text.js';
+import { parseJsonFileText } from '../util/json-text.js';
 import { InputError } from '../util/errors.js';
 import { fromHex, toHex } from '../util/hex.js';
 import { validateKeyset, type KeySet } from '../keys/keyset.js';
@@ -359,12 +359,7 @@ export function validateCard(raw: unknown, path: string): Card {
 
 /** Parse CARD.json text (exit 2 for invalid JSON, like a keyset file). */
 export function parseCardText(text: string, path: string): { raw: unknown; card: Card } {
-  let raw: unknown;
-  try {
-    raw = parseJsonText(text);
-  } catch (e) {
-    throw new InputError(`not valid JSON: ${(e as Error).message}`, { layer: `card file ${path}` });
-  }
+  const raw = parseJsonFileText(text, path, 'card file');
   return { raw, card: validateCard(raw, path) };
 }
 

@@ -13,8 +13,8 @@ const collect = (v: string, prev: string[] = []) => [...prev, v];
 /** Options shared by everything that needs keys. */
 export function keyOptions(c: Command): Command {
   return c
-    .option('--kic-key <hex|@file>', 'ciphering key (or env UICC_OTA_KIC)')
-    .option('--kid-key <hex|@file>', 'integrity key (or env UICC_OTA_KID)')
+    .option('--kic-key <hex|@file|env:NAME>', 'ciphering key: hex, a file holding it, or an environment variable (default env UICC_OTA_KIC)')
+    .option('--kid-key <hex|@file|env:NAME>', 'integrity key: hex, a file holding it, or an environment variable (default env UICC_OTA_KID)')
     .option('--keyset <file>', 'keyset JSON file (or env UICC_OTA_KEYSET)')
     .option('--kvn <n>', 'key version number to take from the keyset')
     .option('--kic-alg <alg>', 'cipher when KIc says "implicit": des-cbc|des-ecb|3des-2key-cbc|3des-3key-cbc|aes-cbc')
@@ -288,7 +288,16 @@ export function buildProgram(): Command {
         .option('--show', 'print the script tree of the secured packets instead of hex')
         .option('--por <hex|->', 'decode the PoR(s) of this script (one per line; "-" reads stdin) against what was asked; with --format scp81-scripts: the response strings (hex, or the JSON lines of scp81 serve --responses); nothing is built')
         .option('--card <file>', 'send each packet to the card simulator (CARD.json, updated as card process does) and decode its PoRs')
-        .option('--card-state <file>', 'with --card: the card\'s counter state file (as card process --state)'),
+        .option('--card-state <file>', 'with --card: the card\'s counter state file (as card process --state)')
+        .addOption(new Option('--send <transport>', 'send each packet and decode its PoR before the next: pcsc (ENVELOPEs to the card in a PC/SC reader, as send pcsc) or smpp (submit_sm to an SMSC, as send smpp)').choices(['pcsc', 'smpp']))
+        .option('--reader <name|index>', 'with --send pcsc: the reader (default: the first reader with a card)')
+        .option('--host <addr>', 'with --send smpp: SMSC address (default 127.0.0.1)')
+        .option('--port <n>', 'with --send smpp: SMSC TCP port')
+        .option('--system-id <id>', 'with --send smpp: SMPP system_id')
+        .option('--password <pw|@file>', 'with --send smpp: SMPP password (or env UICC_OTA_SMPP_PASSWORD)')
+        .option('--dest <msisdn>', 'with --send smpp: the card\'s MSISDN (destination_addr)')
+        .option('--source <addr>', 'with --send smpp: the OTA server\'s address (source_addr)')
+        .option('--timeout <ms>', 'with --send: bound on each transport step and on the wait for each PoR (pcsc default 5000, smpp 10000)'),
     ));
   const rfm = program.command('rfm').description('remote file management (TS 102 226 cl. 8.1): SELECT, READ/UPDATE BINARY or RECORD by path, secured like build sms / build cattp');
   const rfmTarget = (c: Command): Command =>
@@ -353,12 +362,12 @@ export function buildProgram(): Command {
   rmgmtOptions(ram.command('put-key').description('PUT KEY: new keys wrapped with the KIK of the securing key set, with key check values')
     .requiredOption('--new-kvn <n>', 'key version number of the new keys')
     .option('--replace-kvn <n>', 'KVN of the key set to replace (P1; default 0: add a new key set)')
-    .option('--new-kic <hex|@file>', 'new KIc (key identifier 1)')
-    .option('--new-kid <hex|@file>', 'new KID (key identifier 2)')
-    .option('--new-kik <hex|@file>', 'new KIK (key identifier 3)')
+    .option('--new-kic <hex|@file|env:NAME>', 'new KIc (key identifier 1)')
+    .option('--new-kid <hex|@file|env:NAME>', 'new KID (key identifier 2)')
+    .option('--new-kik <hex|@file|env:NAME>', 'new KIK (key identifier 3)')
     .addOption(new Option('--new-alg <alg>', 'type of the new keys').choices(['3des', 'aes']).default('3des'))
     .option('--kik-from <src>', 'where the wrapping KIK comes from: keyset (the key set of the KID/KIc used, default)')
-    .option('--kik-key <hex|@file>', 'the wrapping KIK itself instead of the keyset\'s')
+    .option('--kik-key <hex|@file|env:NAME>', 'the wrapping KIK itself instead of the keyset\'s')
     .addOption(new Option('--kik-alg <alg>', 'with --kik-key: its type').choices(['3des', 'aes'])))
     .action(async (o) => (await import('./commands/rmgmt.js')).ramCommand('put-key', o));
 
@@ -385,8 +394,9 @@ export function buildProgram(): Command {
   // card vpcd: the simulator as a virtual card in a vsmartcard vpcd reader (PC/SC through pcscd)
   card
     .command('vpcd')
-    .description('run the card simulator as a virtual card on the vsmartcard vpcd reader driver (pcscd), until Ctrl-C; counters persist in CARD.json')
-    .requiredOption('--card <file>', 'the card (CARD.json); its RE counters are updated in place')
+    .description('run the card simulator as a virtual card on the vsmartcard vpcd reader driver (pcscd), until Ctrl-C; counters persist in CARD.json (or --state)')
+    .requiredOption('--card <file>', 'the card (CARD.json); its RE counters are updated in place unless --state is given')
+    .option('--state <file>', 'keep the RE counters in this file instead (CARD.json is then only read for them), as card process --state')
     .option('--host <addr>', 'host of the vpcd reader driver (pcscd)', '127.0.0.1')
     .option('--port <n>', 'TCP port of the vpcd reader (35963: "Virtual PCD 00 00", 35964: "… 00 01")', '35963')
     .option('--atr <hex>', 'ATR to answer (default a T=0 UICC ATR)')
@@ -495,7 +505,8 @@ export function buildProgram(): Command {
       .option('--trace', 'print every C-APDU / R-APDU as a tree on stderr')
       .option('--pcap <file>', 'record the APDU exchange as GSMTAP SIM frames (parse --read reads it, Wireshark decodes it)')
       .option('--each', 'batch mode: each stdin line is the secured data of one command, one PoR line each (counter advances per line)')
-      .option('--expect-status <xx[,yy]>', 'negative tests: the PoR status(es) expected (TS 102 225 Table 5); exactly these pass (default: 00, 0B, 0C)')),
+      .option('--expect-status <xx[,yy]>', 'negative tests: the PoR status(es) expected (TS 102 225 Table 5); exactly these pass (default: 00, 0B, 0C)'))
+      .addHelpText('after', '\nExit status: 0 PoR verified (or none asked for); 1 check failed or PoR status not 00; 2 bad options;\n3 the optional PC/SC binding "pcsclite" is not installed (npm install pcsclite; README, PC/SC set-up);\n4 no PC/SC service, reader or card, unexpected status word, or timeout.'),
   ).action(async (o) => (await import('./commands/send-pcsc.js')).sendPcscCommand(o));
   // --- SCP81: RAM over HTTPS with PSK-TLS (GlobalPlatform Amendment B) ------------
   outputOptions(
@@ -539,7 +550,7 @@ export function buildProgram(): Command {
     .requiredOption('--port <n>', 'TCP port (0: a free port, printed on stderr)')
     .option('--host <addr>', 'address to bind', '127.0.0.1')
     .option('--keyset <file>', 'keyset JSON with a "psk" list of {identity, key} (or env UICC_OTA_KEYSET)')
-    .option('--psk <identity:hex>', 'a PSK identity and its key (repeatable; key may be @file)', collect, [])
+    .option('--psk <identity:hex>', 'a PSK identity and its key (repeatable; key may be @file or env:NAME)', collect, [])
     .option('--script <hex>', 'a command string (Command Scripting template AA/AE) for every agent (repeatable, in order)', collect, [])
     .option('--apdu <hex>', 'a C-APDU for every agent, one script per APDU (repeatable)', collect, [])
     .option('--batch', 'with --apdu: all APDUs in one script')
@@ -555,7 +566,7 @@ export function buildProgram(): Command {
     .option('--to <host:port>', 'the admin server (default: from --push)')
     .option('--push <hex>', 'take server, PSK identity, host, agent ID and URI from these triggering parameters (81 TLV)')
     .option('--psk-identity <text>', 'PSK identity')
-    .option('--psk-key <hex|@file>', 'the PSK (or env UICC_OTA_PSK, or the keyset psk entry of the identity)')
+    .option('--psk-key <hex|@file|env:NAME>', 'the PSK (or env UICC_OTA_PSK, or the keyset psk entry of the identity)')
     .option('--keyset <file>', 'keyset JSON with a "psk" list (or env UICC_OTA_KEYSET)')
     .option('--uri <path>', 'request-URI of the first POST (default / or from --push)')
     .option('--host-header <text>', 'Host header (default the server address or from --push)')

@@ -21,7 +21,8 @@ import { closeSync, fsyncSync, linkSync, openSync, readFileSync, renameSync, sta
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { dirname, basename, join } from 'node:path';
-import { InputError, IoError } from '../util/errors.js';
+import { IoError } from '../util/errors.js';
+import { parseJsonFileText } from '../util/json-text.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -294,12 +295,8 @@ export function readJsonFile<T>(path: string, fallback: T | undefined, what: str
     if (code === 'ENOENT' && fallback !== undefined) return fallback;
     throw new IoError(`cannot read ${what}: ${code ?? (e as Error).message}`, { field: path });
   }
-  try {
-    return JSON.parse(text) as T;
-  } catch (e) {
-    // Readable but wrong content is bad input (2), as for keyset files and CARD.json.
-    throw new InputError(`${what} is not valid JSON: ${(e as Error).message}`, { field: path });
-  }
+  // Readable but wrong content is bad input (2), as for keyset files and CARD.json.
+  return parseJsonFileText(text, path, what) as T;
 }
 
 export function writeFileAtomic(path: string, text: string): void {

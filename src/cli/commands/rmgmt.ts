@@ -18,6 +18,7 @@ import { intOption, octet, readStdin } from '../input.js';
 import { printJson, printTree, writeOut, type OutputOptions } from '../output.js';
 import { keysetOf, keysetKvn } from '../../api/keys.js';
 import { findKeyset } from '../../keys/keyset.js';
+import { readKeyMaterial } from '../../keys/material.js';
 import { readPor, secureScript, type AdapterOpts, type ScriptBuild } from './rmgmt-adapter.js';
 
 export interface RmgmtOpts extends Omit<AdapterOpts, 'bearer'>, OutputOptions {
@@ -29,6 +30,16 @@ export interface RmgmtOpts extends Omit<AdapterOpts, 'bearer'>, OutputOptions {
   por?: string;
   card?: string;
   cardState?: string;
+  /** Send the packets: pcsc (card in a PC/SC reader) or smpp (through an SMSC). */
+  send?: string;
+  reader?: string;
+  timeout?: string;
+  host?: string;
+  port?: string;
+  systemId?: string;
+  password?: string;
+  dest?: string;
+  source?: string;
   /** --format scp81-scripts: the key of the scripts in the `scp81 serve --scripts` file. */
   scp81Agent?: string;
   // rfm
@@ -309,30 +320,15 @@ async function putKeyRequest(o: RmgmtOpts) {
   if (alg !== '3des' && alg !== 'aes') throw new InputError(`"${alg}": 3des or aes`, { field: '--new-alg' });
   const family = alg === 'aes' ? 'aes' : 'des';
   const keys: { id: number; family: 'des' | 'aes'; key: Uint8Array }[] = [];
-  const secret = (v: string, field: string) => {
-    let t = v;
-    if (v.startsWith('@')) {
-      try {
-        t = readFileSync(v.slice(1), 'utf8');
-      } catch (e) {
-        throw new IoError(`cannot read key file: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { field });
-      }
-    }
-    try {
-      return fromHex(t, field);
-    } catch {
-      throw new InputError('is not valid hex', { field });
-    }
-  };
-  if (o.newKic) keys.push({ id: 1, family, key: secret(o.newKic, '--new-kic') });
-  if (o.newKid) keys.push({ id: 2, family, key: secret(o.newKid, '--new-kid') });
-  if (o.newKik) keys.push({ id: 3, family, key: secret(o.newKik, '--new-kik') });
+  if (o.newKic) keys.push({ id: 1, family, key: readKeyMaterial(o.newKic, '--new-kic') });
+  if (o.newKid) keys.push({ id: 2, family, key: readKeyMaterial(o.newKid, '--new-kid') });
+  if (o.newKik) keys.push({ id: 3, family, key: readKeyMaterial(o.newKik, '--new-kik') });
   for (const k of keys) gp.checkFamilyKey(k.family, k.key, ['', '--new-kic', '--new-kid', '--new-kik'][k.id]);
   let kik: { family: 'des' | 'aes'; key: Uint8Array };
   if (o.kikKey) {
     const a = o.kikAlg ?? '3des';
     if (a !== '3des' && a !== 'aes') throw new InputError(`"${a}": 3des or aes`, { field: '--kik-alg' });
-    kik = { family: a === 'aes' ? 'aes' : 'des', key: secret(o.kikKey, '--kik-key') };
+    kik = { family: a === 'aes' ? 'aes' : 'des', key: readKeyMaterial(o.kikKey, '--kik-key') };
   } else {
     if (o.kikFrom !== undefined && o.kikFrom !== 'keyset') throw new InputError(`"${o.kikFrom}": only "keyset" (or give --kik-key)`, { field: '--kik-from' });
     const ks = keysetOf(o);
@@ -383,7 +379,7 @@ interface PorOutcome {
   tree: TreeNode[];
 }
 
-async function decodePor(b: ScriptBuild, planIndex: number, por: Uint8Array, o: RmgmtOpts): Promise<PorOutcome> {
+async function decodePor(b: ScriptBuild, planIndex: number, por: Uint8Array | Uint8Array[], o: RmgmtOpts): Promise<PorOutcome> {
   const r = await readPor(por, b, o);
   const resp = r.response!;
   const failures = [...r.failures];
@@ -404,11 +400,42 @@ async function decodePor(b: ScriptBuild, planIndex: number, por: Uint8Array, o: 
 async function run(o: RmgmtOpts, defaultTar: string, make: Parameters<typeof secureScript>[4]): Promise<void> {
   const bearer = bearerOf(o);
   const extra = extraApdus(o);
-  const modes = [o.dryRun && '--dry-run', o.por !== undefined && '--por', o.card && '--card'].filter(Boolean);
+  const modes = [o.dryRun && '--dry-run', o.por !== undefined && '--por', o.card && '--card', o.send && '--send'].filter(Boolean);
   if (modes.length > 1) throw new InputError(`give only one of ${modes.join(', ')}`, { field: String(modes[1]) });
-  if (bearer.kind === 'https') return runScp81(o, bearer, extra, make);
+  if (bearer.kind === 'https') {
+    if (o.send) throw new InputError('with --format scp81-scripts the scripts go out by scp81 serve --scripts', { field: '--send' });
+    return runScp81(o, bearer, extra, make);
+  }
+  // The transport is checked (options, binding) before any counter is reserved.
+  const via = o.send ? await deliveryOf(o, bearer) : undefined;
   const dry = Boolean(o.dryRun || o.por !== undefined);
-  const b = await secureScript({ ...o, bearer }, defaultTar, extra, dry, make);
+  const format = via ? (via.kind === 'pcsc' ? 'envelope' : 'ud') : o.format;
+  const b = await secureScript({ ...o, bearer, format }, defaultTar, extra, dry, make);
+
+  if (via) {
+    const { sendScriptPackets } = await import('../../api/script-send.js');
+    const outs: PorOutcome[] = [];
+    try {
+      await sendScriptPackets(b.packets, b.frames, b.keys, via, async (sent) => {
+        let out: PorOutcome;
+        if (!sent.porUds) {
+          const failed = b.packets[sent.packet - 1].spi.porRequest === 'required';
+          out = { packet: sent.packet, status: 'FF', statusName: 'no PoR', verified: null, failures: failed ? [`packet ${sent.packet}: ${sent.notes.join('; ') || 'no PoR'}`] : [], tree: [node(`Packet ${sent.packet}`, `no PoR (${sent.notes.join('; ')})`)] };
+        } else {
+          out = await decodePor(b, sent.packet - 1, sent.porUds, o);
+          const head = sent.pcsc ? `${sent.pcsc.reader}${sent.pcsc.atr ? `, ATR ${toHex(sent.pcsc.atr)}` : ''}, PoR by ${sent.via === 'submit' ? 'SEND SHORT MESSAGE (SMS-SUBMIT)' : 'ENVELOPE response (SMS-DELIVER-REPORT)'}` : 'PoR in a deliver_sm';
+          out.tree = [node(`Packet ${sent.packet} via ${via.kind}`, head, sent.notes.map((n) => node('Note', n))), ...out.tree];
+        }
+        outs.push(out);
+        return out.failures.length === 0; // an OTA server stops at the first failing packet
+      });
+    } catch (e) {
+      if (outs.length) await report(outs, o, b).catch(() => undefined);
+      throw e;
+    }
+    await report(outs, o, b);
+    return;
+  }
 
   if (o.dryRun) {
     if (o.json) printJson({ format: formatTag('rmgmt-script'), operation: `${b.script.kind} ${b.script.operation}`, dryRun: true, notes: b.script.notes, packets: b.plans.map((p) => ({ apdus: p.steps.map((s) => coded(s.apdu, o)), steps: p.steps.map((s) => s.title), data: toHex(p.data) })) });
@@ -556,4 +583,34 @@ function responseStrings(arg: string): Uint8Array[] {
     if (typeof r !== 'string') throw new InputError('a JSON line needs "response" (hex), as scp81 serve --responses writes', { field });
     return fromHex(r, `${field} response`);
   });
+}
+
+// ------------------------------------------------------------------ --send
+
+/** The transport of --send, checked before anything is secured (exit 2 bad option, 3 transport not installed). */
+async function deliveryOf(o: RmgmtOpts, bearer: Bearer) {
+  if (bearer.kind !== 'sms') throw new InputError('--send pcsc|smpp carries SMS-PP: use --bearer sms (CAT_TP goes by cattp send)', { field: '--bearer' });
+  if (o.format !== undefined) throw new InputError('--send frames the packets itself (ENVELOPEs for pcsc, SMS user data for smpp): drop --format', { field: '--format' });
+  const timeoutMs = o.timeout !== undefined ? intOption(o.timeout, '--timeout', 1, 3_600_000) : undefined;
+  if (o.send === 'pcsc') {
+    for (const [v, f] of [[o.host, '--host'], [o.port, '--port'], [o.systemId, '--system-id'], [o.dest, '--dest'], [o.source, '--source']] as const) {
+      if (v !== undefined) throw new InputError('is an SMPP option (--send smpp)', { field: f });
+    }
+    const { loadBinding } = await import('../../transport/pcsc/binding.js');
+    loadBinding();
+    return { kind: 'pcsc' as const, reader: o.reader, timeoutMs };
+  }
+  if (o.send !== 'smpp') throw new InputError(`"${o.send}": pcsc or smpp`, { field: '--send' });
+  if (o.reader !== undefined) throw new InputError('is a PC/SC option (--send pcsc)', { field: '--reader' });
+  if (o.port === undefined) throw new InputError('missing: the SMSC port (--port N) for --send smpp', { field: '--port' });
+  if (o.systemId === undefined) throw new InputError('missing: the SMPP system_id (--system-id ID) for --send smpp', { field: '--system-id' });
+  if (o.dest === undefined) throw new InputError('missing: the card\'s MSISDN (--dest) for --send smpp', { field: '--dest' });
+  const { password, systemId, smppAddress } = await import('./smpp.js');
+  const { loadSmpp } = await import('../../transport/smpp/index.js');
+  const via = {
+    kind: 'smpp' as const, host: o.host ?? '127.0.0.1', port: intOption(o.port, '--port', 1, 65535), systemId: systemId(o.systemId), password: password(o.password),
+    dest: smppAddress(o.dest, undefined, undefined, '--dest'), source: o.source !== undefined ? smppAddress(o.source, undefined, undefined, '--source') : undefined, timeoutMs: timeoutMs ?? 10000,
+  };
+  loadSmpp(); // exit 3 with what to install, before any counter is reserved
+  return via;
 }

@@ -10,6 +10,8 @@ import { fromHex, toHex } from '../../util/hex.js';
 import { parsePush, pushJson } from '../../https/push.js';
 import { type AdminMessage, type Profile, type ScriptStatus, SCRIPT_STATUS, adminMessageJson, adminMessageTree, parseAdminMessages, targetedApplication } from '../../https/http.js';
 import { ScriptQueue } from '../../https/admin.js';
+import { readKeyMaterial } from '../../keys/material.js';
+import { loadJsonFile } from '../../util/json-text.js';
 import { node } from '../../render/tree.js';
 import { printJson, printTree, type OutputOptions } from '../output.js';
 import { hexInput, intOption, readStdinBytes } from '../input.js';
@@ -110,22 +112,6 @@ export interface ServeOpts extends TlsCliOpts, OutputOptions {
   quiet?: boolean;
 }
 
-function keyText(v: string, field: string): Uint8Array {
-  let t = v;
-  if (v.startsWith('@')) {
-    try {
-      t = readFileSync(v.slice(1), 'utf8');
-    } catch (e) {
-      throw new IoError(`cannot read key file: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { field });
-    }
-  }
-  try {
-    return fromHex(t, field);
-  } catch {
-    throw new InputError('is not valid hex', { field });
-  }
-}
-
 /** One script from JSON: a hex command string, or {apdus: [...], definite?} built in the expanded format. */
 async function scriptOf(v: unknown, field: string, definite: boolean): Promise<Uint8Array> {
   const { encodeCommandScript, decodeCommandScript } = await import('../../remote/index.js');
@@ -156,13 +142,7 @@ async function scriptQueue(o: ServeOpts): Promise<ScriptQueue> {
   }
   const per = new Map<string, Uint8Array[]>();
   if (o.scripts) {
-    let raw: unknown;
-    try {
-      raw = JSON.parse(readFileSync(o.scripts, 'utf8'));
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code) throw new IoError(`cannot read: ${(e as NodeJS.ErrnoException).code}`, { field: o.scripts });
-      throw new InputError(`not valid JSON: ${(e as Error).message}`, { layer: `scripts ${o.scripts}` });
-    }
+    const raw = loadJsonFile(o.scripts, 'scripts file', 'scripts');
     if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw new InputError('must be an object {"AGENT-ID or PSK identity or *": [script, …]}', { layer: `scripts ${o.scripts}` });
     for (const [agent, list] of Object.entries(raw as Record<string, unknown>)) {
       if (!Array.isArray(list)) throw new InputError('must be a list of scripts', { layer: `scripts ${o.scripts}`, field: agent });
@@ -181,7 +161,7 @@ function pskTable(o: { keyset?: string; psk: string[] }): Map<string, Uint8Array
   for (const [i, p] of o.psk.entries()) {
     const c = p.lastIndexOf(':');
     if (c <= 0) throw new InputError('must be IDENTITY:HEXKEY (or IDENTITY:@keyfile)', { field: `--psk ${i + 1}` });
-    m.set(p.slice(0, c), keyText(p.slice(c + 1), `--psk ${i + 1}`));
+    m.set(p.slice(0, c), readKeyMaterial(p.slice(c + 1), `--psk ${i + 1}`));
   }
   return m;
 }
@@ -333,8 +313,8 @@ export async function scp81Agent(o: AgentOpts): Promise<void> {
   const identity = o.pskIdentity ?? (push?.security ? Buffer.from(push.security.identity).toString('utf8') : undefined);
   if (identity === undefined) throw new InputError('give --psk-identity (or a --push with security parameters)', { field: '--psk-identity' });
   let psk: Uint8Array | undefined;
-  if (o.pskKey) psk = keyText(o.pskKey, '--psk-key');
-  else if (process.env.UICC_OTA_PSK) psk = keyText(process.env.UICC_OTA_PSK, 'UICC_OTA_PSK');
+  if (o.pskKey) psk = readKeyMaterial(o.pskKey, '--psk-key');
+  else if (process.env.UICC_OTA_PSK) psk = readKeyMaterial(process.env.UICC_OTA_PSK, 'UICC_OTA_PSK');
   else psk = pskEntries(o).find((e) => e.identity === identity)?.key;
   if (!psk) throw new InputError(`no PSK for identity "${identity}": give --psk-key HEX|@file, UICC_OTA_PSK, or --keyset with a "psk" entry`, { field: '--psk-key' });
   const exec = await executor(o);

@@ -45,7 +45,7 @@ export interface SendSmppCliOpts extends SecurityOpts, SmppConnOpts, OutputOptio
 }
 
 /** A password given as text, @file, or through UICC_OTA_SMPP_PASSWORD. */
-function password(v: string | undefined): string {
+export function password(v: string | undefined): string {
   const p = v ?? process.env.UICC_OTA_SMPP_PASSWORD;
   if (p === undefined) throw new InputError('missing (or env UICC_OTA_SMPP_PASSWORD)', { field: '--password' });
   if (p.startsWith('@')) {
@@ -60,7 +60,7 @@ function password(v: string | undefined): string {
   return p;
 }
 
-function systemId(v: string): string {
+export function systemId(v: string): string {
   if (!v) throw new InputError('missing', { field: '--system-id' });
   if (Buffer.byteLength(v) > 15) throw new InputError('SMPP 3.4 allows at most 15 characters', { field: '--system-id' });
   return v;

@@ -52,6 +52,16 @@ describe('CAP file', () => {
     const body = Buffer.concat(ORDER.map((n) => Buffer.from(c[n])));
     // GP Card Specification cl. 11.6.2.3: Load File Data Block = C4 ‖ BER length (82 xx xx for 256 … 65535) ‖ components.
     assert.equal(Buffer.from(cap.loadFileDataBlock).toString('hex').toUpperCase(), ('C482' + body.length.toString(16).padStart(4, '0') + body.toString('hex')).toUpperCase());
+    // `unzip -l` (an independent ZIP reader) lists the components; the Load File Data Block holds what `unzip -p`
+    // extracts of each, in the JCVM order (Debug and the manifest left out).
+    const listed = execFileSync('unzip', ['-l', CAP]).toString();
+    const names = ORDER.map((n) => {
+      const m = new RegExp(`\\s(\\S*/javacard/${n}\\.cap)\\n`).exec(listed);
+      assert.ok(m, `unzip -l lists ${n}.cap`);
+      return m![1];
+    });
+    const extracted = Buffer.concat(names.map((f) => execFileSync('unzip', ['-p', CAP, f])));
+    assert.equal(Buffer.from(cap.loadFileDataBlock.subarray(4)).toString('hex'), extracted.toString('hex'));
     // Stored (not deflated) entries read the same.
     const stored = readCap(capFile({ deflate: false }));
     assert.deepEqual(stored.loadFileDataBlock, cap.loadFileDataBlock);
@@ -222,6 +232,31 @@ describe('round trips through the card simulator', () => {
     assert.equal(s.code, 0, s.stderr);
     const e = JSON.parse(s.stdout).pors[0].answer.answers[0].entries;
     assert.deepEqual(e, [{ aid: PACKAGE_AID, lifeCycle: 1, lifeCycleName: 'LOADED', privileges: '00', modules: [APPLET_AID] }]);
+  });
+
+  test('CAT_TP round trip with --card: load + install, list, RFM update/read, delete, PUT KEY (one SDU per packet)', () => {
+    const card = newCard();
+    const st = join(dir, 'st-cattp-rt.json');
+    const base = ['--bearer', 'cattp', ...SEC, '--spi', '1629', '--counter', 'next', '--state', st, '--card', card];
+    const l = run(['ram', 'load', '--cap', CAP, '--install', ...base, '--json']);
+    assert.equal(l.code, 0, l.stderr);
+    assert.equal(JSON.parse(l.stdout).pors.length, 1, 'the whole script in one CAT_TP SDU (1024 octets)');
+    const s = run(['ram', 'status', ...base, '--json']);
+    assert.equal(s.code, 0, s.stderr);
+    assert.deepEqual(JSON.parse(s.stdout).pors[0].answer.answers[0].entries.map((x: { aid: string; lifeCycleName: string }) => [x.aid, x.lifeCycleName]), [[APPLET_AID, 'SELECTABLE']]);
+    // EF ICCID of card init's example card (3F00/2FE2): update the first two octets, read back.
+    const before = run(['rfm', 'read', '--path', '3F00/2FE2', ...base, '--json']);
+    assert.equal(before.code, 0, before.stderr);
+    const iccid: string = JSON.parse(before.stdout).pors[0].answer.answers.at(-1).data;
+    assert.equal(run(['rfm', 'update', '--path', '3F00/2FE2', '--data', 'ABCD', ...base]).code, 0);
+    const after = run(['rfm', 'read', '--path', '3F00/2FE2', ...base, '--json']);
+    assert.equal(JSON.parse(after.stdout).pors[0].answer.answers.at(-1).data, 'ABCD' + iccid.slice(4));
+    assert.equal(run(['ram', 'delete', '--aid', PACKAGE_AID, '--related', ...base]).code, 0);
+    assert.deepEqual(JSON.parse(readFileSync(card, 'utf8')).registry.instances, []);
+    const nk = 'FEDCBA98765432100123456789ABCDEF';
+    assert.equal(run(['ram', 'put-key', '--new-kvn', '6', '--new-kic', nk, '--new-kid', nk, ...base]).code, 0);
+    assert.equal(JSON.parse(readFileSync(card, 'utf8')).keysets.find((k: { kvn: number }) => k.kvn === 6).kid.key, nk);
+    assert.equal(JSON.parse(readFileSync(st, 'utf8')).counters['kvn1/000000'], '4', 'one counter per packet (RAM)');
   });
 
   test('PUT KEY rotates KVN 1: the next command with the new keys verifies, one with the old keys fails', () => {

@@ -15,6 +15,9 @@ import { BIN, KEYSET, ROOT, run } from './helpers/cli.js';
 import { tsharkPath } from './helpers/tshark.js';
 import { buildSmsBatch, parseBatch } from '../src/api/index.js';
 import { setCryptoBackend, type CryptoBackend } from '../src/crypto/backend.js';
+import { commandBuilder } from '../src/secured/command.js';
+import { smsDialect } from '../src/smspp/dialect.js';
+import { prepareCommand } from '../src/api/secured-options.js';
 
 interface Vector {
   id: string;
@@ -117,6 +120,22 @@ describe('golden vectors through both --crypto backends', () => {
           for await (const item of parseBatch([v.expected.hex], { keyset: o.keyset, kicKey: o.kicKey, kidKey: o.kidKey, crypto: backend })) parsed.push(item);
           assert.ok('result' in parsed[0], v.id);
           assert.equal(parsed[0].result.data, v.expected.fields.data, v.id);
+        }
+      } finally {
+        setCryptoBackend('native');
+      }
+    });
+    it(`commandBuilder (the compiled builder of text batches), ${backend}: every vector byte for byte`, async () => {
+      setCryptoBackend(backend);
+      try {
+        for (const v of cases) {
+          const p = await prepareCommand({
+            spi: v.inputs.spi, kic: v.inputs.kic, kid: v.inputs.kid, tar: v.inputs.tar, counter: '0', apdu: [], data: '', paddingByte: '00',
+            keyset: v.inputs.keyset ? join(ROOT, 'vectors', v.inputs.keyset) : undefined, kicKey: v.inputs.keys?.kic, kidKey: v.inputs.keys?.kid,
+            ccLen: v.inputs.ccLen === undefined ? undefined : String(v.inputs.ccLen),
+          });
+          const build = commandBuilder(smsDialect, p.input, p.keys);
+          assert.equal(toHexU(build(Buffer.from(v.expected.fields.data, 'hex'), BigInt(v.inputs.counter))), v.expected.hex, v.id);
         }
       } finally {
         setCryptoBackend('native');

@@ -24,7 +24,7 @@ import { formatTag } from '../util/json-format.js';
 import { runBatch, type BatchSummary, type WorkerSpec } from '../batch/engine.js';
 import { isPassThrough, toLineError, type LineError, type LineFn, type LineResult } from '../batch/line.js';
 import { readLines } from '../batch/lines.js';
-import { buildCommand, type CommandInput } from '../secured/command.js';
+import { buildCommand, commandBuilder, type CommandInput } from '../secured/command.js';
 import { spiCodec } from '../secured/spi.js';
 import { commandJson } from '../secured/view.js';
 import { CNTR_MAX } from '../secured/common.js';
@@ -122,6 +122,8 @@ interface BuiltLine {
 /** The per-line work of build sms --each with everything else resolved. */
 function buildLineFn(plan: BuildPlan, json: boolean, pcap: boolean): (line: string, lineNo: number, seq: number, ctx: unknown) => BuiltLine {
   const { input, keys, format, sms } = plan;
+  // Text output needs the octets only: the compiled builder (checks and keys resolved once).
+  const fast = json ? undefined : commandBuilder(smsDialect, input, keys);
   return (line, lineNo, seq, ctx) => {
     const data = fromHex(line, `line ${lineNo}`);
     let counter: bigint;
@@ -132,17 +134,18 @@ function buildLineFn(plan: BuildPlan, json: boolean, pcap: boolean): (line: stri
       counter = c.counter + BigInt(seq - c.seq0);
     }
     if (counter > CNTR_MAX) throw new InputError(`line ${lineNo} would run the counter past 2^40-1`, { field: 'CNTR' });
-    const cmd = buildCommand(smsDialect, { ...input, data, counter }, keys);
+    const cmd = fast ? undefined : buildCommand(smsDialect, { ...input, data, counter }, keys);
+    const bytes = cmd ? cmd.bytes : fast!(data, counter);
     let units: Uint8Array[];
     let records: PcapRecord[] | undefined;
-    if (format === 'packet' && !pcap) units = [cmd.bytes];
+    if (format === 'packet' && !pcap) units = [bytes];
     else {
-      const built = buildSmsPp(cmd.bytes, sms);
-      units = format === 'packet' ? [cmd.bytes] : format === 'ud' ? built.uds : format === 'tpdu' ? built.tpdus : built.envelopes;
+      const built = buildSmsPp(bytes, sms);
+      units = format === 'packet' ? [bytes] : format === 'ud' ? built.uds : format === 'tpdu' ? built.tpdus : built.envelopes;
       if (pcap) records = envelopeRecords(built.tpdus, { address: sms.scAddress as never });
     }
     const hex = units.map(toHex);
-    if (json) {
+    if (cmd) {
       const j = { line: lineNo, ...commandJson(cmd), output: hex };
       return { json: j, text: JSON.stringify(j), units, records };
     }

@@ -3,6 +3,8 @@
  * non-blocking descriptor), errors also on stderr as `uicc-ota: line N: …`,
  * --threads parsed, and how worker threads start inside the one-file bundle.
  */
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { InputError } from '../util/errors.js';
 import type { LineError } from '../batch/line.js';
@@ -29,7 +31,11 @@ export function threadsOption(v: string | undefined): number | 'auto' | undefine
 export function workerBootstrap(): string | undefined {
   const here = fileURLToPath(import.meta.url);
   if (!here.endsWith('.cjs')) return undefined;
-  return `require(${JSON.stringify(here)}).batchWorker();`;
+  // Through bin/load.js when it is there: the bundle compiles from V8's code cache, as in the main thread.
+  const loader = join(dirname(here), '..', '..', 'bin', 'load.js');
+  return existsSync(loader)
+    ? `require(${JSON.stringify(loader)}).load().batchWorker();`
+    : `require(${JSON.stringify(here)}).batchWorker();`;
 }
 
 export function stderrError(e: LineError): void {

@@ -361,38 +361,8 @@ SECTIONS.push({ name: 'memory', run: async () => {
   }
 } });
 
-  // ------------------------------------------------------------ parse --read vs tshark -V
-SECTIONS.push({ name: 'capture', run: async () => {
-  {
-    const one = join(tmp, 'one.pcap');
-    run(process.execPath, [impls[0].bin, 'build', 'sms', ...K, '--apdu', APDU, '--format', 'tpdu', '--pcap', one]);
-    const b = readFileSync(one);
-    const rec = b.subarray(24);
-    const cap = join(tmp, 'capture.pcap');
-    const ws = createWriteStream(cap);
-    ws.write(b.subarray(0, 24));
-    for (let i = 0; i < READ_FRAMES; i++) ws.write(rec);
-    await new Promise((r) => ws.end(r));
-    log(`capture: ${READ_FRAMES} GSMTAP frames (${(readFileSync(cap).length / 1e6).toFixed(1)} MB)`);
-    const rows: unknown[] = [];
-    const ts = spawnSync('sh', ['-c', 'command -v tshark'], { encoding: 'utf8' }).stdout.trim();
-    let tsharkFps: number | null = null;
-    if (ts) {
-      const r = run(ts, ['-r', cap, '-V']);
-      tsharkFps = READ_FRAMES / (r.cpuMs / 1000);
-      log(`  tshark -V: ${tsharkFps.toFixed(0)} frames per CPU second, peak RSS ${(r.rssKb / 1024).toFixed(0)} MB`);
-      rows.push({ impl: 'tshark -V', framesPerCpuSecond: Math.round(tsharkFps), peakRssMB: Math.round(r.rssKb / 1024) });
-    } else rows.push({ impl: 'tshark -V', status: 'not installed' });
-    for (const im of impls) {
-      const r = run(process.execPath, [im.bin, 'parse', '--read', cap, ...K], { okCodes: [0, 1] });
-      const fps = READ_FRAMES / (r.cpuMs / 1000);
-      log(`  ${im.name}: parse --read ${fps.toFixed(0)} frames per CPU second, peak RSS ${(r.rssKb / 1024).toFixed(0)} MB${tsharkFps ? `, x${(fps / tsharkFps).toFixed(2)} of tshark -V` : ''}`);
-      rows.push({ impl: im.name, framesPerCpuSecond: Math.round(fps), peakRssMB: Math.round(r.rssKb / 1024), ratioToTshark: tsharkFps ? round(fps / tsharkFps) : null });
-    }
-    results.capture = { frames: READ_FRAMES, rows };
-    save();
-  }
-} });
+// parse --read vs tshark -V: bench/capture.ts.
+SECTIONS.push((await import('./capture.js')).captureSection({ run, round, log, save, impls, results, tmp, K, APDU, READ_FRAMES }));
 
 /** Run the chosen sections (every one unless BENCH_ONLY), then write the results. */
 export async function main(): Promise<void> {

@@ -111,6 +111,26 @@ describe('--send smpp through the in-repo SMSC', () => {
   });
 });
 
+describe('CAT_TP transport: --format packet pushed by cattp serve, the card simulator as cattp send --card', () => {
+  test('load + install in one SDU over a real CAT_TP session on UDP; the PoR decoded against the script with --por', async () => {
+    const card = newCard('cattp-card.json');
+    const args = ['ram', 'load', '--cap', CAP, '--install', '--bearer', 'cattp', ...SEC, '--counter', '1'];
+    const b = run([...args, '--format', 'packet']);
+    assert.equal(b.code, 0, b.stderr);
+    const srv = launch(process.execPath, [BIN, 'cattp', 'serve', '--port', '0', '--packet', b.stdout.trim(), '--keyset', KEYSET, '--kvn', '1', '--max-sessions', '1', '--json'], /UDP [\d.]+:(\d+)/);
+    const port = await srv.port;
+    const c = await runAsync(['cattp', 'send', '--to', `127.0.0.1:${port}`, '--card', card]);
+    assert.equal(c.code, 0, c.stderr);
+    assert.equal(await srv.done, 0, srv.err());
+    assert.deepEqual(registry(card).loadFiles, [{ aid: PACKAGE_AID, modules: [APPLET_AID] }]);
+    // The PoR SDU the server received (its JSON report), decoded against the five commands asked.
+    const sdu: string = JSON.parse(srv.out().trim().split('\n')[0]).received[0].sdu;
+    const d = run([...args, '--por', sdu, '--json']);
+    assert.equal(d.code, 0, d.stderr);
+    assert.equal(JSON.parse(d.stdout).pors[0].answer.executed, 5);
+  });
+});
+
 describe('--send pcsc to the card simulator in the vpcd virtual reader', () => {
   let proc: ReturnType<typeof spawn> | undefined;
   let card: string;

@@ -4,8 +4,9 @@
  * (tree, `--json` object streamed member by member, or `--ndjson` records),
  * with a progress line on a terminal's stderr for long runs.
  */
+import { writeSync } from 'node:fs';
 import { isatty } from 'node:tty';
-import { InputError } from '../../util/errors.js';
+import { InputError, IoError } from '../../util/errors.js';
 import { formatTag } from '../../util/json-format.js';
 import { node, type TreeNode } from '../../render/tree.js';
 import { streamCapture, DEFAULT_PAIRING_WINDOW, type CaptureItem, type CaptureBrief, type CaptureRun } from '../../api/capture.js';
@@ -21,6 +22,25 @@ const BATCH = 1 << 16;
 const replacer = (_k: string, x: unknown) => (typeof x === 'bigint' ? Number(x) : x instanceof Uint8Array ? Buffer.from(x).toString('hex').toUpperCase() : x);
 /** A value as printJson prints it, as a member of the top-level object (indented one more level). */
 const member = (v: unknown, depth: number) => JSON.stringify(v, replacer, 2).replace(/\n/g, '\n' + '  '.repeat(depth));
+
+/** All of `b` to stdout, synchronously (waiting out EAGAIN on a non-blocking pipe); a reader gone away ends the process quietly. */
+function writeAll(b: Uint8Array): void {
+  let o = 0;
+  while (o < b.length) {
+    try {
+      o += writeSync(1, b, o, b.length - o);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'EAGAIN') {
+        Atomics.wait(PAUSE, 0, 0, 2);
+        continue;
+      }
+      if (code === 'EPIPE') process.exit(0);
+      throw new IoError(`cannot write standard output: ${(e as Error).message}`);
+    }
+  }
+}
+const PAUSE = new Int32Array(new SharedArrayBuffer(4));
 
 function pairingWindow(v: string | undefined): number {
   if (v === undefined) return DEFAULT_PAIRING_WINDOW;
@@ -38,15 +58,22 @@ export async function parseCapture(file: string, args: string[], o: ParseOpts, _
   const name = file === '-' ? 'standard input' : file;
   const mode = o.ndjson ? 'ndjson' : o.json ? 'json' : 'text';
 
-  // --- batched stdout
-  let out = '';
+  // --- batched stdout: each piece encoded once into one buffer, written when it holds BATCH octets
+  // (and after every chunk read). Encoding flat pieces there is several times faster than
+  // concatenating them into one string first.
+  const buf = Buffer.allocUnsafe(BATCH * 4);
+  let pos = 0;
   const flush = () => {
-    if (out) process.stdout.write(out);
-    out = '';
+    if (pos) writeAll(buf.subarray(0, pos));
+    pos = 0;
   };
   const emit = (s: string) => {
-    out += s;
-    if (out.length >= BATCH) flush();
+    if (s.length * 3 > buf.length - pos) {
+      flush();
+      if (s.length * 3 > buf.length) return writeAll(Buffer.from(s));
+    }
+    pos += buf.write(s, pos);
+    if (pos >= BATCH) flush();
   };
 
   // --- text rendering

@@ -316,7 +316,7 @@ export async function scp81Agent(o: AgentOpts): Promise<void> {
   if (o.pskKey) psk = readKeyMaterial(o.pskKey, '--psk-key');
   else if (process.env.UICC_OTA_PSK) psk = readKeyMaterial(process.env.UICC_OTA_PSK, 'UICC_OTA_PSK');
   else psk = pskEntries(o).find((e) => e.identity === identity)?.key;
-  if (!psk) throw new InputError(`no PSK for identity "${identity}": give --psk-key HEX|@file, UICC_OTA_PSK, or --keyset with a "psk" entry`, { field: '--psk-key' });
+  if (!psk) throw new InputError(`no PSK for identity "${identity}": give --psk-key HEX|@file|env:NAME, UICC_OTA_PSK, or --keyset with a "psk" entry`, { field: '--psk-key' });
   const exec = await executor(o);
   const tlsO = await tlsOptions(o);
   let pending = Promise.resolve();

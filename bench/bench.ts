@@ -13,6 +13,8 @@
  *   memory       peak RSS of `parse --each` over BENCH_RSS_LINES lines
  *   capture      `parse --read` frames/s on a generated GSMTAP capture vs `tshark -V`
  *
+ * Each part is a Section ({ name, run }) in the exported SECTIONS list (other
+ * parts plug in by adding theirs); BENCH_ONLY picks some by name.
  * Results go to bench/results.json (or BENCH_OUT). `--smoke` runs everything
  * with tiny sizes (the test suite only checks that the benchmark runs).
  * Sizes: BENCH_RUNS, BENCH_BATCH, BENCH_LIB, BENCH_RSS_LINES, BENCH_READ_FRAMES.
@@ -24,23 +26,23 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 /** The checkout measured: the one this file was built in (dist/bench/), or BENCH_ROOT. */
-const ROOT = process.env.BENCH_ROOT || join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const SMOKE = process.argv.includes('--smoke');
-const env = (k: string, full: number, smoke: number): number => Number(process.env[k] ?? (SMOKE ? smoke : full));
-const RUNS = env('BENCH_RUNS', 15, 2);
-const BATCH = env('BENCH_BATCH', 5000, 20);
-const LIB = env('BENCH_LIB', 20000, 50);
-const RSS_LINES = env('BENCH_RSS_LINES', 1_000_000, 200);
-const READ_FRAMES = env('BENCH_READ_FRAMES', 100_000, 20);
+export const ROOT = process.env.BENCH_ROOT || join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const SMOKE = process.argv.includes('--smoke');
+export const env = (k: string, full: number, smoke: number): number => Number(process.env[k] ?? (SMOKE ? smoke : full));
+export const RUNS = env('BENCH_RUNS', 15, 2);
+export const BATCH = env('BENCH_BATCH', 5000, 20);
+export const LIB = env('BENCH_LIB', 20000, 50);
+export const RSS_LINES = env('BENCH_RSS_LINES', 1_000_000, 200);
+export const READ_FRAMES = env('BENCH_READ_FRAMES', 100_000, 20);
 const OUT = process.env.BENCH_OUT ?? (SMOKE ? '' : join(ROOT, 'bench', 'results.json'));
 const BASE = process.env.BENCH_BASE || undefined; // another checkout, built, for before/after in the same run
-const KEYSET = join(ROOT, 'vectors', 'keysets', 'test.json');
+export const KEYSET = join(ROOT, 'vectors', 'keysets', 'test.json');
 /** BENCH_ONLY=startup,batch,library,openssl,pysim,memory,capture runs only those sections. */
 const ONLY = process.env.BENCH_ONLY ? process.env.BENCH_ONLY.split(',') : undefined;
 const want = (section: string): boolean => !ONLY || ONLY.includes(section);
 const TIME = '/usr/bin/time';
 
-interface Run {
+export interface Run {
   wallMs: number;
   cpuMs: number;
   rssKb: number;
@@ -48,7 +50,7 @@ interface Run {
 }
 
 /** Run a command; wall time here, CPU time and peak RSS from GNU time when present. */
-function run(cmd: string, args: string[], opts: { input?: string; inputFile?: string; cwd?: string; env?: NodeJS.ProcessEnv; okCodes?: number[] } = {}): Run {
+export function run(cmd: string, args: string[], opts: { input?: string; inputFile?: string; cwd?: string; env?: NodeJS.ProcessEnv; okCodes?: number[] } = {}): Run {
   const useTime = existsSync(TIME);
   const tf = useTime ? join(tmpdir(), `uicc-ota-bench-${process.pid}.time`) : '';
   const argv = useTime ? ['-f', '%U %S %M', '-o', tf, cmd, ...args] : args;
@@ -71,20 +73,20 @@ function run(cmd: string, args: string[], opts: { input?: string; inputFile?: st
   return { wallMs, cpuMs, rssKb, stdout: r.stdout };
 }
 
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const round = (x: number, d = 2): number => Math.round(x * 10 ** d) / 10 ** d;
-const log = (s: string): void => console.log(s);
+export const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+export const round = (x: number, d = 2): number => Math.round(x * 10 ** d) / 10 ** d;
+export const log = (s: string): void => console.log(s);
 
 /** A checkout whose CLI and library we measure: this one, and BENCH_BASE when given. */
-interface Impl {
+export interface Impl {
   name: string;
   root: string;
   bin: string;
 }
-const impls: Impl[] = [{ name: 'this', root: ROOT, bin: join(ROOT, 'bin', 'uicc-ota.js') }];
+export const impls: Impl[] = [{ name: 'this', root: ROOT, bin: join(ROOT, 'bin', 'uicc-ota.js') }];
 if (BASE) impls.push({ name: 'base', root: BASE, bin: join(BASE, 'bin', 'uicc-ota.js') });
 
-const results: Record<string, unknown> = {
+export const results: Record<string, unknown> = {
   machine: {
     os: `${osType()} ${release()}`,
     cpu: cpus()[0]?.model ?? 'unknown',
@@ -99,15 +101,24 @@ const results: Record<string, unknown> = {
 };
 
 /** Written after every section, so that an interrupted run keeps what it measured. */
-function save(): void {
+export function save(): void {
   (results.machine as Record<string, unknown>).loadavgAtEnd = loadavg().map((x) => round(x));
   if (OUT) writeFileSync(OUT, JSON.stringify(results, null, 2) + '\n');
 }
 
 // ---------------------------------------------------------------- start-up
-const K = ['--keyset', KEYSET];
-const PKT = '02700000281516211515B000108D3E4D30A14C0BE0841A4A36E032149E6254EF3ABBD3B047F3AE907F80EEBE1B';
-if (want('startup')) {
+export const K = ['--keyset', KEYSET];
+export const PKT = '02700000281516211515B000108D3E4D30A14C0BE0841A4A36E032149E6254EF3ABBD3B047F3AE907F80EEBE1B';
+/** One part of the benchmark: `run` measures and stores its figures in `results` (then save()). */
+export interface Section {
+  name: string;
+  run: () => Promise<void> | void;
+}
+
+/** The sections, in the order they run; BENCH_ONLY picks some by name. Other parts plug in here. */
+export const SECTIONS: Section[] = [];
+
+SECTIONS.push({ name: 'startup', run: () => {
   const cmds: Array<[string, string[]]> = [
     ['spi decode 1621', ['spi', 'decode', '1621']],
     ['build sms (3DES, CC + cipher)', ['build', 'sms', ...K, '--apdu', '00A40004023F00']],
@@ -128,11 +139,11 @@ if (want('startup')) {
   });
   results.startup = { runs: RUNS, nodeMs: round(base, 1), rows };
   save();
-}
+} });
 
 // ---------------------------------------------------------------- batch through the CLI
-const APDU = '00A40004023F00';
-const dataLines = (apdus: number, n: number): string => {
+export const APDU = '00A40004023F00';
+export const dataLines = (apdus: number, n: number): string => {
   const lines: string[] = new Array(n);
   for (let i = 0; i < n; i++) lines[i] = (APDU.slice(0, 12) + (i & 0xff).toString(16).padStart(2, '0').toUpperCase()).repeat(apdus);
   return lines.join('\n') + '\n';
@@ -141,9 +152,9 @@ const SHAPES: Array<[string, number, string[]]> = [
   ['3DES 1 APDU', 1, []], ['3DES 4 APDUs', 4, []], ['3DES 16 APDUs', 16, []],
   ['AES 1 APDU', 1, ['--kvn', '2']], ['AES 4 APDUs', 4, ['--kvn', '2']], ['AES 16 APDUs', 16, ['--kvn', '2']],
 ];
-if (want('batch')) {
+SECTIONS.push({ name: 'batch', run: () => {
   const rows: unknown[] = [];
-  log(`batch through the CLI (${BATCH} packets per run, median of 3, one node start-up subtracted, CPU time)`);
+  log(`batch through the CLI (${BATCH} packets per run, median of 3, one node start-up subtracted, CPU time; and on both cores with --threads auto, wall time)`);
   for (const im of impls) {
     // Smoke: two shapes, one repetition (the suite only checks that it runs).
     for (const [name, apdus, extra] of SMOKE ? [SHAPES[0], SHAPES[3]] : SHAPES) {
@@ -158,22 +169,36 @@ if (want('batch')) {
       }
       const build = BATCH / (Math.max(1, median(b)) / 1000);
       const parse = BATCH / (Math.max(1, median(p)) / 1000);
-      log(`  ${im.name}: ${name.padEnd(14)} build ${build.toFixed(0).padStart(7)}/s   parse ${parse.toFixed(0).padStart(7)}/s   parse/build x${(build / parse).toFixed(2)}`);
-      rows.push({ impl: im.name, shape: name, buildPerCpuSecond: Math.round(build), parsePerCpuSecond: Math.round(parse) });
+      // Both cores: --threads auto, packets per wall-clock second (one start-up of node subtracted).
+      let buildWall = NaN;
+      let parseWall = NaN;
+      try {
+        const zw = run(process.execPath, ['-e', '0']).wallMs;
+        const bw = run(process.execPath, [im.bin, 'build', 'sms', '--each', '--threads', 'auto', ...K, ...extra, '--format', 'packet'], { input }).wallMs - zw;
+        const pw = run(process.execPath, [im.bin, 'parse', '--each', '--threads', 'auto', ...K], { input: built }).wallMs - zw;
+        buildWall = BATCH / (Math.max(1, bw) / 1000);
+        parseWall = BATCH / (Math.max(1, pw) / 1000);
+      } catch {
+        // a build without --threads (BENCH_BASE)
+      }
+      log(`  ${im.name}: ${name.padEnd(14)} build ${build.toFixed(0).padStart(7)}/s   parse ${parse.toFixed(0).padStart(7)}/s   parse/build x${(build / parse).toFixed(2)}   --threads auto: build ${buildWall.toFixed(0)}/s parse ${parseWall.toFixed(0)}/s wall`);
+      rows.push({ impl: im.name, shape: name, buildPerCpuSecond: Math.round(build), parsePerCpuSecond: Math.round(parse), parseSlowerBy: round(build / parse), threadsAutoBuildPerWallSecond: Number.isNaN(buildWall) ? null : Math.round(buildWall), threadsAutoParsePerWallSecond: Number.isNaN(parseWall) ? null : Math.round(parseWall) });
     }
     // 3-segment concatenated SMS: build only (parse --each takes one segment per line)
     const input = dataLines(40, Math.max(1, Math.floor(BATCH / 4)));
     const n = Math.max(1, Math.floor(BATCH / 4));
     const z = run(process.execPath, ['-e', '0']).cpuMs;
     const t = run(process.execPath, [im.bin, 'build', 'sms', '--each', ...K, '--format', 'tpdu'], { input });
-    const segs = t.stdout.trim().split('\n').length / n;
+    // One output line per packet, its SMS separated by spaces (older builds: one line per SMS).
+    const out = t.stdout.trim().split('\n');
+    const segs = out.length === n ? out[0].split(' ').length : out.length / n;
     const pps = n / (Math.max(1, t.cpuMs - z) / 1000);
     log(`  ${im.name}: 3DES concatenated (${segs} segments) build ${pps.toFixed(0)}/s`);
     rows.push({ impl: im.name, shape: `3DES concatenated, ${segs} segments`, buildPerCpuSecond: Math.round(pps), parsePerCpuSecond: null });
   }
   results.batchCli = { packets: BATCH, rows };
   save();
-}
+} });
 
 // ---------------------------------------------------------------- library, in this process
 interface Lib {
@@ -197,7 +222,7 @@ const cpuNow = (): number => {
   return (u.user + u.system) / 1000;
 };
 const libRows: Array<{ impl: string; shape: string; buildPerCpuSecond: number; parsePerCpuSecond: number; packetOctets: number }> = [];
-if (want('library')) {
+SECTIONS.push({ name: 'library', run: async () => {
   log(`library in this process (${LIB} packets, CPU time)`);
   const shapes: Array<[string, number, number]> = [
     ['3DES 1 APDU', 1, 1], ['3DES 4 APDUs', 4, 1], ['3DES 16 APDUs', 16, 1], ['3DES concatenated', 40, 1],
@@ -277,10 +302,10 @@ if (want('library')) {
   }
   results.crypto = cryptoRows;
   save();
-}
+} });
 
 // ---------------------------------------------------------------- openssl CLI: raw crypto limit
-if (want('openssl')) {
+SECTIONS.push({ name: 'openssl', run: () => {
   const speed = (cipher: string, bytes: number): number | null => {
     const r = spawnSync('openssl', ['speed', '-evp', cipher, '-bytes', String(bytes), '-seconds', SMOKE ? '1' : '2', '-mr'], { encoding: 'utf8' });
     const f = /^\+F:\d+:[^:]+:([\d.]+)/m.exec(r.stdout ?? '');
@@ -303,21 +328,22 @@ if (want('openssl')) {
   }
   results.openssl = rows;
   save();
-}
+} });
 
 // ---------------------------------------------------------------- pySim
-if (want('pysim')) {
+SECTIONS.push({ name: 'pysim', run: () => {
   const r = spawnSync('python3', ['-c', 'import pySim.ota'], { encoding: 'utf8' });
   const status = r.status === 0 ? 'installed (comparison not implemented in this run)' : 'not installed';
   log(`pySim OTA encoder: ${status}`);
   results.pySim = status;
   save();
-}
+} });
 
 // ---------------------------------------------------------------- memory of parse --each
-const tmp = mkdtempSync(join(tmpdir(), 'uicc-ota-bench-'));
-try {
-  if (want('memory')) {
+/** A scratch folder for the sections' files, removed at the end of the run. */
+export const tmp = mkdtempSync(join(tmpdir(), 'uicc-ota-bench-'));
+SECTIONS.push({ name: 'memory', run: async () => {
+  {
     const one = run(process.execPath, [impls[0].bin, 'build', 'sms', '--each', ...K, '--format', 'packet'], { input: dataLines(1, 256) }).stdout.trim().split('\n');
     const f = join(tmp, 'lines.txt');
     const ws = createWriteStream(f);
@@ -333,43 +359,23 @@ try {
     results.memory = rows;
     save();
   }
+} });
 
-  // ------------------------------------------------------------ parse --read vs tshark -V
-  if (want('capture')) {
-    const one = join(tmp, 'one.pcap');
-    run(process.execPath, [impls[0].bin, 'build', 'sms', ...K, '--apdu', APDU, '--format', 'tpdu', '--pcap', one]);
-    const b = readFileSync(one);
-    const rec = b.subarray(24);
-    const cap = join(tmp, 'capture.pcap');
-    const ws = createWriteStream(cap);
-    ws.write(b.subarray(0, 24));
-    for (let i = 0; i < READ_FRAMES; i++) ws.write(rec);
-    await new Promise((r) => ws.end(r));
-    log(`capture: ${READ_FRAMES} GSMTAP frames (${(readFileSync(cap).length / 1e6).toFixed(1)} MB)`);
-    const rows: unknown[] = [];
-    const ts = spawnSync('sh', ['-c', 'command -v tshark'], { encoding: 'utf8' }).stdout.trim();
-    let tsharkFps: number | null = null;
-    if (ts) {
-      const r = run(ts, ['-r', cap, '-V']);
-      tsharkFps = READ_FRAMES / (r.cpuMs / 1000);
-      log(`  tshark -V: ${tsharkFps.toFixed(0)} frames per CPU second, peak RSS ${(r.rssKb / 1024).toFixed(0)} MB`);
-      rows.push({ impl: 'tshark -V', framesPerCpuSecond: Math.round(tsharkFps), peakRssMB: Math.round(r.rssKb / 1024) });
-    } else rows.push({ impl: 'tshark -V', status: 'not installed' });
-    for (const im of impls) {
-      const r = run(process.execPath, [im.bin, 'parse', '--read', cap, ...K], { okCodes: [0, 1] });
-      const fps = READ_FRAMES / (r.cpuMs / 1000);
-      log(`  ${im.name}: parse --read ${fps.toFixed(0)} frames per CPU second, peak RSS ${(r.rssKb / 1024).toFixed(0)} MB${tsharkFps ? `, x${(fps / tsharkFps).toFixed(2)} of tshark -V` : ''}`);
-      rows.push({ impl: im.name, framesPerCpuSecond: Math.round(fps), peakRssMB: Math.round(r.rssKb / 1024), ratioToTshark: tsharkFps ? round(fps / tsharkFps) : null });
-    }
-    results.capture = { frames: READ_FRAMES, rows };
-    save();
+// parse --read vs tshark -V: bench/capture.ts.
+SECTIONS.push((await import('./capture.js')).captureSection({ run, round, log, save, impls, results, tmp, K, APDU, READ_FRAMES }));
+
+/** Run the chosen sections (every one unless BENCH_ONLY), then write the results. */
+export async function main(): Promise<void> {
+  try {
+    for (const s of SECTIONS) if (want(s.name)) await s.run();
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
   }
-} finally {
-  rmSync(tmp, { recursive: true, force: true });
+  (results.machine as Record<string, unknown>).loadavgAtEnd = loadavg().map((x) => round(x));
+  if (OUT) {
+    writeFileSync(OUT, JSON.stringify(results, null, 2) + '\n');
+    log(`results: ${OUT}`);
+  }
 }
 
-(results.machine as Record<string, unknown>).loadavgAtEnd = loadavg().map((x) => round(x));
-if (OUT) {
-  writeFileSync(OUT, JSON.stringify(results, null, 2) + '\n');
-  log(`results: ${OUT}`);
-}
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) await main();

@@ -66,10 +66,17 @@ function writeUserCache(file, data) {
   }
 }
 
+/**
+ * The script name the shipped cache is made under: not the build folder's path, which
+ * would otherwise be written into the cache file (V8 does not check the name when it
+ * accepts a cache, so an installed copy under another path uses it all the same).
+ */
+const CACHE_FILENAME = 'uicc-ota.cjs';
+
 /** Compile with the shipped cache only (the build step and tests use this). */
-function compile(cachedData = readOrUndefined(CACHE)) {
+function compile(cachedData = readOrUndefined(CACHE), filename = BUNDLE) {
   // The bundle must not contain a dynamic import() (a vm.Script has no loader for it): see test/bundle.test.ts.
-  return new vm.Script(Module.wrap(fs.readFileSync(BUNDLE, 'utf8')), { filename: BUNDLE, cachedData });
+  return new vm.Script(Module.wrap(fs.readFileSync(BUNDLE, 'utf8')), { filename, cachedData });
 }
 
 function run(script) {
@@ -119,7 +126,7 @@ async function makeCache(commands) {
   } catch {
     /* none yet */
   }
-  const script = compile(undefined);
+  const script = compile(undefined, CACHE_FILENAME);
   const cli = run(script);
   const out = process.stdout.write.bind(process.stdout);
   const err = process.stderr.write.bind(process.stderr);

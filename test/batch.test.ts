@@ -121,6 +121,30 @@ describe('runBatch in this thread', () => {
   });
 });
 
+describe('runBatch and a sink that needs draining', () => {
+  it('a drain that comes while the engine awaits input is not missed (the run completes)', async () => {
+    // Chunks of 20 KiB of lines (more than the 16 KiB high-water mark), each arriving after a pause.
+    const line = 'x'.repeat(99);
+    const chunk = (line + '\n').repeat(205);
+    const input = (async function* () {
+      for (let i = 0; i < 5; i++) {
+        await new Promise((r) => setTimeout(r, 20));
+        yield chunk;
+      }
+    })();
+    let got = 0;
+    const output = new Writable({
+      write(c: Buffer, _e, cb) {
+        got += c.length;
+        cb(); // synchronous, as a pipe stdout: 'drain' is emitted on the next tick
+      },
+    });
+    const r = await runBatch({ input, output, fn: (l) => l });
+    assert.equal(r.lines, 5 * 205);
+    assert.equal(got, 5 * chunk.length);
+  });
+});
+
 describe('runBatch on worker threads', () => {
   it('keeps input order across 2 workers, batching lines per message, and passes errors through', async () => {
     const lines = Array.from({ length: 1000 }, (_, i) => (i % 97 === 5 ? 'bad' : i % 50 === 0 ? '# c' : `l${i}`));

@@ -112,9 +112,14 @@ test('CAT_TP server frees half-open connections when their SYN/ACK retransmissio
   const s = dgram.createSocket('udp4');
   await new Promise<void>((r) => s.bind(0, '127.0.0.1', () => r()));
   for (let i = 0; i < 20; i++) s.send(encodePdu({ type: 'SYN', srcPort: 3000 + i, dstPort: 1, seq: i, ack: 0, window: 4, maxPduSize: 1024, maxSduSize: 2048, identification: new Uint8Array(0), data: new Uint8Array(0) }), srv.address.port, '127.0.0.1');
-  await new Promise((r) => setTimeout(r, 200));
+  // Polled rather than slept: a loaded machine may take a while to read the 20 SYNs, or to run the timers.
+  const until = async (ok: () => boolean, ms: number) => {
+    const t0 = Date.now();
+    while (!ok() && Date.now() - t0 < ms) await new Promise((r) => setTimeout(r, 5));
+  };
+  await until(() => srv.stats().halfOpen === 20, 5000);
   assert.equal(srv.stats().halfOpen, 20);
-  await new Promise((r) => setTimeout(r, 1000)); // 50 + 100 + 200 ms, then the give-up timeout
+  await until(() => srv.stats().halfOpen === 0, 20000); // 50 + 100 + 200 ms, then the give-up timeout
   assert.equal(srv.stats().halfOpen, 0);
   assert.equal(srv.stats().connections, 0);
   s.close();

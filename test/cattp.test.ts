@@ -426,7 +426,7 @@ describe('CAT_TP loopback session (serve + send)', () => {
       maxSdu: 512,
       window: 2,
       isn: SERVER_ISN,
-      timeoutMs: 200,
+      timeoutMs: 1000, // long enough that a loaded machine rarely retransmits (retransmissions are tolerated below)
       retries: 3,
       maxSessions: 1,
       log: (e) => serverLog.push(e),
@@ -445,7 +445,7 @@ describe('CAT_TP loopback session (serve + send)', () => {
       maxPdu: 50, // the response comes in 32-octet pieces: 32 + 29
       window: 3,
       isn: CLIENT_ISN,
-      timeoutMs: 200,
+      timeoutMs: 1000,
       retries: 3,
       log: (e) => clientLog.push(e),
     });
@@ -472,8 +472,22 @@ describe('CAT_TP loopback session (serve + send)', () => {
 
   it("the client's capture decodes in tshark with good checksums and consistent seq/ack (§5)", () => {
     const frames = tsharkSession(result.records, serverPort);
-    const c2s = frames.filter((f) => f.udp.dstport === serverPort);
-    const s2c = frames.filter((f) => f.udp.srcport === serverPort);
+    // On a loaded machine a retransmission timer may fire before the answer is read: the PDU is
+    // then sent again with the same flags, sequence number and data. The checks below are on
+    // the first copy of each PDU (a pure ACK counts as new when it acknowledges something new).
+    const firstCopies = (list: TsharkFrame[]) => {
+      const seen = new Set<string>();
+      return list.filter((f) => {
+        const k = [flagsOf(f), num(f, 'cattp.seq'), num(f, 'cattp.datalen') > 0 ? f.data : num(f, 'cattp.ack')].join('/');
+        if (seen.has(k)) return false;
+        seen.add(k);
+        return true;
+      });
+    };
+    const c2s = firstCopies(frames.filter((f) => f.udp.dstport === serverPort));
+    const s2c = firstCopies(frames.filter((f) => f.udp.srcport === serverPort));
+    const resent = frames.length - c2s.length - s2c.length;
+    if (resent) console.log(`# ${resent} retransmitted PDU(s) in the client's capture`);
     // Handshake: SYN (ISN, ICCID) → SYN/ACK (ack = ISN) → ACK (ack = server ISN).
     assert.equal(flagsOf(c2s[0]), 0x80);
     assert.deepEqual([num(c2s[0], 'cattp.seq'), num(c2s[0], 'cattp.srcport'), num(c2s[0], 'cattp.dstport')], [CLIENT_ISN, 1024, 1]);
@@ -536,7 +550,7 @@ describe('CAT_TP sessions: failures are bounded NetworkErrors', () => {
       assert.match(e.message, /SYN-SENT/);
       return true;
     });
-    assert.ok(Date.now() - t0 < 2000, 'not bounded');
+    assert.ok(Date.now() - t0 < 10_000, 'not bounded'); // nominally well under 1 s; a loaded 2-core machine may be slow
   });
 
   it('a silent peer: SYN retransmitted `retries` times, then NetworkError naming SYN-SENT and RST 05', async () => {
@@ -552,7 +566,7 @@ describe('CAT_TP sessions: failures are bounded NetworkErrors', () => {
         (e: unknown) => e instanceof NetworkError && /no SYN\/ACK after 2 retransmissions/.test(e.message) && e.where.field === 'SYN-SENT',
       );
       const dt = Date.now() - t0;
-      assert.ok(dt >= 250 && dt < 2000, `took ${dt} ms`);
+      assert.ok(dt >= 250 && dt < 10_000, `took ${dt} ms`); // at least the timers' wait; the upper bound only says bounded
       assert.deepEqual(log.map((e) => e.decoded!.pdu.type), ['SYN', 'SYN', 'SYN', 'RST']);
       assert.equal(log[3].decoded!.pdu.reason, 5);
       await new Promise((r) => setTimeout(r, 20));
@@ -582,7 +596,7 @@ describe('CAT_TP sessions: failures are bounded NetworkErrors', () => {
         send({ to: { host: '127.0.0.1', port: srv.address.port }, sdu: CMD_PACKET, timeoutMs: 100, retries: 1, responseTimeoutMs: 150 }),
         (e: unknown) => e instanceof NetworkError && /no response SDU within 150 ms/.test(e.message),
       );
-      assert.ok(Date.now() - t0 < 2000);
+      assert.ok(Date.now() - t0 < 10_000); // bounded (nominally ~0.5 s)
       // Without expecting a response the same exchange succeeds.
       const r = await send({ to: { host: '127.0.0.1', port: srv.address.port }, sdu: CMD_PACKET, timeoutMs: 100, retries: 1, expectResponse: false });
       assert.equal(r.response, undefined);

@@ -10,7 +10,7 @@ import { tmpdir, hostname } from 'node:os';
 import { join, dirname } from 'node:path';
 import { spawn } from 'node:child_process';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { updateJsonFile, acquireLock, confirmLock, releaseLock, parseLockOwner } from '../src/keys/state.js';
+import { updateJsonFile, acquireLock, confirmLock, releaseLock, parseLockOwner, withFileLock } from '../src/keys/state.js';
 import { IoError } from '../src/util/errors.js';
 
 const STATE_JS = pathToFileURL(join(dirname(fileURLToPath(import.meta.url)), '../src/keys/state.js')).href;
@@ -85,4 +85,130 @@ test('concurrent processes breaking one expired foreign lock: exactly one winner
   assert.deepEqual(codes, new Array(N).fill(0));
   assert.equal(JSON.parse(readFileSync(p, 'utf8')).n, N * K);
   assert.deepEqual(readdirSync(d).filter((f) => f !== 's.json'), [], 'no lock, grave or temporary file left');
+});
+
+/** A process playing another machine (UICC_OTA_LOCK_HOST) that takes the lock of `p` with a short lease. */
+function foreignHolder(p: string, leaseMs: number, body: string): { child: ReturnType<typeof spawn>; out: string[]; ready: Promise<void>; exit: Promise<number> } {
+  const script = `import { acquireLock, confirmLock, releaseLock, writeFileAtomic } from ${JSON.stringify(STATE_JS)};
+    const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+    const h = await acquireLock(${JSON.stringify(`${p}.lock`)}, 5000);
+    console.log('locked');
+    ${body}`;
+  const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, UICC_OTA_LOCK_HOST: 'other-host.lab', UICC_OTA_LOCK_LEASE_MS: String(leaseMs) },
+  });
+  const out: string[] = [];
+  let readyResolve!: () => void;
+  const ready = new Promise<void>((r) => (readyResolve = r));
+  child.stdout!.on('data', (d: Buffer) => {
+    for (const l of d.toString().split('\n').filter(Boolean)) {
+      out.push(l);
+      if (l === 'locked') readyResolve();
+    }
+  });
+  const exit = new Promise<number>((r) => child.on('close', (code) => r(code ?? -1)));
+  return { child, out, ready, exit };
+}
+
+function withEnv<T>(vars: Record<string, string>, fn: () => Promise<T>): Promise<T> {
+  const old = Object.fromEntries(Object.keys(vars).map((k) => [k, process.env[k]]));
+  Object.assign(process.env, vars);
+  return fn().finally(() => {
+    for (const [k, v] of Object.entries(old)) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+  });
+}
+
+test('a foreign owner that renews its 300 ms lease keeps the lock for 1.5 s: waited for, never broken', { timeout: 60_000 }, async () => {
+  const d = dir();
+  const p = join(d, 's.json');
+  writeFileSync(p, JSON.stringify({ n: 0 }));
+  const f = foreignHolder(p, 300, `
+    await sleep(1500);
+    confirmLock(h);
+    writeFileAtomic(${JSON.stringify(p)}, JSON.stringify({ n: 100 }));
+    console.log('released ' + releaseLock(h));`);
+  await f.ready;
+  const first = parseLockOwner(readFileSync(`${p}.lock`, 'utf8'))!;
+  assert.equal(first.host, 'other-host.lab');
+  await withEnv({ UICC_OTA_LOCK_SKEW_MS: '0' }, async () => {
+    const t0 = Date.now();
+    await new Promise((r) => setTimeout(r, 600));
+    // Twice the lease later the lease has moved on: the owner renews it.
+    const later = parseLockOwner(readFileSync(`${p}.lock`, 'utf8'))!;
+    assert.equal(later.token, first.token);
+    assert.ok(later.expires > first.expires + 300, `lease not renewed: ${first.expires} → ${later.expires}`);
+    // Our update waits for the owner's write (n = 100) instead of breaking its lock.
+    assert.equal(await bump(p, 20_000), 101);
+    assert.ok(Date.now() - t0 >= 800, `waited only ${Date.now() - t0} ms`);
+  });
+  assert.equal(await f.exit, 0);
+  assert.deepEqual(f.out, ['locked', 'released true']);
+});
+
+test('a foreign owner paused past its lease (SIGSTOP) loses the lock: we take it, it writes nothing and is told so', { timeout: 60_000 }, async () => {
+  const d = dir();
+  const p = join(d, 's.json');
+  writeFileSync(p, JSON.stringify({ n: 0 }));
+  const f = foreignHolder(p, 300, `
+    await sleep(800);
+    try {
+      confirmLock(h);
+      writeFileAtomic(${JSON.stringify(p)}, JSON.stringify({ n: 999 }));
+      console.log('wrote');
+    } catch (e) {
+      console.log(e.name + ': ' + e.message);
+    }
+    console.log('released ' + releaseLock(h));`);
+  await f.ready;
+  f.child.kill('SIGSTOP');
+  try {
+    await withEnv({ UICC_OTA_LOCK_SKEW_MS: '100' }, async () => {
+      const t0 = Date.now();
+      assert.equal(await bump(p, 20_000), 1);
+      // Broken only once the lease (300 ms from the last renewal) and the skew allowance were over.
+      assert.ok(Date.now() - t0 >= 100, `broken after ${Date.now() - t0} ms`);
+    });
+  } finally {
+    f.child.kill('SIGCONT');
+  }
+  assert.equal(await f.exit, 0);
+  assert.equal(f.out.length, 3, f.out.join(' | '));
+  assert.match(f.out[1], /^StateError: .*s\.json\.lock: lock lost \(.*\); nothing written: run the command again$/);
+  assert.equal(f.out[2], 'released false');
+  assert.equal(JSON.parse(readFileSync(p, 'utf8')).n, 1, 'the paused owner wrote nothing');
+});
+
+test('a lock that times out names the lock file, its owner and lease, and the way out', async () => {
+  const d = dir();
+  const p = join(d, 's.json');
+  writeFileSync(`${p}.lock`, foreign(60_000, 4242));
+  await assert.rejects(bump(p, 200), (e: unknown) => {
+    assert.ok(e instanceof IoError && e.exitCode === 3);
+    assert.ok(e.message.startsWith(`${p}.lock: timed out after 200 ms waiting for the lock held by process 4242 on host other-host.lab, lease until 20`), e.message);
+    assert.match(e.message, /the lock is broken once its lease ends \(or remove .*s\.json\.lock by hand\)$/);
+    return true;
+  });
+});
+
+test('withFileLock reports a lock lost while held (exit 3); a held lock is renewed by its timer', async () => {
+  const d = dir();
+  const p = join(d, 's.json');
+  const seen: number[] = [];
+  await withFileLock(p, async () => {
+    seen.push(parseLockOwner(readFileSync(`${p}.lock`, 'utf8'))!.expires);
+    await new Promise((r) => setTimeout(r, 250));
+    seen.push(parseLockOwner(readFileSync(`${p}.lock`, 'utf8'))!.expires);
+  }, 1000, { leaseMs: 150 });
+  assert.ok(seen[1] > seen[0], `lease not renewed: ${seen.join(' → ')}`);
+  assert.equal(existsSync(`${p}.lock`), false);
+  await assert.rejects(
+    withFileLock(p, async () => {
+      writeFileSync(`${p}.lock`, foreign(60_000)); // another host took it meanwhile
+    }, 1000),
+    (e: unknown) => e instanceof IoError && e.exitCode === 3 && /s\.json\.lock: lock lost while held \(our lease expired and another owner took the lock: process 1 on host other-host\.lab, lease until [^)]*\): the update made under it may have raced/.test(e.message),
+  );
 });

@@ -107,6 +107,16 @@ describe('the package from its tarball', () => {
     assert.equal(v.status, 0, v.stdout + v.stderr);
     assert.match(v.stdout, /passed/);
     assert.deepEqual(snapshot(pkg), before, 'nothing written inside the install folder');
+    // The shipped code cache was accepted where it is installed: no fresh cache went to the user's folder.
+    assert.deepEqual(readdirSync(work).includes('cache') ? readdirSync(join(work, 'cache')) : [], [], 'no user code cache written');
+  });
+
+  it('the shipped V8 code cache is used from the install path (it does not carry the build path)', () => {
+    const cache = readFileSync(join(pkg, 'dist', 'bundle', 'uicc-ota.cjs.codecache'));
+    assert.equal(cache.includes(Buffer.from(ROOT)), false, `the cache names the build folder ${ROOT}`);
+    // V8 tells whether it took the cache (vm.Script cachedDataRejected), run from another folder.
+    const code = `const l = require(${JSON.stringify(join(pkg, 'bin', 'load.js'))}); const s = l.compile(); console.log(s.cachedDataRejected)`;
+    assert.equal(ok(sh(process.execPath, ['-e', code], { cwd: work }), 'compile with the shipped cache').trim(), 'false');
   });
 
   it('runs as a non-root user; a rejected code cache is rebuilt in the user cache folder, never in the package', () => {

@@ -189,9 +189,10 @@ test('counter too low: PoR status 02, exit 1; --counter next stores the counter 
   assert.equal(x.code, 1);
   assert.equal(x.stderr, 'uicc-ota: card refused: PoR status 02 (CNTR low), expected 01\n');
   // --each: counters 3 and 4 (both below the card's 7): 02 each, as expected.
-  const each = await cli(['send', 'pcsc', ...low, '--each', '--expect-status', '01,02'], 30000, '00B0000010\n00B0000010\n');
+  // Output line N answers input line N: the comment line is passed through (batch engine).
+  const each = await cli(['send', 'pcsc', ...low, '--each', '--expect-status', '01,02'], 30000, '00B0000010\n# second\n00B0000010\n');
   assert.equal(each.code, 0, each.stderr);
-  assert.deepEqual(each.stdout.trim().split('\n').map((l) => l.replace(/ response tar=B00010 status=(\w+) .*/, ' $1')), ['1 OK 02', '2 OK 02']);
+  assert.deepEqual(each.stdout.trim().split('\n').map((l) => l.replace(/ response tar=B00010 status=(\w+) .*/, ' $1')), ['1 OK 02', '# second', '3 OK 02']);
   assert.equal(cardJson().applications.find((a) => a.tar === 'B00010')!.counter, '7');
   // --counter next: 1, 2, … from the state file; the card (at 7) refuses 1, yet 1 is spent.
   const n = await cli(['send', 'pcsc', ...K, '--spi', '1621', '--kic', '15', '--kid', '15', '--tar', 'B00010', '--counter', 'next', '--state', state, '--apdu', '00B0000010']);
@@ -446,4 +447,28 @@ test('smsc --pcsc faults: no card in the reader (exit 4, one line); an ENVELOPE 
     assert.match(s.err(), /ENVELOPE 1\/1: SW 6F00 \(technical problem, no precise diagnosis\); the next SMS connects to the card again/);
     assert.match(s.err(), /connected to the card in "Virtual PCD 00 01"/);
   });
+});
+
+test('card vpcd --state: the RE counters live in the state file (as card process --state), CARD.json is left alone', async () => {
+  // Replace the running card by one with a state file, on the same reader.
+  card?.kill('SIGTERM');
+  await waitCard(0, false);
+  const state = join(dir, 're-counters.json');
+  const before = cardJson().applications.find((a) => a.tar === 'B00010')!.counter;
+  card = spawn(process.execPath, [BIN, 'card', 'vpcd', '--card', CARD, '--state', state], { cwd: ROOT, env: { ...process.env, NO_COLOR: '1' } });
+  card.stderr!.on('data', (d) => (cardLog += d));
+  await waitCard(0, true);
+  // SPI 1619: counter must be higher. N is higher than CARD.json's counter; stored in the state file only.
+  const n = BigInt(before) + 5n;
+  const hi = await cli(['send', 'pcsc', ...K, '--spi', '1619', '--kic', '15', '--kid', '15', '--tar', 'B00010', '--counter', String(n), '--apdu', '00B0000010', '--json']);
+  assert.equal(hi.code, 0, hi.stderr + cardLog);
+  // The PoR deciphered with openssl: CNTR N, status 00.
+  const d = decipherPor(JSON.parse(hi.stdout).transport.envelopes[0].data as string, '3des', K1_KIC);
+  assert.deepEqual([d.cntr, d.status], [n, '00']);
+  assert.deepEqual(JSON.parse(readFileSync(state, 'utf8')), { format: 'uicc-ota-card-state/1', counters: { B00010: String(n) } });
+  assert.equal(cardJson().applications.find((a) => a.tar === 'B00010')!.counter, before);
+  // N again: the card reads the state file (CARD.json's lower counter would accept it): status 02, CNTR low.
+  const again = await cli(['send', 'pcsc', ...K, '--spi', '1619', '--kic', '15', '--kid', '15', '--tar', 'B00010', '--counter', String(n), '--apdu', '00B0000010']);
+  assert.equal(again.code, 1, again.stderr);
+  assert.match(again.stderr, /PoR status 02 \(CNTR low\)/);
 });

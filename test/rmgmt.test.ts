@@ -52,6 +52,16 @@ describe('CAP file', () => {
     const body = Buffer.concat(ORDER.map((n) => Buffer.from(c[n])));
     // GP Card Specification cl. 11.6.2.3: Load File Data Block = C4 ‖ BER length (82 xx xx for 256 … 65535) ‖ components.
     assert.equal(Buffer.from(cap.loadFileDataBlock).toString('hex').toUpperCase(), ('C482' + body.length.toString(16).padStart(4, '0') + body.toString('hex')).toUpperCase());
+    // `unzip -l` (an independent ZIP reader) lists the components; the Load File Data Block holds what `unzip -p`
+    // extracts of each, in the JCVM order (Debug and the manifest left out).
+    const listed = execFileSync('unzip', ['-l', CAP]).toString();
+    const names = ORDER.map((n) => {
+      const m = new RegExp(`\\s(\\S*/javacard/${n}\\.cap)\\n`).exec(listed);
+      assert.ok(m, `unzip -l lists ${n}.cap`);
+      return m![1];
+    });
+    const extracted = Buffer.concat(names.map((f) => execFileSync('unzip', ['-p', CAP, f])));
+    assert.equal(Buffer.from(cap.loadFileDataBlock.subarray(4)).toString('hex'), extracted.toString('hex'));
     // Stored (not deflated) entries read the same.
     const stored = readCap(capFile({ deflate: false }));
     assert.deepEqual(stored.loadFileDataBlock, cap.loadFileDataBlock);
@@ -111,6 +121,44 @@ describe('scripts against the specification codings', () => {
     const params = 'C900' + 'EF' + (sys.length / 2).toString(16).toUpperCase() + sys;
     const data = '08' + PACKAGE_AID + '09' + APPLET_AID + '09' + APPLET_AID + '0100' + (params.length / 2).toString(16).toUpperCase().padStart(2, '0') + params + '00';
     assert.equal(a[a.length - 1], '80E60C00' + (data.length / 2).toString(16).toUpperCase() + data);
+  });
+
+  test('INSTALL [for load] with the Load File Data Block hash (openssl dgst over the components unzip extracts), DAP block before C4', () => {
+    // The C4 value: the components in load order, as `unzip -p` extracts them (an independent ZIP reader).
+    const names = execFileSync('unzip', ['-Z1', CAP]).toString().trim().split('\n');
+    const value = Buffer.concat(ORDER.map((n) => execFileSync('unzip', ['-p', CAP, names.find((x) => x.endsWith(`/${n}.cap`))!])));
+    for (const [alg, len] of [['sha1', '14'], ['sha256', '20']] as const) {
+      const hash = execFileSync('openssl', ['dgst', `-${alg}`, '-binary'], { input: value }).toString('hex').toUpperCase();
+      const p = dry(['ram', 'load', '--cap', CAP, '--hash', alg, '--dap', 'A000000151000000:0102', '--bearer', 'cattp', '--max-block', '100', ...SEC]);
+      const a = p[0];
+      // GP Table 11-44: LV load file AID ‖ LV SD AID ‖ LV hash ‖ LV load parameters ‖ LV token.
+      const data = '08' + PACKAGE_AID + '00' + len + hash + '00' + '00';
+      assert.equal(a[0], '80E60200' + (data.length / 2).toString(16).toUpperCase() + data, alg);
+      // GP cl. 11.6.2.3: Load File = E2 { 4F SD AID ‖ C3 signature } ‖ C4 Load File Data Block.
+      const dap = 'E2' + '0E' + '4F08A000000151000000' + 'C3020102';
+      assert.ok(a[1].startsWith('80E8000064' + dap + 'C4820213' + value.subarray(0, 100 - 16 - 4).toString('hex').toUpperCase()), a[1]);
+    }
+    // A DAP without the hash it signs is refused before anything is built.
+    const r = run(['ram', 'load', '--cap', CAP, '--dap', 'A000000151000000', '--dry-run', ...SEC]);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /--dap: .*give --hash/);
+  });
+
+  test('UICC System Specific Parameters (EA) of INSTALL [for install]: toolkit 80, access 81, administrative access 82 (TS 102 226 cl. 8.2.1.3.2.2)', () => {
+    const p = dry(['ram', 'install', '--package-aid', PACKAGE_AID, '--applet-aid', APPLET_AID, '--uicc-toolkit', '--priority', '1', '--max-timers', '2',
+      '--menu-text-length', '16', '--menu', '1:1', '--max-channels', '1', '--msl', '12', '--toolkit-tar', 'B20100', '--max-services', '3',
+      '--uicc-access', ':00', '--uicc-admin-access', 'A0000000871002:02:', '--expanded', ...SEC]);
+    // cl. 8.2.1.3.2.2.1: priority 01, timers 02, text length 10, 1 menu entry (position 01, id 01), channels 01,
+    // MSL length 01 ‖ 12, TAR length 03 ‖ B20100, services 03.
+    const tk = '01' + '02' + '10' + '01' + '0101' + '01' + '0112' + '03B20100' + '03';
+    // cl. 8.2.1.3.2.3.1: UICC shared file system (AID length 00), access domain length 01 ‖ 00 (full access), DAP length 00.
+    const acc = '00' + '0100' + '00';
+    // cl. 8.2.1.3.2.4.1: ADF A0000000871002, access domain 02, no DAP.
+    const adm = '07A0000000871002' + '0102' + '00';
+    const ea = '80' + (tk.length / 2).toString(16).padStart(2, '0').toUpperCase() + tk + '81' + '04' + acc + '82' + '0B' + adm;
+    const params = 'C900' + 'EA' + (ea.length / 2).toString(16).toUpperCase() + ea;
+    const data = '08' + PACKAGE_AID + '09' + APPLET_AID + '09' + APPLET_AID + '0100' + (params.length / 2).toString(16).toUpperCase().padStart(2, '0') + params + '00';
+    assert.equal(p[0][0], '80E60C00' + (data.length / 2).toString(16).toUpperCase() + data);
   });
 
   test('DELETE (GP cl. 11.2: 80 E4 00 P2 Lc 4F len AID; P2 80 = with related objects)', () => {
@@ -186,6 +234,31 @@ describe('round trips through the card simulator', () => {
     assert.deepEqual(e, [{ aid: PACKAGE_AID, lifeCycle: 1, lifeCycleName: 'LOADED', privileges: '00', modules: [APPLET_AID] }]);
   });
 
+  test('CAT_TP round trip with --card: load + install, list, RFM update/read, delete, PUT KEY (one SDU per packet)', () => {
+    const card = newCard();
+    const st = join(dir, 'st-cattp-rt.json');
+    const base = ['--bearer', 'cattp', ...SEC, '--spi', '1629', '--counter', 'next', '--state', st, '--card', card];
+    const l = run(['ram', 'load', '--cap', CAP, '--install', ...base, '--json']);
+    assert.equal(l.code, 0, l.stderr);
+    assert.equal(JSON.parse(l.stdout).pors.length, 1, 'the whole script in one CAT_TP SDU (1024 octets)');
+    const s = run(['ram', 'status', ...base, '--json']);
+    assert.equal(s.code, 0, s.stderr);
+    assert.deepEqual(JSON.parse(s.stdout).pors[0].answer.answers[0].entries.map((x: { aid: string; lifeCycleName: string }) => [x.aid, x.lifeCycleName]), [[APPLET_AID, 'SELECTABLE']]);
+    // EF ICCID of card init's example card (3F00/2FE2): update the first two octets, read back.
+    const before = run(['rfm', 'read', '--path', '3F00/2FE2', ...base, '--json']);
+    assert.equal(before.code, 0, before.stderr);
+    const iccid: string = JSON.parse(before.stdout).pors[0].answer.answers.at(-1).data;
+    assert.equal(run(['rfm', 'update', '--path', '3F00/2FE2', '--data', 'ABCD', ...base]).code, 0);
+    const after = run(['rfm', 'read', '--path', '3F00/2FE2', ...base, '--json']);
+    assert.equal(JSON.parse(after.stdout).pors[0].answer.answers.at(-1).data, 'ABCD' + iccid.slice(4));
+    assert.equal(run(['ram', 'delete', '--aid', PACKAGE_AID, '--related', ...base]).code, 0);
+    assert.deepEqual(JSON.parse(readFileSync(card, 'utf8')).registry.instances, []);
+    const nk = 'FEDCBA98765432100123456789ABCDEF';
+    assert.equal(run(['ram', 'put-key', '--new-kvn', '6', '--new-kic', nk, '--new-kid', nk, ...base]).code, 0);
+    assert.equal(JSON.parse(readFileSync(card, 'utf8')).keysets.find((k: { kvn: number }) => k.kvn === 6).kid.key, nk);
+    assert.equal(JSON.parse(readFileSync(st, 'utf8')).counters['kvn1/000000'], '4', 'one counter per packet (RAM)');
+  });
+
   test('PUT KEY rotates KVN 1: the next command with the new keys verifies, one with the old keys fails', () => {
     const card = newCard();
     const nk = { kic: '00112233445566778899AABBCCDDEEFF', kid: '0123456789ABCDEFFEDCBA9876543210', kik: '1111111111111111222222222222222A' };
@@ -209,6 +282,30 @@ describe('round trips through the card simulator', () => {
     const y = run(['card', 'process', '--card', card, '--json', x.stdout.trim()]);
     assert.equal(y.code, 0, y.stderr);
     assert.equal(JSON.parse(y.stdout).executed[0].sw, '6A80');
+  });
+
+  test('hash and EA checked by the card: a hash that does not match is refused with 6985, a malformed EA with 6A80', () => {
+    const card = newCard();
+    const base = ['ram', 'load', '--cap', CAP, '--hash', 'sha1', '--bearer', 'cattp', '--expanded', ...SEC];
+    const apdus: string[] = dry(base)[0];
+    // Flip the last hash octet in INSTALL [for load] (… ‖ 14 HASH ‖ 00 ‖ 00): the LOAD of the last block must fail.
+    const i = apdus[0].length - 4 - 2;
+    const tampered = apdus[0].slice(0, i) + (apdus[0].slice(i, i + 2) === '00' ? '01' : '00') + apdus[0].slice(i + 2);
+    const x = run(['build', 'cattp', ...SEC, '--tar', '000000', '--counter', '1', '--expanded', '--format', 'packet', '--apdu', tampered, ...apdus.slice(1).flatMap((a) => ['--apdu', a])]);
+    assert.equal(x.code, 0, x.stderr);
+    const y = run(['card', 'process', '--card', card, '--json', x.stdout.trim()]);
+    assert.equal(y.code, 0, y.stderr);
+    const ex = JSON.parse(y.stdout).executed;
+    assert.deepEqual(ex.map((e: { sw: string }) => e.sw), ['9000', '9000', '9000', '6985']);
+    assert.deepEqual(JSON.parse(readFileSync(card, 'utf8')).registry.loadFiles, [], 'load file discarded');
+    // The untampered script loads (the hash verified), with an EA the card reads through.
+    const ok = run([...base, '--install', '--uicc-toolkit', '--max-services', '1', '--uicc-access', ':00', '--counter', '2', '--card', card]);
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.match(JSON.parse(readFileSync(card, 'utf8')).registry.instances[0].installParams, /^C900EA/);
+    // EA/80 cut short (priority and timers only): refused.
+    const bad = run(['ram', 'install', '--package-aid', PACKAGE_AID, '--applet-aid', APPLET_AID, '--instance-aid', APPLET_AID + '02', '--uicc-toolkit-params', '0100', ...SEC, '--counter', '3', '--card', card]);
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /6A80/);
   });
 
   test('RFM: read and update an EF by path (uicc, compact and expanded) and by FID chain (sim), answers decoded', () => {

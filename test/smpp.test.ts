@@ -12,7 +12,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, execFileSync } from 'node:child_process';
 import { connect } from 'node:net';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -250,11 +250,13 @@ test('Net::SMPP ESME → uicc-ota smsc: submit_sm of a uicc-ota-built SMS, deliv
 for (const [name, args, ud, por] of [['3DES', SJA2_ARGS, SJA2_UD, SJA2_POR], ['AES', SJA5_ARGS, SJA5_UD, SJA5_POR]] as const) {
   test(`uicc-ota send smpp → Net::SMPP SMSC (${name}): submit_sm fields checked by the peer, its deliver_sm PoR verified`, async () => {
     // The peer expects the real card's command octets and answers with the real card's PoR.
-    const p = perlSmsc(['--expect', ud, '--por', `027100${por}`]);
+    // It also sends an enquire_link while we wait (SMPP 3.4 cl. 4.11): we answer it.
+    const p = perlSmsc(['--expect', ud, '--por', `027100${por}`, '--enquire']);
     const r = await send(await p.port, [...args, '--json']);
     await p.done;
     assert.equal(r.code, 0, r.stderr);
     assert.doesNotMatch(p.out(), /FAIL/, p.out());
+    assert.match(p.out(), /ENQUIRE_LINK_RESP status=0/);
     assert.match(p.out(), /SUBMIT esm_class=64 protocol_id=127 data_coding=246 dest=1\/1\/491700000 source=12345 registered_delivery=0/);
     assert.match(p.out(), /DELIVER_RESP status=0/);
     assert.match(p.out(), /UNBIND/);
@@ -264,15 +266,128 @@ for (const [name, args, ud, por] of [['3DES', SJA2_ARGS, SJA2_UD, SJA2_POR], ['A
   });
 }
 
+// AES key KIc 22 of vectors/keysets/test.json, for deciphering PoRs with the openssl CLI.
+const K2_KIC = '200102030405060708090A0B0C0D0E0F';
+const openssl = (args: string[], hex: string) => execFileSync('openssl', args, { input: Buffer.from(hex, 'hex') }).toString('hex').toUpperCase();
+/** CNTR and status of a ciphered response packet (RPL RHL TAR | ciphered CNTR PCNTR status CC ...), deciphered by openssl. */
+function decipherPacket(packet: string, alg: '3des' | 'aes', key: string): { cntr: bigint; status: string } {
+  const ct = packet.slice(12);
+  const plain = alg === '3des'
+    ? openssl(['enc', '-d', '-des-ede-cbc', '-K', key, '-iv', '0000000000000000', '-nopad'], ct)
+    : openssl(['enc', '-d', '-aes-128-cbc', '-K', key, '-iv', '00000000000000000000000000000000', '-nopad'], ct);
+  return { cntr: BigInt('0x' + plain.slice(0, 10)), status: plain.slice(12, 14) };
+}
+
+/** por-framing.json por-submit-concat8-2seg-aes (openssl CLI + vectors/tools/framing.py): the TP-UD of each SMS-SUBMIT. */
+function concatAesPor(): string[] {
+  const d = JSON.parse(readFileSync(join(ROOT, 'vectors', 'por-framing.json'), 'utf8')) as { cases: { id: string; expected: { hex: string[] } }[] };
+  // SMS-SUBMIT (TS 23.040 cl. 9.2.2.2): 41 MR, DA 08 81 21436587, PID, DCS, UDL, then TP-UD: 11 octets before it.
+  return d.cases.find((c) => c.id === 'por-submit-concat8-2seg-aes')!.expected.hex.map((t) => t.slice(22));
+}
+const LONG_AES = ['--keyset', KEYSET, '--spi', '0639', '--kic', '22', '--kid', '22', '--tar', 'B00010', '--counter', '0', '--concat-ref', '9', '--data', 'E7'.repeat(180)];
+
+test('uicc-ota send smpp → Net::SMPP SMSC: a concatenated AES command in two submit_sm, a concatenated PoR in two deliver_sm (por-submit-concat8-2seg-aes) reassembled and verified', async () => {
+  const built = run(['build', 'sms', ...LONG_AES, '--format', 'ud']);
+  assert.equal(built.code, 0, built.stderr);
+  const uds = built.stdout.trim().split('\n');
+  assert.equal(uds.length, 2);
+  // TS 23.040 cl. 9.2.3.24.1 concatenation IE 00 03 ref total seq; TS 31.115 cl. 4: IE 70 00 in the first segment only.
+  assert.match(uds[0], /^070003090201700000/);
+  assert.match(uds[1], /^050003090202/);
+  const por = concatAesPor();
+  const p = perlSmsc(['--expect', uds[0], '--expect', uds[1], '--por', por[0], '--por', por[1]]);
+  const r = await send(await p.port, [...LONG_AES, '--json']);
+  await p.done;
+  assert.equal(r.code, 0, r.stderr + p.out());
+  assert.doesNotMatch(p.out(), /FAIL/, p.out());
+  assert.equal(p.out().split('SUBMIT esm_class=64 protocol_id=127 data_coding=246').length - 1, 2);
+  assert.equal(p.out().split('DELIVER_RESP status=0').length - 1, 2);
+  const j = JSON.parse(r.stdout) as { counter: number; status: { code: string }; checksum: { value: string; verified: boolean }; verified: boolean };
+  // Expected fields of the vector (por-framing.json): counter 0, status 00, CC 8C91321CC8BA0F03.
+  assert.equal(j.counter, 0);
+  assert.equal(j.status.code, '00');
+  assert.equal(j.checksum.value, '8C91321CC8BA0F03');
+  assert.equal(j.verified, true);
+});
+
+test('Net::SMPP ESME → uicc-ota smsc: a concatenated AES command (two submit_sm, the card reassembles), the PoR deciphered by openssl carries its counter', async () => {
+  const dir = cardDir();
+  const args = ['--keyset', KEYSET, '--spi', '1619', '--kic', '22', '--kid', '22', '--tar', 'B00010', '--counter', '5', '--concat-ref', '3', ...Array.from({ length: 26 }, () => ['--apdu', 'A0A40000027F20']).flat()];
+  const built = run(['build', 'sms', ...args, '--format', 'ud']);
+  assert.equal(built.code, 0, built.stderr);
+  const uds = built.stdout.trim().split('\n');
+  assert.equal(uds.length, 2);
+  const s = smsc(dir);
+  try {
+    const p = launch('perl', [join(PEERS, 'net-smpp-esme.pl'), '--port', String(await s.port), '--ud', uds[0], '--ud', uds[1]], /()^$/);
+    assert.equal(await p.done, 0, p.err() + s.err());
+    assert.equal(p.out().split('SUBMIT_RESP status=0').length - 1, 2);
+    const m = /DELIVER esm_class=64 protocol_id=127 data_coding=246 source=1\/1\/491700000 dest=0\/1\/12345 ud=027100([0-9A-F]+)\n/.exec(p.out());
+    assert.ok(m, p.out());
+    assert.equal(m[1].slice(6, 12), 'B00010'); // TAR in clear (TS 102 225 cl. 5.2)
+    const d = decipherPacket(m[1], 'aes', K2_KIC);
+    assert.equal(d.cntr, 5n);
+    assert.equal(d.status, '00');
+  } finally {
+    await s.stop();
+  }
+  assert.match(s.err(), /segment 1 of 2 \(reference 3\) stored/);
+  assert.match(readFileSync(join(dir, 'CARD.json'), 'utf8'), /"counter": "5"/);
+});
+
+test('smsc serves concurrent sessions while one stalls half-way through a PDU and another sends garbage', async () => {
+  const s = smsc(cardDir());
+  try {
+    const port = await s.port;
+    // Session A: binds, sends an unknown command (generic_nack ESME_RINVCMDID, SMPP 3.4 cl. 4.3 / Table 5-2), then 10 octets of a 40-octet PDU, and stalls.
+    const a = connect({ host: '127.0.0.1', port });
+    let aData = Buffer.alloc(0);
+    a.on('data', (d) => (aData = Buffer.concat([aData, d])));
+    a.on('error', () => undefined);
+    await new Promise((res) => a.once('connect', res));
+    const bind = Buffer.concat([Buffer.from('lab\0secret\0\0', 'latin1'), Buffer.from([0x34, 0, 0, 0])]);
+    a.write(Buffer.concat([hdr(16 + bind.length, 0x00000009, 0, 1), bind, hdr(16, 0x00000077, 0, 2), hdr(40, 0x00000004, 0, 3).subarray(0, 10)]));
+    // Session C: garbage that is no PDU at all (command_length 0x41414141 > 70000): generic_nack, then closed.
+    const c = raw(port, [Buffer.from('AAAAAAAAAAAAAAAAAAAA', 'latin1')]);
+    // Sessions B (Net::SMPP, 3DES) and D (uicc-ota send smpp, AES) meanwhile, in parallel.
+    const b = launch('perl', [join(PEERS, 'net-smpp-esme.pl'), '--port', String(port), '--ud', SJA2_UD], /()^$/);
+    const d = send(port, [...SJA5_ARGS, '--json']);
+    const [bCode, dRes, cRes] = await Promise.all([b.done, d, c]);
+    assert.equal(bCode, 0, b.err());
+    assert.match(b.out(), new RegExp(`ud=027100${SJA2_POR}`)); // the real SJA2 PoR
+    assert.equal(dRes.code, 0, dRes.stderr);
+    assert.equal(porJson(dRes).hex, SJA5_POR); // the real SJA5 PoR
+    // generic_nack ESME_RINVCMDLEN, echoing the sequence_number octets the garbage carried ('AAAA').
+    assert.equal(cRes.data.subarray(0, 16).toString('hex'), hdr(16, 0x80000000, 2, 0x41414141).toString('hex'));
+    assert.equal(cRes.closed, true);
+    // A got its bind_transceiver_resp (ESME_ROK) and the generic_nack, and is still connected.
+    assert.equal(aData.readUInt32BE(4), 0x80000009);
+    assert.equal(aData.readUInt32BE(8), 0);
+    const at = aData.readUInt32BE(0);
+    assert.equal(aData.subarray(at, at + 16).toString('hex'), hdr(16, 0x80000000, 3, 2).toString('hex'));
+    assert.equal(a.destroyed, false);
+    a.destroy();
+  } finally {
+    await s.stop();
+  }
+});
+
 // ------------------------------------------------------------ faults
 
-test('faults: bind refused / wrong password name the step and the status; exit 4', async () => {
+/** A command with --counter next from `state` (the counter is reserved, stored as used, before anything is sent). */
+const nextArgs = (state: string) => ['--keyset', KEYSET, '--spi', '1619', '--kic', '15', '--kid', '15', '--tar', 'B00010', '--counter', 'next', '--state', state, '--apdu', 'A0A40000027F20'];
+const usedCounter = (state: string) => Object.values((JSON.parse(readFileSync(state, 'utf8')) as { counters: Record<string, string> }).counters)[0];
+
+test('faults: bind refused / wrong password name the step and the status; exit 4; the counter stays used', async () => {
+  const state = join(tmp(), 'counters.json');
   const p = perlSmsc(['--bind_status', '13']);
-  const r = await send(await p.port, SJA2_ARGS);
+  const r = await send(await p.port, nextArgs(state));
   await p.done;
   assert.equal(r.code, 4);
   assert.ok(isOneLineError(r.stderr), r.stderr);
-  assert.match(r.stderr, /bind_transceiver.*ESME_RBINDFAIL \(0x0000000D\)/);
+  // SMPP 3.4 Table 5-2: 0x0D ESME_RBINDFAIL.
+  assert.equal(r.stderr, 'uicc-ota: SMPP bind_transceiver: refused by the SMSC: ESME_RBINDFAIL (0x0000000D)\n');
+  assert.equal(usedCounter(state), '1');
   const s = smsc(cardDir());
   try {
     const w = await cli(['send', 'smpp', '--port', String(await s.port), '--system-id', 'lab', '--password', 'nope', '--dest', '1', ...SJA2_ARGS]);
@@ -284,22 +399,50 @@ test('faults: bind refused / wrong password name the step and the status; exit 4
   }
 });
 
-test('faults: submit_sm_resp with an error status is named (ESME_RINVDSTADR); exit 4', async () => {
-  const p = perlSmsc(['--submit_status', '11', '--expect', SJA2_UD]);
-  const r = await send(await p.port, SJA2_ARGS);
+test('faults: submit_sm_resp with an error status is named (ESME_RINVDSTADR); exit 4; the counter stays used', async () => {
+  const state = join(tmp(), 'counters.json');
+  const p = perlSmsc(['--submit_status', '11', '--expect', '.*']);
+  const r = await send(await p.port, nextArgs(state));
   await p.done;
   assert.equal(r.code, 4);
   assert.ok(isOneLineError(r.stderr), r.stderr);
+  // SMPP 3.4 Table 5-2: 0x0B ESME_RINVDSTADR.
   assert.match(r.stderr, /submit_sm.*ESME_RINVDSTADR \(0x0000000B\)/);
+  assert.equal(usedCounter(state), '1');
+  const again = perlSmsc(['--close', 'after-bind']);
+  const c = await send(await again.port, nextArgs(state));
+  await again.done;
+  assert.equal(c.code, 4);
+  assert.ok(isOneLineError(c.stderr), c.stderr);
+  assert.match(c.stderr, /SMPP submit_sm \(the SMS\): the SMSC closed the connection/);
+  assert.equal(usedCounter(state), '2'); // never reused
 });
 
-test('faults: the SMSC closes the connection while we wait; exit 4', async () => {
+test('faults: a PoR for our TAR but another counter is not taken for ours: exit 1 naming both', async () => {
+  // The real SJA2 PoR answers CNTR 0 (status 00); our command has CNTR 1.
+  const args = SJA2_ARGS.map((a, i) => (SJA2_ARGS[i - 1] === '--counter' ? '1' : a));
+  const p = perlSmsc(['--expect', '.*', '--por', `027100${SJA2_POR}`]);
+  const r = await send(await p.port, [...args, '--timeout', '1500']);
+  await p.done;
+  assert.equal(r.code, 1);
+  assert.ok(isOneLineError(r.stderr), r.stderr);
+  assert.match(r.stderr, /no PoR for TAR B00010 CNTR 1 within 1500 ms; received a PoR for another command \(TAR B00010 CNTR 0 status 00\)/);
+});
+
+test('faults: the SMSC closes the connection, or unbinds, while we wait; exit 4', async () => {
   const p = perlSmsc(['--close', 'after-submit', '--expect', SJA2_UD]);
   const r = await send(await p.port, SJA2_ARGS);
   await p.done;
   assert.equal(r.code, 4);
   assert.ok(isOneLineError(r.stderr), r.stderr);
   assert.match(r.stderr, /closed the connection/);
+  // The SMSC ends the session with an unbind instead: answered with unbind_resp, then the same failure, named so.
+  const u = perlSmsc(['--close', 'unbind', '--expect', SJA2_UD]);
+  const v = await send(await u.port, SJA2_ARGS);
+  await u.done;
+  assert.match(u.out(), /UNBIND_RESP status=0/);
+  assert.equal(v.code, 4);
+  assert.equal(v.stderr, 'uicc-ota: SMPP waiting for the PoR (transceiver): the SMSC ended the session (unbind)\n');
 });
 
 test('faults: no PoR before --timeout (exit 4); a PoR for another TAR/counter only (exit 1); counters recorded as used', async () => {

@@ -323,17 +323,17 @@ describe('vectors verify on corrupted copies', () => {
   });
 
   it('names the CAT_TP header field and reports a corrupted checksum', () => {
-    const ck = findCase('digest-cattp-syn'); // checksum at octets 16-17 (5E37)
+    const ck = findCase('example-cattp-syn'); // checksum at octets 16-17 (5E37)
     ck.expected.hex = flip(ck.expected.hex, 17);
-    const win = findCase('digest-cattp-rst'); // window size 14-15
+    const win = findCase('example-cattp-rst'); // window size 14-15
     win.expected.hex = flip(win.expected.hex, 15);
     const seq = findCase('cattp-3des-3pdus'); // PDU 2: sequence number 10-11 (0002)
     seq.expected.hex[1] = flip(seq.expected.hex[1], 11);
     const dir = suite('cattp', { 'v.json': file([ck, win, seq]) });
     const r = run(['vectors', 'verify', dir]);
     assert.equal(r.code, 1);
-    assert.match(r.stdout, /FAIL digest-cattp-syn[^\n]*\n\s+build: byte 17 \(checksum\) differs: expected 36, got 37\n\s+fields: checksum\.value: expected "5E37", got "5E36"\n\s+parse: verification failed: CAT_TP checksum 0x5E36, should be 0x5E37/);
-    assert.match(r.stdout, /FAIL digest-cattp-rst[^\n]*\n\s+build: byte 15 \(window size\) differs/);
+    assert.match(r.stdout, /FAIL example-cattp-syn[^\n]*\n\s+build: byte 17 \(checksum\) differs: expected 36, got 37\n\s+fields: checksum\.value: expected "5E37", got "5E36"\n\s+parse: verification failed: CAT_TP checksum 0x5E36, should be 0x5E37/);
+    assert.match(r.stdout, /FAIL example-cattp-rst[^\n]*\n\s+build: byte 15 \(window size\) differs/);
     assert.match(r.stdout, /FAIL cattp-3des-3pdus[^\n]*\n\s+build: output 2: byte 11 \(CAT_TP sequence number\) differs: expected 03, got 02/);
     assert.equal(lastLine(r.stdout), '0 passed, 3 failed');
   });
@@ -577,7 +577,7 @@ describe('vectors record: every kind, with the options of its build command', ()
   it('cattp-pdu (cattp build syn line; --type infers the kind; --iccid)', () => {
     // SYN: 18-octet header, max PDU 18-19, max SDU 20-21, identification length 22, identification 23-32
     const c = roundTrip('rec-pdu-syn', ['--type', 'syn', '--src-port', '1024', '--dst-port', '1', '--seq', '0x1234', '--iccid', '8988211000000467285'],
-      'digest-cattp-syn', { at: 25, field: 'identification' });
+      'example-cattp-syn', { at: 25, field: 'identification' });
     assert.equal(c.kind, 'cattp-pdu');
     assert.deepEqual([c.inputs.maxPdu, c.inputs.maxSdu, c.inputs.window], [1024, 2048, 4], 'the defaults of cattp build');
   });
@@ -588,7 +588,7 @@ describe('vectors record: every kind, with the options of its build command', ()
       'cattp-rst-ack-05', { at: 18, field: 'reason code' });
     // flags 0, RFU 1-2, header length 3, source port 4-5, destination port 6-7, data length 8-9
     const c = roundTrip('rec-pdu-data', ['--type', 'ack', '--data', '011B0D00000000B00010000000000000A0A40000027F20', '--src-port', '1', '--dst-port', '1024',
-      '--seq', '4661', '--ack', '22136'], 'digest-cattp-ack-data23', { at: 8, field: 'data length' });
+      '--seq', '4661', '--ack', '22136'], 'example-cattp-ack-data23', { at: 8, field: 'data length' });
     assert.equal(c.inputs.type, 'data');
   });
 
@@ -691,7 +691,7 @@ describe('Wireshark as a second witness of the framing vectors', () => {
   it('and is not vacuous: bytes that disagree with the inputs fail', () => {
     const a = findCase('sms-envelope-concat16-3seg-aes');
     a.inputs.concatRef = 1;
-    const b = findCase('digest-cattp-eack');
+    const b = findCase('example-cattp-eack');
     b.inputs.eack = [22137, 22145];
     const c = findCase('por-submit-aes');
     c.inputs.da = '+491234568';
@@ -701,7 +701,7 @@ describe('Wireshark as a second witness of the framing vectors', () => {
     const r = check([join(dir, 'v.json')]);
     assert.equal(r.status, 1, r.stdout + r.stderr);
     assert.match(r.stdout, /FAIL sms-envelope-concat16-3seg-aes\n\s+segment 1 concatenation reference: tshark shows \['65535'\], expected \['1'\]/);
-    assert.match(r.stdout, /FAIL digest-cattp-eack\n[\s\S]*EACK list: tshark shows \['22137', '22144'\]/);
+    assert.match(r.stdout, /FAIL example-cattp-eack\n[\s\S]*EACK list: tshark shows \['22137', '22144'\]/);
     assert.match(r.stdout, /FAIL por-submit-aes\n[\s\S]*TP-DA: tshark shows \['491234567'\], expected \['491234568'\]/);
     assert.match(r.stdout, /FAIL cattp-aes-3pdus-wrap\n[\s\S]*PDU 2 checksum status: tshark shows '0', expected '1'/);
     assert.equal(lastLine(r.stdout), 'tshark-check: 4 cases, ' + /(\d+) checks/.exec(lastLine(r.stdout) ?? '')![1] + ' checks, 4 failed');

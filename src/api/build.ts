@@ -133,7 +133,8 @@ const str = (v: Num | Counter | undefined): string | undefined => (v === undefin
 function securityOpts(o: SecurityOptions): SecurityOpts {
   return {
     ...o,
-    counter: str(o.counter) ?? '0',
+    // A number as 0x-hex: exactly 10 decimal digits would be read as 10 hex digits.
+    counter: o.counter === undefined ? '0' : typeof o.counter === 'string' ? o.counter : `0x${o.counter.toString(16)}`,
     apdu: o.apdu ?? [],
     paddingByte: o.paddingByte ?? '00',
     ccLen: str(o.ccLen),

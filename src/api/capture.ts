@@ -1,18 +1,158 @@
-/** `parse --read` as an async iterator over the exchanges of a capture. */
-import { analyseCapture, type CaptureResult } from '../capture/read.js';
+/**
+ * `parse --read` as a library: a pcap/pcapng capture read in chunks, parsed
+ * incrementally, its exchanges paired and delivered as they complete.
+ */
+import { open } from 'node:fs/promises';
+import { read as fsRead } from 'node:fs';
+import { OtaError } from '../util/errors.js';
+import { CaptureParser, type CaptureFrame } from '../pcap/read.js';
+import {
+  CaptureAnalyser, analyseCapture, captureIoError, captureStop,
+  type CaptureResult, type CaptureSink, type CaptureStop, type CaptureSummary, type CaptureOptions,
+} from '../capture/read.js';
 import type { ParseOptions } from './parse.js';
 
-/**
- * Every OTA item of a pcap/pcapng capture (GSMTAP SIM, CAT_TP over UDP,
- * exported SMS PDUs), in the order `parse --read --json` lists them in
- * `items`, with PoRs paired with their commands.
- */
-export async function* readCapture(pathOrBytes: string | Uint8Array, options: ParseOptions = {}): AsyncGenerator<Record<string, unknown>, void, undefined> {
-  const r = captureReport(pathOrBytes, options);
-  for (const item of r.json.items) yield item;
+export type { CaptureResult, CaptureStop, CaptureSummary, CaptureItem, CaptureBrief, CaptureSink } from '../capture/read.js';
+export { DEFAULT_PAIRING_WINDOW } from '../capture/read.js';
+
+/** Bytes read at a time. */
+export const CAPTURE_CHUNK = 256 * 1024;
+
+export interface CaptureReadOptions extends ParseOptions {
+  /** Most unfinished concatenations / unanswered commands / waiting TPDUs / CAT_TP datagrams kept (each); default 10,000. */
+  pairingWindow?: number;
 }
 
-/** The whole object `parse --read FILE --json` prints. */
-export function captureReport(pathOrBytes: string | Uint8Array, options: ParseOptions = {}): CaptureResult {
+/** A capture: a file path ("-": standard input), its bytes, or its bytes as they arrive. */
+export type CaptureSource = string | Uint8Array | AsyncIterable<Uint8Array>;
+
+const waitMs = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** A file (or "-", standard input, also when left non-blocking) in chunks; OS errors are IoErrors (exit 3). */
+export async function* captureChunks(path: string, size = CAPTURE_CHUNK): AsyncGenerator<Uint8Array, void, undefined> {
+  const stdin = path === '-';
+  let fh: Awaited<ReturnType<typeof open>> | undefined;
+  try {
+    fh = stdin ? undefined : await open(path, 'r');
+  } catch (e) {
+    throw captureIoError(e, path);
+  }
+  const fd = fh ? fh.fd : 0;
+  try {
+    for (;;) {
+      const buf = Buffer.allocUnsafe(size);
+      let n: number;
+      try {
+        n = await new Promise<number>((res, rej) => fsRead(fd, buf, 0, size, null, (err, k) => (err ? rej(err) : res(k))));
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        if (code === 'EAGAIN') {
+          await waitMs(5);
+          continue;
+        }
+        if (code === 'EOF') return;
+        throw captureIoError(e, stdin ? 'standard input' : path);
+      }
+      if (n === 0) return;
+      yield n === size ? buf : buf.subarray(0, n);
+    }
+  } finally {
+    await fh?.close();
+  }
+}
+
+function chunksOf(source: CaptureSource): AsyncIterable<Uint8Array> {
+  if (typeof source === 'string') return captureChunks(source);
+  if (source instanceof Uint8Array) {
+    return (async function* () {
+      yield source;
+    })();
+  }
+  return source;
+}
+
+/** How a streamed capture ended. */
+export interface CaptureRun {
+  format?: 'pcap' | 'pcapng';
+  summary: CaptureSummary;
+  /** Set when damage stopped the reading after at least one frame. */
+  stopped?: CaptureStop;
+  /** The worst exit code: 2 when stopped or an item is malformed, else 1 when a check failed, else 0. */
+  exitCode: number;
+}
+
+export interface StreamHooks {
+  /** Once the file header is read, before the first frame: pcap or pcapng. */
+  format?(format: string | undefined): void;
+  /** After each chunk: frames read so far (for a progress line, or to flush output). */
+  chunk?(frames: number, format: string | undefined): void;
+}
+
+/**
+ * Read a capture chunk by chunk, handing every exchange and brief entry to
+ * `sink` as soon as it is complete. Damage before the first frame is thrown
+ * (InputError, or IoError for the file); damage after it ends the reading
+ * with `stopped` set, everything before it delivered.
+ */
+export async function streamCapture(source: CaptureSource, name: string, options: CaptureOptions, sink: CaptureSink, hooks: StreamHooks = {}): Promise<CaptureRun> {
+  const parser = new CaptureParser(name);
+  const analyser = new CaptureAnalyser(name, options, sink);
+  let announced = false;
+  const onFrame = (f: CaptureFrame) => {
+    if (!announced) {
+      announced = true;
+      hooks.format?.(parser.format);
+    }
+    analyser.frame(f);
+  };
+  let stopped: CaptureStop | undefined;
+  try {
+    for await (const chunk of chunksOf(source)) {
+      parser.push(chunk, onFrame);
+      hooks.chunk?.(parser.frames, parser.format);
+    }
+    parser.end(onFrame);
+  } catch (e) {
+    if (!(e instanceof OtaError) || e.exitCode !== 2 || parser.frames === 0) throw e;
+    stopped = captureStop(e, parser.frames);
+  }
+  const summary = analyser.finish(parser.format);
+  return { format: parser.format, summary, stopped, exitCode: stopped ? Math.max(2, summary.exitCode) : summary.exitCode };
+}
+
+/**
+ * Every OTA exchange of a pcap/pcapng capture (GSMTAP SIM, CAT_TP over UDP,
+ * exported SMS PDUs) as the `items[]` objects of `parse --read --json`, each
+ * yielded as soon as it is complete (PoRs paired with their commands). A
+ * capture damaged after some frames yields what came before, then throws the
+ * InputError that says where it stopped.
+ */
+export async function* readCapture(source: CaptureSource, options: CaptureReadOptions = {}): AsyncGenerator<Record<string, unknown>, void, undefined> {
+  const name = typeof source === 'string' ? (source === '-' ? 'standard input' : source) : 'capture';
+  const queue: Record<string, unknown>[] = [];
+  const parser = new CaptureParser(name);
+  const analyser = new CaptureAnalyser(name, { ...options, tree: false, json: true }, { item: (i) => void queue.push(i.json!), brief: () => undefined });
+  const onFrame = (f: CaptureFrame) => analyser.frame(f);
+  const drain = function* () {
+    while (queue.length) yield queue.shift()!;
+  };
+  let damage: unknown;
+  try {
+    for await (const chunk of chunksOf(source)) {
+      parser.push(chunk, onFrame);
+      yield* drain();
+    }
+    parser.end(onFrame);
+  } catch (e) {
+    if (!(e instanceof OtaError) || parser.frames === 0) throw e;
+    damage = e;
+  }
+  analyser.finish(parser.format);
+  yield* drain();
+  if (damage) throw damage;
+}
+
+/** The whole object `parse --read FILE --json` prints, built in memory. */
+export function captureReport(pathOrBytes: string | Uint8Array, options: CaptureReadOptions = {}): CaptureResult {
   return typeof pathOrBytes === 'string' ? analyseCapture(pathOrBytes, options) : analyseCapture('capture', options, pathOrBytes);
 }

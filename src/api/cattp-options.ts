@@ -29,7 +29,7 @@ export function identificationOf(o: { identification?: string; iccid?: string })
   return undefined;
 }
 
-/** `--udp-port [SRC:]DST` → UDP ports of a pcap written by a build (default 1000 → 2000, as in the digest §6). */
+/** `--udp-port [SRC:]DST` → UDP ports of a pcap written by a build (default 1000 → 2000, which tshark's CAT-TP dissector is pointed at with -d udp.port==2000,cattp). */
 export function udpPorts(v: string | undefined): { sport: number; dport: number } {
   if (v === undefined) return { sport: 1000, dport: 2000 };
   const m = /^\s*(?:([^:]+):)?([^:]+)\s*$/.exec(v);
@@ -157,8 +157,8 @@ export interface PduHeaderOpts {
 
 /**
  * An SDU as data PDUs within the receiver's maximum PDU size (SEG on all but
- * the last, §4). `from` gives the default ports: the server sends commands
- * from CAT_TP port 1 to the card's 1024 (digest §6), the card answers back.
+ * the last, TS 102 127 SEG). `from` gives the default ports: the server sends commands
+ * from CAT_TP port 1 to the card's 1024, the card answers back.
  */
 export function sduPdus(sdu: Uint8Array, o: PduHeaderOpts, from: 'server' | 'card' = 'server'): Uint8Array[] {
   const [src, dst] = from === 'server' ? [1, 1024] : [1024, 1];
@@ -180,7 +180,7 @@ export interface BuildCattpOpts extends SecurityOpts, PduHeaderOpts {
   udpPort?: string;
 }
 
-/** The secured command packet in the CAT_TP dialect (TS 102 225; digest §7.1). */
+/** The secured command packet in the CAT_TP dialect (TS 102 225: CPI 01, BER-TLV CPL). */
 export async function buildSecuredCattp(o: SecurityOpts): Promise<SecuredCommand> {
   const { prepareCommand } = await import('./secured-options.js');
   const { buildCommand } = await import('../secured/command.js');

@@ -1,12 +1,12 @@
 /**
- * Where keys come from, first match wins: the option (`--kic-key HEX` or
- * `--kic-key @FILE`), the environment (UICC_OTA_KIC / UICC_OTA_KID), the
+ * Where keys come from, first match wins: the option (`--kic-key HEX`,
+ * `--kic-key @FILE` or `--kic-key env:NAME`, read by keys/material.ts), the environment (UICC_OTA_KIC / UICC_OTA_KID), the
  * keyset file (`--keyset FILE`, the entry whose KVN is the KIc/KID high nibble).
  * Keys never appear in output or error messages.
  */
-import { readFileSync } from 'node:fs';
-import { InputError, IoError } from '../util/errors.js';
-import { fromHex, hex2 } from '../util/hex.js';
+import { InputError } from '../util/errors.js';
+import { readKeyMaterial } from '../keys/material.js';
+import { hex2 } from '../util/hex.js';
 import type { KeyMaterial } from '../secured/keys.js';
 import { isCipherAlg, isIntegrityAlg } from '../secured/keys.js';
 import { decodeKic, decodeKidCc, encodeKic, encodeKid } from '../secured/kic.js';
@@ -15,9 +15,9 @@ import type { CipherAlg, CcAlg, RcAlg } from '../crypto/index.js';
 import { octet, intOption } from '../util/options.js';
 
 export interface KeyOptions {
-  /** Ciphering key: hex, `@file`, or bytes (else env UICC_OTA_KIC, else the keyset). */
+  /** Ciphering key: hex, `@file`, `env:NAME`, or bytes (else env UICC_OTA_KIC, else the keyset). */
   kicKey?: string | Uint8Array;
-  /** Integrity key: hex, `@file`, or bytes (else env UICC_OTA_KID, else the keyset). */
+  /** Integrity key: hex, `@file`, `env:NAME`, or bytes (else env UICC_OTA_KID, else the keyset). */
   kidKey?: string | Uint8Array;
   kicAlg?: string;
   kidAlg?: string;
@@ -28,24 +28,6 @@ export interface KeyOptions {
 
 /** A keyset file's contents (format in the manual, FILES). */
 export type KeysetJson = Record<string, unknown>;
-
-function keyValue(v: string | Uint8Array, field: string): Uint8Array {
-  if (typeof v !== 'string') return v;
-  let text = v;
-  if (v.startsWith('@')) {
-    try {
-      text = readFileSync(v.slice(1), 'utf8');
-    } catch (e) {
-      throw new IoError(`cannot read key file: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { field });
-    }
-  }
-  try {
-    return fromHex(text, field);
-  } catch (e) {
-    // Don't echo key material: only say what is wrong.
-    throw new InputError('is not valid hex', { field });
-  }
-}
 
 const given = new WeakMap<object, KeysetFile>();
 
@@ -80,7 +62,7 @@ export function resolveKeys(o: KeyOptions, kic: number | undefined, kid: number 
   const sel = o.kvn !== undefined ? intOption(o.kvn, '--kvn', 0, 15) : undefined;
   const kicText = o.kicKey ?? process.env.UICC_OTA_KIC;
   const kidText = o.kidKey ?? process.env.UICC_OTA_KID;
-  if (kicText) k.kicKey = keyValue(kicText, o.kicKey ? '--kic-key' : 'UICC_OTA_KIC');
+  if (kicText) k.kicKey = readKeyMaterial(kicText, o.kicKey ? '--kic-key' : 'UICC_OTA_KIC');
   else if (ks && kic !== undefined) {
     const e = findKeyset(ks, sel ?? kic >> 4)?.kic;
     if (!e) k.kicMissing = noKey(ks, sel ?? kic >> 4, 'kic');
@@ -89,7 +71,7 @@ export function resolveKeys(o: KeyOptions, kic: number | undefined, kid: number 
       k.kicKey = e.key;
     }
   }
-  if (kidText) k.kidKey = keyValue(kidText, o.kidKey ? '--kid-key' : 'UICC_OTA_KID');
+  if (kidText) k.kidKey = readKeyMaterial(kidText, o.kidKey ? '--kid-key' : 'UICC_OTA_KID');
   else if (ks && kid !== undefined) {
     const e = findKeyset(ks, sel ?? kid >> 4)?.kid;
     if (!e) k.kidMissing = noKey(ks, sel ?? kid >> 4, 'kid');

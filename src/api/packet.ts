@@ -17,7 +17,7 @@ import { smsDialect } from '../smspp/dialect.js';
 import { cattpDialect } from '../cattp/dialect.js';
 import type { Dialect } from '../secured/dialect.js';
 import { kvnConflicts, resolveKeys, type KeyOptions } from './keys.js';
-import { scriptView, responseView } from '../remote/view.js';
+import { scriptError, scriptView, responseView } from '../remote/view.js';
 import { peel, type Peeled } from '../layers/peel.js';
 import { statusOutcome } from '../secured/expect-status.js';
 
@@ -28,6 +28,8 @@ export interface ParseOpts extends KeyOptions {
   kic?: string;
   kid?: string;
   request?: string;
+  /** The command of `request`, already parsed (with the same keys): spares parsing it again for every PoR. */
+  requestCommand?: SecuredCommand;
   expanded?: boolean;
   compact?: boolean;
   cattp?: boolean;
@@ -86,7 +88,13 @@ export function uncheckedParts(p: { ciphered: boolean; deciphered: boolean; chec
 export function expectedPorSecurity(o: ParseOpts): { sec: Partial<ResponseSecurity>; request?: SecuredCommand } {
   const sec: Partial<ResponseSecurity> = {};
   let request: SecuredCommand | undefined;
-  if (o.request) {
+  if (o.requestCommand) {
+    request = o.requestCommand;
+    sec.integrity = request.spi.porIntegrity;
+    sec.ciphered = request.spi.porCiphered;
+    sec.kic = request.kic;
+    sec.kid = request.kid;
+  } else if (o.request) {
     const b = fromHex(o.request, '--request');
     const p = peel([b], o.cattp ? 'cattp' : 'auto');
     const pkt = p.packet;
@@ -110,15 +118,16 @@ export function expectedPorSecurity(o: ParseOpts): { sec: Partial<ResponseSecuri
   return { sec, request };
 }
 
-export function parsePacket(p: Peeled, o: ParseOpts, kindHint: 'command' | 'response' | undefined): PacketResult {
+/** `keys`: a per-batch memo of the key resolution (packetMemo(o).keys) for callers that parse many packets with the same key options. */
+export function parsePacket(p: Peeled, o: ParseOpts, kindHint: 'command' | 'response' | undefined, keys: PacketMemo['keys'] = (kic, kid) => resolveKeys(o, kic, kid)): PacketResult {
   const dialect: Dialect = p.dialect === 'cat_tp' ? cattpDialect : smsDialect;
   const kind = kindHint ?? p.kind;
   if (kind === 'response') {
     const { sec, request } = expectedPorSecurity(o);
     // A PoR secured with another key version than --kvn selects: reported, and read without keys.
     const conflicts = kvnConflicts(o, sec.kic, sec.kid, { kic: sec.ciphered === true, kid: sec.integrity === 'cc' });
-    const keys = conflicts.length ? {} : resolveKeys(o, sec.kic, sec.kid);
-    const r = parseResponse(dialect, p.packet, keys, sec);
+    const km = conflicts.length ? {} : keys(sec.kic, sec.kid);
+    const r = parseResponse(dialect, p.packet, km, sec);
     const failures = [...conflicts, ...r.failures];
     const notes = [...r.notes];
     if (request) {
@@ -147,8 +156,8 @@ export function parsePacket(p: Peeled, o: ParseOpts, kindHint: 'command' | 'resp
   // The packet's key version against the KVN asked for (--kvn): a failed check; the packet is then
   // read without keys (the selected key set is not the one it was secured with).
   const conflicts = kvnConflicts(o, hdr.kic, hdr.kid, { kic: hdr.spi.ciphering, kid: hdr.spi.integrity === 'cc' });
-  const keys = conflicts.length ? {} : resolveKeys(o, hdr.kic, hdr.kid);
-  const c = parseCommand(dialect, p.packet, keys, hdr);
+  const km = conflicts.length ? {} : keys(hdr.kic, hdr.kid);
+  const c = parseCommand(dialect, p.packet, km, hdr);
   c.failures.unshift(...conflicts);
   const fmt = o.expanded ? 'expanded' : o.compact ? 'compact' : 'auto';
   const view = c.data ? scriptView(c.data, fmt) : { apdus: null, json: null };
@@ -161,3 +170,77 @@ export function parsePacket(p: Peeled, o: ParseOpts, kindHint: 'command' | 'resp
   return { kind: 'command', command: c, tree, json, failures: c.failures, notes: c.notes, inputError: 'error' in view ? view.error : undefined, refusal: outcome.refusal, unverified };
 }
 
+
+/** What a text line of `parse --each` says about a packet: no tree, no JSON object. */
+export interface PacketBrief {
+  kind: 'command' | 'response';
+  tar: Uint8Array;
+  status?: number;
+  checksumType: string;
+  /** The RC/CC check itself (true, false, or null when not checked). */
+  checksumVerified: boolean | null;
+  failures: string[];
+  refusal?: string;
+  inputError?: OtaError;
+  /** What could not be checked (a failure with --require-verified). */
+  unverified: string[];
+}
+
+/**
+ * Per-batch memo of what parsePacket resolves from the options alone: the keys
+ * for each (KIc, KID) pair and the security a PoR is expected to carry (its
+ * --request parsed once). Only for options that do not change during the batch.
+ */
+export interface PacketMemo {
+  keys(kic: number | undefined, kid: number | undefined): ReturnType<typeof resolveKeys>;
+  expected(): ReturnType<typeof expectedPorSecurity>;
+}
+
+export function packetMemo(o: ParseOpts): PacketMemo {
+  const keys = new Map<number, ReturnType<typeof resolveKeys>>();
+  let expected: ReturnType<typeof expectedPorSecurity> | undefined;
+  return {
+    keys(kic, kid) {
+      const id = ((kic ?? 0x100) << 9) | (kid ?? 0x100);
+      let k = keys.get(id);
+      if (!k) {
+        k = resolveKeys(o, kic, kid);
+        if (keys.size < 1024) keys.set(id, k);
+      }
+      return k;
+    },
+    expected: () => (expected ??= expectedPorSecurity(o)),
+  };
+}
+
+/** parsePacket for a one-line verdict: the same checks and errors, without building the tree and the JSON. */
+export function parsePacketBrief(p: Peeled, o: ParseOpts, kindHint: 'command' | 'response' | undefined, memo: PacketMemo): PacketBrief {
+  const dialect: Dialect = p.dialect === 'cat_tp' ? cattpDialect : smsDialect;
+  const kind = kindHint ?? p.kind;
+  if (kind === 'response') {
+    const { sec, request } = memo.expected();
+    const conflicts = kvnConflicts(o, sec.kic, sec.kid, { kic: sec.ciphered === true, kid: sec.integrity === 'cc' });
+    const r = parseResponse(dialect, p.packet, conflicts.length ? {} : memo.keys(sec.kic, sec.kid), sec);
+    const failures = [...conflicts, ...r.failures];
+    if (request && Buffer.compare(Buffer.from(request.tar), Buffer.from(r.tar)) !== 0) failures.push('TAR of the PoR differs from the command\'s TAR');
+    let inputError = r.data && r.data.length ? responseView(r.data).error : undefined;
+    const trusted = !r.ciphered || r.checksum.verified === true;
+    if (r.status !== undefined && !statusKnown(r.status) && r.deciphered && !failures.length && trusted) {
+      inputError = new InputError(`0x${hex2(r.status)} is a reserved status code (TS 102 225 Table 5)`, { layer: 'response packet', field: 'status', offset: p.offset + r.offsets.status });
+    }
+    const outcome = statusOutcome(r.status, o, true);
+    return { kind, tar: r.tar, status: r.status, checksumType: r.checksum.type, checksumVerified: r.checksum.verified, failures, refusal: outcome.refusal, inputError, unverified: uncheckedParts(r, sec.integrity !== undefined) };
+  }
+  const hdr = parseCommandHeader(dialect, p.packet);
+  const conflicts = kvnConflicts(o, hdr.kic, hdr.kid, { kic: hdr.spi.ciphering, kid: hdr.spi.integrity === 'cc' });
+  const c = parseCommand(dialect, p.packet, conflicts.length ? {} : memo.keys(hdr.kic, hdr.kid), hdr);
+  c.failures.unshift(...conflicts);
+  const fmt = o.expanded ? 'expanded' : o.compact ? 'compact' : 'auto';
+  // The same bad-input verdict as parsePacket's scriptView (a malformed expanded script or push: exit 2).
+  const inputError = c.data ? scriptError(c.data, fmt) : undefined;
+  const outcome = statusOutcome(undefined, o, false);
+  return {
+    kind: 'command', tar: c.tar, checksumType: c.checksum.type, checksumVerified: c.checksum.verified,
+    failures: c.failures, refusal: outcome.refusal, inputError, unverified: uncheckedParts(c),
+  };
+}

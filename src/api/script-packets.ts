@@ -90,10 +90,11 @@ export async function secureScript(
 }
 
 /** Read a PoR (any layer `parse` recognises) with the command's SPI/KIc/KID and the sender's keys. */
-export async function readPor(bytes: Uint8Array, b: { spi: string; kic: number; kid: number }, keyOpts: ParseOpts): Promise<PacketResult> {
+export async function readPor(bytes: Uint8Array | Uint8Array[], b: { spi: string; kic: number; kid: number }, keyOpts: ParseOpts): Promise<PacketResult> {
   const { peel } = await import('../layers/peel.js');
   const { parsePacket } = await import('./packet.js');
-  const p = peel([bytes], 'auto');
+  // Several inputs: the user data of the segments of a concatenated SMS-SUBMIT.
+  const p = peel(Array.isArray(bytes) ? bytes : [bytes], 'auto');
   if (p.kind === 'command') throw new InputError('this is a command packet, not a PoR (response packet)', { field: '--por' });
   return parsePacket(p, { ...keyOpts, spi: b.spi, kic: hex2(b.kic), kid: hex2(b.kid), request: undefined }, 'response');
 }

@@ -54,6 +54,21 @@ export function porReader(cmd: SecuredCommand, keys: KeyMaterial): (uds: Uint8Ar
   };
 }
 
+/**
+ * What `send smpp` matches PoRs with: the TAR, in clear in every response
+ * packet (RPL RHL TAR, TS 102 225 cl. 5.2), picks the command whose keys read
+ * the CNTR and status (deciphered when ciphered); the first command's when
+ * none has that TAR.
+ */
+export function porIdentityReader(built: BuiltForSmpp): (uds: Uint8Array[]) => PorIdentity {
+  const readers = built.commands.map((c) => porReader(c, built.keys));
+  return (uds) => {
+    const tar = toHex(reassemble(uds).packet.subarray(3, 6));
+    const i = built.commands.findIndex((c) => toHex(c.tar) === tar);
+    return (readers[i] ?? readers[0])(uds);
+  };
+}
+
 /** The PoR read and verified as `parse por --request <command>` would. */
 export function parsePorForSmpp(uds: Uint8Array[], cmd: SecuredCommand, o: ParseOpts): PacketResult & { peeled: ReturnType<typeof peel> } {
   const peeled = peel(uds, 'auto');

@@ -7,16 +7,21 @@
  * order being kept by the main thread. The exit code is the worst line's.
  * The library never writes anywhere but `output`.
  */
-import { once } from 'node:events';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { readLineChunks } from './lines.js';
-import { runLine, textError, type LineError, type LineFn, type LineOutcome, type PassThrough } from './line.js';
-import type { WorkerInit, WorkReply, WorkRequest } from './worker.js';
+import { isPassThrough, runLine, textError, type LineError, type LineFn, type LineOutcome, type LineResult, type PassThrough } from './line.js';
+import type { WorkerInit, WorkReply, WorkRequest } from './worker-loop.js';
 
 export interface WorkerSpec {
   /** Module (file URL or absolute path) whose `export` is a factory `(data) => LineFn` run once per worker. */
-  module: string | URL;
+  module?: string | URL;
+  /**
+   * Instead of `module`: CommonJS source run as the worker's script (`eval`), which
+   * must call serveBatchWorker() (worker-loop.ts) itself; for code bundled into one
+   * file, where no module of its own can be imported by path. It sees `workerData.data`.
+   */
+  bootstrap?: string;
   /** Name of the factory export; default "createLineFn". */
   export?: string;
   /** Structured-clonable data given to the factory (options, key material). */
@@ -42,6 +47,15 @@ export interface BatchOptions {
   onError?: (e: LineError) => void;
   /** Most lines read but not yet written; default 4096. */
   window?: number;
+  /**
+   * Called in the main thread, in input order, before a group of work lines is
+   * run (firstSeq: the `seq` of its first work line, count: its work lines); what
+   * it returns (structured-clonable with workers) is the `ctx` of those lines.
+   * E.g. reserving a block of counters for them.
+   */
+  context?: (firstSeq: number, count: number) => unknown;
+  /** Called for each successful line, in input order, as it is written (e.g. to append its pcap frames). */
+  onResult?: (r: LineResult, line: number) => void;
 }
 
 export interface BatchSummary {
@@ -55,6 +69,8 @@ export interface BatchSummary {
 
 /** A run of consecutive lines whose outcomes arrive together. */
 interface Slot {
+  /** Input line number of its first line. */
+  first: number;
   count: number;
   outcomes?: LineOutcome[];
 }
@@ -78,6 +94,7 @@ export async function runBatch(opts: BatchOptions): Promise<BatchSummary> {
     let text = '';
     while (head < queue.length && queue[head].outcomes) {
       const slot = queue[head];
+      let lineNo = slot.first;
       for (const o of slot.outcomes!) {
         let exit: number;
         if ('error' in o) {
@@ -88,7 +105,15 @@ export async function runBatch(opts: BatchOptions): Promise<BatchSummary> {
         } else {
           exit = o.exitCode;
           text += o.text + '\n';
+          if (opts.onResult) {
+            try {
+              opts.onResult(o, lineNo);
+            } catch (e) {
+              failure ??= e;
+            }
+          }
         }
+        lineNo++;
         if (exit > summary.exitCode) summary.exitCode = exit;
       }
       inFlight -= slot.count;
@@ -99,7 +124,16 @@ export async function runBatch(opts: BatchOptions): Promise<BatchSummary> {
       head = 0;
     }
     if (text) {
-      if (!out.write(text)) drained = false;
+      if (!out.write(text) && drained) {
+        // Listen at once: 'drain' may come (next tick) while this thread awaits input, not the output.
+        drained = false;
+        out.once('drain', () => {
+          drained = true;
+          const w = wake;
+          wake = undefined;
+          w?.();
+        });
+      }
     }
     const w = wake;
     wake = undefined;
@@ -111,8 +145,7 @@ export async function runBatch(opts: BatchOptions): Promise<BatchSummary> {
     for (;;) {
       if (failure) throw failure;
       if (!drained) {
-        await once(out as unknown as NodeJS.EventEmitter, 'drain');
-        drained = true;
+        await new Promise<void>((r) => (wake = r));
         continue;
       }
       if (inFlight < window) return;
@@ -127,29 +160,46 @@ export async function runBatch(opts: BatchOptions): Promise<BatchSummary> {
     w?.();
   }) : undefined;
   try {
+    let seq = 0; // work lines seen so far
+    const works = (lines: string[], from: number, to: number): number => {
+      let n = 0;
+      for (let k = from; k < to; k++) if (!isPassThrough(lines[k])) n++;
+      return n;
+    };
     for await (const lines of readLineChunks(opts.input)) {
       let i = 0;
+      // In this thread: one context per chunk read (the lines already there).
+      let ctx: unknown;
+      if (!pool && opts.context) {
+        const n = works(lines, 0, lines.length);
+        if (n) ctx = await opts.context(seq, n);
+      }
       while (i < lines.length) {
         await waitRoom();
         const first = summary.lines + 1;
         if (pool) {
           const n = Math.min(lines.length - i, pool.linesPerMessage, Math.max(1, window - inFlight));
           const part = lines.slice(i, i + n);
-          const slot: Slot = { count: n };
+          const w = works(lines, i, i + n);
+          const mctx = opts.context && w ? await opts.context(seq, w) : undefined;
+          const slot: Slot = { first, count: n };
           queue.push(slot);
           inFlight += n;
           summary.lines += n;
           i += n;
-          pool.submit(first, part).then((o) => {
+          pool.submit(first, seq, part, mctx).then((o) => {
             slot.outcomes = o;
             flush();
           }, (e: unknown) => {
             failure ??= e;
             flush();
           });
+          seq += w;
         } else {
-          const r = runLine(opts.fn!, lines[i], first, pass);
-          const slot: Slot = { count: 1 };
+          const line = lines[i];
+          const r = runLine(opts.fn!, line, first, pass, seq, ctx);
+          if (!isPassThrough(line)) seq++;
+          const slot: Slot = { first, count: 1 };
           queue.push(slot);
           inFlight++;
           summary.lines++;
@@ -174,7 +224,7 @@ export async function runBatch(opts: BatchOptions): Promise<BatchSummary> {
       flush();
     }
     if (failure) throw failure;
-    if (!drained) await once(out as unknown as NodeJS.EventEmitter, 'drain');
+    while (!drained) await new Promise<void>((r) => (wake = r));
   } finally {
     await pool?.close();
   }
@@ -183,25 +233,27 @@ export async function runBatch(opts: BatchOptions): Promise<BatchSummary> {
 
 interface Pool {
   linesPerMessage: number;
-  submit(first: number, lines: string[]): Promise<LineOutcome[]>;
+  submit(first: number, seq: number, lines: string[], ctx: unknown): Promise<LineOutcome[]>;
   close(): Promise<void>;
 }
 
 async function startPool(spec: WorkerSpec, pass: PassThrough, fail: (e: unknown) => void): Promise<Pool> {
   const threads = Math.max(1, spec.threads ?? availableParallelism());
+  const mod = spec.module;
+  if (!mod === !spec.bootstrap) throw new Error('a worker spec needs exactly one of module and bootstrap');
   const init: WorkerInit = {
-    module: spec.module instanceof URL ? spec.module.href : spec.module.startsWith('file:') ? spec.module : new URL(`file://${spec.module}`).href,
+    module: mod === undefined ? '' : mod instanceof URL ? mod.href : mod.startsWith('file:') ? mod : new URL(`file://${mod}`).href,
     export: spec.export ?? 'createLineFn',
     data: spec.data,
     pass,
   };
-  const entry = new URL('./worker.js', import.meta.url);
+  const entry: string | URL = spec.bootstrap ?? new URL('./worker.js', import.meta.url);
   const workers: { w: Worker; load: number }[] = [];
   const waiting = new Map<number, { resolve: (o: LineOutcome[]) => void; reject: (e: unknown) => void; wi: number; n: number }>();
   let nextId = 0;
   let closing = false;
   await Promise.all(Array.from({ length: threads }, (_, wi) => new Promise<void>((resolve, reject) => {
-    const w = new Worker(entry, { workerData: init });
+    const w = new Worker(entry, { workerData: init, eval: spec.bootstrap !== undefined });
     workers.push({ w, load: 0 });
     let ready = false;
     w.on('message', (m: WorkReply | { ready: true }) => {
@@ -231,14 +283,14 @@ async function startPool(spec: WorkerSpec, pass: PassThrough, fail: (e: unknown)
   // Workers were pushed in creation order; keep index = position.
   return {
     linesPerMessage: Math.max(1, spec.linesPerMessage ?? 256),
-    submit(first, lines) {
+    submit(first, seq, lines, ctx) {
       let wi = 0;
       for (let i = 1; i < workers.length; i++) if (workers[i].load < workers[wi].load) wi = i;
       const id = nextId++;
       workers[wi].load += lines.length;
       return new Promise((resolve, reject) => {
         waiting.set(id, { resolve, reject, wi, n: lines.length });
-        workers[wi].w.postMessage({ id, first, lines } satisfies WorkRequest);
+        workers[wi].w.postMessage({ id, first, seq, lines, ctx } satisfies WorkRequest);
       });
     },
     async close() {

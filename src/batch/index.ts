@@ -5,3 +5,5 @@ export {
   isPassThrough, jsonError, runLine, textError, toLineError,
   type LineError, type LineFn, type LineOutcome, type LineResult, type PassThrough,
 } from './line.js';
+export { fdChunks } from './fd-input.js';
+export { serveBatchWorker, type WorkerInit, type WorkRequest, type WorkReply } from './worker-loop.js';

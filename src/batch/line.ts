@@ -7,6 +7,8 @@
 export interface LineResult {
   text: string;
   exitCode: number;
+  /** Anything else the line produced (e.g. pcap frames), handed to `onResult` in input order. */
+  extra?: unknown;
 }
 
 /** A line that failed: what the CLI would have printed on stderr, and its exit code. */
@@ -22,8 +24,13 @@ export interface LineError {
 
 export type LineOutcome = LineResult | { error: LineError };
 
-/** The per-line work: return the output line, or a LineResult to give it an exit code; throw for an error line. */
-export type LineFn = (line: string, lineNo: number) => string | LineResult | Promise<string | LineResult>;
+/**
+ * The per-line work: return the output line, or a LineResult to give it an exit
+ * code; throw for an error line. `seq` counts the work lines only (from 0; blank
+ * and comment lines are not work), `ctx` is what the batch's `context` hook gave
+ * for the group of lines this one belongs to (undefined without a hook).
+ */
+export type LineFn = (line: string, lineNo: number, seq: number, ctx: unknown) => string | LineResult | Promise<string | LineResult>;
 
 /**
  * Blank and comment lines: 'echo' copies the input line to the output (so a
@@ -60,10 +67,10 @@ function settle(r: string | LineResult): LineResult {
 }
 
 /** Run one line; synchronous functions give a synchronous result (no promise per line). */
-export function runLine(fn: LineFn, line: string, lineNo: number, pass: PassThrough): LineOutcome | Promise<LineOutcome> {
+export function runLine(fn: LineFn, line: string, lineNo: number, pass: PassThrough, seq = 0, ctx?: unknown): LineOutcome | Promise<LineOutcome> {
   if (isPassThrough(line)) return { text: pass === 'echo' ? line : '', exitCode: 0 };
   try {
-    const r = fn(line, lineNo);
+    const r = fn(line, lineNo, seq, ctx);
     if (typeof r === 'object' && typeof (r as Promise<unknown>).then === 'function') {
       return (r as Promise<string | LineResult>).then(settle, (e: unknown) => ({ error: toLineError(e, lineNo) }));
     }

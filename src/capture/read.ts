@@ -6,7 +6,7 @@
  *    the TPDU sub-types 4–7: ENVELOPE (SMS-PP DOWNLOAD) → the command, its
  *    response data → a PoR; GET RESPONSE after an ENVELOPE answered 61xx/9Fxx
  *    (9Exx) → the PoR; FETCH → SEND SHORT MESSAGE → the PoR in an SMS-SUBMIT.
- *    Other APDUs are listed briefly (sms-pp.md §1, §7, §8).
+ *    Other APDUs are listed briefly (TS 31.111 cl. 7.1.1, TS 102 221 status words).
  *  - UDP datagrams that look like CAT_TP PDUs (any port): per UDP conversation
  *    and session, decoded, reassembled and verified as `parse` does.
  *  - Wireshark exported-PDU frames for gsm_sms (what `--pcap` writes for an
@@ -18,13 +18,16 @@
  * Exit: 2 when an item is malformed (after all output), else 1 when a check
  * failed, else 0; a broken file is one line and exit 2 before any output.
  */
+import { swText } from '../remote/sw.js';
 import { formatTag } from '../util/json-format.js';
-import { InputError, OtaError } from '../util/errors.js';
+import { readFileSync } from 'node:fs';
+import { InputError, IoError, OtaError } from '../util/errors.js';
 import { toHex, equalBytes } from '../util/hex.js';
 import { node, type TreeNode, type Status } from '../render/tree.js';
-import { readCaptureFile, readCapture as decodeCapture, decodeFrame, decodeGsmtap, GSMTAP_UDP_PORT, GSMTAP_TYPE_SIM, GSMTAP_SIM, type UdpDatagram } from '../pcap/read.js';
+import { CaptureParser, type CaptureFrame, decodeFrame, decodeGsmtap, GSMTAP_UDP_PORT, GSMTAP_TYPE_SIM, GSMTAP_SIM, type UdpDatagram } from '../pcap/read.js';
 import { peel, smsPeel, type Layer, type Peeled } from '../layers/peel.js';
-import { parsePacket, statusOutcome, type ParseOpts, type PacketResult } from '../api/packet.js';
+import { parsePacket, packetMemo, statusOutcome, type ParseOpts, type PacketResult, type PacketMemo } from '../api/packet.js';
+import type { SecuredCommand } from '../secured/command.js';
 import { looksLikeCattpPdu, peelCattpPdus, cattpPacketKind } from '../cattp/peel.js';
 import { decodePdu, pduSummary, type DecodedPdu } from '../cattp/pdu.js';
 import { decodeBerLength } from '../cattp/dialect.js';
@@ -68,22 +71,8 @@ const RESULTS: Record<number, string> = {
 const h2 = (n: number) => n.toString(16).toUpperCase().padStart(2, '0');
 const h4 = (n: number) => n.toString(16).toUpperCase().padStart(4, '0');
 
-/** Status word meaning, as the ME reads it after an ENVELOPE (sms-pp.md §8). */
-export function swText(sw: number | undefined): string {
-  if (sw === undefined) return 'no status word';
-  const s1 = sw >> 8;
-  const s2 = sw & 0xff;
-  const t = (m: string) => `SW ${h4(sw)} (${m})`;
-  if (sw === 0x9000) return t('normal ending');
-  if (s1 === 0x91) return t(`proactive command pending, ${s2} octets`);
-  if (s1 === 0x61 || s1 === 0x9f) return t(`${s2 || 256} octets of response data available`);
-  if (s1 === 0x9e) return t(`${s2 || 256} octets of data download error data available`);
-  if (sw === 0x9300) return t('toolkit busy');
-  if (s1 === 0x62 || s1 === 0x63) return t('warning');
-  if (s1 === 0x6c) return t(`wrong Le, ${s2} available`);
-  if (s1 === 0x6f) return t('technical problem');
-  return `SW ${h4(sw)}`;
-}
+/** Status word meaning, as the ME reads it after an ENVELOPE (the one table, src/remote/sw.ts). */
+export { swText };
 
 interface Apdu {
   frames: number[];
@@ -150,8 +139,6 @@ function proactiveName(type: number): string {
 /** A unit to parse: inputs for `peel` (SMS-PP) or a ready Peeled (CAT_TP). */
 interface Unit {
   frames: number[];
-  /** Frame at which the unit became complete (processing order). */
-  done: number;
   /** Layers outside what peel recognises (frame / GSMTAP / ENVELOPE response...). */
   outer: Layer[];
   outerNames: string[];
@@ -166,50 +153,77 @@ interface Unit {
   what: string;
 }
 
-interface Item {
+/** One OTA exchange of a capture (a command or response packet, or what stopped it being one). */
+export interface CaptureItem {
   frames: number[];
-  tree: TreeNode;
-  json: Record<string, unknown>;
+  /** The text tree (when the analyser was asked for trees). */
+  tree?: TreeNode;
+  /** The `items[]` object of `parse --read --json` (when asked for JSON). */
+  json?: Record<string, unknown>;
   failures: string[];
   notes: string[];
   error?: OtaError;
   kind?: 'command' | 'response';
   verified?: boolean | null;
-  /** A PoR whose status is not the expected outcome. */
+  /** A PoR whose status is not the expected outcome (--expect-status, default 00). */
   refusal?: string;
-  unverified?: string[];
 }
 
 /** Brief entries (APDUs, CAT_TP sessions) for the listing. */
-interface Brief {
+export interface CaptureBrief {
   frame: number;
+  /** `apdus[]` or `sessions[]` of the JSON. */
+  group: 'apdu' | 'session';
   /** Listed individually (CAT flow) or counted in a run. */
   cat: boolean;
   name: string;
   text: string;
   status?: Status;
   children?: TreeNode[];
-  json: Record<string, unknown>;
+  /** When asked for JSON. */
+  json?: Record<string, unknown>;
 }
 
 const frameLabel = (frames: number[]) => {
+  if (frames.length === 1) return `Frame ${frames[0]}`;
   const u = [...new Set(frames)].sort((a, b) => a - b);
   return u.length === 1 ? `Frame ${u[0]}` : `Frames ${u.join(', ')}`;
 };
 
+const minOf = (xs: number[]) => {
+  let m = xs[0];
+  for (let i = 1; i < xs.length; i++) if (xs[i] < m) m = xs[i];
+  return m;
+};
+
 const endpoint = (ip: string, port: number) => (ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`);
+
+/** A layer whose tree and JSON are only built when asked for (text mode prints no JSON, JSON mode no tree). */
+function lazyLayer(name: string, tree: () => TreeNode, json: () => Record<string, unknown>): Layer {
+  let t: TreeNode | undefined;
+  let j: Record<string, unknown> | undefined;
+  return {
+    name,
+    get tree() {
+      return (t ??= tree());
+    },
+    get json() {
+      return (j ??= json());
+    },
+  };
+}
 
 function gsmtapLayer(a: Apdu, subType: string): Layer {
   const u = a.udp;
   const f = a.frames;
-  return {
-    name: 'GSMTAP SIM',
-    tree: node(frameLabel(f), `UDP ${endpoint(u.src, u.sport)} → ${endpoint(u.dst, u.dport)}, GSMTAP SIM ${subType}`, [
+  return lazyLayer(
+    'GSMTAP SIM',
+    () => node(frameLabel(f), `UDP ${endpoint(u.src, u.sport)} → ${endpoint(u.dst, u.dport)}, GSMTAP SIM ${subType}`, [
       node('APDU', `${INS_NAMES[a.ins] ?? `INS ${h2(a.ins)}`} (${h2(a.cla)} ${h2(a.ins)} ${h2(a.p1)} ${h2(a.p2)} P3=${a.p3})`),
       node('Status word', swText(a.sw)),
     ]),
-    json: { layer: 'GSMTAP SIM', frames: f, src: endpoint(u.src, u.sport), dst: endpoint(u.dst, u.dport), subType, apdu: apduHex(a), response: a.response.length ? toHex(a.response) : null, sw: a.sw === undefined ? null : h4(a.sw) },
-  };
+    () => ({ layer: 'GSMTAP SIM', frames: f, src: endpoint(u.src, u.sport), dst: endpoint(u.dst, u.dport), subType, apdu: apduHex(a), response: a.response.length ? toHex(a.response) : null, sw: a.sw === undefined ? null : h4(a.sw) }),
+  );
 }
 
 /** TAR in clear: SMS-PP after CPL(2) CHL SPI(2) KIc KID / RPL(2) RHL; CAT_TP after CPI/RPI, BER length and CHL/RHL. */
@@ -238,8 +252,44 @@ interface SmsGroup {
   notes: string[];
 }
 
+/**
+ * False when the SMS-PP TPDU inside an ENVELOPE (SMS-PP DOWNLOAD) or a SEND
+ * SHORT MESSAGE certainly has no concatenation IE (TS 23.040 clause 9.2.3.24.1
+ * and .8: IEI 00 / 08): TP-UDHI clear, or a user data header without them.
+ * True when it has one or when this quick look cannot tell (then the full
+ * peel decides).
+ */
+function mayBeSegment(b: Uint8Array): boolean {
+  let tpdu: Uint8Array | undefined;
+  if (b.length > 7 && b[1] === 0xc2 && b[5] === 0xd1) tpdu = ctlv(berValue(b.subarray(5)) ?? new Uint8Array(0), 0x0b);
+  else if (b[0] === 0xd0) tpdu = ctlv(berValue(b) ?? new Uint8Array(0), 0x0b);
+  if (!tpdu || tpdu.length < 2) return true;
+  const fo = tpdu[0];
+  if (!(fo & 0x40)) return false; // TP-UDHI: no user data header
+  let o: number;
+  const mti = fo & 3;
+  if (mti === 0) {
+    // SMS-DELIVER: first octet, TP-OA, TP-PID, TP-DCS, TP-SCTS (7), TP-UDL.
+    o = 1 + 2 + ((tpdu[1] + 1) >> 1) + 2 + 7 + 1;
+  } else if (mti === 1) {
+    // SMS-SUBMIT: first octet, TP-MR, TP-DA, TP-PID, TP-DCS, TP-VP (0, 1 or 7 by TP-VPF), TP-UDL.
+    const vpf = (fo >> 3) & 3;
+    o = 2 + 2 + ((tpdu[2] + 1) >> 1) + 2 + (vpf === 0 ? 0 : vpf === 2 ? 1 : 7) + 1;
+  } else return true;
+  if (o >= tpdu.length) return true;
+  const end = o + 1 + tpdu[o];
+  if (end > tpdu.length) return true;
+  for (let i = o + 1; i + 2 <= end; ) {
+    const iei = tpdu[i];
+    if (iei === 0x00 || iei === 0x08) return true;
+    i += 2 + tpdu[i + 1];
+  }
+  return false;
+}
+
 /** Concatenation info of an SMS-carrying input, or undefined for a single SM (or anything peel will explain). */
 function segmentInfo(b: Uint8Array): { key: string; ref: number; refBits: number; total: number; seq: number } | undefined {
+  if (!mayBeSegment(b)) return undefined;
   try {
     const p = smsPeel(b);
     if (!p.segment || !p.tpdu?.ud) return undefined;
@@ -253,102 +303,216 @@ function segmentInfo(b: Uint8Array): { key: string; ref: number; refBits: number
   }
 }
 
-// ------------------------------------------------------------------ the command
+// ------------------------------------------------------------------ the analyser
 
-/** What `parse --read` shows: the JSON object, the tree (without the closing verdict) and the outcome. */
-export interface CaptureResult {
-  /** The object `parse --read FILE --json` prints. */
-  json: {
-    file: string; format: string; frames: number; items: Record<string, unknown>[]; apdus: Record<string, unknown>[]; sessions: Record<string, unknown>[];
-    summary: { commands: number; responses: number; verified: number; failed: number; errors: number; apdus: number; otherFrames: number };
-    notes: string[]; verified: boolean | null;
-  };
-  /** Tree entries in frame order, then the summary. */
-  tree: TreeNode[];
+/** Where the exchanges and brief entries go, as soon as each is complete. */
+export interface CaptureSink {
+  item(i: CaptureItem): void;
+  brief(b: CaptureBrief): void;
+}
+
+export interface CaptureOptions extends ParseOpts {
+  /**
+   * Pairing window: at most this many unfinished concatenated SMS, TPDU
+   * exchanges waiting for their status word, commands waiting for their PoR
+   * and buffered CAT_TP datagrams (each); the oldest beyond it is evicted and
+   * reported. Default 10,000.
+   */
+  pairingWindow?: number;
+  /** Build the text trees (default true). */
+  tree?: boolean;
+  /** Build the JSON objects (default true). */
+  json?: boolean;
+}
+
+export const DEFAULT_PAIRING_WINDOW = 10_000;
+/** Notes, failures and error lines kept for the summary; more are counted. */
+const KEEP = 1000;
+
+/** A list that keeps its first KEEP entries and counts the rest. */
+class Capped {
+  readonly list: string[] = [];
+  more = 0;
+  push(s: string): void {
+    if (this.list.length < KEEP) this.list.push(s);
+    else this.more++;
+  }
+  get length(): number {
+    return this.list.length + this.more;
+  }
+  /** The entries, with one closing "… and N more" when some were dropped. */
+  all(what: string): string[] {
+    return this.more ? [...this.list, `… and ${this.more} more ${what} (only the first ${KEEP} are kept)`] : this.list;
+  }
+}
+
+/** What is known once the capture ended (or stopped at damage). */
+export interface CaptureSummary {
+  frames: number;
+  summary: { commands: number; responses: number; verified: number; failed: number; errors: number; apdus: number; otherFrames: number };
+  notes: string[];
+  verified: boolean | null;
   /** No OTA item at all. */
   nothing: boolean;
   failures: string[];
-  notes: string[];
   /** PoR statuses that are not the expected outcome (--expect-status, default 00), one line each, naming the frame. */
   refusals: string[];
-  /** What could not be checked, one line per item (file, frames): failures with --require-verified. */
-  unverified: string[];
   /** Malformed items: one message line each (file, frames, error). */
-  errors: { frames: number[]; error: OtaError; message: string }[];
+  errors: string[];
+  /** The closing Summary node of the text tree. */
+  tree: TreeNode;
   /** 2 when an item is malformed, else 1 when a check failed, else 0. */
   exitCode: number;
 }
 
-/** Everything OTA-related in a capture (`parse --read`); `file` names it in messages, `bytes` gives its octets instead of reading it. */
-export function analyseCapture(file: string, o: ParseOpts, bytes?: Uint8Array): CaptureResult {
-  const cap = bytes ? decodeCapture(bytes, file) : readCaptureFile(file);
+interface Dgram {
+  frame: number;
+  udp: UdpDatagram;
+}
 
-  const units: Unit[] = [];
-  const briefs: Brief[] = [];
-  const notes: string[] = [];
-  let ignored = 0;
-  const ignoredWhy = new Map<string, number>();
-  const ignore = (why: string) => {
-    ignored++;
-    ignoredWhy.set(why, (ignoredWhy.get(why) ?? 0) + 1);
-  };
+interface PendingCommand {
+  tar: Uint8Array;
+  dialect: string;
+  packet: Uint8Array;
+  frame: number;
+  parsed?: SecuredCommand;
+  answered: boolean;
+}
+
+/**
+ * Everything OTA-related in a capture, frame by frame (`parse --read`):
+ * feed frames in file order with `frame()`, then call `finish()`. Items and
+ * brief entries go to the sink as soon as they are complete; memory is
+ * bounded by the pairing window, not by the capture length.
+ */
+export class CaptureAnalyser {
+  private readonly o: CaptureOptions;
+  private readonly window: number;
+  private readonly wantTree: boolean;
+  private readonly wantJson: boolean;
+  private frames = 0;
+  private ignored = 0;
+  private readonly ignoredWhy = new Map<string, number>();
+  private readonly notes = new Capped();
+  private readonly failures = new Capped();
+  private readonly errors = new Capped();
+  private readonly refusals = new Capped();
+  private worst = 0;
+  private readonly stats = { commands: 0, responses: 0, verified: 0, failed: 0, errors: 0, apdus: 0, items: 0, unverified: 0 };
+  private readonly groups = new Map<string, SmsGroup>();
+  private pendingEnvelope: { frame: number; sw: number } | undefined;
+  private readonly tpduParts = new Map<string, { frames: number[]; hdr?: Uint8Array; cmd?: Uint8Array; rsp?: Uint8Array; udp: UdpDatagram }>();
+  private readonly conversations = new Map<string, Dgram[]>();
+  private buffered = 0;
+  private readonly commands = new Map<string, PendingCommand>();
+  /** Keys resolved once per (KIc, KID) for the whole capture. */
+  private readonly memo: PacketMemo;
+
+  constructor(readonly file: string, o: CaptureOptions, private readonly sink: CaptureSink) {
+    this.o = o;
+    const w = o.pairingWindow ?? DEFAULT_PAIRING_WINDOW;
+    this.window = w >= 1 ? w : 1;
+    this.wantTree = o.tree !== false;
+    this.wantJson = o.json !== false;
+    this.memo = packetMemo(o);
+  }
+
+  private ignore(why: string): void {
+    this.ignored++;
+    this.ignoredWhy.set(why, (this.ignoredWhy.get(why) ?? 0) + 1);
+  }
+
+  // --- units → items
+
+  private unit(u: Unit): void {
+    const it = this.parseUnit(u);
+    this.stats.items++;
+    if (it.kind === 'command') this.stats.commands++;
+    else if (it.kind === 'response') this.stats.responses++;
+    if (it.verified === true) this.stats.verified++;
+    if (it.verified === null || it.verified === undefined || it.error) this.stats.unverified++;
+    if (it.failures.length) {
+      this.stats.failed++;
+      for (const f of it.failures) this.failures.push(f);
+      this.worst = Math.max(this.worst, 1);
+    }
+    for (const n of it.notes) this.notes.push(n);
+    if (it.refusal) {
+      this.refusals.push(`${this.file} ${frameLabel(it.frames).toLowerCase()}: ${it.refusal}`);
+      this.worst = Math.max(this.worst, 1);
+    }
+    if (it.error) {
+      this.stats.errors++;
+      this.errors.push(`${this.file} ${frameLabel(it.frames).toLowerCase()}: ${it.error.message}`);
+      this.worst = Math.max(this.worst, it.error.exitCode);
+    }
+    this.sink.item(it);
+  }
+
+  private brief(b: CaptureBrief): void {
+    if (b.group === 'apdu') this.stats.apdus++;
+    this.sink.brief(b);
+  }
 
   // --- SMS segments (ENVELOPE, FETCH, exported TPDUs) grouped by concatenation reference
-  const groups = new Map<string, SmsGroup>();
-  const closeGroup = (g: SmsGroup, why: string) => {
-    groups.delete(g.key);
+
+  private closeGroup(g: SmsGroup, why: string): void {
+    this.groups.delete(g.key);
     const missing: number[] = [];
     for (let s = 1; s <= g.total; s++) if (!g.parts.has(s)) missing.push(s);
     const frames = [...g.parts.values()].flatMap((p) => p.frames);
-    units.push({
-      frames, done: Math.max(...frames), outer: [...g.parts.values()].map((p) => p.layer), outerNames: [g.outerName], what: `concatenated SMS (${g.refBits}-bit reference ${g.ref})`,
+    this.unit({
+      frames, outer: [...g.parts.values()].map((p) => p.layer), outerNames: [g.outerName], what: `concatenated SMS (${g.refBits}-bit reference ${g.ref})`,
       error: new InputError(`part${missing.length > 1 ? 's' : ''} ${missing.join(', ')} of ${g.total} missing (${why}); the parts present are in frame${frames.length > 1 ? 's' : ''} ${frames.join(', ')}`, { layer: `concatenated SMS (${g.refBits}-bit reference ${g.ref})`, field: 'Message part number' }),
     });
-  };
+  }
+
   /** An SMS-carrying input: a single SM becomes a unit now, a segment waits for its group. */
-  const smsInput = (bytes: Uint8Array, fr: number[], layer: Layer, outerName: string, what: string, peelMode: 'auto' | 'sms') => {
+  private smsInput(bytes: Uint8Array, fr: number[], layer: Layer, outerName: string, what: string, peelMode: 'auto' | 'sms'): void {
     const frame = fr[0];
-    const done = Math.max(...fr);
     const seg = segmentInfo(bytes);
     if (!seg) {
-      units.push({ frames: fr, done, outer: [layer], outerNames: [outerName], inputs: [bytes], peelMode, what });
+      this.unit({ frames: fr, outer: [layer], outerNames: [outerName], inputs: [bytes], peelMode, what });
       return;
     }
-    let g = groups.get(seg.key);
+    let g = this.groups.get(seg.key);
     const prev = g?.parts.get(seg.seq);
     if (g && prev) {
       if (equalBytes(prev.bytes, bytes)) {
         g.notes.push(`frame ${frame} repeats part ${seg.seq} of frame ${prev.frame} (ignored)`);
         return;
       }
-      closeGroup(g, `frame ${frame} starts another message with the same reference`);
+      this.closeGroup(g, `frame ${frame} starts another message with the same reference`);
       g = undefined;
     }
     if (!g) {
       g = { key: seg.key, total: seg.total, ref: seg.ref, refBits: seg.refBits, parts: new Map(), outerName, notes: [] };
-      groups.set(seg.key, g);
+      this.groups.set(seg.key, g);
+      if (this.groups.size > this.window) {
+        const oldest = this.groups.values().next().value!;
+        this.closeGroup(oldest, `evicted: more than ${this.window} unfinished concatenated messages, see --pairing-window`);
+      }
     }
-    g.parts.set(seg.seq, { bytes, frame, frames: fr, layer });
+    // A copy: the frame's bytes are a view of the read buffer, which must not be kept alive.
+    g.parts.set(seg.seq, { bytes: bytes.slice(), frame, frames: fr, layer });
     if (g.parts.size === g.total) {
-      groups.delete(g.key);
+      this.groups.delete(g.key);
       const parts = [...g.parts.values()].sort((a, b) => a.frame - b.frame);
       const frames = parts.flatMap((p) => p.frames);
-      units.push({
-        frames, done, outer: parts.map((p) => p.layer), outerNames: [outerName], inputs: parts.map((p) => p.bytes), peelMode,
+      this.unit({
+        frames, outer: parts.map((p) => p.layer), outerNames: [outerName], inputs: parts.map((p) => p.bytes), peelMode,
         notes: g.notes, what: `${what}, ${g.total} segments`,
       });
     }
-  };
+  }
 
   // --- APDUs in order
-  let pendingEnvelope: { frame: number; sw: number } | undefined;
-  const tpduParts = new Map<string, { frames: number[]; hdr?: Uint8Array; cmd?: Uint8Array; rsp?: Uint8Array; udp: UdpDatagram }>();
-  const onApdu = (a: Apdu, subType: string) => {
+
+  private onApdu(a: Apdu, subType: string): void {
     const frame = a.frames[0];
     const name = INS_NAMES[a.ins] ?? `INS ${h2(a.ins)}`;
-    const layer = gsmtapLayer(a, subType);
     const brief = (text: string, status?: Status, cat = CAT_INS.has(a.ins)) =>
-      briefs.push({ frame, cat, name, text, status, json: { frame, layers: ['GSMTAP SIM', name], apdu: apduHex(a), response: a.response.length ? toHex(a.response) : null, sw: a.sw === undefined ? null : h4(a.sw), summary: text } });
+      this.brief({ frame, group: 'apdu', cat, name, text, status, json: this.wantJson ? { frame, layers: ['GSMTAP SIM', name], apdu: apduHex(a), response: a.response.length ? toHex(a.response) : null, sw: a.sw === undefined ? null : h4(a.sw), summary: text } : undefined });
     const sw1 = a.sw === undefined ? -1 : a.sw >> 8;
     if (a.ins === 0xc2) {
       const tag = a.command[0];
@@ -360,35 +524,44 @@ export function analyseCapture(file: string, o: ParseOpts, bytes?: Uint8Array): 
           if (ev?.length) extra = `: ${[...ev].map((e) => EVENTS[e] ?? `event ${h2(e)}`).join(', ')}`;
         }
         brief(`ENVELOPE (${tagName}${extra}), ${swText(a.sw)}`);
-        pendingEnvelope = undefined;
+        this.pendingEnvelope = undefined;
         return;
       }
       if (a.sw === 0x9300) {
         brief(`ENVELOPE (SMS-PP download), ${swText(a.sw)}: not accepted by the card (the ME retries it)`, 'warn');
         return;
       }
-      const cmd = Uint8Array.of(a.cla, a.ins, a.p1, a.p2, a.p3, ...a.command);
-      smsInput(cmd, a.frames, layer, 'GSMTAP SIM', 'ENVELOPE (SMS-PP DOWNLOAD)', 'sms');
+      const layer = gsmtapLayer(a, subType);
+      const cmd = new Uint8Array(5 + a.command.length);
+      cmd[0] = a.cla;
+      cmd[1] = a.ins;
+      cmd[2] = a.p1;
+      cmd[3] = a.p2;
+      cmd[4] = a.p3;
+      cmd.set(a.command, 5);
+      this.smsInput(cmd, a.frames, layer, 'GSMTAP SIM', 'ENVELOPE (SMS-PP DOWNLOAD)', 'sms');
       if (a.response.length) {
-        const rl: Layer = { name: 'ENVELOPE response', tree: node('ENVELOPE response data', `${a.response.length} octets, ${swText(a.sw)}`, undefined, { hex: toHex(a.response) }), json: { layer: 'ENVELOPE response', sw: a.sw === undefined ? null : h4(a.sw), length: a.response.length } };
-        units.push({ frames: a.frames, done: Math.max(...a.frames), outer: [layer, rl], outerNames: ['GSMTAP SIM', 'ENVELOPE response'], inputs: [a.response], peelMode: 'sms', what: 'ENVELOPE response data' });
+        const resp = a.response;
+        const rl = lazyLayer('ENVELOPE response', () => node('ENVELOPE response data', `${resp.length} octets, ${swText(a.sw)}`, undefined, { hex: toHex(resp) }), () => ({ layer: 'ENVELOPE response', sw: a.sw === undefined ? null : h4(a.sw), length: resp.length }));
+        this.unit({ frames: a.frames, outer: [layer, rl], outerNames: ['GSMTAP SIM', 'ENVELOPE response'], inputs: [resp], peelMode: 'sms', what: 'ENVELOPE response data' });
       }
-      pendingEnvelope = sw1 === 0x61 || sw1 === 0x9f || sw1 === 0x9e ? { frame, sw: a.sw! } : undefined;
+      this.pendingEnvelope = sw1 === 0x61 || sw1 === 0x9f || sw1 === 0x9e ? { frame, sw: a.sw! } : undefined;
       return;
     }
-    if (a.ins === 0xc0 && pendingEnvelope && a.response.length) {
-      const env = pendingEnvelope;
-      pendingEnvelope = undefined;
+    if (a.ins === 0xc0 && this.pendingEnvelope && a.response.length) {
+      const env = this.pendingEnvelope;
+      this.pendingEnvelope = undefined;
       const err = env.sw >> 8 === 0x9e ? ' (data download error data)' : '';
-      const rl: Layer = { name: 'GET RESPONSE', tree: node('GET RESPONSE data', `${a.response.length} octets${err}, answering the ENVELOPE of frame ${env.frame} (SW ${h4(env.sw)})`, undefined, { hex: toHex(a.response) }), json: { layer: 'GET RESPONSE', envelopeFrame: env.frame, envelopeSw: h4(env.sw), sw: a.sw === undefined ? null : h4(a.sw), length: a.response.length } };
-      units.push({ frames: a.frames, done: Math.max(...a.frames), outer: [layer, rl], outerNames: ['GSMTAP SIM', 'GET RESPONSE'], inputs: [a.response], peelMode: 'sms', what: 'GET RESPONSE after ENVELOPE' });
+      const resp = a.response;
+      const rl = lazyLayer('GET RESPONSE', () => node('GET RESPONSE data', `${resp.length} octets${err}, answering the ENVELOPE of frame ${env.frame} (SW ${h4(env.sw)})`, undefined, { hex: toHex(resp) }), () => ({ layer: 'GET RESPONSE', envelopeFrame: env.frame, envelopeSw: h4(env.sw), sw: a.sw === undefined ? null : h4(a.sw), length: resp.length }));
+      this.unit({ frames: a.frames, outer: [gsmtapLayer(a, subType), rl], outerNames: ['GSMTAP SIM', 'GET RESPONSE'], inputs: [resp], peelMode: 'sms', what: 'GET RESPONSE after ENVELOPE' });
       return;
     }
-    if (a.ins === 0xc0 && pendingEnvelope && sw1 === 0x6c) {
+    if (a.ins === 0xc0 && this.pendingEnvelope && sw1 === 0x6c) {
       brief(`GET RESPONSE, ${swText(a.sw)}`);
       return;
     }
-    pendingEnvelope = undefined;
+    this.pendingEnvelope = undefined;
     if (a.ins === 0x12) {
       if (a.response[0] !== 0xd0) {
         brief(`FETCH, ${a.response.length ? `response data starts ${h2(a.response[0])}, not D0` : 'no proactive command'}, ${swText(a.sw)}`);
@@ -397,7 +570,7 @@ export function analyseCapture(file: string, o: ParseOpts, bytes?: Uint8Array): 
       const cd = ctlv(berValue(a.response) ?? new Uint8Array(0), 0x01);
       if (cd && cd.length === 3 && cd[1] === 0x13) {
         // SEND SHORT MESSAGE: the D0 TLV (and its SW) as FETCH response data.
-        smsInput(a.response, a.frames, layer, 'GSMTAP SIM', 'FETCH: SEND SHORT MESSAGE', 'sms');
+        this.smsInput(a.response, a.frames, gsmtapLayer(a, subType), 'GSMTAP SIM', 'FETCH: SEND SHORT MESSAGE', 'sms');
         return;
       }
       brief(`FETCH: ${cd && cd.length === 3 ? `${proactiveName(cd[1])} (number ${cd[0]}, qualifier ${h2(cd[2])})` : 'proactive command without command details'}, ${swText(a.sw)}`);
@@ -412,180 +585,360 @@ export function analyseCapture(file: string, o: ParseOpts, bytes?: Uint8Array): 
       return;
     }
     brief(`${name}${a.command.length ? `, ${a.command.length} octets of data` : ''}${a.response.length ? `, ${a.response.length} octets returned` : ''}, ${swText(a.sw)}`);
-  };
+  }
 
-  // --- CAT_TP datagrams per UDP conversation
-  interface Dgram { frame: number; udp: UdpDatagram }
-  const conversations = new Map<string, Dgram[]>();
-
-  for (const f of cap.frames) {
+  /** The next frame of the capture, in file order. */
+  frame(f: CaptureFrame): void {
+    this.frames++;
     const d = decodeFrame(f);
     if (d.kind === 'other') {
-      ignore(d.why);
-      continue;
+      this.ignore(d.why);
+      return;
     }
     if (d.kind === 'exported') {
       if (d.proto !== 'gsm_sms' || !d.pdu.length) {
-        ignore(`exported PDU for ${d.proto || 'no dissector'}`);
-        continue;
+        this.ignore(`exported PDU for ${d.proto || 'no dissector'}`);
+        return;
       }
       const dir = d.direction === 1 ? 'MS → SC' : d.direction === 0 ? 'SC → MS' : 'direction not given';
-      const layer: Layer = { name: 'exported PDU', tree: node(`Frame ${f.number}`, `exported PDU for gsm_sms (${dir})`), json: { layer: 'exported PDU', frame: f.number, proto: d.proto, direction: d.direction ?? null } };
-      smsInput(d.pdu, [f.number], layer, 'exported PDU', 'SMS TPDU (exported PDU)', 'auto');
-      continue;
+      const n = f.number;
+      const layer = lazyLayer('exported PDU', () => node(`Frame ${n}`, `exported PDU for gsm_sms (${dir})`), () => ({ layer: 'exported PDU', frame: n, proto: d.proto, direction: d.direction ?? null }));
+      this.smsInput(d.pdu, [n], layer, 'exported PDU', 'SMS TPDU (exported PDU)', 'auto');
+      return;
     }
     const u = d.udp;
     if (u.sport === GSMTAP_UDP_PORT || u.dport === GSMTAP_UDP_PORT) {
       const g = decodeGsmtap(u.payload);
       if ('error' in g) {
-        ignore(`GSMTAP: ${g.error}`);
-        continue;
+        this.ignore(`GSMTAP: ${g.error}`);
+        return;
       }
       if (g.type !== GSMTAP_TYPE_SIM) {
-        ignore(`GSMTAP type ${g.type} (not SIM)`);
-        continue;
+        this.ignore(`GSMTAP type ${g.type} (not SIM)`);
+        return;
       }
-      if (u.truncated) notes.push(`frame ${f.number}: cut short by the capture's snap length`);
-      const k = `${u.src}|${u.sport}|${u.dst}|${u.dport}`;
+      if (u.truncated) this.notes.push(`frame ${f.number}: cut short by the capture's snap length`);
       switch (g.subType) {
         case GSMTAP_SIM.APDU: {
           const a = splitApdu(g.payload, f.number, u);
-          if (typeof a === 'string') briefs.push({ frame: f.number, cat: true, name: 'APDU', text: `malformed GSMTAP SIM APDU frame: ${a}`, status: 'warn', json: { frame: f.number, layers: ['GSMTAP SIM'], error: a } });
-          else onApdu(a, 'APDU');
+          if (typeof a === 'string') this.brief({ frame: f.number, group: 'apdu', cat: true, name: 'APDU', text: `malformed GSMTAP SIM APDU frame: ${a}`, status: 'warn', json: { frame: f.number, layers: ['GSMTAP SIM'], error: a } });
+          else this.onApdu(a, 'APDU');
           break;
         }
         case GSMTAP_SIM.ATR:
-          briefs.push({ frame: f.number, cat: true, name: 'ATR', text: `ATR ${toHex(g.payload)}`, json: { frame: f.number, layers: ['GSMTAP SIM', 'ATR'], atr: toHex(g.payload) } });
-          pendingEnvelope = undefined;
+          this.brief({ frame: f.number, group: 'apdu', cat: true, name: 'ATR', text: `ATR ${toHex(g.payload)}`, json: { frame: f.number, layers: ['GSMTAP SIM', 'ATR'], atr: toHex(g.payload) } });
+          this.pendingEnvelope = undefined;
           break;
-        case GSMTAP_SIM.TPDU_HDR:
-          tpduParts.set(k, { frames: [f.number], hdr: g.payload, udp: u });
+        case GSMTAP_SIM.TPDU_HDR: {
+          const k = `${u.src}|${u.sport}|${u.dst}|${u.dport}`;
+          const old = this.tpduParts.get(k);
+          if (old) {
+            this.tpduParts.delete(k);
+            this.notes.push(`frame ${old.frames[0]}: TPDU header without its status word (frame ${f.number} starts another TPDU)`);
+          }
+          this.tpduParts.set(k, { frames: [f.number], hdr: g.payload.slice(), udp: u });
+          if (this.tpduParts.size > this.window) {
+            const [ok, ov] = this.tpduParts.entries().next().value!;
+            this.tpduParts.delete(ok);
+            this.notes.push(`frame ${ov.frames[0]}: TPDU header without its status word (evicted: more than ${this.window} TPDUs waiting, see --pairing-window)`);
+          }
           break;
+        }
         case GSMTAP_SIM.TPDU_CMD:
         case GSMTAP_SIM.TPDU_RSP:
         case GSMTAP_SIM.TPDU_SW: {
-          const t = tpduParts.get(k);
+          const k = `${u.src}|${u.sport}|${u.dst}|${u.dport}`;
+          const t = this.tpduParts.get(k);
           if (!t?.hdr || t.hdr.length < 5) {
-            ignore('GSMTAP SIM TPDU part without its header');
+            this.ignore('GSMTAP SIM TPDU part without its header');
             break;
           }
           t.frames.push(f.number);
-          if (g.subType === GSMTAP_SIM.TPDU_CMD) t.cmd = g.payload;
-          else if (g.subType === GSMTAP_SIM.TPDU_RSP) t.rsp = g.payload;
+          if (g.subType === GSMTAP_SIM.TPDU_CMD) t.cmd = g.payload.slice();
+          else if (g.subType === GSMTAP_SIM.TPDU_RSP) t.rsp = g.payload.slice();
           else {
-            tpduParts.delete(k);
+            this.tpduParts.delete(k);
             const hd = t.hdr;
             const sw = g.payload.length >= 2 ? (g.payload[0] << 8) | g.payload[1] : undefined;
-            onApdu({ frames: t.frames, cla: hd[0], ins: hd[1], p1: hd[2], p2: hd[3], p3: hd[4], command: t.cmd ?? new Uint8Array(0), response: t.rsp ?? new Uint8Array(0), sw, udp: t.udp }, 'TPDU');
+            this.onApdu({ frames: t.frames, cla: hd[0], ins: hd[1], p1: hd[2], p2: hd[3], p3: hd[4], command: t.cmd ?? new Uint8Array(0), response: t.rsp ?? new Uint8Array(0), sw, udp: t.udp }, 'TPDU');
           }
           break;
         }
         default:
-          ignore(`GSMTAP SIM sub-type ${g.subType}`);
+          this.ignore(`GSMTAP SIM sub-type ${g.subType}`);
       }
-      continue;
+      return;
     }
     if (looksLikeCattpPdu(u.payload)) {
-      const a = endpoint(u.src, u.sport);
-      const b = endpoint(u.dst, u.dport);
-      const key = a < b ? `${a} ↔ ${b}` : `${b} ↔ ${a}`;
-      if (!conversations.has(key)) conversations.set(key, []);
-      conversations.get(key)!.push({ frame: f.number, udp: u });
-      continue;
+      this.cattpDatagram(f.number, u);
+      return;
     }
-    ignore(`UDP ${u.sport} → ${u.dport}, not GSMTAP or CAT_TP`);
+    this.ignore(`UDP ${u.sport} → ${u.dport}, not GSMTAP or CAT_TP`);
   }
-  for (const g of [...groups.values()]) closeGroup(g, 'not in the capture');
-  for (const t of tpduParts.values()) notes.push(`frame ${t.frames[0]}: TPDU header without its status word (capture ends)`);
 
-  // --- CAT_TP sessions
-  for (const [conv, dgrams] of conversations) cattpConversation(conv, dgrams, units, briefs, notes);
+  // --- CAT_TP datagrams per UDP conversation, a session at a time
 
-  // --- parse every unit in the order it completed, pairing PoRs with earlier commands
-  units.sort((a, b) => a.done - b.done || a.frames[0] - b.frames[0]);
-  const commands: { tar: Uint8Array; dialect: string; packet: Uint8Array; frame: number }[] = [];
-  const items: Item[] = units.map((u) => parseUnit(u, o, commands));
-
-  // --- output
-  const failures = items.flatMap((i) => i.failures);
-  const allNotes = [...notes, ...items.flatMap((i) => i.notes)];
-  const errors = items.filter((i) => i.error);
-  const count = (k: string) => items.filter((i) => i.kind === k).length;
-  const summary = {
-    commands: count('command'),
-    responses: count('response'),
-    verified: items.filter((i) => i.verified === true).length,
-    failed: items.filter((i) => i.failures.length).length,
-    errors: errors.length,
-    apdus: briefs.filter((b) => b.json.layers && (b.json.layers as string[])[0] === 'GSMTAP SIM').length,
-    otherFrames: ignored,
-  };
-  const nothing = !items.length;
-  if (nothing) {
-    allNotes.push(`nothing OTA-related in ${cap.frames.length} frame${cap.frames.length === 1 ? '' : 's'}: no ENVELOPE (SMS-PP DOWNLOAD), SEND SHORT MESSAGE, SMS TPDU or CAT_TP PDU`);
-  }
-  const verifiedAll = failures.length ? false : items.some((i) => i.verified === null || i.error) ? null : items.length ? true : null;
-  const json = {
-    format: formatTag('capture'), file, captureFormat: cap.format, frames: cap.frames.length,
-    items: items.map((i) => i.json),
-    apdus: briefs.filter((b) => (b.json.layers as string[])[0] === 'GSMTAP SIM').map((b) => b.json),
-    sessions: briefs.filter((b) => (b.json.layers as string[])[0] === 'UDP').map((b) => b.json),
-    summary,
-    notes: allNotes,
-    verified: verifiedAll,
-  };
-  // In frame order; consecutive APDUs outside the CAT flow are counted, not listed.
-  type Entry = { frame: number; tree?: TreeNode; brief?: Brief };
-  const all: Entry[] = [...items.map((i) => ({ frame: Math.min(...i.frames), tree: i.tree })), ...briefs.map((b) => ({ frame: b.frame, brief: b }))];
-  all.sort((a, b) => a.frame - b.frame);
-  const entries: TreeNode[] = [];
-  let run: Brief[] = [];
-  const flush = () => {
-    if (!run.length) return;
-    const byName = new Map<string, number>();
-    for (const r of run) byName.set(r.name, (byName.get(r.name) ?? 0) + 1);
-    const list = [...byName].map(([n, c]) => (c > 1 ? `${n} ×${c}` : n)).join(', ');
-    const a = run[0].frame;
-    const z = run[run.length - 1].frame;
-    entries.push(node(a === z ? `Frame ${a}` : `Frames ${a}–${z}`, run.length === 1 ? run[0].text : `${run.length} other APDUs (${list})`));
-    run = [];
-  };
-  for (const e of all) {
-    if (e.brief && !e.brief.cat) {
-      run.push(e.brief);
-      continue;
+  private cattpDatagram(frame: number, u: UdpDatagram): void {
+    const a = endpoint(u.src, u.sport);
+    const b = endpoint(u.dst, u.dport);
+    const key = a < b ? `${a} ↔ ${b}` : `${b} ↔ ${a}`;
+    // The datagram outlives its read buffer: keep a copy of the payload only.
+    const dg: Dgram = { frame, udp: { ...u, payload: u.payload.slice() } };
+    let list = this.conversations.get(key);
+    if (list?.length) {
+      // A fresh SYN (not a retransmission) after other PDUs starts a new session: the one before is complete.
+      let syn = false;
+      try {
+        syn = decodePdu(dg.udp.payload).pdu.type === 'SYN';
+      } catch {
+        syn = false;
+      }
+      if (syn && list.some((q) => !equalBytes(q.udp.payload, dg.udp.payload))) {
+        this.flushConversation(key);
+        list = undefined;
+      }
     }
-    flush();
-    entries.push(e.tree ?? node(`Frame ${e.brief!.frame}`, e.brief!.text, e.brief!.children, { status: e.brief!.status }));
+    if (!list) {
+      list = [];
+      this.conversations.set(key, list);
+    }
+    list.push(dg);
+    this.buffered++;
+    while (this.buffered > this.window && this.conversations.size) {
+      const [oldest, l] = this.conversations.entries().next().value!;
+      this.notes.push(`CAT_TP ${oldest}: ${l.length} datagram${l.length === 1 ? '' : 's'} from frame ${l[0].frame} on taken as a session before it ended (evicted: more than ${this.window} CAT_TP datagrams waiting, see --pairing-window)`);
+      this.flushConversation(oldest);
+    }
   }
-  flush();
-  const sumText = `${cap.frames.length} frame${cap.frames.length === 1 ? '' : 's'} (${cap.format}): ${summary.commands} command packet${summary.commands === 1 ? '' : 's'}, ${summary.responses} response packet${summary.responses === 1 ? '' : 's'}, ${summary.verified} verified, ${summary.failed} failed, ${summary.errors} malformed; ${summary.apdus} other APDU${summary.apdus === 1 ? '' : 's'}; ${ignored} frame${ignored === 1 ? '' : 's'} not OTA-related`;
-  const ignoredKids = [...ignoredWhy].map(([w, n]) => node(w, `${n} frame${n === 1 ? '' : 's'}`));
-  const noteKids = allNotes.map((n) => node('Note', n));
-  const refusals = items.filter((i) => i.refusal).map((i) => `${file} ${frameLabel(i.frames).toLowerCase()}: ${i.refusal}`);
-  if (o.expectStatus !== undefined && !items.some((i) => i.kind === 'response')) {
-    const none = statusOutcome(undefined, o, false);
-    if (none.refusal) refusals.push(`${file}: ${none.refusal}`);
+
+  private flushConversation(key: string): void {
+    const list = this.conversations.get(key);
+    if (!list) return;
+    this.conversations.delete(key);
+    this.buffered -= list.length;
+    cattpConversation(key, list, (u) => this.unit(u), (b) => this.brief(b), (n) => this.notes.push(n), this.wantJson);
   }
-  const unverified = items.filter((i) => i.unverified?.length && !i.failures.length).map((i) => `${file} ${frameLabel(i.frames).toLowerCase()}: ${i.unverified!.join('; ')}`);
-  const demanded = o.requireVerified ? unverified : [];
-  const worst = Math.max(0, ...errors.map((e) => e.error!.exitCode), failures.length || refusals.length || demanded.length ? 1 : 0);
+
+  /** End of the capture (or the damage that stopped it): close what is still open and say what was found. */
+  finish(format?: string): CaptureSummary {
+    for (const g of [...this.groups.values()]) this.closeGroup(g, 'not in the capture');
+    for (const t of this.tpduParts.values()) this.notes.push(`frame ${t.frames[0]}: TPDU header without its status word (capture ends)`);
+    this.tpduParts.clear();
+    for (const k of [...this.conversations.keys()]) this.flushConversation(k);
+    const s = this.stats;
+    const summary = { commands: s.commands, responses: s.responses, verified: s.verified, failed: s.failed, errors: s.errors, apdus: s.apdus, otherFrames: this.ignored };
+    const nothing = s.items === 0;
+    const notes = this.notes.all('notes');
+    if (nothing) {
+      notes.push(`nothing OTA-related in ${this.frames} frame${this.frames === 1 ? '' : 's'}: no ENVELOPE (SMS-PP DOWNLOAD), SEND SHORT MESSAGE, SMS TPDU or CAT_TP PDU`);
+    }
+    const verified = this.failures.length ? false : s.unverified ? null : s.items ? true : null;
+    const refusals = this.refusals.all('refusals');
+    if (this.o.expectStatus !== undefined && !s.responses) {
+      const none = statusOutcome(undefined, this.o, false);
+      if (none.refusal) {
+        refusals.push(`${this.file}: ${none.refusal}`);
+        this.worst = Math.max(this.worst, 1);
+      }
+    }
+    const fr = this.frames;
+    const ignored = this.ignored;
+    const sumText = `${fr} frame${fr === 1 ? '' : 's'}${format ? ` (${format})` : ''}: ${s.commands} command packet${s.commands === 1 ? '' : 's'}, ${s.responses} response packet${s.responses === 1 ? '' : 's'}, ${s.verified} verified, ${s.failed} failed, ${s.errors} malformed; ${s.apdus} other APDU${s.apdus === 1 ? '' : 's'}; ${ignored} frame${ignored === 1 ? '' : 's'} not OTA-related`;
+    const kids = [...[...this.ignoredWhy].map(([w, n]) => node(w, `${n} frame${n === 1 ? '' : 's'}`)), ...notes.map((n) => node('Note', n))];
+    return {
+      frames: fr, summary, notes, verified, nothing,
+      failures: this.failures.all('failures'), refusals, errors: this.errors.all('malformed items'),
+      tree: node('Summary', sumText, kids),
+      exitCode: this.worst,
+    };
+  }
+
+  // --- one unit → one item
+
+  private parseUnit(u: Unit): CaptureItem {
+    const o = this.o;
+    const wantTree = this.wantTree;
+    const wantJson = this.wantJson;
+    const label = frameLabel(u.frames);
+    const first = minOf(u.frames);
+    const base = () => ({ frame: first, ...(u.frames.length > 1 ? { frames: [...new Set(u.frames)].sort((a, b) => a - b) } : {}) });
+    const itemFailures = u.failures ? u.failures.slice() : [];
+    const itemNotes = u.notes ? u.notes.slice() : [];
+    const errorItem = (e: OtaError, extraTrees: TreeNode[] = []): CaptureItem => ({
+      frames: u.frames,
+      tree: wantTree ? node(label, u.what, [...u.outer.map((l) => l.tree), ...extraTrees, node('Error', e.message, undefined, { status: 'fail' })], { status: 'fail' }) : undefined,
+      json: wantJson ? { ...base(), layers: u.outerNames, error: e.message, exitCode: e.exitCode, framing: u.outer.map((l) => l.json) } : undefined,
+      failures: itemFailures, notes: itemNotes, error: e,
+    });
+    if (u.error) return errorItem(u.error);
+    if (!u.peeled && !u.inputs) {
+      // Only failures (CAT_TP checksums of PDUs without data).
+      return {
+        frames: u.frames,
+        tree: wantTree ? node(label, u.what, [node('Verification', 'FAILED', undefined, { status: 'fail', note: itemFailures.join('; ') })], { status: 'fail' }) : undefined,
+        json: wantJson ? { ...base(), layers: u.outerNames, failures: itemFailures, verified: false } : undefined,
+        failures: itemFailures, notes: itemNotes, verified: false,
+      };
+    }
+    let peeled: Peeled;
+    try {
+      peeled = u.peeled ?? peel(u.inputs!, u.peelMode ?? 'auto');
+    } catch (e) {
+      if (!(e instanceof OtaError)) throw e;
+      return errorItem(e);
+    }
+    const names = () => [...u.outerNames, ...(peeled.layerNames ?? peeled.layers.map((l) => l.name))];
+    // Segments of a concatenated SMS: each frame shows its own ENVELOPE / TPDU under it.
+    const segTree = (i: number): TreeNode[] => {
+      if (!u.inputs || u.inputs.length < 2) return [];
+      try {
+        return smsPeel(u.inputs[i]).tree;
+      } catch {
+        return [];
+      }
+    };
+    const outerTrees = () => [...u.outer.map((l, i) => ({ ...l.tree, children: [...(l.tree.children ?? []), ...segTree(i)] })), ...peeled.layers.map((l) => l.tree)];
+    const framing = () => [...u.outer.map((l) => l.json), ...peeled.layers.map((l) => l.json)];
+    if (!peeled.kind || (peeled.dialect === 'cat_tp' && !cattpPacketKind(peeled.packet))) {
+      const why = 'no TS 102 225 command or response packet in it (no IE 70/71, CPI/RPI or valid packet header)';
+      return {
+        frames: u.frames,
+        tree: wantTree ? node(label, `${u.what}: not an OTA secured packet`, [...outerTrees(), node('Data', `${peeled.packet.length} octets`, undefined, { hex: toHex(peeled.packet), status: 'info', note: why })]) : undefined,
+        json: wantJson ? { ...base(), layers: names(), packet: null, data: toHex(peeled.packet), note: why, framing: framing() } : undefined,
+        failures: [], notes: [],
+      };
+    }
+    const kind = peeled.kind;
+    const dialect = peeled.dialect;
+    let opts: ParseOpts = { ...o, cattp: dialect === 'cat_tp', request: o.request };
+    let requestFrame: number | undefined;
+    if (kind === 'response') {
+      const tar = clearTar(peeled.packet, dialect, 'response');
+      const cmd = tar && this.commands.get(`${dialect}|${toHex(tar)}`);
+      if (cmd) {
+        opts = { ...opts, request: toHex(cmd.packet), requestCommand: cmd.parsed, spi: undefined, kic: undefined, kid: undefined };
+        requestFrame = cmd.frame;
+        cmd.answered = true;
+      }
+    }
+    let res: PacketResult;
+    try {
+      res = parsePacket(peeled, opts, kind, this.memo.keys);
+    } catch (e) {
+      if (!(e instanceof OtaError)) throw e;
+      return errorItem(e);
+    }
+    if (res.command) this.remember({ tar: res.command.tar, dialect, packet: peeled.packet.slice(), frame: first, parsed: res.command, answered: false });
+    const failures = [...itemFailures, ...peeled.failures, ...res.failures].map((f) => (f.startsWith('frame ') ? f : `${label.toLowerCase()}: ${f}`));
+    const notes = [...itemNotes, ...res.notes];
+    if (requestFrame !== undefined) notes.push(`PoR checked against the command packet of frame ${requestFrame} (same TAR)`);
+    const resVerified = (res.json as { verified?: boolean | null }).verified;
+    const verified = failures.length ? false : (resVerified ?? null);
+    let json: Record<string, unknown> | undefined;
+    if (wantJson) {
+      json = { ...base(), layers: [...names(), `${res.kind} packet`], ...res.json, framing: framing(), verified: failures.length ? false : resVerified };
+      if (requestFrame !== undefined) json.requestFrame = requestFrame;
+    }
+    let tree: TreeNode | undefined;
+    if (wantTree) {
+      const tar = toHex((res.command ?? res.response)!.tar);
+      const head = `${u.what} → ${res.kind} packet, TAR ${tar}${res.response?.status !== undefined ? `, status ${h2(res.response.status)}` : ''}`;
+      const status: Status | undefined = failures.length || res.inputError ? 'fail' : verified === true ? 'ok' : 'warn';
+      const kids = [...outerTrees(), res.tree];
+      if (requestFrame !== undefined) kids.push(node('Request', `command packet of frame ${requestFrame}`, undefined, { status: 'info', note: 'its SPI, KIc, KID and TAR are used' }));
+      tree = node(label, head, kids, { status, note: failures.length ? 'FAILED' : verified === true ? 'verified' : 'not verified' });
+    }
+    return { frames: u.frames, tree, json, failures, notes, error: res.inputError, kind: res.kind, verified, refusal: res.kind === 'response' ? res.refusal : undefined };
+  }
+
+  /** The latest command per TAR, for the PoRs that follow; the oldest beyond the window is dropped (noted when unanswered). */
+  private remember(c: PendingCommand): void {
+    const key = `${c.dialect}|${toHex(c.tar)}`;
+    this.commands.delete(key);
+    this.commands.set(key, c);
+    if (this.commands.size > this.window) {
+      const [k, old] = this.commands.entries().next().value!;
+      this.commands.delete(k);
+      if (!old.answered) this.notes.push(`frame ${old.frame}: command packet (TAR ${toHex(old.tar)}) evicted from the pairing window unanswered (more than ${this.window} TARs waiting, see --pairing-window)`);
+    }
+  }
+}
+
+// ------------------------------------------------------------------ whole-capture wrapper
+
+/** What `parse --read --json` prints, built in memory (the library's `captureReport`). */
+export interface CaptureResult {
+  json: {
+    format: string; file: string; captureFormat: string; frames: number; items: Record<string, unknown>[]; apdus: Record<string, unknown>[]; sessions: Record<string, unknown>[];
+    summary: CaptureSummary['summary']; notes: string[]; verified: boolean | null; stopped?: CaptureStop;
+  };
+  summary: CaptureSummary;
+  exitCode: number;
+}
+
+/** Where a damaged capture stopped. */
+export interface CaptureStop {
+  /** Absolute byte offset of the damaged record or block. */
+  offset: number;
+  /** The frame that could not be read (1-based): one more than the frames read. */
+  frame: number;
+  message: string;
+}
+
+/** The stop record of a structural error met after some frames were read. */
+export function captureStop(e: OtaError, framesRead: number): CaptureStop {
+  return { offset: e.offset ?? 0, frame: framesRead + 1, message: e.message };
+}
+
+/** The whole analysis of an in-memory capture (`file` names it in messages). */
+export function analyseCapture(file: string, o: CaptureOptions, bytes?: Uint8Array): CaptureResult {
+  const data = bytes ?? readCaptureBytes(file);
+  const items: Record<string, unknown>[] = [];
+  const apdus: Record<string, unknown>[] = [];
+  const sessions: Record<string, unknown>[] = [];
+  const a = new CaptureAnalyser(file, { ...o, tree: false, json: true }, {
+    item: (i) => void items.push(i.json!),
+    brief: (b) => void (b.group === 'apdu' ? apdus : sessions).push(b.json!),
+  });
+  const p = new CaptureParser(file);
+  const onFrame = (f: CaptureFrame) => a.frame(f);
+  let stopped: CaptureStop | undefined;
+  try {
+    p.push(data, onFrame);
+    p.end(onFrame);
+  } catch (e) {
+    if (!(e instanceof OtaError) || p.frames === 0) throw e;
+    stopped = captureStop(e, p.frames);
+  }
+  const s = a.finish(p.format);
   return {
-    json,
-    tree: [...entries, node('Summary', sumText, [...ignoredKids, ...noteKids])],
-    nothing,
-    failures,
-    notes: allNotes,
-    refusals,
-    unverified,
-    errors: errors.map((e) => ({ frames: e.frames, error: e.error!, message: `${file} ${frameLabel(e.frames).toLowerCase()}: ${e.error!.message}` })),
-    exitCode: worst,
+    json: {
+      format: formatTag('capture'), file, captureFormat: p.format!, frames: s.frames, items, apdus, sessions, summary: s.summary, notes: s.notes, verified: s.verified,
+      ...(stopped ? { stopped } : {}),
+    },
+    summary: s,
+    exitCode: stopped ? Math.max(2, s.exitCode) : s.exitCode,
   };
+}
+
+function readCaptureBytes(path: string): Uint8Array {
+  try {
+    return readFileSync(path === '-' ? 0 : path);
+  } catch (e) {
+    throw captureIoError(e, path);
+  }
+}
+
+/** An OS error opening or reading a capture, as a one-line IoError (exit 3). */
+export function captureIoError(e: unknown, path: string): IoError {
+  const code = (e as NodeJS.ErrnoException).code;
+  const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'is a directory' : (e as Error).message;
+  return new IoError(`cannot read the capture: ${why}`, { layer: path });
 }
 
 // ------------------------------------------------------------------ CAT_TP
 
-function cattpConversation(conv: string, dgrams: { frame: number; udp: UdpDatagram }[], units: Unit[], briefs: Brief[], notes: string[]): void {
+function cattpConversation(conv: string, dgrams: { frame: number; udp: UdpDatagram }[], unit: (u: Unit) => void, brief: (b: CaptureBrief) => void, note: (n: string) => void, wantJson: boolean): void {
   // Decode each first: a datagram that only looks like CAT_TP is left out.
   const ok: { frame: number; udp: UdpDatagram; d: DecodedPdu }[] = [];
   const bad: { frame: number; err: OtaError }[] = [];
@@ -598,11 +951,11 @@ function cattpConversation(conv: string, dgrams: { frame: number; udp: UdpDatagr
     }
   }
   if (!ok.some((p) => p.d.checksumOk)) {
-    notes.push(`${dgrams.length} UDP datagram${dgrams.length === 1 ? '' : 's'} ${conv} (frame${dgrams.length === 1 ? '' : 's'} ${dgrams.map((g) => g.frame).join(', ')}) look like CAT_TP headers but none decodes with a good checksum: not taken as CAT_TP`);
+    note(`${dgrams.length} UDP datagram${dgrams.length === 1 ? '' : 's'} ${conv} (frame${dgrams.length === 1 ? '' : 's'} ${dgrams.map((g) => g.frame).join(', ')}) look like CAT_TP headers but none decodes with a good checksum: not taken as CAT_TP`);
     return;
   }
   for (const b of bad) {
-    units.push({ frames: [b.frame], done: b.frame, outer: [], outerNames: ['UDP', 'CAT_TP'], what: `CAT_TP ${conv}`, error: b.err });
+    unit({ frames: [b.frame], outer: [], outerNames: ['UDP', 'CAT_TP'], what: `CAT_TP ${conv}`, error: b.err });
   }
   // A fresh SYN (not a retransmission) after other PDUs starts a new session.
   const sessions: (typeof ok)[] = [];
@@ -616,10 +969,10 @@ function cattpConversation(conv: string, dgrams: { frame: number; udp: UdpDatagr
     cur.push(p);
   }
   if (cur.length) sessions.push(cur);
-  for (const s of sessions) cattpSession(conv, s, units, briefs);
+  for (const s of sessions) cattpSession(conv, s, unit, brief, wantJson);
 }
 
-function cattpSession(conv: string, s: { frame: number; udp: UdpDatagram; d: DecodedPdu }[], units: Unit[], briefs: Brief[]): void {
+function cattpSession(conv: string, s: { frame: number; udp: UdpDatagram; d: DecodedPdu }[], unit: (u: Unit) => void, brief: (b: CaptureBrief) => void, wantJson: boolean): void {
   const frames = s.map((p) => p.frame);
   const first = frames[0];
   const last = frames[frames.length - 1];
@@ -628,16 +981,16 @@ function cattpSession(conv: string, s: { frame: number; udp: UdpDatagram; d: Dec
   const types = new Map<string, number>();
   for (const p of s) types.set(p.d.pdu.type, (types.get(p.d.pdu.type) ?? 0) + 1);
   const summary = [...types].map(([t, n]) => (n > 1 ? `${t} ×${n}` : t)).join(', ');
-  briefs.push({
-    frame: first, cat: true, name: 'CAT_TP',
+  brief({
+    frame: first, group: 'session', cat: true, name: 'CAT_TP',
     text: `CAT_TP ${conv}: ${s.length} PDU${s.length === 1 ? '' : 's'} (${summary})${first !== last ? `, frames ${first}–${last}` : ''}`,
     status: failures.length ? 'fail' : undefined,
     children: s.map((p) => node(`Frame ${p.frame}`, pduSummary(p.d), undefined, p.d.checksumOk ? {} : { status: 'fail' })),
-    json: { frame: first, frames, layers: ['UDP', 'CAT_TP'], conversation: conv, pdus: s.map((p) => ({ frame: p.frame, summary: pduSummary(p.d), checksumOk: p.d.checksumOk })) },
+    json: wantJson ? { frame: first, frames, layers: ['UDP', 'CAT_TP'], conversation: conv, pdus: s.map((p) => ({ frame: p.frame, summary: pduSummary(p.d), checksumOk: p.d.checksumOk })) } : undefined,
   });
   // The SYN / SYN-ACK gives each side's initial sequence number: data PDUs
   // (and NULs) from ISN + 1 on must all be there, or the first SDU is partial
-  // (cat-tp.md §5: each data PDU and NUL consumes one sequence number).
+  // (TS 102 127: each data PDU and NUL consumes one sequence number).
   const sides = new Map<string, { isn?: number; consumed: Set<number>; data: number[] }>();
   for (const p of s) {
     const k = `${p.d.pdu.srcPort} → ${p.d.pdu.dstPort}`;
@@ -667,7 +1020,7 @@ function cattpSession(conv: string, s: { frame: number; udp: UdpDatagram; d: Dec
   } catch (e) {
     if (!(e instanceof OtaError)) throw e;
     const Cls = e.constructor as new (m: string, w: object) => OtaError;
-    units.push({ frames, done: last, outer: [], outerNames: ['UDP', 'CAT_TP'], what: `CAT_TP session ${conv}`, error: new Cls(rel(e.detail), { ...e.where, layer: e.where.layer ? rel(e.where.layer) : undefined }) });
+    unit({ frames, outer: [], outerNames: ['UDP', 'CAT_TP'], what: `CAT_TP session ${conv}`, error: new Cls(rel(e.detail), { ...e.where, layer: e.where.layer ? rel(e.where.layer) : undefined }) });
     return;
   }
   if (!pe) return;
@@ -687,100 +1040,19 @@ function cattpSession(conv: string, s: { frame: number; udp: UdpDatagram; d: Dec
     const gap = startGaps.get(`${sdu.srcPort} → ${sdu.dstPort}`);
     if (gap && gap.firstSeq === sdu.firstSeq) {
       if (!sdu.kind) {
-        units.push({ frames: fr, done: Math.max(...fr), outer: [udpLayer], outerNames: ['UDP', 'CAT_TP'], what: `CAT_TP data (${sdu.srcPort} → ${sdu.dstPort})`, error: new InputError(`data ${gap.text}: the SDU starting at sequence number ${sdu.firstSeq} lacks its start`, { layer: 'CAT_TP', field: 'sequence number' }) });
+        unit({ frames: fr, outer: [udpLayer], outerNames: ['UDP', 'CAT_TP'], what: `CAT_TP data (${sdu.srcPort} → ${sdu.dstPort})`, error: new InputError(`data ${gap.text}: the SDU starting at sequence number ${sdu.firstSeq} lacks its start`, { layer: 'CAT_TP', field: 'sequence number' }) });
         return;
       }
       notes.push(`${gap.text}; the SDU at sequence number ${sdu.firstSeq} is nevertheless a whole packet by its BER length`);
     }
-    units.push({
-      frames: fr, done: Math.max(...fr), outer: [udpLayer, ...pduLayers], outerNames: ['UDP', 'CAT_TP'], peeled,
+    unit({
+      frames: fr, outer: [udpLayer, ...pduLayers], outerNames: ['UDP', 'CAT_TP'], peeled,
       failures: own, notes: notes.splice(0), what: `CAT_TP data (${sdu.srcPort} → ${sdu.dstPort}, seq ${sdu.firstSeq}${sdu.lastSeq !== sdu.firstSeq ? `–${sdu.lastSeq}` : ''})`,
     });
   });
   // Checksum failures of PDUs that carry no SDU still count.
   const inSdu = new Set(pe.sdus.flatMap((x) => x.inputs.map((i) => frames[i])));
   const rest = failures.filter((f) => ![...inSdu].some((x) => f.startsWith(`frame ${x}:`)));
-  if (rest.length) units.push({ frames, done: last, outer: [], outerNames: ['UDP', 'CAT_TP'], what: `CAT_TP session ${conv}`, failures: rest });
+  if (rest.length) unit({ frames, outer: [], outerNames: ['UDP', 'CAT_TP'], what: `CAT_TP session ${conv}`, failures: rest });
 }
 
-// ------------------------------------------------------------------ one unit → one item
-
-function parseUnit(u: Unit, o: ParseOpts, commands: { tar: Uint8Array; dialect: string; packet: Uint8Array; frame: number }[]): Item {
-  const label = frameLabel(u.frames);
-  const first = Math.min(...u.frames);
-  const base = { frame: first, ...(u.frames.length > 1 ? { frames: [...new Set(u.frames)].sort((a, b) => a - b) } : {}) };
-  const itemFailures = (u.failures ?? []).slice();
-  const itemNotes = (u.notes ?? []).slice();
-  const errorItem = (e: OtaError, extraTrees: TreeNode[] = []): Item => ({
-    frames: u.frames,
-    tree: node(label, u.what, [...u.outer.map((l) => l.tree), ...extraTrees, node('Error', e.message, undefined, { status: 'fail' })], { status: 'fail' }),
-    json: { ...base, layers: u.outerNames, error: e.message, exitCode: e.exitCode, framing: u.outer.map((l) => l.json) },
-    failures: itemFailures, notes: itemNotes, error: e,
-  });
-  if (u.error) return errorItem(u.error);
-  if (!u.peeled && !u.inputs) {
-    // Only failures (CAT_TP checksums of PDUs without data).
-    return { frames: u.frames, tree: node(label, u.what, [node('Verification', 'FAILED', undefined, { status: 'fail', note: itemFailures.join('; ') })], { status: 'fail' }), json: { ...base, layers: u.outerNames, failures: itemFailures, verified: false }, failures: itemFailures, notes: itemNotes, verified: false };
-  }
-  let peeled: Peeled;
-  try {
-    peeled = u.peeled ?? peel(u.inputs!, u.peelMode ?? 'auto');
-  } catch (e) {
-    if (!(e instanceof OtaError)) throw e;
-    return errorItem(e);
-  }
-  const names = [...u.outerNames, ...(peeled.layerNames ?? peeled.layers.map((l) => l.name))];
-  // Segments of a concatenated SMS: each frame shows its own ENVELOPE / TPDU under it.
-  const segTree = (i: number): TreeNode[] => {
-    if (!u.inputs || u.inputs.length < 2) return [];
-    try {
-      return smsPeel(u.inputs[i]).tree;
-    } catch {
-      return [];
-    }
-  };
-  const outerTrees = [...u.outer.map((l, i) => ({ ...l.tree, children: [...(l.tree.children ?? []), ...segTree(i)] })), ...peeled.layers.map((l) => l.tree)];
-  const framing = [...u.outer.map((l) => l.json), ...peeled.layers.map((l) => l.json)];
-  if (!peeled.kind || (peeled.dialect === 'cat_tp' && !cattpPacketKind(peeled.packet))) {
-    const why = 'no TS 102 225 command or response packet in it (no IE 70/71, CPI/RPI or valid packet header)';
-    return {
-      frames: u.frames,
-      tree: node(label, `${u.what}: not an OTA secured packet`, [...outerTrees, node('Data', `${peeled.packet.length} octets`, undefined, { hex: toHex(peeled.packet), status: 'info', note: why })]),
-      json: { ...base, layers: names, packet: null, data: toHex(peeled.packet), note: why, framing },
-      failures: [], notes: [],
-    };
-  }
-  const kind = peeled.kind;
-  const dialect = peeled.dialect;
-  let opts: ParseOpts = { ...o, cattp: dialect === 'cat_tp', request: o.request };
-  let requestFrame: number | undefined;
-  if (kind === 'response') {
-    const tar = clearTar(peeled.packet, dialect, 'response');
-    const cmd = tar && [...commands].reverse().find((c) => c.dialect === dialect && equalBytes(c.tar, tar));
-    if (cmd) {
-      opts = { ...opts, request: toHex(cmd.packet), spi: undefined, kic: undefined, kid: undefined };
-      requestFrame = cmd.frame;
-    }
-  }
-  let res: PacketResult;
-  try {
-    res = parsePacket(peeled, opts, kind);
-  } catch (e) {
-    if (!(e instanceof OtaError)) throw e;
-    return errorItem(e);
-  }
-  if (res.command) commands.push({ tar: res.command.tar, dialect, packet: peeled.packet, frame: first });
-  const failures = [...itemFailures, ...peeled.failures, ...res.failures].map((f) => (f.startsWith('frame ') ? f : `${label.toLowerCase()}: ${f}`));
-  const notes = [...itemNotes, ...res.notes];
-  if (requestFrame !== undefined) notes.push(`PoR checked against the command packet of frame ${requestFrame} (same TAR)`);
-  const json: Record<string, unknown> = { ...base, layers: [...names, `${res.kind} packet`], ...res.json, framing, verified: failures.length ? false : res.json.verified };
-  if (requestFrame !== undefined) json.requestFrame = requestFrame;
-  const tar = toHex((res.command ?? res.response)!.tar);
-  const verified = json.verified as boolean | null | undefined;
-  const head = `${u.what} → ${res.kind} packet, TAR ${tar}${res.response?.status !== undefined ? `, status ${h2(res.response.status)}` : ''}`;
-  const status: Status | undefined = failures.length || res.inputError ? 'fail' : verified === true ? 'ok' : 'warn';
-  const kids = [...outerTrees, res.tree];
-  if (requestFrame !== undefined) kids.push(node('Request', `command packet of frame ${requestFrame}`, undefined, { status: 'info', note: 'its SPI, KIc, KID and TAR are used' }));
-  const tree = node(label, head, kids, { status, note: failures.length ? 'FAILED' : verified === true ? 'verified' : 'not verified' });
-  return { frames: u.frames, tree, json, failures, notes, error: res.inputError, kind: res.kind, verified: failures.length ? false : (verified ?? null), refusal: res.kind === 'response' ? res.refusal : undefined, unverified: res.unverified };
-}

@@ -43,7 +43,7 @@
  *                                            changes them
  *     "options": {                           card-specific behaviour (all optional):
  *       "kvnMismatch": "reject",             reject | accept: KIc and KID naming different
- *                                            non-zero KVNs → status 06 (digest §5.4)
+ *                                            non-zero KVNs → status 06 (TS 102 225 Annex A.2)
  *       "porSecurityMustMatch": false,       true: a ciphered PoR for an unciphered command,
  *                                            or a PoR RC/CC/DS type other than the command's,
  *                                            → 06 (cardOS reading of cl. 5.1.1)
@@ -52,10 +52,10 @@
  *                                            and 0B, which are not errors)
  *       "errorPorCounter": "zero",           CNTR in error PoRs: zero (SJA2 trace) | echo
  *       "porOnAuthFailure": true,            false: no PoR at all when the RC/CC fails
- *                                            (TS 31.111 Rel-18 reading, digest #9)
+ *                                            (TS 31.111 Rel-18 reading)
  *       "counterLowStatus": "02",            status for CNTR low / replay ("06" like SJA2)
- *       "storeCounterWhenNoCheck": false,    SPI1 b5b4 = 01: store CNTR (onomondo, digest #8)
- *       "successSw1": ["90","91","61","9F"], SW1 values that let a script go on (digest #21)
+ *       "storeCounterWhenNoCheck": false,    SPI1 b5b4 = 01: store CNTR (as onomondo-uicc does)
+ *       "successSw1": ["90","91","61","9F"], SW1 values that let a script go on (TS 102 226 cl. 5.1.2)
  *       "countGetResponse": true,            false: a GET RESPONSE after 61xx/9Fxx is not
  *                                            counted in a compact response (Gemalto trace)
  *       "expandedRApdus": "all",             all | last: R-APDU TLVs in an expanded response
@@ -68,7 +68,7 @@
  * Keys named "comment" or starting with "_" or "//" are ignored anywhere;
  * any other unknown key is an error (it is most likely a typo).
  */
-import { parseJsonText } from '../util/json-text.js';
+import { parseJsonFileText } from '../util/json-text.js';
 import { InputError } from '../util/errors.js';
 import { fromHex, toHex } from '../util/hex.js';
 import { validateKeyset, type KeySet } from '../keys/keyset.js';
@@ -359,12 +359,7 @@ export function validateCard(raw: unknown, path: string): Card {
 
 /** Parse CARD.json text (exit 2 for invalid JSON, like a keyset file). */
 export function parseCardText(text: string, path: string): { raw: unknown; card: Card } {
-  let raw: unknown;
-  try {
-    raw = parseJsonText(text);
-  } catch (e) {
-    throw new InputError(`not valid JSON: ${(e as Error).message}`, { layer: `card file ${path}` });
-  }
+  const raw = parseJsonFileText(text, path, 'card file');
   return { raw, card: validateCard(raw, path) };
 }
 
@@ -410,8 +405,9 @@ export function validateState(raw: unknown, path: string): Record<string, bigint
  * The example written by `card init`. Keys: vectors/keysets/test.json (KVN 1:
  * sysmoISIM-SJA2 3DES keys from pySim's docs; KVN 2: SJA5 AES-128 test keys
  * from pySim's unit tests). The SW table of B00010 reproduces the SJA2 trace
- * of secured-packet.md §12.1, that of B00011 the SJA5 trace of §12.2, and
- * B00000 answers 6D00 to GET STATUS like the eUICC of §12.5.
+ * published in pySim docs/smpp-ota-tool.rst, that of B00011 the SJA5 trace of
+ * pySim tests/unittests/test_ota.py, and B00000 answers 6D00 to GET STATUS like
+ * the eUICC of pySim's laforge/ota test_ota.py.
  */
 export function exampleCard(): Record<string, unknown> {
   return {
@@ -437,7 +433,7 @@ export function exampleCard(): Record<string, unknown> {
       {
         tar: 'B00010',
         name: 'SIM RFM (SIM file system)',
-        comment: 'answers like the sysmoISIM-SJA2 of secured-packet.md §12.1',
+        comment: 'answers like the sysmoISIM-SJA2 trace of pySim docs/smpp-ota-tool.rst',
         msl: '06',
         format: 'compact',
         counter: '0',
@@ -451,7 +447,7 @@ export function exampleCard(): Record<string, unknown> {
       {
         tar: 'B00011',
         name: 'USIM RFM',
-        comment: 'answers SELECT MF like the sysmoISIM-SJA5 of secured-packet.md §12.2',
+        comment: 'answers SELECT MF like the sysmoISIM-SJA5 of pySim tests/unittests/test_ota.py',
         msl: '06',
         format: 'compact',
         counter: '0',
@@ -461,7 +457,7 @@ export function exampleCard(): Record<string, unknown> {
       {
         tar: 'B00000',
         name: 'UICC shared file system RFM (expanded or compact format)',
-        comment: 'GET STATUS answered 6D00 like the eUICC of secured-packet.md §12.5; format auto: AA/AE scripts are expanded',
+        comment: 'GET STATUS answered 6D00 like the eUICC of pySim (laforge/ota) tests/unittests/test_ota.py; format auto: AA/AE scripts are expanded',
         msl: '06',
         format: 'auto',
         counter: '0',

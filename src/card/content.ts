@@ -43,7 +43,8 @@ export interface InstanceEntry {
 export interface Registry {
   loadFiles: LoadFileEntry[];
   instances: InstanceEntry[];
-  loading?: { aid: string; nextBlock: number; data: string };
+  /** A LOAD sequence in progress; hash: the Load File Data Block hash given by INSTALL [for load]. */
+  loading?: { aid: string; nextBlock: number; data: string; hash?: string };
 }
 
 type Obj = Record<string, unknown>;
@@ -135,7 +136,8 @@ export function validateRegistry(raw: unknown, fail: (field: string, msg: string
     const l = o.loading;
     if (!isObj(l) || !Number.isInteger(l.nextBlock) || typeof l.data !== 'string') fail('registry.loading', 'must be {aid, nextBlock, data}');
     const ll = l as Obj;
-    reg.loading = { aid: aid(ll.aid, 'registry.loading.aid'), nextBlock: ll.nextBlock as number, data: (ll.data as string).toUpperCase() };
+    if (ll.hash !== undefined && (typeof ll.hash !== 'string' || !/^([0-9A-Fa-f]{40}|[0-9A-Fa-f]{64})$/.test(ll.hash))) fail('registry.loading.hash', 'must be a SHA-1 or SHA-256 hash in hex');
+    reg.loading = { aid: aid(ll.aid, 'registry.loading.aid'), nextBlock: ll.nextBlock as number, data: (ll.data as string).toUpperCase(), ...(ll.hash !== undefined ? { hash: (ll.hash as string).toUpperCase() } : {}) };
   }
   return reg;
 }

@@ -1,8 +1,8 @@
 /**
  * "Execution" of a remote command script (TS 102 226 cl. 5) by the simulated
  * card: the C-APDUs are not run, each gets the SW configured for it in
- * CARD.json; the script stops at the first failing command (remote-apdu.md
- * §2, digest #21) and the response is built in the script's format.
+ * CARD.json; the script stops at the first failing command (TS 102 226
+ * cl. 5.1.2) and the response is built in the script's format.
  */
 import { OtaError } from '../util/errors.js';
 import { toHex } from '../util/hex.js';
@@ -167,7 +167,7 @@ function runExpanded(app: CardApp, opts: CardOptions, data: Uint8Array, session?
       case TAG.IMMEDIATE_ACTION:
       case TAG.ERROR_ACTION:
       case TAG.SCRIPT_CHAINING:
-        trace.push(`TLV ${tag.toString(16).toUpperCase()} ${toHex(value)}: accepted, not interpreted (value coding unknown, digest #23)`);
+        trace.push(`TLV ${tag.toString(16).toUpperCase()} ${toHex(value)}: accepted, not interpreted (value coding unknown)`);
         return;
       default:
         badFormat = 0x01;
@@ -224,7 +224,7 @@ function runExpanded(app: CardApp, opts: CardOptions, data: Uint8Array, session?
   const rapdus: RApdu[] = executed.map((x) => ({ data: x.data, sw: x.sw }));
   const resp = expandedResponse.encode({
     indefinite,
-    // The indefinite Response Scripting template has no "number of executed" TLV (pySim-exp, remote-apdu.md §4.2).
+    // The indefinite Response Scripting template has no "number of executed" TLV (pySim-exp, TS 102 226 cl. 5.2.2).
     executed: indefinite ? undefined : executed.length,
     rapdus: opts.expandedRApdus === 'last' ? rapdus.slice(-1) : rapdus,
     badFormat: badFormat === undefined ? undefined : Uint8Array.of(badFormat),

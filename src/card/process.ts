@@ -12,8 +12,9 @@
  * CARD.json's values) and CARD.json is only read.
  */
 import { formatTag } from '../util/json-format.js';
-import { readFileSync } from 'node:fs';
-import { InputError, IoError, OtaError, VerifyError, shiftOffset, type ErrorWhere } from '../util/errors.js';
+import { existsSync } from 'node:fs';
+import { loadJsonFile } from '../util/json-text.js';
+import { InputError, OtaError, VerifyError, shiftOffset, type ErrorWhere } from '../util/errors.js';
 import { toHex, hex2 } from '../util/hex.js';
 import type { TreeNode } from '../render/tree.js';
 import { readJsonFile, updateJsonFile, withFileLock, writeFileAtomic } from '../keys/state.js';
@@ -21,7 +22,7 @@ import { withContent } from './content.js';
 import { smsDialect } from '../smspp/dialect.js';
 import { cattpDialect } from '../cattp/dialect.js';
 import { responseJson as remoteResponseJson, decodeResponse } from '../remote/index.js';
-import { CARD_STATE_FORMAT, parseCardText, validateCard, validateState, withCounter, type Card } from './card.js';
+import { CARD_STATE_FORMAT, validateCard, validateState, withCounter, type Card } from './card.js';
 import { LAYER, processPacket as simulate, type ProcessResult } from './simulator.js';
 import { peelCattpPdus } from '../cattp/peel.js';
 import type { Dialect } from '../secured/dialect.js';
@@ -41,13 +42,8 @@ export interface CardProcessOpts {
 }
 
 function readCard(path: string): { raw: unknown; card: Card } {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    throw new IoError(`cannot read card file: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { field: path });
-  }
-  return parseCardText(text, path);
+  const raw = loadJsonFile(path, 'card file');
+  return { raw, card: validateCard(raw, path) };
 }
 
 /** A CARD.json held by the library user (no file): the RE counters are updated in `raw`. */
@@ -74,11 +70,7 @@ export async function processWithState(o: CardProcessOpts, packet: Uint8Array, d
     let card = first.card;
     if (o.state) {
       let st: unknown = { format: CARD_STATE_FORMAT, counters: {} };
-      try {
-        st = JSON.parse(readFileSync(o.state, 'utf8'));
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw new InputError(`not readable JSON: ${(e as Error).message}`, { layer: `card state file ${o.state}` });
-      }
+      if (existsSync(o.state)) st = loadJsonFile(o.state, 'card state file');
       card = withStateCounters(card, validateState(st, o.state));
     }
     return processPacket(card, packet, dialect);

@@ -6,6 +6,7 @@
  * Specification cl. 11). One session per script (TS 102 226 cl. 5: each
  * command session starts at the MF); changes are returned for storing.
  */
+import { createHash } from 'node:crypto';
 import { concat, fromHex, hex2, toHex } from '../util/hex.js';
 import { encodeTlv, readTlvs } from '../remote/tlv.js';
 import { parseCApdu } from '../remote/apdu.js';
@@ -218,12 +219,19 @@ function lvs(d: Uint8Array, count: number): Uint8Array[] | undefined {
   return out;
 }
 
-/** Package AID and applet AIDs from a Load File Data Block (C4 ‖ components; JCVM spec ch. 6). */
-function readLoadFile(block: Uint8Array): { pkg: string; applets: string[] } | undefined {
+/**
+ * Package AID and applet AIDs from a Load File: DAP blocks (E2, GP cl.
+ * 11.6.2.3) then the Load File Data Block (C4 ‖ components; JCVM spec ch. 6).
+ */
+function readLoadFile(block: Uint8Array): { pkg: string; applets: string[]; value: Uint8Array; daps: string[] } | undefined {
   try {
     const t = readTlvs(block, 0, block.length, 'Load File Data Block');
-    if (t.length !== 1 || t[0].tag !== 0xc4) return undefined;
-    const c = t[0].value;
+    if (!t.length || t[t.length - 1].tag !== 0xc4 || t.slice(0, -1).some((x) => x.tag !== 0xe2)) return undefined;
+    const daps = t.slice(0, -1).map((x) => {
+      const sd = readTlvs(x.value, 0, x.value.length, 'DAP block').find((y) => y.tag === 0x4f);
+      return sd ? toHex(sd.value) : '?';
+    });
+    const c = t[t.length - 1].value;
     let p = 0;
     let pkg: string | undefined;
     const applets: string[] = [];
@@ -243,11 +251,78 @@ function readLoadFile(block: Uint8Array): { pkg: string; applets: string[] } | u
       p += 3 + size;
     }
     if (p !== c.length || !pkg) return undefined;
-    return { pkg, applets };
+    return { pkg, applets, value: c, daps };
   } catch (e) {
     if (e instanceof OtaError) return undefined;
     throw e;
   }
+}
+
+/**
+ * The install parameters' TLVs as a card checks them: C9 first, then EF
+ * (system specific) and EA (UICC system specific, TS 102 226 cl.
+ * 8.2.1.3.2.2: 80 UICC toolkit, 81 UICC access, 82 UICC administrative
+ * access, each at most once and each consumed exactly). Undefined when fine.
+ */
+export function checkInstallParams(params: Uint8Array): string | undefined {
+  let top;
+  try {
+    top = readTlvs(params, 0, params.length, 'install parameters');
+  } catch (e) {
+    if (e instanceof OtaError) return `install parameters are not TLVs: ${e.detail}`;
+    throw e;
+  }
+  if (top[0]?.tag !== 0xc9) return 'install parameters lack C9 (GP Table 11-49)';
+  const ea = top.filter((t) => t.tag === 0xea);
+  if (ea.length > 1) return 'more than one EA (UICC System Specific Parameters)';
+  if (!ea.length) return undefined;
+  let sub;
+  try {
+    sub = readTlvs(ea[0].value, 0, ea[0].value.length, 'EA');
+  } catch (e) {
+    if (e instanceof OtaError) return `EA (UICC System Specific Parameters) is not TLVs: ${e.detail}`;
+    throw e;
+  }
+  const seen = new Set<number>();
+  for (const t of sub) {
+    if (![0x80, 0x81, 0x82].includes(t.tag)) return `EA holds tag ${hex2(t.tag)} (TS 102 226 cl. 8.2.1.3.2.2 defines 80, 81, 82)`;
+    if (seen.has(t.tag)) return `EA holds tag ${hex2(t.tag)} twice`;
+    seen.add(t.tag);
+    const bad = t.tag === 0x80 ? checkUiccToolkit(t.value) : checkUiccAccess(t.value);
+    if (bad) return `EA/${hex2(t.tag)} ${t.tag === 0x80 ? 'UICC toolkit' : t.tag === 0x81 ? 'UICC access' : 'UICC administrative access'} parameters: ${bad}`;
+  }
+  return undefined;
+}
+
+/** TS 102 226 cl. 8.2.1.3.2.2.1: priority, timers, menu text length, menu entries, channels, MSL, TARs, services. */
+function checkUiccToolkit(v: Uint8Array): string | undefined {
+  if (v.length < 4) return `${v.length} octets: too short for priority, timers, text length and menu count`;
+  let p = 4 + 2 * v[3];
+  if (p + 1 > v.length) return `${v[3]} menu entries run past the ${v.length} octets`;
+  p += 1; // maximum number of channels
+  if (p >= v.length || p + 1 + v[p] > v.length) return 'the MSL field runs past the end';
+  p += 1 + v[p];
+  if (p >= v.length || p + 1 + v[p] > v.length) return 'the TAR field runs past the end';
+  if (v[p] % 3) return `TAR field of ${v[p]} octets is not a multiple of 3`;
+  p += 1 + v[p];
+  if (p + 1 !== v.length) return p >= v.length ? 'the maximum number of services is missing' : `${v.length - p - 1} octets after the maximum number of services`;
+  return undefined;
+}
+
+/** TS 102 226 cl. 8.2.1.3.2.3.1 / 8.2.1.3.2.4.1: (AID length, AID, access domain length, domain, DAP length, DAP) per file system. */
+function checkUiccAccess(v: Uint8Array): string | undefined {
+  if (!v.length) return 'empty';
+  let p = 0;
+  while (p < v.length) {
+    const aidLen = v[p];
+    if (aidLen !== 0 && (aidLen < 5 || aidLen > 16)) return `file system AID of ${aidLen} octets at offset ${p}`;
+    p += 1 + aidLen;
+    if (p >= v.length || v[p] === 0 || p + 1 + v[p] > v.length) return `access domain missing or running past the end at offset ${p}`;
+    p += 1 + v[p];
+    if (p >= v.length || p + 1 + v[p] > v.length) return `access domain DAP length missing or running past the end at offset ${p}`;
+    p += 1 + v[p];
+  }
+  return undefined;
 }
 
 const KEY_ALGS: Record<'kic' | 'kid' | 'kik', Record<string, string>> = {
@@ -288,7 +363,9 @@ function gpSession(card: Card, kvn: number): CardSession {
             if (!f || f[0].length < 5) return ans(0x6a80, 'INSTALL [for load]: malformed data');
             const aid = toHex(f[0]);
             if (reg.loadFiles.some((x) => x.aid === aid)) return ans(0x6a80, `INSTALL [for load]: load file ${aid} already present`);
-            reg.loading = { aid, nextBlock: 0, data: '' };
+            // GP cl. C.2: SHA-1 (20 octets); later GP versions also SHA-256 (32).
+            if (f[2].length && f[2].length !== 20 && f[2].length !== 32) return ans(0x6a80, `INSTALL [for load]: a hash of ${f[2].length} octets is neither SHA-1 (20) nor SHA-256 (32)`);
+            reg.loading = { aid, nextBlock: 0, data: '', ...(f[2].length ? { hash: toHex(f[2]) } : {}) };
             regChanged = true;
             return ans(0x9000, `INSTALL [for load] ${aid}`);
           }
@@ -301,6 +378,8 @@ function gpSession(card: Card, kvn: number): CardSession {
             if (!lf.modules.includes(mod)) return ans(0x6a88, `INSTALL [for install]: load file ${elf} has no module ${mod}`);
             if (reg.instances.some((x) => x.aid === inst)) return ans(0x6a80, `INSTALL [for install]: instance ${inst} exists`);
             if (!params.startsWith('C9')) return ans(0x6a80, 'INSTALL [for install]: install parameters lack C9 (GP Table 11-49)');
+            const bad = checkInstallParams(f[4]);
+            if (bad) return ans(0x6a80, `INSTALL [for install]: ${bad}`);
             reg.instances.push({ aid: inst, loadFile: elf, module: mod, privileges: priv || '00', lifeCycle: a.p1 & 0x08 ? '07' : '03', installParams: params });
             regChanged = true;
             return ans(0x9000, `INSTALL [for install${a.p1 & 0x08 ? ' and make selectable' : ''}] ${inst}`);
@@ -317,10 +396,16 @@ function gpSession(card: Card, kvn: number): CardSession {
           if (!(a.p1 & 0x80)) return ans(0x9000, `LOAD block ${a.p2}`);
           const lf = readLoadFile(fromHex(l.data));
           reg.loading = undefined;
-          if (!lf) return ans(0x6a80, 'LOAD: the Load File Data Block is not C4 ‖ CAP components');
+          if (!lf) return ans(0x6a80, 'LOAD: the Load File is not [E2 DAP blocks] ‖ C4 ‖ CAP components');
           if (lf.pkg !== l.aid) return ans(0x6a80, `LOAD: package AID ${lf.pkg} is not the load file AID ${l.aid}`);
+          if (lf.daps.length && !l.hash) return ans(0x6985, 'LOAD: DAP blocks but no Load File Data Block hash in INSTALL [for load] (GP cl. C.2)');
+          if (l.hash) {
+            const got = createHash(l.hash.length === 40 ? 'sha1' : 'sha256').update(lf.value).digest('hex').toUpperCase();
+            if (got !== l.hash) return ans(0x6985, `LOAD: the Load File Data Block hash ${got} is not the one of INSTALL [for load] ${l.hash}: load file discarded`);
+          }
           reg.loadFiles.push({ aid: l.aid, modules: lf.applets });
-          return ans(0x9000, `LOAD block ${a.p2} (last): load file ${l.aid} with ${lf.applets.length} module(s)`);
+          const checks = [l.hash ? `${l.hash.length === 40 ? 'SHA-1' : 'SHA-256'} hash verified` : '', lf.daps.length ? `DAP block(s) for ${lf.daps.join(', ')} not verified (the simulator holds no DAP key)` : ''].filter(Boolean);
+          return ans(0x9000, `LOAD block ${a.p2} (last): load file ${l.aid} with ${lf.applets.length} module(s)${checks.length ? `; ${checks.join('; ')}` : ''}`);
         }
         case 0xe4: {
           const t = d[0] === 0x4f && d.length === 2 + d[1] ? toHex(d.subarray(2)) : undefined;

@@ -6,14 +6,14 @@
  *   framing   CPL/CHL consistent with the octets present        → InputError (not a packet: no PoR)
  *   1. TAR    an application with this TAR                        → 09
  *   2. MSL    SPI1 sub-fields ≥ the TAR's MSL (TS 102 226
- *             cl. 8.2.1.3.2.4, per sub-field, digest §10/#34)     → 0A
+ *             cl. 8.2.1.3.2.4, per sub-field)                     → 0A
  *   3. header SPI/KIc/KID interpretable: no DS, no reserved PoR
- *             code, KVN rule (§5.4, option), PoR security rule
+ *             code, KVN rule (TS 102 225 Annex A.2, option), PoR security rule
  *             (option), keys present for the named KVN and
  *             algorithm (and the TAR's kvns), CHL fits the KID    → 06
  *   4. cipher ciphertext a block multiple, PCNTR possible          → 05
- *   5. RC/CC  over the octets of digest §8.1                      → 01
- *   6. CNTR   per SPI1 b5b4 against the stored counter (§9)       → 04 blocked / 02 low / 03 high
+ *   5. RC/CC  over the octets of TS 102 225 cl. 5.1               → 01
+ *   6. CNTR   per SPI1 b5b4 against the stored counter (cl. 5.1.1) → 04 blocked / 02 low / 03 high
  *   7. run    the script; status 00
  *   8. PoR    as SPI2 asks (makePor); SMS-PP with the PoR via
  *             SMS-DELIVER-REPORT and too long for the ENVELOPE
@@ -233,15 +233,15 @@ export function processPacket(card: Card, packet: Uint8Array, dialect: Dialect):
   const s2r = b[h + 2] & 0xc0;
   if (s1r || s2r) trace.push(`reserved SPI bits set (${s1r ? `octet 1 ${hex2(s1r)}` : ''}${s1r && s2r ? ', ' : ''}${s2r ? `octet 2 ${hex2(s2r)}` : ''}): ignored`);
   const unidentified = (why: string) => result(STATUS.UNIDENTIFIED, why);
-  if (spi.integrity === 'ds') return unidentified('SPI1 asks for a digital signature, which has no standard algorithm (digest §5.3)');
+  if (spi.integrity === 'ds') return unidentified('SPI1 asks for a digital signature, which has no standard algorithm (TS 102 225 cl. 5.1.3)');
   if (spi.porRequest === 'reserved') return unidentified('SPI2 PoR request 11 is reserved');
   if (spi.porRequest !== 'none' && spi.porIntegrity === 'ds') return unidentified('SPI2 asks for a PoR digital signature, which has no standard algorithm');
-  // Only when both octets name keys in use: an unused KIc/KID is ignored (digest §4).
+  // Only when both octets name keys in use: an unused KIc/KID is ignored (TS 102 225 cl. 5.1.2: KIc/KID only mean something when used).
   const porOn = spi.porRequest !== 'none';
   const kicUsed = spi.ciphering || (porOn && spi.porCiphered);
   const kidUsed = spi.integrity === 'cc' || (porOn && spi.porIntegrity === 'cc');
   if (card.options.kvnMismatch === 'reject' && kicUsed && kidUsed && kic >> 4 !== 0 && kid >> 4 !== 0 && kic >> 4 !== kid >> 4) {
-    return unidentified(`KIc names key set KVN ${kic >> 4}, KID KVN ${kid >> 4} (mixed key sets, digest §5.4; options.kvnMismatch)`);
+    return unidentified(`KIc names key set KVN ${kic >> 4}, KID KVN ${kid >> 4} (mixed key sets, TS 102 225 Annex A.2; options.kvnMismatch)`);
   }
   if (card.options.porSecurityMustMatch && spi.porRequest !== 'none') {
     if (spi.porCiphered && !spi.ciphering) return unidentified('ciphered PoR asked for an unciphered command (options.porSecurityMustMatch)');
@@ -355,7 +355,7 @@ interface SecuredPor {
   secured: boolean;
 }
 
-/** Build one PoR secured per SPI2 (cl. 5.2; digest §11), with the unsecured-error rule and the CNTR rule. */
+/** Build one PoR secured per SPI2 (TS 102 225 cl. 5.2), with the unsecured-error rule and the CNTR rule. */
 function securePor(ctx: Ctx, status: number, data: Uint8Array): SecuredPor {
   const { spi, card, trace } = ctx;
   const opts = card.options;
@@ -404,14 +404,14 @@ function sent(via: SentPor['via'], p: SecuredPor, messages: Uint8Array[]): SentP
 }
 
 /**
- * PoR per SPI2 (cl. 5.2; digest §11): when to send it, how to secure it,
+ * PoR per SPI2 (TS 102 225 cl. 5.2): when to send it, how to secure it,
  * which CNTR, and (SMS-PP) on which bearer:
  *  - SPI2 b6 = 1: SMS-SUBMIT(s); longer than one SM → concatenated with IE 71
- *    (sms-pp.md §3, onomondo's layout). Nothing in the ENVELOPE response (the
- *    real Gemalto card of sms-pp.md §8.2 answers 91 xx without data).
+ *    (TS 23.040 cl. 9.2.3.24.1, onomondo's layout). Nothing in the ENVELOPE response (the
+ *    real Gemalto card of the suma12/asterix log answers 91 xx without data).
  *  - SPI2 b6 = 0: the ENVELOPE response data, which the ME puts in the
  *    SMS-DELIVER-REPORT; when that PoR user data is longer than
- *    options.maxDeliverReportUd, TS 31.115 cl. 7 status 0B (sms-pp.md §8.3):
+ *    options.maxDeliverReportUd, TS 31.115 cl. 7 status 0B:
  *    a PoR with status 0B and no data in the ENVELOPE response, then the
  *    complete PoR (status 00) by SMS-SUBMIT, concatenated when needed.
  */

@@ -23,9 +23,12 @@ import { processWithState } from './process.js';
 import { openSession, type ContentChanges } from './session.js';
 import type { ProcessResult } from './simulator.js';
 
-/** Process `packet` for the card in `cardPath`; the counter and content changes (if any) are stored before this resolves. */
-export async function processWithCardFile(cardPath: string, packet: Uint8Array, dialect: Dialect = smsDialect, opts: { dryRun?: boolean } = {}): Promise<ProcessResult> {
-  return processWithState({ card: cardPath, dryRun: opts.dryRun }, packet, dialect);
+/**
+ * Process `packet` for the card in `cardPath`; the counter and content changes (if any) are stored before this resolves.
+ * With `state`, the RE counters are kept in that file instead of CARD.json, as `card process --state` does.
+ */
+export async function processWithCardFile(cardPath: string, packet: Uint8Array, dialect: Dialect = smsDialect, opts: { dryRun?: boolean; state?: string } = {}): Promise<ProcessResult> {
+  return processWithState({ card: cardPath, dryRun: opts.dryRun, state: opts.state }, packet, dialect);
 }
 
 export interface CardScriptResult extends ScriptResult {

@@ -1,5 +1,5 @@
 /**
- * CAT_TP PDU codec (ETSI TS 102 127; layout per spec digest cat-tp.md §1–§3).
+ * CAT_TP PDU codec (ETSI TS 102 127; PDU header, variable header and checksum).
  *
  * A PDU is one UDP payload: 18-octet fixed header, a variable header whose
  * shape depends on the flags (SYN / SYN-ACK sizes and identification, EACK
@@ -17,7 +17,7 @@ export const FIXED_HEADER_LENGTH = 18;
 export type CattpType = 'SYN' | 'SYN/ACK' | 'ACK' | 'DATA' | 'EACK' | 'RST' | 'NUL';
 export type CattpFlagName = 'SYN' | 'ACK' | 'EAK' | 'RST' | 'NUL' | 'SEG';
 
-/** Flag octet (octet 0), §1: b8..b3 flags, b2–b1 version. */
+/** Flag octet (octet 0): b8..b3 flags, b2–b1 version. */
 export const FLAG_FIELDS: readonly { name: CattpFlagName; mask: number; label: string }[] = [
   { name: 'SYN', mask: 0x80, label: 'Synchronize' },
   { name: 'ACK', mask: 0x40, label: 'Acknowledge' },
@@ -33,7 +33,7 @@ const F = Object.fromEntries(FLAG_FIELDS.map((f) => [f.name, f.mask])) as Record
 
 type HeaderKey = 'flags' | 'rfu' | 'hlen' | 'srcPort' | 'dstPort' | 'dataLength' | 'seq' | 'ack' | 'window' | 'checksum';
 
-/** Fixed header, §1 (big-endian). Encoder and decoder both walk this table. */
+/** Fixed header, 18 octets (big-endian). Encoder and decoder both walk this table. */
 export const HEADER_FIELDS: readonly { key: HeaderKey; name: string; offset: number; size: 1 | 2 }[] = [
   { key: 'flags', name: 'flags', offset: 0, size: 1 },
   { key: 'rfu', name: 'RFU', offset: 1, size: 2 },
@@ -58,7 +58,7 @@ export const TYPE_FLAGS: Readonly<Record<CattpType, number>> = {
   NUL: F.ACK | F.NUL,
 };
 
-/** RST reason codes, §1. */
+/** RST reason codes (TS 102 127 RST variable header). */
 export const RST_REASONS: Readonly<Record<number, string>> = {
   0: 'normal ending',
   1: 'connection set-up failed, illegal parameters',
@@ -76,7 +76,7 @@ export function reasonName(code: number): string {
 /** The semantic content of a PDU (what is encoded; what decode returns). */
 export interface CattpPdu {
   type: CattpType;
-  /** SEG flag: this data PDU is a segment that is not the last of its SDU (§4). */
+  /** SEG flag: this data PDU is a segment that is not the last of its SDU. */
   seg?: boolean;
   /** RST only: also set the ACK flag (flags 50, which Wireshark accepts). */
   ackFlag?: boolean;
@@ -127,10 +127,10 @@ export interface DecodedPdu {
   length: number;
 }
 
-// ---------------------------------------------------------------- checksum §3
+// ---------------------------------------------------------------- checksum
 
 /**
- * CAT_TP checksum (§3): complement of the one's-complement sum of the
+ * CAT_TP checksum (TS 102 127): complement of the one's-complement sum of the
  * big-endian 16-bit words of header + data, the checksum field (octets 16–17)
  * taken as 00 00, an odd last octet padded with 00; no pseudo-header.
  */
@@ -146,7 +146,7 @@ export function cattpChecksum(pdu: Uint8Array): number {
 
 // ---------------------------------------------------------------- ICCID helpers
 
-/** ICCID digits → identification as cards send it: BCD, nibble-swapped, F-padded (§2). */
+/** ICCID digits → identification as cards send it: BCD, nibble-swapped, F-padded (as Wireshark's CAT-TP dissector reads it). */
 export function iccidToIdentification(iccid: string): Uint8Array {
   if (!/^[0-9]{1,20}$/.test(iccid)) {
     throw new InputError(`ICCID must be 1–20 decimal digits, got ${JSON.stringify(iccid)}`, { layer: LAYER, field: 'identification' });
@@ -280,7 +280,7 @@ export function encodePdu(p: CattpPdu, o: EncodeOverrides = {}): Uint8Array {
 
 // ---------------------------------------------------------------- decode
 
-/** Classify flag bits (§1 table; Wireshark heuristic plus the digest's per-type rules). */
+/** Classify flag bits (Wireshark CAT-TP heuristic plus per-type rules of TS 102 127). */
 function classify(bits: number, dataLength: number): CattpType {
   const has = (n: CattpFlagName) => (bits & F[n]) !== 0;
   const names = FLAG_FIELDS.filter((f) => bits & f.mask).map((f) => f.name);

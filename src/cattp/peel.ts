@@ -1,7 +1,7 @@
 /**
  * Recognising CAT_TP PDUs among `parse` inputs (one UDP payload per input),
- * decoding each, and reassembling the data PDUs into SDUs (spec digest
- * cat-tp.md §1–§4, §8). The SDUs are what the secured-packet parser reads.
+ * decoding each, and reassembling the data PDUs into SDUs (ETSI
+ * TS 102 127). The SDUs are what the secured-packet parser reads.
  *
  * Outcomes: structural problems are InputErrors (exit 2) naming the input,
  * field and byte; a bad checksum is a verification failure (listed in
@@ -18,7 +18,7 @@ import { decodePdu, pduJson, pduTree, FIXED_HEADER_LENGTH, LAYER, type DecodedPd
 import { reassemble } from './segment.js';
 
 /**
- * Cheap recognition (§8): a CAT_TP PDU has RFU octets 00 00, at least the
+ * Cheap recognition (as Wireshark's CAT-TP heuristic): a CAT_TP PDU has RFU octets 00 00, at least the
  * fixed header, a header length ≥ 18 and one of SYN/ACK/RST set. Loose on
  * purpose: a PDU that passes this but is inconsistent gets the decoder's
  * precise error instead of "not recognised". None of the other inputs

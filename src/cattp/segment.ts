@@ -1,5 +1,5 @@
 /**
- * SDU segmentation and reassembly (spec digest cat-tp.md §4, RDP-derived
+ * SDU segmentation and reassembly (TS 102 127 SEG flag, RDP-derived
  * reading): an SDU goes into consecutive data PDUs; SEG = 1 on every segment
  * except the last one of the SDU.
  */

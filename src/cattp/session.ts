@@ -1,5 +1,5 @@
 /**
- * CAT_TP connections over real UDP sockets (spec digest cat-tp.md §5, the
+ * CAT_TP connections over real UDP sockets (TS 102 127 connection handling, the
  * RDP-derived reading — not verified against TS 102 127):
  *
  *  - the SYN carries the ISN; every data PDU and NUL consumes one sequence

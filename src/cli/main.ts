@@ -14,12 +14,20 @@ const collect = (v: string, prev: string[] = []) => [...prev, v];
 /** Options shared by everything that needs keys. */
 export function keyOptions(c: Command): Command {
   return c
-    .option('--kic-key <hex|@file>', 'ciphering key (or env UICC_OTA_KIC)')
-    .option('--kid-key <hex|@file>', 'integrity key (or env UICC_OTA_KID)')
+    .option('--kic-key <hex|@file|env:NAME>', 'ciphering key: hex, a file holding it, or an environment variable (default env UICC_OTA_KIC)')
+    .option('--kid-key <hex|@file|env:NAME>', 'integrity key: hex, a file holding it, or an environment variable (default env UICC_OTA_KID)')
     .option('--keyset <file>', 'keyset JSON file (or env UICC_OTA_KEYSET)')
     .option('--kvn <n>', 'key version number to take from the keyset')
     .option('--kic-alg <alg>', 'cipher when KIc says "implicit": des-cbc|des-ecb|3des-2key-cbc|3des-3key-cbc|aes-cbc')
-    .option('--kid-alg <alg>', 'CC/RC algorithm when KID says "implicit": des-cbc-mac|3des-2key-cbc-mac|3des-3key-cbc-mac|aes-cmac|crc16|crc32');
+    .option('--kid-alg <alg>', 'CC/RC algorithm when KID says "implicit": des-cbc-mac|3des-2key-cbc-mac|3des-3key-cbc-mac|aes-cmac|crc16|crc32')
+    .addOption(new Option('--crypto <backend>', 'block-cipher implementation: native (OpenSSL, default) or forge (node-forge, pure JavaScript; or env UICC_OTA_CRYPTO)').choices(['native', 'forge']));
+}
+
+/** Batch-mode options (--each) shared by build sms and parse. */
+function eachOptions(c: Command, what: string): Command {
+  return c
+    .option('--each', what)
+    .option('--threads <n|auto>', 'with --each: run the lines on N worker threads ("auto": one per CPU; default 1, this thread); output order is kept');
 }
 
 function outputOptions(c: Command): Command {
@@ -114,12 +122,12 @@ export function buildProgram(): Command {
 
   // --- build ----------------------------------------------------------------
   const build = program.command('build').description('build a secured packet');
-  outputOptions(
+  outputOptions(eachOptions(
     smsDeliverOptions(securityOptions(build.command('sms').description('command packet for SMS-PP (TS 31.115); prints hex, one line per SMS/APDU'))
       .addOption(new Option('--format <layer>', 'output layer').choices(['packet', 'ud', 'tpdu', 'envelope']).default('packet')))
       .option('--pcap <file>', 'also write what was built as a pcap (GSMTAP) for Wireshark')
-      .option('--show', 'print the decoded tree of what was built instead of hex')
-      .option('--each', 'batch mode: each stdin line is the secured data of one packet; the counter advances per line'),
+      .option('--show', 'print the decoded tree of what was built instead of hex'),
+    'batch mode: each stdin line is the secured data of one packet, one output line each (SMS of a long packet separated by spaces); the counter advances per packet; with --pcap every frame is appended to one file'),
   ).action(async (o) => {
     const m = await import('./commands/build.js');
     return o.each ? m.buildSmsEach(o) : m.buildSms(o);
@@ -188,9 +196,12 @@ export function buildProgram(): Command {
       .option('--cattp', 'a bare packet is in the CAT_TP dialect (CPI 01 / RPI 02, BER lengths)')
       .option('--expanded', 'read the secured data as expanded remote APDUs')
       .option('--compact', 'read the secured data as compact remote APDUs')
-      .option('--pcap <file>', 'also write what was parsed as a pcap for Wireshark')
-      .option('--each', 'batch mode: every input line is a separate packet; one output line each')
-      .addOption(new Option('--read <file>', 'read a pcap/pcapng capture (GSMTAP SIM, CAT_TP over UDP) instead of hex').conflicts(['each', 'pcap']))
+      .option('--pcap <file>', 'also write what was parsed as a pcap for Wireshark (with --each: every frame appended to one file)')
+      .option('--each', 'batch mode: every input line is a separate packet; one output line per input line, as each line arrives')
+      .option('--threads <n|auto>', 'with --each: run the lines on N worker threads ("auto": one per CPU; default 1, this thread); output order is kept')
+      .addOption(new Option('--read <file>', 'read a pcap/pcapng capture (GSMTAP SIM, CAT_TP over UDP) instead of hex ("-": stdin), streamed: exchanges are printed as they complete').conflicts(['each', 'pcap']))
+      .option('--ndjson', 'with --read: one JSON record per line (uicc-ota-capture-record/1) as each exchange completes')
+      .option('--pairing-window <n>', 'with --read: at most N unfinished concatenated SMS / unanswered commands kept (each; oldest evicted and reported), default 10000')
       .option('--show-computed', 'on an RC/CC mismatch, also print the value computed with the key (off: no MAC oracle)')
       .option('--expect-status <XX[,YY]>', 'PoR statuses that are the expected outcome (negative tests): exit 0 exactly when the status is one of them (without it any status but 00, 0B, 0C exits 1)')
       .option('--require-verified', 'exit 1 unless every RC/CC was checked: a missing key, a PoR without the command\'s SPI (--request/--spi), a packet without RC/CC/DS fail (JSON: unverified)'),
@@ -211,12 +222,15 @@ export function buildProgram(): Command {
         .option('--expanded', 'read the secured data as expanded remote APDUs')
         .option('--compact', 'read the secured data as compact remote APDUs')
         .option('--cattp', 'the packet is in the CAT_TP dialect (CPI 01 / RPI 02, BER lengths)')
-        .option('--pcap <file>', 'also write what was parsed as a pcap for Wireshark')
-        .option('--each', 'batch mode: every input line is a separate packet; one output line each')
-        .addOption(new Option('--read <file>', 'read a pcap/pcapng capture (GSMTAP SIM, CAT_TP over UDP) instead of hex').conflicts(['each', 'pcap']))
+        .option('--pcap <file>', 'also write what was parsed as a pcap for Wireshark (with --each: every frame appended to one file)')
+        .option('--each', 'batch mode: every input line is a separate packet; one output line per input line, as each line arrives')
+        .option('--threads <n|auto>', 'with --each: run the lines on N worker threads ("auto": one per CPU; default 1, this thread); output order is kept')
+        .addOption(new Option('--read <file>', 'read a pcap/pcapng capture (GSMTAP SIM, CAT_TP over UDP) instead of hex ("-": stdin), streamed: exchanges are printed as they complete').conflicts(['each', 'pcap']))
+        .option('--ndjson', 'with --read: one JSON record per line (uicc-ota-capture-record/1) as each exchange completes')
+        .option('--pairing-window <n>', 'with --read: at most N unfinished concatenated SMS / unanswered commands kept (each; oldest evicted and reported), default 10000')
         .option('--show-computed', 'on an RC/CC mismatch, also print the value computed with the key (off: no MAC oracle)')
-      .option('--expect-status <XX[,YY]>', 'PoR statuses that are the expected outcome (negative tests): exit 0 exactly when the status is one of them (without it any status but 00, 0B, 0C exits 1)')
-      .option('--require-verified', 'exit 1 unless every RC/CC was checked: a missing key, a PoR without the command\'s SPI (--request/--spi), a packet without RC/CC/DS fail (JSON: unverified)'),
+        .option('--expect-status <XX[,YY]>', 'PoR statuses that are the expected outcome (negative tests): exit 0 exactly when the status is one of them (without it any status but 00, 0B, 0C exits 1)')
+        .option('--require-verified', 'exit 1 unless every RC/CC was checked: a missing key, a PoR without the command\'s SPI (--request/--spi), a packet without RC/CC/DS fail (JSON: unverified)'),
     ).action(async (hex, o) => {
       const m = await import('./commands/parse.js');
       return o.each ? m.parseEach(hex, o, name) : m.parseAuto(hex, o, name);
@@ -279,7 +293,16 @@ export function buildProgram(): Command {
         .option('--show', 'print the script tree of the secured packets instead of hex')
         .option('--por <hex|->', 'decode the PoR(s) of this script (one per line; "-" reads stdin) against what was asked; with --format scp81-scripts: the response strings (hex, or the JSON lines of scp81 serve --responses); nothing is built')
         .option('--card <file>', 'send each packet to the card simulator (CARD.json, updated as card process does) and decode its PoRs')
-        .option('--card-state <file>', 'with --card: the card\'s counter state file (as card process --state)'),
+        .option('--card-state <file>', 'with --card: the card\'s counter state file (as card process --state)')
+        .addOption(new Option('--send <transport>', 'send each packet and decode its PoR before the next: pcsc (ENVELOPEs to the card in a PC/SC reader, as send pcsc) or smpp (submit_sm to an SMSC, as send smpp)').choices(['pcsc', 'smpp']))
+        .option('--reader <name|index>', 'with --send pcsc: the reader (default: the first reader with a card)')
+        .option('--host <addr>', 'with --send smpp: SMSC address (default 127.0.0.1)')
+        .option('--port <n>', 'with --send smpp: SMSC TCP port')
+        .option('--system-id <id>', 'with --send smpp: SMPP system_id')
+        .option('--password <pw|@file>', 'with --send smpp: SMPP password (or env UICC_OTA_SMPP_PASSWORD)')
+        .option('--dest <msisdn>', 'with --send smpp: the card\'s MSISDN (destination_addr)')
+        .option('--source <addr>', 'with --send smpp: the OTA server\'s address (source_addr)')
+        .option('--timeout <ms>', 'with --send: bound on each transport step and on the wait for each PoR (pcsc default 5000, smpp 10000)'),
     ));
   const rfm = program.command('rfm').description('remote file management (TS 102 226 cl. 8.1): SELECT, READ/UPDATE BINARY or RECORD by path, secured like build sms / build cattp');
   const rfmTarget = (c: Command): Command =>
@@ -317,12 +340,19 @@ export function buildProgram(): Command {
       .option('--menu <pos:id>', 'toolkit: a menu entry, position:identifier (repeatable)', collect, [])
       .option('--max-channels <n>', 'toolkit: maximum number of channels (default 0)')
       .option('--msl <hex>', 'toolkit: minimum security level (default none)')
-      .option('--toolkit-tar <hex>', 'toolkit: a TAR of the instance (repeatable; none: from the instance AID)', collect, []);
+      .option('--toolkit-tar <hex>', 'toolkit: a TAR of the instance (repeatable; none: from the instance AID)', collect, [])
+      .option('--uicc-toolkit', 'put the toolkit options in the UICC Toolkit Application specific parameters (EA/80, TS 102 226 cl. 8.2.1.3.2.2.1) instead of the SIM toolkit field (EF/CA)')
+      .option('--max-services <n>', 'UICC toolkit: maximum number of services (implies --uicc-toolkit; default 0)')
+      .option('--uicc-toolkit-params <hex>', 'UICC Toolkit Application specific parameters (EA/80 value), raw')
+      .option('--uicc-access <[adf]:domain[:dap]>', 'UICC Access Application specific parameters (EA/81): a file system (no AID: the UICC shared file system) and its access domain (hex, e.g. :00 full access), repeatable', collect, [])
+      .option('--uicc-admin-access <[adf]:domain[:dap]>', 'UICC Administrative Access Application specific parameters (EA/82), as --uicc-access, repeatable', collect, []);
   rmgmtOptions(installOpts(ram.command('load').description('load a CAP file: INSTALL [for load], LOAD blocks (sized to fit the bearer); with --install also INSTALL [for install and make selectable]'))
     .requiredOption('--cap <file>', 'the CAP file (a ZIP of Java Card components)')
     .option('--sd-aid <hex>', 'security domain AID for INSTALL [for load] (default empty: the receiving SD)')
     .option('--max-block <n>', 'octets of the Load File Data Block per LOAD, 1-255 (default: the largest that fits the bearer)')
     .option('--code-space <n>', 'load parameter: non-volatile code space limit (C6)')
+    .addOption(new Option('--hash <alg>', 'Load File Data Block hash in INSTALL [for load] (over the C4 value; GP cl. C.2)').choices(['sha1', 'sha256']))
+    .option('--dap <sd-aid[:signature]>', 'a DAP block (E2: 4F SD AID, C3 signature) before the Load File Data Block; the signature is taken as given (uicc-ota computes none; without one the block is unsigned); needs --hash; repeatable', collect, [])
     .option('--install', 'also install and make selectable the applet after loading'))
     .action(async (o) => (await import('./commands/rmgmt.js')).ramCommand('load', o));
   rmgmtOptions(installOpts(ram.command('install').description('INSTALL [for install and make selectable] an applet of a loaded package')))
@@ -337,12 +367,12 @@ export function buildProgram(): Command {
   rmgmtOptions(ram.command('put-key').description('PUT KEY: new keys wrapped with the KIK of the securing key set, with key check values')
     .requiredOption('--new-kvn <n>', 'key version number of the new keys')
     .option('--replace-kvn <n>', 'KVN of the key set to replace (P1; default 0: add a new key set)')
-    .option('--new-kic <hex|@file>', 'new KIc (key identifier 1)')
-    .option('--new-kid <hex|@file>', 'new KID (key identifier 2)')
-    .option('--new-kik <hex|@file>', 'new KIK (key identifier 3)')
+    .option('--new-kic <hex|@file|env:NAME>', 'new KIc (key identifier 1)')
+    .option('--new-kid <hex|@file|env:NAME>', 'new KID (key identifier 2)')
+    .option('--new-kik <hex|@file|env:NAME>', 'new KIK (key identifier 3)')
     .addOption(new Option('--new-alg <alg>', 'type of the new keys').choices(['3des', 'aes']).default('3des'))
     .option('--kik-from <src>', 'where the wrapping KIK comes from: keyset (the key set of the KID/KIc used, default)')
-    .option('--kik-key <hex|@file>', 'the wrapping KIK itself instead of the keyset\'s')
+    .option('--kik-key <hex|@file|env:NAME>', 'the wrapping KIK itself instead of the keyset\'s')
     .addOption(new Option('--kik-alg <alg>', 'with --kik-key: its type').choices(['3des', 'aes'])))
     .action(async (o) => (await import('./commands/rmgmt.js')).ramCommand('put-key', o));
 
@@ -369,8 +399,9 @@ export function buildProgram(): Command {
   // card vpcd: the simulator as a virtual card in a vsmartcard vpcd reader (PC/SC through pcscd)
   card
     .command('vpcd')
-    .description('run the card simulator as a virtual card on the vsmartcard vpcd reader driver (pcscd), until Ctrl-C; counters persist in CARD.json')
-    .requiredOption('--card <file>', 'the card (CARD.json); its RE counters are updated in place')
+    .description('run the card simulator as a virtual card on the vsmartcard vpcd reader driver (pcscd), until Ctrl-C; counters persist in CARD.json (or --state)')
+    .requiredOption('--card <file>', 'the card (CARD.json); its RE counters are updated in place unless --state is given')
+    .option('--state <file>', 'keep the RE counters in this file instead (CARD.json is then only read for them), as card process --state')
     .option('--host <addr>', 'host of the vpcd reader driver (pcscd)', '127.0.0.1')
     .option('--port <n>', 'TCP port of the vpcd reader (35963: "Virtual PCD 00 00", 35964: "… 00 01")', '35963')
     .option('--atr <hex>', 'ATR to answer (default a T=0 UICC ATR)')
@@ -479,7 +510,8 @@ export function buildProgram(): Command {
       .option('--trace', 'print every C-APDU / R-APDU as a tree on stderr')
       .option('--pcap <file>', 'record the APDU exchange as GSMTAP SIM frames (parse --read reads it, Wireshark decodes it)')
       .option('--each', 'batch mode: each stdin line is the secured data of one command, one PoR line each (counter advances per line)')
-      .option('--expect-status <xx[,yy]>', 'negative tests: the PoR status(es) expected (TS 102 225 Table 5); exactly these pass (default: 00, 0B, 0C)')),
+      .option('--expect-status <xx[,yy]>', 'negative tests: the PoR status(es) expected (TS 102 225 Table 5); exactly these pass (default: 00, 0B, 0C)'))
+      .addHelpText('after', '\nExit status: 0 PoR verified (or none asked for); 1 check failed or PoR status not 00; 2 bad options;\n3 the optional PC/SC binding "pcsclite" is not installed (npm install pcsclite; README, PC/SC set-up);\n4 no PC/SC service, reader or card, unexpected status word, or timeout.'),
   ).action(async (o) => (await import('./commands/send-pcsc.js')).sendPcscCommand(o));
   // --- SCP81: RAM over HTTPS with PSK-TLS (GlobalPlatform Amendment B) ------------
   outputOptions(
@@ -523,7 +555,7 @@ export function buildProgram(): Command {
     .requiredOption('--port <n>', 'TCP port (0: a free port, printed on stderr)')
     .option('--host <addr>', 'address to bind', '127.0.0.1')
     .option('--keyset <file>', 'keyset JSON with a "psk" list of {identity, key} (or env UICC_OTA_KEYSET)')
-    .option('--psk <identity:hex>', 'a PSK identity and its key (repeatable; key may be @file)', collect, [])
+    .option('--psk <identity:hex>', 'a PSK identity and its key (repeatable; key may be @file or env:NAME)', collect, [])
     .option('--script <hex>', 'a command string (Command Scripting template AA/AE) for every agent (repeatable, in order)', collect, [])
     .option('--apdu <hex>', 'a C-APDU for every agent, one script per APDU (repeatable)', collect, [])
     .option('--batch', 'with --apdu: all APDUs in one script')
@@ -539,7 +571,7 @@ export function buildProgram(): Command {
     .option('--to <host:port>', 'the admin server (default: from --push)')
     .option('--push <hex>', 'take server, PSK identity, host, agent ID and URI from these triggering parameters (81 TLV)')
     .option('--psk-identity <text>', 'PSK identity')
-    .option('--psk-key <hex|@file>', 'the PSK (or env UICC_OTA_PSK, or the keyset psk entry of the identity)')
+    .option('--psk-key <hex|@file|env:NAME>', 'the PSK (or env UICC_OTA_PSK, or the keyset psk entry of the identity)')
     .option('--keyset <file>', 'keyset JSON with a "psk" list (or env UICC_OTA_KEYSET)')
     .option('--uri <path>', 'request-URI of the first POST (default / or from --push)')
     .option('--host-header <text>', 'Host header (default the server address or from --push)')
@@ -701,6 +733,11 @@ function helpFor(program: Command, path: string[]): never {
 /** Run the CLI; resolves to the exit code. */
 export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
+  // --crypto (every command that takes keys): the backend of every later cipher operation.
+  program.hook('preAction', async (_p, action) => {
+    const c = (action.opts() as { crypto?: string }).crypto;
+    if (c) (await import('../crypto/backend.js')).setCryptoBackend(c as 'native' | 'forge');
+  });
   try {
     if (argv[2] === 'help') helpFor(program, argv.slice(3));
     await program.parseAsync(argv);
@@ -725,4 +762,11 @@ export function reportError(e: unknown): number {
   process.stderr.write(`uicc-ota: internal error: ${err?.message ?? String(e)} (please report; set UICC_OTA_DEBUG=1 for a trace)\n`);
   if (process.env.UICC_OTA_DEBUG) process.stderr.write(String(err?.stack) + '\n');
   return 70;
+}
+
+/** Entry of a batch worker thread inside the bundle (src/cli/batch-run.ts starts it). */
+export async function batchWorker(): Promise<void> {
+  const { serveBatchWorker } = await import('../batch/worker-loop.js');
+  const { createBatchLineFn } = await import('../api/batch.js');
+  await serveBatchWorker(createBatchLineFn as (data: unknown) => Promise<import('../batch/line.js').LineFn>);
 }

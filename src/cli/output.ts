@@ -44,3 +44,8 @@ export async function verdictNode(failures: string[], notes: string[], checksumT
   if (checksumType === 'none') return { name: 'Verification', value: 'nothing to verify', status: 'info', note: 'no RC/CC/DS in the packet; lengths and structure are consistent' };
   return { name: 'Verification', value: 'passed', status: 'ok' };
 }
+
+/** Tree lines for PoR outcomes that fail the command (a card refusal, an unexpected status). */
+export function outcomeNodes(refusals: string[]): TreeNode[] {
+  return refusals.map((x) => ({ name: 'Outcome', value: x.replace(/^(card refused|unexpected outcome): /, ''), status: 'fail' as const, note: x.startsWith('card refused') ? 'the card did not carry out the command' : undefined }));
+}

@@ -1,5 +1,5 @@
 /**
- * AES-CBC with zero IV and AES-ECB, no padding (TS 102 225 cl. 5.1.2; digest 7.1),
+ * AES-CBC with zero IV and AES-ECB, no padding (TS 102 225 cl. 5.1.2),
  * on the selected backend (backend.ts). Key length (16/24/32) picks AES-128/192/256.
  */
 import { InputError } from '../util/errors.js';

@@ -1,5 +1,5 @@
 /**
- * DES/3DES CBC-MAC for the TS 102 225 cryptographic checksum (digest 7.2):
+ * DES/3DES CBC-MAC for the TS 102 225 cryptographic checksum (cl. 5.1.3.1):
  * ISO/IEC 9797-1 MAC algorithm 1 with padding method 1 — zero-pad to a multiple
  * of 8 (nothing added when aligned; empty input becomes one zero block), CBC
  * with IV 0, output the last block.

@@ -1,6 +1,6 @@
 /**
  * AES-CMAC (NIST SP 800-38B / RFC 4493), full 16-octet tag. TS 102 225 uses it
- * over the CC input with no external padding; the caller truncates (digest 7.2).
+ * over the CC input with no external padding; the caller truncates (NIST SP 800-38B, leftmost octets).
  * The subkeys K1, K2 depend on the key only: cached per key (and backend, so
  * each backend derives its own), in a small bounded map.
  */

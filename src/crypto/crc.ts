@@ -1,5 +1,5 @@
 /**
- * Redundancy checks of TS 102 225 cl. 5.1.3.2 (digest 7.3): the HDLC CRCs of
+ * Redundancy checks of TS 102 225 cl. 5.1.3.2: the HDLC CRCs of
  * ISO/IEC 13239 — reflected, init all ones, final complement — written into
  * the packet most-significant octet first.
  *   CRC-16/X-25:      poly 0x1021 (reflected 0x8408), check("123456789") = 906E

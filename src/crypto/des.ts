@@ -1,6 +1,6 @@
 /**
  * DES and triple-DES (EDE) block ciphers, CBC with zero IV or ECB, no padding
- * (TS 102 225 cl. 5.1.2; digest section 7.1).
+ * (TS 102 225 cl. 5.1.2).
  *
  * Runs on the selected backend (backend.ts): OpenSSL through node:crypto by
  * default (single DES as 3DES with K1 = K2 = K3, since OpenSSL 3 keeps DES in

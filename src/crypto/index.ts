@@ -125,6 +125,19 @@ export function weakKey(alg: CipherAlg | CcAlg, key: Uint8Array): string | undef
   return undefined;
 }
 
+/**
+ * The bare encryption of `alg` (whole blocks, IV zero), for callers that checked
+ * the key once with checkKey() and then run many packets (batch mode).
+ */
+export function encryptor(alg: CipherAlg): (key: Uint8Array, data: Uint8Array) => Uint8Array {
+  return cipherInfo(alg).enc;
+}
+
+/** The bare, untruncated checksum of `alg` (8 octets for DES CBC-MAC, 16 for AES-CMAC), key checked once by the caller. */
+export function checksummer(alg: CcAlg): (key: Uint8Array, data: Uint8Array) => Uint8Array {
+  return ccInfo(alg).mac;
+}
+
 /** Encrypt whole blocks, IV zero, no padding (the caller adds PCNTR padding). */
 export function encrypt(alg: CipherAlg, key: Uint8Array, data: Uint8Array, opts: KeyCheck = {}): Uint8Array {
   const info = cipherInfo(alg);

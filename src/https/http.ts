@@ -10,6 +10,7 @@
  */
 import { InputError, OtaError } from '../util/errors.js';
 import { concat, toHex } from '../util/hex.js';
+import { ByteQueue } from '../util/byte-queue.js';
 import { type TreeNode, node } from '../render/tree.js';
 import {
   type ExpandedResponse, type ExpandedScript, commandScriptJson, commandScriptTree, expandedResponse, expandedScript,
@@ -68,16 +69,45 @@ const HEAD_LIMIT = 16 * 1024;
 const BODY_LIMIT = 16 * 1024 * 1024;
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
-function indexOfCrlfCrlf(b: Uint8Array, from: number): number {
-  for (let i = from; i + 3 < b.length; i++) if (b[i] === 13 && b[i + 1] === 10 && b[i + 2] === 13 && b[i + 3] === 10) return i;
+/** First CRLF CRLF at or after `from` that ends before `end`. */
+function indexOfCrlfCrlf(b: Uint8Array, from: number, end = b.length): number {
+  for (let i = from; i + 3 < end; i++) if (b[i] === 13 && b[i + 1] === 10 && b[i + 2] === 13 && b[i + 3] === 10) return i;
   return -1;
 }
-function indexOfCrlf(b: Uint8Array, from: number): number {
-  for (let i = from; i + 1 < b.length; i++) if (b[i] === 13 && b[i + 1] === 10) return i;
+/** First CRLF at or after `from` that ends before `end`. */
+function indexOfCrlf(b: Uint8Array, from: number, end = b.length): number {
+  for (let i = from; i + 1 < end; i++) if (b[i] === 13 && b[i + 1] === 10) return i;
   return -1;
 }
+/** Longest chunk-size line (chunk extensions included), CRLF excluded. */
+const CHUNK_LINE_LIMIT = 1024;
 const latin1 = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('latin1');
 const bad = (msg: string, field: string, offset: number) => new InputError(msg, { layer: HTTP_LAYER, field, offset });
+
+/**
+ * Where an incomplete read stopped, so that the next read (with more octets
+ * after the same start) resumes there instead of scanning from the start
+ * again: the header block is searched and parsed once, each chunk-size line
+ * once. Positions are offsets in the buffer given to readHttpMessage.
+ */
+interface ReadState {
+  /** No CRLF CRLF starts before this offset. */
+  scan: number;
+  head?: { msg: HttpMessage; te?: string; cl?: string };
+  chunked?: {
+    /** Start of the next chunk-size line (or of the trailer). */
+    p: number;
+    /** No CRLF starts before this offset of the line being looked for. */
+    scan: number;
+    /** Chunk being received: data start and size. */
+    want?: { at: number; n: number };
+    /** Trailer section reached: the next header line starts here. */
+    trailer?: number;
+    parts: [number, number][];
+    sizes: number[];
+    total: number;
+  };
+}
 
 /**
  * Read one HTTP/1.1 message starting at `start`. Returns undefined when more
@@ -85,11 +115,87 @@ const bad = (msg: string, field: string, offset: number) => new InputError(msg, 
  * `isResponseToHead`: a response to a request without body (204/304 have none anyway).
  */
 export function readHttpMessage(b: Uint8Array, start = 0): { message: HttpMessage; end: number } | undefined {
-  const headEnd = indexOfCrlfCrlf(b, start);
-  if (headEnd < 0) {
-    if (b.length - start > HEAD_LIMIT) throw bad(`no end of the header block (CRLF CRLF) in the first ${HEAD_LIMIT} octets`, 'header block', start);
-    return undefined;
+  return readResumable(b, start, { scan: start });
+}
+
+function readResumable(b: Uint8Array, start: number, st: ReadState): { message: HttpMessage; end: number } | undefined {
+  if (!st.head) {
+    // The header block may have up to HEAD_LIMIT octets before its CRLF CRLF: the limit is the
+    // same whether the octets come at once or in pieces.
+    const headEnd = indexOfCrlfCrlf(b, Math.max(start, st.scan), Math.min(b.length, start + HEAD_LIMIT + 4));
+    if (headEnd < 0) {
+      if (b.length - start >= HEAD_LIMIT + 4) throw bad(`no end of the header block (CRLF CRLF) in the first ${HEAD_LIMIT} octets`, 'header block', start);
+      st.scan = Math.max(start, b.length - 3);
+      return undefined;
+    }
+    st.head = parseHead(b, start, headEnd);
   }
+  const { msg, te, cl } = st.head;
+  let p = msg.bodyOffset;
+  const noBody = msg.kind === 'response' && (msg.status === 204 || msg.status === 304 || (msg.status >= 100 && msg.status < 200));
+  if (te !== undefined) {
+    const c = (st.chunked ??= { p, scan: p, parts: [], sizes: [], total: 0 });
+    for (;;) {
+      if (c.trailer !== undefined) {
+        // Trailer section: header lines until an empty line.
+        const t = indexOfCrlf(b, Math.max(c.trailer, c.scan));
+        if (t < 0) {
+          c.scan = Math.max(c.trailer, b.length - 1);
+          return undefined;
+        }
+        if (t === c.trailer) {
+          p = t + 2;
+          break;
+        }
+        c.trailer = c.scan = t + 2;
+        continue;
+      }
+      if (c.want) {
+        const { at, n } = c.want;
+        if (b.length < at + n + 2) return undefined;
+        if (b[at + n] !== 13 || b[at + n + 1] !== 10) throw bad(`chunk of ${n} octets not followed by CRLF`, 'chunk data', at + n);
+        c.parts.push([at, at + n]);
+        c.p = c.scan = at + n + 2;
+        c.want = undefined;
+        continue;
+      }
+      const e = indexOfCrlf(b, Math.max(c.p, c.scan), Math.min(b.length, c.p + CHUNK_LINE_LIMIT + 2));
+      if (e < 0) {
+        if (b.length - c.p >= CHUNK_LINE_LIMIT + 2) throw bad(`chunk-size line without CRLF in its first ${CHUNK_LINE_LIMIT} octets`, 'chunk size', c.p);
+        c.scan = Math.max(c.p, b.length - 1);
+        return undefined;
+      }
+      const sizeLine = latin1(b.subarray(c.p, e));
+      const m = /^([0-9A-Fa-f]{1,8})(;.*)?$/.exec(sizeLine.trim());
+      if (!m) throw bad(`chunk size ${JSON.stringify(sizeLine.slice(0, 20))} is not hex`, 'chunk size', c.p);
+      const n = parseInt(m[1], 16);
+      c.sizes.push(n);
+      if (n === 0) {
+        c.trailer = c.scan = e + 2;
+        continue;
+      }
+      c.total += n;
+      if (c.total > BODY_LIMIT) throw bad(`body larger than ${BODY_LIMIT} octets`, 'chunk size', c.p);
+      c.want = { at: e + 2, n };
+    }
+    msg.body = concat(...c.parts.map(([x, y]) => b.subarray(x, y)));
+    msg.framing = 'chunked';
+    msg.chunks = c.sizes;
+  } else if (cl !== undefined) {
+    const n = Number(cl);
+    if (b.length < p + n) return undefined;
+    msg.body = b.slice(p, p + n);
+    msg.framing = 'content-length';
+    p += n;
+  } else if (msg.kind === 'response' && !noBody) {
+    // A response without length runs to the end of the connection: this toolkit requires framing.
+    if (b.length > p) throw bad('response body without Content-Length or Transfer-Encoding: chunked', 'Content-Length', p);
+  }
+  return { message: msg, end: p };
+}
+
+/** Start line and header fields of a message whose header block ends (CRLF CRLF) at `headEnd`. */
+function parseHead(b: Uint8Array, start: number, headEnd: number): { msg: HttpMessage; te?: string; cl?: string } {
   const lines = latin1(b.subarray(start, headEnd)).split('\r\n');
   let off = start;
   const startLine = lines[0];
@@ -110,63 +216,47 @@ export function readHttpMessage(b: Uint8Array, start = 0): { message: HttpMessag
   }
   const te = header(msg, 'transfer-encoding');
   const cl = header(msg, 'content-length');
-  let p = headEnd + 4;
-  const noBody = msg.kind === 'response' && (msg.status === 204 || msg.status === 304 || (msg.status >= 100 && msg.status < 200));
   if (te !== undefined) {
     if (te.toLowerCase() !== 'chunked') throw bad(`Transfer-Encoding "${te}" not supported (chunked only)`, 'Transfer-Encoding', start);
     if (cl !== undefined) throw bad('both Transfer-Encoding and Content-Length (RFC 7230 cl. 3.3.3: refused)', 'Content-Length', start);
-    const parts: Uint8Array[] = [];
-    const sizes: number[] = [];
-    let total = 0;
-    for (;;) {
-      const e = indexOfCrlf(b, p);
-      if (e < 0) {
-        if (b.length - p > 1024) throw bad('chunk-size line without CRLF', 'chunk size', p);
-        return undefined;
-      }
-      const sizeLine = latin1(b.subarray(p, e));
-      const m = /^([0-9A-Fa-f]{1,8})(;.*)?$/.exec(sizeLine.trim());
-      if (!m) throw bad(`chunk size ${JSON.stringify(sizeLine.slice(0, 20))} is not hex`, 'chunk size', p);
-      const n = parseInt(m[1], 16);
-      sizes.push(n);
-      if (n === 0) {
-        // Trailer section: header lines until an empty line.
-        let q = e + 2;
-        for (;;) {
-          const t = indexOfCrlf(b, q);
-          if (t < 0) return undefined;
-          if (t === q) {
-            p = t + 2;
-            break;
-          }
-          q = t + 2;
-        }
-        break;
-      }
-      total += n;
-      if (total > BODY_LIMIT) throw bad(`body larger than ${BODY_LIMIT} octets`, 'chunk size', p);
-      const dataStart = e + 2;
-      if (b.length < dataStart + n + 2) return undefined;
-      if (b[dataStart + n] !== 13 || b[dataStart + n + 1] !== 10) throw bad(`chunk of ${n} octets not followed by CRLF`, 'chunk data', dataStart + n);
-      parts.push(b.subarray(dataStart, dataStart + n));
-      p = dataStart + n + 2;
-    }
-    msg.body = concat(...parts);
-    msg.framing = 'chunked';
-    msg.chunks = sizes;
   } else if (cl !== undefined) {
     if (!/^\d+$/.test(cl)) throw bad(`Content-Length "${cl}" is not a number`, 'Content-Length', start);
     const n = Number(cl);
     if (n > BODY_LIMIT) throw bad(`Content-Length ${n} larger than ${BODY_LIMIT}`, 'Content-Length', start);
-    if (b.length < p + n) return undefined;
-    msg.body = b.slice(p, p + n);
-    msg.framing = 'content-length';
-    p += n;
-  } else if (msg.kind === 'response' && !noBody) {
-    // A response without length runs to the end of the connection: this toolkit requires framing.
-    if (b.length > p) throw bad('response body without Content-Length or Transfer-Encoding: chunked', 'Content-Length', p);
   }
-  return { message: msg, end: p };
+  return { msg, te, cl };
+}
+
+/**
+ * HTTP messages from a byte stream (one TLS connection), in arrival order.
+ * Segments of any size cost time linear in their length: octets go to a
+ * ByteQueue and an incomplete message is resumed where the last read stopped,
+ * never parsed again from its start. Error offsets count from the start of
+ * the message being read.
+ */
+export class HttpStreamReader {
+  private q = new ByteQueue();
+  private st: ReadState = { scan: 0 };
+
+  /** Octets received and not yet returned as a message. */
+  get pending(): number {
+    return this.q.length;
+  }
+
+  push(d: Uint8Array): void {
+    this.q.push(d);
+  }
+
+  /** The next complete message and its octets (a copy), or undefined until more octets arrive. */
+  next(): { message: HttpMessage; raw: Uint8Array } | undefined {
+    const b = this.q.view();
+    const r = readResumable(b, 0, this.st);
+    if (!r) return undefined;
+    const raw = b.slice(0, r.end);
+    this.q.consume(r.end);
+    this.st = { scan: 0 };
+    return { message: r.message, raw };
+  }
 }
 
 export interface EncodeOptions {

@@ -10,7 +10,7 @@ export {
 export {
   ADMIN_LAYER, ADMIN_PROTOCOL, CONTENT_TYPE, HTTP_LAYER, SCRIPT_STATUS, adminMessageJson, adminMessageTree,
   buildAgentPost, buildServerAnswer, checkAdminMessage, encodeHttpMessage, header, parseAdminMessage, parseAdminMessages,
-  readHttpMessage, targetedApplication,
+  HttpStreamReader, readHttpMessage, targetedApplication,
   type AdminMessage, type AgentPostInput, type HttpMessage, type HttpRequest, type HttpResponse, type Profile,
   type ScriptStatus, type ServerAnswerInput,
 } from './http.js';

@@ -4,9 +4,8 @@
  * their algorithms, plus optional defaults (kvn, spi, tar). Keys are secrets:
  * nothing here ever prints them.
  */
-import { parseJsonText } from '../util/json-text.js';
-import { readFileSync } from 'node:fs';
-import { InputError, IoError } from '../util/errors.js';
+import { loadJsonFile } from '../util/json-text.js';
+import { InputError } from '../util/errors.js';
 import { fromHex } from '../util/hex.js';
 import { isCipherAlg, isIntegrityAlg } from '../secured/keys.js';
 
@@ -34,18 +33,7 @@ const cache = new Map<string, KeysetFile>();
 export function loadKeyset(path: string): KeysetFile {
   const hit = cache.get(path);
   if (hit) return hit;
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    throw new IoError(`cannot read keyset file: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { field: path });
-  }
-  let raw: unknown;
-  try {
-    raw = parseJsonText(text);
-  } catch (e) {
-    throw new InputError(`not valid JSON: ${(e as Error).message}`, { layer: `keyset ${path}` });
-  }
+  const raw = loadJsonFile(path, 'keyset file', 'keyset');
   const ks = validateKeyset(raw, path);
   cache.set(path, ks);
   return ks;

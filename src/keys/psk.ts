@@ -10,8 +10,8 @@
  * Security Domain (GlobalPlatform: KVN 40–4F, KID 01), used by `build push`.
  * Keys are secrets: never printed.
  */
-import { readFileSync } from 'node:fs';
-import { InputError, IoError } from '../util/errors.js';
+import { InputError } from '../util/errors.js';
+import { loadJsonFile } from '../util/json-text.js';
 import { fromHex } from '../util/hex.js';
 
 export interface PskEntry {
@@ -54,17 +54,6 @@ export function validatePsk(raw: unknown, path: string): PskEntry[] {
 }
 
 export function loadPsk(path: string): PskEntry[] {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    throw new IoError(`cannot read keyset file: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { field: path });
-  }
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (e) {
-    throw new InputError(`not valid JSON: ${(e as Error).message}`, { layer: `keyset ${path}` });
-  }
+  const raw = loadJsonFile(path, 'keyset file', 'keyset');
   return validatePsk(raw, path);
 }

@@ -68,7 +68,7 @@ const BLOCK_NAMES: Record<number, string> = {
 
 const hex8 = (n: number) => '0x' + (n >>> 0).toString(16).toUpperCase().padStart(8, '0');
 
-/** Read and decode a capture file ("-": standard input); OS errors are IoErrors, structural ones InputErrors. */
+/** Read and decode a capture file ("-": standard input) at once; OS errors are IoErrors, structural ones InputErrors. */
 export function readCaptureFile(path: string): Capture {
   let bytes: Uint8Array;
   try {
@@ -81,48 +81,14 @@ export function readCaptureFile(path: string): Capture {
   return readCapture(bytes, path === '-' ? 'standard input' : path);
 }
 
-/** Decode a pcap or pcapng image; `name` is used in error messages. */
+/** Decode a whole pcap or pcapng image; `name` is used in error messages. */
 export function readCapture(bytes: Uint8Array, name = 'capture'): Capture {
-  if (bytes.length === 0) throw new InputError('empty file, not a pcap or pcapng capture', { layer: name });
-  if (bytes.length < 4) throw new InputError(`${bytes.length} octets, too short for any capture header`, { layer: name, field: 'file header', offset: 0 });
-  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const le = dv.getUint32(0, true);
-  const be = dv.getUint32(0, false);
-  if (be === PCAPNG_SHB) return readPcapng(bytes, name);
-  for (const [m, little] of [[le, true], [be, false]] as const) {
-    if (m === PCAP_MAGIC_US || m === PCAP_MAGIC_NS || m === PCAP_MAGIC_KUZNETZOV) return readPcap(bytes, name, little, m);
-  }
-  throw new InputError(`magic number ${hex8(be)} is neither pcap (A1B2C3D4, A1B23C4D, either byte order) nor pcapng (0A0D0D0A)`, { layer: name, field: 'file header', offset: 0 });
-}
-
-/** Classic libpcap file: 24-octet header, then records of 16 (Kuznetzov: 24) octets + data. */
-function readPcap(bytes: Uint8Array, name: string, little: boolean, magic: number): Capture {
-  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  if (bytes.length < 24) throw new InputError(`${bytes.length} octets, a pcap file header needs 24 (file cut short)`, { layer: name, field: 'file header', offset: 0 });
-  const major = dv.getUint16(4, little);
-  if (major !== 2) throw new InputError(`pcap version ${major}.${dv.getUint16(6, little)} is not supported (2.4 is the only one in use)`, { layer: name, field: 'file header', offset: 4 });
-  // Low 16 bits: link type; the upper bits may carry FCS information.
-  const linktype = dv.getUint32(20, little) & 0xffff;
-  const fraction = magic === PCAP_MAGIC_NS ? 1e-9 : 1e-6;
-  const recHdr = magic === PCAP_MAGIC_KUZNETZOV ? 24 : 16;
   const frames: CaptureFrame[] = [];
-  let o = 24;
-  while (o < bytes.length) {
-    const number = frames.length + 1;
-    const where = { layer: name, field: `frame ${number}`, offset: o };
-    if (bytes.length - o < recHdr) throw new InputError(`record header needs ${recHdr} octets, ${bytes.length - o} left (file cut short)`, where);
-    const sec = dv.getUint32(o, little);
-    const frac = dv.getUint32(o + 4, little);
-    const incl = dv.getUint32(o + 8, little);
-    const orig = dv.getUint32(o + 12, little);
-    if (incl > 0x4000000) throw new InputError(`record says ${incl} captured octets, more than any real frame (corrupt record header)`, where);
-    if (o + recHdr + incl > bytes.length) {
-      throw new InputError(`record says ${incl} captured octets, ${bytes.length - o - recHdr} present (file cut short)`, where);
-    }
-    frames.push({ number, linktype, time: sec + frac * fraction, data: bytes.subarray(o + recHdr, o + recHdr + incl), origLength: Math.max(orig, incl), offset: o });
-    o += recHdr + incl;
-  }
-  return { format: 'pcap', frames };
+  const p = new CaptureParser(name);
+  const push = (f: CaptureFrame) => void frames.push(f);
+  p.push(bytes, push);
+  p.end(push);
+  return { format: p.format!, frames };
 }
 
 interface Iface {
@@ -134,100 +100,246 @@ interface Iface {
   tsOffset: number;
 }
 
-/** pcapng (draft-ietf-opsawg-pcapng): a sequence of blocks, each type ‖ total length ‖ body ‖ total length. */
-function readPcapng(bytes: Uint8Array, name: string): Capture {
-  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const frames: CaptureFrame[] = [];
-  let little = true;
-  let ifaces: Iface[] = [];
-  let o = 0;
-  let block = 0;
-  let sawShb = false;
-  while (o < bytes.length) {
-    block++;
-    const at = (what: string) => ({ layer: name, field: `block ${block}${what ? ` (${what})` : ''}`, offset: o });
-    if (bytes.length - o < 12) throw new InputError(`${bytes.length - o} octets left, a block needs at least 12 (file cut short)`, at(''));
-    const typeBe = dv.getUint32(o, false);
-    if (typeBe === PCAPNG_SHB) {
-      // The byte-order magic of each section says how to read that section.
-      if (bytes.length - o < 28) throw new InputError(`${bytes.length - o} octets left, a Section Header Block needs at least 28 (file cut short)`, at('Section Header Block'));
-      const bom = dv.getUint32(o + 8, true);
-      if (bom === PCAPNG_BOM) little = true;
-      else if (bom === 0x4d3c2b1a) little = false;
-      else throw new InputError(`byte-order magic ${hex8(dv.getUint32(o + 8, false))} is not 1A2B3C4D`, { ...at('Section Header Block'), offset: o + 8 });
-      const major = dv.getUint16(o + 12, little);
-      if (major !== 1) throw new InputError(`pcapng version ${major}.${dv.getUint16(o + 14, little)} is not supported (1.x)`, { ...at('Section Header Block'), offset: o + 12 });
-      ifaces = [];
-      sawShb = true;
-    } else if (!sawShb) {
-      throw new InputError('a pcapng file must start with a Section Header Block', at(''));
-    }
-    const type = dv.getUint32(o, little);
-    const what = BLOCK_NAMES[type] ?? `block type ${hex8(type)}`;
-    const len = dv.getUint32(o + 4, little);
-    if (len < 12 || len % 4 !== 0) throw new InputError(`block total length ${len} is ${len < 12 ? 'less than 12' : 'not a multiple of 4'}`, { ...at(what), offset: o + 4 });
-    if (o + len > bytes.length) throw new InputError(`block total length ${len} runs past the end of the file (${bytes.length - o} octets left; file cut short)`, { ...at(what), offset: o + 4 });
-    const trailer = dv.getUint32(o + len - 4, little);
-    if (trailer !== len) throw new InputError(`trailing block total length ${trailer} differs from the leading ${len}`, { ...at(what), offset: o + len - 4 });
-    const body = o + 8;
-    const bodyEnd = o + len - 4;
-    const need = (n: number) => {
-      if (bodyEnd - body < n) throw new InputError(`block total length ${len} leaves ${bodyEnd - body} octets for a body that needs at least ${n}`, { ...at(what), offset: o + 4 });
-    };
-    const time = (iface: Iface, hi: number, lo: number) => (hi * 4294967296 + lo) * iface.unit + iface.tsOffset;
-    const ifaceOf = (id: number, off: number) => {
-      const f = ifaces[id];
-      if (!f) throw new InputError(`interface id ${id} has no Interface Description Block before it (${ifaces.length} defined)`, { ...at(what), offset: off });
-      return f;
-    };
-    if (type === 1) {
-      need(8);
-      const iface: Iface = { linktype: dv.getUint16(body, little), snaplen: dv.getUint32(body + 4, little), unit: 1e-6, tsOffset: 0 };
-      for (const opt of options(dv, body + 8, bodyEnd, little, at(what))) {
-        if (opt.code === 9 && opt.length >= 1) {
-          // if_tsresol: MSB clear → 10^-n, set → 2^-n.
-          const v = bytes[opt.offset];
-          iface.unit = v & 0x80 ? 2 ** -(v & 0x7f) : 10 ** -v;
-        } else if (opt.code === 14 && opt.length >= 8) {
-          iface.tsOffset = Number(dv.getBigInt64(opt.offset, little));
-        }
-      }
-      ifaces.push(iface);
-    } else if (type === 6 || type === 2) {
-      need(20);
-      const id = type === 6 ? dv.getUint32(body, little) : dv.getUint16(body, little);
-      const iface = ifaceOf(id, body);
-      const cap = dv.getUint32(body + 12, little);
-      const orig = dv.getUint32(body + 16, little);
-      if (body + 20 + cap > bodyEnd) throw new InputError(`captured length ${cap} runs past the block end (${bodyEnd - body - 20} octets of packet data)`, { ...at(what), offset: body + 12 });
-      frames.push({
-        number: frames.length + 1, linktype: iface.linktype, time: time(iface, dv.getUint32(body + 4, little), dv.getUint32(body + 8, little)),
-        data: bytes.subarray(body + 20, body + 20 + cap), origLength: Math.max(orig, cap), offset: o, interfaceId: id,
-      });
-    } else if (type === 3) {
-      need(4);
-      const iface = ifaceOf(0, body);
-      const orig = dv.getUint32(body, little);
-      // No captured length: the smaller of the original length, the snap length and the room in the block.
-      let cap = Math.min(orig, bodyEnd - body - 4);
-      if (iface.snaplen) cap = Math.min(cap, iface.snaplen);
-      frames.push({ number: frames.length + 1, linktype: iface.linktype, time: NaN, data: bytes.subarray(body + 4, body + 4 + cap), origLength: Math.max(orig, cap), offset: o, interfaceId: 0 });
-    }
-    // Other blocks (name resolution, statistics, secrets, custom) carry no packets.
-    o += len;
+/** A block bigger than this is taken as a corrupt length, not waited for. */
+const MAX_BLOCK = 0x4000000;
+
+/**
+ * Incremental pcap / pcapng reader: bytes go in as they arrive (any chunk
+ * size), frames come out as soon as their record or block is complete. The
+ * frame data are views of the chunks given, never copies. A structural error
+ * is an InputError naming the frame or block and the absolute byte offset;
+ * the frames before it have been delivered by then.
+ */
+export class CaptureParser {
+  format?: 'pcap' | 'pcapng';
+  /** Frames delivered so far. */
+  frames = 0;
+  /** pcapng blocks read so far. */
+  blocks = 0;
+  private buf: Uint8Array = new Uint8Array(0);
+  private dv = new DataView(this.buf.buffer);
+  /** Absolute file offset of buf[0]. */
+  private base = 0;
+  private received = 0;
+  // pcap
+  private little = true;
+  private linktype = 0;
+  private fraction = 1e-6;
+  private recHdr = 16;
+  private headerDone = false;
+  // pcapng
+  private ifaces: Iface[] = [];
+  private sawShb = false;
+
+  constructor(readonly name: string) {}
+
+  /** Absolute byte offset up to which the input has been consumed. */
+  get offset(): number {
+    return this.base;
   }
-  return { format: 'pcapng', frames };
+
+  /** Feed the next bytes; `onFrame` is called for every frame they complete. */
+  push(chunk: Uint8Array, onFrame: (f: CaptureFrame) => void): void {
+    if (!chunk.length) return;
+    this.received += chunk.length;
+    if (this.buf.length) {
+      const b = new Uint8Array(this.buf.length + chunk.length);
+      b.set(this.buf);
+      b.set(chunk, this.buf.length);
+      this.setBuf(b);
+    } else this.setBuf(chunk);
+    this.run(false, onFrame);
+  }
+
+  /** No more input: what is left over is a record or block cut short (an InputError). */
+  end(onFrame: (f: CaptureFrame) => void): void {
+    if (this.received === 0) throw new InputError('empty file, not a pcap or pcapng capture', { layer: this.name });
+    this.run(true, onFrame);
+  }
+
+  private setBuf(b: Uint8Array): void {
+    this.buf = b;
+    this.dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  }
+
+  private consume(n: number): void {
+    this.base += n;
+    this.setBuf(this.buf.subarray(n));
+  }
+
+  private run(final: boolean, onFrame: (f: CaptureFrame) => void): void {
+    if (!this.format) {
+      const b = this.buf;
+      if (b.length < 4) {
+        if (final) throw new InputError(`${b.length} octets, too short for any capture header`, { layer: this.name, field: 'file header', offset: 0 });
+        return;
+      }
+      const le = this.dv.getUint32(0, true);
+      const be = this.dv.getUint32(0, false);
+      if (be === PCAPNG_SHB) this.format = 'pcapng';
+      else {
+        for (const [m, little] of [[le, true], [be, false]] as const) {
+          if (m === PCAP_MAGIC_US || m === PCAP_MAGIC_NS || m === PCAP_MAGIC_KUZNETZOV) {
+            this.format = 'pcap';
+            this.little = little;
+            this.fraction = m === PCAP_MAGIC_NS ? 1e-9 : 1e-6;
+            this.recHdr = m === PCAP_MAGIC_KUZNETZOV ? 24 : 16;
+          }
+        }
+        if (!this.format) throw new InputError(`magic number ${hex8(be)} is neither pcap (A1B2C3D4, A1B23C4D, either byte order) nor pcapng (0A0D0D0A)`, { layer: this.name, field: 'file header', offset: 0 });
+      }
+    }
+    if (this.format === 'pcap') this.pcap(final, onFrame);
+    else this.pcapng(final, onFrame);
+  }
+
+  /** Classic libpcap file: 24-octet header, then records of 16 (Kuznetzov: 24) octets + data. */
+  private pcap(final: boolean, onFrame: (f: CaptureFrame) => void): void {
+    const name = this.name;
+    const little = this.little;
+    if (!this.headerDone) {
+      if (this.buf.length < 24) {
+        if (final) throw new InputError(`${this.buf.length} octets, a pcap file header needs 24 (file cut short)`, { layer: name, field: 'file header', offset: 0 });
+        return;
+      }
+      const major = this.dv.getUint16(4, little);
+      if (major !== 2) throw new InputError(`pcap version ${major}.${this.dv.getUint16(6, little)} is not supported (2.4 is the only one in use)`, { layer: name, field: 'file header', offset: 4 });
+      // Low 16 bits: link type; the upper bits may carry FCS information.
+      this.linktype = this.dv.getUint32(20, little) & 0xffff;
+      this.headerDone = true;
+      this.consume(24);
+    }
+    const b = this.buf;
+    const dv = this.dv;
+    const recHdr = this.recHdr;
+    const n = b.length;
+    let o = 0;
+    while (o < n) {
+      if (n - o < recHdr) {
+        if (!final) break;
+        throw new InputError(`record header needs ${recHdr} octets, ${n - o} left (file cut short)`, { layer: name, field: `frame ${this.frames + 1}`, offset: this.base + o });
+      }
+      const incl = dv.getUint32(o + 8, little);
+      if (incl > MAX_BLOCK) throw new InputError(`record says ${incl} captured octets, more than any real frame (corrupt record header)`, { layer: name, field: `frame ${this.frames + 1}`, offset: this.base + o });
+      if (o + recHdr + incl > n) {
+        if (!final) break;
+        throw new InputError(`record says ${incl} captured octets, ${n - o - recHdr} present (file cut short)`, { layer: name, field: `frame ${this.frames + 1}`, offset: this.base + o });
+      }
+      const orig = dv.getUint32(o + 12, little);
+      onFrame({
+        number: ++this.frames, linktype: this.linktype, time: dv.getUint32(o, little) + dv.getUint32(o + 4, little) * this.fraction,
+        data: b.subarray(o + recHdr, o + recHdr + incl), origLength: orig > incl ? orig : incl, offset: this.base + o,
+      });
+      o += recHdr + incl;
+    }
+    this.consume(o);
+  }
+
+  /** pcapng (draft-ietf-opsawg-pcapng): a sequence of blocks, each type ‖ total length ‖ body ‖ total length. */
+  private pcapng(final: boolean, onFrame: (f: CaptureFrame) => void): void {
+    const name = this.name;
+    const b = this.buf;
+    const dv = this.dv;
+    const n = b.length;
+    let o = 0;
+    for (; o < n; ) {
+      const block = this.blocks + 1;
+      const abs = this.base + o;
+      const at = (what: string, off = abs) => ({ layer: name, field: `block ${block}${what ? ` (${what})` : ''}`, offset: off });
+      if (n - o < 12) {
+        if (!final) break;
+        throw new InputError(`${n - o} octets left, a block needs at least 12 (file cut short)`, at(''));
+      }
+      const typeBe = dv.getUint32(o, false);
+      if (typeBe === PCAPNG_SHB) {
+        // The byte-order magic of each section says how to read that section.
+        if (n - o < 28) {
+          if (!final) break;
+          throw new InputError(`${n - o} octets left, a Section Header Block needs at least 28 (file cut short)`, at('Section Header Block'));
+        }
+        const bom = dv.getUint32(o + 8, true);
+        if (bom === PCAPNG_BOM) this.little = true;
+        else if (bom === 0x4d3c2b1a) this.little = false;
+        else throw new InputError(`byte-order magic ${hex8(dv.getUint32(o + 8, false))} is not 1A2B3C4D`, at('Section Header Block', abs + 8));
+        const major = dv.getUint16(o + 12, this.little);
+        if (major !== 1) throw new InputError(`pcapng version ${major}.${dv.getUint16(o + 14, this.little)} is not supported (1.x)`, at('Section Header Block', abs + 12));
+        this.sawShb = true;
+      } else if (!this.sawShb) {
+        throw new InputError('a pcapng file must start with a Section Header Block', at(''));
+      }
+      const little = this.little;
+      const type = dv.getUint32(o, little);
+      const what = BLOCK_NAMES[type] ?? `block type ${hex8(type)}`;
+      const len = dv.getUint32(o + 4, little);
+      if (len < 12 || len % 4 !== 0) throw new InputError(`block total length ${len} is ${len < 12 ? 'less than 12' : 'not a multiple of 4'}`, at(what, abs + 4));
+      if (len > MAX_BLOCK) throw new InputError(`block total length ${len} is more than any real block (corrupt block header)`, at(what, abs + 4));
+      if (o + len > n) {
+        if (!final) break;
+        throw new InputError(`block total length ${len} runs past the end of the file (${n - o} octets left; file cut short)`, at(what, abs + 4));
+      }
+      if (type === PCAPNG_SHB) this.ifaces = [];
+      const trailer = dv.getUint32(o + len - 4, little);
+      if (trailer !== len) throw new InputError(`trailing block total length ${trailer} differs from the leading ${len}`, at(what, abs + len - 4));
+      const body = o + 8;
+      const bodyEnd = o + len - 4;
+      const need = (k: number) => {
+        if (bodyEnd - body < k) throw new InputError(`block total length ${len} leaves ${bodyEnd - body} octets for a body that needs at least ${k}`, at(what, abs + 4));
+      };
+      const ifaceOf = (id: number, off: number) => {
+        const f = this.ifaces[id];
+        if (!f) throw new InputError(`interface id ${id} has no Interface Description Block before it (${this.ifaces.length} defined)`, at(what, this.base + off));
+        return f;
+      };
+      if (type === 1) {
+        need(8);
+        const iface: Iface = { linktype: dv.getUint16(body, little), snaplen: dv.getUint32(body + 4, little), unit: 1e-6, tsOffset: 0 };
+        for (const opt of options(dv, body + 8, bodyEnd, little, at(what), this.base)) {
+          if (opt.code === 9 && opt.length >= 1) {
+            // if_tsresol: MSB clear → 10^-n, set → 2^-n.
+            const v = b[opt.offset];
+            iface.unit = v & 0x80 ? 2 ** -(v & 0x7f) : 10 ** -v;
+          } else if (opt.code === 14 && opt.length >= 8) {
+            iface.tsOffset = Number(dv.getBigInt64(opt.offset, little));
+          }
+        }
+        this.ifaces.push(iface);
+      } else if (type === 6 || type === 2) {
+        need(20);
+        const id = type === 6 ? dv.getUint32(body, little) : dv.getUint16(body, little);
+        const iface = ifaceOf(id, body);
+        const cap = dv.getUint32(body + 12, little);
+        const orig = dv.getUint32(body + 16, little);
+        if (body + 20 + cap > bodyEnd) throw new InputError(`captured length ${cap} runs past the block end (${bodyEnd - body - 20} octets of packet data)`, at(what, this.base + body + 12));
+        onFrame({
+          number: ++this.frames, linktype: iface.linktype, time: (dv.getUint32(body + 4, little) * 4294967296 + dv.getUint32(body + 8, little)) * iface.unit + iface.tsOffset,
+          data: b.subarray(body + 20, body + 20 + cap), origLength: orig > cap ? orig : cap, offset: abs, interfaceId: id,
+        });
+      } else if (type === 3) {
+        need(4);
+        const iface = ifaceOf(0, body);
+        const orig = dv.getUint32(body, little);
+        // No captured length: the smaller of the original length, the snap length and the room in the block.
+        let cap = Math.min(orig, bodyEnd - body - 4);
+        if (iface.snaplen) cap = Math.min(cap, iface.snaplen);
+        onFrame({ number: ++this.frames, linktype: iface.linktype, time: NaN, data: b.subarray(body + 4, body + 4 + cap), origLength: Math.max(orig, cap), offset: abs, interfaceId: 0 });
+      }
+      // Other blocks (name resolution, statistics, secrets, custom) carry no packets.
+      this.blocks++;
+      o += len;
+    }
+    this.consume(o);
+  }
 }
 
 /** pcapng options: code ‖ length ‖ value padded to 4, ending with opt_endofopt (0) or the body end. */
-function options(dv: DataView, start: number, end: number, little: boolean, where: { layer: string; field: string; offset: number }): { code: number; offset: number; length: number }[] {
+function options(dv: DataView, start: number, end: number, little: boolean, where: { layer: string; field: string; offset: number }, base = 0): { code: number; offset: number; length: number }[] {
   const out: { code: number; offset: number; length: number }[] = [];
   let o = start;
   while (o + 4 <= end) {
     const code = dv.getUint16(o, little);
     const length = dv.getUint16(o + 2, little);
     if (code === 0) break;
-    if (o + 4 + length > end) throw new InputError(`option ${code} says ${length} octets, ${end - o - 4} left in the block`, { ...where, offset: o + 2 });
+    if (o + 4 + length > end) throw new InputError(`option ${code} says ${length} octets, ${end - o - 4} left in the block`, { ...where, offset: base + o + 2 });
     out.push({ code, offset: o + 4, length });
     o += 4 + Math.ceil(length / 4) * 4;
   }

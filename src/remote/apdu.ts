@@ -2,6 +2,7 @@
  * ISO/IEC 7816-4 command APDUs as carried in remote command scripts
  * (TS 102 226 cl. 5), plus the INS / status-word name tables used by the trees.
  */
+import { swMeaning } from './sw.js';
 import { hex2 } from '../util/hex.js';
 import { InputError } from '../util/errors.js';
 import type { Status } from '../render/tree.js';
@@ -103,7 +104,7 @@ export function insName(h: ApduHeader): string | undefined {
 
 /**
  * Direction of P3 in a T=0 TPDU, needed to split a compact script
- * (remote-apdu.md §2). `undefined` when the INS is not known well enough.
+ * (TS 102 226 cl. 5.1.1). `undefined` when the INS is not known well enough.
  */
 export function insDirection(h: ApduHeader): Direction | undefined {
   switch (h.ins) {
@@ -124,76 +125,12 @@ export function insDirection(h: ApduHeader): Direction | undefined {
   }
 }
 
-/** Status word meaning (ISO 7816-4, TS 102 221, TS 51.011, GlobalPlatform). */
-export function swName(sw: number): string | undefined {
-  const sw1 = sw >> 8;
-  const sw2 = sw & 0xff;
-  const exact: Record<number, string> = {
-    0x9000: 'normal ending',
-    0x6200: 'warning: no information given',
-    0x6281: 'warning: part of returned data may be corrupted',
-    0x6282: 'warning: end of file/record reached before reading Le bytes',
-    0x6283: 'warning: selected file invalidated',
-    0x6285: 'warning: selected file in termination state',
-    0x62f1: 'warning: more data available (response truncated)',
-    0x62f2: 'warning: more data available and proactive command pending',
-    0x62f3: 'warning: response data available',
-    0x6310: 'warning: more data available',
-    0x63f1: 'warning: more data expected',
-    0x6400: 'execution error: state of non-volatile memory unchanged',
-    0x6581: 'execution error: memory problem',
-    0x6700: 'wrong length',
-    0x6881: 'logical channel not supported',
-    0x6882: 'secure messaging not supported',
-    0x6981: 'command incompatible with file structure',
-    0x6982: 'security status not satisfied',
-    0x6983: 'authentication/PIN method blocked',
-    0x6984: 'referenced data invalidated',
-    0x6985: 'conditions of use not satisfied',
-    0x6986: 'command not allowed (no EF selected)',
-    0x6a80: 'incorrect parameters in the data field',
-    0x6a81: 'function not supported',
-    0x6a82: 'file or application not found',
-    0x6a83: 'record not found',
-    0x6a84: 'not enough memory space',
-    0x6a86: 'incorrect parameters P1-P2',
-    0x6a87: 'Lc inconsistent with P1-P2',
-    0x6a88: 'referenced data not found',
-    0x6b00: 'wrong parameters P1-P2',
-    0x6d00: 'instruction code not supported or invalid',
-    0x6e00: 'class not supported',
-    0x6f00: 'technical problem, no precise diagnosis',
-    0x9240: 'SIM: memory problem',
-    0x9400: 'SIM: no EF selected',
-    0x9402: 'SIM: out of range (invalid address)',
-    0x9404: 'SIM: file ID / pattern not found',
-    0x9408: 'SIM: file inconsistent with the command',
-    0x9802: 'SIM: no CHV initialized',
-    0x9804: 'SIM: access condition not fulfilled',
-    0x9808: 'SIM: in contradiction with CHV status',
-    0x9810: 'SIM: in contradiction with invalidation status',
-    0x9840: 'SIM: CHV blocked',
-  };
-  if (exact[sw] !== undefined) return exact[sw];
-  switch (sw1) {
-    case 0x61: return `${sw2} response octets available (GET RESPONSE)`;
-    case 0x9f: return `SIM: ${sw2} response octets available (GET RESPONSE)`;
-    case 0x91: return `normal ending, proactive command of ${sw2} octets pending`;
-    case 0x92: return sw2 < 0x10 ? `SIM: success after ${sw2} internal retries` : undefined;
-    case 0x6c: return `wrong Le: ${sw2} octets available`;
-    case 0x67: return 'wrong length';
-    case 0x6b: return 'wrong parameters P1-P2';
-    case 0x6d: return 'instruction code not supported or invalid';
-    case 0x6e: return 'class not supported';
-    case 0x6f: return 'technical problem';
-  }
-  if (sw1 === 0x63 && (sw2 & 0xf0) === 0xc0) return `warning: verification failed, ${sw2 & 0x0f} retries left`;
-  return undefined;
-}
+/** Status word meaning (the one table, src/remote/sw.ts). */
+export const swName: (sw: number) => string | undefined = swMeaning;
 
 /**
  * Success / warning / failure of a status word. 90xx/91xx/92xx, 61xx, 9Fxx are
- * successes (remote-apdu.md §2: onomondo's notion of a successful command);
+ * successes (TS 102 226 cl. 5.1.2: onomondo's notion of a successful command);
  * 62xx/63xx are warnings (whether they stop a script is not confirmed).
  */
 export function swStatus(sw: number): Status {

@@ -1,5 +1,5 @@
 /**
- * Compact remote APDU format, TS 102 226 cl. 5.1 (remote-apdu.md §2–§3).
+ * Compact remote APDU format, TS 102 226 cl. 5.1 (5.1.1 commands, 5.1.2 response).
  *
  * Command: C-APDUs concatenated, each coded like a T=0 command TPDU
  * `CLA INS P1 P2 P3 [data]` (case 1: P3 = 00; case 2: P3 = Le; case 3 and 4:
@@ -25,7 +25,7 @@ export interface CompactScript {
 
 export interface CompactResponse {
   format: 'compact';
-  /** Number of commands executed (reported, never validated: cards differ, remote-apdu.md §3). */
+  /** Number of commands executed (reported, never validated: cards differ, TS 102 226 cl. 5.1.2). */
   executed: number;
   /** SW1 SW2 (or 61xx / 9Fxx procedure bytes) of the last executed command. */
   sw: number;
@@ -105,15 +105,16 @@ export const compactScript = {
       if (d !== 'in' && (p3 !== 0 || d === 'out')) out.push({ next: o + 5, dir: 'out' });
       return out.filter((s) => s.next <= end);
     };
-    // ways(o): number of complete splits of [o, end), capped at 2.
-    const memo = new Map<number, number>();
+    // ways(o): number of complete splits of [o, end), capped at 2; memoised in a flat array
+    // (-1: not yet known), so that the split is linear in the script length.
+    const memo = new Int8Array(Math.max(0, end - start + 1)).fill(-1);
     const ways = (o: number): number => {
       if (o === end) return 1;
-      const m = memo.get(o);
-      if (m !== undefined) return m;
+      const m = memo[o - start];
+      if (m >= 0) return m;
       let n = 0;
       for (const s of steps(o)) n = Math.min(2, n + ways(s.next));
-      memo.set(o, n);
+      memo[o - start] = n;
       return n;
     };
     // Evaluate from the end first so the recursion depth stays small.

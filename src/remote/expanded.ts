@@ -1,13 +1,13 @@
 /**
- * Expanded remote APDU format, TS 102 226 cl. 5.2 (remote-apdu.md §4): BER-TLV
+ * Expanded remote APDU format, TS 102 226 cl. 5.2: BER-TLV
  * templates with tags from TS 101 220 Tables 7.18–7.20.
  *
- * Command Scripting template `AA` (definite) / `AE` (indefinite, digest #22)
+ * Command Scripting template `AA` (definite) / `AE` (indefinite)
  * holding C-APDU `22`, Immediate Action `81`, Error Action `82`, Script
  * Chaining `83` TLVs. Response Scripting template `AB` / `AF` holding number of
  * executed C-APDUs `80`, R-APDU `23`, Immediate Action response `81`, Script
  * Chaining response `83`, Bad format `90`. Action/chaining values are opaque
- * (their codings are not confirmed, digest #23).
+ * (their codings are not confirmed).
  */
 import { InputError } from '../util/errors.js';
 import { concat, hex2 } from '../util/hex.js';
@@ -107,7 +107,7 @@ export interface ExpandedResponse {
   format: 'expanded';
   /** `AF 80 … 00 00` rather than `AB len …`. */
   indefinite: boolean;
-  /** Number of executed C-APDUs (TLV 80), if present (digest: absent in the indefinite form). */
+  /** Number of executed C-APDUs (TLV 80), if present (absent in the indefinite form). */
   executed?: number;
   /** R-APDU TLVs (23), in order; cards may return one per C-APDU or only the last. */
   rapdus: RApdu[];

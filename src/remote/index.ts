@@ -79,7 +79,7 @@ export function encodeResponse(r: RemoteResponse): Uint8Array {
   return r.format === 'expanded' ? expandedResponse.encode(r) : compactResponse.encode(r);
 }
 
-/** Decode a PoR's remote response: first octet AB/AF → expanded, else compact (remote-apdu.md §1). */
+/** Decode a PoR's remote response: first octet AB/AF → expanded, else compact (TS 102 226 cl. 5.1.2 / 5.2.2). */
 export function decodeResponse(data: Uint8Array): RemoteResponse {
   const b = data[0];
   return b === TAG.RESPONSE_DEFINITE || b === TAG.RESPONSE_INDEFINITE ? expandedResponse.decode(data) : compactResponse.decode(data);
@@ -178,7 +178,7 @@ export function commandScriptTree(s: CommandScript): TreeNode {
 }
 
 const BAD_FORMAT: Record<number, string> = { 1: 'unknown tag', 2: 'wrong length', 3: 'length not found' };
-/** pySim-exp's reading of the Script Chaining response values (unconfirmed, remote-apdu.md §4.2). */
+/** pySim-exp's reading of the Script Chaining response values (unconfirmed, TS 102 226 cl. 5.2.2). */
 const CHAINING_RESPONSE: Record<number, string> = {
   1: 'no previous script', 2: 'script chaining not supported', 3: 'unable to process script chaining',
 };

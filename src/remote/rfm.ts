@@ -9,7 +9,7 @@
  *   path from the MF (P1 = 08, the path without 3F00); `select: 'fid'` selects
  *   each FID (P1 = 00). P2 = 0C (no data) before READ/UPDATE, 04 (FCP) for
  *   `select`; in the compact format a GET RESPONSE follows a SELECT that
- *   returns the FCP (T=0 coding has no Le, remote-apdu §2 of TS 102 226 cl. 5.1.1).
+ *   returns the FCP (T=0 coding has no Le, TS 102 226 cl. 5.1.1).
  */
 import { InputError } from '../util/errors.js';
 import { fromHex, toHex } from '../util/hex.js';

@@ -47,6 +47,24 @@ export function scriptView(data: Uint8Array, format: 'compact' | 'expanded' | 'a
   }
 }
 
+/**
+ * Only the bad-input verdict of scriptView (no tree, no JSON): a broken SCP81
+ * push, or a broken script the user said is expanded. Anything else is shown
+ * undecoded, never an error, so it is not even decoded here.
+ */
+export function scriptError(data: Uint8Array, format: 'compact' | 'expanded' | 'auto' = 'auto'): OtaError | undefined {
+  if (!data.length) return undefined;
+  if (format !== 'expanded' && looksLikePush(data)) return scriptView(data, format).error;
+  if (format !== 'expanded') return undefined;
+  try {
+    remote.decodeCommandScript(data, format);
+    return undefined;
+  } catch (e) {
+    if (!(e instanceof OtaError)) throw e;
+    return e;
+  }
+}
+
 export interface ResponseView {
   json: unknown;
   tree?: TreeNode;

@@ -8,7 +8,8 @@
  */
 import { InputError, VerifyError } from '../util/errors.js';
 import { concat, hex2, toHex } from '../util/hex.js';
-import { blockSize, checkKey, decrypt, encrypt, weakKey, type CipherAlg } from '../crypto/index.js';
+import { blockSize, checkKey, checksummer, computeRc, decrypt, encrypt, encryptor, weakKey, type CipherAlg, type CcAlg, type RcAlg } from '../crypto/index.js';
+import { CNTR_MAX } from './common.js';
 import type { Dialect } from './dialect.js';
 import { spiCodec, type Spi } from './spi.js';
 import { assertKeyFits, cipherAlgFor, missingKey, type KeyMaterial } from './keys.js';
@@ -118,6 +119,72 @@ export function buildCommand(dialect: Dialect, p: CommandInput, keys: KeyMateria
     offsets: stdOffsets(dialect.cpi === null ? 0 : 1, h, L),
     notes: weakNotes,
     failures: [],
+  };
+}
+
+/**
+ * buildCommand for the many packets of a batch: the header, the algorithms and
+ * the keys are checked and resolved once; each call takes only the secured
+ * data and the counter and returns the packet's octets (the same octets
+ * buildCommand gives).
+ */
+export function commandBuilder(dialect: Dialect, p: Omit<CommandInput, 'data' | 'counter'>, keys: KeyMaterial): (data: Uint8Array, counter: bigint) => Uint8Array {
+  if (p.tar.length !== 3) throw new InputError('must be 3 octets', { field: 'TAR' });
+  const spiBytes = spiCodec.encode(p.spi);
+  const integ = integrityFor(p.spi.integrity, p.kid, keys, p.ccLength);
+  const L = integ.length;
+  const chl = 13 + L;
+  let alg: CipherAlg | undefined;
+  if (p.spi.ciphering) {
+    alg = cipherAlgFor(p.kic, keys);
+    if (!keys.kicKey) throw new InputError(`ciphering needs the KIc key (--kic-key, UICC_OTA_KIC or --keyset)${keys.kicMissing ? ': ' + keys.kicMissing : ''}`, { field: 'KIc key' });
+    assertKeyFits(keys, 'kic');
+    checkKey(alg, keys.kicKey, 'KIc key');
+  }
+  if (integ.type === 'cc') {
+    if (!keys.kidKey) throw new InputError(`a CC needs the KID key (--kid-key, UICC_OTA_KID or --keyset)${keys.kidMissing ? ': ' + keys.kidMissing : ''}`, { field: 'KID key' });
+    assertKeyFits(keys, 'kid');
+    checkKey(integ.algorithm as CcAlg, keys.kidKey, 'KID key');
+  }
+  const B = alg ? blockSize(alg) : 1;
+  const enc = alg ? encryptor(alg) : undefined;
+  const mac = integ.type === 'cc' ? checksummer(integ.algorithm as CcAlg) : undefined;
+  const rc = integ.type === 'rc' ? (integ.algorithm as RcAlg) : undefined;
+  const padByte = p.paddingByte ?? 0;
+  const cpiLen = dialect.cpi === null ? 0 : 1;
+  const hdr = Uint8Array.of(chl, spiBytes[0], spiBytes[1], p.kic, p.kid, p.tar[0], p.tar[1], p.tar[2]);
+  const kicKey = keys.kicKey!;
+  const kidKey = keys.kidKey!;
+  return (data, counter) => {
+    if (counter < 0n || counter > CNTR_MAX) throw new InputError(`${counter} does not fit 5 octets (0 … 2^40−1)`, { field: 'CNTR' });
+    const pcntr = alg ? (B - ((6 + L + data.length) % B)) % B : 0;
+    const cpl = 1 + chl + data.length + pcntr;
+    const cplBytes = dialect.encodeLength(cpl, 'CPL');
+    const h = cpiLen + cplBytes.length;
+    // RC/CC input: [CPI] CPL CHL SPI KIc KID TAR CNTR PCNTR data padding (cl. 5.1.3)
+    const m = new Uint8Array(h + 14 + data.length + pcntr);
+    if (cpiLen) m[0] = dialect.cpi!;
+    m.set(cplBytes, cpiLen);
+    m.set(hdr, h);
+    let v = Number(counter); // at most 2^40-1: exact in a double
+    for (let i = h + 12; i >= h + 8; i--) {
+      m[i] = v % 256;
+      v = Math.floor(v / 256);
+    }
+    m[h + 13] = pcntr;
+    m.set(data, h + 14);
+    if (pcntr && padByte) m.fill(padByte, h + 14 + data.length);
+    const sig = mac ? mac(kidKey, m).subarray(0, L) : rc ? computeRc(rc, m) : undefined;
+    // Secured part: CNTR PCNTR RC/CC/DS data padding, ciphered as a whole (cl. 5.1.2).
+    const sec = new Uint8Array(6 + L + data.length + pcntr);
+    sec.set(m.subarray(h + 8, h + 14));
+    if (sig) sec.set(sig, 6);
+    sec.set(m.subarray(h + 14), 6 + L);
+    const body = enc ? enc(kicKey, sec) : sec;
+    const out = new Uint8Array(h + 8 + body.length);
+    out.set(m.subarray(0, h + 8));
+    out.set(body, h + 8);
+    return out;
   };
 }
 

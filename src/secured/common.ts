@@ -49,7 +49,7 @@ export interface Integ {
   length: number;
 }
 
-/** Length and algorithm of the RC/CC/DS field for building (TS 102 225 cl. 5.1.3; digest §6). */
+/** Length and algorithm of the RC/CC/DS field for building (TS 102 225 cl. 5.1.3). */
 export function integrityFor(type: Integrity, kid: number, keys: KeyMaterial, ccLength?: number, field = 'KID'): Integ {
   switch (type) {
     case 'none':

@@ -1,4 +1,4 @@
-/** TAR — Toolkit Application Reference; names from TS 101 220 Annex D (digest remote-apdu.md §7). */
+/** TAR — Toolkit Application Reference; names from TS 101 220 Annex D. */
 import { InputError } from '../util/errors.js';
 import { fromHex, toHex } from '../util/hex.js';
 

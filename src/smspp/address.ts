@@ -65,7 +65,7 @@ export function npiName(npi: number): string {
   return NPI_NAMES[npi] ?? 'Reserved';
 }
 
-/** Default type of address when the user gives none: 0x81 (TON unknown, NPI ISDN) — what every real-card trace in the digest uses (Gemalto `03 81 19 F0`, pySim `08 81 …`, the concatenated vector `04 81 11 22`). A leading "+" selects international (0x91). */
+/** Default type of address when the user gives none: 0x81 (TON unknown, NPI ISDN) — what every published real-card trace uses (Gemalto `03 81 19 F0`, pySim `08 81 …`, the concatenated vector `04 81 11 22`). A leading "+" selects international (0x91). */
 export const DEFAULT_TON = 0;
 export const DEFAULT_NPI = 1;
 

@@ -1,6 +1,6 @@
 /**
  * Splitting a secured packet into SMS user data and reassembling it
- * (TS 31.115 cl. 4 / TS 23.048 cl. 6.3, layout as in sms-pp.md §3):
+ * (TS 31.115 cl. 4 / TS 23.048 cl. 6.3, IEs of TS 23.040 cl. 9.2.3.24.1/9.2.3.24.8):
  *  - single SM:  02 70 00 ‖ packet                       (packet ≤ 137 octets)
  *  - first part: 07 00 03 rr NN 01 70 00 ‖ packet part   (concatenation IE first)
  *  - part k ≥ 2: 05 00 03 rr NN kk ‖ packet part         (no 70 IE)
@@ -25,7 +25,7 @@ export interface SplitOptions {
   iei?: number;
   /** TP-UD octets per SM (default and maximum 140); smaller values force smaller segments. */
   maxUd?: number;
-  /** Concatenate even when the packet would fit one SM (the pySim-laforge vector of sms-pp.md §3 does this). */
+  /** Concatenate even when the packet would fit one SM (pySim's laforge/ota concatenated test vector does this). */
   force?: boolean;
 }
 

@@ -727,7 +727,7 @@ export interface SubmitOptions {
   npi?: number;
   udhi?: boolean;
   mr?: number;
-  /** Default 00, as in the real Gemalto PoR (sms-pp.md 8.2); onomondo uses 7F. */
+  /** Default 00, as in the real Gemalto PoR (suma12/asterix card-tool log); onomondo uses 7F. */
   pid?: number;
   dcs?: number;
   /** Relative VP octet, or 7 raw octets with `vpf` 'absolute'/'enhanced'. */

@@ -9,8 +9,7 @@
 import tls from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import { InputError, NetworkError, OtaError } from '../util/errors.js';
-import { concat } from '../util/hex.js';
-import { type AdminMessage, type Profile, type ScriptStatus, checkAdminMessage, readHttpMessage } from '../https/http.js';
+import { type AdminMessage, type Profile, type ScriptStatus, checkAdminMessage, readHttpMessage, HttpStreamReader } from '../https/http.js';
 import { AgentDialogue, ScriptQueue, ServerDialogue } from '../https/admin.js';
 import { type PskTlsOptions, TLS_LAYER, describeTlsError, pskTlsBase, tlsNetworkError } from './psk-tls.js';
 
@@ -112,7 +111,7 @@ export class Scp81Server {
     const cipher = socket.getCipher();
     this.emit({ type: 'session', session, remote, identity, cipher: cipher?.standardName ?? cipher?.name, version: socket.getProtocol() ?? undefined });
     const dialogue = new ServerDialogue(this.o.scripts, identity, { profile: this.o.profile, chunked: this.o.chunked, targetedApplication: this.o.targetedApplication });
-    let buf: Uint8Array = new Uint8Array(0);
+    const reader = new HttpStreamReader();
     let ended = false;
     const finish = (reason: string, destroy: boolean) => {
       if (ended) return;
@@ -127,13 +126,12 @@ export class Scp81Server {
     });
     socket.on('data', (d: Buffer) => {
       if (ended) return;
-      buf = buf.length ? concat(buf, d) : new Uint8Array(d);
+      reader.push(d);
       try {
         for (;;) {
-          const r = readHttpMessage(buf);
+          const r = reader.next();
           if (!r) break;
-          const raw = buf.subarray(0, r.end);
-          buf = buf.slice(r.end);
+          const raw = r.raw;
           const msg = checkAdminMessage(r.message);
           this.emit({ type: 'message', session, direction: 'in', message: msg, bytes: raw });
           if (msg.response) this.emit({ type: 'rapdus', session, identity, agent: msg.from, uri: r.message.kind === 'request' ? r.message.uri : '', message: msg });
@@ -258,7 +256,7 @@ export class Scp81Agent {
         emit({ type: 'session', session: 1, remote: `${o.host}:${o.port}`, identity: o.identity, cipher: result.cipher, version: result.version });
         send(dialogue.firstPost());
       });
-      let buf: Uint8Array = new Uint8Array(0);
+      const reader = new HttpStreamReader();
       let busy = false;
       // Messages are handled one at a time: running a script may wait (e.g. for the card file's lock).
       const pump = async (): Promise<void> => {
@@ -266,10 +264,9 @@ export class Scp81Agent {
         busy = true;
         try {
           while (!settled) {
-            const r = readHttpMessage(buf);
+            const r = reader.next();
             if (!r) return;
-            const raw = buf.subarray(0, r.end);
-            buf = buf.slice(r.end);
+            const raw = r.raw;
             if (r.message.kind !== 'response') throw new InputError('the server sent a request', { layer: 'HTTP', field: 'start line' });
             const msg = checkAdminMessage(r.message);
             emit({ type: 'message', session: 1, direction: 'in', message: msg, bytes: raw });
@@ -299,7 +296,7 @@ export class Scp81Agent {
       };
       socket.on('data', (d: Buffer) => {
         if (settled) return;
-        buf = buf.length ? concat(buf, d) : new Uint8Array(d);
+        reader.push(d);
         pump().catch((e: unknown) => fail(e instanceof OtaError ? e : new NetworkError(`running a script: ${(e as Error).message}`, { layer: TLS_LAYER })));
       });
       socket.on('error', (e) => fail(tlsNetworkError(handshook ? `connection to ${o.host}:${o.port}` : `TLS handshake with ${o.host}:${o.port} failed`, e)));

@@ -19,6 +19,7 @@ export type JsonKind =
   | 'cattp-send'
   | 'cattp-serve'
   | 'capture'
+  | 'capture-record'
   | 'card-process'
   | 'vectors-report'
   | 'error'

@@ -1,5 +1,5 @@
 /**
- * Vector kinds for CAT_TP (ETSI TS 102 127; spec digest cat-tp.md §1–§4):
+ * Vector kinds for CAT_TP (ETSI TS 102 127 PDU header, checksum and SEG):
  * `cattp-pdu` is one PDU built from its fields (type, ports, numbers, the
  * variable header, data; the checksum computed unless given), parsed into
  * the `pduJson` keys; `cattp` is a secured command packet in the CAT_TP
@@ -57,7 +57,7 @@ function pduOf(i: Inputs): { pdu: CattpPdu; overrides: EncodeOverrides } {
   return { pdu, overrides };
 }
 
-/** Header field spans of the PDU at b[0…] (cat-tp.md §1, §2), read leniently from its own octets. */
+/** Header field spans of the PDU at b[0…] (TS 102 127 fixed and variable header), read leniently from its own octets. */
 function pduSpans(b: Uint8Array, prefix = ''): { spans: FieldSpan[]; hlen: number } {
   const spans: FieldSpan[] = [];
   let o = 0;

@@ -42,7 +42,7 @@ function partialPacketSpans(b: Uint8Array, base: number, kind: 'command' | 'resp
     if (o < b.length && n > 0) s.push({ name, start: o, end: Math.min(b.length, o + n) });
     o += n;
   };
-  // SMS-PP: 2-octet CPL/RPL; CAT_TP: CPI/RPI and a BER length (cat-tp.md §7)
+  // SMS-PP: 2-octet CPL/RPL; CAT_TP: CPI/RPI and a BER length (TS 102 225 CAT_TP dialect)
   const len = (name: string) => {
     if (!cattp) return take(name, 2);
     take(kind === 'command' ? 'CPI' : 'RPI', 1);
@@ -152,7 +152,7 @@ function walkAddress(w: Walk, tp: string): void {
   w.take(`${tp} digits`, (digits + 1) >> 1);
 }
 
-/** SMS-DELIVER (sms-pp.md §4). */
+/** SMS-DELIVER (TS 23.040 clause 9.2.2.1). */
 function walkDeliver(w: Walk): void {
   w.take('SMS-DELIVER first octet (TP-MTI, TP-MMS, TP-UDHI…)', 1);
   walkAddress(w, 'TP-OA');
@@ -162,7 +162,7 @@ function walkDeliver(w: Walk): void {
   w.take('TP-UDL', 1);
 }
 
-/** SMS-SUBMIT (sms-pp.md §5). */
+/** SMS-SUBMIT (TS 23.040 clause 9.2.2.2). */
 function walkSubmit(w: Walk): void {
   const vpf = (w.at >> 3) & 3;
   w.take('SMS-SUBMIT first octet (TP-MTI, TP-VPF, TP-UDHI…)', 1);
@@ -174,7 +174,7 @@ function walkSubmit(w: Walk): void {
   w.take('TP-UDL', 1);
 }
 
-/** SMS-DELIVER-REPORT (sms-pp.md §6). */
+/** SMS-DELIVER-REPORT (TS 23.040 clause 9.2.2.1a). */
 function walkDeliverReport(w: Walk): void {
   w.take('SMS-DELIVER-REPORT first octet', 1);
   if (w.at >= 0x80) w.take('TP-FCS', 1);
@@ -243,7 +243,7 @@ function frameSpans(b: Uint8Array, format: SmsFormat | PorFormat): { w: Walk; ok
   return { w, ok: true };
 }
 
-/** UD octets per SM (sms-pp.md §3): first segment after its 8/9-octet UDH, the others after 6/7. */
+/** UD octets per SM (TS 31.115 clause 4, TS 23.040 clause 9.2.3.24.1): first segment after its 8/9-octet UDH, the others after 6/7. */
 function partOffset(part: number, ref16: boolean): number {
   const first = 140 - (ref16 ? 9 : 8);
   const other = 140 - (ref16 ? 7 : 6);

@@ -184,7 +184,7 @@ function resolveKind(o: RecordOpts, given: GivenFn): Resolved {
   return { kind, why, dialect: fixed ?? asked ?? 'sms-pp', format: f ?? (kind === 'cattp' ? 'pdu' : undefined) };
 }
 
-const isInlineKey = (v: string | Uint8Array | undefined) => v !== undefined && !(typeof v === 'string' && v.startsWith('@'));
+const isInlineKey = (v: string | Uint8Array | undefined) => v !== undefined && !(typeof v === 'string' && (v.startsWith('@') || v.startsWith('env:')));
 
 
 /** Command-packet inputs (kinds command, sms, cattp), through the same code as `build sms`. */

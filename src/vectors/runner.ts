@@ -5,7 +5,7 @@
  * A broken file or case is reported as an error for that file or case; the
  * rest of the suite still runs.
  */
-import { parseJsonText } from '../util/json-text.js';
+import { jsonErrorMessage, parseJsonText } from '../util/json-text.js';
 import { upgradeLegacyFields } from './legacy.js';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
@@ -131,7 +131,7 @@ export function loadFile(path: string): { error?: Problem; doc?: Record<string, 
   try {
     doc = parseJsonText(text);
   } catch (e) {
-    return { error: { stage: 'file', message: `not valid JSON: ${(e as Error).message}` } };
+    return { error: { stage: 'file', message: `not valid JSON: ${jsonErrorMessage(e, text)}` } };
   }
   const root = vectorSchema();
   // The cases are checked one by one below, so that one bad case does not hide the others.

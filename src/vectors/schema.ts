@@ -5,8 +5,8 @@
  * Errors carry the JSON path of the offending value (`inputs.spi`,
  * `cases[3].id`) and a plain-English message.
  */
-import { readFileSync } from 'node:fs';
-import { IoError, InputError } from '../util/errors.js';
+import { InputError } from '../util/errors.js';
+import { loadJsonFile } from '../util/json-text.js';
 
 export type Schema = boolean | SchemaObject;
 export interface SchemaObject {
@@ -38,18 +38,7 @@ export function checkSupported(s: Schema, at = '#'): void {
 }
 
 export function loadSchema(path: string): SchemaObject {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    throw new IoError(`cannot read the vector schema: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { field: path });
-  }
-  let s: SchemaObject;
-  try {
-    s = JSON.parse(text) as SchemaObject;
-  } catch (e) {
-    throw new InputError(`not valid JSON: ${(e as Error).message}`, { layer: path });
-  }
+  const s = loadJsonFile(path, 'the vector schema', 'vector schema') as SchemaObject;
   checkSupported(s);
   return s;
 }

@@ -29,7 +29,15 @@ import { validateKeyset } from '../../src/keys/keyset.js';
 import { parseCardText, exampleCard } from '../../src/card/card.js';
 import { processPacket } from '../../src/card/simulator.js';
 import { runFile } from '../../src/vectors/runner.js';
-import { InputError } from '../../src/util/errors.js';
+import { InputError, OtaError } from '../../src/util/errors.js';
+import { EventEmitter } from 'node:events';
+import type { Socket } from 'node:net';
+import { HttpStreamReader, adminMessageJson, adminMessageTree, buildAgentPost, buildServerAnswer, parseAdminMessages, readHttpMessage } from '../../src/https/http.js';
+import { buildPush, parsePush, pushJson, tcpConnection } from '../../src/https/push.js';
+import { SmppConnection, type Malformed, type PduLog } from '../../src/transport/smpp/session.js';
+import { pduTree as smppPduTree } from '../../src/transport/smpp/tree.js';
+import { deliverFromSubmit } from '../../src/transport/smpp/mapping.js';
+import { loadSmpp, type SmppPdu } from '../../src/transport/smpp/lib.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 /** The package root, from dist/test/fuzz or test/fuzz. */
@@ -317,6 +325,155 @@ registerTarget({
         if (/internal error/.test(pr.message)) throw new Error(`vector runner: ${pr.message}`);
         if (/[\r\n]/.test(pr.message)) throw new Error(`vector runner: multi-line message: ${JSON.stringify(pr.message)}`);
       }
+    }
+  },
+});
+
+// ------------------------------------------------------------ network parsers
+
+/** Admin protocol messages as the agent and the server send them (SCP81, GP Amendment B cl. 3.3–3.5). */
+function adminSeeds(): Uint8Array[] {
+  const script = h('AA 0E 22 07 00A40004023F00 22 05 00B0000010');
+  const out: Uint8Array[] = [];
+  for (const profile of ['gp', 'etsi'] as const) {
+    for (const chunked of [false, true]) {
+      out.push(buildAgentPost({ uri: '/server/admin', host: 'ota.example', agentId: '//se-id/iccid/8988211000000467285', profile, chunked }));
+      out.push(buildAgentPost({ uri: '/server/admin/next', host: 'ota.example', agentId: '//se-id/iccid/8988211000000467285', scriptStatus: 'ok', body: h('AB 07 80 01 01 23 02 9000'), profile, chunked }));
+      out.push(buildServerAnswer({ script, nextUri: '/server/admin/next', targetedApplication: '//aid/A000000151/000000', profile, chunked }));
+      out.push(buildServerAnswer({ profile, chunked, close: true }));
+    }
+  }
+  // A whole conversation as one stream.
+  out.push(Uint8Array.from(Buffer.concat(out.slice(0, 4))));
+  return out;
+}
+
+registerTarget({
+  name: 'http-admin',
+  seeds: adminSeeds,
+  run(b) {
+    for (const m of parseAdminMessages(b)) {
+      adminMessageTree(m);
+      adminMessageJson(m);
+    }
+  },
+});
+
+registerTarget({
+  name: 'http-stream',
+  seeds: adminSeeds,
+  run(b) {
+    // The same octets read whole and fed in input-chosen segments must give the same messages.
+    const whole: string[] = [];
+    let wholeErr: string | undefined;
+    try {
+      for (let p = 0; p < b.length; ) {
+        const r = readHttpMessage(b, p);
+        if (!r) break;
+        whole.push(toHexStr(b.subarray(p, r.end)));
+        p = r.end;
+      }
+    } catch (e) {
+      if (!(e instanceof OtaError)) throw e;
+      wholeErr = e.detail;
+    }
+    const reader = new HttpStreamReader();
+    const streamed: string[] = [];
+    let streamErr: string | undefined;
+    let unframed = false;
+    try {
+      for (let p = 0, k = 0; p < b.length; k++) {
+        const n = 1 + ((b[k % b.length] ^ k) % 97);
+        reader.push(b.subarray(p, p + n));
+        p += n;
+        for (let r = reader.next(); r; r = reader.next()) {
+          streamed.push(toHexStr(r.raw));
+          // A response without Content-Length or chunking runs to the end of the connection:
+          // a stream returns it at the end of its header block, a whole buffer sees what follows.
+          const m = r.message;
+          if (m.kind === 'response' && m.framing === 'none' && !(m.status === 204 || m.status === 304 || (m.status >= 100 && m.status < 200))) unframed = true;
+        }
+      }
+    } catch (e) {
+      if (!(e instanceof OtaError)) throw e;
+      streamErr = e.detail;
+    }
+    if (!unframed && (streamed.join() !== whole.join() || streamErr !== wholeErr)) {
+      throw new Error(`stream reader and whole-buffer reader disagree: ${streamed.length} vs ${whole.length} messages, ${streamErr} vs ${wholeErr}`);
+    }
+  },
+});
+
+const toHexStr = (b: Uint8Array) => Buffer.from(b).toString('hex');
+
+registerTarget({
+  name: 'scp81-push',
+  seeds: () => [
+    buildPush({ connection: tcpConnection('10.0.0.1', 443, { apn: 'internet', bufferSize: 1400 }), security: { identity: enc.encode('8988211000000467285'), kvn: 0x40, kid: 1 }, retry: { counter: 3, delay: h('010005') }, http: { host: 'ota.example', agentId: '//se-id/iccid/8988211000000467285', uri: '/server/admin' } }),
+    buildPush({ connection: tcpConnection('2001:db8::1', 8443) }),
+    buildPush({ http: { uri: '/a' } }),
+  ],
+  run(b) {
+    pushJson(parsePush(b));
+  },
+});
+
+/** A socket that only carries data events and collects what is written back. */
+class FakeSocket extends EventEmitter {
+  written = 0;
+  write(d: Uint8Array): boolean {
+    this.written += d.length;
+    return true;
+  }
+  end(): void {
+    this.emit('close');
+  }
+  destroy(): void {
+    this.emit('close');
+  }
+}
+
+function smppSeeds(): Uint8Array[] {
+  const lib = loadSmpp();
+  const pdu = (command: string, fields: Record<string, unknown>) => Uint8Array.from(new lib.PDU(command, { sequence_number: 7, ...fields }).toBuffer());
+  const ud = h('027000 0028 1506 191515 B00010 0000000000 01 00 00A40004023F00');
+  return [
+    pdu('bind_transceiver', { system_id: 'ota', password: 'secret', system_type: '', interface_version: 0x34 }),
+    pdu('submit_sm', { source_addr_ton: 1, source_addr_npi: 1, source_addr: '1234', dest_addr_ton: 1, dest_addr_npi: 1, destination_addr: '5678', esm_class: 0x40, protocol_id: 0x7f, data_coding: 0xf6, registered_delivery: 1, short_message: Buffer.from(ud) }),
+    pdu('submit_sm', { source_addr: '1234', destination_addr: '5678', esm_class: 0x40, protocol_id: 0x7f, data_coding: 0x02, message_payload: Buffer.from(ud) }),
+    pdu('deliver_sm', { source_addr: '5678', destination_addr: '1234', esm_class: 0x40, protocol_id: 0x7f, data_coding: 0xf6, short_message: Buffer.from(ud) }),
+    pdu('enquire_link', {}),
+    pdu('submit_sm_resp', { message_id: 'abc' }),
+    pdu('generic_nack', { command_status: 3 }),
+    pdu('unbind', {}),
+  ];
+}
+
+registerTarget({
+  name: 'smpp-pdu',
+  seeds: () => {
+    const s = smppSeeds();
+    return [...s, Uint8Array.from(Buffer.concat(s))];
+  },
+  run(b) {
+    const sock = new FakeSocket();
+    const conn = new SmppConnection(sock as unknown as Socket);
+    conn.on('log', (l: PduLog) => smppPduTree(l.pdu, l.direction));
+    conn.on('malformed', (m: Malformed) => conn.nack(m.sequence, m.status));
+    conn.on('pdu', (p: SmppPdu) => {
+      if (p.command === 'submit_sm') {
+        try {
+          deliverFromSubmit(p, new Date(0));
+        } catch (e) {
+          if (!(e instanceof OtaError)) throw e;
+        }
+      }
+    });
+    // Segments of input-chosen sizes, as TCP may deliver them.
+    for (let p = 0, k = 0; p < b.length; k++) {
+      const n = 1 + ((b[k % b.length] * 31 + k) % 251);
+      sock.emit('data', Buffer.from(b.subarray(p, p + n)));
+      p += n;
     }
   },
 });

@@ -3,7 +3,8 @@
 # (libnet-smpp-perl): an SMPP 3.4 implementation that is not ours.
 # Listens on 127.0.0.1 (free port, printed as "PORT n"), takes one ESME,
 # checks the bind and every submit_sm field an OTA SMS needs, answers with the
-# statuses asked for, then sends each --por (hex user data) as a deliver_sm.
+# statuses asked for, then (--enquire) sends an enquire_link, then each --por
+# (hex user data) as a deliver_sm.
 # Prints what it saw, one line per event; "FAIL ..." lines are check failures.
 use strict;
 use warnings;
@@ -11,9 +12,9 @@ use Net::SMPP;
 use Getopt::Long;
 
 my %o = (system_id => 'lab', password => 'secret', bind_status => 0, submit_status => 0, close => '',
-         dest => '', source => '', pid => 0x7F, dcs => 0xF6, expect => [], por => []);
+         dest => '', source => '', pid => 0x7F, dcs => 0xF6, expect => [], por => [], enquire => 0);
 GetOptions(\%o, 'system_id=s', 'password=s', 'bind_status=i', 'submit_status=i', 'close=s',
-           'dest=s', 'source=s', 'pid=i', 'dcs=i', 'expect=s@', 'por=s@') or die "bad options\n";
+           'dest=s', 'source=s', 'pid=i', 'dcs=i', 'expect=s@', 'por=s@', 'enquire') or die "bad options\n";
 $| = 1;
 alarm 60;
 my $listen = Net::SMPP->new_listen('127.0.0.1', port => 0, timeout => 30) or die "listen: $!\n";
@@ -47,7 +48,24 @@ for my $want (@{$o{expect}}) {
 }
 if ($o{submit_status}) { sleep 1; exit 0 }
 if ($o{close} eq 'after-submit') { close $c; print "CLOSED\n"; exit 0 }
+if ($o{close} eq 'unbind') {
+  # The SMSC ends the session itself (SMPP 3.4 cl. 4.2): unbind, then the ESME's unbind_resp.
+  my $seq = $c->unbind(async => 1);
+  my $r = $c->read_pdu() or die "connection lost before unbind_resp\n";
+  print $r->{cmd} == 0x80000006 && $r->{seq} == $seq ? "UNBIND_RESP status=$r->{status}\n" : "FAIL expected unbind_resp, got command_id $r->{cmd}\n";
+  close $c;
+  exit 0;
+}
 
+# --enquire: an enquire_link to the ESME while it waits for the PoR (SMPP 3.4 cl. 4.11).
+if ($o{enquire}) {
+  my $seq = $c->enquire_link(async => 1);
+  while (1) {
+    my $r = $c->read_pdu() or die "connection lost before enquire_link_resp\n";
+    if ($r->{cmd} == 0x80000015 && $r->{seq} == $seq) { print "ENQUIRE_LINK_RESP status=$r->{status}\n"; last }
+    print "OTHER command_id $r->{cmd}\n";
+  }
+}
 for my $por (@{$o{por}}) {
   my $seq = $c->deliver_sm(source_addr_ton => 1, source_addr_npi => 1, source_addr => $o{dest},
                            dest_addr_ton => 0, dest_addr_npi => 1, destination_addr => $o{source},

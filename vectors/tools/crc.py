@@ -1,12 +1,12 @@
 #!/usr/bin/env python3
 """CRC-16/X-25 and CRC-32/ISO-HDLC for the golden-vector generator.
 
-Written from the reference definition in the spec digest
-(/work/shared/spec/secured-packet.md section 7.3: reflected, init all ones,
+Written from the definition TS 102 225 clause 5.1.3.2 refers to (ISO/IEC 13239
+HDLC CRCs: reflected, init all ones,
 final complement, result written most-significant octet first), not from
 uicc-ota's code. `crc.py --self-test` checks the CRC catalogue check values
 ("123456789" -> 906E / CBF43926) and the TS 102 225 Annex B examples
-(01 02 03 04 05 -> 22EC / 470B99F4) quoted in the digest.
+(01 02 03 04 05 -> 22EC / 470B99F4).
 
 Usage: crc.py crc16|crc32 HEX   prints the RC field as upper-case hex
 """

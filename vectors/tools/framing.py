@@ -1,17 +1,17 @@
 #!/usr/bin/env python3
 """SMS-PP and CAT_TP framing for the golden-vector generator.
 
-Every layer is assembled field by field from the spec digest's tables, not
+Every layer is assembled field by field from the specifications' layouts, not
 from uicc-ota's code:
-  /work/shared/spec/sms-pp.md  §2 (UDH 02 70 00 / 02 71 00), §3 (concatenation:
-    UDH layout and capacities), §4 (SMS-DELIVER, address field, PID/DCS/SCTS),
-    §5 (SMS-SUBMIT), §6 (SMS-DELIVER-REPORT), §7 (ENVELOPE SMS-PP DOWNLOAD,
-    COMPREHENSION-TLVs), §8.1 (SEND SHORT MESSAGE)
-  /work/shared/spec/cat-tp.md  §1-§3 (PDU header, variable parts, checksum),
-    §4 (SEG on every segment but the last), §5 (each data PDU takes one
-    sequence number)
-`framing.py --self-test` rebuilds the digest's worked examples and real-card
-traces (sms-pp.md §4 addresses, §6, §7, §8.2; cat-tp.md §6) and compares.
+  3GPP TS 31.115 clause 4 (UDH 02 70 00 / 02 71 00, concatenation),
+  TS 23.040 clause 9.2.3.24 (concatenation IEs), 9.2.2.1 (SMS-DELIVER),
+    9.1.2.5 (address field), 9.2.2.2 (SMS-SUBMIT), 9.2.2.1a (SMS-DELIVER-REPORT),
+  TS 31.111 clause 7.1.1.2 (ENVELOPE SMS-PP DOWNLOAD, COMPREHENSION-TLVs),
+  ETSI TS 102 223 clause 6.4.10 (SEND SHORT MESSAGE),
+  ETSI TS 102 127 (PDU header, variable parts, checksum; SEG on every segment
+    but the last; each data PDU takes one sequence number)
+`framing.py --self-test` rebuilds worked examples decoded by tshark and
+real-card traces (pySim docs/smpp-ota-tool.rst, suma12/asterix) and compares.
 
 Each subcommand prints upper-case hex, one line per output (per SMS segment or
 per CAT_TP PDU):
@@ -27,7 +27,7 @@ per CAT_TP PDU):
 import argparse
 import sys
 
-UD_MAX = 140  # sms-pp.md §2: TP-UD <= 140 octets with an 8-bit DCS
+UD_MAX = 140  # TS 23.040 clause 9.2.3.16: TP-UD <= 140 octets with an 8-bit DCS
 
 
 def h(b: bytes) -> str:
@@ -38,10 +38,10 @@ def x(s: str) -> bytes:
     return bytes.fromhex(s.replace(" ", ""))
 
 
-# ------------------------------------------------------------ sms-pp.md §2-§3
+# ------------------------------------------------------------ TS 31.115 clause 4
 
 def user_data(packet: bytes, iei: int = 0x70, ref: int = 0, ref16: bool = False) -> list:
-    """§2: single SM = 02 iei 00 ‖ packet; §3: concatenated when the packet exceeds 137 octets."""
+    """Single SM = 02 iei 00 ‖ packet; concatenated when the packet exceeds 137 octets."""
     if 3 + len(packet) <= UD_MAX:
         return [bytes([2, iei, 0]) + packet]
     if ref16:
@@ -65,7 +65,7 @@ def user_data(packet: bytes, iei: int = 0x70, ref: int = 0, ref16: bool = False)
     return out
 
 
-# ------------------------------------------------------------ sms-pp.md §4
+# ------------------------------------------------------------ TS 23.040 clause 9.2.2.1
 
 def bcd(digits: str) -> bytes:
     """Low nibble first, F filler for an odd count."""
@@ -87,7 +87,7 @@ def deliver(ud: bytes, oa: str, ton: int, npi: int, pid: int, dcs: int, scts: by
     return bytes([first]) + tp_address(oa, ton, npi) + bytes([pid, dcs]) + scts + bytes([len(ud)]) + ud
 
 
-# ------------------------------------------------------------ sms-pp.md §5, §6
+# ------------------------------------------------------------ TS 23.040 clauses 9.2.2.2, 9.2.2.1a
 
 def submit(ud: bytes, da: str, ton: int, npi: int, mr: int, pid: int, dcs: int) -> bytes:
     first = 0x01 | 0x40  # MTI 01, UDHI; no VP, RD/SRR/RP 0 -> 41
@@ -100,7 +100,7 @@ def deliver_report(ud: bytes, fcs, pid: int, dcs: int) -> bytes:
     return bytes([first]) + (bytes([fcs]) if fcs is not None else b"") + bytes([pi, pid, dcs, len(ud)]) + ud
 
 
-# ------------------------------------------------------------ sms-pp.md §7, §8.1
+# ------------------------------------------------------------ TS 31.111 clause 7.1.1.2, TS 102 223 clause 6.4.10
 
 def length(n: int) -> bytes:
     """BER / COMPREHENSION-TLV length: one octet below 128, else 81 xx."""
@@ -132,14 +132,14 @@ def send_sm(tpdu: bytes, alpha_empty: bool = False) -> bytes:
     return tlv(0xD0, body)
 
 
-# ------------------------------------------------------------ cat-tp.md §1-§5
+# ------------------------------------------------------------ ETSI TS 102 127
 
 FLAGS = {"syn": 0x80, "synack": 0xC0, "ack": 0x40, "data": 0x40, "eack": 0x60, "nul": 0x48, "rst": 0x10}
 SEG, ACK = 0x04, 0x40
 
 
 def cattp_checksum(pdu: bytes) -> int:
-    """§3: one's-complement of the one's-complement sum of 16-bit words, checksum octets as 00 00, odd octet padded."""
+    """Checksum: one's-complement of the one's-complement sum of 16-bit words, checksum octets as 00 00, odd octet padded."""
     b = pdu[:16] + b"\0\0" + pdu[18:]
     if len(b) % 2:
         b += b"\0"
@@ -159,7 +159,7 @@ def cattp(kind: str, src: int, dst: int, seq: int, ack: int, window: int, *, max
           ident=b"", eack=(), reason=None, data=b"", seg=False, rst_ack=False, checksum=None) -> bytes:
     flags = FLAGS[kind] | (SEG if seg else 0) | (ACK if rst_ack else 0)
     if kind in ("syn", "synack"):
-        var = u16(max_pdu) + u16(max_sdu) + bytes([len(ident)]) + ident   # §2
+        var = u16(max_pdu) + u16(max_sdu) + bytes([len(ident)]) + ident   # SYN variable header
     elif kind == "eack":
         var = b"".join(u16(s) for s in eack)
     elif kind == "rst":
@@ -186,52 +186,52 @@ def self_test() -> None:
         if got != want:
             sys.exit(f"framing.py self-test failed: {what}\n  got  {got}\n  want {want}")
 
-    # sms-pp.md §4 address examples
+    # TS 23.040 clause 9.1.2.5 address examples
     eq("address +491234567", h(tp_address("491234567", 1, 1)), "09 91 94 21 43 65 F7")
     eq("address 910", h(tp_address("910", 0, 1)), "03 81 19 F0")
-    # sms-pp.md §7 worked example (constructed around the real SJA2 packet, tshark-verified)
+    # TS 31.111 clause 7.1.1.2 worked example (constructed around the real SJA2 packet, decoded by tshark)
     sja2 = x("0028 15 0619 15 15 B00010 DA1D6CBBD0D11CE4330D844C7408340943E843F67A6D7B0674730881605FD62D")
     [ud] = user_data(sja2)
     tp = deliver(ud, "491234567", 1, 1, 0x7F, 0xF6, x("52 10 71 31 45 21 00"), 0x44)
-    eq("sms-pp.md §7 ENVELOPE", h(envelope(tp, ("491710000", 1, 1))),
+    eq("SJA2 ENVELOPE", h(envelope(tp, ("491710000", 1, 1))),
        "80 C2 00 00 4F D1 4D 82 02 83 81 86 06 91 94 71 01 00 F0 8B 3F 44 09 91 94 21 43 65 F7 7F F6 52 10 71 31 45 21 00 2D 02 70 00" + h(sja2))
-    # sms-pp.md §8.2 real Gemalto ENVELOPE and FETCHed SEND SHORT MESSAGE
+    # suma12/asterix: real Gemalto ENVELOPE and FETCHed SEND SHORT MESSAGE
     gcmd = x("00 20 11 15 35 15 15 C0 00 00 4D5C2C7F43D3E774316C66CE8E1D5045755BACEF5DC83203")
     [ud] = user_data(gcmd)
-    eq("sms-pp.md §8.2 ENVELOPE", h(envelope(deliver(ud, "910", 0, 1, 0x7F, 0xF6, x("15 11 24 13 58 22 04"), 0x44))),
+    eq("Gemalto ENVELOPE", h(envelope(deliver(ud, "910", 0, 1, 0x7F, 0xF6, x("15 11 24 13 58 22 04"), 0x44))),
        "80 C2 00 00 3C D1 3A 82 02 83 81 8B 34 44 03 81 19 F0 7F F6 15 11 24 13 58 22 04 25 02 70 00" + h(gcmd))
     gpor = x("00 2C 0E C0 00 00 888B39C361C66D5F3DC4EFCEF508CC228021DD34E577B147E54EFF18B3922C9176644E2E8AA9A695")
     [ud] = user_data(gpor, 0x71)
-    eq("sms-pp.md §8.2 FETCH response", h(send_sm(submit(ud, "910", 0, 1, 0, 0, 0xF6), alpha_empty=True)),
+    eq("Gemalto FETCH response", h(send_sm(submit(ud, "910", 0, 1, 0, 0, 0xF6), alpha_empty=True)),
        "D0 47 81 03 01 13 00 82 02 81 83 05 00 8B 3A 41 00 03 81 19 F0 00 F6 31 02 71 00" + h(gpor))
-    # sms-pp.md §6 DELIVER-REPORT examples (quoted with the middle elided)
+    # TS 23.040 clause 9.2.2.1a DELIVER-REPORT examples (quoted with the middle elided)
     spor = x("002C12B000107DDF58D1780F771638B3975759F4296CF5C31EFC87A16A1B61921426BAA16DA1B5BA1A9951D59A39")
     [ud] = user_data(spor, 0x71)
     ack = h(deliver_report(ud, None, 0x7F, 0xF6))
     err = h(deliver_report(ud, 0xD5, 0x7F, 0xF6))
     if not (ack.startswith("40077FF631027100002C12B000107DDF58") and ack.endswith("1A9951D59A39")):
-        sys.exit(f"framing.py self-test failed: sms-pp.md §6 RP-ACK {ack}")
+        sys.exit(f"framing.py self-test failed: DELIVER-REPORT RP-ACK {ack}")
     if not (err.startswith("40D5077FF631027100002C12B000107DDF58") and err.endswith("1A9951D59A39")):
-        sys.exit(f"framing.py self-test failed: sms-pp.md §6 RP-ERROR {err}")
-    # sms-pp.md §3 capacities: 132 / 134 (8-bit), 131 / 133 (16-bit)
+        sys.exit(f"framing.py self-test failed: DELIVER-REPORT RP-ERROR {err}")
+    # TS 31.115 clause 4 capacities: 132 / 134 (8-bit), 131 / 133 (16-bit)
     for ref16, a, b in ((False, 132, 134), (True, 131, 133)):
         segs = user_data(bytes(300), ref=1, ref16=ref16)
         got = [len(s) - 1 - s[0] for s in segs]
         if got != [a, b, 300 - a - b]:
             sys.exit(f"framing.py self-test failed: capacities {got}")
-    # cat-tp.md §6 tshark-verified PDUs (and the §6 hand computation of the SYN checksum)
+    # PDUs decoded by tshark's CAT-TP dissector (checksum status Good)
     iccid = x("988812010000407682F5")
-    eq("cat-tp.md §6 SYN", h(cattp("syn", 1024, 1, 0x1234, 0, 4, max_pdu=1024, max_sdu=2048, ident=iccid)),
+    eq("CAT_TP SYN", h(cattp("syn", 1024, 1, 0x1234, 0, 4, max_pdu=1024, max_sdu=2048, ident=iccid)),
        "80000021 0400 0001 0000 1234 0000 0004 5E37 0400 0800 0A 988812010000407682F5")
-    eq("cat-tp.md §6 SYN-ACK", h(cattp("synack", 1, 1024, 0x5678, 0x1234, 4, max_pdu=1024, max_sdu=2048)),
+    eq("CAT_TP SYN-ACK", h(cattp("synack", 1, 1024, 0x5678, 0x1234, 4, max_pdu=1024, max_sdu=2048)),
        "C0000017 0001 0400 0000 5678 1234 0004 C736 0400 0800 00")
-    eq("cat-tp.md §6 ACK+data", h(cattp("data", 1, 1024, 0x1235, 0x5678, 4, data=x("011B0D00000000B00010000000000000A0A40000027F20"))),
+    eq("CAT_TP ACK+data", h(cattp("data", 1, 1024, 0x1235, 0x5678, 4, data=x("011B0D00000000B00010000000000000A0A40000027F20"))),
        "40000012 0001 0400 0017 1235 5678 0004 8125 011B0D00000000B00010000000000000A0A40000027F20")
-    eq("cat-tp.md §6 NUL", h(cattp("nul", 1024, 1, 0x1236, 0x5678, 4)), "48000012 0400 0001 0000 1236 5678 0004 4B3A")
-    eq("cat-tp.md §6 EACK", h(cattp("eack", 1024, 1, 0x1236, 0x5678, 4, eack=(0x5679, 0x5680))),
+    eq("CAT_TP NUL", h(cattp("nul", 1024, 1, 0x1236, 0x5678, 4)), "48000012 0400 0001 0000 1236 5678 0004 4B3A")
+    eq("CAT_TP EACK", h(cattp("eack", 1024, 1, 0x1236, 0x5678, 4, eack=(0x5679, 0x5680))),
        "60000016 0400 0001 0000 1236 5678 0004 863C 5679 5680")
-    eq("cat-tp.md §6 RST", h(cattp("rst", 1024, 1, 0x1237, 0, 0, reason=0)), "10000013 0400 0001 0000 1237 0000 0000 D9B4 00")
-    eq("cat-tp.md §6 ACK + §7.3 packet", h(cattp("data", 1, 1024, 0x5679, 0x1235, 4, data=x("01281506091515B00010064105D61C8EB15B1810B3180734F2FA13BC3D285881CF8594299C9C9D126808"))),
+    eq("CAT_TP RST", h(cattp("rst", 1024, 1, 0x1237, 0, 0, reason=0)), "10000013 0400 0001 0000 1237 0000 0000 D9B4 00")
+    eq("CAT_TP ACK + CAT_TP-dialect packet", h(cattp("data", 1, 1024, 0x5679, 0x1235, 4, data=x("01281506091515B00010064105D61C8EB15B1810B3180734F2FA13BC3D285881CF8594299C9C9D126808"))),
        "40000012 0001 0400 002A 5679 1235 0004 CFE7 01281506091515B00010064105D61C8EB15B1810B3180734F2FA13BC3D285881CF8594299C9C9D126808")
 
 

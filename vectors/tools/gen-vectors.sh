@@ -5,14 +5,16 @@
 #
 # Every expected value is computed here, independently of uicc-ota's code, with
 # the openssl CLI (ciphers, CBC-MAC, CMAC), xxd/printf (hex <-> octets) and
-# vectors/tools/crc.py (CRC-16/X-25, CRC-32, written from the digest's reference
-# definition and self-tested against the catalogue check values), assembling each
-# packet step by step as the spec digest says:
-#   /work/shared/spec/secured-packet.md §2 (fields, CHL/CPL), §3-§6 (SPI, KIc, KID,
-#   RC/CC length), §7 (algorithms), §8 (exactly which octets are checksummed,
-#   padded, ciphered), §11 (response packet), §12 (real-card examples);
-#   cat-tp.md §7 (CAT_TP dialect: CPI 01 / RPI 02, BER lengths);
-#   remote-apdu.md §2 and §4 (compact and expanded scripts).
+# vectors/tools/crc.py (CRC-16/X-25, CRC-32 of TS 102 225 clause 5.1.3.2, written
+# from the ISO/IEC 13239 definition and self-tested against the catalogue check
+# values), assembling each packet step by step as the specifications say:
+#   ETSI TS 102 225 clause 5.1 (fields, CHL/CPL; which octets are checksummed,
+#   padded, ciphered), 5.1.1-5.1.3 (SPI, KIc, KID, RC/CC length and algorithms),
+#   5.2 (response packet) and its CAT_TP dialect (CPI 01 / RPI 02, BER lengths);
+#   3GPP TS 31.115 clause 4 (SMS-PP); ETSI TS 102 226 clauses 5.1 and 5.2
+#   (compact and expanded scripts); NIST SP 800-38B (AES-CMAC); real-card traces
+#   published by pySim (docs/smpp-ota-tool.rst, tests/unittests/test_ota.py) and
+#   suma12/asterix.
 # Every openssl/python3 command that produced a value is stored, exactly as run
 # (from the repository root), in the case's provenance.commands.
 # The real-card examples are recomputed too and the script stops if the
@@ -33,8 +35,8 @@ command -v xxd >/dev/null || die "xxd not found"
 OPENSSL_VERSION=$(openssl version | cut -d' ' -f1-2)
 
 # Test keys. KVN 1 and 2 are the entries of vectors/keysets/test.json (the
-# sysmoISIM-SJA2 3DES keys of secured-packet.md §12.1 and the SJA5 AES keys of
-# §12.2); the others are made-up test keys given inline in the vectors.
+# sysmoISIM-SJA2 3DES keys published in pySim docs/smpp-ota-tool.rst and the SJA5
+# AES keys of pySim tests/unittests/test_ota.py); the others are made-up test keys given inline in the vectors.
 K1_KIC=F09C43EE1A0391665CC9F05AF4E0BD10;  K1_KID=01981F4A20999F62AF99988007BAF6CA
 K2_KIC=200102030405060708090A0B0C0D0E0F;  K2_KID=201102030405060708090A0B0C0D0E0F
 K3_KIC=3A8C51F2D46E0B97;                  K3_KID=5D1E9C7A20B4F368                      # DES
@@ -60,7 +62,7 @@ run() {   # run one command line (recorded), R = its output as upper-case hex
 len() { echo $(( ${#1} / 2 )); }
 fill() { local s='' i; for ((i = 0; i < $1; i++)); do s+=$2; done; printf '%s' "$s"; }
 hex2() { printf '%02X' "$1"; }
-ber() {   # BER-TLV length (cat-tp.md §7.1)
+ber() {   # BER-TLV length (TS 102 225 CAT_TP dialect)
   if (( $1 < 128 )); then printf '%02X' "$1"
   elif (( $1 < 256 )); then printf '81%02X' "$1"
   elif (( $1 < 65536 )); then printf '82%04X' "$1"
@@ -70,7 +72,7 @@ jstr() { local s=$1; s=${s//\\/\\\\}; s=${s//\"/\\\"}; printf '"%s"' "$s"; }
 IV8=0000000000000000
 IV16=00000000000000000000000000000000
 
-# openssl enc arguments of a cipher named as in KIc (secured-packet.md §4, §7.1)
+# openssl enc arguments of a cipher named as in KIc (TS 102 225 clause 5.1.2)
 enc_args() {
   case $1 in
     des-cbc) echo "-des-cbc -provider legacy -provider default -K $2 -iv $IV8" ;;
@@ -83,7 +85,7 @@ enc_args() {
 }
 encrypt() { run "printf %s $3 | xxd -r -p | openssl enc $(enc_args "$1" "$2") -nopad | xxd -p | tr -d '\\n'"; }
 
-# CC (§7.2): DES/3DES CBC-MAC over the input zero-padded to 8 (last block); AES-CMAC, leftmost octets
+# CC (TS 102 225 clause 5.1.3.1): DES/3DES CBC-MAC over the input zero-padded to 8 (last block); AES-CMAC, leftmost octets
 cc() {   # alg key hex len
   local alg=$1 key=$2 in=$3 n=$4
   case $alg in
@@ -98,14 +100,14 @@ cc() {   # alg key hex len
 }
 rc() { run "python3 vectors/tools/crc.py $1 $2"; }
 
-# Algorithm names from the low nibble (secured-packet.md §4, §5.1, §5.2)
+# Algorithm names from the low nibble (TS 102 225 clauses 5.1.2, 5.1.3.1, 5.1.3.2)
 kic_alg() { case ${1:1:1} in 1) echo des-cbc ;; 5) echo 3des-2key-cbc ;; 9) echo 3des-3key-cbc ;; D) echo des-ecb ;; 2) echo aes-cbc ;; *) die "KIc $1: no cipher" ;; esac; }
 kid_cc_alg() { case ${1:1:1} in 1) echo des-cbc-mac ;; 5) echo 3des-2key-cbc-mac ;; 9) echo 3des-3key-cbc-mac ;; 2) echo aes-cmac ;; *) die "KID $1: no CC" ;; esac; }
 kid_rc_alg() { case ${1:1:1} in 1) echo crc16 ;; 5) echo crc32 ;; *) die "KID $1: no RC" ;; esac; }
 block() { [[ $1 == aes-cbc ]] && echo 16 || echo 8; }
 
-# Secured data from APDUS (remote-apdu.md §2 compact: the case-2/3 APDUs as they are;
-# §4.1 expanded: AA len, or AE 80 … 00 00, around 22 len C-APDU TLVs)
+# Secured data from APDUS (TS 102 226 clause 5.1.1 compact: the case-2/3 APDUs as they are;
+# TS 102 226 clause 5.2.1 expanded: AA len, or AE 80 … 00 00, around 22 len C-APDU TLVs)
 script_data() {
   local a out='' inner=''
   for a in $APDUS; do
@@ -135,7 +137,7 @@ reset_case() {
 }
 
 # ---------------------------------------------------------------- packets
-# Command packet, secured-packet.md §2 and §8.1/§8.2 (SMS-PP) / cat-tp.md §7.1 (CAT_TP)
+# Command packet, TS 102 225 clause 5.1 / TS 102 225 CAT_TP dialect (CAT_TP)
 make_command() {
   local spi1=$((16#${SPI:0:2}))
   local integ=$(( spi1 & 3 )) ciph=$(( (spi1 >> 2) & 1 ))
@@ -148,15 +150,15 @@ make_command() {
   PCNTR=0; CIPHER=''
   if (( ciph )); then
     CIPHER=$(kic_alg $KIC); local B; B=$(block $CIPHER)
-    PCNTR=$(( (B - (6 + L + $(len "$DATA")) % B) % B ))      # §8.2
+    PCNTR=$(( (B - (6 + L + $(len "$DATA")) % B) % B ))      # TS 102 225 clause 5.1
   fi
   local padded=$DATA$(fill $PCNTR ${PADBYTE:-00})
-  CHL=$((13 + L)); CPL=$((1 + CHL + $(len "$padded")))   # §2
+  CHL=$((13 + L)); CPL=$((1 + CHL + $(len "$padded")))   # TS 102 225 clause 5.1
   local prefix
   if [[ $DIALECT == sms-pp ]]; then prefix=$(printf '%04X' $CPL); else prefix=01$(ber $CPL); fi
   local header; header=$(hex2 $CHL)$SPI$KIC$KID$TAR
   local cntr; cntr=$(printf '%010X' "$CNTR")
-  local input=$prefix$header$cntr$(hex2 $PCNTR)$padded    # §8.1: framing, header, CNTR, PCNTR, data, padding
+  local input=$prefix$header$cntr$(hex2 $PCNTR)$padded    # TS 102 225 clause 5.1: framing, header, CNTR, PCNTR, data, padding
   SIG=''
   case $SIGTYPE in
     rc) rc $SIGALG "$input"; SIG=$R ;;
@@ -167,7 +169,7 @@ make_command() {
   PACKET=$prefix$header$secured
 }
 
-# Response packet, secured-packet.md §11 and §8.3 (SMS-PP: 02 71 00 in the RC/CC input) / cat-tp.md §7.2
+# Response packet, TS 102 225 clause 5.2 (SMS-PP: 02 71 00 in the RC/CC input, TS 31.115 clause 4) / TS 102 225 CAT_TP dialect
 make_response() {
   local spi2=$((16#${SPI:2:2}))
   local integ=$(( (spi2 >> 2) & 3 )) ciph=$(( (spi2 >> 4) & 1 ))
@@ -180,7 +182,7 @@ make_response() {
   PCNTR=0; CIPHER=''
   if (( ciph )); then
     CIPHER=$(kic_alg $KIC); local B; B=$(block $CIPHER)
-    PCNTR=$(( (B - (7 + L + $(len "$DATA")) % B) % B ))      # §8.3
+    PCNTR=$(( (B - (7 + L + $(len "$DATA")) % B) % B ))      # TS 102 225 clause 5.2
   fi
   local padded=$DATA$(fill $PCNTR ${PADBYTE:-00})
   RHL=$((10 + L)); RPL=$((1 + RHL + $(len "$padded")))
@@ -249,7 +251,7 @@ key_inputs() {   # the keys the current case needs, as ", "-prefixed JSON member
   printf '%s' "$inp"
 }
 
-packet_fields() {   # FLD: expected fields: what the digest says parse must find (subset of `parse --json`)
+packet_fields() {   # FLD: expected fields: what the specifications say parse must find (subset of `parse --json`)
   local f
   local ciphered=false; [[ -n $CIPHER ]] && ciphered=true
   local cs
@@ -290,7 +292,7 @@ case_json() {   # FILE KIND HEXJSON INPUTS FIELDS [CHECKSJSON]: append one case 
   local cmds='' c
   for c in "${CMDS[@]}"; do cmds+="${cmds:+,$'\n'}$I2$I2  $(jstr "$c")"; done
   local method=${METHOD:-"independent computation: $OPENSSL_VERSION CLI, xxd, python3 vectors/tools/crc.py"}
-  local source=${SOURCE:-"vectors/tools/gen-vectors.sh: packet assembled step by step per /work/shared/spec/secured-packet.md §2, §8, §11 (and cat-tp.md §7 for CAT_TP); the commands below computed the RC/CC and the ciphertext"}
+  local source=${SOURCE:-"vectors/tools/gen-vectors.sh: packet assembled step by step per ETSI TS 102 225 clauses 5.1, 5.2 (and its CAT_TP dialect); the commands below computed the RC/CC and the ciphertext"}
   local j
   j="$I2{
 $I2  \"id\": $(jstr "$ID"),
@@ -337,7 +339,7 @@ keys() {
 }
 
 SCRIPT_UICC='00A40004023F00 00B0000010'   # SELECT MF, READ BINARY 16 octets (case 3, case 2)
-SCRIPT_SIM='A0A40000027F20 A0C0000016'    # SJA2 script (remote-apdu.md §2)
+SCRIPT_SIM='A0A40000027F20 A0C0000016'    # SJA2 script (TS 102 226 clause 5.1.1)
 
 # ======================================================== SMS-PP command packets
 F=sms-pp-commands.json
@@ -379,7 +381,7 @@ reset_case; CNTR=1; cmd sms-cmd-counter-available 0A01 15 15 'counter mode 01 (a
 reset_case; CNTR=$((16#0102030405)); cmd sms-cmd-counter-higher 1201 22 22 'counter mode 10 (higher), CNTR 0102030405, CC AES'
 reset_case; CNTR=$((16#00000000FF)); cmd sms-cmd-counter-one-higher 1A01 15 15 'counter mode 11 (exactly one higher), CNTR 255'
 reset_case; CNTR=$((16#FFFFFFFFFF)); cmd sms-cmd-counter-max-cipher 1E19 15 15 'counter one-higher + CC + ciphering, CNTR at its maximum FFFFFFFFFF'
-reset_case; CNTR=$((16#0000010000)); cmd sms-cmd-counter-higher-cipher-aes 1639 62 62 'SPI 1639 (digest §3 example: CC, ciphering, counter higher, PoR via SUBMIT CC ciphered), AES-256'
+reset_case; CNTR=$((16#0000010000)); cmd sms-cmd-counter-higher-cipher-aes 1639 62 62 'SPI 1639 (TS 102 225 clause 5.1.1 coding: CC, ciphering, counter higher, PoR via SUBMIT CC ciphered), AES-256'
 reset_case; NODATA=1; cmd sms-cmd-empty-none 0000 00 00 'empty secured data, no security'; NODATA=
 reset_case; NODATA=1; cmd sms-cmd-empty-cc 0201 15 15 'empty secured data, CC 3DES (CC over the header alone)'; NODATA=
 reset_case; NODATA=1; cmd sms-cmd-empty-cc-cipher-aes 0601 22 22 'empty secured data, CC + AES ciphering (PCNTR 2)'; NODATA=
@@ -387,46 +389,46 @@ reset_case; NODATA=1; cmd sms-cmd-empty-rc-cipher-des 0501 31 35 'empty secured 
 reset_case; DATA=00A40004023F0000B0; cmd sms-cmd-pcntr0-3des 0601 15 15 'ciphered part fills whole blocks exactly: PCNTR 0 (6+8+10 = 24), raw data'
 reset_case; DATA=0102030405060708090A0B0C0D0E0F101112; cmd sms-cmd-pcntr0-aes 0601 22 22 'AES: 6+8+18 = 32, PCNTR 0, raw data'
 reset_case; DATA=$(fill 100 5A); cmd sms-cmd-long-cc-cipher-3des2 0619 15 15 'longest single-SMS size class: 100 octets of raw data, CC + 3DES (packet 130 octets, CPL 0080)'
-reset_case; APDUS=$SCRIPT_UICC; EXPANDED=1; cmd sms-cmd-expanded-cc-cipher-3des2 0619 15 15 'expanded remote APDU format (AA definite template, remote-apdu.md §4.1), CC + 3DES'
+reset_case; APDUS=$SCRIPT_UICC; EXPANDED=1; cmd sms-cmd-expanded-cc-cipher-3des2 0619 15 15 'expanded remote APDU format (AA definite template, TS 102 226 clause 5.2.1), CC + 3DES'
 reset_case; APDUS='80F28000024F0000 80CA006600'; EXPANDED=1; INDEF=1; cmd sms-cmd-expanded-indef-cc-cipher-aes 0619 22 22 'expanded format, indefinite template AE 80 … 00 00, case-4 APDU kept whole, CC + AES'
 
-# ---- real cards and worked examples (secured-packet.md §12)
+# ---- real cards and worked examples
 reset_case; APDUS=$SCRIPT_SIM; KEYSRC=keyset
 QUOTED='0028 15 0619 15 15 B00010 DA1D6CBBD0D11CE4330D844C7408340943E843F67A6D7B0674730881605FD62D'
 METHOD='real-card trace (quoted), recomputed with the openssl CLI'
-SOURCE='secured-packet.md §12.1 (real sysmoISIM-SJA2 round trip; original source: pySim docs/smpp-ota-tool.rst); SMS user data = 02 70 00 ‖ this packet'
+SOURCE='real sysmoISIM-SJA2 round trip published in pySim docs/smpp-ota-tool.rst; SMS user data = 02 70 00 ‖ this packet'
 cmd card-sja2-3des-cc-cipher 0619 15 15 'sysmoISIM-SJA2: 3DES 2-key CC + ciphering, SPI 0619, TAR B00010, CNTR 0 (CC 78CFE8C148CC3556)'
 
 reset_case; APDUS=$SCRIPT_SIM; KEYSRC=keyset; CNTR=100
 QUOTED=00281516191515B000103A4F599E94F2B5DCFBBDA984761B7977DF6514C57A580FB4844787C436D2EADE
 METHOD='real-card trace (quoted), recomputed with the openssl CLI'
-SOURCE='secured-packet.md §12.1, counter mode (real sysmoISIM-SJA2; original source: pySim docs/smpp-ota-tool.rst); the UD 027000… quoted there minus the UDH'
+SOURCE='real sysmoISIM-SJA2, counter mode, published in pySim docs/smpp-ota-tool.rst; the UD 027000… quoted there minus the UDH'
 cmd card-sja2-3des-counter 1619 15 15 'sysmoISIM-SJA2: SPI 1619 (counter higher), CNTR 0000000064'
 
 reset_case; APDUS='00A40004023F00'; KEYSRC=keyset; TAR=B00011
 QUOTED=00281506192222B00011E87CCEEBB2D93083011CE294F93FC4D8DE80DA1ABAE8C37CA3E72EC4432E5058
 METHOD='real-card trace (quoted), recomputed with the openssl CLI'
-SOURCE='secured-packet.md §12.2 (real sysmoISIM-SJA5, AES-128; original source: pySim tests/unittests/test_ota.py dataset AES128-SJA5-CIPHERED-CC)'
+SOURCE='real sysmoISIM-SJA5, AES-128: pySim tests/unittests/test_ota.py dataset AES128-SJA5-CIPHERED-CC'
 cmd card-sja5-aes-cc-cipher 0619 22 22 'sysmoISIM-SJA5: AES-128 CMAC + AES-CBC, KIc/KID 22, TAR B00011 (CC ECBAB1F8F55502C5, PCNTR 11)'
 
 reset_case; DATA=80CA00E00000C0000000; TAR=C00000; CNTR=$((16#76)); KEYSRC=inline; KIC=15; KID=15
 keys_for; KICKEY=263B48DBCBC1C21C0AA13E4D4516C446
 QUOTED=00201115351515C000004D5C2C7F43D3E774316C66CE8E1D5045755BACEF5DC83203
 METHOD='real-card trace (quoted), recomputed with the openssl CLI and crc.py'
-SOURCE='secured-packet.md §12.3 and sms-pp.md §8.2 (real Gemalto card, CRC-32 + 3DES; original source: suma12/asterix asterix/SecurePacket.py test_SPI1531 and its card-tool log)'
+SOURCE='real Gemalto card, CRC-32 + 3DES: suma12/asterix asterix/SecurePacket.py test_SPI1531 and its card-tool log'
 ID=card-gemalto-crc32-3des; SPI=1535; DESC='Gemalto: RC CRC-32 + 3DES 2-key ciphering, counter higher, SPI 1535, TAR C00000, CNTR 0x76 (RC 155D3A1A)'; emit $F
 
 reset_case; APDUS=$SCRIPT_SIM; KEYSRC=keyset; CNTR=1
 QUOTED='0022 15 0209 15 15 B00010 0000000001 00 826D5654A08AF149 A0A40000027F20A0C0000016'
-METHOD='spec worked example (constructed in the digest), recomputed with the openssl CLI'
-SOURCE='secured-packet.md §12.4 (unciphered CC-only command with the §12.1 keys: CPL present and covered)'
-cmd digest-cc-only-3des 0209 15 15 'unciphered CC-only command, SPI 0209, CNTR 1 (CC 826D5654A08AF149)'
+METHOD='worked example (constructed per ETSI TS 102 225 clause 5.1), computed with the openssl CLI'
+SOURCE='ETSI TS 102 225 clause 5.1: unciphered CC-only command with the sysmoISIM-SJA2 keys of pySim docs/smpp-ota-tool.rst; CPL present and covered (a real eUICC command of pySim tests/unittests/test_ota.py verifies only so)'
+cmd example-cc-only-3des 0209 15 15 'unciphered CC-only command, SPI 0209, CNTR 1 (CC 826D5654A08AF149)'
 
 reset_case; APDUS='80F28000024F0000'; EXPANDED=1; KEYSRC=inline; KIC=12; KID=12; TAR=B00000; CNTR=2
 KICKEY=207C5D2C1AA80D58CD8F542FB9EF2F80; KIDKEY=312367F1681902FD67D9A71C62A840E3
 QUOTED=00281516091212B00000DD103B36C3BFBE9AA58BCE50D15DE123EE350BB19951DE24FD879A26FF252234
 METHOD='real-card trace (quoted), recomputed with the openssl CLI'
-SOURCE='secured-packet.md §12.5 and remote-apdu.md §5.3 (real eUICC, AES-128, expanded format; original source: pySim branch laforge/ota tests/unittests/test_ota.py, AES128-eSIM datasets)'
+SOURCE='real eUICC, AES-128, expanded format (ETSI TS 102 226 clause 5.2): pySim branch laforge/ota tests/unittests/test_ota.py, AES128-eSIM datasets'
 ID=card-euicc-aes-expanded; SPI=1609; DESC='eUICC: AES-128 CC + ciphering, SPI 1609, CNTR 2, expanded script AA0A 22 08 80F28000024F0000 (GET STATUS)'; emit $F
 
 write_file $F 'SMS-PP command packets (3GPP TS 31.115 / ETSI TS 102 225 cl. 5.1): every SPI combination, every cipher and CC/RC algorithm and key length; the packet from CPL on (the UDH 02 70 00 is not part of it). Generated by vectors/tools/gen-vectors.sh, independently of uicc-ota.'
@@ -465,33 +467,33 @@ reset_case; CNTR=$((16#0102030405)); DATA=019000; por sms-por-counter-cc-cipher-
 reset_case; STATUS=01; UNSECURED=1; por sms-por-error-unsecured-3des 0619 15 15 'error PoR (status 01 RC/CC/DS failed) sent unciphered and without CC although SPI2 asks for both (RHL 0A)'
 reset_case; STATUS=0B; por sms-por-status-0b-cc 0209 15 15 'status 0B (response will follow by SMS-SUBMIT), no data, with CC'
 reset_case; DATA=AB0780010123026D00; por sms-por-expanded-cc-cipher-aes 0619 22 22 'expanded response data (AB template), CC + AES'
-reset_case; DATA=016132; PADBYTE=80; por sms-por-padding-80-aes 0619 22 22 'AES PoR whose cipher padding octets are 80, not 00 (the receiver strips PCNTR octets whatever they hold, §8.2): the CC covers the padding as sent'
+reset_case; DATA=016132; PADBYTE=80; por sms-por-padding-80-aes 0619 22 22 'AES PoR whose cipher padding octets are 80, not 00 (the receiver strips PCNTR octets whatever they hold, TS 102 225 clause 5.1): the CC covers the padding as sent'
 
-# ---- real cards (secured-packet.md §12, sms-pp.md §8.2)
+# ---- real cards
 reset_case; KEYSRC=keyset; DATA=0290000000FFFF7F2002000000000009B106350400838A838A
 QUOTED=002C12B000107DDF58D1780F771638B3975759F4296CF5C31EFC87A16A1B61921426BAA16DA1B5BA1A9951D59A39
 METHOD='real-card trace (quoted), recomputed with the openssl CLI'
-SOURCE='secured-packet.md §12.1 (real sysmoISIM-SJA2 PoR; original source: pySim docs/smpp-ota-tool.rst); UD 027100 ‖ this packet; CC 8FEAF52EF40EC214 over 02 71 00 ‖ RPL…'
+SOURCE='real sysmoISIM-SJA2 PoR published in pySim docs/smpp-ota-tool.rst; UD 027100 ‖ this packet; CC 8FEAF52EF40EC214 over 02 71 00 ‖ RPL…'
 RESP_JSON='{ "scriptFormat": "compact", "executed": 2, "sw": "9000", "data": "0000FFFF7F2002000000000009B106350400838A838A" }'
 por card-sja2-por-3des-cc-cipher 0619 15 15 'sysmoISIM-SJA2 PoR: CC + 3DES, status 00, 2 commands, SW 9000 + 22 octets'
 
 reset_case; KEYSRC=keyset; STATUS=06; UNSECURED=1
 QUOTED='000B 0A B00010 0000000000 00 06'
 METHOD='real-card trace (quoted)'
-SOURCE='secured-packet.md §12.1 (real sysmoISIM-SJA2 answer to a replayed counter; original source: pySim docs/smpp-ota-tool.rst); UD 027100 000B 0A B00010 0000000000 00 06'
+SOURCE='real sysmoISIM-SJA2 answer to a replayed counter, published in pySim docs/smpp-ota-tool.rst; UD 027100 000B 0A B00010 0000000000 00 06'
 por card-sja2-por-replay-06 1619 15 15 'sysmoISIM-SJA2: replayed counter answered with status 06, unsecured although the SPI asked for CC + ciphering'
 
 reset_case; KEYSRC=keyset; TAR=B00011; DATA=016132
 QUOTED=002412B00011EBC6B497E2CAD7AEDF36ACE0E3A29B38853F0FE9CCDE81913BE5702B73ABCE1F
 METHOD='real-card trace (quoted), recomputed with the openssl CLI'
-SOURCE='secured-packet.md §12.2 (real sysmoISIM-SJA5 AES PoR; original source: pySim tests/unittests/test_ota.py AES128-SJA5-CIPHERED-CC)'
+SOURCE='real sysmoISIM-SJA5 AES PoR: pySim tests/unittests/test_ota.py AES128-SJA5-CIPHERED-CC'
 RESP_JSON='{ "scriptFormat": "compact", "executed": 1, "sw": "6132" }'
 por card-sja5-por-aes-cc-cipher 0619 22 22 'sysmoISIM-SJA5 PoR: AES CMAC + AES-CBC, PCNTR 14, data 01 6132'
 
 reset_case; TAR=C00000; CNTR=$((16#76)); KEYSRC=inline; KIC=15; KID=15; DATA=019000E012C00401018210C00402018210C00403018210
 QUOTED=002C0EC00000888B39C361C66D5F3DC4EFCEF508CC228021DD34E577B147E54EFF18B3922C9176644E2E8AA9A695
 METHOD='real-card trace (quoted), recomputed with the openssl CLI and crc.py'
-SOURCE='sms-pp.md §8.2 (the FETCHed SEND SHORT MESSAGE, UD 02 71 00 ‖ this packet) and secured-packet.md §12.3 (decryption, CRC-32 A343BCAE) — real Gemalto card; original source: suma12/asterix asterix/SecurePacket.py card-tool log'
+SOURCE='real Gemalto card: the FETCHed SEND SHORT MESSAGE (UD 02 71 00 ‖ this packet), decryption and CRC-32 A343BCAE; suma12/asterix asterix/SecurePacket.py card-tool log'
 RESP_JSON='{ "scriptFormat": "compact", "executed": 1, "sw": "9000", "data": "E012C00401018210C00402018210C00403018210" }'
 keys_for; KICKEY=263B48DBCBC1C21C0AA13E4D4516C446
 ID=card-gemalto-por-crc32-3des; SPI=1535; KIND=response; DESC='Gemalto PoR via SMS-SUBMIT: RC CRC-32 + 3DES, CNTR 0x76, PCNTR 6'; emit $F
@@ -500,14 +502,14 @@ reset_case; KEYSRC=inline; KIC=12; KID=12; TAR=B00000; STATUS=0A
 KICKEY=207C5D2C1AA80D58CD8F542FB9EF2F80; KIDKEY=312367F1681902FD67D9A71C62A840E3
 QUOTED='000B 0A B00000 0000000000 00 0A'
 METHOD='real-card trace (quoted)'
-SOURCE='secured-packet.md §12.5 (real eUICC: unciphered CC-only command to a TAR with a higher MSL; original source: pySim branch laforge/ota tests/unittests/test_ota.py)'
+SOURCE='real eUICC: unciphered CC-only command to a TAR with a higher MSL; pySim branch laforge/ota tests/unittests/test_ota.py'
 ID=card-euicc-por-msl-0a; SPI=0201; KIND=response; DESC='eUICC PoR status 0A (insufficient security level), no security'; emit $F
 
 reset_case; KEYSRC=inline; KIC=12; KID=12; TAR=B00000; CNTR=2; DATA=AB0780010123026D00
 KICKEY=207C5D2C1AA80D58CD8F542FB9EF2F80; KIDKEY=312367F1681902FD67D9A71C62A840E3
 QUOTED='001C 12 B00000 0000000002 00 00 7DB7086951F7DB55 AB0780010123026D00'
 METHOD='real-card trace (quoted), recomputed with the openssl CLI'
-SOURCE='secured-packet.md §12.5 and remote-apdu.md §5.3 (real eUICC: unciphered PoR with CMAC over 02 71 00 + header + data; original source: pySim branch laforge/ota tests/unittests/test_ota.py)'
+SOURCE='real eUICC: unciphered PoR with CMAC over 02 71 00 + header + data; pySim branch laforge/ota tests/unittests/test_ota.py'
 ID=card-euicc-por-aes-cc-expanded; SPI=1609; KIND=response; DESC='eUICC PoR: AES CMAC, not ciphered (SPI2 09), CNTR 2, expanded response AB07 80 01 01 23 02 6D00'; emit $F
 
 write_file $F 'Response packets / PoR (ETSI TS 102 225 cl. 5.2, SMS-PP per 3GPP TS 31.115: the UDH octets 02 71 00 enter the RC/CC but are not part of the packet shown): every PoR security (none, RC, CC, ciphered or not, each algorithm) and real-card PoRs. inputs.spi/kic/kid are those of the command. Generated by vectors/tools/gen-vectors.sh, independently of uicc-ota.'
@@ -535,9 +537,9 @@ reset_case; APDUS=$SCRIPT_UICC; EXPANDED=1; ccmd cattp-cmd-expanded-cc-aes128 02
 
 reset_case; APDUS=$SCRIPT_SIM; KEYSRC=keyset
 QUOTED=01281506091515B00010064105D61C8EB15B1810B3180734F2FA13BC3D285881CF8594299C9C9D126808
-METHOD='spec worked example (constructed in the digest, not card-verified), recomputed with the openssl CLI'
-SOURCE='cat-tp.md §7.3 (CAT_TP dialect with the secured-packet.md §12.1 keys; CC 550594D33098D06C; the packet is the data of the tshark-verified CAT_TP PDU of cat-tp.md §6)'
-ccmd digest-cattp-3des-cc-cipher 0609 15 15 'CAT_TP worked example: SPI 0609, 3DES 2-key CC + ciphering'
+METHOD='worked example (constructed per the CAT_TP dialect of ETSI TS 102 225, not card-verified), computed with the openssl CLI'
+SOURCE='ETSI TS 102 225 CAT_TP dialect with the sysmoISIM-SJA2 keys of pySim docs/smpp-ota-tool.rst; CC 550594D33098D06C; the packet is the data of a CAT_TP PDU decoded by tshark (Wireshark CAT-TP dissector)'
+ccmd example-cattp-3des-cc-cipher 0609 15 15 'CAT_TP worked example: SPI 0609, 3DES 2-key CC + ciphering'
 
 reset_case; DATA=019000; RESP_JSON=$RESP_019000; cpor cattp-por-none 0001 00 00 'CAT_TP PoR (RPI 02), no security'
 reset_case; DATA=019000; cpor cattp-por-rc-crc16 0105 00 01 'CAT_TP PoR, RC CRC-16 over RPI ‖ RPL ‖ RHL … (no UDH octets)'
@@ -550,7 +552,7 @@ reset_case; DATA=019000; cpor cattp-por-rc32-cipher-aes256 0515 62 65 'CAT_TP Po
 reset_case; STATUS=09; UNSECURED=1; cpor cattp-por-error-unsecured 0619 15 15 'CAT_TP error PoR (status 09 TAR unknown), unsecured although the SPI asked for CC + ciphering'
 reset_case; DATA=01900000$(fill 140 EE); cpor cattp-por-long-81-cc-cipher-aes128 0619 22 22 'CAT_TP PoR with RPL ≥ 128 (BER 81 xx), CC + AES'
 
-write_file $F 'Secured packets in the CAT_TP (and TCP/IP) dialect of ETSI TS 102 225: CPI 01 / RPI 02 and BER-TLV lengths, all three inside the RC/CC input (cat-tp.md §7). Commands and PoRs with each security. Generated by vectors/tools/gen-vectors.sh, independently of uicc-ota.'
+write_file $F 'Secured packets in the CAT_TP (and TCP/IP) dialect of ETSI TS 102 225: CPI 01 / RPI 02 and BER-TLV lengths, all three inside the RC/CC input. Commands and PoRs with each security. Generated by vectors/tools/gen-vectors.sh, independently of uicc-ota.'
 
 # Framing layers (SMS-PP user data / TPDUs / ENVELOPEs / SEND SHORT MESSAGE, CAT_TP PDUs)
 . vectors/tools/gen-framing.sh

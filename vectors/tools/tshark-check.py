@@ -6,12 +6,12 @@ write expected.hex as a capture (this script's own pcap/pcapng writer, not
 uicc-ota's), decode it with tshark, and check that Wireshark sees the fields
 the case's inputs ask for:
   sms  ENVELOPE via GSMTAP SIM (UDP 4729, + SW 90 00: gsm_sim / etsi_cat / gsm_sms);
-       SMS-DELIVER via user DLT 147 = gsm_sms (sms-pp.md §10); user data wrapped
+       SMS-DELIVER via user DLT 147 = gsm_sms; user data wrapped
        in a minimal SMS-DELIVER (01 81 F0 7F F6 SCTS 0…)
   por  SMS-SUBMIT and SMS-DELIVER-REPORT via DLT 147 in pcapng with the
        direction "inbound" (MS→SC); SEND SHORT MESSAGE as a FETCH 80 12 00 00
        via GSMTAP SIM; user data wrapped in a DELIVER-REPORT 40 07 7F F6
-  cattp-pdu, cattp  UDP 1000 → 2000 with -d udp.port==2000,cattp (cat-tp.md §6)
+  cattp-pdu, cattp  UDP 1000 → 2000 with -d udp.port==2000,cattp
 Checked: TP-MTI, TP-UDHI, OA/DA digits, TON, NPI, TP-MR, TP-PID, TP-DCS, TP-SCTS,
 TP-FCS, TP-UDL, the UDH IEs (70/71, concatenation reference / parts / part
 number), tshark's own reassembly of concatenated SMS, the secured-packet
@@ -339,7 +339,7 @@ def check_cattp_pdu(k, tmp):
         k.eq("identification length", t.get("cattp.idlen"), str(len(ident)))
         if ident:
             k.eq("identification", find(t, "cattp.identification"), [ident.hex(":")])
-        if 9 <= len(ident) <= 10 and ident[0] == 0x98:  # Wireshark's ICCID reading (cat-tp.md §2)
+        if 9 <= len(ident) <= 10 and ident[0] == 0x98:  # Wireshark's ICCID reading (its CAT-TP dissector)
             k.eq("ICCID", find(t, "cattp.iccid"), ["".join(f"{x & 0xF:X}{x >> 4:X}" for x in ident)])
     if typ == "eack":
         k.eq("EACK list", find(t, "cattp.eak"), [str(s) for s in inp["eack"]])
@@ -363,7 +363,7 @@ def check_cattp(k, tmp):
         t = check_pdu_header(k, fr, f"PDU {n}", 0x40 if last else 0x44, 18, inp, (inp["seq"] + n - 1) & 0xFFFF, len(data))
         k.eq(f"PDU {n} checksum status", t.get("cattp.checksum.status"), "1")
         sdu += data
-    # cat-tp.md §7.1: CPI 01, BER CPL = octets after it
+    # TS 102 225 CAT_TP dialect: CPI 01, BER CPL = octets after it
     k.eq("SDU CPI", sdu[:1].hex(), "01")
     if sdu[1] < 0x80:
         cpl, at = sdu[1], 2

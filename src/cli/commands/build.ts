@@ -1,12 +1,8 @@
 /** `build sms`, `build por` (src/api/build.ts builds; this renders). */
 import { InputError } from '../../util/errors.js';
 import { toHex } from '../../util/hex.js';
-import { buildCommand } from '../../secured/command.js';
-import { commandJson } from '../../secured/view.js';
-import { smsDialect } from '../../smspp/dialect.js';
 import { printJson, printTree, writeOut, type OutputOptions } from '../output.js';
-import { prepareBatch, type SecurityOpts } from '../../api/secured-options.js';
-import { frameCommand } from '../../api/frame.js';
+import type { SecurityOpts } from '../../api/secured-options.js';
 import type { BuildSmsOptions, BuildPorOptions } from '../../api/build.js';
 
 export interface BuildSmsOpts extends SecurityOpts, OutputOptions {
@@ -74,29 +70,20 @@ export async function buildPor(o: BuildPorOpts): Promise<void> {
 }
 
 /**
- * `build sms --each`: batch mode. Each stdin line is the secured data (hex) of
- * one packet; the counter advances by one per line from --counter (with
- * `--counter next` the whole block is reserved at once in the state file).
- * One output line per packet (per SMS segment for long packets).
+ * `build sms --each`: batch mode (src/api/batch.ts). Each stdin line is the
+ * secured data (hex) of one packet; the counter advances by one per packet
+ * from --counter (with `--counter next`, counters are reserved in the state
+ * file as lines arrive). One output line per input line, written as soon as
+ * the line is read; several SMS of a long packet share their line, separated
+ * by spaces.
  */
-export async function buildSmsEach(o: BuildSmsOpts): Promise<void> {
+export async function buildSmsEach(o: BuildSmsOpts & { threads?: string; crypto?: string }): Promise<void> {
   if (o.apdu.length || (o.data !== undefined && o.data !== '') || o.expanded) {
     throw new InputError('with --each the secured data comes from stdin, one hex line per packet: drop --apdu/--data/--expanded', { field: '--each' });
   }
-  const { readStdin } = await import('../input.js');
-  const { fromHex } = await import('../../util/hex.js');
-  const lines = readStdin().split(/\r?\n/).filter((l) => l.trim() && !l.trim().startsWith('#'));
-  if (!lines.length) return;
-  const datas = lines.map((l, i) => fromHex(l, `stdin line ${i + 1}`));
-  const first = await prepareBatch(o, datas.length);
-  const counter = first.input.counter;
-  const out: string[] = [];
-  for (let i = 0; i < datas.length; i++) {
-    const cmd = buildCommand(smsDialect, { ...first.input, data: datas[i], counter: counter + BigInt(i) }, first.keys);
-    const frames = frameCommand(cmd.bytes, o);
-    if (o.json) out.push(JSON.stringify({ line: i + 1, ...commandJson(cmd), output: frames.map(toHex) }));
-    else for (const f of frames) out.push(toHex(f));
-  }
-  process.stdout.write(out.join('\n') + '\n');
+  const { cliStream } = await import('../batch-run.js');
+  const { streamSmsBatch } = await import('../../api/batch.js');
+  const s = await cliStream(o);
+  const r = await streamSmsBatch(o as unknown as Parameters<typeof streamSmsBatch>[0], { ...s, onNote: notes });
+  if (r.exitCode) process.exitCode = r.exitCode;
 }
-

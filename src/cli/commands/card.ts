@@ -9,60 +9,23 @@
  * ({"format":"uicc-ota-card-state/1","counters":{"B00010":"5"}}, overriding
  * CARD.json's values) and CARD.json is only read.
  */
-import { closeSync, fsyncSync, linkSync, openSync, unlinkSync, writeSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
-import { InputError, IoError } from '../../util/errors.js';
+import { InputError } from '../../util/errors.js';
 import { toHex, hex2 } from '../../util/hex.js';
 import { node } from '../../render/tree.js';
-import { writeFileAtomic } from '../../keys/state.js';
 import { responseTree } from '../../secured/view.js';
-import { exampleCard } from '../../card/card.js';
+import { cardInit as initCard, type CardInitOptions } from '../../card/init.js';
 import type { SentPor } from '../../card/simulator.js';
 import { hexInputs } from '../input.js';
 import { printJson, printTree, writeOut, type OutputOptions } from '../output.js';
 import { responseView } from '../../remote/view.js';
 import { processInputs, processJson, stderrNote, type CardProcessOpts as CardProcessOptions } from '../../card/process.js';
 
-export interface CardInitOpts {
-  out?: string;
-  force?: boolean;
-}
-
-/** Write `text` to a new file: temp file + hard link, so an existing file is never replaced and never half written. */
-function writeNewFile(path: string, text: string): void {
-  const tmp = join(dirname(path), `.${basename(path)}.tmp-${process.pid}`);
-  try {
-    const fd = openSync(tmp, 'wx', 0o600);
-    try {
-      writeSync(fd, text);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    linkSync(tmp, path);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'EEXIST') throw new IoError('exists; give --force to replace it', { field: path });
-    throw new IoError(`cannot write: ${code ?? (e as Error).message}`, { field: path });
-  } finally {
-    try {
-      unlinkSync(tmp);
-    } catch {
-      /* not created */
-    }
-  }
-}
+export type CardInitOpts = CardInitOptions;
 
 export async function cardInit(o: CardInitOpts): Promise<void> {
-  const text = JSON.stringify(exampleCard(), null, 2) + '\n';
-  const path = o.out ?? 'CARD.json';
-  if (path === '-') {
-    writeOut(text);
-    return;
-  }
-  if (o.force) writeFileAtomic(path, text);
-  else writeNewFile(path, text);
-  process.stderr.write(`uicc-ota: wrote ${path}\n`);
+  const r = initCard(o);
+  if (r.path === null) writeOut(r.text);
+  else process.stderr.write(`uicc-ota: wrote ${r.path}\n`);
 }
 
 export interface CardProcessOpts extends CardProcessOptions, OutputOptions {

@@ -1,5 +1,5 @@
 /**
- * CAT_TP on the command line (ETSI TS 102 127; spec digest cat-tp.md):
+ * CAT_TP on the command line (ETSI TS 102 127):
  *
  *   cattp build <type>   one PDU from named header fields
  *   build cattp          a secured command packet in the TS 102 225 CAT_TP

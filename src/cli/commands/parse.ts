@@ -3,15 +3,12 @@
  * decipher and verify the secured packet inside, print a tree or JSON.
  * Exit 1 when a check failed (the failing check is named on stderr too).
  */
-import { formatTag } from '../../util/json-format.js';
 import { InputError } from '../../util/errors.js';
-import { fromHex } from '../../util/hex.js';
 import { hexInputs } from '../input.js';
-import { printJson, printTree, verdictNode, type OutputOptions } from '../output.js';
-import { peel } from '../../layers/peel.js';
-import type { TreeNode } from '../../render/tree.js';
-import { parsePacket, type ParseOpts as PacketOptions, type ParseMode, type PacketResult } from '../../api/packet.js';
-import { looksLikeCattpPdu, peelCattpPdus, sduPeeled } from '../../cattp/peel.js';
+import { outcomeNodes, printJson, printTree, verdictNode, type OutputOptions } from '../output.js';
+import type { ParseOpts as PacketOptions, ParseMode, PacketResult } from '../../api/packet.js';
+
+export { outcomeNodes };
 
 export interface ParseOpts extends PacketOptions, OutputOptions {}
 export type { ParseMode, PacketResult };
@@ -48,58 +45,16 @@ export async function parseAuto(args: string[], o: ParseOpts, mode: ParseMode): 
   }
 }
 
-/** The tree line saying the PoR status is not the expected outcome. */
-export function outcomeNodes(refusals: string[]): TreeNode[] {
-  return refusals.map((x) => ({ name: 'Outcome', value: x.replace(/^(card refused|unexpected outcome): /, ''), status: 'fail' as const, note: x.startsWith('card refused') ? 'the card did not carry out the command' : undefined }));
-}
-
 /**
- * `parse --each`: batch mode. Every input line is an independent packet;
- * one output line per input (NDJSON with --json), exit 1 if any check failed,
- * 2 if any input was malformed — the rest of the batch still runs.
+ * `parse --each`: batch mode (src/api/batch.ts). Every input line is an
+ * independent packet; one output line per input line (NDJSON with --json),
+ * written as soon as the line is read; exit 1 if any check failed, 2 if any
+ * input was malformed (the worst line's code) — the rest of the batch still runs.
  */
-export async function parseEach(args: string[], o: ParseOpts, mode: ParseMode): Promise<void> {
-  const { OtaError: OtaErr } = await import('../../util/errors.js');
-  const { readStdin } = await import('../input.js');
-  const lines = args.length && !(args.length === 1 && args[0] === '-') ? args : readStdin().split(/\r?\n/).filter((l) => l.trim() && !l.trim().startsWith('#'));
-  const out: string[] = [];
-  let worst = 0;
-  lines.forEach((line, i) => {
-    try {
-      const b = fromHex(line, `line ${i + 1}`);
-      // A CAT_TP data PDU per line: its SDU must be whole (one PDU) to be parsed alone.
-      const pe = looksLikeCattpPdu(b) && mode !== 'sms' ? peelCattpPdus([b]) : undefined;
-      if (pe) {
-        const sdu = pe.sdus[0];
-        if (!sdu || !sdu.kind) {
-          const d = pe.pdus[0].json;
-          if (pe.failures.length) worst = Math.max(worst, 1);
-          const verdict = pe.failures.length ? 'FAIL' : 'OK';
-          out.push(o.json ? JSON.stringify({ format: formatTag('cattp-pdus'), line: i + 1, layers: ['CAT_TP'], type: 'cattp-pdus', dialect: 'cat_tp', hex: null, pdu: d, verified: pe.failures.length ? false : true, failures: pe.failures, notes: pe.notes })
-            : `${i + 1} ${verdict} CAT_TP ${d.type} seq=${d.seq}${pe.failures.length ? ': ' + pe.failures.join('; ') : ''}`);
-          return;
-        }
-      }
-      const peeled = pe ? sduPeeled(pe, pe.sdus[0], [b]) : peel([b], o.cattp ? 'cattp' : mode === 'auto' ? 'auto' : 'sms');
-      const hint = mode === 'por' ? 'response' : mode === 'sms' && peeled.kind === undefined ? 'command' : undefined;
-      const res = parsePacket(peeled, o, hint);
-      const failures = [...peeled.failures, ...res.failures];
-      if (res.inputError) throw res.inputError;
-      const unverified = o.requireVerified && !failures.length ? res.unverified : [];
-      if (failures.length || res.refusal || unverified.length) worst = Math.max(worst, 1);
-      if (o.json) out.push(JSON.stringify({ line: i + 1, layers: [...(peeled.layerNames ?? peeled.layers.map((l) => l.name)), `${res.kind} packet`], ...res.json, verified: failures.length ? false : res.json.verified }));
-      else {
-        const j = res.json as { tar: string; status?: { code: string } | null; checksum: { type: string; verified: boolean | null } };
-        const verdict = failures.length || res.refusal || unverified.length ? 'FAIL' : j.checksum.verified === true ? 'OK' : 'UNCHECKED';
-        const why = [...failures, ...unverified.map((x) => `not verified: ${x}`), ...(res.refusal ? [res.refusal] : [])];
-        out.push(`${i + 1} ${verdict} ${res.kind} tar=${j.tar}${j.status ? ` status=${j.status.code}` : ''} ${j.checksum.type}${why.length ? ': ' + why.join('; ') : ''}`);
-      }
-    } catch (e) {
-      if (!(e instanceof OtaErr)) throw e;
-      worst = Math.max(worst, e.exitCode);
-      out.push(o.json ? JSON.stringify({ format: formatTag('error'), line: i + 1, error: e.message, exitCode: e.exitCode }) : `${i + 1} ERROR ${e.message}`);
-    }
-  });
-  process.stdout.write(out.join('\n') + (out.length ? '\n' : ''));
-  if (worst) process.exitCode = worst;
+export async function parseEach(args: string[], o: ParseOpts & { threads?: string; crypto?: string }, mode: ParseMode): Promise<void> {
+  const { cliStream } = await import('../batch-run.js');
+  const { streamParseBatch } = await import('../../api/batch.js');
+  const s = await cliStream(o, args.length && !(args.length === 1 && args[0] === '-') ? args : undefined);
+  const r = await streamParseBatch(o as Parameters<typeof streamParseBatch>[0], mode, s);
+  if (r.exitCode) process.exitCode = r.exitCode;
 }

@@ -1,33 +1,194 @@
-/** `parse --read FILE`: src/capture/read.ts does the work; this renders it. */
-import { InputError } from '../../util/errors.js';
-import { node } from '../../render/tree.js';
-import { analyseCapture } from '../../capture/read.js';
+/**
+ * `parse --read FILE|-`: src/api/capture.ts reads and analyses the capture a
+ * chunk at a time; this renders each exchange as soon as it is complete
+ * (tree, `--json` object streamed member by member, or `--ndjson` records),
+ * with a progress line on a terminal's stderr for long runs.
+ */
+import { writeSync } from 'node:fs';
+import { isatty } from 'node:tty';
+import { InputError, IoError } from '../../util/errors.js';
+import { formatTag } from '../../util/json-format.js';
+import { node, type TreeNode } from '../../render/tree.js';
+import { streamCapture, DEFAULT_PAIRING_WINDOW, type CaptureItem, type CaptureBrief, type CaptureRun } from '../../api/capture.js';
 import type { ParseMode } from '../../api/packet.js';
 import type { ParseOpts as PacketOptions } from '../../api/packet.js';
-import type { OutputOptions } from '../output.js';
+import { outcomeNodes, useColor, verdictNode, type OutputOptions } from '../output.js';
 
-type ParseOpts = PacketOptions & OutputOptions;
-import { printJson, printTree, verdictNode } from '../output.js';
+type ParseOpts = PacketOptions & OutputOptions & { ndjson?: boolean; pairingWindow?: string };
+
+/** Output written in batches of about this many characters (and after every chunk read). */
+const BATCH = 1 << 16;
+
+const replacer = (_k: string, x: unknown) => (typeof x === 'bigint' ? Number(x) : x instanceof Uint8Array ? Buffer.from(x).toString('hex').toUpperCase() : x);
+/** A value as printJson prints it, as a member of the top-level object (indented one more level). */
+const member = (v: unknown, depth: number) => JSON.stringify(v, replacer, 2).replace(/\n/g, '\n' + '  '.repeat(depth));
+
+/** All of `b` to stdout, synchronously (waiting out EAGAIN on a non-blocking pipe); a reader gone away ends the process quietly. */
+function writeAll(b: Uint8Array): void {
+  let o = 0;
+  while (o < b.length) {
+    try {
+      o += writeSync(1, b, o, b.length - o);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'EAGAIN') {
+        Atomics.wait(PAUSE, 0, 0, 2);
+        continue;
+      }
+      if (code === 'EPIPE') process.exit(0);
+      throw new IoError(`cannot write standard output: ${(e as Error).message}`);
+    }
+  }
+}
+const PAUSE = new Int32Array(new SharedArrayBuffer(4));
+
+function pairingWindow(v: string | undefined): number {
+  if (v === undefined) return DEFAULT_PAIRING_WINDOW;
+  if (!/^\d+$/.test(v.trim()) || Number(v) < 1) throw new InputError(`"${v}" is not a whole number of at least 1`, { field: '--pairing-window' });
+  return Number(v);
+}
 
 /** `parse [sms|por] --read FILE` (the mode changes nothing: a capture says what each item is). */
 export async function parseCapture(file: string, args: string[], o: ParseOpts, _mode: ParseMode): Promise<void> {
   if (args.length) throw new InputError('give hex inputs or --read FILE, not both', { field: '--read' });
   if (o.pcap) throw new InputError('--pcap writes what was parsed from hex inputs; it cannot be combined with --read', { field: '--pcap' });
-  const r = analyseCapture(file, o);
-  if (o.json) printJson(r.json);
-  else {
-    const n = r.errors.length;
-    const verdict = r.nothing
-      ? node('Verification', 'nothing to verify', undefined, { status: 'info' })
-      : n && !r.failures.length
-        ? node('Verification', 'incomplete', undefined, { status: 'fail', note: `${n} malformed item${n === 1 ? '' : 's'} (see above)` })
-        : await verdictNode(r.failures, r.notes);
-    const { outcomeNodes } = await import('./parse.js');
-    await printTree([...r.tree, verdict, ...outcomeNodes(r.refusals)], o);
+  if (o.json && o.ndjson) throw new InputError('give --json (one object) or --ndjson (one record per line), not both', { field: '--ndjson' });
+  const window = pairingWindow(o.pairingWindow);
+  if (file === '-' && isatty(0)) throw new InputError('no capture on stdin (it is a terminal): give a file name, or pipe a pcap/pcapng capture in', { field: '--read' });
+  const name = file === '-' ? 'standard input' : file;
+  const mode = o.ndjson ? 'ndjson' : o.json ? 'json' : 'text';
+
+  // --- batched stdout: each piece encoded once into one buffer, written when it holds BATCH octets
+  // (and after every chunk read). Encoding flat pieces there is several times faster than
+  // concatenating them into one string first.
+  const buf = Buffer.allocUnsafe(BATCH * 4);
+  let pos = 0;
+  const flush = () => {
+    if (pos) writeAll(buf.subarray(0, pos));
+    pos = 0;
+  };
+  const emit = (s: string) => {
+    if (s.length * 3 > buf.length - pos) {
+      flush();
+      if (s.length * 3 > buf.length) return writeAll(Buffer.from(s));
+    }
+    pos += buf.write(s, pos);
+    if (pos >= BATCH) flush();
+  };
+
+  // --- text rendering
+  const color = mode === 'text' && useColor(o);
+  const { renderTree } = mode === 'text' ? await import('../../render/text.js') : { renderTree: undefined };
+  const chalk = color ? (await import('chalk')).default : undefined;
+  const render = (nodes: TreeNode[]) => renderTree!(nodes, { color, bits: o.bits }, chalk);
+  /** Consecutive APDUs outside the CAT flow, counted into one line. */
+  let run: { first: number; last: number; count: number; text: string; byName: Map<string, number> } | undefined;
+  const flushRun = () => {
+    if (!run) return;
+    const r = run;
+    run = undefined;
+    const list = [...r.byName].map(([n, c]) => (c > 1 ? `${n} ×${c}` : n)).join(', ');
+    emit(render([node(r.first === r.last ? `Frame ${r.first}` : `Frames ${r.first}–${r.last}`, r.count === 1 ? r.text : `${r.count} other APDUs (${list})`)]));
+  };
+
+  // --- JSON: the object streamed member by member; apdus and sessions kept (as text) until the end
+  let opened = false;
+  let firstItem = true;
+  const apdus: string[] = [];
+  const sessions: string[] = [];
+  let format: string | undefined;
+  const open = () => {
+    if (opened) return;
+    opened = true;
+    emit(`{\n  "format": ${JSON.stringify(formatTag('capture'))},\n  "file": ${JSON.stringify(name)},\n  "captureFormat": ${JSON.stringify(format ?? null)},\n  "items": [`);
+  };
+
+  let items = 0;
+  const sink = {
+    item(i: CaptureItem) {
+      items++;
+      if (mode === 'text') {
+        flushRun();
+        emit(render([i.tree!]));
+      } else if (mode === 'json') {
+        open();
+        emit(`${firstItem ? '' : ','}\n    ${member(i.json, 2)}`);
+        firstItem = false;
+      } else {
+        // The item's own tag (uicc-ota-command/1, -response/1) gives way to the record's; `type` still says which.
+        const { format: _own, ...rest } = i.json!;
+        emit(JSON.stringify({ format: formatTag('capture-record'), record: 'item', ...rest }, replacer) + '\n');
+      }
+    },
+    brief(b: CaptureBrief) {
+      if (mode === 'text') {
+        if (b.cat) {
+          flushRun();
+          emit(render([node(`Frame ${b.frame}`, b.text, b.children, { status: b.status })]));
+        } else if (!run) run = { first: b.frame, last: b.frame, count: 1, text: b.text, byName: new Map([[b.name, 1]]) };
+        else {
+          run.last = b.frame;
+          run.count++;
+          run.byName.set(b.name, (run.byName.get(b.name) ?? 0) + 1);
+        }
+      } else if (mode === 'json') (b.group === 'apdu' ? apdus : sessions).push(member(b.json, 2));
+      else emit(JSON.stringify({ format: formatTag('capture-record'), record: b.group, ...b.json }, replacer) + '\n');
+    },
+  };
+
+  // --- progress on a terminal's stderr, once the work takes more than a second
+  const progress = Boolean(process.stderr.isTTY);
+  const t0 = Date.now();
+  let shown = 0;
+  const hooks = {
+    format(fmt: string | undefined) {
+      format = fmt;
+    },
+    chunk(frames: number, fmt: string | undefined) {
+      format = fmt;
+      flush();
+      if (!progress) return;
+      const now = Date.now();
+      if (now - t0 < 1000 || now - shown < 250) return;
+      shown = now;
+      const rate = Math.round(frames / ((now - t0) / 1000));
+      process.stderr.write(`\r\x1b[K${name}: ${frames} frames, ${items} exchanges, ${rate} frames/s`);
+    },
+  };
+
+  let r: CaptureRun;
+  try {
+    r = await streamCapture(file === '-' ? '-' : file, name, { ...o, pairingWindow: window, tree: mode === 'text', json: mode !== 'text' }, sink, hooks);
+  } finally {
+    if (shown) process.stderr.write('\r\x1b[K');
   }
-  for (const e of r.errors) process.stderr.write(`uicc-ota: ${e.message}\n`);
-  if (r.failures.length) process.stderr.write(`uicc-ota: verification failed: ${r.failures.join('; ')}\n`);
-  if (o.requireVerified) for (const x of r.unverified) process.stderr.write(`uicc-ota: not verified (--require-verified): ${x}\n`);
-  for (const x of r.refusals) process.stderr.write(`uicc-ota: ${x}\n`);
+  format = r.format;
+  const s = r.summary;
+
+  if (mode === 'text') {
+    flushRun();
+    const n = s.errors.length;
+    const verdict = r.stopped
+      ? node('Verification', 'incomplete', undefined, { status: 'fail', note: `the capture stopped at byte ${r.stopped.offset}, before frame ${r.stopped.frame} (see stderr)` })
+      : s.nothing
+        ? node('Verification', 'nothing to verify', undefined, { status: 'info' })
+        : n && !s.failures.length
+          ? node('Verification', 'incomplete', undefined, { status: 'fail', note: `${n} malformed item${n === 1 ? '' : 's'} (see above)` })
+          : await verdictNode(s.failures, s.notes);
+    emit(render([s.tree, verdict, ...outcomeNodes(s.refusals)]));
+  } else if (mode === 'json') {
+    open();
+    const list = (xs: string[]) => (xs.length ? `[\n    ${xs.join(',\n    ')}\n  ]` : '[]');
+    emit(`${firstItem ? ']' : '\n  ]'},\n  "frames": ${s.frames},\n  "apdus": ${list(apdus)},\n  "sessions": ${list(sessions)},\n  "summary": ${member(s.summary, 1)},\n  "notes": ${member(s.notes, 1)},\n  "verified": ${JSON.stringify(s.verified)}`);
+    if (r.stopped) emit(`,\n  "stopped": ${member(r.stopped, 1)}`);
+    emit('\n}\n');
+  } else {
+    emit(JSON.stringify({ format: formatTag('capture-record'), record: 'end', file: name, captureFormat: r.format ?? null, frames: s.frames, summary: s.summary, notes: s.notes, verified: s.verified, ...(r.stopped ? { stopped: r.stopped } : {}) }) + '\n');
+  }
+  flush();
+  for (const e of s.errors) process.stderr.write(`uicc-ota: ${e}\n`);
+  if (s.failures.length) process.stderr.write(`uicc-ota: verification failed: ${s.failures.join('; ')}\n`);
+  for (const x of s.refusals) process.stderr.write(`uicc-ota: ${x}\n`);
+  if (r.stopped) process.stderr.write(`uicc-ota: ${r.stopped.message}; reading stopped there, before frame ${r.stopped.frame} (the ${r.stopped.frame - 1} frame${r.stopped.frame === 2 ? '' : 's'} before it are above)\n`);
   if (r.exitCode) process.exitCode = r.exitCode;
 }

@@ -18,6 +18,7 @@ import { intOption, octet, readStdin } from '../input.js';
 import { printJson, printTree, writeOut, type OutputOptions } from '../output.js';
 import { keysetOf, keysetKvn } from '../../api/keys.js';
 import { findKeyset } from '../../keys/keyset.js';
+import { readKeyMaterial } from '../../keys/material.js';
 import { readPor, secureScript, type AdapterOpts, type ScriptBuild } from './rmgmt-adapter.js';
 
 export interface RmgmtOpts extends Omit<AdapterOpts, 'bearer'>, OutputOptions {
@@ -29,6 +30,16 @@ export interface RmgmtOpts extends Omit<AdapterOpts, 'bearer'>, OutputOptions {
   por?: string;
   card?: string;
   cardState?: string;
+  /** Send the packets: pcsc (card in a PC/SC reader) or smpp (through an SMSC). */
+  send?: string;
+  reader?: string;
+  timeout?: string;
+  host?: string;
+  port?: string;
+  systemId?: string;
+  password?: string;
+  dest?: string;
+  source?: string;
   /** --format scp81-scripts: the key of the scripts in the `scp81 serve --scripts` file. */
   scp81Agent?: string;
   // rfm
@@ -50,6 +61,13 @@ export interface RmgmtOpts extends Omit<AdapterOpts, 'bearer'>, OutputOptions {
   privileges?: string;
   appParams?: string;
   toolkitParams?: string;
+  uiccToolkit?: boolean;
+  maxServices?: string;
+  uiccToolkitParams?: string;
+  uiccAccess?: string[];
+  uiccAdminAccess?: string[];
+  hash?: string;
+  dap?: string[];
   accessDomain?: string;
   priority?: string;
   maxTimers?: string;
@@ -162,7 +180,12 @@ async function installOptions(o: RmgmtOpts, loadFileAid: Uint8Array | undefined,
   if (!moduleAid) throw new InputError('missing (give --applet-aid, the executable module AID)', { field: '--applet-aid' });
   let toolkit: Uint8Array | undefined;
   const named = [o.accessDomain, o.priority, o.maxTimers, o.menuTextLength, o.maxChannels, o.msl].some((x) => x !== undefined) || (o.menu?.length ?? 0) > 0 || (o.toolkitTar?.length ?? 0) > 0;
-  if (o.toolkitParams !== undefined) {
+  const uicc = await uiccParams(o);
+  // With --uicc-toolkit (or --max-services) the named toolkit options go into the UICC toolkit field (EA/80), not the SIM one (CA).
+  const namedInUicc = Boolean(o.uiccToolkit) || o.maxServices !== undefined;
+  if (namedInUicc) {
+    // nothing for CA
+  } else if (o.toolkitParams !== undefined) {
     if (named) throw new InputError('give either --toolkit-params HEX or the named toolkit options, not both', { field: '--toolkit-params' });
     toolkit = fromHex(o.toolkitParams, '--toolkit-params');
   } else if (named) {
@@ -189,7 +212,51 @@ async function installOptions(o: RmgmtOpts, loadFileAid: Uint8Array | undefined,
       volatileQuota: numOpt(o.volatileQuota, '--volatile-quota', 0, 0xffffffff),
       nonVolatileQuota: numOpt(o.nonVolatileQuota, '--non-volatile-quota', 0, 0xffffffff),
       toolkit,
+      uicc,
     },
+  };
+}
+
+/** `--access-list` style value: [ADF_AID]:ACCESS_DOMAIN[:DAP] (empty AID: the UICC shared file system). */
+function accessEntry(v: string, field: string) {
+  const m = /^([0-9A-Fa-f]*):([0-9A-Fa-f]+)(?::([0-9A-Fa-f]*))?$/.exec(v.replace(/\s/g, ''));
+  if (!m) throw new InputError(`"${v}": give [ADF_AID]:ACCESS_DOMAIN[:DAP] in hex, e.g. :00 (UICC shared file system, full access) or A0000000871002:00`, { field });
+  const adf = m[1] ? aidOpt(m[1], field) : undefined;
+  return { adf, accessDomain: fromHex(m[2], field), dap: m[3] ? fromHex(m[3], field) : undefined };
+}
+
+/** UICC System Specific Parameters (EA, TS 102 226 cl. 8.2.1.3.2.2) from --uicc-toolkit / --max-services / --uicc-toolkit-params / --uicc-access / --uicc-admin-access. */
+async function uiccParams(o: RmgmtOpts) {
+  const gp = await import('../../remote/gp/index.js');
+  const wantsToolkit = Boolean(o.uiccToolkit) || o.maxServices !== undefined;
+  if (wantsToolkit && o.uiccToolkitParams !== undefined) throw new InputError('give either --uicc-toolkit-params HEX or --uicc-toolkit with the named toolkit options, not both', { field: '--uicc-toolkit-params' });
+  if (wantsToolkit && o.toolkitParams !== undefined) throw new InputError('--toolkit-params is the SIM toolkit field (CA); with --uicc-toolkit use the named options or --uicc-toolkit-params', { field: '--toolkit-params' });
+  if (wantsToolkit && o.accessDomain !== undefined) throw new InputError('the UICC toolkit field (EA/80) has no access domain: give --uicc-access [ADF]:DOMAIN', { field: '--access-domain' });
+  let toolkit: Uint8Array | undefined;
+  if (o.uiccToolkitParams !== undefined) toolkit = fromHex(o.uiccToolkitParams, '--uicc-toolkit-params');
+  else if (wantsToolkit) {
+    toolkit = gp.uiccToolkitParams({
+      priority: numOpt(o.priority, '--priority', 0, 255),
+      maxTimers: numOpt(o.maxTimers, '--max-timers', 0, 255),
+      menuTextLength: numOpt(o.menuTextLength, '--menu-text-length', 0, 255),
+      menuEntries: (o.menu ?? []).map((m) => {
+        const x = /^(\d+):(\d+)$/.exec(m.trim());
+        if (!x) throw new InputError(`"${m}": give POSITION:IDENTIFIER, e.g. 1:1`, { field: '--menu' });
+        return { position: intOption(x[1], '--menu position', 0, 255), id: intOption(x[2], '--menu identifier', 0, 255) };
+      }),
+      maxChannels: numOpt(o.maxChannels, '--max-channels', 0, 255),
+      msl: hexOpt(o.msl, '--msl'),
+      tars: (o.toolkitTar ?? []).map((t) => fromHex(t, '--toolkit-tar')),
+      maxServices: numOpt(o.maxServices, '--max-services', 0, 255),
+    });
+  }
+  const access = (o.uiccAccess ?? []).map((v) => accessEntry(v, '--uicc-access'));
+  const admin = (o.uiccAdminAccess ?? []).map((v) => accessEntry(v, '--uicc-admin-access'));
+  if (!toolkit && !access.length && !admin.length) return undefined;
+  return {
+    toolkit,
+    access: access.length ? gp.uiccAccessParams(access) : undefined,
+    adminAccess: admin.length ? gp.uiccAccessParams(admin) : undefined,
   };
 }
 
@@ -215,8 +282,16 @@ export async function ramCommand(op: 'load' | 'install' | 'delete' | 'status' | 
     const maxBlock = numOpt(o.maxBlock, '--max-block', 1, 255);
     const codeSpace = numOpt(o.codeSpace, '--code-space', 0, 0xffffffff);
     const bearer = bearerOf(o);
+    if (o.hash !== undefined && !(o.hash in gp.HASH_ALGS)) throw new InputError(`"${o.hash}": sha1 or sha256`, { field: '--hash' });
+    const hash = o.hash as keyof typeof gp.HASH_ALGS | undefined;
+    const dap = (o.dap ?? []).map((v) => {
+      const m = /^([0-9A-Fa-f]+)(?::([0-9A-Fa-f]*))?$/.exec(v.replace(/\s/g, ''));
+      if (!m) throw new InputError(`"${v}": give SD_AID[:SIGNATURE] in hex`, { field: '--dap' });
+      return { sdAid: aidOpt(m[1], '--dap')!, signature: fromHex(m[2] ?? '', '--dap') };
+    });
+    if (dap.length && !hash) throw new InputError('a DAP signs the Load File Data Block hash (GP cl. C.2): give --hash sha1|sha256 too', { field: '--dap' });
     const { fitBlockSize } = await import('../../remote/packets.js');
-    make = ({ sizer, script }) => gp.ram.load({ cap, packageAid: pkg, sdAid, params: { codeSpace }, blockSize: fitBlockSize(sizer, script, bearer, maxBlock), install });
+    make = ({ sizer, script }) => gp.ram.load({ cap, packageAid: pkg, sdAid, params: { codeSpace }, blockSize: fitBlockSize(sizer, script, bearer, maxBlock), install, hash, dap });
   } else if (op === 'install') {
     const inst = await installOptions(o, aidOpt(o.packageAid, '--package-aid'), aidOpt(o.appletAid, '--applet-aid'));
     make = () => gp.ram.install(inst);
@@ -245,30 +320,15 @@ async function putKeyRequest(o: RmgmtOpts) {
   if (alg !== '3des' && alg !== 'aes') throw new InputError(`"${alg}": 3des or aes`, { field: '--new-alg' });
   const family = alg === 'aes' ? 'aes' : 'des';
   const keys: { id: number; family: 'des' | 'aes'; key: Uint8Array }[] = [];
-  const secret = (v: string, field: string) => {
-    let t = v;
-    if (v.startsWith('@')) {
-      try {
-        t = readFileSync(v.slice(1), 'utf8');
-      } catch (e) {
-        throw new IoError(`cannot read key file: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { field });
-      }
-    }
-    try {
-      return fromHex(t, field);
-    } catch {
-      throw new InputError('is not valid hex', { field });
-    }
-  };
-  if (o.newKic) keys.push({ id: 1, family, key: secret(o.newKic, '--new-kic') });
-  if (o.newKid) keys.push({ id: 2, family, key: secret(o.newKid, '--new-kid') });
-  if (o.newKik) keys.push({ id: 3, family, key: secret(o.newKik, '--new-kik') });
+  if (o.newKic) keys.push({ id: 1, family, key: readKeyMaterial(o.newKic, '--new-kic') });
+  if (o.newKid) keys.push({ id: 2, family, key: readKeyMaterial(o.newKid, '--new-kid') });
+  if (o.newKik) keys.push({ id: 3, family, key: readKeyMaterial(o.newKik, '--new-kik') });
   for (const k of keys) gp.checkFamilyKey(k.family, k.key, ['', '--new-kic', '--new-kid', '--new-kik'][k.id]);
   let kik: { family: 'des' | 'aes'; key: Uint8Array };
   if (o.kikKey) {
     const a = o.kikAlg ?? '3des';
     if (a !== '3des' && a !== 'aes') throw new InputError(`"${a}": 3des or aes`, { field: '--kik-alg' });
-    kik = { family: a === 'aes' ? 'aes' : 'des', key: secret(o.kikKey, '--kik-key') };
+    kik = { family: a === 'aes' ? 'aes' : 'des', key: readKeyMaterial(o.kikKey, '--kik-key') };
   } else {
     if (o.kikFrom !== undefined && o.kikFrom !== 'keyset') throw new InputError(`"${o.kikFrom}": only "keyset" (or give --kik-key)`, { field: '--kik-from' });
     const ks = keysetOf(o);
@@ -319,7 +379,7 @@ interface PorOutcome {
   tree: TreeNode[];
 }
 
-async function decodePor(b: ScriptBuild, planIndex: number, por: Uint8Array, o: RmgmtOpts): Promise<PorOutcome> {
+async function decodePor(b: ScriptBuild, planIndex: number, por: Uint8Array | Uint8Array[], o: RmgmtOpts): Promise<PorOutcome> {
   const r = await readPor(por, b, o);
   const resp = r.response!;
   const failures = [...r.failures];
@@ -340,11 +400,42 @@ async function decodePor(b: ScriptBuild, planIndex: number, por: Uint8Array, o: 
 async function run(o: RmgmtOpts, defaultTar: string, make: Parameters<typeof secureScript>[4]): Promise<void> {
   const bearer = bearerOf(o);
   const extra = extraApdus(o);
-  const modes = [o.dryRun && '--dry-run', o.por !== undefined && '--por', o.card && '--card'].filter(Boolean);
+  const modes = [o.dryRun && '--dry-run', o.por !== undefined && '--por', o.card && '--card', o.send && '--send'].filter(Boolean);
   if (modes.length > 1) throw new InputError(`give only one of ${modes.join(', ')}`, { field: String(modes[1]) });
-  if (bearer.kind === 'https') return runScp81(o, bearer, extra, make);
+  if (bearer.kind === 'https') {
+    if (o.send) throw new InputError('with --format scp81-scripts the scripts go out by scp81 serve --scripts', { field: '--send' });
+    return runScp81(o, bearer, extra, make);
+  }
+  // The transport is checked (options, binding) before any counter is reserved.
+  const via = o.send ? await deliveryOf(o, bearer) : undefined;
   const dry = Boolean(o.dryRun || o.por !== undefined);
-  const b = await secureScript({ ...o, bearer }, defaultTar, extra, dry, make);
+  const format = via ? (via.kind === 'pcsc' ? 'envelope' : 'ud') : o.format;
+  const b = await secureScript({ ...o, bearer, format }, defaultTar, extra, dry, make);
+
+  if (via) {
+    const { sendScriptPackets } = await import('../../api/script-send.js');
+    const outs: PorOutcome[] = [];
+    try {
+      await sendScriptPackets(b.packets, b.frames, b.keys, via, async (sent) => {
+        let out: PorOutcome;
+        if (!sent.porUds) {
+          const failed = b.packets[sent.packet - 1].spi.porRequest === 'required';
+          out = { packet: sent.packet, status: 'FF', statusName: 'no PoR', verified: null, failures: failed ? [`packet ${sent.packet}: ${sent.notes.join('; ') || 'no PoR'}`] : [], tree: [node(`Packet ${sent.packet}`, `no PoR (${sent.notes.join('; ')})`)] };
+        } else {
+          out = await decodePor(b, sent.packet - 1, sent.porUds, o);
+          const head = sent.pcsc ? `${sent.pcsc.reader}${sent.pcsc.atr ? `, ATR ${toHex(sent.pcsc.atr)}` : ''}, PoR by ${sent.via === 'submit' ? 'SEND SHORT MESSAGE (SMS-SUBMIT)' : 'ENVELOPE response (SMS-DELIVER-REPORT)'}` : 'PoR in a deliver_sm';
+          out.tree = [node(`Packet ${sent.packet} via ${via.kind}`, head, sent.notes.map((n) => node('Note', n))), ...out.tree];
+        }
+        outs.push(out);
+        return out.failures.length === 0; // an OTA server stops at the first failing packet
+      });
+    } catch (e) {
+      if (outs.length) await report(outs, o, b).catch(() => undefined);
+      throw e;
+    }
+    await report(outs, o, b);
+    return;
+  }
 
   if (o.dryRun) {
     if (o.json) printJson({ format: formatTag('rmgmt-script'), operation: `${b.script.kind} ${b.script.operation}`, dryRun: true, notes: b.script.notes, packets: b.plans.map((p) => ({ apdus: p.steps.map((s) => coded(s.apdu, o)), steps: p.steps.map((s) => s.title), data: toHex(p.data) })) });
@@ -492,4 +583,34 @@ function responseStrings(arg: string): Uint8Array[] {
     if (typeof r !== 'string') throw new InputError('a JSON line needs "response" (hex), as scp81 serve --responses writes', { field });
     return fromHex(r, `${field} response`);
   });
+}
+
+// ------------------------------------------------------------------ --send
+
+/** The transport of --send, checked before anything is secured (exit 2 bad option, 3 transport not installed). */
+async function deliveryOf(o: RmgmtOpts, bearer: Bearer) {
+  if (bearer.kind !== 'sms') throw new InputError('--send pcsc|smpp carries SMS-PP: use --bearer sms (CAT_TP goes by cattp send)', { field: '--bearer' });
+  if (o.format !== undefined) throw new InputError('--send frames the packets itself (ENVELOPEs for pcsc, SMS user data for smpp): drop --format', { field: '--format' });
+  const timeoutMs = o.timeout !== undefined ? intOption(o.timeout, '--timeout', 1, 3_600_000) : undefined;
+  if (o.send === 'pcsc') {
+    for (const [v, f] of [[o.host, '--host'], [o.port, '--port'], [o.systemId, '--system-id'], [o.dest, '--dest'], [o.source, '--source']] as const) {
+      if (v !== undefined) throw new InputError('is an SMPP option (--send smpp)', { field: f });
+    }
+    const { loadBinding } = await import('../../transport/pcsc/binding.js');
+    loadBinding();
+    return { kind: 'pcsc' as const, reader: o.reader, timeoutMs };
+  }
+  if (o.send !== 'smpp') throw new InputError(`"${o.send}": pcsc or smpp`, { field: '--send' });
+  if (o.reader !== undefined) throw new InputError('is a PC/SC option (--send pcsc)', { field: '--reader' });
+  if (o.port === undefined) throw new InputError('missing: the SMSC port (--port N) for --send smpp', { field: '--port' });
+  if (o.systemId === undefined) throw new InputError('missing: the SMPP system_id (--system-id ID) for --send smpp', { field: '--system-id' });
+  if (o.dest === undefined) throw new InputError('missing: the card\'s MSISDN (--dest) for --send smpp', { field: '--dest' });
+  const { password, systemId, smppAddress } = await import('./smpp.js');
+  const { loadSmpp } = await import('../../transport/smpp/index.js');
+  const via = {
+    kind: 'smpp' as const, host: o.host ?? '127.0.0.1', port: intOption(o.port, '--port', 1, 65535), systemId: systemId(o.systemId), password: password(o.password),
+    dest: smppAddress(o.dest, undefined, undefined, '--dest'), source: o.source !== undefined ? smppAddress(o.source, undefined, undefined, '--source') : undefined, timeoutMs: timeoutMs ?? 10000,
+  };
+  loadSmpp(); // exit 3 with what to install, before any counter is reserved
+  return via;
 }

@@ -7,96 +7,26 @@ import { formatTag, tagged } from '../../util/json-format.js';
 import { readFileSync, appendFileSync } from 'node:fs';
 import { InputError, IoError } from '../../util/errors.js';
 import { fromHex, toHex } from '../../util/hex.js';
-import { type PushParams, buildPush, parsePush, pushJson, tcpConnection } from '../../https/push.js';
+import { parsePush, pushJson } from '../../https/push.js';
 import { type AdminMessage, type Profile, type ScriptStatus, SCRIPT_STATUS, adminMessageJson, adminMessageTree, parseAdminMessages, targetedApplication } from '../../https/http.js';
 import { ScriptQueue } from '../../https/admin.js';
-import { loadPsk, type PskEntry } from '../../keys/psk.js';
+import { readKeyMaterial } from '../../keys/material.js';
+import { loadJsonFile } from '../../util/json-text.js';
 import { node } from '../../render/tree.js';
 import { printJson, printTree, type OutputOptions } from '../output.js';
-import { hexInput, intOption, octet, readStdinBytes } from '../input.js';
+import { hexInput, intOption, readStdinBytes } from '../input.js';
 import type { BuildSmsOpts } from './build.js';
+import { hostPort, pskEntries, type PushOptions } from '../../api/push.js';
 
 // ------------------------------------------------------------------ build push
 
-export interface PushOpts {
-  connect?: string;
-  bearer?: string;
-  bufferSize?: string;
-  apn?: string;
-  connection?: string;
-  pskIdentity?: string;
-  pskKvn?: string;
-  pskKid?: string;
-  retryCounter?: string;
-  retryDelay?: string;
-  adminHost?: string;
-  agentId?: string;
-  adminUri?: string;
-  keyset?: string;
-}
+export type { PushOptions as PushOpts } from '../../api/push.js';
+export { pushParams } from '../../api/push.js';
 
-function hostPort(s: string, field: string): { host: string; port: number } {
-  const m = /^\[?([^\]]+?)\]?:(\d+)$/.exec(s.trim());
-  if (!m) throw new InputError(`"${s}" is not HOST:PORT`, { field });
-  return { host: m[1], port: intOption(m[2], field, 0, 65535) };
-}
-
-function pskEntries(o: { keyset?: string }): PskEntry[] {
-  const path = o.keyset ?? process.env.UICC_OTA_KEYSET;
-  return path ? loadPsk(path) : [];
-}
-
-/** The push parameters from the options (every part optional: the SD falls back to its stored values). */
-export function pushParams(o: PushOpts): PushParams {
-  const p: PushParams = {};
-  if (o.connection !== undefined) {
-    if (o.connect || o.bearer || o.bufferSize || o.apn) throw new InputError('give --connection (raw 84 contents) or --connect/--bearer/--buffer-size/--apn, not both', { field: '--connection' });
-    p.connectionRaw = fromHex(o.connection, '--connection');
-  } else if (o.connect) {
-    const { host, port } = hostPort(o.connect, '--connect');
-    p.connection = tcpConnection(host, port, {
-      bearer: o.bearer ? fromHex(o.bearer, '--bearer') : Uint8Array.of(3),
-      bufferSize: o.bufferSize !== undefined ? intOption(o.bufferSize, '--buffer-size', 0, 65535) : 1500,
-      apn: o.apn,
-    });
-  } else if (o.bearer || o.bufferSize || o.apn) throw new InputError('needs --connect HOST:PORT', { field: o.bearer ? '--bearer' : o.bufferSize ? '--buffer-size' : '--apn' });
-  if (o.pskIdentity !== undefined) {
-    const entry = pskEntries(o).find((e) => e.identity === o.pskIdentity);
-    p.security = {
-      identity: Uint8Array.from(Buffer.from(o.pskIdentity, 'utf8')),
-      kvn: o.pskKvn !== undefined ? octet(o.pskKvn, '--psk-kvn') : entry?.kvn ?? 0x40,
-      kid: o.pskKid !== undefined ? octet(o.pskKid, '--psk-kid') : entry?.kid ?? 0x01,
-    };
-  } else if (o.pskKvn || o.pskKid) throw new InputError('needs --psk-identity', { field: o.pskKvn ? '--psk-kvn' : '--psk-kid' });
-  if (o.retryCounter !== undefined) {
-    p.retry = { counter: intOption(o.retryCounter, '--retry-counter', 0, 65535) };
-    if (o.retryDelay !== undefined) p.retry.delay = fromHex(o.retryDelay, '--retry-delay');
-  } else if (o.retryDelay !== undefined) throw new InputError('needs --retry-counter', { field: '--retry-delay' });
-  if (o.adminHost !== undefined || o.agentId !== undefined || o.adminUri !== undefined) {
-    p.http = {};
-    if (o.adminHost !== undefined) p.http.host = o.adminHost;
-    if (o.agentId !== undefined) p.http.agentId = o.agentId;
-    if (o.adminUri !== undefined) p.http.uri = o.adminUri;
-  }
-  return p;
-}
-
-/**
- * The one adapter into the `build sms` pipeline (secure, frame, --show/--json):
- * the push's `81` TLV goes in as raw secured data.
- */
-async function buildSmsWithSecuredData(o: BuildSmsOpts, data: Uint8Array): Promise<void> {
+export async function buildPushCmd(o: BuildSmsOpts & PushOptions & { each?: boolean }): Promise<void> {
+  const { pushSmsOptions } = await import('../../api/push.js');
   const { buildSms } = await import('./build.js');
-  return buildSms({ ...o, apdu: [], data: toHex(data), expanded: false });
-}
-
-export async function buildPushCmd(o: BuildSmsOpts & PushOpts & { each?: boolean }): Promise<void> {
-  if (o.apdu?.length || o.data !== undefined || o.expanded || o.each) {
-    throw new InputError('the secured data of a push is the triggering parameters: drop --apdu/--data/--expanded/--each', { field: o.apdu?.length ? '--apdu' : o.data !== undefined ? '--data' : o.expanded ? '--expanded' : '--each' });
-  }
-  const data = buildPush(pushParams(o));
-  // The Security Domain's TAR: the ISD's 000000 (TS 101 220 Annex D) unless given.
-  return buildSmsWithSecuredData({ ...o, tar: o.tar ?? '000000' }, data);
+  return buildSms(pushSmsOptions(o));
 }
 
 // ------------------------------------------------------------------ parse-push, parse
@@ -182,22 +112,6 @@ export interface ServeOpts extends TlsCliOpts, OutputOptions {
   quiet?: boolean;
 }
 
-function keyText(v: string, field: string): Uint8Array {
-  let t = v;
-  if (v.startsWith('@')) {
-    try {
-      t = readFileSync(v.slice(1), 'utf8');
-    } catch (e) {
-      throw new IoError(`cannot read key file: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { field });
-    }
-  }
-  try {
-    return fromHex(t, field);
-  } catch {
-    throw new InputError('is not valid hex', { field });
-  }
-}
-
 /** One script from JSON: a hex command string, or {apdus: [...], definite?} built in the expanded format. */
 async function scriptOf(v: unknown, field: string, definite: boolean): Promise<Uint8Array> {
   const { encodeCommandScript, decodeCommandScript } = await import('../../remote/index.js');
@@ -228,13 +142,7 @@ async function scriptQueue(o: ServeOpts): Promise<ScriptQueue> {
   }
   const per = new Map<string, Uint8Array[]>();
   if (o.scripts) {
-    let raw: unknown;
-    try {
-      raw = JSON.parse(readFileSync(o.scripts, 'utf8'));
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code) throw new IoError(`cannot read: ${(e as NodeJS.ErrnoException).code}`, { field: o.scripts });
-      throw new InputError(`not valid JSON: ${(e as Error).message}`, { layer: `scripts ${o.scripts}` });
-    }
+    const raw = loadJsonFile(o.scripts, 'scripts file', 'scripts');
     if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw new InputError('must be an object {"AGENT-ID or PSK identity or *": [script, …]}', { layer: `scripts ${o.scripts}` });
     for (const [agent, list] of Object.entries(raw as Record<string, unknown>)) {
       if (!Array.isArray(list)) throw new InputError('must be a list of scripts', { layer: `scripts ${o.scripts}`, field: agent });
@@ -253,7 +161,7 @@ function pskTable(o: { keyset?: string; psk: string[] }): Map<string, Uint8Array
   for (const [i, p] of o.psk.entries()) {
     const c = p.lastIndexOf(':');
     if (c <= 0) throw new InputError('must be IDENTITY:HEXKEY (or IDENTITY:@keyfile)', { field: `--psk ${i + 1}` });
-    m.set(p.slice(0, c), keyText(p.slice(c + 1), `--psk ${i + 1}`));
+    m.set(p.slice(0, c), readKeyMaterial(p.slice(c + 1), `--psk ${i + 1}`));
   }
   return m;
 }
@@ -405,10 +313,10 @@ export async function scp81Agent(o: AgentOpts): Promise<void> {
   const identity = o.pskIdentity ?? (push?.security ? Buffer.from(push.security.identity).toString('utf8') : undefined);
   if (identity === undefined) throw new InputError('give --psk-identity (or a --push with security parameters)', { field: '--psk-identity' });
   let psk: Uint8Array | undefined;
-  if (o.pskKey) psk = keyText(o.pskKey, '--psk-key');
-  else if (process.env.UICC_OTA_PSK) psk = keyText(process.env.UICC_OTA_PSK, 'UICC_OTA_PSK');
+  if (o.pskKey) psk = readKeyMaterial(o.pskKey, '--psk-key');
+  else if (process.env.UICC_OTA_PSK) psk = readKeyMaterial(process.env.UICC_OTA_PSK, 'UICC_OTA_PSK');
   else psk = pskEntries(o).find((e) => e.identity === identity)?.key;
-  if (!psk) throw new InputError(`no PSK for identity "${identity}": give --psk-key HEX|@file, UICC_OTA_PSK, or --keyset with a "psk" entry`, { field: '--psk-key' });
+  if (!psk) throw new InputError(`no PSK for identity "${identity}": give --psk-key HEX|@file|env:NAME, UICC_OTA_PSK, or --keyset with a "psk" entry`, { field: '--psk-key' });
   const exec = await executor(o);
   const tlsO = await tlsOptions(o);
   let pending = Promise.resolve();

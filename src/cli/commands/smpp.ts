@@ -45,7 +45,7 @@ export interface SendSmppCliOpts extends SecurityOpts, SmppConnOpts, OutputOptio
 }
 
 /** A password given as text, @file, or through UICC_OTA_SMPP_PASSWORD. */
-function password(v: string | undefined): string {
+export function password(v: string | undefined): string {
   const p = v ?? process.env.UICC_OTA_SMPP_PASSWORD;
   if (p === undefined) throw new InputError('missing (or env UICC_OTA_SMPP_PASSWORD)', { field: '--password' });
   if (p.startsWith('@')) {
@@ -60,7 +60,7 @@ function password(v: string | undefined): string {
   return p;
 }
 
-function systemId(v: string): string {
+export function systemId(v: string): string {
   if (!v) throw new InputError('missing', { field: '--system-id' });
   if (Buffer.byteLength(v) > 15) throw new InputError('SMPP 3.4 allows at most 15 characters', { field: '--system-id' });
   return v;
@@ -111,7 +111,7 @@ export async function sendSmppCommand(o: SendSmppCliOpts): Promise<void> {
   }
   const { sendSmpp, loadSmpp, pduTree } = await import('../../transport/smpp/index.js');
   loadSmpp(); // exit 3 with what to install, before any counter is reserved
-  const { buildForSmpp, porReader, parsePorForSmpp, printPorAsParse } = await import('./smpp-adapter.js');
+  const { buildForSmpp, porReader, porIdentityReader, parsePorForSmpp, printPorAsParse } = await import('./smpp-adapter.js');
   // Counters reserved here are used whatever happens next (never reused).
   const built = await buildForSmpp(o, datas);
   const trace = o.trace ? await stderrTrees(o) : undefined;
@@ -121,11 +121,7 @@ export async function sendSmppCommand(o: SendSmppCliOpts): Promise<void> {
     dest, source, pid, dcs, registeredDelivery: rd, timeoutMs, wait: o.wait,
     messages: built.messages,
     // The PoR's TAR is in clear; its CNTR may be ciphered: read with the keys of the command with that TAR.
-    readPor: (uds) => {
-      const tar = toHex(uds.length ? clearTar(uds) : new Uint8Array(0));
-      const i = built.commands.findIndex((c) => toHex(c.tar) === tar);
-      return (readers[i] ?? readers[0])(uds);
-    },
+    readPor: porIdentityReader(built),
     onPdu: trace ? (l) => trace(pduTree(l.pdu, l.direction, l.session)) : undefined,
   });
   const other = () => result.unmatched.map((u) => `TAR ${toHex(u.identity.tar)} CNTR ${cntr(u.identity.counter)}${u.identity.status !== undefined ? ` status ${hex2(u.identity.status)}` : ''}`);
@@ -205,13 +201,6 @@ export async function sendSmppCommand(o: SendSmppCliOpts): Promise<void> {
     process.stderr.write(`uicc-ota: ${out.filter((l) => / (ERROR|FAIL) /.test(l) || /"error"|"verified":false/.test(l)).length} of ${out.length} commands failed\n`);
     process.exitCode = worst;
   }
-}
-
-function clearTar(uds: Uint8Array[]): Uint8Array {
-  // First segment: UDHL ‖ UDH ‖ RPL(2) RHL(1) TAR(3).
-  const ud = uds[0];
-  const o = 1 + ud[0] + 3;
-  return ud.subarray(o, o + 3);
 }
 
 export interface SmscCliOpts extends SmppConnOpts, OutputOptions {

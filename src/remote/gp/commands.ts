@@ -4,6 +4,7 @@
  * (cl. 11.6), DELETE (cl. 11.2), GET STATUS (cl. 11.4), PUT KEY (cl. 11.8).
  * All with CLA 80 (no secure messaging: the OTA packet secures them).
  */
+import { createHash } from 'node:crypto';
 import { InputError } from '../../util/errors.js';
 import { concat, hex2, toHex } from '../../util/hex.js';
 import { encodeTlv } from '../tlv.js';
@@ -42,6 +43,25 @@ export function installForLoad(o: { loadFileAid: Uint8Array; sdAid?: Uint8Array;
   if (p.nonVolatileData !== undefined) sys.push(encodeTlv(0xc8, quota(p.nonVolatileData, '--non-volatile-data')));
   const params = sys.length ? encodeTlv(0xef, concat(...sys)) : empty;
   return { cla: CLA, ins: 0xe6, p1: 0x02, p2: 0x00, data: concat(lv(o.loadFileAid), lv(o.sdAid ?? empty), lv(o.hash ?? empty), lv(params), lv(empty)) };
+}
+
+/** Load File Data Block hash algorithms (GP Card Specification cl. C.2: SHA-1; later versions also SHA-256). */
+export const HASH_ALGS = { sha1: { name: 'sha1', length: 20 }, sha256: { name: 'sha256', length: 32 } } as const;
+export type HashAlg = keyof typeof HASH_ALGS;
+
+/** The hash of a Load File Data Block (the value of C4: the CAP components in load order). */
+export function loadFileHash(alg: HashAlg, loadFileDataBlock: Uint8Array): Uint8Array {
+  return new Uint8Array(createHash(HASH_ALGS[alg].name).update(loadFileDataBlock).digest());
+}
+
+/**
+ * A DAP block (GP Card Specification cl. 11.6.2.3): E2 { 4F security domain
+ * AID ‖ C3 signature of the Load File Data Block hash }. The signature is
+ * taken as given: uicc-ota computes no DAP signature (empty = unsigned).
+ */
+export function dapBlock(sdAid: Uint8Array, signature: Uint8Array): Uint8Array {
+  checkAid(sdAid, 'DAP security domain AID');
+  return encodeTlv(0xe2, concat(encodeTlv(0x4f, sdAid), encodeTlv(0xc3, signature)));
 }
 
 /** LOAD (GP cl. 11.6): P1 00 more blocks / 80 last block, P2 block number 00 … FF. */
@@ -99,6 +119,73 @@ export function toolkitParams(t: ToolkitParams): Uint8Array {
   );
 }
 
+/**
+ * UICC Toolkit Application specific parameters field (tag 80 inside the UICC
+ * System Specific Parameters EA, TS 102 226 cl. 8.2.1.3.2.2.1):
+ *   priority level (1) ‖ max number of timers (1) ‖ max text length for a
+ *   menu entry (1) ‖ max number of menu entries (1) ‖ { position (1) ‖
+ *   identifier (1) } per menu entry ‖ max number of channels (1) ‖ length of
+ *   MSL (1) ‖ MSL ‖ length of TAR values (1) ‖ TAR values (3 each) ‖ max
+ *   number of services (1).
+ * Unlike the SIM toolkit field (CA) it has no access domain (file access is
+ * given by the UICC Access fields 81 / 82) and ends with the services count.
+ */
+export function uiccToolkitParams(t: Omit<ToolkitParams, 'accessDomain'> & { maxServices?: number }): Uint8Array {
+  const menus = t.menuEntries ?? [];
+  const tars = t.tars ?? [];
+  for (const x of tars) if (x.length !== 3) throw new InputError(`a TAR is 3 octets, got ${x.length}`, { field: '--toolkit-tar' });
+  return concat(
+    Uint8Array.of(
+      byte(t.priority ?? 1, '--priority'), byte(t.maxTimers ?? 0, '--max-timers'), byte(t.menuTextLength ?? 16, '--menu-text-length'), byte(menus.length, '--menu'),
+      ...menus.flatMap((m) => [byte(m.position, '--menu position'), byte(m.id, '--menu identifier')]),
+      byte(t.maxChannels ?? 0, '--max-channels'),
+    ),
+    lv(t.msl ?? empty),
+    lv(concat(...tars)),
+    Uint8Array.of(byte(t.maxServices ?? 0, '--max-services')),
+  );
+}
+
+/** One UICC file system the application may access (TS 102 226 cl. 8.2.1.3.2.3.1 / 8.2.1.3.2.4.1). */
+export interface UiccAccess {
+  /** AID of the ADF; empty or absent: the UICC shared file system (MF). */
+  adf?: Uint8Array;
+  /** Access domain (TS 102 226 cl. 8.2.1.3.2.1.1: 00 full access, 02 by access conditions, FF none). */
+  accessDomain: Uint8Array;
+  /** Access domain DAP (absent: length 0). */
+  dap?: Uint8Array;
+}
+
+/**
+ * UICC Access (tag 81) and UICC Administrative Access (tag 82) Application
+ * specific parameters fields: per file system, length of the UICC file
+ * system AID (1) ‖ AID ‖ length of access domain (1) ‖ access domain ‖
+ * length of access domain DAP (1) ‖ access domain DAP (TS 102 226
+ * cl. 8.2.1.3.2.3.1, 8.2.1.3.2.4.1).
+ */
+export function uiccAccessParams(list: UiccAccess[]): Uint8Array {
+  return concat(...list.map((x) => {
+    if (x.adf?.length) checkAid(x.adf, 'UICC file system AID');
+    if (!x.accessDomain.length) throw new InputError('an access domain has at least its parameter octet (00 full access, FF none)', { field: '--uicc-access' });
+    return concat(lv(x.adf ?? empty), lv(x.accessDomain), lv(x.dap ?? empty));
+  }));
+}
+
+/** UICC System Specific Parameters (tag EA, TS 102 226 cl. 8.2.1.3.2.2): 80 toolkit, 81 access, 82 administrative access. */
+export interface UiccSystemParams {
+  toolkit?: Uint8Array;
+  access?: Uint8Array;
+  adminAccess?: Uint8Array;
+}
+
+export function uiccSystemParams(u: UiccSystemParams): Uint8Array {
+  return concat(
+    ...(u.toolkit ? [encodeTlv(0x80, u.toolkit)] : []),
+    ...(u.access ? [encodeTlv(0x81, u.access)] : []),
+    ...(u.adminAccess ? [encodeTlv(0x82, u.adminAccess)] : []),
+  );
+}
+
 export interface InstallParams {
   /** Application specific parameters (tag C9, always present, may be empty). */
   appParams?: Uint8Array;
@@ -108,16 +195,22 @@ export interface InstallParams {
   toolkit?: Uint8Array;
   /** Further system specific TLVs, raw, appended inside EF. */
   extraSystem?: Uint8Array;
+  /** UICC System Specific Parameters (the EA template, TS 102 226 cl. 8.2.1.3.2.2). */
+  uicc?: UiccSystemParams;
 }
 
-/** Install parameters: C9 ‖ [EF { C7 ‖ C8 ‖ CA ‖ … }] (GP Table 11-49, TS 102 226 cl. 8.2.1.3.2). */
+/**
+ * Install parameters: C9 ‖ [EF { C7 ‖ C8 ‖ CA ‖ … }] ‖ [EA { 80 ‖ 81 ‖ 82 }]
+ * (GP Card Specification Table 11-49; TS 102 226 cl. 8.2.1.3.2).
+ */
 export function installParams(p: InstallParams): Uint8Array {
   const sys: Uint8Array[] = [];
   if (p.volatileQuota !== undefined) sys.push(encodeTlv(0xc7, quota(p.volatileQuota, '--volatile-quota')));
   if (p.nonVolatileQuota !== undefined) sys.push(encodeTlv(0xc8, quota(p.nonVolatileQuota, '--non-volatile-quota')));
   if (p.toolkit) sys.push(encodeTlv(0xca, p.toolkit));
   if (p.extraSystem) sys.push(p.extraSystem);
-  return concat(encodeTlv(0xc9, p.appParams ?? empty), sys.length ? encodeTlv(0xef, concat(...sys)) : empty);
+  const uicc = p.uicc ? uiccSystemParams(p.uicc) : empty;
+  return concat(encodeTlv(0xc9, p.appParams ?? empty), sys.length ? encodeTlv(0xef, concat(...sys)) : empty, uicc.length ? encodeTlv(0xea, uicc) : empty);
 }
 
 /** INSTALL [for install and make selectable] (P1 0C, GP cl. 11.5.2.3.2). */

@@ -4,7 +4,7 @@
  * STATUS), put keys.
  */
 import { InputError } from '../../util/errors.js';
-import { toHex } from '../../util/hex.js';
+import { concat, toHex } from '../../util/hex.js';
 import { step, type RemoteScript, type ScriptStep } from '../script.js';
 import type { CapFile } from './cap.js';
 import * as gp from './commands.js';
@@ -24,6 +24,10 @@ export interface LoadOptions {
   blockSize: number;
   /** Also install (INSTALL [for install and make selectable]) after the last LOAD. */
   install?: InstallOptions;
+  /** Load File Data Block hash in INSTALL [for load] (GP cl. 11.5.2.3.1, C.2). */
+  hash?: gp.HashAlg;
+  /** DAP blocks sent before the Load File Data Block (GP cl. 11.6.2.3); signatures as given, possibly empty. */
+  dap?: { sdAid: Uint8Array; signature: Uint8Array }[];
 }
 
 export interface InstallOptions {
@@ -54,15 +58,24 @@ export function installStep(o: InstallOptions): ScriptStep {
 
 export function load(o: LoadOptions): RemoteScript {
   const aid = o.packageAid ?? o.cap.packageAid;
+  const dap = o.dap ?? [];
+  if (dap.length && !o.hash) throw new InputError('a DAP signs the Load File Data Block hash (GP cl. C.2): give --hash sha1|sha256 too', { field: '--dap' });
+  const value = concat(...o.cap.components.map((c) => c.bytes));
+  const hash = o.hash ? gp.loadFileHash(o.hash, value) : undefined;
+  const loadFile = concat(...dap.map((d) => gp.dapBlock(d.sdAid, d.signature)), o.cap.loadFileDataBlock);
   const steps = [
-    step(gp.installForLoad({ loadFileAid: aid, sdAid: o.sdAid, params: o.params }), `INSTALL [for load] ${toHex(aid)}`),
-    ...loadSteps(o.cap.loadFileDataBlock, o.blockSize),
+    step(gp.installForLoad({ loadFileAid: aid, sdAid: o.sdAid, hash, params: o.params }), `INSTALL [for load] ${toHex(aid)}${hash ? ` with ${o.hash!.toUpperCase()} hash` : ''}`),
+    ...loadSteps(loadFile, o.blockSize),
   ];
   if (o.install) steps.push(installStep(o.install));
   const notes = [
     `CAP package ${toHex(o.cap.packageAid)} v${o.cap.version}, applets ${o.cap.appletAids.map(toHex).join(', ') || 'none'}`,
     `components in load order: ${o.cap.components.map((c) => `${c.name} (${c.bytes.length})`).join(', ')}${o.cap.skipped.length ? `; not loaded: ${o.cap.skipped.join(', ')}` : ''}`,
-    `Load File Data Block ${o.cap.loadFileDataBlock.length} octets in ${steps.filter((s) => s.block !== undefined).length} LOAD blocks of up to ${o.blockSize}`,
+    `Load File Data Block ${o.cap.loadFileDataBlock.length} octets${dap.length ? ` after ${dap.length} DAP block${dap.length > 1 ? 's' : ''}` : ''} in ${steps.filter((s) => s.block !== undefined).length} LOAD blocks of up to ${o.blockSize}`,
+    ...(hash ? [`Load File Data Block hash (${o.hash!.toUpperCase()} over the C4 value): ${toHex(hash)}`] : []),
+    ...dap.map((d) => d.signature.length
+      ? `DAP block for security domain ${toHex(d.sdAid)}: signature of ${d.signature.length} octets as given (not computed nor checked by uicc-ota)`
+      : `DAP block for security domain ${toHex(d.sdAid)} is UNSIGNED (empty C3): a card that verifies DAPs refuses this load`),
   ];
   return { kind: 'ram', operation: 'load', steps, notes };
 }

@@ -18,11 +18,13 @@ export const BINDING_PACKAGE = 'pcsclite';
  */
 export function loadBinding(): string {
   const req = createRequire(import.meta.url);
+  // UICC_OTA_PCSC_BINDING: another module name or path of the binding (man page, ENVIRONMENT).
+  const name = process.env.UICC_OTA_PCSC_BINDING || BINDING_PACKAGE;
   try {
-    return req.resolve(BINDING_PACKAGE);
+    return req.resolve(name);
   } catch (e) {
     throw new IoError(
-      `the PC/SC binding "${BINDING_PACKAGE}" is not installed: install the Debian packages pcscd and libpcsclite-dev (plus a C++ compiler, make, python3), then run "npm install ${BINDING_PACKAGE}" in uicc-ota's folder (see README, PC/SC set-up)`,
+      `the PC/SC binding "${name}" is not installed: install the Debian packages pcscd and libpcsclite-dev (plus a C++ compiler, make, python3), then run "npm install ${BINDING_PACKAGE}" in uicc-ota's folder (see README, PC/SC set-up)`,
       { layer: 'PC/SC' },
     );
   }

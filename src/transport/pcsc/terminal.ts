@@ -19,6 +19,7 @@
  *     93 00, 6F xx, …   errors: the exchange stops with "STEP: SW xxxx (meaning)"
  * Every failure is a NetworkError (exit 4) naming the step.
  */
+import { swMeaning as swTableMeaning } from '../../remote/sw.js';
 import { NetworkError, OtaError } from '../../util/errors.js';
 import { concat, toHex, hex2 } from '../../util/hex.js';
 import { proactiveCommand, terminalResponseApdu, TYPE_SEND_SHORT_MESSAGE, COMMAND_TYPE_NAMES } from '../../smspp/proactive.js';
@@ -94,51 +95,9 @@ export interface SmsPpExchange {
   warnings: string[];
 }
 
-/** Meaning of a status word (TS 102 221 cl. 10.2.1, ISO 7816-4), for error lines. */
+/** Meaning of a status word, for error lines (the one table, src/remote/sw.ts). */
 export function swMeaning(sw: number): string {
-  const s1 = sw >> 8;
-  const s2 = sw & 0xff;
-  const exact: Record<number, string> = {
-    0x9000: 'normal ending',
-    0x9300: 'toolkit busy',
-    0x6200: 'warning, no information given',
-    0x6281: 'part of returned data may be corrupted',
-    0x6282: 'end of file reached before reading Le bytes',
-    0x6283: 'selected file invalidated',
-    0x62f1: 'more data available',
-    0x62f2: 'more data available and proactive command pending',
-    0x62f3: 'response data available',
-    0x63f1: 'more data expected',
-    0x63f2: 'more data expected and proactive command pending',
-    0x6400: 'execution error, no information given',
-    0x6581: 'memory problem',
-    0x6700: 'wrong length',
-    0x6981: 'command incompatible with file structure',
-    0x6982: 'security status not satisfied',
-    0x6985: 'conditions of use not satisfied',
-    0x6986: 'command not allowed (no EF selected)',
-    0x6a80: 'incorrect parameters in the data field',
-    0x6a81: 'function not supported',
-    0x6a82: 'file or application not found',
-    0x6a86: 'incorrect parameters P1 to P2',
-    0x6b00: 'wrong parameters P1 or P2',
-    0x6d00: 'instruction code not supported or invalid',
-    0x6e00: 'class not supported',
-    0x6f00: 'technical problem, no precise diagnosis',
-  };
-  if (exact[sw]) return exact[sw];
-  if (s1 === 0x61) return `${s2} octets of response data available`;
-  if (s1 === 0x9f) return `${s2} octets of response data available (SIM)`;
-  if (s1 === 0x91) return `proactive command of ${s2} octets pending`;
-  if (s1 === 0x92) return 'data transfer session information';
-  if (s1 === 0x9e) return `${s2} octets of SIM data download error response available`;
-  if (s1 === 0x6c) return `wrong Le, exact length ${s2}`;
-  if (s1 === 0x63 && (s2 & 0xf0) === 0xc0) return `verification failed, ${s2 & 0x0f} retries left`;
-  if (s1 === 0x62) return 'warning, state of non-volatile memory unchanged';
-  if (s1 === 0x63) return 'warning, state of non-volatile memory changed';
-  if (s1 === 0x6f) return 'technical problem';
-  if (s1 === 0x98) return 'security problem (SIM)';
-  return 'unexpected status';
+  return swTableMeaning(sw) ?? 'unexpected status';
 }
 
 const swText = (sw: number) => `SW ${sw.toString(16).toUpperCase().padStart(4, '0')} (${swMeaning(sw)})`;

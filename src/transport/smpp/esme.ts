@@ -120,6 +120,8 @@ function stepError(step: string, e: unknown): NetworkError {
 
 class Link {
   conn!: SmppConnection;
+  /** The SMSC ended the session with an unbind (SMPP 3.4 cl. 4.2). */
+  unbound = false;
   constructor(readonly name: string, private readonly o: SendSmppOptions) {}
 
   async open(mode: 'transceiver' | 'transmitter' | 'receiver', onDeliver?: (p: SmppPdu) => void): Promise<void> {
@@ -132,6 +134,7 @@ class Link {
     this.conn.on('pdu', (p: SmppPdu) => {
       if (p.command === 'enquire_link') this.conn.respond(p);
       else if (p.command === 'unbind') {
+        this.unbound = true;
         this.conn.respond(p);
         this.conn.close();
       } else if (p.command === 'deliver_sm' || p.command === 'data_sm') {
@@ -272,7 +275,7 @@ export async function sendSmpp(o: SendSmppOptions): Promise<SendSmppResult> {
     for (const l of links) {
       l.conn.on('close', () => {
         if (!lost && settle) {
-          lost = new NetworkError('the SMSC closed the connection', { layer: 'SMPP', field: `waiting for the PoR (${l.name})` });
+          lost = new NetworkError(l.unbound ? 'the SMSC ended the session (unbind)' : 'the SMSC closed the connection', { layer: 'SMPP', field: `waiting for the PoR (${l.name})` });
           settle();
         }
       });

@@ -8,6 +8,9 @@
 import { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
 import { loadSmpp, type SmppLib, type SmppPdu } from './lib.js';
+import { ByteQueue } from '../../util/byte-queue.js';
+
+const u32 = (b: Uint8Array, at: number) => ((b[at] << 24) | (b[at + 1] << 16) | (b[at + 2] << 8) | b[at + 3]) >>> 0;
 
 export type Direction = 'in' | 'out';
 
@@ -39,7 +42,7 @@ interface Pending {
 
 export class SmppConnection extends EventEmitter {
   readonly lib: SmppLib;
-  private buf: Buffer = Buffer.alloc(0);
+  private buf = new ByteQueue();
   private seq = 0;
   private pending = new Map<number, Pending>();
   closed = false;
@@ -60,21 +63,22 @@ export class SmppConnection extends EventEmitter {
     socket.on('error', (e) => this.emit('socketError', e));
   }
 
+  /** Framing by command_length; octets wait in a ByteQueue, so any segmentation costs linear time. */
   private onData(d: Buffer): void {
-    this.buf = this.buf.length ? Buffer.concat([this.buf, d]) : d;
+    this.buf.push(d);
     while (this.buf.length >= 4 && !this.closed) {
-      const len = this.buf.readUInt32BE(0);
+      const b = this.buf.view();
+      const len = u32(b, 0);
       if (len < 16 || len > MAX_PDU) {
-        const sequence = this.buf.length >= 16 ? this.buf.readUInt32BE(12) : 0;
-        const raw = Uint8Array.from(this.buf.subarray(0, Math.min(this.buf.length, 64)));
-        this.buf = Buffer.alloc(0);
+        const sequence = b.length >= 16 ? u32(b, 12) : 0;
+        const raw = b.slice(0, Math.min(b.length, 64));
+        this.buf.clear();
         this.emit('malformed', { reason: `command_length ${len} is outside 16..${MAX_PDU}`, status: this.lib.errors.ESME_RINVCMDLEN, sequence, raw, fatal: true } satisfies Malformed);
         return;
       }
-      if (this.buf.length < len) return;
-      const raw = this.buf.subarray(0, len);
-      this.buf = this.buf.subarray(len);
-      this.onPdu(Buffer.from(raw));
+      if (b.length < len) return;
+      const pdu = this.buf.take(len);
+      this.onPdu(Buffer.from(pdu.buffer, pdu.byteOffset, pdu.byteLength));
     }
   }
 

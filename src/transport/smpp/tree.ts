@@ -10,7 +10,8 @@ const hex2 = (n: number) => '0x' + n.toString(16).toUpperCase().padStart(2, '0')
 
 function fieldValue(k: string, v: unknown): { value?: string; hex?: string } {
   if (v instanceof Uint8Array) return { value: `${v.length} octet${v.length === 1 ? '' : 's'}`, hex: toHex(v) };
-  if (v instanceof Date) return { value: v.toISOString() };
+  // A time field the package could not read as a date (a peer's garbage) is shown, not thrown.
+  if (v instanceof Date) return { value: Number.isNaN(v.getTime()) ? 'invalid time' : v.toISOString() };
   if (typeof v === 'number') {
     if (/_ton$|_npi$|esm_class|protocol_id|data_coding|registered_delivery|interface_version|priority_flag|replace_if_present_flag|sm_default_msg_id/.test(k)) return { value: hex2(v) };
     return { value: String(v) };

@@ -1,0 +1,92 @@
+/**
+ * Bench section "capture": `parse --read` on a generated capture of
+ * BENCH_READ_FRAMES GSMTAP SIM frames next to `tshark -V` on the same file.
+ *
+ * The capture alternates the two halves of an OTA exchange as SIMtrace
+ * records them (one GSMTAP SIM APDU frame each, UDP 4729, readable by
+ * Wireshark's gsm_sim / gsm_sms dissectors): an ENVELOPE (SMS-PP DOWNLOAD)
+ * carrying a 3DES-ciphered command packet with a CC, and a FETCH with SEND
+ * SHORT MESSAGE carrying its PoR. `parse --read` deciphers and verifies every
+ * command and pairs every PoR with it; tshark -V dissects every frame. Both
+ * write their full text to /dev/null. Figures: frames per CPU second, the
+ * ratio to tshark -V, and peak RSS (GNU time, `/usr/bin/time`, when present).
+ */
+import { spawnSync } from 'node:child_process';
+import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Section, Run, Impl } from './bench.js';
+
+/** What this section uses of bench.ts (passed in: bench.ts imports this file, so it cannot import bench.ts back). */
+export interface BenchContext {
+  run: (cmd: string, args: string[], opts?: { okCodes?: number[] }) => Run;
+  round: (x: number, d?: number) => number;
+  log: (s: string) => void;
+  save: () => void;
+  impls: Impl[];
+  results: Record<string, unknown>;
+  tmp: string;
+  K: string[];
+  APDU: string;
+  READ_FRAMES: number;
+}
+
+/** A capture file of `frames` GSMTAP frames: command / PoR pairs, built by the CLI of the first implementation. */
+export function makeCapture(c: BenchContext, dir: string, frames: number): string {
+  const { run, impls, K, APDU } = c;
+  const bin = impls[0].bin;
+  const env = join(dir, 'cmd.pcap');
+  const por = join(dir, 'por.pcap');
+  run(process.execPath, [bin, 'build', 'sms', ...K, '--tar', 'B00010', '--counter', '1', '--apdu', APDU, '--format', 'envelope', '--pcap', env]);
+  const pkt = run(process.execPath, [bin, 'build', 'sms', ...K, '--tar', 'B00010', '--counter', '1', '--apdu', APDU, '--format', 'packet']).stdout.trim();
+  run(process.execPath, [bin, 'build', 'por', ...K, '--request', pkt, '--sw', '9000', '--format', 'proactive', '--pcap', por]);
+  const a = readFileSync(env);
+  const b = readFileSync(por);
+  const pair = Buffer.concat([a.subarray(24), b.subarray(24)]);
+  const cap = join(dir, `capture-${frames}.pcap`);
+  const fd = openSync(cap, 'w');
+  try {
+    writeSync(fd, a.subarray(0, 24));
+    // Written in blocks of 512 pairs; an odd count ends with a command.
+    const block = Buffer.concat(new Array(512).fill(pair));
+    let left = Math.floor(frames / 2);
+    while (left > 0) {
+      const n = Math.min(512, left);
+      writeSync(fd, n === 512 ? block : block.subarray(0, n * pair.length));
+      left -= n;
+    }
+    if (frames % 2) writeSync(fd, a.subarray(24));
+  } finally {
+    closeSync(fd);
+  }
+  return cap;
+}
+
+const perCpuSecond = (frames: number, r: Run) => frames / (r.cpuMs / 1000);
+
+export const captureSection = (c: BenchContext): Section => ({
+  name: 'capture',
+  run: () => {
+    const { run, round, log, save, impls, results, tmp, K, READ_FRAMES } = c;
+    const cap = makeCapture(c, tmp, READ_FRAMES);
+    log(`capture: ${READ_FRAMES} GSMTAP frames, ENVELOPE (SMS-PP DOWNLOAD, 3DES + CC) / FETCH (SEND SHORT MESSAGE, PoR) pairs (${(readFileSync(cap).length / 1e6).toFixed(1)} MB)`);
+    const rows: Record<string, unknown>[] = [];
+    const ts = spawnSync('sh', ['-c', 'command -v tshark'], { encoding: 'utf8' }).stdout.trim();
+    let tsharkFps: number | null = null;
+    if (ts) {
+      const r = run('sh', ['-c', `"${ts}" -r "${cap}" -V > /dev/null`]);
+      tsharkFps = perCpuSecond(READ_FRAMES, r);
+      log(`  tshark -V: ${tsharkFps.toFixed(0)} frames per CPU second, ${(r.wallMs / 1000).toFixed(1)} s wall, peak RSS ${(r.rssKb / 1024).toFixed(0)} MB`);
+      rows.push({ impl: 'tshark -V', framesPerCpuSecond: Math.round(tsharkFps), wallSeconds: round(r.wallMs / 1000, 1), peakRssMB: Math.round(r.rssKb / 1024) });
+    } else rows.push({ impl: 'tshark -V', status: 'not installed' });
+    for (const im of impls) {
+      for (const [label, extra] of [['text', []], ['--ndjson', ['--ndjson']]] as const) {
+        const r = run('sh', ['-c', `"${process.execPath}" "${im.bin}" parse --read "${cap}" ${K.join(' ')} ${extra.join(' ')} > /dev/null`], { okCodes: [0, 1] });
+        const fps = perCpuSecond(READ_FRAMES, r);
+        log(`  ${im.name}: parse --read (${label}) ${fps.toFixed(0)} frames per CPU second, ${(r.wallMs / 1000).toFixed(1)} s wall, peak RSS ${(r.rssKb / 1024).toFixed(0)} MB${tsharkFps ? `, x${(fps / tsharkFps).toFixed(2)} of tshark -V` : ''}`);
+        rows.push({ impl: im.name, output: label, framesPerCpuSecond: Math.round(fps), wallSeconds: round(r.wallMs / 1000, 1), peakRssMB: Math.round(r.rssKb / 1024), ratioToTshark: tsharkFps ? round(fps / tsharkFps) : null });
+      }
+    }
+    results.capture = { frames: READ_FRAMES, rows };
+    save();
+  },
+});

@@ -1,0 +1,400 @@
+/**
+ * Batch mode (`build sms --each`, `parse --each`) as a library: lines in,
+ * one answer per line out, in order, as each line arrives.
+ *
+ *  - buildSmsBatch / parseBatch: async iterators over lines (strings), yielding
+ *    one item per input line (blank and `#` lines give `{ line, skipped: true }`);
+ *    the options are resolved once for the whole batch (keys, SPI, algorithms,
+ *    framing options), not per packet.
+ *  - streamSmsBatch / streamParseBatch: the same work from a byte stream to a
+ *    writable stream of text lines through the streaming engine (src/batch),
+ *    optionally on worker threads, with pcap frames appended to one file.
+ *    This is what the CLI runs.
+ *
+ * Output line N always answers input line N. A blank or `#` input line is
+ * copied as it is in text mode and answered with an empty line with --json
+ * (so that the output stays JSON Lines). A bad line gives an error line (text
+ * `N ERROR message`; JSON `{"format":"uicc-ota-error/1","line":N,"error":…,
+ * "exitCode":…}`) and the batch goes on; the batch's exit code is the worst line's.
+ */
+import { availableParallelism } from 'node:os';
+import { InputError, OtaError } from '../util/errors.js';
+import { fromHex, hex2, toHex } from '../util/hex.js';
+import { formatTag } from '../util/json-format.js';
+import { runBatch, type BatchSummary, type WorkerSpec } from '../batch/engine.js';
+import { isPassThrough, toLineError, type LineError, type LineFn, type LineResult } from '../batch/line.js';
+import { readLines } from '../batch/lines.js';
+import { buildCommand, commandBuilder, type CommandInput } from '../secured/command.js';
+import { spiCodec } from '../secured/spi.js';
+import { commandJson } from '../secured/view.js';
+import { CNTR_MAX } from '../secured/common.js';
+import type { KeyMaterial } from '../secured/keys.js';
+import { smsDialect } from '../smspp/dialect.js';
+import { buildSmsPp, type BuildSmsOptions as SmsPpOptions } from '../smspp/build.js';
+import { envelopeRecords } from '../smspp/gsmtap.js';
+import { peel, type Peeled } from '../layers/peel.js';
+import { looksLikeCattpPdu, peelCattpPdus, sduPeeled } from '../cattp/peel.js';
+import { setCryptoBackend, type CryptoBackend } from '../crypto/backend.js';
+import type { PcapRecord } from '../pcap/pcap.js';
+import { counterBlock, prepareCommand, type SecurityOpts } from './secured-options.js';
+import { smsOptions, type SmsFrameOpts } from './frame.js';
+import { buildWarnings, smsFrameOpts, type BuildSmsOptions } from './build.js';
+import { packetMemo, parsePacket, parsePacketBrief, type ParseMode, type ParseOpts } from './packet.js';
+import { parsedRecords } from './pcap-records.js';
+import type { ParseOptions } from './parse.js';
+
+/** `build sms --each` options: those of build sms without the secured data (it comes one line each). */
+export type SmsBatchOptions = Omit<BuildSmsOptions, 'apdu' | 'data' | 'expanded' | 'indefinite' | 'immediateAction' | 'errorAction' | 'scriptChaining'> & {
+  /** Block-cipher implementation for this batch (default: the process's, native unless UICC_OTA_CRYPTO). */
+  crypto?: CryptoBackend;
+};
+
+/** `parse --each` options. */
+export type ParseBatchOptions = ParseOptions & {
+  showComputed?: boolean;
+  crypto?: CryptoBackend;
+};
+
+/** One answer of a batch: the result of input line `line`, its error, or a skipped blank/comment line. */
+export type BatchItem<T> =
+  | { line: number; result: T; exitCode: number }
+  | { line: number; error: LineError }
+  | { line: number; skipped: true };
+
+/** What buildSmsBatch yields per packet: the --json object of the line plus the wire octets. */
+export interface SmsBatchResult {
+  json: Record<string, unknown>;
+  units: Uint8Array[];
+}
+
+/** What parseBatch yields per packet: the --json object of the line (as parse --each --json prints it). */
+export type ParseBatchResult = Record<string, unknown>;
+
+// ---------------------------------------------------------------- build sms
+
+interface BuildPlan {
+  input: Omit<CommandInput, 'data' | 'counter'>;
+  keys: KeyMaterial;
+  format: SmsFrameOpts['format'];
+  sms: SmsPpOptions;
+  /** Counter of work line 0 when fixed (not "next"). */
+  fixed?: bigint;
+  warnings: string[];
+}
+
+/** A counter option as text: numbers in 0x-hex (a 10-digit decimal would read as hex digits). */
+export function counterText(c: string | number | bigint): string {
+  return typeof c === 'string' ? c : `0x${c.toString(16)}`;
+}
+
+function buildSecurity(o: SmsBatchOptions): SecurityOpts {
+  return {
+    ...o, apdu: [], data: '', counter: o.counter === undefined || o.counter === 'next' ? '0' : counterText(o.counter),
+    paddingByte: o.paddingByte ?? '00', ccLen: o.ccLen === undefined ? undefined : String(o.ccLen), kvn: o.kvn === undefined ? undefined : String(o.kvn),
+  } as SecurityOpts;
+}
+
+async function planBuild(o: SmsBatchOptions): Promise<BuildPlan> {
+  if (o.crypto) setCryptoBackend(o.crypto);
+  const p = await prepareCommand(buildSecurity(o));
+  const fo = smsFrameOpts(o as BuildSmsOptions);
+  const { counter, data: _d, ...input } = p.input;
+  const warnings = buildWarnings(spiCodec.encode(input.spi), input.kic, input.kid, input.spi.integrity, input.spi.ciphering);
+  return {
+    input, keys: p.keys, format: fo.format, sms: smsOptions(fo),
+    fixed: o.counter === 'next' ? undefined : counter, warnings,
+  };
+}
+
+/** Counters of a group of work lines reserved with "next": line `seq` gets `counter + (seq - seq0)`. */
+interface CounterCtx {
+  seq0: number;
+  counter: bigint;
+}
+
+interface BuiltLine {
+  json?: Record<string, unknown>;
+  text: string;
+  units: Uint8Array[];
+  records?: PcapRecord[];
+}
+
+/** The per-line work of build sms --each with everything else resolved. */
+function buildLineFn(plan: BuildPlan, json: boolean, pcap: boolean): (line: string, lineNo: number, seq: number, ctx: unknown) => BuiltLine {
+  const { input, keys, format, sms } = plan;
+  // Text output needs the octets only: the compiled builder (checks and keys resolved once).
+  const fast = json ? undefined : commandBuilder(smsDialect, input, keys);
+  return (line, lineNo, seq, ctx) => {
+    const data = fromHex(line, `line ${lineNo}`);
+    let counter: bigint;
+    if (plan.fixed !== undefined) counter = plan.fixed + BigInt(seq);
+    else {
+      const c = ctx as CounterCtx | undefined;
+      if (!c) throw new InputError('no counter reserved for this line', { field: 'CNTR' });
+      counter = c.counter + BigInt(seq - c.seq0);
+    }
+    if (counter > CNTR_MAX) throw new InputError(`line ${lineNo} would run the counter past 2^40-1`, { field: 'CNTR' });
+    const cmd = fast ? undefined : buildCommand(smsDialect, { ...input, data, counter }, keys);
+    const bytes = cmd ? cmd.bytes : fast!(data, counter);
+    let units: Uint8Array[];
+    let records: PcapRecord[] | undefined;
+    if (format === 'packet' && !pcap) units = [bytes];
+    else {
+      const built = buildSmsPp(bytes, sms);
+      units = format === 'packet' ? [bytes] : format === 'ud' ? built.uds : format === 'tpdu' ? built.tpdus : built.envelopes;
+      if (pcap) records = envelopeRecords(built.tpdus, { address: sms.scAddress as never });
+    }
+    const hex = units.map(toHex);
+    if (cmd) {
+      const j = { line: lineNo, ...commandJson(cmd), output: hex };
+      return { json: j, text: JSON.stringify(j), units, records };
+    }
+    // Several SMS of one long packet: on the line of their input, separated by spaces.
+    return { text: hex.join(' '), units, records };
+  };
+}
+
+/** Reserve `count` counters with --counter next (in input order, in the main thread). */
+function counterReserver(o: SmsBatchOptions, plan: BuildPlan): ((seq0: number, count: number) => Promise<CounterCtx>) | undefined {
+  if (plan.fixed !== undefined) return undefined;
+  const so = { counter: 'next', state: o.state, keyset: o.keyset, kvn: o.kvn === undefined ? undefined : String(o.kvn), kicKey: o.kicKey, kidKey: o.kidKey };
+  return async (seq0, count) => ({ seq0, counter: await counterBlock(so as Parameters<typeof counterBlock>[0], plan.input.kic, plan.input.kid, plan.input.tar, 0n, count) });
+}
+
+/**
+ * `build sms --each` as an async iterator: each line is the secured data (hex)
+ * of one packet; the counter advances by one per packet from `counter` (with
+ * "next", counters are reserved in the state file as lines arrive).
+ */
+export async function* buildSmsBatch(lines: AsyncIterable<string> | Iterable<string>, o: SmsBatchOptions = {}): AsyncGenerator<BatchItem<SmsBatchResult>> {
+  const plan = await planBuild(o);
+  const fn = buildLineFn(plan, true, false);
+  const reserve = counterReserver(o, plan);
+  let lineNo = 0;
+  let seq = 0;
+  for await (const line of lines) {
+    lineNo++;
+    if (isPassThrough(line)) {
+      yield { line: lineNo, skipped: true };
+      continue;
+    }
+    try {
+      const ctx = reserve ? await reserve(seq, 1) : undefined;
+      const r = fn(line, lineNo, seq, ctx);
+      yield { line: lineNo, result: { json: r.json!, units: r.units }, exitCode: 0 };
+    } catch (e) {
+      if (!(e instanceof OtaError)) throw e;
+      yield { line: lineNo, error: toLineError(e, lineNo) };
+    } finally {
+      seq++;
+    }
+  }
+}
+
+// ---------------------------------------------------------------- parse
+
+interface ParsedLine {
+  json?: Record<string, unknown>;
+  text: string;
+  exitCode: number;
+  peeled?: Peeled;
+}
+
+/** The per-line work of parse --each: one packet (any layer) per line. */
+function parseLineFn(o: ParseOpts, mode: ParseMode, json: boolean): (line: string, lineNo: number) => ParsedLine {
+  const memo = packetMemo(o);
+  return (line, lineNo) => {
+    const b = fromHex(line, `line ${lineNo}`);
+    // A CAT_TP data PDU per line: its SDU must be whole (one PDU) to be parsed alone.
+    const pe = looksLikeCattpPdu(b) && mode !== 'sms' ? peelCattpPdus([b]) : undefined;
+    if (pe) {
+      const sdu = pe.sdus[0];
+      if (!sdu || !sdu.kind) {
+        const d = pe.pdus[0].json;
+        const verdict = pe.failures.length ? 'FAIL' : 'OK';
+        const exitCode = pe.failures.length ? 1 : 0;
+        if (json) {
+          const j = { format: formatTag('cattp-pdus'), line: lineNo, layers: ['CAT_TP'], type: 'cattp-pdus', dialect: 'cat_tp', hex: null, pdu: d, verified: pe.failures.length ? false : true, failures: pe.failures, notes: pe.notes };
+          return { json: j, text: JSON.stringify(j), exitCode };
+        }
+        return { text: `${lineNo} ${verdict} CAT_TP ${d.type} seq=${d.seq}${pe.failures.length ? ': ' + pe.failures.join('; ') : ''}`, exitCode };
+      }
+    }
+    const peeled = pe ? sduPeeled(pe, pe.sdus[0], [b]) : peel([b], o.cattp ? 'cattp' : mode === 'auto' ? 'auto' : 'sms');
+    const hint = mode === 'por' ? 'response' : mode === 'sms' && peeled.kind === undefined ? 'command' : undefined;
+    if (!json) {
+      // Text: the verdict line only (no tree, no JSON object), keys resolved once per KIc/KID.
+      const r = parsePacketBrief(peeled, o, hint, memo);
+      if (r.inputError) throw r.inputError;
+      const failures = peeled.failures.length ? [...peeled.failures, ...r.failures] : r.failures;
+      // --require-verified: anything left unchecked fails the line.
+      const unverified = o.requireVerified && !failures.length ? r.unverified : [];
+      const verdict = failures.length || r.refusal || unverified.length ? 'FAIL' : r.checksumVerified === true ? 'OK' : 'UNCHECKED';
+      const why = [...failures, ...unverified.map((x) => `not verified: ${x}`), ...(r.refusal ? [r.refusal] : [])];
+      return {
+        text: `${lineNo} ${verdict} ${r.kind} tar=${toHex(r.tar)}${r.status !== undefined ? ` status=${hex2(r.status)}` : ''} ${r.checksumType}${why.length ? ': ' + why.join('; ') : ''}`,
+        exitCode: failures.length || r.refusal || unverified.length ? 1 : 0, peeled: pe ? undefined : peeled,
+      };
+    }
+    const res = parsePacket(peeled, o, hint);
+    if (res.inputError) throw res.inputError;
+    const failures = res.failures.length || peeled.failures.length ? [...peeled.failures, ...res.failures] : res.failures;
+    // A PoR status other than the expected outcome (--expect-status; default 00, 0B, 0C) is a refusal: exit 1.
+    const unverified = o.requireVerified && !failures.length ? res.unverified : [];
+    const exitCode = failures.length || res.refusal || unverified.length ? 1 : 0;
+    if (json) {
+      const j = { line: lineNo, layers: [...(peeled.layerNames ?? peeled.layers.map((l) => l.name)), `${res.kind} packet`], ...res.json, verified: failures.length ? false : res.json.verified };
+      return { json: j, text: JSON.stringify(j), exitCode, peeled: pe ? undefined : peeled };
+    }
+    const j = res.json as { tar: string; status?: { code: string } | null; checksum: { type: string; verified: boolean | null } };
+    const verdict = failures.length || res.refusal || unverified.length ? 'FAIL' : j.checksum.verified === true ? 'OK' : 'UNCHECKED';
+    const why = [...failures, ...unverified.map((x) => `not verified: ${x}`), ...(res.refusal ? [res.refusal] : [])];
+    return { text: `${lineNo} ${verdict} ${res.kind} tar=${j.tar}${j.status ? ` status=${j.status.code}` : ''} ${j.checksum.type}${why.length ? ': ' + why.join('; ') : ''}`, exitCode, peeled: pe ? undefined : peeled };
+  };
+}
+
+/** Key resolution once per (KIc, KID) pair of the batch, not per packet. */
+function memoKeys(o: ParseBatchOptions): ParseOpts {
+  // The keyset file is read once; resolveKeys results are cached by KIc/KID.
+  return { ...o } as ParseOpts;
+}
+
+/**
+ * `parse --each` as an async iterator: each line is one packet (any layer
+ * parse recognises); the result is the object parse --each --json prints for
+ * it, `exitCode` 1 when a check failed.
+ */
+export async function* parseBatch(lines: AsyncIterable<string> | Iterable<string>, o: ParseBatchOptions = {}, mode: ParseMode = 'auto'): AsyncGenerator<BatchItem<ParseBatchResult>> {
+  if (o.crypto) setCryptoBackend(o.crypto);
+  if (o.expanded && o.compact) throw new InputError('give --expanded or --compact, not both', { field: '--compact' });
+  const fn = parseLineFn(memoKeys(o), mode, true);
+  let lineNo = 0;
+  for await (const line of lines) {
+    lineNo++;
+    if (isPassThrough(line)) {
+      yield { line: lineNo, skipped: true };
+      continue;
+    }
+    try {
+      const r = fn(line, lineNo);
+      yield { line: lineNo, result: r.json!, exitCode: r.exitCode };
+    } catch (e) {
+      if (!(e instanceof OtaError)) throw e;
+      yield { line: lineNo, error: toLineError(e, lineNo) };
+    }
+  }
+}
+
+// ---------------------------------------------------------------- streaming (CLI)
+
+/** Where a streamed batch reads and writes, and how it runs. */
+export interface StreamOptions {
+  /** Input bytes or text (stdin: fdChunks() of src/batch, robust to a non-blocking descriptor). */
+  input: AsyncIterable<Buffer | string>;
+  output: NodeJS.WritableStream;
+  /** NDJSON output. */
+  json?: boolean;
+  /** Worker threads: 1 (default) runs in this thread; "auto" one per CPU. */
+  threads?: number | 'auto';
+  /** Append every frame to this pcap file (created when missing). */
+  pcap?: string;
+  /** Told the batch's notes (what the user probably did not mean) once the options are resolved, before any line. */
+  onNote?: (notes: string[]) => void;
+  /** Told about each failed line, in order (the CLI prints it on stderr). */
+  onError?: (e: LineError) => void;
+  /**
+   * For code bundled into one file: CommonJS source that starts a worker by
+   * calling serveBatchWorker(createBatchLineFn) (src/batch/worker-loop.ts).
+   * Without it, workers import this module by its path.
+   */
+  workerBootstrap?: string;
+}
+
+/** What a worker (or this thread) is told to run: structured-clonable. */
+export type BatchJob =
+  | { kind: 'build'; options: SmsBatchOptions; json: boolean; pcap: boolean }
+  | { kind: 'parse'; options: ParseBatchOptions; mode: ParseMode; json: boolean; pcap: boolean };
+
+/** The engine's per-line function for a job (run once per worker thread). */
+export async function createBatchLineFn(job: BatchJob): Promise<LineFn> {
+  if (job.options.crypto) setCryptoBackend(job.options.crypto);
+  if (job.kind === 'build') {
+    const fn = buildLineFn(await planBuild(job.options), job.json, job.pcap);
+    return (line, lineNo, seq, ctx): LineResult => {
+      const r = fn(line, lineNo, seq, ctx);
+      return { text: r.text, exitCode: 0, extra: r.records };
+    };
+  }
+  const fn = parseLineFn(memoKeys(job.options), job.mode, job.json);
+  const records = job.pcap;
+  return (line, lineNo): LineResult => {
+    const r = fn(line, lineNo);
+    if (!records) return { text: r.text, exitCode: r.exitCode };
+    if (!r.peeled) throw new InputError('--pcap of parse writes SMS-PP captures; for CAT_TP use cattp commands', { field: '--pcap' });
+    return { text: r.text, exitCode: r.exitCode, extra: parsedRecords(r.peeled) };
+  };
+}
+
+function threadCount(t: StreamOptions['threads']): number {
+  if (t === undefined) return 1;
+  if (t === 'auto') return availableParallelism();
+  if (!Number.isInteger(t) || t < 1 || t > 256) throw new InputError(`must be a number of threads from 1 to 256, or auto (got ${t})`, { field: '--threads' });
+  return t;
+}
+
+export function jsonErrorLine(e: LineError): string {
+  return JSON.stringify({ format: formatTag('error'), line: e.line, error: e.message, exitCode: e.exitCode });
+}
+
+export function textErrorLine(e: LineError): string {
+  return `${e.line} ERROR ${e.message}`;
+}
+
+async function stream(job: BatchJob, s: StreamOptions, context?: (seq0: number, count: number) => Promise<unknown>): Promise<BatchSummary> {
+  const threads = threadCount(s.threads);
+  let appender: import('../pcap/append.js').PcapAppender | undefined;
+  if (s.pcap) {
+    const { PcapAppender } = await import('../pcap/append.js');
+    appender = new PcapAppender(s.pcap);
+  }
+  const workers: WorkerSpec | undefined = threads > 1
+    ? { threads, data: job, ...(s.workerBootstrap ? { bootstrap: s.workerBootstrap } : { module: new URL(import.meta.url), export: 'createBatchLineFn' }) }
+    : undefined;
+  try {
+    return await runBatch({
+      input: s.input,
+      output: s.output,
+      fn: workers ? undefined : await createBatchLineFn(job),
+      workers,
+      passThrough: s.json ? 'empty' : 'echo',
+      formatError: s.json ? jsonErrorLine : textErrorLine,
+      onError: s.onError,
+      context,
+      onResult: appender ? (r) => {
+        for (const rec of (r.extra as PcapRecord[] | undefined) ?? []) appender!.append(rec);
+      } : undefined,
+    });
+  } finally {
+    appender?.close();
+  }
+}
+
+/** `build sms --each` from a byte stream to text lines (see the module comment). */
+export async function streamSmsBatch(o: SmsBatchOptions, s: StreamOptions): Promise<BatchSummary & { warnings: string[] }> {
+  // Resolved here first: bad options fail before any line is read or any worker starts.
+  const plan = await planBuild(o);
+  if (plan.warnings.length) s.onNote?.(plan.warnings);
+  const summary = await stream({ kind: 'build', options: o, json: !!s.json, pcap: !!s.pcap }, s, counterReserver(o, plan));
+  return { ...summary, warnings: plan.warnings };
+}
+
+/** `parse --each` from a byte stream to text lines (see the module comment). */
+export async function streamParseBatch(o: ParseBatchOptions, mode: ParseMode, s: StreamOptions): Promise<BatchSummary> {
+  if (o.crypto) setCryptoBackend(o.crypto);
+  if (o.expanded && o.compact) throw new InputError('give --expanded or --compact, not both', { field: '--compact' });
+  return stream({ kind: 'parse', options: o, mode, json: !!s.json, pcap: !!s.pcap }, s);
+}
+
+/** Lines of a text or byte stream (for the iterators above). */
+export { readLines };
+export type { BatchSummary, LineError };

@@ -1,0 +1,57 @@
+/**
+ * Worker-thread side of the batch engine: asks the factory for the per-line
+ * function once, then answers messages of many lines each (batched to amortize
+ * the transfer) in order. worker.ts runs it for a module named by path;
+ * bundled code calls it from its bootstrap with the factory it already has.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { isPassThrough, runLine, type LineFn, type LineOutcome, type PassThrough } from './line.js';
+
+export interface WorkerInit {
+  module: string;
+  export: string;
+  data: unknown;
+  pass: PassThrough;
+}
+export interface WorkRequest {
+  id: number;
+  /** Input line number of the first line. */
+  first: number;
+  /** `seq` of the first work line. */
+  seq: number;
+  lines: string[];
+  /** The batch's context for these lines. */
+  ctx: unknown;
+}
+export interface WorkReply {
+  id: number;
+  outcomes: LineOutcome[];
+}
+
+/** What the main thread gave this worker. */
+export function workerInit(): WorkerInit {
+  return workerData as WorkerInit;
+}
+
+/** Serve the main thread's requests with the line function `factory(data)` makes. */
+export async function serveBatchWorker(factory: (data: unknown) => LineFn | Promise<LineFn>): Promise<void> {
+  const init = workerInit();
+  const fn = await factory(init.data);
+  const port = parentPort!;
+  // Requests are handled one after the other, so replies leave in request order.
+  let chain: Promise<void> = Promise.resolve();
+  port.on('message', (req: WorkRequest) => {
+    chain = chain.then(async () => {
+      const outcomes: LineOutcome[] = new Array(req.lines.length);
+      let seq = req.seq;
+      for (let i = 0; i < req.lines.length; i++) {
+        const line = req.lines[i];
+        const r = runLine(fn, line, req.first + i, init.pass, seq, req.ctx);
+        if (!isPassThrough(line)) seq++;
+        outcomes[i] = r instanceof Promise ? await r : r;
+      }
+      port.postMessage({ id: req.id, outcomes } satisfies WorkReply);
+    });
+  });
+  port.postMessage({ ready: true });
+}

@@ -1,0 +1,61 @@
+/**
+ * What every `--each` command shares in the CLI: stdin as a stream (robust to a
+ * non-blocking descriptor), errors also on stderr as `uicc-ota: line N: …`,
+ * --threads parsed, and how worker threads start inside the one-file bundle.
+ */
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { InputError } from '../util/errors.js';
+import type { LineError } from '../batch/line.js';
+import type { StreamOptions } from '../api/batch.js';
+
+export interface EachCliOptions {
+  json?: boolean;
+  threads?: string;
+  pcap?: string;
+}
+
+/** --threads N|auto. */
+export function threadsOption(v: string | undefined): number | 'auto' | undefined {
+  if (v === undefined) return undefined;
+  if (v === 'auto') return 'auto';
+  if (!/^\d+$/.test(v) || Number(v) < 1 || Number(v) > 256) throw new InputError(`must be a number of threads from 1 to 256, or auto (got "${v}")`, { field: '--threads' });
+  return Number(v);
+}
+
+/**
+ * Worker threads run the bundle's batchWorker() (src/cli/main.ts) when the CLI
+ * is the one-file bundle; from the unbundled build they import src/api/batch.js.
+ */
+export function workerBootstrap(): string | undefined {
+  const here = fileURLToPath(import.meta.url);
+  if (!here.endsWith('.cjs')) return undefined;
+  // Through bin/load.js when it is there: the bundle compiles from V8's code cache, as in the main thread.
+  const loader = join(dirname(here), '..', '..', 'bin', 'load.js');
+  return existsSync(loader)
+    ? `require(${JSON.stringify(loader)}).load().batchWorker();`
+    : `require(${JSON.stringify(here)}).batchWorker();`;
+}
+
+export function stderrError(e: LineError): void {
+  const where = `line ${e.line}`;
+  // Hex errors already name their line ("line N: not a hex digit…").
+  process.stderr.write(`uicc-ota: ${e.message.startsWith(where + ':') ? e.message : `${where}: ${e.message}`}\n`);
+}
+
+/** The stream options of a CLI batch: stdin (or the given lines) to stdout. */
+export async function cliStream(o: EachCliOptions, lines?: string[]): Promise<StreamOptions> {
+  let input: AsyncIterable<Buffer | string>;
+  if (lines) {
+    input = (async function* () {
+      yield lines.join('\n') + '\n';
+    })();
+  } else {
+    const { refuseTerminalStdin } = await import('./input.js');
+    refuseTerminalStdin('--each');
+    const { fdChunks } = await import('../batch/fd-input.js');
+    input = fdChunks(0);
+  }
+  return { input, output: process.stdout, json: o.json, threads: threadsOption(o.threads), pcap: o.pcap, onError: stderrError, workerBootstrap: workerBootstrap() };
+}

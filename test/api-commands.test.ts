@@ -1,0 +1,171 @@
+/**
+ * The library API against the CLI for the commands test/api.test.ts does not
+ * cover: card init, counter show/set/next, build push, card process on CAT_TP
+ * PDUs, and the CAT_TP sessions (cattp serve / cattp send, each run once
+ * through the API and once through the CLI against the other side). The same
+ * inputs give identical objects (the CLI's --json; for counter, which has no
+ * --json, the values its lines print), and bad input throws the typed error
+ * with the message the CLI prints and its exit code.
+ *
+ * These are identity checks between two front ends of the same code (both
+ * ours): they catch drift, not wrong octets. The octets themselves are checked
+ * against openssl / tshark / specification examples in card, cattp, cli-cattp
+ * and scp81 tests.
+ */
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, copyFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { KEYSET, run, runAsync, start } from './helpers/cli.js';
+import * as api from '../src/api/index.js';
+
+const APDU = '00A40004023F00';
+
+/** A JSON round trip, as the CLI prints it (bigint as number, bytes as hex), without the library-only keys. */
+function asJson(r: unknown): unknown {
+  const { units: _u, warnings: _w, ...rest } = r as Record<string, unknown>;
+  return JSON.parse(JSON.stringify(rest, (_k, x) => (typeof x === 'bigint' ? Number(x) : x instanceof Uint8Array ? Buffer.from(x).toString('hex').toUpperCase() : x)));
+}
+
+function cliJson(args: string[]): unknown {
+  const r = run([...args, '--json']);
+  assert.ok(r.code === 0 || r.code === 1, `${args.join(' ')}: exit ${r.code} ${r.stderr}`);
+  return JSON.parse(r.stdout);
+}
+
+/** Ports the OS picked differ between two runs: everything else must match. */
+function withoutPorts(j: unknown): unknown {
+  const o = JSON.parse(JSON.stringify(j)) as Record<string, unknown>;
+  for (const k of ['remote', 'local']) if (o[k]) o[k] = { address: (o[k] as { address: string }).address };
+  return o;
+}
+
+let dir: string;
+before(() => {
+  dir = mkdtempSync(join(tmpdir(), 'uicc-ota-api-cmd-'));
+});
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+async function thrown(fn: () => unknown): Promise<unknown> {
+  try {
+    await fn();
+  } catch (e) {
+    return e;
+  }
+  return undefined;
+}
+
+describe('API = CLI, further commands', () => {
+  it('card init', () => {
+    const r = api.cardInit({ out: '-' });
+    const cli = run(['card', 'init', '--out', '-']);
+    assert.equal(cli.code, 0, cli.stderr);
+    assert.equal(r.text, cli.stdout);
+    assert.equal(r.path, null);
+    assert.deepEqual(r.card, JSON.parse(cli.stdout));
+    const path = join(dir, 'init.json');
+    assert.equal(api.cardInit({ out: path }).path, path);
+    assert.equal(readFileSync(path, 'utf8'), cli.stdout);
+  });
+
+  it('counter set / show / next on one state file, alternating API and CLI', async () => {
+    const state = join(dir, 'counters.json');
+    const s = ['--state', state, '--kvn', '1', '--tar', 'B00010'];
+    const set = await api.counterSet(41, { state, kvn: 1, tar: 'B00010' });
+    assert.deepEqual([set.key, set.counter, set.path], ['kvn1/B00010', 41n, state]);
+    // The CLI reads what the API stored, and its lines print the values the API returns.
+    assert.equal(run(['counter', 'show', ...s]).stdout, `state file: ${state}\nkvn1/B00010: 41 (next is 42)\n`);
+    assert.equal(run(['counter', 'next', ...s]).stdout, '42\n');
+    const next = await api.counterNext({ state, kvn: '1', tar: 'B00010' });
+    assert.equal(next.counter, 43n);
+    const show = api.counterShow({ state });
+    assert.deepEqual(show, { path: state, exists: true, counters: { 'kvn1/B00010': '43' } });
+    assert.equal(run(['counter', 'show', '--state', state]).stdout, `state file: ${state}\nkvn1/B00010: 43 (next is 44)\n`);
+    const cliSet = run(['counter', 'set', '0x64', ...s]);
+    assert.equal(cliSet.stdout, `kvn1/B00010: 100 stored in ${state} (next is 101)\n`);
+    assert.deepEqual(api.counter.show({ state, kvn: 1, tar: 'B00010' }).counters, { 'kvn1/B00010': '100' });
+  });
+
+  it('build push (every format)', async () => {
+    const push = { connect: '192.0.2.10:8443', pskIdentity: 'lab-card-1', retryCounter: '3', adminHost: 'ota.example', agentId: 'agent-1' };
+    const args = ['--connect', '192.0.2.10:8443', '--psk-identity', 'lab-card-1', '--retry-counter', '3', '--admin-host', 'ota.example', '--agent-id', 'agent-1'];
+    for (const format of ['packet', 'ud', 'tpdu', 'envelope'] as const) {
+      const a = await api.buildPush({ keyset: KEYSET, ...push, format });
+      assert.deepEqual(asJson(a), cliJson(['build', 'push', '--keyset', KEYSET, ...args, '--format', format]), format);
+      assert.deepEqual(a.units.map((u) => Buffer.from(u).toString('hex').toUpperCase()), a.output);
+    }
+  });
+
+  it('card process of CAT_TP data PDUs', async () => {
+    const init = run(['card', 'init', '--out', join(dir, 'pa.json')]);
+    assert.equal(init.code, 0, init.stderr);
+    copyFileSync(join(dir, 'pa.json'), join(dir, 'pb.json'));
+    const pdus = (await api.buildCattp({ keyset: KEYSET, apdu: [APDU], counter: 1 })).output;
+    const viaApi = await new api.Card(join(dir, 'pa.json')).process(pdus);
+    assert.deepEqual(asJson(viaApi), cliJson(['card', 'process', '--card', join(dir, 'pb.json'), ...pdus]));
+    assert.equal(viaApi.status.code, '00');
+  });
+
+  it('cattp serve and cattp send: each through the API against the other through the CLI', async () => {
+    for (const n of ['sa', 'sb']) assert.equal(run(['card', 'init', '--out', join(dir, `${n}.json`)]).code, 0);
+    const common = { isn: '100', timeout: '300' };
+    const serveArgs = ['--port', '0', '--max-sessions', '1', '--isn', '100', '--timeout', '300', '--keyset', KEYSET, '--apdu', APDU, '--counter', '1', '--quiet'];
+    const sendArgs = (port: number, card: string) => ['cattp', 'send', '--to', `127.0.0.1:${port}`, '--card', card, '--isn', '200', '--timeout', '300', '--quiet', '--json'];
+
+    // A: the server through the API, the card side through the CLI.
+    const server = await api.cattpServe({ port: 0, maxSessions: 1, ...common, keyset: KEYSET, apdu: [APDU], counter: 1 });
+    assert.equal(server.push, true);
+    const pdus: api.PduLogEntry[] = [];
+    server.on('pdu', (e: api.PduLogEntry) => pdus.push(e));
+    const served = server.nextSession();
+    // Asynchronously: the API server runs in this process.
+    const cliSend = await runAsync(sendArgs(server.address.port, join(dir, 'sa.json')));
+    assert.equal(cliSend.code, 0, cliSend.stderr);
+    const apiSession = await served;
+    const summary = await server.done;
+    assert.deepEqual([summary.sessions, summary.failedSessions, summary.exitCode], [1, 0, 0]);
+    assert.ok(pdus.some((e) => e.dir === 'sent') && pdus.some((e) => e.dir === 'received'), 'pdu events both ways');
+    assert.equal(apiSession.ok, true);
+
+    // B: the server through the CLI, the card side through the API.
+    const cliServe = start(['cattp', 'serve', ...serveArgs, '--json']);
+    const port = await cliServe.port;
+    const send = api.cattpSend({ to: `127.0.0.1:${port}`, card: join(dir, 'sb.json'), isn: 200, timeout: 300 });
+    const exchanges: api.SendExchange[] = [];
+    send.on('exchange', (x: api.SendExchange) => exchanges.push(x));
+    const apiSend = await send.done;
+    const served2 = await cliServe.done;
+    assert.equal(served2.code, 0, served2.stderr);
+    assert.equal(exchanges.length, 1);
+    assert.equal(apiSend.ok, true);
+
+    assert.deepEqual(withoutPorts(asJson(apiSession.json)), withoutPorts(JSON.parse(served2.stdout)));
+    assert.deepEqual(withoutPorts(asJson(apiSend.json)), withoutPorts(JSON.parse(cliSend.stdout)));
+  });
+
+  it('bad input throws the typed error with the CLI\'s message and exit code', async () => {
+    const existing = join(dir, 'exists.json');
+    writeFileSync(existing, '{}');
+    const cases: Array<[() => unknown, string[], new (...a: never[]) => api.OtaError]> = [
+      [() => api.cardInit({ out: existing }), ['card', 'init', '--out', existing], api.StateError],
+      [() => api.counterSet(5, { tar: 'B00010' }), ['counter', 'set', '5', '--tar', 'B00010'], api.InputError],
+      [() => api.counterNext({ kvn: 16, tar: 'B00010', state: join(dir, 'c2.json') }), ['counter', 'next', '--kvn', '16', '--tar', 'B00010', '--state', join(dir, 'c2.json')], api.InputError],
+      [() => api.buildPush({ keyset: KEYSET, bearer: '03' }), ['build', 'push', '--keyset', KEYSET, '--bearer', '03'], api.InputError],
+      [() => api.buildPush({ keyset: KEYSET, apdu: [APDU] } as api.BuildPushOptions), ['build', 'push', '--keyset', KEYSET, '--apdu', APDU], api.InputError],
+      [() => api.cattpSend({ to: 'nohost', sdu: '00' }).done, ['cattp', 'send', '--to', 'nohost', '--sdu', '00'], api.InputError],
+      [() => api.cattpSend({ to: '127.0.0.1:9' }).done, ['cattp', 'send', '--to', '127.0.0.1:9'], api.InputError],
+      [() => api.cattpServe({ port: 0, tar: 'B00010' }), ['cattp', 'serve', '--port', '0', '--tar', 'B00010'], api.InputError],
+      [() => api.cattpServe({ port: 0, packet: '0102', apdu: [APDU] }), ['cattp', 'serve', '--port', '0', '--packet', '0102', '--apdu', APDU], api.InputError],
+      [() => api.cardVpcd({ card: join(dir, 'none.json') }), ['card', 'vpcd', '--card', join(dir, 'none.json')], api.StateError],
+    ];
+    for (const [fn, args, Cls] of cases) {
+      const cli = run(args);
+      const err = await thrown(fn);
+      assert.ok(err instanceof Cls, `${args.join(' ')}: ${err}`);
+      const e = err as api.OtaError;
+      assert.equal(cli.stderr, `uicc-ota: ${e.message}\n`, args.join(' '));
+      assert.equal(cli.code, e.exitCode, args.join(' '));
+    }
+  });
+});

@@ -1,0 +1,262 @@
+/**
+ * `parse --read` streams (issue 11): exchanges come out as they complete,
+ * memory is bounded by the pairing window, a damaged capture is read up to
+ * the damage, `--ndjson` gives one schema-valid record per exchange.
+ *
+ * Independent witnesses: Wireshark's tshark reads every capture made here
+ * (frame counts, the APDU instruction of each frame, the concatenation
+ * reference and part number of each segment, and how many frames of a cut
+ * file it can still read); editcap makes the pcapng copies; the records are
+ * validated against schema/capture-record.json with ajv.
+ */
+import { describe, it, after, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, openSync, writeSync, closeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { run, BIN, ROOT, KEYSET, isOneLineError } from './helpers/cli.js';
+import { tsharkJson, tsharkPath, findAll, type TsharkPacket } from './helpers/tshark.js';
+import { validateAgainst } from './helpers/schema.js';
+
+const DIR = mkdtempSync(join(tmpdir(), 'capture-stream-'));
+after(() => rmSync(DIR, { recursive: true, force: true }));
+let nfile = 0;
+const tmp = (ext: string) => join(DIR, `s${++nfile}.${ext}`);
+const K = ['--keyset', KEYSET];
+
+/** The records of a classic little-endian pcap as our --pcap writes it: 24-octet header, then 16-octet record headers + data. */
+function records(file: string): { header: Uint8Array; recs: Uint8Array[] } {
+  const b = readFileSync(file);
+  const recs: Uint8Array[] = [];
+  for (let o = 24; o < b.length; ) {
+    const n = 16 + b.readUInt32LE(o + 8);
+    recs.push(b.subarray(o, o + n));
+    o += n;
+  }
+  return { header: b.subarray(0, 24), recs };
+}
+
+/** Frames that tshark reads from a file, also a damaged one (it then exits non-zero after the frames it could read). */
+function tsharkFrames(file: string): number {
+  const r = spawnSync(tsharkPath(), ['-r', file, '-T', 'fields', '-e', 'frame.number'], { encoding: 'utf8' });
+  return r.stdout.split('\n').filter((l) => l.trim()).length;
+}
+
+const layersOf = (p: TsharkPacket) => p._source.layers as Record<string, unknown>;
+const ins = (pkts: TsharkPacket[]) => pkts.map((p) => findAll(layersOf(p), 'gsm_sim.apdu.ins')[0]);
+
+/** A command (ENVELOPE, SMS-PP DOWNLOAD) and its PoR (FETCH: SEND SHORT MESSAGE), built by the CLI with the test keyset. */
+let PAIR: Uint8Array[] = [];
+let HEADER: Uint8Array = new Uint8Array(0);
+before(() => {
+  const env = tmp('pcap');
+  const b1 = run(['build', 'sms', ...K, '--tar', 'B00010', '--counter', '1', '--apdu', '00A40004023F00', '--format', 'envelope', '--pcap', env]);
+  assert.equal(b1.code, 0, b1.stderr);
+  const pkt = run(['build', 'sms', ...K, '--tar', 'B00010', '--counter', '1', '--apdu', '00A40004023F00', '--format', 'packet']).stdout.trim();
+  const por = tmp('pcap');
+  const b2 = run(['build', 'por', ...K, '--request', pkt, '--sw', '9000', '--format', 'proactive', '--pcap', por]);
+  assert.equal(b2.code, 0, b2.stderr);
+  const a = records(env);
+  HEADER = a.header;
+  PAIR = [a.recs[0], records(por).recs[0]];
+});
+
+/** A pcap of `pairs` command/PoR pairs. */
+function pairsFile(pairs: number): string {
+  const f = tmp('pcap');
+  const parts = [HEADER];
+  for (let i = 0; i < pairs; i++) parts.push(...PAIR);
+  writeFileSync(f, Buffer.concat(parts));
+  return f;
+}
+
+describe('parse --read streams', () => {
+  it('prints the first exchange before the capture is complete (a FIFO written in two steps)', async () => {
+    const fifo = join(DIR, 'live.fifo');
+    execFileSync('mkfifo', [fifo]);
+    const p = spawn(process.execPath, [BIN, 'parse', '--read', fifo, '--ndjson', ...K], { cwd: ROOT, env: { ...process.env, NO_COLOR: '1' } });
+    let stdout = '';
+    let stderr = '';
+    p.stderr.on('data', (d) => (stderr += d));
+    const firstRecord = new Promise<string>((res) => p.stdout.on('data', (d) => {
+      stdout += d;
+      if (stdout.includes('\n')) res(stdout);
+    }));
+    const closed = new Promise<number>((res) => p.on('close', (c) => res(c ?? -1)));
+    // Opening for writing blocks until the reader has opened its end.
+    const fd = openSync(fifo, 'w');
+    writeSync(fd, Buffer.concat([HEADER, ...PAIR]));
+    const timeout = new Promise<string>((_res, rej) => setTimeout(() => rej(new Error(`nothing printed while the writer kept the FIFO open; stderr: ${stderr}`)), 20000));
+    const seen = await Promise.race([firstRecord, timeout]);
+    const first = JSON.parse(seen.split('\n')[0]);
+    assert.equal(first.record, 'item');
+    assert.equal(first.type, 'command');
+    assert.equal(first.frame, 1);
+    // Still open: the capture goes on.
+    assert.equal(p.exitCode, null);
+    for (let i = 0; i < 3; i++) writeSync(fd, Buffer.concat(PAIR));
+    closeSync(fd);
+    assert.equal(await closed, 0, stderr);
+    const recs = stdout.trim().split('\n').map((l) => JSON.parse(l));
+    assert.deepEqual(recs.map((r) => r.record), [...new Array(8).fill('item'), 'end']);
+    const end = recs[8];
+    assert.equal(end.frames, 8);
+    assert.deepEqual([end.summary.commands, end.summary.responses], [4, 4]);
+  });
+
+  it('--ndjson: every line valid against schema/capture-record.json; the same items as --json; tshark sees the same frames', () => {
+    const f = pairsFile(3);
+    // Wireshark: six frames, ENVELOPE / FETCH alternating.
+    const ts = tsharkJson(f);
+    assert.deepEqual(ins(ts), ['0xc2', '0x12', '0xc2', '0x12', '0xc2', '0x12']);
+    const nd = run(['parse', '--read', f, '--ndjson', ...K]);
+    assert.equal(nd.code, 0, nd.stderr);
+    const recs = nd.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    for (const r of recs) assert.deepEqual(validateAgainst('capture-record', r), [], JSON.stringify(r).slice(0, 300));
+    const j = JSON.parse(run(['parse', '--read', f, '--json', ...K]).stdout);
+    const items = recs.filter((r) => r.record === 'item').map(({ format: _f, record: _r, ...rest }) => rest);
+    assert.deepEqual(items, j.items.map(({ format: _f, ...rest }: Record<string, unknown>) => rest));
+    assert.deepEqual(items.map((i) => i.frame), [1, 2, 3, 4, 5, 6]);
+    assert.deepEqual(items.map((i) => i.requestFrame), [undefined, 1, undefined, 3, undefined, 5], 'each PoR paired with the command just before it');
+    const end = recs[recs.length - 1];
+    assert.equal(end.record, 'end');
+    assert.equal(end.frames, ts.length);
+    assert.equal(end.captureFormat, 'pcap');
+    assert.equal(end.stopped, undefined);
+    // --json and --ndjson together is a usage error.
+    const both = run(['parse', '--read', f, '--json', '--ndjson']);
+    assert.equal(both.code, 2);
+    assert.ok(isOneLineError(both.stderr), both.stderr);
+  });
+
+  it('reads standard input (--read -)', () => {
+    const f = pairsFile(2);
+    const r = spawnSync(process.execPath, [BIN, 'parse', '--read', '-', '--ndjson', ...K], { input: readFileSync(f), cwd: ROOT, encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    const recs = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    assert.equal(recs.length, 5);
+    assert.equal(recs[4].file, 'standard input');
+    assert.equal(recs[4].frames, tsharkFrames(f));
+  });
+});
+
+describe('a damaged capture is read up to the damage', () => {
+  it('a pcap cut at several offsets: the frames before the cut are printed, one line says where it stopped, exit 2 (tshark reads as many frames)', () => {
+    const whole = readFileSync(pairsFile(3));
+    const recLen = PAIR.map((r) => r.length);
+    // Record starts: 24, 24 + len0, ...
+    const starts: number[] = [];
+    for (let o = 24, i = 0; i < 6; i++) {
+      starts.push(o);
+      o += recLen[i % 2];
+    }
+    const cuts = [
+      starts[1] + 7, // in the record header of frame 2
+      starts[2] + 16 + 10, // in the data of frame 3
+      starts[5] + 16, // right after the record header of frame 6
+      whole.length - 1, // the last octet missing
+    ];
+    for (const cut of cuts) {
+      const f = tmp('pcap');
+      writeFileSync(f, whole.subarray(0, cut));
+      const read = tsharkFrames(f);
+      assert.ok(read >= 1 && read < 6, `tshark reads ${read} frames of the file cut at ${cut}`);
+      const r = run(['parse', '--read', f, '--json', ...K]);
+      assert.equal(r.code, 2, `cut at ${cut}: ${r.stderr}`);
+      const j = JSON.parse(r.stdout);
+      assert.equal(j.frames, read, `cut at ${cut}: as many frames as tshark reads`);
+      assert.deepEqual(j.items.map((i: { frame: number }) => i.frame), Array.from({ length: read }, (_, i) => i + 1));
+      assert.equal(j.stopped.frame, read + 1);
+      assert.equal(j.stopped.offset, starts[read], 'the offset of the damaged record');
+      assert.match(j.stopped.message, /file cut short/);
+      assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+      assert.match(r.stderr, new RegExp(`^uicc-ota: .*frame ${read + 1} at byte ${starts[read]}: .*file cut short.*reading stopped there, before frame ${read + 1}`));
+      // Text: the exchanges before the damage, then the verdict says where reading stopped.
+      const t = run(['parse', '--read', f, ...K]);
+      assert.equal(t.code, 2);
+      assert.equal((t.stdout.match(/^Frame \d+: /gm) ?? []).length, read);
+      assert.match(t.stdout, new RegExp(`Verification: incomplete  ✗ the capture stopped at byte ${starts[read]}, before frame ${read + 1}`));
+    }
+  });
+
+  it('a pcapng (editcap) cut in its last block: the blocks before it are read', () => {
+    const f = pairsFile(2);
+    const ng = tmp('pcapng');
+    execFileSync('editcap', ['-F', 'pcapng', f, ng]);
+    const whole = readFileSync(ng);
+    const cut = tmp('pcapng');
+    writeFileSync(cut, whole.subarray(0, whole.length - 6));
+    const read = tsharkFrames(cut);
+    assert.equal(read, 3, 'tshark reads three of the four frames');
+    const r = run(['parse', '--read', cut, '--json', ...K]);
+    assert.equal(r.code, 2, r.stderr);
+    const j = JSON.parse(r.stdout);
+    assert.equal(j.captureFormat, 'pcapng');
+    assert.equal(j.frames, read);
+    assert.equal(j.items.length, read);
+    assert.equal(j.stopped.frame, 4);
+    assert.match(r.stderr, /block \d+ \(Enhanced Packet Block\) at byte \d+: block total length \d+ runs past the end of the file.*reading stopped there, before frame 4/);
+    // The whole pcapng reads like the pcap it was made from.
+    const a = JSON.parse(run(['parse', '--read', f, '--json', ...K]).stdout);
+    const b = JSON.parse(run(['parse', '--read', ng, '--json', ...K]).stdout);
+    assert.deepEqual(b.items, a.items);
+  });
+});
+
+describe('the pairing window', () => {
+  it('bounds unfinished concatenated SMS: the oldest is evicted and reported (tshark: reference and part of every segment)', () => {
+    // Three two-segment messages (references 1, 2, 3): the first segments of all three, then the second
+    // segments of 2 and 3, then that of 1.
+    const data = 'A0A40000027F20'.repeat(24);
+    const segs = [1, 2, 3].map((ref) => {
+      const f = tmp('pcap');
+      const b = run(['build', 'sms', ...K, '--tar', 'B00010', '--counter', String(ref), '--data', data, '--format', 'envelope', '--concat-ref', String(ref), '--pcap', f]);
+      assert.equal(b.code, 0, b.stderr);
+      return records(f).recs;
+    });
+    const file = tmp('pcap');
+    writeFileSync(file, Buffer.concat([HEADER, segs[0][0], segs[1][0], segs[2][0], segs[1][1], segs[2][1], segs[0][1]]));
+    const ts = tsharkJson(file);
+    assert.deepEqual(ts.map((p) => [findAll(layersOf(p), 'gsm_sms.udh.mm.msg_id')[0], findAll(layersOf(p), 'gsm_sms.udh.mm.msg_part')[0]]), [['1', '1'], ['2', '1'], ['3', '1'], ['2', '2'], ['3', '2'], ['1', '2']]);
+
+    // The default window holds all three: three commands, each from two frames, in the order they complete.
+    const ok = JSON.parse(run(['parse', '--read', file, '--json', ...K]).stdout);
+    assert.deepEqual(ok.items.map((i: { frames: number[] }) => i.frames), [[2, 4], [3, 5], [1, 6]]);
+    assert.deepEqual(ok.items.map((i: { checksum: { verified: boolean } }) => i.checksum.verified), [true, true, true]);
+
+    // A window of 2: frame 3 opens a third message, so the one of frame 1 is evicted (part 2 missing);
+    // frame 6 (its part 2) then waits alone until the end (part 1 missing). Exit 2: both are malformed.
+    const r = run(['parse', '--read', file, '--json', '--pairing-window', '2', ...K]);
+    assert.equal(r.code, 2, r.stderr);
+    const j = JSON.parse(r.stdout);
+    assert.deepEqual(j.items.map((i: { frames?: number[]; frame: number }) => i.frames ?? [i.frame]), [[1], [2, 4], [3, 5], [6]]);
+    assert.match(j.items[0].error, /part 2 of 2 missing \(evicted: more than 2 unfinished concatenated messages, see --pairing-window\)/);
+    assert.deepEqual([j.items[1].checksum.verified, j.items[2].checksum.verified], [true, true]);
+    assert.match(j.items[3].error, /part 1 of 2 missing \(not in the capture\)/);
+    assert.equal(j.summary.errors, 2);
+    assert.match(r.stderr, /^uicc-ota: .* frame 1: concatenated SMS \(8-bit reference 1\) Message part number: part 2 of 2 missing \(evicted/m);
+
+    const bad = run(['parse', '--read', file, '--pairing-window', '0']);
+    assert.equal(bad.code, 2);
+    assert.ok(isOneLineError(bad.stderr), bad.stderr);
+  });
+
+  it('bounds the commands waiting for a PoR: an unanswered one evicted is noted, a PoR without its command is checked without it', () => {
+    // Commands to three TARs, then the PoR of the first (TAR B00010).
+    const cmd = (tar: string) => {
+      const f = tmp('pcap');
+      assert.equal(run(['build', 'sms', ...K, '--tar', tar, '--counter', '1', '--apdu', '00A40004023F00', '--format', 'envelope', '--pcap', f]).code, 0);
+      return records(f).recs[0];
+    };
+    const file = tmp('pcap');
+    writeFileSync(file, Buffer.concat([HEADER, PAIR[0], cmd('B00011'), cmd('B00012'), PAIR[1]]));
+    assert.deepEqual(ins(tsharkJson(file)), ['0xc2', '0xc2', '0xc2', '0x12']);
+    const whole = JSON.parse(run(['parse', '--read', file, '--json', ...K]).stdout);
+    assert.equal(whole.items[3].requestFrame, 1);
+    const r = run(['parse', '--read', file, '--json', '--pairing-window', '2', ...K]);
+    const j = JSON.parse(r.stdout);
+    assert.equal(j.items[3].requestFrame, undefined, 'the command of frame 1 left the window');
+    assert.ok(j.notes.some((n: string) => /^frame 1: command packet \(TAR B00010\) evicted from the pairing window unanswered/.test(n)), j.notes.join('\n'));
+  });
+});

@@ -1,0 +1,241 @@
+/**
+ * Batch mode through the CLI and the library (src/api/batch.ts): streaming,
+ * line alignment, error lines, pcap append, worker threads, both crypto backends.
+ * Expected packets are the golden vectors of vectors/sms-pp-commands.json, each
+ * computed with the OpenSSL CLI (the commands are in the vector's provenance);
+ * pcap files are counted and decoded by tshark (Wireshark's reader, not ours).
+ */
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { BIN, KEYSET, ROOT, run } from './helpers/cli.js';
+import { tsharkPath } from './helpers/tshark.js';
+import { buildSmsBatch, parseBatch } from '../src/api/index.js';
+import { setCryptoBackend, type CryptoBackend } from '../src/crypto/backend.js';
+import { commandBuilder } from '../src/secured/command.js';
+import { smsDialect } from '../src/smspp/dialect.js';
+import { prepareCommand } from '../src/api/secured-options.js';
+
+interface Vector {
+  id: string;
+  inputs: { spi: string; kic: string; kid: string; tar: string; counter: number; keyset?: string; keys?: { kic?: string; kid?: string }; ccLen?: number };
+  expected: { hex: string; fields: { data: string } };
+}
+const vectors = (JSON.parse(readFileSync(join(ROOT, 'vectors', 'sms-pp-commands.json'), 'utf8')) as { cases: Vector[] }).cases;
+const vec = (id: string): Vector => vectors.find((v) => v.id === id)!;
+// OpenSSL-computed (provenance in the vector file): CC + 3DES 2-key, CC AES-128 CMAC + AES-128-CBC, CNTR FFFFFFFFFF.
+const V3DES = vec('sms-cmd-cc-cipher-3des2');
+const VAES = vec('sms-cmd-cc-cipher-aes128');
+const VMAX = vec('sms-cmd-counter-max-cipher');
+const DATA = V3DES.expected.fields.data; // 00A40004023F00 00B0000010 (compact script)
+
+const opts = (v: Vector): string[] => {
+  const a = ['--spi', v.inputs.spi, '--kic', v.inputs.kic, '--kid', v.inputs.kid, '--tar', v.inputs.tar, '--counter', String(v.inputs.counter)];
+  if (v.inputs.keyset) a.push('--keyset', join(ROOT, 'vectors', v.inputs.keyset));
+  if (v.inputs.keys?.kic) a.push('--kic-key', v.inputs.keys.kic);
+  if (v.inputs.keys?.kid) a.push('--kid-key', v.inputs.keys.kid);
+  if (v.inputs.ccLen !== undefined) a.push('--cc-len', String(v.inputs.ccLen));
+  return a;
+};
+
+describe('build sms --each / parse --each: alignment and errors', () => {
+  it('output line N answers input line N; blank and # lines pass through (text) or give an empty line (--json)', () => {
+    const input = `${DATA}\n\n# a comment\nZZ\n${DATA}\n`;
+    const t = run(['build', 'sms', '--each', ...opts(V3DES)], { input });
+    const out = t.stdout.split('\n');
+    assert.equal(out.length, 6); // 5 lines + the final newline
+    assert.equal(out[0], V3DES.expected.hex); // golden vector (OpenSSL)
+    assert.deepEqual(out.slice(1, 3), ['', '# a comment']);
+    assert.equal(out[3], '4 ERROR line 4: not a hex digit "Z" at character 1');
+    assert.match(out[4], /^00281506191515B00010[0-9A-F]{64}$/);
+    assert.notEqual(out[4], out[0], 'the counter advanced');
+    assert.equal(t.code, 2);
+    assert.equal(t.stderr, 'uicc-ota: line 4: not a hex digit "Z" at character 1\n');
+
+    const j = run(['build', 'sms', '--each', '--json', ...opts(V3DES)], { input });
+    const jl = j.stdout.split('\n');
+    assert.deepEqual([jl[1], jl[2]], ['', '']);
+    const [a, e, b] = [JSON.parse(jl[0]), JSON.parse(jl[3]), JSON.parse(jl[4])];
+    assert.deepEqual([a.line, a.counter, a.output], [1, 0, [V3DES.expected.hex]]);
+    assert.deepEqual(e, { format: 'uicc-ota-error/1', line: 4, error: 'line 4: not a hex digit "Z" at character 1', exitCode: 2 });
+    // The counter counts packets (work lines), bad ones included: the 3rd work line gets 0 + 2.
+    assert.deepEqual([b.line, b.counter], [5, 2]);
+    assert.equal(j.code, 2);
+  });
+
+  it('a counter past 2^40-1 is an error line and the batch goes on; parse --each verifies each line', () => {
+    const b = run(['build', 'sms', '--each', ...opts(VMAX)], { input: `${DATA}\n${DATA}\n` });
+    const lines = b.stdout.trim().split('\n');
+    assert.equal(lines[0], VMAX.expected.hex); // OpenSSL-computed vector at CNTR FFFFFFFFFF
+    assert.match(lines[1], /^2 ERROR .*past 2\^40-1/);
+    assert.equal(b.code, 2);
+    // A flipped octet in the CC (TS 102 225 cl. 5.1: checked over the deciphered header) fails that line only.
+    const bad = V3DES.expected.hex.slice(0, -2) + (V3DES.expected.hex.endsWith('00') ? '01' : '00');
+    const p = run(['parse', '--each', '--keyset', KEYSET], { input: `${V3DES.expected.hex}\n#\n${bad}\n${VAES.expected.hex}\n` });
+    const pl = p.stdout.split('\n');
+    assert.equal(pl[0], '1 OK command tar=B00010 cc');
+    assert.equal(pl[1], '#');
+    assert.match(pl[2], /^3 FAIL command tar=B00010 cc: /);
+    assert.equal(pl[3], '4 OK command tar=B00010 cc');
+    assert.equal(p.code, 1);
+  });
+});
+
+describe('parse --each text lines (no tree, no JSON built) judge as --json does', () => {
+  it('a script read as --expanded that is not one is bad input on both, line by line', () => {
+    // sms-cmd-none: no security, compact script 00A40004023F00 00B0000010 (vector computed without uicc-ota);
+    // read as an expanded script (TS 102 226 cl. 5.2: tag AA/AE first) it is malformed.
+    const none = vec('sms-cmd-none').expected.hex;
+    const t = run(['parse', '--each', '--expanded'], { input: `${none}\n` });
+    const j = run(['parse', '--each', '--expanded', '--json'], { input: `${none}\n` });
+    assert.match(t.stdout, /^1 ERROR /);
+    assert.equal(JSON.parse(j.stdout).format, 'uicc-ota-error/1');
+    assert.deepEqual([t.code, j.code], [2, 2]);
+    const ok = run(['parse', '--each'], { input: `${none}\n` });
+    assert.deepEqual([ok.stdout, ok.code], ['1 UNCHECKED command tar=B00010 none\n', 0]);
+  });
+});
+
+describe('golden vectors through both --crypto backends', () => {
+  // Every vector with secured data (an empty line would be a pass-through line).
+  const cases = vectors.filter((v) => v.expected.fields.data);
+  for (const backend of ['native', 'forge'] as CryptoBackend[]) {
+    it(`library buildSmsBatch / parseBatch, ${backend}: ${cases.length} vectors byte for byte`, async () => {
+      try {
+        for (const v of cases) {
+          const o = {
+            spi: v.inputs.spi, kic: v.inputs.kic, kid: v.inputs.kid, tar: v.inputs.tar, counter: v.inputs.counter, crypto: backend,
+            keyset: v.inputs.keyset ? join(ROOT, 'vectors', v.inputs.keyset) : undefined, kicKey: v.inputs.keys?.kic, kidKey: v.inputs.keys?.kid,
+            ccLen: v.inputs.ccLen,
+          };
+          const got = [];
+          for await (const item of buildSmsBatch(['# header', v.expected.fields.data], o)) got.push(item);
+          assert.deepEqual(got[0], { line: 1, skipped: true });
+          assert.ok('result' in got[1], v.id);
+          assert.equal(toHexU(got[1].result.units[0]), v.expected.hex, v.id);
+          const parsed = [];
+          for await (const item of parseBatch([v.expected.hex], { keyset: o.keyset, kicKey: o.kicKey, kidKey: o.kidKey, crypto: backend })) parsed.push(item);
+          assert.ok('result' in parsed[0], v.id);
+          assert.equal(parsed[0].result.data, v.expected.fields.data, v.id);
+        }
+      } finally {
+        setCryptoBackend('native');
+      }
+    });
+    it(`commandBuilder (the compiled builder of text batches), ${backend}: every vector byte for byte`, async () => {
+      setCryptoBackend(backend);
+      try {
+        for (const v of cases) {
+          const p = await prepareCommand({
+            spi: v.inputs.spi, kic: v.inputs.kic, kid: v.inputs.kid, tar: v.inputs.tar, counter: '0', apdu: [], data: '', paddingByte: '00',
+            keyset: v.inputs.keyset ? join(ROOT, 'vectors', v.inputs.keyset) : undefined, kicKey: v.inputs.keys?.kic, kidKey: v.inputs.keys?.kid,
+            ccLen: v.inputs.ccLen === undefined ? undefined : String(v.inputs.ccLen),
+          });
+          const build = commandBuilder(smsDialect, p.input, p.keys);
+          assert.equal(toHexU(build(Buffer.from(v.expected.fields.data, 'hex'), BigInt(v.inputs.counter))), v.expected.hex, v.id);
+        }
+      } finally {
+        setCryptoBackend('native');
+      }
+    });
+    it(`CLI --crypto ${backend}: 3DES and AES vectors`, () => {
+      for (const v of [V3DES, VAES]) {
+        const r = run(['build', 'sms', '--each', '--crypto', backend, ...opts(v)], { input: `${DATA}\n` });
+        assert.equal(r.stdout, v.expected.hex + '\n');
+      }
+      const p = run(['parse', '--each', '--crypto', backend, '--keyset', KEYSET], { input: `${V3DES.expected.hex}\n${VAES.expected.hex}\n` });
+      assert.equal(p.stdout, '1 OK command tar=B00010 cc\n2 OK command tar=B00010 cc\n');
+    });
+  }
+});
+
+const toHexU = (b: Uint8Array): string => Buffer.from(b).toString('hex').toUpperCase();
+
+/** Run the CLI with a stdin we write to over time; resolves each output line as it comes. */
+function live(args: string[], wrap?: string[]) {
+  const argv = wrap ? [...wrap, process.execPath, BIN, ...args] : [BIN, ...args];
+  const p = spawn(wrap ? wrap[0] : process.execPath, wrap ? argv.slice(1) : argv, { cwd: ROOT, env: { ...process.env, NO_COLOR: '1' } });
+  let buf = '';
+  const waiting: Array<(l: string) => void> = [];
+  const lines: string[] = [];
+  p.stdout.on('data', (d: Buffer) => {
+    buf += d.toString();
+    let nl;
+    while ((nl = buf.indexOf('\n')) >= 0) {
+      const l = buf.slice(0, nl);
+      buf = buf.slice(nl + 1);
+      const w = waiting.shift();
+      if (w) w(l);
+      else lines.push(l);
+    }
+  });
+  const closed = new Promise<number>((r) => p.on('close', (c) => r(c ?? -1)));
+  return {
+    write: (s: string) => p.stdin.write(s),
+    end: () => p.stdin.end(),
+    next: () => new Promise<string>((r) => (lines.length ? r(lines.shift()!) : waiting.push(r))),
+    closed,
+  };
+}
+
+describe('streaming', () => {
+  for (const threads of ['1', '2']) {
+    it(`each line is answered before stdin closes (as behind tail -f), --threads ${threads}`, async () => {
+      const b = live(['build', 'sms', '--each', '--threads', threads, ...opts(V3DES)]);
+      b.write(`${DATA}\n`);
+      assert.equal(await b.next(), V3DES.expected.hex);
+      b.write('# more\n');
+      assert.equal(await b.next(), '# more');
+      const p = live(['parse', '--each', '--threads', threads, '--keyset', KEYSET]);
+      p.write(`${VAES.expected.hex}\n`);
+      assert.equal(await p.next(), '1 OK command tar=B00010 cc');
+      p.write('00\n');
+      assert.match(await p.next(), /^2 ERROR /);
+      b.end();
+      p.end();
+      assert.deepEqual([await b.closed, await p.closed], [0, 2]);
+    });
+  }
+
+  it('a standard input left non-blocking by the parent is waited on, not an error', async () => {
+    // python3 sets O_NONBLOCK on the pipe, then becomes node: reads see EAGAIN until a line comes.
+    const wrap = ['python3', '-c', 'import os,fcntl,sys\nfl=fcntl.fcntl(0,fcntl.F_GETFL); fcntl.fcntl(0,fcntl.F_SETFL,fl|os.O_NONBLOCK); os.execvp(sys.argv[1],sys.argv[1:])'];
+    const b = live(['build', 'sms', '--each', ...opts(V3DES)], wrap);
+    await new Promise((r) => setTimeout(r, 300));
+    b.write(`${DATA}\n`);
+    assert.equal(await b.next(), V3DES.expected.hex);
+    b.end();
+    assert.equal(await b.closed, 0);
+  });
+
+  it('--threads 2 keeps the order of 3000 lines', () => {
+    const input = Array.from({ length: 3000 }, (_, i) => (i % 500 === 7 ? 'XY' : DATA)).join('\n') + '\n';
+    const one = run(['build', 'sms', '--each', ...opts(V3DES)], { input });
+    const two = run(['build', 'sms', '--each', '--threads', '2', ...opts(V3DES)], { input });
+    assert.equal(two.stdout, one.stdout);
+    assert.equal(two.code, 2);
+    assert.equal(one.stdout.split('\n')[0], V3DES.expected.hex);
+  });
+});
+
+describe('--pcap in batch mode', () => {
+  it('appends every frame to one file (build, then parse into the same file)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'uicc-ota-each-'));
+    try {
+      const f = join(dir, 'campaign.pcap');
+      const b = run(['build', 'sms', '--each', '--format', 'tpdu', '--pcap', f, ...opts(V3DES)], { input: `${DATA}\n${DATA}\n\n${DATA}\n` });
+      assert.equal(b.code, 0);
+      const tpdus = b.stdout.split('\n').filter((l) => /^[0-9A-F]+$/.test(l));
+      const p = run(['parse', '--each', '--keyset', KEYSET, '--pcap', f], { input: tpdus.join('\n') + '\n' });
+      assert.equal(p.code, 0);
+      // tshark -r: 3 built + 3 parsed GSMTAP SIM frames, each an ENVELOPE (80 C2) carrying SMS-PP download
+      const out = execFileSync(tsharkPath(), ['-r', f, '-T', 'fields', '-e', 'frame.number', '-e', 'gsm_sim.apdu.ins'], { encoding: 'utf8' });
+      assert.deepEqual(out.trim().split('\n'), ['1\t0xc2', '2\t0xc2', '3\t0xc2', '4\t0xc2', '5\t0xc2', '6\t0xc2']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

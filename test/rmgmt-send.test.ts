@@ -1,0 +1,158 @@
+/**
+ * rfm / ram --send: the script's packets go out through the transports, one
+ * counter per packet from the counter store, each PoR decoded against what
+ * was asked before the next packet goes:
+ *  - `--send smpp` through the in-repo SMSC (`uicc-ota smsc --card`);
+ *  - `--send pcsc` to the card simulator attached to pcscd's vpcd virtual
+ *    reader (`uicc-ota card vpcd`). Run this file under the PC/SC lock:
+ *    flock /work/pcsc.lock node --test dist/test/rmgmt-send.test.js
+ * Round trips: load + install, list, RFM update and read, delete, PUT KEY.
+ * Expected values: the CAP's AIDs (test/helpers/cap.ts), the EF bytes of
+ * `card init`'s example card, and the number of packets of the same script
+ * as --dry-run plans it.
+ */
+import { test, describe, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { BIN, ROOT, KEYSET, run, runAsync, isOneLineError } from './helpers/cli.js';
+import { launch, type Running } from './helpers/launch.js';
+import { capFile, PACKAGE_AID, APPLET_AID } from './helpers/cap.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'uicc-rmgmt-send-'));
+const CAP = join(dir, 'hello.cap');
+writeFileSync(CAP, capFile());
+const SEC = ['--keyset', KEYSET, '--kvn', '1', '--spi', '1629'];
+const READER = 'Virtual PCD 00 00';
+
+function newCard(name: string): string {
+  const f = join(dir, name);
+  assert.equal(run(['card', 'init', '--out', f]).code, 0);
+  return f;
+}
+const registry = (card: string) => JSON.parse(readFileSync(card, 'utf8')).registry;
+const counters = (st: string) => JSON.parse(readFileSync(st, 'utf8')).counters;
+const packetsOf = (args: string[]) => JSON.parse(run([...args, '--dry-run', '--json']).stdout).packets.length as number;
+
+/** The user's sequence, over one transport: load + install, list, update + read an EF, delete, rotate keys. */
+async function roundTrip(send: string[], card: string, st: string): Promise<void> {
+  const base = [...SEC, '--counter', 'next', '--state', st, ...send];
+  const load = ['ram', 'load', '--cap', CAP, '--install'];
+  const n = packetsOf([...load, ...SEC]);
+  assert.ok(n > 1, 'the CAP does not fit one SMS');
+  const l = await runAsync([...load, ...base, '--json']);
+  assert.equal(l.code, 0, l.stderr + l.stdout);
+  const pors = JSON.parse(l.stdout).pors;
+  assert.equal(pors.length, n);
+  assert.ok(pors.every((p: { status: string; verified: boolean }) => p.status === '00' && p.verified === true));
+  assert.equal(counters(st)['kvn1/000000'], String(n), 'one stored counter per packet');
+  assert.deepEqual(registry(card).loadFiles, [{ aid: PACKAGE_AID, modules: [APPLET_AID] }], 'the card stored its registry');
+
+  const s = await runAsync(['ram', 'status', ...base, '--json']);
+  assert.equal(s.code, 0, s.stderr);
+  const e = JSON.parse(s.stdout).pors[0].answer.answers[0].entries;
+  assert.deepEqual(e.map((x: { aid: string; lifeCycleName: string }) => [x.aid, x.lifeCycleName]), [[APPLET_AID, 'SELECTABLE']]);
+
+  // EF IMSI of card init's example card: 08 29 43 01 99 99 99 99 99; write 2 octets at offset 7, read back.
+  const u = await runAsync(['rfm', 'update', '--path', '3F00/7F20/6F07', '--offset', '7', '--data', '1234', ...base]);
+  assert.equal(u.code, 0, u.stderr);
+  const r = await runAsync(['rfm', 'read', '--path', '3F00/7F20/6F07', ...base, '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(JSON.parse(r.stdout).pors[0].answer.answers.at(-1).data, '082943019999991234');
+
+  const d = await runAsync(['ram', 'delete', '--aid', PACKAGE_AID, '--related', ...base]);
+  assert.equal(d.code, 0, d.stderr);
+  assert.deepEqual(registry(card).loadFiles, []);
+
+  // PUT KEY adds key set 5 (wrapped with KVN 1's KIK); the card stores it.
+  const nk = '00112233445566778899AABBCCDDEEFF';
+  const p = await runAsync(['ram', 'put-key', '--new-kvn', '5', '--new-kic', nk, '--new-kid', nk, ...base]);
+  assert.equal(p.code, 0, p.stderr);
+  const ks = JSON.parse(readFileSync(card, 'utf8')).keysets.find((k: { kvn: number }) => k.kvn === 5);
+  assert.equal(ks.kic.key, nk);
+  // A failing command stops the run (exit 1) with its SW: the deleted load file is gone (6A88, GP cl. 11.2.3).
+  const again = await runAsync(['ram', 'delete', '--aid', PACKAGE_AID, ...base]);
+  assert.equal(again.code, 1);
+  assert.match(again.stderr, /packet 1: .*SW 6A88/);
+}
+
+describe('--send smpp through the in-repo SMSC', () => {
+  let smsc: Running;
+  let card: string;
+  before(() => {
+    card = newCard('smpp-card.json');
+    smsc = launch(process.execPath, [BIN, 'smsc', '--port', '0', '--system-id', 'lab', '--password', 'secret', '--card', card, '--quiet'], /listening on TCP [\d.]+:(\d+)/);
+  });
+  after(async () => {
+    await smsc.stop();
+  });
+
+  test('load, list, update/read, delete, put-key: each packet submitted, each PoR decoded', async () => {
+    const port = await smsc.port;
+    await roundTrip(['--send', 'smpp', '--port', String(port), '--system-id', 'lab', '--password', 'secret', '--dest', '+491700000'], card, join(dir, 'st-smpp.json'));
+  });
+
+  test('bad transport options: one line, exit 2, no counter consumed', () => {
+    const st = join(dir, 'st-bad.json');
+    for (const [args, re] of [
+      [['--send', 'smpp', '--system-id', 'lab', '--password', 'x', '--dest', '1'], /--port: missing/],
+      [['--send', 'smpp', '--port', '1', '--system-id', 'lab', '--password', 'x', '--dest', '1', '--reader', '0'], /--reader: is a PC\/SC option/],
+      [['--send', 'pcsc', '--format', 'ud'], /--format: --send frames the packets itself/],
+      [['--send', 'pcsc', '--bearer', 'cattp'], /--bearer: --send pcsc\|smpp carries SMS-PP/],
+    ] as const) {
+      const r = run(['rfm', 'read', '--path', '3F00/2FE2', ...SEC, '--counter', 'next', '--state', st, ...args]);
+      assert.equal(r.code, 2, r.stderr);
+      assert.ok(isOneLineError(r.stderr), r.stderr);
+      assert.match(r.stderr, re);
+    }
+    assert.throws(() => readFileSync(st), /ENOENT/, 'no counter consumed');
+  });
+});
+
+describe('CAT_TP transport: --format packet pushed by cattp serve, the card simulator as cattp send --card', () => {
+  test('load + install in one SDU over a real CAT_TP session on UDP; the PoR decoded against the script with --por', async () => {
+    const card = newCard('cattp-card.json');
+    const args = ['ram', 'load', '--cap', CAP, '--install', '--bearer', 'cattp', ...SEC, '--counter', '1'];
+    const b = run([...args, '--format', 'packet']);
+    assert.equal(b.code, 0, b.stderr);
+    const srv = launch(process.execPath, [BIN, 'cattp', 'serve', '--port', '0', '--packet', b.stdout.trim(), '--keyset', KEYSET, '--kvn', '1', '--max-sessions', '1', '--json'], /UDP [\d.]+:(\d+)/);
+    const port = await srv.port;
+    const c = await runAsync(['cattp', 'send', '--to', `127.0.0.1:${port}`, '--card', card]);
+    assert.equal(c.code, 0, c.stderr);
+    assert.equal(await srv.done, 0, srv.err());
+    assert.deepEqual(registry(card).loadFiles, [{ aid: PACKAGE_AID, modules: [APPLET_AID] }]);
+    // The PoR SDU the server received (its JSON report), decoded against the five commands asked.
+    const sdu: string = JSON.parse(srv.out().trim().split('\n')[0]).received[0].sdu;
+    const d = run([...args, '--por', sdu, '--json']);
+    assert.equal(d.code, 0, d.stderr);
+    assert.equal(JSON.parse(d.stdout).pors[0].answer.executed, 5);
+  });
+});
+
+describe('--send pcsc to the card simulator in the vpcd virtual reader', () => {
+  let proc: ReturnType<typeof spawn> | undefined;
+  let card: string;
+  before(async () => {
+    const l = run(['send', 'pcsc', '--list', '--json']);
+    if (l.code !== 0 || !l.stdout.includes(READER)) throw new Error(`pcscd with the vpcd reader is not running: ${l.stderr.trim() || l.stdout.trim()}`);
+    card = newCard('pcsc-card.json');
+    proc = spawn(process.execPath, [BIN, 'card', 'vpcd', '--card', card], { cwd: ROOT, env: { ...process.env, NO_COLOR: '1' } });
+    const end = Date.now() + 15000;
+    for (;;) {
+      const r = run(['send', 'pcsc', '--list', '--json']);
+      const rd = r.code === 0 ? (JSON.parse(r.stdout) as { readers: { name: string; card: boolean }[] }).readers.find((x) => x.name === READER) : undefined;
+      if (rd?.card) break;
+      if (Date.now() > end) throw new Error('the simulated card did not show in the vpcd reader');
+      await new Promise((res) => setTimeout(res, 300));
+    }
+  });
+  after(() => {
+    proc?.kill('SIGTERM');
+  });
+
+  test('load, list, update/read, delete, put-key: ENVELOPEs exchanged, PoRs decoded, the card file updated by card vpcd', async () => {
+    await roundTrip(['--send', 'pcsc', '--reader', READER], card, join(dir, 'st-pcsc.json'));
+  });
+});

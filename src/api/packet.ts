@@ -98,13 +98,13 @@ export function expectedPorSecurity(o: ParseOpts): { sec: Partial<ResponseSecuri
   return { sec, request };
 }
 
-export function parsePacket(p: Peeled, o: ParseOpts, kindHint: 'command' | 'response' | undefined): PacketResult {
+/** `keys`: a per-batch memo of the key resolution (packetMemo(o).keys) for callers that parse many packets with the same key options. */
+export function parsePacket(p: Peeled, o: ParseOpts, kindHint: 'command' | 'response' | undefined, keys: PacketMemo['keys'] = (kic, kid) => resolveKeys(o, kic, kid)): PacketResult {
   const dialect: Dialect = p.dialect === 'cat_tp' ? cattpDialect : smsDialect;
   const kind = kindHint ?? p.kind;
   if (kind === 'response') {
     const { sec, request } = expectedPorSecurity(o);
-    const keys = resolveKeys(o, sec.kic, sec.kid);
-    const r = parseResponse(dialect, p.packet, keys, sec);
+    const r = parseResponse(dialect, p.packet, keys(sec.kic, sec.kid), sec);
     const failures = [...r.failures];
     const notes = [...r.notes];
     if (request) {
@@ -128,8 +128,7 @@ export function parsePacket(p: Peeled, o: ParseOpts, kindHint: 'command' | 'resp
     return { kind, response: r, tree, json, failures, notes, inputError, refusal: outcome.refusal };
   }
   const hdr = parseCommandHeader(dialect, p.packet);
-  const keys = resolveKeys(o, hdr.kic, hdr.kid);
-  const c = parseCommand(dialect, p.packet, keys, hdr);
+  const c = parseCommand(dialect, p.packet, keys(hdr.kic, hdr.kid), hdr);
   const fmt = o.expanded ? 'expanded' : o.compact ? 'compact' : 'auto';
   const view = c.data ? scriptView(c.data, fmt) : { apdus: null, json: null };
   const tree = commandTree(c, view.tree ? [view.tree] : undefined, false, o);

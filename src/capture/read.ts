@@ -26,7 +26,7 @@ import { toHex, equalBytes } from '../util/hex.js';
 import { node, type TreeNode, type Status } from '../render/tree.js';
 import { CaptureParser, type CaptureFrame, decodeFrame, decodeGsmtap, GSMTAP_UDP_PORT, GSMTAP_TYPE_SIM, GSMTAP_SIM, type UdpDatagram } from '../pcap/read.js';
 import { peel, smsPeel, type Layer, type Peeled } from '../layers/peel.js';
-import { parsePacket, statusOutcome, type ParseOpts, type PacketResult } from '../api/packet.js';
+import { parsePacket, packetMemo, statusOutcome, type ParseOpts, type PacketResult, type PacketMemo } from '../api/packet.js';
 import type { SecuredCommand } from '../secured/command.js';
 import { looksLikeCattpPdu, peelCattpPdus, cattpPacketKind } from '../cattp/peel.js';
 import { decodePdu, pduSummary, type DecodedPdu } from '../cattp/pdu.js';
@@ -405,6 +405,8 @@ export class CaptureAnalyser {
   private readonly conversations = new Map<string, Dgram[]>();
   private buffered = 0;
   private readonly commands = new Map<string, PendingCommand>();
+  /** Keys resolved once per (KIc, KID) for the whole capture. */
+  private readonly memo: PacketMemo;
 
   constructor(readonly file: string, o: CaptureOptions, private readonly sink: CaptureSink) {
     this.o = o;
@@ -412,6 +414,7 @@ export class CaptureAnalyser {
     this.window = w >= 1 ? w : 1;
     this.wantTree = o.tree !== false;
     this.wantJson = o.json !== false;
+    this.memo = packetMemo(o);
   }
 
   private ignore(why: string): void {
@@ -820,7 +823,7 @@ export class CaptureAnalyser {
     }
     let res: PacketResult;
     try {
-      res = parsePacket(peeled, opts, kind);
+      res = parsePacket(peeled, opts, kind, this.memo.keys);
     } catch (e) {
       if (!(e instanceof OtaError)) throw e;
       return errorItem(e);

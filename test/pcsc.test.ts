@@ -189,9 +189,10 @@ test('counter too low: PoR status 02, exit 1; --counter next stores the counter 
   assert.equal(x.code, 1);
   assert.equal(x.stderr, 'uicc-ota: card refused: PoR status 02 (CNTR low), expected 01\n');
   // --each: counters 3 and 4 (both below the card's 7): 02 each, as expected.
-  const each = await cli(['send', 'pcsc', ...low, '--each', '--expect-status', '01,02'], 30000, '00B0000010\n00B0000010\n');
+  // Output line N answers input line N: the comment line is passed through (batch engine).
+  const each = await cli(['send', 'pcsc', ...low, '--each', '--expect-status', '01,02'], 30000, '00B0000010\n# second\n00B0000010\n');
   assert.equal(each.code, 0, each.stderr);
-  assert.deepEqual(each.stdout.trim().split('\n').map((l) => l.replace(/ response tar=B00010 status=(\w+) .*/, ' $1')), ['1 OK 02', '2 OK 02']);
+  assert.deepEqual(each.stdout.trim().split('\n').map((l) => l.replace(/ response tar=B00010 status=(\w+) .*/, ' $1')), ['1 OK 02', '# second', '3 OK 02']);
   assert.equal(cardJson().applications.find((a) => a.tar === 'B00010')!.counter, '7');
   // --counter next: 1, 2, … from the state file; the card (at 7) refuses 1, yet 1 is spent.
   const n = await cli(['send', 'pcsc', ...K, '--spi', '1621', '--kic', '15', '--kid', '15', '--tar', 'B00010', '--counter', 'next', '--state', state, '--apdu', '00B0000010']);

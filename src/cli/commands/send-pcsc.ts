@@ -7,13 +7,13 @@
  * 3 no PC/SC binding installed; 4 PC/SC or card failure (the step is named).
  */
 import { formatTag } from '../../util/json-format.js';
-import { EXIT, InputError, OtaError } from '../../util/errors.js';
+import { EXIT, InputError } from '../../util/errors.js';
 import { fromHex, toHex, hex2 } from '../../util/hex.js';
 import { node, type TreeNode } from '../../render/tree.js';
 import { statusName } from '../../secured/status.js';
 import { parseExpectStatus, statusFailure, statusFailureLine } from '../../secured/expect-status.js';
 import type { SecuredCommand } from '../../secured/command.js';
-import { intOption, octet, readStdin } from '../input.js';
+import { intOption, octet } from '../input.js';
 import { printJson, printTree, useColor, writeOut, verdictNode } from '../output.js';
 import type { BuildSmsOpts } from './build.js';
 import type { ApduExchange, SendPcscResult, SmsPpExchange } from '../../transport/pcsc/send.js';
@@ -235,36 +235,62 @@ async function sendPcscMain(o: SendPcscOpts): Promise<void> {
   if (out.exitCode) process.exitCode = out.exitCode;
 }
 
-/** --each: one command per stdin line of secured data, one PoR line each; the worst exit code wins. */
+/**
+ * --each: one command per stdin line of secured data, streamed through the batch
+ * engine (src/batch): each line is sent as soon as it is read, one at a time, and
+ * answered by the line of the same number (blank and # lines passed through);
+ * a bad line is an error line and the campaign goes on; the worst exit code wins.
+ * The counter advances per command line from --counter (with "next", counters are
+ * reserved as lines are read, a block per read).
+ */
 async function sendEach(o: SendPcscOpts, p: Prepared): Promise<void> {
   if (o.apdu.length || (o.data !== undefined && o.data !== '') || o.expanded) {
     throw new InputError('with --each the secured data comes from stdin, one hex line per packet: drop --apdu/--data/--expanded', { field: '--each' });
   }
-  const lines = readStdin().split(/\r?\n/).filter((l) => l.trim() && !l.trim().startsWith('#'));
-  const { buildEnvelopeBatch } = await import('./pcsc-adapter.js');
-  const batch = await buildEnvelopeBatch(o, lines);
+  const { prepareCommand, counterBlock } = await import('../../api/secured-options.js');
+  const { buildCommand } = await import('../../secured/command.js');
+  const { smsDialect } = await import('../../smspp/dialect.js');
+  const { frameCommand } = await import('../../api/frame.js');
+  const { runBatch } = await import('../../batch/engine.js');
+  const { cliStream } = await import('../batch-run.js');
+  const next = o.counter === 'next';
+  const first = await prepareCommand({ ...o, apdu: [], data: '', counter: next ? '0' : o.counter });
+  const base = first.input.counter;
+  const s = await cliStream({ json: o.json });
   const allSteps: ApduExchange[] = [];
   const start = Date.now();
-  let worst = 0;
-  for (let i = 0; i < batch.length; i++) {
-    const steps: ApduExchange[] = [];
-    let line: string;
-    try {
-      const ex = await exchange(batch[i].envelopes, o, p, steps);
-      const out = await judge(ex, batch[i].command, o, p);
-      worst = Math.max(worst, out.exitCode);
-      line = o.json ? JSON.stringify({ line: i + 1, ...out.json }) : `${i + 1} ${out.brief}`;
-    } catch (e) {
-      if (!(e instanceof OtaError)) throw e;
-      worst = Math.max(worst, e.exitCode);
-      line = o.json ? JSON.stringify({ line: i + 1, error: e.message, exitCode: e.exitCode }) : `${i + 1} ERROR ${e.message}`;
-    }
-    allSteps.push(...steps);
-    writeOut(line);
-  }
+  let chain: Promise<unknown> = Promise.resolve();
+  const summary = await runBatch({
+    input: s.input,
+    output: s.output,
+    passThrough: o.json ? 'empty' : 'echo',
+    context: next ? async (seq0, count) => ({ seq0, counter: await counterBlock(o, first.input.kic, first.input.kid, first.input.tar, 0n, count) }) : undefined,
+    // One exchange with the card at a time, in input order.
+    fn: (line, lineNo, seq, ctx) => {
+      const run = chain.then(async () => {
+        const data = fromHex(line, `line ${lineNo}`);
+        const c = ctx as { seq0: number; counter: bigint } | undefined;
+        const counter = c ? c.counter + BigInt(seq - c.seq0) : base + BigInt(seq);
+        const command = buildCommand(smsDialect, { ...first.input, data, counter }, first.keys);
+        const envelopes = frameCommand(command.bytes, { ...o, format: 'envelope', pcap: undefined });
+        const steps: ApduExchange[] = [];
+        try {
+          const ex = await exchange(envelopes, o, p, steps);
+          const out = await judge(ex, command, o, p);
+          return { text: o.json ? JSON.stringify({ line: lineNo, ...out.json }) : `${lineNo} ${out.brief}`, exitCode: out.exitCode };
+        } finally {
+          allSteps.push(...steps);
+        }
+      });
+      chain = run.catch(() => undefined);
+      return run;
+    },
+    formatError: (e) => (o.json ? JSON.stringify({ line: e.line, error: e.message, exitCode: e.exitCode }) : `${e.line} ERROR ${e.message}`),
+    onError: s.onError,
+  });
   if (o.pcap) await writeExchangePcap(o.pcap, allSteps, start);
   if (o.trace) await writeTrace(allSteps, o);
-  if (worst) process.exitCode = worst;
+  if (summary.exitCode) process.exitCode = summary.exitCode;
 }
 
 export type { SmsPpExchange };

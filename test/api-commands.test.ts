@@ -97,6 +97,22 @@ describe('API = CLI, further commands', () => {
     }
   });
 
+  it('cattp build (each PDU type, and overrides for negative tests)', () => {
+    const cases: Array<[string, api.CattpPduOptions, string[]]> = [
+      ['syn', { srcPort: 1024, dstPort: 1, seq: 4660, iccid: '89882110000004672850', maxPdu: 200, maxSdu: 1000 }, ['--src-port', '1024', '--dst-port', '1', '--seq', '4660', '--iccid', '89882110000004672850', '--max-pdu', '200', '--max-sdu', '1000']],
+      ['synack', { seq: 1, ack: 4660 }, ['--seq', '1', '--ack', '4660']],
+      ['data', { seq: '5', ack: '7', data: '0102030405', seg: true }, ['--seq', '5', '--ack', '7', '--data', '0102030405', '--seg']],
+      ['eack', { ack: 3, eack: '5,6' }, ['--ack', '3', '--eack', '5,6']],
+      ['rst', { reason: '05' }, ['--reason', '05']],
+      ['nul', { checksum: 'FFFF' }, ['--checksum', 'FFFF']],
+    ];
+    for (const [type, opts, args] of cases) {
+      const a = api.buildCattpPdu(type, opts);
+      assert.deepEqual(asJson(a), cliJson(['cattp', 'build', type, ...args]), type);
+      assert.equal(Buffer.from(a.units[0]).toString('hex').toUpperCase(), a.hex);
+    }
+  });
+
   it('card process of CAT_TP data PDUs', async () => {
     const init = run(['card', 'init', '--out', join(dir, 'pa.json')]);
     assert.equal(init.code, 0, init.stderr);
@@ -157,6 +173,7 @@ describe('API = CLI, further commands', () => {
       [() => api.cattpSend({ to: '127.0.0.1:9' }).done, ['cattp', 'send', '--to', '127.0.0.1:9'], api.InputError],
       [() => api.cattpServe({ port: 0, tar: 'B00010' }), ['cattp', 'serve', '--port', '0', '--tar', 'B00010'], api.InputError],
       [() => api.cattpServe({ port: 0, packet: '0102', apdu: [APDU] }), ['cattp', 'serve', '--port', '0', '--packet', '0102', '--apdu', APDU], api.InputError],
+      [() => api.buildCattpPdu('fin'), ['cattp', 'build', 'fin'], api.InputError],
       [() => api.cardVpcd({ card: join(dir, 'none.json') }), ['card', 'vpcd', '--card', join(dir, 'none.json')], api.StateError],
     ];
     for (const [fn, args, Cls] of cases) {

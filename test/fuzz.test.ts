@@ -34,7 +34,7 @@ test('fuzz: every target is registered once and has seeds', () => {
   const names = TARGETS.map((t) => t.name);
   assert.equal(new Set(names).size, names.length);
   for (const t of TARGETS) assert.ok(t.seeds().length > 0, t.name);
-  for (const need of ['command', 'por', 'udh', 'tpdu', 'envelope', 'proactive', 'cattp-pdu', 'remote-compact', 'remote-expanded', 'pcap', 'keyset', 'card', 'vectors', 'http-admin', 'http-stream', 'scp81-push', 'smpp-pdu']) {
+  for (const need of ['command', 'por', 'udh', 'tpdu', 'envelope', 'proactive', 'cattp-pdu', 'remote-compact', 'remote-expanded', 'pcap', 'keyset', 'card', 'vectors', 'http-admin', 'http-stream', 'scp81-push', 'smpp-pdu', 'pcap-stream']) {
     assert.ok(names.includes(need), need);
   }
 });

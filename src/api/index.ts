@@ -11,6 +11,8 @@ export type { SpiJson, SpiEncodeOptions, KeyIdJson } from './codes.js';
 export { buildSms, buildPor, buildCattp } from './build.js';
 export type { BuildSmsOptions, BuildPorOptions, BuildCattpOptions, BuildResult, SecurityOptions } from './build.js';
 export { buildPush } from './push.js';
+export { buildCattpPdu } from './cattp-pdu.js';
+export type { CattpPduOptions, CattpPduResult } from './cattp-pdu.js';
 export type { BuildPushOptions, PushOptions } from './push.js';
 export { parse, parseSms, parsePor } from './parse.js';
 export type { PacketInput, ParseOptions, ParseResult } from './parse.js';

@@ -23,7 +23,7 @@ import { peelSmsPp } from '../../src/smspp/build.js';
 import { decodePdu, pduJson, pduTree } from '../../src/cattp/pdu.js';
 import { peelCattpPdus } from '../../src/cattp/peel.js';
 import { decodeCommandScript, decodeResponse, commandScriptJson, commandScriptTree, responseJson as remoteResponseJson, responseTree as remoteResponseTree } from '../../src/remote/index.js';
-import { readCapture, decodeFrame } from '../../src/pcap/read.js';
+import { readCapture, decodeFrame, CaptureParser, type CaptureFrame } from '../../src/pcap/read.js';
 import { pcapBytes, ipv4Udp } from '../../src/pcap/pcap.js';
 import { validateKeyset } from '../../src/keys/keyset.js';
 import { parseCardText, exampleCard } from '../../src/card/card.js';
@@ -474,6 +474,43 @@ registerTarget({
       const n = 1 + ((b[k % b.length] * 31 + k) % 251);
       sock.emit('data', Buffer.from(b.subarray(p, p + n)));
       p += n;
+    }
+  },
+});
+
+registerTarget({
+  name: 'pcap-stream',
+  seeds: pcapSeeds,
+  maxLength: 1 << 20,
+  run(b) {
+    // `parse --read` streams a capture: fed in input-chosen segments it must give the frames
+    // (or the error) that the whole file gives.
+    const key = (f: CaptureFrame) => `${f.number}/${f.offset}/${f.linktype}/${f.origLength}/${f.time}/${toHexStr(f.data)}`;
+    const outcome = (feed: (p: CaptureParser, on: (f: CaptureFrame) => void) => void) => {
+      const frames: string[] = [];
+      const p = new CaptureParser('fuzz');
+      try {
+        feed(p, (f) => void frames.push(key(f)));
+        return { frames, error: undefined as string | undefined };
+      } catch (e) {
+        if (!(e instanceof OtaError)) throw e;
+        return { frames, error: e.detail };
+      }
+    };
+    const whole = outcome((p, on) => {
+      p.push(b, on);
+      p.end(on);
+    });
+    const parts = outcome((p, on) => {
+      for (let at = 0, k = 0; at < b.length; k++) {
+        const n = 1 + ((b[(k * 7) % b.length] + k) % 300);
+        p.push(b.subarray(at, at + n), on);
+        at += n;
+      }
+      p.end(on);
+    });
+    if (whole.error !== parts.error || whole.frames.join() !== parts.frames.join()) {
+      throw new Error(`segmented and whole capture reading disagree: ${parts.frames.length} vs ${whole.frames.length} frames, ${parts.error} vs ${whole.error}`);
     }
   },
 });

@@ -13,14 +13,13 @@
  * `--json` output stays machine-readable while the log is watched.
  */
 import type { EventEmitter } from 'node:events';
-import { formatTag } from '../../util/json-format.js';
 import { EXIT, type OtaError } from '../../util/errors.js';
 import { toHex } from '../../util/hex.js';
 import { node, type TreeNode } from '../../render/tree.js';
-import { decodePdu, encodePdu, identificationToIccid, pduSummary, pduTree, type CattpPdu } from '../../cattp/pdu.js';
+import { decodePdu, identificationToIccid, pduSummary, pduTree, type CattpPdu } from '../../cattp/pdu.js';
 import type { PduLogEntry, SduInfo } from '../../cattp/session.js';
 import {
-  pduPcap, pduFromOptions, showable,
+  showable,
   type CattpBuildOpts as CattpBuildOptions, type BuildCattpOpts as BuildCattpOptions,
 } from '../../api/cattp-options.js';
 import { ipv4Udp, writePcap } from '../../pcap/pcap.js';
@@ -53,13 +52,10 @@ function jsonLine(v: unknown): string {
 // ---------------------------------------------------------------- cattp build <type>
 
 export async function cattpBuild(typeArg: string, o: CattpBuildOpts): Promise<void> {
-  const { pdu, overrides } = pduFromOptions(typeArg, o);
-  const bytes = encodePdu(pdu, overrides);
-  if (o.pcap) pduPcap(o.pcap, [bytes], o.udpPort);
-  if (o.json) {
-    const v = showable(bytes);
-    printJson({ format: formatTag('cattp-pdu'), ...(v.json as object), hex: toHex(bytes) });
-  } else if (o.show) await printTree([showable(bytes).tree], o);
+  const { buildCattpPdu } = await import('../../api/cattp-pdu.js');
+  const { units: [bytes], warnings: _w, ...json } = buildCattpPdu(typeArg, o);
+  if (o.json) printJson(json);
+  else if (o.show) await printTree([showable(bytes).tree], o);
   else writeOut(toHex(bytes));
 }
 

@@ -6,7 +6,7 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { run, isOneLineError, ROOT } from './helpers/cli.js';
@@ -167,5 +167,45 @@ describe('--kvn on parse, --allow-weak-key on build', () => {
     const j = run([...args, '--allow-weak-key', '--json']);
     assert.ok(JSON.parse(j.stdout).notes.some((n: string) => /single DES \(used: --allow-weak-key\)/.test(n)));
     assert.match(run([...args, '--allow-weak-key', '--show']).stdout, /Note: KID key: .*single DES/);
+  });
+});
+
+describe('error lines (point 6)', () => {
+  it('offsets count the characters as typed (leading blanks and 0x included)', () => {
+    // "  0x00ZZ": the first Z is the 7th character typed
+    const r = run(['parse', '  0x00ZZ']);
+    assert.equal(r.code, 2);
+    assert.equal(r.stderr, 'uicc-ota: input: not a hex digit "Z" at character 7\n');
+  });
+
+  it('--each: exit 2 comes with one stderr line per bad line, numbered by input line (comments and blanks count)', () => {
+    const r = run(['parse', 'por', '--each'], { input: `# a comment\n\n${POR_00}\nZZ\n` });
+    assert.equal(r.code, 2);
+    assert.equal(r.stderr, 'uicc-ota: line 4: not a hex digit "Z" at character 1\n');
+    assert.match(r.stdout, /^3 UNCHECKED response /m);
+    assert.match(r.stdout, /^4 ERROR line 4: /m);
+  });
+
+  it('a JSON syntax error in a keyset or CARD.json is one line; a UTF-8 BOM is accepted', () => {
+    const d = mkdtempSync(join(tmpdir(), 'uicc-ota-contract-'));
+    const bad = join(d, 'bad.json');
+    writeFileSync(bad, '{\n"format": \n');
+    const r = run(['parse', SJA2_CMD, '--keyset', bad]);
+    assert.equal(r.code, 2);
+    assert.ok(isOneLineError(r.stderr), r.stderr);
+    const badCard = join(d, 'card.json');
+    writeFileSync(badCard, '{"format": "uicc-ota-card/1",\n"x": \n');
+    const c = run(['card', 'process', '--card', badCard, SJA2_CMD]);
+    assert.ok(c.code >= 2 && isOneLineError(c.stderr), c.stderr);
+    const bom = join(d, 'bom.json');
+    writeFileSync(bom, Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), readFileSync(join(ROOT, 'vectors', 'keysets', 'test.json'))]));
+    const ok = run(['parse', SJA2_CMD, '--keyset', bom, '--require-verified']);
+    assert.equal(ok.code, 0, ok.stderr);
+  });
+
+  it('a long input is elided in messages: one short line', () => {
+    const r = run(['parse', '-'], { input: '00'.repeat(20000) + 'ZZ\n' });
+    assert.equal(r.code, 2);
+    assert.ok(isOneLineError(r.stderr) && r.stderr.length < 300, `${r.stderr.length} characters`);
   });
 });

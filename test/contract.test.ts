@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { run, isOneLineError } from './helpers/cli.js';
+import { run, isOneLineError, ROOT } from './helpers/cli.js';
 
 // TS 102 225 cl. 5.2, an unsecured PoR: RPL 000B, RHL 0A, TAR B00010, CNTR 0000000000, PCNTR 00,
 // status 02 (Table 5: "CNTR low").
@@ -83,5 +83,89 @@ describe('PoR status as the exit code (--expect-status)', () => {
     r = run(['parse', '--read', pcap, '--expect-status', '02', '--json']);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(JSON.parse(r.stdout).items[0].statusOk, true);
+    // the same unsecured PoR demands verification it cannot give (no RC/CC/DS): exit 1, frame named
+    r = run(['parse', '--read', pcap, '--expect-status', '02', '--require-verified']);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /uicc-ota: not verified \(--require-verified\): .*frame 1: PoR security unknown/);
+  });
+});
+
+// §12.1 of the spec digest (pySim docs/smpp-ota-tool.rst, the sysmoISIM-SJA2): command packet with
+// KIc 15 / KID 15 (KVN 1, 3DES 2-key), its keys and the card's PoR (user data 027100...).
+const SJA2_CMD = '00281506191515B00010DA1D6CBBD0D11CE4330D844C7408340943E843F67A6D7B0674730881605FD62D';
+const SJA2_KEYS = ['--kic-key', 'F09C43EE1A0391665CC9F05AF4E0BD10', '--kid-key', '01981F4A20999F62AF99988007BAF6CA'];
+
+describe('--require-verified', () => {
+  it('exit 1 with the unchecked parts named when a key is missing; exit 0 when everything was checked', () => {
+    let r = run(['parse', SJA2_CMD, '--require-verified']);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /^uicc-ota: not verified \(--require-verified\): ciphering: not deciphered \(no KIc key\); CC: not checked/);
+    assert.ok(isOneLineError(r.stderr), r.stderr);
+    // the same packet without --require-verified: exit 0 ("Verification: incomplete")
+    assert.equal(run(['parse', SJA2_CMD]).code, 0);
+    r = run(['parse', SJA2_CMD, '--require-verified', '--kic-key', SJA2_KEYS[1], '--json']);
+    assert.equal(r.code, 1);
+    assert.deepEqual(JSON.parse(r.stdout).unverified, ['CC: not checked (no KID key given)']);
+    r = run(['parse', SJA2_CMD, '--require-verified', ...SJA2_KEYS, '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(JSON.parse(r.stdout).unverified, []);
+  });
+
+  it('a PoR read without the command\'s SPI, and a packet with no RC/CC/DS, are not verified', () => {
+    let r = run(['parse', 'por', POR_00, '--require-verified', '--json']);
+    assert.equal(r.code, 1);
+    assert.deepEqual(JSON.parse(r.stdout).unverified, ['PoR security unknown: no SPI (give --request or --spi)']);
+    // SPI 0000: the command asked for no PoR security, so there is nothing to check
+    r = run(['parse', 'por', POR_00, '--spi', '0000', '--require-verified']);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /no RC\/CC\/DS in the packet/);
+  });
+
+  it('--each: per line', () => {
+    const r = run(['parse', '--each', '--require-verified', ...SJA2_KEYS.slice(0, 2)], { input: `${SJA2_CMD}\n` });
+    assert.equal(r.code, 1);
+    assert.match(r.stdout, /^1 FAIL command .*not verified: CC: not checked/);
+    const ok = run(['parse', '--each', '--require-verified', ...SJA2_KEYS], { input: `${SJA2_CMD}\n` });
+    assert.equal(ok.code, 0, ok.stdout + ok.stderr);
+    assert.match(ok.stdout, /^1 OK command tar=B00010/);
+  });
+});
+
+describe('--kvn on parse, --allow-weak-key on build', () => {
+  it('a KIc/KID of another key version than --kvn is a failed check (exit 1), named on stderr', () => {
+    const ks = join(ROOT, 'vectors', 'keysets', 'test.json'); // KVN 1: the SJA2 keys above; KVN 2: AES keys
+    let r = run(['parse', SJA2_CMD, '--keyset', ks, '--kvn', '2', '--json']);
+    assert.equal(r.code, 1);
+    assert.deepEqual(JSON.parse(r.stdout).failures.slice(0, 2), [
+      'KIc 0x15 is key version 1, not the selected KVN 2 (--kvn)',
+      'KID 0x15 is key version 1, not the selected KVN 2 (--kvn)',
+    ]);
+    assert.ok(isOneLineError(r.stderr), r.stderr);
+    r = run(['parse', SJA2_CMD, '--keyset', ks, '--kvn', '1', '--require-verified']);
+    assert.equal(r.code, 0, r.stderr);
+  });
+
+  it('build: a --kic of another key version than --kvn is bad input (exit 2)', () => {
+    const ks = join(ROOT, 'vectors', 'keysets', 'test.json');
+    const r = run(['build', 'sms', '--keyset', ks, '--kvn', '2', '--kic', '15', '--kid', '22', '--apdu', 'A0A40000027F20']);
+    assert.equal(r.code, 2);
+    assert.equal(r.stderr, 'uicc-ota: --kvn: KIc 0x15 is key version 1, not the selected KVN 2 (--kvn)\n');
+  });
+
+  it('--allow-weak-key builds with a 3DES key K1 = K2 and says so in text and JSON', () => {
+    const zero = '00000000000000000000000000000000';
+    const args = ['build', 'sms', '--spi', '1200', '--kic', '15', '--kid', '15', '--kic-key', zero, '--kid-key', zero, '--apdu', 'A0A40000027F20'];
+    const refused = run(args);
+    assert.equal(refused.code, 2);
+    assert.match(refused.stderr, /K1 = K2.*single DES/);
+    const r = run([...args, '--allow-weak-key']);
+    assert.equal(r.code, 0, r.stderr);
+    // CC by the openssl CLI: printf 001D1512001515B00010000000000000A0A40000027F2000 | xxd -r -p |
+    //   openssl enc -des-ede-cbc -K 00…00 -iv 0000000000000000 -nopad → last block 2C4FB77C8DA4363B
+    assert.equal(r.stdout, '001D1512001515B000100000000000002C4FB77C8DA4363BA0A40000027F20\n');
+    assert.match(r.stderr, /^uicc-ota: note: KID key: .*K1 = K2.*single DES \(used: --allow-weak-key\)$/m);
+    const j = run([...args, '--allow-weak-key', '--json']);
+    assert.ok(JSON.parse(j.stdout).notes.some((n: string) => /single DES \(used: --allow-weak-key\)/.test(n)));
+    assert.match(run([...args, '--allow-weak-key', '--show']).stdout, /Note: KID key: .*single DES/);
   });
 });

@@ -227,25 +227,28 @@ function parseLineFn(o: ParseOpts, mode: ParseMode, json: boolean): (line: strin
       const r = parsePacketBrief(peeled, o, hint, memo);
       if (r.inputError) throw r.inputError;
       const failures = peeled.failures.length ? [...peeled.failures, ...r.failures] : r.failures;
-      const verdict = failures.length || r.refusal ? 'FAIL' : r.checksumVerified === true ? 'OK' : 'UNCHECKED';
-      const why = r.refusal ? [...failures, r.refusal] : failures;
+      // --require-verified: anything left unchecked fails the line.
+      const unverified = o.requireVerified && !failures.length ? r.unverified : [];
+      const verdict = failures.length || r.refusal || unverified.length ? 'FAIL' : r.checksumVerified === true ? 'OK' : 'UNCHECKED';
+      const why = [...failures, ...unverified.map((x) => `not verified: ${x}`), ...(r.refusal ? [r.refusal] : [])];
       return {
         text: `${lineNo} ${verdict} ${r.kind} tar=${toHex(r.tar)}${r.status !== undefined ? ` status=${hex2(r.status)}` : ''} ${r.checksumType}${why.length ? ': ' + why.join('; ') : ''}`,
-        exitCode: failures.length || r.refusal ? 1 : 0, peeled: pe ? undefined : peeled,
+        exitCode: failures.length || r.refusal || unverified.length ? 1 : 0, peeled: pe ? undefined : peeled,
       };
     }
     const res = parsePacket(peeled, o, hint);
     if (res.inputError) throw res.inputError;
     const failures = res.failures.length || peeled.failures.length ? [...peeled.failures, ...res.failures] : res.failures;
     // A PoR status other than the expected outcome (--expect-status; default 00, 0B, 0C) is a refusal: exit 1.
-    const exitCode = failures.length || res.refusal ? 1 : 0;
+    const unverified = o.requireVerified && !failures.length ? res.unverified : [];
+    const exitCode = failures.length || res.refusal || unverified.length ? 1 : 0;
     if (json) {
       const j = { line: lineNo, layers: [...(peeled.layerNames ?? peeled.layers.map((l) => l.name)), `${res.kind} packet`], ...res.json, verified: failures.length ? false : res.json.verified };
       return { json: j, text: JSON.stringify(j), exitCode, peeled: pe ? undefined : peeled };
     }
     const j = res.json as { tar: string; status?: { code: string } | null; checksum: { type: string; verified: boolean | null } };
-    const verdict = failures.length || res.refusal ? 'FAIL' : j.checksum.verified === true ? 'OK' : 'UNCHECKED';
-    const why = res.refusal ? [...failures, res.refusal] : failures;
+    const verdict = failures.length || res.refusal || unverified.length ? 'FAIL' : j.checksum.verified === true ? 'OK' : 'UNCHECKED';
+    const why = [...failures, ...unverified.map((x) => `not verified: ${x}`), ...(res.refusal ? [res.refusal] : [])];
     return { text: `${lineNo} ${verdict} ${res.kind} tar=${j.tar}${j.status ? ` status=${j.status.code}` : ''} ${j.checksum.type}${why.length ? ': ' + why.join('; ') : ''}`, exitCode, peeled: pe ? undefined : peeled };
   };
 }

@@ -68,6 +68,8 @@ export interface BuildSmsOptions extends SecurityOptions {
 }
 
 export interface BuildPorOptions extends KeyOptions {
+  /** Accept a 3DES key that degrades to single DES; the result notes it. */
+  allowWeakKey?: boolean;
   request?: string;
   spi?: string;
   kic?: string;
@@ -167,7 +169,7 @@ export async function buildSmsUnits(o: BuildSmsOptions): Promise<{ cmd: SecuredC
   const fo = smsFrameOpts(o);
   const { input, keys } = await prepareCommand(so);
   const cmd = buildCommand(smsDialect, input, keys);
-  const warnings = buildWarnings(cmd.bytes.subarray(3, 5), input.kic, input.kid, input.spi.integrity, input.spi.ciphering);
+  const warnings = [...buildWarnings(cmd.bytes.subarray(3, 5), input.kic, input.kid, input.spi.integrity, input.spi.ciphering), ...cmd.notes];
   const units = frameCommand(cmd.bytes, fo);
   if (fo.format === 'packet' && cmd.bytes.length > 137) {
     warnings.push(`the packet is ${cmd.bytes.length} octets, more than the 137 of one SMS; --format ud, tpdu or envelope concatenates it`);
@@ -227,6 +229,7 @@ export async function buildPorUnits(o: BuildPorOptions): Promise<{ response: Sec
   }
   const data = await responseData({ ...o, executed: str(o.executed) } as ResponseDataOpts);
   const keys = resolveKeys(ko, kic, kid);
+  if (o.allowWeakKey) keys.allowWeak = true;
   const r = buildResponse(dialect, {
     tar, counter: counter ?? 0n, status, data,
     integrity: o.unsecured ? 'none' : spi.porIntegrity, ciphered: o.unsecured ? false : spi.porCiphered,
@@ -245,7 +248,7 @@ export async function buildPor(o: BuildPorOptions): Promise<BuildResult> {
   // SMS layers decoded back from what was built (CAT_TP PDUs are shown by cattp commands).
   const outer = format === 'packet' || format === 'pdu' ? { names: [], json: [] } : builtLayers(units);
   const json = { layers: [...outer.names, 'response packet'], ...responseJson(r, view.json), framing: outer.json, outputFormat: format, output: units.map(toHex) };
-  return withExtras(json, units, []);
+  return withExtras(json, units, r.notes.slice());
 }
 
 /** `build cattp` without the views: the command packet in the CAT_TP dialect and its data PDUs. */

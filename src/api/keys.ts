@@ -58,12 +58,14 @@ export function resolveKeys(o: KeyOptions, kic: number | undefined, kid: number 
     k.kidAlg = o.kidAlg as CcAlg | RcAlg;
   }
   const ks = keysetOf(o);
+  // --kvn selects the keyset entry; otherwise the KVN the KIc/KID octet names (TS 102 225 cl. 5.1.2, 5.1.3).
+  const sel = o.kvn !== undefined ? intOption(o.kvn, '--kvn', 0, 15) : undefined;
   const kicText = o.kicKey ?? process.env.UICC_OTA_KIC;
   const kidText = o.kidKey ?? process.env.UICC_OTA_KID;
   if (kicText) k.kicKey = readKeyMaterial(kicText, o.kicKey ? '--kic-key' : 'UICC_OTA_KIC');
   else if (ks && kic !== undefined) {
-    const e = findKeyset(ks, kic >> 4)?.kic;
-    if (!e) k.kicMissing = noKey(ks, kic >> 4, 'kic');
+    const e = findKeyset(ks, sel ?? kic >> 4)?.kic;
+    if (!e) k.kicMissing = noKey(ks, sel ?? kic >> 4, 'kic');
     if (e) {
       k.kicMismatch = mismatch(decodeKic(kic).algorithm, e.algorithm, k.kicAlg, kic, ks.path);
       k.kicKey = e.key;
@@ -71,14 +73,28 @@ export function resolveKeys(o: KeyOptions, kic: number | undefined, kid: number 
   }
   if (kidText) k.kidKey = readKeyMaterial(kidText, o.kidKey ? '--kid-key' : 'UICC_OTA_KID');
   else if (ks && kid !== undefined) {
-    const e = findKeyset(ks, kid >> 4)?.kid;
-    if (!e) k.kidMissing = noKey(ks, kid >> 4, 'kid');
+    const e = findKeyset(ks, sel ?? kid >> 4)?.kid;
+    if (!e) k.kidMissing = noKey(ks, sel ?? kid >> 4, 'kid');
     if (e) {
       if (e.algorithm !== 'crc16' && e.algorithm !== 'crc32') k.kidMismatch = mismatch(decodeKidCc(kid).algorithm, e.algorithm, k.kidAlg, kid, ks.path);
       k.kidKey = e.key;
     }
   }
   return k;
+}
+
+/**
+ * A KIc/KID whose key version (b8-b5, TS 102 225 cl. 5.1.2 and 5.1.3) is not
+ * the KVN selected with --kvn: one phrase each (only for the octets in use:
+ * KIc when the packet is ciphered, KID when it carries a CC).
+ */
+export function kvnConflicts(o: KeyOptions, kic: number | undefined, kid: number | undefined, uses: { kic: boolean; kid: boolean }): string[] {
+  if (o.kvn === undefined) return [];
+  const sel = intOption(o.kvn, '--kvn', 0, 15);
+  const out: string[] = [];
+  if (uses.kic && kic !== undefined && kic >> 4 !== sel) out.push(`KIc 0x${hex2(kic)} is key version ${kic >> 4}, not the selected KVN ${sel} (--kvn)`);
+  if (uses.kid && kid !== undefined && kid >> 4 !== sel) out.push(`KID 0x${hex2(kid)} is key version ${kid >> 4}, not the selected KVN ${sel} (--kvn)`);
+  return out;
 }
 
 /** KVN to use with a keyset: --kvn, the file's default, or its only entry. */

@@ -16,7 +16,7 @@ import { spiCodec } from '../secured/spi.js';
 import { smsDialect } from '../smspp/dialect.js';
 import { cattpDialect } from '../cattp/dialect.js';
 import type { Dialect } from '../secured/dialect.js';
-import { resolveKeys, type KeyOptions } from './keys.js';
+import { kvnConflicts, resolveKeys, type KeyOptions } from './keys.js';
 import { scriptError, scriptView, responseView } from '../remote/view.js';
 import { peel, type Peeled } from '../layers/peel.js';
 import { statusOutcome } from '../secured/expect-status.js';
@@ -43,6 +43,8 @@ export interface ParseOpts extends KeyOptions {
    * (default: 00 only). Any other status is a card refusal (exit 1).
    */
   expectStatus?: string | readonly (string | number)[];
+  /** --require-verified: anything left unchecked (`unverified`) is a failed check (exit 1). */
+  requireVerified?: boolean;
 }
 
 export type ParseMode = 'auto' | 'sms' | 'por';
@@ -62,6 +64,24 @@ export interface PacketResult {
    * but 00 means the card did not carry out the command): why, in one line.
    */
   refusal?: string;
+  /** What could not be checked (missing key, unknown PoR security, nothing to check): JSON `unverified`. */
+  unverified: string[];
+}
+
+/**
+ * What of a packet's security was not checked, one phrase each: a ciphered
+ * packet not deciphered, an RC/CC not computed (no key), a packet (or a PoR
+ * read without the command's SPI) carrying no RC/CC/DS at all. Empty when
+ * every RC/CC was computed and matched or mismatched.
+ */
+export function uncheckedParts(p: { ciphered: boolean; deciphered: boolean; checksum: { type: string; verified: boolean | null; reason?: string } }, securityKnown = true): string[] {
+  const out: string[] = [];
+  if (p.ciphered && !p.deciphered) out.push('ciphering: not deciphered (no KIc key)');
+  const c = p.checksum;
+  if (!securityKnown) out.push('PoR security unknown: no SPI (give --request or --spi)');
+  else if (c.type === 'none') out.push('no RC/CC/DS in the packet');
+  else if (c.verified === null) out.push(`${c.type.toUpperCase()}: not checked${p.ciphered && !p.deciphered ? ' (not deciphered)' : c.reason ? ` (${c.reason})` : ''}`);
+  return out;
 }
 
 /** The security a PoR is expected to carry, from --request or --spi/--kic/--kid. */
@@ -104,8 +124,11 @@ export function parsePacket(p: Peeled, o: ParseOpts, kindHint: 'command' | 'resp
   const kind = kindHint ?? p.kind;
   if (kind === 'response') {
     const { sec, request } = expectedPorSecurity(o);
-    const r = parseResponse(dialect, p.packet, keys(sec.kic, sec.kid), sec);
-    const failures = [...r.failures];
+    // A PoR secured with another key version than --kvn selects: reported, and read without keys.
+    const conflicts = kvnConflicts(o, sec.kic, sec.kid, { kic: sec.ciphered === true, kid: sec.integrity === 'cc' });
+    const km = conflicts.length ? {} : keys(sec.kic, sec.kid);
+    const r = parseResponse(dialect, p.packet, km, sec);
+    const failures = [...conflicts, ...r.failures];
     const notes = [...r.notes];
     if (request) {
       if (Buffer.compare(Buffer.from(request.tar), Buffer.from(r.tar)) !== 0) failures.push('TAR of the PoR differs from the command\'s TAR');
@@ -119,23 +142,32 @@ export function parsePacket(p: Peeled, o: ParseOpts, kindHint: 'command' | 'resp
     json.verified = failures.length ? false : r.checksum.verified;
     const outcome = statusOutcome(r.status, o, true);
     Object.assign(json, outcome.json);
+    const unverified = uncheckedParts(r, sec.integrity !== undefined);
+    json.unverified = unverified;
     let inputError = 'error' in view ? view.error : undefined;
     // A reserved status read from a PoR whose deciphering or checksum failed is garbage, not bad input.
     const trusted = !r.ciphered || r.checksum.verified === true;
     if (r.status !== undefined && !statusKnown(r.status) && r.deciphered && !failures.length && trusted) {
       inputError = new InputError(`0x${hex2(r.status)} is a reserved status code (TS 102 225 Table 5)`, { layer: 'response packet', field: 'status', offset: p.offset + r.offsets.status });
     }
-    return { kind, response: r, tree, json, failures, notes, inputError, refusal: outcome.refusal };
+    return { kind, response: r, tree, json, failures, notes, inputError, refusal: outcome.refusal, unverified };
   }
   const hdr = parseCommandHeader(dialect, p.packet);
-  const c = parseCommand(dialect, p.packet, keys(hdr.kic, hdr.kid), hdr);
+  // The packet's key version against the KVN asked for (--kvn): a failed check; the packet is then
+  // read without keys (the selected key set is not the one it was secured with).
+  const conflicts = kvnConflicts(o, hdr.kic, hdr.kid, { kic: hdr.spi.ciphering, kid: hdr.spi.integrity === 'cc' });
+  const km = conflicts.length ? {} : keys(hdr.kic, hdr.kid);
+  const c = parseCommand(dialect, p.packet, km, hdr);
+  c.failures.unshift(...conflicts);
   const fmt = o.expanded ? 'expanded' : o.compact ? 'compact' : 'auto';
   const view = c.data ? scriptView(c.data, fmt) : { apdus: null, json: null };
   const tree = commandTree(c, view.tree ? [view.tree] : undefined, false, o);
   const json = commandJson(c, view.apdus ?? undefined, { script: view.json }, o);
   const outcome = statusOutcome(undefined, o, false);
   Object.assign(json, outcome.json);
-  return { kind: 'command', command: c, tree, json, failures: c.failures, notes: c.notes, inputError: 'error' in view ? view.error : undefined, refusal: outcome.refusal };
+  const unverified = uncheckedParts(c);
+  json.unverified = unverified;
+  return { kind: 'command', command: c, tree, json, failures: c.failures, notes: c.notes, inputError: 'error' in view ? view.error : undefined, refusal: outcome.refusal, unverified };
 }
 
 
@@ -150,6 +182,8 @@ export interface PacketBrief {
   failures: string[];
   refusal?: string;
   inputError?: OtaError;
+  /** What could not be checked (a failure with --require-verified). */
+  unverified: string[];
 }
 
 /**
@@ -185,8 +219,9 @@ export function parsePacketBrief(p: Peeled, o: ParseOpts, kindHint: 'command' | 
   const kind = kindHint ?? p.kind;
   if (kind === 'response') {
     const { sec, request } = memo.expected();
-    const r = parseResponse(dialect, p.packet, memo.keys(sec.kic, sec.kid), sec);
-    const failures = r.failures.length ? [...r.failures] : [];
+    const conflicts = kvnConflicts(o, sec.kic, sec.kid, { kic: sec.ciphered === true, kid: sec.integrity === 'cc' });
+    const r = parseResponse(dialect, p.packet, conflicts.length ? {} : memo.keys(sec.kic, sec.kid), sec);
+    const failures = [...conflicts, ...r.failures];
     if (request && Buffer.compare(Buffer.from(request.tar), Buffer.from(r.tar)) !== 0) failures.push('TAR of the PoR differs from the command\'s TAR');
     let inputError = r.data && r.data.length ? responseView(r.data).error : undefined;
     const trusted = !r.ciphered || r.checksum.verified === true;
@@ -194,16 +229,18 @@ export function parsePacketBrief(p: Peeled, o: ParseOpts, kindHint: 'command' | 
       inputError = new InputError(`0x${hex2(r.status)} is a reserved status code (TS 102 225 Table 5)`, { layer: 'response packet', field: 'status', offset: p.offset + r.offsets.status });
     }
     const outcome = statusOutcome(r.status, o, true);
-    return { kind, tar: r.tar, status: r.status, checksumType: r.checksum.type, checksumVerified: r.checksum.verified, failures, refusal: outcome.refusal, inputError };
+    return { kind, tar: r.tar, status: r.status, checksumType: r.checksum.type, checksumVerified: r.checksum.verified, failures, refusal: outcome.refusal, inputError, unverified: uncheckedParts(r, sec.integrity !== undefined) };
   }
   const hdr = parseCommandHeader(dialect, p.packet);
-  const c = parseCommand(dialect, p.packet, memo.keys(hdr.kic, hdr.kid), hdr);
+  const conflicts = kvnConflicts(o, hdr.kic, hdr.kid, { kic: hdr.spi.ciphering, kid: hdr.spi.integrity === 'cc' });
+  const c = parseCommand(dialect, p.packet, conflicts.length ? {} : memo.keys(hdr.kic, hdr.kid), hdr);
+  c.failures.unshift(...conflicts);
   const fmt = o.expanded ? 'expanded' : o.compact ? 'compact' : 'auto';
   // The same bad-input verdict as parsePacket's scriptView (a malformed expanded script or push: exit 2).
   const inputError = c.data ? scriptError(c.data, fmt) : undefined;
   const outcome = statusOutcome(undefined, o, false);
   return {
     kind: 'command', tar: c.tar, checksumType: c.checksum.type, checksumVerified: c.checksum.verified,
-    failures: c.failures, refusal: outcome.refusal, inputError,
+    failures: c.failures, refusal: outcome.refusal, inputError, unverified: uncheckedParts(c),
   };
 }

@@ -83,7 +83,7 @@ export async function cattpRequest(o: ParseOpts): Promise<SecuredCommand | undef
 }
 
 /** What `parse --json` prints for CAT_TP PDU inputs, the trees, and the outcome; undefined when the inputs are not CAT_TP PDUs. */
-export async function parseCattpPdus(inputs: Uint8Array[], o: ParseOpts, mode: ParseMode = 'auto'): Promise<{ json: Record<string, unknown>; tree: TreeNode[]; failures: string[]; notes: string[]; refusals: string[]; peeled: CattpPeel } | undefined> {
+export async function parseCattpPdus(inputs: Uint8Array[], o: ParseOpts, mode: ParseMode = 'auto'): Promise<{ json: Record<string, unknown>; tree: TreeNode[]; failures: string[]; notes: string[]; refusals: string[]; unverified: string[]; peeled: CattpPeel } | undefined> {
   if (mode === 'sms' && !o.cattp) return undefined;
   const pe = peelCattpPdus(inputs);
   if (!pe) return undefined;
@@ -134,5 +134,8 @@ export async function parseCattpPdus(inputs: Uint8Array[], o: ParseOpts, mode: P
     Object.assign(body, none.json);
     if (none.refusal) refusals.push(none.refusal);
   }
-  return { json: body, tree: [...pe.layers.map((l) => l.tree), ...views.flatMap((v) => v.tree)], failures, notes, refusals, peeled: pe };
+  // What could not be checked, per packet (numbered when there are several).
+  const unverified = views.flatMap((v, i) => (v.result?.unverified ?? []).map((x) => (views.length > 1 ? `packet ${i + 1}: ${x}` : x)));
+  if (views.length !== 1) body.unverified = unverified;
+  return { json: body, tree: [...pe.layers.map((l) => l.tree), ...views.flatMap((v) => v.tree)], failures, notes, refusals, unverified, peeled: pe };
 }

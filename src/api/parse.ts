@@ -51,6 +51,8 @@ export interface Parsed {
   notes: string[];
   /** PoR statuses that are not the expected outcome (`--expect-status`, default 00): one line each, exit 1. */
   refusals: string[];
+  /** What could not be checked (JSON `unverified`): a failure with `--require-verified`. */
+  unverified: string[];
   /** Checksum type of the packet, for the verdict line. */
   checksumType?: string;
   /** Bad input found after decoding (malformed expanded TLV, reserved status): reported after the output. */
@@ -75,7 +77,7 @@ export async function parseInputs(inputs: Uint8Array[], o: ParseOpts, mode: Pars
   if (looksLikeCattpPdu(inputs[0]) && (mode !== 'sms' || o.cattp)) {
     const { parseCattpPdus } = await import('./parse-cattp.js');
     const r = await parseCattpPdus(inputs, o, mode);
-    if (r) return { json: r.json as ParseResult, tree: r.tree, failures: r.failures, notes: r.notes, refusals: r.refusals, cattp: r.peeled };
+    if (r) return { json: r.json as ParseResult, tree: r.tree, failures: r.failures, notes: r.notes, refusals: r.refusals, unverified: r.unverified, cattp: r.peeled };
   }
   const peeled = peel(inputs, o.cattp ? 'cattp' : mode === 'auto' ? 'auto' : 'sms');
   const hint = mode === 'por' ? 'response' : mode === 'sms' && peeled.kind === undefined ? 'command' : undefined;
@@ -86,7 +88,7 @@ export async function parseInputs(inputs: Uint8Array[], o: ParseOpts, mode: Pars
     ...res.json, framing: peeled.layers.map((l) => l.json), failures, verified: failures.length ? false : res.json.verified,
   } as unknown as ParseResult;
   return {
-    json, tree: [...peeled.layers.map((l) => l.tree), res.tree], failures, notes: res.notes, refusals: res.refusal ? [res.refusal] : [],
+    json, tree: [...peeled.layers.map((l) => l.tree), res.tree], failures, notes: res.notes, refusals: res.refusal ? [res.refusal] : [], unverified: res.unverified,
     checksumType: (res.json.checksum as { type?: string } | undefined)?.type, inputError: res.inputError, peeled,
   };
 }

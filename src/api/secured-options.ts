@@ -6,10 +6,12 @@ import { parseTar } from '../secured/tar.js';
 import { parseCounter } from '../secured/common.js';
 import type { CommandInput } from '../secured/command.js';
 import type { KeyMaterial } from '../secured/keys.js';
-import { keysetOf, keysetPath, resolveKeys, resolveKic, resolveKid, type KeyOptions } from './keys.js';
+import { keysetOf, keysetPath, kvnConflicts, resolveKeys, resolveKic, resolveKid, type KeyOptions } from './keys.js';
 import { intOption, octet } from '../util/options.js';
 
 export interface SecurityOpts extends KeyOptions {
+  /** Accept a 3DES key that degrades to single DES (K1 = K2): test cards use such keys; the result notes it. */
+  allowWeakKey?: boolean;
   spi?: string;
   kic?: string;
   kid?: string;
@@ -62,7 +64,10 @@ export async function prepareCommand(o: SecurityOpts): Promise<Prepared> {
   const tar = parseTar(o.tar ?? ks?.defaults.tar ?? DEFAULT_TAR);
   const kic = resolveKic(o.kic, o);
   const kid = resolveKid(o.kid, o, spi.integrity);
+  const conflict = kvnConflicts(o, kic, kid, { kic: spi.ciphering, kid: spi.integrity === 'cc' });
+  if (conflict.length) throw new InputError(conflict.join('; '), { field: '--kvn' });
   const keys = resolveKeys(o, kic, kid);
+  if (o.allowWeakKey) keys.allowWeak = true;
   const ccLength = o.ccLen !== undefined ? intOption(o.ccLen, '--cc-len', 1, 16) : undefined;
   const paddingByte = octet(o.paddingByte, '--padding-byte');
   const fixed = o.counter === 'next' ? undefined : parseCounter(o.counter);

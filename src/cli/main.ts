@@ -3,8 +3,9 @@
  * implementation is imported when it runs, so one invocation stays cheap
  * (shell scripts call it thousands of times).
  */
-import { Command, CommanderError, Option } from 'commander';
-import { EXIT, OtaError } from '../util/errors.js';
+import { Argument, Command, CommanderError, Option } from 'commander';
+import { EXIT, InputError, OtaError } from '../util/errors.js';
+import { installHelp } from './help.js';
 
 export const VERSION = '0.1.0';
 
@@ -51,6 +52,7 @@ function securityOptions(c: Command): Command {
       .option('--script-chaining <hex>', 'with --expanded: Script Chaining TLV (83) value')
       .option('--cc-len <n>', 'CC length in octets (AES-CMAC: 4 or 8)')
       .option('--padding-byte <hex>', 'cipher padding octet', '00')
+      .option('--allow-weak-key', 'accept a 3DES key that degrades to single DES (K1 = K2, as test cards and public test data use); the output notes it')
       .option('--state <file>', 'counter state file for --counter next (or env UICC_OTA_STATE; default <keyset file>.counters.json beside the keyset, or under $XDG_STATE_HOME/uicc-ota/ when that folder is read-only; see: uicc-ota counter show)'),
   );
 }
@@ -152,6 +154,7 @@ export function buildProgram(): Command {
       .option('--bad-format <hex>', 'with --expanded: Bad format TLV (90) value')
       .option('--cc-len <n>', 'CC length (AES-CMAC: 4 or 8)')
       .option('--padding-byte <hex>', 'cipher padding octet', '00')
+      .option('--allow-weak-key', 'accept a 3DES key that degrades to single DES (K1 = K2); the output notes it')
       .option('--cattp', 'CAT_TP dialect (RPI 02, BER length, no UDH in the checksum)')
       .option('--da <digits>', 'TP-DA of the SMS-SUBMIT (default 12345678)')
       .option('--concat-ref <n>', 'concatenation reference of a long PoR', '0')
@@ -200,7 +203,8 @@ export function buildProgram(): Command {
       .option('--ndjson', 'with --read: one JSON record per line (uicc-ota-capture-record/1) as each exchange completes')
       .option('--pairing-window <n>', 'with --read: at most N unfinished concatenated SMS / unanswered commands kept (each; oldest evicted and reported), default 10000')
       .option('--show-computed', 'on an RC/CC mismatch, also print the value computed with the key (off: no MAC oracle)')
-      .option('--expect-status <XX[,YY]>', 'PoR statuses that are the expected outcome (negative tests): exit 0 exactly when the status is one of them (without it any status but 00, 0B, 0C exits 1)'),
+      .option('--expect-status <XX[,YY]>', 'PoR statuses that are the expected outcome (negative tests): exit 0 exactly when the status is one of them (without it any status but 00, 0B, 0C exits 1)')
+      .option('--require-verified', 'exit 1 unless every RC/CC was checked: a missing key, a PoR without the command\'s SPI (--request/--spi), a packet without RC/CC/DS fail (JSON: unverified)'),
   ).action(async (hex, o) => {
     const m = await import('./commands/parse.js');
     return o.each ? m.parseEach(hex, o, 'auto') : m.parseAuto(hex, o, 'auto');
@@ -225,7 +229,8 @@ export function buildProgram(): Command {
         .option('--ndjson', 'with --read: one JSON record per line (uicc-ota-capture-record/1) as each exchange completes')
         .option('--pairing-window <n>', 'with --read: at most N unfinished concatenated SMS / unanswered commands kept (each; oldest evicted and reported), default 10000')
         .option('--show-computed', 'on an RC/CC mismatch, also print the value computed with the key (off: no MAC oracle)')
-        .option('--expect-status <XX[,YY]>', 'PoR statuses that are the expected outcome (negative tests): exit 0 exactly when the status is one of them (without it any status but 00, 0B, 0C exits 1)'),
+        .option('--expect-status <XX[,YY]>', 'PoR statuses that are the expected outcome (negative tests): exit 0 exactly when the status is one of them (without it any status but 00, 0B, 0C exits 1)')
+        .option('--require-verified', 'exit 1 unless every RC/CC was checked: a missing key, a PoR without the command\'s SPI (--request/--spi), a packet without RC/CC/DS fail (JSON: unverified)'),
     ).action(async (hex, o) => {
       const m = await import('./commands/parse.js');
       return o.each ? m.parseEach(hex, o, name) : m.parseAuto(hex, o, name);
@@ -702,7 +707,27 @@ export function buildProgram(): Command {
     ).action(async (o) => (await import('./commands/smpp.js')).smscCommand(o));
   }
 
+  // --- shell completion ---------------------------------------------------------
+  program
+    .command('completion')
+    .description('print a shell completion script (bash, zsh or fish) for commands, subcommands and options')
+    .addArgument(new Argument('<shell>', 'the shell').choices(['bash', 'zsh', 'fish']))
+    .action(async (shell) => (await import('./completion.js')).printCompletion(program, shell));
+
+  program.helpCommand('help [command...]', 'display help for a command (e.g. help build sms)');
+  installHelp(program);
   return program;
+}
+
+/** `uicc-ota help build sms`: the help of the subcommand, however deep. */
+function helpFor(program: Command, path: string[]): never {
+  let c: Command = program;
+  for (const name of path) {
+    const next = c.commands.find((x) => x.name() === name || x.aliases().includes(name));
+    if (!next) throw new InputError(`unknown command "${[...path.slice(0, path.indexOf(name)), name].join(' ')}" (see uicc-ota --help)`, { field: 'help' });
+    c = next;
+  }
+  return c.help();
 }
 
 /** Run the CLI; resolves to the exit code. */
@@ -714,6 +739,7 @@ export async function main(argv: string[]): Promise<number> {
     if (c) (await import('../crypto/backend.js')).setCryptoBackend(c as 'native' | 'forge');
   });
   try {
+    if (argv[2] === 'help') helpFor(program, argv.slice(3));
     await program.parseAsync(argv);
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (e) {

@@ -64,6 +64,7 @@ export interface SecuredCommand {
 }
 
 export function buildCommand(dialect: Dialect, p: CommandInput, keys: KeyMaterial): SecuredCommand {
+  const weakNotes: string[] = [];
   if (p.tar.length !== 3) throw new InputError('must be 3 octets', { field: 'TAR' });
   const spiBytes = spiCodec.encode(p.spi);
   const integ = integrityFor(p.spi.integrity, p.kid, keys, p.ccLength);
@@ -75,22 +76,26 @@ export function buildCommand(dialect: Dialect, p: CommandInput, keys: KeyMateria
     alg = cipherAlgFor(p.kic, keys);
     if (!keys.kicKey) throw new InputError(`ciphering needs the KIc key (--kic-key, UICC_OTA_KIC or --keyset)${keys.kicMissing ? ': ' + keys.kicMissing : ''}`, { field: 'KIc key' });
     assertKeyFits(keys, 'kic');
-    checkKey(alg, keys.kicKey, 'KIc key');
+    checkKey(alg, keys.kicKey, 'KIc key', { allowWeak: keys.allowWeak });
+    const weakKic = weakKey(alg, keys.kicKey);
+    if (weakKic) weakNotes.push(`KIc key: ${weakKic} (used: --allow-weak-key)`);
     pcntr = padLength(alg, 6 + L + p.data.length); // cl. 5.1: CNTR+PCNTR+RC/CC/DS+data fill whole blocks
   }
   if (integ.type === 'cc') {
     if (!keys.kidKey) throw new InputError(`a CC needs the KID key (--kid-key, UICC_OTA_KID or --keyset)${keys.kidMissing ? ': ' + keys.kidMissing : ''}`, { field: 'KID key' });
     assertKeyFits(keys, 'kid');
-    checkKey(integ.algorithm as 'aes-cmac', keys.kidKey, 'KID key');
+    checkKey(integ.algorithm as 'aes-cmac', keys.kidKey, 'KID key', { allowWeak: keys.allowWeak });
+    const weakKid = weakKey(integ.algorithm as 'aes-cmac', keys.kidKey);
+    if (weakKid) weakNotes.push(`KID key: ${weakKid} (used: --allow-weak-key)`);
   }
   const padded = concat(p.data, new Uint8Array(pcntr).fill(p.paddingByte ?? 0));
   const cpl = 1 + chl + padded.length;
   const prefix = concat(dialect.cpi === null ? new Uint8Array(0) : Uint8Array.of(dialect.cpi), dialect.encodeLength(cpl, 'CPL'));
   const header = concat(Uint8Array.of(chl), spiBytes, Uint8Array.of(p.kic, p.kid), p.tar);
   const cntr = encodeCounter(p.counter);
-  const sig = computeIntegrity(integ, keys.kidKey, concat(prefix, header, cntr, Uint8Array.of(pcntr), padded));
+  const sig = computeIntegrity(integ, keys.kidKey, concat(prefix, header, cntr, Uint8Array.of(pcntr), padded), { allowWeak: keys.allowWeak });
   let secured = concat(cntr, Uint8Array.of(pcntr), sig, padded);
-  if (alg) secured = encrypt(alg, keys.kicKey!, secured);
+  if (alg) secured = encrypt(alg, keys.kicKey!, secured, { allowWeak: keys.allowWeak });
   const bytes = concat(prefix, header, secured);
   const h = prefix.length;
   return {
@@ -112,7 +117,7 @@ export function buildCommand(dialect: Dialect, p: CommandInput, keys: KeyMateria
     data: p.data,
     padding: padded.subarray(p.data.length),
     offsets: stdOffsets(dialect.cpi === null ? 0 : 1, h, L),
-    notes: [],
+    notes: weakNotes,
     failures: [],
   };
 }

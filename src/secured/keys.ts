@@ -26,6 +26,8 @@ export interface KeyMaterial {
   /** Why no key was found although a keyset was given (e.g. "keyset k.json has no KVN 3 (it has 1, 2)"). */
   kicMissing?: string;
   kidMissing?: string;
+  /** Building: accept a 3DES key that degrades to single DES (--allow-weak-key); the result carries a note. */
+  allowWeak?: boolean;
 }
 
 /** The reason a key is absent, for messages: the keyset's explanation, or "no KIc key given". */

@@ -60,6 +60,7 @@ export interface SecuredResponse {
 }
 
 export function buildResponse(dialect: Dialect, p: ResponseInput, keys: KeyMaterial): SecuredResponse {
+  const weakNotes: string[] = [];
   if (p.tar.length !== 3) throw new InputError('must be 3 octets', { field: 'TAR' });
   if (!Number.isInteger(p.status) || p.status < 0 || p.status > 255) throw new InputError('must be one octet', { field: 'status' });
   const integ = integrityFor(p.integrity, p.kid, keys, p.ccLength);
@@ -71,13 +72,17 @@ export function buildResponse(dialect: Dialect, p: ResponseInput, keys: KeyMater
     alg = cipherAlgFor(p.kic, keys);
     if (!keys.kicKey) throw new InputError(`a ciphered PoR needs the KIc key${keys.kicMissing ? ': ' + keys.kicMissing : ''}`, { field: 'KIc key' });
     assertKeyFits(keys, 'kic');
-    checkKey(alg, keys.kicKey, 'KIc key');
+    checkKey(alg, keys.kicKey, 'KIc key', { allowWeak: keys.allowWeak });
+    const weakKic = weakKey(alg, keys.kicKey);
+    if (weakKic) weakNotes.push(`KIc key: ${weakKic} (used: --allow-weak-key)`);
     pcntr = padLength(alg, 7 + L + p.data.length);
   }
   if (integ.type === 'cc') {
     if (!keys.kidKey) throw new InputError(`a PoR CC needs the KID key${keys.kidMissing ? ': ' + keys.kidMissing : ''}`, { field: 'KID key' });
     assertKeyFits(keys, 'kid');
-    checkKey(integ.algorithm as 'aes-cmac', keys.kidKey, 'KID key');
+    checkKey(integ.algorithm as 'aes-cmac', keys.kidKey, 'KID key', { allowWeak: keys.allowWeak });
+    const weakKid = weakKey(integ.algorithm as 'aes-cmac', keys.kidKey);
+    if (weakKid) weakNotes.push(`KID key: ${weakKid} (used: --allow-weak-key)`);
   }
   const padded = concat(p.data, new Uint8Array(pcntr).fill(p.paddingByte ?? 0));
   const rpl = 1 + rhl + padded.length;
@@ -85,9 +90,9 @@ export function buildResponse(dialect: Dialect, p: ResponseInput, keys: KeyMater
   const header = concat(Uint8Array.of(rhl), p.tar);
   const cntr = encodeCounter(p.counter);
   const sig = computeIntegrity(integ, keys.kidKey,
-    concat(dialect.responseChecksumPrefix, prefix, header, cntr, Uint8Array.of(pcntr, p.status), padded));
+    concat(dialect.responseChecksumPrefix, prefix, header, cntr, Uint8Array.of(pcntr, p.status), padded), { allowWeak: keys.allowWeak });
   let secured = concat(cntr, Uint8Array.of(pcntr, p.status), sig, padded);
-  if (alg) secured = encrypt(alg, keys.kicKey!, secured);
+  if (alg) secured = encrypt(alg, keys.kicKey!, secured, { allowWeak: keys.allowWeak });
   const bytes = concat(prefix, header, secured);
   const h = prefix.length;
   return {
@@ -96,7 +101,7 @@ export function buildResponse(dialect: Dialect, p: ResponseInput, keys: KeyMater
     counter: p.counter, pcntr, status: p.status,
     checksum: { type: integ.type, algorithm: integ.algorithm, value: sig, computed: sig, verified: integ.type === 'none' ? null : true },
     data: p.data, padding: padded.subarray(p.data.length),
-    offsets: offsetsFor(dialect.rpi === null ? 0 : 1, h, L), notes: [], failures: [],
+    offsets: offsetsFor(dialect.rpi === null ? 0 : 1, h, L), notes: weakNotes, failures: [],
   };
 }
 

@@ -41,7 +41,7 @@ export async function buildSms(o: BuildSmsOpts): Promise<void> {
     const { scriptView } = await import('../../remote/view.js');
     const script = scriptView(cmd.data!, o.expanded ? 'expanded' : 'compact');
     const outer = o.format === 'packet' ? { trees: [] } : api.builtLayers(units);
-    await printTree([...outer.trees, commandTree(cmd, script.tree ? [script.tree] : undefined, true)], o);
+    await printTree([...outer.trees, commandTree(cmd, script.tree ? [script.tree] : undefined, true), ...cmd.notes.map((n) => ({ name: 'Note', value: n, status: 'warn' as const }))], o);
     return;
   }
   writeOut(units.map(toHex).join('\n'));
@@ -51,16 +51,19 @@ export async function buildSms(o: BuildSmsOpts): Promise<void> {
 export async function buildPor(o: BuildPorOpts): Promise<void> {
   const api = await import('../../api/build.js');
   if (o.json) {
-    printJson(api.jsonOf(await api.buildPor(o)));
+    const j = await api.buildPor(o);
+    notes(j.warnings);
+    printJson(api.jsonOf(j));
     return;
   }
   const { response: r, units } = await api.buildPorUnits(o);
+  notes(r.notes);
   if (o.show) {
     const { responseTree } = await import('../../secured/view.js');
     const { responseView } = await import('../../remote/view.js');
     const view = responseView(r.data!);
     const outer = o.format === 'packet' || o.format === 'pdu' ? { trees: [] } : api.builtLayers(units);
-    await printTree([...outer.trees, responseTree(r, view.tree ? [view.tree] : undefined, true)], o);
+    await printTree([...outer.trees, responseTree(r, view.tree ? [view.tree] : undefined, true), ...r.notes.map((n) => ({ name: 'Note', value: n, status: 'warn' as const }))], o);
     return;
   }
   writeOut(units.map(toHex).join('\n'));

@@ -37,9 +37,11 @@ export async function parseAuto(args: string[], o: ParseOpts, mode: ParseMode): 
     process.stderr.write(`uicc-ota: ${r.inputError.message}\n`);
     process.exitCode = r.inputError.exitCode;
   } else {
+    const unverified = o.requireVerified && !r.failures.length ? r.unverified : [];
     if (r.failures.length) process.stderr.write(`uicc-ota: verification failed: ${r.failures.join('; ')}\n`);
+    if (unverified.length) process.stderr.write(`uicc-ota: not verified (--require-verified): ${unverified.join('; ')}\n`);
     for (const x of r.refusals) process.stderr.write(`uicc-ota: ${x}\n`);
-    if (r.failures.length || r.refusals.length) process.exitCode = 1;
+    if (r.failures.length || r.refusals.length || unverified.length) process.exitCode = 1;
   }
 }
 

@@ -83,6 +83,10 @@ describe('PoR status as the exit code (--expect-status)', () => {
     r = run(['parse', '--read', pcap, '--expect-status', '02', '--json']);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(JSON.parse(r.stdout).items[0].statusOk, true);
+    // the same unsecured PoR demands verification it cannot give (no RC/CC/DS): exit 1, frame named
+    r = run(['parse', '--read', pcap, '--expect-status', '02', '--require-verified']);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /uicc-ota: not verified \(--require-verified\): .*frame 1: PoR security unknown/);
   });
 });
 

@@ -153,12 +153,14 @@ test('send smpp --each: PoRs matched by TAR and counter, output in input order; 
   try {
     const port = await s.port;
     const base = ['--keyset', KEYSET, '--spi', '1619', '--kic', '15', '--kid', '15', '--tar', 'B00010', '--counter', '3', '--each'];
-    const r = await send(port, base, [], 'A0A40000027F20\nA0A40000027F20A0C0000016\n');
+    // Output line N answers input line N: the comment line is passed through.
+    const r = await send(port, base, [], 'A0A40000027F20\n# then\nA0A40000027F20A0C0000016\n');
     assert.equal(r.code, 0, r.stderr);
     const lines = r.stdout.trim().split('\n');
-    assert.equal(lines.length, 2);
+    assert.equal(lines.length, 3);
     assert.match(lines[0], /^1 OK response tar=B00010 status=00 cc/);
-    assert.match(lines[1], /^2 OK response tar=B00010 status=00 cc/);
+    assert.equal(lines[1], '# then');
+    assert.match(lines[2], /^3 OK response tar=B00010 status=00 cc/);
     const t = await send(port, [...SJA5_ARGS.map((a) => (a === '0' ? '1' : a)), '--spi', '1619', '--bind', 'transmitter', '--json', '--trace']);
     assert.equal(t.code, 0, t.stderr);
     assert.match(t.stderr, /SMPP bind_receiver:/);

@@ -167,6 +167,8 @@ export interface CaptureItem {
   verified?: boolean | null;
   /** A PoR whose status is not the expected outcome (--expect-status, default 00). */
   refusal?: string;
+  /** What could not be checked (a failure with --require-verified). */
+  unverified?: string[];
 }
 
 /** Brief entries (APDUs, CAT_TP sessions) for the listing. */
@@ -357,6 +359,8 @@ export interface CaptureSummary {
   failures: string[];
   /** PoR statuses that are not the expected outcome (--expect-status, default 00), one line each, naming the frame. */
   refusals: string[];
+  /** With --require-verified: what could not be checked, one line per item (file, frames). */
+  unverified: string[];
   /** Malformed items: one message line each (file, frames, error). */
   errors: string[];
   /** The closing Summary node of the text tree. */
@@ -397,6 +401,7 @@ export class CaptureAnalyser {
   private readonly failures = new Capped();
   private readonly errors = new Capped();
   private readonly refusals = new Capped();
+  private readonly unverified = new Capped();
   private worst = 0;
   private readonly stats = { commands: 0, responses: 0, verified: 0, failed: 0, errors: 0, apdus: 0, items: 0, unverified: 0 };
   private readonly groups = new Map<string, SmsGroup>();
@@ -439,6 +444,10 @@ export class CaptureAnalyser {
     for (const n of it.notes) this.notes.push(n);
     if (it.refusal) {
       this.refusals.push(`${this.file} ${frameLabel(it.frames).toLowerCase()}: ${it.refusal}`);
+      this.worst = Math.max(this.worst, 1);
+    }
+    if (this.o.requireVerified && it.unverified?.length && !it.failures.length) {
+      this.unverified.push(`${this.file} ${frameLabel(it.frames).toLowerCase()}: ${it.unverified.join('; ')}`);
       this.worst = Math.max(this.worst, 1);
     }
     if (it.error) {
@@ -747,7 +756,7 @@ export class CaptureAnalyser {
     const kids = [...[...this.ignoredWhy].map(([w, n]) => node(w, `${n} frame${n === 1 ? '' : 's'}`)), ...notes.map((n) => node('Note', n))];
     return {
       frames: fr, summary, notes, verified, nothing,
-      failures: this.failures.all('failures'), refusals, errors: this.errors.all('malformed items'),
+      failures: this.failures.all('failures'), refusals, unverified: this.unverified.all('unverified items'), errors: this.errors.all('malformed items'),
       tree: node('Summary', sumText, kids),
       exitCode: this.worst,
     };
@@ -848,7 +857,7 @@ export class CaptureAnalyser {
       if (requestFrame !== undefined) kids.push(node('Request', `command packet of frame ${requestFrame}`, undefined, { status: 'info', note: 'its SPI, KIc, KID and TAR are used' }));
       tree = node(label, head, kids, { status, note: failures.length ? 'FAILED' : verified === true ? 'verified' : 'not verified' });
     }
-    return { frames: u.frames, tree, json, failures, notes, error: res.inputError, kind: res.kind, verified, refusal: res.kind === 'response' ? res.refusal : undefined };
+    return { frames: u.frames, tree, json, failures, notes, error: res.inputError, kind: res.kind, verified, refusal: res.kind === 'response' ? res.refusal : undefined, unverified: res.unverified };
   }
 
   /** The latest command per TAR, for the PoRs that follow; the oldest beyond the window is dropped (noted when unanswered). */

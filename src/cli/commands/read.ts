@@ -188,6 +188,7 @@ export async function parseCapture(file: string, args: string[], o: ParseOpts, _
   flush();
   for (const e of s.errors) process.stderr.write(`uicc-ota: ${e}\n`);
   if (s.failures.length) process.stderr.write(`uicc-ota: verification failed: ${s.failures.join('; ')}\n`);
+  for (const x of s.unverified) process.stderr.write(`uicc-ota: not verified (--require-verified): ${x}\n`);
   for (const x of s.refusals) process.stderr.write(`uicc-ota: ${x}\n`);
   if (r.stopped) process.stderr.write(`uicc-ota: ${r.stopped.message}; reading stopped there, before frame ${r.stopped.frame} (the ${r.stopped.frame - 1} frame${r.stopped.frame === 2 ? '' : 's'} before it are above)\n`);
   if (r.exitCode) process.exitCode = r.exitCode;

@@ -101,14 +101,30 @@ export async function sendSmppCommand(o: SendSmppCliOpts): Promise<void> {
   const timeoutMs = intOption(o.timeout, '--timeout', 1, 3_600_000);
   const expect = parseExpectStatus(o.expectStatus);
   let datas: Uint8Array[] | undefined;
+  let rawLines: string[] = [];
+  const workAt: number[] = [];
   if (o.each) {
     if (o.apdu.length || (o.data !== undefined && o.data !== '') || o.expanded) {
       throw new InputError('with --each the secured data comes from stdin, one hex line per command: drop --apdu/--data/--expanded', { field: '--each' });
     }
-    const lines = readStdin().split(/\r?\n/).filter((l) => l.trim() && !l.trim().startsWith('#'));
-    if (!lines.length) return;
-    datas = lines.map((l, i) => fromHex(l, `stdin line ${i + 1}`));
+    // Output line N answers input line N: blank and # lines are passed through (text) or empty (--json).
+    rawLines = readStdin().split(/\r?\n/);
+    if (rawLines.length && rawLines[rawLines.length - 1] === '') rawLines.pop();
+    rawLines.forEach((l, k) => {
+      if (l.trim() && !l.trim().startsWith('#')) workAt.push(k + 1);
+    });
+    if (!workAt.length) {
+      if (rawLines.length) writeOut(rawLines.map((l) => (o.json ? '' : l)).join('\n'));
+      return;
+    }
+    datas = workAt.map((n) => fromHex(rawLines[n - 1], `stdin line ${n}`));
   }
+  /** The command lines' outputs put back among the pass-through lines. */
+  const aligned = (out: string[]): string[] => {
+    if (!o.each) return out;
+    let i = 0;
+    return rawLines.map((l) => (l.trim() && !l.trim().startsWith('#') ? out[i++] : o.json ? '' : l));
+  };
   const { sendSmpp, loadSmpp, pduTree } = await import('../../transport/smpp/index.js');
   loadSmpp(); // exit 3 with what to install, before any counter is reserved
   const { buildForSmpp, porReader, porIdentityReader, parsePorForSmpp, printPorAsParse } = await import('./smpp-adapter.js');
@@ -138,11 +154,11 @@ export async function sendSmppCommand(o: SendSmppCliOpts): Promise<void> {
     const lines = result.messages.map((m, i) => {
       const c = built.commands[i];
       return o.json
-        ? JSON.stringify({ line: i + 1, tar: toHex(c.tar), counter: c.counter === undefined ? null : Number(c.counter), messageIds: m.messageIds, error: m.error ?? null })
-        : m.error ? `${i + 1} ERROR ${m.error}` : `${i + 1} SUBMITTED tar=${toHex(c.tar)} cntr=${cntr(c.counter)} message_id=${m.messageIds.join(',')}`;
+        ? JSON.stringify({ line: workAt[i] ?? i + 1, tar: toHex(c.tar), counter: c.counter === undefined ? null : Number(c.counter), messageIds: m.messageIds, error: m.error ?? null })
+        : m.error ? `${workAt[i] ?? i + 1} ERROR ${m.error}` : `${workAt[i] ?? i + 1} SUBMITTED tar=${toHex(c.tar)} cntr=${cntr(c.counter)} message_id=${m.messageIds.join(',')}`;
     });
     if (!o.each && result.messages[0].error) throw new NetworkError(result.messages[0].error);
-    writeOut(lines.join('\n'));
+    writeOut(aligned(lines).join('\n'));
     if (result.messages.some((m) => m.error)) process.exitCode = 4;
     return;
   }
@@ -170,7 +186,7 @@ export async function sendSmppCommand(o: SendSmppCliOpts): Promise<void> {
   let worst = 0;
   const out: string[] = [];
   result.messages.forEach((m, i) => {
-    const line = i + 1;
+    const line = workAt[i] ?? i + 1;
     const fail = (msg: string, code: number) => {
       worst = Math.max(worst, code);
       out.push(o.json ? JSON.stringify({ line, error: msg, exitCode: code }) : `${line} ERROR ${msg}`);
@@ -196,7 +212,8 @@ export async function sendSmppCommand(o: SendSmppCliOpts): Promise<void> {
       fail(e.message, e.exitCode);
     }
   });
-  process.stdout.write(out.join('\n') + (out.length ? '\n' : ''));
+  const all = aligned(out);
+  process.stdout.write(all.join('\n') + (all.length ? '\n' : ''));
   if (worst) {
     process.stderr.write(`uicc-ota: ${out.filter((l) => / (ERROR|FAIL) /.test(l) || /"error"|"verified":false/.test(l)).length} of ${out.length} commands failed\n`);
     process.exitCode = worst;

@@ -160,6 +160,37 @@ describe('API = CLI, further commands', () => {
     assert.deepEqual(withoutPorts(asJson(apiSend.json)), withoutPorts(JSON.parse(cliSend.stdout)));
   });
 
+  it('rfm read / ram status --dry-run: the script the CLI prints, nothing secured', async () => {
+    const rfmArgs = ['--path', '3F00/7F20/6F07', '--length', '9', '--keyset', KEYSET, '--kvn', '1'];
+    const r = await api.rfm('read', { path: '3F00/7F20/6F07', length: '9', keyset: KEYSET, kvn: '1', dryRun: true });
+    assert.deepEqual(asJson(r), cliJson(['rfm', 'read', ...rfmArgs, '--dry-run']));
+    assert.deepEqual(r.units, [], 'a dry run secures no packet');
+    const s = await api.ram('status', { subset: 'load-files', keyset: KEYSET, kvn: '1', dryRun: true });
+    assert.deepEqual(asJson(s), cliJson(['ram', 'status', '--subset', 'load-files', '--keyset', KEYSET, '--kvn', '1', '--dry-run']));
+  });
+
+  it('ram status with a fixed counter: the secured packets and their wire octets the CLI prints', async () => {
+    const args = ['--keyset', KEYSET, '--kvn', '1', '--spi', '1629', '--counter', '5', '--format', 'envelope'];
+    const r = await api.ram('status', { keyset: KEYSET, kvn: '1', spi: '1629', counter: '5', format: 'envelope' });
+    assert.deepEqual(asJson(r), cliJson(['ram', 'status', ...args]));
+    const lines = run(['ram', 'status', ...args]).stdout.trim().split('\n');
+    assert.deepEqual(r.units.map((u) => Buffer.from(u).toString('hex').toUpperCase()), lines, 'units: the octets the CLI writes, one ENVELOPE per line');
+  });
+
+  it('rfm / ram bad input throws the CLI\'s typed error', async () => {
+    const cases: Array<[() => unknown, string[]]> = [
+      [() => api.rfm('read', { path: '3F00/7G20', keyset: KEYSET, dryRun: true }), ['rfm', 'read', '--path', '3F00/7G20', '--keyset', KEYSET, '--dry-run']],
+      [() => api.ram('delete', { aid: '0102', keyset: KEYSET, dryRun: true }), ['ram', 'delete', '--aid', '0102', '--keyset', KEYSET, '--dry-run']],
+    ];
+    for (const [fn, args] of cases) {
+      const cli = run(args);
+      const err = await thrown(fn);
+      assert.ok(err instanceof api.InputError, `${args.join(' ')}: ${err}`);
+      assert.equal(cli.stderr, `uicc-ota: ${(err as api.OtaError).message}\n`, args.join(' '));
+      assert.equal(cli.code, (err as api.OtaError).exitCode);
+    }
+  });
+
   it('bad input throws the typed error with the CLI\'s message and exit code', async () => {
     const existing = join(dir, 'exists.json');
     writeFileSync(existing, '{}');

@@ -120,6 +120,16 @@ export class CaptureParser {
   private dv = new DataView(this.buf.buffer);
   /** Absolute file offset of buf[0]. */
   private base = 0;
+  /**
+   * Chunks received after buf while it holds less than `want` octets: they are
+   * joined only once the record or block under way is complete (or its next
+   * header is there), so one big record in many small chunks is copied once,
+   * not once per chunk.
+   */
+  private pending: Uint8Array[] = [];
+  private pendingLen = 0;
+  /** Octets buf must hold before parsing can move on (set where the parser stops for more input). */
+  private want = 0;
   private received = 0;
   // pcap
   private little = true;
@@ -143,10 +153,11 @@ export class CaptureParser {
     if (!chunk.length) return;
     this.received += chunk.length;
     if (this.buf.length) {
-      const b = new Uint8Array(this.buf.length + chunk.length);
-      b.set(this.buf);
-      b.set(chunk, this.buf.length);
-      this.setBuf(b);
+      this.pending.push(chunk);
+      this.pendingLen += chunk.length;
+      // Nothing new can be decided before the record or block under way is whole.
+      if (this.buf.length + this.pendingLen < this.want) return;
+      this.join();
     } else this.setBuf(chunk);
     this.run(false, onFrame);
   }
@@ -154,7 +165,22 @@ export class CaptureParser {
   /** No more input: what is left over is a record or block cut short (an InputError). */
   end(onFrame: (f: CaptureFrame) => void): void {
     if (this.received === 0) throw new InputError('empty file, not a pcap or pcapng capture', { layer: this.name });
+    if (this.pendingLen) this.join();
     this.run(true, onFrame);
+  }
+
+  /** buf ‖ the pending chunks, in one copy. */
+  private join(): void {
+    const b = new Uint8Array(this.buf.length + this.pendingLen);
+    b.set(this.buf);
+    let o = this.buf.length;
+    for (const c of this.pending) {
+      b.set(c, o);
+      o += c.length;
+    }
+    this.pending = [];
+    this.pendingLen = 0;
+    this.setBuf(b);
   }
 
   private setBuf(b: Uint8Array): void {
@@ -168,9 +194,11 @@ export class CaptureParser {
   }
 
   private run(final: boolean, onFrame: (f: CaptureFrame) => void): void {
+    this.want = 0;
     if (!this.format) {
       const b = this.buf;
       if (b.length < 4) {
+        this.want = 4;
         if (final) throw new InputError(`${b.length} octets, too short for any capture header`, { layer: this.name, field: 'file header', offset: 0 });
         return;
       }
@@ -199,6 +227,7 @@ export class CaptureParser {
     const little = this.little;
     if (!this.headerDone) {
       if (this.buf.length < 24) {
+        this.want = 24;
         if (final) throw new InputError(`${this.buf.length} octets, a pcap file header needs 24 (file cut short)`, { layer: name, field: 'file header', offset: 0 });
         return;
       }
@@ -216,12 +245,14 @@ export class CaptureParser {
     let o = 0;
     while (o < n) {
       if (n - o < recHdr) {
+        this.want = recHdr;
         if (!final) break;
         throw new InputError(`record header needs ${recHdr} octets, ${n - o} left (file cut short)`, { layer: name, field: `frame ${this.frames + 1}`, offset: this.base + o });
       }
       const incl = dv.getUint32(o + 8, little);
       if (incl > MAX_BLOCK) throw new InputError(`record says ${incl} captured octets, more than any real frame (corrupt record header)`, { layer: name, field: `frame ${this.frames + 1}`, offset: this.base + o });
       if (o + recHdr + incl > n) {
+        this.want = recHdr + incl;
         if (!final) break;
         throw new InputError(`record says ${incl} captured octets, ${n - o - recHdr} present (file cut short)`, { layer: name, field: `frame ${this.frames + 1}`, offset: this.base + o });
       }
@@ -247,6 +278,7 @@ export class CaptureParser {
       const abs = this.base + o;
       const at = (what: string, off = abs) => ({ layer: name, field: `block ${block}${what ? ` (${what})` : ''}`, offset: off });
       if (n - o < 12) {
+        this.want = 12;
         if (!final) break;
         throw new InputError(`${n - o} octets left, a block needs at least 12 (file cut short)`, at(''));
       }
@@ -254,6 +286,7 @@ export class CaptureParser {
       if (typeBe === PCAPNG_SHB) {
         // The byte-order magic of each section says how to read that section.
         if (n - o < 28) {
+          this.want = 28;
           if (!final) break;
           throw new InputError(`${n - o} octets left, a Section Header Block needs at least 28 (file cut short)`, at('Section Header Block'));
         }
@@ -274,6 +307,7 @@ export class CaptureParser {
       if (len < 12 || len % 4 !== 0) throw new InputError(`block total length ${len} is ${len < 12 ? 'less than 12' : 'not a multiple of 4'}`, at(what, abs + 4));
       if (len > MAX_BLOCK) throw new InputError(`block total length ${len} is more than any real block (corrupt block header)`, at(what, abs + 4));
       if (o + len > n) {
+        this.want = len;
         if (!final) break;
         throw new InputError(`block total length ${len} runs past the end of the file (${n - o} octets left; file cut short)`, at(what, abs + 4));
       }

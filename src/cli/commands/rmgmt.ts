@@ -6,341 +6,33 @@
  * (--card), or — with --por — the PoR decoded against what was asked.
  */
 import { formatTag } from '../../util/json-format.js';
-import { readFileSync } from 'node:fs';
-import { InputError, IoError, VerifyError } from '../../util/errors.js';
+import { InputError, VerifyError } from '../../util/errors.js';
 import { fromHex, hex2, toHex } from '../../util/hex.js';
 import { node, type TreeNode } from '../../render/tree.js';
 import { insName, parseCApdu, toCompactTpdu } from '../../remote/index.js';
 import type { RemoteScript } from '../../remote/script.js';
 import type { Bearer } from '../../remote/packets.js';
 import { answerTree, decodeAnswer, type ScriptAnswer } from '../../remote/answer.js';
-import { intOption, octet, readStdin } from '../input.js';
+import { intOption, readStdin } from '../input.js';
 import { printJson, printTree, writeOut, type OutputOptions } from '../output.js';
-import { keysetOf, keysetKvn } from '../../api/keys.js';
-import { findKeyset } from '../../keys/keyset.js';
-import { readKeyMaterial } from '../../keys/material.js';
-import { readPor, secureScript, type AdapterOpts, type ScriptBuild } from './rmgmt-adapter.js';
+import { DEFAULT_TARS, rmgmtScript, scriptBearer, scriptJson, type RmgmtOptions } from '../../api/rmgmt.js';
+import { readPor, secureScript, type ScriptBuild } from './rmgmt-adapter.js';
 
-export interface RmgmtOpts extends Omit<AdapterOpts, 'bearer'>, OutputOptions {
-  bearer?: string;
-  maxSms?: string;
-  maxSdu?: string;
-  dryRun?: boolean;
-  show?: boolean;
-  por?: string;
-  card?: string;
-  cardState?: string;
-  /** Send the packets: pcsc (card in a PC/SC reader) or smpp (through an SMSC). */
-  send?: string;
-  reader?: string;
-  timeout?: string;
-  host?: string;
-  port?: string;
-  systemId?: string;
-  password?: string;
-  dest?: string;
-  source?: string;
-  /** --format scp81-scripts: the key of the scripts in the `scp81 serve --scripts` file. */
-  scp81Agent?: string;
-  // rfm
-  path?: string;
-  family?: string;
-  select?: string;
-  record?: string;
-  recordMode?: string;
-  offset?: string;
-  length?: string;
-  // ram
-  cap?: string;
-  packageAid?: string;
-  appletAid?: string;
-  instanceAid?: string;
-  sdAid?: string;
-  maxBlock?: string;
-  install?: boolean;
-  privileges?: string;
-  appParams?: string;
-  toolkitParams?: string;
-  uiccToolkit?: boolean;
-  maxServices?: string;
-  uiccToolkitParams?: string;
-  uiccAccess?: string[];
-  uiccAdminAccess?: string[];
-  hash?: string;
-  dap?: string[];
-  accessDomain?: string;
-  priority?: string;
-  maxTimers?: string;
-  menuTextLength?: string;
-  menu?: string[];
-  maxChannels?: string;
-  msl?: string;
-  toolkitTar?: string[];
-  volatileQuota?: string;
-  nonVolatileQuota?: string;
-  codeSpace?: string;
-  aid?: string;
-  related?: boolean;
-  subset?: string;
-  legacy?: boolean;
-  newKvn?: string;
-  replaceKvn?: string;
-  newKic?: string;
-  newKid?: string;
-  newKik?: string;
-  newAlg?: string;
-  kikFrom?: string;
-  kikKey?: string;
-  kikAlg?: string;
+export interface RmgmtOpts extends RmgmtOptions, OutputOptions {
+  counter: string;
+  paddingByte: string;
 }
 
-/** Default TARs (TS 101 220 Annex D): UICC shared file system RFM B00000, SIM file system RFM B00010, Issuer Security Domain 000000. */
-export const DEFAULT_TARS = { uicc: 'B00000', sim: 'B00010', ram: '000000' } as const;
-
-function bearerOf(o: RmgmtOpts): Bearer {
-  const b = o.bearer ?? 'sms';
-  if (o.format === 'scp81-scripts') {
-    if (b !== 'sms') throw new InputError('--format scp81-scripts makes SCP81 command strings (HTTPS): drop --bearer', { field: '--bearer' });
-    if (o.maxSms !== undefined || o.maxSdu !== undefined) throw new InputError('--format scp81-scripts has no SMS or SDU limit', { field: o.maxSms !== undefined ? '--max-sms' : '--max-sdu' });
-    return { kind: 'https' };
-  }
-  if (o.scp81Agent !== undefined) throw new InputError('is for --format scp81-scripts', { field: '--scp81-agent' });
-  if (b === 'cattp') {
-    if (o.format && !['pdu', 'packet'].includes(o.format)) throw new InputError(`format ${o.format} is for SMS-PP; with --bearer cattp use pdu or packet`, { field: '--format' });
-    if (o.maxSms !== undefined) throw new InputError('--max-sms is for --bearer sms', { field: '--max-sms' });
-    return { kind: 'cattp', maxSdu: o.maxSdu !== undefined ? intOption(o.maxSdu, '--max-sdu', 32, 65535) : 1024 };
-  }
-  if (b !== 'sms') throw new InputError(`"${b}": sms or cattp`, { field: '--bearer' });
-  if (o.format && !['packet', 'ud', 'tpdu', 'envelope'].includes(o.format)) throw new InputError(`format ${o.format} is for CAT_TP; with --bearer sms use packet, ud, tpdu or envelope`, { field: '--format' });
-  if (o.maxSdu !== undefined) throw new InputError('--max-sdu is for --bearer cattp', { field: '--max-sdu' });
-  return { kind: 'sms', maxSms: o.maxSms !== undefined ? intOption(o.maxSms, '--max-sms', 1, 255) : 1 };
-}
-
-const hexOpt = (v: string | undefined, f: string) => (v === undefined ? undefined : fromHex(v, f));
-const numOpt = (v: string | undefined, f: string, min: number, max: number) => (v === undefined ? undefined : intOption(v, f, min, max));
-
-function extraApdus(o: RmgmtOpts): Uint8Array[] {
-  return o.apdu.map((a, i) => {
-    const b = fromHex(a, `--apdu ${i + 1}`);
-    parseCApdu(b, 'C-APDU', `--apdu ${i + 1}`);
-    return b;
-  });
-}
-
-// ------------------------------------------------------------------ RFM
-
-function family(o: RmgmtOpts): 'sim' | 'uicc' {
-  const f = o.family ?? 'uicc';
-  if (f !== 'sim' && f !== 'uicc') throw new InputError(`"${f}": sim or uicc`, { field: '--family' });
-  return f;
-}
-
-async function rfmScript(op: 'read' | 'update' | 'select', o: RmgmtOpts): Promise<() => RemoteScript> {
-  const { rfm } = await import('../../remote/rfm.js');
-  if (!o.path) throw new InputError('missing (give e.g. --path 3F00/7F20/6F07)', { field: '--path' });
-  const fam = family(o);
-  if (o.select !== undefined && o.select !== 'path' && o.select !== 'fid') throw new InputError(`"${o.select}": path or fid`, { field: '--select' });
-  const sel = o.select as 'path' | 'fid' | undefined;
-  const recordMode = o.recordMode === undefined ? undefined : ['absolute', 'next', 'previous', 'current'].includes(o.recordMode)
-    ? (o.recordMode as 'absolute') : (() => { throw new InputError(`"${o.recordMode}": absolute, next, previous or current`, { field: '--record-mode' }); })();
-  const t = { path: o.path, family: fam, select: sel, record: numOpt(o.record, '--record', 1, 254), recordMode, offset: numOpt(o.offset, '--offset', 0, 0x7fff) };
-  rfm.parsePath(o.path); // bad path: exit 2 before anything else
-  if (op === 'read') {
-    if (o.data !== undefined) throw new InputError('rfm read takes no --data', { field: '--data' });
-    const length = numOpt(o.length, '--length', 0, 256);
-    return () => rfm.read({ ...t, length });
-  }
-  if (op === 'update') {
-    if (o.data === undefined) throw new InputError('missing: the octets to write (--data HEX)', { field: '--data' });
-    const data = fromHex(o.data, '--data');
-    return () => rfm.update({ ...t, data });
-  }
-  if (o.data !== undefined) throw new InputError('rfm select takes no --data', { field: '--data' });
-  return () => rfm.select(t);
-}
+export { DEFAULT_TARS };
 
 export async function rfmCommand(op: 'read' | 'update' | 'select', o: RmgmtOpts): Promise<void> {
-  const make = await rfmScript(op, o);
-  // --data is the RFM payload, not the raw secured data of build sms.
-  await run({ ...o, data: undefined }, DEFAULT_TARS[family(o)], () => make());
-}
-
-// ------------------------------------------------------------------ RAM
-
-function aidOpt(v: string | undefined, field: string): Uint8Array | undefined {
-  if (v === undefined) return undefined;
-  const b = fromHex(v, field);
-  if (b.length < 5 || b.length > 16) throw new InputError(`an AID is 5 … 16 octets (ISO/IEC 7816-5), got ${b.length}`, { field });
-  return b;
-}
-
-async function installOptions(o: RmgmtOpts, loadFileAid: Uint8Array | undefined, moduleAid: Uint8Array | undefined) {
-  const gp = await import('../../remote/gp/index.js');
-  if (!loadFileAid) throw new InputError('missing (give --package-aid, the executable load file AID)', { field: '--package-aid' });
-  if (!moduleAid) throw new InputError('missing (give --applet-aid, the executable module AID)', { field: '--applet-aid' });
-  let toolkit: Uint8Array | undefined;
-  const named = [o.accessDomain, o.priority, o.maxTimers, o.menuTextLength, o.maxChannels, o.msl].some((x) => x !== undefined) || (o.menu?.length ?? 0) > 0 || (o.toolkitTar?.length ?? 0) > 0;
-  const uicc = await uiccParams(o);
-  // With --uicc-toolkit (or --max-services) the named toolkit options go into the UICC toolkit field (EA/80), not the SIM one (CA).
-  const namedInUicc = Boolean(o.uiccToolkit) || o.maxServices !== undefined;
-  if (namedInUicc) {
-    // nothing for CA
-  } else if (o.toolkitParams !== undefined) {
-    if (named) throw new InputError('give either --toolkit-params HEX or the named toolkit options, not both', { field: '--toolkit-params' });
-    toolkit = fromHex(o.toolkitParams, '--toolkit-params');
-  } else if (named) {
-    toolkit = gp.toolkitParams({
-      accessDomain: hexOpt(o.accessDomain, '--access-domain'),
-      priority: numOpt(o.priority, '--priority', 0, 255),
-      maxTimers: numOpt(o.maxTimers, '--max-timers', 0, 255),
-      menuTextLength: numOpt(o.menuTextLength, '--menu-text-length', 0, 255),
-      menuEntries: (o.menu ?? []).map((m) => {
-        const x = /^(\d+):(\d+)$/.exec(m.trim());
-        if (!x) throw new InputError(`"${m}": give POSITION:IDENTIFIER, e.g. 1:1`, { field: '--menu' });
-        return { position: intOption(x[1], '--menu position', 0, 255), id: intOption(x[2], '--menu identifier', 0, 255) };
-      }),
-      maxChannels: numOpt(o.maxChannels, '--max-channels', 0, 255),
-      msl: hexOpt(o.msl, '--msl'),
-      tars: (o.toolkitTar ?? []).map((t) => fromHex(t, '--toolkit-tar')),
-    });
-  }
-  return {
-    loadFileAid, moduleAid, instanceAid: aidOpt(o.instanceAid, '--instance-aid'),
-    privileges: hexOpt(o.privileges, '--privileges'),
-    params: {
-      appParams: hexOpt(o.appParams, '--app-params'),
-      volatileQuota: numOpt(o.volatileQuota, '--volatile-quota', 0, 0xffffffff),
-      nonVolatileQuota: numOpt(o.nonVolatileQuota, '--non-volatile-quota', 0, 0xffffffff),
-      toolkit,
-      uicc,
-    },
-  };
-}
-
-/** `--access-list` style value: [ADF_AID]:ACCESS_DOMAIN[:DAP] (empty AID: the UICC shared file system). */
-function accessEntry(v: string, field: string) {
-  const m = /^([0-9A-Fa-f]*):([0-9A-Fa-f]+)(?::([0-9A-Fa-f]*))?$/.exec(v.replace(/\s/g, ''));
-  if (!m) throw new InputError(`"${v}": give [ADF_AID]:ACCESS_DOMAIN[:DAP] in hex, e.g. :00 (UICC shared file system, full access) or A0000000871002:00`, { field });
-  const adf = m[1] ? aidOpt(m[1], field) : undefined;
-  return { adf, accessDomain: fromHex(m[2], field), dap: m[3] ? fromHex(m[3], field) : undefined };
-}
-
-/** UICC System Specific Parameters (EA, TS 102 226 cl. 8.2.1.3.2.2) from --uicc-toolkit / --max-services / --uicc-toolkit-params / --uicc-access / --uicc-admin-access. */
-async function uiccParams(o: RmgmtOpts) {
-  const gp = await import('../../remote/gp/index.js');
-  const wantsToolkit = Boolean(o.uiccToolkit) || o.maxServices !== undefined;
-  if (wantsToolkit && o.uiccToolkitParams !== undefined) throw new InputError('give either --uicc-toolkit-params HEX or --uicc-toolkit with the named toolkit options, not both', { field: '--uicc-toolkit-params' });
-  if (wantsToolkit && o.toolkitParams !== undefined) throw new InputError('--toolkit-params is the SIM toolkit field (CA); with --uicc-toolkit use the named options or --uicc-toolkit-params', { field: '--toolkit-params' });
-  if (wantsToolkit && o.accessDomain !== undefined) throw new InputError('the UICC toolkit field (EA/80) has no access domain: give --uicc-access [ADF]:DOMAIN', { field: '--access-domain' });
-  let toolkit: Uint8Array | undefined;
-  if (o.uiccToolkitParams !== undefined) toolkit = fromHex(o.uiccToolkitParams, '--uicc-toolkit-params');
-  else if (wantsToolkit) {
-    toolkit = gp.uiccToolkitParams({
-      priority: numOpt(o.priority, '--priority', 0, 255),
-      maxTimers: numOpt(o.maxTimers, '--max-timers', 0, 255),
-      menuTextLength: numOpt(o.menuTextLength, '--menu-text-length', 0, 255),
-      menuEntries: (o.menu ?? []).map((m) => {
-        const x = /^(\d+):(\d+)$/.exec(m.trim());
-        if (!x) throw new InputError(`"${m}": give POSITION:IDENTIFIER, e.g. 1:1`, { field: '--menu' });
-        return { position: intOption(x[1], '--menu position', 0, 255), id: intOption(x[2], '--menu identifier', 0, 255) };
-      }),
-      maxChannels: numOpt(o.maxChannels, '--max-channels', 0, 255),
-      msl: hexOpt(o.msl, '--msl'),
-      tars: (o.toolkitTar ?? []).map((t) => fromHex(t, '--toolkit-tar')),
-      maxServices: numOpt(o.maxServices, '--max-services', 0, 255),
-    });
-  }
-  const access = (o.uiccAccess ?? []).map((v) => accessEntry(v, '--uicc-access'));
-  const admin = (o.uiccAdminAccess ?? []).map((v) => accessEntry(v, '--uicc-admin-access'));
-  if (!toolkit && !access.length && !admin.length) return undefined;
-  return {
-    toolkit,
-    access: access.length ? gp.uiccAccessParams(access) : undefined,
-    adminAccess: admin.length ? gp.uiccAccessParams(admin) : undefined,
-  };
-}
-
-function readCapFile(path: string): Uint8Array {
-  try {
-    return new Uint8Array(readFileSync(path));
-  } catch (e) {
-    throw new IoError(`cannot read CAP file: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { field: path });
-  }
+  const s = await rmgmtScript('rfm', op, o);
+  await run({ ...o, data: undefined }, s.defaultTar, s.make);
 }
 
 export async function ramCommand(op: 'load' | 'install' | 'delete' | 'status' | 'put-key', o: RmgmtOpts): Promise<void> {
-  const gp = await import('../../remote/gp/index.js');
-  if (o.data !== undefined) throw new InputError(`ram ${op} takes no --data (the script is built from the options; add commands with --apdu)`, { field: '--data' });
-  let make: (fit: Parameters<Parameters<typeof secureScript>[4]>[0]) => RemoteScript;
-  if (op === 'load') {
-    if (!o.cap) throw new InputError('missing (give --cap FILE.cap)', { field: '--cap' });
-    const cap = gp.readCap(readCapFile(o.cap), `CAP file ${o.cap}`);
-    const pkg = aidOpt(o.packageAid, '--package-aid') ?? cap.packageAid;
-    const applet = aidOpt(o.appletAid, '--applet-aid') ?? (o.install || o.instanceAid ? cap.appletAids[0] : undefined);
-    const install = o.install || o.instanceAid || o.appletAid ? await installOptions(o, pkg, applet) : undefined;
-    const sdAid = aidOpt(o.sdAid, '--sd-aid');
-    const maxBlock = numOpt(o.maxBlock, '--max-block', 1, 255);
-    const codeSpace = numOpt(o.codeSpace, '--code-space', 0, 0xffffffff);
-    const bearer = bearerOf(o);
-    if (o.hash !== undefined && !(o.hash in gp.HASH_ALGS)) throw new InputError(`"${o.hash}": sha1 or sha256`, { field: '--hash' });
-    const hash = o.hash as keyof typeof gp.HASH_ALGS | undefined;
-    const dap = (o.dap ?? []).map((v) => {
-      const m = /^([0-9A-Fa-f]+)(?::([0-9A-Fa-f]*))?$/.exec(v.replace(/\s/g, ''));
-      if (!m) throw new InputError(`"${v}": give SD_AID[:SIGNATURE] in hex`, { field: '--dap' });
-      return { sdAid: aidOpt(m[1], '--dap')!, signature: fromHex(m[2] ?? '', '--dap') };
-    });
-    if (dap.length && !hash) throw new InputError('a DAP signs the Load File Data Block hash (GP cl. C.2): give --hash sha1|sha256 too', { field: '--dap' });
-    const { fitBlockSize } = await import('../../remote/packets.js');
-    make = ({ sizer, script }) => gp.ram.load({ cap, packageAid: pkg, sdAid, params: { codeSpace }, blockSize: fitBlockSize(sizer, script, bearer, maxBlock), install, hash, dap });
-  } else if (op === 'install') {
-    const inst = await installOptions(o, aidOpt(o.packageAid, '--package-aid'), aidOpt(o.appletAid, '--applet-aid'));
-    make = () => gp.ram.install(inst);
-  } else if (op === 'delete') {
-    const aid = aidOpt(o.aid, '--aid');
-    if (!aid) throw new InputError('missing (give --aid HEX)', { field: '--aid' });
-    make = () => gp.ram.delete(aid, o.related);
-  } else if (op === 'status') {
-    const subset = (o.subset ?? 'apps') as keyof typeof gp.STATUS_P1;
-    if (!(subset in gp.STATUS_P1)) throw new InputError(`"${o.subset}": isd, apps, load-files or modules`, { field: '--subset' });
-    const aid = o.aid === undefined ? undefined : fromHex(o.aid, '--aid');
-    make = () => gp.ram.status(subset, { aid, legacy: o.legacy });
-  } else {
-    const req = await putKeyRequest(o);
-    make = () => gp.ram.putKey(req);
-  }
-  await run(o, DEFAULT_TARS.ram, make);
-}
-
-/** PUT KEY: the new keys (family from --new-alg), wrapped with the KIK of the securing key set (or --kik-key). */
-async function putKeyRequest(o: RmgmtOpts) {
-  const gp = await import('../../remote/gp/index.js');
-  if (o.newKvn === undefined) throw new InputError('missing: the key version number of the new keys (--new-kvn N)', { field: '--new-kvn' });
-  const newKvn = intOption(o.newKvn, '--new-kvn', 1, 0x7f);
-  const alg = o.newAlg ?? '3des';
-  if (alg !== '3des' && alg !== 'aes') throw new InputError(`"${alg}": 3des or aes`, { field: '--new-alg' });
-  const family = alg === 'aes' ? 'aes' : 'des';
-  const keys: { id: number; family: 'des' | 'aes'; key: Uint8Array }[] = [];
-  if (o.newKic) keys.push({ id: 1, family, key: readKeyMaterial(o.newKic, '--new-kic') });
-  if (o.newKid) keys.push({ id: 2, family, key: readKeyMaterial(o.newKid, '--new-kid') });
-  if (o.newKik) keys.push({ id: 3, family, key: readKeyMaterial(o.newKik, '--new-kik') });
-  for (const k of keys) gp.checkFamilyKey(k.family, k.key, ['', '--new-kic', '--new-kid', '--new-kik'][k.id]);
-  let kik: { family: 'des' | 'aes'; key: Uint8Array };
-  if (o.kikKey) {
-    const a = o.kikAlg ?? '3des';
-    if (a !== '3des' && a !== 'aes') throw new InputError(`"${a}": 3des or aes`, { field: '--kik-alg' });
-    kik = { family: a === 'aes' ? 'aes' : 'des', key: readKeyMaterial(o.kikKey, '--kik-key') };
-  } else {
-    if (o.kikFrom !== undefined && o.kikFrom !== 'keyset') throw new InputError(`"${o.kikFrom}": only "keyset" (or give --kik-key)`, { field: '--kik-from' });
-    const ks = keysetOf(o);
-    if (!ks) throw new InputError('the KIK comes from the keyset: give --keyset (or --kik-key HEX)', { field: '--kik-from' });
-    // The KIK of the key set that secures the command: the KID's KVN (or KIc's), else --kvn / the keyset default.
-    const kvn = o.kid !== undefined ? octet(o.kid, 'KID') >> 4 : o.kic !== undefined ? octet(o.kic, 'KIc') >> 4 : keysetKvn(o, ks);
-    const e = findKeyset(ks, kvn)?.kik;
-    if (!e) throw new InputError(`keyset ${ks.path} has no kik key for KVN ${kvn}`, { field: '--kik-from' });
-    kik = { family: gp.familyOf(e.algorithm), key: e.key };
-  }
-  gp.checkFamilyKey(kik.family, kik.key, 'KIK');
-  return { newKvn, replaceKvn: numOpt(o.replaceKvn, '--replace-kvn', 0, 0x7f), keys, kik };
+  const s = await rmgmtScript('ram', op, o);
+  await run(o, s.defaultTar, s.make);
 }
 
 // ------------------------------------------------------------------ common
@@ -398,8 +90,7 @@ async function decodePor(b: ScriptBuild, planIndex: number, por: Uint8Array | Ui
 }
 
 async function run(o: RmgmtOpts, defaultTar: string, make: Parameters<typeof secureScript>[4]): Promise<void> {
-  const bearer = bearerOf(o);
-  const extra = extraApdus(o);
+  const { bearer, extra } = scriptBearer(o);
   const modes = [o.dryRun && '--dry-run', o.por !== undefined && '--por', o.card && '--card', o.send && '--send'].filter(Boolean);
   if (modes.length > 1) throw new InputError(`give only one of ${modes.join(', ')}`, { field: String(modes[1]) });
   if (bearer.kind === 'https') {
@@ -410,7 +101,7 @@ async function run(o: RmgmtOpts, defaultTar: string, make: Parameters<typeof sec
   const via = o.send ? await deliveryOf(o, bearer) : undefined;
   const dry = Boolean(o.dryRun || o.por !== undefined);
   const format = via ? (via.kind === 'pcsc' ? 'envelope' : 'ud') : o.format;
-  const b = await secureScript({ ...o, bearer, format }, defaultTar, extra, dry, make);
+  const b = await secureScript({ ...o, apdu: o.apdu ?? [], bearer, format }, defaultTar, extra, dry, make);
 
   if (via) {
     const { sendScriptPackets } = await import('../../api/script-send.js');
@@ -438,7 +129,7 @@ async function run(o: RmgmtOpts, defaultTar: string, make: Parameters<typeof sec
   }
 
   if (o.dryRun) {
-    if (o.json) printJson({ format: formatTag('rmgmt-script'), operation: `${b.script.kind} ${b.script.operation}`, dryRun: true, notes: b.script.notes, packets: b.plans.map((p) => ({ apdus: p.steps.map((s) => coded(s.apdu, o)), steps: p.steps.map((s) => s.title), data: toHex(p.data) })) });
+    if (o.json) printJson(scriptJson(b, bearer, o, true));
     else await printTree([scriptTree(b, true, o)], o);
     return;
   }
@@ -475,10 +166,7 @@ async function run(o: RmgmtOpts, defaultTar: string, make: Parameters<typeof sec
 
   const lines = b.frames.flat().map(toHex);
   if (o.json) {
-    printJson({
-      format: formatTag('rmgmt-script'), operation: `${b.script.kind} ${b.script.operation}`, bearer: bearer.kind, outputFormat: o.format ?? (bearer.kind === 'sms' ? 'packet' : 'pdu'), notes: b.script.notes,
-      packets: b.packets.map((c, i) => ({ counter: Number(c.counter), apdus: b.plans[i].steps.map((s) => coded(s.apdu, o)), steps: b.plans[i].steps.map((s) => s.title), packet: toHex(c.bytes), output: b.frames[i].map(toHex) })),
-    });
+    printJson(scriptJson(b, bearer, o, false));
   } else if (o.show) {
     await printTree([scriptTree(b, false, o)], o);
   } else writeOut(lines.join('\n'));

@@ -80,11 +80,11 @@ describe('API = CLI, further commands', () => {
     const next = await api.counterNext({ state, kvn: '1', tar: 'B00010' });
     assert.equal(next.counter, 43n);
     const show = api.counterShow({ state });
-    assert.deepEqual(show, { path: state, exists: true, counters: { 'kvn1/B00010': '43' } });
+    assert.deepEqual(show, { path: state, exists: true, counters: { 'kvn1/B00010': 43 } });
     assert.equal(run(['counter', 'show', '--state', state]).stdout, `state file: ${state}\nkvn1/B00010: 43 (next is 44)\n`);
     const cliSet = run(['counter', 'set', '0x64', ...s]);
     assert.equal(cliSet.stdout, `kvn1/B00010: 100 stored in ${state} (next is 101)\n`);
-    assert.deepEqual(api.counter.show({ state, kvn: 1, tar: 'B00010' }).counters, { 'kvn1/B00010': '100' });
+    assert.deepEqual(api.counter.show({ state, kvn: 1, tar: 'B00010' }).counters, { 'kvn1/B00010': 100 });
   });
 
   it('build push (every format)', async () => {

@@ -189,7 +189,7 @@ function registerTests(): void {
       [baseCard([sjaApp({ msl: '26' })]), /applications\[0\]\.msl: bits b8–b6 are reserved/],
       [baseCard([sjaApp({ tar: 'B0001' })]), /applications\[0\]\.tar/],
       [baseCard([sjaApp(), sjaApp()]), /applications\[1\]\.tar: TAR B00010 is already used by applications\[0\]/],
-      [baseCard([sjaApp({ counter: '-1' })]), /applications\[0\]\.counter: must be a decimal string/],
+      [baseCard([sjaApp({ counter: '-1' })]), /applications\[0\]\.counter: must be an integer/],
       [baseCard([sjaApp({ counter: '1099511627776' })]), /applications\[0\]\.counter: .*2\^40−1/],
       [baseCard([sjaApp({ format: 'compressed' })]), /applications\[0\]\.format: must be one of "compact", "expanded", "auto"/],
       [baseCard([sjaApp({ swByApdu: { A0A4: { sw: '900' } } })]), /applications\[0\]\.swByApdu\["A0A4"\]\.sw/],
@@ -651,7 +651,7 @@ function registerTests(): void {
     ]);
     assert.equal(j.response.scriptFormat, 'compact');
     assert.ok(Array.isArray(j.trace) && j.trace.length > 5);
-    assert.equal(JSON.parse(readFileSync(f, 'utf8')).applications[0].counter, '100');
+    assert.equal(JSON.parse(readFileSync(f, 'utf8')).applications[0].counter, 100);
     // the replay: 02, nothing stored, a stderr note
     r = await cli(['card', 'process', '--card', f, ud]);
     // a card refusal exits 1 and names the status (TS 102 225 Table 5: 02 = CNTR low)
@@ -665,7 +665,7 @@ function registerTests(): void {
     r = await cli(['card', 'process', '--card', f, '--expect-status', '03,04', ud]);
     assert.equal(r.code, 1);
     assert.match(r.stderr, /card refused: PoR status 02 \(CNTR low\), expected 03,04/);
-    assert.equal(JSON.parse(readFileSync(f, 'utf8')).applications[0].counter, '100');
+    assert.equal(JSON.parse(readFileSync(f, 'utf8')).applications[0].counter, 100);
     // --dry-run does not store
     const before = readFileSync(f, 'utf8');
     r = await cli(['card', 'process', '--card', f, '--dry-run', '--json', toHex(cmd('1609', 200n))]);
@@ -699,7 +699,7 @@ function registerTests(): void {
     assert.equal(r.code, 0, r.stderr);
     // the UD of the SMS-SUBMIT in the FETCH response of the trace
     assert.equal(r.stdout, '027100002C0EC00000888B39C361C66D5F3DC4EFCEF508CC228021DD34E577B147E54EFF18B3922C9176644E2E8AA9A695\n');
-    assert.equal(JSON.parse(readFileSync(f, 'utf8')).applications[0].counter, '118');
+    assert.equal(JSON.parse(readFileSync(f, 'utf8')).applications[0].counter, 118);
   });
 
   test('CLI card process: status 0B — one hex line per message in sending order, a one-line note on stderr, --json por/porSubmit/porVia', async () => {
@@ -821,7 +821,7 @@ function registerTests(): void {
     assert.equal(JSON.parse(r.stdout).status.code, '00', r.stderr);
     r = await cli(['card', 'process', '--card', f, '--state', st, '--json', toHex(cmd('1E09', 2n))]);
     assert.deepEqual(JSON.parse(r.stdout).counter, { mode: 'one-higher', command: 2, before: 1, after: 2, stored: true });
-    assert.deepEqual(JSON.parse(readFileSync(st, 'utf8')), { format: 'uicc-ota-card-state/1', counters: { B00010: '2' } });
+    assert.deepEqual(JSON.parse(readFileSync(st, 'utf8')), { format: 'uicc-ota-card-state/1', counters: { B00010: 2 } });
     assert.equal(readFileSync(f, 'utf8'), before);
   });
 

@@ -165,7 +165,7 @@ test('concatenated command (2 ENVELOPEs), counter checked and stored; PoR deciph
   const d = decipherPor(ud, '3des', K1_KIC);
   assert.equal(d.cntr, 7n);
   assert.equal(d.status, '00');
-  assert.equal(cardJson().applications.find((a) => a.tar === 'B00010')!.counter, '7');
+  assert.equal(cardJson().applications.find((a) => a.tar === 'B00010')!.counter, 7);
 });
 
 test('counter too low: PoR status 02, exit 1; --counter next stores the counter as used', async () => {
@@ -193,7 +193,7 @@ test('counter too low: PoR status 02, exit 1; --counter next stores the counter 
   const each = await cli(['send', 'pcsc', ...low, '--each', '--expect-status', '01,02'], 30000, '00B0000010\n# second\n00B0000010\n');
   assert.equal(each.code, 0, each.stderr);
   assert.deepEqual(each.stdout.trim().split('\n').map((l) => l.replace(/ response tar=B00010 status=(\w+) .*/, ' $1')), ['1 OK 02', '# second', '3 OK 02']);
-  assert.equal(cardJson().applications.find((a) => a.tar === 'B00010')!.counter, '7');
+  assert.equal(cardJson().applications.find((a) => a.tar === 'B00010')!.counter, 7);
   // --counter next: 1, 2, … from the state file; the card (at 7) refuses 1, yet 1 is spent.
   const n = await cli(['send', 'pcsc', ...K, '--spi', '1621', '--kic', '15', '--kid', '15', '--tar', 'B00010', '--counter', 'next', '--state', state, '--apdu', '00B0000010']);
   assert.equal(n.code, 1, n.stderr);
@@ -405,7 +405,7 @@ test('smsc --pcsc: a concatenated command is one ENVELOPE per segment; the PoR d
     const d = decipherPor('027100' + JSON.parse(r.stdout).hex, '3des', K1_KIC);
     assert.equal(d.cntr, 20n);
     assert.equal(d.status, '00');
-    assert.equal(cardJson().applications.find((a) => a.tar === 'B00010')!.counter, '20');
+    assert.equal(cardJson().applications.find((a) => a.tar === 'B00010')!.counter, 20);
     // The same counter again: TS 102 225 Table 5 status 02 (CNTR low): exit 1 … unless expected.
     const again = ['--spi', '1619', '--kic', '15', '--kid', '15', '--tar', 'B00010', '--counter', '20', '--apdu', '00B0000010'];
     const low = await sendSmpp(port, [...K, ...again]);

@@ -28,7 +28,7 @@ export interface CounterShowResult {
   path: string;
   exists: boolean;
   /** `kvn<N>/<TAR>` → the last counter issued (decimal). */
-  counters: Record<string, string>;
+  counters: Record<string, string | number>;
   /** With kvn/tar: the entry asked for. */
   key?: string;
 }

@@ -211,7 +211,7 @@ export function parseStoredCounter(v: unknown, field: string, c: Checker | strin
   let n: bigint;
   if (typeof v === 'string' && /^[0-9]+$/.test(v.trim())) n = BigInt(v.trim());
   else if (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0) n = BigInt(v);
-  else ck.fail(field, 'must be a decimal string, e.g. "0"');
+  else ck.fail(field, 'must be an integer (or an older decimal string), e.g. 0');
   if (n > CNTR_MAX) ck.fail(field, `${n} is more than the 5-octet maximum 1099511627775 (2^40−1)`);
   return n;
 }
@@ -368,7 +368,7 @@ export function withCounter(raw: unknown, tarHex: string, counter: bigint): unkn
   const top = { ...(raw as Obj) };
   top.applications = (top.applications as unknown[]).map((a) => {
     const o = a as Obj;
-    return typeof o.tar === 'string' && toHex(fromHex(o.tar)) === tarHex ? { ...o, counter: counter.toString() } : o;
+    return typeof o.tar === 'string' && toHex(fromHex(o.tar)) === tarHex ? { ...o, counter: Number(counter) } : o;
   });
   return top;
 }
@@ -436,7 +436,7 @@ export function exampleCard(): Record<string, unknown> {
         comment: 'answers like the sysmoISIM-SJA2 trace of pySim docs/smpp-ota-tool.rst',
         msl: '06',
         format: 'compact',
-        counter: '0',
+        counter: 0,
         swByApdu: {
           A0A40000027F20: { sw: '9F16' },
           A0C0000016: { sw: '9000', data: '0000FFFF7F2002000000000009B106350400838A838A' },
@@ -450,7 +450,7 @@ export function exampleCard(): Record<string, unknown> {
         comment: 'answers SELECT MF like the sysmoISIM-SJA5 of pySim tests/unittests/test_ota.py',
         msl: '06',
         format: 'compact',
-        counter: '0',
+        counter: 0,
         swByApdu: { '00A40004023F00': { sw: '6132' } },
         defaultSw: '9000',
       },
@@ -460,7 +460,7 @@ export function exampleCard(): Record<string, unknown> {
         comment: 'GET STATUS answered 6D00 like the eUICC of pySim (laforge/ota) tests/unittests/test_ota.py; format auto: AA/AE scripts are expanded',
         msl: '06',
         format: 'auto',
-        counter: '0',
+        counter: 0,
         swByApdu: { '80F2': { sw: '6D00' } },
         defaultSw: '9000',
         handler: 'files',
@@ -471,7 +471,7 @@ export function exampleCard(): Record<string, unknown> {
         comment: 'answers INSTALL, LOAD, DELETE, GET STATUS and PUT KEY from "registry" and "keysets"',
         msl: '06',
         format: 'auto',
-        counter: '0',
+        counter: 0,
         defaultSw: '6D00',
         handler: 'gp',
       },

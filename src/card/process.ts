@@ -83,10 +83,10 @@ export async function processWithState(o: CardProcessOpts, packet: Uint8Array, d
       const counters = validateState(raw, statePath);
       const r = processPacket(withStateCounters(validateCard(rawCard, cardPath), counters), packet, dialect);
       if (r.counterUpdate !== undefined && r.app) {
-        const old = (raw as { counters: Record<string, string> }).counters;
-        const next: Record<string, string> = {};
+        const old = (raw as { counters: Record<string, string | number> }).counters;
+        const next: Record<string, string | number> = {};
         for (const [k, v] of Object.entries(old)) next[k.toUpperCase()] = v;
-        next[r.app.tarHex] = r.counterUpdate.toString();
+        next[r.app.tarHex] = Number(r.counterUpdate);
         writeFileAtomic(statePath, JSON.stringify({ format: CARD_STATE_FORMAT, counters: next }, null, 2) + '\n');
       }
       return { value: r.changes ? withContent(rawCard, r.changes) : undefined, result: r };

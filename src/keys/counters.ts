@@ -20,7 +20,7 @@ export interface CounterOpts {
 
 interface CounterFile {
   format?: string;
-  counters: Record<string, string>;
+  counters: Record<string, string | number>;
 }
 
 /** $XDG_STATE_HOME/uicc-ota (default ~/.local/state/uicc-ota): where state goes when the keyset's folder is read-only. */
@@ -77,21 +77,23 @@ function checkFile(cur: CounterFile, path: string): void {
 
 function storedValue(cur: CounterFile, key: string, path: string): bigint | undefined {
   const stored: unknown = cur.counters[key];
-  if (stored !== undefined && (typeof stored !== 'string' || !/^[0-9]+$/.test(stored) || BigInt(stored) > CNTR_MAX)) {
-    throw new InputError(`must be a decimal string 0 … 2^40−1, got ${JSON.stringify(stored)}`, { layer: `counter state ${path}`, field: `counters.${key}` });
+  // Integers since JSON v1 (2^40−1 is exact in a JSON number); decimal strings of older files still read.
+  const ok = (typeof stored === 'number' && Number.isSafeInteger(stored) && stored >= 0) || (typeof stored === 'string' && /^[0-9]+$/.test(stored));
+  if (stored !== undefined && (!ok || BigInt(stored as string | number) > CNTR_MAX)) {
+    throw new InputError(`must be an integer 0 … 2^40−1, got ${JSON.stringify(stored)}`, { layer: `counter state ${path}`, field: `counters.${key}` });
   }
-  return stored === undefined ? undefined : BigInt(stored as string);
+  return stored === undefined ? undefined : BigInt(stored as string | number);
 }
 
 /** `counter show`: the state file and the stored counters (all, or the one of `key`). */
-export function showCounters(o: CounterOpts, key?: string): { path: string; exists: boolean; counters: Record<string, string> } {
+export function showCounters(o: CounterOpts, key?: string): { path: string; exists: boolean; counters: Record<string, string | number> } {
   const path = counterStatePath(o);
   try {
     const cur = readJsonFile<CounterFile>(path, { counters: {} }, 'counter state file');
     checkFile(cur, path);
     if (key !== undefined) {
       const v = storedValue(cur, key, path);
-      return { path, exists: existsSync(path), counters: v === undefined ? {} : { [key]: v.toString() } };
+      return { path, exists: existsSync(path), counters: v === undefined ? {} : { [key]: Number(v) } };
     }
     for (const k of Object.keys(cur.counters)) storedValue(cur, k, path);
     return { path, exists: existsSync(path), counters: { ...cur.counters } };
@@ -108,7 +110,7 @@ export async function setCounter(o: CounterOpts, key: string, value: bigint): Pr
   try {
     await updateJsonFile<CounterFile, void>(path, { format: 'uicc-ota-counters/1', counters: {} }, 'counter state file', (cur) => {
       checkFile(cur, path);
-      return { value: { format: 'uicc-ota-counters/1', counters: { ...cur.counters, [key]: value.toString() } }, result: undefined };
+      return { value: { format: 'uicc-ota-counters/1', counters: { ...cur.counters, [key]: Number(value) } }, result: undefined };
     });
   } catch (e) {
     throw withWayOut(e, path);
@@ -133,7 +135,7 @@ export async function nextCounter(o: CounterOpts, kic: number, _kid: number, tar
     const next = prev + 1n;
     const last = prev + BigInt(count);
     if (last > CNTR_MAX) throw new InputError(`counter for ${key} is exhausted (2^40−1 reached)`, { field: 'CNTR' });
-    return { value: { format: 'uicc-ota-counters/1', counters: { ...cur.counters, [key]: last.toString() } }, result: next };
+    return { value: { format: 'uicc-ota-counters/1', counters: { ...cur.counters, [key]: Number(last) } }, result: next };
   }).catch((e: unknown) => {
     throw e instanceof OtaError ? withWayOut(e, path) : e;
   });

@@ -198,7 +198,7 @@ test('counter too low: PoR status 02, exit 1; --counter next stores the counter 
   const n = await cli(['send', 'pcsc', ...K, '--spi', '1621', '--kic', '15', '--kid', '15', '--tar', 'B00010', '--counter', 'next', '--state', state, '--apdu', '00B0000010']);
   assert.equal(n.code, 1, n.stderr);
   assert.match(n.stderr, /PoR status 02/);
-  assert.equal(Object.values(JSON.parse(readFileSync(state, 'utf8')).counters)[0], '1');
+  assert.equal(Object.values(JSON.parse(readFileSync(state, 'utf8')).counters)[0], 1);
 });
 
 test('wrong key: no PoR (options.porOnAuthFailure false) or an unsecured error PoR status 01; exit 1 both', async () => {
@@ -284,10 +284,10 @@ test('unexpected SW on ENVELOPE 2/3: one line naming the step, exit 4, the count
     const r = await cli(['send', 'pcsc', ...K, '--reader', '1', ...LONG, '--counter', 'next', '--state', state]);
     assert.equal(r.code, 4, r.stderr + r.stdout);
     assert.equal(r.stderr, 'uicc-ota: ENVELOPE 2/3: SW 6F00 (technical problem, no precise diagnosis)\n');
-    assert.equal(Object.values(JSON.parse(readFileSync(state, 'utf8')).counters)[0], '1');
+    assert.equal(Object.values(JSON.parse(readFileSync(state, 'utf8')).counters)[0], 1);
     const again = await cli(['send', 'pcsc', ...K, '--reader', '1', ...LONG, '--counter', 'next', '--state', state]);
     assert.equal(again.code, 4);
-    assert.equal(Object.values(JSON.parse(readFileSync(state, 'utf8')).counters)[0], '2'); // never reused
+    assert.equal(Object.values(JSON.parse(readFileSync(state, 'utf8')).counters)[0], 2); // never reused
   });
 });
 
@@ -465,7 +465,7 @@ test('card vpcd --state: the RE counters live in the state file (as card process
   // The PoR deciphered with openssl: CNTR N, status 00.
   const d = decipherPor(JSON.parse(hi.stdout).transport.envelopes[0].data as string, '3des', K1_KIC);
   assert.deepEqual([d.cntr, d.status], [n, '00']);
-  assert.deepEqual(JSON.parse(readFileSync(state, 'utf8')), { format: 'uicc-ota-card-state/1', counters: { B00010: String(n) } });
+  assert.deepEqual(JSON.parse(readFileSync(state, 'utf8')), { format: 'uicc-ota-card-state/1', counters: { B00010: Number(n) } });
   assert.equal(cardJson().applications.find((a) => a.tar === 'B00010')!.counter, before);
   // N again: the card reads the state file (CARD.json's lower counter would accept it): status 02, CNTR low.
   const again = await cli(['send', 'pcsc', ...K, '--spi', '1619', '--kic', '15', '--kid', '15', '--tar', 'B00010', '--counter', String(n), '--apdu', '00B0000010']);

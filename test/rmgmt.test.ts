@@ -192,7 +192,7 @@ describe('round trips through the card simulator', () => {
     assert.equal(b.code, 0, b.stderr);
     const lines = b.stdout.trim().split('\n');
     assert.equal(lines.length, 7);
-    assert.equal(JSON.parse(readFileSync(st, 'utf8')).counters['kvn1/000000'], '7', 'one counter per packet');
+    assert.equal(JSON.parse(readFileSync(st, 'utf8')).counters['kvn1/000000'], 7, 'one counter per packet');
     const pors: string[] = [];
     for (const l of lines) {
       const r = run(['card', 'process', '--card', card, l]);
@@ -256,7 +256,7 @@ describe('round trips through the card simulator', () => {
     const nk = 'FEDCBA98765432100123456789ABCDEF';
     assert.equal(run(['ram', 'put-key', '--new-kvn', '6', '--new-kic', nk, '--new-kid', nk, ...base]).code, 0);
     assert.equal(JSON.parse(readFileSync(card, 'utf8')).keysets.find((k: { kvn: number }) => k.kvn === 6).kid.key, nk);
-    assert.equal(JSON.parse(readFileSync(st, 'utf8')).counters['kvn1/000000'], '4', 'one counter per packet (RAM)');
+    assert.equal(JSON.parse(readFileSync(st, 'utf8')).counters['kvn1/000000'], 4, 'one counter per packet (RAM)');
   });
 
   test('PUT KEY rotates KVN 1: the next command with the new keys verifies, one with the old keys fails', () => {

@@ -655,6 +655,41 @@ describe('cattp serve + cattp send: real sessions between two processes', () => 
     assert.deepEqual([jj.response.status.code, jj.verified, jj.ok, jj.failures], ['02', true, false, ['PoR status 02 (CNTR low)']]);
   });
 
+  it('--expect-status 02 makes that PoR status the expected outcome of serve and of send --sdu (negative tests); another status fails', async () => {
+    // The PoR with status 02 as above (its status octet checked independently by checkPorCc, openssl CBC-MAC).
+    const por02 = run(['build', 'por', '--cattp', '--request', PACKET73, ...K1, '--status', '02']).stdout.trim();
+    assert.equal(checkPorCc(por02).status, 2);
+    const srv = start(['cattp', 'serve', '--port', '0', '--max-sessions', '1', ...SEC73, '--timeout', '1000', '--json', '--quiet', '--expect-status', '02']);
+    const port = await srv.port;
+    const cli = start(['cattp', 'send', '--to', `127.0.0.1:${port}`, '--respond', por02, '--timeout', '1000', '--quiet']);
+    const [s, c] = await Promise.all([srv.done, cli.done]);
+    assert.equal(c.code, 0, c.stderr);
+    assert.equal(s.code, 0, s.stdout + s.stderr);
+    assert.deepEqual([JSON.parse(s.stdout.trim()).ok, JSON.parse(s.stdout.trim()).failures], [true, []]);
+
+    // send --sdu: 02 expected passes; 03 expected fails, naming both.
+    for (const [want, code] of [['02', 0], ['01,03', 1]] as const) {
+      const srv2 = start(['cattp', 'serve', '--port', '0', '--max-sessions', '1', ...K1, '--respond', por02, '--timeout', '1000', '--quiet']);
+      const port2 = await srv2.port;
+      const t = start(['cattp', 'send', '--to', `127.0.0.1:${port2}`, '--sdu', PACKET73, ...K1, '--timeout', '1000', '--quiet', '--json', '--expect-status', want]);
+      const [s2, tt] = await Promise.all([srv2.done, t.done]);
+      assert.equal(s2.code, 0, s2.stderr);
+      assert.equal(tt.code, code, tt.stdout + tt.stderr);
+      const j = JSON.parse(tt.stdout);
+      assert.equal(j.response.status.code, '02');
+      if (code) assert.match(j.failures.join(' '), /02/);
+      else assert.deepEqual(j.failures, []);
+    }
+    // Nothing sent, nothing to expect: bad input, before any socket.
+    const bad = run(['cattp', 'send', '--to', '127.0.0.1:9', '--respond', '00', '--expect-status', '02']);
+    assert.equal(bad.code, 2, bad.stderr);
+    assert.ok(isOneLineError(bad.stderr), bad.stderr);
+    assert.match(bad.stderr, /--expect-status/);
+    const bad2 = run(['cattp', 'send', '--to', '127.0.0.1:9', '--sdu', '00', '--expect-status', '2']);
+    assert.equal(bad2.code, 2, bad2.stderr);
+    assert.match(bad2.stderr, /not 2 hex digits/);
+  });
+
   it("send --card shows the pushed command deciphered with the card's own keys, or names the key the card lacks", async () => {
     const srv = start(['cattp', 'serve', '--port', '0', '--max-sessions', '1', ...SEC73, '--timeout', '300', '--quiet']);
     const port = await srv.port;

@@ -8,7 +8,7 @@
  * camelCase; `json` of a result is the object the command prints with --json.
  * The engine is src/cattp/session.ts; nothing here writes to stdout/stderr.
  */
-import { statusFailure } from '../secured/expect-status.js';
+import { parseExpectStatus, statusFailure } from '../secured/expect-status.js';
 import { EventEmitter } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { formatTag } from '../util/json-format.js';
@@ -54,6 +54,12 @@ export interface CattpSessionOptions extends KeyOptions {
   compact?: boolean;
   /** Stops the server / aborts the session (the CLI wires SIGINT/SIGTERM to it). */
   signal?: AbortSignal;
+  /**
+   * PoR statuses that are the expected outcome of the command we send (serve
+   * pushing a command, send --sdu): exactly these pass (negative tests).
+   * Without it any status but 00, 0B, 0C is a failure.
+   */
+  expectStatus?: string | readonly (string | number)[];
 }
 
 function timing(o: CattpSessionOptions) {
@@ -116,12 +122,16 @@ export interface PorOutcome {
  * status but 00 means the card did not carry out the command — a failure for
  * the side that sent it, however well the PoR itself verifies.
  */
-function porOutcome(views: PacketView[]): PorOutcome {
+function porOutcome(views: PacketView[], expect?: readonly number[]): PorOutcome {
   const codes = views.map((v) => v.result?.response?.status).filter((c): c is number => c !== undefined);
-  if (!codes.length) return { failures: [] };
+  if (!codes.length) {
+    // A negative test that names the status it expects fails when none could be read.
+    const miss = expect ? statusFailure(undefined, expect) : undefined;
+    return miss ? { failures: [miss], tree: { name: 'Result', value: `FAILED: ${miss}`, status: 'fail' } } : { failures: [] };
+  }
   const named = codes.map((c) => `PoR status ${hex2(c)} (${statusName(c)})`);
   // The same rule as parse por and card process (src/secured/expect-status.ts).
-  const failures = named.filter((_, i) => statusFailure(codes[i]) !== undefined);
+  const failures = named.filter((_, i) => statusFailure(codes[i], expect) !== undefined);
   const tree: TreeNode = failures.length
     ? { name: 'Result', value: `FAILED: ${failures.join('; ')}`, status: 'fail', note: 'the card did not carry out the command' }
     : { name: 'Result', value: named.join('; '), status: 'ok' };
@@ -236,6 +246,8 @@ export async function cattpServe(options: CattpServeOptions): Promise<CattpServe
   const push = o.packet !== undefined || o.data !== undefined || o.apdu.length > 0;
   if (o.packet !== undefined && (o.data !== undefined || o.apdu.length)) throw new InputError('give either --packet or --apdu/--data, not both', { field: '--packet' });
   if (push && o.respond !== undefined) throw new InputError('--respond answers a card that sends first; with a command to push, the card answers', { field: '--respond' });
+  const expect = parseExpectStatus(o.expectStatus);
+  if (expect && !push) throw new InputError('the expected PoR status is the answer to a command: give --packet or --apdu/--data', { field: '--expect-status' });
   // Options that only shape a command we build would otherwise be ignored without a word.
   const shaping: [keyof CattpServeOptions, string][] = [
     ['tar', '--tar'], ['ccLen', '--cc-len'], ['expanded', '--expanded'], ['indefinite', '--indefinite'],
@@ -315,7 +327,7 @@ export async function cattpServe(options: CattpServeOptions): Promise<CattpServe
       const cmd = pushed.get(info.session);
       pushed.delete(info.session);
       // We sent the command: its PoR's status is the outcome (session.ts makes "no answer" an error).
-      const outcome: PorOutcome = push ? porOutcome(r.received.map((v) => v.view)) : { failures: [] };
+      const outcome: PorOutcome = push ? porOutcome(r.received.map((v) => v.view), expect) : { failures: [] };
       if (push && !err && !r.received.length) {
         if (cmd && !porExpected(cmd)) {
           const why = cmd.spi.porRequest === 'none' ? 'SPI2 asks for none' : 'SPI2 asks for a PoR on error only: no error';
@@ -449,6 +461,8 @@ async function runSend(run: CattpSendSession, o: CattpSendOptions, signal: Abort
     throw new InputError(modes ? 'give only one of --sdu, --respond, --card' : 'give --sdu HEX (send first), or --card CARD.json / --respond HEX (answer what the server sends)', { field: '--sdu' });
   }
   const sdu = o.sdu === undefined ? undefined : fromHex(o.sdu, '--sdu');
+  const expect = parseExpectStatus(o.expectStatus);
+  if (expect && sdu === undefined) throw new InputError('the expected PoR status is the answer to a command we send: give --sdu', { field: '--expect-status' });
   const respond = o.respond === undefined ? undefined : fromHex(o.respond, '--respond');
   const wait = o.wait ?? true;
 
@@ -540,7 +554,7 @@ async function runSend(run: CattpSendSession, o: CattpSendOptions, signal: Abort
     respView = await viewSdu(result.response, o, req);
     failures.push(...respView.failures);
     // We sent the command: a PoR status other than 00 means it was not carried out.
-    outcome = porOutcome([respView]);
+    outcome = porOutcome([respView], expect);
   }
   const all = [...failures, ...outcome.failures];
   const peer = { isn: result.peer.isn, maxPdu: result.peer.maxPdu, maxSdu: result.peer.maxSdu, window: result.peer.window, ...identificationJson(result.peer.identification) };

@@ -473,7 +473,8 @@ export function buildProgram(): Command {
       .option('--respond <hex>', 'no command to push: answer each SDU the card sends first with this')
       .option('--identification <hex>', 'identification in our SYN-ACK (default none)')
       .option('--max-sessions <n>', 'stop after this many sessions (connections that completed the handshake; default: until SIGINT/SIGTERM)')
-      .option('--idle-timeout <ms>', 'close an OPEN connection silent for this long (default 30000)'),
+      .option('--idle-timeout <ms>', 'close an OPEN connection silent for this long (default 30000)')
+      .option('--expect-status <xx[,yy]>', 'negative tests: the PoR status(es) expected for the pushed command (TS 102 225 Table 5); exactly these pass (default: 00, 0B, 0C)'),
   ).action(async (o) => (await import('./commands/cattp.js')).cattpServe(o));
   outputOptions(
     sessionOptions(
@@ -494,7 +495,8 @@ export function buildProgram(): Command {
       .option('--dst-port <n>', 'the server\'s CAT_TP port (default 1)')
       .option('--iccid <digits>', 'identification in our SYN: this ICCID')
       .option('--identification <hex>', 'identification in our SYN: these octets')
-      .option('--local-port <n>', 'local UDP port (default any)'),
+      .option('--local-port <n>', 'local UDP port (default any)')
+      .option('--expect-status <xx[,yy]>', 'with --sdu: the PoR status(es) expected (TS 102 225 Table 5; negative tests); exactly these pass (default: 00, 0B, 0C)'),
   ).action(async (o) => (await import('./commands/cattp.js')).cattpSend(o));
   // --- send: push a command to a card or server ----------------------------------
   const send = program.commands.find((c) => c.name() === 'send') ?? program.command('send').description('send a command packet and read the PoR');

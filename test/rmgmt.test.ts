@@ -448,3 +448,20 @@ describe('bad input: one line, exit 2, nothing secured, no counter consumed', ()
     assert.match(r.stdout, /--path/);
   });
 });
+
+describe('rfm/ram --allow-weak-key', () => {
+  test('a 3DES key with K1 = K2 is refused (exit 2, one line) unless --allow-weak-key, which notes it', () => {
+    // K1 = K2: 3DES 2-key degrades to single DES (the build sms case checks the CC with openssl; here the option's path)
+    const W = '0123456789ABCDEF0123456789ABCDEF';
+    const a = ['ram', 'status', '--spi', '1221', '--kic', '15', '--kid', '15', '--kic-key', W, '--kid-key', W, '--counter', '1'];
+    const r = run(a);
+    assert.equal(r.code, 2, r.stderr);
+    assert.ok(isOneLineError(r.stderr), r.stderr);
+    assert.match(r.stderr, /single DES/);
+    const ok = run([...a, '--allow-weak-key', '--json']);
+    assert.equal(ok.code, 0, ok.stderr);
+    const j = JSON.parse(ok.stdout);
+    assert.match(j.notes.join(' '), /KID key: .*single DES.*--allow-weak-key/);
+    assert.ok(!ok.stdout.includes(W), 'the key is not printed');
+  });
+});

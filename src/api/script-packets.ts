@@ -72,6 +72,8 @@ export async function secureScript(
   if (dryRun) return out;
   const first = await counterBlock(o, kic, kid, tar, prep.input.counter, plans.length);
   out.packets = buildScriptPackets(dialect, base, prep.keys, plans, first);
+  // --allow-weak-key: the packets say which key degrades to single DES; the script's notes carry it once.
+  for (const n of new Set(out.packets.flatMap((c) => c.notes ?? []))) if (!script.notes.includes(n)) script.notes.push(n);
   if (o.bearer.kind === 'sms') {
     const { frameCommand } = await import('./frame.js');
     const format = (o.format ?? 'packet') as SmsFrameOpts['format'];

@@ -269,6 +269,7 @@ export function buildProgram(): Command {
         .option('--script-chaining <hex>', 'with --expanded: Script Chaining TLV (83) value')
         .option('--cc-len <n>', 'CC length in octets (AES-CMAC: 4 or 8)')
         .option('--padding-byte <hex>', 'cipher padding octet', '00')
+        .option('--allow-weak-key', 'accept a 3DES key that degrades to single DES (K1 = K2, as test cards use)')
         .addOption(new Option('--bearer <b>', 'bearer the packets must fit: sms (one SMS, or --max-sms concatenated) or cattp (one SDU of --max-sdu)').choices(['sms', 'cattp']).default('sms'))
         .option('--max-sms <n>', 'sms: largest number of concatenated SMS per packet (default 1)')
         .option('--max-sdu <n>', 'cattp: largest SDU (packet) the card accepts (default 1024)')

@@ -190,17 +190,7 @@ async function installOptions(o: RmgmtOptions, loadFileAid: Uint8Array | undefin
   } else if (named) {
     toolkit = gp.toolkitParams({
       accessDomain: hexOpt(o.accessDomain, '--access-domain'),
-      priority: numOpt(o.priority, '--priority', 0, 255),
-      maxTimers: numOpt(o.maxTimers, '--max-timers', 0, 255),
-      menuTextLength: numOpt(o.menuTextLength, '--menu-text-length', 0, 255),
-      menuEntries: (o.menu ?? []).map((m) => {
-        const x = /^(\d+):(\d+)$/.exec(m.trim());
-        if (!x) throw new InputError(`"${m}": give POSITION:IDENTIFIER, e.g. 1:1`, { field: '--menu' });
-        return { position: intOption(x[1], '--menu position', 0, 255), id: intOption(x[2], '--menu identifier', 0, 255) };
-      }),
-      maxChannels: numOpt(o.maxChannels, '--max-channels', 0, 255),
-      msl: hexOpt(o.msl, '--msl'),
-      tars: (o.toolkitTar ?? []).map((t) => fromHex(t, '--toolkit-tar')),
+      ...toolkitFields(o),
     });
   }
   return {
@@ -213,6 +203,23 @@ async function installOptions(o: RmgmtOptions, loadFileAid: Uint8Array | undefin
       toolkit,
       uicc,
     },
+  };
+}
+
+/** The toolkit fields shared by the SIM (CA) and UICC (EA/80) toolkit parameters, from the named options. */
+function toolkitFields(o: RmgmtOptions) {
+  return {
+    priority: numOpt(o.priority, '--priority', 0, 255),
+    maxTimers: numOpt(o.maxTimers, '--max-timers', 0, 255),
+    menuTextLength: numOpt(o.menuTextLength, '--menu-text-length', 0, 255),
+    menuEntries: (o.menu ?? []).map((m) => {
+      const x = /^(\d+):(\d+)$/.exec(m.trim());
+      if (!x) throw new InputError(`"${m}": give POSITION:IDENTIFIER, e.g. 1:1`, { field: '--menu' });
+      return { position: intOption(x[1], '--menu position', 0, 255), id: intOption(x[2], '--menu identifier', 0, 255) };
+    }),
+    maxChannels: numOpt(o.maxChannels, '--max-channels', 0, 255),
+    msl: hexOpt(o.msl, '--msl'),
+    tars: (o.toolkitTar ?? []).map((t) => fromHex(t, '--toolkit-tar')),
   };
 }
 
@@ -235,17 +242,7 @@ async function uiccParams(o: RmgmtOptions) {
   if (o.uiccToolkitParams !== undefined) toolkit = fromHex(o.uiccToolkitParams, '--uicc-toolkit-params');
   else if (wantsToolkit) {
     toolkit = gp.uiccToolkitParams({
-      priority: numOpt(o.priority, '--priority', 0, 255),
-      maxTimers: numOpt(o.maxTimers, '--max-timers', 0, 255),
-      menuTextLength: numOpt(o.menuTextLength, '--menu-text-length', 0, 255),
-      menuEntries: (o.menu ?? []).map((m) => {
-        const x = /^(\d+):(\d+)$/.exec(m.trim());
-        if (!x) throw new InputError(`"${m}": give POSITION:IDENTIFIER, e.g. 1:1`, { field: '--menu' });
-        return { position: intOption(x[1], '--menu position', 0, 255), id: intOption(x[2], '--menu identifier', 0, 255) };
-      }),
-      maxChannels: numOpt(o.maxChannels, '--max-channels', 0, 255),
-      msl: hexOpt(o.msl, '--msl'),
-      tars: (o.toolkitTar ?? []).map((t) => fromHex(t, '--toolkit-tar')),
+      ...toolkitFields(o),
       maxServices: numOpt(o.maxServices, '--max-services', 0, 255),
     });
   }

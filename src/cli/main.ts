@@ -30,6 +30,20 @@ function eachOptions(c: Command, what: string): Command {
     .option('--threads <n|auto>', 'with --each: run the lines on N worker threads ("auto": one per CPU; default 1, this thread); output order is kept');
 }
 
+/** Batch, capture and outcome options shared by parse and parse sms|por. */
+function parseModeOptions(c: Command): Command {
+  return c
+    .option('--pcap <file>', 'also write what was parsed as a pcap for Wireshark (with --each: every frame appended to one file)')
+    .option('--each', 'batch mode: every input line is a separate packet; one output line per input line, as each line arrives')
+    .option('--threads <n|auto>', 'with --each: run the lines on N worker threads ("auto": one per CPU; default 1, this thread); output order is kept')
+    .addOption(new Option('--read <file>', 'read a pcap/pcapng capture (GSMTAP SIM, CAT_TP over UDP) instead of hex ("-": stdin), streamed: exchanges are printed as they complete').conflicts(['each', 'pcap']))
+    .option('--ndjson', 'with --read: one JSON record per line (uicc-ota-capture-record/1) as each exchange completes')
+    .option('--pairing-window <n>', 'with --read: at most N unfinished concatenated SMS / unanswered commands kept (each; oldest evicted and reported), default 10000')
+    .option('--show-computed', 'on an RC/CC mismatch, also print the value computed with the key (off: no MAC oracle)')
+    .option('--expect-status <XX[,YY]>', 'PoR statuses that are the expected outcome (negative tests): exit 0 exactly when the status is one of them (without it any status but 00, 0B, 0C exits 1)')
+    .option('--require-verified', 'exit 1 unless every RC/CC was checked: a missing key, a PoR without the command\'s SPI (--request/--spi), a packet without RC/CC/DS fail (JSON: unverified)');
+}
+
 function outputOptions(c: Command): Command {
   return c.option('--json', 'machine-readable JSON on stdout').option('--no-color', 'no colours (also NO_COLOR=1)').option('--no-bits', 'hide bit-field lines in trees');
 }
@@ -187,7 +201,7 @@ export function buildProgram(): Command {
 
   // --- parse ----------------------------------------------------------------
   const parse = outputOptions(
-    keyOptions(program.command('parse').description('parse any supported layer (auto-detected) and verify what can be verified'))
+    parseModeOptions(keyOptions(program.command('parse').description('parse any supported layer (auto-detected) and verify what can be verified'))
       .argument('[hex...]', 'hex input(s); "-" or nothing reads stdin (one input per line)')
       .option('--spi <hex>', 'SPI of the command (for a PoR)')
       .option('--kic <hex>', 'KIc of the command (for a PoR)')
@@ -195,16 +209,7 @@ export function buildProgram(): Command {
       .option('--request <hex>', 'the command packet that was sent (takes SPI/KIc/KID/TAR/CNTR from it, for a PoR)')
       .option('--cattp', 'a bare packet is in the CAT_TP dialect (CPI 01 / RPI 02, BER lengths)')
       .option('--expanded', 'read the secured data as expanded remote APDUs')
-      .option('--compact', 'read the secured data as compact remote APDUs')
-      .option('--pcap <file>', 'also write what was parsed as a pcap for Wireshark (with --each: every frame appended to one file)')
-      .option('--each', 'batch mode: every input line is a separate packet; one output line per input line, as each line arrives')
-      .option('--threads <n|auto>', 'with --each: run the lines on N worker threads ("auto": one per CPU; default 1, this thread); output order is kept')
-      .addOption(new Option('--read <file>', 'read a pcap/pcapng capture (GSMTAP SIM, CAT_TP over UDP) instead of hex ("-": stdin), streamed: exchanges are printed as they complete').conflicts(['each', 'pcap']))
-      .option('--ndjson', 'with --read: one JSON record per line (uicc-ota-capture-record/1) as each exchange completes')
-      .option('--pairing-window <n>', 'with --read: at most N unfinished concatenated SMS / unanswered commands kept (each; oldest evicted and reported), default 10000')
-      .option('--show-computed', 'on an RC/CC mismatch, also print the value computed with the key (off: no MAC oracle)')
-      .option('--expect-status <XX[,YY]>', 'PoR statuses that are the expected outcome (negative tests): exit 0 exactly when the status is one of them (without it any status but 00, 0B, 0C exits 1)')
-      .option('--require-verified', 'exit 1 unless every RC/CC was checked: a missing key, a PoR without the command\'s SPI (--request/--spi), a packet without RC/CC/DS fail (JSON: unverified)'),
+      .option('--compact', 'read the secured data as compact remote APDUs')),
   ).action(async (hex, o) => {
     const m = await import('./commands/parse.js');
     return o.each ? m.parseEach(hex, o, 'auto') : m.parseAuto(hex, o, 'auto');
@@ -213,7 +218,7 @@ export function buildProgram(): Command {
   parse.enablePositionalOptions();
   for (const [name, what] of [['sms', 'an SMS-PP command packet (with or without the UDH)'], ['por', 'a response packet / Proof of Receipt']] as const) {
     outputOptions(
-      keyOptions(parse.command(name).description(`parse ${what}`))
+      parseModeOptions(keyOptions(parse.command(name).description(`parse ${what}`))
         .argument('[hex...]', 'hex input(s); "-" or nothing reads stdin')
         .option('--spi <hex>', 'SPI of the command (for a PoR)')
         .option('--kic <hex>', 'KIc of the command (for a PoR)')
@@ -221,16 +226,7 @@ export function buildProgram(): Command {
         .option('--request <hex>', 'the command packet that was sent (for a PoR)')
         .option('--expanded', 'read the secured data as expanded remote APDUs')
         .option('--compact', 'read the secured data as compact remote APDUs')
-        .option('--cattp', 'the packet is in the CAT_TP dialect (CPI 01 / RPI 02, BER lengths)')
-        .option('--pcap <file>', 'also write what was parsed as a pcap for Wireshark (with --each: every frame appended to one file)')
-        .option('--each', 'batch mode: every input line is a separate packet; one output line per input line, as each line arrives')
-        .option('--threads <n|auto>', 'with --each: run the lines on N worker threads ("auto": one per CPU; default 1, this thread); output order is kept')
-        .addOption(new Option('--read <file>', 'read a pcap/pcapng capture (GSMTAP SIM, CAT_TP over UDP) instead of hex ("-": stdin), streamed: exchanges are printed as they complete').conflicts(['each', 'pcap']))
-        .option('--ndjson', 'with --read: one JSON record per line (uicc-ota-capture-record/1) as each exchange completes')
-        .option('--pairing-window <n>', 'with --read: at most N unfinished concatenated SMS / unanswered commands kept (each; oldest evicted and reported), default 10000')
-        .option('--show-computed', 'on an RC/CC mismatch, also print the value computed with the key (off: no MAC oracle)')
-        .option('--expect-status <XX[,YY]>', 'PoR statuses that are the expected outcome (negative tests): exit 0 exactly when the status is one of them (without it any status but 00, 0B, 0C exits 1)')
-        .option('--require-verified', 'exit 1 unless every RC/CC was checked: a missing key, a PoR without the command\'s SPI (--request/--spi), a packet without RC/CC/DS fail (JSON: unverified)'),
+        .option('--cattp', 'the packet is in the CAT_TP dialect (CPI 01 / RPI 02, BER lengths)')),
     ).action(async (hex, o) => {
       const m = await import('./commands/parse.js');
       return o.each ? m.parseEach(hex, o, name) : m.parseAuto(hex, o, name);

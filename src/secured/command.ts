@@ -63,7 +63,12 @@ export interface SecuredCommand {
   failures: string[];
 }
 
-export function buildCommand(dialect: Dialect, p: CommandInput, keys: KeyMaterial): SecuredCommand {
+/**
+ * The header's checks and the algorithms and keys a command needs (TS 102 225
+ * cl. 5.1), resolved once: shared by buildCommand and commandBuilder so both
+ * refuse and note exactly the same things.
+ */
+function commandAlgorithms(p: Omit<CommandInput, 'data' | 'counter'>, keys: KeyMaterial) {
   const weakNotes: string[] = [];
   if (p.tar.length !== 3) throw new InputError('must be 3 octets', { field: 'TAR' });
   const spiBytes = spiCodec.encode(p.spi);
@@ -71,7 +76,6 @@ export function buildCommand(dialect: Dialect, p: CommandInput, keys: KeyMateria
   const L = integ.length;
   const chl = 13 + L;
   let alg: CipherAlg | undefined;
-  let pcntr = 0;
   if (p.spi.ciphering) {
     alg = cipherAlgFor(p.kic, keys);
     if (!keys.kicKey) throw new InputError(`ciphering needs the KIc key (--kic-key, UICC_OTA_KIC or --keyset)${keys.kicMissing ? ': ' + keys.kicMissing : ''}`, { field: 'KIc key' });
@@ -79,7 +83,6 @@ export function buildCommand(dialect: Dialect, p: CommandInput, keys: KeyMateria
     checkKey(alg, keys.kicKey, 'KIc key', { allowWeak: keys.allowWeak });
     const weakKic = weakKey(alg, keys.kicKey);
     if (weakKic) weakNotes.push(`KIc key: ${weakKic} (used: --allow-weak-key)`);
-    pcntr = padLength(alg, 6 + L + p.data.length); // cl. 5.1: CNTR+PCNTR+RC/CC/DS+data fill whole blocks
   }
   if (integ.type === 'cc') {
     if (!keys.kidKey) throw new InputError(`a CC needs the KID key (--kid-key, UICC_OTA_KID or --keyset)${keys.kidMissing ? ': ' + keys.kidMissing : ''}`, { field: 'KID key' });
@@ -88,6 +91,13 @@ export function buildCommand(dialect: Dialect, p: CommandInput, keys: KeyMateria
     const weakKid = weakKey(integ.algorithm as 'aes-cmac', keys.kidKey);
     if (weakKid) weakNotes.push(`KID key: ${weakKid} (used: --allow-weak-key)`);
   }
+  return { spiBytes, integ, L, chl, alg, weakNotes };
+}
+
+export function buildCommand(dialect: Dialect, p: CommandInput, keys: KeyMaterial): SecuredCommand {
+  const { spiBytes, integ, L, chl, alg, weakNotes } = commandAlgorithms(p, keys);
+  // cl. 5.1: CNTR+PCNTR+RC/CC/DS+data fill whole blocks
+  const pcntr = alg ? padLength(alg, 6 + L + p.data.length) : 0;
   const padded = concat(p.data, new Uint8Array(pcntr).fill(p.paddingByte ?? 0));
   const cpl = 1 + chl + padded.length;
   const prefix = concat(dialect.cpi === null ? new Uint8Array(0) : Uint8Array.of(dialect.cpi), dialect.encodeLength(cpl, 'CPL'));
@@ -129,23 +139,7 @@ export function buildCommand(dialect: Dialect, p: CommandInput, keys: KeyMateria
  * buildCommand gives).
  */
 export function commandBuilder(dialect: Dialect, p: Omit<CommandInput, 'data' | 'counter'>, keys: KeyMaterial): (data: Uint8Array, counter: bigint) => Uint8Array {
-  if (p.tar.length !== 3) throw new InputError('must be 3 octets', { field: 'TAR' });
-  const spiBytes = spiCodec.encode(p.spi);
-  const integ = integrityFor(p.spi.integrity, p.kid, keys, p.ccLength);
-  const L = integ.length;
-  const chl = 13 + L;
-  let alg: CipherAlg | undefined;
-  if (p.spi.ciphering) {
-    alg = cipherAlgFor(p.kic, keys);
-    if (!keys.kicKey) throw new InputError(`ciphering needs the KIc key (--kic-key, UICC_OTA_KIC or --keyset)${keys.kicMissing ? ': ' + keys.kicMissing : ''}`, { field: 'KIc key' });
-    assertKeyFits(keys, 'kic');
-    checkKey(alg, keys.kicKey, 'KIc key');
-  }
-  if (integ.type === 'cc') {
-    if (!keys.kidKey) throw new InputError(`a CC needs the KID key (--kid-key, UICC_OTA_KID or --keyset)${keys.kidMissing ? ': ' + keys.kidMissing : ''}`, { field: 'KID key' });
-    assertKeyFits(keys, 'kid');
-    checkKey(integ.algorithm as CcAlg, keys.kidKey, 'KID key');
-  }
+  const { spiBytes, integ, L, chl, alg } = commandAlgorithms(p, keys);
   const B = alg ? blockSize(alg) : 1;
   const enc = alg ? encryptor(alg) : undefined;
   const mac = integ.type === 'cc' ? checksummer(integ.algorithm as CcAlg) : undefined;

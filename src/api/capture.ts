@@ -3,7 +3,7 @@
  * incrementally, its exchanges paired and delivered as they complete.
  */
 import { open } from 'node:fs/promises';
-import { read as fsRead } from 'node:fs';
+import { fdChunks } from '../batch/fd-input.js';
 import { OtaError } from '../util/errors.js';
 import { CaptureParser, type CaptureFrame } from '../pcap/read.js';
 import {
@@ -26,8 +26,6 @@ export interface CaptureReadOptions extends ParseOptions {
 /** A capture: a file path ("-": standard input), its bytes, or its bytes as they arrive. */
 export type CaptureSource = string | Uint8Array | AsyncIterable<Uint8Array>;
 
-const waitMs = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
 /** A file (or "-", standard input, also when left non-blocking) in chunks; OS errors are IoErrors (exit 3). */
 export async function* captureChunks(path: string, size = CAPTURE_CHUNK): AsyncGenerator<Uint8Array, void, undefined> {
   const stdin = path === '-';
@@ -37,25 +35,8 @@ export async function* captureChunks(path: string, size = CAPTURE_CHUNK): AsyncG
   } catch (e) {
     throw captureIoError(e, path);
   }
-  const fd = fh ? fh.fd : 0;
   try {
-    for (;;) {
-      const buf = Buffer.allocUnsafe(size);
-      let n: number;
-      try {
-        n = await new Promise<number>((res, rej) => fsRead(fd, buf, 0, size, null, (err, k) => (err ? rej(err) : res(k))));
-      } catch (e) {
-        const code = (e as NodeJS.ErrnoException).code;
-        if (code === 'EAGAIN') {
-          await waitMs(5);
-          continue;
-        }
-        if (code === 'EOF') return;
-        throw captureIoError(e, stdin ? 'standard input' : path);
-      }
-      if (n === 0) return;
-      yield n === size ? buf : buf.subarray(0, n);
-    }
+    yield* fdChunks(fh ? fh.fd : 0, size, (e) => captureIoError(e, stdin ? 'standard input' : path));
   } finally {
     await fh?.close();
   }

@@ -21,10 +21,11 @@ function readOnce(fd: number, buf: Buffer): Promise<number> {
 
 const pause = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-export async function* fdChunks(fd = 0): AsyncGenerator<Buffer> {
+/** `size`: bytes per read; `ioError`: what an OS error becomes (default: an IoError about standard input). */
+export async function* fdChunks(fd = 0, size = SIZE, ioError: (e: Error) => Error = (e) => new IoError(`cannot read standard input: ${e.message}`)): AsyncGenerator<Buffer> {
   let wait = 1;
   for (;;) {
-    const buf = Buffer.allocUnsafe(SIZE);
+    const buf = Buffer.allocUnsafe(size);
     let n: number;
     try {
       n = await readOnce(fd, buf);
@@ -36,10 +37,10 @@ export async function* fdChunks(fd = 0): AsyncGenerator<Buffer> {
         continue;
       }
       if (code === 'EOF') return;
-      throw new IoError(`cannot read standard input: ${(e as Error).message}`);
+      throw ioError(e as Error);
     }
     wait = 1;
     if (n === 0) return;
-    yield n === SIZE ? buf : buf.subarray(0, n);
+    yield n === size ? buf : buf.subarray(0, n);
   }
 }

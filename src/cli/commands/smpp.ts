@@ -258,7 +258,7 @@ async function simulatedCard(o: SmscCliOpts & { card: string }): Promise<{ card:
 async function pcscCard(o: SmscCliOpts): Promise<{ card: CardSide; what: string; steps?: string[] }> {
   const named = typeof o.pcsc === 'string' ? o.pcsc : undefined;
   if (named !== undefined && o.reader !== undefined && named !== o.reader) throw new InputError(`names another reader than --pcsc "${named}"`, { field: '--reader' });
-  const { preparePcsc } = await import('./send-pcsc.js');
+  const { preparePcsc } = await import('../../api/send-pcsc.js');
   const p = await preparePcsc({ cla: o.cla ?? '00', timeout: o.timeout, terminalProfile: o.terminalProfile, selectAdf: o.selectAdf, proactiveResult: o.proactiveResult });
   // A missing binding: exit 3 with what to install, before anything else.
   const { loadBinding } = await import('../../transport/pcsc/binding.js');

@@ -39,3 +39,5 @@ export { OtaError, InputError, VerifyError, StateError, IoError, NetworkError, E
 export type { ErrorWhere, ExitCode } from '../util/errors.js';
 export { rfm, ram, DEFAULT_TARS } from './rmgmt.js';
 export type { RmgmtOptions, RmgmtResult, RfmOperation, RamOperation } from './rmgmt.js';
+export { Smsc, smscServe } from './smsc.js';
+export type { SmscOptions, SmscPdu, SmscMessage } from './smsc.js';

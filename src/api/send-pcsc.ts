@@ -16,7 +16,6 @@
 import { formatTag } from '../util/json-format.js';
 import { EXIT, InputError, type OtaError } from '../util/errors.js';
 import { fromHex, toHex, hex2 } from '../util/hex.js';
-import { intOption, octet } from '../util/options.js';
 import { node, type TreeNode } from '../render/tree.js';
 import { verdictNode } from '../render/verdict.js';
 import { statusName } from '../secured/status.js';
@@ -28,13 +27,14 @@ import type { StreamOptions } from './batch.js';
 import { securityOpts, smsFrameOpts, type SecurityOptions } from './build.js';
 import type { DownloadOpts } from './sms-download.js';
 import type { ParseOpts } from './packet.js';
+import { preparePcsc, type PcscTerminal, type PcscTerminalOptions } from './pcsc-options.js';
 
 type Num = string | number;
 
 export type { ApduExchange };
 
 /** `send pcsc` options (camelCase of the long options): `build sms`'s security and SMS-DELIVER options, and the terminal's. */
-export interface SendPcscOptions extends SecurityOptions {
+export interface SendPcscOptions extends SecurityOptions, PcscTerminalOptions {
   /** Accept a 3DES key that degrades to single DES (K1 = K2). */
   allowWeakKey?: boolean;
   oa?: string;
@@ -48,16 +48,6 @@ export interface SendPcscOptions extends SecurityOptions {
   concat16?: boolean;
   /** Reader: index (0-based), exact name or a unique part of it (default the first reader with a card). */
   reader?: string;
-  /** TERMINAL PROFILE sent first, hex, or "none" (default 03010002). */
-  terminalProfile?: string;
-  /** SELECT this ADF first (true: the USIM, A0000000871002). */
-  selectAdf?: string | boolean;
-  /** "00" UICC (default) or "A0" 2G SIM. */
-  cla?: string;
-  /** General result of the TERMINAL RESPONSE to proactive commands other than SEND SHORT MESSAGE (default 00). */
-  proactiveResult?: string;
-  /** Bound on connecting and on each APDU in ms (default 5000). */
-  timeout?: Num;
   /** Write the APDU exchange as GSMTAP SIM frames to this pcap file (also when the exchange fails). */
   pcap?: string;
   /** PoR statuses a negative test expects (exactly these pass); default 00, 0B, 0C. */
@@ -84,38 +74,9 @@ export interface SendPcscResult {
   [key: string]: unknown;
 }
 
-/** The terminal options of `send pcsc` and `smsc --pcsc`, checked. */
-export interface PcscTerminal {
-  cla: 0x00 | 0xa0;
-  timeoutMs: number;
-  terminalProfile: Uint8Array | null | undefined;
-  selectAdf?: Uint8Array;
-  proactiveResult?: number;
-}
-
 interface Prepared extends PcscTerminal {
   /** --expect-status: the PoR statuses a negative test expects (then exactly those pass). */
   expectStatus?: number[];
-}
-
-/** The PC/SC options shared by `send pcsc` and `smsc --pcsc` (--cla, --timeout, --terminal-profile, --select-adf, --proactive-result). */
-export async function preparePcsc(o: Pick<SendPcscOptions, 'cla' | 'timeout' | 'terminalProfile' | 'selectAdf' | 'proactiveResult'>): Promise<PcscTerminal> {
-  const c = (o.cla ?? '00').trim().toUpperCase();
-  if (c !== '00' && c !== 'A0') throw new InputError('must be 00 (UICC) or A0 (2G SIM)', { field: '--cla' });
-  const timeoutMs = o.timeout === undefined ? 5000 : intOption(o.timeout, '--timeout', 1, 600_000);
-  let terminalProfile: Uint8Array | null | undefined;
-  if (o.terminalProfile !== undefined) {
-    terminalProfile = /^none$/i.test(o.terminalProfile.trim()) ? null : fromHex(o.terminalProfile, '--terminal-profile');
-    if (terminalProfile && (terminalProfile.length === 0 || terminalProfile.length > 255)) throw new InputError('must be 1 to 255 octets, or "none"', { field: '--terminal-profile' });
-  }
-  let selectAdf: Uint8Array | undefined;
-  if (o.selectAdf !== undefined && o.selectAdf !== false) {
-    const { USIM_AID } = await import('../transport/pcsc/terminal.js');
-    selectAdf = o.selectAdf === true ? USIM_AID : fromHex(o.selectAdf, '--select-adf');
-    if (selectAdf.length < 5 || selectAdf.length > 16) throw new InputError('an AID is 5 to 16 octets', { field: '--select-adf' });
-  }
-  const proactiveResult = o.proactiveResult === undefined ? undefined : octet(o.proactiveResult, '--proactive-result');
-  return { cla: c === 'A0' ? 0xa0 : 0x00, timeoutMs, terminalProfile, selectAdf, proactiveResult };
 }
 
 async function prepare(o: SendPcscOptions): Promise<Prepared> {

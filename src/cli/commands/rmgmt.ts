@@ -293,7 +293,7 @@ async function deliveryOf(o: RmgmtOpts, bearer: Bearer) {
   if (o.port === undefined) throw new InputError('missing: the SMSC port (--port N) for --send smpp', { field: '--port' });
   if (o.systemId === undefined) throw new InputError('missing: the SMPP system_id (--system-id ID) for --send smpp', { field: '--system-id' });
   if (o.dest === undefined) throw new InputError('missing: the card\'s MSISDN (--dest) for --send smpp', { field: '--dest' });
-  const { password, systemId, smppAddress } = await import('./smpp.js');
+  const { password, systemId, smppAddress } = await import('../../api/smpp-options.js');
   const { loadSmpp } = await import('../../transport/smpp/index.js');
   const via = {
     kind: 'smpp' as const, host: o.host ?? '127.0.0.1', port: intOption(o.port, '--port', 1, 65535), systemId: systemId(o.systemId), password: password(o.password),

@@ -37,5 +37,7 @@ export type { CattpSessionOptions, CattpServeOptions, CattpSendOptions, CattpSer
 export type { PacketView } from './parse-cattp.js';
 export { OtaError, InputError, VerifyError, StateError, IoError, NetworkError, EXIT } from '../util/errors.js';
 export type { ErrorWhere, ExitCode } from '../util/errors.js';
-export { rfm, ram, DEFAULT_TARS } from './rmgmt.js';
-export type { RmgmtOptions, RmgmtResult, RfmOperation, RamOperation } from './rmgmt.js';
+export { DEFAULT_TARS } from './rmgmt.js';
+export { rfm, ram } from './rmgmt-run.js';
+export type { RmgmtOptions, RfmOperation, RamOperation } from './rmgmt.js';
+export type { RmgmtResult, RmgmtHooks } from './rmgmt-run.js';

@@ -720,7 +720,7 @@ export function buildProgram(only?: string): Command {
         .option('--state <file>', 'with --card: keep the card\'s counters in this file (as card process --state)')
         .option('--dry-run', 'with --card: do not store the card\'s counters')
         .option('--quiet', 'no log'),
-    ).action(async (o) => (await import('./commands/smpp.js')).smscCommand(o));
+    ).action(async (o) => (await import('./commands/smsc.js')).smscCommand(o));
   }
 
   // --- shell completion ---------------------------------------------------------

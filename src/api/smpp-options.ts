@@ -1,7 +1,7 @@
 /**
- * SMPP 3.4 connection and address options shared by `send smpp`, `smsc` and
- * rfm/ram --send smpp: the password (text, @file or env), the system_id and
- * an address with its TON/NPI (SMPP 3.4 cl. 5.2.5, 5.2.6).
+ * SMPP 3.4 connection options shared by `send smpp`, `smsc` and `rmgmt --send
+ * smpp`: system_id, password and addresses, checked against the sizes SMPP 3.4
+ * cl. 5.2 gives them (C-Octet Strings with their terminating NUL).
  */
 import { readFileSync } from 'node:fs';
 import { InputError, IoError } from '../util/errors.js';
@@ -39,4 +39,3 @@ export function smppAddress(v: string, ton: string | undefined, npi: string | un
   if (Buffer.byteLength(a.addr) > 20) throw new InputError('SMPP 3.4 allows at most 20 characters', { field });
   return a;
 }
-

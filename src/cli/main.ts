@@ -85,7 +85,20 @@ function smsDeliverOptions(c: Command): Command {
       .option('--concat-16', 'use the 16-bit concatenation IE (08)');
 }
 
-export function buildProgram(): Command {
+/**
+ * Stands in for a top-level command that is not built (buildProgram's `only`):
+ * every method call on it, however deep, does nothing and returns it again.
+ */
+const NOT_BUILT: Command = new Proxy(Object.create(null) as object, { get: () => () => NOT_BUILT }) as Command;
+
+/**
+ * The command tree. With `only` (start-up: a shell script may call the tool
+ * thousands of times), just that top-level command is built, with all its
+ * subcommands, options and help exactly as in the full tree; the others are
+ * defined against NOT_BUILT. The root's own help, unknown commands and
+ * completion need the full tree (main decides).
+ */
+export function buildProgram(only?: string): Command {
   const program = new Command('uicc-ota')
     .description('Build, secure and parse UICC OTA secured packets (ETSI TS 102 225, 3GPP TS 31.115 SMS-PP, ETSI TS 102 127 CAT_TP)')
     .version(VERSION, '-V, --version')
@@ -98,6 +111,10 @@ export function buildProgram(): Command {
       writeErr: (s) => process.stderr.write(s),
       outputError: (s, write) => write(`uicc-ota: ${s.replace(/^error: /, '').trimEnd()} (see --help)\n`),
     });
+  if (only !== undefined) {
+    const command = program.command.bind(program) as (nameAndArgs: string, ...rest: unknown[]) => Command;
+    program.command = ((nameAndArgs: string, ...rest: unknown[]) => (nameAndArgs.split(' ', 1)[0] === only ? command(nameAndArgs, ...rest) : NOT_BUILT)) as Command['command'];
+  }
 
   // --- header codes -------------------------------------------------------
   const spi = program.command('spi').description('encode or decode an SPI (TS 102 225 cl. 5.1.1)');
@@ -703,7 +720,7 @@ export function buildProgram(): Command {
         .option('--state <file>', 'with --card: keep the card\'s counters in this file (as card process --state)')
         .option('--dry-run', 'with --card: do not store the card\'s counters')
         .option('--quiet', 'no log'),
-    ).action(async (o) => (await import('./commands/smpp.js')).smscCommand(o));
+    ).action(async (o) => (await import('./commands/smsc.js')).smscCommand(o));
   }
 
   // --- shell completion ---------------------------------------------------------
@@ -715,6 +732,7 @@ export function buildProgram(): Command {
 
   program.helpCommand('help [command...]', 'display help for a command (e.g. help build sms)');
   installHelp(program);
+  if (only !== undefined) delete (program as Partial<Command>).command; // commander's own method again
   return program;
 }
 
@@ -731,7 +749,11 @@ function helpFor(program: Command, path: string[]): never {
 
 /** Run the CLI; resolves to the exit code. */
 export async function main(argv: string[]): Promise<number> {
-  const program = buildProgram();
+  // Only the invoked top-level command's tree, when argv names one; otherwise (root options and help,
+  // help, completion, an unknown command and its suggestions) the whole tree.
+  const first = argv[2];
+  let program = first && !first.startsWith('-') && first !== 'help' && first !== 'completion' ? buildProgram(first) : undefined;
+  if (!program?.commands.some((c) => c.name() === first)) program = buildProgram();
   // --crypto (every command that takes keys): the backend of every later cipher operation.
   program.hook('preAction', async (_p, action) => {
     const c = (action.opts() as { crypto?: string }).crypto;

@@ -13,10 +13,10 @@ import { node, type TreeNode } from '../../render/tree.js';
 import { statusName } from '../../secured/status.js';
 import { parseExpectStatus, statusFailure, statusFailureLine } from '../../secured/expect-status.js';
 import type { SecuredCommand } from '../../secured/command.js';
-import { intOption, octet } from '../input.js';
 import { printJson, printTree, useColor, writeOut, verdictNode } from '../output.js';
 import type { BuildSmsOpts } from './build.js';
 import type { ApduExchange, SendPcscResult, SmsPpExchange } from '../../transport/pcsc/send.js';
+import { preparePcsc, type PcscTerminal } from '../../api/pcsc-options.js';
 
 export interface SendPcscOpts extends BuildSmsOpts {
   reader?: string;
@@ -31,34 +31,9 @@ export interface SendPcscOpts extends BuildSmsOpts {
   expectStatus?: string;
 }
 
-interface Prepared {
-  cla: 0x00 | 0xa0;
-  timeoutMs: number;
-  terminalProfile: Uint8Array | null | undefined;
-  selectAdf?: Uint8Array;
-  proactiveResult?: number;
+interface Prepared extends PcscTerminal {
   /** --expect-status: the PoR statuses a negative test expects (then exactly those pass). */
   expectStatus?: number[];
-}
-
-/** The PC/SC options shared by `send pcsc` and `smsc --pcsc` (--cla, --timeout, --terminal-profile, --select-adf, --proactive-result). */
-export async function preparePcsc(o: Pick<SendPcscOpts, 'cla' | 'timeout' | 'terminalProfile' | 'selectAdf' | 'proactiveResult'>): Promise<Omit<Prepared, 'expectStatus'>> {
-  const c = (o.cla ?? '00').trim().toUpperCase();
-  if (c !== '00' && c !== 'A0') throw new InputError('must be 00 (UICC) or A0 (2G SIM)', { field: '--cla' });
-  const timeoutMs = o.timeout === undefined ? 5000 : intOption(o.timeout, '--timeout', 1, 600_000);
-  let terminalProfile: Uint8Array | null | undefined;
-  if (o.terminalProfile !== undefined) {
-    terminalProfile = /^none$/i.test(o.terminalProfile.trim()) ? null : fromHex(o.terminalProfile, '--terminal-profile');
-    if (terminalProfile && (terminalProfile.length === 0 || terminalProfile.length > 255)) throw new InputError('must be 1 to 255 octets, or "none"', { field: '--terminal-profile' });
-  }
-  let selectAdf: Uint8Array | undefined;
-  if (o.selectAdf !== undefined && o.selectAdf !== false) {
-    const { USIM_AID } = await import('../../transport/pcsc/terminal.js');
-    selectAdf = o.selectAdf === true ? USIM_AID : fromHex(o.selectAdf, '--select-adf');
-    if (selectAdf.length < 5 || selectAdf.length > 16) throw new InputError('an AID is 5 to 16 octets', { field: '--select-adf' });
-  }
-  const proactiveResult = o.proactiveResult === undefined ? undefined : octet(o.proactiveResult, '--proactive-result');
-  return { cla: c === 'A0' ? 0xa0 : 0x00, timeoutMs, terminalProfile, selectAdf, proactiveResult };
 }
 
 async function prepare(o: SendPcscOpts): Promise<Prepared> {

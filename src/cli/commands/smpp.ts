@@ -1,11 +1,10 @@
 /**
- * `send smpp` (ESME: submit the secured SMS to an SMSC, collect the PoR) and
- * `smsc` (SMSC emulator in front of the card simulator). Protocol logic is in
- * src/transport/smpp/; this is options in, call, render out. The npm package
- * `smpp` is loaded by those modules only.
+ * `send smpp` (ESME: submit the secured SMS to an SMSC, collect the PoR).
+ * Protocol logic is in src/transport/smpp/; this is options in, call, render
+ * out. The npm package `smpp` is loaded by those modules only. `smsc` is in
+ * smsc.ts (src/api/smsc.ts).
  */
-import { readFileSync } from 'node:fs';
-import { InputError, IoError, NetworkError, VerifyError, OtaError } from '../../util/errors.js';
+import { InputError, NetworkError, VerifyError, OtaError } from '../../util/errors.js';
 import { fromHex, toHex, hex2 } from '../../util/hex.js';
 import type { TreeNode } from '../../render/tree.js';
 import type { SecurityOpts } from '../../api/secured-options.js';
@@ -47,7 +46,7 @@ export { password, systemId, smppAddress } from '../../api/smpp-options.js';
 import { password, systemId, smppAddress } from '../../api/smpp-options.js';
 
 /** --trace: every SMPP PDU as a tree on stderr. */
-async function stderrTrees(o: OutputOptions): Promise<(t: TreeNode) => void> {
+export async function stderrTrees(o: OutputOptions): Promise<(t: TreeNode) => void> {
   const color = o.color !== false && !(process.env.NO_COLOR !== undefined && process.env.NO_COLOR !== '') && (Boolean(process.stderr.isTTY) || Boolean(process.env.FORCE_COLOR && process.env.FORCE_COLOR !== '0'));
   const { renderTree } = await import('../../render/text.js');
   const chalk = color ? (await import('chalk')).default : undefined;
@@ -188,100 +187,4 @@ export async function sendSmppCommand(o: SendSmppCliOpts): Promise<void> {
     process.stderr.write(`uicc-ota: ${out.filter((l) => / (ERROR|FAIL) /.test(l) || /"error"|"verified":false/.test(l)).length} of ${out.length} commands failed\n`);
     process.exitCode = worst;
   }
-}
-
-export interface SmscCliOpts extends SmppConnOpts, OutputOptions {
-  card?: string;
-  pcsc?: string | boolean;
-  reader?: string;
-  timeout?: string;
-  terminalProfile?: string;
-  selectAdf?: string | boolean;
-  cla?: string;
-  proactiveResult?: string;
-  state?: string;
-  dryRun?: boolean;
-  quiet?: boolean;
-}
-
-type CardSide = import('../../transport/smpp/card-side.js').CardSide;
-
-/** --card: the card simulator on CARD.json. */
-async function simulatedCard(o: SmscCliOpts & { card: string }): Promise<{ card: CardSide; what: string; steps?: string[] }> {
-  const { SimulatedUicc } = await import('../../transport/smpp/index.js');
-  const { processWithState } = await import('../../card/process.js');
-  const { smsDialect } = await import('../../smspp/dialect.js');
-  const { parseCardText } = await import('../../card/card.js');
-  // The card file must be readable and valid before we listen (exit 2/3 at once).
-  let text: string;
-  try {
-    text = readFileSync(o.card, 'utf8');
-  } catch (e) {
-    throw new IoError(`cannot read card file: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { field: o.card });
-  }
-  parseCardText(text, o.card);
-  const cardOpts = { card: o.card, state: o.state, dryRun: o.dryRun };
-  return { card: new SimulatedUicc((packet) => processWithState(cardOpts, packet, smsDialect)), what: `card simulator ${o.card}` };
-}
-
-/** --pcsc [READER]: a card in a PC/SC reader, through send pcsc's terminal; connected (TERMINAL PROFILE) before we listen. */
-async function pcscCard(o: SmscCliOpts): Promise<{ card: CardSide; what: string; steps?: string[] }> {
-  const named = typeof o.pcsc === 'string' ? o.pcsc : undefined;
-  if (named !== undefined && o.reader !== undefined && named !== o.reader) throw new InputError(`names another reader than --pcsc "${named}"`, { field: '--reader' });
-  const { preparePcsc } = await import('./send-pcsc.js');
-  const p = await preparePcsc({ cla: o.cla ?? '00', timeout: o.timeout, terminalProfile: o.terminalProfile, selectAdf: o.selectAdf, proactiveResult: o.proactiveResult });
-  // A missing binding: exit 3 with what to install, before anything else.
-  const { loadBinding } = await import('../../transport/pcsc/binding.js');
-  loadBinding();
-  const { PcscUicc } = await import('../../transport/pcsc/uicc.js');
-  const card = new PcscUicc({ reader: named ?? o.reader, timeoutMs: p.timeoutMs, cla: p.cla, terminalProfile: p.terminalProfile, selectAdf: p.selectAdf, proactiveResult: p.proactiveResult });
-  const info = await card.open();
-  return {
-    card,
-    what: `card in PC/SC reader "${info.reader}" (${info.protocol}${info.atr ? `, ATR ${toHex(info.atr)}` : ''})`,
-    steps: info.steps.map((s) => `${s.step}: ${toHex(s.command)} → ${toHex(s.response)}`),
-  };
-}
-
-export async function smscCommand(o: SmscCliOpts): Promise<void> {
-  const port = intOption(o.port, '--port', 0, 65535);
-  const sid = systemId(o.systemId);
-  const pw = password(o.password);
-  if (o.card && o.pcsc) throw new InputError('give --card or --pcsc, not both', { field: '--pcsc' });
-  if (!o.card && !o.pcsc) throw new InputError('missing: give --card CARD.json (the card simulator) or --pcsc [READER]', { field: '--card' });
-  if (o.card) {
-    for (const [k, v] of [['--reader', o.reader], ['--timeout', o.timeout], ['--terminal-profile', o.terminalProfile], ['--select-adf', o.selectAdf], ['--cla', o.cla], ['--proactive-result', o.proactiveResult]] as const) {
-      if (v !== undefined) throw new InputError('only with --pcsc (a card in a PC/SC reader)', { field: k });
-    }
-  } else {
-    for (const [k, v] of [['--state', o.state], ['--dry-run', o.dryRun]] as const) if (v !== undefined) throw new InputError('only with --card (the card simulator)', { field: k });
-  }
-  const { SmscServer, loadSmpp } = await import('../../transport/smpp/index.js');
-  loadSmpp();
-  const { card, what, steps } = o.card ? await simulatedCard({ ...o, card: o.card }) : await pcscCard(o);
-  const log = o.quiet ? undefined : await stderrTrees(o);
-  if (log && steps?.length) {
-    const { node } = await import('../../render/tree.js');
-    log(node('card', `connected: ${what}`, steps.map((s) => node(s))));
-  }
-  const server = new SmscServer({ host: o.host, port, systemId: sid, password: pw, card, log });
-  let addr: { address: string; port: number };
-  try {
-    addr = await server.listen();
-  } catch (e) {
-    await card.close?.();
-    throw e;
-  }
-  process.stderr.write(`uicc-ota: smsc: listening on TCP ${addr.address}:${addr.port} (${what})\n`);
-  await new Promise<void>((resolve) => {
-    const stop = () => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      server.close().then(resolve, resolve);
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
-  });
-  await card.close?.();
-  process.stderr.write('uicc-ota: smsc: stopped\n');
 }

@@ -12,7 +12,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BIN, KEYSET, ROOT, run, type RunResult } from './helpers/cli.js';
@@ -94,4 +94,132 @@ test('smscServe: bad options throw the CLI\'s InputError before listening (exit 
     return true;
   });
   await assert.rejects(api.smscServe({ port: 0, systemId: 'lab', password: 'toolongpassword', card: 'x' }), (e: unknown) => e instanceof api.InputError && e.where.field === '--password');
+});
+
+// ------------------------------------------------------------ scp81
+
+// Example PSK and identity of test/scp81.test.ts (SCP81 digest §7: 000102…0F).
+const PSK_KEY = '000102030405060708090A0B0C0D0E0F';
+const PSK_ID = '89000000000000000001';
+// SCP81 digest §6.1, "One line": the 111-octet trigger for 10.0.0.1:8443 (the TLV lengths computed there by an independent script).
+const TRIGGER_61 =
+  '816D836B8413B50103B90205DCBC030220FBBE05210A0000018518143839303030303030303030303030303030303031024001893A8A0831302E302E302E318B1438393030303030303030303030303030303030318C182F7365727665722F61646D696E6167656E743F636D643D31';
+const CRLF = '\r\n';
+// SCP81 digest §6.3 ① first POST, ② 200 with GET DATA 0085 in an indefinite template, ⑥ 204: the octets on the wire, by hand.
+const POST1 = ['POST /server/adminagent?cmd=1 HTTP/1.1', 'Host: 10.0.0.1', 'X-Admin-Protocol: globalplatform-remote-admin/1.0', `X-Admin-From: ${PSK_ID}`, '', ''].join(CRLF);
+const ANSWER2 = Buffer.concat([Buffer.from(['HTTP/1.1 200 OK', 'X-Admin-Protocol: globalplatform-remote-admin/1.0', 'X-Admin-Next-URI: /server/adminagent?cmd=2',
+  'Content-Type: application/vnd.globalplatform.card-content-mgt;version=1.0', 'Content-Length: 11', '', ''].join(CRLF), 'latin1'), Buffer.from('AE80220580CA0085000000', 'hex')]);
+const ANSWER6 = ['HTTP/1.1 204 No Content', 'X-Admin-Protocol: globalplatform-remote-admin/1.0', '', ''].join(CRLF);
+
+test('parsePush (API) is the object scp81 parse-push --json prints (digest §6.1 trigger)', () => {
+  const viaApi = api.parsePush(TRIGGER_61);
+  const r = run(['scp81', 'parse-push', TRIGGER_61, '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(viaApi, JSON.parse(r.stdout));
+  assert.deepEqual(api.parsePush(Buffer.from(TRIGGER_61, 'hex')), viaApi);
+  // Digest §6.1: connection to 10.0.0.1:8443, URI /server/adminagent?cmd=1.
+  assert.match(JSON.stringify(viaApi), /10\.0\.0\.1/);
+  assert.match(JSON.stringify(viaApi), /8443/);
+  assert.match(JSON.stringify(viaApi), /\/server\/adminagent\?cmd=1/);
+  // Bad input: the CLI's message and exit code.
+  assert.throws(() => api.parsePush('8102'), (e: unknown) => {
+    assert.ok(e instanceof api.InputError);
+    const c = run(['scp81', 'parse-push', '8102']);
+    assert.equal(c.code, e.exitCode);
+    assert.equal(c.stderr.trim(), `uicc-ota: ${e.message}`);
+    return true;
+  });
+});
+
+test('parseScp81 (API) is the object scp81 parse --json prints, from octets, HTTP text and hex text (digest §6.3 ①②⑥)', () => {
+  const wire = Buffer.concat([Buffer.from(POST1, 'latin1'), ANSWER2, Buffer.from(ANSWER6, 'latin1')]);
+  const dir = tmp();
+  const file = join(dir, 'session.bin');
+  writeFileSync(file, wire);
+  const r = run(['scp81', 'parse', file, '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  const cli = JSON.parse(r.stdout) as { messages: { body: string }[] };
+  assert.deepEqual(api.parseScp81(wire), cli);
+  assert.deepEqual(api.parseScp81(wire.toString('latin1')), cli);
+  assert.deepEqual(api.parseScp81(wire.toString('hex')), cli);
+  assert.equal(cli.messages.length, 3);
+  assert.equal(cli.messages[1].body, 'AE80220580CA0085000000'); // digest §6.3 ②
+  const hexFile = join(dir, 'session.hex');
+  writeFileSync(hexFile, 'zz');
+  const bad = run(['scp81', 'parse', hexFile, '--hex']);
+  assert.throws(() => api.parseScp81('zz', { hex: true, name: hexFile }), (e: unknown) => e instanceof api.InputError && bad.code === e.exitCode && bad.stderr.trim() === `uicc-ota: ${e.message}`);
+});
+
+/** JSON lines of a CLI run. */
+const lines = (s: string) => s.split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as Record<string, unknown>);
+
+test('scp81Serve / scp81Agent (API) on loopback against scp81 agent / scp81 serve (CLI): the same message objects as --json prints', async () => {
+  const serveOpts = { psk: [`${PSK_ID}:${PSK_KEY}`], apdu: ['80CA008500'], maxSessions: 1 };
+  const agentOpts = { pskIdentity: PSK_ID, pskKey: PSK_KEY, sw: '6A88' };
+
+  // 1. API server, CLI agent.
+  const server = new api.Scp81Server({ port: 0, ...serveOpts });
+  const apiServed: Record<string, unknown>[] = [];
+  const sessions: unknown[] = [];
+  const responses: api.Scp81Responses[] = [];
+  server.on('message', (m: api.Scp81Message) => apiServed.push(m.json));
+  server.on('session', (s: unknown) => sessions.push(s));
+  server.on('responses', (r: api.Scp81Responses) => responses.push(r));
+  const addr = await server.start();
+  assert.equal(server.address()?.port, addr.port);
+  const cliAgent = await cli(['scp81', 'agent', '--to', `127.0.0.1:${addr.port}`, '--psk-identity', PSK_ID, '--psk-key', PSK_KEY, '--sw', '6A88', '--json']);
+  assert.equal(cliAgent.code, 0, cliAgent.stderr);
+  const summary = await server.done;
+  assert.deepEqual(summary, { sessions: 1, errors: 0 });
+  assert.equal(sessions.length, 1);
+  // Digest §6.3 ③: the agent's result AF 80 23 02 6A 88 00 00 for SW 6A88.
+  assert.equal(responses.length, 1);
+  assert.equal(responses[0].json.response, 'AF8023026A880000');
+
+  // 2. CLI server, API agent.
+  const cliServe = spawn(process.execPath, [BIN, 'scp81', 'serve', '--port', '0', '--psk', `${PSK_ID}:${PSK_KEY}`, '--apdu', '80CA008500', '--max-sessions', '1', '--json'], { cwd: ROOT, env: { ...process.env, NO_COLOR: '1' } });
+  let out = '';
+  let err = '';
+  cliServe.stdout.on('data', (d) => (out += d));
+  const port = await new Promise<number>((resolve, reject) => {
+    cliServe.stderr.on('data', (d) => {
+      err += d;
+      const m = /listening on TLS [\d.]+:(\d+)/.exec(err);
+      if (m) resolve(Number(m[1]));
+    });
+    cliServe.on('close', () => reject(new Error(err)));
+  });
+  const closed = new Promise<number>((r) => cliServe.on('close', (c) => r(c ?? -1)));
+  const agent = api.scp81Agent({ to: `127.0.0.1:${port}`, ...agentOpts });
+  const apiAgent: Record<string, unknown>[] = [];
+  const scripts: api.Scp81Script[] = [];
+  agent.on('message', (m: api.Scp81Message) => apiAgent.push(m.json));
+  agent.on('script', (s: api.Scp81Script) => scripts.push(s));
+  const result = await agent.done;
+  assert.equal(await closed, 0, err);
+  assert.equal(result.posts, 2);
+  assert.equal(result.scripts, 1);
+  assert.equal(scripts.length, 1);
+  assert.equal(Buffer.from(scripts[0].script).toString('hex').toUpperCase(), 'AE80220580CA0085000000'); // digest §6.3 ②
+
+  assert.deepEqual(apiServed, lines(out), 'API server events = scp81 serve --json lines');
+  assert.deepEqual(apiAgent, lines(cliAgent.stdout), 'API agent events = scp81 agent --json lines');
+  assert.equal(apiAgent.length, 4);
+});
+
+test('scp81Serve / scp81Agent: bad options throw the CLI\'s typed error (same message, exit code)', async () => {
+  await assert.rejects(api.scp81Serve({ port: 0 }), (e: unknown) => {
+    assert.ok(e instanceof api.InputError);
+    const r = run(['scp81', 'serve', '--port', '0'], { env: { UICC_OTA_KEYSET: undefined } });
+    assert.equal(r.code, e.exitCode);
+    assert.equal(r.stderr.trim(), `uicc-ota: ${e.message}`);
+    return true;
+  });
+  await assert.rejects(api.scp81Agent({ to: '127.0.0.1:1', pskIdentity: PSK_ID, pskKey: PSK_KEY, answer: ['nonsense'] }).done, (e: unknown) => {
+    assert.ok(e instanceof api.InputError);
+    const r = run(['scp81', 'agent', '--to', '127.0.0.1:1', '--psk-identity', PSK_ID, '--psk-key', PSK_KEY, '--answer', 'nonsense']);
+    assert.equal(r.code, e.exitCode);
+    assert.equal(r.stderr.trim(), `uicc-ota: ${e.message}`);
+    return true;
+  });
 });

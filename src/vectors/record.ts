@@ -382,7 +382,7 @@ function commandLine(o: RecordOpts, r: Resolved, given: GivenFn): string {
     else if (Array.isArray(v)) for (const x of v) a.push(flag, String(x));
     else if (v !== undefined && v !== false) a.push(flag, String(v));
   }
-  return a.map((x) => (/^[\w@%+=:,./…-]+$/.test(x) ? x : `'${x.replace(/'/g, `'\\''`)}'`)).join(' ');
+  return a.map((x) => (/^[\w@%+=:,./\u2026-]+$/.test(x) ? x : `'${x.replace(/'/g, `'\\''`)}'`)).join(' ');
 }
 
 /** Parse output as it will read back from JSON (bigint → number, octets → hex, as `parse --json`). */

@@ -128,6 +128,35 @@ describe('help', () => {
     for (const code of ['1', '2', '3', '4', '70']) assert.match(h, new RegExp(`\\n {2}${code} +\\S`));
   });
 
+  it('a top-level command built alone (start-up: main builds only the invoked one) is the same tree as in the whole program', () => {
+    // Everything commander shows or checks, for every command under it: help text, options and their settings, arguments.
+    // (Functions, e.g. an option's argument parser, are made afresh by each build: compared by their source.)
+    const plain = (o: object) => Object.fromEntries(Object.entries(o).map(([k, v]) => [k, typeof v === 'function' ? String(v) : v]));
+    const shape = (c: Command): unknown => ({
+      path: commandPath(c),
+      help: c.helpInformation(),
+      aliases: c.aliases(),
+      options: c.options.map(plain),
+      args: c.registeredArguments.map(plain),
+      subs: c.commands.map(shape),
+    });
+    const whole = buildProgram();
+    for (const top of whole.commands.filter((c) => c.name() !== 'help')) {
+      const alone = buildProgram(top.name());
+      assert.deepEqual(alone.commands.map((c) => c.name()), [top.name(), 'help'].filter((n) => alone.commands.some((c) => c.name() === n)), top.name());
+      assert.deepEqual(shape(alone.commands[0]), shape(top), top.name());
+    }
+    // And as a user runs it: `X --help` (only X built) prints what `help X` (the whole tree) prints, and the same for errors.
+    for (const argv of [['spi', 'decode'], ['build', 'sms'], ['parse'], ['parse', 'sms'], ['send', 'smpp'], ['scp81'], ['vectors', 'record']]) {
+      const alone = run([...argv, '--help']);
+      assert.equal(alone.code, 0, argv.join(' '));
+      assert.equal(alone.stdout, run(['help', ...argv]).stdout, argv.join(' '));
+    }
+    assert.deepEqual(run(['spi', 'decod']), { code: 2, stdout: '', stderr: "uicc-ota: unknown command 'decod'\n(Did you mean decode?) (see --help)\n" });
+    assert.equal(run(['nope']).code, 2);
+    assert.equal(run(['build', 'sms', '--keyset-x']).stderr, "uicc-ota: unknown option '--keyset-x'\n(Did you mean --keyset?) (see --help)\n");
+  });
+
   it('defaults are shown one way: "(default X)", never "(default: [])" or commander\'s quoted form', () => {
     const program = buildProgram();
     for (const c of allCommands(program)) {

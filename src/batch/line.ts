@@ -30,7 +30,21 @@ export type LineOutcome = LineResult | { error: LineError };
  * and comment lines are not work), `ctx` is what the batch's `context` hook gave
  * for the group of lines this one belongs to (undefined without a hook).
  */
-export type LineFn = (line: string, lineNo: number, seq: number, ctx: unknown) => string | LineResult | Promise<string | LineResult>;
+export type LineFn = ((line: string, lineNo: number, seq: number, ctx: unknown) => string | LineResult | Promise<string | LineResult>) & {
+  /** Optional fast path for many lines at once (synchronous line functions only); see ChunkFn. */
+  chunk?: ChunkFn;
+};
+
+/**
+ * Many lines at once, with the line function's results (a batch's fast path,
+ * e.g. one crypto call for the same block of many packets): lines[k] is input
+ * line `first + k`, `seq` is the seq of its first work line, `ctx` as for the
+ * line function, `pass` how blank and comment lines are answered. Returns one
+ * outcome per line or, when every line succeeded with exit code 0 and nothing
+ * extra, their output lines joined, each followed by "\n" (one string to move
+ * between threads and to write). If it throws, the lines are run one by one.
+ */
+export type ChunkFn = (lines: string[], first: number, seq: number, ctx: unknown, pass: PassThrough) => LineOutcome[] | string;
 
 /**
  * Blank and comment lines: 'echo' copies the input line to the output (so a
@@ -77,6 +91,23 @@ export function runLine(fn: LineFn, line: string, lineNo: number, pass: PassThro
     return settle(r as string | LineResult);
   } catch (e) {
     return { error: toLineError(e, lineNo) };
+  }
+}
+
+/** Run lines through fn.chunk (or, when it throws, through fn one by one, so every error names its line). */
+export function runChunk(fn: LineFn, lines: string[], first: number, pass: PassThrough, seq: number, ctx: unknown): LineOutcome[] | string | Promise<LineOutcome[]> {
+  try {
+    return fn.chunk!(lines, first, seq, ctx, pass);
+  } catch {
+    const outs: (LineOutcome | Promise<LineOutcome>)[] = new Array(lines.length);
+    let async = false;
+    for (let k = 0; k < lines.length; k++) {
+      const r = runLine(fn, lines[k], first + k, pass, seq, ctx);
+      if (!isPassThrough(lines[k])) seq++;
+      if (r instanceof Promise) async = true;
+      outs[k] = r;
+    }
+    return async ? Promise.all(outs) : (outs as LineOutcome[]);
   }
 }
 

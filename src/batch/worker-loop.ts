@@ -5,7 +5,7 @@
  * bundled code calls it from its bootstrap with the factory it already has.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { isPassThrough, runLine, type LineFn, type LineOutcome, type PassThrough } from './line.js';
+import { isPassThrough, runChunk, runLine, type LineFn, type LineOutcome, type PassThrough } from './line.js';
 
 export interface WorkerInit {
   module: string;
@@ -25,7 +25,8 @@ export interface WorkRequest {
 }
 export interface WorkReply {
   id: number;
-  outcomes: LineOutcome[];
+  /** One outcome per line, or (a line function's chunk fast path) all lines' text, each ended by "\n". */
+  outcomes: LineOutcome[] | string;
 }
 
 /** What the main thread gave this worker. */
@@ -42,6 +43,11 @@ export async function serveBatchWorker(factory: (data: unknown) => LineFn | Prom
   let chain: Promise<void> = Promise.resolve();
   port.on('message', (req: WorkRequest) => {
     chain = chain.then(async () => {
+      if (fn.chunk) {
+        const r = runChunk(fn, req.lines, req.first, init.pass, req.seq, req.ctx);
+        port.postMessage({ id: req.id, outcomes: r instanceof Promise ? await r : r } satisfies WorkReply);
+        return;
+      }
       const outcomes: LineOutcome[] = new Array(req.lines.length);
       let seq = req.seq;
       for (let i = 0; i < req.lines.length; i++) {

@@ -85,7 +85,20 @@ function smsDeliverOptions(c: Command): Command {
       .option('--concat-16', 'use the 16-bit concatenation IE (08)');
 }
 
-export function buildProgram(): Command {
+/**
+ * Stands in for a top-level command that is not built (buildProgram's `only`):
+ * every method call on it, however deep, does nothing and returns it again.
+ */
+const NOT_BUILT: Command = new Proxy(Object.create(null) as object, { get: () => () => NOT_BUILT }) as Command;
+
+/**
+ * The command tree. With `only` (start-up: a shell script may call the tool
+ * thousands of times), just that top-level command is built, with all its
+ * subcommands, options and help exactly as in the full tree; the others are
+ * defined against NOT_BUILT. The root's own help, unknown commands and
+ * completion need the full tree (main decides).
+ */
+export function buildProgram(only?: string): Command {
   const program = new Command('uicc-ota')
     .description('Build, secure and parse UICC OTA secured packets (ETSI TS 102 225, 3GPP TS 31.115 SMS-PP, ETSI TS 102 127 CAT_TP)')
     .version(VERSION, '-V, --version')
@@ -98,6 +111,10 @@ export function buildProgram(): Command {
       writeErr: (s) => process.stderr.write(s),
       outputError: (s, write) => write(`uicc-ota: ${s.replace(/^error: /, '').trimEnd()} (see --help)\n`),
     });
+  if (only !== undefined) {
+    const command = program.command.bind(program) as (nameAndArgs: string, ...rest: unknown[]) => Command;
+    program.command = ((nameAndArgs: string, ...rest: unknown[]) => (nameAndArgs.split(' ', 1)[0] === only ? command(nameAndArgs, ...rest) : NOT_BUILT)) as Command['command'];
+  }
 
   // --- header codes -------------------------------------------------------
   const spi = program.command('spi').description('encode or decode an SPI (TS 102 225 cl. 5.1.1)');
@@ -291,15 +308,15 @@ export function buildProgram(): Command {
         .option('--por <hex|->', 'decode the PoR(s) of this script (one per line; "-" reads stdin) against what was asked; with --format scp81-scripts: the response strings (hex, or the JSON lines of scp81 serve --responses); nothing is built')
         .option('--card <file>', 'send each packet to the card simulator (CARD.json, updated as card process does) and decode its PoRs')
         .option('--card-state <file>', 'with --card: the card\'s counter state file (as card process --state)')
-        .addOption(new Option('--send <transport>', 'send each packet and decode its PoR before the next: pcsc (ENVELOPEs to the card in a PC/SC reader, as send pcsc) or smpp (submit_sm to an SMSC, as send smpp)').choices(['pcsc', 'smpp']))
+        .addOption(new Option('--send <transport>', 'send each packet and decode its PoR before the next: pcsc (ENVELOPEs to the card in a PC/SC reader, as send pcsc), smpp (submit_sm to an SMSC, as send smpp) or cattp (with --bearer cattp: listen on UDP as the OTA server, as cattp serve, and push each packet as an SDU of the card\'s CAT_TP session)').choices(['pcsc', 'smpp', 'cattp']))
         .option('--reader <name|index>', 'with --send pcsc: the reader (default: the first reader with a card)')
-        .option('--host <addr>', 'with --send smpp: SMSC address (default 127.0.0.1)')
-        .option('--port <n>', 'with --send smpp: SMSC TCP port')
+        .option('--host <addr>', 'with --send smpp: SMSC address; with --send cattp: the address to listen on (default 127.0.0.1)')
+        .option('--port <n>', 'with --send smpp: SMSC TCP port; with --send cattp: the UDP port to listen on (0: a free port, printed on stderr)')
         .option('--system-id <id>', 'with --send smpp: SMPP system_id')
         .option('--password <pw|@file>', 'with --send smpp: SMPP password (or env UICC_OTA_SMPP_PASSWORD)')
         .option('--dest <msisdn>', 'with --send smpp: the card\'s MSISDN (destination_addr)')
         .option('--source <addr>', 'with --send smpp: the OTA server\'s address (source_addr)')
-        .option('--timeout <ms>', 'with --send: bound on each transport step and on the wait for each PoR (pcsc default 5000, smpp 10000)'),
+        .option('--timeout <ms>', 'with --send: bound on each transport step and on the wait for each PoR (pcsc default 5000, smpp 10000; cattp 60000, also the wait for the card to connect)'),
     ));
   const rfm = program.command('rfm').description('remote file management (TS 102 226 cl. 8.1): SELECT, READ/UPDATE BINARY or RECORD by path, secured like build sms / build cattp');
   const rfmTarget = (c: Command): Command =>
@@ -612,6 +629,7 @@ export function buildProgram(): Command {
       .option('--provenance <text>', 'how the expected value was obtained independently (required for a golden vector)')
       .option('--force', 'replace an existing case with the same id')
       .option('--store-keys', 'write inline --kic-key/--kid-key into the file (test keys only; default: no key material, refer to --keyset)')
+      .option('--json', 'print what was recorded as JSON (id, replaced, out, hex, the case) instead of the line')
       .option('--oa <digits>', 'sms: TP-OA digits; "+…" international (default 12345678)')
       .option('--oa-ton <n>', 'sms: TP-OA type of number 0-7')
       .option('--oa-npi <n>', 'sms: TP-OA numbering plan 0-15')
@@ -703,7 +721,7 @@ export function buildProgram(): Command {
         .option('--state <file>', 'with --card: keep the card\'s counters in this file (as card process --state)')
         .option('--dry-run', 'with --card: do not store the card\'s counters')
         .option('--quiet', 'no log'),
-    ).action(async (o) => (await import('./commands/smpp.js')).smscCommand(o));
+    ).action(async (o) => (await import('./commands/smsc.js')).smscCommand(o));
   }
 
   // --- shell completion ---------------------------------------------------------
@@ -715,6 +733,7 @@ export function buildProgram(): Command {
 
   program.helpCommand('help [command...]', 'display help for a command (e.g. help build sms)');
   installHelp(program);
+  if (only !== undefined) delete (program as Partial<Command>).command; // commander's own method again
   return program;
 }
 
@@ -731,7 +750,11 @@ function helpFor(program: Command, path: string[]): never {
 
 /** Run the CLI; resolves to the exit code. */
 export async function main(argv: string[]): Promise<number> {
-  const program = buildProgram();
+  // Only the invoked top-level command's tree, when argv names one; otherwise (root options and help,
+  // help, completion, an unknown command and its suggestions) the whole tree.
+  const first = argv[2];
+  let program = first && !first.startsWith('-') && first !== 'help' && first !== 'completion' ? buildProgram(first) : undefined;
+  if (!program?.commands.some((c) => c.name() === first)) program = buildProgram();
   // --crypto (every command that takes keys): the backend of every later cipher operation.
   program.hook('preAction', async (_p, action) => {
     const c = (action.opts() as { crypto?: string }).crypto;

@@ -197,6 +197,8 @@ export interface Scp81AgentOptions extends PskTlsOptions {
   timeoutMs?: number;
   keylog?: (line: Buffer) => void;
   onEvent?: (e: Scp81Event) => void;
+  /** Aborts the session (NetworkError). */
+  signal?: AbortSignal;
 }
 
 /**
@@ -228,16 +230,21 @@ export class Scp81Agent {
       const fail = (e: OtaError) => {
         if (settled) return;
         settled = true;
+        o.signal?.removeEventListener('abort', abort);
         socket.destroy();
         reject(e);
       };
       const succeed = () => {
         if (settled) return;
         settled = true;
+        o.signal?.removeEventListener('abort', abort);
         socket.end();
         resolve(result);
       };
       if (o.keylog) socket.on('keylog', (line) => o.keylog!(line));
+      const abort = () => fail(new NetworkError(`session with ${o.host}:${o.port} aborted`, { layer: TLS_LAYER }));
+      if (o.signal?.aborted) abort();
+      o.signal?.addEventListener('abort', abort, { once: true });
       socket.setTimeout(timeout, () => fail(new NetworkError(
         handshook ? `no answer from ${o.host}:${o.port} within ${timeout} ms` : `TLS handshake with ${o.host}:${o.port} not finished within ${timeout} ms`,
         { layer: TLS_LAYER },

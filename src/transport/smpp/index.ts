@@ -4,5 +4,5 @@ export { SmppConnection, type PduLog, type Malformed } from './session.js';
 export { pduTree } from './tree.js';
 export { deliverFromSubmit, deliverSmFields, deliverSmFromSubmitTpdu, smsAddressOf, userDataOf, type SmppAddress } from './mapping.js';
 export { sendSmpp, clearPorIdentity, type SendSmppOptions, type SendSmppResult, type SmppMessage, type PorIdentity, type SubmittedMessage, type EsmeBind } from './esme.js';
-export { SmscServer, type SmscOptions, type BindMode } from './smsc.js';
+export { SmscServer, type SmscOptions, type SmscMessage, type BindMode } from './smsc.js';
 export { SimulatedUicc, type CardSide, type CardAnswer, type ProcessFn } from './card-side.js';

@@ -20,7 +20,7 @@ import { loadSmpp, statusText, ESM_DELIVERY_RECEIPT, type SmppPdu } from './lib.
 import { SmppConnection, type Malformed, type PduLog } from './session.js';
 import { pduTree } from './tree.js';
 import { deliverFromSubmit, deliverSmFields, deliverSmFromSubmitTpdu, tpDcsOf, userDataOf, type SmppAddress } from './mapping.js';
-import type { CardSide } from './card-side.js';
+import type { CardAnswer, CardSide } from './card-side.js';
 
 export type BindMode = 'transmitter' | 'receiver' | 'transceiver';
 
@@ -34,6 +34,26 @@ export interface SmscOptions {
   log?: (t: TreeNode) => void;
   /** How long to wait for a deliver_sm_resp (default 10000 ms). */
   responseTimeoutMs?: number;
+  /** Every SMPP PDU sent or received, with the session it belongs to. */
+  onPdu?: (session: number, l: PduLog) => void;
+  /** Every submit_sm accepted (answered with a message_id), once the card has answered. */
+  onMessage?: (m: SmscMessage) => void;
+}
+
+/** One submit_sm accepted by the SMSC and what became of it. */
+export interface SmscMessage {
+  messageId: string;
+  /** The ESME session that submitted it. */
+  session: number;
+  /** The SMS-DELIVER handed to the card (TS 23.040 cl. 9.2.2.1). */
+  tpdu: Uint8Array;
+  /** The ENVELOPE (SMS-PP DOWNLOAD) sent to the card; absent when TP-PID is not (U)SIM data download. */
+  envelope?: Uint8Array;
+  /** The card's answer to the ENVELOPE. */
+  answer?: CardAnswer;
+  /** deliver_sm the answer became (PoR in the SMS-DELIVER-REPORT, SMS-SUBMITs), before the receipt. */
+  delivered: Array<{ what: string; fields: Record<string, unknown> }>;
+  ok: boolean;
 }
 
 interface SmscSession {
@@ -89,7 +109,10 @@ export class SmscServer {
     const s: SmscSession = { id: this.nextSession++, conn: new SmppConnection(socket), remote: `${socket.remoteAddress}:${socket.remotePort}` };
     this.sessions.add(s);
     this.log(node(`session ${s.id}`, `connection from ${s.remote}`));
-    s.conn.on('log', (l: PduLog) => this.log(pduTree(l.pdu, l.direction, `session ${s.id}`)));
+    s.conn.on('log', (l: PduLog) => {
+      this.o.onPdu?.(s.id, l);
+      this.log(pduTree(l.pdu, l.direction, `session ${s.id}`));
+    });
     s.conn.on('malformed', (m: Malformed) => {
       this.log(node(`session ${s.id}`, `malformed PDU: ${m.reason}; generic_nack ${statusText(m.status)}${m.fatal ? ', closing (the stream cannot be followed)' : ''}`, [], { status: 'warn', hex: toHex(m.raw) }));
       s.conn.nack(m.sequence, m.status);
@@ -166,6 +189,7 @@ export class SmscServer {
     // TS 31.111 cl. 7.1.1: the ME gives the card (U)SIM data download (PID 7F, or 7C ANSI-136 R-DATA) of class 2.
     if (pid !== 0x7f && pid !== 0x7c) {
       this.log(node(`message ${messageId}`, `TP-PID ${pid.toString(16).toUpperCase()} is not (U)SIM data download: the ME keeps it, the card does not see it (TS 31.111 cl. 7.1.1)`, children, { status: 'warn' }));
+      this.o.onMessage?.({ messageId, session: s.id, tpdu, delivered: [], ok: true });
       return this.receipt(s, p, messageId, server, card, 'DELIVRD');
     }
     if (dcsInfo(dcs).messageClass !== 2) {
@@ -193,6 +217,7 @@ export class SmscServer {
       }
     }
     this.log(node(`message ${messageId}`, `submit_sm from session ${s.id} → card${out.length ? ` → ${out.length} deliver_sm` : ''}`, children, { status: ok ? 'ok' : 'warn' }));
+    this.o.onMessage?.({ messageId, session: s.id, tpdu, envelope: env, answer, delivered: out, ok });
     for (const m of out) await this.deliver(s, m.what, m.fields);
     await this.receipt(s, p, messageId, server, card, ok ? 'DELIVRD' : 'UNDELIV');
   }

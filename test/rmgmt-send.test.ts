@@ -6,6 +6,8 @@
  *  - `--send pcsc` to the card simulator attached to pcscd's vpcd virtual
  *    reader (`uicc-ota card vpcd`). Run this file under the PC/SC lock:
  *    flock /work/pcsc.lock node --test dist/test/rmgmt-send.test.js
+ *  - `--send cattp` as the OTA server of a CAT_TP session on UDP, the card
+ *    simulator connecting as `cattp send --card`.
  * Round trips: load + install, list, RFM update and read, delete, PUT KEY.
  * Expected values: the CAP's AIDs (test/helpers/cap.ts), the EF bytes of
  * `card init`'s example card, and the number of packets of the same script
@@ -17,8 +19,9 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BIN, ROOT, KEYSET, run, runAsync, isOneLineError } from './helpers/cli.js';
+import { BIN, ROOT, KEYSET, run, runAsync as runAsyncCli, isOneLineError } from './helpers/cli.js';
 import { launch, type Running } from './helpers/launch.js';
+import { assertJsonOutput } from './helpers/schema.js';
 import { capFile, PACKAGE_AID, APPLET_AID } from './helpers/cap.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'uicc-rmgmt-send-'));
@@ -36,12 +39,14 @@ const registry = (card: string) => JSON.parse(readFileSync(card, 'utf8')).regist
 const counters = (st: string) => JSON.parse(readFileSync(st, 'utf8')).counters;
 const packetsOf = (args: string[]) => JSON.parse(run([...args, '--dry-run', '--json']).stdout).packets.length as number;
 
+type Exec = (args: string[]) => Promise<{ code: number; stdout: string; stderr: string }>;
+
 /** The user's sequence, over one transport: load + install, list, update + read an EF, delete, rotate keys. */
-async function roundTrip(send: string[], card: string, st: string): Promise<void> {
-  const base = [...SEC, '--counter', 'next', '--state', st, ...send];
+async function roundTrip(send: string[], card: string, st: string, runAsync: Exec = runAsyncCli, bearer: string[] = []): Promise<void> {
+  const base = [...SEC, ...bearer, '--counter', 'next', '--state', st, ...send];
   const load = ['ram', 'load', '--cap', CAP, '--install'];
-  const n = packetsOf([...load, ...SEC]);
-  assert.ok(n > 1, 'the CAP does not fit one SMS');
+  const n = packetsOf([...load, ...SEC, ...bearer]);
+  assert.ok(n > 1, 'the CAP does not fit one SMS / SDU');
   const l = await runAsync([...load, ...base, '--json']);
   assert.equal(l.code, 0, l.stderr + l.stdout);
   const pors = JSON.parse(l.stdout).pors;
@@ -119,7 +124,7 @@ describe('CAT_TP transport: --format packet pushed by cattp serve, the card simu
     assert.equal(b.code, 0, b.stderr);
     const srv = launch(process.execPath, [BIN, 'cattp', 'serve', '--port', '0', '--packet', b.stdout.trim(), '--keyset', KEYSET, '--kvn', '1', '--max-sessions', '1', '--json'], /UDP [\d.]+:(\d+)/);
     const port = await srv.port;
-    const c = await runAsync(['cattp', 'send', '--to', `127.0.0.1:${port}`, '--card', card]);
+    const c = await runAsyncCli(['cattp', 'send', '--to', `127.0.0.1:${port}`, '--card', card]);
     assert.equal(c.code, 0, c.stderr);
     assert.equal(await srv.done, 0, srv.err());
     assert.deepEqual(registry(card).loadFiles, [{ aid: PACKAGE_AID, modules: [APPLET_AID] }]);
@@ -128,6 +133,68 @@ describe('CAT_TP transport: --format packet pushed by cattp serve, the card simu
     const d = run([...args, '--por', sdu, '--json']);
     assert.equal(d.code, 0, d.stderr);
     assert.equal(JSON.parse(d.stdout).pors[0].answer.executed, 5);
+  });
+});
+
+/**
+ * rfm/ram --send cattp as the OTA server, the card simulator as the peer
+ * (`cattp send --to HOST:PORT --card CARD.json`, started once the command
+ * says where it listens): the whole script in one CAT_TP session on UDP.
+ */
+async function viaCattp(card: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const srv = launch(process.execPath, [BIN, ...args], /listening on UDP 127\.0\.0\.1:(\d+)/);
+  const port = await srv.port;
+  const peer = await runAsyncCli(['cattp', 'send', '--to', `127.0.0.1:${port}`, '--card', card, '--quiet', '--json']);
+  const code = await srv.done;
+  assert.equal(peer.code, 0, `the card side: ${peer.stderr}`);
+  // Every packet went as one SDU of one session, answered by one PoR SDU.
+  const ex = JSON.parse(peer.stdout).exchanges as { sent: string | null }[];
+  assert.ok(ex.length >= 1 && ex.every((x) => x.sent), 'each SDU answered');
+  const stderr = srv.err().replace(/^uicc-ota: listening on UDP .*\n/, '');
+  if (args.includes('--json')) assertJsonOutput(srv.out(), args);
+  return { code, stdout: srv.out(), stderr };
+}
+
+describe('--send cattp: the OTA server of a CAT_TP session, the card simulator as cattp send --card', () => {
+  test('load, list, update/read, delete, put-key: each packet an SDU, each PoR SDU decoded before the next', async () => {
+    const card = newCard('cattp-live-card.json');
+    // --max-sdu 200: the CAP's LOAD blocks go in several packets, all in one session.
+    await roundTrip(['--send', 'cattp', '--port', '0', '--timeout', '20000'], card, join(dir, 'st-cattp.json'), (args) => viaCattp(card, args), ['--bearer', 'cattp', '--max-sdu', '200']);
+  });
+
+  test('no card connects: exit 4, one line naming the address', async () => {
+    const r = await runAsyncCli(['ram', 'status', ...SEC, '--counter', '1', '--bearer', 'cattp', '--send', 'cattp', '--port', '0', '--timeout', '300']);
+    assert.equal(r.code, 4, r.stderr);
+    const lines = r.stderr.trim().split('\n');
+    assert.equal(lines.length, 2, r.stderr);
+    assert.match(lines[0], /listening on UDP 127\.0\.0\.1:\d+/);
+    assert.match(lines[1], /no card opened a CAT_TP connection to UDP 127\.0\.0\.1:\d+ within 300 ms/);
+  });
+
+  test('bad options: one line, exit 2, nothing listens, no counter consumed', () => {
+    const st = join(dir, 'st-bad-cattp.json');
+    const cattp = ['--bearer', 'cattp', '--send', 'cattp'];
+    for (const [args, re] of [
+      [['--send', 'cattp', '--port', '0'], /--bearer: --send cattp carries CAT_TP packets/],
+      [[...cattp], /--port: missing: the UDP port to listen on/],
+      [[...cattp, '--port', '0', '--seq', '5'], /--seq: the CAT_TP session sets it/],
+      [[...cattp, '--port', '0', '--system-id', 'lab'], /--system-id: is an SMPP option/],
+      [[...cattp, '--port', '0', '--reader', '0'], /--reader: is a PC\/SC option/],
+      [[...cattp, '--port', '0', '--format', 'pdu'], /--format: --send frames the packets itself/],
+      [[...cattp, '--port', '99999'], /--port/],
+      [['--bearer', 'cattp', '--send', 'pcsc'], /--bearer: --send pcsc\|smpp carries SMS-PP/],
+    ] as const) {
+      const r = run(['rfm', 'read', '--path', '3F00/2FE2', ...SEC, '--counter', 'next', '--state', st, ...args]);
+      assert.equal(r.code, 2, r.stderr);
+      assert.ok(isOneLineError(r.stderr), r.stderr);
+      assert.match(r.stderr, re);
+    }
+    // A script of several packets without a PoR to wait for cannot be paced (SPI2 b2b1 = 00: no PoR).
+    const r = run(['ram', 'load', '--cap', CAP, '--install', '--keyset', KEYSET, '--kvn', '1', '--spi', '1600', '--max-sdu', '200', '--counter', 'next', '--state', st, ...cattp, '--port', '0']);
+    assert.equal(r.code, 2, r.stderr);
+    assert.ok(isOneLineError(r.stderr), r.stderr);
+    assert.match(r.stderr, /--spi: --send cattp pushes each packet after the PoR of the one before/);
+    assert.throws(() => readFileSync(st), /ENOENT/, 'no counter consumed');
   });
 });
 

@@ -363,7 +363,8 @@ function parseLineFn(o: ParseOpts, mode: ParseMode, json: boolean): (line: strin
         exitCode: failures.length || r.refusal || unverified.length ? 1 : 0, peeled: pe ? undefined : peeled,
       };
     }
-    const res = parsePacket(peeled, o, hint);
+    // JSON: the object only (no tree), keys resolved once per KIc/KID.
+    const res = parsePacket(peeled, o, hint, memo.keys, { tree: false });
     if (res.inputError) throw res.inputError;
     const failures = res.failures.length || peeled.failures.length ? [...peeled.failures, ...res.failures] : res.failures;
     // A PoR status other than the expected outcome (--expect-status; default 00, 0B, 0C) is a refusal: exit 1.

@@ -37,9 +37,13 @@ export type { CattpSessionOptions, CattpServeOptions, CattpSendOptions, CattpSer
 export type { PacketView } from './parse-cattp.js';
 export { OtaError, InputError, VerifyError, StateError, IoError, NetworkError, EXIT } from '../util/errors.js';
 export type { ErrorWhere, ExitCode } from '../util/errors.js';
-export { rfm, ram, DEFAULT_TARS } from './rmgmt.js';
-export type { RmgmtOptions, RmgmtResult, RfmOperation, RamOperation } from './rmgmt.js';
+export { DEFAULT_TARS } from './rmgmt.js';
+export { rfm, ram } from './rmgmt-run.js';
+export type { RmgmtOptions, RfmOperation, RamOperation } from './rmgmt.js';
+export type { RmgmtResult, RmgmtHooks } from './rmgmt-run.js';
 export { Smsc, smscServe } from './smsc.js';
 export type { SmscOptions, SmscPdu, SmscMessage } from './smsc.js';
 export { parsePush, parseScp81, Scp81Server, scp81Serve, Scp81Agent, scp81Agent } from './scp81.js';
 export type { Scp81ParseOptions, Scp81TlsOptions, Scp81ServeOptions, Scp81ServeSummary, Scp81AgentOptions, Scp81AgentResult, Scp81Message, Scp81Responses, Scp81Script } from './scp81.js';
+export { recordVectors } from './vectors.js';
+export type { RecordVectorsOptions, VectorsRecordResult } from './vectors.js';

@@ -45,3 +45,5 @@ export { Smsc, smscServe } from './smsc.js';
 export type { SmscOptions, SmscPdu, SmscMessage } from './smsc.js';
 export { parsePush, parseScp81, Scp81Server, scp81Serve, Scp81Agent, scp81Agent } from './scp81.js';
 export type { Scp81ParseOptions, Scp81TlsOptions, Scp81ServeOptions, Scp81ServeSummary, Scp81AgentOptions, Scp81AgentResult, Scp81Message, Scp81Responses, Scp81Script } from './scp81.js';
+export { recordVectors } from './vectors.js';
+export type { RecordVectorsOptions, VectorsRecordResult } from './vectors.js';

@@ -634,6 +634,7 @@ export function buildProgram(only?: string): Command {
       .option('--provenance <text>', 'how the expected value was obtained independently (required for a golden vector)')
       .option('--force', 'replace an existing case with the same id')
       .option('--store-keys', 'write inline --kic-key/--kid-key into the file (test keys only; default: no key material, refer to --keyset)')
+      .option('--json', 'print what was recorded as JSON (id, replaced, out, hex, the case) instead of the line')
       .option('--oa <digits>', 'sms: TP-OA digits; "+…" international (default 12345678)')
       .option('--oa-ton <n>', 'sms: TP-OA type of number 0-7')
       .option('--oa-npi <n>', 'sms: TP-OA numbering plan 0-15')

@@ -101,8 +101,10 @@ export class CbcBatch {
         for (let t = 0; t < B; t++) G[g + t] = buf[src + t] ^ chain[g + t];
       }
       const c = this.ecb(G.subarray(0, m * B));
-      chain.set(c.subarray(0, m * B));
-      for (let j = 0, g = 0; j < m; j++, g += B) buf.set(chain.subarray(g, g + B), off[order[j]] + at);
+      for (let j = 0, g = 0; j < m; j++, g += B) {
+        const dst = off[order[j]] + at;
+        for (let t = 0; t < B; t++) buf[dst + t] = chain[g + t] = c[g + t];
+      }
     }
   }
 
@@ -141,10 +143,12 @@ export class CbcBatch {
           for (let t = 0; t < B; t++) G[g + t] ^= sub[t];
         }
       }
-      const c = this.ecb(G.subarray(0, m * B));
-      chain.set(c.subarray(0, m * B));
+      chain.set(this.ecb(G.subarray(0, m * B)));
     }
     // A run's last chaining value is its tag; shorter runs kept theirs once they stopped.
-    for (let j = 0; j < n; j++) out.set(chain.subarray(j * B, j * B + outLen), outOff[order[j]]);
+    for (let j = 0; j < n; j++) {
+      const dst = outOff[order[j]];
+      for (let t = 0, g = j * B; t < outLen; t++) out[dst + t] = chain[g + t];
+    }
   }
 }

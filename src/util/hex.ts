@@ -28,6 +28,15 @@ export function toHexSpaced(b: Uint8Array): string {
  * string and odd lengths by digit count.
  */
 export function fromHex(input: string, what = 'hex input'): Uint8Array {
+  // Fast path: nothing but an even number of hex digits (Buffer's decoder stops at the first
+  // non-hex character, so a full-length result means every character was a digit).
+  if (input.length % 2 === 0 && input.length <= 0x10000) {
+    const b = Buffer.from(input, 'hex');
+    if (b.length * 2 === input.length) {
+      // A plain Uint8Array view (Buffer's slice() would not copy).
+      return new Uint8Array(b.buffer, b.byteOffset, b.length);
+    }
+  }
   // The input is read as typed: the reported position counts every character, leading blanks and
   // `0x` prefixes (of the whole input or of each token, "0x00 0x28") included.
   const s = input;

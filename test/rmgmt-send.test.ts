@@ -99,6 +99,18 @@ describe('--send smpp through the in-repo SMSC', () => {
     await roundTrip(['--send', 'smpp', '--port', String(port), '--system-id', 'lab', '--password', 'secret', '--dest', '+491700000'], card, join(dir, 'st-smpp.json'));
   });
 
+  test('one bind for the whole script: --trace shows one bind_transceiver, one submit_sm and one deliver_sm per packet', async () => {
+    const args = ['ram', 'load', '--cap', CAP, '--install', ...SEC];
+    const n = packetsOf(args);
+    const port = await smsc.port;
+    const r = await runAsyncCli([...args, '--counter', 'next', '--state', join(dir, 'st-smpp.json'), '--send', 'smpp', '--port', String(port), '--system-id', 'lab', '--password', 'secret', '--dest', '+491700000', '--trace']);
+    assert.equal(r.code, 0, r.stderr);
+    // SMPP 3.4 cl. 4.1.5 / 4.4.1 / 4.6.1: the PDU names the trace gives each command_id.
+    const count = (name: string) => r.stderr.split('\n').filter((l) => l.startsWith(`SMPP ${name}:`)).length;
+    assert.deepEqual([count('bind_transceiver'), count('submit_sm'), count('deliver_sm'), count('unbind')], [1, n, n, 1]);
+    await runAsyncCli(['ram', 'delete', '--aid', PACKAGE_AID, '--related', ...SEC, '--counter', 'next', '--state', join(dir, 'st-smpp.json'), '--send', 'smpp', '--port', String(port), '--system-id', 'lab', '--password', 'secret', '--dest', '+491700000']);
+  });
+
   test('bad transport options: one line, exit 2, no counter consumed', () => {
     const st = join(dir, 'st-bad.json');
     for (const [args, re] of [
@@ -106,6 +118,13 @@ describe('--send smpp through the in-repo SMSC', () => {
       [['--send', 'smpp', '--port', '1', '--system-id', 'lab', '--password', 'x', '--dest', '1', '--reader', '0'], /--reader: is a PC\/SC option/],
       [['--send', 'pcsc', '--format', 'ud'], /--format: --send frames the packets itself/],
       [['--send', 'pcsc', '--bearer', 'cattp'], /--bearer: --send pcsc\|smpp carries SMS-PP/],
+      [['--send', 'smpp', '--port', '1', '--system-id', 'lab', '--password', 'x', '--dest', '1', '--cla', 'A0'], /--cla: is a PC\/SC option/],
+      [['--send', 'smpp', '--port', '1', '--system-id', 'lab', '--password', 'x', '--dest', '1', '--select-adf'], /--select-adf: is a PC\/SC option/],
+      [['--send', 'pcsc', '--cla', '80'], /--cla: must be 00 \(UICC\) or A0/],
+      [['--send', 'pcsc', '--terminal-profile', 'zz'], /--terminal-profile/],
+      [['--send', 'pcsc', '--select-adf', '0102'], /--select-adf: an AID is 5 to 16 octets/],
+      [['--trace'], /--trace: is a transport option: give --send/],
+      [['--reader', '0'], /--reader: is a transport option: give --send/],
     ] as const) {
       const r = run(['rfm', 'read', '--path', '3F00/2FE2', ...SEC, '--counter', 'next', '--state', st, ...args]);
       assert.equal(r.code, 2, r.stderr);
@@ -221,5 +240,21 @@ describe('--send pcsc to the card simulator in the vpcd virtual reader', () => {
 
   test('load, list, update/read, delete, put-key: ENVELOPEs exchanged, PoRs decoded, the card file updated by card vpcd', async () => {
     await roundTrip(['--send', 'pcsc', '--reader', READER], card, join(dir, 'st-pcsc.json'));
+  });
+
+  test('the terminal options of send pcsc: --terminal-profile, --select-adf, --cla, --trace', async () => {
+    const base = ['rfm', 'read', '--path', '3F00/7F20/6F07', ...SEC, '--counter', 'next', '--state', join(dir, 'st-pcsc.json'), '--send', 'pcsc', '--reader', READER, '--trace'];
+    const a = await runAsyncCli([...base, '--terminal-profile', '0301', '--select-adf']);
+    assert.equal(a.code, 0, a.stderr);
+    // TS 102 221 cl. 10.1.1 / TS 31.111: TERMINAL PROFILE 80 10 00 00 Lc; SELECT by DF name 00 A4 04 04 (TS 102 221 cl. 11.1.1) of the USIM AID A0000000871002 (TS 101 220 Annex E); ENVELOPE 80 C2.
+    assert.match(a.stderr, /TERMINAL PROFILE: SW 9000[\s\S]*C-APDU +\[80100000020301\]/);
+    assert.match(a.stderr, /C-APDU +\[00A4040407A0000000871002\]/);
+    assert.match(a.stderr, /C-APDU\s+80C20000/);
+    const b = await runAsyncCli([...base, '--cla', 'A0', '--json']);
+    assert.equal(b.code, 0, b.stderr);
+    // GSM 11.14 / TS 51.014: a 2G SIM gets class A0 (ENVELOPE A0 C2, TERMINAL PROFILE A0 10).
+    assert.match(b.stderr, /C-APDU +\[A010000004[0-9A-F]{8}\]/);
+    assert.match(b.stderr, /C-APDU\s+A0C20000/);
+    assert.equal(JSON.parse(b.stdout).pors[0].answer.answers.at(-1).data.length, 18);
   });
 });

@@ -171,7 +171,6 @@ function buildChunkFn(plan: BuildPlan, pcap: boolean): ChunkFn {
   let dlen = new Int32Array(0);
   let ctr = new Float64Array(0);
   let slot = new Int32Array(0); // per line: packet index, -1 pass-through, -2 error
-  let txt = Buffer.allocUnsafe(1 << 17);
   const errors: unknown[] = [];
   return (lines, first, seq, ctx, pass: PassThrough) => {
     const n = lines.length;
@@ -236,13 +235,14 @@ function buildChunkFn(plan: BuildPlan, pcap: boolean): ChunkFn {
       for (let j = 0; j < w; j++) if (r.error[j]) size = -1;
       if (size === 0) {
         for (let j = 0; j < w; j++) size += 2 * r.len[j] + 1;
-        if (txt.length < size) txt = Buffer.allocUnsafe(Math.max(size, 2 * txt.length));
+        // Octets in a buffer of their own: written as they are, moved between threads without a copy.
+        const txt = Buffer.allocUnsafeSlow(size);
         let at = 0;
         for (let j = 0; j < w; j++) {
           at = hexOut(r.out, r.off[j], r.off[j] + r.len[j], txt, at);
           txt[at++] = 10;
         }
-        return txt.toString('latin1', 0, at);
+        return txt;
       }
     }
     const outs: LineOutcome[] = new Array(n);
@@ -490,7 +490,7 @@ async function stream(job: BatchJob, s: StreamOptions, context?: (seq0: number, 
     appender = new PcapAppender(s.pcap);
   }
   const workers: WorkerSpec | undefined = threads > 1
-    ? { threads, data: job, ...(s.workerBootstrap ? { bootstrap: s.workerBootstrap } : { module: new URL(import.meta.url), export: 'createBatchLineFn' }) }
+    ? { threads, data: job, linesPerMessage: job.kind === 'build' ? 1024 : undefined, ...(s.workerBootstrap ? { bootstrap: s.workerBootstrap } : { module: new URL(import.meta.url), export: 'createBatchLineFn' }) }
     : undefined;
   try {
     return await runBatch({

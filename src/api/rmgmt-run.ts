@@ -24,7 +24,7 @@ import { codedApdu, rmgmtScript, scriptBearer, scriptJson, type RamOperation, ty
 import { readPor, secureScript, type ScriptBuild } from './script-packets.js';
 import type { Addr, PduLogEntry } from '../cattp/session.js';
 import type { ApduExchange } from '../transport/pcsc/send.js';
-import type { ScriptDelivery } from './script-send.js';
+import type { ScriptDelivery, SmppDelivery } from './script-send.js';
 
 /** What `rfm` / `ram` print, as values. */
 export interface RmgmtRun {
@@ -46,9 +46,12 @@ export interface RmgmtRun {
 export interface RmgmtHooks {
   /** --send cattp: the UDP address the OTA server listens on (before any card connects). */
   listening?: (address: Addr) => void;
-  /** --send cattp: every CAT_TP PDU sent or received; --send pcsc: every APDU exchanged (as send pcsc --trace). */
+  /** --send cattp: every CAT_TP PDU sent or received. */
   pdu?: (e: PduLogEntry) => void;
+  /** --send pcsc: every APDU exchanged (what send pcsc --trace shows). */
   apdu?: (x: ApduExchange) => void;
+  /** --send smpp: every SMPP PDU both ways. */
+  smppPdu?: NonNullable<SmppDelivery['onPdu']>;
   /** Transport state changes and remarks. */
   trace?: (line: string) => void;
   /** Stops a --send cattp server waiting for the card. */
@@ -77,6 +80,11 @@ export async function runRmgmt(kind: 'rfm' | 'ram', op: string, options: RmgmtOp
   if (bearer.kind === 'https') {
     if (o.send !== undefined) throw new InputError('with --format scp81-scripts the scripts go out by scp81 serve --scripts', { field: '--send' });
     return runScp81(o, bearer, extra, s.make);
+  }
+  if (o.send === undefined) {
+    const given = ([[o.reader, '--reader'], [o.cla, '--cla'], [o.terminalProfile, '--terminal-profile'], [o.selectAdf, '--select-adf'], [o.proactiveResult, '--proactive-result'], [o.trace, '--trace'],
+      [o.host, '--host'], [o.port, '--port'], [o.systemId, '--system-id'], [o.password, '--password'], [o.dest, '--dest'], [o.source, '--source'], [o.timeout, '--timeout']] as const).find(([v]) => v !== undefined && v !== false);
+    if (given) throw new InputError('is a transport option: give --send pcsc|smpp|cattp', { field: given[1] });
   }
   // The transport is checked (options, binding) before any counter is reserved.
   const via = o.send !== undefined ? await deliveryOf(o, bearer, hooks) : undefined;
@@ -219,12 +227,17 @@ async function deliveryOf(o: RmgmtOptions, bearer: Bearer, hooks: RmgmtHooks): P
     for (const [v, f] of [[o.host, '--host'], [o.port, '--port'], ...smppOnly] as const) {
       if (v !== undefined) throw new InputError(`is an ${f === '--host' || f === '--port' ? 'SMPP / CAT_TP option (--send smpp|cattp)' : 'SMPP option (--send smpp)'}`, { field: f });
     }
+    // The terminal options of send pcsc, checked as it checks them.
+    const { preparePcsc } = await import('./pcsc-options.js');
+    const t = await preparePcsc({ cla: o.cla, timeout: timeoutMs, terminalProfile: o.terminalProfile, selectAdf: o.selectAdf, proactiveResult: o.proactiveResult });
     const { loadBinding } = await import('../transport/pcsc/binding.js');
     loadBinding();
-    return { kind: 'pcsc', reader: o.reader, timeoutMs, onApdu: hooks.apdu };
+    return { kind: 'pcsc', reader: o.reader, timeoutMs: t.timeoutMs, cla: t.cla, terminalProfile: t.terminalProfile, selectAdf: t.selectAdf, proactiveResult: t.proactiveResult, onApdu: hooks.apdu };
   }
   if (o.send !== 'smpp' && o.send !== 'cattp') throw new InputError(`"${o.send}": pcsc, smpp or cattp`, { field: '--send' });
-  if (o.reader !== undefined) throw new InputError('is a PC/SC option (--send pcsc)', { field: '--reader' });
+  for (const [v, f] of [[o.reader, '--reader'], [o.cla, '--cla'], [o.terminalProfile, '--terminal-profile'], [o.selectAdf, '--select-adf'], [o.proactiveResult, '--proactive-result']] as const) {
+    if (v !== undefined && v !== false) throw new InputError('is a PC/SC option (--send pcsc)', { field: f });
+  }
   if (o.send === 'cattp') {
     for (const [v, f] of smppOnly) if (v !== undefined) throw new InputError('is an SMPP option (--send smpp)', { field: f });
     // The CAT_TP session numbers and addresses the PDUs itself (TS 102 127 cl. 5.2).
@@ -245,6 +258,7 @@ async function deliveryOf(o: RmgmtOptions, bearer: Bearer, hooks: RmgmtHooks): P
   const via: ScriptDelivery = {
     kind: 'smpp', host: o.host ?? '127.0.0.1', port: intOption(o.port, '--port', 1, 65535), systemId: systemId(o.systemId), password: password(o.password),
     dest: smppAddress(o.dest, undefined, undefined, '--dest'), source: o.source !== undefined ? smppAddress(o.source, undefined, undefined, '--source') : undefined, timeoutMs: timeoutMs ?? 10000,
+    onPdu: hooks.smppPdu,
   };
   loadSmpp(); // exit 3 with what to install, before any counter is reserved
   return via;

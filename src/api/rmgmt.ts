@@ -41,6 +41,13 @@ export interface RmgmtOptions extends Omit<AdapterOpts, 'bearer' | 'apdu' | 'cou
   /** Send the packets: pcsc (card in a PC/SC reader), smpp (through an SMSC) or cattp (OTA server on UDP, the card connects). */
   send?: string;
   reader?: string;
+  /** --send pcsc: the terminal's class (00 UICC, A0 2G SIM), TERMINAL PROFILE (hex or "none"), ADF to select (true: the USIM), general result of other proactive commands' TERMINAL RESPONSE (as send pcsc). */
+  cla?: string;
+  terminalProfile?: string;
+  selectAdf?: string | boolean;
+  proactiveResult?: string;
+  /** --send: every APDU (pcsc), SMPP PDU (smpp) or CAT_TP PDU (cattp) on stderr (the CLI; the library gets them through the hooks). */
+  trace?: boolean;
   timeout?: string;
   host?: string;
   port?: string;

@@ -35,6 +35,8 @@ export interface PcscDelivery {
   cla?: 0x00 | 0xa0;
   terminalProfile?: Uint8Array | null;
   selectAdf?: Uint8Array;
+  /** General result of the TERMINAL RESPONSE to proactive commands other than SEND SHORT MESSAGE. */
+  proactiveResult?: number;
   onApdu?: (x: ApduExchange) => void;
 }
 
@@ -98,7 +100,7 @@ export async function sendScriptPackets(
     for (let i = 0; i < packets.length; i++) {
       const ex = await sendPcsc({
         envelopes: frames[i], reader: via.reader, timeoutMs: via.timeoutMs, cla: via.cla,
-        terminalProfile: via.terminalProfile, selectAdf: via.selectAdf, onApdu: via.onApdu,
+        terminalProfile: via.terminalProfile, selectAdf: via.selectAdf, proactiveResult: via.proactiveResult, onApdu: via.onApdu,
       });
       const sent: PacketSent = { packet: i + 1, notes: [...ex.warnings], pcsc: ex };
       if (ex.submitUds.length) Object.assign(sent, { porUds: ex.submitUds, via: 'submit' });
@@ -110,24 +112,28 @@ export async function sendScriptPackets(
   }
   const { sendSmpp } = await import('../transport/smpp/esme.js');
   const { porReader } = await import('./smpp-download.js');
-  for (let i = 0; i < packets.length; i++) {
-    const cmd = packets[i];
-    const r = await sendSmpp({
-      host: via.host, port: via.port, systemId: via.systemId, password: via.password, systemType: via.systemType,
-      dest: via.dest, source: via.source, timeoutMs: via.timeoutMs, onPdu: via.onPdu,
-      messages: [{ uds: frames[i], tar: cmd.tar, counter: cmd.counter }],
-      readPor: porReader(cmd, keys),
-    });
-    const m = r.messages[0];
-    if (m.error) throw new NetworkError(`packet ${i + 1}: ${m.error}`, { layer: 'SMPP' });
-    const sent: PacketSent = { packet: i + 1, notes: [...m.notes, ...r.other] };
-    if (m.por) Object.assign(sent, { porUds: m.por.uds, via: 'deliver_sm' });
-    else {
-      const seen = r.unmatched.map((u) => `TAR ${toHex(u.identity.tar)} CNTR ${u.identity.counter ?? '?'}`);
-      sent.notes.push(`no PoR for TAR ${toHex(cmd.tar)} CNTR ${cmd.counter} within the timeout${seen.length ? `; PoRs for other commands: ${seen.join(', ')}` : ''}${m.interim ? '; only the status 0B PoR arrived' : ''}`);
-    }
-    if (!(await judge(sent))) return;
-  }
+  if (!packets.length) return;
+  // One bind for the whole script: packet i+1 is submitted once packet i's PoR was judged.
+  // The script's packets share SPI, KIc and KID: the first one's reader reads every PoR.
+  let other = 0;
+  await sendSmpp({
+    host: via.host, port: via.port, systemId: via.systemId, password: via.password, systemType: via.systemType,
+    dest: via.dest, source: via.source, timeoutMs: via.timeoutMs, onPdu: via.onPdu,
+    messages: packets.map((cmd, i) => ({ uds: frames[i], tar: cmd.tar, counter: cmd.counter })),
+    readPor: porReader(packets[0], keys),
+    paced: async (i, m, seen) => {
+      const cmd = packets[i];
+      if (m.error) throw new NetworkError(`packet ${i + 1}: ${m.error}`, { layer: 'SMPP' });
+      const sent: PacketSent = { packet: i + 1, notes: [...m.notes, ...seen.other.slice(other)] };
+      other = seen.other.length;
+      if (m.por) Object.assign(sent, { porUds: m.por.uds, via: 'deliver_sm' });
+      else {
+        const stray = seen.unmatched.map((u) => `TAR ${toHex(u.identity.tar)} CNTR ${u.identity.counter ?? '?'}`);
+        sent.notes.push(`no PoR for TAR ${toHex(cmd.tar)} CNTR ${cmd.counter} within the timeout${stray.length ? `; PoRs for other commands: ${stray.join(', ')}` : ''}${m.interim ? '; only the status 0B PoR arrived' : ''}`);
+      }
+      return judge(sent);
+    },
+  });
 }
 
 /**

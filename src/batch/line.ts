@@ -41,10 +41,11 @@ export type LineFn = ((line: string, lineNo: number, seq: number, ctx: unknown) 
  * line `first + k`, `seq` is the seq of its first work line, `ctx` as for the
  * line function, `pass` how blank and comment lines are answered. Returns one
  * outcome per line or, when every line succeeded with exit code 0 and nothing
- * extra, their output lines joined, each followed by "\n" (one string to move
- * between threads and to write). If it throws, the lines are run one by one.
+ * extra, their output lines joined, each followed by "\n": a string, or its
+ * UTF-8 octets in a Uint8Array of its own (moved between threads without a
+ * copy, written as they are). If it throws, the lines are run one by one.
  */
-export type ChunkFn = (lines: string[], first: number, seq: number, ctx: unknown, pass: PassThrough) => LineOutcome[] | string;
+export type ChunkFn = (lines: string[], first: number, seq: number, ctx: unknown, pass: PassThrough) => LineOutcome[] | string | Uint8Array;
 
 /**
  * Blank and comment lines: 'echo' copies the input line to the output (so a
@@ -59,6 +60,16 @@ export function isPassThrough(line: string): boolean {
     const c = line.charCodeAt(i);
     if (c === 32 || c === 9 || c === 13) continue;
     return c === 35; // '#'
+  }
+  return true;
+}
+
+/** isPassThrough of the line starting at `start` of a block of lines (readTextBlocks), without cutting it out. */
+export function isPassThroughAt(s: string, start: number): boolean {
+  for (let i = start; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 32 || c === 9 || c === 13) continue;
+    return c === 35 || c === 10; // '#', or the end of a blank line
   }
   return true;
 }
@@ -95,7 +106,7 @@ export function runLine(fn: LineFn, line: string, lineNo: number, pass: PassThro
 }
 
 /** Run lines through fn.chunk (or, when it throws, through fn one by one, so every error names its line). */
-export function runChunk(fn: LineFn, lines: string[], first: number, pass: PassThrough, seq: number, ctx: unknown): LineOutcome[] | string | Promise<LineOutcome[]> {
+export function runChunk(fn: LineFn, lines: string[], first: number, pass: PassThrough, seq: number, ctx: unknown): LineOutcome[] | string | Uint8Array | Promise<LineOutcome[]> {
   try {
     return fn.chunk!(lines, first, seq, ctx, pass);
   } catch {

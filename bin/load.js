@@ -31,6 +31,19 @@ const CHUNKS = path.join(DIR, 'uicc-ota.chunks');
 const CACHE = BUNDLE + '.codecache';
 /** The code caches of the chunks (a pack). */
 const CHUNKS_CACHE = CHUNKS + '.codecache';
+/**
+ * The chunks' caches made by running only the commands of one group (the first
+ * word of the command line: spi, build, parse, ...): what that command runs, and
+ * no more, of the chunks it loads. Chunks it lacks come from CHUNKS_CACHE.
+ */
+const groupCacheFile = (group) => `${CHUNKS}.${group}.codecache`;
+
+/** The command group of a command line: its first word, when it may name a cache file. */
+function groupOf(argv) {
+  const first = argv[2];
+  return typeof first === 'string' && /^[a-z][a-z0-9-]{0,31}$/.test(first) ? first : undefined;
+}
+
 /** The entry's name in a user cache pack. */
 const ENTRY = 'uicc-ota.cjs';
 
@@ -195,14 +208,18 @@ function compile(cachedData = readOrUndefined(CACHE)) {
  * rejects what it got (or there was none), a fresh user cache pack is written
  * at exit (by then the command's functions are compiled, so it covers them).
  */
-function load() {
+function load(argv = process.argv) {
   const source = readBundle();
   const user = userCacheFile(source);
   const own = user ? readPack(user) : new Map();
-  let shipped; // the chunks' pack, read when a chunk is first compiled
+  const group = groupOf(argv);
+  let ofGroup; // the chunks' packs, read when a chunk is first compiled
+  let shipped;
   const compiled = new Map();
   let stale = false;
-  const cacheOf = (name) => own.get(name) ?? (name === ENTRY ? readOrUndefined(CACHE) : (shipped ??= readPack(CHUNKS_CACHE)).get(name));
+  const cacheOf = (name) =>
+    own.get(name) ??
+    (name === ENTRY ? readOrUndefined(CACHE) : ((ofGroup ??= group ? readPack(groupCacheFile(group)) : new Map()).get(name) ?? (shipped ??= readPack(CHUNKS_CACHE)).get(name)));
   const onCompiled = (name, script, cachedData) => {
     compiled.set(name, script);
     if (cachedData === undefined || script.cachedDataRejected) stale = true;
@@ -232,7 +249,7 @@ function load() {
  * bundle: the entry's, and a pack with every chunk's (those the commands did
  * not run, compiled only).
  */
-async function makeCache(commands) {
+async function makeCache(commands, group) {
   const compiled = new Map();
   const b = bundle(readBundle(), () => undefined, (name, script) => compiled.set(name, script), true);
   const cli = b.load(ENTRY);
@@ -248,6 +265,12 @@ async function makeCache(commands) {
     process.exitCode = 0;
   }
   const caches = new Map();
+  if (group) {
+    // Only the chunks this group ran, with only what it ran of them.
+    for (const [name, script] of compiled) if (name !== ENTRY) caches.set(name, script.createCachedData());
+    fs.writeFileSync(groupCacheFile(group), packOf(caches));
+    return;
+  }
   for (const name of b.chunkNames()) caches.set(name, (compiled.get(name) ?? b.compile(name)).createCachedData());
   fs.writeFileSync(CHUNKS_CACHE, packOf(caches));
   fs.writeFileSync(CACHE, compiled.get(ENTRY).createCachedData());

@@ -18,9 +18,12 @@
 // - commander's top-level require of node:child_process (only used for
 //   stand-alone executable subcommands, which uicc-ota has none of) is deferred
 //   until a spawn, so that no command loads child_process, net and dgram for it;
-// - the code caches (bin/load.js makeCache) come from one process that ran the
+// - the code caches (bin/load.js makeCache) come from a process that ran the
 //   commands of bin/code-cache-commands.json: uicc-ota.cjs.codecache for the
-//   entry, uicc-ota.chunks.codecache for every chunk.
+//   entry, uicc-ota.chunks.codecache for every chunk; and, for each command group
+//   there (the first word: spi, build, parse, ...), from a process that ran only
+//   its commands: uicc-ota.chunks.<group>.codecache, the chunks it loads with
+//   just what it runs of them.
 import { build, transform } from 'esbuild';
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -111,5 +114,10 @@ for (const f of readdirSync(DIR)) rmSync(join(DIR, f), { recursive: true });
 writeFileSync(PACK, pack, 'latin1');
 writeFileSync(ENTRY, `${entry}//# uicc-ota-chunks ${JSON.stringify(index)}\n//# uicc-ota-build ${version} ${id}\n`, 'latin1');
 
-const r = spawnSync(process.execPath, ['-e', "require('./bin/load.js').makeCache(require('./bin/code-cache-commands.json'))"], { cwd: ROOT, stdio: 'inherit' });
-if (r.status !== 0) process.exit(r.status ?? 1);
+// Code caches: for any command, then for each command group (a fresh process each, so a group's caches hold only what it runs).
+const commands = JSON.parse(readFileSync(join(ROOT, 'bin', 'code-cache-commands.json'), 'utf8'));
+for (const group of [undefined, ...new Set(commands.map((argv) => argv[0]))]) {
+  const argvs = group === undefined ? commands : commands.filter((argv) => argv[0] === group);
+  const r = spawnSync(process.execPath, ['-e', `require('./bin/load.js').makeCache(${JSON.stringify(argvs)}, ${JSON.stringify(group ?? null)})`], { cwd: ROOT, stdio: 'inherit' });
+  if (r.status !== 0) process.exit(r.status ?? 1);
+}

@@ -11,7 +11,8 @@
 // as a vm.Script of its own with its own code cache, so a command reads,
 // compiles and deserializes only what it runs. Code caches: the entry's in
 // uicc-ota.cjs.codecache, the chunks' in uicc-ota.chunks.codecache (a pack, see
-// readPack).
+// readPack) and, for the command groups of bin/code-cache-commands.json, in
+// uicc-ota.chunks.<group>.codecache (what that group runs, and no more).
 //
 // A shipped cache only fits the Node/V8 (and V8 flags) it was built with; when
 // V8 rejects it (other Node version, NODE_OPTIONS), a fresh one is written at

@@ -1,6 +1,6 @@
 /** Output helpers shared by all commands: tree or JSON on stdout, errors as one line on stderr. */
 import { writeSync } from 'node:fs';
-import { isatty } from 'node:tty';
+import { isatty } from './isatty.js';
 import type { TreeNode } from '../render/tree.js';
 
 export interface OutputOptions {

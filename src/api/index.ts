@@ -47,3 +47,7 @@ export { parsePush, parseScp81, Scp81Server, scp81Serve, Scp81Agent, scp81Agent 
 export type { Scp81ParseOptions, Scp81TlsOptions, Scp81ServeOptions, Scp81ServeSummary, Scp81AgentOptions, Scp81AgentResult, Scp81Message, Scp81Responses, Scp81Script } from './scp81.js';
 export { recordVectors } from './vectors.js';
 export type { RecordVectorsOptions, VectorsRecordResult } from './vectors.js';
+export { sendPcsc, streamSendPcsc, pcscReaders } from './send-pcsc.js';
+export type { SendPcscOptions, SendPcscResult, SendPcscEachOptions, PcscReadersResult, ApduExchange } from './send-pcsc.js';
+export { sendSmpp, sendSmppEach } from './send-smpp.js';
+export type { SendSmppOptions, SendSmppResult, SmppSubmitted, SmppEachLine, SmppEachResult, SmppPduLog } from './send-smpp.js';

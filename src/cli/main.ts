@@ -288,6 +288,7 @@ export function buildProgram(only?: string): Command {
         .option('--max-sdu <n>', 'cattp: largest SDU (packet) the card accepts (default 1024)')
         .addOption(new Option('--format <layer>', 'output layer: sms packet|ud|tpdu|envelope (default packet), cattp pdu|packet (default pdu); scp81-scripts: the script as SCP81 command strings (expanded, indefinite; nothing secured, no counter) in the JSON file scp81 serve --scripts reads').choices(['packet', 'ud', 'tpdu', 'envelope', 'pdu', 'scp81-scripts']))
         .option('--scp81-agent <id>', 'with --format scp81-scripts: the agent (X-Admin-From or PSK identity) the scripts are for (default *: every agent)')
+        .option('--max-script <n>', 'with --format scp81-scripts: largest command string in octets (the agent\'s buffer); a longer script is split into several, run in order (default: one string)')
         .option('--oa <digits>', 'sms: TP-OA originating address digits (default 12345678)')
         .option('--oa-ton <n>', 'sms: TP-OA type of number 0-7')
         .option('--oa-npi <n>', 'sms: TP-OA numbering plan 0-15')

@@ -98,9 +98,12 @@ export function commandBatchBuilder(dialect: Dialect, p: Omit<CommandInput, 'dat
       }
       const h = (cpi === null ? 0 : 1) + cplBytes.length;
       const size = h + 14 + L + d + pcntr;
-      res.off[k] = total;
+      // The ciphered part and the checksum input start 4-aligned (CbcBatch then works on words).
+      const start = ((total + h + 8 + 3) & ~3) - h - 8;
+      res.off[k] = start;
       res.len[k] = size;
-      total += size;
+      total = start + size;
+      mTotal = (mTotal + 3) & ~3;
       mOff[good] = mTotal;
       mLen[good] = size - L;
       if (integ.type !== 'none') mTotal += size - L;

@@ -12,6 +12,7 @@
  *   pySim        its OTA encoder when importable by python3, else "not installed"
  *   memory       peak RSS of `parse --each` over BENCH_RSS_LINES lines
  *   capture      `parse --read` frames/s on a generated GSMTAP capture vs `tshark -V`
+ *   build        `build sms --each` on 1 and 2 threads, wall and CPU, vs the openssl limit (bench/build.ts)
  *
  * Each part is a Section ({ name, run }) in the exported SECTIONS list (other
  * parts plug in by adding theirs); BENCH_ONLY picks some by name.
@@ -37,7 +38,7 @@ export const READ_FRAMES = env('BENCH_READ_FRAMES', 100_000, 20);
 const OUT = process.env.BENCH_OUT ?? (SMOKE ? '' : join(ROOT, 'bench', 'results.json'));
 const BASE = process.env.BENCH_BASE || undefined; // another checkout, built, for before/after in the same run
 export const KEYSET = join(ROOT, 'vectors', 'keysets', 'test.json');
-/** BENCH_ONLY=startup,batch,library,openssl,pysim,memory,capture runs only those sections. */
+/** BENCH_ONLY=startup,batch,library,openssl,pysim,memory,build,capture runs only those sections. */
 const ONLY = process.env.BENCH_ONLY ? process.env.BENCH_ONLY.split(',') : undefined;
 const want = (section: string): boolean => !ONLY || ONLY.includes(section);
 const TIME = '/usr/bin/time';
@@ -371,6 +372,9 @@ SECTIONS.push({ name: 'memory', run: async () => {
     save();
   }
 } });
+
+// build sms --each on 1 and 2 threads, wall and CPU, vs the openssl raw crypto limit: bench/build.ts.
+SECTIONS.push((await import('./build.js')).buildSection({ run, round, median, log, save, impls, results, tmp, K, dataLines, smoke: SMOKE, env }));
 
 // parse --read vs tshark -V: bench/capture.ts.
 SECTIONS.push((await import('./capture.js')).captureSection({ run, round, log, save, impls, results, tmp, K, APDU, READ_FRAMES }));

@@ -1,8 +1,10 @@
 /**
  * The library API against the CLI for the commands test/api.test.ts does not
  * cover: card init, counter show/set/next, build push, card process on CAT_TP
- * PDUs, and the CAT_TP sessions (cattp serve / cattp send, each run once
- * through the API and once through the CLI against the other side). The same
+ * PDUs, the CAT_TP sessions (cattp serve / cattp send, each run once
+ * through the API and once through the CLI against the other side), and send
+ * smpp through the in-repo SMSC in front of the card simulator (send pcsc,
+ * which needs pcscd, is in api-send-pcsc.test.ts). The same
  * inputs give identical objects (the CLI's --json; for counter, which has no
  * --json, the values its lines print), and bad input throws the typed error
  * with the message the CLI prints and its exit code.
@@ -17,10 +19,36 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, copyFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { KEYSET, run, runAsync, start } from './helpers/cli.js';
+import { BIN, KEYSET, run, runAsync, start } from './helpers/cli.js';
+import { launch } from './helpers/launch.js';
 import * as api from '../src/api/index.js';
 
 const APDU = '00A40004023F00';
+// Real sysmoISIM-SJA2 command (SPI 0619, KIc/KID 15, TAR B00010, CNTR 0, SELECT 7F20 + GET RESPONSE), its user data and PoR
+// (vectors/sms-pp-commands.json card-sja2-3des-cc-cipher, vectors/responses.json card-sja2-por-3des-cc-cipher; pySim's docs/smpp-ota-tool.rst).
+const SJA2 = { keyset: KEYSET, spi: '0619', kic: '15', kid: '15', tar: 'B00010', counter: 0, apdu: ['A0A40000027F20', 'A0C0000016'] };
+const SJA2_ARGS = ['--keyset', KEYSET, '--spi', '0619', '--kic', '15', '--kid', '15', '--tar', 'B00010', '--counter', '0', '--apdu', 'A0A40000027F20', '--apdu', 'A0C0000016'];
+const SJA2_UD = '02700000281506191515B00010DA1D6CBBD0D11CE4330D844C7408340943E843F67A6D7B0674730881605FD62D';
+const SJA2_POR = '002C12B000107DDF58D1780F771638B3975759F4296CF5C31EFC87A16A1B61921426BAA16DA1B5BA1A9951D59A39';
+const SMPP = { systemId: 'lab', password: 'secret', dest: '+491700000', source: '12345', timeout: 5000 };
+const SMPP_ARGS = ['--system-id', 'lab', '--password', 'secret', '--dest', '+491700000', '--source', '12345', '--timeout', '5000'];
+
+/** Every write to stdout/stderr while `fn` runs (the library writes none). */
+async function writesDuring(fn: () => Promise<unknown>): Promise<string[]> {
+  const seen: string[] = [];
+  const out = process.stdout.write;
+  const err = process.stderr.write;
+  // Text only: the test runner's own reports to its parent are Buffers.
+  process.stdout.write = ((c: unknown, ...rest: unknown[]) => (typeof c === 'string' ? (seen.push(`stdout: ${c}`), true) : (out as (...a: unknown[]) => boolean).call(process.stdout, c, ...rest))) as typeof out;
+  process.stderr.write = ((c: unknown, ...rest: unknown[]) => (typeof c === 'string' ? (seen.push(`stderr: ${c}`), true) : (err as (...a: unknown[]) => boolean).call(process.stderr, c, ...rest))) as typeof err;
+  try {
+    await fn().catch(() => undefined);
+  } finally {
+    process.stdout.write = out;
+    process.stderr.write = err;
+  }
+  return seen;
+}
 
 /** A JSON round trip, as the CLI prints it (bigint as number, bytes as hex), without the library-only keys. */
 function asJson(r: unknown): unknown {
@@ -160,6 +188,55 @@ describe('API = CLI, further commands', () => {
     assert.deepEqual(withoutPorts(asJson(apiSend.json)), withoutPorts(JSON.parse(cliSend.stdout)));
   });
 
+  it('send smpp through the in-repo SMSC (smsc --card): single, a refused status, --each', async () => {
+    assert.equal(run(['card', 'init', '--out', join(dir, 'smpp-card.json')]).code, 0);
+    const smsc = launch(process.execPath, [BIN, 'smsc', '--port', '0', '--system-id', 'lab', '--password', 'secret', '--card', join(dir, 'smpp-card.json')], /listening on TCP [\d.]+:(\d+)/);
+    try {
+      const port = await smsc.port;
+      const cli = async (args: string[], input = '') => {
+        const r = await runAsync(['send', 'smpp', '--port', String(port), ...SMPP_ARGS, ...args, '--json'], { input });
+        assert.ok(r.code === 0 || r.code === 1, `${args.join(' ')}: exit ${r.code} ${r.stderr}`);
+        return r;
+      };
+      // SPI 0619: no counter check, so the card answers the same command the same way twice.
+      const pdus: api.SmppPduLog[] = [];
+      let a!: api.SendSmppResult;
+      assert.deepEqual(await writesDuring(async () => (a = await api.sendSmpp({ port, ...SMPP, ...SJA2, onPdu: (l) => pdus.push(l) }))), [], 'the library writes nothing');
+      assert.deepEqual(asJson(a), JSON.parse((await cli(SJA2_ARGS)).stdout));
+      assert.equal(a.hex, SJA2_POR); // the real card's PoR (vectors/responses.json card-sja2-por-3des-cc-cipher)
+      assert.equal(a.verified, true);
+      assert.deepEqual(a.units.map((u) => Buffer.from(u).toString('hex').toUpperCase()), [SJA2_UD]); // the real command's user data
+      assert.ok(pdus.some((l) => l.direction === 'out') && pdus.some((l) => l.direction === 'in'), 'onPdu both ways');
+
+      // Counter mode "higher" (SPI 1619), CNTR 5 a second and third time: status 02 (TS 102 225 Table 5); the send fails (exit 1), not thrown.
+      const low = { keyset: KEYSET, spi: '1619', kic: '15', kid: '15', tar: 'B00010', apdu: ['A0A40000027F20'], counter: 5 };
+      const lowArgs = ['--keyset', KEYSET, '--spi', '1619', '--kic', '15', '--kid', '15', '--tar', 'B00010', '--apdu', 'A0A40000027F20', '--counter', '5'];
+      assert.equal((await cli(lowArgs)).code, 0);
+      const refused = await api.sendSmpp({ port, ...SMPP, ...low });
+      const cliRefused = await cli(lowArgs);
+      assert.equal(cliRefused.code, 1);
+      assert.deepEqual(asJson(refused), JSON.parse(cliRefused.stdout));
+      assert.deepEqual([(refused.status as { code: string }).code, refused.statusOk], ['02', false]);
+      const expected = await api.sendSmpp({ port, ...SMPP, ...low, expectStatus: '02' });
+      assert.deepEqual(asJson(expected), JSON.parse((await cli([...lowArgs, '--expect-status', '02'])).stdout));
+      assert.deepEqual([expected.statusOk, expected.expectedStatus], [true, ['02']]);
+
+      // --each: one NDJSON line per input line (a comment passes through as an empty line).
+      const input = 'A0A40000027F20\n# then\nA0A40000027F20A0C0000016\n';
+      const each = { keyset: KEYSET, spi: '0619', kic: '15', kid: '15', tar: 'B00010', counter: 3 };
+      const r = await api.sendSmppEach(input, { port, ...SMPP, ...each });
+      const cliEach = await cli(['--keyset', KEYSET, '--spi', '0619', '--kic', '15', '--kid', '15', '--tar', 'B00010', '--counter', '3', '--each'], input);
+      assert.equal(cliEach.code, 0, cliEach.stderr);
+      assert.equal(r.exitCode, 0);
+      // message_ids are the SMSC's numbering (one per submit_sm it took): all else is the same.
+      const noIds = (j: unknown) => ({ ...(j as Record<string, unknown>), messageIds: (j as { messageIds: unknown[] }).messageIds.length });
+      assert.deepEqual(r.lines.map((x) => ('passThrough' in x ? '' : noIds(asJson(x.json)))), cliEach.stdout.split('\n').slice(0, -1).map((l) => (l ? noIds(JSON.parse(l)) : '')));
+      assert.deepEqual(r.lines.map((x) => ('passThrough' in x ? x.passThrough : x.kind)), ['por', '# then', 'por']);
+    } finally {
+      await smsc.stop();
+    }
+  });
+
   it('rfm read / ram status --dry-run: the script the CLI prints, nothing secured', async () => {
     const rfmArgs = ['--path', '3F00/7F20/6F07', '--length', '9', '--keyset', KEYSET, '--kvn', '1'];
     const r = await api.rfm('read', { path: '3F00/7F20/6F07', length: '9', keyset: KEYSET, kvn: '1', dryRun: true });
@@ -206,14 +283,21 @@ describe('API = CLI, further commands', () => {
       [() => api.cattpServe({ port: 0, packet: '0102', apdu: [APDU] }), ['cattp', 'serve', '--port', '0', '--packet', '0102', '--apdu', APDU], api.InputError],
       [() => api.buildCattpPdu('fin'), ['cattp', 'build', 'fin'], api.InputError],
       [() => api.cardVpcd({ card: join(dir, 'none.json') }), ['card', 'vpcd', '--card', join(dir, 'none.json')], api.StateError],
+      [() => api.sendSmpp({ port: 1, ...SMPP, dcs: 'XYZ', apdu: [APDU] }), ['send', 'smpp', '--port', '1', ...SMPP_ARGS, '--dcs', 'XYZ', '--apdu', APDU], api.InputError],
+      [() => api.sendSmpp({ port: 70000, ...SMPP, apdu: [APDU] }), ['send', 'smpp', '--port', '70000', ...SMPP_ARGS, '--apdu', APDU], api.InputError],
+      [() => api.sendSmppEach('00\n', { port: 1, ...SMPP, apdu: [APDU] }), ['send', 'smpp', '--port', '1', ...SMPP_ARGS, '--apdu', APDU, '--each'], api.InputError],
+      [() => api.sendPcsc({ cla: '01', apdu: [APDU] }), ['send', 'pcsc', '--cla', '01', '--apdu', APDU], api.InputError],
+      [() => api.sendPcsc({ terminalProfile: '', apdu: [APDU] }), ['send', 'pcsc', '--terminal-profile', '', '--apdu', APDU], api.InputError],
     ];
     for (const [fn, args, Cls] of cases) {
       const cli = run(args);
-      const err = await thrown(fn);
+      let err: unknown;
+      const writes = await writesDuring(async () => (err = await thrown(fn)));
       assert.ok(err instanceof Cls, `${args.join(' ')}: ${err}`);
       const e = err as api.OtaError;
       assert.equal(cli.stderr, `uicc-ota: ${e.message}\n`, args.join(' '));
       assert.equal(cli.code, e.exitCode, args.join(' '));
+      if (args[0] === 'send') assert.deepEqual(writes, [], `${args.join(' ')}: the library writes nothing`);
     }
   });
 });

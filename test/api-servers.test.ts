@@ -223,3 +223,34 @@ test('scp81Serve / scp81Agent: bad options throw the CLI\'s typed error (same me
     return true;
   });
 });
+
+// ------------------------------------------------------------ vectors record
+
+test('recordVectors (API) is the object vectors record --json prints; the case it writes verifies; bad input throws the CLI\'s error', async () => {
+  // The real sysmoISIM-SJA2 command above (SPI 0619, KIc/KID 15, TAR B00010, CNTR 0; pySim's docs/smpp-ota-tool.rst):
+  // its user data is quoted in vectors/sms-pp-commands.json and test/smpp.test.ts.
+  const SJA2_UD = '02700000281506191515B00010DA1D6CBBD0D11CE4330D844C7408340943E843F67A6D7B0674730881605FD62D';
+  const opts = { keyset: KEYSET, spi: '0619', kic: '15', kid: '15', tar: 'B00010', counter: '0', apdu: ['A0A40000027F20', 'A0C0000016'], kind: 'sms', format: 'ud', id: 'sja2', provenance: 'sysmoISIM-SJA2 trace (pySim docs/smpp-ota-tool.rst)' };
+  const a = join(tmp(), 'rec.json');
+  const b = join(tmp(), 'rec.json');
+  const viaApi = await api.recordVectors({ ...opts, out: a });
+  const r = run(['vectors', 'record', '--out', b, '--keyset', KEYSET, '--spi', '0619', '--kic', '15', '--kid', '15', '--tar', 'B00010', '--counter', '0',
+    '--apdu', 'A0A40000027F20', '--apdu', 'A0C0000016', '--kind', 'sms', '--format', 'ud', '--id', 'sja2', '--provenance', opts.provenance, '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  const { warnings, ...rest } = viaApi;
+  assert.deepEqual(warnings, []);
+  assert.deepEqual(JSON.parse(JSON.stringify(rest).split(a).join(b)), JSON.parse(r.stdout));
+  assert.deepEqual(viaApi.hex, [SJA2_UD]); // real-card command
+  assert.equal(viaApi.replaced, false);
+  assert.equal(run(['vectors', 'verify', a]).code, 0);
+  // Again without force: the CLI's message and exit code.
+  await assert.rejects(api.recordVectors({ ...opts, out: a }), (e: unknown) => {
+    assert.ok(e instanceof api.InputError);
+    const again = run(['vectors', 'record', '--out', a, '--keyset', KEYSET, '--spi', '0619', '--kic', '15', '--kid', '15', '--tar', 'B00010', '--counter', '0',
+      '--apdu', 'A0A40000027F20', '--apdu', 'A0C0000016', '--kind', 'sms', '--format', 'ud', '--id', 'sja2']);
+    assert.equal(again.code, e.exitCode);
+    assert.equal(again.stderr.trim(), `uicc-ota: ${e.message}`);
+    return true;
+  });
+  assert.equal((await api.recordVectors({ ...opts, out: a, force: true })).replaced, true);
+});

@@ -19,12 +19,13 @@
  */
 import { availableParallelism } from 'node:os';
 import { InputError, OtaError } from '../util/errors.js';
-import { fromHex, hex2, toHex } from '../util/hex.js';
+import { fromHex, hex2, hexInto, hexOut, toHex } from '../util/hex.js';
 import { formatTag } from '../util/json-format.js';
 import { runBatch, type BatchSummary, type WorkerSpec } from '../batch/engine.js';
-import { isPassThrough, toLineError, type LineError, type LineFn, type LineResult } from '../batch/line.js';
+import { isPassThrough, toLineError, type ChunkFn, type LineError, type LineFn, type LineOutcome, type LineResult, type PassThrough } from '../batch/line.js';
 import { readLines } from '../batch/lines.js';
 import { buildCommand, commandBuilder, type CommandInput } from '../secured/command.js';
+import { commandBatchBuilder } from '../secured/command-batch.js';
 import { spiCodec } from '../secured/spi.js';
 import { commandJson } from '../secured/view.js';
 import { CNTR_MAX } from '../secured/common.js';
@@ -154,6 +155,132 @@ function buildLineFn(plan: BuildPlan, json: boolean, pcap: boolean): (line: stri
   };
 }
 
+/**
+ * The text-mode work of build sms --each for many lines at once (the engine's
+ * chunk fast path): the lines' data decoded into one buffer, the packets built
+ * together (commandBatchBuilder: batched checksums and ciphering), the hex
+ * written into one buffer. Same output and errors as buildLineFn line by line.
+ */
+function buildChunkFn(plan: BuildPlan, pcap: boolean): ChunkFn {
+  const { input, keys, format, sms } = plan;
+  const build = commandBatchBuilder(smsDialect, input, keys);
+  const fixed = plan.fixed === undefined ? undefined : Number(plan.fixed);
+  const MAX = Number(CNTR_MAX);
+  let din = new Uint8Array(1 << 16);
+  let doff = new Int32Array(0);
+  let dlen = new Int32Array(0);
+  let ctr = new Float64Array(0);
+  let slot = new Int32Array(0); // per line: packet index, -1 pass-through, -2 error
+  const errors: unknown[] = [];
+  return (lines, first, seq, ctx, pass: PassThrough) => {
+    const n = lines.length;
+    if (slot.length < n) {
+      const m = Math.max(n, 2 * slot.length);
+      doff = new Int32Array(m);
+      dlen = new Int32Array(m);
+      ctr = new Float64Array(m);
+      slot = new Int32Array(m);
+    }
+    errors.length = n;
+    let w = 0;
+    let pos = 0;
+    let bad = 0;
+    let skipped = 0;
+    for (let k = 0; k < n; k++) {
+      const line = lines[k];
+      errors[k] = undefined;
+      if (isPassThrough(line)) {
+        slot[k] = -1;
+        skipped++;
+        continue;
+      }
+      const lineNo = first + k;
+      const sq = seq++;
+      try {
+        if (din.length < pos + (line.length >> 1) + 1) {
+          const bigger = new Uint8Array(Math.max(2 * din.length, pos + line.length));
+          bigger.set(din.subarray(0, pos));
+          din = bigger;
+        }
+        let len = hexInto(line, din, pos);
+        if (len < 0) {
+          const d = fromHex(line, `line ${lineNo}`);
+          din.set(d, pos);
+          len = d.length;
+        }
+        let counter: number;
+        if (fixed !== undefined) counter = fixed + sq;
+        else {
+          const c = ctx as CounterCtx | undefined;
+          if (!c) throw new InputError('no counter reserved for this line', { field: 'CNTR' });
+          counter = Number(c.counter) + (sq - c.seq0);
+        }
+        if (counter > MAX) throw new InputError(`line ${lineNo} would run the counter past 2^40-1`, { field: 'CNTR' });
+        doff[w] = pos;
+        dlen[w] = len;
+        ctr[w] = counter;
+        slot[k] = w++;
+        pos += len;
+      } catch (e) {
+        if (!(e instanceof OtaError)) throw e;
+        errors[k] = e;
+        slot[k] = -2;
+        bad++;
+      }
+    }
+    const r = build(din, doff, dlen, ctr, w);
+    if (format === 'packet' && !pcap && !bad && !skipped) {
+      // Every line a packet: its hex and "\n" into one buffer, one string.
+      let size = 0;
+      for (let j = 0; j < w; j++) if (r.error[j]) size = -1;
+      if (size === 0) {
+        for (let j = 0; j < w; j++) size += 2 * r.len[j] + 1;
+        // Octets in a buffer of their own: written as they are, moved between threads without a copy.
+        const txt = Buffer.allocUnsafeSlow(size);
+        let at = 0;
+        for (let j = 0; j < w; j++) {
+          at = hexOut(r.out, r.off[j], r.off[j] + r.len[j], txt, at);
+          txt[at++] = 10;
+        }
+        return txt;
+      }
+    }
+    const outs: LineOutcome[] = new Array(n);
+    let all = !bad;
+    for (let k = 0; k < n; k++) {
+      const j = slot[k];
+      if (j === -1) {
+        outs[k] = { text: pass === 'echo' ? lines[k] : '', exitCode: 0 };
+        continue;
+      }
+      try {
+        if (j === -2) throw errors[k];
+        if (r.error[j]) throw r.error[j];
+        const bytes = r.out.slice(r.off[j], r.off[j] + r.len[j]);
+        let units: Uint8Array[];
+        let records: PcapRecord[] | undefined;
+        if (format === 'packet' && !pcap) units = [bytes];
+        else {
+          const built = buildSmsPp(bytes, sms);
+          units = format === 'packet' ? [bytes] : format === 'ud' ? built.uds : format === 'tpdu' ? built.tpdus : built.envelopes;
+          if (pcap) records = envelopeRecords(built.tpdus, { address: sms.scAddress as never });
+        }
+        // Several SMS of one long packet: on the line of their input, separated by spaces.
+        outs[k] = { text: units.map(toHex).join(' '), exitCode: 0, extra: records };
+      } catch (e) {
+        all = false;
+        outs[k] = { error: toLineError(e, first + k) };
+      }
+    }
+    if (all && !pcap) {
+      let text = '';
+      for (let k = 0; k < n; k++) text += (outs[k] as LineResult).text + '\n';
+      return text;
+    }
+    return outs;
+  };
+}
+
 /** Reserve `count` counters with --counter next (in input order, in the main thread). */
 function counterReserver(o: SmsBatchOptions, plan: BuildPlan): ((seq0: number, count: number) => Promise<CounterCtx>) | undefined {
   if (plan.fixed !== undefined) return undefined;
@@ -236,7 +363,8 @@ function parseLineFn(o: ParseOpts, mode: ParseMode, json: boolean): (line: strin
         exitCode: failures.length || r.refusal || unverified.length ? 1 : 0, peeled: pe ? undefined : peeled,
       };
     }
-    const res = parsePacket(peeled, o, hint);
+    // JSON: the object only (no tree), keys resolved once per KIc/KID.
+    const res = parsePacket(peeled, o, hint, memo.keys, { tree: false });
     if (res.inputError) throw res.inputError;
     const failures = res.failures.length || peeled.failures.length ? [...peeled.failures, ...res.failures] : res.failures;
     // A PoR status other than the expected outcome (--expect-status; default 00, 0B, 0C) is a refusal: exit 1.
@@ -319,11 +447,15 @@ export type BatchJob =
 export async function createBatchLineFn(job: BatchJob): Promise<LineFn> {
   if (job.options.crypto) setCryptoBackend(job.options.crypto);
   if (job.kind === 'build') {
-    const fn = buildLineFn(await planBuild(job.options), job.json, job.pcap);
-    return (line, lineNo, seq, ctx): LineResult => {
+    const plan = await planBuild(job.options);
+    const fn = buildLineFn(plan, job.json, job.pcap);
+    const line: LineFn = (line, lineNo, seq, ctx): LineResult => {
       const r = fn(line, lineNo, seq, ctx);
       return { text: r.text, exitCode: 0, extra: r.records };
     };
+    // Text output: many lines per call (batched crypto); --json keeps the line by line path.
+    if (!job.json) line.chunk = buildChunkFn(plan, job.pcap);
+    return line;
   }
   const fn = parseLineFn(memoKeys(job.options), job.mode, job.json);
   const records = job.pcap;
@@ -358,7 +490,7 @@ async function stream(job: BatchJob, s: StreamOptions, context?: (seq0: number, 
     appender = new PcapAppender(s.pcap);
   }
   const workers: WorkerSpec | undefined = threads > 1
-    ? { threads, data: job, ...(s.workerBootstrap ? { bootstrap: s.workerBootstrap } : { module: new URL(import.meta.url), export: 'createBatchLineFn' }) }
+    ? { threads, data: job, linesPerMessage: job.kind === 'build' ? 1024 : undefined, ...(s.workerBootstrap ? { bootstrap: s.workerBootstrap } : { module: new URL(import.meta.url), export: 'createBatchLineFn' }) }
     : undefined;
   try {
     return await runBatch({

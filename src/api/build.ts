@@ -130,7 +130,7 @@ export interface BuildResult {
 const str = (v: Num | Counter | undefined): string | undefined => (v === undefined ? undefined : String(v));
 
 /** API options → the option object the CLI's commander would have produced (same defaults). */
-function securityOpts(o: SecurityOptions): SecurityOpts {
+export function securityOpts(o: SecurityOptions): SecurityOpts {
   return {
     ...o,
     // A number as 0x-hex: exactly 10 decimal digits would be read as 10 hex digits.

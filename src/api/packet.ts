@@ -17,7 +17,8 @@ import { smsDialect } from '../smspp/dialect.js';
 import { cattpDialect } from '../cattp/dialect.js';
 import type { Dialect } from '../secured/dialect.js';
 import { kvnConflicts, resolveKeys, type KeyOptions } from './keys.js';
-import { scriptError, scriptView, responseView } from '../remote/view.js';
+import { scriptError, scriptView, responseView, type ViewWant } from '../remote/view.js';
+import { node } from '../render/tree.js';
 import { peel, type Peeled } from '../layers/peel.js';
 import { statusOutcome } from '../secured/expect-status.js';
 
@@ -55,8 +56,12 @@ export interface PacketResult {
   kind: 'command' | 'response';
   command?: SecuredCommand;
   response?: SecuredResponse;
+  /** The tree `parse` prints (an empty node when the caller asked for no tree: `want.tree` false). */
   tree: TreeNode;
+  /** The JSON object of `parse --json` (`{}` when the caller asked for no JSON: `want.json` false). */
   json: Record<string, unknown>;
+  /** The verdict `json.verified` carries: false on any failure, else the RC/CC check (null: not checked). */
+  verified: boolean | null;
   failures: string[];
   notes: string[];
   /**
@@ -118,8 +123,16 @@ export function expectedPorSecurity(o: ParseOpts): { sec: Partial<ResponseSecuri
   return { sec, request };
 }
 
-/** `keys`: a per-batch memo of the key resolution (packetMemo(o).keys) for callers that parse many packets with the same key options. */
-export function parsePacket(p: Peeled, o: ParseOpts, kindHint: 'command' | 'response' | undefined, keys: PacketMemo['keys'] = (kic, kid) => resolveKeys(o, kic, kid)): PacketResult {
+/** A tree nobody asked for (`want.tree` false). */
+const NO_TREE: TreeNode = Object.freeze(node('')) as TreeNode;
+
+/**
+ * `keys`: a per-batch memo of the key resolution (packetMemo(o).keys) for callers that parse many packets with the same key options.
+ * `want`: the views the caller prints (text mode builds no JSON, JSON mode no tree); the checks are the same.
+ */
+export function parsePacket(p: Peeled, o: ParseOpts, kindHint: 'command' | 'response' | undefined, keys: PacketMemo['keys'] = (kic, kid) => resolveKeys(o, kic, kid), want: ViewWant = {}): PacketResult {
+  const wantTree = want.tree !== false;
+  const wantJson = want.json !== false;
   const dialect: Dialect = p.dialect === 'cat_tp' ? cattpDialect : smsDialect;
   const kind = kindHint ?? p.kind;
   if (kind === 'response') {
@@ -136,21 +149,25 @@ export function parsePacket(p: Peeled, o: ParseOpts, kindHint: 'command' | 'resp
         notes.push(`PoR CNTR ${r.counter} differs from the command CNTR ${request.counter} (cards may send 0 in error PoRs)`);
       }
     }
-    const view = r.data ? responseView(r.data) : { json: null };
-    const tree = responseTree(r, view.tree ? [view.tree] : undefined, false, o);
-    const json = responseJson(r, view.json, { failures, notes }, o);
-    json.verified = failures.length ? false : r.checksum.verified;
+    const view = r.data ? responseView(r.data, want) : { json: null };
+    const tree = wantTree ? responseTree(r, view.tree ? [view.tree] : undefined, false, o) : NO_TREE;
+    const verified = failures.length ? false : r.checksum.verified;
     const outcome = statusOutcome(r.status, o, true);
-    Object.assign(json, outcome.json);
     const unverified = uncheckedParts(r, sec.integrity !== undefined);
-    json.unverified = unverified;
+    let json: Record<string, unknown> = {};
+    if (wantJson) {
+      json = responseJson(r, view.json, { failures, notes }, o);
+      json.verified = verified;
+      Object.assign(json, outcome.json);
+      json.unverified = unverified;
+    }
     let inputError = 'error' in view ? view.error : undefined;
     // A reserved status read from a PoR whose deciphering or checksum failed is garbage, not bad input.
     const trusted = !r.ciphered || r.checksum.verified === true;
     if (r.status !== undefined && !statusKnown(r.status) && r.deciphered && !failures.length && trusted) {
       inputError = new InputError(`0x${hex2(r.status)} is a reserved status code (TS 102 225 Table 5)`, { layer: 'response packet', field: 'status', offset: p.offset + r.offsets.status });
     }
-    return { kind, response: r, tree, json, failures, notes, inputError, refusal: outcome.refusal, unverified };
+    return { kind, response: r, tree, json, verified, failures, notes, inputError, refusal: outcome.refusal, unverified };
   }
   const hdr = parseCommandHeader(dialect, p.packet);
   // The packet's key version against the KVN asked for (--kvn): a failed check; the packet is then
@@ -160,14 +177,18 @@ export function parsePacket(p: Peeled, o: ParseOpts, kindHint: 'command' | 'resp
   const c = parseCommand(dialect, p.packet, km, hdr);
   c.failures.unshift(...conflicts);
   const fmt = o.expanded ? 'expanded' : o.compact ? 'compact' : 'auto';
-  const view = c.data ? scriptView(c.data, fmt) : { apdus: null, json: null };
-  const tree = commandTree(c, view.tree ? [view.tree] : undefined, false, o);
-  const json = commandJson(c, view.apdus ?? undefined, { script: view.json }, o);
+  const view = c.data ? scriptView(c.data, fmt, want) : { apdus: null, json: null };
+  const tree = wantTree ? commandTree(c, view.tree ? [view.tree] : undefined, false, o) : NO_TREE;
   const outcome = statusOutcome(undefined, o, false);
-  Object.assign(json, outcome.json);
   const unverified = uncheckedParts(c);
-  json.unverified = unverified;
-  return { kind: 'command', command: c, tree, json, failures: c.failures, notes: c.notes, inputError: 'error' in view ? view.error : undefined, refusal: outcome.refusal, unverified };
+  let json: Record<string, unknown> = {};
+  if (wantJson) {
+    json = commandJson(c, view.apdus ?? undefined, { script: view.json }, o);
+    Object.assign(json, outcome.json);
+    json.unverified = unverified;
+  }
+  const verified = c.failures.length ? false : c.checksum.verified;
+  return { kind: 'command', command: c, tree, json, verified, failures: c.failures, notes: c.notes, inputError: 'error' in view ? view.error : undefined, refusal: outcome.refusal, unverified };
 }
 
 

@@ -3,9 +3,10 @@
  * scripts (TS 102 226: RFM clause 6, RAM clause 8 with GlobalPlatform
  * commands) secured like `buildSms` / `buildCattp` (TS 102 225 clause 5.1),
  * cut into packets that fit the bearer (one counter per packet). Options are
- * the long options of `uicc-ota rfm|ram` in camelCase; the result is the
- * object `--json` (or `--dry-run --json`) prints, plus `units`, the wire
- * octets of every packet at the requested layer.
+ * the long options of `uicc-ota rfm|ram` in camelCase. This module builds
+ * the scripts; src/api/rmgmt-run.ts runs them in every mode of the command
+ * (--por, --card, --send, --format scp81-scripts) and returns the object
+ * `--json` prints.
  */
 import { readFileSync } from 'node:fs';
 import { formatTag } from '../util/json-format.js';
@@ -32,12 +33,21 @@ export interface RmgmtOptions extends Omit<AdapterOpts, 'bearer' | 'apdu' | 'cou
   maxSdu?: string;
   dryRun?: boolean;
   show?: boolean;
+  /** The PoR(s) of this script, one hex line each (--format scp81-scripts: response strings, hex or `scp81 serve --responses` JSON lines). The command reads them from stdin for "-". */
   por?: string;
+  /** The card simulator (CARD.json path) answers each packet. */
   card?: string;
   cardState?: string;
-  /** Send the packets: pcsc (card in a PC/SC reader) or smpp (through an SMSC). */
+  /** Send the packets: pcsc (card in a PC/SC reader), smpp (through an SMSC) or cattp (OTA server on UDP, the card connects). */
   send?: string;
   reader?: string;
+  /** --send pcsc: the terminal's class (00 UICC, A0 2G SIM), TERMINAL PROFILE (hex or "none"), ADF to select (true: the USIM), general result of other proactive commands' TERMINAL RESPONSE (as send pcsc). */
+  cla?: string;
+  terminalProfile?: string;
+  selectAdf?: string | boolean;
+  proactiveResult?: string;
+  /** --send: every APDU (pcsc), SMPP PDU (smpp) or CAT_TP PDU (cattp) on stderr (the CLI; the library gets them through the hooks). */
+  trace?: boolean;
   timeout?: string;
   host?: string;
   port?: string;
@@ -47,6 +57,8 @@ export interface RmgmtOptions extends Omit<AdapterOpts, 'bearer' | 'apdu' | 'cou
   source?: string;
   /** --format scp81-scripts: the key of the scripts in the `scp81 serve --scripts` file. */
   scp81Agent?: string;
+  /** --format scp81-scripts: largest command string in octets (default none); a longer script is split into several. */
+  maxScript?: string;
   // rfm
   path?: string;
   family?: string;
@@ -106,10 +118,11 @@ function bearerOf(o: RmgmtOptions): Bearer {
   const b = o.bearer ?? 'sms';
   if (o.format === 'scp81-scripts') {
     if (b !== 'sms') throw new InputError('--format scp81-scripts makes SCP81 command strings (HTTPS): drop --bearer', { field: '--bearer' });
-    if (o.maxSms !== undefined || o.maxSdu !== undefined) throw new InputError('--format scp81-scripts has no SMS or SDU limit', { field: o.maxSms !== undefined ? '--max-sms' : '--max-sdu' });
-    return { kind: 'https' };
+    if (o.maxSms !== undefined || o.maxSdu !== undefined) throw new InputError('--format scp81-scripts has no SMS or SDU limit (--max-script bounds a command string)', { field: o.maxSms !== undefined ? '--max-sms' : '--max-sdu' });
+    return { kind: 'https', maxScript: o.maxScript !== undefined ? intOption(o.maxScript, '--max-script', 16, 1_000_000) : undefined };
   }
   if (o.scp81Agent !== undefined) throw new InputError('is for --format scp81-scripts', { field: '--scp81-agent' });
+  if (o.maxScript !== undefined) throw new InputError('is for --format scp81-scripts', { field: '--max-script' });
   if (b === 'cattp') {
     if (o.format && !['pdu', 'packet'].includes(o.format)) throw new InputError(`format ${o.format} is for SMS-PP; with --bearer cattp use pdu or packet`, { field: '--format' });
     if (o.maxSms !== undefined) throw new InputError('--max-sms is for --bearer sms', { field: '--max-sms' });
@@ -298,7 +311,7 @@ async function putKeyRequest(o: RmgmtOptions) {
 // ------------------------------------------------------------------ common
 
 /** A step's C-APDU as coded in the script: compact = T=0 TPDU (case 4 without Le), expanded = ISO form. */
-function coded(apdu: Uint8Array, o: RmgmtOptions): string {
+export function codedApdu(apdu: Uint8Array, o: RmgmtOptions): string {
   return toHex(o.expanded ? apdu : toCompactTpdu(parseCApdu(apdu, 'C-APDU')));
 }
 
@@ -371,34 +384,9 @@ export function scriptBearer(o: RmgmtOptions): { bearer: Bearer; extra: Uint8Arr
 
 /** The `--json` object of a built script (`dry`: `--dry-run --json`, nothing secured). */
 export function scriptJson(b: ScriptBuild & { script: RemoteScript }, bearer: Bearer, o: RmgmtOptions, dry: boolean): Record<string, unknown> {
-  if (dry) return { format: formatTag('rmgmt-script'), operation: `${b.script.kind} ${b.script.operation}`, dryRun: true, notes: b.script.notes, packets: b.plans.map((p) => ({ apdus: p.steps.map((s) => coded(s.apdu, o)), steps: p.steps.map((s) => s.title), data: toHex(p.data) })) };
+  if (dry) return { format: formatTag('rmgmt-script'), operation: `${b.script.kind} ${b.script.operation}`, dryRun: true, notes: b.script.notes, packets: b.plans.map((p) => ({ apdus: p.steps.map((s) => codedApdu(s.apdu, o)), steps: p.steps.map((s) => s.title), data: toHex(p.data) })) };
   return {
     format: formatTag('rmgmt-script'), operation: `${b.script.kind} ${b.script.operation}`, bearer: bearer.kind, outputFormat: o.format ?? (bearer.kind === 'sms' ? 'packet' : 'pdu'), notes: b.script.notes,
-    packets: b.packets.map((c, i) => ({ counter: Number(c.counter), apdus: b.plans[i].steps.map((s) => coded(s.apdu, o)), steps: b.plans[i].steps.map((s) => s.title), packet: toHex(c.bytes), output: b.frames[i].map(toHex) })),
+    packets: b.packets.map((c, i) => ({ counter: Number(c.counter), apdus: b.plans[i].steps.map((s) => codedApdu(s.apdu, o)), steps: b.plans[i].steps.map((s) => s.title), packet: toHex(c.bytes), output: b.frames[i].map(toHex) })),
   };
-}
-
-/** The result of `rfm` / `ram`: the `--json` object plus the wire octets of every packet at the requested layer (none for a dry run). */
-export type RmgmtResult = Record<string, unknown> & { units: Uint8Array[] };
-
-async function buildScript(kind: 'rfm' | 'ram', op: string, options: RmgmtOptions): Promise<RmgmtResult> {
-  for (const [v, f] of [[options.por, '--por'], [options.card, '--card'], [options.send, '--send']] as const) {
-    if (v !== undefined) throw new InputError(`the library call builds the script; ${f} is for the uicc-ota command`, { field: f });
-  }
-  if (options.format === 'scp81-scripts') throw new InputError('the library call builds SMS-PP / CAT_TP packets; scp81-scripts is for the uicc-ota command', { field: '--format' });
-  const { make, defaultTar, opts } = await rmgmtScript(kind, op, options);
-  const { bearer, extra } = scriptBearer(opts);
-  const dry = Boolean(opts.dryRun);
-  const b = await secureScript({ ...opts, apdu: opts.apdu ?? [], counter: String(opts.counter ?? '0'), paddingByte: opts.paddingByte ?? '00', bearer }, defaultTar, extra, dry, make);
-  return { ...scriptJson(b, bearer, opts, dry), units: b.frames.flat() };
-}
-
-/** `uicc-ota rfm read|update|select` as a call (TS 102 226 clause 6). */
-export function rfm(operation: RfmOperation, options: RmgmtOptions): Promise<RmgmtResult> {
-  return buildScript('rfm', operation, options);
-}
-
-/** `uicc-ota ram load|install|delete|status|put-key` as a call (TS 102 226 clause 8). */
-export function ram(operation: RamOperation, options: RmgmtOptions): Promise<RmgmtResult> {
-  return buildScript('ram', operation, options);
 }

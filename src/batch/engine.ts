@@ -9,8 +9,8 @@
  */
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { readLineChunks } from './lines.js';
-import { isPassThrough, runLine, textError, type LineError, type LineFn, type LineOutcome, type LineResult, type PassThrough } from './line.js';
+import { readLineChunks, readTextBlocks } from './lines.js';
+import { isPassThrough, isPassThroughAt, runChunk, runLine, textError, type LineError, type LineFn, type LineOutcome, type LineResult, type PassThrough } from './line.js';
 import type { WorkerInit, WorkReply, WorkRequest } from './worker-loop.js';
 
 export interface WorkerSpec {
@@ -47,6 +47,8 @@ export interface BatchOptions {
   onError?: (e: LineError) => void;
   /** Most lines read but not yet written; default 4096. */
   window?: number;
+  /** Most lines per call of a line function's chunk fast path (LineFn.chunk) in this thread; default 1024. */
+  chunkLines?: number;
   /**
    * Called in the main thread, in input order, before a group of work lines is
    * run (firstSeq: the `seq` of its first work line, count: its work lines); what
@@ -72,7 +74,8 @@ interface Slot {
   /** Input line number of its first line. */
   first: number;
   count: number;
-  outcomes?: LineOutcome[];
+  /** One per line, or every line's text (all succeeded, exit code 0, nothing extra) from a chunk function. */
+  outcomes?: LineOutcome[] | string | Uint8Array;
 }
 
 export async function runBatch(opts: BatchOptions): Promise<BatchSummary> {
@@ -80,6 +83,7 @@ export async function runBatch(opts: BatchOptions): Promise<BatchSummary> {
   const pass = opts.passThrough ?? 'echo';
   const formatError = opts.formatError ?? textError;
   const window = Math.max(1, opts.window ?? 4096);
+  const chunkLines = Math.max(1, opts.chunkLines ?? 1024);
   const out = opts.output;
   const summary: BatchSummary = { lines: 0, errors: 0, exitCode: 0 };
 
@@ -92,10 +96,24 @@ export async function runBatch(opts: BatchOptions): Promise<BatchSummary> {
 
   const flush = (): void => {
     let text = '';
-    while (head < queue.length && queue[head].outcomes) {
+    // Written in order: text, and the octets chunk functions gave (no string to encode again).
+    const parts: (string | Uint8Array)[] = [];
+    while (head < queue.length && queue[head].outcomes !== undefined) {
       const slot = queue[head];
       let lineNo = slot.first;
-      for (const o of slot.outcomes!) {
+      const all = slot.outcomes!;
+      if (typeof all === 'string' || all instanceof Uint8Array) {
+        if (typeof all === 'string') text += all;
+        else {
+          if (text) parts.push(text);
+          text = '';
+          parts.push(all);
+        }
+        inFlight -= slot.count;
+        queue[head++] = undefined as unknown as Slot;
+        continue;
+      }
+      for (const o of all) {
         let exit: number;
         if ('error' in o) {
           summary.errors++;
@@ -123,8 +141,11 @@ export async function runBatch(opts: BatchOptions): Promise<BatchSummary> {
       queue.splice(0, head);
       head = 0;
     }
-    if (text) {
-      if (!out.write(text) && drained) {
+    if (text) parts.push(text);
+    if (parts.length) {
+      let room = true;
+      for (const x of parts) room = out.write(x);
+      if (!room && drained) {
         // Listen at once: 'drain' may come (next tick) while this thread awaits input, not the output.
         drained = false;
         out.once('drain', () => {
@@ -166,28 +187,31 @@ export async function runBatch(opts: BatchOptions): Promise<BatchSummary> {
       for (let k = from; k < to; k++) if (!isPassThrough(lines[k])) n++;
       return n;
     };
-    for await (const lines of readLineChunks(opts.input)) {
-      let i = 0;
-      // In this thread: one context per chunk read (the lines already there).
-      let ctx: unknown;
-      if (!pool && opts.context) {
-        const n = works(lines, 0, lines.length);
-        if (n) ctx = await opts.context(seq, n);
-      }
-      while (i < lines.length) {
-        await waitRoom();
-        const first = summary.lines + 1;
-        if (pool) {
-          const n = Math.min(lines.length - i, pool.linesPerMessage, Math.max(1, window - inFlight));
-          const part = lines.slice(i, i + n);
-          const w = works(lines, i, i + n);
+    if (pool) {
+      // Blocks of text to the workers, split into lines there: this thread only
+      // counts lines (and work lines, for `seq` and the counters' context).
+      for await (const block of readTextBlocks(opts.input)) {
+        let at = 0;
+        while (at < block.length) {
+          await waitRoom();
+          const first = summary.lines + 1;
+          const most = Math.min(pool.linesPerMessage, Math.max(1, window - inFlight));
+          let n = 0;
+          let w = 0;
+          let end = at;
+          while (n < most && end < block.length) {
+            if (!isPassThroughAt(block, end)) w++;
+            end = block.indexOf('\n', end) + 1;
+            n++;
+          }
+          const text = at === 0 && end === block.length ? block : block.slice(at, end);
+          at = end;
           const mctx = opts.context && w ? await opts.context(seq, w) : undefined;
           const slot: Slot = { first, count: n };
           queue.push(slot);
           inFlight += n;
           summary.lines += n;
-          i += n;
-          pool.submit(first, seq, part, mctx).then((o) => {
+          pool.submit(first, seq, text, mctx).then((o) => {
             slot.outcomes = o;
             flush();
           }, (e: unknown) => {
@@ -195,6 +219,40 @@ export async function runBatch(opts: BatchOptions): Promise<BatchSummary> {
             flush();
           });
           seq += w;
+        }
+      }
+    } else for await (const lines of readLineChunks(opts.input)) {
+      let i = 0;
+      // In this thread: one context per chunk read (the lines already there).
+      let ctx: unknown;
+      if (opts.context) {
+        const n = works(lines, 0, lines.length);
+        if (n) ctx = await opts.context(seq, n);
+      }
+      while (i < lines.length) {
+        await waitRoom();
+        const first = summary.lines + 1;
+        if (opts.fn!.chunk) {
+          // Many lines per call (the line function's fast path), written together.
+          const n = Math.min(lines.length - i, chunkLines, Math.max(1, window - inFlight));
+          const part = i === 0 && n === lines.length ? lines : lines.slice(i, i + n);
+          const w = works(lines, i, i + n);
+          const r = runChunk(opts.fn!, part, first, pass, seq, ctx);
+          const slot: Slot = { first, count: n };
+          queue.push(slot);
+          inFlight += n;
+          summary.lines += n;
+          i += n;
+          seq += w;
+          if (r instanceof Promise) {
+            r.then((o) => {
+              slot.outcomes = o;
+              flush();
+            });
+          } else {
+            slot.outcomes = r;
+            if (i === lines.length || inFlight >= window) flush();
+          }
         } else {
           const line = lines[i];
           const r = runLine(opts.fn!, line, first, pass, seq, ctx);
@@ -233,7 +291,8 @@ export async function runBatch(opts: BatchOptions): Promise<BatchSummary> {
 
 interface Pool {
   linesPerMessage: number;
-  submit(first: number, seq: number, lines: string[], ctx: unknown): Promise<LineOutcome[]>;
+  /** `text`: whole lines, each ended by "\n". */
+  submit(first: number, seq: number, text: string, ctx: unknown): Promise<LineOutcome[] | string | Uint8Array>;
   close(): Promise<void>;
 }
 
@@ -249,7 +308,7 @@ async function startPool(spec: WorkerSpec, pass: PassThrough, fail: (e: unknown)
   };
   const entry: string | URL = spec.bootstrap ?? new URL('./worker.js', import.meta.url);
   const workers: { w: Worker; load: number }[] = [];
-  const waiting = new Map<number, { resolve: (o: LineOutcome[]) => void; reject: (e: unknown) => void; wi: number; n: number }>();
+  const waiting = new Map<number, { resolve: (o: LineOutcome[] | string | Uint8Array) => void; reject: (e: unknown) => void; wi: number; n: number }>();
   let nextId = 0;
   let closing = false;
   await Promise.all(Array.from({ length: threads }, (_, wi) => new Promise<void>((resolve, reject) => {
@@ -283,14 +342,15 @@ async function startPool(spec: WorkerSpec, pass: PassThrough, fail: (e: unknown)
   // Workers were pushed in creation order; keep index = position.
   return {
     linesPerMessage: Math.max(1, spec.linesPerMessage ?? 256),
-    submit(first, seq, lines, ctx) {
+    submit(first, seq, text, ctx) {
+      // The least loaded worker (load: characters sent and not answered yet).
       let wi = 0;
       for (let i = 1; i < workers.length; i++) if (workers[i].load < workers[wi].load) wi = i;
       const id = nextId++;
-      workers[wi].load += lines.length;
+      workers[wi].load += text.length;
       return new Promise((resolve, reject) => {
-        waiting.set(id, { resolve, reject, wi, n: lines.length });
-        workers[wi].w.postMessage({ id, first, seq, lines, ctx } satisfies WorkRequest);
+        waiting.set(id, { resolve, reject, wi, n: text.length });
+        workers[wi].w.postMessage({ id, first, seq, text, ctx } satisfies WorkRequest);
       });
     },
     async close() {

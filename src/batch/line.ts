@@ -30,7 +30,22 @@ export type LineOutcome = LineResult | { error: LineError };
  * and comment lines are not work), `ctx` is what the batch's `context` hook gave
  * for the group of lines this one belongs to (undefined without a hook).
  */
-export type LineFn = (line: string, lineNo: number, seq: number, ctx: unknown) => string | LineResult | Promise<string | LineResult>;
+export type LineFn = ((line: string, lineNo: number, seq: number, ctx: unknown) => string | LineResult | Promise<string | LineResult>) & {
+  /** Optional fast path for many lines at once (synchronous line functions only); see ChunkFn. */
+  chunk?: ChunkFn;
+};
+
+/**
+ * Many lines at once, with the line function's results (a batch's fast path,
+ * e.g. one crypto call for the same block of many packets): lines[k] is input
+ * line `first + k`, `seq` is the seq of its first work line, `ctx` as for the
+ * line function, `pass` how blank and comment lines are answered. Returns one
+ * outcome per line or, when every line succeeded with exit code 0 and nothing
+ * extra, their output lines joined, each followed by "\n": a string, or its
+ * UTF-8 octets in a Uint8Array of its own (moved between threads without a
+ * copy, written as they are). If it throws, the lines are run one by one.
+ */
+export type ChunkFn = (lines: string[], first: number, seq: number, ctx: unknown, pass: PassThrough) => LineOutcome[] | string | Uint8Array;
 
 /**
  * Blank and comment lines: 'echo' copies the input line to the output (so a
@@ -45,6 +60,16 @@ export function isPassThrough(line: string): boolean {
     const c = line.charCodeAt(i);
     if (c === 32 || c === 9 || c === 13) continue;
     return c === 35; // '#'
+  }
+  return true;
+}
+
+/** isPassThrough of the line starting at `start` of a block of lines (readTextBlocks), without cutting it out. */
+export function isPassThroughAt(s: string, start: number): boolean {
+  for (let i = start; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 32 || c === 9 || c === 13) continue;
+    return c === 35 || c === 10; // '#', or the end of a blank line
   }
   return true;
 }
@@ -77,6 +102,23 @@ export function runLine(fn: LineFn, line: string, lineNo: number, pass: PassThro
     return settle(r as string | LineResult);
   } catch (e) {
     return { error: toLineError(e, lineNo) };
+  }
+}
+
+/** Run lines through fn.chunk (or, when it throws, through fn one by one, so every error names its line). */
+export function runChunk(fn: LineFn, lines: string[], first: number, pass: PassThrough, seq: number, ctx: unknown): LineOutcome[] | string | Uint8Array | Promise<LineOutcome[]> {
+  try {
+    return fn.chunk!(lines, first, seq, ctx, pass);
+  } catch {
+    const outs: (LineOutcome | Promise<LineOutcome>)[] = new Array(lines.length);
+    let async = false;
+    for (let k = 0; k < lines.length; k++) {
+      const r = runLine(fn, lines[k], first + k, pass, seq, ctx);
+      if (!isPassThrough(lines[k])) seq++;
+      if (r instanceof Promise) async = true;
+      outs[k] = r;
+    }
+    return async ? Promise.all(outs) : (outs as LineOutcome[]);
   }
 }
 

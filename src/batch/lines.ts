@@ -37,3 +37,33 @@ export async function* readLineChunks(input: AsyncIterable<Buffer | string>): As
 export async function* readLines(input: AsyncIterable<Buffer | string>): AsyncGenerator<string> {
   for await (const lines of readLineChunks(input)) yield* lines;
 }
+
+/**
+ * The complete lines of `input` as blocks of text, as they arrived: each block
+ * is whole lines, each ended by "\n" (a last line without one gets it), so that
+ * a block can travel to a worker thread as one string and be split there
+ * (splitLines). Same line rules as readLineChunks.
+ */
+export async function* readTextBlocks(input: AsyncIterable<Buffer | string>): AsyncGenerator<string> {
+  const dec = new StringDecoder('utf8');
+  let rest = '';
+  for await (const chunk of input) {
+    const s = rest + (typeof chunk === 'string' ? chunk : dec.write(chunk));
+    const end = s.lastIndexOf('\n') + 1;
+    rest = s.slice(end);
+    if (end) yield end === s.length ? s : s.slice(0, end);
+  }
+  rest += dec.end();
+  if (rest.length) yield rest + '\n';
+}
+
+/** The lines of a block of readTextBlocks (each "\n" ends one; a "\r" before it is dropped). */
+export function splitLines(block: string): string[] {
+  const lines = block.split('\n');
+  lines.pop();
+  for (let k = 0; k < lines.length; k++) {
+    const l = lines[k];
+    if (l.charCodeAt(l.length - 1) === 13) lines[k] = l.slice(0, -1);
+  }
+  return lines;
+}

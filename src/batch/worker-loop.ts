@@ -5,7 +5,8 @@
  * bundled code calls it from its bootstrap with the factory it already has.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { isPassThrough, runLine, type LineFn, type LineOutcome, type PassThrough } from './line.js';
+import { splitLines } from './lines.js';
+import { isPassThrough, runChunk, runLine, type LineFn, type LineOutcome, type PassThrough } from './line.js';
 
 export interface WorkerInit {
   module: string;
@@ -19,13 +20,16 @@ export interface WorkRequest {
   first: number;
   /** `seq` of the first work line. */
   seq: number;
-  lines: string[];
+  /** The lines, or `text`: a block of whole lines each ended by "\n" (split here, not in the main thread). */
+  lines?: string[];
+  text?: string;
   /** The batch's context for these lines. */
   ctx: unknown;
 }
 export interface WorkReply {
   id: number;
-  outcomes: LineOutcome[];
+  /** One outcome per line, or (a line function's chunk fast path) all lines' text, each ended by "\n" (octets: transferred). */
+  outcomes: LineOutcome[] | string | Uint8Array;
 }
 
 /** What the main thread gave this worker. */
@@ -42,10 +46,19 @@ export async function serveBatchWorker(factory: (data: unknown) => LineFn | Prom
   let chain: Promise<void> = Promise.resolve();
   port.on('message', (req: WorkRequest) => {
     chain = chain.then(async () => {
-      const outcomes: LineOutcome[] = new Array(req.lines.length);
+      const lines = req.lines ?? splitLines(req.text!);
+      if (fn.chunk) {
+        const r = runChunk(fn, lines, req.first, init.pass, req.seq, req.ctx);
+        const outcomes = r instanceof Promise ? await r : r;
+        // Octets in a buffer of their own move to the main thread without a copy.
+        const own = outcomes instanceof Uint8Array && outcomes.byteOffset === 0 && outcomes.byteLength === outcomes.buffer.byteLength && outcomes.buffer instanceof ArrayBuffer;
+        port.postMessage({ id: req.id, outcomes } satisfies WorkReply, own ? [outcomes.buffer as ArrayBuffer] : []);
+        return;
+      }
+      const outcomes: LineOutcome[] = new Array(lines.length);
       let seq = req.seq;
-      for (let i = 0; i < req.lines.length; i++) {
-        const line = req.lines[i];
+      for (let i = 0; i < lines.length; i++) {
+        const line = lines[i];
         const r = runLine(fn, line, req.first + i, init.pass, seq, req.ctx);
         if (!isPassThrough(line)) seq++;
         outcomes[i] = r instanceof Promise ? await r : r;

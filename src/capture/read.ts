@@ -832,7 +832,7 @@ export class CaptureAnalyser {
     }
     let res: PacketResult;
     try {
-      res = parsePacket(peeled, opts, kind, this.memo.keys);
+      res = parsePacket(peeled, opts, kind, this.memo.keys, { tree: wantTree, json: wantJson });
     } catch (e) {
       if (!(e instanceof OtaError)) throw e;
       return errorItem(e);
@@ -841,7 +841,7 @@ export class CaptureAnalyser {
     const failures = [...itemFailures, ...peeled.failures, ...res.failures].map((f) => (f.startsWith('frame ') ? f : `${label.toLowerCase()}: ${f}`));
     const notes = [...itemNotes, ...res.notes];
     if (requestFrame !== undefined) notes.push(`PoR checked against the command packet of frame ${requestFrame} (same TAR)`);
-    const resVerified = (res.json as { verified?: boolean | null }).verified;
+    const resVerified = res.verified;
     const verified = failures.length ? false : (resVerified ?? null);
     let json: Record<string, unknown> | undefined;
     if (wantJson) {

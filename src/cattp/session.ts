@@ -533,7 +533,7 @@ export interface ServeOptions extends TimingOptions {
    * connection. With `onOpen` (push mode) returning nothing closes the
    * connection (RST 00) once everything sent is acknowledged.
    */
-  onSdu(sdu: Uint8Array, info: SduInfo): Uint8Array | undefined | Promise<Uint8Array | undefined>;
+  onSdu(sdu: Uint8Array, info: SduInfo): PushedSdu | undefined | Promise<PushedSdu | undefined>;
   /**
    * Push mode (the OTA server speaks first, as in SCP80 over CAT_TP): called
    * when a connection is OPEN; the SDU returned is sent, and an answer is then

@@ -76,6 +76,7 @@ export const EXAMPLES: Record<string, string[]> = {
   'ram load': [
     'uicc-ota ram load --keyset k.json --cap applet.cap --dry-run',
     'uicc-ota ram load --keyset k.json --cap applet.cap --install --bearer cattp',
+    'uicc-ota ram load --keyset k.json --cap applet.cap --install --counter next --bearer cattp --send cattp --port 4000',
   ],
   'ram install': [
     'uicc-ota ram install --keyset k.json --package-aid A0000000871002 --applet-aid A000000087100201 --dry-run',

@@ -305,6 +305,7 @@ export function buildProgram(only?: string, sub?: (name: string) => boolean): Co
         .option('--max-sdu <n>', 'cattp: largest SDU (packet) the card accepts (default 1024)')
         .addOption(new Option('--format <layer>', 'output layer: sms packet|ud|tpdu|envelope (default packet), cattp pdu|packet (default pdu); scp81-scripts: the script as SCP81 command strings (expanded, indefinite; nothing secured, no counter) in the JSON file scp81 serve --scripts reads').choices(['packet', 'ud', 'tpdu', 'envelope', 'pdu', 'scp81-scripts']))
         .option('--scp81-agent <id>', 'with --format scp81-scripts: the agent (X-Admin-From or PSK identity) the scripts are for (default *: every agent)')
+        .option('--max-script <n>', 'with --format scp81-scripts: largest command string in octets (the agent\'s buffer); a longer script is split into several, run in order (default: one string)')
         .option('--oa <digits>', 'sms: TP-OA originating address digits (default 12345678)')
         .option('--oa-ton <n>', 'sms: TP-OA type of number 0-7')
         .option('--oa-npi <n>', 'sms: TP-OA numbering plan 0-15')
@@ -325,15 +326,20 @@ export function buildProgram(only?: string, sub?: (name: string) => boolean): Co
         .option('--por <hex|->', 'decode the PoR(s) of this script (one per line; "-" reads stdin) against what was asked; with --format scp81-scripts: the response strings (hex, or the JSON lines of scp81 serve --responses); nothing is built')
         .option('--card <file>', 'send each packet to the card simulator (CARD.json, updated as card process does) and decode its PoRs')
         .option('--card-state <file>', 'with --card: the card\'s counter state file (as card process --state)')
-        .addOption(new Option('--send <transport>', 'send each packet and decode its PoR before the next: pcsc (ENVELOPEs to the card in a PC/SC reader, as send pcsc) or smpp (submit_sm to an SMSC, as send smpp)').choices(['pcsc', 'smpp']))
+        .addOption(new Option('--send <transport>', 'send each packet and decode its PoR before the next: pcsc (ENVELOPEs to the card in a PC/SC reader, as send pcsc), smpp (submit_sm to an SMSC, as send smpp) or cattp (with --bearer cattp: listen on UDP as the OTA server, as cattp serve, and push each packet as an SDU of the card\'s CAT_TP session)').choices(['pcsc', 'smpp', 'cattp']))
         .option('--reader <name|index>', 'with --send pcsc: the reader (default: the first reader with a card)')
-        .option('--host <addr>', 'with --send smpp: SMSC address (default 127.0.0.1)')
-        .option('--port <n>', 'with --send smpp: SMSC TCP port')
+        .option('--cla <cla>', 'with --send pcsc: card family, 00 UICC (GET RESPONSE 00 C0, ENVELOPE 80 C2) or A0 2G SIM, as send pcsc (default 00)')
+        .option('--terminal-profile <hex|none>', 'with --send pcsc: TERMINAL PROFILE sent first, as send pcsc (default 03010002); "none" sends none')
+        .option('--select-adf [aid]', 'with --send pcsc: SELECT this ADF first (default AID: the USIM, A0000000871002)')
+        .option('--proactive-result <hex>', 'with --send pcsc: general result of the TERMINAL RESPONSE to proactive commands other than SEND SHORT MESSAGE (default 00)')
+        .option('--trace', 'with --send: every C-APDU / R-APDU (pcsc), SMPP PDU (smpp) or CAT_TP PDU (cattp) on stderr')
+        .option('--host <addr>', 'with --send smpp: SMSC address; with --send cattp: the address to listen on (default 127.0.0.1)')
+        .option('--port <n>', 'with --send smpp: SMSC TCP port; with --send cattp: the UDP port to listen on (0: a free port, printed on stderr)')
         .option('--system-id <id>', 'with --send smpp: SMPP system_id')
         .option('--password <pw|@file>', 'with --send smpp: SMPP password (or env UICC_OTA_SMPP_PASSWORD)')
         .option('--dest <msisdn>', 'with --send smpp: the card\'s MSISDN (destination_addr)')
         .option('--source <addr>', 'with --send smpp: the OTA server\'s address (source_addr)')
-        .option('--timeout <ms>', 'with --send: bound on each transport step and on the wait for each PoR (pcsc default 5000, smpp 10000)'),
+        .option('--timeout <ms>', 'with --send: bound on each transport step and on the wait for each PoR (pcsc default 5000, smpp 10000; cattp 60000, also the wait for the card to connect)'),
     ));
   const rfm = program.command('rfm').description('remote file management (TS 102 226 cl. 8.1): SELECT, READ/UPDATE BINARY or RECORD by path, secured like build sms / build cattp');
   const rfmTarget = (c: Command): Command =>
@@ -646,6 +652,7 @@ export function buildProgram(only?: string, sub?: (name: string) => boolean): Co
       .option('--provenance <text>', 'how the expected value was obtained independently (required for a golden vector)')
       .option('--force', 'replace an existing case with the same id')
       .option('--store-keys', 'write inline --kic-key/--kid-key into the file (test keys only; default: no key material, refer to --keyset)')
+      .option('--json', 'print what was recorded as JSON (id, replaced, out, hex, the case) instead of the line')
       .option('--oa <digits>', 'sms: TP-OA digits; "+…" international (default 12345678)')
       .option('--oa-ton <n>', 'sms: TP-OA type of number 0-7')
       .option('--oa-npi <n>', 'sms: TP-OA numbering plan 0-15')

@@ -22,6 +22,12 @@ export interface BlockEngine {
   cbcDecrypt(kind: BlockKind, key: Uint8Array, data: Uint8Array): Uint8Array;
   ecbEncrypt(kind: BlockKind, key: Uint8Array, data: Uint8Array): Uint8Array;
   ecbDecrypt(kind: BlockKind, key: Uint8Array, data: Uint8Array): Uint8Array;
+  /**
+   * A long-lived ECB encryption under one key (key schedule done once): each
+   * call encrypts whole blocks. The result may be reused by the next call of
+   * the same function (batch.ts reads it before calling again).
+   */
+  ecbEncryptor(kind: BlockKind, key: Uint8Array): (data: Uint8Array) => Uint8Array;
 }
 
 let chosen: CryptoBackend | undefined;

@@ -19,7 +19,8 @@ function dbl(b: Uint8Array): Uint8Array {
 const MAX_KEYS = 32;
 const subkeyCache = new Map<string, [Uint8Array, Uint8Array]>();
 
-function subkeys(key: Uint8Array): [Uint8Array, Uint8Array] {
+/** K1 and K2 of `key` (NIST SP 800-38B cl. 6.1), cached; also validates the key. */
+export function cmacSubkeys(key: Uint8Array): [Uint8Array, Uint8Array] {
   const id = getCryptoBackend() + Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('latin1');
   let s = subkeyCache.get(id);
   if (!s) {
@@ -33,7 +34,7 @@ function subkeys(key: Uint8Array): [Uint8Array, Uint8Array] {
 }
 
 export function aesCmac(key: Uint8Array, msg: Uint8Array): Uint8Array {
-  const [k1, k2] = subkeys(key);
+  const [k1, k2] = cmacSubkeys(key);
   const complete = msg.length > 0 && msg.length % 16 === 0;
   const n = complete ? msg.length / 16 : Math.floor(msg.length / 16) + 1;
   const buf = new Uint8Array(n * 16);

@@ -68,4 +68,8 @@ export const forgeEngine: BlockEngine = {
   cbcDecrypt: (kind, key, data) => run(kind, key, data, true, true),
   ecbEncrypt: (kind, key, data) => run(kind, key, data, false, false),
   ecbDecrypt: (kind, key, data) => run(kind, key, data, false, true),
+  ecbEncryptor: (kind, key) => {
+    const k = Uint8Array.from(key);
+    return (data) => run(kind, k, data, false, false);
+  },
 };

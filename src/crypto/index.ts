@@ -10,6 +10,7 @@ import { desCbcMac } from './cbcmac.js';
 import { aesCmac } from './cmac.js';
 import { crc16x25, crc32 } from './crc.js';
 import { desDecrypt, desEncrypt } from './des.js';
+import { CbcBatch } from './batch.js';
 
 export { aesCbcDecrypt, aesCbcEncrypt, aesEcbEncrypt } from './aes.js';
 export { desCbcMac } from './cbcmac.js';
@@ -18,6 +19,7 @@ export { crc16x25, crc32 } from './crc.js';
 export { desDecrypt, desEncrypt, type DesMode } from './des.js';
 export { CRYPTO_BACKENDS, getCryptoBackend, setCryptoBackend, type CryptoBackend } from './backend.js';
 export { clearNativeContexts } from './native.js';
+export { CbcBatch, type MacPadding } from './batch.js';
 
 export type CipherAlg = 'des-cbc' | 'des-ecb' | '3des-2key-cbc' | '3des-3key-cbc' | 'aes-cbc';
 export type CcAlg = 'des-cbc-mac' | '3des-2key-cbc-mac' | '3des-3key-cbc-mac' | 'aes-cmac';
@@ -136,6 +138,20 @@ export function encryptor(alg: CipherAlg): (key: Uint8Array, data: Uint8Array) =
 /** The bare, untruncated checksum of `alg` (8 octets for DES CBC-MAC, 16 for AES-CMAC), key checked once by the caller. */
 export function checksummer(alg: CcAlg): (key: Uint8Array, data: Uint8Array) => Uint8Array {
   return ccInfo(alg).mac;
+}
+
+/**
+ * The encryption of `alg` for the many packets of a batch (batch.ts: one key
+ * schedule, one native call per block position), key checked once by the caller.
+ */
+export function batchEncryptor(alg: CipherAlg, key: Uint8Array): CbcBatch {
+  return new CbcBatch(cipherInfo(alg).kind === 'aes' ? 'aes' : 'des', key);
+}
+
+/** The checksum of `alg` for the many packets of a batch (CbcBatch.mac), key checked once by the caller. */
+export function batchChecksummer(alg: CcAlg, key: Uint8Array): CbcBatch {
+  const aes = ccInfo(alg).kind === 'aes';
+  return new CbcBatch(aes ? 'aes' : 'des', key, aes ? 'cmac' : 'zero');
 }
 
 /** Encrypt whole blocks, IV zero, no padding (the caller adds PCNTR padding). */

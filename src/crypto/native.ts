@@ -158,6 +158,13 @@ export const nativeEngine: BlockEngine = {
       return plain(c.ecbDec.update(data));
     });
   },
+  ecbEncryptor(kind, key) {
+    // Its own object (not the cache's, which may be evicted): one per batch and key.
+    const c = context(kind, key);
+    const ecb = crypto().createCipheriv(c.ecbName, c.key, null);
+    ecb.setAutoPadding(false);
+    return (data) => (data.length === 0 ? new Uint8Array(0) : ecb.update(data));
+  },
 };
 
 /** Forget every cached context (tests; a long-running process rotating keys). */

@@ -5,7 +5,7 @@
  */
 import { InputError, shiftOffset } from '../util/errors.js';
 import { toHex } from '../util/hex.js';
-import { node } from '../render/tree.js';
+import { node, type TreeNode } from '../render/tree.js';
 import { udh, ieName, findSecurityIe, type UdhDecoded } from '../smspp/udh.js';
 import { detectSmsLayer, peelSmsPp, peelAndReassemble, type Peeled as SmsPeeled } from '../smspp/build.js';
 import { cattpPacketKind } from '../cattp/peel.js';
@@ -43,6 +43,19 @@ export function udhLayer(h: UdhDecoded, what = 'SMS user data'): Layer {
     tree: node(what, undefined, [node('UDHL', `${h.udhl}`), ...ies]),
     json: { layer: 'user data', udhl: h.udhl, udh: h.ies.map((ie) => ({ iei: toHex(Uint8Array.of(ie.iei)), data: toHex(ie.data) })) },
   };
+}
+
+/** The SMS-PP layers of one input as one framing layer, its tree and JSON built on first use (text output reads no JSON). */
+class SmsLayer implements Layer {
+  private t?: TreeNode;
+  private j?: Record<string, unknown>;
+  constructor(readonly name: string, private readonly p: SmsPeeled) {}
+  get tree(): TreeNode {
+    return (this.t ??= this.p.tree.length === 1 ? this.p.tree[0] : node(this.name, undefined, this.p.tree));
+  }
+  get json(): Record<string, unknown> {
+    return (this.j ??= { layer: this.name, ...this.p.json });
+  }
 }
 
 const SW_FIRST = new Set([0x90, 0x91, 0x61, 0x62, 0x63, 0x9e, 0x9f, 0x6f, 0x93]);
@@ -171,7 +184,7 @@ export function peel(inputs: Uint8Array[], mode: PeelMode): Peeled {
   }
   return {
     ...base, packet: p.packet, dialect: 'sms-pp', kind, offset: 0, outer: p.kind,
-    layers: [{ name: names.join(' / '), tree: p.tree.length === 1 ? p.tree[0] : node(names.join(' / '), undefined, p.tree), json: { layer: names.join(' / '), ...p.json } }],
+    layers: [new SmsLayer(names.join(' / '), p)],
     layerNames: names,
   } as Peeled;
 }

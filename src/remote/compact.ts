@@ -91,9 +91,18 @@ export const compactScript = {
    */
   decode(b: Uint8Array, start = 0, opts: CompactDecodeOptions = {}): CompactScript {
     const end = b.length;
+    // One header object reused for the table lookup (a caller's `direction` gets its own).
+    const scratch: ApduHeader = { cla: 0, ins: 0, p1: 0, p2: 0 };
     const dirOf = (o: number): Direction | undefined => {
-      const h = { cla: b[o], ins: b[o + 1], p1: b[o + 2], p2: b[o + 3] };
-      return opts.direction?.(h) ?? insDirection(h);
+      if (opts.direction) {
+        const h = { cla: b[o], ins: b[o + 1], p1: b[o + 2], p2: b[o + 3] };
+        return opts.direction(h) ?? insDirection(h);
+      }
+      scratch.cla = b[o];
+      scratch.ins = b[o + 1];
+      scratch.p1 = b[o + 2];
+      scratch.p2 = b[o + 3];
+      return insDirection(scratch);
     };
     // Next-command offsets reachable from `o` (one per reading of P3).
     const steps = (o: number): { next: number; dir: Direction }[] => {
@@ -105,20 +114,20 @@ export const compactScript = {
       if (d !== 'in' && (p3 !== 0 || d === 'out')) out.push({ next: o + 5, dir: 'out' });
       return out.filter((s) => s.next <= end);
     };
-    // ways(o): number of complete splits of [o, end), capped at 2; memoised in a flat array
-    // (-1: not yet known), so that the split is linear in the script length.
-    const memo = new Int8Array(Math.max(0, end - start + 1)).fill(-1);
-    const ways = (o: number): number => {
-      if (o === end) return 1;
-      const m = memo[o - start];
-      if (m >= 0) return m;
+    // ways(o): number of complete splits of [o, end), capped at 2, for every offset from the end
+    // backwards in a flat array (each reading of P3 only moves forward), so that the split is linear
+    // in the script length and allocates nothing per offset. The same readings as steps().
+    const memo = new Int8Array(Math.max(0, end - start + 1));
+    if (end >= start) memo[end - start] = 1;
+    for (let o = end - 5; o >= start; o--) {
+      const p3 = b[o + 4];
+      const d = dirOf(o);
       let n = 0;
-      for (const s of steps(o)) n = Math.min(2, n + ways(s.next));
-      memo[o - start] = n;
-      return n;
-    };
-    // Evaluate from the end first so the recursion depth stays small.
-    for (let o = end; o >= start; o--) ways(o);
+      if (d !== 'out' && o + 5 + p3 <= end) n += memo[o + 5 + p3 - start];
+      if (d !== 'in' && (p3 !== 0 || d === 'out')) n += memo[o + 5 - start];
+      memo[o - start] = n > 2 ? 2 : n;
+    }
+    const ways = (o: number): number => memo[o - start];
 
     const apdus: ScriptApdu[] = [];
     let o = start;
@@ -153,11 +162,12 @@ export const compactScript = {
         pick = { dir, next: dir === 'in' ? o + 5 + p3 : o + 5 };
       }
       const raw = b.subarray(o, pick.next);
-      const base = { cla: b[o], ins: b[o + 1], p1: b[o + 2], p2: b[o + 3], raw, offset: o };
-      const inferred = known === undefined && p3 !== 0 ? { inferred: true } : {};
-      if (p3 === 0 && pick.dir === 'in') apdus.push({ ...base, case: 1 });
-      else if (pick.dir === 'out') apdus.push({ ...base, case: 2, le: p3 || 256, ...inferred });
-      else apdus.push({ ...base, case: 3, data: raw.subarray(5), ...inferred });
+      const cla = b[o], ins = b[o + 1], p1 = b[o + 2], p2 = b[o + 3];
+      const inferred = known === undefined && p3 !== 0;
+      // Keys in the order they always had (JSON and trees read them by name).
+      if (p3 === 0 && pick.dir === 'in') apdus.push({ cla, ins, p1, p2, raw, offset: o, case: 1 });
+      else if (pick.dir === 'out') apdus.push(inferred ? { cla, ins, p1, p2, raw, offset: o, case: 2, le: p3 || 256, inferred } : { cla, ins, p1, p2, raw, offset: o, case: 2, le: p3 || 256 });
+      else apdus.push(inferred ? { cla, ins, p1, p2, raw, offset: o, case: 3, data: raw.subarray(5), inferred } : { cla, ins, p1, p2, raw, offset: o, case: 3, data: raw.subarray(5) });
       o = pick.next;
     }
     return { format: 'compact', apdus };

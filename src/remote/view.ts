@@ -16,8 +16,17 @@ export interface ScriptView {
 
 const EXPANDED_FIRST = new Set([0xaa, 0xae, 0xab, 0xaf]);
 
-/** The secured data read as a remote command script; a decoding problem is shown, not thrown. */
-export function scriptView(data: Uint8Array, format: 'compact' | 'expanded' | 'auto' = 'auto'): ScriptView {
+/** Which views a caller prints: text mode needs no JSON, JSON mode no tree (both by default). */
+export interface ViewWant {
+  tree?: boolean;
+  json?: boolean;
+}
+
+/**
+ * The secured data read as a remote command script; a decoding problem is shown, not thrown.
+ * With `want.tree` false no tree is built; with `want.json` false `json` is null and `apdus` stays null.
+ */
+export function scriptView(data: Uint8Array, format: 'compact' | 'expanded' | 'auto' = 'auto', want: ViewWant = {}): ScriptView {
   if (!data.length) return { apdus: [], json: null };
   // SCP81 push (GP Amendment B triggering parameters, one complete 81 TLV): shown decoded, not as remote APDUs.
   if (format !== 'expanded' && looksLikePush(data)) {
@@ -31,8 +40,8 @@ export function scriptView(data: Uint8Array, format: 'compact' | 'expanded' | 'a
   }
   try {
     const s = remote.decodeCommandScript(data, format);
-    const json = remote.commandScriptJson(s) as { apdus?: string[] };
-    return { apdus: json.apdus ?? null, json, tree: remote.commandScriptTree(s) };
+    const json = want.json === false ? null : (remote.commandScriptJson(s) as { apdus?: string[] });
+    return { apdus: json?.apdus ?? null, json, tree: want.tree === false ? undefined : remote.commandScriptTree(s) };
   } catch (e) {
     if (!(e instanceof OtaError)) throw e;
     // Secured data may be any application message: only a script the user said is expanded
@@ -71,11 +80,11 @@ export interface ResponseView {
   error?: OtaError;
 }
 
-export function responseView(data: Uint8Array): ResponseView {
+export function responseView(data: Uint8Array, want: ViewWant = {}): ResponseView {
   if (!data.length) return { json: null };
   try {
     const r = remote.decodeResponse(data);
-    return { json: remote.responseJson(r), tree: remote.responseTree(r) };
+    return { json: want.json === false ? null : remote.responseJson(r), tree: want.tree === false ? undefined : remote.responseTree(r) };
   } catch (e) {
     if (!(e instanceof OtaError)) throw e;
     const expanded = EXPANDED_FIRST.has(data[0]);

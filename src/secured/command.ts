@@ -68,7 +68,7 @@ export interface SecuredCommand {
  * cl. 5.1), resolved once: shared by buildCommand and commandBuilder so both
  * refuse and note exactly the same things.
  */
-function commandAlgorithms(p: Omit<CommandInput, 'data' | 'counter'>, keys: KeyMaterial) {
+export function commandAlgorithms(p: Omit<CommandInput, 'data' | 'counter'>, keys: KeyMaterial) {
   const weakNotes: string[] = [];
   if (p.tar.length !== 3) throw new InputError('must be 3 octets', { field: 'TAR' });
   const spiBytes = spiCodec.encode(p.spi);

@@ -81,21 +81,54 @@ function fromUd(ud: Uint8Array | undefined, udhi: boolean): Pick<Peeled, 'packet
   return { packet: ud.slice(h.length), iei: findSecurityIe(h.ies), segment: h.ies.some((i) => i.iei === 0x00 || i.iei === 0x08) };
 }
 
+/**
+ * A peeled ENVELOPE, proactive command or TPDU whose `tree` and `json` are built on first use
+ * (text output reads no JSON, JSON output no tree).
+ */
+class PeeledLayer implements Peeled {
+  envelope?: DecodedEnvelope;
+  proactive?: DecodedProactiveCommand;
+  packet?: Uint8Array;
+  iei?: number;
+  segment?: boolean;
+  private t?: TreeNode[];
+  private j?: Record<string, unknown>;
+  constructor(
+    readonly kind: 'envelope' | 'proactive' | 'tpdu',
+    readonly tpdu: DecodedTpdu | undefined,
+    ud: Pick<Peeled, 'packet' | 'iei' | 'segment'>,
+  ) {
+    this.packet = ud.packet;
+    this.iei = ud.iei;
+    this.segment = ud.segment;
+  }
+  get tree(): TreeNode[] {
+    return (this.t ??= [this.kind === 'envelope' ? envelopeToTree(this.envelope!) : this.kind === 'proactive' ? proactiveToTree(this.proactive!) : tpduToTree(this.tpdu!)]);
+  }
+  get json(): Record<string, unknown> {
+    return (this.j ??= this.kind === 'envelope' ? envelopeToJson(this.envelope!) : this.kind === 'proactive' ? proactiveToJson(this.proactive!) : tpduToJson(this.tpdu!));
+  }
+}
+
 /** Decode whatever SMS-PP layer `b` is, down to the secured packet. */
 export function peelSmsPp(b: Uint8Array, opts: { kind?: SmsLayerKind | 'auto'; direction?: Direction } = {}): Peeled {
   const kind = !opts.kind || opts.kind === 'auto' ? detectSmsLayer(b) : opts.kind;
   if (kind === 'envelope') {
     const e = envelope.decode(b);
     const t = e.sms!;
-    return { kind, envelope: e, tpdu: t, ...fromUd(t.ud, t.udhi), tree: [envelopeToTree(e)], json: envelopeToJson(e) };
+    const p = new PeeledLayer(kind, t, fromUd(t.ud, t.udhi));
+    p.envelope = e;
+    return p;
   }
   if (kind === 'proactive') {
-    const p = proactiveCommand.decode(b);
-    return { kind, proactive: p, tpdu: p.sms, ...(p.sms ? fromUd(p.sms.ud, p.sms.udhi) : {}), tree: [proactiveToTree(p)], json: proactiveToJson(p) };
+    const c = proactiveCommand.decode(b);
+    const p = new PeeledLayer(kind, c.sms, c.sms ? fromUd(c.sms.ud, c.sms.udhi) : {});
+    p.proactive = c;
+    return p;
   }
   if (kind === 'tpdu') {
     const t = decodeTpdu(b, opts.direction ?? 'sc-to-ms');
-    return { kind, tpdu: t, ...fromUd(t.ud, t.udhi), tree: [tpduToTree(t)], json: tpduToJson(t) };
+    return new PeeledLayer(kind, t, fromUd(t.ud, t.udhi));
   }
   const h = udh.decode(b);
   const r = fromUd(b, true);

@@ -28,6 +28,15 @@ export function toHexSpaced(b: Uint8Array): string {
  * string and odd lengths by digit count.
  */
 export function fromHex(input: string, what = 'hex input'): Uint8Array {
+  // Fast path: nothing but an even number of hex digits (Buffer's decoder stops at the first
+  // non-hex character, so a full-length result means every character was a digit).
+  if (input.length % 2 === 0 && input.length <= 0x10000) {
+    const b = Buffer.from(input, 'hex');
+    if (b.length * 2 === input.length) {
+      // A plain Uint8Array view (Buffer's slice() would not copy).
+      return new Uint8Array(b.buffer, b.byteOffset, b.length);
+    }
+  }
   // The input is read as typed: the reported position counts every character, leading blanks and
   // `0x` prefixes (of the whole input or of each token, "0x00 0x28") included.
   const s = input;
@@ -97,4 +106,46 @@ export function constantTimeEqual(a: Uint8Array, b: Uint8Array): boolean {
 
 export function u16(n: number): Uint8Array {
   return Uint8Array.of((n >> 8) & 0xff, n & 0xff);
+}
+
+/** Digit values by character code (-1: not a hex digit), for hexInto. */
+const DIGIT = new Int8Array(128).fill(-1);
+for (let i = 0; i < 10; i++) DIGIT[48 + i] = i;
+for (let i = 0; i < 6; i++) DIGIT[65 + i] = DIGIT[97 + i] = 10 + i;
+
+/**
+ * Batch fast path of fromHex: a string of hex digits only (even count, no
+ * separators) decoded into out[at…]; returns the octets written, or -1 when
+ * the string is anything else (then fromHex gives the result or the error).
+ * `out` must have room for s.length / 2 octets.
+ */
+export function hexInto(s: string, out: Uint8Array, at: number): number {
+  const n = s.length;
+  if (n & 1) return -1;
+  for (let i = 0, o = at; i < n; i += 2, o++) {
+    const a = s.charCodeAt(i);
+    const b = s.charCodeAt(i + 1);
+    const hi = a < 128 ? DIGIT[a] : -1;
+    const lo = b < 128 ? DIGIT[b] : -1;
+    if ((hi | lo) < 0) return -1;
+    out[o] = (hi << 4) | lo;
+  }
+  return n >> 1;
+}
+
+/** Upper-case hex character codes of every octet (two each), for hexOut. */
+const HEX_CODES = new Uint8Array(512);
+for (let i = 0; i < 256; i++) {
+  HEX_CODES[2 * i] = HEX.charCodeAt(i >> 4);
+  HEX_CODES[2 * i + 1] = HEX.charCodeAt(i & 15);
+}
+
+/** toHex of b[from … to) as character codes written into dst[at…]; returns the new end. */
+export function hexOut(b: Uint8Array, from: number, to: number, dst: Uint8Array, at: number): number {
+  for (let i = from; i < to; i++) {
+    const v = b[i] << 1;
+    dst[at++] = HEX_CODES[v];
+    dst[at++] = HEX_CODES[v + 1];
+  }
+  return at;
 }

@@ -22,6 +22,7 @@ export type JsonKind =
   | 'capture-record'
   | 'card-process'
   | 'vectors-report'
+  | 'vectors-record'
   | 'error'
   | 'cattp-pdus'
   | 'scp81-push'

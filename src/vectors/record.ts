@@ -410,6 +410,8 @@ export interface Recorded {
   replaced: boolean;
   out: string;
   hex: string[];
+  /** The case as written in the vector file. */
+  case: Record<string, unknown>;
   warnings: string[];
 }
 
@@ -454,7 +456,7 @@ export async function recordVector(o: RecordOpts, given: GivenFn = givenByValue(
   else cases.push(entry);
   writeFileAtomic(outFile, JSON.stringify(doc, null, 2) + '\n');
   if (!o.provenance) warnings.push('no --provenance: the case says it is not independently checked; a golden vector needs an independent source');
-  return { id, replaced: at >= 0, out: o.out, hex: bytes.map(toHex), warnings };
+  return { id, replaced: at >= 0, out: o.out, hex: bytes.map(toHex), case: entry, warnings };
 }
 
 /** --store-keys: inline keys go into the vector file (test keys only); without it no key material is written. */

@@ -22,9 +22,10 @@ export function run(args: string[], opts: { input?: string; env?: Record<string,
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 
-export function runAsync(args: string[], opts: { env?: Record<string, string> } = {}): Promise<RunResult> {
+export function runAsync(args: string[], opts: { env?: Record<string, string>; input?: string } = {}): Promise<RunResult> {
   return new Promise((resolve) => {
     const p = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, NO_COLOR: '1', ...opts.env }, cwd: ROOT });
+    if (opts.input !== undefined) p.stdin.end(opts.input);
     let stdout = '';
     let stderr = '';
     p.stdout.on('data', (d) => (stdout += d));

@@ -7,6 +7,7 @@ import { InputError } from '../../util/errors.js';
 import { hexInputs } from '../input.js';
 import { outcomeNodes, printJson, printTree, verdictNode, type OutputOptions } from '../output.js';
 import type { ParseOpts as PacketOptions, ParseMode, PacketResult } from '../../api/packet.js';
+import type { Parsed } from '../../api/parse.js';
 
 export { outcomeNodes };
 
@@ -22,6 +23,11 @@ export async function parseAuto(args: string[], o: ParseOpts, mode: ParseMode): 
   const inputs = hexInputs(args);
   const { parseInputs } = await import('../../api/parse.js');
   const r = await parseInputs(inputs, o, mode);
+  return renderParsed(r, o, inputs);
+}
+
+/** A parse result on stdout (tree or JSON), its pcap, and its outcome on stderr with the exit code (parse, send smpp). */
+export async function renderParsed(r: Parsed, o: ParseOpts, inputs: Uint8Array[]): Promise<void> {
   if (r.cattp) {
     // CAT_TP PDUs (cattp.ts renders them and writes their pcap).
     const { renderCattpParse } = await import('./cattp.js');

@@ -4,7 +4,8 @@
  * The closing line `N passed, N failed` is read by CI: keep it exactly so.
  */
 import { printJson, useColor, writeOut } from '../output.js';
-import { verifyReport, recordVector, type GivenFn, type RecordOpts, type VectorsReport } from '../../vectors/record.js';
+import { verifyReport, type GivenFn, type VectorsReport } from '../../vectors/record.js';
+import type { RecordVectorsOptions } from '../../api/vectors.js';
 
 export interface VerifyOpts {
   filter?: string;
@@ -40,8 +41,10 @@ async function printReport(r: VectorsReport, color: boolean): Promise<void> {
   writeOut(lines.join('\n'));
 }
 
-export async function vectorsRecord(o: RecordOpts, given?: GivenFn): Promise<void> {
-  const r = await recordVector(o, given);
-  for (const w of r.warnings) process.stderr.write(`uicc-ota: warning: ${w}\n`);
-  writeOut(`${r.replaced ? 'replaced' : 'recorded'} case ${r.id} in ${r.out}: ${r.hex.join(' ')}`);
+export async function vectorsRecord(o: RecordVectorsOptions & { json?: boolean }, given?: GivenFn): Promise<void> {
+  const { recordVectors } = await import('../../api/vectors.js');
+  const { warnings, ...r } = await recordVectors(o, given);
+  for (const w of warnings) process.stderr.write(`uicc-ota: warning: ${w}\n`);
+  if (o.json) printJson(r);
+  else writeOut(`${r.replaced ? 'replaced' : 'recorded'} case ${r.id} in ${r.out}: ${r.hex.join(' ')}`);
 }

@@ -61,6 +61,15 @@ export interface SendSmppOptions {
   readPor?: (uds: Uint8Array[]) => PorIdentity;
   /** Every PDU both ways (session is 'transceiver', 'transmitter' or 'receiver'). */
   onPdu?: (log: PduLog & { session: string }) => void;
+  /**
+   * Paced: one message at a time on the one bound session — message i is
+   * submitted, its PoR awaited (timeoutMs), then `paced(i, result)` says
+   * whether message i+1 goes (an OTA server sending a script stops at the
+   * first failing packet); `seen`: the PoRs of no message and the other
+   * deliver_sm so far. Without it every message is submitted, then the
+   * PoRs are awaited together.
+   */
+  paced?: (index: number, result: SubmittedMessage, seen: Pick<SendSmppResult, 'unmatched' | 'other'>) => Promise<boolean>;
 }
 
 export interface SubmittedMessage {
@@ -185,7 +194,9 @@ export async function sendSmpp(o: SendSmppOptions): Promise<SendSmppResult> {
   const segments = new Map<string, { uds: Map<number, Uint8Array>; pdus: SmppPdu[]; total: number }>();
   let settle: (() => void) | undefined;
   let lost: NetworkError | undefined;
-  const waiting = () => results.filter((r, i) => !r.error && !r.por && o.messages[i]).length;
+  // Paced: only the messages submitted so far are waited for.
+  let submitted = o.paced ? 0 : o.messages.length;
+  const waiting = () => results.filter((r, i) => i < submitted && !r.error && !r.por && o.messages[i]).length;
 
   const onPor = (uds: Uint8Array[], pdus: SmppPdu[]) => {
     let id: PorIdentity;
@@ -195,7 +206,7 @@ export async function sendSmpp(o: SendSmppOptions): Promise<SendSmppResult> {
       other.push(`deliver_sm with a response packet that cannot be read: ${(e as Error).message}`);
       return;
     }
-    const cands = o.messages.map((m, i) => ({ m, i })).filter(({ m, i }) => !results[i].por && !results[i].error && eq(m.tar, id.tar));
+    const cands = o.messages.map((m, i) => ({ m, i })).filter(({ m, i }) => i < submitted && !results[i].por && !results[i].error && eq(m.tar, id.tar));
     let hit = id.counter !== undefined ? cands.find(({ m }) => m.counter === id.counter) : undefined;
     if (!hit && id.counter === undefined && cands.length === 1) {
       hit = cands[0];
@@ -271,7 +282,7 @@ export async function sendSmpp(o: SendSmppOptions): Promise<SendSmppResult> {
     }
     await main.open(bind, bind === 'transceiver' ? onDeliver : undefined);
     links.push(main);
-    const done = new Promise<void>((resolve) => (settle = resolve));
+    let done = new Promise<void>((resolve) => (settle = resolve));
     for (const l of links) {
       l.conn.on('close', () => {
         if (!lost && settle) {
@@ -280,7 +291,7 @@ export async function sendSmpp(o: SendSmppOptions): Promise<SendSmppResult> {
         }
       });
     }
-    for (let i = 0; i < o.messages.length; i++) {
+    const submit = async (i: number) => {
       const m = o.messages[i];
       for (let k = 0; k < m.uds.length; k++) {
         const step = `submit_sm (${o.messages.length > 1 ? `command ${i + 1}, ` : ''}${m.uds.length > 1 ? `segment ${k + 1} of ${m.uds.length}` : 'the SMS'})`;
@@ -314,7 +325,23 @@ export async function sendSmpp(o: SendSmppOptions): Promise<SendSmppResult> {
         }
         results[i].messageIds.push(String(r.message_id ?? ''));
       }
+    };
+    if (o.paced) {
+      for (let i = 0; i < o.messages.length; i++) {
+        done = new Promise<void>((resolve) => (settle = resolve));
+        submitted = i + 1;
+        await submit(i);
+        if (wait && waiting() && !lost) {
+          const timer = setTimeout(() => settle?.(), timeoutMs);
+          await done;
+          clearTimeout(timer);
+        }
+        if (lost && waiting()) throw lost;
+        if (!(await o.paced(i, results[i], { unmatched, other }))) break;
+      }
+      return { messages: results, unmatched, other };
     }
+    for (let i = 0; i < o.messages.length; i++) await submit(i);
     if (wait && waiting() && !lost) {
       const timer = setTimeout(() => settle?.(), timeoutMs);
       await done;

@@ -1,1 +1,0 @@
-export * from '../../api/script-packets.js';

@@ -23,26 +23,42 @@ function palette(chalk: ChalkInstance | undefined): Palette {
 
 const MARK = { ok: '✓', fail: '✗', warn: '!', info: '·' } as const;
 
+/** Indentation by depth, built once. */
+const INDENT: string[] = [];
+const indent = (d: number): string => INDENT[d] ?? (INDENT[d] = '  '.repeat(d));
+
 export function renderTree(nodes: TreeNode[], opts: RenderOptions, chalk?: ChalkInstance): string {
+  if (!nodes.length) return '\n';
   const p = opts.color ? palette(chalk) : PLAIN;
-  const out: string[] = [];
+  const plainText = p === PLAIN;
+  const bits = opts.bits !== false;
+  // One string grown line by line (no array of lines to join).
+  let out = '';
   const walk = (n: TreeNode, depth: number) => {
-    const ind = '  '.repeat(depth);
-    let line = ind + p.name(n.name);
-    if (n.value !== undefined) line += ': ' + p.value(n.value);
-    if (n.hex !== undefined && n.hex.length && n.hex.length <= 64 && n.value !== n.hex && !(n.value ?? '').includes(n.hex)) line += '  ' + p.hex(`[${n.hex}]`);
-    if (n.status) {
-      const paint = p[n.status];
-      line += '  ' + paint(MARK[n.status] + (n.note ? ' ' + n.note : ''));
+    const ind = indent(depth);
+    const value = n.value;
+    const hex = n.hex;
+    let line = ind + (plainText ? n.name : p.name(n.name));
+    if (value !== undefined) line += ': ' + (plainText ? value : p.value(value));
+    if (hex !== undefined && hex.length && hex.length <= 64 && value !== hex && !(value !== undefined && value.includes(hex))) line += '  ' + (plainText ? `[${hex}]` : p.hex(`[${hex}]`));
+    const status = n.status;
+    if (status) {
+      const paint = p[status];
+      line += '  ' + paint(MARK[status] + (n.note ? ' ' + n.note : ''));
     } else if (n.note) line += '  ' + p.info(`(${n.note})`);
-    out.push(line);
+    out += line + '\n';
+    const kids = n.children;
     // Long hex is shown for leaves only: a container's octets are its children's.
-    if (n.hex !== undefined && n.hex.length > 64 && !(n.children && n.children.length)) {
-      for (let i = 0; i < n.hex.length; i += 64) out.push(ind + '    ' + p.hex(n.hex.slice(i, i + 64)));
+    if (hex !== undefined && hex.length > 64 && !(kids && kids.length)) {
+      const sub = ind + '    ';
+      for (let i = 0; i < hex.length; i += 64) out += sub + (plainText ? hex.slice(i, i + 64) : p.hex(hex.slice(i, i + 64))) + '\n';
     }
-    if (opts.bits !== false && n.bits) for (const b of n.bits) out.push(ind + '    ' + p.bits(b));
-    for (const c of n.children ?? []) walk(c, depth + 1);
+    if (bits && n.bits) {
+      const sub = ind + '    ';
+      for (const b of n.bits) out += sub + (plainText ? b : p.bits(b)) + '\n';
+    }
+    if (kids) for (let i = 0; i < kids.length; i++) walk(kids[i], depth + 1);
   };
   for (const n of nodes) walk(n, 0);
-  return out.join('\n') + '\n';
+  return out;
 }

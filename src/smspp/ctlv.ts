@@ -98,12 +98,15 @@ export function ctlvDecodeAll(b: Uint8Array, start: number, end: number, layer: 
       cr = (t0 & 0x80) !== 0;
       tag = t0 & 0x7f;
     }
-    const field = `length of tag ${hex2(t0)}`;
-    if (o + tagLen >= end) throw new InputError('missing length octet', { layer, field, offset: o + tagLen });
-    const len = berLengthDecode(b.subarray(0, end), o + tagLen, layer, field);
-    const vo = o + tagLen + len.length;
+    // The field name only for an error message (not built per TLV).
+    const field = () => `length of tag ${hex2(t0)}`;
+    if (o + tagLen >= end) throw new InputError('missing length octet', { layer, field: field(), offset: o + tagLen });
+    // One-octet lengths (00-7F) inline; the long forms through the shared BER codec.
+    const l0 = b[o + tagLen];
+    const len = l0 < 0x80 ? { value: l0, size: 1 } : decodeBerLength(b, o + tagLen, end, 2, { layer, field: field() });
+    const vo = o + tagLen + len.size;
     if (vo + len.value > end) {
-      throw new InputError(`says ${len.value} octets, ${end - vo} left`, { layer, field, offset: o + tagLen });
+      throw new InputError(`says ${len.value} octets, ${end - vo} left`, { layer, field: field(), offset: o + tagLen });
     }
     out.push({ tag, cr, rawTag: b.slice(o, o + tagLen), value: b.slice(vo, vo + len.value), offset: o, valueOffset: vo, length: vo + len.value - o });
     o = vo + len.value;

@@ -1,36 +1,52 @@
 'use strict';
-// Loads the bundled CLI (dist/bundle/uicc-ota.cjs, built by `npm run build`,
-// scripts/build-cli.mjs) through V8's code cache, so that an invocation does
-// not recompile ~900 kB of JavaScript: start-up matters because shell scripts
-// call the tool thousands of times. Each command group of
-// bin/code-cache-commands.json (spi, build, parse, ...) has its own cache
-// (uicc-ota.cjs.<group>.codecache), holding just what that command runs; other
-// commands use uicc-ota.cjs.codecache. A shipped cache only fits the Node/V8
-// (and V8 flags) it was built with; when V8 rejects it (other Node version,
-// NODE_OPTIONS), a fresh cache is written once to the user's cache folder
-// ($XDG_CACHE_HOME/uicc-ota/ or ~/.cache/uicc-ota/), keyed by the bundle's
-// build, the command group, the Node/V8 version and the flags, and used from
-// then on. Nothing is ever written inside the installed package (it may be
-// read-only).
+// Loads the bundled CLI (dist/bundle/, built by `npm run build`,
+// scripts/build-cli.mjs) through V8's code cache: start-up matters because
+// shell scripts call the tool thousands of times.
+//
+// The bundle is split at every dynamic import(): dist/bundle/uicc-ota.cjs is
+// the entry (commander, the command tree, main) and every other chunk (a
+// command's implementation, modules shared by several commands) lies in
+// dist/bundle/uicc-ota.chunks, at the offset its index (the entry's
+// "//# uicc-ota-chunks" line) gives. A chunk is compiled when first required,
+// as a vm.Script of its own with its own code cache, so a command reads,
+// compiles and deserializes only what it runs. Code caches: the entry's in
+// uicc-ota.cjs.codecache, the chunks' in uicc-ota.chunks.codecache (a pack, see
+// readPack) and, for the command groups of bin/code-cache-commands.json, in
+// uicc-ota.chunks.<group>.codecache (what that group runs, and no more).
+//
+// A shipped cache only fits the Node/V8 (and V8 flags) it was built with; when
+// V8 rejects it (other Node version, NODE_OPTIONS), a fresh one is written at
+// exit to the user's cache folder ($XDG_CACHE_HOME/uicc-ota/ or
+// ~/.cache/uicc-ota/): one pack per bundle build, Node/V8 version and flag
+// set, holding what the runs so far compiled, and used from then on. Nothing
+// is ever written inside the installed package (it may be read-only).
 const fs = require('node:fs');
 const path = require('node:path');
 const vm = require('node:vm');
 const Module = require('node:module');
 
-const BUNDLE = path.join(__dirname, '..', 'dist', 'bundle', 'uicc-ota.cjs');
-/** The code cache made from all of bin/code-cache-commands.json (any command). */
+const DIR = path.join(__dirname, '..', 'dist', 'bundle');
+const BUNDLE = path.join(DIR, 'uicc-ota.cjs');
+const CHUNKS = path.join(DIR, 'uicc-ota.chunks');
+/** V8's code cache of the entry. */
 const CACHE = BUNDLE + '.codecache';
+/** The code caches of the chunks (a pack). */
+const CHUNKS_CACHE = CHUNKS + '.codecache';
+/**
+ * The chunks' caches made by running only the commands of one group (the first
+ * word of the command line: spi, build, parse, ...): what that command runs, and
+ * no more, of the chunks it loads. Chunks it lacks come from CHUNKS_CACHE.
+ */
+const groupCacheFile = (group) => `${CHUNKS}.${group}.codecache`;
 
-/** The code cache of one command group (the first word of the command line), when the build made one. */
-function groupCacheFile(group) {
-  return group ? `${BUNDLE}.${group}.codecache` : CACHE;
-}
-
-/** The command group of a command line: its first word when it may name a cache file. */
+/** The command group of a command line: its first word, when it may name a cache file. */
 function groupOf(argv) {
   const first = argv[2];
   return typeof first === 'string' && /^[a-z][a-z0-9-]{0,31}$/.test(first) ? first : undefined;
 }
+
+/** The entry's name in a user cache pack. */
+const ENTRY = 'uicc-ota.cjs';
 
 function readOrUndefined(file) {
   try {
@@ -40,25 +56,56 @@ function readOrUndefined(file) {
   }
 }
 
-/**
- * The bundle's text. scripts/build-cli.mjs makes it ASCII only, so latin1 gives
- * the same string as UTF-8, as a one-byte string, and faster.
- */
+/** The entry's text: ASCII only (scripts/build-cli.mjs checks), so latin1 gives a one-byte string, faster than UTF-8. */
 function readBundle() {
   return fs.readFileSync(BUNDLE, 'latin1');
 }
 
-/** "<version> <content hash>" from the bundle's last line (scripts/build-cli.mjs writes it). */
+/** A trailing "//# uicc-ota-<what> ..." line of the entry. */
+function trailer(source, what) {
+  const at = source.lastIndexOf(`\n//# uicc-ota-${what} `);
+  return at < 0 ? undefined : source.slice(at + what.length + 15, source.indexOf('\n', at + 1));
+}
+
+/** "<version>-<content hash>" of the bundle's build. */
 function buildId(source) {
-  const m = /\/\/# uicc-ota-build ([\w.+-]+) ([0-9a-f]+)\s*$/.exec(source.slice(-120));
-  return m ? `${m[1]}-${m[2]}` : '0';
+  return (trailer(source, 'build') ?? '0').replace(' ', '-');
 }
 
 /**
- * The per-user cache file: keyed by the build of the bundle, the command group,
- * the Node/V8 version and the V8 flags (never inside the package).
+ * A pack of code caches: a 4-octet little-endian header length, the header
+ * (JSON: { name: [offset, length] }, offsets after the header), the caches.
  */
-function userCacheFile(source = readBundle(), group) {
+function readPack(file) {
+  const data = readOrUndefined(file);
+  if (!data || data.length < 4) return new Map();
+  try {
+    const n = data.readUInt32LE(0);
+    const index = JSON.parse(data.toString('latin1', 4, 4 + n));
+    return new Map(Object.entries(index).map(([name, [o, l]]) => [name, data.subarray(4 + n + o, 4 + n + o + l)]));
+  } catch {
+    return new Map();
+  }
+}
+
+function packOf(caches) {
+  const index = {};
+  let offset = 0;
+  for (const [name, data] of caches) {
+    index[name] = [offset, data.length];
+    offset += data.length;
+  }
+  const header = Buffer.from(JSON.stringify(index), 'latin1');
+  const len = Buffer.alloc(4);
+  len.writeUInt32LE(header.length);
+  return Buffer.concat([len, header, ...caches.values()]);
+}
+
+/**
+ * The per-user cache pack: keyed by the build of the bundle, the Node/V8
+ * version and the V8 flags (never inside the package).
+ */
+function userCacheFile(source = readBundle()) {
   try {
     let base = process.env.XDG_CACHE_HOME;
     if (!base) {
@@ -70,7 +117,7 @@ function userCacheFile(source = readBundle(), group) {
     const flags = `${process.env.NODE_OPTIONS ?? ''} ${process.execArgv.join(' ')}`.trim();
     let h = 0x811c9dc5;
     for (let i = 0; i < flags.length; i++) h = Math.imul(h ^ flags.charCodeAt(i), 0x01000193) >>> 0;
-    const key = `uicc-ota-${buildId(source)}${group ? '-' + group : ''}-node${process.versions.node}-v8-${process.versions.v8}-${process.arch}${flags ? '-' + h.toString(16) : ''}`.replace(/[^\w.-]/g, '_');
+    const key = `uicc-ota-${buildId(source)}-node${process.versions.node}-v8-${process.versions.v8}-${process.arch}${flags ? '-' + h.toString(16) : ''}`.replace(/[^\w.-]/g, '_');
     return path.join(base, 'uicc-ota', key + '.codecache');
   } catch {
     return undefined;
@@ -97,65 +144,116 @@ function writeUserCache(file, data) {
   }
 }
 
+/** A chunk as a function: CommonJS's parameters and __bundle (import.meta is __bundle). */
+const wrap = (source) => `(function (exports, require, module, __filename, __dirname, __bundle) { ${source}\n});`;
+
 /**
- * The script name the shipped caches are made under: not the build folder's path, which
+ * The script names the shipped caches are made under: not the build folder's path, which
  * would otherwise be written into the cache file (V8 does not check the name when it
  * accepts a cache, so an installed copy under another path uses it all the same).
  */
-const CACHE_FILENAME = 'uicc-ota.cjs';
+const scriptName = (name, forCache) => (forCache ? name : path.join(DIR, name));
 
-/** Compile with a shipped cache only (the build step and tests use this). */
-function compile(cachedData = readOrUndefined(CACHE), filename = BUNDLE) {
-  // The bundle must not contain a dynamic import() (a vm.Script has no loader for it): see test/bundle.test.ts.
-  return new vm.Script(Module.wrap(readBundle()), { filename, cachedData });
+/**
+ * The chunked bundle in this process: compile(name) gives a chunk's (or the
+ * entry's, ENTRY) vm.Script, with the cache `cacheOf(name)` gives;
+ * run(script) the module's exports.
+ */
+function bundle(source, cacheOf, onCompiled, forCache = false) {
+  const modules = new Map();
+  let pack; // [fd, index]
+  const nodeRequire = Module.createRequire(BUNDLE);
+  // import.meta.url of every chunk: the entry's (the chunks' folder), as a file URL made when first asked for.
+  let url;
+  const meta = {
+    get url() {
+      return (url ??= nodeRequire('node:url').pathToFileURL(BUNDLE).href);
+    },
+  };
+  const chunkSource = (name) => {
+    if (!pack) pack = [fs.openSync(CHUNKS, 'r'), JSON.parse(trailer(source, 'chunks') ?? '{}')];
+    const at = pack[1][name];
+    if (!at) throw new Error(`uicc-ota: ${name} is missing from ${CHUNKS} (rebuild: npm run build)`);
+    const buf = Buffer.allocUnsafe(at[1]);
+    fs.readSync(pack[0], buf, 0, at[1], at[0]);
+    return buf.toString('latin1');
+  };
+  const compile = (name) => {
+    const cachedData = cacheOf(name);
+    const script = new vm.Script(wrap(name === ENTRY ? source : chunkSource(name)), { filename: scriptName(name, forCache), cachedData });
+    onCompiled(name, script, cachedData);
+    return script;
+  };
+  const load = (name) => {
+    let m = modules.get(name);
+    if (m) return m.exports;
+    m = { exports: {} };
+    modules.set(name, m);
+    compile(name).runInThisContext()(m.exports, require, m, BUNDLE, DIR, meta);
+    return m.exports;
+  };
+  // Chunks require each other as "./c-<name>-<hash>.js"; anything else is Node's (builtins, node-forge, pcsclite, smpp).
+  const require = (id) => (id.startsWith('./c-') ? load(id.slice(2)) : nodeRequire(id));
+  return { load, compile, chunkNames: () => Object.keys(pack ? pack[1] : JSON.parse(trailer(source, 'chunks') ?? '{}')) };
 }
 
-function run(script) {
-  const mod = { exports: {} };
-  script.runInThisContext()(mod.exports, Module.createRequire(BUNDLE), mod, BUNDLE, path.dirname(BUNDLE));
-  return mod.exports;
+/** Compile the entry with the shipped cache only (tests use this). */
+function compile(cachedData = readOrUndefined(CACHE)) {
+  // No chunk may contain a dynamic import() (a vm.Script has no loader for it): see test/bundle.test.ts.
+  return new vm.Script(wrap(readBundle()), { filename: BUNDLE, cachedData });
 }
 
 /**
- * Compile for a run: the user's cache if there is one, else the shipped one of
- * the command's group (or the general one); when V8 rejects what it got, write
- * a fresh cache to the user's folder at exit (by then the command's functions
- * are compiled, so the cache covers them).
+ * The CLI module: { main(argv): Promise<exitCode>, ... }. Each part compiles
+ * with the user's cache when there is one, else the shipped one; when V8
+ * rejects what it got (or there was none), a fresh user cache pack is written
+ * at exit (by then the command's functions are compiled, so it covers them).
  */
-function compileForRun(group) {
+function load(argv = process.argv) {
   const source = readBundle();
-  const user = userCacheFile(source, group);
-  const own = user ? readOrUndefined(user) : undefined;
-  const cachedData = own ?? (group && readOrUndefined(groupCacheFile(group))) ?? readOrUndefined(CACHE);
-  const script = new vm.Script(Module.wrap(source), { filename: BUNDLE, cachedData });
-  if ((cachedData === undefined || script.cachedDataRejected) && user) {
+  const user = userCacheFile(source);
+  const own = user ? readPack(user) : new Map();
+  const group = groupOf(argv);
+  let ofGroup; // the chunks' packs, read when a chunk is first compiled
+  let shipped;
+  const compiled = new Map();
+  let stale = false;
+  const cacheOf = (name) =>
+    own.get(name) ??
+    (name === ENTRY ? readOrUndefined(CACHE) : ((ofGroup ??= group ? readPack(groupCacheFile(group)) : new Map()).get(name) ?? (shipped ??= readPack(CHUNKS_CACHE)).get(name)));
+  const onCompiled = (name, script, cachedData) => {
+    compiled.set(name, script);
+    if (cachedData === undefined || script.cachedDataRejected) stale = true;
+  };
+  const b = bundle(source, cacheOf, onCompiled);
+  if (user) {
     process.once('exit', () => {
-      let data;
-      try {
-        data = script.createCachedData();
-      } catch {
-        return;
+      if (!stale) return;
+      // What the user's pack held, with what this run compiled afresh.
+      const caches = new Map(own);
+      for (const [name, script] of compiled) {
+        try {
+          if (!own.has(name) || script.cachedDataRejected) caches.set(name, script.createCachedData());
+        } catch {
+          /* left out */
+        }
       }
-      writeUserCache(user, data);
+      writeUserCache(user, packOf(caches));
     });
   }
-  return script;
-}
-
-/** The CLI module: { main(argv): Promise<exitCode>, ... }, compiled with the cache of argv's command. */
-function load(argv = process.argv) {
-  return run(compileForRun(groupOf(argv)));
+  return b.load(ENTRY);
 }
 
 /**
- * Build step (scripts/build-cli.mjs, one process per cache): run typical
- * commands (output discarded) so their functions are compiled, then store
- * V8's code cache beside the bundle, for `group` or for any command.
+ * Build step (scripts/build-cli.mjs): run typical commands (output discarded)
+ * so their functions are compiled, then store V8's code caches beside the
+ * bundle: the entry's, and a pack with every chunk's (those the commands did
+ * not run, compiled only).
  */
 async function makeCache(commands, group) {
-  // No cache to start from: one would bring in every function it holds.
-  const script = new vm.Script(Module.wrap(readBundle()), { filename: CACHE_FILENAME });
-  const cli = run(script);
+  const compiled = new Map();
+  const b = bundle(readBundle(), () => undefined, (name, script) => compiled.set(name, script), true);
+  const cli = b.load(ENTRY);
   const out = process.stdout.write.bind(process.stdout);
   const err = process.stderr.write.bind(process.stderr);
   process.stdout.write = () => true;
@@ -167,7 +265,16 @@ async function makeCache(commands, group) {
     process.stderr.write = err;
     process.exitCode = 0;
   }
-  fs.writeFileSync(groupCacheFile(group ?? undefined), script.createCachedData());
+  const caches = new Map();
+  if (group) {
+    // Only the chunks this group ran, with only what it ran of them.
+    for (const [name, script] of compiled) if (name !== ENTRY) caches.set(name, script.createCachedData());
+    fs.writeFileSync(groupCacheFile(group), packOf(caches));
+    return;
+  }
+  for (const name of b.chunkNames()) caches.set(name, (compiled.get(name) ?? b.compile(name)).createCachedData());
+  fs.writeFileSync(CHUNKS_CACHE, packOf(caches));
+  fs.writeFileSync(CACHE, compiled.get(ENTRY).createCachedData());
 }
 
-module.exports = { load, compile, makeCache, userCacheFile, groupCacheFile, BUNDLE, CACHE };
+module.exports = { load, compile, makeCache, userCacheFile, readPack, BUNDLE, CACHE, CHUNKS, CHUNKS_CACHE };

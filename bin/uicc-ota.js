@@ -2,9 +2,28 @@
 'use strict';
 // Entry point of the `uicc-ota` command (CommonJS: bin/package.json). The CLI
 // itself is src/cli/main.ts, bundled by `npm run build`; see load.js.
-process.stdout.on('error', (e) => {
-  if (e.code === 'EPIPE') process.exit(0);
-});
+//
+// process.stdout is only made when first used: a one-shot command prints with
+// write(2) (src/cli/output.ts writeOut, while this getter is still in place)
+// and never builds the stream (for a pipe: net, stream and their kin, a good
+// part of a start-up). Once made, a closed pipe (EPIPE) ends the run quietly.
+const stdout = Object.getOwnPropertyDescriptor(process, 'stdout');
+if (stdout && stdout.get && stdout.configurable) {
+  const lazy = function uiccOtaLazyStdout() {
+    const s = stdout.get.call(process);
+    Object.defineProperty(process, 'stdout', { value: s, enumerable: stdout.enumerable, configurable: true, writable: true });
+    s.on('error', (e) => {
+      if (e.code === 'EPIPE') process.exit(0);
+    });
+    return s;
+  };
+  lazy[Symbol.for('uicc-ota.lazy-stdout')] = true;
+  Object.defineProperty(process, 'stdout', { get: lazy, enumerable: stdout.enumerable, configurable: true });
+} else {
+  process.stdout.on('error', (e) => {
+    if (e.code === 'EPIPE') process.exit(0);
+  });
+}
 require('./load.js')
   .load()
   .main(process.argv)

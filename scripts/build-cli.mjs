@@ -1,26 +1,40 @@
-// `npm run build`, CLI part: bundle src/cli/main.ts into dist/bundle/uicc-ota.cjs,
-// then store V8 code caches beside it (bin/load.js reads them).
+// `npm run build`, CLI part: bundle src/cli/main.ts into dist/bundle/, then
+// store V8 code caches beside it (bin/load.js reads them).
 //
 // Start-up is what this is about (shell scripts call the tool thousands of times):
+// - the bundle is split (esbuild code splitting) at every dynamic import(): each
+//   command's implementation and the modules it shares with others are chunks of
+//   their own, so a command reads, compiles and deserializes only its chunks,
+//   not the ~900 kB of the whole CLI. esbuild splits ESM only: each ESM chunk is
+//   then turned into CommonJS (import() into require()), since bin/load.js runs
+//   them as vm.Scripts with a code cache (Node 20 has no code cache for ESM);
+// - dist/bundle/uicc-ota.cjs is the entry chunk (commander, the command tree,
+//   main); the other chunks are packed in dist/bundle/uicc-ota.chunks, whose
+//   index ends the entry ("//# uicc-ota-chunks {name: [offset, length]}"), so a
+//   run opens two files whatever number of chunks it needs;
 // - whitespace and comments are dropped and the output is ASCII only, so that
 //   bin/load.js reads it as a one-byte (latin1) string: a UTF-8 file with a few
 //   non-ASCII characters decodes into a two-byte string, several times slower;
 // - commander's top-level require of node:child_process (only used for
 //   stand-alone executable subcommands, which uicc-ota has none of) is deferred
 //   until a spawn, so that no command loads child_process, net and dgram for it;
-// - one code cache per command group of bin/code-cache-commands.json (the first
-//   word of each entry: spi, build, parse, ...), each made in a fresh process
-//   that ran only that group, so a command deserializes just what it runs;
-//   uicc-ota.cjs.codecache, made from all entries, serves the other commands.
-import { build } from 'esbuild';
+// - the code caches (bin/load.js makeCache) come from a process that ran the
+//   commands of bin/code-cache-commands.json: uicc-ota.cjs.codecache for the
+//   entry, uicc-ota.chunks.codecache for every chunk; and, for each command group
+//   there (the first word: spi, build, parse, ...), from a process that ran only
+//   its commands: uicc-ota.chunks.<group>.codecache, the chunks it loads with
+//   just what it runs of them.
+import { build, transform } from 'esbuild';
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { appendFileSync, readFileSync, readdirSync, rmSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { mkdirSync, readdirSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
-const OUT = join(ROOT, 'dist', 'bundle', 'uicc-ota.cjs');
+const DIR = join(ROOT, 'dist', 'bundle');
+const ENTRY = join(DIR, 'uicc-ota.cjs');
+const PACK = join(DIR, 'uicc-ota.chunks');
 
 /** commander's require('node:child_process'), resolved to this stand-in. */
 const lazyChildProcess = {
@@ -34,39 +48,75 @@ const lazyChildProcess = {
   },
 };
 
-await build({
+const esm = await build({
   entryPoints: [join(ROOT, 'src', 'cli', 'main.ts')],
-  outfile: OUT,
+  outdir: DIR,
+  write: false,
   bundle: true,
+  splitting: true,
   platform: 'node',
-  format: 'cjs',
+  format: 'esm',
   target: 'node20',
   external: ['pcsclite', 'smpp'],
   logLevel: 'warning',
-  define: { 'import.meta.url': '__importMetaUrl' },
-  banner: { js: 'var __importMetaUrl = require("node:url").pathToFileURL(__filename).href;' },
   minifyWhitespace: true,
   charset: 'ascii',
   legalComments: 'none',
+  entryNames: '[name]',
+  chunkNames: 'c-[name]-[hash]',
   plugins: [lazyChildProcess],
 });
 
-const bytes = readFileSync(OUT);
-const at = bytes.findIndex((b) => b > 0x7f);
-if (at >= 0) {
-  console.error(`${OUT}: non-ASCII octet at ${at} (${JSON.stringify(bytes.subarray(Math.max(0, at - 40), at + 10).toString())}): bin/load.js reads the bundle as latin1; escape it in the source (e.g. \\u2026 in a regular expression)`);
-  process.exit(1);
+/** One ESM chunk as a CommonJS module: import() becomes a require(), import.meta.url the bundle's. */
+async function toCjs(code) {
+  const r = await transform(code, {
+    format: 'cjs',
+    target: 'node20',
+    supported: { 'dynamic-import': false },
+    // bin/load.js wraps each chunk in a function whose parameter __bundle.url is the entry's file URL, made once, when first asked for.
+    define: { 'import.meta.url': '__bundle.url' },
+    minifyWhitespace: true,
+    charset: 'ascii',
+    legalComments: 'none',
+    logLevel: 'warning',
+  });
+  return r.code;
 }
 
-// The build's identity, which bin/load.js keys the user's code caches by (read from the last line).
-const { version } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
-appendFileSync(OUT, `//# uicc-ota-build ${version} ${createHash('sha256').update(bytes).digest('hex').slice(0, 16)}\n`);
+let entry;
+const chunks = [];
+for (const f of esm.outputFiles) {
+  const code = await toCjs(f.text);
+  const name = basename(f.path);
+  if (name === 'main.js') entry = code;
+  else chunks.push([name, code]);
+}
+for (const [name, code] of [['uicc-ota.cjs', entry], ...chunks]) {
+  const at = code.search(/[^\x00-\x7f]/);
+  if (at >= 0) {
+    console.error(`${name}: non-ASCII character at ${at} (${JSON.stringify(code.slice(Math.max(0, at - 40), at + 10))}): bin/load.js reads the bundle as latin1; escape it in the source (e.g. \\u2026 in a regular expression)`);
+    process.exit(1);
+  }
+}
 
-// Code caches: stale ones first (a group may have gone from the list).
-for (const f of readdirSync(dirname(OUT))) if (f.endsWith('.codecache')) rmSync(join(dirname(OUT), f));
+// The pack of chunks and its index; the build's identity, which bin/load.js keys the user's code caches by.
+const index = {};
+let offset = 0;
+for (const [name, code] of chunks) {
+  index[name] = [offset, code.length];
+  offset += code.length;
+}
+const pack = chunks.map(([, code]) => code).join('');
+const { version } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
+const id = createHash('sha256').update(entry).update(pack).digest('hex').slice(0, 16);
+mkdirSync(DIR, { recursive: true });
+for (const f of readdirSync(DIR)) rmSync(join(DIR, f), { recursive: true });
+writeFileSync(PACK, pack, 'latin1');
+writeFileSync(ENTRY, `${entry}//# uicc-ota-chunks ${JSON.stringify(index)}\n//# uicc-ota-build ${version} ${id}\n`, 'latin1');
+
+// Code caches: for any command, then for each command group (a fresh process each, so a group's caches hold only what it runs).
 const commands = JSON.parse(readFileSync(join(ROOT, 'bin', 'code-cache-commands.json'), 'utf8'));
-const groups = [...new Set(commands.map((argv) => argv[0]))];
-for (const group of [undefined, ...groups]) {
+for (const group of [undefined, ...new Set(commands.map((argv) => argv[0]))]) {
   const argvs = group === undefined ? commands : commands.filter((argv) => argv[0] === group);
   const r = spawnSync(process.execPath, ['-e', `require('./bin/load.js').makeCache(${JSON.stringify(argvs)}, ${JSON.stringify(group ?? null)})`], { cwd: ROOT, stdio: 'inherit' });
   if (r.status !== 0) process.exit(r.status ?? 1);

@@ -38,8 +38,9 @@ async function writesDuring(fn: () => Promise<unknown>): Promise<string[]> {
   const seen: string[] = [];
   const out = process.stdout.write;
   const err = process.stderr.write;
-  process.stdout.write = ((c: unknown) => (seen.push(`stdout: ${String(c)}`), true)) as typeof out;
-  process.stderr.write = ((c: unknown) => (seen.push(`stderr: ${String(c)}`), true)) as typeof err;
+  // Text only: the test runner's own reports to its parent are Buffers.
+  process.stdout.write = ((c: unknown, ...rest: unknown[]) => (typeof c === 'string' ? (seen.push(`stdout: ${c}`), true) : (out as (...a: unknown[]) => boolean).call(process.stdout, c, ...rest))) as typeof out;
+  process.stderr.write = ((c: unknown, ...rest: unknown[]) => (typeof c === 'string' ? (seen.push(`stderr: ${c}`), true) : (err as (...a: unknown[]) => boolean).call(process.stderr, c, ...rest))) as typeof err;
   try {
     await fn().catch(() => undefined);
   } finally {

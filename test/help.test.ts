@@ -145,6 +145,12 @@ describe('help', () => {
       const alone = buildProgram(top.name());
       assert.deepEqual(alone.commands.map((c) => c.name()), [top.name(), 'help'].filter((n) => alone.commands.some((c) => c.name() === n)), top.name());
       assert.deepEqual(shape(alone.commands[0]), shape(top), top.name());
+      // And with one subcommand of it (main: the one named on the command line).
+      for (const sub of top.commands.filter((c) => c.name() !== 'help')) {
+        const one = buildProgram(top.name(), (n) => n === sub.name()).commands[0];
+        assert.deepEqual(one.commands.filter((c) => c.name() !== 'help').map((c) => c.name()), [sub.name()], commandPath(sub));
+        assert.deepEqual(shape(one.commands[0]), shape(sub), commandPath(sub));
+      }
     }
     // And as a user runs it: `X --help` (only X built) prints what `help X` (the whole tree) prints, and the same for errors.
     for (const argv of [['spi', 'decode'], ['build', 'sms'], ['parse'], ['parse', 'sms'], ['send', 'smpp'], ['scp81'], ['vectors', 'record']]) {

@@ -1,8 +1,9 @@
 /**
  * rfm() / ram() through the library against `uicc-ota rfm|ram --json` in the
  * modes that answer: --por (a PoR the card simulator gave), --card (two
- * copies of one CARD.json, one per front end), and --format scp81-scripts
- * (the scripts file, the dry run, a response string). The same inputs give
+ * copies of one CARD.json, one per front end), --send cattp (each side the
+ * OTA server of a CAT_TP session with `cattp send --card` as the card) and
+ * --format scp81-scripts (the scripts file, the dry run, a response string). The same inputs give
  * the same object; a failing PoR is reported, not thrown, by the library
  * (the command exits 1 on it); bad input throws the typed error with the
  * CLI's line and exit code.
@@ -16,7 +17,8 @@ import assert from 'node:assert/strict';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { KEYSET, run } from './helpers/cli.js';
+import { BIN, KEYSET, run, runAsync } from './helpers/cli.js';
+import { launch } from './helpers/launch.js';
 import { capFile, PACKAGE_AID, APPLET_AID } from './helpers/cap.js';
 import * as api from '../src/api/index.js';
 
@@ -100,6 +102,22 @@ describe('rfm() / ram() = rfm / ram --json in every mode', () => {
     // 6A88 (referenced data not found): exit 1 for the command, reported by the library.
     const bad = await api.ram('delete', { ...o, por: 'AF8023026A880000' });
     assert.deepEqual(asJson(bad), cliJson([...args, '--por', 'AF8023026A880000'], 1));
+  });
+
+  it('--send cattp: the library as the OTA server (hooks.listening gives the port), the CLI as the other; cattp send --card as the card', async () => {
+    const [ca, cb] = twoCards('cattp');
+    const cardSide = (card: string, port: number) => runAsync(['cattp', 'send', '--to', `127.0.0.1:${port}`, '--card', card, '--quiet']);
+    let peer: Promise<{ code: number; stderr: string }> | undefined;
+    const viaApi = await api.ram('load', { cap: CAP, install: true, ...sec, counter: '1', bearer: 'cattp', maxSdu: '200', send: 'cattp', port: '0', timeout: '20000' }, {
+      listening: (a) => (peer = cardSide(cb, a.port)),
+    });
+    assert.equal((await peer!).code, 0);
+    const srv = launch(process.execPath, [BIN, 'ram', 'load', '--cap', CAP, '--install', ...SEC, '--counter', '1', '--bearer', 'cattp', '--max-sdu', '200', '--send', 'cattp', '--port', '0', '--timeout', '20000', '--json'], /listening on UDP 127\.0\.0\.1:(\d+)/);
+    assert.equal((await cardSide(ca, await srv.port)).code, 0);
+    assert.equal(await srv.done, 0, srv.err());
+    assert.deepEqual(asJson(viaApi), JSON.parse(srv.out()));
+    assert.ok((viaApi.packets as number) > 1 && (viaApi.pors as unknown[]).length === viaApi.packets);
+    assert.deepEqual(JSON.parse(readFileSync(cb, 'utf8')).registry.loadFiles, [{ aid: PACKAGE_AID, modules: [APPLET_AID] }]);
   });
 
   it('bad input in these modes throws the CLI\'s typed error (line, exit code)', async () => {

@@ -411,6 +411,62 @@ describe('SCP81 (HTTPS): rfm/ram --format scp81-scripts → scp81 serve --script
     assert.deepEqual(e.map((x: { aid: string; lifeCycleName: string }) => [x.aid, x.lifeCycleName]), [[APPLET_AID, 'SELECTABLE']]);
   });
 
+  test('--max-script N: a long script split into several command strings of at most N octets, run in order by the agent', async () => {
+    const load = ['ram', 'load', '--cap', CAP, '--install', '--format', 'scp81-scripts', '--scp81-agent', ID];
+    const whole = run(load);
+    assert.equal(whole.code, 0, whole.stderr);
+    const one = JSON.parse(whole.stdout)[ID] as string[];
+    assert.equal(one.length, 1);
+    const b = run([...load, '--max-script', '120']);
+    assert.equal(b.code, 0, b.stderr);
+    const strings = JSON.parse(b.stdout)[ID] as string[];
+    assert.ok(strings.length > 2, `${strings.length} strings`);
+    for (const x of strings) {
+      // TS 102 226 cl. 5.2.1: each string a complete indefinite Command Scripting template, AE 80 … 00 00.
+      assert.ok(x.length / 2 <= 120, `${x.length / 2} octets`);
+      assert.match(x, /^AE80(22[0-9A-F]+)0000$/);
+    }
+    // The C-APDUs of the split strings, in order: INSTALL [for load], LOAD blocks numbered from 00 with the last flagged
+    // (P1 80, GP cl. 11.6.2.1), INSTALL [for install] (GP cl. 11.5): read from the strings, not from our planner.
+    const apdus = strings.flatMap((x) => {
+      const out: string[] = [];
+      let i = 4;
+      const h = x.slice(0, -4);
+      while (i < h.length) {
+        assert.equal(h.slice(i, i + 2), '22');
+        let len = parseInt(h.slice(i + 2, i + 4), 16);
+        let at = i + 4;
+        if (len === 0x81) { len = parseInt(h.slice(i + 4, i + 6), 16); at = i + 6; }
+        out.push(h.slice(at, at + len * 2));
+        i = at + len * 2;
+      }
+      return out;
+    });
+    assert.ok(apdus[0].startsWith('80E60200'), apdus[0]);
+    const loads = apdus.filter((a) => a.startsWith('80E8'));
+    assert.deepEqual(loads.map((a) => a.slice(4, 8)), loads.map((_, k) => `${k === loads.length - 1 ? '80' : '00'}${k.toString(16).toUpperCase().padStart(2, '0')}`));
+    assert.ok(apdus.at(-1)!.startsWith('80E60C00'), apdus.at(-1));
+    // Run by the agent on a fresh card: the applet is there afterwards; every response string decodes.
+    const card = newCard();
+    const scripts = join(dir, 'scp81-split.json');
+    writeFileSync(scripts, b.stdout);
+    const responses = join(dir, 'scp81-split.jsonl');
+    const srv = serve(['--psk', `${ID}:${PSK}`, '--scripts', scripts, '--responses', responses, '--max-sessions', '1', '--quiet']);
+    const port = await srv.port;
+    const a = await runAsync(['scp81', 'agent', '--to', `127.0.0.1:${port}`, '--psk-identity', ID, '--psk-key', PSK, '--card', card, '--quiet']);
+    assert.equal(a.code, 0, a.stderr);
+    assert.equal((await srv.done).code, 0);
+    assert.deepEqual(JSON.parse(readFileSync(card, 'utf8')).registry.loadFiles, [{ aid: PACKAGE_AID, modules: [APPLET_AID] }]);
+    const d = run([...load, '--max-script', '120', '--por', '-', '--json'], { input: readFileSync(responses, 'utf8') });
+    assert.equal(d.code, 0, d.stderr + d.stdout);
+    assert.equal(JSON.parse(d.stdout).pors.length, strings.length);
+    // Too small for one command: exit 2 naming --max-script.
+    const small = run([...load, '--max-script', '16']);
+    assert.equal(small.code, 2);
+    assert.match(small.stderr, /^uicc-ota: --max-script: .*does not fit an SCP81 command string of 16 octets\n$/);
+    assert.match(run(['ram', 'status', '--max-script', '100']).stderr, /--max-script: is for --format scp81-scripts/);
+  });
+
   test('a failing command in the response string fails the check (exit 1) and is named', () => {
     // TS 102 226 cl. 5.2.2: AF 80 ‖ 23 02 6A 88 (R-APDU of DELETE: referenced data not found) ‖ 00 00.
     const r = run(['ram', 'delete', '--aid', PACKAGE_AID, '--format', 'scp81-scripts', '--por', 'AF8023026A880000']);

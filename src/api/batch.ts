@@ -261,12 +261,13 @@ function buildChunkFn(plan: BuildPlan, pcap: boolean): ChunkFn {
         let records: PcapRecord[] | undefined;
         if (format === 'packet' && !pcap) units = [bytes];
         else {
-          const built = buildSmsPp(bytes, sms);
+          // Only the layers printed (and the TPDUs of a pcap).
+          const built = buildSmsPp(bytes, sms, format === 'envelope' ? 'envelope' : format === 'tpdu' || pcap ? 'tpdu' : 'ud');
           units = format === 'packet' ? [bytes] : format === 'ud' ? built.uds : format === 'tpdu' ? built.tpdus : built.envelopes;
           if (pcap) records = envelopeRecords(built.tpdus, { address: sms.scAddress as never });
         }
         // Several SMS of one long packet: on the line of their input, separated by spaces.
-        outs[k] = { text: units.map(toHex).join(' '), exitCode: 0, extra: records };
+        outs[k] = { text: units.length === 1 ? toHex(units[0]) : units.map(toHex).join(' '), exitCode: 0, extra: records };
       } catch (e) {
         all = false;
         outs[k] = { error: toLineError(e, first + k) };
@@ -275,7 +276,8 @@ function buildChunkFn(plan: BuildPlan, pcap: boolean): ChunkFn {
     if (all && !pcap) {
       let text = '';
       for (let k = 0; k < n; k++) text += (outs[k] as LineResult).text + '\n';
-      return text;
+      // Hex and echoed lines: as octets (latin1 is a copy; the output stream would encode the string as UTF-8).
+      return /^[\x00-\x7f]*$/.test(text) ? Buffer.from(text, 'latin1') : text;
     }
     return outs;
   };

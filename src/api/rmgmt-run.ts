@@ -18,7 +18,7 @@ import { intOption } from '../util/options.js';
 import { node, type TreeNode } from '../render/tree.js';
 import { insName, parseCApdu } from '../remote/index.js';
 import type { RemoteScript } from '../remote/script.js';
-import type { Bearer } from '../remote/packets.js';
+import type { Bearer, PacketPlan } from '../remote/packets.js';
 import { answerTree, decodeAnswer, type ScriptAnswer } from '../remote/answer.js';
 import { codedApdu, rmgmtScript, scriptBearer, scriptJson, type RamOperation, type RfmOperation, type RmgmtOptions, type ScriptMaker } from './rmgmt.js';
 import { readPor, secureScript, type ScriptBuild } from './script-packets.js';
@@ -307,16 +307,25 @@ async function sendRun(b: Built, via: ScriptDelivery, o: RmgmtOptions): Promise<
 async function runScp81(o: RmgmtOptions, bearer: Bearer, extra: Uint8Array[], make: ScriptMaker): Promise<RmgmtRun> {
   if (o.card !== undefined) throw new InputError('with --format scp81-scripts the card is reached by HTTPS: run scp81 serve --scripts FILE and scp81 agent --card CARD.json', { field: '--card' });
   if (o.show) throw new InputError('use --dry-run to see the script as a tree', { field: '--show' });
-  const { planPackets } = await import('../remote/packets.js');
+  const { planPackets, bearerFits } = await import('../remote/packets.js');
   const { encodeCommandScript } = await import('../remote/index.js');
   const opt = (v: string | undefined, f: string) => (v === undefined ? undefined : fromHex(v, f));
   const scriptOpts = {
     format: 'expanded' as const, indefinite: true,
     immediateAction: opt(o.immediateAction, '--immediate-action'), errorAction: opt(o.errorAction, '--error-action'), scriptChaining: opt(o.scriptChaining, '--script-chaining'),
   };
-  const always = () => true;
-  const script = make({ sizer: always, script: scriptOpts });
-  const plans = planPackets(script, extra, scriptOpts, always, bearer);
+  // The sizer measures the command string itself (what goes in the HTTP response body): --max-script, else no limit.
+  const sizer = bearerFits(bearer);
+  let script: RemoteScript;
+  let plans: PacketPlan[];
+  try {
+    script = make({ sizer, script: scriptOpts });
+    plans = planPackets(script, extra, scriptOpts, sizer, bearer);
+  } catch (e) {
+    // Nothing is secured here: the only limit is --max-script.
+    if (e instanceof InputError && e.where.field === '--bearer') throw new InputError(e.detail.replace(' with this SPI/KIc/KID', ''), { ...e.where, field: '--max-script' });
+    throw e;
+  }
   const agent = o.scp81Agent ?? '*';
   const label = `${script.kind.toUpperCase()} ${script.operation}`;
   if (o.dryRun) {

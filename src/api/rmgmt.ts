@@ -57,6 +57,8 @@ export interface RmgmtOptions extends Omit<AdapterOpts, 'bearer' | 'apdu' | 'cou
   source?: string;
   /** --format scp81-scripts: the key of the scripts in the `scp81 serve --scripts` file. */
   scp81Agent?: string;
+  /** --format scp81-scripts: largest command string in octets (default none); a longer script is split into several. */
+  maxScript?: string;
   // rfm
   path?: string;
   family?: string;
@@ -116,10 +118,11 @@ function bearerOf(o: RmgmtOptions): Bearer {
   const b = o.bearer ?? 'sms';
   if (o.format === 'scp81-scripts') {
     if (b !== 'sms') throw new InputError('--format scp81-scripts makes SCP81 command strings (HTTPS): drop --bearer', { field: '--bearer' });
-    if (o.maxSms !== undefined || o.maxSdu !== undefined) throw new InputError('--format scp81-scripts has no SMS or SDU limit', { field: o.maxSms !== undefined ? '--max-sms' : '--max-sdu' });
-    return { kind: 'https' };
+    if (o.maxSms !== undefined || o.maxSdu !== undefined) throw new InputError('--format scp81-scripts has no SMS or SDU limit (--max-script bounds a command string)', { field: o.maxSms !== undefined ? '--max-sms' : '--max-sdu' });
+    return { kind: 'https', maxScript: o.maxScript !== undefined ? intOption(o.maxScript, '--max-script', 16, 1_000_000) : undefined };
   }
   if (o.scp81Agent !== undefined) throw new InputError('is for --format scp81-scripts', { field: '--scp81-agent' });
+  if (o.maxScript !== undefined) throw new InputError('is for --format scp81-scripts', { field: '--max-script' });
   if (b === 'cattp') {
     if (o.format && !['pdu', 'packet'].includes(o.format)) throw new InputError(`format ${o.format} is for SMS-PP; with --bearer cattp use pdu or packet`, { field: '--format' });
     if (o.maxSms !== undefined) throw new InputError('--max-sms is for --bearer sms', { field: '--max-sms' });

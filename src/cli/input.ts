@@ -1,6 +1,6 @@
 /** Reading user input: hex arguments or `-` for stdin, numbers, octets. */
 import { readFileSync, readSync } from 'node:fs';
-import { isatty } from 'node:tty';
+import { isatty } from './isatty.js';
 import { InputError, IoError } from '../util/errors.js';
 import { fromHex } from '../util/hex.js';
 

@@ -86,19 +86,27 @@ function smsDeliverOptions(c: Command): Command {
 }
 
 /**
- * Stands in for a top-level command that is not built (buildProgram's `only`):
+ * Stands in for a command that is not built (buildProgram's `only`, `sub`):
  * every method call on it, however deep, does nothing and returns it again.
  */
 const NOT_BUILT: Command = new Proxy(Object.create(null) as object, { get: () => () => NOT_BUILT }) as Command;
 
+/** Make c.command() build only the subcommands `want` names (NOT_BUILT for the others); undo() restores it. */
+function buildOnly(c: Command, want: (name: string) => boolean): { undo(): void } {
+  const command = c.command.bind(c) as (nameAndArgs: string, ...rest: unknown[]) => Command;
+  c.command = ((nameAndArgs: string, ...rest: unknown[]) => (want(nameAndArgs.split(' ', 1)[0]) ? command(nameAndArgs, ...rest) : NOT_BUILT)) as Command['command'];
+  return { undo: () => delete (c as Partial<Command>).command }; // commander's own method again
+}
+
 /**
  * The command tree. With `only` (start-up: a shell script may call the tool
- * thousands of times), just that top-level command is built, with all its
- * subcommands, options and help exactly as in the full tree; the others are
- * defined against NOT_BUILT. The root's own help, unknown commands and
- * completion need the full tree (main decides).
+ * thousands of times), just that top-level command is built, with its
+ * subcommands, options and help exactly as in the full tree (and of its
+ * subcommands, with `sub`, only those `sub` accepts); the others are defined
+ * against NOT_BUILT. The root's own help, unknown commands and completion need
+ * the full tree (main decides).
  */
-export function buildProgram(only?: string): Command {
+export function buildProgram(only?: string, sub?: (name: string) => boolean): Command {
   const program = new Command('uicc-ota')
     .description('Build, secure and parse UICC OTA secured packets (ETSI TS 102 225, 3GPP TS 31.115 SMS-PP, ETSI TS 102 127 CAT_TP)')
     .version(VERSION, '-V, --version')
@@ -111,9 +119,18 @@ export function buildProgram(only?: string): Command {
       writeErr: (s) => process.stderr.write(s),
       outputError: (s, write) => write(`uicc-ota: ${s.replace(/^error: /, '').trimEnd()} (see --help)\n`),
     });
+  const undo: Array<{ undo(): void }> = [];
   if (only !== undefined) {
-    const command = program.command.bind(program) as (nameAndArgs: string, ...rest: unknown[]) => Command;
-    program.command = ((nameAndArgs: string, ...rest: unknown[]) => (nameAndArgs.split(' ', 1)[0] === only ? command(nameAndArgs, ...rest) : NOT_BUILT)) as Command['command'];
+    const top = buildOnly(program, (name) => name === only);
+    undo.push(top);
+    if (sub) {
+      const command = program.command.bind(program) as (nameAndArgs: string, ...rest: unknown[]) => Command;
+      program.command = ((nameAndArgs: string, ...rest: unknown[]) => {
+        const c = command(nameAndArgs, ...rest);
+        if (c !== NOT_BUILT) undo.push(buildOnly(c, sub));
+        return c;
+      }) as Command['command'];
+    }
   }
 
   // --- header codes -------------------------------------------------------
@@ -288,6 +305,7 @@ export function buildProgram(only?: string): Command {
         .option('--max-sdu <n>', 'cattp: largest SDU (packet) the card accepts (default 1024)')
         .addOption(new Option('--format <layer>', 'output layer: sms packet|ud|tpdu|envelope (default packet), cattp pdu|packet (default pdu); scp81-scripts: the script as SCP81 command strings (expanded, indefinite; nothing secured, no counter) in the JSON file scp81 serve --scripts reads').choices(['packet', 'ud', 'tpdu', 'envelope', 'pdu', 'scp81-scripts']))
         .option('--scp81-agent <id>', 'with --format scp81-scripts: the agent (X-Admin-From or PSK identity) the scripts are for (default *: every agent)')
+        .option('--max-script <n>', 'with --format scp81-scripts: largest command string in octets (the agent\'s buffer); a longer script is split into several, run in order (default: one string)')
         .option('--oa <digits>', 'sms: TP-OA originating address digits (default 12345678)')
         .option('--oa-ton <n>', 'sms: TP-OA type of number 0-7')
         .option('--oa-npi <n>', 'sms: TP-OA numbering plan 0-15')
@@ -738,7 +756,7 @@ export function buildProgram(only?: string): Command {
 
   program.helpCommand('help [command...]', 'display help for a command (e.g. help build sms)');
   installHelp(program);
-  if (only !== undefined) delete (program as Partial<Command>).command; // commander's own method again
+  for (const u of undo.reverse()) u.undo();
   return program;
 }
 
@@ -757,9 +775,18 @@ function helpFor(program: Command, path: string[]): never {
 export async function main(argv: string[]): Promise<number> {
   // Only the invoked top-level command's tree, when argv names one; otherwise (root options and help,
   // help, completion, an unknown command and its suggestions) the whole tree.
+  // Of its subcommands, only one named on the command line: commander dispatches to it without looking at the
+  // others (but it lists them in help, and suggests among them when no subcommand is named and there is no action).
   const first = argv[2];
-  let program = first && !first.startsWith('-') && first !== 'help' && first !== 'completion' ? buildProgram(first) : undefined;
-  if (!program?.commands.some((c) => c.name() === first)) program = buildProgram();
+  const words = argv.slice(3);
+  const sub = words.some((w) => w === 'help' || w === '-h' || w === '--help') ? undefined : (name: string) => words.includes(name);
+  const alone = first !== undefined && !first.startsWith('-') && first !== 'help' && first !== 'completion';
+  let program = alone ? buildProgram(first, sub) : buildProgram();
+  if (alone) {
+    const top = program.commands.find((c) => c.name() === first);
+    if (!top) program = buildProgram();
+    else if (sub && !(top as unknown as { _actionHandler: unknown })._actionHandler && !top.commands.some((c) => c.name() === words[0])) program = buildProgram(first);
+  }
   // --crypto (every command that takes keys): the backend of every later cipher operation.
   program.hook('preAction', async (_p, action) => {
     const c = (action.opts() as { crypto?: string }).crypto;

@@ -1,4 +1,6 @@
 /** Output helpers shared by all commands: tree or JSON on stdout, errors as one line on stderr. */
+import { writeSync } from 'node:fs';
+import { isatty } from './isatty.js';
 import type { TreeNode } from '../render/tree.js';
 
 export interface OutputOptions {
@@ -12,11 +14,36 @@ export function useColor(opts: { color?: boolean }): boolean {
   if (opts.color === false) return false;
   if (process.env.NO_COLOR !== undefined && process.env.NO_COLOR !== '') return false;
   if (process.env.FORCE_COLOR && process.env.FORCE_COLOR !== '0') return true;
-  return Boolean(process.stdout.isTTY);
+  return isatty(1); // process.stdout.isTTY, without making the stream
+}
+
+/**
+ * True while bin/uicc-ota.js's lazy process.stdout getter is in place, i.e. the
+ * stream has not been made: nothing can be queued in it, so write(2) on
+ * descriptor 1 keeps the order of the output.
+ */
+function stdoutNotMade(): boolean {
+  const d = Object.getOwnPropertyDescriptor(process, 'stdout');
+  return Boolean(d?.get && (d.get as unknown as Record<symbol, unknown>)[Symbol.for('uicc-ota.lazy-stdout')]);
 }
 
 export function writeOut(s: string): void {
-  process.stdout.write(s.endsWith('\n') ? s : s + '\n');
+  const text = s.endsWith('\n') ? s : s + '\n';
+  if (!stdoutNotMade()) {
+    process.stdout.write(text);
+    return;
+  }
+  // Start-up: a command that prints a few lines never makes the stream (for a pipe it loads net and stream).
+  const buf = Buffer.from(text);
+  let at = 0;
+  try {
+    while (at < buf.length) at += writeSync(1, buf, at);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EPIPE') process.exit(0); // as bin/uicc-ota.js does for the stream: the reader is gone
+    if (code !== 'EAGAIN') throw e;
+    process.stdout.write(buf.subarray(at)); // a full non-blocking pipe: the stream waits for room
+  }
 }
 
 export function printJson(v: unknown): void {

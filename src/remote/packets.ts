@@ -16,8 +16,13 @@ import { encodeCommandScript, type CommandScriptOptions } from './index.js';
 import { stepsFor, type RemoteScript, type ScriptStep } from './script.js';
 import * as gp from './gp/commands.js';
 
-/** `https`: SCP81 (GP Amendment B) command strings, sent in the clear inside PSK-TLS: no size limit but the LOAD block's short Lc. */
-export type Bearer = { kind: 'sms'; maxSms: number } | { kind: 'cattp'; maxSdu: number } | { kind: 'https' };
+/**
+ * `https`: SCP81 (GP Amendment B) command strings, sent in the clear inside
+ * PSK-TLS: no size limit but the LOAD block's short Lc, unless `maxScript`
+ * bounds each command string (an agent's buffer): a longer script is then
+ * split into several, run one after the other.
+ */
+export type Bearer = { kind: 'sms'; maxSms: number } | { kind: 'cattp'; maxSdu: number } | { kind: 'https'; maxScript?: number };
 
 export interface PacketPlan {
   steps: ScriptStep[];
@@ -28,12 +33,12 @@ export interface PacketPlan {
 /** The bearer's limit as a predicate on a built packet. */
 export function bearerFits(bearer: Bearer): (packet: Uint8Array) => boolean {
   if (bearer.kind === 'cattp') return (p) => p.length <= bearer.maxSdu;
-  if (bearer.kind === 'https') return () => true;
+  if (bearer.kind === 'https') return (p) => bearer.maxScript === undefined || p.length <= bearer.maxScript;
   return (p) => p.length <= 137 || (bearer.maxSms > 1 && splitPacket(p).length <= bearer.maxSms);
 }
 
 export function bearerText(bearer: Bearer): string {
-  if (bearer.kind === 'https') return 'an SCP81 command string';
+  if (bearer.kind === 'https') return bearer.maxScript === undefined ? 'an SCP81 command string' : `an SCP81 command string of ${bearer.maxScript} octets`;
   return bearer.kind === 'cattp' ? `a CAT_TP SDU of ${bearer.maxSdu} octets` : bearer.maxSms === 1 ? 'one SMS (137 octets of packet)' : `${bearer.maxSms} concatenated SMS`;
 }
 

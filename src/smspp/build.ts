@@ -30,10 +30,16 @@ export interface BuiltSms {
   envelopes: Uint8Array[];
 }
 
-/** packet (CPL…end) → user data → SMS-DELIVER → ENVELOPE, one per segment. */
-export function buildSmsPp(packet: Uint8Array, opts: BuildSmsOptions = {}): BuiltSms {
+/**
+ * packet (CPL…end) → user data → SMS-DELIVER → ENVELOPE, one per segment.
+ * `upTo`: the outermost layer wanted (default envelope); the lists of the
+ * layers above it are left empty (a batch printing TPDUs builds no ENVELOPE).
+ */
+export function buildSmsPp(packet: Uint8Array, opts: BuildSmsOptions = {}, upTo: 'ud' | 'tpdu' | 'envelope' = 'envelope'): BuiltSms {
   const uds = splitPacket(packet, opts);
+  if (upTo === 'ud') return { uds, tpdus: [], envelopes: [] };
   const tpdus = uds.map((ud) => smsDeliver.encode(buildSmsDeliver({ ...opts, ud })));
+  if (upTo === 'tpdu') return { uds, tpdus, envelopes: [] };
   const sc = opts.scAddress === undefined ? undefined : typeof opts.scAddress === 'string' ? makeAddress(opts.scAddress, {}, 'SC address') : opts.scAddress;
   const envelopes = tpdus.map((t) => buildEnvelope(t, { address: sc, cla: opts.cla }));
   return { uds, tpdus, envelopes };

@@ -174,13 +174,16 @@ SECTIONS.push({ name: 'batch', run: () => {
       const built = run(process.execPath, [im.bin, 'build', 'sms', '--each', ...K, ...extra, '--format', 'packet'], { input }).stdout;
       const b: number[] = [];
       const p: number[] = [];
+      const pj: number[] = [];
       for (let i = 0; i < (SMOKE ? 1 : 3); i++) {
         const z = run(process.execPath, ['-e', '0']).cpuMs;
         b.push(run(process.execPath, [im.bin, 'build', 'sms', '--each', ...K, ...extra, '--format', 'packet'], { input }).cpuMs - z);
         p.push(run(process.execPath, [im.bin, 'parse', '--each', ...K], { input: built }).cpuMs - z);
+        pj.push(run(process.execPath, [im.bin, 'parse', '--each', '--json', ...K], { input: built }).cpuMs - z);
       }
       const build = BATCH / (Math.max(1, median(b)) / 1000);
       const parse = BATCH / (Math.max(1, median(p)) / 1000);
+      const parseJson = BATCH / (Math.max(1, median(pj)) / 1000);
       // Both cores: --threads auto, packets per wall-clock second (one start-up of node subtracted).
       let buildWall = NaN;
       let parseWall = NaN;
@@ -193,8 +196,9 @@ SECTIONS.push({ name: 'batch', run: () => {
       } catch {
         // a build without --threads (BENCH_BASE)
       }
-      log(`  ${im.name}: ${name.padEnd(14)} build ${build.toFixed(0).padStart(7)}/s   parse ${parse.toFixed(0).padStart(7)}/s   parse/build x${(build / parse).toFixed(2)}   --threads auto: build ${buildWall.toFixed(0)}/s parse ${parseWall.toFixed(0)}/s wall`);
-      rows.push({ impl: im.name, shape: name, buildPerCpuSecond: Math.round(build), parsePerCpuSecond: Math.round(parse), parseSlowerBy: round(build / parse), threadsAutoBuildPerWallSecond: Number.isNaN(buildWall) ? null : Math.round(buildWall), threadsAutoParsePerWallSecond: Number.isNaN(parseWall) ? null : Math.round(parseWall) });
+      log(`  ${im.name}: ${name.padEnd(14)} build ${build.toFixed(0).padStart(7)}/s   parse ${parse.toFixed(0).padStart(7)}/s   parse/build x${(build / parse).toFixed(2)}   parse --json ${parseJson.toFixed(0).padStart(7)}/s x${(build / parseJson).toFixed(2)}   --threads auto: build ${buildWall.toFixed(0)}/s parse ${parseWall.toFixed(0)}/s wall`);
+      rows.push({ impl: im.name, shape: name, buildPerCpuSecond: Math.round(build), parsePerCpuSecond: Math.round(parse), parseSlowerBy: round(build / parse),
+        parseJsonPerCpuSecond: Math.round(parseJson), parseJsonSlowerBy: round(build / parseJson), threadsAutoBuildPerWallSecond: Number.isNaN(buildWall) ? null : Math.round(buildWall), threadsAutoParsePerWallSecond: Number.isNaN(parseWall) ? null : Math.round(parseWall) });
     }
     // 3-segment concatenated SMS: build only (parse --each takes one segment per line)
     const input = dataLines(40, Math.max(1, Math.floor(BATCH / 4)));
@@ -205,8 +209,14 @@ SECTIONS.push({ name: 'batch', run: () => {
     const out = t.stdout.trim().split('\n');
     const segs = out.length === n ? out[0].split(' ').length : out.length / n;
     const pps = n / (Math.max(1, t.cpuMs - z) / 1000);
-    log(`  ${im.name}: 3DES concatenated (${segs} segments) build ${pps.toFixed(0)}/s`);
-    rows.push({ impl: im.name, shape: `3DES concatenated, ${segs} segments`, buildPerCpuSecond: Math.round(pps), parsePerCpuSecond: null });
+    // Parse: the same packets, one whole packet per line (parse --each takes one SMS per line, so not the segments).
+    const packets = run(process.execPath, [im.bin, 'build', 'sms', '--each', ...K, '--format', 'packet'], { input }).stdout;
+    const cp = run(process.execPath, [im.bin, 'parse', '--each', ...K], { input: packets }).cpuMs - z;
+    const cpj = run(process.execPath, [im.bin, 'parse', '--each', '--json', ...K], { input: packets }).cpuMs - z;
+    const ppps = n / (Math.max(1, cp) / 1000);
+    const pjps = n / (Math.max(1, cpj) / 1000);
+    log(`  ${im.name}: 3DES concatenated (${segs} segments) build ${pps.toFixed(0)}/s   parse (the packets) ${ppps.toFixed(0)}/s x${(pps / ppps).toFixed(2)}   parse --json ${pjps.toFixed(0)}/s x${(pps / pjps).toFixed(2)}`);
+    rows.push({ impl: im.name, shape: `3DES concatenated, ${segs} segments`, buildPerCpuSecond: Math.round(pps), parsePerCpuSecond: Math.round(ppps), parseSlowerBy: round(pps / ppps), parseJsonPerCpuSecond: Math.round(pjps), parseJsonSlowerBy: round(pps / pjps) });
   }
   results.batchCli = { packets: BATCH, rows };
   save();

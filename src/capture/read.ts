@@ -412,6 +412,8 @@ export class CaptureAnalyser {
   private readonly commands = new Map<string, PendingCommand>();
   /** Keys resolved once per (KIc, KID) for the whole capture. */
   private readonly memo: PacketMemo;
+  private smsOpts?: ParseOpts;
+  private cattpOpts?: ParseOpts;
 
   constructor(readonly file: string, o: CaptureOptions, private readonly sink: CaptureSink) {
     this.o = o;
@@ -819,13 +821,15 @@ export class CaptureAnalyser {
     }
     const kind = peeled.kind;
     const dialect = peeled.dialect;
-    let opts: ParseOpts = { ...o, cattp: dialect === 'cat_tp', request: o.request };
+    // The options per dialect, spread once per capture (not per item).
+    let opts: ParseOpts = dialect === 'cat_tp' ? (this.cattpOpts ??= { ...o, cattp: true, request: o.request }) : (this.smsOpts ??= { ...o, cattp: false, request: o.request });
     let requestFrame: number | undefined;
     if (kind === 'response') {
       const tar = clearTar(peeled.packet, dialect, 'response');
       const cmd = tar && this.commands.get(`${dialect}|${toHex(tar)}`);
       if (cmd) {
-        opts = { ...opts, request: toHex(cmd.packet), requestCommand: cmd.parsed, spi: undefined, kic: undefined, kid: undefined };
+        // The parsed command says all a PoR needs (its hex only when there is none to hand over).
+        opts = { ...opts, request: cmd.parsed ? undefined : toHex(cmd.packet), requestCommand: cmd.parsed, spi: undefined, kic: undefined, kid: undefined };
         requestFrame = cmd.frame;
         cmd.answered = true;
       }

@@ -115,8 +115,16 @@ export class OctetFields {
     return octet;
   }
 
-  /** Bit lines, MSB field first as Wireshark prints them. */
+  /** Bit lines by octet value, built on first use (shared: callers must not modify them). */
+  private readonly lineCache: (readonly string[] | undefined)[] = new Array(256);
+
+  /** Bit lines, MSB field first as Wireshark prints them (the same array for the same octet). */
   bitLines(octet: number): string[] {
+    const o = octet & 0xff;
+    return (this.lineCache[o] ??= this.buildBitLines(o)) as string[];
+  }
+
+  private buildBitLines(octet: number): string[] {
     const raw = this.raw(octet);
     return [...this.fields].reverse().map(({ decl: d, mask }) => {
       const v = raw[d.key];

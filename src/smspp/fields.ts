@@ -56,12 +56,18 @@ export function writeFields(values: object, table: readonly BitField[], layer: s
   return o;
 }
 
-/** Wireshark-style bit lines for one octet. */
+/** Bit lines per table and octet value, built on first use (the describe functions are pure). */
+const LINE_CACHE = new WeakMap<readonly BitField[], (string[] | undefined)[]>();
+
+/** Wireshark-style bit lines for one octet (the same array for the same table and octet: do not modify it). */
 export function fieldBitLines(octet: number, table: readonly BitField[]): string[] {
-  return table.map((f) => {
-    const v = getBits(octet, f.mask);
-    return bitLine(octet, f.mask, `${f.name}: ${f.describe ? f.describe(v) : String(v)}`);
-  });
+  let byOctet = LINE_CACHE.get(table);
+  if (!byOctet) LINE_CACHE.set(table, (byOctet = new Array(256)));
+  const o = octet & 0xff;
+  return (byOctet[o] ??= table.map((f) => {
+    const v = getBits(o, f.mask);
+    return bitLine(o, f.mask, `${f.name}: ${f.describe ? f.describe(v) : String(v)}`);
+  }));
 }
 
 // One hex helper for the whole project; re-exported for this layer's users.

@@ -6,6 +6,7 @@
  *             (TS 102 225 cl. 5.1.3.1: ISO/IEC 9797-1 MAC algorithm 1, padding method 1)
  *   AES-CMAC: openssl mac -cipher AES-<n>-CBC -macopt hexkey:<key> CMAC
  * single DES through `-provider legacy -provider default` (OpenSSL 3).
+ *   decipher: openssl enc -d -<cipher>-cbc -K <key> -iv 0 -nopad  (each packet alone)
  * Both backends (native, forge) run the same batches.
  * The batched command builder is also compared, packet for packet, with
  * buildCommand (whose octets the golden vectors check against independent values).
@@ -16,7 +17,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { batchChecksummer, batchEncryptor, CRYPTO_BACKENDS, getCryptoBackend, setCryptoBackend, type CcAlg, type CipherAlg } from '../src/crypto/index.js';
+import { batchChecksummer, batchDecryptor, batchEncryptor, CRYPTO_BACKENDS, getCryptoBackend, setCryptoBackend, type CcAlg, type CipherAlg } from '../src/crypto/index.js';
 import { buildCommand } from '../src/secured/command.js';
 import { commandBatchBuilder } from '../src/secured/command-batch.js';
 import { spiCodec } from '../src/secured/spi.js';
@@ -99,6 +100,17 @@ const expectedCipher = CIPHERS.map((c, ci) => {
   return { buf, off, len, want };
 });
 
+// Deciphering (parse --each's fast path): the same packets read as ciphertext, the CLI deciphering each alone.
+const expectedDecipher = CIPHERS.map((c, ci) => {
+  const lens = BLOCKS.map((b) => b * c.block);
+  const ct = octets(lens.reduce((a, b) => a + b, 0), 211 + ci);
+  const off = new Int32Array(lens.length);
+  for (let k = 1; k < lens.length; k++) off[k] = off[k - 1] + lens[k - 1];
+  const len = Int32Array.from(lens);
+  const want = BLOCKS.map((_, k) => toHex(openssl([c.args[0], '-d', ...c.args.slice(1), '-K', c.key, '-iv', '0'.repeat(2 * c.block), '-nopad'], ct.subarray(off[k], off[k] + len[k]))));
+  return { ct, off, len, want };
+});
+
 interface MacCase {
   alg: CcAlg;
   key: string;
@@ -157,6 +169,23 @@ for (const backend of CRYPTO_BACKENDS) {
         const a = aligned(e);
         enc.encrypt(a.buf, a.off, a.len, BLOCKS.length);
         BLOCKS.forEach((_, k) => assert.equal(toHex(a.buf.subarray(a.off[k], a.off[k] + a.len[k])), e.want[k], `${c.args[1]} aligned packet ${k}`));
+      });
+    });
+
+    it('zero-IV CBC deciphering of 20 packets of 1 to 30 blocks in one ECB call (native; forge has none)', () => {
+      setCryptoBackend(backend);
+      CIPHERS.forEach((c, ci) => {
+        const e = expectedDecipher[ci];
+        const dec = batchDecryptor(c.alg, fromHex(c.key))!;
+        const pt = dec.decrypt(e.ct, e.ct.length, e.off, e.len, BLOCKS.length);
+        if (backend === 'forge') {
+          assert.equal(pt, undefined, 'forge: no long-lived decipher, callers go packet by packet');
+          return;
+        }
+        BLOCKS.forEach((_, k) => assert.equal(toHex(pt!.subarray(e.off[k], e.off[k] + e.len[k])), e.want[k], `${c.args[1]} -d packet ${k}`));
+        // The same object again (long-lived decipher): same answers.
+        const again = dec.decrypt(e.ct, e.ct.length, e.off, e.len, BLOCKS.length)!;
+        assert.deepEqual(again, pt);
       });
     });
 

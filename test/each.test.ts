@@ -84,6 +84,37 @@ describe('build sms --each / parse --each: alignment and errors', () => {
   });
 });
 
+describe('parse --each group fast path (batched deciphering and CCs)', () => {
+  it('a group of OpenSSL-computed packets of different lengths and algorithms: OK each, failures and errors as line by line', () => {
+    // Expected values: the vectors' octets (OpenSSL-computed, provenance in vectors/sms-pp-commands.json),
+    // of several lengths (one block to many), 3DES 2-/3-key, single DES, AES 128/192/256, CC 8 and 4 octets.
+    const ids = ['sms-cmd-cc-cipher-3des2', 'sms-cmd-cc-cipher-aes128', 'sms-cmd-long-cc-cipher-3des2', 'sms-cmd-cc4-aes256-cipher', 'sms-cmd-cc-cipher-3des3',
+      'sms-cmd-cc-cipher-aes192', 'sms-cmd-cc-cipher-des-cbc', 'sms-cmd-cc-3des2', 'sms-cmd-cc-aes128', 'sms-cmd-pcntr0-aes', 'sms-cmd-empty-cc-cipher-aes']
+      .filter((id) => vec(id).inputs.keyset); // keys from the test keyset (the others are given on their command line)
+    const hexes = ids.map((id) => vec(id).expected.hex);
+    assert.ok(ids.length >= 5, ids.join(' '));
+    const bad = V3DES.expected.hex.slice(0, -2) + (V3DES.expected.hex.endsWith('00') ? '01' : '00');
+    const lines: string[] = [];
+    for (let r = 0; r < 40; r++) lines.push(...hexes, ...(r % 10 === 3 ? ['', '# comment', bad, 'zz'] : []));
+    const input = lines.join('\n') + '\n';
+    const fast = run(['parse', '--each', '--keyset', KEYSET], { input });
+    const slow = run(['parse', '--each', '--keyset', KEYSET], { input, env: { UICC_OTA_PARSE_CHUNK: '0' } });
+    const out = fast.stdout.split('\n');
+    lines.forEach((l, i) => {
+      if (hexes.includes(l)) assert.equal(out[i], `${i + 1} OK command tar=${vec(ids[hexes.indexOf(l)]).inputs.tar} cc`, `line ${i + 1}`);
+    });
+    assert.equal(fast.stdout, slow.stdout);
+    assert.equal(fast.stderr, slow.stderr);
+    assert.equal(fast.code, 2);
+    assert.equal(slow.code, 2);
+    // A wrong KID key: every CC fails, as line by line.
+    const wrong = ['parse', '--each', '--keyset', KEYSET, '--kid-key', '00112233445566778899AABBCCDDEEFF'];
+    const w = run(wrong, { input });
+    assert.equal(w.stdout, run(wrong, { input, env: { UICC_OTA_PARSE_CHUNK: '0' } }).stdout);
+    assert.match(w.stdout.split('\n')[0], /^1 FAIL command tar=B00010 cc: CC mismatch/);
+  });
+});
+
 describe('parse --each text lines (no tree, no JSON built) judge as --json does', () => {
   it('a script read as --expanded that is not one is bad input on both, line by line', () => {
     // sms-cmd-none: no security, compact script 00A40004023F00 00B0000010 (vector computed without uicc-ota);

@@ -28,6 +28,8 @@ export interface BlockEngine {
    * the same function (batch.ts reads it before calling again).
    */
   ecbEncryptor(kind: BlockKind, key: Uint8Array): (data: Uint8Array) => Uint8Array;
+  /** The same for ECB decryption (absent: the backend has no long-lived decipher; callers go packet by packet). */
+  ecbDecryptor?(kind: BlockKind, key: Uint8Array): (data: Uint8Array) => Uint8Array;
 }
 
 let chosen: CryptoBackend | undefined;

@@ -84,8 +84,14 @@ export class CbcBatch {
   private readonly k2?: Uint8Array;
 
   /** `mac`: the checksum padding (zero for DES CBC-MAC, cmac for AES-CMAC); absent for encryption only. */
+  private ecbDec?: (data: Uint8Array) => Uint8Array;
+  private readonly kind: BlockKind;
+  private readonly key: Uint8Array;
+
   constructor(kind: BlockKind, key: Uint8Array, mac?: MacPadding) {
     this.block = kind === 'aes' ? 16 : 8;
+    this.kind = kind;
+    this.key = key;
     this.ecb = engine().ecbEncryptor(kind, key);
     if (mac === 'cmac') [this.k1, this.k2] = cmacSubkeys(key);
   }
@@ -139,6 +145,34 @@ export class CbcBatch {
         for (let t = 0; t < B; t++) buf[dst + t] = chain[g + t] = c[g + t];
       }
     }
+  }
+
+  /**
+   * Decrypt, CBC with IV zero, the runs ct[off[k] .. off[k]+len[k]) for k < n
+   * (each a whole number of blocks, every offset a multiple of the block from
+   * the start of `ct`, the runs inside ct[0 .. total)). CBC decryption needs no
+   * chaining before the block cipher: P[i] = D(C[i]) ^ C[i-1], C[-1] = 0, so
+   * ct[0 .. total) is ECB-decrypted in ONE native call of a long-lived decipher
+   * object, then each block XORed with its run's previous ciphertext block.
+   * Returns the plaintext at the same offsets (octets outside the runs are
+   * meaningless). Undefined when the backend has no long-lived decipher.
+   */
+  decrypt(ct: Uint8Array, total: number, off: Int32Array, len: Int32Array, n: number): Uint8Array | undefined {
+    const B = this.block;
+    if (total % B !== 0) throw new InputError(`${total} octets is not a multiple of the ${B}-octet block`, { layer: B === 8 ? 'DES-CBC' : 'AES-CBC', field: 'input' });
+    if (!this.ecbDec) {
+      const e = engine();
+      if (!e.ecbDecryptor) return undefined;
+      this.ecbDec = e.ecbDecryptor(this.kind, this.key);
+    }
+    const pt = new Uint8Array(total);
+    if (total) pt.set(this.ecbDec(ct.subarray(0, total)));
+    for (let k = 0; k < n; k++) {
+      const o = off[k];
+      if (o % B !== 0 || len[k] % B !== 0) throw new InputError(`run ${k} is not block-aligned`, { layer: B === 8 ? 'DES-CBC' : 'AES-CBC', field: 'input' });
+      for (let i = o + B, end = o + len[k]; i < end; i++) pt[i] ^= ct[i - B];
+    }
+    return pt;
   }
 
   /**

@@ -148,6 +148,12 @@ export function batchEncryptor(alg: CipherAlg, key: Uint8Array): CbcBatch {
   return new CbcBatch(cipherInfo(alg).kind === 'aes' ? 'aes' : 'des', key);
 }
 
+/** The decryption of `alg` (CBC only) for the many packets of a batch (CbcBatch.decrypt), key checked once by the caller. */
+export function batchDecryptor(alg: CipherAlg, key: Uint8Array): CbcBatch | undefined {
+  if (!alg.endsWith('-cbc')) return undefined;
+  return new CbcBatch(cipherInfo(alg).kind === 'aes' ? 'aes' : 'des', key);
+}
+
 /** The checksum of `alg` for the many packets of a batch (CbcBatch.mac), key checked once by the caller. */
 export function batchChecksummer(alg: CcAlg, key: Uint8Array): CbcBatch {
   const aes = ccInfo(alg).kind === 'aes';

@@ -165,6 +165,12 @@ export const nativeEngine: BlockEngine = {
     ecb.setAutoPadding(false);
     return (data) => (data.length === 0 ? new Uint8Array(0) : ecb.update(data));
   },
+  ecbDecryptor(kind, key) {
+    const c = context(kind, key);
+    const ecb = crypto().createDecipheriv(c.ecbName, c.key, null);
+    ecb.setAutoPadding(false);
+    return (data) => (data.length === 0 ? new Uint8Array(0) : ecb.update(data));
+  },
 };
 
 /** Forget every cached context (tests; a long-running process rotating keys). */

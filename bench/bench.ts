@@ -399,7 +399,10 @@ export async function main(): Promise<void> {
   (results.machine as Record<string, unknown>).loadavgAtEnd = loadavg().map((x) => round(x));
   if (OUT) {
     writeFileSync(OUT, JSON.stringify(results, null, 2) + '\n');
-    log(`results: ${OUT}`);
+    // The README table of this run, beside it (bench/report.ts).
+    const md = OUT.replace(/\.json$/, '') + '.md';
+    writeFileSync(md, (await import('./report.js')).markdown(results));
+    log(`results: ${OUT}, ${md}`);
   }
 }
 

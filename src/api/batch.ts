@@ -492,9 +492,11 @@ function parseChunkFn(o: ParseOpts, mode: ParseMode, memo: PacketMemo, one: (lin
       let g: GroupLine | undefined;
       try {
         const b = fromHex(line, `line ${first + k}`);
-        if (!(looksLikeCattpPdu(b) && mode !== 'sms')) {
-          const peeled = peel([b], mode === 'auto' ? 'auto' : 'sms');
-          if (peeled.outer === 'packet' && peeled.dialect === 'sms-pp' && peeled.kind === 'command' && !peeled.failures.length) {
+        // What peel() (src/layers/peel.ts) takes for a bare SMS-PP command packet first, in either
+        // mode: CPL = the octets after it, CHL 13 + {0, 2, 4, 8} (TS 102 225 cl. 5.1; 31.115 cl. 4.2).
+        const chl = b.length >= 3 && ((b[0] << 8) | b[1]) === b.length - 2 ? b[2] : 0;
+        if ((chl === 13 || chl === 15 || chl === 17 || chl === 21) && !(looksLikeCattpPdu(b) && mode !== 'sms')) {
+          {
             const hdr = parseCommandHeader(smsDialect, b);
             const plan = planFor(hdr, b);
             const secAt = hdr.h + 8;

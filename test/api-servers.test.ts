@@ -15,22 +15,13 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BIN, KEYSET, ROOT, run, type RunResult } from './helpers/cli.js';
+import { BIN, KEYSET, ROOT, run, runAsync, type RunResult } from './helpers/cli.js';
 import * as api from '../src/api/index.js';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'uicc-ota-api-servers-'));
 
-function cli(args: string[], input = ''): Promise<RunResult> {
-  return new Promise((resolve) => {
-    const p = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env: { ...process.env, NO_COLOR: '1' } });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (d) => (stdout += d));
-    p.stderr.on('data', (d) => (stderr += d));
-    p.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-    p.stdin.end(input);
-  });
-}
+/** The command as a user runs it, stdin given (and closed). */
+const cli = (args: string[], input = ''): Promise<RunResult> => runAsync(args, { input });
 
 // ------------------------------------------------------------ smsc
 

@@ -12,12 +12,12 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { connect } from 'node:net';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BIN, KEYSET, ROOT, isOneLineError, run, type RunResult } from './helpers/cli.js';
+import { BIN, KEYSET, ROOT, isOneLineError, run, runAsync, type RunResult } from './helpers/cli.js';
 import { launch, type Running } from './helpers/launch.js';
 
 // Real sysmoISIM-SJA2 command (SPI 0619, KIc/KID 15, TAR B00010, CNTR 0, SELECT 7F20 + GET RESPONSE) and its PoR.
@@ -44,17 +44,8 @@ function smsc(dir: string, extra: string[] = []): Running {
   return launch(process.execPath, [BIN, 'smsc', '--port', '0', '--system-id', 'lab', '--password', 'secret', '--card', join(dir, 'CARD.json'), ...extra], /listening on TCP [\d.]+:(\d+)/);
 }
 
-function cli(args: string[], input = ''): Promise<RunResult> {
-  return new Promise((resolve) => {
-    const p = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env: { ...process.env, NO_COLOR: '1' } });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (d) => (stdout += d));
-    p.stderr.on('data', (d) => (stderr += d));
-    p.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-    p.stdin.end(input);
-  });
-}
+/** The command as a user runs it, stdin given (and closed). */
+const cli = (args: string[], input = ''): Promise<RunResult> => runAsync(args, { input });
 
 const send = (port: number, args: string[], extra: string[] = [], input = '') =>
   cli(['send', 'smpp', '--port', String(port), '--system-id', 'lab', '--password', 'secret', '--dest', '+491700000', '--source', '12345', '--timeout', '5000', ...args, ...extra], input);

@@ -52,8 +52,8 @@ export interface SecurityOptions extends KeyOptions {
   state?: string;
 }
 
-export interface BuildSmsOptions extends SecurityOptions {
-  format?: 'packet' | 'ud' | 'tpdu' | 'envelope';
+/** The SMS-DELIVER and ENVELOPE fields of `build sms` (and of the senders that build as it does). */
+export interface SmsDeliverOptions {
   oa?: string;
   oaTon?: Num;
   oaNpi?: Num;
@@ -63,6 +63,10 @@ export interface BuildSmsOptions extends SecurityOptions {
   smsc?: string;
   concatRef?: Num;
   concat16?: boolean;
+}
+
+export interface BuildSmsOptions extends SecurityOptions, SmsDeliverOptions {
+  format?: 'packet' | 'ud' | 'tpdu' | 'envelope';
   /** Also write what was built as a pcap (GSMTAP) to this file. */
   pcap?: string;
 }

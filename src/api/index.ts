@@ -9,7 +9,7 @@
 export { spi, kic, kid, tar, status } from './codes.js';
 export type { SpiJson, SpiEncodeOptions, KeyIdJson } from './codes.js';
 export { buildSms, buildPor, buildCattp } from './build.js';
-export type { BuildSmsOptions, BuildPorOptions, BuildCattpOptions, BuildResult, SecurityOptions } from './build.js';
+export type { BuildSmsOptions, BuildPorOptions, BuildCattpOptions, BuildResult, SecurityOptions, SmsDeliverOptions } from './build.js';
 export { buildPush } from './push.js';
 export { buildCattpPdu } from './cattp-pdu.js';
 export type { CattpPduOptions, CattpPduResult } from './cattp-pdu.js';

@@ -24,28 +24,18 @@ import type { SecuredCommand } from '../secured/command.js';
 import type { ApduExchange, SendPcscResult as PcscExchange } from '../transport/pcsc/send.js';
 import type { BatchSummary } from '../batch/engine.js';
 import type { StreamOptions } from './batch.js';
-import { securityOpts, smsFrameOpts, type SecurityOptions } from './build.js';
+import { securityOpts, smsFrameOpts, type SecurityOptions, type SmsDeliverOptions } from './build.js';
 import type { DownloadOpts } from './sms-download.js';
 import type { ParseOpts } from './packet.js';
 import { preparePcsc, type PcscTerminal, type PcscTerminalOptions } from './pcsc-options.js';
 
-type Num = string | number;
 
 export type { ApduExchange };
 
 /** `send pcsc` options (camelCase of the long options): `build sms`'s security and SMS-DELIVER options, and the terminal's. */
-export interface SendPcscOptions extends SecurityOptions, PcscTerminalOptions {
+export interface SendPcscOptions extends SecurityOptions, SmsDeliverOptions, PcscTerminalOptions {
   /** Accept a 3DES key that degrades to single DES (K1 = K2). */
   allowWeakKey?: boolean;
-  oa?: string;
-  oaTon?: Num;
-  oaNpi?: Num;
-  pid?: string;
-  dcs?: string;
-  scts?: string;
-  smsc?: string;
-  concatRef?: Num;
-  concat16?: boolean;
   /** Reader: index (0-based), exact name or a unique part of it (default the first reader with a card). */
   reader?: string;
   /** Write the APDU exchange as GSMTAP SIM frames to this pcap file (also when the exchange fails). */

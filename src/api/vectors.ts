@@ -1,7 +1,7 @@
 /** `vectors verify` and `vectors record` as functions. */
 import { join, resolve } from 'node:path';
 import { formatTag } from '../util/json-format.js';
-import { recordVector, verifyReport, type GivenFn, type RecordOpts, type VectorsReport } from '../vectors/record.js';
+import { recordVector, verifyReport, type GivenFn, type Recorded, type RecordOpts, type VectorsReport } from '../vectors/record.js';
 import { runCase } from '../vectors/runner.js';
 
 /**
@@ -38,20 +38,9 @@ export interface RecordVectorsOptions extends Omit<RecordOpts, 'counter' | 'apdu
   storeKeys?: boolean;
 }
 
-/** The object `vectors record --json` prints, plus `warnings` (what the command says on stderr). */
-export interface VectorsRecordResult {
+/** The object `vectors record --json` prints (the suite's format, then what was recorded), plus `warnings` (what the command says on stderr). */
+export interface VectorsRecordResult extends Recorded {
   format: string;
-  /** The case's id. */
-  id: string;
-  /** An existing case with this id was replaced (`force`). */
-  replaced: boolean;
-  /** The vector file, as given. */
-  out: string;
-  /** The octets built (one hex string per unit). */
-  hex: string[];
-  /** The case as written. */
-  case: Record<string, unknown>;
-  warnings: string[];
 }
 
 /**

@@ -429,16 +429,14 @@ interface GroupLine {
  * output is the same octet for octet.
  */
 function parseChunkFn(o: ParseOpts, mode: ParseMode, memo: PacketMemo, one: (line: string, lineNo: number) => ParsedLine): ChunkFn {
-  const plans = new Map<string, ParsePlan>();
+  const plans = new Map<number, ParsePlan>();
   const fmt = o.expanded ? 'expanded' : o.compact ? 'compact' : 'auto';
   const deciphers = new Map<string, CbcBatch | undefined>();
   const macs = new Map<string, CbcBatch>();
   const keyId = (alg: string, key: Uint8Array) => `${alg}:${toHex(key)}`;
-  const planFor = (hdr: CommandHeader, b: Uint8Array): ParsePlan => {
-    const id = `${b[hdr.h + 1]},${b[hdr.h + 2]},${hdr.kic},${hdr.kid},${hdr.chl}`;
-    let p = plans.get(id);
-    if (p) return p;
-    p = { ok: false, L: hdr.chl - 13 };
+  /** The plan of a header not seen yet (key: SPI, KIc, KID, CHL octets). */
+  const planFor = (hdr: CommandHeader, id: number): ParsePlan => {
+    let p: ParsePlan = { ok: false, L: hdr.chl - 13 };
     try {
       const { spi, kic, kid } = hdr;
       const L = p.L;
@@ -497,12 +495,16 @@ function parseChunkFn(o: ParseOpts, mode: ParseMode, memo: PacketMemo, one: (lin
         const chl = b.length >= 3 && ((b[0] << 8) | b[1]) === b.length - 2 ? b[2] : 0;
         if ((chl === 13 || chl === 15 || chl === 17 || chl === 21) && !(looksLikeCattpPdu(b) && mode !== 'sms')) {
           {
-            const hdr = parseCommandHeader(smsDialect, b);
-            const plan = planFor(hdr, b);
-            const secAt = hdr.h + 8;
+            // SMS-PP: CPL at 0-1, CHL at 2 (no CPI); SPI 3-4, KIc 5, KID 6, TAR 7-9 (TS 31.115 cl. 4.2).
+            const id = ((b[3] << 8) | b[4]) * 0x1000000 + b[5] * 0x10000 + b[6] * 0x100 + chl;
+            let plan = plans.get(id);
+            if (!plan) plan = planFor(parseCommandHeader(smsDialect, b), id);
+            // The length checks of parseCommandHeader (the rest depends on the octets of the plan's key only).
+            else if (b.length - 2 < 14 || 1 + chl > b.length - 2) plan = undefined;
+            const secAt = 10;
             const sec = b.subarray(secAt);
-            if (plan.ok) {
-              g = { k, b, tar: hdr.tar, secAt, plan, at: 0, len: 0 };
+            if (plan?.ok) {
+              g = { k, b, tar: b.subarray(7, 10), secAt, plan, at: 0, len: 0 };
               if (plan.dec) {
                 if (!sec.length || sec.length % plan.dec.block) g = undefined;
                 else {

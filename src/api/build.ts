@@ -20,56 +20,18 @@ import { cattpDialect } from '../cattp/dialect.js';
 import { decodePdu, pduJson } from '../cattp/pdu.js';
 import { scriptView, responseView } from '../remote/view.js';
 import { peel } from '../layers/peel.js';
-import { prepareCommand, type SecurityOpts } from './secured-options.js';
+import { prepareCommand } from './secured-options.js';
 import { keysetOf, resolveKeys, resolveKic, resolveKid, type KeyOptions } from './keys.js';
-import { frameCommand, framePor, type SmsFrameOpts, type PorFrameOpts } from './frame.js';
+import { framePor, type PorFrameOpts } from './frame.js';
 import { responseData, type ResponseDataOpts } from './por-options.js';
 import { sduPdus, pduPcap, type PduHeaderOpts } from './cattp-options.js';
+import { str, securityOpts, buildSmsUnits, type SecurityOptions, type BuildSmsOptions } from './build-units.js';
+
+export { securityOpts, smsFrameOpts, buildWarnings, buildSmsUnits } from './build-units.js';
+export type { SecurityOptions, SmsDeliverOptions, BuildSmsOptions } from './build-units.js';
 
 type Num = string | number;
 type Counter = string | number | bigint;
-
-/** Security options of `build sms` / `build cattp` (the long option names in camelCase). */
-export interface SecurityOptions extends KeyOptions {
-  spi?: string;
-  kic?: string;
-  kid?: string;
-  tar?: string;
-  /** CNTR: a number, decimal or 0x-hex text, exactly 10 hex digits, or "next" (the stored counter, advanced). Default 0. */
-  counter?: Counter;
-  /** C-APDUs of the secured data. */
-  apdu?: string[];
-  /** Raw secured data instead of `apdu`. */
-  data?: string;
-  expanded?: boolean;
-  indefinite?: boolean;
-  immediateAction?: string;
-  errorAction?: string;
-  scriptChaining?: string;
-  ccLen?: Num;
-  paddingByte?: string;
-  /** Counter state file for counter "next". */
-  state?: string;
-}
-
-/** The SMS-DELIVER and ENVELOPE fields of `build sms` (and of the senders that build as it does). */
-export interface SmsDeliverOptions {
-  oa?: string;
-  oaTon?: Num;
-  oaNpi?: Num;
-  pid?: string;
-  dcs?: string;
-  scts?: string;
-  smsc?: string;
-  concatRef?: Num;
-  concat16?: boolean;
-}
-
-export interface BuildSmsOptions extends SecurityOptions, SmsDeliverOptions {
-  format?: 'packet' | 'ud' | 'tpdu' | 'envelope';
-  /** Also write what was built as a pcap (GSMTAP) to this file. */
-  pcap?: string;
-}
 
 export interface BuildPorOptions extends KeyOptions {
   /** Accept a 3DES key that degrades to single DES; the result notes it. */
@@ -131,54 +93,11 @@ export interface BuildResult {
   [key: string]: unknown;
 }
 
-const str = (v: Num | Counter | undefined): string | undefined => (v === undefined ? undefined : String(v));
-
-/** API options → the option object the CLI's commander would have produced (same defaults). */
-export function securityOpts(o: SecurityOptions): SecurityOpts {
-  return {
-    ...o,
-    // A number as 0x-hex: exactly 10 decimal digits would be read as 10 hex digits.
-    counter: o.counter === undefined ? '0' : typeof o.counter === 'string' ? o.counter : `0x${o.counter.toString(16)}`,
-    apdu: o.apdu ?? [],
-    paddingByte: o.paddingByte ?? '00',
-    ccLen: str(o.ccLen),
-    kvn: str(o.kvn),
-  } as SecurityOpts;
-}
-
-export function smsFrameOpts(o: BuildSmsOptions): SmsFrameOpts {
-  return { ...o, format: o.format ?? 'packet', concatRef: str(o.concatRef) ?? '0', oaTon: str(o.oaTon), oaNpi: str(o.oaNpi) } as SmsFrameOpts;
-}
-
-/** What the user probably did not mean, said once (the packet is still built). */
-export function buildWarnings(spi: Uint8Array, kic: number, kid: number, integrity: string, ciphering: boolean): string[] {
-  const notes: string[] = [];
-  if (spi[0] & 0xe0) notes.push(`SPI octet 1 has reserved bits set (0x${(spi[0] & 0xe0).toString(16).toUpperCase()})`);
-  if (spi[1] & 0xc0) notes.push(`SPI octet 2 has reserved bits set (0x${(spi[1] & 0xc0).toString(16).toUpperCase()})`);
-  if ((spi[1] & 3) === 3) notes.push('SPI octet 2: PoR request 11 is reserved');
-  // TS 102 225 Annex A: KIc and KID of different key sets are refused by cards (status 06).
-  if (ciphering && integrity === 'cc' && kic >> 4 && kid >> 4 && kic >> 4 !== kid >> 4) notes.push(`KIc names KVN ${kic >> 4} but KID KVN ${kid >> 4}: cards refuse mixed key sets (status 06)`);
-  return notes;
-}
 
 /** The SMS layers of what was built, decoded back (for --show and --json). */
 export function builtLayers(lines: Uint8Array[]): { trees: TreeNode[]; names: string[]; json: unknown[] } {
   const p = peel(lines, 'auto');
   return { trees: p.layers.map((l) => l.tree), names: p.layerNames ?? p.layers.map((l) => l.name), json: p.layers.map((l) => l.json) };
-}
-
-/** `build sms` without the views: the command, its frames, the notes. */
-export async function buildSmsUnits(o: BuildSmsOptions): Promise<{ cmd: SecuredCommand; units: Uint8Array[]; warnings: string[] }> {
-  const so = securityOpts(o);
-  const fo = smsFrameOpts(o);
-  const { input, keys } = await prepareCommand(so);
-  const cmd = buildCommand(smsDialect, input, keys);
-  const warnings = [...buildWarnings(cmd.bytes.subarray(3, 5), input.kic, input.kid, input.spi.integrity, input.spi.ciphering), ...cmd.notes];
-  const units = frameCommand(cmd.bytes, fo);
-  if (fo.format === 'packet' && cmd.bytes.length > 137) {
-    warnings.push(`the packet is ${cmd.bytes.length} octets, more than the 137 of one SMS; --format ud, tpdu or envelope concatenates it`);
-  }
-  return { cmd, units, warnings };
 }
 
 /** `build sms --json`: a secured command packet for SMS-PP (3GPP TS 31.115) at the requested layer. */

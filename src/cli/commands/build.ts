@@ -27,16 +27,18 @@ const notes = (ws: string[]) => {
 };
 
 export async function buildSms(o: BuildSmsOpts): Promise<void> {
-  const api = await import('../../api/build.js');
   if (o.json) {
+    const api = await import('../../api/build.js');
     const r = await api.buildSms(o as BuildSmsOptions);
     notes(r.warnings);
     printJson(api.jsonOf(r));
     return;
   }
-  const { cmd, units, warnings } = await api.buildSmsUnits(o as BuildSmsOptions);
+  // Hex only (the usual case): src/api/build-units.ts, without the views --json and --show decode.
+  const { cmd, units, warnings } = await (await import('../../api/build-units.js')).buildSmsUnits(o as BuildSmsOptions);
   notes(warnings);
   if (o.show) {
+    const api = await import('../../api/build.js');
     const { commandTree } = await import('../../secured/view.js');
     const { scriptView } = await import('../../remote/view.js');
     const script = scriptView(cmd.data!, o.expanded ? 'expanded' : 'compact');

@@ -22,7 +22,7 @@ import { scriptView, responseView } from '../remote/view.js';
 import { peel } from '../layers/peel.js';
 import { prepareCommand } from './secured-options.js';
 import { keysetOf, resolveKeys, resolveKic, resolveKid, type KeyOptions } from './keys.js';
-import { framePor, type PorFrameOpts } from './frame.js';
+import { framePor, type PorFrameOpts } from './frame-por.js';
 import { responseData, type ResponseDataOpts } from './por-options.js';
 import { sduPdus, pduPcap, type PduHeaderOpts } from './cattp-options.js';
 import { str, securityOpts, buildSmsUnits, type SecurityOptions, type BuildSmsOptions } from './build-units.js';

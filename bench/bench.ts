@@ -116,6 +116,27 @@ export interface Section {
   run: () => Promise<void> | void;
 }
 
+/**
+ * What a section kept in its own file gets from this one (passed in: this file
+ * imports those with top-level await, so they cannot import it back at run time).
+ */
+export interface SectionContext {
+  run: typeof run;
+  round: typeof round;
+  median: typeof median;
+  log: typeof log;
+  save: typeof save;
+  env: typeof env;
+  impls: Impl[];
+  results: Record<string, unknown>;
+  tmp: string;
+  K: string[];
+  APDU: string;
+  dataLines: (apdus: number, n: number) => string;
+  smoke: boolean;
+  READ_FRAMES: number;
+}
+
 /** The sections, in the order they run; BENCH_ONLY picks some by name. Other parts plug in here. */
 export const SECTIONS: Section[] = [];
 
@@ -384,10 +405,11 @@ SECTIONS.push({ name: 'memory', run: async () => {
 } });
 
 // build sms --each on 1 and 2 threads, wall and CPU, vs the openssl raw crypto limit: bench/build.ts.
-SECTIONS.push((await import('./build.js')).buildSection({ run, round, median, log, save, impls, results, tmp, K, dataLines, smoke: SMOKE, env }));
+const ctx: SectionContext = { run, round, median, log, save, env, impls, results, tmp, K, APDU, dataLines, smoke: SMOKE, READ_FRAMES };
+SECTIONS.push((await import('./build.js')).buildSection(ctx));
 
 // parse --read vs tshark -V: bench/capture.ts.
-SECTIONS.push((await import('./capture.js')).captureSection({ run, round, log, save, impls, results, tmp, K, APDU, READ_FRAMES }));
+SECTIONS.push((await import('./capture.js')).captureSection(ctx));
 
 /** Run the chosen sections (every one unless BENCH_ONLY), then write the results. */
 export async function main(): Promise<void> {

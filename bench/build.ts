@@ -22,23 +22,8 @@ import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
-import type { Impl, Run, Section } from './bench.js';
+import type { Section, SectionContext } from './bench.js';
 
-/** What this section uses of bench.ts (passed in: bench.ts imports this file). */
-export interface BuildBenchContext {
-  run: (cmd: string, args: string[], opts?: { inputFile?: string; okCodes?: number[] }) => Run;
-  round: (x: number, d?: number) => number;
-  median: (xs: number[]) => number;
-  log: (s: string) => void;
-  save: () => void;
-  impls: Impl[];
-  results: Record<string, unknown>;
-  tmp: string;
-  K: string[];
-  dataLines: (apdus: number, n: number) => string;
-  smoke: boolean;
-  env: (k: string, full: number, smoke: number) => number;
-}
 
 interface Shape {
   name: string;
@@ -66,7 +51,7 @@ function opensslOps(cipher: string, bytes: number, smoke: boolean): number | nul
   return f ? Number(f[1]) / bytes : null;
 }
 
-export function buildSection(c: BuildBenchContext): Section {
+export function buildSection(c: SectionContext): Section {
   return { name: 'build', run: () => {
     const LINES = c.env('BENCH_BUILD_LINES', 50_000, 20);
     const RUNS = c.env('BENCH_BUILD_RUNS', 3, 1);

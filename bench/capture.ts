@@ -14,24 +14,11 @@
 import { spawnSync } from 'node:child_process';
 import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Section, Run, Impl } from './bench.js';
+import type { Run, Section, SectionContext } from './bench.js';
 
-/** What this section uses of bench.ts (passed in: bench.ts imports this file, so it cannot import bench.ts back). */
-export interface BenchContext {
-  run: (cmd: string, args: string[], opts?: { okCodes?: number[] }) => Run;
-  round: (x: number, d?: number) => number;
-  log: (s: string) => void;
-  save: () => void;
-  impls: Impl[];
-  results: Record<string, unknown>;
-  tmp: string;
-  K: string[];
-  APDU: string;
-  READ_FRAMES: number;
-}
 
 /** A capture file of `frames` GSMTAP frames: command / PoR pairs, built by the CLI of the first implementation. */
-export function makeCapture(c: BenchContext, dir: string, frames: number): string {
+export function makeCapture(c: SectionContext, dir: string, frames: number): string {
   const { run, impls, K, APDU } = c;
   const bin = impls[0].bin;
   const env = join(dir, 'cmd.pcap');
@@ -63,7 +50,7 @@ export function makeCapture(c: BenchContext, dir: string, frames: number): strin
 
 const perCpuSecond = (frames: number, r: Run) => frames / (r.cpuMs / 1000);
 
-export const captureSection = (c: BenchContext): Section => ({
+export const captureSection = (c: SectionContext): Section => ({
   name: 'capture',
   run: () => {
     const { run, round, log, save, impls, results, tmp, K, READ_FRAMES } = c;

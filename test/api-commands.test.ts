@@ -21,6 +21,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BIN, KEYSET, run, runAsync, start } from './helpers/cli.js';
 import { launch } from './helpers/launch.js';
+import { assertCliError, thrown } from './helpers/api-error.js';
 import * as api from '../src/api/index.js';
 
 const APDU = '00A40004023F00';
@@ -74,15 +75,6 @@ before(() => {
   dir = mkdtempSync(join(tmpdir(), 'uicc-ota-api-cmd-'));
 });
 after(() => rmSync(dir, { recursive: true, force: true }));
-
-async function thrown(fn: () => unknown): Promise<unknown> {
-  try {
-    await fn();
-  } catch (e) {
-    return e;
-  }
-  return undefined;
-}
 
 describe('API = CLI, further commands', () => {
   it('card init', () => {
@@ -260,11 +252,7 @@ describe('API = CLI, further commands', () => {
       [() => api.ram('delete', { aid: '0102', keyset: KEYSET, dryRun: true }), ['ram', 'delete', '--aid', '0102', '--keyset', KEYSET, '--dry-run']],
     ];
     for (const [fn, args] of cases) {
-      const cli = run(args);
-      const err = await thrown(fn);
-      assert.ok(err instanceof api.InputError, `${args.join(' ')}: ${err}`);
-      assert.equal(cli.stderr, `uicc-ota: ${(err as api.OtaError).message}\n`, args.join(' '));
-      assert.equal(cli.code, (err as api.OtaError).exitCode);
+      assertCliError(await thrown(fn), run(args), api.InputError, args.join(' '));
     }
   });
 
@@ -293,10 +281,7 @@ describe('API = CLI, further commands', () => {
       const cli = run(args);
       let err: unknown;
       const writes = await writesDuring(async () => (err = await thrown(fn)));
-      assert.ok(err instanceof Cls, `${args.join(' ')}: ${err}`);
-      const e = err as api.OtaError;
-      assert.equal(cli.stderr, `uicc-ota: ${e.message}\n`, args.join(' '));
-      assert.equal(cli.code, e.exitCode, args.join(' '));
+      assertCliError(err, cli, Cls, args.join(' '));
       if (args[0] === 'send') assert.deepEqual(writes, [], `${args.join(' ')}: the library writes nothing`);
     }
   });

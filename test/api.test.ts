@@ -15,6 +15,7 @@ import { readFileSync, mkdtempSync, copyFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT, KEYSET, run } from './helpers/cli.js';
+import { assertCliError, thrown } from './helpers/api-error.js';
 import * as api from '../src/api/index.js';
 
 /** What `--json` would print for an API result: JSON round trip without the library-only keys. */
@@ -140,17 +141,7 @@ describe('API = CLI --json, command by command', () => {
       [() => api.buildSms({ apdu: [APDU], keyset: '/nonexistent/keyset.json' }), ['build', 'sms', '--apdu', APDU, '--keyset', '/nonexistent/keyset.json'], api.StateError],
     ];
     for (const [fn, args, Cls] of cases) {
-      const cli = run(args);
-      let err: unknown;
-      try {
-        await fn();
-      } catch (e) {
-        err = e;
-      }
-      assert.ok(err instanceof Cls, `${args.join(' ')}: ${err}`);
-      const e = err as api.OtaError;
-      assert.equal(cli.stderr, `uicc-ota: ${e.message}\n`);
-      assert.equal(cli.code, e.exitCode);
+      const e = assertCliError(await thrown(fn), run(args), Cls, args.join(' '));
       assert.equal(e.field, e.where.field);
     }
     assert.equal(api.IoError, api.StateError, 'IoError is the deprecated name of StateError');

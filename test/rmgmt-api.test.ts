@@ -19,6 +19,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BIN, KEYSET, run, runAsync } from './helpers/cli.js';
 import { launch } from './helpers/launch.js';
+import { assertCliError, thrown } from './helpers/api-error.js';
 import { capFile, PACKAGE_AID, APPLET_AID } from './helpers/cap.js';
 import * as api from '../src/api/index.js';
 
@@ -130,16 +131,7 @@ describe('rfm() / ram() = rfm / ram --json in every mode', () => {
       [() => api.ram('status', { ...sec, dryRun: true, card: join(dir, 'x.json') }), ['ram', 'status', ...SEC, '--dry-run', '--card', join(dir, 'x.json')]],
     ];
     for (const [fn, args] of cases) {
-      const cli = run(args);
-      let err: unknown;
-      try {
-        await fn();
-      } catch (e) {
-        err = e;
-      }
-      assert.ok(err instanceof api.OtaError, `${args.join(' ')}: ${err}`);
-      assert.equal(cli.stderr, `uicc-ota: ${(err as api.OtaError).message}\n`, args.join(' '));
-      assert.equal(cli.code, (err as api.OtaError).exitCode, args.join(' '));
+      assertCliError(await thrown(fn), run(args), api.OtaError, args.join(' '));
     }
   });
 });

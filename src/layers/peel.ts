@@ -183,7 +183,7 @@ export function peel(inputs: Uint8Array[], mode: PeelMode): Peeled {
     base.failures.push(`${p.tpdu.type} has no UDH, so no command/response packet identifier (IE 70/71)`);
   }
   return {
-    ...base, packet: p.packet, dialect: 'sms-pp', kind, offset: 0, outer: p.kind,
+    inputs: base.inputs, failures: base.failures, packet: p.packet, dialect: 'sms-pp', kind, offset: 0, outer: p.kind,
     layers: [new SmsLayer(names.join(' / '), p)],
     layerNames: names,
   } as Peeled;

@@ -7,7 +7,9 @@
 // the entry (commander, the command tree, main) and every other chunk (a
 // command's implementation, modules shared by several commands) lies in
 // dist/bundle/uicc-ota.chunks, at the offset its index (the entry's
-// "//# uicc-ota-chunks" line) gives. A chunk is compiled when first required,
+// "//# uicc-ota-chunks" line) gives. Each (the entry too) is stored as the
+// function it runs as: CommonJS's parameters and __bundle (import.meta is
+// __bundle). A chunk is compiled when first required,
 // as a vm.Script of its own with its own code cache, so a command reads,
 // compiles and deserializes only what it runs. Code caches: the entry's in
 // uicc-ota.cjs.codecache, the chunks' in uicc-ota.chunks.codecache (a pack, see
@@ -144,8 +146,6 @@ function writeUserCache(file, data) {
   }
 }
 
-/** A chunk as a function: CommonJS's parameters and __bundle (import.meta is __bundle). */
-const wrap = (source) => `(function (exports, require, module, __filename, __dirname, __bundle) { ${source}\n});`;
 
 /**
  * The script names the shipped caches are made under: not the build folder's path, which
@@ -170,17 +170,18 @@ function bundle(source, cacheOf, onCompiled, forCache = false) {
       return (url ??= nodeRequire('node:url').pathToFileURL(BUNDLE).href);
     },
   };
+  // Only the chunks a run needs are read (reading the whole pack into one string costs more than the pieces).
   const chunkSource = (name) => {
     if (!pack) pack = [fs.openSync(CHUNKS, 'r'), JSON.parse(trailer(source, 'chunks') ?? '{}')];
     const at = pack[1][name];
     if (!at) throw new Error(`uicc-ota: ${name} is missing from ${CHUNKS} (rebuild: npm run build)`);
     const buf = Buffer.allocUnsafe(at[1]);
     fs.readSync(pack[0], buf, 0, at[1], at[0]);
-    return buf.toString('latin1');
+    return buf.latin1Slice(0, at[1]);
   };
   const compile = (name) => {
     const cachedData = cacheOf(name);
-    const script = new vm.Script(wrap(name === ENTRY ? source : chunkSource(name)), { filename: scriptName(name, forCache), cachedData });
+    const script = new vm.Script(name === ENTRY ? source : chunkSource(name), { filename: scriptName(name, forCache), cachedData });
     onCompiled(name, script, cachedData);
     return script;
   };
@@ -200,7 +201,7 @@ function bundle(source, cacheOf, onCompiled, forCache = false) {
 /** Compile the entry with the shipped cache only (tests use this). */
 function compile(cachedData = readOrUndefined(CACHE)) {
   // No chunk may contain a dynamic import() (a vm.Script has no loader for it): see test/bundle.test.ts.
-  return new vm.Script(wrap(readBundle()), { filename: BUNDLE, cachedData });
+  return new vm.Script(readBundle(), { filename: BUNDLE, cachedData });
 }
 
 /**

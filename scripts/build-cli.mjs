@@ -11,7 +11,9 @@
 // - dist/bundle/uicc-ota.cjs is the entry chunk (commander, the command tree,
 //   main); the other chunks are packed in dist/bundle/uicc-ota.chunks, whose
 //   index ends the entry ("//# uicc-ota-chunks {name: [offset, length]}"), so a
-//   run opens two files whatever number of chunks it needs;
+//   run opens two files whatever number of chunks it needs; each is stored as
+//   the function expression bin/load.js compiles it as (no string building at
+//   start-up);
 // - whitespace and comments are dropped and the output is ASCII only, so that
 //   bin/load.js reads it as a one-byte (latin1) string: a UTF-8 file with a few
 //   non-ASCII characters decodes into a two-byte string, several times slower;
@@ -60,12 +62,17 @@ const esm = await build({
   external: ['pcsclite', 'smpp'],
   logLevel: 'warning',
   minifyWhitespace: true,
+  minifyIdentifiers: true,
+  minifySyntax: true,
   charset: 'ascii',
   legalComments: 'none',
   entryNames: '[name]',
   chunkNames: 'c-[name]-[hash]',
   plugins: [lazyChildProcess],
+  // UICC_OTA_BUNDLE_META=FILE writes esbuild's metafile there (which module went into which chunk), for start-up work.
+  metafile: Boolean(process.env.UICC_OTA_BUNDLE_META),
 });
+if (process.env.UICC_OTA_BUNDLE_META) writeFileSync(process.env.UICC_OTA_BUNDLE_META, JSON.stringify(esm.metafile));
 
 /** One ESM chunk as a CommonJS module: import() becomes a require(), import.meta.url the bundle's. */
 async function toCjs(code) {
@@ -76,6 +83,8 @@ async function toCjs(code) {
     // bin/load.js wraps each chunk in a function whose parameter __bundle.url is the entry's file URL, made once, when first asked for.
     define: { 'import.meta.url': '__bundle.url' },
     minifyWhitespace: true,
+    minifyIdentifiers: true,
+    minifySyntax: true,
     charset: 'ascii',
     legalComments: 'none',
     logLevel: 'warning',
@@ -99,20 +108,26 @@ for (const [name, code] of [['uicc-ota.cjs', entry], ...chunks]) {
   }
 }
 
+// Each chunk (and the entry) is stored already wrapped as the function bin/load.js runs it as (CommonJS's
+// parameters and __bundle): the loader compiles the text it reads as it is, with no string built around it
+// (V8 would flatten that into one more copy of every chunk in its young generation).
+const wrap = (code) => `(function (exports, require, module, __filename, __dirname, __bundle) { ${code}\n});`;
 // The pack of chunks and its index; the build's identity, which bin/load.js keys the user's code caches by.
 const index = {};
 let offset = 0;
-for (const [name, code] of chunks) {
-  index[name] = [offset, code.length];
-  offset += code.length;
-}
-const pack = chunks.map(([, code]) => code).join('');
+const wrapped = chunks.map(([name, code]) => {
+  const w = wrap(code);
+  index[name] = [offset, w.length];
+  offset += w.length;
+  return w;
+});
+const pack = wrapped.join('');
 const { version } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
 const id = createHash('sha256').update(entry).update(pack).digest('hex').slice(0, 16);
 mkdirSync(DIR, { recursive: true });
 for (const f of readdirSync(DIR)) rmSync(join(DIR, f), { recursive: true });
 writeFileSync(PACK, pack, 'latin1');
-writeFileSync(ENTRY, `${entry}//# uicc-ota-chunks ${JSON.stringify(index)}\n//# uicc-ota-build ${version} ${id}\n`, 'latin1');
+writeFileSync(ENTRY, `${wrap(entry)}\n//# uicc-ota-chunks ${JSON.stringify(index)}\n//# uicc-ota-build ${version} ${id}\n`, 'latin1');
 
 // Code caches: for any command, then for each command group (a fresh process each, so a group's caches hold only what it runs).
 const commands = JSON.parse(readFileSync(join(ROOT, 'bin', 'code-cache-commands.json'), 'utf8'));

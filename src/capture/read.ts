@@ -849,7 +849,14 @@ export class CaptureAnalyser {
     const verified = failures.length ? false : (resVerified ?? null);
     let json: Record<string, unknown> | undefined;
     if (wantJson) {
-      json = { ...base(), layers: [...names(), `${res.kind} packet`], ...res.json, framing: framing(), verified: failures.length ? false : resVerified };
+      // Built member by member (what the spreads { ...base(), layers, ...res.json, framing, verified } give, in that order).
+      json = { frame: first };
+      if (u.frames.length > 1) json.frames = [...new Set(u.frames)].sort((a, b) => a - b);
+      json.layers = [...names(), `${res.kind} packet`];
+      const rj = res.json;
+      for (const k in rj) json[k] = rj[k];
+      json.framing = framing();
+      json.verified = failures.length ? false : resVerified;
       if (requestFrame !== undefined) json.requestFrame = requestFrame;
     }
     let tree: TreeNode | undefined;

@@ -16,12 +16,32 @@ import { outcomeNodes, useColor, verdictNode, type OutputOptions } from '../outp
 
 type ParseOpts = PacketOptions & OutputOptions & { ndjson?: boolean; pairingWindow?: string };
 
+const RECORD_TAG = formatTag('capture-record');
+
 /** Output written in batches of about this many characters (and after every chunk read). */
 const BATCH = 1 << 16;
 
 const replacer = (_k: string, x: unknown) => (typeof x === 'bigint' ? Number(x) : x instanceof Uint8Array ? Buffer.from(x).toString('hex').toUpperCase() : x);
+
+/**
+ * True when `v` holds only what the replacer passes through unchanged (plain
+ * objects and arrays, strings, numbers, booleans, null): then JSON.stringify
+ * gives the same text without it, several times faster (no call per value).
+ */
+function plain(v: unknown, depth = 0): boolean {
+  if (v === null || typeof v !== 'object') return typeof v !== 'bigint';
+  if (depth > 32) return false;
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) if (!plain(v[i], depth + 1)) return false;
+    return true;
+  }
+  if (Object.getPrototypeOf(v) !== Object.prototype) return false;
+  for (const k in v) if (!plain((v as Record<string, unknown>)[k], depth + 1)) return false;
+  return true;
+}
+const stringify = (v: unknown, indent?: number) => (plain(v) ? JSON.stringify(v, null, indent) : JSON.stringify(v, replacer, indent));
 /** A value as printJson prints it, as a member of the top-level object (indented one more level). */
-const member = (v: unknown, depth: number) => JSON.stringify(v, replacer, 2).replace(/\n/g, '\n' + '  '.repeat(depth));
+const member = (v: unknown, depth: number) => stringify(v, 2).replace(/\n/g, '\n' + '  '.repeat(depth));
 
 /** All of `b` to stdout, synchronously (waiting out EAGAIN on a non-blocking pipe); a reader gone away ends the process quietly. */
 function writeAll(b: Uint8Array): void {
@@ -116,8 +136,10 @@ export async function parseCapture(file: string, args: string[], o: ParseOpts, _
         firstItem = false;
       } else {
         // The item's own tag (uicc-ota-command/1, -response/1) gives way to the record's; `type` still says which.
-        const { format: _own, ...rest } = i.json!;
-        emit(JSON.stringify({ format: formatTag('capture-record'), record: 'item', ...rest }, replacer) + '\n');
+        const rec: Record<string, unknown> = { format: RECORD_TAG, record: 'item' };
+        const j = i.json!;
+        for (const k in j) if (k !== 'format') rec[k] = j[k];
+        emit(stringify(rec) + '\n');
       }
     },
     brief(b: CaptureBrief) {
@@ -132,7 +154,7 @@ export async function parseCapture(file: string, args: string[], o: ParseOpts, _
           run.byName.set(b.name, (run.byName.get(b.name) ?? 0) + 1);
         }
       } else if (mode === 'json') (b.group === 'apdu' ? apdus : sessions).push(member(b.json, 2));
-      else emit(JSON.stringify({ format: formatTag('capture-record'), record: b.group, ...b.json }, replacer) + '\n');
+      else emit(stringify({ format: formatTag('capture-record'), record: b.group, ...b.json }) + '\n');
     },
   };
 

@@ -79,13 +79,48 @@ function buildId(source) {
  * (JSON: { name: [offset, length] }, offsets after the header), the caches.
  */
 function readPack(file) {
-  const data = readOrUndefined(file);
-  if (!data || data.length < 4) return new Map();
+  let fd;
   try {
-    const n = data.readUInt32LE(0);
-    const index = JSON.parse(data.toString('latin1', 4, 4 + n));
-    return new Map(Object.entries(index).map(([name, [o, l]]) => [name, data.subarray(4 + n + o, 4 + n + o + l)]));
+    fd = fs.openSync(file, 'r');
   } catch {
+    return new Map();
+  }
+  // Only the header is read here; a cache is read when asked for (a command needs a part of a pack, and
+  // reading what it does not need costs more than the reads: fresh memory is slow to touch).
+  try {
+    const len = Buffer.allocUnsafe(4);
+    if (fs.readSync(fd, len, 0, 4, 0) !== 4) throw new Error('short');
+    const n = len.readUInt32LE(0);
+    const head = Buffer.allocUnsafe(n);
+    if (fs.readSync(fd, head, 0, n, 4) !== n) throw new Error('short');
+    const index = JSON.parse(head.latin1Slice(0, n));
+    const got = new Map();
+    return {
+      get(name) {
+        if (got.has(name)) return got.get(name);
+        const at = Object.prototype.hasOwnProperty.call(index, name) ? index[name] : undefined;
+        let data;
+        if (at) {
+          data = Buffer.allocUnsafe(at[1]);
+          try {
+            if (fs.readSync(fd, data, 0, at[1], 4 + n + at[0]) !== at[1]) data = undefined;
+          } catch {
+            data = undefined;
+          }
+        }
+        got.set(name, data);
+        return data;
+      },
+      has: (name) => Object.prototype.hasOwnProperty.call(index, name),
+      /** Every cache of the pack, read now (for rewriting it). */
+      entries() {
+        return Object.keys(index)
+          .map((name) => [name, this.get(name)])
+          .filter(([, data]) => data !== undefined)[Symbol.iterator]();
+      },
+    };
+  } catch {
+    fs.closeSync(fd);
     return new Map();
   }
 }
@@ -231,7 +266,7 @@ function load(argv = process.argv) {
     process.once('exit', () => {
       if (!stale) return;
       // What the user's pack held, with what this run compiled afresh.
-      const caches = new Map(own);
+      const caches = new Map(own.entries());
       for (const [name, script] of compiled) {
         try {
           if (!own.has(name) || script.cachedDataRejected) caches.set(name, script.createCachedData());

@@ -8,7 +8,8 @@ import { InputError, type OtaError } from '../util/errors.js';
 import { fromHex } from '../util/hex.js';
 import type { TreeNode } from '../render/tree.js';
 import { peel, type Peeled } from '../layers/peel.js';
-import { looksLikeCattpPdu, type CattpPeel } from '../cattp/peel.js';
+import { looksLikeCattpPdu } from '../cattp/detect.js';
+import type { CattpPeel } from '../cattp/peel.js';
 import { parsePacket, type ParseOpts, type ParseMode } from './packet.js';
 import type { KeyOptions } from './keys.js';
 

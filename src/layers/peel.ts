@@ -8,7 +8,7 @@ import { toHex } from '../util/hex.js';
 import { node, type TreeNode } from '../render/tree.js';
 import { udh, ieName, findSecurityIe, type UdhDecoded } from '../smspp/udh.js';
 import { detectSmsLayer, peelSmsPp, peelAndReassemble, type Peeled as SmsPeeled } from '../smspp/build.js';
-import { cattpPacketKind } from '../cattp/peel.js';
+import { cattpPacketKind } from '../cattp/detect.js';
 
 import type { Layer, Peeled } from './types.js';
 export type { Layer, Peeled };

@@ -13,8 +13,9 @@
 // as a vm.Script of its own with its own code cache, so a command reads,
 // compiles and deserializes only what it runs. Code caches: the entry's in
 // uicc-ota.cjs.codecache, the chunks' in uicc-ota.chunks.codecache (a pack, see
-// readPack) and, for the command groups of bin/code-cache-commands.json, in
-// uicc-ota.chunks.<group>.codecache (what that group runs, and no more).
+// readPack) and, for the command groups of bin/code-cache-commands.json, the
+// entry's and the chunks' in uicc-ota.chunks.<group>.codecache (what that group
+// runs, and no more).
 //
 // A shipped cache only fits the Node/V8 (and V8 flags) it was built with; when
 // V8 rejects it (other Node version, NODE_OPTIONS), a fresh one is written at
@@ -35,9 +36,10 @@ const CACHE = BUNDLE + '.codecache';
 /** The code caches of the chunks (a pack). */
 const CHUNKS_CACHE = CHUNKS + '.codecache';
 /**
- * The chunks' caches made by running only the commands of one group (the first
- * word of the command line: spi, build, parse, ...): what that command runs, and
- * no more, of the chunks it loads. Chunks it lacks come from CHUNKS_CACHE.
+ * The entry's and the chunks' caches made by running only the commands of one
+ * group (the first word of the command line: spi, build, parse, ...): what that
+ * command runs, and no more, of what it loads. What it lacks comes from CACHE
+ * and CHUNKS_CACHE.
  */
 const groupCacheFile = (group) => `${CHUNKS}.${group}.codecache`;
 
@@ -79,13 +81,48 @@ function buildId(source) {
  * (JSON: { name: [offset, length] }, offsets after the header), the caches.
  */
 function readPack(file) {
-  const data = readOrUndefined(file);
-  if (!data || data.length < 4) return new Map();
+  let fd;
   try {
-    const n = data.readUInt32LE(0);
-    const index = JSON.parse(data.toString('latin1', 4, 4 + n));
-    return new Map(Object.entries(index).map(([name, [o, l]]) => [name, data.subarray(4 + n + o, 4 + n + o + l)]));
+    fd = fs.openSync(file, 'r');
   } catch {
+    return new Map();
+  }
+  // Only the header is read here; a cache is read when asked for (a command needs a part of a pack, and
+  // reading what it does not need costs more than the reads: fresh memory is slow to touch).
+  try {
+    const len = Buffer.allocUnsafe(4);
+    if (fs.readSync(fd, len, 0, 4, 0) !== 4) throw new Error('short');
+    const n = len.readUInt32LE(0);
+    const head = Buffer.allocUnsafe(n);
+    if (fs.readSync(fd, head, 0, n, 4) !== n) throw new Error('short');
+    const index = JSON.parse(head.latin1Slice(0, n));
+    const got = new Map();
+    return {
+      get(name) {
+        if (got.has(name)) return got.get(name);
+        const at = Object.prototype.hasOwnProperty.call(index, name) ? index[name] : undefined;
+        let data;
+        if (at) {
+          data = Buffer.allocUnsafe(at[1]);
+          try {
+            if (fs.readSync(fd, data, 0, at[1], 4 + n + at[0]) !== at[1]) data = undefined;
+          } catch {
+            data = undefined;
+          }
+        }
+        got.set(name, data);
+        return data;
+      },
+      has: (name) => Object.prototype.hasOwnProperty.call(index, name),
+      /** Every cache of the pack, read now (for rewriting it). */
+      entries() {
+        return Object.keys(index)
+          .map((name) => [name, this.get(name)])
+          .filter(([, data]) => data !== undefined)[Symbol.iterator]();
+      },
+    };
+  } catch {
+    fs.closeSync(fd);
     return new Map();
   }
 }
@@ -219,9 +256,11 @@ function load(argv = process.argv) {
   let shipped;
   const compiled = new Map();
   let stale = false;
+  // The group's pack first (the entry's and the chunks' caches of what that group runs), then the caches of everything.
   const cacheOf = (name) =>
     own.get(name) ??
-    (name === ENTRY ? readOrUndefined(CACHE) : ((ofGroup ??= group ? readPack(groupCacheFile(group)) : new Map()).get(name) ?? (shipped ??= readPack(CHUNKS_CACHE)).get(name)));
+    (ofGroup ??= group ? readPack(groupCacheFile(group)) : new Map()).get(name) ??
+    (name === ENTRY ? readOrUndefined(CACHE) : (shipped ??= readPack(CHUNKS_CACHE)).get(name));
   const onCompiled = (name, script, cachedData) => {
     compiled.set(name, script);
     if (cachedData === undefined || script.cachedDataRejected) stale = true;
@@ -231,7 +270,7 @@ function load(argv = process.argv) {
     process.once('exit', () => {
       if (!stale) return;
       // What the user's pack held, with what this run compiled afresh.
-      const caches = new Map(own);
+      const caches = new Map(own.entries());
       for (const [name, script] of compiled) {
         try {
           if (!own.has(name) || script.cachedDataRejected) caches.set(name, script.createCachedData());
@@ -268,8 +307,9 @@ async function makeCache(commands, group) {
   }
   const caches = new Map();
   if (group) {
-    // Only the chunks this group ran, with only what it ran of them.
-    for (const [name, script] of compiled) if (name !== ENTRY) caches.set(name, script.createCachedData());
+    // Only the entry and the chunks this group ran, with only what it ran of them (the entry's cache made by
+    // every command would hold the compiled definitions of every command: main.ts's define* functions).
+    for (const [name, script] of compiled) caches.set(name, script.createCachedData());
     fs.writeFileSync(groupCacheFile(group), packOf(caches));
     return;
   }

@@ -62,6 +62,8 @@ const esm = await build({
   external: ['pcsclite', 'smpp'],
   logLevel: 'warning',
   minifyWhitespace: true,
+  minifyIdentifiers: true,
+  minifySyntax: true,
   charset: 'ascii',
   legalComments: 'none',
   entryNames: '[name]',
@@ -81,6 +83,8 @@ async function toCjs(code) {
     // bin/load.js wraps each chunk in a function whose parameter __bundle.url is the entry's file URL, made once, when first asked for.
     define: { 'import.meta.url': '__bundle.url' },
     minifyWhitespace: true,
+    minifyIdentifiers: true,
+    minifySyntax: true,
     charset: 'ascii',
     legalComments: 'none',
     logLevel: 'warning',

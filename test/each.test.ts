@@ -115,6 +115,81 @@ describe('parse --each group fast path (batched deciphering and CCs)', () => {
   });
 });
 
+describe('parse --each --json group fast path (objects written from the packet parts)', () => {
+  // The fast path must print exactly what the per-line path prints (UICC_OTA_PARSE_CHUNK=0), whose
+  // objects are checked against independent values elsewhere (test/cli.test.ts, contract, schema):
+  // so here the packets only need variety, not provenance, and the check is octet for octet.
+  const rows = (pat: string): Vector[] => vectors.filter((v) => v.id.includes(pat));
+  const responses = (JSON.parse(readFileSync(join(ROOT, 'vectors', 'responses.json'), 'utf8')) as { cases: { expected?: { hex?: string } }[] }).cases;
+  const pdus = (JSON.parse(readFileSync(join(ROOT, 'vectors', 'cattp-pdus.json'), 'utf8')) as { cases: { expected?: { hex?: string } }[] }).cases;
+  const script = (n: number, i: number) => ('00A40004023F' + (i & 0xff).toString(16).padStart(2, '0').toUpperCase()).repeat(n);
+  const data: string[] = [];
+  for (let i = 0; i < 3; i++) for (const n of [1, 4, 16, 40]) data.push(script(n, 37 * i));
+  data.push('DEADBEEF', 'AA0A', '8103010203', '00');
+  const each = (o: string[]) => run(['build', 'sms', '--each', '--format', 'packet', '--keyset', KEYSET, ...o], { input: data.join('\n') + '\n' }).stdout.trim().split('\n');
+  const packets = [
+    ...[[], ['--kvn', '2'], ['--spi', '0201'], ['--spi', '0601', '--kvn', '2', '--cc-len', '4'], ['--spi', '1E19', '--counter', '0xFFFFFFFF00'],
+      ['--tar', '000000'], ['--tar', '123456', '--spi', '0201'], ['--padding-byte', 'FF'], ['--spi', '0101', '--kid', '05']].flatMap(each),
+    ...vectors.map((v) => v.expected.hex), ...rows('expanded').map((v) => v.expected.hex),
+    ...responses.flatMap((c) => c.expected?.hex ?? []), ...pdus.flatMap((c) => c.expected?.hex ?? []),
+    run(['build', 'push', '--keyset', KEYSET, '--format', 'packet']).stdout.trim(),
+  ];
+  const flip = (h: string, at: number) => h.slice(0, at) + (parseInt(h[at], 16) ^ 1).toString(16).toUpperCase() + h.slice(at + 1);
+  const g = V3DES.expected.hex;
+  const odd = [flip(g, g.length - 1), flip(g, 40), g.slice(0, -2), 'zz', 'ABC', '', '# comment', g.toLowerCase(), g.replace(/(..)/g, '$1 ').trim(), `${g}\r`];
+  const lines: string[] = [];
+  packets.forEach((p, i) => lines.push(p, ...(i % 5 === 2 ? [odd[(i / 5 | 0) % odd.length]] : [])));
+  lines.push(...odd);
+  // More than one chunk (1024 lines), so that groups start mid-input.
+  const input = [...lines, ...lines].join('\n') + '\n';
+
+  const same = (args: string[], inp = input, extra: string[] = []) => {
+    const fast = run([...args, ...extra], { input: inp });
+    const slow = run(args, { input: inp, env: { UICC_OTA_PARSE_CHUNK: '0' } });
+    assert.equal(fast.stdout, slow.stdout, args.join(' '));
+    assert.equal(fast.stderr, slow.stderr, args.join(' '));
+    assert.equal(fast.code, slow.code, args.join(' '));
+    return fast;
+  };
+
+  it('command packets of every shape, PoRs, CAT_TP PDUs, bad, blank and # lines: the same octets as line by line', () => {
+    const r = same(['parse', '--each', '--json', '--keyset', KEYSET]);
+    assert.equal(r.code, 2);
+    const out = r.stdout.split('\n');
+    // A spot check of the values (vector sms-cmd-cc-cipher-3des2, OpenSSL-computed).
+    const j = JSON.parse(out[lines.indexOf(g)]);
+    assert.deepEqual([j.hex, j.data, j.verified, j.counter], [g, DATA, true, 0]);
+    for (const o of [['--expanded'], ['--compact'], ['--kvn', '2'], ['--show-computed']]) same(['parse', '--each', '--json', '--keyset', KEYSET, ...o]);
+    same(['parse', 'sms', '--each', '--json', '--keyset', KEYSET]);
+  });
+
+  it('--threads 2 prints the same', () => {
+    same(['parse', '--each', '--json', '--keyset', KEYSET], input, ['--threads', '2']);
+  });
+
+  it('the notes of a weak key (K1 = K2, cl. 5.1: noted, not refused) and of PCNTR, in their order', async () => {
+    // Packets secured here with the library's crypto (only the two paths are compared).
+    const { computeCc, encrypt } = await import('../src/crypto/index.js');
+    const W = '0123456789ABCDEF0123456789ABCDEF';
+    const w = Buffer.from(W, 'hex');
+    const mk = (spi: string, pcntr: number, ciphered: boolean, d: string, c: number) => {
+      const body = [...Buffer.from(d, 'hex'), ...new Array<number>(pcntr).fill(0)];
+      const cpl = 22 + body.length;
+      const head = [cpl >> 8, cpl & 255, 21, ...Buffer.from(spi, 'hex'), 0x15, 0x15, 0xb0, 0x00, 0x10];
+      const ctr = [0, 0, 0, 1, c, pcntr];
+      const cc = computeCc('3des-2key-cbc-mac', w, Uint8Array.from([...head, ...ctr, ...body]), 8, { allowWeak: true });
+      const plain = Uint8Array.from([...ctr, ...cc, ...body]);
+      const sec = ciphered ? encrypt('3des-2key-cbc', w, plain, { allowWeak: true }) : plain;
+      return Buffer.from([...head, ...sec]).toString('hex').toUpperCase();
+    };
+    const weak: string[] = [];
+    for (let c = 0; c < 20; c++) weak.push(mk('0601', 3, true, '00A40004023F00', c), mk('0601', 11, true, '00A40004023F00', c), mk('0201', 0, false, '00A40004023F00', c), mk('0201', 2, false, '00A40004023F00', c));
+    const r = same(['parse', '--each', '--json', '--kic-key', W, '--kid-key', W], weak.join('\n') + '\n');
+    assert.equal(r.code, 0);
+    assert.deepEqual(JSON.parse(r.stdout.split('\n')[1]).notes.map((n: string) => n.slice(0, 8)), ['KIc key:', 'PCNTR 11', 'KID key:']);
+  });
+});
+
 describe('parse --each text lines (no tree, no JSON built) judge as --json does', () => {
   it('a script read as --expanded that is not one is bad input on both, line by line', () => {
     // sms-cmd-none: no security, compact script 00A40004023F00 00B0000010 (vector computed without uicc-ota);

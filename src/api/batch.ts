@@ -49,9 +49,10 @@ import { constantTimeEqual } from '../util/hex.js';
 import { scriptError } from '../remote/view.js';
 import { statusOutcome } from '../secured/expect-status.js';
 import { kvnConflicts } from './keys.js';
-import { batchChecksummer, batchDecryptor, checkKey, getCryptoBackend, type CbcBatch, type CcAlg } from '../crypto/index.js';
+import { batchChecksummer, batchDecryptor, checkKey, getCryptoBackend, type CbcBatch, type CcAlg, type CipherAlg } from '../crypto/index.js';
 import { parsedRecords } from './pcap-records.js';
 import type { ParseOptions } from './parse.js';
+import { commandJsonWriter, jsonHead, JsonOut, type JsonHead } from './batch-json.js';
 
 /** `build sms --each` options: those of build sms without the secured data (it comes one line each). */
 export type SmsBatchOptions = Omit<BuildSmsOptions, 'apdu' | 'data' | 'expanded' | 'indefinite' | 'immediateAction' | 'errorAction' | 'scriptChaining'> & {
@@ -400,6 +401,8 @@ interface ParsePlan {
   L: number;
   dec?: CbcBatch;
   mac?: CbcBatch;
+  /** --json: the parts of the line this header fixes. */
+  json?: JsonHead;
 }
 
 /** One line of a group in parseChunkFn. */
@@ -423,17 +426,21 @@ interface GroupLine {
  * under one key are deciphered together (CbcBatch.decrypt: one native ECB
  * call, then the CBC XOR, cl. 5.1.2, IV zero) and the CCs computed together
  * (CbcBatch.mac: CBC-MAC / AES-CMAC by block position, cl. 5.1.3), compared in
- * constant time. A packet that checks out is "N OK command tar=… cc", as the
- * per-line path prints it; every other line (another form, a failed check,
+ * constant time. A packet that checks out is "N OK command tar=… cc", or with
+ * --json its object (src/api/batch-json.ts), as the per-line path prints them;
+ * every other line (another form, a failed check,
  * an error, the forge backend) goes through `one`, the per-line path, so the
  * output is the same octet for octet.
  */
-function parseChunkFn(o: ParseOpts, mode: ParseMode, memo: PacketMemo, one: (line: string, lineNo: number) => ParsedLine): ChunkFn {
+function parseChunkFn(o: ParseOpts, mode: ParseMode, memo: PacketMemo, one: (line: string, lineNo: number) => ParsedLine, json: boolean): ChunkFn {
   const plans = new Map<number, ParsePlan>();
   const fmt = o.expanded ? 'expanded' : o.compact ? 'compact' : 'auto';
   const deciphers = new Map<string, CbcBatch | undefined>();
   const macs = new Map<string, CbcBatch>();
   const keyId = (alg: string, key: Uint8Array) => `${alg}:${toHex(key)}`;
+  const jsonLine = commandJsonWriter(fmt);
+  const jout = new JsonOut();
+  let span = new Int32Array(0); // --json: line k's octets in jout, from span[2k] to span[2k + 1]
   /** The plan of a header not seen yet (key: SPI, KIc, KID, CHL octets). */
   const planFor = (hdr: CommandHeader, id: number): ParsePlan => {
     let p: ParsePlan = { ok: false, L: hdr.chl - 13 };
@@ -445,11 +452,12 @@ function parseChunkFn(o: ParseOpts, mode: ParseMode, memo: PacketMemo, one: (lin
         const keys = memo.keys(kic, kid);
         const integ = checkIntegrityLength(spi.integrity, kid, keys, L, { layer: 'command packet', field: 'CHL', offset: hdr.h });
         let dec: CbcBatch | undefined;
+        let alg: CipherAlg | undefined;
         let good = integ.type === 'cc' && integ.algorithm !== undefined && keys.kidKey !== undefined && (L === 4 || L === 8);
         if (good && spi.ciphering) {
           good = false;
           if (decodeKic(kic).algorithm !== null || keys.kicAlg) {
-            const alg = cipherAlgFor(kic, keys);
+            alg = cipherAlgFor(kic, keys);
             if (keys.kicKey && alg.endsWith('-cbc')) {
               assertKeyFits(keys, 'kic');
               checkKey(alg, keys.kicKey, 'KIc key', { allowWeak: true });
@@ -466,7 +474,7 @@ function parseChunkFn(o: ParseOpts, mode: ParseMode, memo: PacketMemo, one: (lin
           checkKey(ccAlg, keys.kidKey!, 'KID key', { allowWeak: true });
           const mk = keyId(ccAlg, keys.kidKey!);
           if (!macs.has(mk)) macs.set(mk, batchChecksummer(ccAlg, keys.kidKey!));
-          p = { ok: true, L, dec, mac: macs.get(mk) };
+          p = { ok: true, L, dec, mac: macs.get(mk), json: json ? jsonHead(hdr, keys, ccAlg, alg) : undefined };
         }
       }
     } catch {
@@ -480,6 +488,10 @@ function parseChunkFn(o: ParseOpts, mode: ParseMode, memo: PacketMemo, one: (lin
     const n = lines.length;
     const outs: LineOutcome[] = new Array(n);
     const group: GroupLine[] = [];
+    if (json) {
+      jout.at = 0;
+      if (span.length < 2 * n) span = new Int32Array(2 * n);
+    }
     const dGroups = new Map<CbcBatch, GroupLine[]>();
     for (let k = 0; k < n; k++) {
       const line = lines[k];
@@ -580,13 +592,54 @@ function parseChunkFn(o: ParseOpts, mode: ParseMode, memo: PacketMemo, one: (lin
         const ok = list[j].plan.L === L && constantTimeEqual(t.subarray(j * 8, j * 8 + L), p.subarray(6, 6 + L));
         const body = p.subarray(6 + L);
         // The script of the data as parse checks it (a malformed expanded script or push: exit 2).
-        if (ok && !scriptError(body.subarray(0, body.length - p[5]), fmt)) outs[g.k] = { text: `${first + g.k} OK command tar=${toHex(g.tar)} cc`, exitCode: 0 };
-        else g.plain = undefined;
+        if (!ok) g.plain = undefined;
+        else if (json) {
+          const at = jout.at;
+          if (jsonLine(jout, first + g.k, g.b, p, L, g.plan.json!)) {
+            outs[g.k] = FAST;
+            span[2 * g.k] = at;
+            span[2 * g.k + 1] = jout.at;
+          }
+        } else if (!scriptError(body.subarray(0, body.length - p[5]), fmt)) outs[g.k] = { text: `${first + g.k} OK command tar=${toHex(g.tar)} cc`, exitCode: 0 };
       }
     }
     for (const g of group) if (outs[g.k] === undefined) outs[g.k] = outcome(one, lines[g.k], first + g.k);
     let all = true;
     for (let k = 0; k < n; k++) if (!('text' in outs[k]) || (outs[k] as LineResult).exitCode !== 0) all = false;
+    if (json) {
+      if (!all) {
+        for (let k = 0; k < n; k++) if (outs[k] === FAST) outs[k] = { text: jout.buf.toString('utf8', span[2 * k], span[2 * k + 1] - 1), exitCode: 0 };
+        return outs;
+      }
+      // Every line's octets in input order, in a buffer of their own (see ChunkFn).
+      let size = 0;
+      let inOrder = true;
+      for (let k = 0; k < n; k++) {
+        if (outs[k] !== FAST) {
+          inOrder = false;
+          size += Buffer.byteLength((outs[k] as LineResult).text) + 1;
+        } else {
+          if (span[2 * k] !== (k ? span[2 * k - 1] : 0)) inOrder = false;
+          size += span[2 * k + 1] - span[2 * k];
+        }
+      }
+      const txt = Buffer.allocUnsafeSlow(size);
+      if (inOrder) {
+        txt.set(jout.buf.subarray(0, size));
+        return txt;
+      }
+      let at = 0;
+      for (let k = 0; k < n; k++) {
+        if (outs[k] === FAST) {
+          txt.set(jout.buf.subarray(span[2 * k], span[2 * k + 1]), at);
+          at += span[2 * k + 1] - span[2 * k];
+        } else {
+          at += txt.write((outs[k] as LineResult).text, at);
+          txt[at++] = 10;
+        }
+      }
+      return txt;
+    }
     if (all) {
       let text = '';
       for (let k = 0; k < n; k++) text += (outs[k] as LineResult).text + '\n';
@@ -595,6 +648,9 @@ function parseChunkFn(o: ParseOpts, mode: ParseMode, memo: PacketMemo, one: (lin
     return outs;
   };
 }
+
+/** A line of parseChunkFn's --json output written in its JsonOut. */
+const FAST: LineResult = { text: '', exitCode: 0 };
 
 /** A line through the per-line path, its error as that path reports it. */
 function outcome(one: (line: string, lineNo: number) => ParsedLine, line: string, lineNo: number): LineOutcome {
@@ -692,9 +748,9 @@ export async function createBatchLineFn(job: BatchJob): Promise<LineFn> {
     if (!r.peeled) throw new InputError('--pcap of parse writes SMS-PP captures; for CAT_TP use cattp commands', { field: '--pcap' });
     return { text: r.text, exitCode: r.exitCode, extra: parsedRecords(r.peeled) };
   };
-  // Text output without pcap: many lines per call (batched deciphering and checksums).
+  // Without pcap, text or --json: many lines per call (batched deciphering and checksums).
   // (Not for a PoR (--por), --cattp, --require-verified, or an --expect-status that refuses a command: per line.)
-  if (!job.json && !records && job.mode !== 'por' && !po.cattp && !po.requireVerified && !statusOutcome(undefined, po, false).refusal && process.env.UICC_OTA_PARSE_CHUNK !== '0') line.chunk = parseChunkFn(po, job.mode, memo, fn);
+  if (!records && job.mode !== 'por' && !po.cattp && !po.requireVerified && !statusOutcome(undefined, po, false).refusal && process.env.UICC_OTA_PARSE_CHUNK !== '0') line.chunk = parseChunkFn(po, job.mode, memo, fn, job.json);
   return line;
 }
 

@@ -8,7 +8,7 @@ import { buildCommand, type SecuredCommand } from '../secured/command.js';
 import { smsDialect } from '../smspp/dialect.js';
 import { prepareCommand, type SecurityOpts } from './secured-options.js';
 import type { KeyOptions } from './keys.js';
-import { frameCommand, type SmsFrameOpts } from './frame.js';
+import type { SmsFrameOpts } from './frame.js';
 
 type Num = string | number;
 type Counter = string | number | bigint;
@@ -93,7 +93,8 @@ export async function buildSmsUnits(o: BuildSmsOptions): Promise<{ cmd: SecuredC
   const { input, keys } = await prepareCommand(so);
   const cmd = buildCommand(smsDialect, input, keys);
   const warnings = [...buildWarnings(cmd.bytes.subarray(3, 5), input.kic, input.kid, input.spi.integrity, input.spi.ciphering), ...cmd.notes];
-  const units = frameCommand(cmd.bytes, fo);
+  // The bare packet needs no SMS-PP layer code (start-up of the commonest call); anything else is frame.ts's.
+  const units = fo.format === 'packet' && !fo.pcap ? [cmd.bytes] : (await import('./frame.js')).frameCommand(cmd.bytes, fo);
   if (fo.format === 'packet' && cmd.bytes.length > 137) {
     warnings.push(`the packet is ${cmd.bytes.length} octets, more than the 137 of one SMS; --format ud, tpdu or envelope concatenates it`);
   }

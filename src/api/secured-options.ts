@@ -37,6 +37,10 @@ export async function secureData(o: SecurityOpts): Promise<Uint8Array> {
   if (o.data !== undefined) return o.data === '' ? new Uint8Array(0) : fromHex(o.data, '--data');
   if (!o.apdu.length) throw new InputError('no secured data: give --apdu HEX (repeatable) or --data HEX', { field: '--apdu' });
   const apdus = o.apdu.map((a, i) => fromHex(a, `--apdu ${i + 1}`));
+  // The plain compact script loads only its own codec (start-up); anything else goes through encodeCommandScript's checks.
+  if (!o.expanded && !o.indefinite && o.immediateAction === undefined && o.errorAction === undefined && o.scriptChaining === undefined) {
+    return (await import('../remote/compact.js')).compactScript.encode(apdus);
+  }
   const { encodeCommandScript } = await import('../remote/index.js');
   const opt = (v: string | undefined, f: string) => (v === undefined ? undefined : fromHex(v, f));
   return encodeCommandScript(apdus, {

@@ -119,6 +119,8 @@ export function buildProgram(only?: string, sub?: (name: string) => boolean): Co
       writeErr: (s) => process.stderr.write(s),
       outputError: (s, write) => write(`uicc-ota: ${s.replace(/^error: /, '').trimEnd()} (see --help)\n`),
     });
+  // Only the wanted top-level command's definition runs (the others' options and help texts are not even made).
+  const want = (name: string) => only === undefined || only === name;
   const undo: Array<{ undo(): void }> = [];
   if (only !== undefined) {
     const top = buildOnly(program, (name) => name === only);
@@ -134,6 +136,51 @@ export function buildProgram(only?: string, sub?: (name: string) => boolean): Co
   }
 
   // --- header codes -------------------------------------------------------
+  if (want('spi')) defineSpi(program);
+  if (want('kic')) defineKic(program);
+  if (want('kid')) defineKid(program);
+  if (want('tar')) defineTar(program);
+  if (want('status')) defineStatus(program);
+
+  // --- build ----------------------------------------------------------------
+  if (want('build')) defineBuild(program);
+
+  // --- parse ----------------------------------------------------------------
+  if (want('parse')) defineParse(program);
+  // --- counter state (sending entity) ------------------------------------------
+  if (want('counter')) defineCounter(program);
+
+  // --- remote management: rfm / ram (TS 102 226) ---------------------------------
+  if (want('rfm') || want('ram')) defineRmgmt(program);
+
+  // --- card simulator ---------------------------------------------------------
+  if (want('card')) defineCard(program);
+
+  // --- CAT_TP (ETSI TS 102 127) -------------------------------------------------
+  if (want('cattp')) defineCattp(program);
+  // --- send: push a command to a card or server ----------------------------------
+  if (want('send')) defineSendPcsc(program);
+  // --- SCP81: RAM over HTTPS with PSK-TLS (GlobalPlatform Amendment B) ------------
+  if (want('build')) defineBuildPush(program);
+  if (want('scp81')) defineScp81(program);
+
+  // --- golden vectors ---------------------------------------------------------
+  if (want('vectors')) defineVectors(program);
+
+  // --- SMPP (send smpp, smsc) ---------------------------------------------------
+  if (want('send') || want('smsc')) defineSmpp(program);
+
+  // --- shell completion ---------------------------------------------------------
+  if (want('completion')) defineCompletion(program);
+
+  program.helpCommand('help [command...]', 'display help for a command (e.g. help build sms)');
+  installHelp(program);
+  for (const u of undo.reverse()) u.undo();
+  return program;
+}
+
+/** The definition of spi decode|encode (buildProgram runs only the invoked command's). */
+function defineSpi(program: Command): void {
   const spi = program.command('spi').description('encode or decode an SPI (TS 102 225 cl. 5.1.1)');
   outputOptions(spi.command('decode <hex>').description('decode the two SPI octets, every bit named'))
     .action(async (hex, o) => (await import('./commands/codes.js')).spiDecode(hex, o));
@@ -153,22 +200,39 @@ export function buildProgram(only?: string, sub?: (name: string) => boolean): Co
       .option('--por-cipher', 'PoR ciphered')
       .addOption(new Option('--por-via <how>', 'PoR transport (TS 31.115)').choices(['deliver-report', 'submit']).default('deliver-report')),
   ).action(async (o) => (await import('./commands/codes.js')).spiEncode(o));
+}
 
+/** The definition of kic decode|encode (buildProgram runs only the invoked command's). */
+function defineKic(program: Command): void {
   const kic = program.command('kic').description('encode or decode a KIc octet (TS 102 225 cl. 5.1.2)');
   outputOptions(kic.command('decode <hex>').description('decode a KIc octet')).action(async (hex, o) => (await import('./commands/codes.js')).kicDecode(hex, o));
   outputOptions(kic.command('encode').description('encode a KIc octet').requiredOption('--alg <alg>', 'des-cbc|des-ecb|3des-2key-cbc|3des-3key-cbc|aes-cbc').option('--kvn <n>', 'key version number 0-15', '1'))
     .action(async (o) => (await import('./commands/codes.js')).kicEncode(o));
+}
+
+/** The definition of kid decode|encode (buildProgram runs only the invoked command's). */
+function defineKid(program: Command): void {
   const kid = program.command('kid').description('encode or decode a KID octet (TS 102 225 cl. 5.1.3)');
   outputOptions(kid.command('decode <hex>').description('decode a KID octet (CC reading; --rc for the RC reading)').option('--rc', 'read as the KID of a redundancy check'))
     .action(async (hex, o) => (await import('./commands/codes.js')).kidDecode(hex, o));
   outputOptions(kid.command('encode').description('encode a KID octet').requiredOption('--alg <alg>', 'des-cbc-mac|3des-2key-cbc-mac|3des-3key-cbc-mac|aes-cmac|crc16|crc32').option('--kvn <n>', 'key version number 0-15', '1'))
     .action(async (o) => (await import('./commands/codes.js')).kidEncode(o));
+}
+
+/** The definition of tar (buildProgram runs only the invoked command's). */
+function defineTar(program: Command): void {
   outputOptions(program.command('tar [hex]').description('name a TAR (TS 101 220 Annex D), or list the known TAR ranges'))
     .action(async (hex, o) => (await import('./commands/codes.js')).tarInfo(hex, o));
+}
+
+/** The definition of status (buildProgram runs only the invoked command's). */
+function defineStatus(program: Command): void {
   outputOptions(program.command('status [hex]').description('name a response status code (TS 102 225 Table 5), or list them'))
     .action(async (hex, o) => (await import('./commands/codes.js')).statusInfo(hex, o));
+}
 
-  // --- build ----------------------------------------------------------------
+/** The definition of build sms|por|cattp (buildProgram runs only the invoked command's). */
+function defineBuild(program: Command): void {
   const build = program.command('build').description('build a secured packet');
   outputOptions(eachOptions(
     smsDeliverOptions(securityOptions(build.command('sms').description('command packet for SMS-PP (TS 31.115); prints hex, one line per SMS/APDU'))
@@ -232,8 +296,10 @@ export function buildProgram(only?: string, sub?: (name: string) => boolean): Co
       .option('--udp-port <[src:]dst>', 'UDP ports in the pcap (default 1000:2000)')
       .option('--show', 'print the decoded trees of what was built instead of hex'),
   ).action(async (o) => (await import('./commands/cattp.js')).buildCattp(o));
+}
 
-  // --- parse ----------------------------------------------------------------
+/** The definition of parse [sms|por] (buildProgram runs only the invoked command's). */
+function defineParse(program: Command): void {
   const parse = outputOptions(
     parseModeOptions(keyOptions(program.command('parse').description('parse any supported layer (auto-detected) and verify what can be verified'))
       .argument('[hex...]', 'hex input(s); "-" or nothing reads stdin (one input per line)')
@@ -266,7 +332,10 @@ export function buildProgram(only?: string, sub?: (name: string) => boolean): Co
       return o.each ? m.parseEach(hex, o, name) : m.parseAuto(hex, o, name);
     });
   }
-  // --- counter state (sending entity) ------------------------------------------
+}
+
+/** The definition of counter show|set|next (buildProgram runs only the invoked command's). */
+function defineCounter(program: Command): void {
   const counter = program.command('counter').description('show or adjust the counter state used by --counter next (which file, which value)');
   const counterOpts = (c: Command) =>
     c.option('--keyset <file>', 'keyset file (or env UICC_OTA_KEYSET); its state file is <keyset file>.counters.json, or under $XDG_STATE_HOME/uicc-ota/ when its folder is read-only')
@@ -279,8 +348,10 @@ export function buildProgram(only?: string, sub?: (name: string) => boolean): Co
     .action(async (v, o) => (await import('./commands/counter.js')).counterSet(v, o));
   counterOpts(counter.command('next').description('reserve and print the next counter for --kvn/--tar, as --counter next does'))
     .action(async (o) => (await import('./commands/counter.js')).counterNext(o));
+}
 
-  // --- remote management: rfm / ram (TS 102 226) ---------------------------------
+/** The definition of rfm and ram (TS 102 226) (buildProgram runs only the invoked command's). */
+function defineRmgmt(program: Command): void {
   /** Security, bearer and output options shared by rfm and ram (those of build sms / build cattp, without --data). */
   const rmgmtOptions = (c: Command): Command =>
     outputOptions(keyOptions(
@@ -412,8 +483,10 @@ export function buildProgram(only?: string, sub?: (name: string) => boolean): Co
     .option('--kik-key <hex|@file|env:NAME>', 'the wrapping KIK itself instead of the keyset\'s')
     .addOption(new Option('--kik-alg <alg>', 'with --kik-key: its type').choices(['3des', 'aes'])))
     .action(async (o) => (await import('./commands/rmgmt.js')).ramCommand('put-key', o));
+}
 
-  // --- card simulator ---------------------------------------------------------
+/** The definition of card process|vpcd (buildProgram runs only the invoked command's). */
+function defineCard(program: Command): void {
   const card = program.command('card').description('simulated card (receiving entity): answer command packets as described by a CARD.json');
   card
     .command('init')
@@ -446,8 +519,10 @@ export function buildProgram(only?: string, sub?: (name: string) => boolean): Co
     .option('--trace', 'log every C-APDU and R-APDU on stderr')
     .option('--quiet', 'no log on stderr')
     .action(async (o) => (await import('./commands/card-vpcd.js')).cardVpcd(o));
+}
 
-  // --- CAT_TP (ETSI TS 102 127) -------------------------------------------------
+/** The definition of cattp build|serve|send (buildProgram runs only the invoked command's). */
+function defineCattp(program: Command): void {
   const cattp = program.command('cattp').description('CAT_TP (ETSI TS 102 127): build PDUs, run OTA sessions over UDP');
   outputOptions(
     cattp
@@ -535,7 +610,10 @@ export function buildProgram(only?: string, sub?: (name: string) => boolean): Co
       .option('--local-port <n>', 'local UDP port (default any)')
       .option('--expect-status <xx[,yy]>', 'with --sdu: the PoR status(es) expected (TS 102 225 Table 5; negative tests); exactly these pass (default: 00, 0B, 0C)'),
   ).action(async (o) => (await import('./commands/cattp.js')).cattpSend(o));
-  // --- send: push a command to a card or server ----------------------------------
+}
+
+/** The definition of send pcsc (buildProgram runs only the invoked command's). */
+function defineSendPcsc(program: Command): void {
   const send = program.commands.find((c) => c.name() === 'send') ?? program.command('send').description('send a command packet and read the PoR');
   outputOptions(
     smsDeliverOptions(securityOptions(send.command('pcsc').description('build the SMS-PP ENVELOPE(s) as build sms does, send them to the card in a PC/SC reader as a terminal would, and verify the PoR as parse por does'))
@@ -552,7 +630,11 @@ export function buildProgram(only?: string, sub?: (name: string) => boolean): Co
       .option('--expect-status <xx[,yy]>', 'negative tests: the PoR status(es) expected (TS 102 225 Table 5); exactly these pass (default: 00, 0B, 0C)'))
       .addHelpText('after', '\nExit status: 0 PoR verified (or none asked for); 1 check failed or PoR status not 00; 2 bad options;\n3 the optional PC/SC binding "pcsclite" is not installed (npm install pcsclite; README, PC/SC set-up);\n4 no PC/SC service, reader or card, unexpected status word, or timeout.'),
   ).action(async (o) => (await import('./commands/send-pcsc.js')).sendPcscCommand(o));
-  // --- SCP81: RAM over HTTPS with PSK-TLS (GlobalPlatform Amendment B) ------------
+}
+
+/** The definition of build push (SCP81) (buildProgram runs only the invoked command's). */
+function defineBuildPush(program: Command): void {
+  const build = program.commands.find((c) => c.name() === 'build') ?? NOT_BUILT;
   outputOptions(
     smsDeliverOptions(securityOptions(build.command('push').description('SCP81 push: the administration session triggering parameters (GP Amendment B, tag 81) as the secured data of a command packet for the security domain (TAR default 000000), framed like build sms'))
       .option('--connect <host:port>', 'connection parameters (84): TCP client to this IPv4/IPv6 address and port')
@@ -572,7 +654,10 @@ export function buildProgram(only?: string, sub?: (name: string) => boolean): Co
       .option('--pcap <file>', 'also write what was built as a pcap (GSMTAP)')
       .option('--show', 'print the decoded tree of what was built instead of hex'),
   ).action(async (o) => (await import('./commands/scp81.js')).buildPushCmd(o));
+}
 
+/** The definition of scp81 parse-push|parse|serve|agent (buildProgram runs only the invoked command's). */
+function defineScp81(program: Command): void {
   const scp81 = program.command('scp81').description('SCP81 (GlobalPlatform Amendment B): RAM over HTTPS with PSK-TLS: parse pushes and HTTP messages, run the admin server or the admin agent');
   outputOptions(scp81.command('parse-push').description('decode administration session triggering parameters (the 81 TLV, secured data of a push)').argument('[hex]', 'hex; "-" or nothing reads stdin'))
     .action(async (hex, o) => (await import('./commands/scp81.js')).parsePushCmd(hex, o));
@@ -625,8 +710,10 @@ export function buildProgram(only?: string, sub?: (name: string) => boolean): Co
     .option('--etsi', 'ETSI TS 102 226 response content type')
     .option('--resume', 'first POST with X-Admin-Resume: true'))
     .action(async (o) => (await import('./commands/scp81.js')).scp81Agent(o));
+}
 
-  // --- golden vectors ---------------------------------------------------------
+/** The definition of vectors verify|record (buildProgram runs only the invoked command's). */
+function defineVectors(program: Command): void {
   const vectors = program.command('vectors').description('golden-vector regression suites (vectors/schema.json)');
   vectors
     .command('verify')
@@ -688,8 +775,10 @@ export function buildProgram(only?: string, sub?: (name: string) => boolean): Co
       .option('--seg', 'cattp-pdu: set SEG')
       .option('--checksum <hex>', 'cattp-pdu: checksum instead of the computed one (negative tests)'),
   ).action(async (o, cmd: Command) => (await import('./commands/vectors.js')).vectorsRecord(o, (k) => cmd.getOptionValueSource(k) === 'cli'));
+}
 
-  // --- SMPP (send smpp, smsc) ---------------------------------------------------
+/** The definition of send smpp and smsc (buildProgram runs only the invoked command's). */
+function defineSmpp(program: Command): void {
   {
     // `send` may also be created by other transports (send pcsc): share it.
     const send = program.commands.find((c) => c.name() === 'send') ?? program.command('send').description('send a secured command to a card over a transport and collect its PoR');
@@ -746,18 +835,15 @@ export function buildProgram(only?: string, sub?: (name: string) => boolean): Co
         .option('--quiet', 'no log'),
     ).action(async (o) => (await import('./commands/smsc.js')).smscCommand(o));
   }
+}
 
-  // --- shell completion ---------------------------------------------------------
+/** The definition of completion (buildProgram runs only the invoked command's). */
+function defineCompletion(program: Command): void {
   program
     .command('completion')
     .description('print a shell completion script (bash, zsh or fish) for commands, subcommands and options')
     .addArgument(new Argument('<shell>', 'the shell').choices(['bash', 'zsh', 'fish']))
     .action(async (shell) => (await import('./completion.js')).printCompletion(program, shell));
-
-  program.helpCommand('help [command...]', 'display help for a command (e.g. help build sms)');
-  installHelp(program);
-  for (const u of undo.reverse()) u.undo();
-  return program;
 }
 
 /** `uicc-ota help build sms`: the help of the subcommand, however deep. */

@@ -17,7 +17,7 @@ export interface RunResult {
 export function run(args: string[], opts: { input?: string; env?: Record<string, string | undefined>; cwd?: string } = {}): RunResult {
   const env: Record<string, string | undefined> = { ...process.env, NO_COLOR: '1', ...opts.env };
   for (const k of Object.keys(env)) if (env[k] === undefined) delete env[k];
-  const r = spawnSync(process.execPath, [BIN, ...args], { input: opts.input ?? '', env: env as NodeJS.ProcessEnv, cwd: opts.cwd ?? ROOT, encoding: 'utf8' });
+  const r = spawnSync(process.execPath, [BIN, ...args], { input: opts.input ?? '', env: env as NodeJS.ProcessEnv, cwd: opts.cwd ?? ROOT, encoding: 'utf8', maxBuffer: 1 << 28 });
   if (args.includes('--json')) assertJsonOutput(r.stdout, args);
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }

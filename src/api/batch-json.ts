@@ -1,0 +1,168 @@
+/**
+ * The `parse --each --json` line of an SMS-PP command packet whose CC checked
+ * out, written as UTF-8 octets from the parts of the packet (the group fast
+ * path of src/api/batch.ts). The object is the one parsePacket + commandJson give
+ * (src/api/packet.ts, src/secured/view.ts), key for key in their order: the
+ * parts that are the same for every packet of one header (SPI, KIc, KID, CHL)
+ * are serialised once, by the same functions, and the per-packet values
+ * (hex, CPL, TAR, CNTR, PCNTR, CC, data, padding, script, notes) filled in.
+ * test/each.test.ts compares it with the per-line path octet for octet.
+ */
+import { hexOut, toHex } from '../util/hex.js';
+import { formatTag } from '../util/json-format.js';
+import type { CommandHeader } from '../secured/command.js';
+import { spiJson } from '../secured/spi.js';
+import { decodeKic, decodeKidCc, keyIdJson } from '../secured/kic.js';
+import { tarName } from '../secured/tar.js';
+import { smsDialect } from '../smspp/dialect.js';
+import { scriptView } from '../remote/view.js';
+import { blockSize, weakKey, type CcAlg, type CipherAlg } from '../crypto/index.js';
+import type { KeyMaterial } from '../secured/keys.js';
+
+/** What one header contributes to the JSON line, serialised once (UTF-8 octets). */
+export interface JsonHead {
+  /** From `,"chl":` to `"tar":"` (exclusive of the TAR). */
+  head: Uint8Array;
+  /** From `,"ciphered":` to `"counter":` (exclusive of its value). */
+  cipher: Uint8Array;
+  /** From the end of the CC value to `,"data":"`. */
+  cc: Uint8Array;
+  /** The notes of the keys (a weak key is noted, not refused), before and after the PCNTR notes. */
+  kicNote?: string;
+  kidNote?: string;
+  /** The block of the cipher (PCNTR notes), 0 when not ciphered. */
+  block: number;
+  /** From `,"cipherAlgorithm"` (when ciphered) to the end of the object and its "\n". */
+  tail: Uint8Array;
+}
+
+const utf8 = (s: string): Uint8Array => Buffer.from(s, 'utf8');
+
+/** The serialised parts of one header: `ccAlg` the CC algorithm, `cipher` the KIc algorithm when ciphered. */
+export function jsonHead(hdr: CommandHeader, keys: KeyMaterial, ccAlg: CcAlg, cipher: CipherAlg | undefined): JsonHead {
+  const { spi, kic, kid, chl } = hdr;
+  const kidJson = { ...keyIdJson(decodeKidCc(kid)), reading: 'cc' };
+  const kw = cipher && keys.kicKey ? weakKey(cipher, keys.kicKey) : undefined;
+  const dw = keys.kidKey ? weakKey(ccAlg, keys.kidKey) : undefined;
+  return {
+    head: utf8(`,"chl":${chl},"spi":${JSON.stringify(spiJson(spi))},"kic":${JSON.stringify(keyIdJson(decodeKic(kic)))},"kid":${JSON.stringify(kidJson)},"tar":"`),
+    cipher: utf8(spi.ciphering ? ',"ciphered":true,"deciphered":true,"counter":' : ',"ciphered":false,"counter":'),
+    cc: utf8(`","verified":true,"algorithm":${JSON.stringify(ccAlg)}},"data":"`),
+    kicNote: kw && `KIc key: ${kw}`,
+    kidNote: dw && `KID key: ${dw}`,
+    block: cipher ? blockSize(cipher) : 0,
+    tail: utf8(`${cipher ? `,"cipherAlgorithm":${JSON.stringify(cipher)}` : ''},"unverified":[]}\n`),
+  };
+}
+
+const LINE = utf8('{"line":');
+const PREFIX = utf8(`,"layers":["command packet"],"format":${JSON.stringify(formatTag('command'))},"type":"command","dialect":${JSON.stringify(smsDialect.name)},"hex":"`);
+const CPL = utf8('","cpl":');
+const COUNTER_HEX = utf8(',"counterHex":"');
+const PCNTR = utf8('","pcntr":');
+const CC = utf8(',"checksum":{"type":"cc","value":"');
+const PADDING = utf8('","padding":"');
+const VERIFIED = utf8(',"verified":true,"failures":[],"notes":');
+const NO_NOTES = utf8('[]');
+
+/** Output octets growing as lines are written. */
+export class JsonOut {
+  buf = Buffer.allocUnsafe(1 << 16);
+  at = 0;
+  /** Room for `n` more octets. */
+  room(n: number): void {
+    if (this.at + n <= this.buf.length) return;
+    const bigger = Buffer.allocUnsafe(Math.max(2 * this.buf.length, this.at + n));
+    bigger.set(this.buf.subarray(0, this.at));
+    this.buf = bigger;
+  }
+  put(b: Uint8Array): void {
+    this.buf.set(b, this.at);
+    this.at += b.length;
+  }
+  /** A non-negative integer below 2^53 as JSON writes it. */
+  int(v: number): void {
+    const buf = this.buf;
+    if (v < 10) {
+      buf[this.at++] = 48 + v;
+      return;
+    }
+    const s = String(v);
+    for (let i = 0; i < s.length; i++) buf[this.at++] = s.charCodeAt(i);
+  }
+  hex(b: Uint8Array, from: number, to: number): void {
+    this.at = hexOut(b, from, to, this.buf, this.at);
+  }
+}
+
+/**
+ * Writes JSON lines for one batch: `fmt` is how the secured data is read as a
+ * script (TS 102 226 cl. 5.2: compact or expanded), the same for every line.
+ */
+export function commandJsonWriter(fmt: 'compact' | 'expanded' | 'auto') {
+  const tars = new Map<number, Uint8Array>();
+  // The script's part (`"apdus":…,"script":…`) by its octets: a pure function of them and `fmt`.
+  const scripts = new Map<string, Uint8Array | null>();
+  const script = (data: Uint8Array, key: string): Uint8Array | null => {
+    let s = scripts.get(key);
+    if (s === undefined) {
+      const view = scriptView(data, fmt, { tree: false });
+      // A broken SCP81 push or --expanded script is bad input: the per-line path gives its error.
+      s = view.error ? null : utf8(`","apdus":${JSON.stringify(view.apdus ?? null)},"script":${JSON.stringify(view.json)}`);
+      if (scripts.size >= 4096) scripts.clear();
+      scripts.set(key, s);
+    }
+    return s;
+  };
+  /**
+   * Writes the line of packet `b` (TAR at 7-9, TS 31.115 cl. 4.2) with its
+   * deciphered part `p` (CNTR 0-4, PCNTR 5, CC 6.., TS 102 225 cl. 5.1) and CC
+   * length `L` to `out`; false (nothing written) when the per-line path must
+   * give it (a script that is bad input).
+   */
+  return (out: JsonOut, lineNo: number, b: Uint8Array, p: Uint8Array, L: number, h: JsonHead): boolean => {
+    const pcntr = p[5];
+    const dataEnd = p.length - pcntr;
+    const data = p.subarray(6 + L, dataEnd);
+    const sc = script(data, data.length ? Buffer.from(data.buffer, data.byteOffset, data.length).toString('latin1') : '');
+    if (sc === null) return false;
+    const t = (b[7] << 16) | (b[8] << 8) | b[9];
+    let tar = tars.get(t);
+    if (tar === undefined) {
+      const tb = b.subarray(7, 10);
+      tar = utf8(`${toHex(tb)}","tarName":${JSON.stringify(tarName(tb) ?? null)}`);
+      if (tars.size < 4096) tars.set(t, tar);
+    }
+    // The notes of parseCommand (src/secured/command.ts), in its order.
+    let notes = NO_NOTES;
+    const pn = h.block ? (pcntr >= h.block ? `PCNTR ${pcntr} is more than a block needs` : undefined) : pcntr !== 0 ? `PCNTR is ${pcntr} although the packet is not ciphered` : undefined;
+    if (h.kicNote || pn || h.kidNote) notes = utf8(JSON.stringify([h.kicNote, pn, h.kidNote].filter((x) => x !== undefined)));
+    out.room(512 + 2 * (b.length + p.length) + h.head.length + tar.length + sc.length + notes.length + h.tail.length);
+    out.put(LINE);
+    out.int(lineNo);
+    out.put(PREFIX);
+    out.hex(b, 0, b.length);
+    out.put(CPL);
+    out.int(b.length - 2);
+    out.put(h.head);
+    out.put(tar);
+    out.put(h.cipher);
+    // CNTR: 5 octets, below 2^53.
+    out.int(p[0] * 4294967296 + (((p[1] << 24) | (p[2] << 16) | (p[3] << 8) | p[4]) >>> 0));
+    out.put(COUNTER_HEX);
+    out.hex(p, 0, 5);
+    out.put(PCNTR);
+    out.int(pcntr);
+    out.put(CC);
+    out.hex(p, 6, 6 + L);
+    out.put(h.cc);
+    out.hex(p, 6 + L, dataEnd);
+    out.put(PADDING);
+    out.hex(p, dataEnd, p.length);
+    out.put(sc);
+    out.put(VERIFIED);
+    out.put(notes);
+    out.put(h.tail);
+    return true;
+  };
+}

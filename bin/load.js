@@ -13,8 +13,9 @@
 // as a vm.Script of its own with its own code cache, so a command reads,
 // compiles and deserializes only what it runs. Code caches: the entry's in
 // uicc-ota.cjs.codecache, the chunks' in uicc-ota.chunks.codecache (a pack, see
-// readPack) and, for the command groups of bin/code-cache-commands.json, in
-// uicc-ota.chunks.<group>.codecache (what that group runs, and no more).
+// readPack) and, for the command groups of bin/code-cache-commands.json, the
+// entry's and the chunks' in uicc-ota.chunks.<group>.codecache (what that group
+// runs, and no more).
 //
 // A shipped cache only fits the Node/V8 (and V8 flags) it was built with; when
 // V8 rejects it (other Node version, NODE_OPTIONS), a fresh one is written at
@@ -35,9 +36,10 @@ const CACHE = BUNDLE + '.codecache';
 /** The code caches of the chunks (a pack). */
 const CHUNKS_CACHE = CHUNKS + '.codecache';
 /**
- * The chunks' caches made by running only the commands of one group (the first
- * word of the command line: spi, build, parse, ...): what that command runs, and
- * no more, of the chunks it loads. Chunks it lacks come from CHUNKS_CACHE.
+ * The entry's and the chunks' caches made by running only the commands of one
+ * group (the first word of the command line: spi, build, parse, ...): what that
+ * command runs, and no more, of what it loads. What it lacks comes from CACHE
+ * and CHUNKS_CACHE.
  */
 const groupCacheFile = (group) => `${CHUNKS}.${group}.codecache`;
 
@@ -254,9 +256,11 @@ function load(argv = process.argv) {
   let shipped;
   const compiled = new Map();
   let stale = false;
+  // The group's pack first (the entry's and the chunks' caches of what that group runs), then the caches of everything.
   const cacheOf = (name) =>
     own.get(name) ??
-    (name === ENTRY ? readOrUndefined(CACHE) : ((ofGroup ??= group ? readPack(groupCacheFile(group)) : new Map()).get(name) ?? (shipped ??= readPack(CHUNKS_CACHE)).get(name)));
+    (ofGroup ??= group ? readPack(groupCacheFile(group)) : new Map()).get(name) ??
+    (name === ENTRY ? readOrUndefined(CACHE) : (shipped ??= readPack(CHUNKS_CACHE)).get(name));
   const onCompiled = (name, script, cachedData) => {
     compiled.set(name, script);
     if (cachedData === undefined || script.cachedDataRejected) stale = true;
@@ -303,8 +307,9 @@ async function makeCache(commands, group) {
   }
   const caches = new Map();
   if (group) {
-    // Only the chunks this group ran, with only what it ran of them.
-    for (const [name, script] of compiled) if (name !== ENTRY) caches.set(name, script.createCachedData());
+    // Only the entry and the chunks this group ran, with only what it ran of them (the entry's cache made by
+    // every command would hold the compiled definitions of every command: main.ts's define* functions).
+    for (const [name, script] of compiled) caches.set(name, script.createCachedData());
     fs.writeFileSync(groupCacheFile(group), packOf(caches));
     return;
   }

@@ -628,8 +628,9 @@ async function cardKeys(card: Card, packet: Uint8Array, o: ParseOpts): Promise<{
 function relabelMissingKeys(view: PacketView, missing: string): void {
   const fix = (t: string) => t.replace(/no KIc key given/g, missing);
   const walk = (n: TreeNode) => {
-    if (n.value) n.value = fix(n.value);
-    if (n.note) n.note = fix(n.note);
+    // Only what changes is written: subtrees shared across packets (treeMemo) are frozen.
+    if (n.value && fix(n.value) !== n.value) n.value = fix(n.value);
+    if (n.note && fix(n.note) !== n.note) n.note = fix(n.note);
     n.children?.forEach(walk);
   };
   view.tree.forEach(walk);

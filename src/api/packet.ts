@@ -19,7 +19,9 @@ import type { Dialect } from '../secured/dialect.js';
 import { kvnConflicts, resolveKeys, type KeyOptions } from './keys.js';
 import { scriptError, scriptView, responseView, type ViewWant } from '../remote/view.js';
 import { node } from '../render/tree.js';
-import { peel, type Peeled } from '../layers/peel.js';
+// peel-core: a --request with SMS-PP layers throws SmsPeelNotLoaded unless a caller loaded the decoders
+// (api/parse.ts retries with withSmsPeel; the batch and capture readers import layers/peel.js).
+import { peel, type Peeled } from '../layers/peel-core.js';
 import { statusOutcome } from '../secured/expect-status.js';
 
 export { statusOutcome };

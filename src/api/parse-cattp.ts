@@ -39,6 +39,8 @@ export async function viewSdu(sdu: Uint8Array, o: ParseOpts, request: SecuredCom
     return { tree: [hexNode('SDU', sdu, `not a TS 102 225 packet: ${why}`)], json: { sdu: toHex(sdu), packet: null, failures: [], notes: [note] }, failures: [], notes: [note] };
   }
   const { parsePacket } = await import('./packet.js');
+  // A --request given with SMS-PP layers needs their decoders (packet.ts peels it).
+  if (oHasRequest(o)) await (await import('../layers/peel-core.js')).loadSmsPeel();
   const peeled: Peeled = { layers: [], packet: sdu, dialect: 'cat_tp', kind, offset: 0, failures: [], inputs: [sdu], outer: 'cattp' };
   const oo: ParseOpts = kind === 'response' && request ? { ...o, request: undefined, spi: spiHex(request.spi), kic: hex2(request.kic), kid: hex2(request.kid) } : o;
   try {
@@ -139,3 +141,5 @@ export async function parseCattpPdus(inputs: Uint8Array[], o: ParseOpts, mode: P
   if (views.length !== 1) body.unverified = unverified;
   return { json: body, tree: [...pe.layers.map((l) => l.tree), ...views.flatMap((v) => v.tree)], failures, notes, refusals, unverified, peeled: pe };
 }
+
+const oHasRequest = (o: ParseOpts): boolean => o.request !== undefined && o.requestCommand === undefined;

@@ -7,8 +7,9 @@
 import { InputError, type OtaError } from '../util/errors.js';
 import { fromHex } from '../util/hex.js';
 import type { TreeNode } from '../render/tree.js';
-import { peel, type Peeled } from '../layers/peel.js';
-import { looksLikeCattpPdu, type CattpPeel } from '../cattp/peel.js';
+import { peel, withSmsPeel, type Peeled } from '../layers/peel-core.js';
+import { looksLikeCattpPdu } from '../cattp/detect.js';
+import type { CattpPeel } from '../cattp/peel.js';
 import { parsePacket, type ParseOpts, type ParseMode } from './packet.js';
 import type { KeyOptions } from './keys.js';
 
@@ -79,9 +80,10 @@ export async function parseInputs(inputs: Uint8Array[], o: ParseOpts, mode: Pars
     const r = await parseCattpPdus(inputs, o, mode);
     if (r) return { json: r.json as ParseResult, tree: r.tree, failures: r.failures, notes: r.notes, refusals: r.refusals, unverified: r.unverified, cattp: r.peeled };
   }
-  const peeled = peel(inputs, o.cattp ? 'cattp' : mode === 'auto' ? 'auto' : 'sms');
+  // The SMS-PP layer decoders are loaded only for an input (or --request) that has SMS-PP layers.
+  const peeled = await withSmsPeel(() => peel(inputs, o.cattp ? 'cattp' : mode === 'auto' ? 'auto' : 'sms'));
   const hint = mode === 'por' ? 'response' : mode === 'sms' && peeled.kind === undefined ? 'command' : undefined;
-  const res = parsePacket(peeled, o, hint);
+  const res = await withSmsPeel(() => parsePacket(peeled, o, hint));
   const failures = [...peeled.failures, ...res.failures];
   const json = {
     layers: [...(peeled.layerNames ?? peeled.layers.map((l) => l.name)), res.kind === 'command' ? 'command packet' : 'response packet'],

@@ -93,9 +93,9 @@ function splitApdu(p: Uint8Array, frame: number, udp: UdpDatagram): Apdu | strin
   if (p.length < 7) return `${p.length} octets, an APDU frame needs a 5-octet header and a status word`;
   const body = p.subarray(5, p.length - 2);
   const ins = p[1];
-  const base = { frames: [frame], cla: p[0], ins, p1: p[2], p2: p[3], p3: p[4], sw: (p[p.length - 2] << 8) | p[p.length - 1], udp };
-  if (OUTGOING.has(ins)) return { ...base, command: new Uint8Array(0), response: body };
-  return { ...base, command: body.subarray(0, p[4]), response: body.subarray(Math.min(p[4], body.length)) };
+  const sw = (p[p.length - 2] << 8) | p[p.length - 1];
+  if (OUTGOING.has(ins)) return { frames: [frame], cla: p[0], ins, p1: p[2], p2: p[3], p3: p[4], sw, udp, command: new Uint8Array(0), response: body };
+  return { frames: [frame], cla: p[0], ins, p1: p[2], p2: p[3], p3: p[4], sw, udp, command: body.subarray(0, p[4]), response: body.subarray(Math.min(p[4], body.length)) };
 }
 
 const apduHex = (a: Apdu) => toHex(Uint8Array.of(a.cla, a.ins, a.p1, a.p2, a.p3)) + toHex(a.command);

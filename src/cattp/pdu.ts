@@ -12,7 +12,8 @@ import { toHex } from '../util/hex.js';
 import { bitLine, node, type TreeNode } from '../render/tree.js';
 
 export const LAYER = 'CAT_TP';
-export const FIXED_HEADER_LENGTH = 18;
+import { FIXED_HEADER_LENGTH } from './detect.js';
+export { FIXED_HEADER_LENGTH };
 
 export type CattpType = 'SYN' | 'SYN/ACK' | 'ACK' | 'DATA' | 'EACK' | 'RST' | 'NUL';
 export type CattpFlagName = 'SYN' | 'ACK' | 'EAK' | 'RST' | 'NUL' | 'SEG';

@@ -1,6 +1,6 @@
 /** Text renderer of TreeNodes: indented like Wireshark's packet details, coloured with chalk when allowed. */
 import type { ChalkInstance } from 'chalk';
-import type { TreeNode } from './tree.js';
+import { isShared, type TreeNode } from './tree.js';
 
 export interface RenderOptions {
   color: boolean;
@@ -27,6 +27,9 @@ const MARK = { ok: '✓', fail: '✗', warn: '!', info: '·' } as const;
 const INDENT: string[] = [];
 const indent = (d: number): string => INDENT[d] ?? (INDENT[d] = '  '.repeat(d));
 
+/** Plain-text lines of shared subtrees (treeMemo), by depth and bit-line setting. */
+const SHARED_TEXT = new WeakMap<TreeNode, string[]>();
+
 export function renderTree(nodes: TreeNode[], opts: RenderOptions, chalk?: ChalkInstance): string {
   if (!nodes.length) return '\n';
   const p = opts.color ? palette(chalk) : PLAIN;
@@ -35,6 +38,24 @@ export function renderTree(nodes: TreeNode[], opts: RenderOptions, chalk?: Chalk
   // One string grown line by line (no array of lines to join).
   let out = '';
   const walk = (n: TreeNode, depth: number) => {
+    if (plainText && (n.children || n.bits) && isShared(n)) {
+      let texts = SHARED_TEXT.get(n);
+      if (!texts) SHARED_TEXT.set(n, (texts = []));
+      const k = depth * 2 + (bits ? 1 : 0);
+      let t = texts[k];
+      if (t === undefined) {
+        const before = out;
+        out = '';
+        draw(n, depth);
+        t = texts[k] = out;
+        out = before;
+      }
+      out += t;
+      return;
+    }
+    draw(n, depth);
+  };
+  const draw = (n: TreeNode, depth: number) => {
     const ind = indent(depth);
     const value = n.value;
     const hex = n.hex;

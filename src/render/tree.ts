@@ -42,3 +42,43 @@ export function bitLine(value: number, mask: number, label: string, width = 8): 
   }
   return `${s} = ${label}`;
 }
+
+/** Subtrees shared by every packet with the same few octets (see treeMemo): never changed once built. */
+const SHARED = new WeakSet<TreeNode>();
+
+/** True for a subtree from a treeMemo (the text renderer keeps its lines). */
+export function isShared(n: TreeNode): boolean {
+  return SHARED.has(n);
+}
+
+function freezeTree(n: TreeNode): void {
+  if (Object.isFrozen(n)) return;
+  Object.freeze(n);
+  if (n.bits) Object.freeze(n.bits);
+  if (n.children) {
+    Object.freeze(n.children);
+    for (const c of n.children) freezeTree(c);
+  }
+}
+
+/**
+ * A memo of subtrees that depend only on a small key (an SPI, a KIc, an
+ * address, a TP-PID...): built once, frozen and shared by every packet that
+ * carries the same octets. At most `limit` keys are kept; others are built
+ * each time.
+ */
+export function treeMemo<K>(limit = 256): (key: K, build: () => TreeNode) => TreeNode {
+  const memo = new Map<K, TreeNode>();
+  return (key, build) => {
+    let n = memo.get(key);
+    if (n === undefined) {
+      n = build();
+      if (memo.size < limit) {
+        freezeTree(n);
+        SHARED.add(n);
+        memo.set(key, n);
+      }
+    }
+    return n;
+  };
+}

@@ -127,14 +127,15 @@ export function computeIntegrity(integ: Integ, kidKey: Uint8Array | undefined, i
 }
 
 export function verifyIntegrity(integ: Integ, kidKey: Uint8Array | undefined, input: Uint8Array, value: Uint8Array, missingHint?: string): ChecksumResult {
-  const base = { type: integ.type, algorithm: integ.algorithm, value };
-  if (integ.type === 'none') return { ...base, verified: null, reason: 'no RC/CC/DS in this packet' };
-  if (integ.type === 'ds') return { ...base, verified: null, reason: 'DS not supported' };
-  if (!integ.algorithm) return { ...base, verified: null, reason: 'KID names no standard algorithm (give --kid-alg; for a PoR, --kid or --request)' };
-  if (integ.type === 'cc' && !kidKey) return { ...base, verified: null, reason: missingHint ?? 'no KID key given' };
+  const type = integ.type;
+  const algorithm = integ.algorithm;
+  if (integ.type === 'none') return { type, algorithm, value, verified: null, reason: 'no RC/CC/DS in this packet' };
+  if (integ.type === 'ds') return { type, algorithm, value, verified: null, reason: 'DS not supported' };
+  if (!integ.algorithm) return { type, algorithm, value, verified: null, reason: 'KID names no standard algorithm (give --kid-alg; for a PoR, --kid or --request)' };
+  if (integ.type === 'cc' && !kidKey) return { type, algorithm, value, verified: null, reason: missingHint ?? 'no KID key given' };
   // Verifying what someone else sent: a weak (single-DES-equivalent) key is noted by the caller, not refused.
   const computed = computeIntegrity(integ, kidKey, input, { allowWeak: true });
-  return { ...base, computed, verified: constantTimeEqual(computed, value), reason: undefined };
+  return { type, algorithm, value, computed, verified: constantTimeEqual(computed, value), reason: undefined };
 }
 
 export function padLength(alg: CipherAlg, used: number): number {

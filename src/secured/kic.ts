@@ -5,7 +5,7 @@
  */
 import { OctetFields, hex2 } from './bitfields.js';
 import { InputError } from '../util/errors.js';
-import { node, type TreeNode } from '../render/tree.js';
+import { node, treeMemo, type TreeNode } from '../render/tree.js';
 import type { CipherAlg, CcAlg, RcAlg } from '../crypto/index.js';
 
 export const KIC_FIELDS = new OctetFields('KIc', [
@@ -92,7 +92,12 @@ export function keyIdJson(i: KeyIdInfo): Record<string, unknown> {
   return { hex: hex2(i.octet), kvn: i.keyIndex, algorithm: i.algorithm ?? 'reserved' };
 }
 
+const kicMemo = treeMemo<string>();
 export function kicTree(o: number, label = 'KIc'): TreeNode {
+  return kicMemo(`${o}|${label}`, () => kicTreeOf(o, label));
+}
+
+function kicTreeOf(o: number, label: string): TreeNode {
   const i = decodeKic(o);
   return node(label, `0x${hex2(o)} — KVN ${i.keyIndex}, ${algText(i.algorithm)}`, undefined, {
     hex: hex2(o),
@@ -101,7 +106,12 @@ export function kicTree(o: number, label = 'KIc'): TreeNode {
   });
 }
 
+const kidMemo = treeMemo<string>();
 export function kidTree(o: number, reading: 'cc' | 'rc' | 'none', label = 'KID'): TreeNode {
+  return kidMemo(`${o}|${reading}|${label}`, () => kidTreeOf(o, reading, label));
+}
+
+function kidTreeOf(o: number, reading: 'cc' | 'rc' | 'none', label: string): TreeNode {
   const i = reading === 'rc' ? decodeKidRc(o) : decodeKidCc(o);
   const what = reading === 'none' ? ' (not used: SPI asks for no RC/CC)' : reading === 'rc' ? ' (RC)' : ' (CC)';
   return node(label, `0x${hex2(o)} — KVN ${i.keyIndex}, ${algText(i.algorithm)}${what}`, undefined, {

@@ -4,7 +4,7 @@
  */
 import { OctetFields, hex2, type Decoded } from './bitfields.js';
 import { InputError } from '../util/errors.js';
-import { node, type TreeNode } from '../render/tree.js';
+import { node, treeMemo, type TreeNode } from '../render/tree.js';
 
 export const INTEGRITY = ['none', 'rc', 'cc', 'ds'] as const;
 export const COUNTER = ['none', 'available', 'higher', 'one-higher'] as const;
@@ -94,8 +94,14 @@ export function spiJson(s: Spi): Record<string, unknown> {
   return out;
 }
 
+const spiMemo = treeMemo<number>();
 export function spiTree(s: Spi, offset?: number): TreeNode {
   const b = spiCodec.encode(s);
+  if (offset !== undefined) return spiTreeOf(b, offset);
+  return spiMemo((b[0] << 8) | b[1], () => spiTreeOf(b));
+}
+
+function spiTreeOf(b: Uint8Array, offset?: number): TreeNode {
   const warn = spiWarnings(b);
   return node('SPI', `0x${hex2(b[0])}${hex2(b[1])}`, [
     SPI1.tree('SPI octet 1 (command security)', b[0], `0x${hex2(b[0])}`),

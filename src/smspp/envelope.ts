@@ -154,22 +154,22 @@ export const envelope = {
       sms = shiftOffset(tp.valueOffset, undefined, () => decodeTpdu(tp.value, 'sc-to-ms'));
       if (sms.type !== 'SMS-DELIVER') warnings.push(`SMS TPDU is ${sms.type}, expected SMS-DELIVER`);
     }
-    return {
-      ...r,
-      tag: bytes[o],
-      berLength: ber.lengthValue,
-      berOffset: o,
-      deviceIdentities: { source: di.value[0], destination: di.value[1], cr: di.cr, offset: di.offset },
-      address,
-      tpdu: tp.value,
-      tpduCr: tp.cr,
-      tpduOffset: tp.valueOffset,
-      sms,
-      tlvs,
-      warnings,
-      hex: toHex(bytes.subarray(offset)),
-      length: bytes.length - offset,
-    };
+    // r's own members first, then these (what { ...r, tag, ... } gives, without copying r).
+    const e = r as DecodedEnvelope;
+    e.tag = bytes[o];
+    e.berLength = ber.lengthValue;
+    e.berOffset = o;
+    e.deviceIdentities = { source: di.value[0], destination: di.value[1], cr: di.cr, offset: di.offset };
+    e.address = address;
+    e.tpdu = tp.value;
+    e.tpduCr = tp.cr;
+    e.tpduOffset = tp.valueOffset;
+    e.sms = sms;
+    e.tlvs = tlvs;
+    e.warnings = warnings;
+    e.hex = toHex(bytes.subarray(offset));
+    e.length = bytes.length - offset;
+    return e;
   },
 };
 

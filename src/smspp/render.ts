@@ -2,7 +2,7 @@
  * Trees (field names as Wireshark's gsm_sms / gsm_sim / etsi_cat print them)
  * and JSON (camelCase, documented keys) for the SMS-PP layers.
  */
-import { bitLine, node, type TreeNode } from '../render/tree.js';
+import { bitLine, node, treeMemo, type TreeNode } from '../render/tree.js';
 import { toHex } from '../util/hex.js';
 import { type DecodedAddress, formatAddress, npiName, tonName } from './address.js';
 import { CTAG_NAMES, deviceName } from './ctlv.js';
@@ -33,7 +33,14 @@ function warnNodes(ws: readonly string[]): TreeNode[] {
 
 // ---------------------------------------------------------------- UDH
 
+const udhIeMemo = treeMemo<string>();
 export function udhIeToTree(ie: UdhIe): TreeNode {
+  // Concatenation IEs change with every message: built each time.
+  if (ie.iei === 0x00 || ie.iei === 0x08 || ie.data.length > 16) return udhIeTree(ie);
+  return udhIeMemo(`${ie.iei}|${toHex(ie.data)}`, () => udhIeTree(ie));
+}
+
+function udhIeTree(ie: UdhIe): TreeNode {
   const kids = [node('Information Element Identifier', x2(ie.iei)), node('Length', String(ie.data.length))];
   const c = parseConcatIe(ie);
   if (c) {
@@ -43,8 +50,14 @@ export function udhIeToTree(ie: UdhIe): TreeNode {
   return node(`IE: ${ieName(ie.iei)}`, undefined, kids, { hex: toHex(udh.encode([ie]).subarray(1)) });
 }
 
+const udhMemo = treeMemo<string>();
 export function udhToTree(ies: readonly UdhIe[]): TreeNode {
   const enc = udh.encode(ies);
+  if (ies.some((ie) => ie.iei === 0x00 || ie.iei === 0x08) || enc.length > 24) return udhTree(ies, enc);
+  return udhMemo(h(enc), () => udhTree(ies, enc));
+}
+
+function udhTree(ies: readonly UdhIe[], enc: Uint8Array): TreeNode {
   return node('User-Data Header', undefined, [node('User Data Header Length', String(enc[0])), ...ies.map(udhIeToTree)], { hex: h(enc) });
 }
 
@@ -61,7 +74,13 @@ function typeOctet(a: DecodedAddress): number {
 }
 
 /** `field` = "TP-OA" or "TP-DA". */
+const addressMemo = treeMemo<string>();
 export function tpAddressToTree(a: DecodedAddress, field: 'TP-OA' | 'TP-DA'): TreeNode {
+  if (a.warnings.length) return tpAddressTree(a, field);
+  return addressMemo(`${field}|${a.hex}|${a.lengthValue}|${a.digits}|${a.ext}|${a.ton}|${a.npi}`, () => tpAddressTree(a, field));
+}
+
+function tpAddressTree(a: DecodedAddress, field: 'TP-OA' | 'TP-DA'): TreeNode {
   const name = field === 'TP-OA' ? 'TP-Originating-Address' : 'TP-Destination-Address';
   const t = typeOctet(a);
   return node(name, formatAddress(a), [
@@ -97,7 +116,12 @@ export function sctsToTree(s: DecodedScts, name = 'TP-Service-Centre-Time-Stamp'
   ], { hex: s.hex, status: s.warnings.length ? 'warn' : undefined });
 }
 
+const pidMemo = treeMemo<number>();
 export function pidToTree(pid: number): TreeNode {
+  return pidMemo(pid, () => pidTree(pid));
+}
+
+function pidTree(pid: number): TreeNode {
   const bits =
     pid >> 6 === 1
       ? [bitLine(pid, 0xc0, 'Defines formatting for subsequent bits: 0x1'), bitLine(pid, 0x3f, `Message type: ${pidText(pid)} (${pid & 0x3f})`)]
@@ -105,7 +129,12 @@ export function pidToTree(pid: number): TreeNode {
   return node('TP-PID', `${pid} (${x2(pid)}: ${pidText(pid)})`, undefined, { hex: hex2(pid), bits });
 }
 
+const dcsMemo = treeMemo<number>();
 export function dcsToTree(dcs: number): TreeNode {
+  return dcsMemo(dcs, () => dcsTree(dcs));
+}
+
+function dcsTree(dcs: number): TreeNode {
   const i = dcsInfo(dcs);
   const cls = i.messageClass !== undefined ? `, class ${i.messageClass}` : '';
   const alpha = i.alphabet === 'gsm7' ? 'GSM 7 bit default alphabet' : i.alphabet === '8bit' ? '8 bit data' : 'UCS2 (16 bit)';
@@ -140,9 +169,10 @@ export function userDataToTree(u: UserDataInfo): TreeNode[] {
 
 // ---------------------------------------------------------------- TPDU
 
+const firstOctetMemo = treeMemo<string>();
 export function tpduToTree(d: DecodedTpdu, note?: string): TreeNode {
   const kids: TreeNode[] = [];
-  const first = (table: typeof DELIVER_FIRST_OCTET) => node('First octet', x2(d.firstOctet), undefined, { hex: hex2(d.firstOctet), bits: fieldBitLines(d.firstOctet, table) });
+  const first = (table: typeof DELIVER_FIRST_OCTET) => firstOctetMemo(`${d.type}|${d.firstOctet}`, () => node('First octet', x2(d.firstOctet), undefined, { hex: hex2(d.firstOctet), bits: fieldBitLines(d.firstOctet, table) }));
   if (d.type === 'SMS-DELIVER') {
     kids.push(first(DELIVER_FIRST_OCTET), tpAddressToTree(d.oa, 'TP-OA'), pidToTree(d.pid), dcsToTree(d.dcs), sctsToTree(d.sctsInfo), ...userDataToTree(d.userData));
   } else if (d.type === 'SMS-SUBMIT') {
@@ -166,7 +196,12 @@ export function tpduToTree(d: DecodedTpdu, note?: string): TreeNode {
 
 // ---------------------------------------------------------------- ENVELOPE / proactive
 
+const deviceMemo = treeMemo<number>();
 function deviceNode(source: number, destination: number): TreeNode {
+  return deviceMemo((source << 8) | destination, () => deviceTree(source, destination));
+}
+
+function deviceTree(source: number, destination: number): TreeNode {
   return node('Device identity', `${hex2(source)}${hex2(destination)}`, [
     node('Source Device ID', `${deviceName(source)} (${x2(source)})`),
     node('Destination Device ID', `${deviceName(destination)} (${x2(destination)})`),

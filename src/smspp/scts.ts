@@ -106,7 +106,7 @@ export const scts = {
         `20${pad2(f.year)}-${pad2(f.month)}-${pad2(f.day)}T${pad2(f.hour)}:${pad2(f.minute)}:${pad2(f.second)}` +
         `${tzQuarters < 0 ? '-' : '+'}${pad2(Math.floor(m / 60))}:${pad2(m % 60)}`;
     }
-    return { ...f, hex: toHex(b), iso, warnings };
+    return { year: f.year, month: f.month, day: f.day, hour: f.hour, minute: f.minute, second: f.second, tzQuarters, hex: toHex(b), iso, warnings };
   },
 };
 

@@ -808,7 +808,13 @@ export class CaptureAnalyser {
         return [];
       }
     };
-    const outerTrees = () => [...u.outer.map((l, i) => ({ ...l.tree, children: [...(l.tree.children ?? []), ...segTree(i)] })), ...peeled.layers.map((l) => l.tree)];
+    const outerTrees = () => [
+      ...u.outer.map((l, i) => {
+        const seg = segTree(i);
+        return seg.length ? { ...l.tree, children: [...(l.tree.children ?? []), ...seg] } : l.tree;
+      }),
+      ...peeled.layers.map((l) => l.tree),
+    ];
     const framing = () => [...u.outer.map((l) => l.json), ...peeled.layers.map((l) => l.json)];
     if (!peeled.kind || (peeled.dialect === 'cat_tp' && !cattpPacketKind(peeled.packet))) {
       const why = 'no TS 102 225 command or response packet in it (no IE 70/71, CPI/RPI or valid packet header)';

@@ -1,6 +1,6 @@
 /** Decoding the application message inside a secured packet (remote APDUs, TS 102 226) for trees and JSON. */
 import type { TreeNode } from '../render/tree.js';
-import { node } from '../render/tree.js';
+import { node, shareTree } from '../render/tree.js';
 import { toHex } from '../util/hex.js';
 import { OtaError } from '../util/errors.js';
 import * as remote from './index.js';
@@ -26,8 +26,29 @@ export interface ViewWant {
  * The secured data read as a remote command script; a decoding problem is shown, not thrown.
  * With `want.tree` false no tree is built; with `want.json` false `json` is null and `apdus` stays null.
  */
+/**
+ * Trees of scripts and responses decoded cleanly before, by format and octets
+ * (a campaign sends the same script to many cards and gets the same answers):
+ * for tree-only views of up to MEMO_MAX octets, at most MEMO_KEYS of each.
+ */
+const MEMO_MAX = 128;
+const MEMO_KEYS = 256;
+const scriptTrees = new Map<string, TreeNode>();
+const responseTrees = new Map<string, TreeNode>();
+
 export function scriptView(data: Uint8Array, format: 'compact' | 'expanded' | 'auto' = 'auto', want: ViewWant = {}): ScriptView {
   if (!data.length) return { apdus: [], json: null };
+  if (want.json !== false || want.tree === false || data.length > MEMO_MAX) return scriptViewOf(data, format, want);
+  const key = `${format}|${toHex(data)}`;
+  const tree = scriptTrees.get(key);
+  if (tree) return { apdus: null, json: null, tree };
+  const v = scriptViewOf(data, format, want);
+  // Only a clean decode (no error, no push) is kept.
+  if (v.tree && !v.error && v.json === null && v.apdus === null && scriptTrees.size < MEMO_KEYS) scriptTrees.set(key, shareTree(v.tree));
+  return v;
+}
+
+function scriptViewOf(data: Uint8Array, format: 'compact' | 'expanded' | 'auto', want: ViewWant): ScriptView {
   // SCP81 push (GP Amendment B triggering parameters, one complete 81 TLV): shown decoded, not as remote APDUs.
   if (format !== 'expanded' && looksLikePush(data)) {
     try {
@@ -82,6 +103,16 @@ export interface ResponseView {
 
 export function responseView(data: Uint8Array, want: ViewWant = {}): ResponseView {
   if (!data.length) return { json: null };
+  if (want.json !== false || want.tree === false || data.length > MEMO_MAX) return responseViewOf(data, want);
+  const key = toHex(data);
+  const tree = responseTrees.get(key);
+  if (tree) return { json: null, tree };
+  const v = responseViewOf(data, want);
+  if (v.tree && !v.error && v.json === null && responseTrees.size < MEMO_KEYS) responseTrees.set(key, shareTree(v.tree));
+  return v;
+}
+
+function responseViewOf(data: Uint8Array, want: ViewWant): ResponseView {
   try {
     const r = remote.decodeResponse(data);
     return { json: want.json === false ? null : remote.responseJson(r), tree: want.tree === false ? undefined : remote.responseTree(r) };

@@ -73,12 +73,15 @@ export function treeMemo<K>(limit = 256): (key: K, build: () => TreeNode) => Tre
     let n = memo.get(key);
     if (n === undefined) {
       n = build();
-      if (memo.size < limit) {
-        freezeTree(n);
-        SHARED.add(n);
-        memo.set(key, n);
-      }
+      if (memo.size < limit) memo.set(key, shareTree(n));
     }
     return n;
   };
+}
+
+/** Freeze a subtree and mark it shared (see treeMemo), for memos that decide per entry what they keep. */
+export function shareTree(n: TreeNode): TreeNode {
+  freezeTree(n);
+  SHARED.add(n);
+  return n;
 }

@@ -231,21 +231,24 @@ export function envelopeToTree(e: DecodedEnvelope, note?: string): TreeNode {
   return node('ENVELOPE (SMS-PP DOWNLOAD)', undefined, kids, { hex: e.hex, note });
 }
 
+const commandDetailsMemo = treeMemo<number>();
 export function proactiveToTree(p: DecodedProactiveCommand): TreeNode {
   const cd = p.commandDetails;
   const kids = [
     node('BER-TLV Tag', `Proactive Command (${x2(p.tag)})`),
     node('Length', String(p.berLength)),
-    node('Command details', `${hex2(cd.number)}${hex2(cd.type)}${hex2(cd.qualifier)}`, [
-      node('Command Number', x2(cd.number)),
-      node('Command Type', `${COMMAND_TYPE_NAMES[cd.type] ?? 'unknown'} (${x2(cd.type)})`),
-      node(
-        'Command Qualifier',
-        x2(cd.qualifier),
-        undefined,
-        cd.type === 0x13 ? { bits: [bitLine(cd.qualifier, 0x01, cd.qualifier & 1 ? 'Packing by the ME required' : 'Packing not required')] } : {},
-      ),
-    ]),
+    commandDetailsMemo((cd.number << 16) | (cd.type << 8) | cd.qualifier, () =>
+      node('Command details', `${hex2(cd.number)}${hex2(cd.type)}${hex2(cd.qualifier)}`, [
+        node('Command Number', x2(cd.number)),
+        node('Command Type', `${COMMAND_TYPE_NAMES[cd.type] ?? 'unknown'} (${x2(cd.type)})`),
+        node(
+          'Command Qualifier',
+          x2(cd.qualifier),
+          undefined,
+          cd.type === 0x13 ? { bits: [bitLine(cd.qualifier, 0x01, cd.qualifier & 1 ? 'Packing by the ME required' : 'Packing not required')] } : {},
+        ),
+      ]),
+    ),
     deviceNode(p.deviceIdentities.source, p.deviceIdentities.destination),
   ];
   if (p.alphaId) kids.push(node('Alpha identifier', p.alphaId.length ? undefined : '(empty)', undefined, { hex: h(p.alphaId) }));

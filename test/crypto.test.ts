@@ -105,7 +105,7 @@ const CIPHER_CASES: CipherCase[] = [
   },
 ];
 
-// Every case below runs through both backends: OpenSSL (native) and node-forge.
+// Every case below runs through every backend: auto (built-in, then OpenSSL), OpenSSL (native), node-forge and the built-in ciphers.
 for (const backend of CRYPTO_BACKENDS) describe(`${backend} backend`, () => {
 before(() => setCryptoBackend(backend));
 after(() => setCryptoBackend('native'));

@@ -56,7 +56,7 @@ import { commandJsonWriter, jsonHead, JsonOut, type JsonHead } from './batch-jso
 
 /** `build sms --each` options: those of build sms without the secured data (it comes one line each). */
 export type SmsBatchOptions = Omit<BuildSmsOptions, 'apdu' | 'data' | 'expanded' | 'indefinite' | 'immediateAction' | 'errorAction' | 'scriptChaining'> & {
-  /** Block-cipher implementation for this batch (default: the process's, native unless UICC_OTA_CRYPTO). */
+  /** Block-cipher implementation for this batch (default: the process's, auto unless UICC_OTA_CRYPTO; a batch's long-lived ciphers are OpenSSL's under auto). */
   crypto?: CryptoBackend;
 };
 

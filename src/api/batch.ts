@@ -451,7 +451,7 @@ function parseChunkFn(o: ParseOpts, mode: ParseMode, memo: PacketMemo, one: (lin
       const { spi, kic, kid } = hdr;
       const L = p.L;
       // The checks of parseCommand, in its order; anything it would refuse or note as a failure stays per packet.
-      if (!kvnConflicts(o, kic, kid, { kic: spi.ciphering, kid: spi.integrity === 'cc' }).length && getCryptoBackend() === 'native') {
+      if (!kvnConflicts(o, kic, kid, { kic: spi.ciphering, kid: spi.integrity === 'cc' }).length && BATCH_CIPHERS.has(getCryptoBackend())) {
         const keys = memo.keys(kic, kid);
         const integ = checkIntegrityLength(spi.integrity, kid, keys, L, { layer: 'command packet', field: 'CHL', offset: hdr.h });
         let dec: CbcBatch | undefined;
@@ -659,6 +659,9 @@ function parseChunkFn(o: ParseOpts, mode: ParseMode, memo: PacketMemo, one: (lin
 }
 
 const LOWER_HEX = /[a-f]/;
+
+/** The backends whose long-lived ciphers are OpenSSL's (auto: src/crypto/engine.ts); with the others every line goes per line. */
+const BATCH_CIPHERS = new Set(['native', 'auto']);
 
 /** A line of parseChunkFn's --json output written in its JsonOut. */
 const FAST: LineResult = { text: '', exitCode: 0 };

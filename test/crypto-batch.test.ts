@@ -7,7 +7,7 @@
  *   AES-CMAC: openssl mac -cipher AES-<n>-CBC -macopt hexkey:<key> CMAC
  * single DES through `-provider legacy -provider default` (OpenSSL 3).
  *   decipher: openssl enc -d -<cipher>-cbc -K <key> -iv 0 -nopad  (each packet alone)
- * Both backends (native, forge) run the same batches.
+ * Every backend (auto, native, forge, builtin) runs the same batches.
  * The batched command builder is also compared, packet for packet, with
  * buildCommand (whose octets the golden vectors check against independent values).
  */
@@ -172,7 +172,7 @@ for (const backend of CRYPTO_BACKENDS) {
       });
     });
 
-    it('zero-IV CBC deciphering of 20 packets of 1 to 30 blocks in one ECB call (native; forge has none)', () => {
+    it('zero-IV CBC deciphering of 20 packets of 1 to 30 blocks in one ECB call (forge has none)', () => {
       setCryptoBackend(backend);
       CIPHERS.forEach((c, ci) => {
         const e = expectedDecipher[ci];

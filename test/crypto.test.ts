@@ -7,6 +7,7 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import {
   aesCmac,
   blockSize,
@@ -105,7 +106,7 @@ const CIPHER_CASES: CipherCase[] = [
   },
 ];
 
-// Every case below runs through both backends: OpenSSL (native) and node-forge.
+// Every case below runs through every backend: auto (built-in, then OpenSSL), OpenSSL (native), node-forge and the built-in ciphers.
 for (const backend of CRYPTO_BACKENDS) describe(`${backend} backend`, () => {
 before(() => setCryptoBackend(backend));
 after(() => setCryptoBackend('native'));
@@ -457,4 +458,30 @@ describe('backend selection', () => {
     throwsInput(() => setCryptoBackend('gpu' as 'native'), 'crypto backend', /not a crypto backend/);
     assert.equal(getCryptoBackend(), 'native');
   });
+});
+
+describe('built-in ciphers against the openssl CLI on random keys and data', () => {
+  // Keys and data from a seeded generator (reproducible); each expected value is computed by `openssl enc` at test time.
+  let seed = 20261203;
+  const rnd = (n: number) => Uint8Array.from({ length: n }, () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) >>> 16) & 0xff);
+  const openssl = (cipher: string, key: Uint8Array, iv: string | undefined, data: Uint8Array, d: boolean): string =>
+    execFileSync('openssl', ['enc', d ? '-d' : '-e', `-${cipher}`, '-provider', 'legacy', '-provider', 'default', '-K', hex(key), ...(iv ? ['-iv', iv] : []), '-nopad'], { input: data }).toString('hex').toUpperCase();
+  const CASES: Array<[CipherAlg, string, number, number]> = [
+    ['des-cbc', 'des-cbc', 8, 8], ['des-ecb', 'des-ecb', 8, 8], ['3des-2key-cbc', 'des-ede-cbc', 16, 8], ['3des-3key-cbc', 'des-ede3-cbc', 24, 8],
+    ['aes-cbc', 'aes-128-cbc', 16, 16], ['aes-cbc', 'aes-192-cbc', 24, 16], ['aes-cbc', 'aes-256-cbc', 32, 16],
+  ];
+  before(() => setCryptoBackend('builtin'));
+  after(() => setCryptoBackend('native'));
+  for (const [alg, cipher, klen, bl] of CASES) {
+    it(`${cipher}: 4 random keys, 1 to 4 blocks, both directions`, () => {
+      for (let i = 0; i < 4; i++) {
+        const key = rnd(klen);
+        const data = rnd(bl * (i + 1));
+        const iv = alg.endsWith('-cbc') ? '0'.repeat(bl * 2) : undefined;
+        const ct = openssl(cipher, key, iv, data, false);
+        assert.equal(hex(encrypt(alg, key, data, { allowWeak: true })), ct, `${cipher} encrypt`);
+        assert.equal(hex(decrypt(alg, key, h(ct), { allowWeak: true })), hex(data), `${cipher} decrypt`);
+      }
+    });
+  }
 });

@@ -205,10 +205,10 @@ describe('parse --each text lines (no tree, no JSON built) judge as --json does'
   });
 });
 
-describe('golden vectors through both --crypto backends', () => {
+describe('golden vectors through every --crypto backend', () => {
   // Every vector with secured data (an empty line would be a pass-through line).
   const cases = vectors.filter((v) => v.expected.fields.data);
-  for (const backend of ['native', 'forge'] as CryptoBackend[]) {
+  for (const backend of ['auto', 'native', 'forge', 'builtin'] as CryptoBackend[]) {
     it(`library buildSmsBatch / parseBatch, ${backend}: ${cases.length} vectors byte for byte`, async () => {
       try {
         for (const v of cases) {

@@ -78,13 +78,15 @@ describe('vectors verify on the golden suite', () => {
     for (const c of allCases()) assert.ok(passLines.includes(`PASS ${c.id}`), c.id);
   });
 
-  it('passes every case with the pure-JavaScript crypto backend too (UICC_OTA_CRYPTO=forge)', () => {
-    // The same golden values, recomputed by node-forge instead of OpenSSL.
-    const total = allCases().length;
-    const r = run(['vectors', 'verify', 'vectors/'], { env: { UICC_OTA_CRYPTO: 'forge' } });
-    assert.equal(r.code, 0, r.stdout + r.stderr);
-    assert.equal(lastLine(r.stdout), `${total} passed, 0 failed`);
-  });
+  // The same golden values, recomputed by OpenSSL alone, node-forge, and the built-in ciphers alone (the default, auto, mixes built-in and OpenSSL).
+  for (const backend of ['native', 'forge', 'builtin']) {
+    it(`passes every case with UICC_OTA_CRYPTO=${backend} too`, () => {
+      const total = allCases().length;
+      const r = run(['vectors', 'verify', 'vectors/'], { env: { UICC_OTA_CRYPTO: backend } });
+      assert.equal(r.code, 0, r.stdout + r.stderr);
+      assert.equal(lastLine(r.stdout), `${total} passed, 0 failed`);
+    });
+  }
 
   it('an unknown UICC_OTA_CRYPTO is bad input (exit 2, one line)', () => {
     const r = run(['build', 'sms', '--keyset', KEYSET, '--apdu', '00A40004023F00'], { env: { UICC_OTA_CRYPTO: 'gpu' } });

@@ -67,12 +67,17 @@ const NO_NOTES = utf8('[]');
 
 /** Output octets growing as lines are written. */
 export class JsonOut {
-  buf = Buffer.allocUnsafe(1 << 16);
+  buf = Buffer.allocUnsafeSlow(0);
   at = 0;
+  /** A new buffer of `size` octets (the last one may still be on its way out). */
+  start(size: number): void {
+    this.buf = Buffer.allocUnsafeSlow(size);
+    this.at = 0;
+  }
   /** Room for `n` more octets. */
   room(n: number): void {
     if (this.at + n <= this.buf.length) return;
-    const bigger = Buffer.allocUnsafe(Math.max(2 * this.buf.length, this.at + n));
+    const bigger = Buffer.allocUnsafeSlow(Math.max(2 * this.buf.length, this.at + n));
     bigger.set(this.buf.subarray(0, this.at));
     this.buf = bigger;
   }
@@ -115,12 +120,13 @@ export function commandJsonWriter(fmt: 'compact' | 'expanded' | 'auto') {
     return s;
   };
   /**
-   * Writes the line of packet `b` (TAR at 7-9, TS 31.115 cl. 4.2) with its
+   * Writes the line of packet `b` (TAR at 7-9, TS 31.115 cl. 4.2; `hex`: `b`
+   * in upper-case hex when the caller has it) with its
    * deciphered part `p` (CNTR 0-4, PCNTR 5, CC 6.., TS 102 225 cl. 5.1) and CC
    * length `L` to `out`; false (nothing written) when the per-line path must
    * give it (a script that is bad input).
    */
-  return (out: JsonOut, lineNo: number, b: Uint8Array, p: Uint8Array, L: number, h: JsonHead): boolean => {
+  return (out: JsonOut, lineNo: number, b: Uint8Array, hex: string | undefined, p: Uint8Array, L: number, h: JsonHead): boolean => {
     const pcntr = p[5];
     const dataEnd = p.length - pcntr;
     const data = p.subarray(6 + L, dataEnd);
@@ -141,7 +147,8 @@ export function commandJsonWriter(fmt: 'compact' | 'expanded' | 'auto') {
     out.put(LINE);
     out.int(lineNo);
     out.put(PREFIX);
-    out.hex(b, 0, b.length);
+    if (hex !== undefined) out.at += out.buf.write(hex, out.at, 'latin1');
+    else out.hex(b, 0, b.length);
     out.put(CPL);
     out.int(b.length - 2);
     out.put(h.head);

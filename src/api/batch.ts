@@ -56,7 +56,7 @@ import { commandJsonWriter, jsonHead, JsonOut, type JsonHead } from './batch-jso
 
 /** `build sms --each` options: those of build sms without the secured data (it comes one line each). */
 export type SmsBatchOptions = Omit<BuildSmsOptions, 'apdu' | 'data' | 'expanded' | 'indefinite' | 'immediateAction' | 'errorAction' | 'scriptChaining'> & {
-  /** Block-cipher implementation for this batch (default: the process's, native unless UICC_OTA_CRYPTO). */
+  /** Block-cipher implementation for this batch (default: the process's, auto unless UICC_OTA_CRYPTO; a batch's long-lived ciphers are OpenSSL's under auto). */
   crypto?: CryptoBackend;
 };
 
@@ -409,7 +409,8 @@ interface ParsePlan {
 interface GroupLine {
   k: number;
   b: Uint8Array;
-  tar: Uint8Array;
+  /** --json: the input line when it is `b` in upper-case hex (copied as it is). */
+  hex?: string;
   secAt: number;
   plan: ParsePlan;
   plain?: Uint8Array;
@@ -441,6 +442,8 @@ function parseChunkFn(o: ParseOpts, mode: ParseMode, memo: PacketMemo, one: (lin
   const jsonLine = commandJsonWriter(fmt);
   const jout = new JsonOut();
   let span = new Int32Array(0); // --json: line k's octets in jout, from span[2k] to span[2k + 1]
+  let din = new Uint8Array(1 << 16); // the chunk's packets, decoded one after the other
+  let perLine = 64; // --json: octets per line of the last chunk
   /** The plan of a header not seen yet (key: SPI, KIc, KID, CHL octets). */
   const planFor = (hdr: CommandHeader, id: number): ParsePlan => {
     let p: ParsePlan = { ok: false, L: hdr.chl - 13 };
@@ -448,7 +451,7 @@ function parseChunkFn(o: ParseOpts, mode: ParseMode, memo: PacketMemo, one: (lin
       const { spi, kic, kid } = hdr;
       const L = p.L;
       // The checks of parseCommand, in its order; anything it would refuse or note as a failure stays per packet.
-      if (!kvnConflicts(o, kic, kid, { kic: spi.ciphering, kid: spi.integrity === 'cc' }).length && getCryptoBackend() === 'native') {
+      if (!kvnConflicts(o, kic, kid, { kic: spi.ciphering, kid: spi.integrity === 'cc' }).length && BATCH_CIPHERS.has(getCryptoBackend())) {
         const keys = memo.keys(kic, kid);
         const integ = checkIntegrityLength(spi.integrity, kid, keys, L, { layer: 'command packet', field: 'CHL', offset: hdr.h });
         let dec: CbcBatch | undefined;
@@ -489,10 +492,12 @@ function parseChunkFn(o: ParseOpts, mode: ParseMode, memo: PacketMemo, one: (lin
     const outs: LineOutcome[] = new Array(n);
     const group: GroupLine[] = [];
     if (json) {
-      jout.at = 0;
+      // Sized from the last chunk: the lines are written where they are sent from.
+      jout.start(Math.ceil(perLine * n * 1.125) + 4096);
       if (span.length < 2 * n) span = new Int32Array(2 * n);
     }
     const dGroups = new Map<CbcBatch, GroupLine[]>();
+    let pos = 0;
     for (let k = 0; k < n; k++) {
       const line = lines[k];
       if (isPassThrough(line)) {
@@ -501,7 +506,13 @@ function parseChunkFn(o: ParseOpts, mode: ParseMode, memo: PacketMemo, one: (lin
       }
       let g: GroupLine | undefined;
       try {
-        const b = fromHex(line, `line ${first + k}`);
+        // Plain hex into the chunk's buffer; anything else (separators, bad digits) as fromHex reads it.
+        if (din.length < pos + (line.length >> 1)) {
+          din = new Uint8Array(Math.max(2 * din.length, line.length)); // earlier lines keep the old buffer
+          pos = 0;
+        }
+        const len = hexInto(line, din, pos);
+        const b = len < 0 ? fromHex(line, `line ${first + k}`) : din.subarray(pos, (pos += len));
         // What peel() (src/layers/peel.ts) takes for a bare SMS-PP command packet first, in either
         // mode: CPL = the octets after it, CHL 13 + {0, 2, 4, 8} (TS 102 225 cl. 5.1; 31.115 cl. 4.2).
         const chl = b.length >= 3 && ((b[0] << 8) | b[1]) === b.length - 2 ? b[2] : 0;
@@ -514,17 +525,17 @@ function parseChunkFn(o: ParseOpts, mode: ParseMode, memo: PacketMemo, one: (lin
             // The length checks of parseCommandHeader (the rest depends on the octets of the plan's key only).
             else if (b.length - 2 < 14 || 1 + chl > b.length - 2) plan = undefined;
             const secAt = 10;
-            const sec = b.subarray(secAt);
+            const secLen = b.length - secAt;
             if (plan?.ok) {
-              g = { k, b, tar: b.subarray(7, 10), secAt, plan, at: 0, len: 0 };
+              g = { k, b, hex: json && len >= 0 && !LOWER_HEX.test(line) ? line : undefined, secAt, plan, at: 0, len: 0 };
               if (plan.dec) {
-                if (!sec.length || sec.length % plan.dec.block) g = undefined;
+                if (!secLen || secLen % plan.dec.block) g = undefined;
                 else {
                   let list = dGroups.get(plan.dec);
                   if (!list) dGroups.set(plan.dec, (list = []));
                   list.push(g);
                 }
-              } else g.plain = sec;
+              } else g.plain = b.subarray(secAt);
             }
           }
         }
@@ -595,18 +606,19 @@ function parseChunkFn(o: ParseOpts, mode: ParseMode, memo: PacketMemo, one: (lin
         if (!ok) g.plain = undefined;
         else if (json) {
           const at = jout.at;
-          if (jsonLine(jout, first + g.k, g.b, p, L, g.plan.json!)) {
+          if (jsonLine(jout, first + g.k, g.b, g.hex, p, L, g.plan.json!)) {
             outs[g.k] = FAST;
             span[2 * g.k] = at;
             span[2 * g.k + 1] = jout.at;
           }
-        } else if (!scriptError(body.subarray(0, body.length - p[5]), fmt)) outs[g.k] = { text: `${first + g.k} OK command tar=${toHex(g.tar)} cc`, exitCode: 0 };
+        } else if (!scriptError(body.subarray(0, body.length - p[5]), fmt)) outs[g.k] = { text: `${first + g.k} OK command tar=${hex2(g.b[7])}${hex2(g.b[8])}${hex2(g.b[9])} cc`, exitCode: 0 };
       }
     }
     for (const g of group) if (outs[g.k] === undefined) outs[g.k] = outcome(one, lines[g.k], first + g.k);
     let all = true;
     for (let k = 0; k < n; k++) if (!('text' in outs[k]) || (outs[k] as LineResult).exitCode !== 0) all = false;
     if (json) {
+      perLine = Math.max(64, jout.at / n);
       if (!all) {
         for (let k = 0; k < n; k++) if (outs[k] === FAST) outs[k] = { text: jout.buf.toString('utf8', span[2 * k], span[2 * k + 1] - 1), exitCode: 0 };
         return outs;
@@ -623,11 +635,8 @@ function parseChunkFn(o: ParseOpts, mode: ParseMode, memo: PacketMemo, one: (lin
           size += span[2 * k + 1] - span[2 * k];
         }
       }
+      if (inOrder) return size === jout.buf.length ? jout.buf : jout.buf.subarray(0, size);
       const txt = Buffer.allocUnsafeSlow(size);
-      if (inOrder) {
-        txt.set(jout.buf.subarray(0, size));
-        return txt;
-      }
       let at = 0;
       for (let k = 0; k < n; k++) {
         if (outs[k] === FAST) {
@@ -648,6 +657,11 @@ function parseChunkFn(o: ParseOpts, mode: ParseMode, memo: PacketMemo, one: (lin
     return outs;
   };
 }
+
+const LOWER_HEX = /[a-f]/;
+
+/** The backends whose long-lived ciphers are OpenSSL's (auto: src/crypto/engine.ts); with the others every line goes per line. */
+const BATCH_CIPHERS = new Set(['native', 'auto']);
 
 /** A line of parseChunkFn's --json output written in its JsonOut. */
 const FAST: LineResult = { text: '', exitCode: 0 };
@@ -787,6 +801,9 @@ async function stream(job: BatchJob, s: StreamOptions, context?: (seq0: number, 
       workers,
       passThrough: s.json ? 'empty' : 'echo',
       window: workers && job.kind === 'build' ? 16384 : undefined,
+      // parse --json lines are long (about 1.3 kB for one APDU): smaller chunks keep each chunk's
+      // output buffer small enough for the allocator to reuse freed memory (fresh pages cost).
+      chunkLines: job.kind === 'parse' && job.json ? 128 : undefined,
       formatError: s.json ? jsonErrorLine : textErrorLine,
       onError: s.onError,
       context,

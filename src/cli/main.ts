@@ -20,7 +20,7 @@ export function keyOptions(c: Command): Command {
     .option('--kvn <n>', 'key version number to take from the keyset')
     .option('--kic-alg <alg>', 'cipher when KIc says "implicit": des-cbc|des-ecb|3des-2key-cbc|3des-3key-cbc|aes-cbc')
     .option('--kid-alg <alg>', 'CC/RC algorithm when KID says "implicit": des-cbc-mac|3des-2key-cbc-mac|3des-3key-cbc-mac|aes-cmac|crc16|crc32')
-    .addOption(new Option('--crypto <backend>', 'block-cipher implementation: native (OpenSSL, default) or forge (node-forge, pure JavaScript; or env UICC_OTA_CRYPTO)').choices(['native', 'forge']));
+    .addOption(new Option('--crypto <backend>', 'block-cipher implementation: auto (default: the built-in ciphers for the first 256 blocks of a run, OpenSSL after them and for batches), native (OpenSSL), forge (node-forge, pure JavaScript) or builtin (this package\'s own DES/3DES and AES); or env UICC_OTA_CRYPTO').choices(['auto', 'native', 'forge', 'builtin']));
 }
 
 /** Batch-mode options (--each) shared by build sms and parse. */
@@ -876,7 +876,7 @@ export async function main(argv: string[]): Promise<number> {
   // --crypto (every command that takes keys): the backend of every later cipher operation.
   program.hook('preAction', async (_p, action) => {
     const c = (action.opts() as { crypto?: string }).crypto;
-    if (c) (await import('../crypto/backend.js')).setCryptoBackend(c as 'native' | 'forge');
+    if (c) (await import('../crypto/backend.js')).setCryptoBackend(c as import('../crypto/backend.js').CryptoBackend);
   });
   try {
     if (argv[2] === 'help') helpFor(program, argv.slice(3));

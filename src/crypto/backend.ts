@@ -1,14 +1,22 @@
 /**
- * Which implementation runs the block ciphers: `native` (Node's OpenSSL, the
- * default: one long-lived cipher object per key) or `forge` (node-forge, pure
- * JavaScript, the independent second implementation the tests cross-check).
+ * Which implementation runs the block ciphers: `native` (Node's OpenSSL: one
+ * long-lived cipher object per key), `forge` (node-forge, pure JavaScript, the
+ * independent implementation the tests cross-check), `builtin` (this
+ * package's own DES/3DES and AES, builtin.ts) or `auto`, the default: the
+ * first AUTO_BUILTIN_BLOCKS blocks of a process on `builtin` (a command that
+ * ciphers one packet then never loads node:crypto, a good part of its
+ * start-up), everything after them and every batch (CbcBatch) on `native`.
+ * The bytes are the same whichever runs them (the tests check all four).
  * Chosen by setCryptoBackend() or, when never called, by the environment
- * variable UICC_OTA_CRYPTO (native | forge).
+ * variable UICC_OTA_CRYPTO (auto | native | forge | builtin).
  */
 import { InputError } from '../util/errors.js';
 
-export type CryptoBackend = 'native' | 'forge';
-export const CRYPTO_BACKENDS: readonly CryptoBackend[] = ['native', 'forge'];
+export type CryptoBackend = 'auto' | 'native' | 'forge' | 'builtin';
+export const CRYPTO_BACKENDS: readonly CryptoBackend[] = ['auto', 'native', 'forge', 'builtin'];
+
+/** Blocks a process runs on the built-in ciphers under `auto` before it moves to OpenSSL (a long script's packets, a batch). */
+export const AUTO_BUILTIN_BLOCKS = 256;
 
 /** Block-cipher primitive kinds: DES (8-octet key), 3DES (16/24), AES (16/24/32). */
 export type BlockKind = 'des' | 'aes';
@@ -35,8 +43,8 @@ export interface BlockEngine {
 let chosen: CryptoBackend | undefined;
 
 function parse(v: string, field: string): CryptoBackend {
-  if (v === 'native' || v === 'forge') return v;
-  throw new InputError(`${JSON.stringify(v)} is not a crypto backend (native or forge)`, { field });
+  if ((CRYPTO_BACKENDS as readonly string[]).includes(v)) return v as CryptoBackend;
+  throw new InputError(`${JSON.stringify(v)} is not a crypto backend (auto, native, forge or builtin)`, { field });
 }
 
 /** Select the backend for every later operation in this process (or thread). */
@@ -47,7 +55,7 @@ export function setCryptoBackend(b: CryptoBackend): void {
 export function getCryptoBackend(): CryptoBackend {
   if (chosen === undefined) {
     const env = process.env.UICC_OTA_CRYPTO;
-    chosen = env === undefined || env === '' ? 'native' : parse(env, 'UICC_OTA_CRYPTO');
+    chosen = env === undefined || env === '' ? 'auto' : parse(env, 'UICC_OTA_CRYPTO');
   }
   return chosen;
 }

@@ -1,0 +1,316 @@
+/**
+ * The built-in block ciphers: DES and triple DES (FIPS 46-3, EDE as in
+ * ANSI X9.52 / NIST SP 800-67) and AES-128/192/256 (FIPS 197), in plain
+ * TypeScript. Their reason to exist is start-up: a command that ciphers one
+ * packet runs them instead of loading node:crypto (OpenSSL's bindings and the
+ * stream modules they pull in cost about as much as the rest of such a
+ * command). backend.ts's `auto` runs the first blocks of a process here and
+ * the rest on OpenSSL; `--crypto builtin` runs everything here. Tables are
+ * computed when the module loads (AES's S-box from GF(2^8) inverses and the
+ * affine map, DES's round tables from its S-boxes and P), not typed in.
+ * The tests run the golden vectors and openssl-computed values through it as
+ * through the other backends.
+ */
+import type { BlockEngine, BlockKind } from './backend.js';
+
+// ---------------------------------------------------------------- DES (FIPS 46-3)
+
+/** A 1-based bit-position table applied to a 64-bit value held as [hi, lo] 32-bit words. */
+function permute64(hi: number, lo: number, table: readonly number[]): [number, number] {
+  let oh = 0;
+  let ol = 0;
+  for (let i = 0; i < table.length; i++) {
+    const p = table[i] - 1;
+    const bit = p < 32 ? (hi >>> (31 - p)) & 1 : (lo >>> (63 - p)) & 1;
+    if (i < 32) oh |= bit << (31 - i);
+    else ol |= bit << (63 - i);
+  }
+  return [oh >>> 0, ol >>> 0];
+}
+
+const IP = [58, 50, 42, 34, 26, 18, 10, 2, 60, 52, 44, 36, 28, 20, 12, 4, 62, 54, 46, 38, 30, 22, 14, 6, 64, 56, 48, 40, 32, 24, 16, 8, 57, 49, 41, 33, 25, 17, 9, 1, 59, 51, 43, 35, 27, 19, 11, 3, 61, 53, 45, 37, 29, 21, 13, 5, 63, 55, 47, 39, 31, 23, 15, 7];
+const FP = [40, 8, 48, 16, 56, 24, 64, 32, 39, 7, 47, 15, 55, 23, 63, 31, 38, 6, 46, 14, 54, 22, 62, 30, 37, 5, 45, 13, 53, 21, 61, 29, 36, 4, 44, 12, 52, 20, 60, 28, 35, 3, 43, 11, 51, 19, 59, 27, 34, 2, 42, 10, 50, 18, 58, 26, 33, 1, 41, 9, 49, 17, 57, 25];
+const P = [16, 7, 20, 21, 29, 12, 28, 17, 1, 15, 23, 26, 5, 18, 31, 10, 2, 8, 24, 14, 32, 27, 3, 9, 19, 13, 30, 6, 22, 11, 4, 25];
+const PC1 = [57, 49, 41, 33, 25, 17, 9, 1, 58, 50, 42, 34, 26, 18, 10, 2, 59, 51, 43, 35, 27, 19, 11, 3, 60, 52, 44, 36, 63, 55, 47, 39, 31, 23, 15, 7, 62, 54, 46, 38, 30, 22, 14, 6, 61, 53, 45, 37, 29, 21, 13, 5, 28, 20, 12, 4];
+const PC2 = [14, 17, 11, 24, 1, 5, 3, 28, 15, 6, 21, 10, 23, 19, 12, 4, 26, 8, 16, 7, 27, 20, 13, 2, 41, 52, 31, 37, 47, 55, 30, 40, 51, 45, 33, 48, 44, 49, 39, 56, 34, 53, 46, 42, 50, 36, 29, 32];
+const SHIFTS = [1, 1, 2, 2, 2, 2, 2, 2, 1, 2, 2, 2, 2, 2, 2, 1];
+/** S1..S8, each 4 rows of 16 (row = outer bits b1 b6, column = b2..b5). */
+const S = [
+  [14, 4, 13, 1, 2, 15, 11, 8, 3, 10, 6, 12, 5, 9, 0, 7, 0, 15, 7, 4, 14, 2, 13, 1, 10, 6, 12, 11, 9, 5, 3, 8, 4, 1, 14, 8, 13, 6, 2, 11, 15, 12, 9, 7, 3, 10, 5, 0, 15, 12, 8, 2, 4, 9, 1, 7, 5, 11, 3, 14, 10, 0, 6, 13],
+  [15, 1, 8, 14, 6, 11, 3, 4, 9, 7, 2, 13, 12, 0, 5, 10, 3, 13, 4, 7, 15, 2, 8, 14, 12, 0, 1, 10, 6, 9, 11, 5, 0, 14, 7, 11, 10, 4, 13, 1, 5, 8, 12, 6, 9, 3, 2, 15, 13, 8, 10, 1, 3, 15, 4, 2, 11, 6, 7, 12, 0, 5, 14, 9],
+  [10, 0, 9, 14, 6, 3, 15, 5, 1, 13, 12, 7, 11, 4, 2, 8, 13, 7, 0, 9, 3, 4, 6, 10, 2, 8, 5, 14, 12, 11, 15, 1, 13, 6, 4, 9, 8, 15, 3, 0, 11, 1, 2, 12, 5, 10, 14, 7, 1, 10, 13, 0, 6, 9, 8, 7, 4, 15, 14, 3, 11, 5, 2, 12],
+  [7, 13, 14, 3, 0, 6, 9, 10, 1, 2, 8, 5, 11, 12, 4, 15, 13, 8, 11, 5, 6, 15, 0, 3, 4, 7, 2, 12, 1, 10, 14, 9, 10, 6, 9, 0, 12, 11, 7, 13, 15, 1, 3, 14, 5, 2, 8, 4, 3, 15, 0, 6, 10, 1, 13, 8, 9, 4, 5, 11, 12, 7, 2, 14],
+  [2, 12, 4, 1, 7, 10, 11, 6, 8, 5, 3, 15, 13, 0, 14, 9, 14, 11, 2, 12, 4, 7, 13, 1, 5, 0, 15, 10, 3, 9, 8, 6, 4, 2, 1, 11, 10, 13, 7, 8, 15, 9, 12, 5, 6, 3, 0, 14, 11, 8, 12, 7, 1, 14, 2, 13, 6, 15, 0, 9, 10, 4, 5, 3],
+  [12, 1, 10, 15, 9, 2, 6, 8, 0, 13, 3, 4, 14, 7, 5, 11, 10, 15, 4, 2, 7, 12, 9, 5, 6, 1, 13, 14, 0, 11, 3, 8, 9, 14, 15, 5, 2, 8, 12, 3, 7, 0, 4, 10, 1, 13, 11, 6, 4, 3, 2, 12, 9, 5, 15, 10, 11, 14, 1, 7, 6, 0, 8, 13],
+  [4, 11, 2, 14, 15, 0, 8, 13, 3, 12, 9, 7, 5, 10, 6, 1, 13, 0, 11, 7, 4, 9, 1, 10, 14, 3, 5, 12, 2, 15, 8, 6, 1, 4, 11, 13, 12, 3, 7, 14, 10, 15, 6, 8, 0, 5, 9, 2, 6, 11, 13, 8, 1, 4, 10, 7, 9, 5, 0, 15, 14, 2, 3, 12],
+  [13, 2, 8, 4, 6, 15, 11, 1, 10, 9, 3, 14, 5, 0, 12, 7, 1, 15, 13, 8, 10, 3, 7, 4, 12, 5, 6, 11, 0, 14, 9, 2, 7, 11, 4, 1, 9, 12, 14, 2, 0, 6, 10, 13, 15, 3, 5, 8, 2, 1, 14, 7, 4, 10, 8, 13, 15, 12, 9, 0, 3, 5, 6, 11],
+];
+
+/** SP[j][v]: S-box j on the 6-bit group v, placed at its 4 output bits and run through P (one round is 8 lookups). */
+const SP: Uint32Array[] = S.map((box, j) => {
+  const t = new Uint32Array(64);
+  for (let v = 0; v < 64; v++) {
+    const s = box[(((v >>> 4) & 2) | (v & 1)) * 16 + ((v >>> 1) & 0xf)];
+    const word = (s << (28 - 4 * j)) >>> 0;
+    let out = 0;
+    for (let i = 0; i < 32; i++) out |= ((word >>> (32 - P[i])) & 1) << (31 - i);
+    t[v] = out >>> 0;
+  }
+  return t;
+});
+
+/** The 16 round keys of one DES key: 8 six-bit groups each (K1..K16, FIPS 46-3 key schedule). */
+function desRoundKeys(key: Uint8Array, at: number): Uint8Array {
+  const hi = ((key[at] << 24) | (key[at + 1] << 16) | (key[at + 2] << 8) | key[at + 3]) >>> 0;
+  const lo = ((key[at + 4] << 24) | (key[at + 5] << 16) | (key[at + 6] << 8) | key[at + 7]) >>> 0;
+  // PC-1 gives 56 bits: C = the first 28, D = the last 28.
+  const [h, l] = permute64(hi, lo, PC1);
+  let c = h >>> 4;
+  let d = (((h & 0xf) << 24) | (l >>> 8)) >>> 0;
+  const out = new Uint8Array(16 * 8);
+  for (let r = 0; r < 16; r++) {
+    const s = SHIFTS[r];
+    c = ((c << s) | (c >>> (28 - s))) & 0xfffffff;
+    d = ((d << s) | (d >>> (28 - s))) & 0xfffffff;
+    // PC-2 over C || D (bits 1..56).
+    for (let g = 0; g < 8; g++) {
+      let v = 0;
+      for (let b = 0; b < 6; b++) {
+        const p = PC2[g * 6 + b];
+        const bit = p <= 28 ? (c >>> (28 - p)) & 1 : (d >>> (56 - p)) & 1;
+        v = (v << 1) | bit;
+      }
+      out[r * 8 + g] = v;
+    }
+  }
+  return out;
+}
+
+/** One DES block (8 octets at `at` of `b`, in place), encrypting or decrypting with round keys `k`. */
+function desBlock(k: Uint8Array, b: Uint8Array, at: number, decrypt: boolean): void {
+  const hi = ((b[at] << 24) | (b[at + 1] << 16) | (b[at + 2] << 8) | b[at + 3]) >>> 0;
+  const lo = ((b[at + 4] << 24) | (b[at + 5] << 16) | (b[at + 6] << 8) | b[at + 7]) >>> 0;
+  let [l, r] = permute64(hi, lo, IP);
+  for (let i = 0; i < 16; i++) {
+    const ki = (decrypt ? 15 - i : i) * 8;
+    let f = 0;
+    // E: group g takes bits 4g .. 4g+5 of R (1-based, cyclic: bit 0 is bit 32).
+    for (let g = 0; g < 8; g++) {
+      const rot = 4 * g - 1;
+      const w = rot < 0 ? ((r >>> 1) | (r << 31)) >>> 0 : rot === 0 ? r : ((r << rot) | (r >>> (32 - rot))) >>> 0;
+      f |= SP[g][(w >>> 26) ^ k[ki + g]];
+    }
+    const t = (l ^ f) >>> 0;
+    l = r;
+    r = t;
+  }
+  // The last round is not swapped: R16 L16 into FP.
+  const [oh, ol] = permute64(r, l, FP);
+  b[at] = oh >>> 24;
+  b[at + 1] = oh >>> 16;
+  b[at + 2] = oh >>> 8;
+  b[at + 3] = oh;
+  b[at + 4] = ol >>> 24;
+  b[at + 5] = ol >>> 16;
+  b[at + 6] = ol >>> 8;
+  b[at + 7] = ol;
+}
+
+/** A DES or 3DES key (8, 16 = K1 K2 K1, 24 octets) as its round-key sets. */
+function desKeys(key: Uint8Array): Uint8Array[] {
+  if (key.length === 8) return [desRoundKeys(key, 0)];
+  const k1 = desRoundKeys(key, 0);
+  const k2 = desRoundKeys(key, 8);
+  return [k1, k2, key.length === 24 ? desRoundKeys(key, 16) : k1];
+}
+
+/** DES, or 3DES EDE: E(K3, D(K2, E(K1, x))); decryption D(K1, E(K2, D(K3, y))). */
+function tdesBlock(ks: Uint8Array[], b: Uint8Array, at: number, decrypt: boolean): void {
+  if (ks.length === 1) return desBlock(ks[0], b, at, decrypt);
+  if (!decrypt) {
+    desBlock(ks[0], b, at, false);
+    desBlock(ks[1], b, at, true);
+    desBlock(ks[2], b, at, false);
+  } else {
+    desBlock(ks[2], b, at, true);
+    desBlock(ks[1], b, at, false);
+    desBlock(ks[0], b, at, true);
+  }
+}
+
+// ---------------------------------------------------------------- AES (FIPS 197)
+
+const SBOX = new Uint8Array(256);
+const INV_SBOX = new Uint8Array(256);
+{
+  // Multiplicative inverses in GF(2^8) (x^8 + x^4 + x^3 + x + 1) through powers of the generator 3 (cl. 5.1.1).
+  const exp = new Uint8Array(256);
+  const log = new Uint8Array(256);
+  for (let i = 0, x = 1; i < 255; i++) {
+    exp[i] = x;
+    log[x] = i;
+    x ^= (x << 1) ^ (x & 0x80 ? 0x11b : 0);
+    x &= 0xff;
+  }
+  for (let a = 0; a < 256; a++) {
+    const inv = a === 0 ? 0 : exp[(255 - log[a]) % 255];
+    // Affine map: b ^ rotl(b,1) ^ rotl(b,2) ^ rotl(b,3) ^ rotl(b,4) ^ 0x63.
+    let s = inv;
+    for (let r = 1; r <= 4; r++) s ^= ((inv << r) | (inv >>> (8 - r))) & 0xff;
+    s ^= 0x63;
+    SBOX[a] = s;
+    INV_SBOX[s] = a;
+  }
+}
+
+const xtime = (x: number): number => ((x << 1) ^ (x & 0x80 ? 0x1b : 0)) & 0xff;
+function gmul(a: number, b: number): number {
+  let p = 0;
+  for (; b; b >>>= 1, a = xtime(a)) if (b & 1) p ^= a;
+  return p;
+}
+
+/** The expanded key (cl. 5.2): 4 (Nr + 1) words as 16 (Nr + 1) octets. */
+function aesKeys(key: Uint8Array): Uint8Array {
+  const nk = key.length / 4;
+  const nr = nk + 6;
+  const w = new Uint8Array(16 * (nr + 1));
+  w.set(key);
+  let rcon = 1;
+  for (let i = nk; i < 4 * (nr + 1); i++) {
+    let t0 = w[4 * i - 4];
+    let t1 = w[4 * i - 3];
+    let t2 = w[4 * i - 2];
+    let t3 = w[4 * i - 1];
+    if (i % nk === 0) {
+      // RotWord, SubWord, Rcon.
+      const t = t0;
+      t0 = SBOX[t1] ^ rcon;
+      t1 = SBOX[t2];
+      t2 = SBOX[t3];
+      t3 = SBOX[t];
+      rcon = xtime(rcon);
+    } else if (nk > 6 && i % nk === 4) {
+      t0 = SBOX[t0];
+      t1 = SBOX[t1];
+      t2 = SBOX[t2];
+      t3 = SBOX[t3];
+    }
+    const j = 4 * (i - nk);
+    w[4 * i] = w[j] ^ t0;
+    w[4 * i + 1] = w[j + 1] ^ t1;
+    w[4 * i + 2] = w[j + 2] ^ t2;
+    w[4 * i + 3] = w[j + 3] ^ t3;
+  }
+  return w;
+}
+
+/** One AES block in place (the state in column order, as the octets come: cl. 3.4). */
+function aesBlock(w: Uint8Array, b: Uint8Array, at: number, decrypt: boolean): void {
+  const nr = w.length / 16 - 1;
+  const s = b.subarray(at, at + 16);
+  const t = new Uint8Array(16);
+  const addRoundKey = (r: number) => {
+    for (let i = 0; i < 16; i++) s[i] ^= w[16 * r + i];
+  };
+  if (!decrypt) {
+    addRoundKey(0);
+    for (let r = 1; r <= nr; r++) {
+      // SubBytes and ShiftRows (row i moves left by i columns).
+      for (let c = 0; c < 4; c++) for (let i = 0; i < 4; i++) t[4 * c + i] = SBOX[s[4 * ((c + i) & 3) + i]];
+      if (r < nr) {
+        // MixColumns.
+        for (let c = 0; c < 4; c++) {
+          const a0 = t[4 * c];
+          const a1 = t[4 * c + 1];
+          const a2 = t[4 * c + 2];
+          const a3 = t[4 * c + 3];
+          const all = a0 ^ a1 ^ a2 ^ a3;
+          s[4 * c] = a0 ^ all ^ xtime(a0 ^ a1);
+          s[4 * c + 1] = a1 ^ all ^ xtime(a1 ^ a2);
+          s[4 * c + 2] = a2 ^ all ^ xtime(a2 ^ a3);
+          s[4 * c + 3] = a3 ^ all ^ xtime(a3 ^ a0);
+        }
+      } else s.set(t);
+      addRoundKey(r);
+    }
+    return;
+  }
+  addRoundKey(nr);
+  for (let r = nr - 1; r >= 0; r--) {
+    // InvShiftRows (row i moves right by i columns) and InvSubBytes.
+    for (let c = 0; c < 4; c++) for (let i = 0; i < 4; i++) t[4 * ((c + i) & 3) + i] = INV_SBOX[s[4 * c + i]];
+    s.set(t);
+    addRoundKey(r);
+    if (r > 0) {
+      // InvMixColumns.
+      for (let c = 0; c < 4; c++) {
+        const a0 = s[4 * c];
+        const a1 = s[4 * c + 1];
+        const a2 = s[4 * c + 2];
+        const a3 = s[4 * c + 3];
+        s[4 * c] = gmul(a0, 14) ^ gmul(a1, 11) ^ gmul(a2, 13) ^ gmul(a3, 9);
+        s[4 * c + 1] = gmul(a0, 9) ^ gmul(a1, 14) ^ gmul(a2, 11) ^ gmul(a3, 13);
+        s[4 * c + 2] = gmul(a0, 13) ^ gmul(a1, 9) ^ gmul(a2, 14) ^ gmul(a3, 11);
+        s[4 * c + 3] = gmul(a0, 11) ^ gmul(a1, 13) ^ gmul(a2, 9) ^ gmul(a3, 14);
+      }
+    }
+  }
+}
+
+// ---------------------------------------------------------------- modes (zero IV, whole blocks)
+
+type Block = (b: Uint8Array, at: number, decrypt: boolean) => void;
+
+function cipherOf(kind: BlockKind, key: Uint8Array): { block: Block; size: number } {
+  if (kind === 'aes') {
+    const w = aesKeys(key);
+    return { block: (b, at, d) => aesBlock(w, b, at, d), size: 16 };
+  }
+  const ks = desKeys(key);
+  return { block: (b, at, d) => tdesBlock(ks, b, at, d), size: 8 };
+}
+
+function run(kind: BlockKind, key: Uint8Array, data: Uint8Array, cbc: boolean, decrypt: boolean): Uint8Array {
+  const { block, size } = cipherOf(kind, key);
+  const out = Uint8Array.from(data);
+  if (!cbc) {
+    for (let at = 0; at < out.length; at += size) block(out, at, decrypt);
+    return out;
+  }
+  if (!decrypt) {
+    for (let at = 0; at < out.length; at += size) {
+      if (at) for (let i = 0; i < size; i++) out[at + i] ^= out[at - size + i];
+      block(out, at, false);
+    }
+    return out;
+  }
+  for (let at = out.length - size; at >= 0; at -= size) {
+    block(out, at, true);
+    if (at) for (let i = 0; i < size; i++) out[at + i] ^= data[at - size + i];
+  }
+  return out;
+}
+
+export const builtinEngine: BlockEngine = {
+  cbcEncrypt: (kind, key, data) => run(kind, key, data, true, false),
+  cbcDecrypt: (kind, key, data) => run(kind, key, data, true, true),
+  ecbEncrypt: (kind, key, data) => run(kind, key, data, false, false),
+  ecbDecrypt: (kind, key, data) => run(kind, key, data, false, true),
+  ecbEncryptor: (kind, key) => {
+    const { block, size } = cipherOf(kind, Uint8Array.from(key));
+    return (data) => {
+      const out = Uint8Array.from(data);
+      for (let at = 0; at < out.length; at += size) block(out, at, false);
+      return out;
+    };
+  },
+  ecbDecryptor: (kind, key) => {
+    const { block, size } = cipherOf(kind, Uint8Array.from(key));
+    return (data) => {
+      const out = Uint8Array.from(data);
+      for (let at = 0; at < out.length; at += size) block(out, at, true);
+      return out;
+    };
+  },
+};

@@ -413,6 +413,7 @@ export class CaptureAnalyser {
   /** Keys resolved once per (KIc, KID) for the whole capture. */
   private readonly memo: PacketMemo;
   private smsOpts?: ParseOpts;
+  private readonly porOpts = new Map<string, ParseOpts>();
   private cattpOpts?: ParseOpts;
 
   constructor(readonly file: string, o: CaptureOptions, private readonly sink: CaptureSink) {
@@ -835,7 +836,12 @@ export class CaptureAnalyser {
       const cmd = tar && this.commands.get(`${dialect}|${toHex(tar)}`);
       if (cmd) {
         // The parsed command says all a PoR needs (its hex only when there is none to hand over).
-        opts = { ...opts, request: cmd.parsed ? undefined : toHex(cmd.packet), requestCommand: cmd.parsed, spi: undefined, kic: undefined, kid: undefined };
+        // One options object per dialect for every PoR, its request set each time (parsePacket keeps no reference to it).
+        let po = this.porOpts.get(dialect);
+        if (!po) this.porOpts.set(dialect, (po = { ...opts, request: undefined, requestCommand: undefined, spi: undefined, kic: undefined, kid: undefined }));
+        po.request = cmd.parsed ? undefined : toHex(cmd.packet);
+        po.requestCommand = cmd.parsed;
+        opts = po;
         requestFrame = cmd.frame;
         cmd.answered = true;
       }

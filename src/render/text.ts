@@ -31,6 +31,11 @@ const indent = (d: number): string => INDENT[d] ?? (INDENT[d] = '  '.repeat(d));
 const SHARED_TEXT = new WeakMap<TreeNode, string[]>();
 
 export function renderTree(nodes: TreeNode[], opts: RenderOptions, chalk?: ChalkInstance): string {
+  return renderFrom(nodes, opts, chalk, 0);
+}
+
+/** renderTree with the top nodes at `depth0`. */
+function renderFrom(nodes: TreeNode[], opts: RenderOptions, chalk: ChalkInstance | undefined, depth0: number): string {
   if (!nodes.length) return '\n';
   const p = opts.color ? palette(chalk) : PLAIN;
   const plainText = p === PLAIN;
@@ -80,6 +85,57 @@ export function renderTree(nodes: TreeNode[], opts: RenderOptions, chalk?: Chalk
     }
     if (kids) for (let i = 0; i < kids.length; i++) walk(kids[i], depth + 1);
   };
-  for (const n of nodes) walk(n, 0);
+  for (const n of nodes) walk(n, depth0);
   return out;
+}
+
+/** Where renderTreeTo puts its output: text lines, and the octets of shared subtrees encoded once. */
+export interface TextOut {
+  text(s: string): void;
+  bytes(b: Uint8Array): void;
+}
+
+/** UTF-8 octets of shared subtrees (treeMemo), by depth and bit-line setting. */
+const SHARED_BYTES = new WeakMap<TreeNode, Uint8Array[]>();
+
+/**
+ * renderTree's plain text (no colour), handed to `out` line by line: no
+ * string of the whole tree is built, and shared subtrees are encoded to
+ * UTF-8 once and then copied as octets.
+ */
+export function renderTreeTo(nodes: TreeNode[], opts: { bits?: boolean }, out: TextOut): void {
+  if (!nodes.length) return out.text('\n');
+  const bits = opts.bits !== false;
+  const walk = (n: TreeNode, depth: number) => {
+    if ((n.children || n.bits) && isShared(n)) {
+      let list = SHARED_BYTES.get(n);
+      if (!list) SHARED_BYTES.set(n, (list = []));
+      const k = depth * 2 + (bits ? 1 : 0);
+      let b = list[k];
+      if (b === undefined) b = list[k] = Buffer.from(renderFrom([n], { color: false, bits }, undefined, depth), 'utf8');
+      out.bytes(b);
+      return;
+    }
+    const ind = indent(depth);
+    const value = n.value;
+    const hex = n.hex;
+    let line = ind + n.name;
+    if (value !== undefined) line += ': ' + value;
+    if (hex !== undefined && hex.length && hex.length <= 64 && value !== hex && !(value !== undefined && value.includes(hex))) line += '  [' + hex + ']';
+    const status = n.status;
+    if (status) line += '  ' + MARK[status] + (n.note ? ' ' + n.note : '');
+    else if (n.note) line += '  (' + n.note + ')';
+    out.text(line + '\n');
+    const kids = n.children;
+    if (hex !== undefined && hex.length > 64 && !(kids && kids.length)) {
+      const sub = ind + '    ';
+      for (let i = 0; i < hex.length; i += 64) out.text(sub + hex.slice(i, i + 64) + '\n');
+    }
+    if (bits && n.bits) {
+      const sub = ind + '    ';
+      for (const b of n.bits) out.text(sub + b + '\n');
+    }
+    if (kids) for (let i = 0; i < kids.length; i++) walk(kids[i], depth + 1);
+  };
+  for (const n of nodes) walk(n, 0);
 }

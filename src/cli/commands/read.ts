@@ -98,9 +98,20 @@ export async function parseCapture(file: string, args: string[], o: ParseOpts, _
 
   // --- text rendering
   const color = mode === 'text' && useColor(o);
-  const { renderTree } = mode === 'text' ? await import('../../render/text.js') : { renderTree: undefined };
+  const { renderTree, renderTreeTo } = mode === 'text' ? await import('../../render/text.js') : { renderTree: undefined, renderTreeTo: undefined };
   const chalk = color ? (await import('chalk')).default : undefined;
-  const render = (nodes: TreeNode[]) => renderTree!(nodes, { color, bits: o.bits }, chalk);
+  const emitBytes = (b: Uint8Array) => {
+    if (b.length > buf.length - pos) {
+      flush();
+      if (b.length > buf.length) return writeAll(b);
+    }
+    buf.set(b, pos);
+    pos += b.length;
+    if (pos >= BATCH) flush();
+  };
+  const out = { text: emit, bytes: emitBytes };
+  /** Without colour, lines go straight to the output buffer (shared subtrees as octets encoded once). */
+  const put = (nodes: TreeNode[]) => (color ? emit(renderTree!(nodes, { color, bits: o.bits }, chalk)) : renderTreeTo!(nodes, { bits: o.bits }, out));
   /** Consecutive APDUs outside the CAT flow, counted into one line. */
   let run: { first: number; last: number; count: number; text: string; byName: Map<string, number> } | undefined;
   const flushRun = () => {
@@ -108,7 +119,7 @@ export async function parseCapture(file: string, args: string[], o: ParseOpts, _
     const r = run;
     run = undefined;
     const list = [...r.byName].map(([n, c]) => (c > 1 ? `${n} ×${c}` : n)).join(', ');
-    emit(render([node(r.first === r.last ? `Frame ${r.first}` : `Frames ${r.first}–${r.last}`, r.count === 1 ? r.text : `${r.count} other APDUs (${list})`)]));
+    put([node(r.first === r.last ? `Frame ${r.first}` : `Frames ${r.first}–${r.last}`, r.count === 1 ? r.text : `${r.count} other APDUs (${list})`)]);
   };
 
   // --- JSON: the object streamed member by member; apdus and sessions kept (as text) until the end
@@ -129,7 +140,7 @@ export async function parseCapture(file: string, args: string[], o: ParseOpts, _
       items++;
       if (mode === 'text') {
         flushRun();
-        emit(render([i.tree!]));
+        put([i.tree!]);
       } else if (mode === 'json') {
         open();
         emit(`${firstItem ? '' : ','}\n    ${member(i.json, 2)}`);
@@ -146,7 +157,7 @@ export async function parseCapture(file: string, args: string[], o: ParseOpts, _
       if (mode === 'text') {
         if (b.cat) {
           flushRun();
-          emit(render([node(`Frame ${b.frame}`, b.text, b.children, { status: b.status })]));
+          put([node(`Frame ${b.frame}`, b.text, b.children, { status: b.status })]);
         } else if (!run) run = { first: b.frame, last: b.frame, count: 1, text: b.text, byName: new Map([[b.name, 1]]) };
         else {
           run.last = b.frame;
@@ -197,7 +208,7 @@ export async function parseCapture(file: string, args: string[], o: ParseOpts, _
         : n && !s.failures.length
           ? node('Verification', 'incomplete', undefined, { status: 'fail', note: `${n} malformed item${n === 1 ? '' : 's'} (see above)` })
           : await verdictNode(s.failures, s.notes);
-    emit(render([s.tree, verdict, ...outcomeNodes(s.refusals)]));
+    put([s.tree, verdict, ...outcomeNodes(s.refusals)]);
   } else if (mode === 'json') {
     open();
     const list = (xs: string[]) => (xs.length ? `[\n    ${xs.join(',\n    ')}\n  ]` : '[]');

@@ -15,7 +15,7 @@ import type { BlockEngine, BlockKind } from './backend.js';
 
 // ---------------------------------------------------------------- DES (FIPS 46-3)
 
-/** A 1-based bit-position table applied to a 64-bit value held as [hi, lo] 32-bit words. */
+/** A 1-based bit-position table applied to a 64-bit value held as [hi, lo] 32-bit words (PC-1). */
 function permute64(hi: number, lo: number, table: readonly number[]): [number, number] {
   let oh = 0;
   let ol = 0;
@@ -28,8 +28,6 @@ function permute64(hi: number, lo: number, table: readonly number[]): [number, n
   return [oh >>> 0, ol >>> 0];
 }
 
-const IP = [58, 50, 42, 34, 26, 18, 10, 2, 60, 52, 44, 36, 28, 20, 12, 4, 62, 54, 46, 38, 30, 22, 14, 6, 64, 56, 48, 40, 32, 24, 16, 8, 57, 49, 41, 33, 25, 17, 9, 1, 59, 51, 43, 35, 27, 19, 11, 3, 61, 53, 45, 37, 29, 21, 13, 5, 63, 55, 47, 39, 31, 23, 15, 7];
-const FP = [40, 8, 48, 16, 56, 24, 64, 32, 39, 7, 47, 15, 55, 23, 63, 31, 38, 6, 46, 14, 54, 22, 62, 30, 37, 5, 45, 13, 53, 21, 61, 29, 36, 4, 44, 12, 52, 20, 60, 28, 35, 3, 43, 11, 51, 19, 59, 27, 34, 2, 42, 10, 50, 18, 58, 26, 33, 1, 41, 9, 49, 17, 57, 25];
 const P = [16, 7, 20, 21, 29, 12, 28, 17, 1, 15, 23, 26, 5, 18, 31, 10, 2, 8, 24, 14, 32, 27, 3, 9, 19, 13, 30, 6, 22, 11, 4, 25];
 const PC1 = [57, 49, 41, 33, 25, 17, 9, 1, 58, 50, 42, 34, 26, 18, 10, 2, 59, 51, 43, 35, 27, 19, 11, 3, 60, 52, 44, 36, 63, 55, 47, 39, 31, 23, 15, 7, 62, 54, 46, 38, 30, 22, 14, 6, 61, 53, 45, 37, 29, 21, 13, 5, 28, 20, 12, 4];
 const PC2 = [14, 17, 11, 24, 1, 5, 3, 28, 15, 6, 21, 10, 23, 19, 12, 4, 26, 8, 16, 7, 27, 20, 13, 2, 41, 52, 31, 37, 47, 55, 30, 40, 51, 45, 33, 48, 44, 49, 39, 56, 34, 53, 46, 42, 50, 36, 29, 32];
@@ -46,18 +44,30 @@ const S = [
   [13, 2, 8, 4, 6, 15, 11, 1, 10, 9, 3, 14, 5, 0, 12, 7, 1, 15, 13, 8, 10, 3, 7, 4, 12, 5, 6, 11, 0, 14, 9, 2, 7, 11, 4, 1, 9, 12, 14, 2, 0, 6, 10, 13, 15, 3, 5, 8, 2, 1, 14, 7, 4, 10, 8, 13, 15, 12, 9, 0, 3, 5, 6, 11],
 ];
 
-/** SP[j][v]: S-box j on the 6-bit group v, placed at its 4 output bits and run through P (one round is 8 lookups). */
-const SP: Uint32Array[] = S.map((box, j) => {
-  const t = new Uint32Array(64);
-  for (let v = 0; v < 64; v++) {
-    const s = box[(((v >>> 4) & 2) | (v & 1)) * 16 + ((v >>> 1) & 0xf)];
-    const word = (s << (28 - 4 * j)) >>> 0;
-    let out = 0;
-    for (let i = 0; i < 32; i++) out |= ((word >>> (32 - P[i])) & 1) << (31 - i);
-    t[v] = out >>> 0;
-  }
-  return t;
-});
+/**
+ * SP[j][v]: S-box j on the 6-bit group v, placed at its 4 output bits and run
+ * through P (a round is then 8 lookups). Made on first use: S-box j's output
+ * bit b (1-based 4j + b) lands where P takes it from.
+ */
+let SP: Uint32Array[] | undefined;
+function spTables(): Uint32Array[] {
+  if (SP) return SP;
+  const dest = new Uint8Array(33);
+  for (let i = 0; i < 32; i++) dest[P[i]] = i + 1;
+  SP = S.map((box, j) => {
+    // P's image of each 4-bit output of S-box j, then one lookup per entry.
+    const img = new Uint32Array(16);
+    for (let b = 0; b < 4; b++) {
+      const bit = (1 << (32 - dest[4 * j + b + 1])) >>> 0;
+      const m = 8 >>> b;
+      for (let x = m; x < 16; x = (x + 1) | m) img[x] |= bit;
+    }
+    const t = new Uint32Array(64);
+    for (let v = 0; v < 64; v++) t[v] = img[box[(((v >>> 4) & 2) | (v & 1)) * 16 + ((v >>> 1) & 0xf)]];
+    return t;
+  });
+  return SP;
+}
 
 /** The 16 round keys of one DES key: 8 six-bit groups each (K1..K16, FIPS 46-3 key schedule). */
 function desRoundKeys(key: Uint8Array, at: number): Uint8Array {
@@ -86,42 +96,98 @@ function desRoundKeys(key: Uint8Array, at: number): Uint8Array {
   return out;
 }
 
-/** One DES block (8 octets at `at` of `b`, in place), encrypting or decrypting with round keys `k`. */
+/**
+ * One DES block (8 octets at `at` of `b`, in place), encrypting or decrypting
+ * with round keys `k`. IP and its inverse as five delta swaps between the
+ * halves (the same bit moves as the tables, in a few word operations), the
+ * eight S-box groups of a round written out: a one-shot command then runs few
+ * enough bytecodes that V8 does not stop to optimise this (a pause of several
+ * milliseconds, longer than the ciphering).
+ */
 function desBlock(k: Uint8Array, b: Uint8Array, at: number, decrypt: boolean): void {
-  const hi = ((b[at] << 24) | (b[at + 1] << 16) | (b[at + 2] << 8) | b[at + 3]) >>> 0;
-  const lo = ((b[at + 4] << 24) | (b[at + 5] << 16) | (b[at + 6] << 8) | b[at + 7]) >>> 0;
-  let [l, r] = permute64(hi, lo, IP);
+  const [s0, s1, s2, s3, s4, s5, s6, s7] = spTables();
+  let l = ((b[at] << 24) | (b[at + 1] << 16) | (b[at + 2] << 8) | b[at + 3]) >>> 0;
+  let r = ((b[at + 4] << 24) | (b[at + 5] << 16) | (b[at + 6] << 8) | b[at + 7]) >>> 0;
+  let t = ((l >>> 4) ^ r) & 0x0f0f0f0f;
+  r ^= t;
+  l ^= t << 4;
+  t = ((l >>> 16) ^ r) & 0x0000ffff;
+  r ^= t;
+  l ^= t << 16;
+  t = ((r >>> 2) ^ l) & 0x33333333;
+  l ^= t;
+  r ^= t << 2;
+  t = ((r >>> 8) ^ l) & 0x00ff00ff;
+  l ^= t;
+  r ^= t << 8;
+  t = ((l >>> 1) ^ r) & 0x55555555;
+  r ^= t;
+  l ^= t << 1;
   for (let i = 0; i < 16; i++) {
-    const ki = (decrypt ? 15 - i : i) * 8;
-    let f = 0;
-    // E: group g takes bits 4g .. 4g+5 of R (1-based, cyclic: bit 0 is bit 32).
-    for (let g = 0; g < 8; g++) {
-      const rot = 4 * g - 1;
-      const w = rot < 0 ? ((r >>> 1) | (r << 31)) >>> 0 : rot === 0 ? r : ((r << rot) | (r >>> (32 - rot))) >>> 0;
-      f |= SP[g][(w >>> 26) ^ k[ki + g]];
-    }
-    const t = (l ^ f) >>> 0;
+    const q = (decrypt ? 15 - i : i) * 8;
+    // E: group g is bits 4g .. 4g+5 of R (1-based, cyclic: bit 0 is bit 32), i.e. rotl(R, 4g - 1) >>> 26.
+    const f =
+      s0[(((r >>> 1) | (r << 31)) >>> 26) ^ k[q]] |
+      s1[(((r << 3) | (r >>> 29)) >>> 26) ^ k[q + 1]] |
+      s2[(((r << 7) | (r >>> 25)) >>> 26) ^ k[q + 2]] |
+      s3[(((r << 11) | (r >>> 21)) >>> 26) ^ k[q + 3]] |
+      s4[(((r << 15) | (r >>> 17)) >>> 26) ^ k[q + 4]] |
+      s5[(((r << 19) | (r >>> 13)) >>> 26) ^ k[q + 5]] |
+      s6[(((r << 23) | (r >>> 9)) >>> 26) ^ k[q + 6]] |
+      s7[(((r << 27) | (r >>> 5)) >>> 26) ^ k[q + 7]];
+    t = (l ^ f) >>> 0;
     l = r;
     r = t;
   }
-  // The last round is not swapped: R16 L16 into FP.
-  const [oh, ol] = permute64(r, l, FP);
-  b[at] = oh >>> 24;
-  b[at + 1] = oh >>> 16;
-  b[at + 2] = oh >>> 8;
-  b[at + 3] = oh;
-  b[at + 4] = ol >>> 24;
-  b[at + 5] = ol >>> 16;
-  b[at + 6] = ol >>> 8;
-  b[at + 7] = ol;
+  // The last round is not swapped: FP takes R16 L16; the swaps of IP in reverse order.
+  t = r;
+  r = l;
+  l = t;
+  t = ((l >>> 1) ^ r) & 0x55555555;
+  r ^= t;
+  l ^= t << 1;
+  t = ((r >>> 8) ^ l) & 0x00ff00ff;
+  l ^= t;
+  r ^= t << 8;
+  t = ((r >>> 2) ^ l) & 0x33333333;
+  l ^= t;
+  r ^= t << 2;
+  t = ((l >>> 16) ^ r) & 0x0000ffff;
+  r ^= t;
+  l ^= t << 16;
+  t = ((l >>> 4) ^ r) & 0x0f0f0f0f;
+  r ^= t;
+  l ^= t << 4;
+  b[at] = l >>> 24;
+  b[at + 1] = l >>> 16;
+  b[at + 2] = l >>> 8;
+  b[at + 3] = l;
+  b[at + 4] = r >>> 24;
+  b[at + 5] = r >>> 16;
+  b[at + 6] = r >>> 8;
+  b[at + 7] = r;
+}
+
+/** Round keys of the last few DES keys (a packet's cipher and checksum often share one): 8 hex octets -> K1..K16. */
+const roundKeyCache = new Map<string, Uint8Array>();
+function cachedRoundKeys(key: Uint8Array, at: number): Uint8Array {
+  let id = '';
+  for (let i = at; i < at + 8; i++) id += String.fromCharCode(key[i]);
+  let k = roundKeyCache.get(id);
+  if (!k) {
+    if (roundKeyCache.size >= 16) roundKeyCache.clear();
+    k = desRoundKeys(key, at);
+    roundKeyCache.set(id, k);
+  }
+  return k;
 }
 
 /** A DES or 3DES key (8, 16 = K1 K2 K1, 24 octets) as its round-key sets. */
 function desKeys(key: Uint8Array): Uint8Array[] {
-  if (key.length === 8) return [desRoundKeys(key, 0)];
-  const k1 = desRoundKeys(key, 0);
-  const k2 = desRoundKeys(key, 8);
-  return [k1, k2, key.length === 24 ? desRoundKeys(key, 16) : k1];
+  if (key.length === 8) return [cachedRoundKeys(key, 0)];
+  const k1 = cachedRoundKeys(key, 0);
+  const k2 = cachedRoundKeys(key, 8);
+  return [k1, k2, key.length === 24 ? cachedRoundKeys(key, 16) : k1];
 }
 
 /** DES, or 3DES EDE: E(K3, D(K2, E(K1, x))); decryption D(K1, E(K2, D(K3, y))). */
@@ -142,7 +208,9 @@ function tdesBlock(ks: Uint8Array[], b: Uint8Array, at: number, decrypt: boolean
 
 const SBOX = new Uint8Array(256);
 const INV_SBOX = new Uint8Array(256);
-{
+/** The S-boxes, made on first use (a DES-only run never needs them). */
+function aesTables(): void {
+  if (SBOX[0]) return; // S(0) = 0x63
   // Multiplicative inverses in GF(2^8) (x^8 + x^4 + x^3 + x + 1) through powers of the generator 3 (cl. 5.1.1).
   const exp = new Uint8Array(256);
   const log = new Uint8Array(256);
@@ -172,6 +240,7 @@ function gmul(a: number, b: number): number {
 
 /** The expanded key (cl. 5.2): 4 (Nr + 1) words as 16 (Nr + 1) octets. */
 function aesKeys(key: Uint8Array): Uint8Array {
+  aesTables();
   const nk = key.length / 4;
   const nr = nk + 6;
   const w = new Uint8Array(16 * (nr + 1));

@@ -67,17 +67,30 @@ const NO_NOTES = utf8('[]');
 
 /** Output octets growing as lines are written. */
 export class JsonOut {
-  buf = Buffer.allocUnsafeSlow(0);
+  buf: Buffer = Buffer.allocUnsafeSlow(0);
   at = 0;
-  /** A new buffer of `size` octets (the last one may still be on its way out). */
+  /** Buffers written out and given back (LineFn.recycle): filled again rather than fresh memory (fresh pages cost). */
+  private free: Buffer[] = [];
+  private made = new WeakSet<ArrayBufferLike>();
+  private alloc(size: number): Buffer {
+    const b = Buffer.allocUnsafeSlow(size);
+    this.made.add(b.buffer);
+    return b;
+  }
+  /** A buffer of at least `size` octets (the last one may still be on its way out). */
   start(size: number): void {
-    this.buf = Buffer.allocUnsafeSlow(size);
+    const b = this.free.pop();
+    this.buf = b && b.length >= size ? b : this.alloc(size);
     this.at = 0;
+  }
+  /** `b` (or a part of it), a buffer this object made, is written out: it may be filled again. */
+  recycle(b: Uint8Array): void {
+    if (this.free.length < 4 && this.made.has(b.buffer) && b.buffer instanceof ArrayBuffer) this.free.push(Buffer.from(b.buffer));
   }
   /** Room for `n` more octets. */
   room(n: number): void {
     if (this.at + n <= this.buf.length) return;
-    const bigger = Buffer.allocUnsafeSlow(Math.max(2 * this.buf.length, this.at + n));
+    const bigger = this.alloc(Math.max(2 * this.buf.length, this.at + n));
     bigger.set(this.buf.subarray(0, this.at));
     this.buf = bigger;
   }

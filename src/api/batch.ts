@@ -433,7 +433,7 @@ interface GroupLine {
  * an error, the forge backend) goes through `one`, the per-line path, so the
  * output is the same octet for octet.
  */
-function parseChunkFn(o: ParseOpts, mode: ParseMode, memo: PacketMemo, one: (line: string, lineNo: number) => ParsedLine, json: boolean): ChunkFn {
+function parseChunkFn(o: ParseOpts, mode: ParseMode, memo: PacketMemo, one: (line: string, lineNo: number) => ParsedLine, json: boolean): ChunkFn & { recycle?: LineFn['recycle'] } {
   const plans = new Map<number, ParsePlan>();
   const fmt = o.expanded ? 'expanded' : o.compact ? 'compact' : 'auto';
   const deciphers = new Map<string, CbcBatch | undefined>();
@@ -487,7 +487,7 @@ function parseChunkFn(o: ParseOpts, mode: ParseMode, memo: PacketMemo, one: (lin
     plans.set(id, p);
     return p;
   };
-  return (lines, first, _seq, _ctx, pass) => {
+  const chunk: ChunkFn = (lines, first, _seq, _ctx, pass) => {
     const n = lines.length;
     const outs: LineOutcome[] = new Array(n);
     const group: GroupLine[] = [];
@@ -656,6 +656,7 @@ function parseChunkFn(o: ParseOpts, mode: ParseMode, memo: PacketMemo, one: (lin
     }
     return outs;
   };
+  return json ? Object.assign(chunk, { recycle: (b: Uint8Array) => jout.recycle(b) }) : chunk;
 }
 
 const LOWER_HEX = /[a-f]/;
@@ -764,7 +765,11 @@ export async function createBatchLineFn(job: BatchJob): Promise<LineFn> {
   };
   // Without pcap, text or --json: many lines per call (batched deciphering and checksums).
   // (Not for a PoR (--por), --cattp, --require-verified, or an --expect-status that refuses a command: per line.)
-  if (!records && job.mode !== 'por' && !po.cattp && !po.requireVerified && !statusOutcome(undefined, po, false).refusal && process.env.UICC_OTA_PARSE_CHUNK !== '0') line.chunk = parseChunkFn(po, job.mode, memo, fn, job.json);
+  if (!records && job.mode !== 'por' && !po.cattp && !po.requireVerified && !statusOutcome(undefined, po, false).refusal && process.env.UICC_OTA_PARSE_CHUNK !== '0') {
+    const chunk = parseChunkFn(po, job.mode, memo, fn, job.json);
+    line.chunk = chunk;
+    line.recycle = chunk.recycle;
+  }
   return line;
 }
 

@@ -85,6 +85,8 @@ export async function runBatch(opts: BatchOptions): Promise<BatchSummary> {
   const window = Math.max(1, opts.window ?? 4096);
   const chunkLines = Math.max(1, opts.chunkLines ?? 1024);
   const out = opts.output;
+  // Only process.stdout is known to be done with a chunk at its write callback (a stream of the caller may keep it).
+  const recycle = opts.fn?.recycle && out === process.stdout ? opts.fn.recycle : undefined;
   const summary: BatchSummary = { lines: 0, errors: 0, exitCode: 0 };
 
   const queue: Slot[] = [];
@@ -144,7 +146,7 @@ export async function runBatch(opts: BatchOptions): Promise<BatchSummary> {
     if (text) parts.push(text);
     if (parts.length) {
       let room = true;
-      for (const x of parts) room = out.write(x);
+      for (const x of parts) room = recycle && typeof x !== 'string' ? out.write(x, () => recycle(x)) : out.write(x);
       if (!room && drained) {
         // Listen at once: 'drain' may come (next tick) while this thread awaits input, not the output.
         drained = false;

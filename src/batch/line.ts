@@ -33,6 +33,12 @@ export type LineOutcome = LineResult | { error: LineError };
 export type LineFn = ((line: string, lineNo: number, seq: number, ctx: unknown) => string | LineResult | Promise<string | LineResult>) & {
   /** Optional fast path for many lines at once (synchronous line functions only); see ChunkFn. */
   chunk?: ChunkFn;
+  /**
+   * Given back, once written, the octets the chunk function returned, when the
+   * output is known not to keep them after its write callback (process.stdout):
+   * the chunk function may fill them again.
+   */
+  recycle?: (b: Uint8Array) => void;
 };
 
 /**

@@ -99,13 +99,15 @@ export interface TextOut {
 const SHARED_BYTES = new WeakMap<TreeNode, Uint8Array[]>();
 
 /**
- * renderTree's plain text (no colour), handed to `out` line by line: no
- * string of the whole tree is built, and shared subtrees are encoded to
- * UTF-8 once and then copied as octets.
+ * renderTree's plain text (no colour), handed to `out` in pieces: the lines
+ * between shared subtrees as one string each, and the shared subtrees as
+ * their UTF-8 octets, encoded once.
  */
 export function renderTreeTo(nodes: TreeNode[], opts: { bits?: boolean }, out: TextOut): void {
   if (!nodes.length) return out.text('\n');
   const bits = opts.bits !== false;
+  // The lines between two shared subtrees go out as one string (fewer, larger writes).
+  let acc = '';
   const walk = (n: TreeNode, depth: number) => {
     if ((n.children || n.bits) && isShared(n)) {
       let list = SHARED_BYTES.get(n);
@@ -113,6 +115,10 @@ export function renderTreeTo(nodes: TreeNode[], opts: { bits?: boolean }, out: T
       const k = depth * 2 + (bits ? 1 : 0);
       let b = list[k];
       if (b === undefined) b = list[k] = Buffer.from(renderFrom([n], { color: false, bits }, undefined, depth), 'utf8');
+      if (acc) {
+        out.text(acc);
+        acc = '';
+      }
       out.bytes(b);
       return;
     }
@@ -125,17 +131,18 @@ export function renderTreeTo(nodes: TreeNode[], opts: { bits?: boolean }, out: T
     const status = n.status;
     if (status) line += '  ' + MARK[status] + (n.note ? ' ' + n.note : '');
     else if (n.note) line += '  (' + n.note + ')';
-    out.text(line + '\n');
+    acc += line + '\n';
     const kids = n.children;
     if (hex !== undefined && hex.length > 64 && !(kids && kids.length)) {
       const sub = ind + '    ';
-      for (let i = 0; i < hex.length; i += 64) out.text(sub + hex.slice(i, i + 64) + '\n');
+      for (let i = 0; i < hex.length; i += 64) acc += sub + hex.slice(i, i + 64) + '\n';
     }
     if (bits && n.bits) {
       const sub = ind + '    ';
-      for (const b of n.bits) out.text(sub + b + '\n');
+      for (const b of n.bits) acc += sub + b + '\n';
     }
     if (kids) for (let i = 0; i < kids.length; i++) walk(kids[i], depth + 1);
   };
   for (const n of nodes) walk(n, 0);
+  if (acc) out.text(acc);
 }

@@ -22,8 +22,9 @@ export interface TreeNode {
   children?: TreeNode[];
 }
 
-export function node(name: string, value?: string, children?: TreeNode[], extra: Partial<TreeNode> = {}): TreeNode {
-  const n: TreeNode = { name, ...extra };
+export function node(name: string, value?: string, children?: TreeNode[], extra?: Partial<TreeNode>): TreeNode {
+  // No spread (and no empty object) for the common call without extra fields.
+  const n: TreeNode = extra ? { name, ...extra } : { name };
   if (value !== undefined) n.value = value;
   if (children && children.length) n.children = children;
   return n;

@@ -114,6 +114,7 @@ function readPack(file) {
         return data;
       },
       has: (name) => Object.prototype.hasOwnProperty.call(index, name),
+      names: () => Object.keys(index),
       /** Every cache of the pack, read now (for rewriting it). */
       entries() {
         return Object.keys(index)
@@ -196,9 +197,10 @@ const scriptName = (name, forCache) => (forCache ? name : path.join(DIR, name));
  * entry's, ENTRY) vm.Script, with the cache `cacheOf(name)` gives;
  * run(script) the module's exports.
  */
-function bundle(source, cacheOf, onCompiled, forCache = false) {
+function bundle(source, cacheOf, onCompiled, forCache = false, likely = () => []) {
   const modules = new Map();
   let pack; // [fd, index]
+  let bulk; // { text, at }: the sources of the chunks `likely` names, as one string
   const nodeRequire = Module.createRequire(BUNDLE);
   // import.meta.url of every chunk: the entry's (the chunks' folder), as a file URL made when first asked for.
   let url;
@@ -208,10 +210,32 @@ function bundle(source, cacheOf, onCompiled, forCache = false) {
     },
   };
   // Only the chunks a run needs are read (reading the whole pack into one string costs more than the pieces).
+  // Those its command group ran when the caches were made (`likely`) are read at once into one string: over
+  // 128 kB, V8 allocates it outside the young generation, so the scavenges of a start-up do not copy the
+  // sources (each chunk's is a slice of it, not a copy).
+  const readBulk = () => {
+    const names = likely().filter((n) => n !== ENTRY && pack[1][n]);
+    let total = 0;
+    for (const n of names) total += pack[1][n][1];
+    if (total <= 1 << 17) return null;
+    const buf = Buffer.allocUnsafe(total);
+    const at = new Map();
+    let o = 0;
+    for (const n of names) {
+      const [off, len] = pack[1][n];
+      if (fs.readSync(pack[0], buf, o, len, off) !== len) return null;
+      at.set(n, o);
+      o += len;
+    }
+    return { text: buf.latin1Slice(0, total), at };
+  };
   const chunkSource = (name) => {
     if (!pack) pack = [fs.openSync(CHUNKS, 'r'), JSON.parse(trailer(source, 'chunks') ?? '{}')];
     const at = pack[1][name];
     if (!at) throw new Error(`uicc-ota: ${name} is missing from ${CHUNKS} (rebuild: npm run build)`);
+    if (bulk === undefined) bulk = forCache ? null : readBulk();
+    const o = bulk?.at.get(name);
+    if (o !== undefined) return bulk.text.slice(o, o + at[1]);
     const buf = Buffer.allocUnsafe(at[1]);
     fs.readSync(pack[0], buf, 0, at[1], at[0]);
     return buf.latin1Slice(0, at[1]);
@@ -265,7 +289,10 @@ function load(argv = process.argv) {
     compiled.set(name, script);
     if (cachedData === undefined || script.cachedDataRejected) stale = true;
   };
-  const b = bundle(source, cacheOf, onCompiled);
+  const b = bundle(source, cacheOf, onCompiled, false, () => {
+    ofGroup ??= group ? readPack(groupCacheFile(group)) : new Map();
+    return typeof ofGroup.names === 'function' ? ofGroup.names() : [];
+  });
   if (user) {
     process.once('exit', () => {
       if (!stale) return;

@@ -29,4 +29,11 @@ require('./load.js')
   .main(process.argv)
   .then((code) => {
     process.exitCode = code;
+    // Nothing keeps the event loop alive (a one-shot command): leave now. Otherwise node would first run
+    // V8's pending idle-time tasks, typically a scavenge of a few milliseconds right before exiting. Only on
+    // Linux, where writes to stdout and stderr (terminal, file or pipe) are synchronous, so none is pending.
+    if (process.platform === 'linux' && process.getActiveResourcesInfo().length === 0) {
+      const out = Object.getOwnPropertyDescriptor(process, 'stdout');
+      if (!out || !('value' in out) || !out.value.writableLength) process.exit(code);
+    }
   });

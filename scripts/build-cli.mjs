@@ -89,7 +89,21 @@ async function toCjs(code) {
     legalComments: 'none',
     logLevel: 'warning',
   });
-  return r.code;
+  return directExports(r.code);
+}
+
+/**
+ * esbuild's CommonJS form of an ESM chunk ends with module.exports = __toCommonJS(exports), which copies
+ * every export's getter into a new object: a closure and a property definition per export, for every chunk
+ * a command loads. The exports object itself already has those getters (live bindings): it becomes
+ * module.exports, marked __esModule as __toCommonJS marks its copy.
+ */
+function directExports(code) {
+  const I = '[A-Za-z_$][A-Za-z_$0-9]*';
+  const helper = new RegExp(`(?:var |,)(${I})=(${I})=>${I}\\(${I}\\(\\{\\},"__esModule",\\{value:!0\\}\\),\\2\\)`).exec(code);
+  if (!helper) return code;
+  const use = new RegExp(`module\\.exports=${helper[1].replace(/\$/g, '\\$')}\\((${I})\\);`);
+  return code.replace(use, (_, x) => `module.exports=Object.defineProperty(${x},"__esModule",{value:!0});`);
 }
 
 let entry;

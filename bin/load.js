@@ -80,12 +80,15 @@ function buildId(source) {
  * A pack of code caches: a 4-octet little-endian header length, the header
  * (JSON: { name: [offset, length] }, offsets after the header), the caches.
  */
+/** A pack with nothing in it (no file, or one that cannot be read). */
+const emptyPack = () => Object.assign(new Map(), { names: () => [] });
+
 function readPack(file) {
   let fd;
   try {
     fd = fs.openSync(file, 'r');
   } catch {
-    return new Map();
+    return emptyPack();
   }
   // Only the header is read here; a cache is read when asked for (a command needs a part of a pack, and
   // reading what it does not need costs more than the reads: fresh memory is slow to touch).
@@ -124,7 +127,7 @@ function readPack(file) {
     };
   } catch {
     fs.closeSync(fd);
-    return new Map();
+    return emptyPack();
   }
 }
 
@@ -274,25 +277,21 @@ function compile(cachedData = readOrUndefined(CACHE)) {
 function load(argv = process.argv) {
   const source = readBundle();
   const user = userCacheFile(source);
-  const own = user ? readPack(user) : new Map();
+  const own = user ? readPack(user) : emptyPack();
   const group = groupOf(argv);
-  let ofGroup; // the chunks' packs, read when a chunk is first compiled
+  let ofGroup; // the group's pack, read when the entry or a chunk is first compiled
+  const groupPack = () => (ofGroup ??= group ? readPack(groupCacheFile(group)) : emptyPack());
   let shipped;
   const compiled = new Map();
   let stale = false;
   // The group's pack first (the entry's and the chunks' caches of what that group runs), then the caches of everything.
   const cacheOf = (name) =>
-    own.get(name) ??
-    (ofGroup ??= group ? readPack(groupCacheFile(group)) : new Map()).get(name) ??
-    (name === ENTRY ? readOrUndefined(CACHE) : (shipped ??= readPack(CHUNKS_CACHE)).get(name));
+    own.get(name) ?? groupPack().get(name) ?? (name === ENTRY ? readOrUndefined(CACHE) : (shipped ??= readPack(CHUNKS_CACHE)).get(name));
   const onCompiled = (name, script, cachedData) => {
     compiled.set(name, script);
     if (cachedData === undefined || script.cachedDataRejected) stale = true;
   };
-  const b = bundle(source, cacheOf, onCompiled, false, () => {
-    ofGroup ??= group ? readPack(groupCacheFile(group)) : new Map();
-    return typeof ofGroup.names === 'function' ? ofGroup.names() : [];
-  });
+  const b = bundle(source, cacheOf, onCompiled, false, () => groupPack().names());
   if (user) {
     process.once('exit', () => {
       if (!stale) return;

@@ -513,30 +513,28 @@ function parseChunkFn(o: ParseOpts, mode: ParseMode, memo: PacketMemo, one: (lin
         }
         const len = hexInto(line, din, pos);
         const b = len < 0 ? fromHex(line, `line ${first + k}`) : din.subarray(pos, (pos += len));
-        // What peel() (src/layers/peel.ts) takes for a bare SMS-PP command packet first, in either
+        // What peel() (src/layers/peel-core.ts) takes for a bare SMS-PP command packet first, in either
         // mode: CPL = the octets after it, CHL 13 + {0, 2, 4, 8} (TS 102 225 cl. 5.1; 31.115 cl. 4.2).
         const chl = b.length >= 3 && ((b[0] << 8) | b[1]) === b.length - 2 ? b[2] : 0;
         if ((chl === 13 || chl === 15 || chl === 17 || chl === 21) && !(looksLikeCattpPdu(b) && mode !== 'sms')) {
-          {
-            // SMS-PP: CPL at 0-1, CHL at 2 (no CPI); SPI 3-4, KIc 5, KID 6, TAR 7-9 (TS 31.115 cl. 4.2).
-            const id = ((b[3] << 8) | b[4]) * 0x1000000 + b[5] * 0x10000 + b[6] * 0x100 + chl;
-            let plan = plans.get(id);
-            if (!plan) plan = planFor(parseCommandHeader(smsDialect, b), id);
-            // The length checks of parseCommandHeader (the rest depends on the octets of the plan's key only).
-            else if (b.length - 2 < 14 || 1 + chl > b.length - 2) plan = undefined;
-            const secAt = 10;
-            const secLen = b.length - secAt;
-            if (plan?.ok) {
-              g = { k, b, hex: json && len >= 0 && !LOWER_HEX.test(line) ? line : undefined, secAt, plan, at: 0, len: 0 };
-              if (plan.dec) {
-                if (!secLen || secLen % plan.dec.block) g = undefined;
-                else {
-                  let list = dGroups.get(plan.dec);
-                  if (!list) dGroups.set(plan.dec, (list = []));
-                  list.push(g);
-                }
-              } else g.plain = b.subarray(secAt);
-            }
+          // SMS-PP: CPL at 0-1, CHL at 2 (no CPI); SPI 3-4, KIc 5, KID 6, TAR 7-9 (TS 31.115 cl. 4.2).
+          const id = ((b[3] << 8) | b[4]) * 0x1000000 + b[5] * 0x10000 + b[6] * 0x100 + chl;
+          let plan = plans.get(id);
+          if (!plan) plan = planFor(parseCommandHeader(smsDialect, b), id);
+          // The length checks of parseCommandHeader (the rest depends on the octets of the plan's key only).
+          else if (b.length - 2 < 14 || 1 + chl > b.length - 2) plan = undefined;
+          const secAt = 10;
+          const secLen = b.length - secAt;
+          if (plan?.ok) {
+            g = { k, b, hex: json && len >= 0 && !LOWER_HEX.test(line) ? line : undefined, secAt, plan, at: 0, len: 0 };
+            if (plan.dec) {
+              if (!secLen || secLen % plan.dec.block) g = undefined;
+              else {
+                let list = dGroups.get(plan.dec);
+                if (!list) dGroups.set(plan.dec, (list = []));
+                list.push(g);
+              }
+            } else g.plain = b.subarray(secAt);
           }
         }
       } catch {

@@ -629,8 +629,10 @@ function relabelMissingKeys(view: PacketView, missing: string): void {
   const fix = (t: string) => t.replace(/no KIc key given/g, missing);
   const walk = (n: TreeNode) => {
     // Only what changes is written: subtrees shared across packets (treeMemo) are frozen.
-    if (n.value && fix(n.value) !== n.value) n.value = fix(n.value);
-    if (n.note && fix(n.note) !== n.note) n.note = fix(n.note);
+    const value = n.value && fix(n.value);
+    if (value && value !== n.value) n.value = value;
+    const note = n.note && fix(n.note);
+    if (note && note !== n.note) n.note = note;
     n.children?.forEach(walk);
   };
   view.tree.forEach(walk);

@@ -1,5 +1,5 @@
 /**
- * Parsing one secured packet once its outer layers are peeled (src/layers/peel.ts):
+ * Parsing one secured packet once its outer layers are peeled (src/layers/peel-core.ts):
  * decipher and verify a command or a PoR, with the security a PoR is expected to
  * carry (from the command that was sent, or its SPI/KIc/KID), and build the
  * tree and the JSON object `parse` shows.

@@ -40,7 +40,7 @@ export async function viewSdu(sdu: Uint8Array, o: ParseOpts, request: SecuredCom
   }
   const { parsePacket } = await import('./packet.js');
   // A --request given with SMS-PP layers needs their decoders (packet.ts peels it).
-  if (oHasRequest(o)) await (await import('../layers/peel-core.js')).loadSmsPeel();
+  if (o.request !== undefined && o.requestCommand === undefined) await (await import('../layers/peel-core.js')).loadSmsPeel();
   const peeled: Peeled = { layers: [], packet: sdu, dialect: 'cat_tp', kind, offset: 0, failures: [], inputs: [sdu], outer: 'cattp' };
   const oo: ParseOpts = kind === 'response' && request ? { ...o, request: undefined, spi: spiHex(request.spi), kic: hex2(request.kic), kid: hex2(request.kid) } : o;
   try {
@@ -141,5 +141,3 @@ export async function parseCattpPdus(inputs: Uint8Array[], o: ParseOpts, mode: P
   if (views.length !== 1) body.unverified = unverified;
   return { json: body, tree: [...pe.layers.map((l) => l.tree), ...views.flatMap((v) => v.tree)], failures, notes, refusals, unverified, peeled: pe };
 }
-
-const oHasRequest = (o: ParseOpts): boolean => o.request !== undefined && o.requestCommand === undefined;

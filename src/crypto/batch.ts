@@ -83,11 +83,12 @@ export class CbcBatch {
   private readonly k1?: Uint8Array;
   private readonly k2?: Uint8Array;
 
-  /** `mac`: the checksum padding (zero for DES CBC-MAC, cmac for AES-CMAC); absent for encryption only. */
+  /** The long-lived ECB decipher, made on the first decrypt(). */
   private ecbDec?: (data: Uint8Array) => Uint8Array;
   private readonly kind: BlockKind;
   private readonly key: Uint8Array;
 
+  /** `mac`: the checksum padding (zero for DES CBC-MAC, cmac for AES-CMAC); absent for encryption only. */
   constructor(kind: BlockKind, key: Uint8Array, mac?: MacPadding) {
     this.block = kind === 'aes' ? 16 : 8;
     this.kind = kind;

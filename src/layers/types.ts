@@ -1,4 +1,4 @@
-/** The shape of a peeled input (src/layers/peel.ts), shared with the CAT_TP peeler (src/cattp/peel.ts). */
+/** The shape of a peeled input (src/layers/peel-core.ts), shared with the CAT_TP peeler (src/cattp/peel.ts). */
 import type { TreeNode } from '../render/tree.js';
 
 export interface Layer {

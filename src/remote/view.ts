@@ -23,10 +23,6 @@ export interface ViewWant {
 }
 
 /**
- * The secured data read as a remote command script; a decoding problem is shown, not thrown.
- * With `want.tree` false no tree is built; with `want.json` false `json` is null and `apdus` stays null.
- */
-/**
  * Trees of scripts and responses decoded cleanly before, by format and octets
  * (a campaign sends the same script to many cards and gets the same answers):
  * for tree-only views of up to MEMO_MAX octets, at most MEMO_KEYS of each.
@@ -36,6 +32,10 @@ const MEMO_KEYS = 256;
 const scriptTrees = new Map<string, TreeNode>();
 const responseTrees = new Map<string, TreeNode>();
 
+/**
+ * The secured data read as a remote command script; a decoding problem is shown, not thrown.
+ * With `want.tree` false no tree is built; with `want.json` false `json` is null and `apdus` stays null.
+ */
 export function scriptView(data: Uint8Array, format: 'compact' | 'expanded' | 'auto' = 'auto', want: ViewWant = {}): ScriptView {
   if (!data.length) return { apdus: [], json: null };
   if (want.json !== false || want.tree === false || data.length > MEMO_MAX) return scriptViewOf(data, format, want);

@@ -34,6 +34,33 @@ export function renderTree(nodes: TreeNode[], opts: RenderOptions, chalk?: Chalk
   return renderFrom(nodes, opts, chalk, 0);
 }
 
+/** A node's own lines (its name line, a leaf's long hex, its bit lines), without its children's. */
+function ownLines(n: TreeNode, depth: number, bits: boolean, p: Palette, plainText: boolean): string {
+  const ind = indent(depth);
+  const value = n.value;
+  const hex = n.hex;
+  let line = ind + (plainText ? n.name : p.name(n.name));
+  if (value !== undefined) line += ': ' + (plainText ? value : p.value(value));
+  if (hex !== undefined && hex.length && hex.length <= 64 && value !== hex && !(value !== undefined && value.includes(hex))) line += '  ' + (plainText ? `[${hex}]` : p.hex(`[${hex}]`));
+  const status = n.status;
+  if (status) {
+    const paint = p[status];
+    line += '  ' + paint(MARK[status] + (n.note ? ' ' + n.note : ''));
+  } else if (n.note) line += '  ' + p.info(`(${n.note})`);
+  let out = line + '\n';
+  const kids = n.children;
+  // Long hex is shown for leaves only: a container's octets are its children's.
+  if (hex !== undefined && hex.length > 64 && !(kids && kids.length)) {
+    const sub = ind + '    ';
+    for (let i = 0; i < hex.length; i += 64) out += sub + (plainText ? hex.slice(i, i + 64) : p.hex(hex.slice(i, i + 64))) + '\n';
+  }
+  if (bits && n.bits) {
+    const sub = ind + '    ';
+    for (const b of n.bits) out += sub + (plainText ? b : p.bits(b)) + '\n';
+  }
+  return out;
+}
+
 /** renderTree with the top nodes at `depth0`. */
 function renderFrom(nodes: TreeNode[], opts: RenderOptions, chalk: ChalkInstance | undefined, depth0: number): string {
   if (!nodes.length) return '\n';
@@ -61,28 +88,8 @@ function renderFrom(nodes: TreeNode[], opts: RenderOptions, chalk: ChalkInstance
     draw(n, depth);
   };
   const draw = (n: TreeNode, depth: number) => {
-    const ind = indent(depth);
-    const value = n.value;
-    const hex = n.hex;
-    let line = ind + (plainText ? n.name : p.name(n.name));
-    if (value !== undefined) line += ': ' + (plainText ? value : p.value(value));
-    if (hex !== undefined && hex.length && hex.length <= 64 && value !== hex && !(value !== undefined && value.includes(hex))) line += '  ' + (plainText ? `[${hex}]` : p.hex(`[${hex}]`));
-    const status = n.status;
-    if (status) {
-      const paint = p[status];
-      line += '  ' + paint(MARK[status] + (n.note ? ' ' + n.note : ''));
-    } else if (n.note) line += '  ' + p.info(`(${n.note})`);
-    out += line + '\n';
+    out += ownLines(n, depth, bits, p, plainText);
     const kids = n.children;
-    // Long hex is shown for leaves only: a container's octets are its children's.
-    if (hex !== undefined && hex.length > 64 && !(kids && kids.length)) {
-      const sub = ind + '    ';
-      for (let i = 0; i < hex.length; i += 64) out += sub + (plainText ? hex.slice(i, i + 64) : p.hex(hex.slice(i, i + 64))) + '\n';
-    }
-    if (bits && n.bits) {
-      const sub = ind + '    ';
-      for (const b of n.bits) out += sub + (plainText ? b : p.bits(b)) + '\n';
-    }
     if (kids) for (let i = 0; i < kids.length; i++) walk(kids[i], depth + 1);
   };
   for (const n of nodes) walk(n, depth0);
@@ -122,25 +129,8 @@ export function renderTreeTo(nodes: TreeNode[], opts: { bits?: boolean }, out: T
       out.bytes(b);
       return;
     }
-    const ind = indent(depth);
-    const value = n.value;
-    const hex = n.hex;
-    let line = ind + n.name;
-    if (value !== undefined) line += ': ' + value;
-    if (hex !== undefined && hex.length && hex.length <= 64 && value !== hex && !(value !== undefined && value.includes(hex))) line += '  [' + hex + ']';
-    const status = n.status;
-    if (status) line += '  ' + MARK[status] + (n.note ? ' ' + n.note : '');
-    else if (n.note) line += '  (' + n.note + ')';
-    acc += line + '\n';
+    acc += ownLines(n, depth, bits, PLAIN, true);
     const kids = n.children;
-    if (hex !== undefined && hex.length > 64 && !(kids && kids.length)) {
-      const sub = ind + '    ';
-      for (let i = 0; i < hex.length; i += 64) acc += sub + hex.slice(i, i + 64) + '\n';
-    }
-    if (bits && n.bits) {
-      const sub = ind + '    ';
-      for (const b of n.bits) acc += sub + b + '\n';
-    }
     if (kids) for (let i = 0; i < kids.length; i++) walk(kids[i], depth + 1);
   };
   for (const n of nodes) walk(n, 0);

@@ -1,13 +1,12 @@
 import { InputError } from './errors.js';
 
 const HEX = '0123456789ABCDEF';
-const HEX_SLICE = (Buffer.prototype as unknown as { hexSlice(this: Uint8Array, start: number, end: number): string }).hexSlice;
 const LUT: string[] = Array.from({ length: 256 }, (_, i) => HEX[i >> 4] + HEX[i & 15]);
 
 /** Upper-case hex, no separators (the form every command prints). */
 export function toHex(b: Uint8Array): string {
   // Longer inputs: Node's hex encoder gives one flat string (a chain of concatenations is slower to build and to read).
-  if (b.length >= 16) return HEX_SLICE.call(b, 0, b.length).toUpperCase();
+  if (b.length >= 16) return Buffer.from(b.buffer, b.byteOffset, b.length).toString('hex').toUpperCase();
   let s = '';
   for (let i = 0; i < b.length; i++) s += LUT[b[i]];
   return s;

@@ -9,7 +9,8 @@
  *   library      packets/s of buildCommand + SMS-PP framing and of reassembly + parseCommand,
  *                in this process (also 3-segment concatenated packets)
  *   openssl      `openssl speed` for the same cipher and sizes: the raw crypto limit
- *   pySim        its OTA encoder when importable by python3, else "not installed"
+ *   pySim        pySim's OTA encoder and decoder on the same inputs, when BENCH_PYTHON (python3)
+ *                imports pySim.ota, else "not installed" (bench/pysim_ota.py)
  *   memory       peak RSS of `parse --each` over BENCH_RSS_LINES lines
  *   capture      `parse --read` frames/s on a generated GSMTAP capture vs `tshark -V`
  *   build        `build sms --each` on 1 and 2 threads, wall and CPU, vs the openssl limit (bench/build.ts)
@@ -381,11 +382,72 @@ SECTIONS.push({ name: 'openssl', run: () => {
 } });
 
 // ---------------------------------------------------------------- pySim
+/**
+ * pySim's OTA code (pySim/ota.py, OtaDialectSms) as the second implementation, when the python3 of
+ * BENCH_PYTHON (default python3) imports it (PYTHONPATH may point at a pySim checkout): the same
+ * inputs as the batch section (BENCH_BATCH lines per shape, CNTR 0, 1, ... as `build sms --each`
+ * numbers them), pySim's encode_cmd and decode_cmd in one Python process (CPU time of its loops;
+ * bench/pysim_ota.py) next to ours: `build sms --each` / `parse --each` through the CLI (CPU time,
+ * one-line run subtracted) and, when the library section ran, buildCommand / parseCommand in this
+ * process. Also says whether pySim's packets equal ours octet for octet and whether pySim deciphers
+ * ours and verifies their CC. pySim refuses packets over one SMS (140 octets), so no concatenated shape.
+ */
+const PYSIM_KEYS: Record<string, { kic: string; kid: string; algoCrypt: string; algoAuth: string; kvn: number }> = {
+  '3DES': { kic: 'F09C43EE1A0391665CC9F05AF4E0BD10', kid: '01981F4A20999F62AF99988007BAF6CA', algoCrypt: 'triple_des_cbc2', algoAuth: 'triple_des_cbc2', kvn: 1 },
+  AES: { kic: '200102030405060708090A0B0C0D0E0F', kid: '201102030405060708090A0B0C0D0E0F', algoCrypt: 'aes_cbc', algoAuth: 'aes_cmac', kvn: 2 },
+};
 SECTIONS.push({ name: 'pysim', run: () => {
-  const r = spawnSync('python3', ['-c', 'import pySim.ota'], { encoding: 'utf8' });
-  const status = r.status === 0 ? 'installed (comparison not implemented in this run)' : 'not installed';
-  log(`pySim OTA encoder: ${status}`);
-  results.pySim = status;
+  const python = process.env.BENCH_PYTHON || 'python3';
+  const probe = spawnSync(python, ['-c', 'import pySim.ota'], { encoding: 'utf8' });
+  if (probe.error || probe.status !== 0) {
+    log(`pySim OTA encoder: not installed (${python} cannot import pySim.ota)`);
+    results.pySim = 'not installed';
+    save();
+    return;
+  }
+  results.pySim = 'installed';
+  const rows: unknown[] = [];
+  const lines = BATCH;
+  log(`pySim (${python}, pySim.ota) vs this, ${lines} packets per shape, per CPU second`);
+  const im = impls[0];
+  for (const [name, apdus, extra] of SMOKE ? [SHAPES[0], SHAPES[3]] : SHAPES) {
+    const input = dataLines(apdus, lines);
+    const datas = input.trim().split('\n');
+    const buildArgs = [im.bin, 'build', 'sms', '--each', ...K, ...extra, '--format', 'packet'];
+    const parseArgs = [im.bin, 'parse', '--each', ...K];
+    const built = run(process.execPath, buildArgs, { input }).stdout;
+    const packets = built.trim().split('\n');
+    const keys = PYSIM_KEYS[name.split(' ')[0]];
+    const job = JSON.stringify({ ...keys, spi: '1621', tar: 'B00010', counter: 0, datas, packets });
+    const py = spawnSync(python, [join(ROOT, 'bench', 'pysim_ota.py')], { input: job, encoding: 'utf8', maxBuffer: 1 << 26 });
+    if (py.status !== 0) throw new Error(`bench/pysim_ota.py exited ${py.status}: ${String(py.stderr).slice(-400)}`);
+    const p = JSON.parse(py.stdout) as { encodePerCpuSecond: number; decodePerCpuSecond: number; identical: number; decodedOk: number; n: number };
+    const firstData = datas[0] + '\n';
+    const firstBuilt = packets[0] + '\n';
+    const b: number[] = [];
+    const q: number[] = [];
+    for (let i = 0; i < (SMOKE ? 1 : 3); i++) {
+      b.push(run(process.execPath, buildArgs, { input }).cpuMs - run(process.execPath, buildArgs, { input: firstData }).cpuMs);
+      q.push(run(process.execPath, parseArgs, { input: built }).cpuMs - run(process.execPath, parseArgs, { input: firstBuilt }).cpuMs);
+    }
+    const build = lines / (Math.max(1, median(b)) / 1000);
+    const parse = lines / (Math.max(1, median(q)) / 1000);
+    const lib = libRows.find((r) => r.impl === 'this' && r.shape === name);
+    const row = {
+      shape: name, packets: lines,
+      pySimEncodePerCpuSecond: Math.round(p.encodePerCpuSecond), pySimDecodePerCpuSecond: Math.round(p.decodePerCpuSecond),
+      cliBuildPerCpuSecond: Math.round(build), cliParsePerCpuSecond: Math.round(parse),
+      cliBuildRatio: round(build / p.encodePerCpuSecond), cliParseRatio: round(parse / p.decodePerCpuSecond),
+      libraryBuildRatio: lib ? round(lib.buildPerCpuSecond / p.encodePerCpuSecond) : null,
+      libraryParseRatio: lib ? round(lib.parsePerCpuSecond / p.decodePerCpuSecond) : null,
+      identicalPackets: p.identical, pySimVerifiedOurs: p.decodedOk,
+    };
+    log(`  ${name.padEnd(14)} pySim encode ${p.encodePerCpuSecond.toFixed(0).padStart(6)}/s decode ${p.decodePerCpuSecond.toFixed(0).padStart(6)}/s;`
+      + ` build --each x${row.cliBuildRatio} parse --each x${row.cliParseRatio}${lib ? `; library x${row.libraryBuildRatio} / x${row.libraryParseRatio}` : ''};`
+      + ` identical ${p.identical}/${lines}, pySim verified ours ${p.decodedOk}/${lines}`);
+    rows.push(row);
+  }
+  results.pySimRows = rows;
   save();
 } });
 

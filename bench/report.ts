@@ -64,7 +64,13 @@ export function markdown(res: Obj): string {
     out.push('', `Library in one process, ${n(lib.packets)} packets (\`buildCommand\` + SMS-PP framing; reassembly + \`parseCommand\`), per CPU second:`, '');
     out.push(table(['packet', 'octets', 'build', 'parse'], lib.rows.map((x: Obj) => [`${x.shape} (${x.impl})`, String(x.packetOctets), n(x.buildPerCpuSecond), n(x.parsePerCpuSecond)])));
   }
-  if (res.pySim !== undefined) out.push('', `pySim's OTA encoder: ${res.pySim}.`);
+  if (res.pySimRows?.length) {
+    out.push('', `pySim's OTA code (pySim.ota OtaDialectSms encode_cmd / decode_cmd, one Python process, CPU time of its loops) on the same ${n(res.pySimRows[0].packets)} packets per shape, per CPU second; ours through the CLI (\`build sms --each\`, \`parse --each\`, one-line run subtracted) and the library (section above), as ratios to pySim; pySim's packets compared with ours octet for octet, and ours deciphered and CC-checked by pySim:`, '');
+    out.push(table(['packet', 'pySim encode', 'pySim decode', 'build --each', 'parse --each', 'library build', 'library parse', 'identical', 'pySim verified ours'],
+      res.pySimRows.map((x: Obj) => [x.shape, n(x.pySimEncodePerCpuSecond), n(x.pySimDecodePerCpuSecond), `${n(x.cliBuildPerCpuSecond)} (x${x.cliBuildRatio})`,
+        `${n(x.cliParsePerCpuSecond)} (x${x.cliParseRatio})`, x.libraryBuildRatio === null ? '' : `x${x.libraryBuildRatio}`, x.libraryParseRatio === null ? '' : `x${x.libraryParseRatio}`,
+        `${n(x.identicalPackets)}/${n(x.packets)}`, `${n(x.pySimVerifiedOurs)}/${n(x.packets)}`])));
+  } else if (res.pySim !== undefined) out.push('', `pySim's OTA encoder: ${res.pySim}.`);
   return out.join('\n') + '\n';
 }
 

@@ -325,6 +325,12 @@ export interface CaptureOptions extends ParseOpts {
   tree?: boolean;
   /** Build the JSON objects (default true). */
   json?: boolean;
+  /**
+   * `--ndjson`'s record tag: a packet item's JSON then starts with
+   * `format: recordTag, record: 'item'` in place of the packet's own format tag
+   * (the record as printed, without copying the object per item).
+   */
+  recordTag?: string;
 }
 
 export const DEFAULT_PAIRING_WINDOW = 10_000;
@@ -862,11 +868,13 @@ export class CaptureAnalyser {
     let json: Record<string, unknown> | undefined;
     if (wantJson) {
       // Built member by member (what the spreads { ...base(), layers, ...res.json, framing, verified } give, in that order).
-      json = { frame: first };
+      const tag = o.recordTag;
+      json = tag === undefined ? { frame: first } : { format: tag, record: 'item', frame: first };
       if (u.frames.length > 1) json.frames = [...new Set(u.frames)].sort((a, b) => a - b);
       json.layers = [...names(), `${res.kind} packet`];
       const rj = res.json;
-      for (const k in rj) json[k] = rj[k];
+      if (tag === undefined) for (const k in rj) json[k] = rj[k];
+      else for (const k in rj) if (k !== 'format') json[k] = rj[k];
       json.framing = framing();
       json.verified = failures.length ? false : resVerified;
       if (requestFrame !== undefined) json.requestFrame = requestFrame;

@@ -88,6 +88,18 @@ function fromUd(ud: Uint8Array | undefined, udhi: boolean): Pick<Peeled, 'packet
 }
 
 /**
+ * fromUd for a decoded TPDU: its user data header was decoded with it
+ * (TS 23.040 cl. 9.2.3.24), so the IEs and the body after it are reused
+ * rather than decoded again.
+ */
+function fromTpdu(t: DecodedTpdu): Pick<Peeled, 'packet' | 'iei' | 'segment'> {
+  const info = t.userData;
+  if (!info || !t.udhi || !info.udh) return fromUd(t.ud, t.udhi);
+  const ies = info.udh;
+  return { packet: info.body, iei: findSecurityIe(ies), segment: ies.some((i) => i.iei === 0x00 || i.iei === 0x08) };
+}
+
+/**
  * A peeled ENVELOPE, proactive command or TPDU whose `tree` and `json` are built on first use
  * (text output reads no JSON, JSON output no tree).
  */
@@ -122,19 +134,19 @@ export function peelSmsPp(b: Uint8Array, opts: { kind?: SmsLayerKind | 'auto'; d
   if (kind === 'envelope') {
     const e = envelope.decode(b);
     const t = e.sms!;
-    const p = new PeeledLayer(kind, t, fromUd(t.ud, t.udhi));
+    const p = new PeeledLayer(kind, t, fromTpdu(t));
     p.envelope = e;
     return p;
   }
   if (kind === 'proactive') {
     const c = proactiveCommand.decode(b);
-    const p = new PeeledLayer(kind, c.sms, c.sms ? fromUd(c.sms.ud, c.sms.udhi) : {});
+    const p = new PeeledLayer(kind, c.sms, c.sms ? fromTpdu(c.sms) : {});
     p.proactive = c;
     return p;
   }
   if (kind === 'tpdu') {
     const t = decodeTpdu(b, opts.direction ?? 'sc-to-ms');
-    return new PeeledLayer(kind, t, fromUd(t.ud, t.udhi));
+    return new PeeledLayer(kind, t, fromTpdu(t));
   }
   const h = udh.decode(b);
   const r = fromUd(b, true);

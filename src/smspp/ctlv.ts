@@ -108,7 +108,8 @@ export function ctlvDecodeAll(b: Uint8Array, start: number, end: number, layer: 
     if (vo + len.value > end) {
       throw new InputError(`says ${len.value} octets, ${end - vo} left`, { layer, field: field(), offset: o + tagLen });
     }
-    out.push({ tag, cr, rawTag: b.slice(o, o + tagLen), value: b.slice(vo, vo + len.value), offset: o, valueOffset: vo, length: vo + len.value - o });
+    // Views of `b`, not copies: decoding reads them, nothing writes them.
+    out.push({ tag, cr, rawTag: b.subarray(o, o + tagLen), value: b.subarray(vo, vo + len.value), offset: o, valueOffset: vo, length: vo + len.value - o });
     o = vo + len.value;
   }
   return out;

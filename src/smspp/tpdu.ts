@@ -312,7 +312,7 @@ function decodeUserData(bytes: Uint8Array, o: number, dcs: number, udhi: boolean
     ud,
     udh: ies,
     udhLength,
-    body: ud.slice(udhLength),
+    body: ud.subarray(udhLength), // a view of `ud`, itself a copy
     udlOffset: o,
     udOffset: o + 1,
   };

@@ -147,10 +147,14 @@ export async function parseCapture(file: string, args: string[], o: ParseOpts, _
         firstItem = false;
       } else {
         // The item's own tag (uicc-ota-command/1, -response/1) gives way to the record's; `type` still says which.
-        const rec: Record<string, unknown> = { format: RECORD_TAG, record: 'item' };
+        // Packet items come as records already (recordTag); the others are copied behind the record's members.
         const j = i.json!;
-        for (const k in j) if (k !== 'format') rec[k] = j[k];
-        emit(stringify(rec) + '\n');
+        if (j.format === RECORD_TAG) emit(stringify(j) + '\n');
+        else {
+          const rec: Record<string, unknown> = { format: RECORD_TAG, record: 'item' };
+          for (const k in j) if (k !== 'format') rec[k] = j[k];
+          emit(stringify(rec) + '\n');
+        }
       }
     },
     brief(b: CaptureBrief) {
@@ -191,7 +195,7 @@ export async function parseCapture(file: string, args: string[], o: ParseOpts, _
 
   let r: CaptureRun;
   try {
-    r = await streamCapture(file === '-' ? '-' : file, name, { ...o, pairingWindow: window, tree: mode === 'text', json: mode !== 'text' }, sink, hooks);
+    r = await streamCapture(file === '-' ? '-' : file, name, { ...o, pairingWindow: window, tree: mode === 'text', json: mode !== 'text', recordTag: mode === 'ndjson' ? RECORD_TAG : undefined }, sink, hooks);
   } finally {
     if (shown) process.stderr.write('\r\x1b[K');
   }

@@ -60,9 +60,55 @@ function readOrUndefined(file) {
   }
 }
 
+/**
+ * One buffer that the reads of a start-up go through (the entry's text, the chunks' sources, each code cache):
+ * what is read there is used at once, made into a string or handed to V8, which deserializes a code cache while
+ * the vm.Script is made and keeps no reference to it. Touching fresh memory costs a page fault per 4 kB, the
+ * dearest part of a read (on some virtual machines more than the copy itself), so every read reuses the pages
+ * of the last. Not zeroed (allocUnsafeSlow): a page is only touched when a read reaches it.
+ */
+let scratch;
+const scratchOf = (n) => (scratch && scratch.length >= n ? scratch : (scratch = Buffer.allocUnsafeSlow(Math.max(n, 1 << 20))));
+
+/** n octets of fd at position, in the scratch buffer (valid until the next read), or undefined when short. */
+function readScratch(fd, n, position) {
+  const buf = scratchOf(n);
+  return fs.readSync(fd, buf, 0, n, position) === n ? buf.subarray(0, n) : undefined;
+}
+
+/** A whole file in the scratch buffer (valid until the next read), or undefined. */
+function readFileScratch(file) {
+  let fd;
+  try {
+    fd = fs.openSync(file, 'r');
+  } catch {
+    return undefined;
+  }
+  try {
+    let got = 0;
+    let buf = scratchOf(1);
+    for (;;) {
+      // No fstat: read until end of file, growing the buffer when it fills (its untouched pages cost nothing).
+      if (got === buf.length) {
+        const bigger = Buffer.allocUnsafeSlow(buf.length * 2);
+        buf.copy(bigger, 0, 0, got);
+        scratch = buf = bigger;
+      }
+      const r = fs.readSync(fd, buf, got, buf.length - got, got);
+      if (r === 0) return buf.subarray(0, got);
+      got += r;
+    }
+  } catch {
+    return undefined;
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
 /** The entry's text: ASCII only (scripts/build-cli.mjs checks), so latin1 gives a one-byte string, faster than UTF-8. */
 function readBundle() {
-  return fs.readFileSync(BUNDLE, 'latin1');
+  const buf = readFileScratch(BUNDLE);
+  return buf ? buf.latin1Slice(0, buf.length) : fs.readFileSync(BUNDLE, 'latin1'); // the latter throws the reason
 }
 
 /** A trailing "//# uicc-ota-<what> ..." line of the entry. */
@@ -99,30 +145,26 @@ function readPack(file) {
     const head = Buffer.allocUnsafe(n);
     if (fs.readSync(fd, head, 0, n, 4) !== n) throw new Error('short');
     const index = JSON.parse(head.latin1Slice(0, n));
-    const got = new Map();
     return {
+      /** A cache, in the scratch buffer: valid until the next read (made into a vm.Script at once). */
       get(name) {
-        if (got.has(name)) return got.get(name);
         const at = Object.prototype.hasOwnProperty.call(index, name) ? index[name] : undefined;
-        let data;
-        if (at) {
-          data = Buffer.allocUnsafe(at[1]);
-          try {
-            if (fs.readSync(fd, data, 0, at[1], 4 + n + at[0]) !== at[1]) data = undefined;
-          } catch {
-            data = undefined;
-          }
+        try {
+          return at ? readScratch(fd, at[1], 4 + n + at[0]) : undefined;
+        } catch {
+          return undefined;
         }
-        got.set(name, data);
-        return data;
       },
       has: (name) => Object.prototype.hasOwnProperty.call(index, name),
       names: () => Object.keys(index),
-      /** Every cache of the pack, read now (for rewriting it). */
+      /** Every cache of the pack, read now, each in a buffer of its own (for rewriting the pack). */
       entries() {
-        return Object.keys(index)
-          .map((name) => [name, this.get(name)])
-          .filter(([, data]) => data !== undefined)[Symbol.iterator]();
+        const out = [];
+        for (const name of Object.keys(index)) {
+          const data = this.get(name);
+          if (data !== undefined) out.push([name, Buffer.from(data)]);
+        }
+        return out[Symbol.iterator]();
       },
     };
   } catch {
@@ -221,7 +263,7 @@ function bundle(source, cacheOf, onCompiled, forCache = false, likely = () => []
     let total = 0;
     for (const n of names) total += pack[1][n][1];
     if (total <= 1 << 17) return null;
-    const buf = Buffer.allocUnsafe(total);
+    const buf = scratchOf(total);
     const at = new Map();
     let o = 0;
     for (const n of names) {
@@ -239,13 +281,15 @@ function bundle(source, cacheOf, onCompiled, forCache = false, likely = () => []
     if (bulk === undefined) bulk = forCache ? null : readBulk();
     const o = bulk?.at.get(name);
     if (o !== undefined) return bulk.text.slice(o, o + at[1]);
-    const buf = Buffer.allocUnsafe(at[1]);
+    const buf = scratchOf(at[1]);
     fs.readSync(pack[0], buf, 0, at[1], at[0]);
     return buf.latin1Slice(0, at[1]);
   };
   const compile = (name) => {
+    // The source first: it is a string once read, and the cache is then read into the same scratch buffer.
+    const text = name === ENTRY ? source : chunkSource(name);
     const cachedData = cacheOf(name);
-    const script = new vm.Script(name === ENTRY ? source : chunkSource(name), { filename: scriptName(name, forCache), cachedData });
+    const script = new vm.Script(text, { filename: scriptName(name, forCache), cachedData });
     onCompiled(name, script, cachedData);
     return script;
   };
@@ -286,7 +330,7 @@ function load(argv = process.argv) {
   let stale = false;
   // The group's pack first (the entry's and the chunks' caches of what that group runs), then the caches of everything.
   const cacheOf = (name) =>
-    own.get(name) ?? groupPack().get(name) ?? (name === ENTRY ? readOrUndefined(CACHE) : (shipped ??= readPack(CHUNKS_CACHE)).get(name));
+    own.get(name) ?? groupPack().get(name) ?? (name === ENTRY ? readFileScratch(CACHE) : (shipped ??= readPack(CHUNKS_CACHE)).get(name));
   const onCompiled = (name, script, cachedData) => {
     compiled.set(name, script);
     if (cachedData === undefined || script.cachedDataRejected) stale = true;

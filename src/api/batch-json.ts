@@ -16,6 +16,8 @@ import { decodeKic, decodeKidCc, keyIdJson } from '../secured/kic.js';
 import { tarName } from '../secured/tar.js';
 import { smsDialect } from '../smspp/dialect.js';
 import { scriptView } from '../remote/view.js';
+import { commandScriptJson, decodeCommandScript, insDirection, type ApduHeader } from '../remote/index.js';
+import { looksLikePush } from '../https/push.js';
 import { blockSize, weakKey, type CcAlg, type CipherAlg } from '../crypto/index.js';
 import type { KeyMaterial } from '../secured/keys.js';
 
@@ -80,12 +82,17 @@ export class JsonOut {
   /** A buffer of at least `size` octets (the last one may still be on its way out). */
   start(size: number): void {
     const b = this.free.pop();
-    this.buf = b && b.length >= size ? b : this.alloc(size);
+    // A quarter to spare: lines grow slowly (line numbers, counters), and a buffer given back must fit the next chunks.
+    this.buf = b && b.length >= size ? b : this.alloc(size + (size >> 2));
     this.at = 0;
   }
-  /** `b` (or a part of it), a buffer this object made, is written out: it may be filled again. */
+  /**
+   * `b` (or a part of it), a buffer this object made, is written out: it may be
+   * filled again. As many are kept as chunks can be on their way out at once
+   * (the engine writes after each read of the input, several chunks together).
+   */
   recycle(b: Uint8Array): void {
-    if (this.free.length < 4 && this.made.has(b.buffer) && b.buffer instanceof ArrayBuffer) this.free.push(Buffer.from(b.buffer));
+    if (this.free.length < 32 && this.made.has(b.buffer) && b.buffer instanceof ArrayBuffer) this.free.push(Buffer.from(b.buffer));
   }
   /** Room for `n` more octets. */
   room(n: number): void {
@@ -113,6 +120,63 @@ export class JsonOut {
   }
 }
 
+/** One C-APDU of a compact script as the script's JSON gives it: its hex as a JSON string, and its command object after `{"offset":N,`. */
+interface ApduPart {
+  hex: string;
+  cmd: string;
+}
+
+const latin1 = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.length).toString('latin1');
+
+/** The part of C-APDU `raw` (decoded alone, at offset 0, by the script decoder), undefined when it is not one C-APDU. */
+function apduPart(raw: Uint8Array): ApduPart | undefined {
+  try {
+    const j = commandScriptJson(decodeCommandScript(raw, 'compact')) as { apdus: string[]; commands: object[] };
+    const cmd = JSON.stringify(j.commands[0]);
+    const head = '{"offset":0,';
+    return j.apdus.length === 1 && cmd.startsWith(head) ? { hex: JSON.stringify(j.apdus[0]), cmd: cmd.slice(head.length) } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The `","apdus":…,"script":…` part of the line for compact script `data` when
+ * the direction of every INS is known (TS 102 226 cl. 5.1.1: P3 is then Lc or
+ * Le, one reading, so this split is the one decodeCommandScript makes), made
+ * of the parts of its C-APDUs (`parts`: by their octets; a campaign repeats
+ * its commands); undefined otherwise (the caller asks scriptView).
+ */
+function compactPart(data: Uint8Array, parts: Map<string, ApduPart>): string | undefined {
+  const h: ApduHeader = { cla: 0, ins: 0, p1: 0, p2: 0 };
+  let hexes = '';
+  let cmds = '';
+  for (let o = 0; o < data.length; ) {
+    if (data.length - o < 5) return undefined;
+    h.cla = data[o];
+    h.ins = data[o + 1];
+    h.p1 = data[o + 2];
+    h.p2 = data[o + 3];
+    const dir = insDirection(h);
+    if (dir === undefined) return undefined;
+    const next = dir === 'in' ? o + 5 + data[o + 4] : o + 5;
+    if (next > data.length) return undefined;
+    const raw = data.subarray(o, next);
+    const key = latin1(raw);
+    let p = parts.get(key);
+    if (p === undefined) {
+      p = apduPart(raw);
+      if (p === undefined) return undefined;
+      if (parts.size < 4096) parts.set(key, p);
+    }
+    const sep = o ? ',' : '';
+    hexes += sep + p.hex;
+    cmds += `${sep}{"offset":${o},${p.cmd}`;
+    o = next;
+  }
+  return `","apdus":[${hexes}],"script":{"scriptFormat":"compact","apdus":[${hexes}],"commands":[${cmds}]}`;
+}
+
 /**
  * Writes JSON lines for one batch: `fmt` is how the secured data is read as a
  * script (TS 102 226 cl. 5.2: compact or expanded), the same for every line.
@@ -121,12 +185,18 @@ export function commandJsonWriter(fmt: 'compact' | 'expanded' | 'auto') {
   const tars = new Map<number, Uint8Array>();
   // The script's part (`"apdus":…,"script":…`) by its octets: a pure function of them and `fmt`.
   const scripts = new Map<string, Uint8Array | null>();
+  const parts = new Map<string, ApduPart>();
   const script = (data: Uint8Array, key: string): Uint8Array | null => {
     let s = scripts.get(key);
     if (s === undefined) {
-      const view = scriptView(data, fmt, { tree: false });
-      // A broken SCP81 push or --expanded script is bad input: the per-line path gives its error.
-      s = view.error ? null : utf8(`","apdus":${JSON.stringify(view.apdus ?? null)},"script":${JSON.stringify(view.json)}`);
+      // Compact and every direction known (the common script): from its C-APDUs' parts; else as parse decodes it.
+      const part = fmt !== 'expanded' && data.length && (fmt === 'compact' || (data[0] !== 0xaa && data[0] !== 0xae)) && !looksLikePush(data) ? compactPart(data, parts) : undefined;
+      if (part !== undefined) s = utf8(part);
+      else {
+        const view = scriptView(data, fmt, { tree: false });
+        // A broken SCP81 push or --expanded script is bad input: the per-line path gives its error.
+        s = view.error ? null : utf8(`","apdus":${JSON.stringify(view.apdus ?? null)},"script":${JSON.stringify(view.json)}`);
+      }
       if (scripts.size >= 4096) scripts.clear();
       scripts.set(key, s);
     }
@@ -143,7 +213,7 @@ export function commandJsonWriter(fmt: 'compact' | 'expanded' | 'auto') {
     const pcntr = p[5];
     const dataEnd = p.length - pcntr;
     const data = p.subarray(6 + L, dataEnd);
-    const sc = script(data, data.length ? Buffer.from(data.buffer, data.byteOffset, data.length).toString('latin1') : '');
+    const sc = script(data, data.length ? latin1(data) : '');
     if (sc === null) return false;
     const t = (b[7] << 16) | (b[8] << 8) | b[9];
     let tar = tars.get(t);

@@ -45,7 +45,6 @@ import { parseCommandHeader, type CommandHeader } from '../secured/command.js';
 import { assertKeyFits, cipherAlgFor } from '../secured/keys.js';
 import { checkIntegrityLength } from '../secured/common.js';
 import { decodeKic } from '../secured/kic.js';
-import { constantTimeEqual } from '../util/hex.js';
 import { scriptError } from '../remote/view.js';
 import { statusOutcome } from '../secured/expect-status.js';
 import { kvnConflicts } from './keys.js';
@@ -487,6 +486,78 @@ function parseChunkFn(o: ParseOpts, mode: ParseMode, memo: PacketMemo, one: (lin
     plans.set(id, p);
     return p;
   };
+  // The chunk's packets, decoded one after the other (`pos`: the next free octet), grouped by decipherer.
+  let pos = 0;
+  const dGroups = new Map<CbcBatch, GroupLine[]>();
+  /**
+   * Line `k` of the chunk (input line `lineNo`) as a line of the group, or
+   * undefined for the per-line path. Per line and small, as are gather() and
+   * emit(), so that each is compiled on its own once hot (the chunk function
+   * runs once per chunk: its loops would wait for on-stack replacement).
+   */
+  const take = (line: string, lineNo: number, k: number): GroupLine | undefined => {
+    try {
+      // Plain hex into the chunk's buffer; anything else (separators, bad digits) as fromHex reads it.
+      if (din.length < pos + (line.length >> 1)) {
+        din = new Uint8Array(Math.max(2 * din.length, line.length)); // earlier lines keep the old buffer
+        pos = 0;
+      }
+      const len = hexInto(line, din, pos);
+      const b = len < 0 ? fromHex(line, `line ${lineNo}`) : din.subarray(pos, (pos += len));
+      // What peel() (src/layers/peel-core.ts) takes for a bare SMS-PP command packet first, in either
+      // mode: CPL = the octets after it, CHL 13 + {0, 2, 4, 8} (TS 102 225 cl. 5.1; 31.115 cl. 4.2).
+      const chl = b.length >= 3 && ((b[0] << 8) | b[1]) === b.length - 2 ? b[2] : 0;
+      if (!(chl === 13 || chl === 15 || chl === 17 || chl === 21) || (looksLikeCattpPdu(b) && mode !== 'sms')) return undefined;
+      // SMS-PP: CPL at 0-1, CHL at 2 (no CPI); SPI 3-4, KIc 5, KID 6, TAR 7-9 (TS 31.115 cl. 4.2).
+      const id = ((b[3] << 8) | b[4]) * 0x1000000 + b[5] * 0x10000 + b[6] * 0x100 + chl;
+      let plan = plans.get(id);
+      if (!plan) plan = planFor(parseCommandHeader(smsDialect, b), id);
+      // The length checks of parseCommandHeader (the rest depends on the octets of the plan's key only).
+      else if (b.length - 2 < 14 || 1 + chl > b.length - 2) return undefined;
+      if (!plan.ok) return undefined;
+      const secAt = 10;
+      const secLen = b.length - secAt;
+      const g: GroupLine = { k, b, hex: json && len >= 0 && !LOWER_HEX.test(line) ? line : undefined, secAt, plan, at: 0, len: 0 };
+      if (plan.dec) {
+        if (!secLen || secLen % plan.dec.block) return undefined;
+        let list = dGroups.get(plan.dec);
+        if (!list) dGroups.set(plan.dec, (list = []));
+        list.push(g);
+      } else g.plain = b.subarray(secAt);
+      return g;
+    } catch {
+      return undefined; // the per-line path gives this line's error
+    }
+  };
+  /** The CC input of `g` (cl. 5.1.3: header, CNTR, PCNTR, data and padding) into `mIn` at g.at. */
+  const gather = (g: GroupLine, mIn: Uint8Array): void => {
+    const p = g.plain!;
+    mIn.set(g.b.subarray(0, g.secAt), g.at);
+    mIn.set(p.subarray(0, 6), g.at + g.secAt);
+    mIn.set(p.subarray(6 + g.plan.L), g.at + g.secAt + 6);
+  };
+  /** Line `g` of the group with its computed CC `tag` (L octets): its outcome, left undefined for the per-line path. */
+  const emit = (g: GroupLine, tags: Uint8Array, tagAt: number, L: number, first: number, outs: LineOutcome[]): void => {
+    const p = g.plain!;
+    let d = 0;
+    // Constant time: every octet of the CC is compared (cl. 5.1.3).
+    for (let i = 0; i < L; i++) d |= tags[tagAt + i] ^ p[6 + i];
+    if (g.plan.L !== L || d !== 0) {
+      g.plain = undefined;
+      return;
+    }
+    if (json) {
+      const at = jout.at;
+      if (jsonLine(jout, first + g.k, g.b, g.hex, p, L, g.plan.json!)) {
+        outs[g.k] = FAST;
+        span[2 * g.k] = at;
+        span[2 * g.k + 1] = jout.at;
+      }
+      return;
+    }
+    // The script of the data as parse checks it (a malformed expanded script or push: exit 2).
+    if (!scriptError(p.subarray(6 + L, p.length - p[5]), fmt)) outs[g.k] = { text: `${first + g.k} OK command tar=${hex2(g.b[7])}${hex2(g.b[8])}${hex2(g.b[9])} cc`, exitCode: 0 };
+  };
   const chunk: ChunkFn = (lines, first, _seq, _ctx, pass) => {
     const n = lines.length;
     const outs: LineOutcome[] = new Array(n);
@@ -496,50 +567,15 @@ function parseChunkFn(o: ParseOpts, mode: ParseMode, memo: PacketMemo, one: (lin
       jout.start(Math.ceil(perLine * n * 1.125) + 4096);
       if (span.length < 2 * n) span = new Int32Array(2 * n);
     }
-    const dGroups = new Map<CbcBatch, GroupLine[]>();
-    let pos = 0;
+    dGroups.clear();
+    pos = 0;
     for (let k = 0; k < n; k++) {
       const line = lines[k];
       if (isPassThrough(line)) {
         outs[k] = { text: pass === 'echo' ? line : '', exitCode: 0 };
         continue;
       }
-      let g: GroupLine | undefined;
-      try {
-        // Plain hex into the chunk's buffer; anything else (separators, bad digits) as fromHex reads it.
-        if (din.length < pos + (line.length >> 1)) {
-          din = new Uint8Array(Math.max(2 * din.length, line.length)); // earlier lines keep the old buffer
-          pos = 0;
-        }
-        const len = hexInto(line, din, pos);
-        const b = len < 0 ? fromHex(line, `line ${first + k}`) : din.subarray(pos, (pos += len));
-        // What peel() (src/layers/peel-core.ts) takes for a bare SMS-PP command packet first, in either
-        // mode: CPL = the octets after it, CHL 13 + {0, 2, 4, 8} (TS 102 225 cl. 5.1; 31.115 cl. 4.2).
-        const chl = b.length >= 3 && ((b[0] << 8) | b[1]) === b.length - 2 ? b[2] : 0;
-        if ((chl === 13 || chl === 15 || chl === 17 || chl === 21) && !(looksLikeCattpPdu(b) && mode !== 'sms')) {
-          // SMS-PP: CPL at 0-1, CHL at 2 (no CPI); SPI 3-4, KIc 5, KID 6, TAR 7-9 (TS 31.115 cl. 4.2).
-          const id = ((b[3] << 8) | b[4]) * 0x1000000 + b[5] * 0x10000 + b[6] * 0x100 + chl;
-          let plan = plans.get(id);
-          if (!plan) plan = planFor(parseCommandHeader(smsDialect, b), id);
-          // The length checks of parseCommandHeader (the rest depends on the octets of the plan's key only).
-          else if (b.length - 2 < 14 || 1 + chl > b.length - 2) plan = undefined;
-          const secAt = 10;
-          const secLen = b.length - secAt;
-          if (plan?.ok) {
-            g = { k, b, hex: json && len >= 0 && !LOWER_HEX.test(line) ? line : undefined, secAt, plan, at: 0, len: 0 };
-            if (plan.dec) {
-              if (!secLen || secLen % plan.dec.block) g = undefined;
-              else {
-                let list = dGroups.get(plan.dec);
-                if (!list) dGroups.set(plan.dec, (list = []));
-                list.push(g);
-              }
-            } else g.plain = b.subarray(secAt);
-          }
-        }
-      } catch {
-        g = undefined; // the per-line path gives this line's error
-      }
+      const g = take(line, first + k, k);
       if (g) group.push(g);
       else outs[k] = outcome(one, line, first + k);
     }
@@ -558,7 +594,7 @@ function parseChunkFn(o: ParseOpts, mode: ParseMode, memo: PacketMemo, one: (lin
       const pt = d.decrypt(ct, total, off, len, list.length);
       for (let j = 0; j < list.length; j++) if (pt) list[j].plain = pt.subarray(off[j], off[j] + len[j]);
     }
-    // The CC inputs (cl. 5.1.3: header, CNTR, PCNTR, data and padding), 4-aligned, grouped by key.
+    // The CC inputs, 4-aligned, grouped by key.
     const mGroups = new Map<CbcBatch, GroupLine[]>();
     let mTotal = 0;
     for (const g of group) {
@@ -583,34 +619,15 @@ function parseChunkFn(o: ParseOpts, mode: ParseMode, memo: PacketMemo, one: (lin
       const outOff = new Int32Array(list.length);
       for (let j = 0; j < list.length; j++) {
         const g = list[j];
-        const p = g.plain!;
-        mIn.set(g.b.subarray(0, g.secAt), g.at);
-        mIn.set(p.subarray(0, 6), g.at + g.secAt);
-        mIn.set(p.subarray(6 + g.plan.L), g.at + g.secAt + 6);
+        gather(g, mIn);
         off[j] = g.at;
         len[j] = g.len;
         outOff[j] = j * 8;
       }
       // Every plan of one MAC object has one L (the plan key holds CHL and KID), so one outLen.
       const L = list[0].plan.L;
-      const t = tags.subarray(0, list.length * 8);
-      m.mac(mIn, off, len, list.length, t, outOff, L);
-      for (let j = 0; j < list.length; j++) {
-        const g = list[j];
-        const p = g.plain!;
-        const ok = list[j].plan.L === L && constantTimeEqual(t.subarray(j * 8, j * 8 + L), p.subarray(6, 6 + L));
-        const body = p.subarray(6 + L);
-        // The script of the data as parse checks it (a malformed expanded script or push: exit 2).
-        if (!ok) g.plain = undefined;
-        else if (json) {
-          const at = jout.at;
-          if (jsonLine(jout, first + g.k, g.b, g.hex, p, L, g.plan.json!)) {
-            outs[g.k] = FAST;
-            span[2 * g.k] = at;
-            span[2 * g.k + 1] = jout.at;
-          }
-        } else if (!scriptError(body.subarray(0, body.length - p[5]), fmt)) outs[g.k] = { text: `${first + g.k} OK command tar=${hex2(g.b[7])}${hex2(g.b[8])}${hex2(g.b[9])} cc`, exitCode: 0 };
-      }
+      m.mac(mIn, off, len, list.length, tags.subarray(0, list.length * 8), outOff, L);
+      for (let j = 0; j < list.length; j++) emit(list[j], tags, j * 8, L, first, outs);
     }
     for (const g of group) if (outs[g.k] === undefined) outs[g.k] = outcome(one, lines[g.k], first + g.k);
     let all = true;

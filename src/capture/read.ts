@@ -895,14 +895,19 @@ export class CaptureAnalyser {
     const verified = failures.length ? false : (resVerified ?? null);
     let json: Record<string, unknown> | undefined;
     if (wantJson) {
-      // Built member by member (what the spreads { ...base(), layers, ...res.json, framing, verified } give, in that order).
+      // { ...base(), layers, ...res.json, framing, verified } in that order. One literal with a
+      // spread: members added one by one through computed keys would leave the object in V8's
+      // slow dictionary mode past a dozen, which JSON.stringify then walks several times slower.
       const tag = o.recordTag;
-      json = tag === undefined ? { frame: first } : { format: tag, record: 'item', frame: first };
-      if (u.frames.length > 1) json.frames = [...new Set(u.frames)].sort((a, b) => a - b);
-      json.layers = [...names(), `${res.kind} packet`];
+      const frames = u.frames.length > 1 ? [...new Set(u.frames)].sort((a, b) => a - b) : undefined;
+      const layers = [...names(), `${res.kind} packet`];
       const rj = res.json;
-      if (tag === undefined) for (const k in rj) json[k] = rj[k];
-      else for (const k in rj) if (k !== 'format') json[k] = rj[k];
+      if (tag === undefined) json = frames ? { frame: first, frames, layers, ...rj } : { frame: first, layers, ...rj };
+      else {
+        // The record's tag first; the packet's own `format` (spread over it, in place) gives way to it.
+        json = frames ? { format: tag, record: 'item', frame: first, frames, layers, ...rj } : { format: tag, record: 'item', frame: first, layers, ...rj };
+        json.format = tag;
+      }
       json.framing = framing();
       json.verified = failures.length ? false : resVerified;
       if (requestFrame !== undefined) json.requestFrame = requestFrame;

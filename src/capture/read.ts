@@ -215,15 +215,43 @@ function lazyLayer(name: string, tree: () => TreeNode, json: () => Record<string
   };
 }
 
+/** The last GSMTAP frame line's UDP text (a capture's frames mostly share their endpoints). */
+let lastUdp: { src: string; sport: number; dst: string; dport: number; subType: string; text: string } | undefined;
+
+function gsmtapUdpText(u: UdpDatagram, subType: string): string {
+  const l = lastUdp;
+  if (l && l.sport === u.sport && l.dport === u.dport && l.src === u.src && l.dst === u.dst && l.subType === subType) return l.text;
+  const text = `UDP ${endpoint(u.src, u.sport)} → ${endpoint(u.dst, u.dport)}, GSMTAP SIM ${subType}`;
+  lastUdp = { src: u.src, sport: u.sport, dst: u.dst, dport: u.dport, subType, text };
+  return text;
+}
+
+/** The APDU and status word lines under a GSMTAP frame, by header and SW: built once each, frozen (trees are read-only). */
+const APDU_KIDS = new Map<number, TreeNode[]>();
+
+function gsmtapKids(a: Apdu): TreeNode[] {
+  // CLA INS P1 P2 P3 (40 bits) and SW (17 bits with "none"): exact in a double.
+  const key = ((((a.cla * 256 + a.ins) * 256 + a.p1) * 256 + a.p2) * 256 + a.p3) * 131072 + (a.sw ?? 65536);
+  let kids = APDU_KIDS.get(key);
+  if (kids === undefined) {
+    kids = [
+      node('APDU', `${INS_NAMES[a.ins] ?? `INS ${h2(a.ins)}`} (${h2(a.cla)} ${h2(a.ins)} ${h2(a.p1)} ${h2(a.p2)} P3=${a.p3})`),
+      node('Status word', swText(a.sw)),
+    ];
+    for (const k of kids) Object.freeze(k);
+    Object.freeze(kids);
+    if (APDU_KIDS.size >= 1024) APDU_KIDS.clear();
+    APDU_KIDS.set(key, kids);
+  }
+  return kids;
+}
+
 function gsmtapLayer(a: Apdu, subType: string): Layer {
   const u = a.udp;
   const f = a.frames;
   return lazyLayer(
     'GSMTAP SIM',
-    () => node(frameLabel(f), `UDP ${endpoint(u.src, u.sport)} → ${endpoint(u.dst, u.dport)}, GSMTAP SIM ${subType}`, [
-      node('APDU', `${INS_NAMES[a.ins] ?? `INS ${h2(a.ins)}`} (${h2(a.cla)} ${h2(a.ins)} ${h2(a.p1)} ${h2(a.p2)} P3=${a.p3})`),
-      node('Status word', swText(a.sw)),
-    ]),
+    () => node(frameLabel(f), gsmtapUdpText(u, subType), gsmtapKids(a)),
     () => ({ layer: 'GSMTAP SIM', frames: f, src: endpoint(u.src, u.sport), dst: endpoint(u.dst, u.dport), subType, apdu: apduHex(a), response: a.response.length ? toHex(a.response) : null, sw: a.sw === undefined ? null : h4(a.sw) }),
   );
 }
@@ -867,14 +895,19 @@ export class CaptureAnalyser {
     const verified = failures.length ? false : (resVerified ?? null);
     let json: Record<string, unknown> | undefined;
     if (wantJson) {
-      // Built member by member (what the spreads { ...base(), layers, ...res.json, framing, verified } give, in that order).
+      // { ...base(), layers, ...res.json, framing, verified } in that order. One literal with a
+      // spread: members added one by one through computed keys would leave the object in V8's
+      // slow dictionary mode past a dozen, which JSON.stringify then walks several times slower.
       const tag = o.recordTag;
-      json = tag === undefined ? { frame: first } : { format: tag, record: 'item', frame: first };
-      if (u.frames.length > 1) json.frames = [...new Set(u.frames)].sort((a, b) => a - b);
-      json.layers = [...names(), `${res.kind} packet`];
+      const frames = u.frames.length > 1 ? [...new Set(u.frames)].sort((a, b) => a - b) : undefined;
+      const layers = [...names(), `${res.kind} packet`];
       const rj = res.json;
-      if (tag === undefined) for (const k in rj) json[k] = rj[k];
-      else for (const k in rj) if (k !== 'format') json[k] = rj[k];
+      if (tag === undefined) json = frames ? { frame: first, frames, layers, ...rj } : { frame: first, layers, ...rj };
+      else {
+        // The record's tag first; the packet's own `format` (spread over it, in place) gives way to it.
+        json = frames ? { format: tag, record: 'item', frame: first, frames, layers, ...rj } : { format: tag, record: 'item', frame: first, layers, ...rj };
+        json.format = tag;
+      }
       json.framing = framing();
       json.verified = failures.length ? false : resVerified;
       if (requestFrame !== undefined) json.requestFrame = requestFrame;

@@ -408,7 +408,9 @@ const other = (why: string): FramePayload => ({ kind: 'other', why });
 /** Down from the link layer to a UDP datagram (or an exported PDU). */
 export function decodeFrame(f: CaptureFrame): FramePayload {
   const b = f.data;
-  const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  // Network byte order, read octet by octet (no DataView per frame).
+  const u16 = (o: number) => (b[o] << 8) | b[o + 1];
+  const u32 = (o: number, little: boolean) => (little ? (b[o] | (b[o + 1] << 8) | (b[o + 2] << 16) | (b[o + 3] << 24)) >>> 0 : ((b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3]) >>> 0);
   switch (f.linktype) {
     case LINKTYPE.RAW:
     case 12: // DLT_RAW on most BSDs, as some old files store it
@@ -422,25 +424,25 @@ export function decodeFrame(f: CaptureFrame): FramePayload {
     case LINKTYPE.ETHERNET: {
       if (b.length < 14) return other('Ethernet header cut short');
       let o = 12;
-      let type = dv.getUint16(o);
+      let type = u16(o);
       while (VLAN_TAGS.has(type)) {
         o += 4;
         if (b.length < o + 2) return other('VLAN tag cut short');
-        type = dv.getUint16(o);
+        type = u16(o);
       }
       return ethertype(type, b.subarray(o + 2));
     }
     case LINKTYPE.LINUX_SLL:
       if (b.length < 16) return other('Linux cooked header cut short');
-      return ethertype(dv.getUint16(14), b.subarray(16));
+      return ethertype(u16(14), b.subarray(16));
     case LINKTYPE.LINUX_SLL2:
       if (b.length < 20) return other('Linux cooked v2 header cut short');
-      return ethertype(dv.getUint16(0), b.subarray(20));
+      return ethertype(u16(0), b.subarray(20));
     case LINKTYPE.NULL:
     case LINKTYPE.LOOP: {
       if (b.length < 4) return other('loopback header cut short');
       // NULL: address family in the capturing host's byte order; LOOP: network order.
-      const fams = f.linktype === LINKTYPE.LOOP ? [dv.getUint32(0, false)] : [dv.getUint32(0, true), dv.getUint32(0, false)];
+      const fams = f.linktype === LINKTYPE.LOOP ? [u32(0, false)] : [u32(0, true), u32(0, false)];
       if (fams.includes(2)) return ip(b.subarray(4), 4);
       if (fams.some((x) => x === 24 || x === 28 || x === 30 || x === 10)) return ip(b.subarray(4), 6);
       return other(`loopback address family ${fams[0]}`);
@@ -458,21 +460,34 @@ function ethertype(type: number, b: Uint8Array): FramePayload {
   return other(`EtherType 0x${type.toString(16).toUpperCase().padStart(4, '0')}`);
 }
 
+/** Dotted-quad text of the IPv4 addresses seen, by address (a capture has few): made once each. */
+const IPV4_TEXT = new Map<number, string>();
+
+function ipv4Text(b: Uint8Array, o: number): string {
+  const a = ((b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3]) >>> 0;
+  let t = IPV4_TEXT.get(a);
+  if (t === undefined) {
+    t = `${b[o]}.${b[o + 1]}.${b[o + 2]}.${b[o + 3]}`;
+    if (IPV4_TEXT.size >= 4096) IPV4_TEXT.clear();
+    IPV4_TEXT.set(a, t);
+  }
+  return t;
+}
+
 function ip(b: Uint8Array, version: number): FramePayload {
-  const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
   if (version === 4) {
     if (b.length < 20 || b[0] >> 4 !== 4) return other('not an IPv4 header');
     const ihl = (b[0] & 0x0f) * 4;
-    const total = dv.getUint16(2);
+    const total = (b[2] << 8) | b[3];
     if (ihl < 20 || b.length < ihl) return other('IPv4 header length wrong');
-    const frag = dv.getUint16(6);
+    const frag = (b[6] << 8) | b[7];
     if (frag & 0x3fff) return other('IPv4 fragment (not reassembled)');
     if (b[9] !== 17) return other(`IP protocol ${b[9]}`);
     // Ethernet pads short frames: the IP total length bounds the datagram.
     const end = total >= ihl && total <= b.length ? total : b.length;
-    const addr = (o: number) => `${b[o]}.${b[o + 1]}.${b[o + 2]}.${b[o + 3]}`;
-    return udp(b.subarray(ihl, end), 4, addr(12), addr(16), total > b.length);
+    return udp(b.subarray(ihl, end), 4, ipv4Text(b, 12), ipv4Text(b, 16), total > b.length);
   }
+  const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
   if (version === 6) {
     if (b.length < 40 || b[0] >> 4 !== 6) return other('not an IPv6 header');
     const plen = dv.getUint16(4);
@@ -524,11 +539,10 @@ function ipv6Text(g: number[]): string {
 
 function udp(b: Uint8Array, ipVersion: 4 | 6, src: string, dst: string, cut: boolean): FramePayload {
   if (b.length < 8) return other('UDP header cut short');
-  const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
-  const len = dv.getUint16(4);
+  const len = (b[4] << 8) | b[5];
   if (len < 8) return other(`UDP length ${len} < 8`);
   const end = Math.min(len, b.length);
-  return { kind: 'udp', udp: { ipVersion, src, dst, sport: dv.getUint16(0), dport: dv.getUint16(2), payload: b.subarray(8, end), truncated: cut || len > b.length } };
+  return { kind: 'udp', udp: { ipVersion, src, dst, sport: (b[0] << 8) | b[1], dport: (b[2] << 8) | b[3], payload: b.subarray(8, end), truncated: cut || len > b.length } };
 }
 
 /** Exported-PDU tags (Wireshark wsutil/exported_pdu_tlvs.h): 12 protocol name, 35 P2P direction, 0 end. */

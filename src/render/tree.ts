@@ -23,8 +23,18 @@ export interface TreeNode {
 }
 
 export function node(name: string, value?: string, children?: TreeNode[], extra?: Partial<TreeNode>): TreeNode {
-  // No spread (and no empty object) for the common call without extra fields.
-  const n: TreeNode = extra ? { name, ...extra } : { name };
+  // Every node gets the same members in the same order (absent ones undefined): one object
+  // shape, so the renderer's reads of them stay monomorphic (tens of nodes per packet).
+  const n: TreeNode = { name, value: undefined, hex: undefined, bits: undefined, status: undefined, note: undefined, children: undefined };
+  if (extra) {
+    if (extra.name !== undefined) n.name = extra.name;
+    if (extra.value !== undefined) n.value = extra.value;
+    if (extra.hex !== undefined) n.hex = extra.hex;
+    if (extra.bits !== undefined) n.bits = extra.bits;
+    if (extra.status !== undefined) n.status = extra.status;
+    if (extra.note !== undefined) n.note = extra.note;
+    if (extra.children !== undefined) n.children = extra.children;
+  }
   if (value !== undefined) n.value = value;
   if (children && children.length) n.children = children;
   return n;

@@ -36,14 +36,18 @@ export interface JsonHead {
   block: number;
   /** From `,"cipherAlgorithm"` (when ciphered) to the end of the object and its "\n". */
   tail: Uint8Array;
+  /** From `,"verified"` to the end, without notes (the common line). */
+  end: Uint8Array;
 }
 
 const utf8 = (s: string): Uint8Array => Buffer.from(s, 'utf8');
+const VERIFIED_TEXT = ',"verified":true,"failures":[],"notes":';
 
 /** The serialised parts of one header: `ccAlg` the CC algorithm, `cipher` the KIc algorithm when ciphered. */
 export function jsonHead(hdr: CommandHeader, keys: KeyMaterial, ccAlg: CcAlg, cipher: CipherAlg | undefined): JsonHead {
   const { spi, kic, kid, chl } = hdr;
   const kidJson = { ...keyIdJson(decodeKidCc(kid)), reading: 'cc' };
+  const tail = `${cipher ? `,"cipherAlgorithm":${JSON.stringify(cipher)}` : ''},"unverified":[]}\n`;
   const kw = cipher && keys.kicKey ? weakKey(cipher, keys.kicKey) : undefined;
   const dw = keys.kidKey ? weakKey(ccAlg, keys.kidKey) : undefined;
   return {
@@ -53,7 +57,8 @@ export function jsonHead(hdr: CommandHeader, keys: KeyMaterial, ccAlg: CcAlg, ci
     kicNote: kw && `KIc key: ${kw}`,
     kidNote: dw && `KID key: ${dw}`,
     block: cipher ? blockSize(cipher) : 0,
-    tail: utf8(`${cipher ? `,"cipherAlgorithm":${JSON.stringify(cipher)}` : ''},"unverified":[]}\n`),
+    tail: utf8(tail),
+    end: utf8(`${VERIFIED_TEXT}[]${tail}`),
   };
 }
 
@@ -64,8 +69,7 @@ const COUNTER_HEX = utf8(',"counterHex":"');
 const PCNTR = utf8('","pcntr":');
 const CC = utf8(',"checksum":{"type":"cc","value":"');
 const PADDING = utf8('","padding":"');
-const VERIFIED = utf8(',"verified":true,"failures":[],"notes":');
-const NO_NOTES = utf8('[]');
+const VERIFIED = utf8(VERIFIED_TEXT);
 
 /** Output octets growing as lines are written. */
 export class JsonOut {
@@ -223,10 +227,10 @@ export function commandJsonWriter(fmt: 'compact' | 'expanded' | 'auto') {
       if (tars.size < 4096) tars.set(t, tar);
     }
     // The notes of parseCommand (src/secured/command.ts), in its order.
-    let notes = NO_NOTES;
+    let notes: Uint8Array | undefined;
     const pn = h.block ? (pcntr >= h.block ? `PCNTR ${pcntr} is more than a block needs` : undefined) : pcntr !== 0 ? `PCNTR is ${pcntr} although the packet is not ciphered` : undefined;
     if (h.kicNote || pn || h.kidNote) notes = utf8(JSON.stringify([h.kicNote, pn, h.kidNote].filter((x) => x !== undefined)));
-    out.room(512 + 2 * (b.length + p.length) + h.head.length + tar.length + sc.length + notes.length + h.tail.length);
+    out.room(512 + 2 * (b.length + p.length) + h.head.length + tar.length + sc.length + (notes ? notes.length : 0) + h.end.length);
     out.put(LINE);
     out.int(lineNo);
     out.put(PREFIX);
@@ -250,9 +254,12 @@ export function commandJsonWriter(fmt: 'compact' | 'expanded' | 'auto') {
     out.put(PADDING);
     out.hex(p, dataEnd, p.length);
     out.put(sc);
-    out.put(VERIFIED);
-    out.put(notes);
-    out.put(h.tail);
+    if (notes === undefined) out.put(h.end);
+    else {
+      out.put(VERIFIED);
+      out.put(notes);
+      out.put(h.tail);
+    }
     return true;
   };
 }

@@ -151,6 +151,10 @@ export class CaptureParser {
   /** Feed the next bytes; `onFrame` is called for every frame they complete. */
   push(chunk: Uint8Array, onFrame: (f: CaptureFrame) => void): void {
     if (!chunk.length) return;
+    // A plain Uint8Array view of a Buffer (what fs reads give): every frame, and every field
+    // cut from it downstream, is then of one class, so the decoders' code stays specialised
+    // to it instead of being recompiled when the other class turns up.
+    if (Object.getPrototypeOf(chunk) !== Uint8Array.prototype) chunk = new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
     this.received += chunk.length;
     if (this.buf.length) {
       this.pending.push(chunk);

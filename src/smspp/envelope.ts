@@ -127,9 +127,14 @@ export const envelope = {
     const ber = berTlvDecode(bytes, o, end, LAYER);
     const tlvs = ctlvDecodeAll(bytes, ber.valueOffset, end, LAYER);
     const find = (tag: number) => {
-      const all = tlvs.filter((t) => t.tag === tag);
-      if (all.length > 1) warnings.push(`tag ${hex2(tag)} appears ${all.length} times; the first is used`);
-      return all[0];
+      let first: Ctlv | undefined;
+      let n = 0;
+      for (const t of tlvs) {
+        if (t.tag !== tag) continue;
+        if (!n++) first = t;
+      }
+      if (n > 1) warnings.push(`tag ${hex2(tag)} appears ${n} times; the first is used`);
+      return first;
     };
     const di = find(CTAG.DEVICE_IDENTITIES);
     if (!di) throw new InputError('missing (mandatory COMPREHENSION-TLV 82/02)', { layer: LAYER, field: 'Device identities', offset: ber.valueOffset });
@@ -140,9 +145,16 @@ export const envelope = {
     const tp = find(CTAG.SMS_TPDU);
     if (!tp) throw new InputError('missing (mandatory COMPREHENSION-TLV 8B/0B)', { layer: LAYER, field: 'SMS TPDU', offset: ber.valueOffset });
     const ad = find(CTAG.ADDRESS);
-    const order = tlvs.map((t) => t.tag).filter((t) => t === 2 || t === 6 || t === 0x0b);
-    if (order.join() !== [2, ...(ad ? [6] : []), 0x0b].join()) warnings.push('objects are not in the order device identities, address, SMS TPDU');
-    for (const t of tlvs) if (![2, 6, 0x0b].includes(t.tag)) warnings.push(`unexpected object tag ${toHex(t.rawTag)}`);
+    // The tags 02 / 06 / 0B in order must be exactly 02, [06,] 0B.
+    const want = ad ? [2, 6, 0x0b] : [2, 0x0b];
+    let k = 0;
+    let inOrder = true;
+    for (const t of tlvs) {
+      if (t.tag !== 2 && t.tag !== 6 && t.tag !== 0x0b) continue;
+      if (want[k++] !== t.tag) inOrder = false;
+    }
+    if (!inOrder || k !== want.length) warnings.push('objects are not in the order device identities, address, SMS TPDU');
+    for (const t of tlvs) if (t.tag !== 2 && t.tag !== 6 && t.tag !== 0x0b) warnings.push(`unexpected object tag ${toHex(t.rawTag)}`);
     let address: DecodedEnvelope['address'];
     if (ad) {
       const a = shiftOffset(ad.valueOffset, LAYER, () => addressValue.decode(ad.value, `${LAYER} Address`));

@@ -158,13 +158,21 @@ function dcsTree(dcs: number): TreeNode {
   return node('TP-DCS', `${dcs} (${x2(dcs)}: ${alpha}${cls})`, undefined, { hex: hex2(dcs), bits });
 }
 
-export function userDataToTree(u: UserDataInfo): TreeNode[] {
+/**
+ * `tpduHex`: the hex of the whole TPDU the user data was decoded from (its
+ * offsets are relative to it), when at hand: the TP-UD and body hex are then
+ * slices of it instead of new encodings.
+ */
+export function userDataToTree(u: UserDataInfo, tpduHex?: string): TreeNode[] {
   const unit = u.udlUnit === 'septets' ? 'septets' : 'octets';
   const kids: TreeNode[] = [];
+  const udAt = 2 * u.udOffset;
+  const fromTpdu = tpduHex !== undefined && tpduHex.length === udAt + 2 * u.ud.length;
+  const bodyHex = fromTpdu ? tpduHex.slice(udAt + 2 * u.udhLength) : h(u.body);
   if (u.udh) kids.push(udhToTree(u.udh));
-  if (u.text !== undefined) kids.push(node('SMS text', JSON.stringify(u.text), undefined, { hex: h(u.body), note: 'GSM 7-bit, septets packed' }));
-  else kids.push(node('SMS body', `${u.body.length} octets`, undefined, { hex: h(u.body) }));
-  return [node('TP-User-Data-Length', `${u.udl} ${unit}`, undefined, { hex: hex2(u.udl) }), node('TP-User-Data', `${u.ud.length} octets`, kids, { hex: h(u.ud) })];
+  if (u.text !== undefined) kids.push(node('SMS text', JSON.stringify(u.text), undefined, { hex: bodyHex, note: 'GSM 7-bit, septets packed' }));
+  else kids.push(node('SMS body', `${u.body.length} octets`, undefined, { hex: bodyHex }));
+  return [node('TP-User-Data-Length', `${u.udl} ${unit}`, undefined, { hex: hex2(u.udl) }), node('TP-User-Data', `${u.ud.length} octets`, kids, { hex: fromTpdu ? tpduHex.slice(udAt) : h(u.ud) })];
 }
 
 // ---------------------------------------------------------------- TPDU
@@ -174,13 +182,13 @@ export function tpduToTree(d: DecodedTpdu, note?: string): TreeNode {
   const kids: TreeNode[] = [];
   const first = (table: typeof DELIVER_FIRST_OCTET) => firstOctetMemo(`${d.type}|${d.firstOctet}`, () => node('First octet', x2(d.firstOctet), undefined, { hex: hex2(d.firstOctet), bits: fieldBitLines(d.firstOctet, table) }));
   if (d.type === 'SMS-DELIVER') {
-    kids.push(first(DELIVER_FIRST_OCTET), tpAddressToTree(d.oa, 'TP-OA'), pidToTree(d.pid), dcsToTree(d.dcs), sctsToTree(d.sctsInfo), ...userDataToTree(d.userData));
+    kids.push(first(DELIVER_FIRST_OCTET), tpAddressToTree(d.oa, 'TP-OA'), pidToTree(d.pid), dcsToTree(d.dcs), sctsToTree(d.sctsInfo), ...userDataToTree(d.userData, d.hex));
   } else if (d.type === 'SMS-SUBMIT') {
     kids.push(first(SUBMIT_FIRST_OCTET), node('TP-MR', String(d.mr), undefined, { hex: hex2(d.mr) }), tpAddressToTree(d.da, 'TP-DA'), pidToTree(d.pid), dcsToTree(d.dcs));
     if (d.vpInfo) {
       kids.push(d.vpInfo.scts ? sctsToTree(d.vpInfo.scts, 'TP-Validity-Period') : node('TP-Validity-Period', `${d.vpInfo.text} (${d.vpInfo.format})`, undefined, { hex: h(d.vp!) }));
     }
-    kids.push(...userDataToTree(d.userData));
+    kids.push(...userDataToTree(d.userData, d.hex));
   } else {
     kids.push(first(DELIVER_REPORT_FIRST_OCTET));
     kids.push(node('Form', d.form === 'error' ? 'RP-ERROR (with TP-FCS)' : 'RP-ACK (no TP-FCS)'));
@@ -188,7 +196,7 @@ export function tpduToTree(d: DecodedTpdu, note?: string): TreeNode {
     kids.push(node('TP-Parameter-Indicator', x2(d.pi), undefined, { hex: hex2(d.pi) + h(d.piExtension), bits: fieldBitLines(d.pi, PI_FIELDS) }));
     if (d.pid !== undefined) kids.push(pidToTree(d.pid));
     if (d.dcs !== undefined) kids.push(dcsToTree(d.dcs));
-    if (d.userData) kids.push(...userDataToTree(d.userData));
+    if (d.userData) kids.push(...userDataToTree(d.userData, d.hex));
   }
   kids.push(...warnNodes(d.warnings));
   return node(`GSM SMS TPDU (GSM 03.40) ${d.type}`, `${d.length} octets`, kids, { hex: d.hex, note });
@@ -225,7 +233,8 @@ export function envelopeToTree(e: DecodedEnvelope, note?: string): TreeNode {
   const kids = [...apduHeaderNodes(e, 'ENVELOPE'), node('BER-TLV Tag', `SMS-PP Download (${x2(e.tag)})`), node('Length', String(e.berLength))];
   kids.push(deviceNode(e.deviceIdentities.source, e.deviceIdentities.destination));
   if (e.address) kids.push(addressValueToTree(e.address));
-  kids.push(node('3GPP SMS TPDU', `${e.tpdu.length} octets`, e.sms ? [tpduToTree(e.sms)] : undefined, { hex: h(e.tpdu) }));
+  // The decoded TPDU's hex is that of the same octets (decoded from e.tpdu, all of it).
+  kids.push(node('3GPP SMS TPDU', `${e.tpdu.length} octets`, e.sms ? [tpduToTree(e.sms)] : undefined, { hex: e.sms && e.sms.length === e.tpdu.length ? e.sms.hex : h(e.tpdu) }));
   for (const t of e.tlvs) if (![2, 6, 0x0b].includes(t.tag)) kids.push(node(CTAG_NAMES[t.tag] ?? `COMPREHENSION-TLV ${toHex(t.rawTag)}`, undefined, undefined, { hex: h(t.value) }));
   kids.push(...warnNodes(e.warnings));
   return node('ENVELOPE (SMS-PP DOWNLOAD)', undefined, kids, { hex: e.hex, note });
@@ -253,7 +262,7 @@ export function proactiveToTree(p: DecodedProactiveCommand): TreeNode {
   ];
   if (p.alphaId) kids.push(node('Alpha identifier', p.alphaId.length ? undefined : '(empty)', undefined, { hex: h(p.alphaId) }));
   if (p.address) kids.push(addressValueToTree(p.address));
-  if (p.tpdu) kids.push(node('3GPP SMS TPDU', `${p.tpdu.length} octets`, p.sms ? [tpduToTree(p.sms)] : undefined, { hex: h(p.tpdu) }));
+  if (p.tpdu) kids.push(node('3GPP SMS TPDU', `${p.tpdu.length} octets`, p.sms ? [tpduToTree(p.sms)] : undefined, { hex: p.sms && p.sms.length === p.tpdu.length ? p.sms.hex : h(p.tpdu) }));
   for (const t of p.tlvs) if (![1, 2, 5, 6, 0x0b].includes(t.tag)) kids.push(node(CTAG_NAMES[t.tag] ?? `COMPREHENSION-TLV ${toHex(t.rawTag)}`, undefined, undefined, { hex: h(t.value) }));
   if (p.sw !== undefined) kids.push(node('Status Word', p.sw.toString(16).toUpperCase().padStart(4, '0')));
   kids.push(...warnNodes(p.warnings));

@@ -40,6 +40,22 @@ function plain(v: unknown, depth = 0): boolean {
   return true;
 }
 const stringify = (v: unknown, indent?: number) => (plain(v) ? JSON.stringify(v, null, indent) : JSON.stringify(v, replacer, indent));
+/**
+ * stringify(v) on one line, without walking `v` first: JSON.stringify alone
+ * writes what the replacer would change in a form that shows. A bigint
+ * throws; a Uint8Array that is not a Buffer (Buffer's toJSON comes before any
+ * replacer) comes out as `{"0":…}`, or `{}` when empty. Only then is the
+ * value taken through stringify.
+ */
+function stringifyLine(v: unknown): string {
+  let s: string | undefined;
+  try {
+    s = JSON.stringify(v);
+  } catch {
+    s = undefined;
+  }
+  return s === undefined || s.includes('{"0":') || s.includes('{}') ? stringify(v) : s;
+}
 /** A value as printJson prints it, as a member of the top-level object (indented one more level). */
 const member = (v: unknown, depth: number) => stringify(v, 2).replace(/\n/g, '\n' + '  '.repeat(depth));
 
@@ -149,11 +165,11 @@ export async function parseCapture(file: string, args: string[], o: ParseOpts, _
         // The item's own tag (uicc-ota-command/1, -response/1) gives way to the record's; `type` still says which.
         // Packet items come as records already (recordTag); the others are copied behind the record's members.
         const j = i.json!;
-        if (j.format === RECORD_TAG) emit(stringify(j) + '\n');
+        if (j.format === RECORD_TAG) emit(stringifyLine(j) + '\n');
         else {
           const rec: Record<string, unknown> = { format: RECORD_TAG, record: 'item' };
           for (const k in j) if (k !== 'format') rec[k] = j[k];
-          emit(stringify(rec) + '\n');
+          emit(stringifyLine(rec) + '\n');
         }
       }
     },
@@ -169,7 +185,7 @@ export async function parseCapture(file: string, args: string[], o: ParseOpts, _
           run.byName.set(b.name, (run.byName.get(b.name) ?? 0) + 1);
         }
       } else if (mode === 'json') (b.group === 'apdu' ? apdus : sessions).push(member(b.json, 2));
-      else emit(stringify({ format: formatTag('capture-record'), record: b.group, ...b.json }) + '\n');
+      else emit(stringifyLine({ format: formatTag('capture-record'), record: b.group, ...b.json }) + '\n');
     },
   };
 

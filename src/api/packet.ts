@@ -6,7 +6,7 @@
  */
 import { InputError, type OtaError } from '../util/errors.js';
 import { statusKnown } from '../secured/status.js';
-import { fromHex, hex2 } from '../util/hex.js';
+import { equalBytes, fromHex, hex2 } from '../util/hex.js';
 import { octet } from '../util/options.js';
 import type { TreeNode } from '../render/tree.js';
 import { parseCommand, parseCommandHeader, type SecuredCommand } from '../secured/command.js';
@@ -146,7 +146,7 @@ export function parsePacket(p: Peeled, o: ParseOpts, kindHint: 'command' | 'resp
     const failures = [...conflicts, ...r.failures];
     const notes = [...r.notes];
     if (request) {
-      if (Buffer.compare(Buffer.from(request.tar), Buffer.from(r.tar)) !== 0) failures.push('TAR of the PoR differs from the command\'s TAR');
+      if (!equalBytes(request.tar, r.tar)) failures.push('TAR of the PoR differs from the command\'s TAR');
       if (request.counter !== undefined && r.counter !== undefined && request.counter !== r.counter) {
         notes.push(`PoR CNTR ${r.counter} differs from the command CNTR ${request.counter} (cards may send 0 in error PoRs)`);
       }

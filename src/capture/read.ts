@@ -215,15 +215,22 @@ function lazyLayer(name: string, tree: () => TreeNode, json: () => Record<string
   };
 }
 
-/** The last GSMTAP frame line's UDP text (a capture's frames mostly share their endpoints). */
-let lastUdp: { src: string; sport: number; dst: string; dport: number; subType: string; text: string } | undefined;
+/** The last GSMTAP frame's endpoints as text (a capture's frames mostly share them), and its frame line. */
+let lastUdp: { src: string; sport: number; dst: string; dport: number; srcText: string; dstText: string; subType?: string; text?: string } | undefined;
+
+function gsmtapEnds(u: UdpDatagram): NonNullable<typeof lastUdp> {
+  const l = lastUdp;
+  if (l && l.sport === u.sport && l.dport === u.dport && l.src === u.src && l.dst === u.dst) return l;
+  return (lastUdp = { src: u.src, sport: u.sport, dst: u.dst, dport: u.dport, srcText: endpoint(u.src, u.sport), dstText: endpoint(u.dst, u.dport) });
+}
 
 function gsmtapUdpText(u: UdpDatagram, subType: string): string {
-  const l = lastUdp;
-  if (l && l.sport === u.sport && l.dport === u.dport && l.src === u.src && l.dst === u.dst && l.subType === subType) return l.text;
-  const text = `UDP ${endpoint(u.src, u.sport)} → ${endpoint(u.dst, u.dport)}, GSMTAP SIM ${subType}`;
-  lastUdp = { src: u.src, sport: u.sport, dst: u.dst, dport: u.dport, subType, text };
-  return text;
+  const l = gsmtapEnds(u);
+  if (l.subType !== subType || l.text === undefined) {
+    l.subType = subType;
+    l.text = `UDP ${l.srcText} → ${l.dstText}, GSMTAP SIM ${subType}`;
+  }
+  return l.text;
 }
 
 /** The APDU and status word lines under a GSMTAP frame, by header and SW: built once each, frozen (trees are read-only). */
@@ -252,7 +259,10 @@ function gsmtapLayer(a: Apdu, subType: string): Layer {
   return lazyLayer(
     'GSMTAP SIM',
     () => node(frameLabel(f), gsmtapUdpText(u, subType), gsmtapKids(a)),
-    () => ({ layer: 'GSMTAP SIM', frames: f, src: endpoint(u.src, u.sport), dst: endpoint(u.dst, u.dport), subType, apdu: apduHex(a), response: a.response.length ? toHex(a.response) : null, sw: a.sw === undefined ? null : h4(a.sw) }),
+    () => {
+      const e = gsmtapEnds(u);
+      return { layer: 'GSMTAP SIM', frames: f, src: e.srcText, dst: e.dstText, subType, apdu: apduHex(a), response: a.response.length ? toHex(a.response) : null, sw: a.sw === undefined ? null : h4(a.sw) };
+    },
   );
 }
 
@@ -268,6 +278,11 @@ export function clearTar(packet: Uint8Array, dialect: 'sms-pp' | 'cat_tp', kind:
     }
   }
   return packet.length >= o + 3 ? packet.slice(o, o + 3) : undefined;
+}
+
+/** A number per dialect and 3-octet TAR, keying the commands that wait for their PoR. */
+function tarKey(dialect: string, tar: Uint8Array): number {
+  return (dialect === 'cat_tp' ? 0x1000000 : 0) + ((tar[0] << 16) | (tar[1] << 8) | tar[2]);
 }
 
 // ------------------------------------------------------------------ SMS concatenation across frames
@@ -443,7 +458,8 @@ export class CaptureAnalyser {
   private readonly tpduParts = new Map<string, { frames: number[]; hdr?: Uint8Array; cmd?: Uint8Array; rsp?: Uint8Array; udp: UdpDatagram }>();
   private readonly conversations = new Map<string, Dgram[]>();
   private buffered = 0;
-  private readonly commands = new Map<string, PendingCommand>();
+  /** By tarKey: the latest command per dialect and TAR. */
+  private readonly commands = new Map<number, PendingCommand>();
   /** Keys resolved once per (KIc, KID) for the whole capture. */
   private readonly memo: PacketMemo;
   private smsOpts?: ParseOpts;
@@ -867,7 +883,7 @@ export class CaptureAnalyser {
     let requestFrame: number | undefined;
     if (kind === 'response') {
       const tar = clearTar(peeled.packet, dialect, 'response');
-      const cmd = tar && this.commands.get(`${dialect}|${toHex(tar)}`);
+      const cmd = tar && this.commands.get(tarKey(dialect, tar));
       if (cmd) {
         // The parsed command says all a PoR needs (its hex only when there is none to hand over).
         // One options object per dialect for every PoR, its request set each time (parsePacket keeps no reference to it).
@@ -926,7 +942,7 @@ export class CaptureAnalyser {
 
   /** The latest command per TAR, for the PoRs that follow; the oldest beyond the window is dropped (noted when unanswered). */
   private remember(c: PendingCommand): void {
-    const key = `${c.dialect}|${toHex(c.tar)}`;
+    const key = tarKey(c.dialect, c.tar);
     this.commands.delete(key);
     this.commands.set(key, c);
     if (this.commands.size > this.window) {

@@ -200,19 +200,24 @@ const minOf = (xs: number[]) => {
 
 const endpoint = (ip: string, port: number) => (ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`);
 
-/** A layer whose tree and JSON are only built when asked for (text mode prints no JSON, JSON mode no tree). */
+/**
+ * A layer whose tree and JSON are only built when asked for (text mode prints no JSON, JSON mode no tree).
+ * A class (getters on its prototype): an object literal with getters defines them anew on every object.
+ */
+class LazyLayer implements Layer {
+  private t?: TreeNode;
+  private j?: Record<string, unknown>;
+  constructor(readonly name: string, private readonly makeTree: () => TreeNode, private readonly makeJson: () => Record<string, unknown>) {}
+  get tree(): TreeNode {
+    return (this.t ??= this.makeTree());
+  }
+  get json(): Record<string, unknown> {
+    return (this.j ??= this.makeJson());
+  }
+}
+
 function lazyLayer(name: string, tree: () => TreeNode, json: () => Record<string, unknown>): Layer {
-  let t: TreeNode | undefined;
-  let j: Record<string, unknown> | undefined;
-  return {
-    name,
-    get tree() {
-      return (t ??= tree());
-    },
-    get json() {
-      return (j ??= json());
-    },
-  };
+  return new LazyLayer(name, tree, json);
 }
 
 /** The last GSMTAP frame's endpoints as text (a capture's frames mostly share them), and its frame line. */

@@ -3,12 +3,34 @@ import { InputError } from './errors.js';
 const HEX = '0123456789ABCDEF';
 const LUT: string[] = Array.from({ length: 256 }, (_, i) => HEX[i >> 4] + HEX[i & 15]);
 
+/** The two upper-case hex digits of each octet as one 16-bit unit, in this platform's byte order (Uint16Array stores). */
+const DIGIT_PAIRS = (() => {
+  const little = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
+  const t = new Uint16Array(256);
+  for (let i = 0; i < 256; i++) {
+    const hi = HEX.charCodeAt(i >> 4);
+    const lo = HEX.charCodeAt(i & 15);
+    t[i] = little ? hi | (lo << 8) : (hi << 8) | lo;
+  }
+  return t;
+})();
+/** Scratch for medium inputs: their digits are written there, then read as one latin1 string. */
+const SCRATCH_OCTETS = 2048;
+const scratch16 = new Uint16Array(SCRATCH_OCTETS);
+const scratchBytes = Buffer.from(scratch16.buffer);
+
 /** Upper-case hex, no separators (the form every command prints). */
 export function toHex(b: Uint8Array): string {
-  // Longer inputs: Node's hex encoder gives one flat string (a chain of concatenations is slower to build and to read).
-  if (b.length >= 16) return Buffer.from(b.buffer, b.byteOffset, b.length).toString('hex').toUpperCase();
+  const n = b.length;
+  if (n >= 16) {
+    // One flat string (a chain of concatenations is slower to build and to read): the digit pairs
+    // written into scratch and decoded once; longer inputs through Node's hex encoder.
+    if (n > SCRATCH_OCTETS) return Buffer.from(b.buffer, b.byteOffset, n).toString('hex').toUpperCase();
+    for (let i = 0; i < n; i++) scratch16[i] = DIGIT_PAIRS[b[i]];
+    return scratchBytes.toString('latin1', 0, 2 * n);
+  }
   let s = '';
-  for (let i = 0; i < b.length; i++) s += LUT[b[i]];
+  for (let i = 0; i < n; i++) s += LUT[b[i]];
   return s;
 }
 

@@ -575,11 +575,15 @@ export class CaptureAnalyser {
 
   // --- APDUs in order
 
-  private onApdu(a: Apdu, subType: string): void {
+  /** A brief entry for an APDU that carries no OTA packet (a method: onApdu makes no closure per APDU). */
+  private apduBrief(a: Apdu, text: string, status?: Status, cat = CAT_INS.has(a.ins)): void {
     const frame = a.frames[0];
     const name = INS_NAMES[a.ins] ?? `INS ${h2(a.ins)}`;
-    const brief = (text: string, status?: Status, cat = CAT_INS.has(a.ins)) =>
-      this.brief({ frame, group: 'apdu', cat, name, text, status, json: this.wantJson ? { frame, layers: ['GSMTAP SIM', name], apdu: apduHex(a), response: a.response.length ? toHex(a.response) : null, sw: a.sw === undefined ? null : h4(a.sw), summary: text } : undefined });
+    this.brief({ frame, group: 'apdu', cat, name, text, status, json: this.wantJson ? { frame, layers: ['GSMTAP SIM', name], apdu: apduHex(a), response: a.response.length ? toHex(a.response) : null, sw: a.sw === undefined ? null : h4(a.sw), summary: text } : undefined });
+  }
+
+  private onApdu(a: Apdu, subType: string): void {
+    const frame = a.frames[0];
     const sw1 = a.sw === undefined ? -1 : a.sw >> 8;
     if (a.ins === 0xc2) {
       const tag = a.command[0];
@@ -590,12 +594,12 @@ export class CaptureAnalyser {
           const ev = ctlv(berValue(a.command) ?? new Uint8Array(0), 0x19);
           if (ev?.length) extra = `: ${[...ev].map((e) => EVENTS[e] ?? `event ${h2(e)}`).join(', ')}`;
         }
-        brief(`ENVELOPE (${tagName}${extra}), ${swText(a.sw)}`);
+        this.apduBrief(a, `ENVELOPE (${tagName}${extra}), ${swText(a.sw)}`);
         this.pendingEnvelope = undefined;
         return;
       }
       if (a.sw === 0x9300) {
-        brief(`ENVELOPE (SMS-PP download), ${swText(a.sw)}: not accepted by the card (the ME retries it)`, 'warn');
+        this.apduBrief(a, `ENVELOPE (SMS-PP download), ${swText(a.sw)}: not accepted by the card (the ME retries it)`, 'warn');
         return;
       }
       const layer = gsmtapLayer(a, subType);
@@ -625,13 +629,13 @@ export class CaptureAnalyser {
       return;
     }
     if (a.ins === 0xc0 && this.pendingEnvelope && sw1 === 0x6c) {
-      brief(`GET RESPONSE, ${swText(a.sw)}`);
+      this.apduBrief(a, `GET RESPONSE, ${swText(a.sw)}`);
       return;
     }
     this.pendingEnvelope = undefined;
     if (a.ins === 0x12) {
       if (a.response[0] !== 0xd0) {
-        brief(`FETCH, ${a.response.length ? `response data starts ${h2(a.response[0])}, not D0` : 'no proactive command'}, ${swText(a.sw)}`);
+        this.apduBrief(a, `FETCH, ${a.response.length ? `response data starts ${h2(a.response[0])}, not D0` : 'no proactive command'}, ${swText(a.sw)}`);
         return;
       }
       const cd = ctlv(berValue(a.response) ?? new Uint8Array(0), 0x01);
@@ -640,7 +644,7 @@ export class CaptureAnalyser {
         this.smsInput(a.response, a.frames, gsmtapLayer(a, subType), 'GSMTAP SIM', 'FETCH: SEND SHORT MESSAGE', 'sms');
         return;
       }
-      brief(`FETCH: ${cd && cd.length === 3 ? `${proactiveName(cd[1])} (number ${cd[0]}, qualifier ${h2(cd[2])})` : 'proactive command without command details'}, ${swText(a.sw)}`);
+      this.apduBrief(a, `FETCH: ${cd && cd.length === 3 ? `${proactiveName(cd[1])} (number ${cd[0]}, qualifier ${h2(cd[2])})` : 'proactive command without command details'}, ${swText(a.sw)}`);
       return;
     }
     if (a.ins === 0x14) {
@@ -648,10 +652,11 @@ export class CaptureAnalyser {
       const res = ctlv(a.command, 0x03);
       const what = cd && cd.length === 3 ? proactiveName(cd[1]) : 'unknown command';
       const r = res?.length ? `result ${h2(res[0])} (${RESULTS[res[0]] ?? 'see TS 102 223 cl. 8.12'})` : 'no result';
-      brief(`TERMINAL RESPONSE to ${what}: ${r}, ${swText(a.sw)}`, res?.length && res[0] >= 0x20 ? 'warn' : undefined);
+      this.apduBrief(a, `TERMINAL RESPONSE to ${what}: ${r}, ${swText(a.sw)}`, res?.length && res[0] >= 0x20 ? 'warn' : undefined);
       return;
     }
-    brief(`${name}${a.command.length ? `, ${a.command.length} octets of data` : ''}${a.response.length ? `, ${a.response.length} octets returned` : ''}, ${swText(a.sw)}`);
+    const name = INS_NAMES[a.ins] ?? `INS ${h2(a.ins)}`;
+    this.apduBrief(a, `${name}${a.command.length ? `, ${a.command.length} octets of data` : ''}${a.response.length ? `, ${a.response.length} octets returned` : ''}, ${swText(a.sw)}`);
   }
 
   /** The next frame of the capture, in file order. */

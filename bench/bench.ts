@@ -75,6 +75,15 @@ export function run(cmd: string, args: string[], opts: { input?: string; inputFi
   return { wallMs, cpuMs, rssKb, stdout: r.stdout };
 }
 
+/**
+ * CPU ms of the CLI with `args` on `input`, less its run on the first line of `input`
+ * alone (its start-up and set-up): the throughput part of an --each run.
+ */
+export function eachCpuMs(args: string[], input: string): number {
+  const first = input.slice(0, input.indexOf('\n') + 1);
+  return run(process.execPath, args, { input }).cpuMs - run(process.execPath, args, { input: first }).cpuMs;
+}
+
 export const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 export const round = (x: number, d = 2): number => Math.round(x * 10 ** d) / 10 ** d;
 export const log = (s: string): void => console.log(s);
@@ -198,15 +207,13 @@ SECTIONS.push({ name: 'batch', run: () => {
       const p: number[] = [];
       const pj: number[] = [];
       // Throughput, not start-up: each command's run on one line (its start-up and set-up) is subtracted.
-      const firstData = input.slice(0, input.indexOf('\n') + 1);
-      const firstBuilt = built.slice(0, built.indexOf('\n') + 1);
       const buildArgs = [im.bin, 'build', 'sms', '--each', ...K, ...extra, '--format', 'packet'];
       const parseArgs = [im.bin, 'parse', '--each', ...K];
       const parseJsonArgs = [im.bin, 'parse', '--each', '--json', ...K];
       for (let i = 0; i < (SMOKE ? 1 : 3); i++) {
-        b.push(run(process.execPath, buildArgs, { input }).cpuMs - run(process.execPath, buildArgs, { input: firstData }).cpuMs);
-        p.push(run(process.execPath, parseArgs, { input: built }).cpuMs - run(process.execPath, parseArgs, { input: firstBuilt }).cpuMs);
-        pj.push(run(process.execPath, parseJsonArgs, { input: built }).cpuMs - run(process.execPath, parseJsonArgs, { input: firstBuilt }).cpuMs);
+        b.push(eachCpuMs(buildArgs, input));
+        p.push(eachCpuMs(parseArgs, built));
+        pj.push(eachCpuMs(parseJsonArgs, built));
       }
       const build = BATCH / (Math.max(1, median(b)) / 1000);
       const parse = BATCH / (Math.max(1, median(p)) / 1000);
@@ -239,9 +246,8 @@ SECTIONS.push({ name: 'batch', run: () => {
     const pps = n / (Math.max(1, t.cpuMs - z) / 1000);
     // Parse: the same packets, one whole packet per line (parse --each takes one SMS per line, so not the segments).
     const packets = run(process.execPath, [im.bin, 'build', 'sms', '--each', ...K, '--format', 'packet'], { input }).stdout;
-    const firstPacket = packets.slice(0, packets.indexOf('\n') + 1);
-    const cp = run(process.execPath, [im.bin, 'parse', '--each', ...K], { input: packets }).cpuMs - run(process.execPath, [im.bin, 'parse', '--each', ...K], { input: firstPacket }).cpuMs;
-    const cpj = run(process.execPath, [im.bin, 'parse', '--each', '--json', ...K], { input: packets }).cpuMs - run(process.execPath, [im.bin, 'parse', '--each', '--json', ...K], { input: firstPacket }).cpuMs;
+    const cp = eachCpuMs([im.bin, 'parse', '--each', ...K], packets);
+    const cpj = eachCpuMs([im.bin, 'parse', '--each', '--json', ...K], packets);
     const ppps = n / (Math.max(1, cp) / 1000);
     const pjps = n / (Math.max(1, cpj) / 1000);
     log(`  ${im.name}: 3DES concatenated (${segs} segments) build ${pps.toFixed(0)}/s   parse (the packets) ${ppps.toFixed(0)}/s x${(pps / ppps).toFixed(2)}   parse --json ${pjps.toFixed(0)}/s x${(pps / pjps).toFixed(2)}`);
@@ -422,13 +428,11 @@ SECTIONS.push({ name: 'pysim', run: () => {
     const py = spawnSync(python, [join(ROOT, 'bench', 'pysim_ota.py')], { input: job, encoding: 'utf8', maxBuffer: 1 << 26 });
     if (py.status !== 0) throw new Error(`bench/pysim_ota.py exited ${py.status}: ${String(py.stderr).slice(-400)}`);
     const p = JSON.parse(py.stdout) as { encodePerCpuSecond: number; decodePerCpuSecond: number; identical: number; decodedOk: number; n: number };
-    const firstData = datas[0] + '\n';
-    const firstBuilt = packets[0] + '\n';
     const b: number[] = [];
     const q: number[] = [];
     for (let i = 0; i < (SMOKE ? 1 : 3); i++) {
-      b.push(run(process.execPath, buildArgs, { input }).cpuMs - run(process.execPath, buildArgs, { input: firstData }).cpuMs);
-      q.push(run(process.execPath, parseArgs, { input: built }).cpuMs - run(process.execPath, parseArgs, { input: firstBuilt }).cpuMs);
+      b.push(eachCpuMs(buildArgs, input));
+      q.push(eachCpuMs(parseArgs, built));
     }
     const build = lines / (Math.max(1, median(b)) / 1000);
     const parse = lines / (Math.max(1, median(q)) / 1000);

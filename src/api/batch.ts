@@ -19,7 +19,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { InputError, OtaError } from '../util/errors.js';
-import { fromHex, hex2, hexInto, hexOut, toHex } from '../util/hex.js';
+import { constantTimeEqualAt, fromHex, hex2, hexInto, hexOut, toHex } from '../util/hex.js';
 import { formatTag } from '../util/json-format.js';
 import { runBatch, type BatchSummary, type WorkerSpec } from '../batch/engine.js';
 import { isPassThrough, toLineError, type ChunkFn, type LineError, type LineFn, type LineOutcome, type LineResult, type PassThrough } from '../batch/line.js';
@@ -539,10 +539,8 @@ function parseChunkFn(o: ParseOpts, mode: ParseMode, memo: PacketMemo, one: (lin
   /** Line `g` of the group with its computed CC `tag` (L octets): its outcome, left undefined for the per-line path. */
   const emit = (g: GroupLine, tags: Uint8Array, tagAt: number, L: number, first: number, outs: LineOutcome[]): void => {
     const p = g.plain!;
-    let d = 0;
     // Constant time: every octet of the CC is compared (cl. 5.1.3).
-    for (let i = 0; i < L; i++) d |= tags[tagAt + i] ^ p[6 + i];
-    if (g.plan.L !== L || d !== 0) {
+    if (g.plan.L !== L || !constantTimeEqualAt(tags, tagAt, p, 6, L)) {
       g.plain = undefined;
       return;
     }

@@ -120,11 +120,18 @@ export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
 
 /** Constant-time comparison for MACs (the length is public, the content is not). */
 export function constantTimeEqual(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  // Pure function instead of node:crypto's timingSafeEqual, so that loading this
-  // module does not load node:crypto: every octet is visited, no early exit.
+  return a.length === b.length && constantTimeEqualAt(a, 0, b, 0, a.length);
+}
+
+/**
+ * `n` octets of `a` from `aAt` against those of `b` from `bAt`, in constant time
+ * (batches compare CCs in place, without a view per packet). Pure function
+ * instead of node:crypto's timingSafeEqual, so that loading this module does not
+ * load node:crypto: every octet is visited, no early exit.
+ */
+export function constantTimeEqualAt(a: Uint8Array, aAt: number, b: Uint8Array, bAt: number, n: number): boolean {
   let d = 0;
-  for (let i = 0; i < a.length; i++) d |= a[i] ^ b[i];
+  for (let i = 0; i < n; i++) d |= a[aAt + i] ^ b[bAt + i];
   return d === 0;
 }
 

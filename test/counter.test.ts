@@ -6,10 +6,24 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdtempSync, readdirSync } from 'node:fs';
+import { chmodSync, copyFileSync, cpSync, existsSync, mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BIN, KEYSET, run } from './helpers/cli.js';
+import { BIN, KEYSET, ROOT, run } from './helpers/cli.js';
+
+/**
+ * The CLI (bin/ and the bundle it loads) copied into a folder everyone may read: the checkout
+ * may lie in a folder only root can enter (mktemp -d), where nobody could not start it.
+ */
+function cliCopyForAll(): string {
+  const top = mkdtempSync(join(tmpdir(), 'uicc-ota-cli-'));
+  chmodSync(top, 0o755);
+  cpSync(join(ROOT, 'bin'), join(top, 'bin'), { recursive: true });
+  cpSync(join(ROOT, 'dist', 'bundle'), join(top, 'dist', 'bundle'), { recursive: true });
+  cpSync(join(ROOT, 'package.json'), join(top, 'package.json'));
+  spawnSync('chmod', ['-R', 'a+rX', top]);
+  return join(top, 'bin', 'uicc-ota.js');
+}
 
 describe('counter state', () => {
   it('show / set / next agree with build --counter next, in <keyset>.counters.json beside the keyset', () => {
@@ -40,9 +54,11 @@ describe('counter state', () => {
     const xdg = mkdtempSync(join(tmpdir(), 'uicc-ota-xdg-'));
     chmodSync(xdg, 0o777);
     // root may write anywhere: run as nobody (setpriv, util-linux) so the folder really is read-only
-    const asUser = process.getuid?.() === 0 ? ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'] : [];
+    const asRoot = process.getuid?.() === 0;
+    const asUser = asRoot ? ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'] : [];
+    const bin = asRoot ? cliCopyForAll() : BIN;
     const cli = (args: string[]) => {
-      const cmd = [...asUser, 'env', `XDG_STATE_HOME=${xdg}`, 'NO_COLOR=1', process.execPath, BIN, ...args];
+      const cmd = [...asUser, 'env', `XDG_STATE_HOME=${xdg}`, 'NO_COLOR=1', process.execPath, bin, ...args];
       return spawnSync(cmd[0], cmd.slice(1), { encoding: 'utf8' });
     };
     const n = cli(['counter', 'next', '--keyset', ks, '--kvn', '1', '--tar', 'B00010']);

@@ -19,6 +19,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, copyFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import { BIN, KEYSET, run, runAsync, start } from './helpers/cli.js';
 import { launch } from './helpers/launch.js';
 import { assertCliError, thrown } from './helpers/api-error.js';
@@ -224,6 +225,14 @@ describe('API = CLI, further commands', () => {
       const noIds = (j: unknown) => ({ ...(j as Record<string, unknown>), messageIds: (j as { messageIds: unknown[] }).messageIds.length });
       assert.deepEqual(r.lines.map((x) => ('passThrough' in x ? '' : noIds(asJson(x.json)))), cliEach.stdout.split('\n').slice(0, -1).map((l) => (l ? noIds(JSON.parse(l)) : '')));
       assert.deepEqual(r.lines.map((x) => ('passThrough' in x ? x.passThrough : x.kind)), ['por', '# then', 'por']);
+      // streamSendSmpp (what the command runs): the same lines, written to the given stream.
+      let streamed = '';
+      const sink = new Writable({ write: (c: Buffer, _e, cb) => ((streamed += c.toString()), cb()) });
+      const summary = await api.streamSendSmpp({ port, ...SMPP, ...each }, { input: (async function* () { yield input; })(), output: sink, json: true });
+      assert.deepEqual([summary.exitCode, summary.commands, summary.failed, summary.lines], [0, 2, 0, 3]);
+      const counterOf = (l: string) => (l ? (JSON.parse(l) as { counter: number }).counter : null);
+      assert.deepEqual(streamed.split('\n').slice(0, -1).map(counterOf), [3, null, 4]);
+      assert.deepEqual(streamed.split('\n').slice(0, -1).map((l) => (l ? noIds(JSON.parse(l)) : '')), cliEach.stdout.split('\n').slice(0, -1).map((l) => (l ? noIds(JSON.parse(l)) : '')));
     } finally {
       await smsc.stop();
     }

@@ -7,11 +7,11 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BIN, KEYSET, ROOT, run } from './helpers/cli.js';
+import { KEYSET, ROOT, run, live } from './helpers/cli.js';
 import { tsharkPath } from './helpers/tshark.js';
 import { buildSmsBatch, parseBatch } from '../src/api/index.js';
 import { setCryptoBackend, type CryptoBackend } from '../src/crypto/backend.js';
@@ -259,33 +259,6 @@ describe('golden vectors through every --crypto backend', () => {
 });
 
 const toHexU = (b: Uint8Array): string => Buffer.from(b).toString('hex').toUpperCase();
-
-/** Run the CLI with a stdin we write to over time; resolves each output line as it comes. */
-function live(args: string[], wrap?: string[]) {
-  const argv = wrap ? [...wrap, process.execPath, BIN, ...args] : [BIN, ...args];
-  const p = spawn(wrap ? wrap[0] : process.execPath, wrap ? argv.slice(1) : argv, { cwd: ROOT, env: { ...process.env, NO_COLOR: '1' } });
-  let buf = '';
-  const waiting: Array<(l: string) => void> = [];
-  const lines: string[] = [];
-  p.stdout.on('data', (d: Buffer) => {
-    buf += d.toString();
-    let nl;
-    while ((nl = buf.indexOf('\n')) >= 0) {
-      const l = buf.slice(0, nl);
-      buf = buf.slice(nl + 1);
-      const w = waiting.shift();
-      if (w) w(l);
-      else lines.push(l);
-    }
-  });
-  const closed = new Promise<number>((r) => p.on('close', (c) => r(c ?? -1)));
-  return {
-    write: (s: string) => p.stdin.write(s),
-    end: () => p.stdin.end(),
-    next: () => new Promise<string>((r) => (lines.length ? r(lines.shift()!) : waiting.push(r))),
-    closed,
-  };
-}
 
 describe('streaming', () => {
   for (const threads of ['1', '2']) {

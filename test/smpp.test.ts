@@ -17,7 +17,7 @@ import { connect } from 'node:net';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BIN, KEYSET, ROOT, isOneLineError, run, runAsync, type RunResult } from './helpers/cli.js';
+import { BIN, KEYSET, ROOT, isOneLineError, live, run, runAsync, type RunResult } from './helpers/cli.js';
 import { launch, type Running } from './helpers/launch.js';
 
 // Real sysmoISIM-SJA2 command (SPI 0619, KIc/KID 15, TAR B00010, CNTR 0, SELECT 7F20 + GET RESPONSE) and its PoR.
@@ -157,6 +157,38 @@ test('send smpp --each: PoRs matched by TAR and counter, output in input order; 
     assert.match(t.stderr, /SMPP bind_receiver:/);
     assert.match(t.stderr, /SMPP bind_transmitter:/);
     assert.equal(porJson(t).counter, 1);
+  } finally {
+    await s.stop();
+  }
+});
+
+test('send smpp --each streams: each line is answered as its PoR comes, before stdin closes (as behind tail -f); a bad line is its own line and the campaign goes on', async () => {
+  const s = smsc(cardDir());
+  try {
+    const port = await s.port;
+    const args = ['--port', String(port), '--system-id', 'lab', '--password', 'secret', '--dest', '+491700000', '--source', '12345', '--timeout', '5000'];
+    const sec = ['--keyset', KEYSET, '--spi', '1619', '--kic', '15', '--kid', '15', '--tar', 'B00010', '--counter', '3', '--each'];
+    const t = live(['send', 'smpp', ...args, ...sec]);
+    t.write('A0A40000027F20\n');
+    assert.match(await t.next(), /^1 OK response tar=B00010 status=00 cc$/);
+    t.write('ZZ\n');
+    assert.match(await t.next(), /^2 ERROR line 2: /);
+    t.write('# then\nA0A40000027F20\n');
+    assert.equal(await t.next(), '# then');
+    // The bad line used counter 4 (a counter is never used twice): line 4 is counter 5, above 3 (SPI1 counter mode "higher").
+    assert.match(await t.next(), /^4 OK response tar=B00010 status=00 cc$/);
+    t.end();
+    assert.equal(await t.closed, 2);
+    // --json: the error object with the exit code of its line; the comment an empty line.
+    const j = live(['send', 'smpp', ...args, ...sec.map((a) => (a === '3' ? '6' : a)), '--json']);
+    j.write('A0A40000027F20\n');
+    const first = JSON.parse(await j.next()) as { line: number; counter: number; verified: boolean; status: { code: string } };
+    assert.deepEqual([first.line, first.counter, first.verified, first.status.code], [1, 6, true, '00']);
+    j.write('0\n#\n');
+    assert.deepEqual(Object.keys(JSON.parse(await j.next())), ['line', 'error', 'exitCode']);
+    assert.equal(await j.next(), '');
+    j.end();
+    assert.equal(await j.closed, 2);
   } finally {
     await s.stop();
   }

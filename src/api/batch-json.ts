@@ -38,6 +38,19 @@ export interface JsonHead {
   tail: Uint8Array;
   /** From `,"verified"` to the end, without notes (the common line). */
   end: Uint8Array;
+  /** From `","cpl":` to `"counter":`, by TAR and packet length (the writer's cache; the last one first). */
+  mids: Map<number, Uint8Array>;
+  midKey: number;
+  mid?: Uint8Array;
+  /** From the end of the CC value to the end of the line, by a hash of the data and padding octets (the writer's cache). */
+  tails: Map<number, Tail>;
+}
+
+/** The end of the lines of one data and padding (`key`, padding `pcntr` octets long): `out`, or null when the per-line path must give them. */
+interface Tail {
+  key: Uint8Array;
+  pcntr: number;
+  out: Uint8Array | null;
 }
 
 const utf8 = (s: string): Uint8Array => Buffer.from(s, 'utf8');
@@ -59,6 +72,9 @@ export function jsonHead(hdr: CommandHeader, keys: KeyMaterial, ccAlg: CcAlg, ci
     block: cipher ? blockSize(cipher) : 0,
     tail: utf8(tail),
     end: utf8(`${VERIFIED_TEXT}[]${tail}`),
+    mids: new Map(),
+    midKey: -1,
+    tails: new Map(),
   };
 }
 
@@ -206,60 +222,80 @@ export function commandJsonWriter(fmt: 'compact' | 'expanded' | 'auto') {
     }
     return s;
   };
-  /**
-   * Writes the line of packet `b` (TAR at 7-9, TS 31.115 cl. 4.2; `hex`: `b`
-   * in upper-case hex when the caller has it) with its
-   * deciphered part `p` (CNTR 0-4, PCNTR 5, CC 6.., TS 102 225 cl. 5.1) and CC
-   * length `L` to `out`; false (nothing written) when the per-line path must
-   * give it (a script that is bad input).
-   */
-  return (out: JsonOut, lineNo: number, b: Uint8Array, hex: string | undefined, p: Uint8Array, L: number, h: JsonHead): boolean => {
-    const pcntr = p[5];
-    const dataEnd = p.length - pcntr;
-    const data = p.subarray(6 + L, dataEnd);
-    const sc = script(data, data.length ? latin1(data) : '');
-    if (sc === null) return false;
-    const t = (b[7] << 16) | (b[8] << 8) | b[9];
-    let tar = tars.get(t);
-    if (tar === undefined) {
-      const tb = b.subarray(7, 10);
-      tar = utf8(`${toHex(tb)}","tarName":${JSON.stringify(tarName(tb) ?? null)}`);
-      if (tars.size < 4096) tars.set(t, tar);
+  /** The end of the line from the CC value on: a pure function of the header, the data and padding octets (p[from..]) and PCNTR. */
+  const tailOf = (h: JsonHead, p: Uint8Array, from: number, to: number, pcntr: number): Uint8Array | null => {
+    // FNV-1a over the octets: looked up without a string per packet (a campaign repeats its scripts).
+    let x = 0x811c9dc5 ^ pcntr;
+    for (let i = from; i < to; i++) x = Math.imul(x ^ p[i], 0x01000193);
+    x &= 0x3fffffff;
+    const t = h.tails.get(x);
+    if (t !== undefined && t.pcntr === pcntr && t.key.length === to - from) {
+      const k = t.key;
+      let i = 0;
+      while (i < k.length && k[i] === p[from + i]) i++;
+      if (i === k.length) return t.out;
     }
-    // The notes of parseCommand (src/secured/command.ts), in its order.
-    let notes: Uint8Array | undefined;
-    const pn = h.block ? (pcntr >= h.block ? `PCNTR ${pcntr} is more than a block needs` : undefined) : pcntr !== 0 ? `PCNTR is ${pcntr} although the packet is not ciphered` : undefined;
-    if (h.kicNote || pn || h.kidNote) notes = utf8(JSON.stringify([h.kicNote, pn, h.kidNote].filter((x) => x !== undefined)));
-    out.room(512 + 2 * (b.length + p.length) + h.head.length + tar.length + sc.length + (notes ? notes.length : 0) + h.end.length);
+    const dataEnd = to - pcntr;
+    const data = p.subarray(from, dataEnd);
+    const sc = script(data, data.length ? latin1(data) : '');
+    let o: Uint8Array | null = null;
+    if (sc !== null) {
+      // The notes of parseCommand (src/secured/command.ts), in its order.
+      const pn = h.block ? (pcntr >= h.block ? `PCNTR ${pcntr} is more than a block needs` : undefined) : pcntr !== 0 ? `PCNTR is ${pcntr} although the packet is not ciphered` : undefined;
+      const notes = h.kicNote || pn || h.kidNote ? [VERIFIED, utf8(JSON.stringify([h.kicNote, pn, h.kidNote].filter((n) => n !== undefined))), h.tail] : [h.end];
+      o = Buffer.concat([h.cc, utf8(toHex(data)), PADDING, utf8(toHex(p.subarray(dataEnd, to))), sc, ...notes]);
+    }
+    if (h.tails.size >= 4096) h.tails.clear();
+    h.tails.set(x, { key: p.slice(from, to), pcntr, out: o });
+    return o;
+  };
+  /** From `","cpl":` to `"counter":`: a pure function of the header, the TAR and the packet length. */
+  const midOf = (h: JsonHead, b: Uint8Array, bAt: number, bLen: number): Uint8Array => {
+    const t = (b[bAt + 7] << 16) | (b[bAt + 8] << 8) | b[bAt + 9];
+    const key = t * 0x20000 + bLen;
+    if (key === h.midKey) return h.mid!;
+    let m = h.mids.get(key);
+    if (m === undefined) {
+      let tar = tars.get(t);
+      if (tar === undefined) {
+        const tb = b.slice(bAt + 7, bAt + 10);
+        tar = utf8(`${toHex(tb)}","tarName":${JSON.stringify(tarName(tb) ?? null)}`);
+        if (tars.size < 4096) tars.set(t, tar);
+      }
+      m = Buffer.concat([CPL, utf8(String(bLen - 2)), h.head, tar, h.cipher]);
+      if (h.mids.size >= 4096) h.mids.clear();
+      h.mids.set(key, m);
+    }
+    h.midKey = key;
+    h.mid = m;
+    return m;
+  };
+  /**
+   * Writes the line of packet b[bAt .. bAt + bLen) (TAR at 7-9, TS 31.115 cl. 4.2)
+   * with its deciphered part p[pAt .. pAt + pLen) (CNTR 0-4, PCNTR 5, CC 6..,
+   * TS 102 225 cl. 5.1) and CC length `L` to `out`; false (nothing written) when
+   * the per-line path must give it (a script that is bad input).
+   */
+  return (out: JsonOut, lineNo: number, b: Uint8Array, bAt: number, bLen: number, p: Uint8Array, pAt: number, pLen: number, L: number, h: JsonHead): boolean => {
+    const pcntr = p[pAt + 5];
+    const tail = tailOf(h, p, pAt + 6 + L, pAt + pLen, pcntr);
+    if (tail === null) return false;
+    const mid = midOf(h, b, bAt, bLen);
+    out.room(64 + PREFIX.length + 2 * bLen + mid.length + COUNTER_HEX.length + PCNTR.length + CC.length + 2 * L + tail.length);
     out.put(LINE);
     out.int(lineNo);
     out.put(PREFIX);
-    if (hex !== undefined) out.at += out.buf.write(hex, out.at, 'latin1');
-    else out.hex(b, 0, b.length);
-    out.put(CPL);
-    out.int(b.length - 2);
-    out.put(h.head);
-    out.put(tar);
-    out.put(h.cipher);
+    out.hex(b, bAt, bAt + bLen);
+    out.put(mid);
     // CNTR: 5 octets, below 2^53.
-    out.int(p[0] * 4294967296 + (((p[1] << 24) | (p[2] << 16) | (p[3] << 8) | p[4]) >>> 0));
+    out.int(p[pAt] * 4294967296 + (((p[pAt + 1] << 24) | (p[pAt + 2] << 16) | (p[pAt + 3] << 8) | p[pAt + 4]) >>> 0));
     out.put(COUNTER_HEX);
-    out.hex(p, 0, 5);
+    out.hex(p, pAt, pAt + 5);
     out.put(PCNTR);
     out.int(pcntr);
     out.put(CC);
-    out.hex(p, 6, 6 + L);
-    out.put(h.cc);
-    out.hex(p, 6 + L, dataEnd);
-    out.put(PADDING);
-    out.hex(p, dataEnd, p.length);
-    out.put(sc);
-    if (notes === undefined) out.put(h.end);
-    else {
-      out.put(VERIFIED);
-      out.put(notes);
-      out.put(h.tail);
-    }
+    out.hex(p, pAt + 6, pAt + 6 + L);
+    out.put(tail);
     return true;
   };
 }

@@ -404,19 +404,28 @@ interface ParsePlan {
   json?: JsonHead;
 }
 
-/** One line of a group in parseChunkFn. */
+/**
+ * One line of a group in parseChunkFn. Octets are kept as a buffer and offsets,
+ * not views: a view per packet is an object per packet for the collector.
+ */
 interface GroupLine {
   k: number;
-  b: Uint8Array;
-  /** --json: the input line when it is `b` in upper-case hex (copied as it is). */
-  hex?: string;
-  secAt: number;
+  /** The packet: src[bAt .. bAt + bLen). */
+  src: Uint8Array;
+  bAt: number;
+  bLen: number;
   plan: ParsePlan;
-  plain?: Uint8Array;
+  /** The secured data, deciphered: pt[pAt .. pAt + pLen); undefined when the line goes per line. */
+  pt?: Uint8Array;
+  pAt: number;
+  pLen: number;
   /** The CC input's place in the group's buffer. */
   at: number;
   len: number;
 }
+
+/** Where the secured data of an SMS-PP command packet starts: CPL 2, CHL 1, SPI 2, KIc, KID, TAR 3 (TS 31.115 cl. 4.2). */
+const SEC_AT = 10;
 
 /**
  * The text-mode work of parse --each for many lines at once (the engine's
@@ -489,6 +498,13 @@ function parseChunkFn(o: ParseOpts, mode: ParseMode, memo: PacketMemo, one: (lin
   // The chunk's packets, decoded one after the other (`pos`: the next free octet), grouped by decipherer.
   let pos = 0;
   const dGroups = new Map<CbcBatch, GroupLine[]>();
+  // Scratch of the chunks, grown as needed: ciphertexts, CC inputs and tags, and the runs' offsets and lengths.
+  let ct = new Uint8Array(0);
+  let mIn = new Uint8Array(0);
+  let tags = new Uint8Array(0);
+  let sOff = new Int32Array(0);
+  let sLen = new Int32Array(0);
+  let sOut = new Int32Array(0);
   /**
    * Line `k` of the chunk (input line `lineNo`) as a line of the group, or
    * undefined for the per-line path. Per line and small, as are gather() and
@@ -503,27 +519,38 @@ function parseChunkFn(o: ParseOpts, mode: ParseMode, memo: PacketMemo, one: (lin
         pos = 0;
       }
       const len = hexInto(line, din, pos);
-      const b = len < 0 ? fromHex(line, `line ${lineNo}`) : din.subarray(pos, (pos += len));
+      let src: Uint8Array = din;
+      let a = pos;
+      let n = len;
+      if (len < 0) {
+        src = fromHex(line, `line ${lineNo}`);
+        a = 0;
+        n = src.length;
+      } else pos += len;
       // What peel() (src/layers/peel-core.ts) takes for a bare SMS-PP command packet first, in either
       // mode: CPL = the octets after it, CHL 13 + {0, 2, 4, 8} (TS 102 225 cl. 5.1; 31.115 cl. 4.2).
-      const chl = b.length >= 3 && ((b[0] << 8) | b[1]) === b.length - 2 ? b[2] : 0;
-      if (!(chl === 13 || chl === 15 || chl === 17 || chl === 21) || (looksLikeCattpPdu(b) && mode !== 'sms')) return undefined;
+      // (Never a CAT_TP PDU: octet 2 is CHL, not zero, TS 102 127 cl. 5.)
+      const chl = n >= 3 && ((src[a] << 8) | src[a + 1]) === n - 2 ? src[a + 2] : 0;
+      if (!(chl === 13 || chl === 15 || chl === 17 || chl === 21)) return undefined;
       // SMS-PP: CPL at 0-1, CHL at 2 (no CPI); SPI 3-4, KIc 5, KID 6, TAR 7-9 (TS 31.115 cl. 4.2).
-      const id = ((b[3] << 8) | b[4]) * 0x1000000 + b[5] * 0x10000 + b[6] * 0x100 + chl;
+      const id = ((src[a + 3] << 8) | src[a + 4]) * 0x1000000 + src[a + 5] * 0x10000 + src[a + 6] * 0x100 + chl;
       let plan = plans.get(id);
-      if (!plan) plan = planFor(parseCommandHeader(smsDialect, b), id);
+      if (!plan) plan = planFor(parseCommandHeader(smsDialect, src.subarray(a, a + n)), id);
       // The length checks of parseCommandHeader (the rest depends on the octets of the plan's key only).
-      else if (b.length - 2 < 14 || 1 + chl > b.length - 2) return undefined;
+      else if (n - 2 < 14 || 1 + chl > n - 2) return undefined;
       if (!plan.ok) return undefined;
-      const secAt = 10;
-      const secLen = b.length - secAt;
-      const g: GroupLine = { k, b, hex: json && len >= 0 && !LOWER_HEX.test(line) ? line : undefined, secAt, plan, at: 0, len: 0 };
+      const secLen = n - SEC_AT;
+      const g: GroupLine = { k, src, bAt: a, bLen: n, plan, pt: undefined, pAt: 0, pLen: 0, at: 0, len: 0 };
       if (plan.dec) {
         if (!secLen || secLen % plan.dec.block) return undefined;
         let list = dGroups.get(plan.dec);
         if (!list) dGroups.set(plan.dec, (list = []));
         list.push(g);
-      } else g.plain = b.subarray(secAt);
+      } else {
+        g.pt = src;
+        g.pAt = a + SEC_AT;
+        g.pLen = secLen;
+      }
       return g;
     } catch {
       return undefined; // the per-line path gives this line's error
@@ -531,22 +558,25 @@ function parseChunkFn(o: ParseOpts, mode: ParseMode, memo: PacketMemo, one: (lin
   };
   /** The CC input of `g` (cl. 5.1.3: header, CNTR, PCNTR, data and padding) into `mIn` at g.at. */
   const gather = (g: GroupLine, mIn: Uint8Array): void => {
-    const p = g.plain!;
-    mIn.set(g.b.subarray(0, g.secAt), g.at);
-    mIn.set(p.subarray(0, 6), g.at + g.secAt);
-    mIn.set(p.subarray(6 + g.plan.L), g.at + g.secAt + 6);
+    const { src, bAt, pAt, pLen } = g;
+    const p = g.pt!;
+    const o = g.at;
+    const L = g.plan.L;
+    for (let i = 0; i < SEC_AT; i++) mIn[o + i] = src[bAt + i];
+    for (let i = 0; i < 6; i++) mIn[o + SEC_AT + i] = p[pAt + i];
+    for (let i = 6 + L, d = o + SEC_AT - L; i < pLen; i++) mIn[d + i] = p[pAt + i];
   };
   /** Line `g` of the group with its computed CC `tag` (L octets): its outcome, left undefined for the per-line path. */
   const emit = (g: GroupLine, tags: Uint8Array, tagAt: number, L: number, first: number, outs: LineOutcome[]): void => {
-    const p = g.plain!;
+    const p = g.pt!;
     // Constant time: every octet of the CC is compared (cl. 5.1.3).
-    if (g.plan.L !== L || !constantTimeEqualAt(tags, tagAt, p, 6, L)) {
-      g.plain = undefined;
+    if (g.plan.L !== L || !constantTimeEqualAt(tags, tagAt, p, g.pAt + 6, L)) {
+      g.pt = undefined;
       return;
     }
     if (json) {
       const at = jout.at;
-      if (jsonLine(jout, first + g.k, g.b, g.hex, p, L, g.plan.json!)) {
+      if (jsonLine(jout, first + g.k, g.src, g.bAt, g.bLen, p, g.pAt, g.pLen, L, g.plan.json!)) {
         outs[g.k] = FAST;
         span[2 * g.k] = at;
         span[2 * g.k + 1] = jout.at;
@@ -554,7 +584,9 @@ function parseChunkFn(o: ParseOpts, mode: ParseMode, memo: PacketMemo, one: (lin
       return;
     }
     // The script of the data as parse checks it (a malformed expanded script or push: exit 2).
-    if (!scriptError(p.subarray(6 + L, p.length - p[5]), fmt)) outs[g.k] = { text: `${first + g.k} OK command tar=${hex2(g.b[7])}${hex2(g.b[8])}${hex2(g.b[9])} cc`, exitCode: 0 };
+    const end = g.pAt + g.pLen;
+    const t = g.bAt + 7;
+    if (!scriptError(p.subarray(g.pAt + 6 + L, end - p[g.pAt + 5]), fmt)) outs[g.k] = { text: `${first + g.k} OK command tar=${hex2(g.src[t])}${hex2(g.src[t + 1])}${hex2(g.src[t + 2])} cc`, exitCode: 0 };
   };
   const chunk: ChunkFn = (lines, first, _seq, _ctx, pass) => {
     const n = lines.length;
@@ -579,53 +611,69 @@ function parseChunkFn(o: ParseOpts, mode: ParseMode, memo: PacketMemo, one: (lin
     }
     // Decipher: every ciphertext under one key in one buffer, one native call.
     for (const [d, list] of dGroups) {
-      const off = new Int32Array(list.length);
-      const len = new Int32Array(list.length);
-      let total = 0;
-      for (let j = 0; j < list.length; j++) {
-        off[j] = total;
-        len[j] = list[j].b.length - list[j].secAt;
-        total += len[j];
+      const m = list.length;
+      if (sOff.length < m) {
+        sOff = new Int32Array(2 * m);
+        sLen = new Int32Array(2 * m);
+        sOut = new Int32Array(2 * m);
       }
-      const ct = new Uint8Array(total);
-      for (let j = 0; j < list.length; j++) ct.set(list[j].b.subarray(list[j].secAt), off[j]);
-      const pt = d.decrypt(ct, total, off, len, list.length);
-      for (let j = 0; j < list.length; j++) if (pt) list[j].plain = pt.subarray(off[j], off[j] + len[j]);
+      let total = 0;
+      for (let j = 0; j < m; j++) {
+        sOff[j] = total;
+        total += sLen[j] = list[j].bLen - SEC_AT;
+      }
+      if (ct.length < total) ct = new Uint8Array(2 * total);
+      for (let j = 0; j < m; j++) {
+        const { src, bAt, bLen } = list[j];
+        for (let i = SEC_AT, o = sOff[j] - SEC_AT; i < bLen; i++) ct[o + i] = src[bAt + i];
+      }
+      const pt = d.decrypt(ct, total, sOff, sLen, m);
+      if (pt) {
+        for (let j = 0; j < m; j++) {
+          const g = list[j];
+          g.pt = pt;
+          g.pAt = sOff[j];
+          g.pLen = sLen[j];
+        }
+      }
     }
     // The CC inputs, 4-aligned, grouped by key.
     const mGroups = new Map<CbcBatch, GroupLine[]>();
     let mTotal = 0;
     for (const g of group) {
-      const p = g.plain;
+      const p = g.pt;
       const L = g.plan.L;
-      if (!p || p.length < 6 + L || p[5] > p.length - 6 - L) {
-        g.plain = undefined;
+      if (!p || g.pLen < 6 + L || p[g.pAt + 5] > g.pLen - 6 - L) {
+        g.pt = undefined;
         continue;
       }
       g.at = mTotal;
-      g.len = g.secAt + p.length - L;
+      g.len = SEC_AT + g.pLen - L;
       mTotal = (mTotal + g.len + 3) & ~3;
       let list = mGroups.get(g.plan.mac!);
       if (!list) mGroups.set(g.plan.mac!, (list = []));
       list.push(g);
     }
-    const mIn = new Uint8Array(mTotal);
-    const tags = new Uint8Array(group.length * 8);
+    if (mIn.length < mTotal) mIn = new Uint8Array(2 * mTotal);
+    if (tags.length < group.length * 8) tags = new Uint8Array(2 * group.length * 8);
     for (const [m, list] of mGroups) {
-      const off = new Int32Array(list.length);
-      const len = new Int32Array(list.length);
-      const outOff = new Int32Array(list.length);
-      for (let j = 0; j < list.length; j++) {
+      const c = list.length;
+      if (sOff.length < c) {
+        sOff = new Int32Array(2 * c);
+        sLen = new Int32Array(2 * c);
+        sOut = new Int32Array(2 * c);
+      }
+      for (let j = 0; j < c; j++) {
         const g = list[j];
         gather(g, mIn);
-        off[j] = g.at;
-        len[j] = g.len;
-        outOff[j] = j * 8;
+        sOff[j] = g.at;
+        sLen[j] = g.len;
+        sOut[j] = j * 8;
       }
       // Every plan of one MAC object has one L (the plan key holds CHL and KID), so one outLen.
       const L = list[0].plan.L;
-      m.mac(mIn, off, len, list.length, tags.subarray(0, list.length * 8), outOff, L);
-      for (let j = 0; j < list.length; j++) emit(list[j], tags, j * 8, L, first, outs);
+      m.mac(mIn, sOff, sLen, c, tags, sOut, L);
+      for (let j = 0; j < c; j++) emit(list[j], tags, j * 8, L, first, outs);
     }
     for (const g of group) if (outs[g.k] === undefined) outs[g.k] = outcome(one, lines[g.k], first + g.k);
     let all = true;
@@ -671,8 +719,6 @@ function parseChunkFn(o: ParseOpts, mode: ParseMode, memo: PacketMemo, one: (lin
   };
   return json ? Object.assign(chunk, { recycle: (b: Uint8Array) => jout.recycle(b) }) : chunk;
 }
-
-const LOWER_HEX = /[a-f]/;
 
 /** The backends whose long-lived ciphers are OpenSSL's (auto: src/crypto/engine.ts); with the others every line goes per line. */
 const BATCH_CIPHERS = new Set(['native', 'auto']);

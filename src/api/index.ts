@@ -49,5 +49,5 @@ export { recordVectors } from './vectors.js';
 export type { RecordVectorsOptions, VectorsRecordResult } from './vectors.js';
 export { sendPcsc, streamSendPcsc, pcscReaders } from './send-pcsc.js';
 export type { SendPcscOptions, SendPcscResult, SendPcscEachOptions, PcscReadersResult, ApduExchange } from './send-pcsc.js';
-export { sendSmpp, sendSmppEach } from './send-smpp.js';
-export type { SendSmppOptions, SendSmppResult, SmppSubmitted, SmppEachLine, SmppEachResult, SmppPduLog } from './send-smpp.js';
+export { sendSmpp, sendSmppEach, streamSendSmpp } from './send-smpp.js';
+export type { SendSmppOptions, SendSmppResult, SmppSubmitted, SmppEachLine, SmppEachResult, SmppPduLog, SmppStreamSummary } from './send-smpp.js';

@@ -19,7 +19,10 @@ import { InputError, NetworkError, VerifyError, OtaError } from '../util/errors.
 import { fromHex, toHex, hex2 } from '../util/hex.js';
 import { intOption, octet } from '../util/options.js';
 import { parseExpectStatus, statusFailure, statusFailureLine } from '../secured/expect-status.js';
-import type { SendSmppResult as EsmeResult, SendSmppOptions as EsmeOptions } from '../transport/smpp/esme.js';
+import type { SendSmppResult as EsmeResult, SendSmppOptions as EsmeOptions, SubmittedMessage, PorIdentity, EsmeSession as EsmeSessionT } from '../transport/smpp/esme.js';
+import type { BatchSummary } from '../batch/engine.js';
+import type { StreamOptions } from './batch.js';
+import type { SecuredCommand } from '../secured/command.js';
 import { securityOpts, type SecurityOptions } from './build.js';
 import { password, systemId, smppAddress } from './smpp-options.js';
 import { buildForSmpp, parsePorForSmpp, porIdentityReader, porReader, type BuiltForSmpp, type SmppBuildOpts } from './smpp-download.js';
@@ -171,20 +174,11 @@ async function exchange(o: SendSmppOptions, c: Checked, datas?: Uint8Array[]): P
     onPdu: o.onPdu,
   });
   for (const n of result.other) o.onOther?.(n);
-  const other = () => result.unmatched.map((u) => `TAR ${toHex(u.identity.tar)} CNTR ${cntr(u.identity.counter)}${u.identity.status !== undefined ? ` status ${hex2(u.identity.status)}` : ''}`);
-  const noPor = (i: number) => {
-    const cmd = built.commands[i];
-    const seen = other();
-    return `SMPP waiting for the PoR: no PoR for TAR ${toHex(cmd.tar)} CNTR ${cntr(cmd.counter)} within ${c.timeoutMs} ms` +
-      (seen.length ? `; received a PoR for another command (${seen.join('; ')})` : '') +
-      (result.messages[i].interim ? '; only the status 0B PoR arrived (the complete PoR by SMS-SUBMIT did not)' : '');
-  };
+  const noPor = (i: number) => noPorText(built.commands[i], result.messages[i], result.unmatched, c.timeoutMs);
   return { built, result, checked: c, noPor, parseOpts: { ...o, kvn: str(o.kvn) } as ParseOpts };
 }
 
-function submittedJson(run: SmppRun, i: number, line: number): SmppSubmitted {
-  const cmd = run.built.commands[i];
-  const m = run.result.messages[i];
+function submittedJson(cmd: SecuredCommand, m: SubmittedMessage, line: number): SmppSubmitted {
   return { line, tar: toHex(cmd.tar), counter: cmd.counter === undefined ? null : Number(cmd.counter), messageIds: m.messageIds, error: m.error ?? null };
 }
 
@@ -208,7 +202,7 @@ export async function runSendSmpp(o: SendSmppOptions): Promise<SmppSingle> {
   const m = run.result.messages[0];
   if (!(o.wait ?? true)) {
     if (m.error) throw new NetworkError(m.error);
-    return { run, submitted: submittedJson(run, 0, 1), notes: [] };
+    return { run, submitted: submittedJson(run.built.commands[0], m, 1), notes: [] };
   }
   if (m.error) throw new NetworkError(m.error);
   if (!m.por) {
@@ -251,6 +245,45 @@ function inputLines(input: string | readonly string[]): string[] {
   return lines;
 }
 
+type EachOutcome = Exclude<SmppEachLine, { passThrough: string }>;
+
+/** One command's line of `--each` (the PoR read as parse por reads it, or what went wrong). */
+function eachLine(line: number, m: SubmittedMessage, cmd: SecuredCommand, parseOpts: ParseOpts, expect: number[] | undefined, wait: boolean, noPor: () => string, strays: boolean): EachOutcome {
+  const fail = (msg: string, code: number): EachOutcome => ({ line, kind: 'error', json: { line, error: msg, exitCode: code }, failures: [msg], exitCode: code });
+  if (!wait) {
+    const code = m.error ? 4 : 0;
+    return { line, kind: 'submitted', json: submittedJson(cmd, m, line), failures: m.error ? [m.error] : [], exitCode: code };
+  }
+  if (m.error) return fail(m.error, 4);
+  if (!m.por) return fail(noPor(), strays ? 1 : 4);
+  try {
+    const res = parsePorForSmpp(m.por.uds, cmd, parseOpts);
+    if (res.inputError) throw res.inputError;
+    const failures = [...res.peeled.failures, ...res.failures];
+    const st = (res.json.status as { code?: string } | null | undefined)?.code;
+    const refused = statusFailure(st === undefined ? undefined : parseInt(st, 16), expect);
+    if (refused) failures.push(refused);
+    return {
+      line,
+      kind: 'por',
+      json: { line, layers: [...(res.peeled.layerNames ?? res.peeled.layers.map((l) => l.name)), 'response packet'], ...res.json, messageIds: m.messageIds, verified: failures.length ? false : res.json.verified },
+      failures,
+      exitCode: failures.length ? 1 : 0,
+    };
+  } catch (e) {
+    if (!(e instanceof OtaError)) throw e;
+    return fail(e.message, e.exitCode);
+  }
+}
+
+/** The one line for "no PoR for this command" (what else came, an interim PoR only). */
+function noPorText(cmd: SecuredCommand, m: SubmittedMessage, unmatched: EsmeResult['unmatched'], timeoutMs: number): string {
+  const seen = unmatched.map((u) => `TAR ${toHex(u.identity.tar)} CNTR ${cntr(u.identity.counter)}${u.identity.status !== undefined ? ` status ${hex2(u.identity.status)}` : ''}`);
+  return `SMPP waiting for the PoR: no PoR for TAR ${toHex(cmd.tar)} CNTR ${cntr(cmd.counter)} within ${timeoutMs} ms` +
+    (seen.length ? `; received a PoR for another command (${seen.join('; ')})` : '') +
+    (m.interim ? '; only the status 0B PoR arrived (the complete PoR by SMS-SUBMIT did not)' : '');
+}
+
 /**
  * `send smpp --each`: one command per input line of secured data (hex; blank
  * and # lines passed through), the counter +1 per command from `counter`,
@@ -276,43 +309,9 @@ export async function sendSmppEach(input: string | readonly string[] | (() => st
   const datas = workAt.map((n) => fromHex(rawLines[n - 1], `stdin line ${n}`));
   const run = await exchange(o, c, datas);
   const { result, built } = run;
-  const out: SmppEachLine[] = [];
-  let worst = 0;
   const wait = o.wait ?? true;
-  result.messages.forEach((m, i) => {
-    const line = workAt[i] ?? i + 1;
-    if (!wait) {
-      const code = m.error ? 4 : 0;
-      worst = Math.max(worst, code);
-      out.push({ line, kind: 'submitted', json: submittedJson(run, i, line), failures: m.error ? [m.error] : [], exitCode: code });
-      return;
-    }
-    const fail = (msg: string, code: number) => {
-      worst = Math.max(worst, code);
-      out.push({ line, kind: 'error', json: { line, error: msg, exitCode: code }, failures: [msg], exitCode: code });
-    };
-    if (m.error) return fail(m.error, 4);
-    if (!m.por) return fail(run.noPor(i), result.unmatched.length ? 1 : 4);
-    try {
-      const res = parsePorForSmpp(m.por.uds, built.commands[i], run.parseOpts);
-      if (res.inputError) throw res.inputError;
-      const failures = [...res.peeled.failures, ...res.failures];
-      const st = (res.json.status as { code?: string } | null | undefined)?.code;
-      const refused = statusFailure(st === undefined ? undefined : parseInt(st, 16), c.expect);
-      if (refused) failures.push(refused);
-      if (failures.length) worst = Math.max(worst, 1);
-      out.push({
-        line,
-        kind: 'por',
-        json: { line, layers: [...(res.peeled.layerNames ?? res.peeled.layers.map((l) => l.name)), 'response packet'], ...res.json, messageIds: m.messageIds, verified: failures.length ? false : res.json.verified },
-        failures,
-        exitCode: failures.length ? 1 : 0,
-      });
-    } catch (e) {
-      if (!(e instanceof OtaError)) throw e;
-      fail(e.message, e.exitCode);
-    }
-  });
+  const out = result.messages.map((m, i) => eachLine(workAt[i] ?? i + 1, m, built.commands[i], run.parseOpts, c.expect, wait, () => run.noPor(i), result.unmatched.length > 0));
+  const worst = out.reduce((w, x) => Math.max(w, x.exitCode), 0);
   let i = 0;
   return {
     lines: rawLines.map((l, k) => (l.trim() && !l.trim().startsWith('#') ? out[i++] : passed(k))),
@@ -320,4 +319,107 @@ export async function sendSmppEach(input: string | readonly string[] | (() => st
     warnings: result.other,
     units: built.messages.map((x) => x.uds),
   };
+}
+
+/** What `streamSendSmpp` resolves with once the input has ended and every line is written. */
+export interface SmppStreamSummary extends BatchSummary {
+  /** Command lines (blank and # lines not counted). */
+  commands: number;
+  /** Command lines that failed (an error, a failed check, a refused status). */
+  failed: number;
+  /** Notes on deliver_sm that were not PoRs (the command prints them with --trace). */
+  warnings: string[];
+}
+
+/**
+ * `send smpp --each` as a stream (what the command runs): each input line of
+ * secured data (hex) is secured, framed and submitted as soon as it is read,
+ * on one SMPP session bound at the first command line; its output line (text
+ * as `--each` prints it, or with `s.json` its NDJSON object) is written as
+ * soon as its PoR came (or its --timeout passed) and the lines before it are
+ * written. Output line N answers input line N (blank and # lines passed
+ * through: text as is, JSON empty). A bad line or a failed command is its
+ * own line with its exit code and the campaign goes on; the worst exit code
+ * wins. The counter advances per command line from `counter` (with "next",
+ * reserved as lines are read, a block per read). Bad options throw before
+ * any line; a session that cannot be bound throws (NetworkError, 4).
+ */
+export async function streamSendSmpp(o: SendSmppOptions, s: Pick<StreamOptions, 'input' | 'output' | 'json' | 'onError'>): Promise<SmppStreamSummary> {
+  const c = check(o);
+  if (o.apdu?.length || (o.data !== undefined && o.data !== '') || o.expanded) {
+    throw new InputError('with --each the secured data comes from stdin, one hex line per command: drop --apdu/--data/--expanded', { field: '--each' });
+  }
+  const { EsmeSession, loadSmpp } = await import('../transport/smpp/index.js');
+  loadSmpp(); // exit 3 with what to install, before any counter is reserved
+  const { prepareCommand, counterBlock } = await import('./secured-options.js');
+  const { buildCommand } = await import('../secured/command.js');
+  const { smsDialect } = await import('../smspp/dialect.js');
+  const { frameCommand } = await import('./frame.js');
+  const { runBatch } = await import('../batch/engine.js');
+  const so = { ...securityOpts(o), concatRef: str(o.concatRef) ?? '0', concat16: o.concat16 } as SmppBuildOpts;
+  const next = so.counter === 'next';
+  const first = await prepareCommand({ ...so, apdu: [], data: '', counter: next ? '0' : so.counter });
+  const base = first.input.counter;
+  const parseOpts = { ...o, kvn: str(o.kvn) } as ParseOpts;
+  const wait = o.wait ?? true;
+  // Every line has the same SPI, KIc, KID and TAR: the first command's keys read every PoR's CNTR and status.
+  let reader: ((uds: Uint8Array[]) => PorIdentity) | undefined;
+  let session: EsmeSessionT | undefined;
+  const summary: SmppStreamSummary = { lines: 0, errors: 0, exitCode: 0, commands: 0, failed: 0, warnings: [] };
+  try {
+    const r = await runBatch({
+      input: s.input,
+      output: s.output,
+      passThrough: s.json ? 'empty' : 'echo',
+      // Before the first command line: the bind (its failure ends the run, exit 4, before any counter is reserved);
+      // with "next", a block of counters per read.
+      context: async (seq0, count) => {
+        session ??= await EsmeSession.open({
+          host: o.host ?? '127.0.0.1', port: c.port, systemId: c.sid, password: c.pw, systemType: o.systemType, bind: o.bind ?? 'transceiver',
+          dest: c.dest, source: c.source, pid: c.pid, dcs: c.dcs, registeredDelivery: c.rd, timeoutMs: c.timeoutMs, wait,
+          readPor: (uds) => reader!(uds),
+          onPdu: o.onPdu,
+        });
+        return next ? { seq0, counter: await counterBlock(so, first.input.kic, first.input.kid, first.input.tar, 0n, count) } : undefined;
+      },
+      // Built and handed to the session in input order (it submits in that order); the PoRs are awaited together.
+      fn: (line, lineNo, seq, ctx) => {
+        summary.commands++;
+        const data = fromHex(line, `line ${lineNo}`);
+        const k = ctx as { seq0: number; counter: bigint } | undefined;
+        const counter = k ? k.counter + BigInt(seq - k.seq0) : base + BigInt(seq);
+        const cmd = buildCommand(smsDialect, { ...first.input, data, counter }, first.keys);
+        reader ??= porReader(cmd, first.keys);
+        const uds = frameCommand(cmd.bytes, { format: 'ud', concatRef: so.concatRef, concat16: so.concat16 });
+        const es = session!;
+        return es.send({ uds, tar: cmd.tar, counter: cmd.counter }).then((m) => {
+          const x = eachLine(lineNo, m, cmd, parseOpts, c.expect, wait, () => noPorText(cmd, m, es.unmatched, c.timeoutMs), es.unmatched.length > 0);
+          if (x.exitCode) summary.failed++;
+          return { text: s.json ? JSON.stringify(x.json) : eachText(x), exitCode: x.exitCode };
+        });
+      },
+      formatError: (e) => (s.json ? JSON.stringify({ line: e.line, error: e.message, exitCode: e.exitCode }) : `${e.line} ERROR ${e.message}`),
+      onError: (e) => {
+        summary.failed++;
+        s.onError?.(e);
+      },
+    });
+    Object.assign(summary, r);
+  } finally {
+    if (session) {
+      await session.close();
+      summary.warnings = session.other;
+      for (const n of session.other) o.onOther?.(n);
+    }
+  }
+  return summary;
+}
+
+/** The text line of a command of `--each` (the NDJSON object's essentials, as parse --each prints a line). */
+export function eachText(x: { kind: string; json: Record<string, unknown>; failures: string[] }): string {
+  const j = x.json as { line: number; error?: string | null; tar: string; counter?: number | null; messageIds?: string[]; status?: { code: string } | null; checksum: { type: string; verified: boolean | null } };
+  if (x.kind === 'error' || (x.kind === 'submitted' && j.error)) return `${j.line} ERROR ${j.error}`;
+  if (x.kind === 'submitted') return `${j.line} SUBMITTED tar=${j.tar} cntr=${j.counter ?? '?'} message_id=${j.messageIds!.join(',')}`;
+  const verdict = x.failures.length ? 'FAIL' : j.checksum.verified === true ? 'OK' : 'UNCHECKED';
+  return `${j.line} ${verdict} response tar=${j.tar}${j.status ? ` status=${j.status.code}` : ''} ${j.checksum.type}${x.failures.length ? ': ' + x.failures.join('; ') : ''}`;
 }

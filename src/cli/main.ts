@@ -813,7 +813,7 @@ function defineSmpp(program: Command): void {
         .option('--no-wait', 'return after the submit_sm_resp(s); prints the message_id(s)')
         .option('--trace', 'every SMPP PDU, both ways, as a tree on stderr')
         .option('--compact', 'read the PoR data as a compact remote response')
-        .option('--each', 'campaign: each stdin line is the secured data of one command (counter +1 per line); one output line per command, in input order')
+        .option('--each', 'campaign: each stdin line is the secured data of one command (counter +1 per line), submitted as it is read on one session; one output line per input line, in input order, as each PoR comes')
         .option('--expect-status <xx[,yy]>', 'negative tests: the PoR status(es) expected (TS 102 225 Table 5); exactly these pass (default: 00, 0B, 0C)'),
     ).action(async (o) => (await import('./commands/smpp.js')).sendSmppCommand(o));
     outputOptions(

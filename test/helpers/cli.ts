@@ -37,6 +37,33 @@ export function runAsync(args: string[], opts: { env?: Record<string, string>; i
   });
 }
 
+/** Run the CLI with a stdin we write to over time; resolves each output line as it comes. */
+export function live(args: string[], wrap?: string[]) {
+  const argv = wrap ? [...wrap, process.execPath, BIN, ...args] : [BIN, ...args];
+  const p = spawn(wrap ? wrap[0] : process.execPath, wrap ? argv.slice(1) : argv, { cwd: ROOT, env: { ...process.env, NO_COLOR: '1' } });
+  let buf = '';
+  const waiting: Array<(l: string) => void> = [];
+  const lines: string[] = [];
+  p.stdout.on('data', (d: Buffer) => {
+    buf += d.toString();
+    let nl;
+    while ((nl = buf.indexOf('\n')) >= 0) {
+      const l = buf.slice(0, nl);
+      buf = buf.slice(nl + 1);
+      const w = waiting.shift();
+      if (w) w(l);
+      else lines.push(l);
+    }
+  });
+  const closed = new Promise<number>((r) => p.on('close', (c) => r(c ?? -1)));
+  return {
+    write: (s: string) => p.stdin.write(s),
+    end: () => p.stdin.end(),
+    next: () => new Promise<string>((r) => (lines.length ? r(lines.shift()!) : waiting.push(r))),
+    closed,
+  };
+}
+
 /** A user-facing error: exactly one line on stderr, no stack trace. */
 export function isOneLineError(stderr: string): boolean {
   const lines = stderr.trim().split('\n');

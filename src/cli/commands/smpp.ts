@@ -8,7 +8,6 @@ import type { TreeNode } from '../../render/tree.js';
 import type { SecurityOpts } from '../../api/secured-options.js';
 import type { SendSmppOptions } from '../../api/send-smpp.js';
 import type { ParseOpts } from './parse.js';
-import { readStdin } from '../input.js';
 import { writeOut, type OutputOptions } from '../output.js';
 
 export interface SmppConnOpts {
@@ -51,14 +50,6 @@ export async function stderrTrees(o: OutputOptions): Promise<(t: TreeNode) => vo
   };
 }
 
-/** The NDJSON line of a command of `--each` as text (as parse --each prints a line). */
-function eachText(x: { kind: string; json: Record<string, unknown>; failures: string[] }): string {
-  const j = x.json as { line: number; error?: string | null; tar: string; counter?: number | null; messageIds?: string[]; status?: { code: string } | null; checksum: { type: string; verified: boolean | null } };
-  if (x.kind === 'error' || (x.kind === 'submitted' && j.error)) return `${j.line} ERROR ${j.error}`;
-  if (x.kind === 'submitted') return `${j.line} SUBMITTED tar=${j.tar} cntr=${j.counter ?? '?'} message_id=${j.messageIds!.join(',')}`;
-  const verdict = x.failures.length ? 'FAIL' : j.checksum.verified === true ? 'OK' : 'UNCHECKED';
-  return `${j.line} ${verdict} response tar=${j.tar}${j.status ? ` status=${j.status.code}` : ''} ${j.checksum.type}${x.failures.length ? ': ' + x.failures.join('; ') : ''}`;
-}
 
 export async function sendSmppCommand(o: SendSmppCliOpts): Promise<void> {
   const api = await import('../../api/send-smpp.js');
@@ -86,26 +77,12 @@ export async function sendSmppCommand(o: SendSmppCliOpts): Promise<void> {
   }
 }
 
-/** --each: one output line per input line (pass-through lines kept: text as is, --json empty). */
+/** --each: streamSendSmpp, stdin to stdout, a line per input line as its PoR comes (pass-through lines kept: text as is, --json empty). */
 async function sendSmppEach(o: SendSmppCliOpts, opts: SendSmppOptions): Promise<void> {
-  const api = await import('../../api/send-smpp.js');
-  const r = await api.sendSmppEach(() => readStdin(), opts);
-  const commands = r.lines.filter((x) => !('passThrough' in x));
-  const render = (x: (typeof r.lines)[number]) => ('passThrough' in x ? (o.json ? '' : x.passThrough) : o.json ? JSON.stringify(x.json) : eachText(x));
-  if (!commands.length) {
-    if (r.lines.length) writeOut(r.lines.map(render).join('\n'));
-    return;
-  }
-  const all = r.lines.map(render);
-  if (!o.wait) {
-    writeOut(all.join('\n'));
-    if (r.exitCode) process.exitCode = r.exitCode;
-    return;
-  }
-  process.stdout.write(all.join('\n') + (all.length ? '\n' : ''));
-  if (r.exitCode) {
-    const out = commands.map(render);
-    process.stderr.write(`uicc-ota: ${out.filter((l) => / (ERROR|FAIL) /.test(l) || /"error"|"verified":false/.test(l)).length} of ${out.length} commands failed\n`);
-    process.exitCode = r.exitCode;
-  }
+  const { streamSendSmpp } = await import('../../api/send-smpp.js');
+  const { cliStream } = await import('../batch-run.js');
+  const r = await streamSendSmpp(opts, await cliStream({ json: o.json }));
+  if (!r.exitCode) return;
+  if (o.wait) process.stderr.write(`uicc-ota: ${r.failed} of ${r.commands} commands failed\n`);
+  process.exitCode = r.exitCode;
 }

@@ -131,7 +131,7 @@ class Link {
   conn!: SmppConnection;
   /** The SMSC ended the session with an unbind (SMPP 3.4 cl. 4.2). */
   unbound = false;
-  constructor(readonly name: string, private readonly o: SendSmppOptions) {}
+  constructor(readonly name: string, private readonly o: EsmeSessionOptions) {}
 
   async open(mode: 'transceiver' | 'transmitter' | 'receiver', onDeliver?: (p: SmppPdu) => void): Promise<void> {
     const t = this.o.timeoutMs ?? 10000;
@@ -177,180 +177,261 @@ class Link {
   }
 }
 
-/**
- * Bind, submit every message, wait for their PoRs (unless `wait` is false),
- * unbind. Session failures (bind refused, connection closed, no response)
- * throw a NetworkError naming the step; a submit_sm answered with an error
- * status or a missing PoR is reported per message.
- */
-export async function sendSmpp(o: SendSmppOptions): Promise<SendSmppResult> {
-  const wait = o.wait ?? true;
-  const timeoutMs = o.timeoutMs ?? 10000;
-  const bind = o.bind ?? 'transceiver';
-  const readPor = o.readPor ?? clearPorIdentity;
-  const results: SubmittedMessage[] = o.messages.map(() => ({ messageIds: [], notes: [] }));
-  const unmatched: SendSmppResult['unmatched'] = [];
-  const other: string[] = [];
-  const segments = new Map<string, { uds: Map<number, Uint8Array>; pdus: SmppPdu[]; total: number }>();
-  let settle: (() => void) | undefined;
-  let lost: NetworkError | undefined;
-  // Paced: only the messages submitted so far are waited for.
-  let submitted = o.paced ? 0 : o.messages.length;
-  const waiting = () => results.filter((r, i) => i < submitted && !r.error && !r.por && o.messages[i]).length;
+/** What an ESME session needs: SendSmppOptions without the messages and the pacing. */
+export type EsmeSessionOptions = Omit<SendSmppOptions, 'messages' | 'paced'>;
 
-  const onPor = (uds: Uint8Array[], pdus: SmppPdu[]) => {
+/** A message submitted (or being submitted) whose PoR is awaited. */
+interface Pending {
+  m: SmppMessage;
+  r: SubmittedMessage;
+  /** Set once the submit_sm(s) are answered: ends the wait. */
+  done?: () => void;
+  timer?: ReturnType<typeof setTimeout>;
+}
+
+/**
+ * One bound SMPP session of the OTA server (as node's net.Socket is one
+ * connection): `send` submits a message after the ones before it and
+ * resolves with its outcome once its PoR came or `timeoutMs` passed after
+ * its submit_sm_resp (with `wait: false`, at the submit_sm_resp). PoRs are
+ * matched to the messages still waiting by TAR and CNTR, in submission order.
+ * A session failure (connection closed, no response to a submit_sm) rejects
+ * the sends it concerns and every later one with the step's NetworkError.
+ */
+export class EsmeSession {
+  /** PoRs that matched none of the messages waiting. */
+  readonly unmatched: SendSmppResult['unmatched'] = [];
+  /** deliver_sm that were not PoRs, one line each. */
+  readonly other: string[] = [];
+  private readonly pending: Pending[] = [];
+  private readonly segments = new Map<string, { uds: Map<number, Uint8Array>; pdus: SmppPdu[]; total: number }>();
+  private readonly links: Link[] = [];
+  private main!: Link;
+  private turn: Promise<unknown> = Promise.resolve();
+  /** Why the session can no longer be used (connection lost, a submit_sm unanswered). */
+  private broken?: NetworkError;
+  private closing = false;
+  private readonly wait: boolean;
+  private readonly timeoutMs: number;
+  private readonly readPor: (uds: Uint8Array[]) => PorIdentity;
+
+  private constructor(private readonly o: EsmeSessionOptions) {
+    this.wait = o.wait ?? true;
+    this.timeoutMs = o.timeoutMs ?? 10000;
+    this.readPor = o.readPor ?? clearPorIdentity;
+  }
+
+  /** Bind (with `bind: 'transmitter'` and waiting, a receiver first); rejects with the step's NetworkError. */
+  static async open(o: EsmeSessionOptions): Promise<EsmeSession> {
+    const s = new EsmeSession(o);
+    const bind = o.bind ?? 'transceiver';
+    const onDeliver = (p: SmppPdu) => s.onDeliver(p);
+    try {
+      if (bind === 'transmitter' && s.wait) {
+        const receiver = new Link('receiver', o);
+        await receiver.open('receiver', onDeliver);
+        s.links.push(receiver);
+      }
+      s.main = new Link(bind, o);
+      await s.main.open(bind, bind === 'transceiver' ? onDeliver : undefined);
+      s.links.push(s.main);
+    } catch (e) {
+      await s.close();
+      throw e;
+    }
+    for (const l of s.links) {
+      l.conn.on('close', () => {
+        if (s.closing || s.broken) return;
+        s.broken = new NetworkError(l.unbound ? 'the SMSC ended the session (unbind)' : 'the SMSC closed the connection', { layer: 'SMPP', field: `waiting for the PoR (${l.name})` });
+        for (const p of s.pending.splice(0)) s.settle(p);
+      });
+    }
+    return s;
+  }
+
+  /**
+   * Submit `m` (once the messages sent before it are submitted) and, unless
+   * `wait` is false, wait for its PoR. `label` names the message in the
+   * submit_sm step of an error ("command 2").
+   */
+  async send(m: SmppMessage, label?: string): Promise<SubmittedMessage> {
+    const p: Pending = { m, r: { messageIds: [], notes: [] } };
+    const turn = this.turn.then(() => this.submit(p, label));
+    this.turn = turn.catch(() => undefined);
+    await turn;
+    if (!this.wait || p.r.error || p.r.por) return p.r;
+    if (this.pending.includes(p)) {
+      await new Promise<void>((resolve) => {
+        p.done = resolve;
+        p.timer = setTimeout(() => {
+          this.drop(p);
+          resolve();
+        }, this.timeoutMs);
+      });
+    }
+    if (!p.r.por && this.broken) throw this.broken;
+    return p.r;
+  }
+
+  /** unbind every link (bounded); messages still waiting end without a PoR. */
+  async close(): Promise<void> {
+    this.closing = true;
+    for (const p of this.pending.splice(0)) this.settle(p);
+    await Promise.all(this.links.map((l) => l.close()));
+  }
+
+  private settle(p: Pending): void {
+    if (p.timer) clearTimeout(p.timer);
+    p.done?.();
+  }
+
+  private drop(p: Pending): void {
+    const i = this.pending.indexOf(p);
+    if (i >= 0) this.pending.splice(i, 1);
+  }
+
+  private async submit(p: Pending, label: string | undefined): Promise<void> {
+    if (this.broken) throw this.broken;
+    const { o, m } = { o: this.o, m: p.m };
+    // Waiting from the first submit_sm on: a fast SMSC may deliver the PoR before its submit_sm_resp.
+    if (this.wait) this.pending.push(p);
+    for (let k = 0; k < m.uds.length; k++) {
+      const step = `submit_sm (${label ? `${label}, ` : ''}${m.uds.length > 1 ? `segment ${k + 1} of ${m.uds.length}` : 'the SMS'})`;
+      let r: SmppPdu;
+      try {
+        r = await this.main.conn.request('submit_sm', {
+          service_type: '',
+          source_addr_ton: o.source?.ton ?? 0,
+          source_addr_npi: o.source?.npi ?? 0,
+          source_addr: o.source?.addr ?? '',
+          dest_addr_ton: o.dest.ton,
+          dest_addr_npi: o.dest.npi,
+          destination_addr: o.dest.addr,
+          esm_class: ESM_UDHI,
+          protocol_id: o.pid ?? 0x7f,
+          priority_flag: 0,
+          schedule_delivery_time: '',
+          validity_period: '',
+          registered_delivery: o.registeredDelivery ?? 0,
+          replace_if_present_flag: 0,
+          data_coding: o.dcs ?? 0xf6,
+          sm_default_msg_id: 0,
+          short_message: Buffer.from(m.uds[k]),
+        }, this.timeoutMs);
+      } catch (e) {
+        this.drop(p);
+        // A submit_sm unanswered or a closed connection: nothing later can go on this session.
+        this.broken ??= stepError(step, e);
+        throw stepError(step, e);
+      }
+      if (r.command === 'generic_nack' || r.command_status !== 0) {
+        p.r.error = `SMPP ${step}: the SMSC answered ${statusText(r.command_status)}${r.command === 'generic_nack' ? ' (generic_nack)' : ''}`;
+        this.drop(p);
+        return;
+      }
+      p.r.messageIds.push(String(r.message_id ?? ''));
+    }
+  }
+
+  private onPor(uds: Uint8Array[], pdus: SmppPdu[]): void {
     let id: PorIdentity;
     try {
-      id = readPor(uds);
+      id = this.readPor(uds);
     } catch (e) {
-      other.push(`deliver_sm with a response packet that cannot be read: ${(e as Error).message}`);
+      this.other.push(`deliver_sm with a response packet that cannot be read: ${(e as Error).message}`);
       return;
     }
-    const cands = o.messages.map((m, i) => ({ m, i })).filter(({ m, i }) => i < submitted && !results[i].por && !results[i].error && eq(m.tar, id.tar));
-    let hit = id.counter !== undefined ? cands.find(({ m }) => m.counter === id.counter) : undefined;
+    const cands = this.pending.filter((p) => eq(p.m.tar, id.tar));
+    let hit = id.counter !== undefined ? cands.find((p) => p.m.counter === id.counter) : undefined;
     if (!hit && id.counter === undefined && cands.length === 1) {
       hit = cands[0];
-      results[hit.i].notes.push('the PoR\'s counter could not be read (ciphered, no key): matched by TAR alone');
+      hit.r.notes.push('the PoR\'s counter could not be read (ciphered, no key): matched by TAR alone');
     }
     if (!hit && id.counter === 0n && id.status !== undefined && id.status !== 0 && cands.length) {
       // Cards may put CNTR 0 in an error PoR (the real SJA2 does, TS 102 225 leaves it open):
       // taken as the answer to the oldest command still waiting for this TAR.
       hit = cands[0];
-      results[hit.i].notes.push(`the PoR (status ${id.status.toString(16).toUpperCase().padStart(2, '0')}) carries CNTR 0, not the command's ${hit.m.counter ?? '?'}: matched by TAR${cands.length > 1 ? ' to the oldest command waiting for it' : ''}`);
+      hit.r.notes.push(`the PoR (status ${id.status.toString(16).toUpperCase().padStart(2, '0')}) carries CNTR 0, not the command's ${hit.m.counter ?? '?'}: matched by TAR${cands.length > 1 ? ' to the oldest command waiting for it' : ''}`);
     }
     if (!hit) {
-      unmatched.push({ uds, identity: id });
+      this.unmatched.push({ uds, identity: id });
       return;
     }
     if (id.status === 0x0b) {
       // TS 31.115 / TS 102 225: status 0B, the complete PoR follows by SMS-SUBMIT.
-      results[hit.i].interim = { uds };
+      hit.r.interim = { uds };
       return;
     }
-    results[hit.i].por = { uds, deliverSm: pdus };
-    if (!waiting()) settle?.();
-  };
+    hit.r.por = { uds, deliverSm: pdus };
+    this.drop(hit);
+    this.settle(hit);
+  }
 
-  const onDeliver = (p: SmppPdu) => {
+  private onDeliver(p: SmppPdu): void {
     const esm = p.esm_class as number;
     const ud = userDataOf(p);
     const type = (esm >> 2) & 0x0f;
     if (type !== 0 || !(esm & ESM_UDHI)) {
-      other.push(`deliver_sm from ${String(p.source_addr)}: ${type === 1 ? 'SMSC delivery receipt' : 'not a PoR (no UDHI)'}: ${type === 1 ? Buffer.from(ud).toString('latin1') : toHex(ud)}`);
+      this.other.push(`deliver_sm from ${String(p.source_addr)}: ${type === 1 ? 'SMSC delivery receipt' : 'not a PoR (no UDHI)'}: ${type === 1 ? Buffer.from(ud).toString('latin1') : toHex(ud)}`);
       return;
     }
     let ies;
     try {
       ies = udh.decode(ud, 0).ies;
     } catch (e) {
-      other.push(`deliver_sm from ${String(p.source_addr)} with an unreadable UDH: ${(e as Error).message}`);
+      this.other.push(`deliver_sm from ${String(p.source_addr)} with an unreadable UDH: ${(e as Error).message}`);
       return;
     }
     const cat = findConcat(ies);
     if (!cat) {
-      if (findSecurityIe(ies) === 0x71) onPor([ud], [p]);
-      else other.push(`deliver_sm from ${String(p.source_addr)} without IE 71 (not a response packet): ${toHex(ud)}`);
+      if (findSecurityIe(ies) === 0x71) this.onPor([ud], [p]);
+      else this.other.push(`deliver_sm from ${String(p.source_addr)} without IE 71 (not a response packet): ${toHex(ud)}`);
       return;
     }
     const key = `${String(p.source_addr)}/${cat.refBits}/${cat.ref}/${cat.total}`;
-    const g = segments.get(key) ?? { uds: new Map<number, Uint8Array>(), pdus: [], total: cat.total };
+    const g = this.segments.get(key) ?? { uds: new Map<number, Uint8Array>(), pdus: [], total: cat.total };
     g.uds.set(cat.seq, ud);
     g.pdus.push(p);
-    segments.set(key, g);
+    this.segments.set(key, g);
     if (g.uds.size < g.total) return;
-    segments.delete(key);
+    this.segments.delete(key);
     const uds = [...g.uds.keys()].sort((a, b) => a - b).map((k) => g.uds.get(k)!);
     let iei: number | undefined;
     try {
       iei = reassemble(uds).iei;
     } catch (e) {
-      other.push(`concatenated deliver_sm from ${String(p.source_addr)} cannot be reassembled: ${(e as Error).message}`);
+      this.other.push(`concatenated deliver_sm from ${String(p.source_addr)} cannot be reassembled: ${(e as Error).message}`);
       return;
     }
-    if (iei === 0x71) onPor(uds, g.pdus);
-    else other.push(`concatenated deliver_sm from ${String(p.source_addr)} without IE 71`);
-  };
-
-  const main = new Link(bind, o);
-  let receiver: Link | undefined;
-  const links: Link[] = [];
-  try {
-    if (bind === 'transmitter' && wait) {
-      receiver = new Link('receiver', o);
-      await receiver.open('receiver', onDeliver);
-      links.push(receiver);
-    }
-    await main.open(bind, bind === 'transceiver' ? onDeliver : undefined);
-    links.push(main);
-    let done = new Promise<void>((resolve) => (settle = resolve));
-    for (const l of links) {
-      l.conn.on('close', () => {
-        if (!lost && settle) {
-          lost = new NetworkError(l.unbound ? 'the SMSC ended the session (unbind)' : 'the SMSC closed the connection', { layer: 'SMPP', field: `waiting for the PoR (${l.name})` });
-          settle();
-        }
-      });
-    }
-    const submit = async (i: number) => {
-      const m = o.messages[i];
-      for (let k = 0; k < m.uds.length; k++) {
-        const step = `submit_sm (${o.messages.length > 1 ? `command ${i + 1}, ` : ''}${m.uds.length > 1 ? `segment ${k + 1} of ${m.uds.length}` : 'the SMS'})`;
-        let r: SmppPdu;
-        try {
-          r = await main.conn.request('submit_sm', {
-            service_type: '',
-            source_addr_ton: o.source?.ton ?? 0,
-            source_addr_npi: o.source?.npi ?? 0,
-            source_addr: o.source?.addr ?? '',
-            dest_addr_ton: o.dest.ton,
-            dest_addr_npi: o.dest.npi,
-            destination_addr: o.dest.addr,
-            esm_class: ESM_UDHI,
-            protocol_id: o.pid ?? 0x7f,
-            priority_flag: 0,
-            schedule_delivery_time: '',
-            validity_period: '',
-            registered_delivery: o.registeredDelivery ?? 0,
-            replace_if_present_flag: 0,
-            data_coding: o.dcs ?? 0xf6,
-            sm_default_msg_id: 0,
-            short_message: Buffer.from(m.uds[k]),
-          }, timeoutMs);
-        } catch (e) {
-          throw stepError(step, e);
-        }
-        if (r.command === 'generic_nack' || r.command_status !== 0) {
-          results[i].error = `SMPP ${step}: the SMSC answered ${statusText(r.command_status)}${r.command === 'generic_nack' ? ' (generic_nack)' : ''}`;
-          break;
-        }
-        results[i].messageIds.push(String(r.message_id ?? ''));
-      }
-    };
-    if (o.paced) {
-      for (let i = 0; i < o.messages.length; i++) {
-        done = new Promise<void>((resolve) => (settle = resolve));
-        submitted = i + 1;
-        await submit(i);
-        if (wait && waiting() && !lost) {
-          const timer = setTimeout(() => settle?.(), timeoutMs);
-          await done;
-          clearTimeout(timer);
-        }
-        if (lost && waiting()) throw lost;
-        if (!(await o.paced(i, results[i], { unmatched, other }))) break;
-      }
-      return { messages: results, unmatched, other };
-    }
-    for (let i = 0; i < o.messages.length; i++) await submit(i);
-    if (wait && waiting() && !lost) {
-      const timer = setTimeout(() => settle?.(), timeoutMs);
-      await done;
-      clearTimeout(timer);
-      if (lost && waiting()) throw lost;
-    }
-  } finally {
-    settle = undefined;
-    await Promise.all(links.map((l) => l.close()));
+    if (iei === 0x71) this.onPor(uds, g.pdus);
+    else this.other.push(`concatenated deliver_sm from ${String(p.source_addr)} without IE 71`);
   }
-  return { messages: results, unmatched, other };
+}
+
+/**
+ * Bind, submit every message, wait for their PoRs (unless `wait` is false),
+ * unbind. Session failures (bind refused, connection closed, no response)
+ * throw a NetworkError naming the step; a submit_sm answered with an error
+ * status or a missing PoR is reported per message. Each message's wait is
+ * bounded by `timeoutMs` from its submit_sm_resp.
+ */
+export async function sendSmpp(o: SendSmppOptions): Promise<SendSmppResult> {
+  const s = await EsmeSession.open(o);
+  const label = (i: number) => (o.messages.length > 1 ? `command ${i + 1}` : undefined);
+  try {
+    if (o.paced) {
+      const messages: SubmittedMessage[] = o.messages.map(() => ({ messageIds: [], notes: [] }));
+      for (let i = 0; i < o.messages.length; i++) {
+        messages[i] = await s.send(o.messages[i], label(i));
+        if (!(await o.paced(i, messages[i], s))) break;
+      }
+      return { messages, unmatched: s.unmatched, other: s.other };
+    }
+    const all = await Promise.allSettled(o.messages.map((m, i) => s.send(m, label(i))));
+    const failed = all.find((x): x is PromiseRejectedResult => x.status === 'rejected');
+    if (failed) throw failed.reason;
+    return { messages: all.map((x) => (x as PromiseFulfilledResult<SubmittedMessage>).value), unmatched: s.unmatched, other: s.other };
+  } finally {
+    await s.close();
+  }
 }

@@ -273,21 +273,27 @@ function gsmtapLayer(a: Apdu, subType: string): Layer {
 
 /** TAR in clear: SMS-PP after CPL(2) CHL SPI(2) KIc KID / RPL(2) RHL; CAT_TP after CPI/RPI, BER length and CHL/RHL. */
 export function clearTar(packet: Uint8Array, dialect: 'sms-pp' | 'cat_tp', kind: 'command' | 'response'): Uint8Array | undefined {
+  const o = clearTarAt(packet, dialect, kind);
+  return o < 0 ? undefined : packet.slice(o, o + 3);
+}
+
+/** Where clearTar's three octets start, or -1. */
+function clearTarAt(packet: Uint8Array, dialect: 'sms-pp' | 'cat_tp', kind: 'command' | 'response'): number {
   let o: number;
   if (dialect === 'sms-pp') o = kind === 'command' ? 7 : 3;
   else {
     try {
       o = 1 + decodeBerLength(packet, 1, 'length').size + 1 + (kind === 'command' ? 4 : 0);
     } catch {
-      return undefined;
+      return -1;
     }
   }
-  return packet.length >= o + 3 ? packet.slice(o, o + 3) : undefined;
+  return packet.length >= o + 3 ? o : -1;
 }
 
-/** A number per dialect and 3-octet TAR, keying the commands that wait for their PoR. */
-function tarKey(dialect: string, tar: Uint8Array): number {
-  return (dialect === 'cat_tp' ? 0x1000000 : 0) + ((tar[0] << 16) | (tar[1] << 8) | tar[2]);
+/** A number per dialect and 3-octet TAR (at `o` in `b`), keying the commands that wait for their PoR. */
+function tarKey(dialect: string, b: Uint8Array, o = 0): number {
+  return (dialect === 'cat_tp' ? 0x1000000 : 0) + ((b[o] << 16) | (b[o + 1] << 8) | b[o + 2]);
 }
 
 // ------------------------------------------------------------------ SMS concatenation across frames
@@ -431,9 +437,9 @@ interface Dgram {
 interface PendingCommand {
   tar: Uint8Array;
   dialect: string;
-  packet: Uint8Array;
   frame: number;
-  parsed?: SecuredCommand;
+  /** The parsed command: all its PoR needs (no copy of its octets is kept). */
+  parsed: SecuredCommand;
   answered: boolean;
 }
 
@@ -892,14 +898,14 @@ export class CaptureAnalyser {
     let opts: ParseOpts = dialect === 'cat_tp' ? (this.cattpOpts ??= { ...o, cattp: true, request: o.request }) : (this.smsOpts ??= { ...o, cattp: false, request: o.request });
     let requestFrame: number | undefined;
     if (kind === 'response') {
-      const tar = clearTar(peeled.packet, dialect, 'response');
-      const cmd = tar && this.commands.get(tarKey(dialect, tar));
+      const at = clearTarAt(peeled.packet, dialect, 'response');
+      const cmd = at < 0 ? undefined : this.commands.get(tarKey(dialect, peeled.packet, at));
       if (cmd) {
-        // The parsed command says all a PoR needs (its hex only when there is none to hand over).
+        // The parsed command says all a PoR needs.
         // One options object per dialect for every PoR, its request set each time (parsePacket keeps no reference to it).
         let po = this.porOpts.get(dialect);
         if (!po) this.porOpts.set(dialect, (po = { ...opts, request: undefined, requestCommand: undefined, spi: undefined, kic: undefined, kid: undefined }));
-        po.request = cmd.parsed ? undefined : toHex(cmd.packet);
+        po.request = undefined;
         po.requestCommand = cmd.parsed;
         opts = po;
         requestFrame = cmd.frame;
@@ -913,7 +919,7 @@ export class CaptureAnalyser {
       if (!(e instanceof OtaError)) throw e;
       return errorItem(e);
     }
-    if (res.command) this.remember({ tar: res.command.tar, dialect, packet: peeled.packet.slice(), frame: first, parsed: res.command, answered: false });
+    if (res.command) this.remember({ tar: res.command.tar, dialect, frame: first, parsed: res.command, answered: false });
     const failures = [...itemFailures, ...peeled.failures, ...res.failures].map((f) => (f.startsWith('frame ') ? f : `${label.toLowerCase()}: ${f}`));
     const notes = [...itemNotes, ...res.notes];
     if (requestFrame !== undefined) notes.push(`PoR checked against the command packet of frame ${requestFrame} (same TAR)`);

@@ -103,7 +103,13 @@ export function addressValueToTree(a: DecodedAddress, name = 'Address'): TreeNod
 
 // ---------------------------------------------------------------- TPDU parts
 
+/** By name and octets: a burst of messages shares its timestamp (seconds resolution), each stamp's tree built once. */
+const sctsMemo = treeMemo<string>();
 export function sctsToTree(s: DecodedScts, name = 'TP-Service-Centre-Time-Stamp'): TreeNode {
+  return sctsMemo(`${name}|${s.hex}`, () => sctsTree(s, name));
+}
+
+function sctsTree(s: DecodedScts, name: string): TreeNode {
   return node(name, s.iso ?? 'invalid', [
     node('Year', String(s.year)),
     node('Month', String(s.month)),

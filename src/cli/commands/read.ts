@@ -111,6 +111,16 @@ export async function parseCapture(file: string, args: string[], o: ParseOpts, _
     pos += buf.write(s, pos);
     if (pos >= BATCH) flush();
   };
+  /** `s` and a newline (not `s + '\n'`: a long record would be copied once more to flatten the pair). */
+  const emitLine = (s: string) => {
+    if (s.length * 3 + 1 > buf.length - pos) {
+      flush();
+      if (s.length * 3 + 1 > buf.length) return writeAll(Buffer.from(s + '\n'));
+    }
+    pos += buf.write(s, pos);
+    buf[pos++] = 0x0a;
+    if (pos >= BATCH) flush();
+  };
 
   // --- text rendering
   const color = mode === 'text' && useColor(o);
@@ -165,11 +175,11 @@ export async function parseCapture(file: string, args: string[], o: ParseOpts, _
         // The item's own tag (uicc-ota-command/1, -response/1) gives way to the record's; `type` still says which.
         // Packet items come as records already (recordTag); the others are copied behind the record's members.
         const j = i.json!;
-        if (j.format === RECORD_TAG) emit(stringifyLine(j) + '\n');
+        if (j.format === RECORD_TAG) emitLine(stringifyLine(j));
         else {
           const rec: Record<string, unknown> = { format: RECORD_TAG, record: 'item' };
           for (const k in j) if (k !== 'format') rec[k] = j[k];
-          emit(stringifyLine(rec) + '\n');
+          emitLine(stringifyLine(rec));
         }
       }
     },
@@ -185,7 +195,7 @@ export async function parseCapture(file: string, args: string[], o: ParseOpts, _
           run.byName.set(b.name, (run.byName.get(b.name) ?? 0) + 1);
         }
       } else if (mode === 'json') (b.group === 'apdu' ? apdus : sessions).push(member(b.json, 2));
-      else emit(stringifyLine({ format: formatTag('capture-record'), record: b.group, ...b.json }) + '\n');
+      else emitLine(stringifyLine({ format: formatTag('capture-record'), record: b.group, ...b.json }));
     },
   };
 

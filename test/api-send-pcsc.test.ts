@@ -136,6 +136,10 @@ test('streamSendPcsc = send pcsc --each --json', async () => {
   // Line 1 is the real command (CNTR 0), answered with the real card's PoR; line 3 has CNTR 1.
   assert.equal((JSON.parse(lines[0]) as { hex: string }).hex, SJA2_POR);
   assert.equal((JSON.parse(lines[2]) as { counter: number }).counter, 1);
+  // One connection for the campaign, as a phone: TERMINAL PROFILE (80 10) once, in line 1's exchange only.
+  const apdus = (l: string) => (JSON.parse(l) as { transport: { apdus: { step: string; command: string }[] } }).transport.apdus;
+  assert.deepEqual([lines[0], lines[2]].map((l) => apdus(l).filter((a) => a.command.startsWith('8010')).length), [1, 0]);
+  assert.match(apdus(lines[2])[0].command, /^80C2/, 'line 3 starts with its ENVELOPE');
 });
 
 test('sendPcsc to a reader that is not there: the CLI\'s NetworkError (exit 4)', async () => {

@@ -257,4 +257,13 @@ describe('--send pcsc to the card simulator in the vpcd virtual reader', () => {
     assert.match(b.stderr, /C-APDU\s+A0C20000/);
     assert.equal(JSON.parse(b.stdout).pors[0].answer.answers.at(-1).data.length, 18);
   });
+
+  test('one connection for the whole script, as a phone: TERMINAL PROFILE once, then every packet\'s ENVELOPE', async () => {
+    const load = ['ram', 'load', '--cap', CAP, '--install', ...SEC];
+    const n = packetsOf(load);
+    const r = await runAsyncCli([...load, '--counter', 'next', '--state', join(dir, 'st-pcsc.json'), '--send', 'pcsc', '--reader', READER, '--trace']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stderr.split('TERMINAL PROFILE: SW').length - 1, 1, r.stderr);
+    assert.ok((r.stderr.match(/C-APDU\s+80C20000/g) ?? []).length >= n, `${n} packets, each ENVELOPEd`);
+  });
 });

@@ -40,7 +40,8 @@ export interface JsonHead {
   end: Uint8Array;
   /** From `","cpl":` to `"counter":`, by TAR and packet length (the writer's cache; the last one first). */
   mids: Map<number, Uint8Array>;
-  midKey: number;
+  midTar: number;
+  midLen: number;
   mid?: Uint8Array;
   /** From the end of the CC value to the end of the line, by a hash of the data and padding octets (the writer's cache). */
   tails: Map<number, Tail>;
@@ -73,7 +74,8 @@ export function jsonHead(hdr: CommandHeader, keys: KeyMaterial, ccAlg: CcAlg, ci
     tail: utf8(tail),
     end: utf8(`${VERIFIED_TEXT}[]${tail}`),
     mids: new Map(),
-    midKey: -1,
+    midTar: -1,
+    midLen: -1,
     tails: new Map(),
   };
 }
@@ -132,8 +134,15 @@ export class JsonOut {
       buf[this.at++] = 48 + v;
       return;
     }
-    const s = String(v);
-    for (let i = 0; i < s.length; i++) buf[this.at++] = s.charCodeAt(i);
+    // The digits from the last, without a string per number.
+    let d = 1;
+    for (let t = v; t >= 10; t = Math.floor(t / 10)) d++;
+    let at = (this.at += d);
+    while (d-- > 0) {
+      const q = Math.floor(v / 10);
+      buf[--at] = 48 + v - 10 * q;
+      v = q;
+    }
   }
   hex(b: Uint8Array, from: number, to: number): void {
     this.at = hexOut(b, from, to, this.buf, this.at);
@@ -252,8 +261,9 @@ export function commandJsonWriter(fmt: 'compact' | 'expanded' | 'auto') {
   /** From `","cpl":` to `"counter":`: a pure function of the header, the TAR and the packet length. */
   const midOf = (h: JsonHead, b: Uint8Array, bAt: number, bLen: number): Uint8Array => {
     const t = (b[bAt + 7] << 16) | (b[bAt + 8] << 8) | b[bAt + 9];
+    // The last one first, compared field by field (their sum as one key is no small integer).
+    if (t === h.midTar && bLen === h.midLen) return h.mid!;
     const key = t * 0x20000 + bLen;
-    if (key === h.midKey) return h.mid!;
     let m = h.mids.get(key);
     if (m === undefined) {
       let tar = tars.get(t);
@@ -266,7 +276,8 @@ export function commandJsonWriter(fmt: 'compact' | 'expanded' | 'auto') {
       if (h.mids.size >= 4096) h.mids.clear();
       h.mids.set(key, m);
     }
-    h.midKey = key;
+    h.midTar = t;
+    h.midLen = bLen;
     h.mid = m;
     return m;
   };

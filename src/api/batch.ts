@@ -400,6 +400,9 @@ interface ParsePlan {
   L: number;
   dec?: CbcBatch;
   mac?: CbcBatch;
+  /** The places of `dec` (-1: none) and `mac` in parseChunkFn's lists (a group per key). */
+  di: number;
+  mi: number;
   /** --json: the parts of the line this header fixes. */
   json?: JsonHead;
 }
@@ -452,9 +455,19 @@ function parseChunkFn(o: ParseOpts, mode: ParseMode, memo: PacketMemo, one: (lin
   let span = new Int32Array(0); // --json: line k's octets in jout, from span[2k] to span[2k + 1]
   let din = new Uint8Array(1 << 16); // the chunk's packets, decoded one after the other
   let perLine = 64; // --json: octets per line of the last chunk
+  /** The place of `c` in `list` (added with an empty group when new). */
+  const groupOf = (list: CbcBatch[], lists: GroupLine[][], counts: number[], c: CbcBatch): number => {
+    let i = list.indexOf(c);
+    if (i < 0) {
+      i = list.push(c) - 1;
+      lists.push([]);
+      counts.push(0);
+    }
+    return i;
+  };
   /** The plan of a header not seen yet (key: SPI, KIc, KID, CHL octets). */
   const planFor = (hdr: CommandHeader, id: number): ParsePlan => {
-    let p: ParsePlan = { ok: false, L: hdr.chl - 13 };
+    let p: ParsePlan = { ok: false, L: hdr.chl - 13, di: -1, mi: -1 };
     try {
       const { spi, kic, kid } = hdr;
       const L = p.L;
@@ -485,19 +498,33 @@ function parseChunkFn(o: ParseOpts, mode: ParseMode, memo: PacketMemo, one: (lin
           checkKey(ccAlg, keys.kidKey!, 'KID key', { allowWeak: true });
           const mk = keyId(ccAlg, keys.kidKey!);
           if (!macs.has(mk)) macs.set(mk, batchChecksummer(ccAlg, keys.kidKey!));
-          p = { ok: true, L, dec, mac: macs.get(mk), json: json ? jsonHead(hdr, keys, ccAlg, alg) : undefined };
+          const mac = macs.get(mk)!;
+          p = { ok: true, L, dec, mac, di: dec ? groupOf(decs, dLists, dN, dec) : -1, mi: groupOf(macList, mLists, mN, mac), json: json ? jsonHead(hdr, keys, ccAlg, alg) : undefined };
         }
       }
     } catch {
-      p = { ok: false, L: p.L };
+      p = { ok: false, L: p.L, di: -1, mi: -1 };
     }
     if (plans.size > 1024) plans.clear();
     plans.set(id, p);
     return p;
   };
-  // The chunk's packets, decoded one after the other (`pos`: the next free octet), grouped by decipherer.
+  // The chunk's packets, decoded one after the other (`pos`: the next free octet).
   let pos = 0;
-  const dGroups = new Map<CbcBatch, GroupLine[]>();
+  // The chunk's lines of the group (group[0 .. gN): objects reused from chunk to chunk, not made per
+  // line), and per decipherer / checksummer (decs[i], macList[i]) its lines dLists[i][0 .. dN[i]).
+  const group: GroupLine[] = [];
+  let gN = 0;
+  const decs: CbcBatch[] = [];
+  const dLists: GroupLine[][] = [];
+  const dN: number[] = [];
+  const macList: CbcBatch[] = [];
+  const mLists: GroupLine[][] = [];
+  const mN: number[] = [];
+  let outs: LineOutcome[] = [];
+  let lastHi = -1;
+  let lastLo = -1;
+  let lastPlan: ParsePlan | undefined;
   // Scratch of the chunks, grown as needed: ciphertexts, CC inputs and tags, and the runs' offsets and lengths.
   let ct = new Uint8Array(0);
   let mIn = new Uint8Array(0);
@@ -506,12 +533,12 @@ function parseChunkFn(o: ParseOpts, mode: ParseMode, memo: PacketMemo, one: (lin
   let sLen = new Int32Array(0);
   let sOut = new Int32Array(0);
   /**
-   * Line `k` of the chunk (input line `lineNo`) as a line of the group, or
-   * undefined for the per-line path. Per line and small, as are gather() and
+   * Line `k` of the chunk (input line `lineNo`) as group[gN++] (true), or
+   * false for the per-line path. Per line and small, as are gather() and
    * emit(), so that each is compiled on its own once hot (the chunk function
    * runs once per chunk: its loops would wait for on-stack replacement).
    */
-  const take = (line: string, lineNo: number, k: number): GroupLine | undefined => {
+  const take = (line: string, lineNo: number, k: number): boolean => {
     try {
       // Plain hex into the chunk's buffer; anything else (separators, bad digits) as fromHex reads it.
       if (din.length < pos + (line.length >> 1)) {
@@ -531,29 +558,45 @@ function parseChunkFn(o: ParseOpts, mode: ParseMode, memo: PacketMemo, one: (lin
       // mode: CPL = the octets after it, CHL 13 + {0, 2, 4, 8} (TS 102 225 cl. 5.1; 31.115 cl. 4.2).
       // (Never a CAT_TP PDU: octet 2 is CHL, not zero, TS 102 127 cl. 5.)
       const chl = n >= 3 && ((src[a] << 8) | src[a + 1]) === n - 2 ? src[a + 2] : 0;
-      if (!(chl === 13 || chl === 15 || chl === 17 || chl === 21)) return undefined;
+      if (!(chl === 13 || chl === 15 || chl === 17 || chl === 21)) return false;
       // SMS-PP: CPL at 0-1, CHL at 2 (no CPI); SPI 3-4, KIc 5, KID 6, TAR 7-9 (TS 31.115 cl. 4.2).
-      const id = ((src[a + 3] << 8) | src[a + 4]) * 0x1000000 + src[a + 5] * 0x10000 + src[a + 6] * 0x100 + chl;
-      let plan = plans.get(id);
-      if (!plan) plan = planFor(parseCommandHeader(smsDialect, src.subarray(a, a + n)), id);
+      // The last header's plan first, compared as two small integers (the 40-bit key is a heap number).
+      const hi = (src[a + 3] << 16) | (src[a + 4] << 8) | src[a + 5];
+      const lo = (src[a + 6] << 8) | chl;
+      let plan = hi === lastHi && lo === lastLo ? lastPlan : undefined;
+      if (!plan) {
+        const id = hi * 0x10000 + lo;
+        plan = plans.get(id);
+        if (!plan) plan = planFor(parseCommandHeader(smsDialect, src.subarray(a, a + n)), id);
+        lastHi = hi;
+        lastLo = lo;
+        lastPlan = plan;
+      }
       // The length checks of parseCommandHeader (the rest depends on the octets of the plan's key only).
-      else if (n - 2 < 14 || 1 + chl > n - 2) return undefined;
-      if (!plan.ok) return undefined;
+      if (n - 2 < 14 || 1 + chl > n - 2) return false;
+      if (!plan.ok) return false;
       const secLen = n - SEC_AT;
-      const g: GroupLine = { k, src, bAt: a, bLen: n, plan, pt: undefined, pAt: 0, pLen: 0, at: 0, len: 0 };
-      if (plan.dec) {
-        if (!secLen || secLen % plan.dec.block) return undefined;
-        let list = dGroups.get(plan.dec);
-        if (!list) dGroups.set(plan.dec, (list = []));
-        list.push(g);
-      } else {
+      if (plan.dec && (!secLen || secLen % plan.dec.block)) return false;
+      let g = group[gN];
+      if (g === undefined) group[gN] = g = { k, src, bAt: a, bLen: n, plan, pt: undefined, pAt: 0, pLen: 0, at: 0, len: 0 };
+      else {
+        g.k = k;
+        g.src = src;
+        g.bAt = a;
+        g.bLen = n;
+        g.plan = plan;
+        g.pt = undefined;
+      }
+      gN++;
+      if (plan.dec) dLists[plan.di][dN[plan.di]++] = g;
+      else {
         g.pt = src;
         g.pAt = a + SEC_AT;
         g.pLen = secLen;
       }
-      return g;
+      return true;
     } catch {
-      return undefined; // the per-line path gives this line's error
+      return false; // the per-line path gives this line's error
     }
   };
   /** The CC input of `g` (cl. 5.1.3: header, CNTR, PCNTR, data and padding) into `mIn` at g.at. */
@@ -590,28 +633,29 @@ function parseChunkFn(o: ParseOpts, mode: ParseMode, memo: PacketMemo, one: (lin
   };
   const chunk: ChunkFn = (lines, first, _seq, _ctx, pass) => {
     const n = lines.length;
-    const outs: LineOutcome[] = new Array(n);
-    const group: GroupLine[] = [];
+    // Indexed loops only: this function runs once per chunk, mostly before it is optimised, and
+    // unoptimised for-of loops and Map iteration make an object per step.
+    if (outs.length < n) outs = new Array(n);
+    for (let k = 0; k < n; k++) outs[k] = undefined as unknown as LineOutcome;
     if (json) {
       // Sized from the last chunk: the lines are written where they are sent from.
       jout.start(Math.ceil(perLine * n * 1.125) + 4096);
       if (span.length < 2 * n) span = new Int32Array(2 * n);
     }
-    dGroups.clear();
+    gN = 0;
+    for (let i = 0; i < dN.length; i++) dN[i] = 0;
+    for (let i = 0; i < mN.length; i++) mN[i] = 0;
     pos = 0;
     for (let k = 0; k < n; k++) {
       const line = lines[k];
-      if (isPassThrough(line)) {
-        outs[k] = { text: pass === 'echo' ? line : '', exitCode: 0 };
-        continue;
-      }
-      const g = take(line, first + k, k);
-      if (g) group.push(g);
-      else outs[k] = outcome(one, line, first + k);
+      if (isPassThrough(line)) outs[k] = { text: pass === 'echo' ? line : '', exitCode: 0 };
+      else if (!take(line, first + k, k)) outs[k] = outcome(one, line, first + k);
     }
     // Decipher: every ciphertext under one key in one buffer, one native call.
-    for (const [d, list] of dGroups) {
-      const m = list.length;
+    for (let di = 0; di < decs.length; di++) {
+      const m = dN[di];
+      if (!m) continue;
+      const list = dLists[di];
       if (sOff.length < m) {
         sOff = new Int32Array(2 * m);
         sLen = new Int32Array(2 * m);
@@ -627,7 +671,7 @@ function parseChunkFn(o: ParseOpts, mode: ParseMode, memo: PacketMemo, one: (lin
         const { src, bAt, bLen } = list[j];
         for (let i = SEC_AT, o = sOff[j] - SEC_AT; i < bLen; i++) ct[o + i] = src[bAt + i];
       }
-      const pt = d.decrypt(ct, total, sOff, sLen, m);
+      const pt = decs[di].decrypt(ct, total, sOff, sLen, m);
       if (pt) {
         for (let j = 0; j < m; j++) {
           const g = list[j];
@@ -638,9 +682,9 @@ function parseChunkFn(o: ParseOpts, mode: ParseMode, memo: PacketMemo, one: (lin
       }
     }
     // The CC inputs, 4-aligned, grouped by key.
-    const mGroups = new Map<CbcBatch, GroupLine[]>();
     let mTotal = 0;
-    for (const g of group) {
+    for (let gi = 0; gi < gN; gi++) {
+      const g = group[gi];
       const p = g.pt;
       const L = g.plan.L;
       if (!p || g.pLen < 6 + L || p[g.pAt + 5] > g.pLen - 6 - L) {
@@ -650,14 +694,15 @@ function parseChunkFn(o: ParseOpts, mode: ParseMode, memo: PacketMemo, one: (lin
       g.at = mTotal;
       g.len = SEC_AT + g.pLen - L;
       mTotal = (mTotal + g.len + 3) & ~3;
-      let list = mGroups.get(g.plan.mac!);
-      if (!list) mGroups.set(g.plan.mac!, (list = []));
-      list.push(g);
+      const mi = g.plan.mi;
+      mLists[mi][mN[mi]++] = g;
     }
     if (mIn.length < mTotal) mIn = new Uint8Array(2 * mTotal);
-    if (tags.length < group.length * 8) tags = new Uint8Array(2 * group.length * 8);
-    for (const [m, list] of mGroups) {
-      const c = list.length;
+    if (tags.length < gN * 8) tags = new Uint8Array(2 * gN * 8);
+    for (let mi = 0; mi < macList.length; mi++) {
+      const c = mN[mi];
+      if (!c) continue;
+      const list = mLists[mi];
       if (sOff.length < c) {
         sOff = new Int32Array(2 * c);
         sLen = new Int32Array(2 * c);
@@ -672,17 +717,20 @@ function parseChunkFn(o: ParseOpts, mode: ParseMode, memo: PacketMemo, one: (lin
       }
       // Every plan of one MAC object has one L (the plan key holds CHL and KID), so one outLen.
       const L = list[0].plan.L;
-      m.mac(mIn, sOff, sLen, c, tags, sOut, L);
+      macList[mi].mac(mIn, sOff, sLen, c, tags, sOut, L);
       for (let j = 0; j < c; j++) emit(list[j], tags, j * 8, L, first, outs);
     }
-    for (const g of group) if (outs[g.k] === undefined) outs[g.k] = outcome(one, lines[g.k], first + g.k);
+    for (let gi = 0; gi < gN; gi++) {
+      const k = group[gi].k;
+      if (outs[k] === undefined) outs[k] = outcome(one, lines[k], first + k);
+    }
     let all = true;
     for (let k = 0; k < n; k++) if (!('text' in outs[k]) || (outs[k] as LineResult).exitCode !== 0) all = false;
     if (json) {
       perLine = Math.max(64, jout.at / n);
       if (!all) {
         for (let k = 0; k < n; k++) if (outs[k] === FAST) outs[k] = { text: jout.buf.toString('utf8', span[2 * k], span[2 * k + 1] - 1), exitCode: 0 };
-        return outs;
+        return outs.slice(0, n);
       }
       // Every line's octets in input order, in a buffer of their own (see ChunkFn).
       let size = 0;
@@ -715,7 +763,7 @@ function parseChunkFn(o: ParseOpts, mode: ParseMode, memo: PacketMemo, one: (lin
       for (let k = 0; k < n; k++) text += (outs[k] as LineResult).text + '\n';
       return text;
     }
-    return outs;
+    return outs.slice(0, n);
   };
   return json ? Object.assign(chunk, { recycle: (b: Uint8Array) => jout.recycle(b) }) : chunk;
 }

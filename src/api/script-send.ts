@@ -96,17 +96,23 @@ export async function sendScriptPackets(
 ): Promise<void> {
   if (via.kind === 'cattp') return sendCattp(packets, via, judge);
   if (via.kind === 'pcsc') {
-    const { sendPcsc } = await import('../transport/pcsc/send.js');
-    for (let i = 0; i < packets.length; i++) {
-      const ex = await sendPcsc({
-        envelopes: frames[i], reader: via.reader, timeoutMs: via.timeoutMs, cla: via.cla,
-        terminalProfile: via.terminalProfile, selectAdf: via.selectAdf, proactiveResult: via.proactiveResult, onApdu: via.onApdu,
-      });
-      const sent: PacketSent = { packet: i + 1, notes: [...ex.warnings], pcsc: ex };
-      if (ex.submitUds.length) Object.assign(sent, { porUds: ex.submitUds, via: 'submit' });
-      else if (ex.deliverReportUd) Object.assign(sent, { porUds: [ex.deliverReportUd], via: 'deliver-report' });
-      else sent.notes.push(`no PoR: the card answered ${ex.envelopes.map((e) => e.finalSw.toString(16).toUpperCase().padStart(4, '0')).join(', ')} without response data or SEND SHORT MESSAGE`);
-      if (!(await judge(sent))) return;
+    const { PcscUicc } = await import('../transport/pcsc/uicc.js');
+    // One connection for the script (TERMINAL PROFILE and SELECT ADF once, before the first packet).
+    const card = new PcscUicc({
+      reader: via.reader, timeoutMs: via.timeoutMs, cla: via.cla,
+      terminalProfile: via.terminalProfile, selectAdf: via.selectAdf, proactiveResult: via.proactiveResult, onApdu: via.onApdu,
+    });
+    try {
+      for (let i = 0; i < packets.length; i++) {
+        const ex = await card.download(frames[i]);
+          const sent: PacketSent = { packet: i + 1, notes: [...ex.warnings], pcsc: ex };
+        if (ex.submitUds.length) Object.assign(sent, { porUds: ex.submitUds, via: 'submit' });
+        else if (ex.deliverReportUd) Object.assign(sent, { porUds: [ex.deliverReportUd], via: 'deliver-report' });
+        else sent.notes.push(`no PoR: the card answered ${ex.envelopes.map((e) => e.finalSw.toString(16).toUpperCase().padStart(4, '0')).join(', ')} without response data or SEND SHORT MESSAGE`);
+        if (!(await judge(sent))) return;
+      }
+    } finally {
+      await card.close();
     }
     return;
   }

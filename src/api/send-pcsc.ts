@@ -266,7 +266,9 @@ export type SendPcscEachOptions = Omit<SendPcscOptions, 'apdu' | 'data' | 'expan
 /**
  * `send pcsc --each` from a byte stream to text lines (as streamSmsBatch):
  * one command per input line of secured data, sent as soon as it is read, one
- * at a time, and answered by the output line of the same number (NDJSON with
+ * at a time, on one connection to the card (TERMINAL PROFILE and SELECT ADF
+ * once, in the first line's exchange; after a failed exchange the next line
+ * connects again), and answered by the output line of the same number (NDJSON with
  * `s.json`: the --json object with `line`; blank and # lines passed through);
  * a bad line is an error line and the campaign goes on; the worst exit code
  * wins. The counter advances per command line from `counter` (with "next",
@@ -291,6 +293,17 @@ export async function streamSendPcsc(o: SendPcscEachOptions, s: StreamOptions): 
   const allSteps: ApduExchange[] = [];
   const start = Date.now();
   let chain: Promise<unknown> = Promise.resolve();
+  // One connection for the campaign (TERMINAL PROFILE and SELECT ADF once, as a phone at power-up);
+  // after a failed exchange the next line connects again.
+  const { PcscUicc } = await import('../transport/pcsc/uicc.js');
+  let steps: ApduExchange[] = [];
+  const card = new PcscUicc({
+    reader: o.reader, timeoutMs: p.timeoutMs, cla: p.cla, terminalProfile: p.terminalProfile, selectAdf: p.selectAdf, proactiveResult: p.proactiveResult,
+    onApdu: (x) => {
+      steps.push(x);
+      o.onApdu?.(x);
+    },
+  });
   try {
     return await runBatch({
       input: s.input,
@@ -305,9 +318,9 @@ export async function streamSendPcsc(o: SendPcscEachOptions, s: StreamOptions): 
           const counter = c ? c.counter + BigInt(seq - c.seq0) : base + BigInt(seq);
           const command = buildCommand(smsDialect, { ...first.input, data, counter }, first.keys);
           const envelopes = frameCommand(command.bytes, { ...so, format: 'envelope' });
-          const steps: ApduExchange[] = [];
+          steps = [];
           try {
-            const ex = await exchange(envelopes, o as SendPcscOptions, p, steps);
+            const ex = await card.download(envelopes);
             const out = await judge(ex, command, o as SendPcscOptions, p, envelopes);
             return { text: s.json ? JSON.stringify({ line: lineNo, ...out.json }) : `${lineNo} ${out.brief}`, exitCode: out.exitCode };
           } finally {
@@ -321,6 +334,7 @@ export async function streamSendPcsc(o: SendPcscEachOptions, s: StreamOptions): 
       onError: s.onError,
     });
   } finally {
+    await card.close();
     if (o.pcap) await writeExchangePcap(o.pcap, allSteps, start);
   }
 }

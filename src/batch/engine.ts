@@ -146,7 +146,21 @@ export async function runBatch(opts: BatchOptions): Promise<BatchSummary> {
     if (text) parts.push(text);
     if (parts.length) {
       let room = true;
-      for (const x of parts) room = recycle && typeof x !== 'string' ? out.write(x, () => recycle(x)) : out.write(x);
+      for (const x of parts) {
+        if (!recycle || typeof x === 'string') {
+          room = out.write(x);
+          continue;
+        }
+        let given = false;
+        const give = (): void => {
+          if (!given) recycle(x);
+          given = true;
+        };
+        room = out.write(x, give);
+        // Nothing left in the stream: written at once (process.stdout on a file or pipe is synchronous on
+        // Linux), so the octets may be filled again now, not after the callback's tick (fewer buffers, fresh pages cost).
+        if ((out as { writableLength?: number }).writableLength === 0) give();
+      }
       if (!room && drained) {
         // Listen at once: 'drain' may come (next tick) while this thread awaits input, not the output.
         drained = false;

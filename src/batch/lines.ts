@@ -19,10 +19,23 @@ export async function* readLineChunks(input: AsyncIterable<Buffer | string>): As
   const dec = new StringDecoder('utf8');
   let rest = '';
   for await (const chunk of input) {
-    const s = rest + (typeof chunk === 'string' ? chunk : dec.write(chunk));
-    let start = 0;
+    // The new text is searched as it is: joined to the rest of the last read it would be copied
+    // whole (a string made of two is flattened by the first search), for its first line only.
+    const s = typeof chunk === 'string' ? chunk : dec.write(chunk);
     const lines: string[] = [];
-    for (let nl = s.indexOf('\n', start); nl >= 0; nl = s.indexOf('\n', start)) {
+    let start = 0;
+    let nl = s.indexOf('\n');
+    if (rest.length) {
+      if (nl < 0) {
+        rest += s;
+        continue;
+      }
+      const l = rest + s.slice(0, nl);
+      lines.push(l.charCodeAt(l.length - 1) === 13 ? l.slice(0, -1) : l);
+      start = nl + 1;
+      nl = s.indexOf('\n', start);
+    }
+    for (; nl >= 0; nl = s.indexOf('\n', start)) {
       lines.push(s.charCodeAt(nl - 1) === 13 && nl > start ? s.slice(start, nl - 1) : s.slice(start, nl));
       start = nl + 1;
     }

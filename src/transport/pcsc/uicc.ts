@@ -22,7 +22,7 @@ import { toHex } from '../../util/hex.js';
 import type { CardAnswer, CardSide } from '../smpp/card-side.js';
 import { openContext, pickReader, type CardSession, type PcscContext } from './binding.js';
 import { DEFAULT_TERMINAL_PROFILE, Terminal, swMeaning, type ApduExchange, type SmsPpExchange, type TerminalOptions } from './terminal.js';
-import { DEFAULT_TIMEOUT_MS } from './send.js';
+import { DEFAULT_TIMEOUT_MS, type SendPcscResult } from './send.js';
 
 export interface PcscUiccOptions extends Omit<TerminalOptions, 'onApdu'> {
   /** Reader index (0-based), exact name or a unique part of it; default the first reader with a card. */
@@ -55,6 +55,12 @@ export class PcscUicc implements CardSide {
    * reader, no card, an error status word).
    */
   async open(): Promise<PcscCardInfo & { steps: ApduExchange[] }> {
+    const ex = await this.powerUp();
+    return { ...this.info!, steps: ex.steps };
+  }
+
+  /** open(), with the whole power-up exchange (its steps, warnings, proactive commands). */
+  private async powerUp(): Promise<SmsPpExchange> {
     this.drop();
     const timeoutMs = this.o.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     const ctx = await openContext();
@@ -68,11 +74,38 @@ export class PcscUicc implements CardSide {
       this.ctx = ctx;
       this.session = session;
       this.info = { reader: session.reader, atr: session.atr, protocol: session.protocol };
-      return { ...this.info, steps: t.steps };
+      return ex;
     } catch (e) {
       ctx.close();
       throw e;
     }
+  }
+
+  /**
+   * One SMS-PP download of a command's ENVELOPEs (one per segment), as send
+   * pcsc runs it, on the connection: connected first (TERMINAL PROFILE,
+   * SELECT ADF, whose steps lead this exchange's) when there is none, as a
+   * phone does once at power-up, not per message. A failed exchange drops the
+   * connection (the next download connects again) and rejects with the
+   * step's NetworkError.
+   */
+  async download(envelopes: readonly Uint8Array[]): Promise<SendPcscResult> {
+    const first = this.session ? undefined : await this.powerUp();
+    const t = this.terminal(this.session!, { ...this.o, terminalProfile: null, selectAdf: undefined });
+    let ex: SmsPpExchange;
+    try {
+      ex = await t.smsPpDownload(envelopes);
+    } catch (e) {
+      this.drop();
+      throw e;
+    }
+    if (first) {
+      ex.steps = [...first.steps, ...ex.steps];
+      ex.warnings = [...first.warnings, ...ex.warnings];
+      ex.proactive = [...first.proactive, ...ex.proactive];
+      ex.submitUds = [...first.submitUds, ...ex.submitUds];
+    }
+    return { ...ex, ...this.info! };
   }
 
   private terminal(session: CardSession, o: TerminalOptions): Terminal {

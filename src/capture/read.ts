@@ -23,7 +23,7 @@ import { formatTag } from '../util/json-format.js';
 import { readFileSync } from 'node:fs';
 import { InputError, IoError, OtaError } from '../util/errors.js';
 import { toHex, equalBytes, hex2 } from '../util/hex.js';
-import { node, type TreeNode, type Status } from '../render/tree.js';
+import { node, shareTree, type TreeNode, type Status } from '../render/tree.js';
 import { CaptureParser, type CaptureFrame, decodeFrame, decodeGsmtap, GSMTAP_UDP_PORT, GSMTAP_TYPE_SIM, GSMTAP_SIM, type UdpDatagram } from '../pcap/read.js';
 import { peel, smsPeel, type Layer, type Peeled } from '../layers/peel.js';
 import { parsePacket, packetMemo, statusOutcome, type ParseOpts, type PacketResult, type PacketMemo } from '../api/packet.js';
@@ -238,7 +238,7 @@ function gsmtapUdpText(u: UdpDatagram, subType: string): string {
   return l.text;
 }
 
-/** The APDU and status word lines under a GSMTAP frame, by header and SW: built once each, frozen (trees are read-only). */
+/** The APDU and status word lines under a GSMTAP frame, by header and SW: built once each and shared (shareTree: the text renderer keeps their lines). */
 const APDU_KIDS = new Map<number, TreeNode[]>();
 
 function gsmtapKids(a: Apdu): TreeNode[] {
@@ -250,7 +250,7 @@ function gsmtapKids(a: Apdu): TreeNode[] {
       node('APDU', `${INS_NAMES[a.ins] ?? `INS ${h2(a.ins)}`} (${h2(a.cla)} ${h2(a.ins)} ${h2(a.p1)} ${h2(a.p2)} P3=${a.p3})`),
       node('Status word', swText(a.sw)),
     ];
-    for (const k of kids) Object.freeze(k);
+    for (const k of kids) shareTree(k);
     Object.freeze(kids);
     if (APDU_KIDS.size >= 1024) APDU_KIDS.clear();
     APDU_KIDS.set(key, kids);

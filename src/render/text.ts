@@ -102,6 +102,14 @@ export interface TextOut {
   bytes(b: Uint8Array): void;
 }
 
+/** The line of a shared leaf (treeMemo), by depth and bit-line setting (kept with the shared subtrees' texts). */
+function sharedLine(n: TreeNode, depth: number, bits: boolean): string {
+  let texts = SHARED_TEXT.get(n);
+  if (!texts) SHARED_TEXT.set(n, (texts = []));
+  const k = depth * 2 + (bits ? 1 : 0);
+  return (texts[k] ??= ownLines(n, depth, bits, PLAIN, true));
+}
+
 /** UTF-8 octets of shared subtrees (treeMemo), by depth and bit-line setting. */
 const SHARED_BYTES = new WeakMap<TreeNode, Uint8Array[]>();
 
@@ -116,7 +124,12 @@ export function renderTreeTo(nodes: TreeNode[], opts: { bits?: boolean }, out: T
   // The lines between two shared subtrees go out as one string (fewer, larger writes).
   let acc = '';
   const walk = (n: TreeNode, depth: number) => {
-    if ((n.children || n.bits) && isShared(n)) {
+    if (!(n.children || n.bits)) {
+      // A shared leaf (frozen, so not extensible: the cheap test first): its line kept as text, added to the run.
+      acc += !Object.isExtensible(n) && isShared(n) ? sharedLine(n, depth, bits) : ownLines(n, depth, bits, PLAIN, true);
+      return;
+    }
+    if (isShared(n)) {
       let list = SHARED_BYTES.get(n);
       if (!list) SHARED_BYTES.set(n, (list = []));
       const k = depth * 2 + (bits ? 1 : 0);

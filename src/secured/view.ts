@@ -1,5 +1,5 @@
 /** Tree and JSON views of command and response packets (the JSON keys are a documented contract, man page JSON OUTPUT). */
-import { node, type TreeNode } from '../render/tree.js';
+import { node, treeMemo, type TreeNode } from '../render/tree.js';
 import { toHex } from '../util/hex.js';
 import { hex2 } from './bitfields.js';
 import { spiJson, spiTree } from './spi.js';
@@ -39,6 +39,17 @@ export function checksumTree(c: ChecksumResult, o: ViewOptions = {}): TreeNode |
   return node(label, `${toHex(c.value)}${alg}`, undefined, { status: 'warn', note: `not verified: ${c.reason}` });
 }
 
+/** Header lines that depend on one small number each: built once per value and shared (treeMemo; the text renderer keeps their lines). */
+const cplMemo = treeMemo<number>();
+const chlMemo = treeMemo<number>();
+const rplMemo = treeMemo<number>();
+const rhlMemo = treeMemo<number>();
+const pcntrMemo = treeMemo<number>();
+const tarMemo = treeMemo<number>();
+
+const pcntrNode = (pcntr: number | undefined) => (pcntr === undefined ? node('PCNTR', `${pcntr}`, undefined, { note: 'padding octets' }) : pcntrMemo(pcntr, () => node('PCNTR', `${pcntr}`, undefined, { note: 'padding octets' })));
+const tarNode = (tar: Uint8Array) => (tar.length === 3 ? tarMemo((tar[0] << 16) | (tar[1] << 8) | tar[2], () => node('TAR', tarText(tar))) : node('TAR', tarText(tar)));
+
 /**
  * Tree of a command packet. `dataChildren` lets the caller hang the decoded
  * application message (remote APDUs) under the secured data.
@@ -48,16 +59,16 @@ export function commandTree(c: SecuredCommand, dataChildren?: TreeNode[], built 
   const integrity = c.spi.integrity;
   const kids = [
     ...(c.cpi !== null ? [node('CPI', `0x${hex2(c.cpi)} (command packet)`)] : []),
-    node('CPL', `${c.cpl}`, undefined, { note: 'octets after CPL, padding included' }),
-    node('CHL', `${c.chl}`, undefined, { note: `13 + ${c.chl - 13}-octet RC/CC/DS` }),
+    cplMemo(c.cpl, () => node('CPL', `${c.cpl}`, undefined, { note: 'octets after CPL, padding included' })),
+    chlMemo(c.chl, () => node('CHL', `${c.chl}`, undefined, { note: `13 + ${c.chl - 13}-octet RC/CC/DS` })),
     spiTree(c.spi),
     kicTree(c.kic, c.ciphered ? 'KIc' : 'KIc (not used: no ciphering)'),
     kidTree(c.kid, integrity === 'rc' ? 'rc' : integrity === 'cc' ? 'cc' : 'none'),
-    node('TAR', tarText(c.tar)),
+    tarNode(c.tar),
   ];
   if (c.counter !== undefined) {
     kids.push(node('CNTR', counterText(c.counter), undefined, { note: c.spi.counter === 'none' ? 'ignored: SPI says no counter' : undefined }));
-    kids.push(node('PCNTR', `${c.pcntr}`, undefined, { note: 'padding octets' }));
+    kids.push(pcntrNode(c.pcntr));
     const cs = checksumTree(c.checksum, o);
     if (cs) kids.push(cs);
     if (c.data) kids.push(node('Secured data', `${c.data.length} octets`, dataChildren, { hex: toHex(c.data) }));
@@ -109,13 +120,13 @@ export function commandJson(c: SecuredCommand, apdus?: string[], extra: Record<s
 export function responseTree(r: SecuredResponse, dataChildren?: TreeNode[], built = false, o: ViewOptions = {}): TreeNode {
   const kids = [
     ...(r.rpi !== null ? [node('RPI', `0x${hex2(r.rpi)} (response packet)`)] : []),
-    node('RPL', `${r.rpl}`, undefined, { note: 'octets after RPL, padding included' }),
-    node('RHL', `${r.rhl}`, undefined, { note: `10 + ${r.rhl - 10}-octet RC/CC/DS` }),
-    node('TAR', tarText(r.tar)),
+    rplMemo(r.rpl, () => node('RPL', `${r.rpl}`, undefined, { note: 'octets after RPL, padding included' })),
+    rhlMemo(r.rhl, () => node('RHL', `${r.rhl}`, undefined, { note: `10 + ${r.rhl - 10}-octet RC/CC/DS` })),
+    tarNode(r.tar),
   ];
   if (r.counter !== undefined) {
     kids.push(node('CNTR', counterText(r.counter)));
-    kids.push(node('PCNTR', `${r.pcntr}`, undefined, { note: 'padding octets' }));
+    kids.push(pcntrNode(r.pcntr));
     kids.push(node('Status', `0x${hex2(r.status!)} ${statusName(r.status!)}`, undefined, { status: r.status === 0 ? 'ok' : 'warn' }));
     const cs = checksumTree(r.checksum, o);
     if (cs) kids.push(cs);

@@ -2,7 +2,7 @@
  * Trees (field names as Wireshark's gsm_sms / gsm_sim / etsi_cat print them)
  * and JSON (camelCase, documented keys) for the SMS-PP layers.
  */
-import { bitLine, node, treeMemo, type TreeNode } from '../render/tree.js';
+import { bitLine, node, shareTree, treeMemo, type TreeNode } from '../render/tree.js';
 import { toHex } from '../util/hex.js';
 import { type DecodedAddress, formatAddress, npiName, tonName } from './address.js';
 import { CTAG_NAMES, deviceName } from './ctlv.js';
@@ -164,6 +164,14 @@ function dcsTree(dcs: number): TreeNode {
   return node('TP-DCS', `${dcs} (${x2(dcs)}: ${alpha}${cls})`, undefined, { hex: hex2(dcs), bits });
 }
 
+/** Lines that depend on one small number each: built once per value and shared (treeMemo; the text renderer keeps their lines). */
+const udlMemo = treeMemo<number>();
+const udlNode = (udl: number, unit: 'septets' | 'octets') => udlMemo(unit === 'septets' ? 256 + udl : udl, () => node('TP-User-Data-Length', `${udl} ${unit}`, undefined, { hex: hex2(udl) }));
+const mrMemo = treeMemo<number>();
+const tagMemo = treeMemo<string>();
+const lengthMemo = treeMemo<number>();
+const lengthNode = (n: number) => lengthMemo(n, () => node('Length', String(n)));
+
 /**
  * `tpduHex`: the hex of the whole TPDU the user data was decoded from (its
  * offsets are relative to it), when at hand: the TP-UD and body hex are then
@@ -178,7 +186,7 @@ export function userDataToTree(u: UserDataInfo, tpduHex?: string): TreeNode[] {
   if (u.udh) kids.push(udhToTree(u.udh));
   if (u.text !== undefined) kids.push(node('SMS text', JSON.stringify(u.text), undefined, { hex: bodyHex, note: 'GSM 7-bit, septets packed' }));
   else kids.push(node('SMS body', `${u.body.length} octets`, undefined, { hex: bodyHex }));
-  return [node('TP-User-Data-Length', `${u.udl} ${unit}`, undefined, { hex: hex2(u.udl) }), node('TP-User-Data', `${u.ud.length} octets`, kids, { hex: fromTpdu ? tpduHex.slice(udAt) : h(u.ud) })];
+  return [udlNode(u.udl, unit), node('TP-User-Data', `${u.ud.length} octets`, kids, { hex: fromTpdu ? tpduHex.slice(udAt) : h(u.ud) })];
 }
 
 // ---------------------------------------------------------------- TPDU
@@ -190,7 +198,7 @@ export function tpduToTree(d: DecodedTpdu, note?: string): TreeNode {
   if (d.type === 'SMS-DELIVER') {
     kids.push(first(DELIVER_FIRST_OCTET), tpAddressToTree(d.oa, 'TP-OA'), pidToTree(d.pid), dcsToTree(d.dcs), sctsToTree(d.sctsInfo), ...userDataToTree(d.userData, d.hex));
   } else if (d.type === 'SMS-SUBMIT') {
-    kids.push(first(SUBMIT_FIRST_OCTET), node('TP-MR', String(d.mr), undefined, { hex: hex2(d.mr) }), tpAddressToTree(d.da, 'TP-DA'), pidToTree(d.pid), dcsToTree(d.dcs));
+    kids.push(first(SUBMIT_FIRST_OCTET), mrMemo(d.mr, () => node('TP-MR', String(d.mr), undefined, { hex: hex2(d.mr) })), tpAddressToTree(d.da, 'TP-DA'), pidToTree(d.pid), dcsToTree(d.dcs));
     if (d.vpInfo) {
       kids.push(d.vpInfo.scts ? sctsToTree(d.vpInfo.scts, 'TP-Validity-Period') : node('TP-Validity-Period', `${d.vpInfo.text} (${d.vpInfo.format})`, undefined, { hex: h(d.vp!) }));
     }
@@ -222,7 +230,29 @@ function deviceTree(source: number, destination: number): TreeNode {
   ]);
 }
 
-function apduHeaderNodes(e: { cla?: number; ins?: number; p1?: number; p2?: number; lc?: number; le?: number }, insName: string): TreeNode[] {
+const headerMemo = new Map<string, Map<number, readonly TreeNode[]>>();
+const octet = (v: number | undefined): v is number => v !== undefined && v >= 0 && v <= 0xff && v === Math.floor(v);
+
+/** The header lines of an APDU, built once per name and header octets and shared (treeMemo's way; callers copy the list). */
+function apduHeaderNodes(e: { cla?: number; ins?: number; p1?: number; p2?: number; lc?: number; le?: number }, insName: string): readonly TreeNode[] {
+  const { cla, ins, p1, p2, lc, le } = e;
+  if (!octet(cla) || !octet(ins) || !octet(p1) || !octet(p2) || !octet(lc) || (le !== undefined && !(octet(le) || le === 256))) return apduHeaderTree(e, insName);
+  // Five octets and Le (9 bits, 511: absent): 49 bits, exact in a double.
+  const key = ((((cla * 256 + ins) * 256 + p1) * 256 + p2) * 256 + lc) * 512 + (le ?? 511);
+  let byName = headerMemo.get(insName);
+  if (!byName) headerMemo.set(insName, (byName = new Map()));
+  let kids = byName.get(key);
+  if (kids === undefined) {
+    kids = apduHeaderTree(e, insName);
+    if (byName.size < 256) {
+      for (const k of kids) shareTree(k);
+      byName.set(key, Object.freeze(kids));
+    }
+  }
+  return kids;
+}
+
+function apduHeaderTree(e: { cla?: number; ins?: number; p1?: number; p2?: number; lc?: number; le?: number }, insName: string): TreeNode[] {
   if (e.cla === undefined) return [node('APDU header', 'absent (data field only)', undefined, { status: 'info' })];
   const out = [
     node('CLA', x2(e.cla), undefined, { note: e.cla === 0xa0 ? 'GSM 11.11 / TS 51.014 SIM' : e.cla >> 4 === 8 ? 'ETSI TS 102.221' : undefined }),
@@ -236,7 +266,7 @@ function apduHeaderNodes(e: { cla?: number; ins?: number; p1?: number; p2?: numb
 }
 
 export function envelopeToTree(e: DecodedEnvelope, note?: string): TreeNode {
-  const kids = [...apduHeaderNodes(e, 'ENVELOPE'), node('BER-TLV Tag', `SMS-PP Download (${x2(e.tag)})`), node('Length', String(e.berLength))];
+  const kids = [...apduHeaderNodes(e, 'ENVELOPE'), tagMemo(`SMS-PP Download|${e.tag}`, () => node('BER-TLV Tag', `SMS-PP Download (${x2(e.tag)})`)), lengthNode(e.berLength)];
   kids.push(deviceNode(e.deviceIdentities.source, e.deviceIdentities.destination));
   if (e.address) kids.push(addressValueToTree(e.address));
   // The decoded TPDU's hex is that of the same octets (decoded from e.tpdu, all of it).
@@ -250,8 +280,8 @@ const commandDetailsMemo = treeMemo<number>();
 export function proactiveToTree(p: DecodedProactiveCommand): TreeNode {
   const cd = p.commandDetails;
   const kids = [
-    node('BER-TLV Tag', `Proactive Command (${x2(p.tag)})`),
-    node('Length', String(p.berLength)),
+    tagMemo(`Proactive Command|${p.tag}`, () => node('BER-TLV Tag', `Proactive Command (${x2(p.tag)})`)),
+    lengthNode(p.berLength),
     commandDetailsMemo((cd.number << 16) | (cd.type << 8) | cd.qualifier, () =>
       node('Command details', `${hex2(cd.number)}${hex2(cd.type)}${hex2(cd.qualifier)}`, [
         node('Command Number', x2(cd.number)),

@@ -244,6 +244,10 @@ export function commandJsonWriter(fmt: 'compact' | 'expanded' | 'auto') {
       while (i < k.length && k[i] === p[from + i]) i++;
       if (i === k.length) return t.out;
     }
+    return newTail(h, p, from, to, pcntr, x);
+  };
+  // The cold paths on their own (newTail, newMid): the hot lookups are compiled without them.
+  const newTail = (h: JsonHead, p: Uint8Array, from: number, to: number, pcntr: number, x: number): Uint8Array | null => {
     const dataEnd = to - pcntr;
     const data = p.subarray(from, dataEnd);
     const sc = script(data, data.length ? latin1(data) : '');
@@ -263,6 +267,9 @@ export function commandJsonWriter(fmt: 'compact' | 'expanded' | 'auto') {
     const t = (b[bAt + 7] << 16) | (b[bAt + 8] << 8) | b[bAt + 9];
     // The last one first, compared field by field (their sum as one key is no small integer).
     if (t === h.midTar && bLen === h.midLen) return h.mid!;
+    return newMid(h, b, bAt, bLen, t);
+  };
+  const newMid = (h: JsonHead, b: Uint8Array, bAt: number, bLen: number, t: number): Uint8Array => {
     const key = t * 0x20000 + bLen;
     let m = h.mids.get(key);
     if (m === undefined) {

@@ -599,6 +599,11 @@ function parseChunkFn(o: ParseOpts, mode: ParseMode, memo: PacketMemo, one: (lin
       return false; // the per-line path gives this line's error
     }
   };
+  /** The secured data of `g` (cl. 5.1.2: ciphered from CNTR on) into `ct` at `at` (a per-line function: see take). */
+  const secured = (g: GroupLine, ct: Uint8Array, at: number): void => {
+    const { src, bAt, bLen } = g;
+    for (let i = SEC_AT, o = at - SEC_AT; i < bLen; i++) ct[o + i] = src[bAt + i];
+  };
   /** The CC input of `g` (cl. 5.1.3: header, CNTR, PCNTR, data and padding) into `mIn` at g.at. */
   const gather = (g: GroupLine, mIn: Uint8Array): void => {
     const { src, bAt, pAt, pLen } = g;
@@ -667,10 +672,7 @@ function parseChunkFn(o: ParseOpts, mode: ParseMode, memo: PacketMemo, one: (lin
         total += sLen[j] = list[j].bLen - SEC_AT;
       }
       if (ct.length < total) ct = new Uint8Array(2 * total);
-      for (let j = 0; j < m; j++) {
-        const { src, bAt, bLen } = list[j];
-        for (let i = SEC_AT, o = sOff[j] - SEC_AT; i < bLen; i++) ct[o + i] = src[bAt + i];
-      }
+      for (let j = 0; j < m; j++) secured(list[j], ct, sOff[j]);
       const pt = decs[di].decrypt(ct, total, sOff, sLen, m);
       if (pt) {
         for (let j = 0; j < m; j++) {

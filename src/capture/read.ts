@@ -364,6 +364,7 @@ function segmentInfo(b: Uint8Array): { key: string; ref: number; refBits: number
 const WANT_BOTH = { tree: true, json: true };
 const WANT_TREE = { tree: true, json: false };
 const WANT_JSON = { tree: false, json: true };
+const WANT_NONE = { tree: false, json: false };
 
 /** `frame` (the first) and, for several frames, `frames` (sorted, once each): how an item's JSON starts. */
 function itemBase(frames: number[]): { frame: number; frames?: number[] } {
@@ -953,7 +954,7 @@ export class CaptureAnalyser {
     }
     let res: PacketResult;
     try {
-      res = parsePacket(peeled, opts, kind, this.memo.keys, wantTree ? (wantJson ? WANT_BOTH : WANT_TREE) : WANT_JSON);
+      res = parsePacket(peeled, opts, kind, this.memo.keys, wantTree ? (wantJson ? WANT_BOTH : WANT_TREE) : wantJson ? WANT_JSON : WANT_NONE);
     } catch (e) {
       if (!(e instanceof OtaError)) throw e;
       return this.errorItem(u, label, e);

@@ -359,6 +359,60 @@ function segmentInfo(b: Uint8Array): { key: string; ref: number; refBits: number
   }
 }
 
+// ------------------------------------------------------------------ item parts
+
+const WANT_BOTH = { tree: true, json: true };
+const WANT_TREE = { tree: true, json: false };
+const WANT_JSON = { tree: false, json: true };
+
+/** `frame` (the first) and, for several frames, `frames` (sorted, once each): how an item's JSON starts. */
+function itemBase(frames: number[]): { frame: number; frames?: number[] } {
+  const first = minOf(frames);
+  return frames.length > 1 ? { frame: first, frames: [...new Set(frames)].sort((a, b) => a - b) } : { frame: first };
+}
+
+/** An item's failures: the unit's, the peel's and the parse's, each naming the frame(s) unless it does. */
+function itemFailures(unit: string[] | undefined, peeled: string[], parsed: string[], label: string): string[] {
+  if (!unit?.length && !peeled.length && !parsed.length) return [];
+  return [...(unit ?? []), ...peeled, ...parsed].map((f) => (f.startsWith('frame ') ? f : `${label.toLowerCase()}: ${f}`));
+}
+
+/** The layer names of a unit: what carried it, then what peel went through. */
+function unitNames(u: Unit, peeled: Peeled): string[] {
+  const out = u.outerNames.slice();
+  if (peeled.layerNames) for (const n of peeled.layerNames) out.push(n);
+  else for (const l of peeled.layers) out.push(l.name);
+  return out;
+}
+
+/** The framing JSON of a unit: its outer layers', then the peeled layers'. */
+function unitFraming(u: Unit, peeled: Peeled): Record<string, unknown>[] {
+  const out: Record<string, unknown>[] = [];
+  for (const l of u.outer) out.push(l.json);
+  for (const l of peeled.layers) out.push(l.json);
+  return out;
+}
+
+/** The trees of a unit's layers; segments of a concatenated SMS each show their own ENVELOPE / TPDU under their frame. */
+function unitTrees(u: Unit, peeled: Peeled): TreeNode[] {
+  const out: TreeNode[] = [];
+  const segs = u.inputs !== undefined && u.inputs.length >= 2;
+  for (let i = 0; i < u.outer.length; i++) {
+    const t = u.outer[i].tree;
+    let seg: TreeNode[] = [];
+    if (segs) {
+      try {
+        seg = smsPeel(u.inputs![i]).tree;
+      } catch {
+        seg = [];
+      }
+    }
+    out.push(seg.length ? { ...t, children: [...(t.children ?? []), ...seg] } : t);
+  }
+  for (const l of peeled.layers) out.push(l.tree);
+  return out;
+}
+
 // ------------------------------------------------------------------ the analyser
 
 /** Where the exchanges and brief entries go, as soon as each is complete. */
@@ -833,29 +887,31 @@ export class CaptureAnalyser {
 
   // --- one unit → one item
 
+  /** The item of a unit that could not be parsed: its layers, then the error. */
+  private errorItem(u: Unit, label: string, e: OtaError): CaptureItem {
+    return {
+      frames: u.frames,
+      tree: this.wantTree ? node(label, u.what, [...u.outer.map((l) => l.tree), node('Error', e.message, undefined, { status: 'fail' })], { status: 'fail' }) : undefined,
+      json: this.wantJson ? { ...itemBase(u.frames), layers: u.outerNames, error: e.message, exitCode: e.exitCode, framing: u.outer.map((l) => l.json) } : undefined,
+      failures: u.failures ? u.failures.slice() : [], notes: u.notes ? u.notes.slice() : [], error: e,
+    };
+  }
+
+  // The common path makes no closures and no intermediate arrays (an item per exchange: their garbage counts).
   private parseUnit(u: Unit): CaptureItem {
     const o = this.o;
     const wantTree = this.wantTree;
     const wantJson = this.wantJson;
     const label = frameLabel(u.frames);
-    const first = minOf(u.frames);
-    const base = () => ({ frame: first, ...(u.frames.length > 1 ? { frames: [...new Set(u.frames)].sort((a, b) => a - b) } : {}) });
-    const itemFailures = u.failures ? u.failures.slice() : [];
-    const itemNotes = u.notes ? u.notes.slice() : [];
-    const errorItem = (e: OtaError, extraTrees: TreeNode[] = []): CaptureItem => ({
-      frames: u.frames,
-      tree: wantTree ? node(label, u.what, [...u.outer.map((l) => l.tree), ...extraTrees, node('Error', e.message, undefined, { status: 'fail' })], { status: 'fail' }) : undefined,
-      json: wantJson ? { ...base(), layers: u.outerNames, error: e.message, exitCode: e.exitCode, framing: u.outer.map((l) => l.json) } : undefined,
-      failures: itemFailures, notes: itemNotes, error: e,
-    });
-    if (u.error) return errorItem(u.error);
+    if (u.error) return this.errorItem(u, label, u.error);
     if (!u.peeled && !u.inputs) {
       // Only failures (CAT_TP checksums of PDUs without data).
+      const itemFailures = u.failures ? u.failures.slice() : [];
       return {
         frames: u.frames,
         tree: wantTree ? node(label, u.what, [node('Verification', 'FAILED', undefined, { status: 'fail', note: itemFailures.join('; ') })], { status: 'fail' }) : undefined,
-        json: wantJson ? { ...base(), layers: u.outerNames, failures: itemFailures, verified: false } : undefined,
-        failures: itemFailures, notes: itemNotes, verified: false,
+        json: wantJson ? { ...itemBase(u.frames), layers: u.outerNames, failures: itemFailures, verified: false } : undefined,
+        failures: itemFailures, notes: u.notes ? u.notes.slice() : [], verified: false,
       };
     }
     let peeled: Peeled;
@@ -863,35 +919,18 @@ export class CaptureAnalyser {
       peeled = u.peeled ?? peel(u.inputs!, u.peelMode ?? 'auto');
     } catch (e) {
       if (!(e instanceof OtaError)) throw e;
-      return errorItem(e);
+      return this.errorItem(u, label, e);
     }
-    const names = () => [...u.outerNames, ...(peeled.layerNames ?? peeled.layers.map((l) => l.name))];
-    // Segments of a concatenated SMS: each frame shows its own ENVELOPE / TPDU under it.
-    const segTree = (i: number): TreeNode[] => {
-      if (!u.inputs || u.inputs.length < 2) return [];
-      try {
-        return smsPeel(u.inputs[i]).tree;
-      } catch {
-        return [];
-      }
-    };
-    const outerTrees = () => [
-      ...u.outer.map((l, i) => {
-        const seg = segTree(i);
-        return seg.length ? { ...l.tree, children: [...(l.tree.children ?? []), ...seg] } : l.tree;
-      }),
-      ...peeled.layers.map((l) => l.tree),
-    ];
-    const framing = () => [...u.outer.map((l) => l.json), ...peeled.layers.map((l) => l.json)];
     if (!peeled.kind || (peeled.dialect === 'cat_tp' && !cattpPacketKind(peeled.packet))) {
       const why = 'no TS 102 225 command or response packet in it (no IE 70/71, CPI/RPI or valid packet header)';
       return {
         frames: u.frames,
-        tree: wantTree ? node(label, `${u.what}: not an OTA secured packet`, [...outerTrees(), node('Data', `${peeled.packet.length} octets`, undefined, { hex: toHex(peeled.packet), status: 'info', note: why })]) : undefined,
-        json: wantJson ? { ...base(), layers: names(), packet: null, data: toHex(peeled.packet), note: why, framing: framing() } : undefined,
+        tree: wantTree ? node(label, `${u.what}: not an OTA secured packet`, [...unitTrees(u, peeled), node('Data', `${peeled.packet.length} octets`, undefined, { hex: toHex(peeled.packet), status: 'info', note: why })]) : undefined,
+        json: wantJson ? { ...itemBase(u.frames), layers: unitNames(u, peeled), packet: null, data: toHex(peeled.packet), note: why, framing: unitFraming(u, peeled) } : undefined,
         failures: [], notes: [],
       };
     }
+    const first = minOf(u.frames);
     const kind = peeled.kind;
     const dialect = peeled.dialect;
     // The options per dialect, spread once per capture (not per item).
@@ -914,17 +953,18 @@ export class CaptureAnalyser {
     }
     let res: PacketResult;
     try {
-      res = parsePacket(peeled, opts, kind, this.memo.keys, { tree: wantTree, json: wantJson });
+      res = parsePacket(peeled, opts, kind, this.memo.keys, wantTree ? (wantJson ? WANT_BOTH : WANT_TREE) : WANT_JSON);
     } catch (e) {
       if (!(e instanceof OtaError)) throw e;
-      return errorItem(e);
+      return this.errorItem(u, label, e);
     }
     if (res.command) this.remember({ tar: res.command.tar, dialect, frame: first, parsed: res.command, answered: false });
-    const failures = [...itemFailures, ...peeled.failures, ...res.failures].map((f) => (f.startsWith('frame ') ? f : `${label.toLowerCase()}: ${f}`));
-    const notes = [...itemNotes, ...res.notes];
+    const failures = itemFailures(u.failures, peeled.failures, res.failures, label);
+    const notes = u.notes?.length ? [...u.notes, ...res.notes] : res.notes.slice();
     if (requestFrame !== undefined) notes.push(`PoR checked against the command packet of frame ${requestFrame} (same TAR)`);
     const resVerified = res.verified;
     const verified = failures.length ? false : (resVerified ?? null);
+    const packetName = res.kind === 'command' ? 'command packet' : 'response packet';
     let json: Record<string, unknown> | undefined;
     if (wantJson) {
       // { ...base(), layers, ...res.json, framing, verified } in that order. One literal with a
@@ -932,7 +972,8 @@ export class CaptureAnalyser {
       // slow dictionary mode past a dozen, which JSON.stringify then walks several times slower.
       const tag = o.recordTag;
       const frames = u.frames.length > 1 ? [...new Set(u.frames)].sort((a, b) => a - b) : undefined;
-      const layers = [...names(), `${res.kind} packet`];
+      const layers = unitNames(u, peeled);
+      layers.push(packetName);
       const rj = res.json;
       if (tag === undefined) json = frames ? { frame: first, frames, layers, ...rj } : { frame: first, layers, ...rj };
       else {
@@ -940,16 +981,17 @@ export class CaptureAnalyser {
         json = frames ? { format: tag, record: 'item', frame: first, frames, layers, ...rj } : { format: tag, record: 'item', frame: first, layers, ...rj };
         json.format = tag;
       }
-      json.framing = framing();
+      json.framing = unitFraming(u, peeled);
       json.verified = failures.length ? false : resVerified;
       if (requestFrame !== undefined) json.requestFrame = requestFrame;
     }
     let tree: TreeNode | undefined;
     if (wantTree) {
       const tar = toHex((res.command ?? res.response)!.tar);
-      const head = `${u.what} → ${res.kind} packet, TAR ${tar}${res.response?.status !== undefined ? `, status ${h2(res.response.status)}` : ''}`;
+      const head = `${u.what} → ${packetName}, TAR ${tar}${res.response?.status !== undefined ? `, status ${h2(res.response.status)}` : ''}`;
       const status: Status | undefined = failures.length || res.inputError ? 'fail' : verified === true ? 'ok' : 'warn';
-      const kids = [...outerTrees(), res.tree];
+      const kids = unitTrees(u, peeled);
+      kids.push(res.tree);
       if (requestFrame !== undefined) kids.push(node('Request', `command packet of frame ${requestFrame}`, undefined, { status: 'info', note: 'its SPI, KIc, KID and TAR are used' }));
       tree = node(label, head, kids, { status, note: failures.length ? 'FAILED' : verified === true ? 'verified' : 'not verified' });
     }

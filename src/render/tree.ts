@@ -40,6 +40,12 @@ export function node(name: string, value?: string, children?: TreeNode[], extra?
   return n;
 }
 
+const OCTETS: string[] = [];
+/** "n octets", the strings for small n made once (they label a dozen lines of every packet). */
+export function octets(n: number): string {
+  return n >= 0 && n < 1024 && n === (n | 0) ? (OCTETS[n] ??= `${n} octets`) : `${n} octets`;
+}
+
 /**
  * Wireshark-style bit line: `..01 0... = Counter: 10 (higher)` for one field of
  * an octet (or two octets when width is 16).

@@ -1,5 +1,5 @@
 /** Tree and JSON views of command and response packets (the JSON keys are a documented contract, man page JSON OUTPUT). */
-import { node, treeMemo, type TreeNode } from '../render/tree.js';
+import { node, octets, treeMemo, type TreeNode } from '../render/tree.js';
 import { toHex } from '../util/hex.js';
 import { hex2 } from './bitfields.js';
 import { spiJson, spiTree } from './spi.js';
@@ -71,8 +71,8 @@ export function commandTree(c: SecuredCommand, dataChildren?: TreeNode[], built 
     kids.push(pcntrNode(c.pcntr));
     const cs = checksumTree(c.checksum, o);
     if (cs) kids.push(cs);
-    if (c.data) kids.push(node('Secured data', `${c.data.length} octets`, dataChildren, { hex: toHex(c.data) }));
-    if (c.padding && c.padding.length) kids.push(node('Padding', `${c.padding.length} octets`, undefined, { hex: toHex(c.padding) }));
+    if (c.data) kids.push(node('Secured data', octets(c.data.length), dataChildren, { hex: toHex(c.data) }));
+    if (c.padding && c.padding.length) kids.push(node('Padding', octets(c.padding.length), undefined, { hex: toHex(c.padding) }));
   } else {
     kids.push(node('Ciphered part', `${c.bytes.length - c.offsets.CNTR} octets`, undefined, {
       hex: toHex(c.bytes.subarray(c.offsets.CNTR)), status: 'info', note: c.notes.join('; '),
@@ -130,8 +130,8 @@ export function responseTree(r: SecuredResponse, dataChildren?: TreeNode[], buil
     kids.push(node('Status', `0x${hex2(r.status!)} ${statusName(r.status!)}`, undefined, { status: r.status === 0 ? 'ok' : 'warn' }));
     const cs = checksumTree(r.checksum, o);
     if (cs) kids.push(cs);
-    if (r.data) kids.push(node('Additional response data', `${r.data.length} octets`, dataChildren, { hex: toHex(r.data) }));
-    if (r.padding && r.padding.length) kids.push(node('Padding', `${r.padding.length} octets`, undefined, { hex: toHex(r.padding) }));
+    if (r.data) kids.push(node('Additional response data', octets(r.data.length), dataChildren, { hex: toHex(r.data) }));
+    if (r.padding && r.padding.length) kids.push(node('Padding', octets(r.padding.length), undefined, { hex: toHex(r.padding) }));
   } else {
     kids.push(node('Ciphered part', `${r.bytes.length - r.offsets.CNTR} octets`, undefined, {
       hex: toHex(r.bytes.subarray(r.offsets.CNTR)), status: 'info', note: r.notes.join('; '),

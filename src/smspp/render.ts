@@ -2,7 +2,7 @@
  * Trees (field names as Wireshark's gsm_sms / gsm_sim / etsi_cat print them)
  * and JSON (camelCase, documented keys) for the SMS-PP layers.
  */
-import { bitLine, node, shareTree, treeMemo, type TreeNode } from '../render/tree.js';
+import { bitLine, node, octets, shareTree, treeMemo, type TreeNode } from '../render/tree.js';
 import { toHex } from '../util/hex.js';
 import { type DecodedAddress, formatAddress, npiName, tonName } from './address.js';
 import { CTAG_NAMES, deviceName } from './ctlv.js';
@@ -185,16 +185,22 @@ export function userDataToTree(u: UserDataInfo, tpduHex?: string): TreeNode[] {
   const bodyHex = fromTpdu ? tpduHex.slice(udAt + 2 * u.udhLength) : h(u.body);
   if (u.udh) kids.push(udhToTree(u.udh));
   if (u.text !== undefined) kids.push(node('SMS text', JSON.stringify(u.text), undefined, { hex: bodyHex, note: 'GSM 7-bit, septets packed' }));
-  else kids.push(node('SMS body', `${u.body.length} octets`, undefined, { hex: bodyHex }));
-  return [udlNode(u.udl, unit), node('TP-User-Data', `${u.ud.length} octets`, kids, { hex: fromTpdu ? tpduHex.slice(udAt) : h(u.ud) })];
+  else kids.push(node('SMS body', octets(u.body.length), undefined, { hex: bodyHex }));
+  return [udlNode(u.udl, unit), node('TP-User-Data', octets(u.ud.length), kids, { hex: fromTpdu ? tpduHex.slice(udAt) : h(u.ud) })];
 }
 
 // ---------------------------------------------------------------- TPDU
 
-const firstOctetMemo = treeMemo<string>();
+const firstOctetMemo = treeMemo<number>();
+/** The first octet's subtree, shared by bit table (0 deliver, 1 submit, 2 report) and value. */
+function firstOctetNode(v: number, t: number, table: typeof DELIVER_FIRST_OCTET): TreeNode {
+  return firstOctetMemo(t * 256 + v, () => node('First octet', x2(v), undefined, { hex: hex2(v), bits: fieldBitLines(v, table) }));
+}
+const TPDU_NAMES = new Map<string, string>();
+
 export function tpduToTree(d: DecodedTpdu, note?: string): TreeNode {
   const kids: TreeNode[] = [];
-  const first = (table: typeof DELIVER_FIRST_OCTET) => firstOctetMemo(`${d.type}|${d.firstOctet}`, () => node('First octet', x2(d.firstOctet), undefined, { hex: hex2(d.firstOctet), bits: fieldBitLines(d.firstOctet, table) }));
+  const first = (table: typeof DELIVER_FIRST_OCTET) => firstOctetNode(d.firstOctet, table === DELIVER_FIRST_OCTET ? 0 : table === SUBMIT_FIRST_OCTET ? 1 : 2, table);
   if (d.type === 'SMS-DELIVER') {
     kids.push(first(DELIVER_FIRST_OCTET), tpAddressToTree(d.oa, 'TP-OA'), pidToTree(d.pid), dcsToTree(d.dcs), sctsToTree(d.sctsInfo), ...userDataToTree(d.userData, d.hex));
   } else if (d.type === 'SMS-SUBMIT') {
@@ -212,8 +218,10 @@ export function tpduToTree(d: DecodedTpdu, note?: string): TreeNode {
     if (d.dcs !== undefined) kids.push(dcsToTree(d.dcs));
     if (d.userData) kids.push(...userDataToTree(d.userData, d.hex));
   }
-  kids.push(...warnNodes(d.warnings));
-  return node(`GSM SMS TPDU (GSM 03.40) ${d.type}`, `${d.length} octets`, kids, { hex: d.hex, note });
+  if (d.warnings.length) kids.push(...warnNodes(d.warnings));
+  let name = TPDU_NAMES.get(d.type);
+  if (name === undefined) TPDU_NAMES.set(d.type, (name = `GSM SMS TPDU (GSM 03.40) ${d.type}`));
+  return node(name, octets(d.length), kids, { hex: d.hex, note });
 }
 
 // ---------------------------------------------------------------- ENVELOPE / proactive
@@ -270,7 +278,7 @@ export function envelopeToTree(e: DecodedEnvelope, note?: string): TreeNode {
   kids.push(deviceNode(e.deviceIdentities.source, e.deviceIdentities.destination));
   if (e.address) kids.push(addressValueToTree(e.address));
   // The decoded TPDU's hex is that of the same octets (decoded from e.tpdu, all of it).
-  kids.push(node('3GPP SMS TPDU', `${e.tpdu.length} octets`, e.sms ? [tpduToTree(e.sms)] : undefined, { hex: e.sms && e.sms.length === e.tpdu.length ? e.sms.hex : h(e.tpdu) }));
+  kids.push(node('3GPP SMS TPDU', octets(e.tpdu.length), e.sms ? [tpduToTree(e.sms)] : undefined, { hex: e.sms && e.sms.length === e.tpdu.length ? e.sms.hex : h(e.tpdu) }));
   for (const t of e.tlvs) if (![2, 6, 0x0b].includes(t.tag)) kids.push(node(CTAG_NAMES[t.tag] ?? `COMPREHENSION-TLV ${toHex(t.rawTag)}`, undefined, undefined, { hex: h(t.value) }));
   kids.push(...warnNodes(e.warnings));
   return node('ENVELOPE (SMS-PP DOWNLOAD)', undefined, kids, { hex: e.hex, note });
@@ -298,7 +306,7 @@ export function proactiveToTree(p: DecodedProactiveCommand): TreeNode {
   ];
   if (p.alphaId) kids.push(node('Alpha identifier', p.alphaId.length ? undefined : '(empty)', undefined, { hex: h(p.alphaId) }));
   if (p.address) kids.push(addressValueToTree(p.address));
-  if (p.tpdu) kids.push(node('3GPP SMS TPDU', `${p.tpdu.length} octets`, p.sms ? [tpduToTree(p.sms)] : undefined, { hex: p.sms && p.sms.length === p.tpdu.length ? p.sms.hex : h(p.tpdu) }));
+  if (p.tpdu) kids.push(node('3GPP SMS TPDU', octets(p.tpdu.length), p.sms ? [tpduToTree(p.sms)] : undefined, { hex: p.sms && p.sms.length === p.tpdu.length ? p.sms.hex : h(p.tpdu) }));
   for (const t of p.tlvs) if (![1, 2, 5, 6, 0x0b].includes(t.tag)) kids.push(node(CTAG_NAMES[t.tag] ?? `COMPREHENSION-TLV ${toHex(t.rawTag)}`, undefined, undefined, { hex: h(t.value) }));
   if (p.sw !== undefined) kids.push(node('Status Word', p.sw.toString(16).toUpperCase().padStart(4, '0')));
   kids.push(...warnNodes(p.warnings));

@@ -45,6 +45,9 @@ export interface JsonHead {
   mid?: Uint8Array;
   /** From the end of the CC value to the end of the line, by a hash of the data and padding octets (the writer's cache). */
   tails: Map<number, Tail>;
+  /** Lookups in `tails` that found / did not find the line's end lately: whether keeping them pays. */
+  tailHits: number;
+  tailMisses: number;
 }
 
 /** The end of the lines of one data and padding (`key`, padding `pcntr` octets long): `out`, or null when the per-line path must give them. */
@@ -77,6 +80,8 @@ export function jsonHead(hdr: CommandHeader, keys: KeyMaterial, ccAlg: CcAlg, ci
     midTar: -1,
     midLen: -1,
     tails: new Map(),
+    tailHits: 0,
+    tailMisses: 0,
   };
 }
 
@@ -88,6 +93,8 @@ const PCNTR = utf8('","pcntr":');
 const CC = utf8(',"checksum":{"type":"cc","value":"');
 const PADDING = utf8('","padding":"');
 const VERIFIED = utf8(VERIFIED_TEXT);
+const NOTHING = new Uint8Array(0);
+const QUOTE = utf8('"');
 
 /** Output octets growing as lines are written. */
 export class JsonOut {
@@ -147,12 +154,27 @@ export class JsonOut {
   hex(b: Uint8Array, from: number, to: number): void {
     this.at = hexOut(b, from, to, this.buf, this.at);
   }
+  /** Text as UTF-8 (room for it asked before: 3 octets per UTF-16 unit at most). */
+  text(s: string): void {
+    this.at += this.buf.write(s, this.at, 'utf8');
+  }
 }
 
-/** One C-APDU of a compact script as the script's JSON gives it: its hex as a JSON string, and its command object after `{"offset":N,`. */
+/**
+ * One C-APDU of a compact script as the script's JSON gives it, by its header
+ * (CLA INS P1 P2 P3): its hex as a JSON string and its command object after
+ * `{"offset":N,`, each split where the data's hex goes (`hex` + data +
+ * `hexEnd`, `cmd` + data + `cmdEnd`). The header alone decides the rest: the
+ * decoder reads a C-APDU of known direction from its header (P3 is Lc or Le,
+ * TS 102 226 cl. 5.1.1) and its JSON takes the data only as `lc` and `data`
+ * (src/remote/index.ts apduJson), so unlike a part by the whole octets this
+ * one serves every C-APDU with that header, whatever its data.
+ */
 interface ApduPart {
-  hex: string;
-  cmd: string;
+  hex: Uint8Array;
+  hexEnd: Uint8Array;
+  cmd: Uint8Array;
+  cmdEnd: Uint8Array;
 }
 
 const latin1 = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.length).toString('latin1');
@@ -163,47 +185,96 @@ function apduPart(raw: Uint8Array): ApduPart | undefined {
     const j = commandScriptJson(decodeCommandScript(raw, 'compact')) as { apdus: string[]; commands: object[] };
     const cmd = JSON.stringify(j.commands[0]);
     const head = '{"offset":0,';
-    return j.apdus.length === 1 && cmd.startsWith(head) ? { hex: JSON.stringify(j.apdus[0]), cmd: cmd.slice(head.length) } : undefined;
+    if (j.apdus.length !== 1 || !cmd.startsWith(head)) return undefined;
+    const dataHex = toHex(raw.subarray(5));
+    if (!dataHex) return { hex: utf8(JSON.stringify(j.apdus[0])), hexEnd: NOTHING, cmd: utf8(cmd.slice(head.length)), cmdEnd: NOTHING };
+    // Split where the data is: the hex ends with it, the command has it as "data" once.
+    const field = `"data":"${dataHex}"`;
+    const at = cmd.indexOf(field);
+    if (!j.apdus[0].endsWith(dataHex) || at < 0 || cmd.indexOf(field, at + 1) >= 0) return undefined;
+    const dataAt = at + field.length - 1 - dataHex.length;
+    return { hex: utf8(`"${j.apdus[0].slice(0, -dataHex.length)}`), hexEnd: QUOTE, cmd: utf8(cmd.slice(head.length, dataAt)), cmdEnd: utf8(cmd.slice(dataAt + dataHex.length)) };
   } catch {
     return undefined;
   }
 }
 
+/** The C-APDUs of a compact script as compactPlan found them: part k for octets at[k] .. at[k + 1]; `size` bounds what compactWrite writes. */
+interface Plan {
+  parts: ApduPart[];
+  at: number[];
+  n: number;
+  size: number;
+}
+
 /**
- * The `","apdus":…,"script":…` part of the line for compact script `data` when
- * the direction of every INS is known (TS 102 226 cl. 5.1.1: P3 is then Lc or
- * Le, one reading, so this split is the one decodeCommandScript makes), made
- * of the parts of its C-APDUs (`parts`: by their octets; a campaign repeats
- * its commands); undefined otherwise (the caller asks scriptView).
+ * Plans the `","apdus":…,"script":…` part of the line for compact script
+ * `data` when the direction of every INS is known (TS 102 226 cl. 5.1.1: P3
+ * is then Lc or Le, one reading, so this split is the one
+ * decodeCommandScript makes), from the parts of its C-APDUs (`parts`: by
+ * their headers); false otherwise (the caller asks scriptView).
  */
-function compactPart(data: Uint8Array, parts: Map<string, ApduPart>): string | undefined {
+function compactPlan(data: Uint8Array, parts: Map<string, ApduPart | null>, plan: Plan): boolean {
   const h: ApduHeader = { cla: 0, ins: 0, p1: 0, p2: 0 };
-  let hexes = '';
-  let cmds = '';
+  plan.n = 0;
+  plan.size = 96;
   for (let o = 0; o < data.length; ) {
-    if (data.length - o < 5) return undefined;
+    if (data.length - o < 5) return false;
     h.cla = data[o];
     h.ins = data[o + 1];
     h.p1 = data[o + 2];
     h.p2 = data[o + 3];
     const dir = insDirection(h);
-    if (dir === undefined) return undefined;
+    if (dir === undefined) return false;
     const next = dir === 'in' ? o + 5 + data[o + 4] : o + 5;
-    if (next > data.length) return undefined;
-    const raw = data.subarray(o, next);
-    const key = latin1(raw);
+    if (next > data.length) return false;
+    const key = latin1(data.subarray(o, o + 5));
     let p = parts.get(key);
     if (p === undefined) {
-      p = apduPart(raw);
-      if (p === undefined) return undefined;
+      p = apduPart(data.subarray(o, next)) ?? null;
       if (parts.size < 4096) parts.set(key, p);
     }
-    const sep = o ? ',' : '';
-    hexes += sep + p.hex;
-    cmds += `${sep}{"offset":${o},${p.cmd}`;
+    if (p === null) return false;
+    plan.parts[plan.n] = p;
+    plan.at[plan.n++] = o;
+    const d = 2 * (next - o - 5);
+    plan.size += 2 * (p.hex.length + d + p.hexEnd.length) + p.cmd.length + d + p.cmdEnd.length + 24;
     o = next;
   }
-  return `","apdus":[${hexes}],"script":{"scriptFormat":"compact","apdus":[${hexes}],"commands":[${cmds}]}`;
+  plan.at[plan.n] = data.length;
+  return true;
+}
+
+const SCRIPT_APDUS = utf8('","apdus":[');
+const SCRIPT_MID = utf8('],"script":{"scriptFormat":"compact","apdus":[');
+const SCRIPT_CMDS = utf8('],"commands":[');
+const SCRIPT_END = utf8(']}');
+const OFFSET = utf8('{"offset":');
+const COMMA = utf8(',');
+
+/** Writes the part compactPlan planned (room for plan.size octets asked before). */
+function compactWrite(out: JsonOut, data: Uint8Array, plan: Plan): void {
+  const { parts, at, n } = plan;
+  for (let pass = 0; pass < 2; pass++) {
+    out.put(pass ? SCRIPT_MID : SCRIPT_APDUS);
+    for (let k = 0; k < n; k++) {
+      if (k) out.put(COMMA);
+      out.put(parts[k].hex);
+      out.hex(data, at[k] + 5, at[k + 1]);
+      out.put(parts[k].hexEnd);
+    }
+  }
+  out.put(SCRIPT_CMDS);
+  for (let k = 0; k < n; k++) {
+    if (k) out.put(COMMA);
+    out.put(OFFSET);
+    out.int(at[k]);
+    out.put(COMMA);
+    out.put(parts[k].cmd);
+    out.hex(data, at[k] + 5, at[k + 1]);
+    out.put(parts[k].cmdEnd);
+  }
+  out.put(SCRIPT_END);
 }
 
 /**
@@ -214,26 +285,48 @@ export function commandJsonWriter(fmt: 'compact' | 'expanded' | 'auto') {
   const tars = new Map<number, Uint8Array>();
   // The script's part (`"apdus":…,"script":…`) by its octets: a pure function of them and `fmt`.
   const scripts = new Map<string, Uint8Array | null>();
-  const parts = new Map<string, ApduPart>();
+  const parts = new Map<string, ApduPart | null>();
+  const plan: Plan = { parts: [], at: [], n: 0, size: 0 };
+  /** Compact and every direction known (the common script): planned from its C-APDUs' parts into `plan`. */
+  const planned = (data: Uint8Array): boolean =>
+    fmt !== 'expanded' && data.length > 0 && (fmt === 'compact' || (data[0] !== 0xaa && data[0] !== 0xae)) && !looksLikePush(data) && compactPlan(data, parts, plan);
+  /** The script's part as parse decodes it (a script not planned), null when the per-line path must give it (bad input). */
+  const viewText = (data: Uint8Array): string | null => {
+    const view = scriptView(data, fmt, { tree: false });
+    // A broken SCP81 push or --expanded script is bad input: the per-line path gives its error.
+    return view.error ? null : `","apdus":${JSON.stringify(view.apdus ?? null)},"script":${JSON.stringify(view.json)}`;
+  };
+  const scratch = new JsonOut();
   const script = (data: Uint8Array, key: string): Uint8Array | null => {
     let s = scripts.get(key);
     if (s === undefined) {
-      // Compact and every direction known (the common script): from its C-APDUs' parts; else as parse decodes it.
-      const part = fmt !== 'expanded' && data.length && (fmt === 'compact' || (data[0] !== 0xaa && data[0] !== 0xae)) && !looksLikePush(data) ? compactPart(data, parts) : undefined;
-      if (part !== undefined) s = utf8(part);
-      else {
-        const view = scriptView(data, fmt, { tree: false });
-        // A broken SCP81 push or --expanded script is bad input: the per-line path gives its error.
-        s = view.error ? null : utf8(`","apdus":${JSON.stringify(view.apdus ?? null)},"script":${JSON.stringify(view.json)}`);
+      if (planned(data)) {
+        scratch.at = 0;
+        scratch.room(plan.size);
+        compactWrite(scratch, data, plan);
+        s = Buffer.from(scratch.buf.subarray(0, scratch.at));
+      } else {
+        const t = viewText(data);
+        s = t === null ? null : utf8(t);
       }
       if (scripts.size >= 4096) scripts.clear();
       scripts.set(key, s);
     }
     return s;
   };
-  /** The end of the line from the CC value on: a pure function of the header, the data and padding octets (p[from..]) and PCNTR. */
-  const tailOf = (h: JsonHead, p: Uint8Array, from: number, to: number, pcntr: number): Uint8Array | null => {
-    // FNV-1a over the octets: looked up without a string per packet (a campaign repeats its scripts).
+  /** The notes of parseCommand (src/secured/command.ts), in its order, as JSON; undefined for none (the common line). */
+  const notesOf = (h: JsonHead, pcntr: number): string | undefined => {
+    const pn = h.block ? (pcntr >= h.block ? `PCNTR ${pcntr} is more than a block needs` : undefined) : pcntr !== 0 ? `PCNTR is ${pcntr} although the packet is not ciphered` : undefined;
+    return h.kicNote || pn || h.kidNote ? JSON.stringify([h.kicNote, pn, h.kidNote].filter((n) => n !== undefined)) : undefined;
+  };
+  /**
+   * The end of the line from the CC value on: a pure function of the header,
+   * the data and padding octets (p[from..to)) and PCNTR. Kept while lines
+   * repeat their scripts (a campaign); undefined when they do not (the caller
+   * then writes it itself: nothing kept for a line seen once).
+   */
+  const tailOf = (h: JsonHead, p: Uint8Array, from: number, to: number, pcntr: number): Uint8Array | null | undefined => {
+    // FNV-1a over the octets: looked up without a string per packet.
     let x = 0x811c9dc5 ^ pcntr;
     for (let i = from; i < to; i++) x = Math.imul(x ^ p[i], 0x01000193);
     x &= 0x3fffffff;
@@ -242,9 +335,18 @@ export function commandJsonWriter(fmt: 'compact' | 'expanded' | 'auto') {
       const k = t.key;
       let i = 0;
       while (i < k.length && k[i] === p[from + i]) i++;
-      if (i === k.length) return t.out;
+      if (i === k.length) {
+        h.tailHits++;
+        return t.out;
+      }
     }
-    return newTail(h, p, from, to, pcntr, x);
+    // Halved now and then: what pays is what the last few thousand lines did. While it does not,
+    // one line in 16 is still kept, so that scripts which start repeating are seen to.
+    if (++h.tailMisses + h.tailHits >= 8192) {
+      h.tailHits >>= 1;
+      h.tailMisses >>= 1;
+    }
+    return h.tailMisses < 256 || 4 * h.tailHits >= h.tailMisses || (h.tailMisses & 15) === 0 ? newTail(h, p, from, to, pcntr, x) : undefined;
   };
   // The cold paths on their own (newTail, newMid): the hot lookups are compiled without them.
   const newTail = (h: JsonHead, p: Uint8Array, from: number, to: number, pcntr: number, x: number): Uint8Array | null => {
@@ -253,9 +355,8 @@ export function commandJsonWriter(fmt: 'compact' | 'expanded' | 'auto') {
     const sc = script(data, data.length ? latin1(data) : '');
     let o: Uint8Array | null = null;
     if (sc !== null) {
-      // The notes of parseCommand (src/secured/command.ts), in its order.
-      const pn = h.block ? (pcntr >= h.block ? `PCNTR ${pcntr} is more than a block needs` : undefined) : pcntr !== 0 ? `PCNTR is ${pcntr} although the packet is not ciphered` : undefined;
-      const notes = h.kicNote || pn || h.kidNote ? [VERIFIED, utf8(JSON.stringify([h.kicNote, pn, h.kidNote].filter((n) => n !== undefined))), h.tail] : [h.end];
+      const n = notesOf(h, pcntr);
+      const notes = n !== undefined ? [VERIFIED, utf8(n), h.tail] : [h.end];
       o = Buffer.concat([h.cc, utf8(toHex(data)), PADDING, utf8(toHex(p.subarray(dataEnd, to))), sc, ...notes]);
     }
     if (h.tails.size >= 4096) h.tails.clear();
@@ -296,10 +397,27 @@ export function commandJsonWriter(fmt: 'compact' | 'expanded' | 'auto') {
    */
   return (out: JsonOut, lineNo: number, b: Uint8Array, bAt: number, bLen: number, p: Uint8Array, pAt: number, pLen: number, L: number, h: JsonHead): boolean => {
     const pcntr = p[pAt + 5];
-    const tail = tailOf(h, p, pAt + 6 + L, pAt + pLen, pcntr);
+    const from = pAt + 6 + L;
+    const to = pAt + pLen;
+    const tail = tailOf(h, p, from, to, pcntr);
     if (tail === null) return false;
+    // Not kept (lines that do not repeat): the script's part (planned, or as text) and the notes, written below.
+    let sc: string | null = null;
+    let notes: string | undefined;
+    let scRoom = 0;
+    if (tail === undefined) {
+      const data = p.subarray(from, to - pcntr);
+      if (planned(data)) scRoom = plan.size;
+      else {
+        sc = viewText(data);
+        if (sc === null) return false;
+        scRoom = 3 * sc.length;
+      }
+      notes = notesOf(h, pcntr);
+    }
     const mid = midOf(h, b, bAt, bLen);
-    out.room(64 + PREFIX.length + 2 * bLen + mid.length + COUNTER_HEX.length + PCNTR.length + CC.length + 2 * L + tail.length);
+    const tailRoom = tail ? tail.length : h.cc.length + 2 * (to - from) + PADDING.length + scRoom + (notes === undefined ? h.end.length : VERIFIED.length + 3 * notes.length + h.tail.length);
+    out.room(64 + PREFIX.length + 2 * bLen + mid.length + COUNTER_HEX.length + PCNTR.length + CC.length + 2 * L + tailRoom);
     out.put(LINE);
     out.int(lineNo);
     out.put(PREFIX);
@@ -313,7 +431,22 @@ export function commandJsonWriter(fmt: 'compact' | 'expanded' | 'auto') {
     out.int(pcntr);
     out.put(CC);
     out.hex(p, pAt + 6, pAt + 6 + L);
-    out.put(tail);
+    if (tail) out.put(tail);
+    else {
+      // As newTail puts it together.
+      out.put(h.cc);
+      out.hex(p, from, to - pcntr);
+      out.put(PADDING);
+      out.hex(p, to - pcntr, to);
+      if (sc === null) compactWrite(out, p.subarray(from, to - pcntr), plan);
+      else out.text(sc);
+      if (notes === undefined) out.put(h.end);
+      else {
+        out.put(VERIFIED);
+        out.text(notes);
+        out.put(h.tail);
+      }
+    }
     return true;
   };
 }

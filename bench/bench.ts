@@ -186,22 +186,33 @@ SECTIONS.push({ name: 'startup', run: () => {
 
 // ---------------------------------------------------------------- batch through the CLI
 export const APDU = '00A40004023F00';
-export const dataLines = (apdus: number, n: number): string => {
+/**
+ * `n` lines of secured data, SELECT by file ID (APDU's header): 256 different
+ * ones in turn (a campaign repeats its scripts), or with `unique` no two lines
+ * alike (file IDs 0000-FFFF in a scrambled order: up to 65,536 lines).
+ */
+export const dataLines = (apdus: number, n: number, unique = false): string => {
   const lines: string[] = new Array(n);
-  for (let i = 0; i < n; i++) lines[i] = (APDU.slice(0, 12) + (i & 0xff).toString(16).padStart(2, '0').toUpperCase()).repeat(apdus);
+  for (let i = 0; i < n; i++) {
+    lines[i] = unique
+      ? (APDU.slice(0, 10) + ((i * 40503) & 0xffff).toString(16).padStart(4, '0').toUpperCase()).repeat(apdus)
+      : (APDU.slice(0, 12) + (i & 0xff).toString(16).padStart(2, '0').toUpperCase()).repeat(apdus);
+  }
   return lines.join('\n') + '\n';
 };
 const SHAPES: Array<[string, number, string[]]> = [
   ['3DES 1 APDU', 1, []], ['3DES 4 APDUs', 4, []], ['3DES 16 APDUs', 16, []],
   ['AES 1 APDU', 1, ['--kvn', '2']], ['AES 4 APDUs', 4, ['--kvn', '2']], ['AES 16 APDUs', 16, ['--kvn', '2']],
 ];
+/** The batch section's shapes with no two lines alike (what a cache of repeated scripts cannot help). */
+const UNIQUE_SHAPES: Array<[string, number, string[]]> = [['3DES 1 APDU, all different', 1, []], ['AES 1 APDU, all different', 1, ['--kvn', '2']]];
 SECTIONS.push({ name: 'batch', run: () => {
   const rows: unknown[] = [];
   log(`batch through the CLI (${BATCH} packets per run, median of 3, the same command's one-line run subtracted, CPU time; and on both cores with --threads auto, wall time)`);
   for (const im of impls) {
     // Smoke: two shapes, one repetition (the suite only checks that it runs).
-    for (const [name, apdus, extra] of SMOKE ? [SHAPES[0], SHAPES[3]] : SHAPES) {
-      const input = dataLines(apdus, BATCH);
+    for (const [name, apdus, extra] of SMOKE ? [SHAPES[0], SHAPES[3], UNIQUE_SHAPES[0]] : [...SHAPES, ...UNIQUE_SHAPES]) {
+      const input = dataLines(apdus, BATCH, UNIQUE_SHAPES.some((u) => u[0] === name));
       const built = run(process.execPath, [im.bin, 'build', 'sms', '--each', ...K, ...extra, '--format', 'packet'], { input }).stdout;
       const b: number[] = [];
       const p: number[] = [];
@@ -230,7 +241,7 @@ SECTIONS.push({ name: 'batch', run: () => {
       } catch {
         // a build without --threads (BENCH_BASE)
       }
-      log(`  ${im.name}: ${name.padEnd(14)} build ${build.toFixed(0).padStart(7)}/s   parse ${parse.toFixed(0).padStart(7)}/s   parse/build x${(build / parse).toFixed(2)}   parse --json ${parseJson.toFixed(0).padStart(7)}/s x${(build / parseJson).toFixed(2)}   --threads auto: build ${buildWall.toFixed(0)}/s parse ${parseWall.toFixed(0)}/s wall`);
+      log(`  ${im.name}: ${name.padEnd(26)} build ${build.toFixed(0).padStart(7)}/s   parse ${parse.toFixed(0).padStart(7)}/s   parse/build x${(build / parse).toFixed(2)}   parse --json ${parseJson.toFixed(0).padStart(7)}/s x${(build / parseJson).toFixed(2)}   --threads auto: build ${buildWall.toFixed(0)}/s parse ${parseWall.toFixed(0)}/s wall`);
       rows.push({ impl: im.name, shape: name, buildPerCpuSecond: Math.round(build), parsePerCpuSecond: Math.round(parse), parseSlowerBy: round(build / parse),
         parseJsonPerCpuSecond: Math.round(parseJson), parseJsonSlowerBy: round(build / parseJson), threadsAutoBuildPerWallSecond: Number.isNaN(buildWall) ? null : Math.round(buildWall), threadsAutoParsePerWallSecond: Number.isNaN(parseWall) ? null : Math.round(parseWall) });
     }

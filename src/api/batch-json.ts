@@ -171,6 +171,9 @@ export class JsonOut {
  * one serves every C-APDU with that header, whatever its data.
  */
 interface ApduPart {
+  /** CLA INS P1 P2 P3 and where the C-APDU ends (5 + Lc, or 5). */
+  head: Uint8Array;
+  size: number;
   hex: Uint8Array;
   hexEnd: Uint8Array;
   cmd: Uint8Array;
@@ -187,13 +190,14 @@ function apduPart(raw: Uint8Array): ApduPart | undefined {
     const head = '{"offset":0,';
     if (j.apdus.length !== 1 || !cmd.startsWith(head)) return undefined;
     const dataHex = toHex(raw.subarray(5));
-    if (!dataHex) return { hex: utf8(JSON.stringify(j.apdus[0])), hexEnd: NOTHING, cmd: utf8(cmd.slice(head.length)), cmdEnd: NOTHING };
+    const id = { head: raw.slice(0, 5), size: raw.length };
+    if (!dataHex) return { ...id, hex: utf8(JSON.stringify(j.apdus[0])), hexEnd: NOTHING, cmd: utf8(cmd.slice(head.length)), cmdEnd: NOTHING };
     // Split where the data is: the hex ends with it, the command has it as "data" once.
     const field = `"data":"${dataHex}"`;
     const at = cmd.indexOf(field);
     if (!j.apdus[0].endsWith(dataHex) || at < 0 || cmd.indexOf(field, at + 1) >= 0) return undefined;
     const dataAt = at + field.length - 1 - dataHex.length;
-    return { hex: utf8(`"${j.apdus[0].slice(0, -dataHex.length)}`), hexEnd: QUOTE, cmd: utf8(cmd.slice(head.length, dataAt)), cmdEnd: utf8(cmd.slice(dataAt + dataHex.length)) };
+    return { ...id, hex: utf8(`"${j.apdus[0].slice(0, -dataHex.length)}`), hexEnd: QUOTE, cmd: utf8(cmd.slice(head.length, dataAt)), cmdEnd: utf8(cmd.slice(dataAt + dataHex.length)) };
   } catch {
     return undefined;
   }
@@ -220,6 +224,18 @@ function compactPlan(data: Uint8Array, parts: Map<string, ApduPart | null>, plan
   plan.size = 96;
   for (let o = 0; o < data.length; ) {
     if (data.length - o < 5) return false;
+    // The same header as the last script's C-APDU at this place (a campaign's scripts differ in their data): no lookup.
+    const last = plan.parts[plan.n];
+    if (last !== undefined && o + last.size <= data.length) {
+      const lh = last.head;
+      if (lh[0] === data[o] && lh[1] === data[o + 1] && lh[2] === data[o + 2] && lh[3] === data[o + 3] && lh[4] === data[o + 4]) {
+        plan.at[plan.n++] = o;
+        const d = 2 * (last.size - 5);
+        plan.size += 2 * (last.hex.length + d + last.hexEnd.length) + last.cmd.length + d + last.cmdEnd.length + 24;
+        o += last.size;
+        continue;
+      }
+    }
     h.cla = data[o];
     h.ins = data[o + 1];
     h.p1 = data[o + 2];
@@ -341,12 +357,12 @@ export function commandJsonWriter(fmt: 'compact' | 'expanded' | 'auto') {
       }
     }
     // Halved now and then: what pays is what the last few thousand lines did. While it does not,
-    // one line in 16 is still kept, so that scripts which start repeating are seen to.
+    // one line in 64 is still kept, so that scripts which start repeating are seen to.
     if (++h.tailMisses + h.tailHits >= 8192) {
       h.tailHits >>= 1;
       h.tailMisses >>= 1;
     }
-    return h.tailMisses < 256 || 4 * h.tailHits >= h.tailMisses || (h.tailMisses & 15) === 0 ? newTail(h, p, from, to, pcntr, x) : undefined;
+    return h.tailMisses < 256 || 4 * h.tailHits >= h.tailMisses || (h.tailMisses & 63) === 0 ? newTail(h, p, from, to, pcntr, x) : undefined;
   };
   // The cold paths on their own (newTail, newMid): the hot lookups are compiled without them.
   const newTail = (h: JsonHead, p: Uint8Array, from: number, to: number, pcntr: number, x: number): Uint8Array | null => {

@@ -532,6 +532,13 @@ function parseChunkFn(o: ParseOpts, mode: ParseMode, memo: PacketMemo, one: (lin
   let sOff = new Int32Array(0);
   let sLen = new Int32Array(0);
   let sOut = new Int32Array(0);
+  /** Room in the runs' offsets and lengths for `n` runs. */
+  const scratchFor = (n: number): void => {
+    if (sOff.length >= n) return;
+    sOff = new Int32Array(2 * n);
+    sLen = new Int32Array(2 * n);
+    sOut = new Int32Array(2 * n);
+  };
   /**
    * Line `k` of the chunk (input line `lineNo`) as group[gN++] (true), or
    * false for the per-line path. Per line and small, as are gather() and
@@ -661,11 +668,7 @@ function parseChunkFn(o: ParseOpts, mode: ParseMode, memo: PacketMemo, one: (lin
       const m = dN[di];
       if (!m) continue;
       const list = dLists[di];
-      if (sOff.length < m) {
-        sOff = new Int32Array(2 * m);
-        sLen = new Int32Array(2 * m);
-        sOut = new Int32Array(2 * m);
-      }
+      scratchFor(m);
       let total = 0;
       for (let j = 0; j < m; j++) {
         sOff[j] = total;
@@ -705,11 +708,7 @@ function parseChunkFn(o: ParseOpts, mode: ParseMode, memo: PacketMemo, one: (lin
       const c = mN[mi];
       if (!c) continue;
       const list = mLists[mi];
-      if (sOff.length < c) {
-        sOff = new Int32Array(2 * c);
-        sLen = new Int32Array(2 * c);
-        sOut = new Int32Array(2 * c);
-      }
+      scratchFor(c);
       for (let j = 0; j < c; j++) {
         const g = list[j];
         gather(g, mIn);

@@ -349,7 +349,7 @@ export async function streamSendSmpp(o: SendSmppOptions, s: Pick<StreamOptions, 
   if (o.apdu?.length || (o.data !== undefined && o.data !== '') || o.expanded) {
     throw new InputError('with --each the secured data comes from stdin, one hex line per command: drop --apdu/--data/--expanded', { field: '--each' });
   }
-  const { EsmeSession, loadSmpp } = await import('../transport/smpp/index.js');
+  const { EsmeSession, loadSmpp, clearPorIdentity } = await import('../transport/smpp/index.js');
   loadSmpp(); // exit 3 with what to install, before any counter is reserved
   const { prepareCommand, counterBlock } = await import('./secured-options.js');
   const { buildCommand } = await import('../secured/command.js');
@@ -377,7 +377,8 @@ export async function streamSendSmpp(o: SendSmppOptions, s: Pick<StreamOptions, 
         session ??= await EsmeSession.open({
           host: o.host ?? '127.0.0.1', port: c.port, systemId: c.sid, password: c.pw, systemType: o.systemType, bind: o.bind ?? 'transceiver',
           dest: c.dest, source: c.source, pid: c.pid, dcs: c.dcs, registeredDelivery: c.rd, timeoutMs: c.timeoutMs, wait,
-          readPor: (uds) => reader!(uds),
+          // Before the first command is built (a stray PoR): its clear header only.
+          readPor: (uds) => (reader ? reader(uds) : clearPorIdentity(uds)),
           onPdu: o.onPdu,
         });
         return next ? { seq0, counter: await counterBlock(so, first.input.kic, first.input.kid, first.input.tar, 0n, count) } : undefined;

@@ -136,7 +136,7 @@ test('streamSendPcsc = send pcsc --each --json', async () => {
   // Line 1 is the real command (CNTR 0), answered with the real card's PoR; line 3 has CNTR 1.
   assert.equal((JSON.parse(lines[0]) as { hex: string }).hex, SJA2_POR);
   assert.equal((JSON.parse(lines[2]) as { counter: number }).counter, 1);
-  // One connection for the campaign, as a phone: TERMINAL PROFILE (80 10) once, in line 1's exchange only.
+  // One connection for the campaign, as a phone: TERMINAL PROFILE (80 10, TS 102 221 cl. 10.1.1 / TS 31.111) once, in line 1's exchange only; ENVELOPE is 80 C2.
   const apdus = (l: string) => (JSON.parse(l) as { transport: { apdus: { step: string; command: string }[] } }).transport.apdus;
   assert.deepEqual([lines[0], lines[2]].map((l) => apdus(l).filter((a) => a.command.startsWith('8010')).length), [1, 0]);
   assert.match(apdus(lines[2])[0].command, /^80C2/, 'line 3 starts with its ENVELOPE');

@@ -16,7 +16,7 @@ import { decodeKic, decodeKidCc, keyIdJson } from '../secured/kic.js';
 import { tarName } from '../secured/tar.js';
 import { smsDialect } from '../smspp/dialect.js';
 import { scriptView } from '../remote/view.js';
-import { commandScriptJson, decodeCommandScript, insDirection, type ApduHeader } from '../remote/index.js';
+import { commandScriptJson, decodeCommandScript, insDirection } from '../remote/index.js';
 import { looksLikePush } from '../https/push.js';
 import { blockSize, weakKey, type CcAlg, type CipherAlg } from '../crypto/index.js';
 import type { KeyMaterial } from '../secured/keys.js';
@@ -219,46 +219,38 @@ interface Plan {
  * their headers); false otherwise (the caller asks scriptView).
  */
 function compactPlan(data: Uint8Array, parts: Map<string, ApduPart | null>, plan: Plan): boolean {
-  const h: ApduHeader = { cla: 0, ins: 0, p1: 0, p2: 0 };
   plan.n = 0;
   plan.size = 96;
   for (let o = 0; o < data.length; ) {
     if (data.length - o < 5) return false;
     // The same header as the last script's C-APDU at this place (a campaign's scripts differ in their data): no lookup.
-    const last = plan.parts[plan.n];
-    if (last !== undefined && o + last.size <= data.length) {
-      const lh = last.head;
-      if (lh[0] === data[o] && lh[1] === data[o + 1] && lh[2] === data[o + 2] && lh[3] === data[o + 3] && lh[4] === data[o + 4]) {
-        plan.at[plan.n++] = o;
-        const d = 2 * (last.size - 5);
-        plan.size += 2 * (last.hex.length + d + last.hexEnd.length) + last.cmd.length + d + last.cmdEnd.length + 24;
-        o += last.size;
-        continue;
-      }
-    }
-    h.cla = data[o];
-    h.ins = data[o + 1];
-    h.p1 = data[o + 2];
-    h.p2 = data[o + 3];
-    const dir = insDirection(h);
-    if (dir === undefined) return false;
-    const next = dir === 'in' ? o + 5 + data[o + 4] : o + 5;
-    if (next > data.length) return false;
-    const key = latin1(data.subarray(o, o + 5));
-    let p = parts.get(key);
-    if (p === undefined) {
-      p = apduPart(data.subarray(o, next)) ?? null;
-      if (parts.size < 4096) parts.set(key, p);
-    }
-    if (p === null) return false;
+    let p: ApduPart | null | undefined = plan.parts[plan.n];
+    const lh = p?.head;
+    if (!lh || lh[0] !== data[o] || lh[1] !== data[o + 1] || lh[2] !== data[o + 2] || lh[3] !== data[o + 3] || lh[4] !== data[o + 4]) p = partAt(data, o, parts);
+    if (!p || o + p.size > data.length) return false;
     plan.parts[plan.n] = p;
     plan.at[plan.n++] = o;
-    const d = 2 * (next - o - 5);
+    const d = 2 * (p.size - 5);
     plan.size += 2 * (p.hex.length + d + p.hexEnd.length) + p.cmd.length + d + p.cmdEnd.length + 24;
-    o = next;
+    o += p.size;
   }
   plan.at[plan.n] = data.length;
   return true;
+}
+
+/** The part of the C-APDU at data[o] by its header (`parts`), null when it has none (direction unknown, not one C-APDU). */
+function partAt(data: Uint8Array, o: number, parts: Map<string, ApduPart | null>): ApduPart | null {
+  const dir = insDirection({ cla: data[o], ins: data[o + 1], p1: data[o + 2], p2: data[o + 3] });
+  if (dir === undefined) return null;
+  const next = dir === 'in' ? o + 5 + data[o + 4] : o + 5;
+  if (next > data.length) return null;
+  const key = latin1(data.subarray(o, o + 5));
+  let p = parts.get(key);
+  if (p === undefined) {
+    p = apduPart(data.subarray(o, next)) ?? null;
+    if (parts.size < 4096) parts.set(key, p);
+  }
+  return p;
 }
 
 const SCRIPT_APDUS = utf8('","apdus":[');
@@ -299,8 +291,6 @@ function compactWrite(out: JsonOut, data: Uint8Array, plan: Plan): void {
  */
 export function commandJsonWriter(fmt: 'compact' | 'expanded' | 'auto') {
   const tars = new Map<number, Uint8Array>();
-  // The script's part (`"apdus":…,"script":…`) by its octets: a pure function of them and `fmt`.
-  const scripts = new Map<string, Uint8Array | null>();
   const parts = new Map<string, ApduPart | null>();
   const plan: Plan = { parts: [], at: [], n: 0, size: 0 };
   /** Compact and every direction known (the common script): planned from its C-APDUs' parts into `plan`. */
@@ -313,27 +303,46 @@ export function commandJsonWriter(fmt: 'compact' | 'expanded' | 'auto') {
     return view.error ? null : `","apdus":${JSON.stringify(view.apdus ?? null)},"script":${JSON.stringify(view.json)}`;
   };
   const scratch = new JsonOut();
-  const script = (data: Uint8Array, key: string): Uint8Array | null => {
-    let s = scripts.get(key);
-    if (s === undefined) {
-      if (planned(data)) {
-        scratch.at = 0;
-        scratch.room(plan.size);
-        compactWrite(scratch, data, plan);
-        s = Buffer.from(scratch.buf.subarray(0, scratch.at));
-      } else {
-        const t = viewText(data);
-        s = t === null ? null : utf8(t);
-      }
-      if (scripts.size >= 4096) scripts.clear();
-      scripts.set(key, s);
-    }
-    return s;
-  };
   /** The notes of parseCommand (src/secured/command.ts), in its order, as JSON; undefined for none (the common line). */
   const notesOf = (h: JsonHead, pcntr: number): string | undefined => {
     const pn = h.block ? (pcntr >= h.block ? `PCNTR ${pcntr} is more than a block needs` : undefined) : pcntr !== 0 ? `PCNTR is ${pcntr} although the packet is not ciphered` : undefined;
     return h.kicNote || pn || h.kidNote ? JSON.stringify([h.kicNote, pn, h.kidNote].filter((n) => n !== undefined)) : undefined;
+  };
+  // What planEnd found for writeEnd: the script's part as text (null: planned, in `plan`) and the notes.
+  let endSc: string | null = null;
+  let endNotes: string | undefined;
+  /**
+   * Plans the end of the line from the CC value on (data and padding
+   * p[from..to), PCNTR `pcntr`): the octets writeEnd needs at most, or -1 when
+   * the per-line path must give the line (a script that is bad input).
+   */
+  const planEnd = (h: JsonHead, p: Uint8Array, from: number, to: number, pcntr: number): number => {
+    const data = p.subarray(from, to - pcntr);
+    let room: number;
+    endSc = null;
+    if (planned(data)) room = plan.size;
+    else {
+      endSc = viewText(data);
+      if (endSc === null) return -1;
+      room = 3 * endSc.length;
+    }
+    endNotes = notesOf(h, pcntr);
+    return room + h.cc.length + 2 * (to - from) + PADDING.length + (endNotes === undefined ? h.end.length : VERIFIED.length + 3 * endNotes.length + h.tail.length);
+  };
+  /** Writes what planEnd planned. */
+  const writeEnd = (out: JsonOut, h: JsonHead, p: Uint8Array, from: number, to: number, pcntr: number): void => {
+    out.put(h.cc);
+    out.hex(p, from, to - pcntr);
+    out.put(PADDING);
+    out.hex(p, to - pcntr, to);
+    if (endSc === null) compactWrite(out, p.subarray(from, to - pcntr), plan);
+    else out.text(endSc);
+    if (endNotes === undefined) out.put(h.end);
+    else {
+      out.put(VERIFIED);
+      out.text(endNotes);
+      out.put(h.tail);
+    }
   };
   /**
    * The end of the line from the CC value on: a pure function of the header,
@@ -366,14 +375,13 @@ export function commandJsonWriter(fmt: 'compact' | 'expanded' | 'auto') {
   };
   // The cold paths on their own (newTail, newMid): the hot lookups are compiled without them.
   const newTail = (h: JsonHead, p: Uint8Array, from: number, to: number, pcntr: number, x: number): Uint8Array | null => {
-    const dataEnd = to - pcntr;
-    const data = p.subarray(from, dataEnd);
-    const sc = script(data, data.length ? latin1(data) : '');
+    const room = planEnd(h, p, from, to, pcntr);
     let o: Uint8Array | null = null;
-    if (sc !== null) {
-      const n = notesOf(h, pcntr);
-      const notes = n !== undefined ? [VERIFIED, utf8(n), h.tail] : [h.end];
-      o = Buffer.concat([h.cc, utf8(toHex(data)), PADDING, utf8(toHex(p.subarray(dataEnd, to))), sc, ...notes]);
+    if (room >= 0) {
+      scratch.at = 0;
+      scratch.room(room);
+      writeEnd(scratch, h, p, from, to, pcntr);
+      o = Buffer.from(scratch.buf.subarray(0, scratch.at));
     }
     if (h.tails.size >= 4096) h.tails.clear();
     h.tails.set(x, { key: p.slice(from, to), pcntr, out: o });
@@ -417,23 +425,11 @@ export function commandJsonWriter(fmt: 'compact' | 'expanded' | 'auto') {
     const to = pAt + pLen;
     const tail = tailOf(h, p, from, to, pcntr);
     if (tail === null) return false;
-    // Not kept (lines that do not repeat): the script's part (planned, or as text) and the notes, written below.
-    let sc: string | null = null;
-    let notes: string | undefined;
-    let scRoom = 0;
-    if (tail === undefined) {
-      const data = p.subarray(from, to - pcntr);
-      if (planned(data)) scRoom = plan.size;
-      else {
-        sc = viewText(data);
-        if (sc === null) return false;
-        scRoom = 3 * sc.length;
-      }
-      notes = notesOf(h, pcntr);
-    }
+    // Not kept (lines that do not repeat): planned here, written below.
+    const endRoom = tail === undefined ? planEnd(h, p, from, to, pcntr) : tail.length;
+    if (endRoom < 0) return false;
     const mid = midOf(h, b, bAt, bLen);
-    const tailRoom = tail ? tail.length : h.cc.length + 2 * (to - from) + PADDING.length + scRoom + (notes === undefined ? h.end.length : VERIFIED.length + 3 * notes.length + h.tail.length);
-    out.room(64 + PREFIX.length + 2 * bLen + mid.length + COUNTER_HEX.length + PCNTR.length + CC.length + 2 * L + tailRoom);
+    out.room(64 + PREFIX.length + 2 * bLen + mid.length + COUNTER_HEX.length + PCNTR.length + CC.length + 2 * L + endRoom);
     out.put(LINE);
     out.int(lineNo);
     out.put(PREFIX);
@@ -448,21 +444,7 @@ export function commandJsonWriter(fmt: 'compact' | 'expanded' | 'auto') {
     out.put(CC);
     out.hex(p, pAt + 6, pAt + 6 + L);
     if (tail) out.put(tail);
-    else {
-      // As newTail puts it together.
-      out.put(h.cc);
-      out.hex(p, from, to - pcntr);
-      out.put(PADDING);
-      out.hex(p, to - pcntr, to);
-      if (sc === null) compactWrite(out, p.subarray(from, to - pcntr), plan);
-      else out.text(sc);
-      if (notes === undefined) out.put(h.end);
-      else {
-        out.put(VERIFIED);
-        out.text(notes);
-        out.put(h.tail);
-      }
-    }
+    else writeEnd(out, h, p, from, to, pcntr);
     return true;
   };
 }

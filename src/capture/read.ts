@@ -271,13 +271,7 @@ function gsmtapLayer(a: Apdu, subType: string): Layer {
   );
 }
 
-/** TAR in clear: SMS-PP after CPL(2) CHL SPI(2) KIc KID / RPL(2) RHL; CAT_TP after CPI/RPI, BER length and CHL/RHL. */
-export function clearTar(packet: Uint8Array, dialect: 'sms-pp' | 'cat_tp', kind: 'command' | 'response'): Uint8Array | undefined {
-  const o = clearTarAt(packet, dialect, kind);
-  return o < 0 ? undefined : packet.slice(o, o + 3);
-}
-
-/** Where clearTar's three octets start, or -1. */
+/** Where the TAR in clear starts (SMS-PP after CPL(2) CHL SPI(2) KIc KID / RPL(2) RHL; CAT_TP after CPI/RPI, BER length and CHL/RHL), or -1. */
 function clearTarAt(packet: Uint8Array, dialect: 'sms-pp' | 'cat_tp', kind: 'command' | 'response'): number {
   let o: number;
   if (dialect === 'sms-pp') o = kind === 'command' ? 7 : 3;
@@ -945,7 +939,6 @@ export class CaptureAnalyser {
         // One options object per dialect for every PoR, its request set each time (parsePacket keeps no reference to it).
         let po = this.porOpts.get(dialect);
         if (!po) this.porOpts.set(dialect, (po = { ...opts, request: undefined, requestCommand: undefined, spi: undefined, kic: undefined, kid: undefined }));
-        po.request = undefined;
         po.requestCommand = cmd.parsed;
         opts = po;
         requestFrame = cmd.frame;

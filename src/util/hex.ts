@@ -3,21 +3,16 @@ import { InputError } from './errors.js';
 const HEX = '0123456789ABCDEF';
 const LUT: string[] = Array.from({ length: 256 }, (_, i) => HEX[i >> 4] + HEX[i & 15]);
 
-/** The two upper-case hex digits of each octet as one 16-bit unit, in this platform's byte order (Uint16Array stores). */
-const DIGIT_PAIRS = (() => {
-  const little = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
-  const t = new Uint16Array(256);
-  for (let i = 0; i < 256; i++) {
-    const hi = HEX.charCodeAt(i >> 4);
-    const lo = HEX.charCodeAt(i & 15);
-    t[i] = little ? hi | (lo << 8) : (hi << 8) | lo;
-  }
-  return t;
-})();
-/** Scratch for medium inputs: their digits are written there, then read as one latin1 string. */
+/** Upper-case hex character codes of every octet (two each), for hexOut. */
+const HEX_CODES = new Uint8Array(512);
+for (let i = 0; i < 256; i++) {
+  HEX_CODES[2 * i] = HEX.charCodeAt(i >> 4);
+  HEX_CODES[2 * i + 1] = HEX.charCodeAt(i & 15);
+}
+
+/** Scratch for medium inputs: their digits are written there (hexOut), then read as one latin1 string. */
 const SCRATCH_OCTETS = 2048;
-const scratch16 = new Uint16Array(SCRATCH_OCTETS);
-const scratchBytes = Buffer.from(scratch16.buffer);
+const scratch = Buffer.allocUnsafeSlow(2 * SCRATCH_OCTETS);
 
 /** Upper-case hex, no separators (the form every command prints). */
 export function toHex(b: Uint8Array): string {
@@ -26,8 +21,7 @@ export function toHex(b: Uint8Array): string {
     // One flat string (a chain of concatenations is slower to build and to read): the digit pairs
     // written into scratch and decoded once; longer inputs through Node's hex encoder.
     if (n > SCRATCH_OCTETS) return Buffer.from(b.buffer, b.byteOffset, n).toString('hex').toUpperCase();
-    for (let i = 0; i < n; i++) scratch16[i] = DIGIT_PAIRS[b[i]];
-    return scratchBytes.toString('latin1', 0, 2 * n);
+    return scratch.toString('latin1', 0, hexOut(b, 0, n, scratch, 0));
   }
   let s = '';
   for (let i = 0; i < n; i++) s += LUT[b[i]];
@@ -162,13 +156,6 @@ export function hexInto(s: string, out: Uint8Array, at: number): number {
     out[o] = (hi << 4) | lo;
   }
   return n >> 1;
-}
-
-/** Upper-case hex character codes of every octet (two each), for hexOut. */
-const HEX_CODES = new Uint8Array(512);
-for (let i = 0; i < 256; i++) {
-  HEX_CODES[2 * i] = HEX.charCodeAt(i >> 4);
-  HEX_CODES[2 * i + 1] = HEX.charCodeAt(i & 15);
 }
 
 /** toHex of b[from … to) as character codes written into dst[at…]; returns the new end. */

@@ -98,6 +98,17 @@ test('one SW table (ISO/IEC 7816-4, TS 102 221 cl. 10.2.1)', () => {
   assert.equal(swText(0x1234), 'SW 1234');
 });
 
+test('send pcsc with a binding whose native part was not built: exit 3, one line naming the rebuild and allowScripts', () => {
+  // What npm 11 leaves when it blocks pcsclite's install script: the package is there, its require throws
+  // (the message is pcsclite's "bindings" module's when build/Release/pcsclite.node is missing).
+  const fake = join(dir, 'unbuilt-binding.cjs');
+  writeFileSync(fake, "throw new Error('Could not locate the bindings file. Tried:\\n → /x/build/Release/pcsclite.node');\n");
+  const r = run(['send', 'pcsc', '--list'], { env: { UICC_OTA_PCSC_BINDING: fake } });
+  assert.equal(r.code, 3, r.stderr);
+  assert.ok(isOneLineError(r.stderr), r.stderr);
+  assert.match(r.stderr, /^uicc-ota: PC\/SC: the PC\/SC binding at .*unbuilt-binding\.cjs cannot be loaded \(Could not locate the bindings file\. Tried:\): .*npm rebuild pcsclite.*"allowScripts": \{"pcsclite": true\}/);
+});
+
 test('send pcsc without the optional PC/SC binding: exit 3, one line; --help says so', () => {
   // UICC_OTA_PCSC_BINDING names a binding that does not exist: as if pcsclite were not installed.
   const r = run(['send', 'pcsc', '--list'], { env: { UICC_OTA_PCSC_BINDING: join(dir, 'no-such-binding') } });

@@ -30,6 +30,19 @@ export function loadBinding(): string {
   }
 }
 
+/*
+ * Found but not loadable: mostly its native part was never built. npm 11 skips a
+ * dependency's install script (pcsclite's node-gyp build) that the root project's
+ * package.json "allowScripts" denies, or does not allow under strict-allow-scripts;
+ * uicc-ota's own allows it.
+ */
+function unbuilt(path: string, message: string): IoError {
+  return new IoError(
+    `the PC/SC binding at ${path} cannot be loaded (${message}): its native part is built by its install script, which npm may skip unless allowed; in uicc-ota's folder run "npm rebuild ${BINDING_PACKAGE}" (its package.json allows it), elsewhere allow it first ("allowScripts": {"${BINDING_PACKAGE}": true} in your project's package.json, or npm install -g --allow-scripts=${BINDING_PACKAGE}) (see README, PC/SC set-up)`,
+    { layer: 'PC/SC' },
+  );
+}
+
 export interface ReaderInfo {
   index: number;
   name: string;
@@ -65,11 +78,12 @@ const NO_SERVICE_HINT = 'start pcscd (as root: pcscd, or with the vpcd virtual r
  * ← {type:'readers',readers} {type:'connected',protocol} {type:'rapdu',hex} {type:'error',message,where}.
  */
 const CHILD = String.raw`
-const make = require(process.argv[1]);
+let make;
+try { make = require(process.argv[1]); } catch (e) { make = () => { throw Object.assign(new Error(String(e && e.message).split('\n')[0]), { where: 'binding' }); }; }
 const settle = Number(process.argv[2]);
 const send = (m) => process.send(m);
 let p;
-try { p = make(); } catch (e) { send({ type: 'error', where: 'service', message: e.message }); process.exit(0); }
+try { p = make(); } catch (e) { send({ type: 'error', where: e.where || 'service', message: e.message }); process.exit(0); }
 const natives = new Map(); const infos = new Map();
 let reader, protocol, timer;
 const done = () => { clearTimeout(timer); send({ type: 'readers', readers: [...natives.keys()].map((name) => infos.get(name) || { name, state: 0, present: false }) }); };
@@ -184,6 +198,7 @@ export async function openContext(settleMs = 1500): Promise<PcscContext> {
   const m = await child.request(undefined, settleMs + 10_000, 'no answer from the PC/SC service');
   if (m.type === 'error') {
     child.kill();
+    if (m.where === 'binding') throw unbuilt(path, m.message ?? '');
     if (m.where === 'service' && /SCardEstablishContext|service/i.test(m.message ?? '')) throw new NetworkError(`no PC/SC service: ${m.message}; ${NO_SERVICE_HINT}`, { layer: 'PC/SC' });
     throw new NetworkError(`PC/SC: ${m.message}`, { layer: 'PC/SC' });
   }

@@ -86,6 +86,8 @@ interface Apdu {
   sw?: number;
   /** How the frame carried it. */
   udp: UdpDatagram;
+  /** Header and command data as one frame carried them (contiguous), when it did. */
+  raw?: Uint8Array;
 }
 
 /** One GSMTAP SIM APDU frame: header ‖ (command data | response data by the instruction's T=0 case) ‖ SW. */
@@ -94,8 +96,9 @@ function splitApdu(p: Uint8Array, frame: number, udp: UdpDatagram): Apdu | strin
   const body = p.subarray(5, p.length - 2);
   const ins = p[1];
   const sw = (p[p.length - 2] << 8) | p[p.length - 1];
-  if (OUTGOING.has(ins)) return { frames: [frame], cla: p[0], ins, p1: p[2], p2: p[3], p3: p[4], sw, udp, command: new Uint8Array(0), response: body };
-  return { frames: [frame], cla: p[0], ins, p1: p[2], p2: p[3], p3: p[4], sw, udp, command: body.subarray(0, p[4]), response: body.subarray(Math.min(p[4], body.length)) };
+  if (OUTGOING.has(ins)) return { frames: [frame], cla: p[0], ins, p1: p[2], p2: p[3], p3: p[4], sw, udp, command: new Uint8Array(0), response: body, raw: undefined };
+  const command = body.subarray(0, p[4]);
+  return { frames: [frame], cla: p[0], ins, p1: p[2], p2: p[3], p3: p[4], sw, udp, command, response: body.subarray(Math.min(p[4], body.length)), raw: p.subarray(0, 5 + command.length) };
 }
 
 const apduHex = (a: Apdu) => toHex(Uint8Array.of(a.cla, a.ins, a.p1, a.p2, a.p3)) + toHex(a.command);
@@ -160,6 +163,8 @@ export interface CaptureItem {
   tree?: TreeNode;
   /** The `items[]` object of `parse --read --json` (when asked for JSON). */
   json?: Record<string, unknown>;
+  /** With `recordText`: the item's `--ndjson` record already serialised (then `json` is not built). */
+  text?: string;
   failures: string[];
   notes: string[];
   error?: OtaError;
@@ -207,21 +212,30 @@ const endpoint = (ip: string, port: number) => (ip.includes(':') ? `[${ip}]:${po
 class LazyLayer implements Layer {
   private t?: TreeNode;
   private j?: Record<string, unknown>;
-  constructor(readonly name: string, private readonly makeTree: () => TreeNode, private readonly makeJson: () => Record<string, unknown>) {}
+  constructor(
+    readonly name: string,
+    private readonly makeTree: () => TreeNode,
+    private readonly makeJson: () => Record<string, unknown>,
+    private readonly makeText?: () => string,
+  ) {}
   get tree(): TreeNode {
     return (this.t ??= this.makeTree());
   }
   get json(): Record<string, unknown> {
     return (this.j ??= this.makeJson());
   }
+  /** JSON.stringify(json), written directly when the layer knows how (--ndjson records). */
+  get jsonText(): string | undefined {
+    return this.makeText && !this.j ? this.makeText() : undefined;
+  }
 }
 
-function lazyLayer(name: string, tree: () => TreeNode, json: () => Record<string, unknown>): Layer {
-  return new LazyLayer(name, tree, json);
+function lazyLayer(name: string, tree: () => TreeNode, json: () => Record<string, unknown>, text?: () => string): Layer {
+  return new LazyLayer(name, tree, json, text);
 }
 
 /** The last GSMTAP frame's endpoints as text (a capture's frames mostly share them), and its frame line. */
-let lastUdp: { src: string; sport: number; dst: string; dport: number; srcText: string; dstText: string; subType?: string; text?: string } | undefined;
+let lastUdp: { src: string; sport: number; dst: string; dport: number; srcText: string; dstText: string; subType?: string; text?: string; jsonSubType?: string; jsonText?: string } | undefined;
 
 function gsmtapEnds(u: UdpDatagram): NonNullable<typeof lastUdp> {
   const l = lastUdp;
@@ -258,6 +272,16 @@ function gsmtapKids(a: Apdu): TreeNode[] {
   return kids;
 }
 
+/** The GSMTAP layer's JSON members from "src" to "apdu" (the same for a capture's frames, mostly), as text. */
+function gsmtapJsonMid(u: UdpDatagram, subType: string): string {
+  const l = gsmtapEnds(u);
+  if (l.jsonSubType !== subType || l.jsonText === undefined) {
+    l.jsonSubType = subType;
+    l.jsonText = `],"src":${JSON.stringify(l.srcText)},"dst":${JSON.stringify(l.dstText)},"subType":${JSON.stringify(subType)},"apdu":"`;
+  }
+  return l.jsonText;
+}
+
 function gsmtapLayer(a: Apdu, subType: string): Layer {
   const u = a.udp;
   const f = a.frames;
@@ -268,6 +292,8 @@ function gsmtapLayer(a: Apdu, subType: string): Layer {
       const e = gsmtapEnds(u);
       return { layer: 'GSMTAP SIM', frames: f, src: e.srcText, dst: e.dstText, subType, apdu: apduHex(a), response: a.response.length ? toHex(a.response) : null, sw: a.sw === undefined ? null : h4(a.sw) };
     },
+    // The same object as text (frame numbers are integers; hex and h4 need no escaping).
+    () => `{"layer":"GSMTAP SIM","frames":[${f.join(',')}${gsmtapJsonMid(u, subType)}${apduHex(a)}","response":${a.response.length ? `"${toHex(a.response)}"` : 'null'},"sw":${a.sw === undefined ? 'null' : `"${h4(a.sw)}"`}}`,
   );
 }
 
@@ -388,6 +414,41 @@ function unitFraming(u: Unit, peeled: Peeled): Record<string, unknown>[] {
   return out;
 }
 
+/** Keys of the item record before and after the packet's members: a packet object with one of them is left to the object path. */
+const RECORD_KEYS = ['record', 'frame', 'frames', 'layers', 'framing', 'requestFrame'];
+
+/**
+ * A packet item's --ndjson record as text: exactly JSON.stringify of the
+ * object parseUnit builds ({ format: tag, record, frame, frames?, layers,
+ * ...packet, framing, requestFrame? } with the packet's `format` giving way
+ * and its `verified` replaced in place), the framing layers written by
+ * themselves where they can (Layer.jsonText). Undefined when that equality is
+ * not certain (then the object is built): a packet member named like a record
+ * member, a `verified` that differs, or what stringifyLine would take through
+ * its replacer (a bigint, a Uint8Array: `{"0":…}` or `{}`).
+ */
+function recordText(tag: string, first: number, u: Unit, peeled: Peeled, layers: string[], rj: Record<string, unknown>, verified: boolean | null, requestFrame: number | undefined): string | undefined {
+  if (rj.verified !== verified || typeof rj.format !== 'string') return undefined;
+  for (const k of RECORD_KEYS) if (k in rj) return undefined;
+  let s: string;
+  try {
+    const body = JSON.stringify(rj);
+    // The packet's `format` first (integer-like keys would come before it, and before the record's).
+    const head = `{"format":${JSON.stringify(rj.format)},`;
+    if (!body.startsWith(head)) return undefined;
+    s = `{"format":${JSON.stringify(tag)},"record":"item","frame":${first}`;
+    if (u.frames.length > 1) s += `,"frames":${JSON.stringify([...new Set(u.frames)].sort((a, b) => a - b))}`;
+    s += `,"layers":${JSON.stringify(layers)},${body.slice(head.length, -1)},"framing":[`;
+    let n = 0;
+    for (const l of u.outer) s += (n++ ? ',' : '') + (l.jsonText ?? JSON.stringify(l.json));
+    for (const l of peeled.layers) s += (n++ ? ',' : '') + (l.jsonText ?? JSON.stringify(l.json));
+    s += requestFrame === undefined ? ']}' : `],"requestFrame":${requestFrame}}`;
+  } catch {
+    return undefined; // a bigint: the object path and its replacer
+  }
+  return s.includes('{"0":') || s.includes('{}') ? undefined : s;
+}
+
 /** The trees of a unit's layers; segments of a concatenated SMS each show their own ENVELOPE / TPDU under their frame. */
 function unitTrees(u: Unit, peeled: Peeled): TreeNode[] {
   const out: TreeNode[] = [];
@@ -434,6 +495,12 @@ export interface CaptureOptions extends ParseOpts {
    * (the record as printed, without copying the object per item).
    */
   recordTag?: string;
+  /**
+   * With `recordTag`: a packet item comes as `text`, its record serialised
+   * (what JSON.stringify gives for its `json`), the layers written directly
+   * where they can be, instead of as `json`.
+   */
+  recordText?: boolean;
 }
 
 export const DEFAULT_PAIRING_WINDOW = 10_000;
@@ -520,6 +587,8 @@ export class CaptureAnalyser {
   private buffered = 0;
   /** By tarKey: the latest command per dialect and TAR. */
   private readonly commands = new Map<number, PendingCommand>();
+  /** The key last inserted into `commands` (its newest entry). */
+  private newestCommand = -1;
   /** Keys resolved once per (KIc, KID) for the whole capture. */
   private readonly memo: PacketMemo;
   private smsOpts?: ParseOpts;
@@ -658,13 +727,17 @@ export class CaptureAnalyser {
         return;
       }
       const layer = gsmtapLayer(a, subType);
-      const cmd = new Uint8Array(5 + a.command.length);
-      cmd[0] = a.cla;
-      cmd[1] = a.ins;
-      cmd[2] = a.p1;
-      cmd[3] = a.p2;
-      cmd[4] = a.p3;
-      cmd.set(a.command, 5);
+      // The ENVELOPE APDU: a view of the frame when it came in one (a segment is copied when kept), else joined.
+      let cmd = a.raw;
+      if (!cmd) {
+        cmd = new Uint8Array(5 + a.command.length);
+        cmd[0] = a.cla;
+        cmd[1] = a.ins;
+        cmd[2] = a.p1;
+        cmd[3] = a.p2;
+        cmd[4] = a.p3;
+        cmd.set(a.command, 5);
+      }
       this.smsInput(cmd, a.frames, layer, 'GSMTAP SIM', 'ENVELOPE (SMS-PP DOWNLOAD)', 'sms');
       if (a.response.length) {
         const resp = a.response;
@@ -787,7 +860,7 @@ export class CaptureAnalyser {
             this.tpduParts.delete(k);
             const hd = t.hdr;
             const sw = g.payload.length >= 2 ? (g.payload[0] << 8) | g.payload[1] : undefined;
-            this.onApdu({ frames: t.frames, cla: hd[0], ins: hd[1], p1: hd[2], p2: hd[3], p3: hd[4], command: t.cmd ?? new Uint8Array(0), response: t.rsp ?? new Uint8Array(0), sw, udp: t.udp }, 'TPDU');
+            this.onApdu({ frames: t.frames, cla: hd[0], ins: hd[1], p1: hd[2], p2: hd[3], p3: hd[4], command: t.cmd ?? new Uint8Array(0), response: t.rsp ?? new Uint8Array(0), sw, udp: t.udp, raw: undefined }, 'TPDU');
           }
           break;
         }
@@ -960,7 +1033,13 @@ export class CaptureAnalyser {
     const verified = failures.length ? false : (resVerified ?? null);
     const packetName = res.kind === 'command' ? 'command packet' : 'response packet';
     let json: Record<string, unknown> | undefined;
-    if (wantJson) {
+    let text: string | undefined;
+    if (wantJson && o.recordTag !== undefined && o.recordText) {
+      const layers = unitNames(u, peeled);
+      layers.push(packetName);
+      text = recordText(o.recordTag, first, u, peeled, layers, res.json, failures.length ? false : resVerified, requestFrame);
+    }
+    if (wantJson && text === undefined) {
       // { ...base(), layers, ...res.json, framing, verified } in that order. One literal with a
       // spread: members added one by one through computed keys would leave the object in V8's
       // slow dictionary mode past a dozen, which JSON.stringify then walks several times slower.
@@ -989,13 +1068,18 @@ export class CaptureAnalyser {
       if (requestFrame !== undefined) kids.push(node('Request', `command packet of frame ${requestFrame}`, undefined, { status: 'info', note: 'its SPI, KIc, KID and TAR are used' }));
       tree = node(label, head, kids, { status, note: failures.length ? 'FAILED' : verified === true ? 'verified' : 'not verified' });
     }
-    return { frames: u.frames, tree, json, failures, notes, error: res.inputError, kind: res.kind, verified, refusal: res.kind === 'response' ? res.refusal : undefined, unverified: res.unverified };
+    return { frames: u.frames, tree, json, text, failures, notes, error: res.inputError, kind: res.kind, verified, refusal: res.kind === 'response' ? res.refusal : undefined, unverified: res.unverified };
   }
 
   /** The latest command per TAR, for the PoRs that follow; the oldest beyond the window is dropped (noted when unanswered). */
   private remember(c: PendingCommand): void {
     const key = tarKey(c.dialect, c.tar);
-    this.commands.delete(key);
+    // Re-inserted to become the newest, unless it is already (a run of commands to one TAR): a
+    // Map's delete leaves a hole that only its next rehash clears.
+    if (key !== this.newestCommand) {
+      this.commands.delete(key);
+      this.newestCommand = key;
+    }
     this.commands.set(key, c);
     if (this.commands.size > this.window) {
       const [k, old] = this.commands.entries().next().value!;

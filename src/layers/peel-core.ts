@@ -93,6 +93,13 @@ class SmsLayer implements Layer {
   get json(): Record<string, unknown> {
     return (this.j ??= { layer: this.name, ...this.p.json });
   }
+  get jsonText(): string | undefined {
+    if (this.j) return undefined;
+    const inner = this.p.jsonText;
+    // { layer, ...json }: the name first, then the members of the peeled layer's object (none of them named "layer").
+    if (inner === undefined || inner.includes('"layer":')) return undefined;
+    return `{"layer":${JSON.stringify(this.name)}${inner.length > 2 ? `,${inner.slice(1)}` : '}'}`;
+  }
 }
 
 const SW_FIRST = new Set([0x90, 0x91, 0x61, 0x62, 0x63, 0x9e, 0x9f, 0x6f, 0x93]);

@@ -5,6 +5,8 @@ export interface Layer {
   name: string;
   tree: TreeNode;
   json: Record<string, unknown>;
+  /** JSON.stringify(json) when the layer can write it without building `json` (undefined: stringify `json`). */
+  readonly jsonText?: string;
 }
 
 export interface Peeled {

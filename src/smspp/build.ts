@@ -10,7 +10,9 @@ import { makeAddress } from './address.js';
 import { reassemble, type Reassembled, splitPacket, type SplitOptions } from './concat.js';
 import { buildEnvelope, type DecodedEnvelope, envelope, ENVELOPE_INS, TAG_SMS_PP_DOWNLOAD } from './envelope.js';
 import { type DecodedProactiveCommand, proactiveCommand, TAG_PROACTIVE } from './proactive.js';
-import { envelopeToJson, envelopeToTree, proactiveToJson, proactiveToTree, reassembledToJson, reassembledToTree, tpduToJson, tpduToTree, udhToTree } from './render.js';
+import {
+  envelopeJsonText, envelopeToJson, envelopeToTree, jsonTextOk, proactiveJsonText, proactiveToJson, proactiveToTree, reassembledToJson, reassembledToTree, tpduJsonText, tpduToJson, tpduToTree, udhToTree,
+} from './render.js';
 import { buildSmsDeliver, type DecodedTpdu, type DeliverOptions, decodeTpdu, type Direction, smsDeliver } from './tpdu.js';
 import { findSecurityIe, udh } from './udh.js';
 
@@ -60,6 +62,8 @@ export interface Peeled {
   segment?: boolean;
   tree: TreeNode[];
   json: Record<string, unknown>;
+  /** JSON.stringify(json) when it can be written directly (undefined: stringify `json`). */
+  jsonText?: string;
 }
 
 /**
@@ -125,6 +129,12 @@ class PeeledLayer implements Peeled {
   }
   get json(): Record<string, unknown> {
     return (this.j ??= this.kind === 'envelope' ? envelopeToJson(this.envelope!) : this.kind === 'proactive' ? proactiveToJson(this.proactive!) : tpduToJson(this.tpdu!));
+  }
+  /** JSON.stringify(this.json), written without building the object (undefined when it may differ: see jsonTextOk). */
+  get jsonText(): string | undefined {
+    if (this.j) return undefined;
+    const s = this.kind === 'envelope' ? envelopeJsonText(this.envelope!) : this.kind === 'proactive' ? proactiveJsonText(this.proactive!) : tpduJsonText(this.tpdu!);
+    return jsonTextOk(s) ? s : undefined;
   }
 }
 

@@ -438,3 +438,73 @@ export function proactiveToJson(p: DecodedProactiveCommand): Record<string, unkn
 export function reassembledToJson(r: Reassembled): Record<string, unknown> {
   return { packet: h(r.packet), iei: r.iei === undefined ? null : hex2(r.iei), ref: r.ref ?? null, refBits: r.refBits ?? null, total: r.total, order: r.order.map((i) => i + 1), notes: r.notes ?? [] };
 }
+
+// ---------------------------------------------------------------- JSON text
+
+/*
+ * The objects above, serialised directly: JSON.stringify(tpduToJson(d)) (and
+ * the envelope's and proactive command's) octet for octet, without building
+ * the objects (`parse --read --ndjson` writes one per frame). Hex values are
+ * written as they are (upper-case digits need no escaping); any other string,
+ * and any value whose type is not certain, goes through JSON.stringify. A
+ * number or boolean that is unexpectedly undefined shows as the bare word
+ * `undefined`: callers check for it (jsonTextOk) and fall back to the objects.
+ */
+const js = (v: unknown): string => JSON.stringify(v) ?? 'undefined';
+const octText = (n: number | undefined): string => (n === undefined ? 'null' : `"${hex2(n)}"`);
+const listText = (l: readonly string[] | undefined): string => (l === undefined ? 'undefined' : l.length ? js(l) : '[]');
+
+function addrText(a: DecodedAddress): string {
+  return `{"digits":${js(a.digits)},"ton":${a.ton},"npi":${a.npi},"hex":${js(a.hex)}}`;
+}
+
+/** udJson's members, each preceded by a comma (empty without user data). */
+function udText(u: UserDataInfo | undefined): string {
+  if (!u) return '';
+  let s = `,"udl":${u.udl},"udlUnit":${js(u.udlUnit)},"ud":"${h(u.ud)}","udh":`;
+  if (u.udh) {
+    s += '[';
+    for (let i = 0; i < u.udh.length; i++) s += `${i ? ',' : ''}{"iei":"${hex2(u.udh[i].iei)}","data":"${h(u.udh[i].data)}"}`;
+    s += ']';
+  } else s += 'null';
+  s += `,"body":"${h(u.body)}"`;
+  if (u.text !== undefined) s += `,"text":${js(u.text)}`;
+  return s;
+}
+
+/** JSON.stringify(tpduToJson(d)). */
+export function tpduJsonText(d: DecodedTpdu): string {
+  if (d.type === 'SMS-DELIVER') {
+    return `{"type":"SMS-DELIVER","mti":${d.mti},"mms":${d.mms},"lp":${d.lp},"rp":${d.rp},"udhi":${d.udhi},"sri":${d.sri},"oa":${addrText(d.oa)},"pid":"${hex2(d.pid)}","dcs":"${hex2(d.dcs)}","scts":{"iso":${js(d.sctsInfo.iso)},"hex":${js(d.sctsInfo.hex)}}${udText(d.userData)},"warnings":${listText(d.warnings)},"hex":${js(d.hex)}}`;
+  }
+  if (d.type === 'SMS-SUBMIT') {
+    const vp = d.vp ? js({ vpf: d.vpInfo?.format, text: d.vpInfo?.text, hex: h(d.vp) }) : 'null';
+    return `{"type":"SMS-SUBMIT","mti":${d.mti},"rd":${d.rd},"vpf":${d.vpf},"srr":${d.srr},"udhi":${d.udhi},"rp":${d.rp},"mr":${d.mr},"da":${addrText(d.da)},"pid":"${hex2(d.pid)}","dcs":"${hex2(d.dcs)}","vp":${vp}${udText(d.userData)},"warnings":${listText(d.warnings)},"hex":${js(d.hex)}}`;
+  }
+  return js(tpduToJson(d));
+}
+
+/** JSON.stringify(envelopeToJson(e)). */
+export function envelopeJsonText(e: DecodedEnvelope): string {
+  const di = e.deviceIdentities;
+  return `{"cla":${octText(e.cla)},"ins":${octText(e.ins)},"p1":${octText(e.p1)},"p2":${octText(e.p2)},"lc":${e.lc ?? null},"le":${e.le ?? null},"tag":"${hex2(e.tag)}","deviceIdentities":{"source":"${hex2(di.source)}","destination":"${hex2(di.destination)}"},"address":${e.address ? addrText(e.address) : 'null'},"tpdu":${e.sms ? tpduJsonText(e.sms) : `{"hex":"${h(e.tpdu)}"}`},"warnings":${listText(e.warnings)}}`;
+}
+
+/** JSON.stringify(proactiveToJson(p)). */
+export function proactiveJsonText(p: DecodedProactiveCommand): string {
+  const cd = p.commandDetails;
+  const di = p.deviceIdentities;
+  const tpdu = p.sms ? tpduJsonText(p.sms) : p.tpdu ? `{"hex":"${h(p.tpdu)}"}` : 'null';
+  const sw = p.sw === undefined ? 'null' : js(p.sw.toString(16).toUpperCase().padStart(4, '0'));
+  return `{"tag":"${hex2(p.tag)}","commandDetails":{"number":"${hex2(cd.number)}","type":"${hex2(cd.type)}","qualifier":"${hex2(cd.qualifier)}"},"deviceIdentities":{"source":"${hex2(di.source)}","destination":"${hex2(di.destination)}"},"alphaId":${p.alphaId ? `"${h(p.alphaId)}"` : 'null'},"address":${p.address ? addrText(p.address) : 'null'},"tpdu":${tpdu},"sw":${sw},"warnings":${listText(p.warnings)}}`;
+}
+
+/**
+ * False when a text built above may differ from JSON.stringify of the object:
+ * a value that was undefined (the key would be left out) or not a finite
+ * number (JSON writes null). A string merely containing these words only
+ * costs the slower path.
+ */
+export function jsonTextOk(s: string): boolean {
+  return !s.includes('undefined') && !s.includes('NaN') && !s.includes('Infinity');
+}

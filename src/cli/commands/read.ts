@@ -174,6 +174,7 @@ export async function parseCapture(file: string, args: string[], o: ParseOpts, _
       } else {
         // The item's own tag (uicc-ota-command/1, -response/1) gives way to the record's; `type` still says which.
         // Packet items come as records already (recordTag); the others are copied behind the record's members.
+        if (i.text !== undefined) return emitLine(i.text);
         const j = i.json!;
         if (j.format === RECORD_TAG) emitLine(stringifyLine(j));
         else {
@@ -221,7 +222,7 @@ export async function parseCapture(file: string, args: string[], o: ParseOpts, _
 
   let r: CaptureRun;
   try {
-    r = await streamCapture(file === '-' ? '-' : file, name, { ...o, pairingWindow: window, tree: mode === 'text', json: mode !== 'text', recordTag: mode === 'ndjson' ? RECORD_TAG : undefined }, sink, hooks);
+    r = await streamCapture(file === '-' ? '-' : file, name, { ...o, pairingWindow: window, tree: mode === 'text', json: mode !== 'text', recordTag: mode === 'ndjson' ? RECORD_TAG : undefined, recordText: mode === 'ndjson' }, sink, hooks);
   } finally {
     if (shown) process.stderr.write('\r\x1b[K');
   }

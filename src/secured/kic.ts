@@ -92,9 +92,10 @@ export function keyIdJson(i: KeyIdInfo): Record<string, unknown> {
   return { hex: hex2(i.octet), kvn: i.keyIndex, algorithm: i.algorithm ?? 'reserved' };
 }
 
-const kicMemo = treeMemo<string>();
+/** Keyed by the octet, and by the label too when it is not the usual one (a number: no string per packet). */
+const kicMemo = treeMemo<string | number>();
 export function kicTree(o: number, label = 'KIc'): TreeNode {
-  return kicMemo(`${o}|${label}`, () => kicTreeOf(o, label));
+  return kicMemo(label === 'KIc' ? o : `${o}|${label}`, () => kicTreeOf(o, label));
 }
 
 function kicTreeOf(o: number, label: string): TreeNode {
@@ -106,9 +107,10 @@ function kicTreeOf(o: number, label: string): TreeNode {
   });
 }
 
-const kidMemo = treeMemo<string>();
+const kidMemo = treeMemo<string | number>();
+const READINGS = { cc: 0, rc: 1, none: 2 } as const;
 export function kidTree(o: number, reading: 'cc' | 'rc' | 'none', label = 'KID'): TreeNode {
-  return kidMemo(`${o}|${reading}|${label}`, () => kidTreeOf(o, reading, label));
+  return kidMemo(label === 'KID' ? READINGS[reading] * 256 + o : `${o}|${reading}|${label}`, () => kidTreeOf(o, reading, label));
 }
 
 function kidTreeOf(o: number, reading: 'cc' | 'rc' | 'none', label: string): TreeNode {

@@ -33,11 +33,32 @@ function warnNodes(ws: readonly string[]): TreeNode[] {
 
 // ---------------------------------------------------------------- UDH
 
-const udhIeMemo = treeMemo<string>();
+/*
+ * Memo keys: a number where a few octets say it all (no string to build and
+ * hash per packet), a string otherwise.
+ */
+
+/** Up to six octets and their count as one number (exact in a double: 48 bits of octets, the count above them). */
+function octetsKey(b: Uint8Array): number {
+  let k = 0;
+  for (let i = b.length - 1; i >= 0; i--) k = k * 256 + b[i];
+  return b.length * 2 ** 48 + k;
+}
+
+const udhIeMemo = treeMemo<string | number>();
 export function udhIeToTree(ie: UdhIe): TreeNode {
   // Concatenation IEs change with every message: built each time.
   if (ie.iei === 0x00 || ie.iei === 0x08 || ie.data.length > 16) return udhIeTree(ie);
-  return udhIeMemo(`${ie.iei}|${toHex(ie.data)}`, () => udhIeTree(ie));
+  // IEI and up to five octets of data as a number (IE 70/71 of a secured packet have none).
+  return udhIeMemo(ie.data.length <= 5 ? ieKey(ie) : `${ie.iei}|${toHex(ie.data)}`, () => udhIeTree(ie));
+}
+
+/** octetsKey of IEI ‖ data (at most five octets of data). */
+function ieKey(ie: UdhIe): number {
+  const d = ie.data;
+  let k = 0;
+  for (let i = d.length - 1; i >= 0; i--) k = k * 256 + d[i];
+  return (d.length + 1) * 2 ** 48 + k * 256 + ie.iei;
 }
 
 function udhIeTree(ie: UdhIe): TreeNode {
@@ -50,11 +71,11 @@ function udhIeTree(ie: UdhIe): TreeNode {
   return node(`IE: ${ieName(ie.iei)}`, undefined, kids, { hex: toHex(udh.encode([ie]).subarray(1)) });
 }
 
-const udhMemo = treeMemo<string>();
+const udhMemo = treeMemo<string | number>();
 export function udhToTree(ies: readonly UdhIe[]): TreeNode {
   const enc = udh.encode(ies);
   if (ies.some((ie) => ie.iei === 0x00 || ie.iei === 0x08) || enc.length > 24) return udhTree(ies, enc);
-  return udhMemo(h(enc), () => udhTree(ies, enc));
+  return udhMemo(enc.length <= 6 ? octetsKey(enc) : h(enc), () => udhTree(ies, enc));
 }
 
 function udhTree(ies: readonly UdhIe[], enc: Uint8Array): TreeNode {
@@ -168,7 +189,8 @@ function dcsTree(dcs: number): TreeNode {
 const udlMemo = treeMemo<number>();
 const udlNode = (udl: number, unit: 'septets' | 'octets') => udlMemo(unit === 'septets' ? 256 + udl : udl, () => node('TP-User-Data-Length', `${udl} ${unit}`, undefined, { hex: hex2(udl) }));
 const mrMemo = treeMemo<number>();
-const tagMemo = treeMemo<string>();
+const envelopeTagMemo = treeMemo<number>();
+const proactiveTagMemo = treeMemo<number>();
 const lengthMemo = treeMemo<number>();
 const lengthNode = (n: number) => lengthMemo(n, () => node('Length', String(n)));
 
@@ -274,7 +296,7 @@ function apduHeaderTree(e: { cla?: number; ins?: number; p1?: number; p2?: numbe
 }
 
 export function envelopeToTree(e: DecodedEnvelope, note?: string): TreeNode {
-  const kids = [...apduHeaderNodes(e, 'ENVELOPE'), tagMemo(`SMS-PP Download|${e.tag}`, () => node('BER-TLV Tag', `SMS-PP Download (${x2(e.tag)})`)), lengthNode(e.berLength)];
+  const kids = [...apduHeaderNodes(e, 'ENVELOPE'), envelopeTagMemo(e.tag, () => node('BER-TLV Tag', `SMS-PP Download (${x2(e.tag)})`)), lengthNode(e.berLength)];
   kids.push(deviceNode(e.deviceIdentities.source, e.deviceIdentities.destination));
   if (e.address) kids.push(addressValueToTree(e.address));
   // The decoded TPDU's hex is that of the same octets (decoded from e.tpdu, all of it).
@@ -288,7 +310,7 @@ const commandDetailsMemo = treeMemo<number>();
 export function proactiveToTree(p: DecodedProactiveCommand): TreeNode {
   const cd = p.commandDetails;
   const kids = [
-    tagMemo(`Proactive Command|${p.tag}`, () => node('BER-TLV Tag', `Proactive Command (${x2(p.tag)})`)),
+    proactiveTagMemo(p.tag, () => node('BER-TLV Tag', `Proactive Command (${x2(p.tag)})`)),
     lengthNode(p.berLength),
     commandDetailsMemo((cd.number << 16) | (cd.type << 8) | cd.qualifier, () =>
       node('Command details', `${hex2(cd.number)}${hex2(cd.type)}${hex2(cd.qualifier)}`, [

@@ -191,13 +191,14 @@ function apduPart(raw: Uint8Array): ApduPart | undefined {
     if (j.apdus.length !== 1 || !cmd.startsWith(head)) return undefined;
     const dataHex = toHex(raw.subarray(5));
     const id = { head: raw.slice(0, 5), size: raw.length };
-    if (!dataHex) return { ...id, hex: utf8(JSON.stringify(j.apdus[0])), hexEnd: NOTHING, cmd: utf8(cmd.slice(head.length)), cmdEnd: NOTHING };
+    // `cmd` from the comma after the offset on.
+    if (!dataHex) return { ...id, hex: utf8(JSON.stringify(j.apdus[0])), hexEnd: NOTHING, cmd: utf8(cmd.slice(head.length - 1)), cmdEnd: NOTHING };
     // Split where the data is: the hex ends with it, the command has it as "data" once.
     const field = `"data":"${dataHex}"`;
     const at = cmd.indexOf(field);
     if (!j.apdus[0].endsWith(dataHex) || at < 0 || cmd.indexOf(field, at + 1) >= 0) return undefined;
     const dataAt = at + field.length - 1 - dataHex.length;
-    return { ...id, hex: utf8(`"${j.apdus[0].slice(0, -dataHex.length)}`), hexEnd: QUOTE, cmd: utf8(cmd.slice(head.length, dataAt)), cmdEnd: utf8(cmd.slice(dataAt + dataHex.length)) };
+    return { ...id, hex: utf8(`"${j.apdus[0].slice(0, -dataHex.length)}`), hexEnd: QUOTE, cmd: utf8(cmd.slice(head.length - 1, dataAt)), cmdEnd: utf8(cmd.slice(dataAt + dataHex.length)) };
   } catch {
     return undefined;
   }
@@ -220,7 +221,7 @@ interface Plan {
  */
 function compactPlan(data: Uint8Array, parts: Map<string, ApduPart | null>, plan: Plan): boolean {
   plan.n = 0;
-  plan.size = 96;
+  plan.size = 128;
   for (let o = 0; o < data.length; ) {
     if (data.length - o < 5) return false;
     // The same header as the last script's C-APDU at this place (a campaign's scripts differ in their data): no lookup.
@@ -255,29 +256,29 @@ function partAt(data: Uint8Array, o: number, parts: Map<string, ApduPart | null>
 
 const SCRIPT_APDUS = utf8('","apdus":[');
 const SCRIPT_MID = utf8('],"script":{"scriptFormat":"compact","apdus":[');
-const SCRIPT_CMDS = utf8('],"commands":[');
+const SCRIPT_CMD0 = utf8('],"commands":[{"offset":');
+const SCRIPT_CMD = utf8(',{"offset":');
 const SCRIPT_END = utf8(']}');
-const OFFSET = utf8('{"offset":');
-const COMMA = utf8(',');
 
 /** Writes the part compactPlan planned (room for plan.size octets asked before). */
 function compactWrite(out: JsonOut, data: Uint8Array, plan: Plan): void {
   const { parts, at, n } = plan;
-  for (let pass = 0; pass < 2; pass++) {
-    out.put(pass ? SCRIPT_MID : SCRIPT_APDUS);
-    for (let k = 0; k < n; k++) {
-      if (k) out.put(COMMA);
-      out.put(parts[k].hex);
-      out.hex(data, at[k] + 5, at[k + 1]);
-      out.put(parts[k].hexEnd);
-    }
-  }
-  out.put(SCRIPT_CMDS);
+  out.put(SCRIPT_APDUS);
+  const list = out.at;
   for (let k = 0; k < n; k++) {
-    if (k) out.put(COMMA);
-    out.put(OFFSET);
+    if (k) out.buf[out.at++] = 0x2c; // ","
+    out.put(parts[k].hex);
+    out.hex(data, at[k] + 5, at[k + 1]);
+    out.put(parts[k].hexEnd);
+  }
+  const listEnd = out.at;
+  out.put(SCRIPT_MID);
+  // The script's "apdus" are the same list, octet for octet (commandScriptJson: each C-APDU's hex): copied.
+  out.buf.copyWithin(out.at, list, listEnd);
+  out.at += listEnd - list;
+  for (let k = 0; k < n; k++) {
+    out.put(k ? SCRIPT_CMD : SCRIPT_CMD0);
     out.int(at[k]);
-    out.put(COMMA);
     out.put(parts[k].cmd);
     out.hex(data, at[k] + 5, at[k + 1]);
     out.put(parts[k].cmdEnd);

@@ -19,7 +19,8 @@
  * parts plug in by adding theirs); BENCH_ONLY picks some by name.
  * Results go to bench/results.json (or BENCH_OUT). `--smoke` runs everything
  * with tiny sizes (the test suite only checks that the benchmark runs).
- * Sizes: BENCH_RUNS, BENCH_BATCH, BENCH_LIB, BENCH_RSS_LINES, BENCH_READ_FRAMES.
+ * Sizes: BENCH_RUNS, BENCH_REPS, BENCH_BATCH, BENCH_LIB, BENCH_RSS_LINES, BENCH_READ_FRAMES.
+ * CPU time and peak RSS: wait4(2) through bench/rusage.py when python3 is there, else GNU time.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, createWriteStream } from 'node:fs';
@@ -33,6 +34,8 @@ export const SMOKE = process.argv.includes('--smoke');
 export const env = (k: string, full: number, smoke: number): number => Number(process.env[k] ?? (SMOKE ? smoke : full));
 export const RUNS = env('BENCH_RUNS', 15, 2);
 export const BATCH = env('BENCH_BATCH', 20000, 20);
+/** Interleaved runs per figure in the batch and capture sections (their median is kept). */
+export const REPS = env('BENCH_REPS', 5, 1);
 export const LIB = env('BENCH_LIB', 20000, 50);
 export const RSS_LINES = env('BENCH_RSS_LINES', 1_000_000, 200);
 export const READ_FRAMES = env('BENCH_READ_FRAMES', 100_000, 20);
@@ -43,6 +46,16 @@ export const KEYSET = join(ROOT, 'vectors', 'keysets', 'test.json');
 const ONLY = process.env.BENCH_ONLY ? process.env.BENCH_ONLY.split(',') : undefined;
 const want = (section: string): boolean => !ONLY || ONLY.includes(section);
 const TIME = '/usr/bin/time';
+/**
+ * How CPU time and peak RSS are read: bench/rusage.py (wait4, to the microsecond, and the
+ * command's own wall time, without python's start-up) when python3 runs it, else GNU time
+ * (CPU to 10 ms), else wall time only.
+ */
+const RUSAGE = join(ROOT, 'bench', 'rusage.py');
+const MEASURER: 'rusage' | 'time' | 'none' =
+  spawnSync('python3', [RUSAGE, join(tmpdir(), `uicc-ota-bench-probe-${process.pid}`), process.execPath, '-e', '0']).status === 0 ? 'rusage' : existsSync(TIME) ? 'time' : 'none';
+rmSync(join(tmpdir(), `uicc-ota-bench-probe-${process.pid}`), { force: true });
+export const measuredBy = (): string => ({ rusage: 'wait4(2) through bench/rusage.py (microseconds)', time: 'GNU time (10 ms)', none: 'wall time only' })[MEASURER];
 
 export interface Run {
   wallMs: number;
@@ -51,14 +64,14 @@ export interface Run {
   stdout: string;
 }
 
-/** Run a command; wall time here, CPU time and peak RSS from GNU time when present. */
+/** Run a command; wall time, CPU time and peak RSS as MEASURER reads them. */
 export function run(cmd: string, args: string[], opts: { input?: string; inputFile?: string; cwd?: string; env?: NodeJS.ProcessEnv; okCodes?: number[] } = {}): Run {
-  const useTime = existsSync(TIME);
+  const useTime = MEASURER !== 'none';
   const tf = useTime ? join(tmpdir(), `uicc-ota-bench-${process.pid}.time`) : '';
-  const argv = useTime ? ['-f', '%U %S %M', '-o', tf, cmd, ...args] : args;
+  const argv = MEASURER === 'rusage' ? [RUSAGE, tf, cmd, ...args] : useTime ? ['-f', '%U %S %M', '-o', tf, cmd, ...args] : args;
   const input = opts.inputFile ? readFileSync(opts.inputFile) : opts.input;
   const t = process.hrtime.bigint();
-  const r = spawnSync(useTime ? TIME : cmd, argv, {
+  const r = spawnSync(MEASURER === 'rusage' ? 'python3' : useTime ? TIME : cmd, argv, {
     cwd: opts.cwd ?? ROOT, input, encoding: 'utf8', maxBuffer: 1 << 30, env: { ...process.env, NO_COLOR: '1', ...opts.env },
   });
   const wallMs = Number(process.hrtime.bigint() - t) / 1e6;
@@ -66,6 +79,11 @@ export function run(cmd: string, args: string[], opts: { input?: string; inputFi
   if (!(opts.okCodes ?? [0]).includes(r.status ?? -1)) throw new Error(`${cmd} ${args.slice(0, 4).join(' ')}… exited ${r.status}: ${String(r.stderr).slice(0, 400)}`);
   let cpuMs = wallMs;
   let rssKb = 0;
+  if (MEASURER === 'rusage') {
+    const [w, u, s, m] = readFileSync(tf, 'utf8').trim().split(' ').map(Number);
+    rmSync(tf, { force: true });
+    return { wallMs: w, cpuMs: (u + s) * 1000, rssKb: m, stdout: r.stdout };
+  }
   if (useTime) {
     const last = readFileSync(tf, 'utf8').trim().split('\n').pop()!.split(' ').map(Number);
     cpuMs = (last[0] + last[1]) * 1000;
@@ -106,6 +124,7 @@ export const results: Record<string, unknown> = {
     node: process.version,
     openssl: spawnSync('openssl', ['version'], { encoding: 'utf8' }).stdout?.trim() ?? 'not installed',
     loadavgAtStart: loadavg().map((x) => round(x)),
+    cpuTimeBy: measuredBy(),
   },
   smoke: SMOKE,
   date: new Date().toISOString(),
@@ -145,6 +164,8 @@ export interface SectionContext {
   dataLines: (apdus: number, n: number) => string;
   smoke: boolean;
   READ_FRAMES: number;
+  /** BENCH_REPS: interleaved runs per figure. */
+  reps: number;
 }
 
 /** The sections, in the order they run; BENCH_ONLY picks some by name. Other parts plug in here. */
@@ -208,7 +229,7 @@ const SHAPES: Array<[string, number, string[]]> = [
 const UNIQUE_SHAPES: Array<[string, number, string[]]> = [['3DES 1 APDU, all different', 1, []], ['AES 1 APDU, all different', 1, ['--kvn', '2']]];
 SECTIONS.push({ name: 'batch', run: () => {
   const rows: unknown[] = [];
-  log(`batch through the CLI (${BATCH} packets per run, median of 3, the same command's one-line run subtracted, CPU time; and on both cores with --threads auto, wall time)`);
+  log(`batch through the CLI (${BATCH} packets per run, median of ${REPS}, the same command's one-line run subtracted, CPU time; and on both cores with --threads auto, wall time)`);
   for (const im of impls) {
     // Smoke: two shapes, one repetition (the suite only checks that it runs).
     for (const [name, apdus, extra] of SMOKE ? [SHAPES[0], SHAPES[3], UNIQUE_SHAPES[0]] : [...SHAPES, ...UNIQUE_SHAPES]) {
@@ -221,7 +242,7 @@ SECTIONS.push({ name: 'batch', run: () => {
       const buildArgs = [im.bin, 'build', 'sms', '--each', ...K, ...extra, '--format', 'packet'];
       const parseArgs = [im.bin, 'parse', '--each', ...K];
       const parseJsonArgs = [im.bin, 'parse', '--each', '--json', ...K];
-      for (let i = 0; i < (SMOKE ? 1 : 3); i++) {
+      for (let i = 0; i < REPS; i++) {
         b.push(eachCpuMs(buildArgs, input));
         p.push(eachCpuMs(parseArgs, built));
         pj.push(eachCpuMs(parseJsonArgs, built));
@@ -264,7 +285,7 @@ SECTIONS.push({ name: 'batch', run: () => {
     log(`  ${im.name}: 3DES concatenated (${segs} segments) build ${pps.toFixed(0)}/s   parse (the packets) ${ppps.toFixed(0)}/s x${(pps / ppps).toFixed(2)}   parse --json ${pjps.toFixed(0)}/s x${(pps / pjps).toFixed(2)}`);
     rows.push({ impl: im.name, shape: `3DES concatenated, ${segs} segments`, buildPerCpuSecond: Math.round(pps), parsePerCpuSecond: Math.round(ppps), parseSlowerBy: round(pps / ppps), parseJsonPerCpuSecond: Math.round(pjps), parseJsonSlowerBy: round(pps / pjps) });
   }
-  results.batchCli = { packets: BATCH, rows };
+  results.batchCli = { packets: BATCH, runs: REPS, rows };
   save();
 } });
 
@@ -489,7 +510,7 @@ SECTIONS.push({ name: 'memory', run: async () => {
 } });
 
 // build sms --each on 1 and 2 threads, wall and CPU, vs the openssl raw crypto limit: bench/build.ts.
-const ctx: SectionContext = { run, round, median, log, save, env, impls, results, tmp, K, APDU, dataLines, smoke: SMOKE, READ_FRAMES };
+const ctx: SectionContext = { run, round, median, log, save, env, impls, results, tmp, K, APDU, dataLines, smoke: SMOKE, READ_FRAMES, reps: REPS };
 SECTIONS.push((await import('./build.js')).buildSection(ctx));
 
 // parse --read vs tshark -V: bench/capture.ts.

@@ -9,7 +9,8 @@
  * SHORT MESSAGE carrying its PoR. `parse --read` deciphers and verifies every
  * command and pairs every PoR with it; tshark -V dissects every frame. Both
  * write their full text to /dev/null. Figures: frames per CPU second, the
- * ratio to tshark -V, and peak RSS (GNU time, `/usr/bin/time`, when present).
+ * ratio to tshark -V, and peak RSS (bench/rusage.py, or GNU time), each the
+ * median of BENCH_REPS interleaved runs (peak RSS: the largest).
  */
 import { spawnSync } from 'node:child_process';
 import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
@@ -48,32 +49,42 @@ export function makeCapture(c: SectionContext, dir: string, frames: number): str
   return cap;
 }
 
-const perCpuSecond = (frames: number, r: Run) => frames / (r.cpuMs / 1000);
 
 export const captureSection = (c: SectionContext): Section => ({
   name: 'capture',
   run: () => {
-    const { run, round, log, save, impls, results, tmp, K, READ_FRAMES } = c;
+    const { run, round, median, log, save, impls, results, tmp, K, READ_FRAMES, reps: REPS } = c;
     const cap = makeCapture(c, tmp, READ_FRAMES);
     log(`capture: ${READ_FRAMES} GSMTAP frames, ENVELOPE (SMS-PP DOWNLOAD, 3DES + CC) / FETCH (SEND SHORT MESSAGE, PoR) pairs (${(readFileSync(cap).length / 1e6).toFixed(1)} MB)`);
     const rows: Record<string, unknown>[] = [];
     const ts = spawnSync('sh', ['-c', 'command -v tshark'], { encoding: 'utf8' }).stdout.trim();
-    let tsharkFps: number | null = null;
-    if (ts) {
-      const r = run('sh', ['-c', `"${ts}" -r "${cap}" -V > /dev/null`]);
-      tsharkFps = perCpuSecond(READ_FRAMES, r);
-      log(`  tshark -V: ${tsharkFps.toFixed(0)} frames per CPU second, ${(r.wallMs / 1000).toFixed(1)} s wall, peak RSS ${(r.rssKb / 1024).toFixed(0)} MB`);
-      rows.push({ impl: 'tshark -V', framesPerCpuSecond: Math.round(tsharkFps), wallSeconds: round(r.wallMs / 1000, 1), peakRssMB: Math.round(r.rssKb / 1024) });
-    } else rows.push({ impl: 'tshark -V', status: 'not installed' });
+    // The readers in turn, REPS rounds (the machine's load drifts): each figure is the median of its runs.
+    const readers: Array<{ key: string; impl: string; output?: string; cmd: string; okCodes: number[] }> = [];
+    if (ts) readers.push({ key: 'tshark', impl: 'tshark -V', cmd: `"${ts}" -r "${cap}" -V > /dev/null`, okCodes: [0] });
     for (const im of impls) {
       for (const [label, extra] of [['text', []], ['--ndjson', ['--ndjson']]] as const) {
-        const r = run('sh', ['-c', `"${process.execPath}" "${im.bin}" parse --read "${cap}" ${K.join(' ')} ${extra.join(' ')} > /dev/null`], { okCodes: [0, 1] });
-        const fps = perCpuSecond(READ_FRAMES, r);
-        log(`  ${im.name}: parse --read (${label}) ${fps.toFixed(0)} frames per CPU second, ${(r.wallMs / 1000).toFixed(1)} s wall, peak RSS ${(r.rssKb / 1024).toFixed(0)} MB${tsharkFps ? `, x${(fps / tsharkFps).toFixed(2)} of tshark -V` : ''}`);
-        rows.push({ impl: im.name, output: label, framesPerCpuSecond: Math.round(fps), wallSeconds: round(r.wallMs / 1000, 1), peakRssMB: Math.round(r.rssKb / 1024), ratioToTshark: tsharkFps ? round(fps / tsharkFps) : null });
+        readers.push({ key: `${im.name} ${label}`, impl: im.name, output: label, cmd: `"${process.execPath}" "${im.bin}" parse --read "${cap}" ${K.join(' ')} ${extra.join(' ')} > /dev/null`, okCodes: [0, 1] });
       }
     }
-    results.capture = { frames: READ_FRAMES, rows };
+    const runs = new Map<string, Run[]>(readers.map((x) => [x.key, []]));
+    for (let i = 0; i < REPS; i++) for (const x of readers) runs.get(x.key)!.push(run('sh', ['-c', x.cmd], { okCodes: x.okCodes }));
+    const fig = (key: string) => {
+      const rs = runs.get(key)!;
+      return { fps: READ_FRAMES / (median(rs.map((r) => r.cpuMs)) / 1000), wallMs: median(rs.map((r) => r.wallMs)), rssKb: Math.max(...rs.map((r) => r.rssKb)) };
+    };
+    let tsharkFps: number | null = null;
+    if (ts) {
+      const t = fig('tshark');
+      tsharkFps = t.fps;
+      log(`  tshark -V: ${t.fps.toFixed(0)} frames per CPU second, ${(t.wallMs / 1000).toFixed(1)} s wall, peak RSS ${(t.rssKb / 1024).toFixed(0)} MB (median of ${REPS})`);
+      rows.push({ impl: 'tshark -V', framesPerCpuSecond: Math.round(t.fps), wallSeconds: round(t.wallMs / 1000, 1), peakRssMB: Math.round(t.rssKb / 1024) });
+    } else rows.push({ impl: 'tshark -V', status: 'not installed' });
+    for (const x of readers.filter((y) => y.output)) {
+      const f = fig(x.key);
+      log(`  ${x.impl}: parse --read (${x.output}) ${f.fps.toFixed(0)} frames per CPU second, ${(f.wallMs / 1000).toFixed(1)} s wall, peak RSS ${(f.rssKb / 1024).toFixed(0)} MB${tsharkFps ? `, x${(f.fps / tsharkFps).toFixed(2)} of tshark -V` : ''}`);
+      rows.push({ impl: x.impl, output: x.output, framesPerCpuSecond: Math.round(f.fps), wallSeconds: round(f.wallMs / 1000, 1), peakRssMB: Math.round(f.rssKb / 1024), ratioToTshark: tsharkFps ? round(f.fps / tsharkFps) : null });
+    }
+    results.capture = { frames: READ_FRAMES, runs: REPS, rows };
     save();
   },
 });

@@ -21,7 +21,7 @@ export function markdown(res: Obj): string {
   const la = (a: unknown): string => (Array.isArray(a) ? a.join(' / ') : '?');
   out.push(`Run of ${String(res.date ?? '?').slice(0, 16).replace('T', ' ')} UTC${res.smoke ? ' (smoke sizes: not figures)' : ''}: ` +
     `${m.cores ?? '?'} × ${m.cpu ?? '?'}, ${m.memGB ?? '?'} GB, ${m.os ?? '?'}, Node ${m.node ?? '?'}, ${m.openssl ?? '?'}; ` +
-    `load average ${la(m.loadavgAtStart)} at start, ${la(m.loadavgAtEnd)} at end.`);
+    `load average ${la(m.loadavgAtStart)} at start, ${la(m.loadavgAtEnd)} at end${m.cpuTimeBy ? `; CPU time and peak RSS read by ${m.cpuTimeBy}` : ''}.`);
 
   const su: Obj | undefined = res.startup;
   if (su?.rows) {
@@ -41,7 +41,7 @@ export function markdown(res: Obj): string {
 
   const bc: Obj | undefined = res.batchCli;
   if (bc?.rows) {
-    out.push('', `\`--each\` through the CLI, ${n(bc.packets)} packets, packets per CPU second (each command's one-line run subtracted: throughput, not start-up); goal: parse within x1.5 of build:`, '');
+    out.push('', `\`--each\` through the CLI, ${n(bc.packets)} packets${bc.runs ? `, median of ${bc.runs} interleaved runs` : ''}, packets per CPU second (each command's one-line run subtracted: throughput, not start-up); goal: parse within x1.5 of build:`, '');
     out.push(table(['packet', 'build', 'parse', 'parse/build', 'parse --json', 'parse --json/build'],
       bc.rows.map((x: Obj) => [`${x.shape} (${x.impl})`, n(x.buildPerCpuSecond), n(x.parsePerCpuSecond), r(x.parseSlowerBy), n(x.parseJsonPerCpuSecond), r(x.parseJsonSlowerBy)])));
   }
@@ -53,7 +53,7 @@ export function markdown(res: Obj): string {
 
   const cap: Obj | undefined = res.capture;
   if (cap?.rows) {
-    out.push('', `\`parse --read\` of a generated ${n(cap.frames)}-frame GSMTAP capture (3DES ENVELOPEs and their PoRs), frames per CPU second; goal: at least \`tshark -V\`'s speed, < 200 MB:`, '');
+    out.push('', `\`parse --read\` of a generated ${n(cap.frames)}-frame GSMTAP capture (3DES ENVELOPEs and their PoRs), frames per CPU second${cap.runs ? `, median of ${cap.runs} interleaved runs` : ''}; goal: at least \`tshark -V\`'s speed, < 200 MB:`, '');
     out.push(table(['reader', 'frames /CPU-s', 'of tshark -V', 'wall', 'peak RSS'],
       cap.rows.map((x: Obj) => [x.impl === 'tshark -V' ? '`tshark -V`' : `\`parse --read\` ${x.output} (${x.impl})`, x.status ?? n(x.framesPerCpuSecond),
         x.impl === 'tshark -V' ? '' : r(x.ratioToTshark), x.wallSeconds !== undefined ? `${x.wallSeconds} s` : '', x.peakRssMB !== undefined ? `${x.peakRssMB} MB` : ''])));

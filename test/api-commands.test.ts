@@ -186,9 +186,9 @@ describe('API = CLI, further commands', () => {
     const smsc = launch(process.execPath, [BIN, 'smsc', '--port', '0', '--system-id', 'lab', '--password', 'secret', '--card', join(dir, 'smpp-card.json')], /listening on TCP [\d.]+:(\d+)/);
     try {
       const port = await smsc.port;
-      const cli = async (args: string[], input = '') => {
+      const cli = async (args: string[], input = '', codes = [0, 1]) => {
         const r = await runAsync(['send', 'smpp', '--port', String(port), ...SMPP_ARGS, ...args, '--json'], { input });
-        assert.ok(r.code === 0 || r.code === 1, `${args.join(' ')}: exit ${r.code} ${r.stderr}`);
+        assert.ok(codes.includes(r.code), `${args.join(' ')}: exit ${r.code} ${r.stderr}`);
         return r;
       };
       // SPI 0619: no counter check, so the card answers the same command the same way twice.
@@ -233,6 +233,18 @@ describe('API = CLI, further commands', () => {
       const counterOf = (l: string) => (l ? (JSON.parse(l) as { counter: number }).counter : null);
       assert.deepEqual(streamed.split('\n').slice(0, -1).map(counterOf), [3, null, 4]);
       assert.deepEqual(streamed.split('\n').slice(0, -1).map((l) => (l ? noIds(JSON.parse(l)) : '')), cliEach.stdout.split('\n').slice(0, -1).map((l) => (l ? noIds(JSON.parse(l)) : '')));
+      // A line that is not hex is its own error line (exit 2) in both, and the campaign goes on (it used to throw here).
+      const withBad = 'ZZ\nA0A40000027F20\n';
+      const rb = await api.sendSmppEach(withBad, { port, ...SMPP, ...each });
+      const cliBad = await cli(['--keyset', KEYSET, '--spi', '0619', '--kic', '15', '--kid', '15', '--tar', 'B00010', '--counter', '3', '--each'], withBad, [2]);
+      assert.equal(cliBad.code, 2, cliBad.stderr);
+      assert.equal(rb.exitCode, 2);
+      assert.deepEqual(rb.lines.map((x) => ('passThrough' in x ? x.passThrough : [x.kind, x.exitCode])), [['error', 2], ['por', 0]]);
+      const cliBadLines = cliBad.stdout.split('\n').slice(0, -1).map((l) => JSON.parse(l) as Record<string, unknown>);
+      assert.deepEqual(asJson((rb.lines[0] as { json: unknown }).json), cliBadLines[0]);
+      assert.equal(cliBadLines[0].exitCode, 2);
+      assert.match(String(cliBadLines[0].error), /^line 1: .*hex/);
+      assert.equal(rb.units.length, 1);
     } finally {
       await smsc.stop();
     }

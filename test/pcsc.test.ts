@@ -209,6 +209,11 @@ test('wrong key: no PoR (options.porOnAuthFailure false) or an unsecured error P
     assert.equal(r.code, 1, r.stderr);
     assert.match(r.stderr, /no PoR received/);
     assert.match(r.stdout, /ENVELOPE 1\/1: SW 9000/);
+    // --json: a uicc-ota-pcsc-no-por/1 object (it had no version tag before).
+    const nj = await cli(['send', 'pcsc', ...bad, '--spi', '0601', '--kic', '15', '--kid', '15', '--tar', 'B00010', '--apdu', '00B0000010', '--json']);
+    assert.equal(nj.code, 1, nj.stderr);
+    const o = JSON.parse(nj.stdout) as Record<string, unknown>;
+    assert.deepEqual([Object.keys(o)[0], o.format, o.por, o.ok, o.verified, o.failures], ['format', 'uicc-ota-pcsc-no-por/1', null, false, false, ['no PoR received']]);
     setCardOptions({ porOnAuthFailure: true, unsecuredErrorStatuses: 'all' });
     const u = await cli(['send', 'pcsc', ...bad, '--spi', '0601', '--kic', '15', '--kid', '15', '--tar', 'B00010', '--apdu', '00B0000010', '--json']);
     assert.equal(u.code, 1, u.stderr);

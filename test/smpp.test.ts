@@ -185,7 +185,7 @@ test('send smpp --each streams: each line is answered as its PoR comes, before s
     const first = JSON.parse(await j.next()) as { line: number; counter: number; verified: boolean; status: { code: string } };
     assert.deepEqual([first.line, first.counter, first.verified, first.status.code], [1, 6, true, '00']);
     j.write('0\n#\n');
-    assert.deepEqual(Object.keys(JSON.parse(await j.next())), ['line', 'error', 'exitCode']);
+    assert.deepEqual(Object.keys(JSON.parse(await j.next())), ['format', 'line', 'error', 'exitCode']); // uicc-ota-error/1, as parse --each --json
     assert.equal(await j.next(), '');
     j.end();
     assert.equal(await j.closed, 2);
@@ -237,6 +237,18 @@ test('send smpp --no-wait returns after submit_sm_resp with the message_id', asy
     const r = await send(await s.port, [...SJA2_ARGS, '--no-wait']);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /^1 SUBMITTED tar=B00010 cntr=0 message_id=\w+/);
+    // --json: a uicc-ota-smpp-submit/1 object (its schema checked by the cli helper), and with --each one per line.
+    const j = await send(await s.port, [...SJA2_ARGS, '--no-wait', '--json']);
+    assert.equal(j.code, 0, j.stderr);
+    const o = JSON.parse(j.stdout) as Record<string, unknown>;
+    assert.deepEqual(Object.keys(o), ['format', 'line', 'tar', 'counter', 'messageIds', 'error']);
+    assert.deepEqual([o.format, o.line, o.tar, o.counter, o.error], ['uicc-ota-smpp-submit/1', 1, 'B00010', 0, null]);
+    const data = SJA2_ARGS.filter((_, i) => SJA2_ARGS[i - 1] === '--apdu').join('');
+    const rest = SJA2_ARGS.filter((a, i) => a !== '--apdu' && SJA2_ARGS[i - 1] !== '--apdu');
+    const e = await send(await s.port, [...rest, '--no-wait', '--json', '--each'], [], `${data}\nZZ\n`);
+    assert.equal(e.code, 2, e.stderr);
+    const lines = e.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    assert.deepEqual(lines.map((l) => [l.format, l.line]), [['uicc-ota-smpp-submit/1', 1], ['uicc-ota-error/1', 2]]);
   } finally {
     await s.stop();
   }

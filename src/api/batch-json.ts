@@ -191,13 +191,14 @@ function apduPart(raw: Uint8Array): ApduPart | undefined {
     if (j.apdus.length !== 1 || !cmd.startsWith(head)) return undefined;
     const dataHex = toHex(raw.subarray(5));
     const id = { head: raw.slice(0, 5), size: raw.length };
-    if (!dataHex) return { ...id, hex: utf8(JSON.stringify(j.apdus[0])), hexEnd: NOTHING, cmd: utf8(cmd.slice(head.length)), cmdEnd: NOTHING };
+    // `cmd` from the comma after the offset on.
+    if (!dataHex) return { ...id, hex: utf8(JSON.stringify(j.apdus[0])), hexEnd: NOTHING, cmd: utf8(cmd.slice(head.length - 1)), cmdEnd: NOTHING };
     // Split where the data is: the hex ends with it, the command has it as "data" once.
     const field = `"data":"${dataHex}"`;
     const at = cmd.indexOf(field);
     if (!j.apdus[0].endsWith(dataHex) || at < 0 || cmd.indexOf(field, at + 1) >= 0) return undefined;
     const dataAt = at + field.length - 1 - dataHex.length;
-    return { ...id, hex: utf8(`"${j.apdus[0].slice(0, -dataHex.length)}`), hexEnd: QUOTE, cmd: utf8(cmd.slice(head.length, dataAt)), cmdEnd: utf8(cmd.slice(dataAt + dataHex.length)) };
+    return { ...id, hex: utf8(`"${j.apdus[0].slice(0, -dataHex.length)}`), hexEnd: QUOTE, cmd: utf8(cmd.slice(head.length - 1, dataAt)), cmdEnd: utf8(cmd.slice(dataAt + dataHex.length)) };
   } catch {
     return undefined;
   }
@@ -220,7 +221,7 @@ interface Plan {
  */
 function compactPlan(data: Uint8Array, parts: Map<string, ApduPart | null>, plan: Plan): boolean {
   plan.n = 0;
-  plan.size = 96;
+  plan.size = 128;
   for (let o = 0; o < data.length; ) {
     if (data.length - o < 5) return false;
     // The same header as the last script's C-APDU at this place (a campaign's scripts differ in their data): no lookup.
@@ -255,29 +256,29 @@ function partAt(data: Uint8Array, o: number, parts: Map<string, ApduPart | null>
 
 const SCRIPT_APDUS = utf8('","apdus":[');
 const SCRIPT_MID = utf8('],"script":{"scriptFormat":"compact","apdus":[');
-const SCRIPT_CMDS = utf8('],"commands":[');
+const SCRIPT_CMD0 = utf8('],"commands":[{"offset":');
+const SCRIPT_CMD = utf8(',{"offset":');
 const SCRIPT_END = utf8(']}');
-const OFFSET = utf8('{"offset":');
-const COMMA = utf8(',');
 
 /** Writes the part compactPlan planned (room for plan.size octets asked before). */
 function compactWrite(out: JsonOut, data: Uint8Array, plan: Plan): void {
   const { parts, at, n } = plan;
-  for (let pass = 0; pass < 2; pass++) {
-    out.put(pass ? SCRIPT_MID : SCRIPT_APDUS);
-    for (let k = 0; k < n; k++) {
-      if (k) out.put(COMMA);
-      out.put(parts[k].hex);
-      out.hex(data, at[k] + 5, at[k + 1]);
-      out.put(parts[k].hexEnd);
-    }
-  }
-  out.put(SCRIPT_CMDS);
+  out.put(SCRIPT_APDUS);
+  const list = out.at;
   for (let k = 0; k < n; k++) {
-    if (k) out.put(COMMA);
-    out.put(OFFSET);
+    if (k) out.buf[out.at++] = 0x2c; // ","
+    out.put(parts[k].hex);
+    out.hex(data, at[k] + 5, at[k + 1]);
+    out.put(parts[k].hexEnd);
+  }
+  const listEnd = out.at;
+  out.put(SCRIPT_MID);
+  // The script's "apdus" are the same list, octet for octet (commandScriptJson: each C-APDU's hex): copied.
+  out.buf.copyWithin(out.at, list, listEnd);
+  out.at += listEnd - list;
+  for (let k = 0; k < n; k++) {
+    out.put(k ? SCRIPT_CMD : SCRIPT_CMD0);
     out.int(at[k]);
-    out.put(COMMA);
     out.put(parts[k].cmd);
     out.hex(data, at[k] + 5, at[k + 1]);
     out.put(parts[k].cmdEnd);
@@ -302,7 +303,6 @@ export function commandJsonWriter(fmt: 'compact' | 'expanded' | 'auto') {
     // A broken SCP81 push or --expanded script is bad input: the per-line path gives its error.
     return view.error ? null : `","apdus":${JSON.stringify(view.apdus ?? null)},"script":${JSON.stringify(view.json)}`;
   };
-  const scratch = new JsonOut();
   /** The notes of parseCommand (src/secured/command.ts), in its order, as JSON; undefined for none (the common line). */
   const notesOf = (h: JsonHead, pcntr: number): string | undefined => {
     const pn = h.block ? (pcntr >= h.block ? `PCNTR ${pcntr} is more than a block needs` : undefined) : pcntr !== 0 ? `PCNTR is ${pcntr} although the packet is not ciphered` : undefined;
@@ -344,17 +344,19 @@ export function commandJsonWriter(fmt: 'compact' | 'expanded' | 'auto') {
       out.put(h.tail);
     }
   };
-  /**
-   * The end of the line from the CC value on: a pure function of the header,
-   * the data and padding octets (p[from..to)) and PCNTR. Kept while lines
-   * repeat their scripts (a campaign); undefined when they do not (the caller
-   * then writes it itself: nothing kept for a line seen once).
-   */
-  const tailOf = (h: JsonHead, p: Uint8Array, from: number, to: number, pcntr: number): Uint8Array | null | undefined => {
-    // FNV-1a over the octets: looked up without a string per packet.
+  /** The key of a line's end in JsonHead.tails: FNV-1a over the data and padding octets p[from..to) and PCNTR (no string per packet). */
+  const tailKey = (p: Uint8Array, from: number, to: number, pcntr: number): number => {
     let x = 0x811c9dc5 ^ pcntr;
     for (let i = from; i < to; i++) x = Math.imul(x ^ p[i], 0x01000193);
-    x &= 0x3fffffff;
+    return x & 0x3fffffff;
+  };
+  /**
+   * The end of the line from the CC value on, a pure function of the header,
+   * the data and padding octets (p[from..to)) and PCNTR, when kept under key
+   * `x`: its octets, or null when the per-line path gives the line; undefined
+   * when not kept (the caller writes it, and keeps it when keeps() says so).
+   */
+  const tailOf = (h: JsonHead, p: Uint8Array, from: number, to: number, pcntr: number, x: number): Uint8Array | null | undefined => {
     const t = h.tails.get(x);
     if (t !== undefined && t.pcntr === pcntr && t.key.length === to - from) {
       const k = t.key;
@@ -365,27 +367,30 @@ export function commandJsonWriter(fmt: 'compact' | 'expanded' | 'auto') {
         return t.out;
       }
     }
-    // Halved now and then: what pays is what the last few thousand lines did. While it does not,
-    // one line in 64 is still kept, so that scripts which start repeating are seen to.
-    if (++h.tailMisses + h.tailHits >= 8192) {
-      h.tailHits >>= 1;
-      h.tailMisses >>= 1;
-    }
-    return h.tailMisses < 256 || 4 * h.tailHits >= h.tailMisses || (h.tailMisses & 63) === 0 ? newTail(h, p, from, to, pcntr, x) : undefined;
+    return undefined;
   };
-  // The cold paths on their own (newTail, newMid): the hot lookups are compiled without them.
-  const newTail = (h: JsonHead, p: Uint8Array, from: number, to: number, pcntr: number, x: number): Uint8Array | null => {
-    const room = planEnd(h, p, from, to, pcntr);
-    let o: Uint8Array | null = null;
-    if (room >= 0) {
-      scratch.at = 0;
-      scratch.room(room);
-      writeEnd(scratch, h, p, from, to, pcntr);
-      o = Buffer.from(scratch.buf.subarray(0, scratch.at));
-    }
+  /**
+   * After a line's end was not found: whether to keep it. Kept while lines
+   * repeat their scripts (a campaign); while they do not, one line in 64 only
+   * (nothing kept for a line seen once, but scripts that start repeating are seen to).
+   */
+  const keeps = (h: JsonHead): boolean => {
+    // Halved now and then: what pays is what the last few thousand lines did. (Shifted on every
+    // miss, by 0 or 1: a branch first taken thousands of lines in would have no type feedback, and
+    // V8 would throw the compiled code away there and compile it again.)
+    const half = ++h.tailMisses + h.tailHits >= 8192 ? 1 : 0;
+    h.tailHits >>= half;
+    h.tailMisses >>= half;
+    return h.tailMisses < 256 || 4 * h.tailHits >= h.tailMisses || (h.tailMisses & 63) === 0;
+  };
+  /**
+   * Keeps the end of a line under key `x`: `out` its octets as written
+   * (copied: the output buffer is filled again), null when the per-line path
+   * gives it. The line's end is written once, where it goes, kept or not.
+   */
+  const keep = (h: JsonHead, x: number, p: Uint8Array, from: number, to: number, pcntr: number, out: Uint8Array | null): void => {
     if (h.tails.size >= 4096) h.tails.clear();
-    h.tails.set(x, { key: p.slice(from, to), pcntr, out: o });
-    return o;
+    h.tails.set(x, { key: p.slice(from, to), pcntr, out: out && Buffer.from(out) });
   };
   /** From `","cpl":` to `"counter":`: a pure function of the header, the TAR and the packet length. */
   const midOf = (h: JsonHead, b: Uint8Array, bAt: number, bLen: number): Uint8Array => {
@@ -394,6 +399,7 @@ export function commandJsonWriter(fmt: 'compact' | 'expanded' | 'auto') {
     if (t === h.midTar && bLen === h.midLen) return h.mid!;
     return newMid(h, b, bAt, bLen, t);
   };
+  // The cold path on its own: the hot lookup is compiled without it.
   const newMid = (h: JsonHead, b: Uint8Array, bAt: number, bLen: number, t: number): Uint8Array => {
     const key = t * 0x20000 + bLen;
     let m = h.mids.get(key);
@@ -423,11 +429,16 @@ export function commandJsonWriter(fmt: 'compact' | 'expanded' | 'auto') {
     const pcntr = p[pAt + 5];
     const from = pAt + 6 + L;
     const to = pAt + pLen;
-    const tail = tailOf(h, p, from, to, pcntr);
+    const x = tailKey(p, from, to, pcntr);
+    const tail = tailOf(h, p, from, to, pcntr, x);
     if (tail === null) return false;
-    // Not kept (lines that do not repeat): planned here, written below.
+    // Not found: planned here, written below (and kept from there when keeps() says so).
+    const kept = tail === undefined && keeps(h);
     const endRoom = tail === undefined ? planEnd(h, p, from, to, pcntr) : tail.length;
-    if (endRoom < 0) return false;
+    if (endRoom < 0) {
+      if (kept) keep(h, x, p, from, to, pcntr, null);
+      return false;
+    }
     const mid = midOf(h, b, bAt, bLen);
     out.room(64 + PREFIX.length + 2 * bLen + mid.length + COUNTER_HEX.length + PCNTR.length + CC.length + 2 * L + endRoom);
     out.put(LINE);
@@ -444,7 +455,11 @@ export function commandJsonWriter(fmt: 'compact' | 'expanded' | 'auto') {
     out.put(CC);
     out.hex(p, pAt + 6, pAt + 6 + L);
     if (tail) out.put(tail);
-    else writeEnd(out, h, p, from, to, pcntr);
+    else {
+      const at = out.at;
+      writeEnd(out, h, p, from, to, pcntr);
+      if (kept) keep(h, x, p, from, to, pcntr, out.buf.subarray(at, out.at));
+    }
     return true;
   };
 }

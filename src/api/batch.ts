@@ -22,7 +22,7 @@ import { InputError, OtaError } from '../util/errors.js';
 import { constantTimeEqualAt, fromHex, hex2, hexInto, hexOut, toHex } from '../util/hex.js';
 import { formatTag } from '../util/json-format.js';
 import { runBatch, type BatchSummary, type WorkerSpec } from '../batch/engine.js';
-import { isPassThrough, toLineError, type ChunkFn, type LineError, type LineFn, type LineOutcome, type LineResult, type PassThrough } from '../batch/line.js';
+import { isPassThrough, jsonErrorLine, textErrorLine, toLineError, type ChunkFn, type LineError, type LineFn, type LineOutcome, type LineResult, type PassThrough } from '../batch/line.js';
 import { readLines } from '../batch/lines.js';
 import { buildCommand, commandBuilder, type CommandInput } from '../secured/command.js';
 import { commandBatchBuilder } from '../secured/command-batch.js';
@@ -888,13 +888,7 @@ function threadCount(t: StreamOptions['threads']): number {
   return t;
 }
 
-export function jsonErrorLine(e: LineError): string {
-  return JSON.stringify({ format: formatTag('error'), line: e.line, error: e.message, exitCode: e.exitCode });
-}
-
-export function textErrorLine(e: LineError): string {
-  return `${e.line} ERROR ${e.message}`;
-}
+export { jsonErrorLine, textErrorLine };
 
 async function stream(job: BatchJob, s: StreamOptions, context?: (seq0: number, count: number) => Promise<unknown>): Promise<BatchSummary> {
   const threads = threadCount(s.threads);

@@ -23,6 +23,7 @@ import { parseExpectStatus, statusFailure, statusFailureLine } from '../secured/
 import type { SecuredCommand } from '../secured/command.js';
 import type { ApduExchange, SendPcscResult as PcscExchange } from '../transport/pcsc/send.js';
 import type { BatchSummary } from '../batch/engine.js';
+import { jsonErrorLine, textErrorLine } from '../batch/line.js';
 import type { StreamOptions } from './batch.js';
 import { securityOpts, smsFrameOpts, type SecurityOptions, type SmsDeliverOptions } from './build.js';
 import type { DownloadOpts } from './sms-download.js';
@@ -147,7 +148,7 @@ async function judge(ex: PcscExchange, command: SecuredCommand, o: SendPcscOptio
       exitCode: failed ? EXIT.VERIFY : 0,
       message: failed ? `no PoR received (${why}; wrong keys, or a card that sends no PoR when authentication fails)${expected ? `: ${expected}` : ''}` : undefined,
       tree: [head, verdict],
-      json: { layers: [], transport, por: null, failures: failed ? ['no PoR received'] : [], verified: failed ? false : null, ok: !failed },
+      json: { format: formatTag('pcsc-no-por'), layers: [], transport, por: null, failures: failed ? ['no PoR received'] : [], verified: failed ? false : null, ok: !failed },
       brief: failed ? 'FAIL no PoR' : 'OK no PoR',
       reader: ex.reader,
       units,
@@ -322,7 +323,7 @@ export async function streamSendPcsc(o: SendPcscEachOptions, s: StreamOptions): 
           try {
             const ex = await card.download(envelopes);
             const out = await judge(ex, command, o as SendPcscOptions, p, envelopes);
-            return { text: s.json ? JSON.stringify({ line: lineNo, ...out.json }) : `${lineNo} ${out.brief}`, exitCode: out.exitCode };
+            return { text: s.json ? JSON.stringify({ format: out.json.format, line: lineNo, ...out.json }) /* the version tag first, as everywhere */ : `${lineNo} ${out.brief}`, exitCode: out.exitCode };
           } finally {
             allSteps.push(...steps);
           }
@@ -330,7 +331,7 @@ export async function streamSendPcsc(o: SendPcscEachOptions, s: StreamOptions): 
         chain = run.catch(() => undefined);
         return run;
       },
-      formatError: (e) => (s.json ? JSON.stringify({ line: e.line, error: e.message, exitCode: e.exitCode }) : `${e.line} ERROR ${e.message}`),
+      formatError: s.json ? jsonErrorLine : textErrorLine,
       onError: s.onError,
     });
   } finally {

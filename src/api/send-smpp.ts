@@ -16,11 +16,13 @@
  * Nothing is written to stdout/stderr: `onPdu` sees every SMPP PDU (--trace).
  */
 import { InputError, NetworkError, VerifyError, OtaError } from '../util/errors.js';
+import { formatTag } from '../util/json-format.js';
 import { fromHex, toHex, hex2 } from '../util/hex.js';
 import { intOption, octet } from '../util/options.js';
 import { parseExpectStatus, statusFailure, statusFailureLine } from '../secured/expect-status.js';
 import type { SendSmppResult as EsmeResult, SendSmppOptions as EsmeOptions, SubmittedMessage, PorIdentity, EsmeSession as EsmeSessionT } from '../transport/smpp/esme.js';
 import type { BatchSummary } from '../batch/engine.js';
+import { errorJson, jsonErrorLine, textErrorLine } from '../batch/line.js';
 import type { StreamOptions } from './batch.js';
 import type { SecuredCommand } from '../secured/command.js';
 import { securityOpts, type SecurityOptions } from './build.js';
@@ -111,7 +113,7 @@ export interface SmppEachResult {
   exitCode: number;
   /** Notes on deliver_sm that were not PoRs (the command prints them with --trace). */
   warnings: string[];
-  /** The SMS user data sent, per command line. */
+  /** The SMS user data sent, per command line sent (lines that are not hex send nothing). */
   units: Uint8Array[][];
 }
 
@@ -179,7 +181,7 @@ async function exchange(o: SendSmppOptions, c: Checked, datas?: Uint8Array[]): P
 }
 
 function submittedJson(cmd: SecuredCommand, m: SubmittedMessage, line: number): SmppSubmitted {
-  return { line, tar: toHex(cmd.tar), counter: cmd.counter === undefined ? null : Number(cmd.counter), messageIds: m.messageIds, error: m.error ?? null };
+  return { format: formatTag('smpp-submit'), line, tar: toHex(cmd.tar), counter: cmd.counter === undefined ? null : Number(cmd.counter), messageIds: m.messageIds, error: m.error ?? null };
 }
 
 /** The single command's outcome, for the CLI: the parse of its PoR and what to say on stderr. */
@@ -247,9 +249,14 @@ function inputLines(input: string | readonly string[]): string[] {
 
 type EachOutcome = Exclude<SmppEachLine, { passThrough: string }>;
 
+/** A line that failed: its JSON is the error object of every --each --json (uicc-ota-error/1). */
+function errorOutcome(line: number, message: string, exitCode: number): EachOutcome {
+  return { line, kind: 'error', json: errorJson({ line, message, exitCode }), failures: [message], exitCode };
+}
+
 /** One command's line of `--each` (the PoR read as parse por reads it, or what went wrong). */
 function eachLine(line: number, m: SubmittedMessage, cmd: SecuredCommand, parseOpts: ParseOpts, expect: number[] | undefined, wait: boolean, noPor: () => string, strays: boolean): EachOutcome {
-  const fail = (msg: string, code: number): EachOutcome => ({ line, kind: 'error', json: { line, error: msg, exitCode: code }, failures: [msg], exitCode: code });
+  const fail = (msg: string, code: number): EachOutcome => errorOutcome(line, msg, code);
   if (!wait) {
     const code = m.error ? 4 : 0;
     return { line, kind: 'submitted', json: submittedJson(cmd, m, line), failures: m.error ? [m.error] : [], exitCode: code };
@@ -266,7 +273,7 @@ function eachLine(line: number, m: SubmittedMessage, cmd: SecuredCommand, parseO
     return {
       line,
       kind: 'por',
-      json: { line, layers: [...(res.peeled.layerNames ?? res.peeled.layers.map((l) => l.name)), 'response packet'], ...res.json, messageIds: m.messageIds, verified: failures.length ? false : res.json.verified },
+      json: { format: res.json.format, line, layers: [...(res.peeled.layerNames ?? res.peeled.layers.map((l) => l.name)), 'response packet'], ...res.json, messageIds: m.messageIds, verified: failures.length ? false : res.json.verified },
       failures,
       exitCode: failures.length ? 1 : 0,
     };
@@ -286,12 +293,13 @@ function noPorText(cmd: SecuredCommand, m: SubmittedMessage, unmatched: EsmeResu
 
 /**
  * `send smpp --each`: one command per input line of secured data (hex; blank
- * and # lines passed through), the counter +1 per command from `counter`,
- * all submitted on one SMPP session; one result per input line, in input
- * order (`json`: the NDJSON object `--each --json` prints). A command that
- * failed is a line with its exit code (the campaign goes on); bad options or
- * a bad hex line throw. `input` may be a function giving the text (read only
- * once the options are known to be good).
+ * and # lines passed through), the counter +1 per command sent from
+ * `counter`, all submitted on one SMPP session; one result per input line, in
+ * input order (`json`: the NDJSON object `--each --json` prints). A command
+ * that failed is a line with its exit code, and a line that is not hex an
+ * error line (exit 2, not sent): the campaign goes on; bad options throw.
+ * `input` may be a function giving the text (read only once the options are
+ * known to be good). `streamSendSmpp` is the same, line by line.
  */
 export async function sendSmppEach(input: string | readonly string[] | (() => string | readonly string[]), o: SendSmppOptions): Promise<SmppEachResult> {
   const c = check(o);
@@ -305,19 +313,36 @@ export async function sendSmppEach(input: string | readonly string[] | (() => st
     if (l.trim() && !l.trim().startsWith('#')) workAt.push(k + 1);
   });
   const passed = (k: number) => ({ line: k + 1, passThrough: rawLines[k] });
-  if (!workAt.length) return { lines: rawLines.map((_, k) => passed(k)), exitCode: 0, warnings: [], units: [] };
-  const datas = workAt.map((n) => fromHex(rawLines[n - 1], `stdin line ${n}`));
-  const run = await exchange(o, c, datas);
-  const { result, built } = run;
-  const wait = o.wait ?? true;
-  const out = result.messages.map((m, i) => eachLine(workAt[i] ?? i + 1, m, built.commands[i], run.parseOpts, c.expect, wait, () => run.noPor(i), result.unmatched.length > 0));
-  const worst = out.reduce((w, x) => Math.max(w, x.exitCode), 0);
-  let i = 0;
+  // A line that is not hex is its own error line (exit 2, as the command's stream gives it); the others are sent.
+  const bad = new Map<number, EachOutcome>();
+  const sendAt: number[] = [];
+  const datas: Uint8Array[] = [];
+  for (const n of workAt) {
+    try {
+      datas.push(fromHex(rawLines[n - 1], `line ${n}`));
+      sendAt.push(n);
+    } catch (e) {
+      if (!(e instanceof InputError)) throw e;
+      bad.set(n, errorOutcome(n, e.message, e.exitCode));
+    }
+  }
+  const sent = new Map<number, EachOutcome>();
+  let warnings: string[] = [];
+  let units: Uint8Array[][] = [];
+  if (datas.length) {
+    const run = await exchange(o, c, datas);
+    const { result, built } = run;
+    const wait = o.wait ?? true;
+    result.messages.forEach((m, i) => sent.set(sendAt[i], eachLine(sendAt[i], m, built.commands[i], run.parseOpts, c.expect, wait, () => run.noPor(i), result.unmatched.length > 0)));
+    warnings = result.other;
+    units = built.messages.map((x) => x.uds);
+  }
+  const lines: SmppEachLine[] = rawLines.map((_, k) => sent.get(k + 1) ?? bad.get(k + 1) ?? passed(k));
   return {
-    lines: rawLines.map((l, k) => (l.trim() && !l.trim().startsWith('#') ? out[i++] : passed(k))),
-    exitCode: worst,
-    warnings: result.other,
-    units: built.messages.map((x) => x.uds),
+    lines,
+    exitCode: lines.reduce((w, x) => Math.max(w, 'exitCode' in x ? x.exitCode : 0), 0),
+    warnings,
+    units,
   };
 }
 
@@ -399,7 +424,7 @@ export async function streamSendSmpp(o: SendSmppOptions, s: Pick<StreamOptions, 
           return { text: s.json ? JSON.stringify(x.json) : eachText(x), exitCode: x.exitCode };
         });
       },
-      formatError: (e) => (s.json ? JSON.stringify({ line: e.line, error: e.message, exitCode: e.exitCode }) : `${e.line} ERROR ${e.message}`),
+      formatError: s.json ? jsonErrorLine : textErrorLine,
       onError: (e) => {
         summary.failed++;
         s.onError?.(e);

@@ -2,6 +2,7 @@
  * One line of a batch: the per-line function's contract, and how a thrown
  * error becomes that line's result (shared by the main thread and workers).
  */
+import { formatTag } from '../util/json-format.js';
 
 /** What a line produced: one output line (no newline) and the exit code it alone would have had. */
 export interface LineResult {
@@ -131,6 +132,21 @@ export function runChunk(fn: LineFn, lines: string[], first: number, pass: PassT
 /** Text-mode error line: "line N: message". */
 export function textError(e: LineError): string {
   return `line ${e.line}: ${e.message}`;
+}
+
+/** `--each --json`'s error line of every command (uicc-ota-error/1: line, message, the exit code the line would have had). */
+export function jsonErrorLine(e: LineError): string {
+  return JSON.stringify(errorJson(e));
+}
+
+/** The object of jsonErrorLine. */
+export function errorJson(e: LineError): { format: string; line: number; error: string; exitCode: number } {
+  return { format: formatTag('error'), line: e.line, error: e.message, exitCode: e.exitCode };
+}
+
+/** `--each`'s text error line of every command: "N ERROR message". */
+export function textErrorLine(e: LineError): string {
+  return `${e.line} ERROR ${e.message}`;
 }
 
 /** JSON error line: the error object with the exit code the line would have had. */

@@ -30,7 +30,9 @@ export type JsonKind =
   | 'scp81-event'
   | 'rmgmt-script'
   | 'rmgmt-pors'
-  | 'pcsc-readers';
+  | 'pcsc-readers'
+  | 'pcsc-no-por'
+  | 'smpp-submit';
 
 export function formatTag(kind: JsonKind): string {
   return `uicc-ota-${kind}/${JSON_VERSION}`;

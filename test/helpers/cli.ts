@@ -38,11 +38,12 @@ export function runAsync(args: string[], opts: { env?: Record<string, string>; i
 }
 
 /** Run the CLI with a stdin we write to over time; resolves each output line as it comes. */
-export function live(args: string[], wrap?: string[]) {
+export function live(args: string[], wrap?: string[], limitMs = 30000) {
   const argv = wrap ? [...wrap, process.execPath, BIN, ...args] : [BIN, ...args];
   const p = spawn(wrap ? wrap[0] : process.execPath, wrap ? argv.slice(1) : argv, { cwd: ROOT, env: { ...process.env, NO_COLOR: '1' } });
   let buf = '';
-  const waiting: Array<(l: string) => void> = [];
+  let ended: string | undefined;
+  const waiting: Array<{ resolve: (l: string) => void; reject: (e: Error) => void }> = [];
   const lines: string[] = [];
   p.stdout.on('data', (d: Buffer) => {
     buf += d.toString();
@@ -51,16 +52,25 @@ export function live(args: string[], wrap?: string[]) {
       const l = buf.slice(0, nl);
       buf = buf.slice(nl + 1);
       const w = waiting.shift();
-      if (w) w(l);
+      if (w) w.resolve(l);
       else lines.push(l);
     }
   });
-  const closed = new Promise<number>((r) => p.on('close', (c) => r(c ?? -1)));
+  // Bounded: a test that fails before ending stdin must not hang the suite.
+  const timer = setTimeout(() => p.kill('SIGKILL'), limitMs);
+  timer.unref();
+  const closed = new Promise<number>((r) => p.on('close', (c) => {
+    clearTimeout(timer);
+    ended = `the process ended (exit ${c ?? 'by signal'}) before writing that line`;
+    for (const w of waiting.splice(0)) w.reject(new Error(ended));
+    r(c ?? -1);
+  }));
   return {
     write: (s: string) => p.stdin.write(s),
     end: () => p.stdin.end(),
-    next: () => new Promise<string>((r) => (lines.length ? r(lines.shift()!) : waiting.push(r))),
+    next: () => new Promise<string>((resolve, reject) => (lines.length ? resolve(lines.shift()!) : ended ? reject(new Error(ended)) : waiting.push({ resolve, reject }))),
     closed,
+    kill: () => p.kill('SIGKILL'),
   };
 }
 

@@ -38,11 +38,14 @@ function warnNodes(ws: readonly string[]): TreeNode[] {
  * hash per packet), a string otherwise.
  */
 
-/** Up to six octets and their count as one number (exact in a double: 48 bits of octets, the count above them). */
-function octetsKey(b: Uint8Array): number {
+/**
+ * Up to six octets (`lead`, when given, first) and their count as one number:
+ * exact in a double, 48 bits of octets with the count above them.
+ */
+function octetsKey(b: Uint8Array, lead?: number): number {
   let k = 0;
   for (let i = b.length - 1; i >= 0; i--) k = k * 256 + b[i];
-  return b.length * 2 ** 48 + k;
+  return lead === undefined ? b.length * 2 ** 48 + k : (b.length + 1) * 2 ** 48 + k * 256 + lead;
 }
 
 const udhIeMemo = treeMemo<string | number>();
@@ -50,15 +53,7 @@ export function udhIeToTree(ie: UdhIe): TreeNode {
   // Concatenation IEs change with every message: built each time.
   if (ie.iei === 0x00 || ie.iei === 0x08 || ie.data.length > 16) return udhIeTree(ie);
   // IEI and up to five octets of data as a number (IE 70/71 of a secured packet have none).
-  return udhIeMemo(ie.data.length <= 5 ? ieKey(ie) : `${ie.iei}|${toHex(ie.data)}`, () => udhIeTree(ie));
-}
-
-/** octetsKey of IEI ‖ data (at most five octets of data). */
-function ieKey(ie: UdhIe): number {
-  const d = ie.data;
-  let k = 0;
-  for (let i = d.length - 1; i >= 0; i--) k = k * 256 + d[i];
-  return (d.length + 1) * 2 ** 48 + k * 256 + ie.iei;
+  return udhIeMemo(ie.data.length <= 5 ? octetsKey(ie.data, ie.iei) : `${ie.iei}|${toHex(ie.data)}`, () => udhIeTree(ie));
 }
 
 function udhIeTree(ie: UdhIe): TreeNode {

@@ -628,7 +628,7 @@ function defineSendPcsc(program: Command): void {
       .option('--pcap <file>', 'record the APDU exchange as GSMTAP SIM frames (parse --read reads it, Wireshark decodes it)')
       .option('--each', 'batch mode: each stdin line is the secured data of one command, one PoR line each (counter advances per line), on one connection to the card')
       .option('--expect-status <xx[,yy]>', 'negative tests: the PoR status(es) expected (TS 102 225 Table 5); exactly these pass (default: 00, 0B, 0C)'))
-      .addHelpText('after', '\nExit status: 0 PoR verified (or none asked for); 1 check failed or PoR status not 00; 2 bad options;\n3 the optional PC/SC binding "pcsclite" is not installed (npm install pcsclite; README, PC/SC set-up);\n4 no PC/SC service, reader or card, unexpected status word, or timeout.'),
+      .addHelpText('after', '\nExit status: 0 PoR verified (or none asked for); 1 check failed or PoR status not 00; 2 bad options;\n3 the optional PC/SC binding "pcsclite" is not installed (npm install pcsclite), or not built (npm rebuild pcsclite; README, PC/SC set-up);\n4 no PC/SC service, reader or card, unexpected status word, or timeout.'),
   ).action(async (o) => (await import('./commands/send-pcsc.js')).sendPcscCommand(o));
 }
 

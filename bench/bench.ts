@@ -102,6 +102,25 @@ export function eachCpuMs(args: string[], input: string): number {
   return run(process.execPath, args, { input }).cpuMs - run(process.execPath, args, { input: first }).cpuMs;
 }
 
+/**
+ * eachCpuMs for several commands measured together: `reps` rounds, each running
+ * every command on its whole input and on its first line, interleaved; per
+ * command the median of its one-line runs is subtracted from the median of its
+ * whole runs. (A median of per-round differences carries the noise of two runs
+ * in each difference: on a shared machine it moved ratios by a third.)
+ */
+export function eachCpuMsInterleaved(cmds: Array<[string[], string]>, reps: number): number[] {
+  const whole: number[][] = cmds.map(() => []);
+  const one: number[][] = cmds.map(() => []);
+  for (let i = 0; i < reps; i++) {
+    cmds.forEach(([args, input], k) => {
+      whole[k].push(run(process.execPath, args, { input }).cpuMs);
+      one[k].push(run(process.execPath, args, { input: input.slice(0, input.indexOf('\n') + 1) }).cpuMs);
+    });
+  }
+  return cmds.map((_, k) => median(whole[k]) - median(one[k]));
+}
+
 export const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 export const round = (x: number, d = 2): number => Math.round(x * 10 ** d) / 10 ** d;
 export const log = (s: string): void => console.log(s);
@@ -229,27 +248,20 @@ const SHAPES: Array<[string, number, string[]]> = [
 const UNIQUE_SHAPES: Array<[string, number, string[]]> = [['3DES 1 APDU, all different', 1, []], ['AES 1 APDU, all different', 1, ['--kvn', '2']]];
 SECTIONS.push({ name: 'batch', run: () => {
   const rows: unknown[] = [];
-  log(`batch through the CLI (${BATCH} packets per run, median of ${REPS}, the same command's one-line run subtracted, CPU time; and on both cores with --threads auto, wall time)`);
+  log(`batch through the CLI (${BATCH} packets per run, CPU time, median of ${REPS} interleaved runs less the median of ${REPS} one-line runs of the same command; and on both cores with --threads auto, wall time)`);
   for (const im of impls) {
     // Smoke: two shapes, one repetition (the suite only checks that it runs).
     for (const [name, apdus, extra] of SMOKE ? [SHAPES[0], SHAPES[3], UNIQUE_SHAPES[0]] : [...SHAPES, ...UNIQUE_SHAPES]) {
       const input = dataLines(apdus, BATCH, UNIQUE_SHAPES.some((u) => u[0] === name));
       const built = run(process.execPath, [im.bin, 'build', 'sms', '--each', ...K, ...extra, '--format', 'packet'], { input }).stdout;
-      const b: number[] = [];
-      const p: number[] = [];
-      const pj: number[] = [];
       // Throughput, not start-up: each command's run on one line (its start-up and set-up) is subtracted.
       const buildArgs = [im.bin, 'build', 'sms', '--each', ...K, ...extra, '--format', 'packet'];
       const parseArgs = [im.bin, 'parse', '--each', ...K];
       const parseJsonArgs = [im.bin, 'parse', '--each', '--json', ...K];
-      for (let i = 0; i < REPS; i++) {
-        b.push(eachCpuMs(buildArgs, input));
-        p.push(eachCpuMs(parseArgs, built));
-        pj.push(eachCpuMs(parseJsonArgs, built));
-      }
-      const build = BATCH / (Math.max(1, median(b)) / 1000);
-      const parse = BATCH / (Math.max(1, median(p)) / 1000);
-      const parseJson = BATCH / (Math.max(1, median(pj)) / 1000);
+      const [b, p, pj] = eachCpuMsInterleaved([[buildArgs, input], [parseArgs, built], [parseJsonArgs, built]], REPS);
+      const build = BATCH / (Math.max(1, b) / 1000);
+      const parse = BATCH / (Math.max(1, p) / 1000);
+      const parseJson = BATCH / (Math.max(1, pj) / 1000);
       // Both cores: --threads auto, packets per wall-clock second (one start-up of node subtracted).
       let buildWall = NaN;
       let parseWall = NaN;
@@ -460,14 +472,9 @@ SECTIONS.push({ name: 'pysim', run: () => {
     const py = spawnSync(python, [join(ROOT, 'bench', 'pysim_ota.py')], { input: job, encoding: 'utf8', maxBuffer: 1 << 26 });
     if (py.status !== 0) throw new Error(`bench/pysim_ota.py exited ${py.status}: ${String(py.stderr).slice(-400)}`);
     const p = JSON.parse(py.stdout) as { encodePerCpuSecond: number; decodePerCpuSecond: number; identical: number; decodedOk: number; n: number };
-    const b: number[] = [];
-    const q: number[] = [];
-    for (let i = 0; i < (SMOKE ? 1 : 3); i++) {
-      b.push(eachCpuMs(buildArgs, input));
-      q.push(eachCpuMs(parseArgs, built));
-    }
-    const build = lines / (Math.max(1, median(b)) / 1000);
-    const parse = lines / (Math.max(1, median(q)) / 1000);
+    const [b, q] = eachCpuMsInterleaved([[buildArgs, input], [parseArgs, built]], SMOKE ? 1 : 3);
+    const build = lines / (Math.max(1, b) / 1000);
+    const parse = lines / (Math.max(1, q) / 1000);
     const lib = libRows.find((r) => r.impl === 'this' && r.shape === name);
     const row = {
       shape: name, packets: lines,

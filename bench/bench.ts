@@ -12,7 +12,8 @@
  *   pySim        pySim's OTA encoder and decoder on the same inputs, when BENCH_PYTHON (python3)
  *                imports pySim.ota, else "not installed" (bench/pysim_ota.py)
  *   memory       peak RSS of `parse --each` over BENCH_RSS_LINES lines
- *   capture      `parse --read` frames/s on a generated GSMTAP capture vs `tshark -V`
+ *   capture      `parse --read` frames/s on two generated GSMTAP captures (one exchange
+ *                repeated; no two alike) vs `tshark -V`
  *   build        `build sms --each` on 1 and 2 threads, wall and CPU, vs the openssl limit (bench/build.ts)
  *
  * Each part is a Section ({ name, run }) in the exported SECTIONS list (other

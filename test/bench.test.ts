@@ -23,7 +23,7 @@ describe('npm run bench (smoke sizes)', () => {
       });
       assert.equal(r.status, 0, r.stdout + r.stderr);
       const j = JSON.parse(readFileSync(out, 'utf8')) as Record<string, unknown>;
-      for (const k of ['machine', 'startup', 'batchCli', 'library', 'openssl', 'pySim', 'memory', 'capture']) assert.ok(k in j, k);
+      for (const k of ['machine', 'startup', 'batchCli', 'library', 'openssl', 'pySim', 'memory', 'capture', 'captureUnique']) assert.ok(k in j, k);
       assert.equal(j.smoke, true);
     } finally {
       rmSync(dir, { recursive: true, force: true });

@@ -76,7 +76,8 @@ export async function makeUniqueCapture(c: SectionContext, dir: string, frames: 
     parts.push(b.subarray(24));
   };
   for (let i = 0; i < frames; i += 2) {
-    const apdu = c.APDU.slice(0, 10) + ((i * 20251) & 0xffff).toString(16).padStart(4, '0').toUpperCase();
+    // An odd step: no two of the first 65,536 exchanges share their data.
+    const apdu = c.APDU.slice(0, 10) + (((i / 2) * 40503) & 0xffff).toString(16).padStart(4, '0').toUpperCase();
     const o = { keyset, tar: 'B00010', counter: String(i / 2 + 1), apdu: [apdu] };
     await lib.buildSms({ ...o, format: 'envelope', pcap: one });
     add();

@@ -11,7 +11,7 @@ import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { jsonError, readLines, runBatch, type LineFn } from '../src/batch/index.js';
+import { readLines, runBatch, type LineError, type LineFn } from '../src/batch/index.js';
 import { InputError, VerifyError } from '../src/util/errors.js';
 import { PcapAppender } from '../src/pcap/append.js';
 import { ipv4Udp } from '../src/pcap/pcap.js';
@@ -63,7 +63,8 @@ describe('runBatch in this thread', () => {
     assert.equal(s.text, 'ok\nline 2: packet at byte 3: not hex\n#c\nline 4: CC mismatch\nchecked 5\n');
     assert.deepEqual(r, { lines: 5, errors: 2, exitCode: 2 });
     const j = new Sink();
-    const r2 = await runBatch({ input: Readable.from(['bad\nbug\n']), output: j, fn, formatError: jsonError });
+    // The whole LineError reaches formatError (field and offset included).
+    const r2 = await runBatch({ input: Readable.from(['bad\nbug\n']), output: j, fn, formatError: (e: LineError) => JSON.stringify({ error: e }) });
     assert.deepEqual(j.text.trim().split('\n').map((l) => JSON.parse(l)), [
       { error: { line: 1, message: 'packet at byte 3: not hex', exitCode: 2, field: 'packet', offset: 3 } },
       { error: { line: 2, message: 'internal error: x is undefined', exitCode: 70 } },

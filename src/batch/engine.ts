@@ -41,7 +41,7 @@ export interface BatchOptions {
   workers?: WorkerSpec;
   /** Blank and "#" lines: copied ('echo', default) or answered with an empty line ('empty'). */
   passThrough?: PassThrough;
-  /** Output line for a failed line; default "line N: message" (see jsonError for --json). */
+  /** Output line for a failed line; default "line N: message" (the commands pass textErrorLine or jsonErrorLine). */
   formatError?: (e: LineError) => string;
   /** Called for each failed line (e.g. to print it on stderr as well). */
   onError?: (e: LineError) => void;

@@ -2,7 +2,7 @@
 export { runBatch, type BatchOptions, type BatchSummary, type WorkerSpec } from './engine.js';
 export { readLineChunks, readLines } from './lines.js';
 export {
-  isPassThrough, jsonError, runLine, textError, toLineError,
+  isPassThrough, jsonErrorLine, runLine, textError, textErrorLine, toLineError,
   type LineError, type LineFn, type LineOutcome, type LineResult, type PassThrough,
 } from './line.js';
 export { fdChunks } from './fd-input.js';

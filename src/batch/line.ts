@@ -148,8 +148,3 @@ export function errorJson(e: LineError): { format: string; line: number; error: 
 export function textErrorLine(e: LineError): string {
   return `${e.line} ERROR ${e.message}`;
 }
-
-/** JSON error line: the error object with the exit code the line would have had. */
-export function jsonError(e: LineError): string {
-  return JSON.stringify({ error: e });
-}

@@ -13,7 +13,7 @@ import { EventEmitter } from 'node:events';
 import { appendFileSync, readFileSync } from 'node:fs';
 import { formatTag, tagged } from '../util/json-format.js';
 import { InputError, IoError, type OtaError } from '../util/errors.js';
-import { fromHex, toHex } from '../util/hex.js';
+import { fromHex, hex4, toHex } from '../util/hex.js';
 import { intOption, type HexLike } from '../util/options.js';
 import { node, type TreeNode } from '../render/tree.js';
 import { parsePush as decodePush, pushJson, type DecodedPush } from '../https/push.js';
@@ -329,7 +329,7 @@ export class Scp81Server extends EventEmitter {
         if (!r) break;
         const json = {
           session: e.session, identity: e.identity ?? null, agent: e.agent ?? null, uri: e.uri,
-          rapdus: r.rapdus.map((x) => ({ data: toHex(x.data), sw: x.sw.toString(16).toUpperCase().padStart(4, '0') })),
+          rapdus: r.rapdus.map((x) => ({ data: toHex(x.data), sw: hex4(x.sw) })),
           response: toHex(e.message.http.body),
         };
         if (this.options.responses) appendFileSync(this.options.responses, JSON.stringify(json) + '\n');

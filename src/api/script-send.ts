@@ -19,7 +19,7 @@
  * from the counter store): a packet that is sent has used its counter.
  */
 import { NetworkError, type OtaError } from '../util/errors.js';
-import { toHex } from '../util/hex.js';
+import { hex4, toHex } from '../util/hex.js';
 import type { SecuredCommand } from '../secured/command.js';
 import type { KeyMaterial } from '../secured/keys.js';
 import type { ApduExchange, SendPcscResult } from '../transport/pcsc/send.js';
@@ -108,7 +108,7 @@ export async function sendScriptPackets(
           const sent: PacketSent = { packet: i + 1, notes: [...ex.warnings], pcsc: ex };
         if (ex.submitUds.length) Object.assign(sent, { porUds: ex.submitUds, via: 'submit' });
         else if (ex.deliverReportUd) Object.assign(sent, { porUds: [ex.deliverReportUd], via: 'deliver-report' });
-        else sent.notes.push(`no PoR: the card answered ${ex.envelopes.map((e) => e.finalSw.toString(16).toUpperCase().padStart(4, '0')).join(', ')} without response data or SEND SHORT MESSAGE`);
+        else sent.notes.push(`no PoR: the card answered ${ex.envelopes.map((e) => hex4(e.finalSw)).join(', ')} without response data or SEND SHORT MESSAGE`);
         if (!(await judge(sent))) return;
       }
     } finally {

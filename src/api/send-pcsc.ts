@@ -15,7 +15,7 @@
  */
 import { formatTag } from '../util/json-format.js';
 import { EXIT, InputError, type OtaError } from '../util/errors.js';
-import { fromHex, toHex, hex2 } from '../util/hex.js';
+import { fromHex, hex2, hex4, toHex } from '../util/hex.js';
 import { node, type TreeNode } from '../render/tree.js';
 import { verdictNode } from '../render/verdict.js';
 import { statusName } from '../secured/status.js';
@@ -81,8 +81,6 @@ function downloadOpts(o: SendPcscOptions): DownloadOpts {
   return { ...securityOpts(o), format: 'envelope', concatRef: f.concatRef, oaTon: f.oaTon, oaNpi: f.oaNpi, pcap: undefined } as DownloadOpts;
 }
 
-const swHex = (sw: number) => sw.toString(16).toUpperCase().padStart(4, '0');
-
 /** `send pcsc --list --json`: the readers the PC/SC service knows, with card presence and ATR. */
 export interface PcscReadersResult {
   format: string;
@@ -119,10 +117,10 @@ function transportJson(r: PcscExchange, p: Prepared) {
     atr: r.atr ? toHex(r.atr) : null,
     protocol: r.protocol,
     cla: hex2(p.cla),
-    envelopes: r.envelopes.map((e) => ({ sw: swHex(e.sw), finalSw: swHex(e.finalSw), data: toHex(e.data) })),
+    envelopes: r.envelopes.map((e) => ({ sw: hex4(e.sw), finalSw: hex4(e.finalSw), data: toHex(e.data) })),
     proactive: r.proactive.map((x) => ({ number: x.number, type: hex2(x.type), name: x.name, qualifier: hex2(x.qualifier), data: toHex(x.data), result: hex2(x.result) })),
     warnings: r.warnings,
-    apdus: r.steps.map((s) => ({ step: s.step, command: toHex(s.command), response: toHex(s.response), sw: swHex(s.sw) })),
+    apdus: r.steps.map((s) => ({ step: s.step, command: toHex(s.command), response: toHex(s.response), sw: hex4(s.sw) })),
   };
 }
 
@@ -132,7 +130,7 @@ async function judge(ex: PcscExchange, command: SecuredCommand, o: SendPcscOptio
   const porVia = ex.submitUds.length ? 'submit' : ex.deliverReportUd ? 'deliver-report' : null;
   const transport = { ...transportJson(ex, p), porVia };
   const head = node('Card', `${ex.reader} (${ex.protocol}${ex.atr ? `, ATR ${toHex(ex.atr)}` : ''})`, [
-    ...ex.envelopes.map((e, i) => node(`ENVELOPE ${i + 1}/${ex.envelopes.length}`, `SW ${swHex(e.sw)}${e.finalSw !== e.sw ? `, then ${swHex(e.finalSw)}` : ''}${e.data.length ? `, ${e.data.length} octets of response data` : ''}`)),
+    ...ex.envelopes.map((e, i) => node(`ENVELOPE ${i + 1}/${ex.envelopes.length}`, `SW ${hex4(e.sw)}${e.finalSw !== e.sw ? `, then ${hex4(e.finalSw)}` : ''}${e.data.length ? `, ${e.data.length} octets of response data` : ''}`)),
     ...ex.proactive.map((x) => node(`Proactive ${x.name}`, `command ${x.number}, answered with general result ${hex2(x.result)}`, undefined, { hex: toHex(x.data) })),
     ...ex.warnings.map((w) => node('Warning', w, undefined, { status: 'warn' })),
   ]);
@@ -142,7 +140,7 @@ async function judge(ex: PcscExchange, command: SecuredCommand, o: SendPcscOptio
     const expected = p.expectStatus ? statusFailure(undefined, p.expectStatus) : undefined;
     const failed = asked === 'required' || asked === 'reserved' || expected !== undefined;
     const verdict = failed
-      ? node('Result', `FAILED: no PoR (${why}; the card answered ${ex.envelopes.map((e) => swHex(e.finalSw)).join(', ')} without response data or SEND SHORT MESSAGE)`, undefined, { status: 'fail' })
+      ? node('Result', `FAILED: no PoR (${why}; the card answered ${ex.envelopes.map((e) => hex4(e.finalSw)).join(', ')} without response data or SEND SHORT MESSAGE)`, undefined, { status: 'fail' })
       : node('Result', `no PoR (${why})`, undefined, { status: 'ok' });
     return {
       exitCode: failed ? EXIT.VERIFY : 0,

@@ -22,7 +22,7 @@ import { swText } from '../remote/sw.js';
 import { formatTag } from '../util/json-format.js';
 import { readFileSync } from 'node:fs';
 import { InputError, IoError, OtaError } from '../util/errors.js';
-import { toHex, equalBytes, hex2 } from '../util/hex.js';
+import { equalBytes, hex2, hex4, toHex } from '../util/hex.js';
 import { node, shareTree, type TreeNode, type Status } from '../render/tree.js';
 import { CaptureParser, type CaptureFrame, decodeFrame, decodeGsmtap, GSMTAP_UDP_PORT, GSMTAP_TYPE_SIM, GSMTAP_SIM, type UdpDatagram } from '../pcap/read.js';
 import { peel, smsPeel, type Layer, type Peeled } from '../layers/peel.js';
@@ -69,7 +69,7 @@ const RESULTS: Record<number, string> = {
 };
 
 const h2 = (n: number) => (n >= 0 && n <= 0xff && n === (n | 0) ? hex2(n) : n.toString(16).toUpperCase().padStart(2, '0'));
-const h4 = (n: number) => (n >= 0 && n <= 0xffff && n === (n | 0) ? hex2(n >> 8) + hex2(n) : n.toString(16).toUpperCase().padStart(4, '0'));
+const h4 = (n: number) => (n >= 0 && n <= 0xffff && n === (n | 0) ? hex2(n >> 8) + hex2(n) : hex4(n));
 
 /** Status word meaning, as the ME reads it after an ENVELOPE (the one table, src/remote/sw.ts). */
 export { swText };

@@ -5,7 +5,7 @@
  * cl. 5.1.2) and the response is built in the script's format.
  */
 import { OtaError } from '../util/errors.js';
-import { toHex } from '../util/hex.js';
+import { hex4, toHex } from '../util/hex.js';
 import {
   TAG, compactResponse, compactScript, expandedResponse, insDirection, parseCApdu,
   type RApdu, type ScriptApdu,
@@ -31,7 +31,6 @@ export interface ScriptResult {
   trace: string[];
 }
 
-const hex4 = (n: number) => n.toString(16).toUpperCase().padStart(4, '0');
 const LAYER = 'remote APDU (expanded)';
 
 /** The SW configured for a C-APDU: longest matching prefix, else defaultSw. */

@@ -15,7 +15,7 @@ import { formatTag } from '../util/json-format.js';
 import { existsSync } from 'node:fs';
 import { loadJsonFile } from '../util/json-text.js';
 import { InputError, OtaError, VerifyError, shiftOffset, type ErrorWhere } from '../util/errors.js';
-import { toHex, hex2 } from '../util/hex.js';
+import { hex2, hex4, toHex } from '../util/hex.js';
 import type { TreeNode } from '../render/tree.js';
 import { readJsonFile, updateJsonFile, withFileLock, writeFileAtomic } from '../keys/state.js';
 import { withContent } from './content.js';
@@ -107,7 +107,6 @@ function withStateCounters(card: Card, counters: Record<string, bigint>): Card {
   };
 }
 
-const hex4 = (n: number) => n.toString(16).toUpperCase().padStart(4, '0');
 const num = (c: bigint | undefined) => (c === undefined ? null : Number(c));
 
 /** Where a command packet given as CAT_TP data PDUs came from (for the report). */

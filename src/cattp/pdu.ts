@@ -8,7 +8,7 @@
  * with layer 'CAT_TP', the field name and the byte offset.
  */
 import { InputError } from '../util/errors.js';
-import { toHex } from '../util/hex.js';
+import { hex4, toHex } from '../util/hex.js';
 import { bitLine, node, type TreeNode } from '../render/tree.js';
 
 export const LAYER = 'CAT_TP';
@@ -403,7 +403,6 @@ export const cattpPdu = {
 
 // ---------------------------------------------------------------- presentation
 
-const hex16 = (n: number) => n.toString(16).toUpperCase().padStart(4, '0');
 
 /** One-line summary, e.g. "SYN 1024 → 1 seq=4660 ack=0 win=4". */
 export function pduSummary(d: DecodedPdu): string {
@@ -423,7 +422,7 @@ export function pduTree(d: DecodedPdu): TreeNode {
   flagBits.push(bitLine(d.flagsOctet, VERSION_MASK, `Version: ${d.flagsOctet & VERSION_MASK}`));
   const kids: TreeNode[] = [
     node('Flags', `0x${d.flagsOctet.toString(16).toUpperCase().padStart(2, '0')} (${d.flagNames.join(', ') || 'none'})`, undefined, { bits: flagBits }),
-    node('RFU', `0x${hex16(d.rfu)}`, undefined, d.rfu ? { status: 'warn', note: 'should be 0000' } : {}),
+    node('RFU', `0x${hex4(d.rfu)}`, undefined, d.rfu ? { status: 'warn', note: 'should be 0000' } : {}),
     node('Header length', String(d.hlen)),
     node('Source port', String(p.srcPort)),
     node('Destination port', String(p.dstPort)),
@@ -431,7 +430,7 @@ export function pduTree(d: DecodedPdu): TreeNode {
     node('Sequence number', String(p.seq)),
     node('Acknowledgement number', String(p.ack)),
     node('Window size', `${p.window} PDU${p.window === 1 ? '' : 's'}`),
-    node('Checksum', `0x${hex16(d.checksum)}`, undefined, d.checksumOk ? { status: 'ok', note: 'correct' } : { status: 'fail', note: `bad, should be 0x${hex16(d.computedChecksum)}` }),
+    node('Checksum', `0x${hex4(d.checksum)}`, undefined, d.checksumOk ? { status: 'ok', note: 'correct' } : { status: 'fail', note: `bad, should be 0x${hex4(d.computedChecksum)}` }),
   ];
   if (p.maxPduSize !== undefined) kids.push(node('Maximum PDU size', String(p.maxPduSize)));
   if (p.maxSduSize !== undefined) kids.push(node('Maximum SDU size', String(p.maxSduSize)));
@@ -491,7 +490,7 @@ export function pduJson(d: DecodedPdu): PduJson {
     seq: p.seq,
     ack: p.ack,
     window: p.window,
-    checksum: { value: hex16(d.checksum), computed: hex16(d.computedChecksum), verified: d.checksumOk },
+    checksum: { value: hex4(d.checksum), computed: hex4(d.computedChecksum), verified: d.checksumOk },
   } as PduJson;
   if (p.maxPduSize !== undefined) j.maxPduSize = p.maxPduSize;
   if (p.maxSduSize !== undefined) j.maxSduSize = p.maxSduSize;

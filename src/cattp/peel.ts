@@ -10,7 +10,7 @@
  * numbers; identical duplicates (retransmissions) are notes.
  */
 import { InputError, OtaError, type ErrorWhere } from '../util/errors.js';
-import { toHex } from '../util/hex.js';
+import { hex4, toHex } from '../util/hex.js';
 import { node, type TreeNode } from '../render/tree.js';
 import type { Layer, Peeled } from '../layers/types.js';
 import { decodePdu, pduJson, pduTree, LAYER, type DecodedPdu, type PduJson } from './pdu.js';
@@ -89,8 +89,7 @@ export function peelCattpPdus(inputs: Uint8Array[]): CattpPeel | undefined {
   for (const p of pdus) {
     const d = p.decoded;
     if (!d.checksumOk) {
-      const h = (x: number) => x.toString(16).toUpperCase().padStart(4, '0');
-      failures.push(`${label(n, p.input)}CAT_TP checksum of ${d.pdu.type} seq ${d.pdu.seq}: 0x${h(d.checksum)}, should be 0x${h(d.computedChecksum)}`);
+      failures.push(`${label(n, p.input)}CAT_TP checksum of ${d.pdu.type} seq ${d.pdu.seq}: 0x${hex4(d.checksum)}, should be 0x${hex4(d.computedChecksum)}`);
     }
   }
 

@@ -13,6 +13,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { InputError, IoError } from '../util/errors.js';
+import { hex4 } from '../util/hex.js';
 
 export const LINKTYPE = {
   NULL: 0,
@@ -461,7 +462,7 @@ export function decodeFrame(f: CaptureFrame): FramePayload {
 function ethertype(type: number, b: Uint8Array): FramePayload {
   if (type === ETH_IPV4) return ip(b, 4);
   if (type === ETH_IPV6) return ip(b, 6);
-  return other(`EtherType 0x${type.toString(16).toUpperCase().padStart(4, '0')}`);
+  return other(`EtherType 0x${hex4(type)}`);
 }
 
 /** Dotted-quad text of the IPv4 addresses seen, by address (a capture has few): made once each. */

@@ -3,7 +3,7 @@
  * octets after READ BINARY/RECORD, the FCP (or SIM response parameters) of
  * a selected file, the registry entries of GET STATUS.
  */
-import { toHex, hex2 } from '../util/hex.js';
+import { hex2, hex4, toHex } from '../util/hex.js';
 import { OtaError } from '../util/errors.js';
 import { node, type TreeNode } from '../render/tree.js';
 import { decodeResponse, swName, swStatus, type RemoteResponse } from './index.js';
@@ -35,7 +35,6 @@ export interface ScriptAnswer {
   problem?: string;
 }
 
-const hex4 = (n: number) => n.toString(16).toUpperCase().padStart(4, '0');
 
 function decodeOne(stepIndex: number, st: ScriptStep | undefined, sw: number, data: Uint8Array, steps: ScriptStep[]): DecodedAnswer {
   const kind = st?.answer ?? 'none';

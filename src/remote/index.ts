@@ -4,7 +4,7 @@
  * compact (cl. 5.1) and expanded (cl. 5.2) formats, trees and JSON.
  */
 import { InputError } from '../util/errors.js';
-import { toHex, toHexSpaced, hex2 } from '../util/hex.js';
+import { hex2, hex4, toHex, toHexSpaced } from '../util/hex.js';
 import { type TreeNode, node } from '../render/tree.js';
 import {
   type ApduCase, type ApduHeader, type CApdu, type Direction, type ScriptApdu,
@@ -87,7 +87,6 @@ export function decodeResponse(data: Uint8Array): RemoteResponse {
 
 // ---------------------------------------------------------------- trees
 
-const hex4 = (n: number) => n.toString(16).toUpperCase().padStart(4, '0');
 const octets = (n: number) => `${n} octet${n === 1 ? '' : 's'}`;
 
 function swNode(name: string, sw: number): TreeNode {

@@ -6,6 +6,8 @@
  * GlobalPlatform.
  */
 
+import { hex4 } from '../util/hex.js';
+
 const EXACT: Record<number, string> = {
   0x9000: 'normal ending',
   0x9300: 'toolkit busy',
@@ -81,11 +83,10 @@ export function swMeaning(sw: number): string | undefined {
   return undefined;
 }
 
-const h4 = (n: number) => n.toString(16).toUpperCase().padStart(4, '0');
 
 /** `SW 6A82 (file or application not found)`; `SW XXXX` alone when the meaning is unknown. */
 export function swText(sw: number | undefined): string {
   if (sw === undefined) return 'no status word';
   const m = swMeaning(sw);
-  return m ? `SW ${h4(sw)} (${m})` : `SW ${h4(sw)}`;
+  return m ? `SW ${hex4(sw)} (${m})` : `SW ${hex4(sw)}`;
 }

@@ -3,7 +3,7 @@
  * and JSON (camelCase, documented keys) for the SMS-PP layers.
  */
 import { bitLine, node, octets, shareTree, treeMemo, type TreeNode } from '../render/tree.js';
-import { toHex } from '../util/hex.js';
+import { hex4, toHex } from '../util/hex.js';
 import { type DecodedAddress, formatAddress, npiName, tonName } from './address.js';
 import { CTAG_NAMES, deviceName } from './ctlv.js';
 import type { DecodedEnvelope } from './envelope.js';
@@ -325,7 +325,7 @@ export function proactiveToTree(p: DecodedProactiveCommand): TreeNode {
   if (p.address) kids.push(addressValueToTree(p.address));
   if (p.tpdu) kids.push(node('3GPP SMS TPDU', octets(p.tpdu.length), p.sms ? [tpduToTree(p.sms)] : undefined, { hex: p.sms && p.sms.length === p.tpdu.length ? p.sms.hex : h(p.tpdu) }));
   for (const t of p.tlvs) if (![1, 2, 5, 6, 0x0b].includes(t.tag)) kids.push(node(CTAG_NAMES[t.tag] ?? `COMPREHENSION-TLV ${toHex(t.rawTag)}`, undefined, undefined, { hex: h(t.value) }));
-  if (p.sw !== undefined) kids.push(node('Status Word', p.sw.toString(16).toUpperCase().padStart(4, '0')));
+  if (p.sw !== undefined) kids.push(node('Status Word', hex4(p.sw)));
   kids.push(...warnNodes(p.warnings));
   return node('Proactive command', COMMAND_TYPE_NAMES[cd.type] ?? x2(cd.type), kids, { hex: p.hex });
 }
@@ -447,7 +447,7 @@ export function proactiveToJson(p: DecodedProactiveCommand): Record<string, unkn
     alphaId: p.alphaId ? h(p.alphaId) : null,
     address: p.address ? addrJson(p.address) : null,
     tpdu: p.sms ? tpduToJson(p.sms) : p.tpdu ? { hex: h(p.tpdu) } : null,
-    sw: p.sw === undefined ? null : p.sw.toString(16).toUpperCase().padStart(4, '0'),
+    sw: p.sw === undefined ? null : hex4(p.sw),
     warnings: p.warnings,
   };
 }
@@ -512,7 +512,7 @@ export function proactiveJsonText(p: DecodedProactiveCommand): string {
   const cd = p.commandDetails;
   const di = p.deviceIdentities;
   const tpdu = p.sms ? tpduJsonText(p.sms) : p.tpdu ? `{"hex":"${h(p.tpdu)}"}` : 'null';
-  const sw = p.sw === undefined ? 'null' : js(p.sw.toString(16).toUpperCase().padStart(4, '0'));
+  const sw = p.sw === undefined ? 'null' : `"${hex4(p.sw)}"`;
   return `{"tag":"${hex2(p.tag)}","commandDetails":{"number":"${hex2(cd.number)}","type":"${hex2(cd.type)}","qualifier":"${hex2(cd.qualifier)}"},"deviceIdentities":{"source":"${hex2(di.source)}","destination":"${hex2(di.destination)}"},"alphaId":${p.alphaId ? `"${h(p.alphaId)}"` : 'null'},"address":${p.address ? addrText(p.address) : 'null'},"tpdu":${tpdu},"sw":${sw},"warnings":${listText(p.warnings)}}`;
 }
 

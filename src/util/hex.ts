@@ -33,6 +33,11 @@ export function hex2(n: number): string {
   return LUT[n & 0xff];
 }
 
+/** A 16-bit value (a status word, a checksum) as four upper-case hex digits ("6A82"). */
+export function hex4(n: number): string {
+  return n.toString(16).toUpperCase().padStart(4, '0');
+}
+
 /** Upper-case hex with a space between octets, for trees. */
 export function toHexSpaced(b: Uint8Array): string {
   const out: string[] = new Array(b.length);

@@ -7,7 +7,7 @@
  * last), parsed as `uicc-ota parse --json` does for CAT_TP PDUs.
  */
 import { InputError } from '../util/errors.js';
-import { fromHex, hex2, toHex } from '../util/hex.js';
+import { fromHex, hex2, hex4, toHex } from '../util/hex.js';
 import { decodePdu, encodePdu, iccidToIdentification, pduJson, type CattpPdu, type CattpType, type EncodeOverrides } from '../cattp/pdu.js';
 import { segmentSdu } from '../cattp/segment.js';
 import { peelCattpPdus } from '../cattp/peel.js';
@@ -99,8 +99,7 @@ export const cattpPduKind: VectorKind = {
   parse(bytes) {
     if (bytes.length !== 1) throw new InputError(`this kind takes one output, got ${bytes.length}`, { field: 'expected.hex' });
     const d = decodePdu(bytes[0]);
-    const h4 = (n: number) => n.toString(16).toUpperCase().padStart(4, '0');
-    const failures = d.checksumOk ? [] : [`CAT_TP checksum 0x${h4(d.checksum)}, should be 0x${h4(d.computedChecksum)}`];
+    const failures = d.checksumOk ? [] : [`CAT_TP checksum 0x${hex4(d.checksum)}, should be 0x${hex4(d.computedChecksum)}`];
     return { ...pduJson(d), hex: toHex(bytes[0]), verified: d.checksumOk, failures };
   },
   implied(i) {

@@ -10,7 +10,7 @@ import { responseData } from '../api/por-options.js';
 import { existsSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { InputError, IoError } from '../util/errors.js';
-import { fromHex, toHex, hex2 } from '../util/hex.js';
+import { fromHex, hex2, hex4, toHex } from '../util/hex.js';
 import type { KeyMaterial } from '../secured/keys.js';
 import type { SecuredCommand } from '../secured/command.js';
 import { writeFileAtomic } from '../keys/state.js';
@@ -296,7 +296,7 @@ async function cattpPduInputs(o: RecordOpts): Promise<Inputs> {
   if (pdu.ackFlag) i.rstAck = true;
   if (pdu.data.length || pdu.type === 'DATA') i.data = toHex(pdu.data);
   if (pdu.seg) i.seg = true;
-  if (overrides.checksum !== undefined) i.checksum = overrides.checksum.toString(16).toUpperCase().padStart(4, '0');
+  if (overrides.checksum !== undefined) i.checksum = hex4(overrides.checksum);
   return i;
 }
 

@@ -7,7 +7,7 @@
  * 2 bad options; 3 no PC/SC binding installed; 4 PC/SC or card failure (the
  * step is named).
  */
-import { toHex } from '../../util/hex.js';
+import { hex4, toHex } from '../../util/hex.js';
 import { node, type TreeNode } from '../../render/tree.js';
 import { printJson, printTree, useColor, writeOut } from '../output.js';
 import type { BuildSmsOpts } from './build.js';
@@ -27,12 +27,11 @@ export interface SendPcscOpts extends BuildSmsOpts {
   expectStatus?: string;
 }
 
-const swHex = (sw: number) => sw.toString(16).toUpperCase().padStart(4, '0');
 
 /** The exchange as a tree (for --trace): one node per APDU with its step, C-APDU and R-APDU. */
 export function traceTree(steps: readonly ApduExchange[], reader?: string): TreeNode {
   return node('APDU exchange', reader ? `reader "${reader}"` : undefined, steps.map((s, i) => {
-    return node(`${i + 1} ${s.step}`, `SW ${swHex(s.sw)}`, [
+    return node(`${i + 1} ${s.step}`, `SW ${hex4(s.sw)}`, [
       node('C-APDU', undefined, undefined, { hex: toHex(s.command) }),
       node('R-APDU', undefined, undefined, { hex: toHex(s.response) }),
     ], { status: s.sw === 0x9000 || s.sw >> 8 === 0x61 || s.sw >> 8 === 0x91 || s.sw >> 8 === 0x9f ? 'ok' : 'warn' });

@@ -21,7 +21,7 @@
  */
 import { swMeaning as swTableMeaning } from '../../remote/sw.js';
 import { NetworkError, OtaError } from '../../util/errors.js';
-import { concat, toHex, hex2 } from '../../util/hex.js';
+import { concat, hex2, hex4, toHex } from '../../util/hex.js';
 import { proactiveCommand, terminalResponseApdu, TYPE_SEND_SHORT_MESSAGE, COMMAND_TYPE_NAMES } from '../../smspp/proactive.js';
 
 /** Send one C-APDU, resolve to the R-APDU (data ‖ SW1 SW2). */
@@ -100,7 +100,7 @@ export function swMeaning(sw: number): string {
   return swTableMeaning(sw) ?? 'unexpected status';
 }
 
-const swText = (sw: number) => `SW ${sw.toString(16).toUpperCase().padStart(4, '0')} (${swMeaning(sw)})`;
+const swText = (sw: number) => `SW ${hex4(sw)} (${swMeaning(sw)})`;
 
 /**
  * One terminal session over `transmit`. Failures are NetworkErrors naming the

@@ -18,7 +18,7 @@
  * misbehaving exchange never stops the SMSC.
  */
 import { OtaError } from '../../util/errors.js';
-import { toHex } from '../../util/hex.js';
+import { hex4, toHex } from '../../util/hex.js';
 import type { CardAnswer, CardSide } from '../smpp/card-side.js';
 import { openContext, pickReader, type CardSession, type PcscContext } from './binding.js';
 import { DEFAULT_TERMINAL_PROFILE, Terminal, swMeaning, type ApduExchange, type SmsPpExchange, type TerminalOptions } from './terminal.js';
@@ -39,7 +39,6 @@ export interface PcscCardInfo {
   protocol: string;
 }
 
-const swHex = (sw: number) => sw.toString(16).toUpperCase().padStart(4, '0');
 
 export class PcscUicc implements CardSide {
   private ctx?: PcscContext;
@@ -124,7 +123,7 @@ export class PcscUicc implements CardSide {
       try {
         const o = await this.open();
         trace.push(`connected to the card in "${o.reader}" (${o.protocol}${o.atr ? `, ATR ${toHex(o.atr)}` : ''})`);
-        for (const s of o.steps) trace.push(`${s.step}: ${toHex(s.command)} → SW ${swHex(s.sw)}`);
+        for (const s of o.steps) trace.push(`${s.step}: ${toHex(s.command)} → SW ${hex4(s.sw)}`);
       } catch (e) {
         return fail(0, e);
       }
@@ -145,7 +144,7 @@ export class PcscUicc implements CardSide {
     const submits = ex.proactive.filter((p) => p.tpdu).map((p) => p.tpdu!);
     const response = ex.deliverReportUd ?? new Uint8Array(0);
     trace.push(
-      `ENVELOPE SW ${swHex(env.sw)} (${swMeaning(env.sw)})` +
+      `ENVELOPE SW ${hex4(env.sw)} (${swMeaning(env.sw)})` +
         (response.length ? `; ENVELOPE response (SMS-DELIVER-REPORT user data) ${toHex(response)}` : '; no ENVELOPE response data') +
         (submits.length ? `; ${submits.length} SEND SHORT MESSAGE` : ''),
     );

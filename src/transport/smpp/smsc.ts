@@ -9,7 +9,7 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { node, type TreeNode } from '../../render/tree.js';
-import { toHex } from '../../util/hex.js';
+import { hex4, toHex } from '../../util/hex.js';
 import { OtaError } from '../../util/errors.js';
 import { NetworkError } from '../../util/errors.js';
 import { buildEnvelope } from '../../smspp/envelope.js';
@@ -201,7 +201,7 @@ export class SmscServer {
       () => this.o.card.deliver(env),
     )) as Awaited<ReturnType<CardSide['deliver']>>;
     children.push(node('ENVELOPE (SMS-PP DOWNLOAD)', `${env.length} octets`, [], { hex: toHex(env) }));
-    children.push(node('card', `SW ${answer.sw.toString(16).toUpperCase().padStart(4, '0')}`, answer.trace.map((t) => node(t))));
+    children.push(node('card', `SW ${hex4(answer.sw)}`, answer.trace.map((t) => node(t))));
     const ok = answer.sw === 0x9000 || (answer.sw >> 8) === 0x91 || (answer.sw >> 8) === 0x62 || (answer.sw >> 8) === 0x63;
     const out: Array<{ what: string; fields: Record<string, unknown> }> = [];
     if (answer.response.length) {

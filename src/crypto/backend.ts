@@ -5,7 +5,9 @@
  * package's own DES/3DES and AES, builtin.ts) or `auto`, the default: the
  * first AUTO_BUILTIN_BLOCKS blocks of a process on `builtin` (a command that
  * ciphers one packet then never loads node:crypto, a good part of its
- * start-up), everything after them and every batch (CbcBatch) on `native`.
+ * start-up), everything after them and every batch (CbcBatch) on `native`,
+ * except DES/3DES operations of a few blocks, which stay on `builtin` (faster
+ * there than a call into OpenSSL, whose DES is table-driven too; engine.ts).
  * The bytes are the same whichever runs them (the tests check all four).
  * Chosen by setCryptoBackend() or, when never called, by the environment
  * variable UICC_OTA_CRYPTO (auto | native | forge | builtin).

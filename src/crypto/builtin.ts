@@ -5,9 +5,11 @@
  * packet runs them instead of loading node:crypto (OpenSSL's bindings and the
  * stream modules they pull in cost about as much as the rest of such a
  * command). backend.ts's `auto` runs the first blocks of a process here and
- * the rest on OpenSSL; `--crypto builtin` runs everything here. Tables are
- * computed when the module loads (AES's S-box from GF(2^8) inverses and the
- * affine map, DES's round tables from its S-boxes and P), not typed in.
+ * the rest on OpenSSL, but for DES/3DES operations of a few blocks, quicker
+ * here than a call into OpenSSL (engine.ts); `--crypto builtin` runs
+ * everything here. Tables are computed on first use (AES's S-box from
+ * GF(2^8) inverses and the affine map, DES's round tables from its S-boxes
+ * and P), not typed in.
  * The tests run the golden vectors and openssl-computed values through it as
  * through the other backends.
  */
@@ -46,15 +48,25 @@ const S = [
 
 /**
  * SP[j][v]: S-box j on the 6-bit group v, placed at its 4 output bits and run
- * through P (a round is then 8 lookups). Made on first use: S-box j's output
- * bit b (1-based 4j + b) lands where P takes it from.
+ * through P (a round is then 8 lookups). Filled on first use: S-box j's output
+ * bit b (1-based 4j + b) lands where P takes it from. Eight named tables, not
+ * a list, so that a round reads them without indexing a list first.
  */
-let SP: Uint32Array[] | undefined;
-function spTables(): Uint32Array[] {
-  if (SP) return SP;
+const SP0 = new Int32Array(64);
+const SP1 = new Int32Array(64);
+const SP2 = new Int32Array(64);
+const SP3 = new Int32Array(64);
+const SP4 = new Int32Array(64);
+const SP5 = new Int32Array(64);
+const SP6 = new Int32Array(64);
+const SP7 = new Int32Array(64);
+let spReady = false;
+function spTables(): void {
+  if (spReady) return;
   const dest = new Uint8Array(33);
   for (let i = 0; i < 32; i++) dest[P[i]] = i + 1;
-  SP = S.map((box, j) => {
+  [SP0, SP1, SP2, SP3, SP4, SP5, SP6, SP7].forEach((t, j) => {
+    const box = S[j];
     // P's image of each 4-bit output of S-box j, then one lookup per entry.
     const img = new Uint32Array(16);
     for (let b = 0; b < 4; b++) {
@@ -62,11 +74,9 @@ function spTables(): Uint32Array[] {
       const m = 8 >>> b;
       for (let x = m; x < 16; x = (x + 1) | m) img[x] |= bit;
     }
-    const t = new Uint32Array(64);
     for (let v = 0; v < 64; v++) t[v] = img[box[(((v >>> 4) & 2) | (v & 1)) * 16 + ((v >>> 1) & 0xf)]];
-    return t;
   });
-  return SP;
+  spReady = true;
 }
 
 /** The 16 round keys of one DES key: 8 six-bit groups each (K1..K16, FIPS 46-3 key schedule). */
@@ -96,18 +106,14 @@ function desRoundKeys(key: Uint8Array, at: number): Uint8Array {
   return out;
 }
 
-/**
- * One DES block (8 octets at `at` of `b`, in place), encrypting or decrypting
- * with round keys `k`. IP and its inverse as five delta swaps between the
- * halves (the same bit moves as the tables, in a few word operations), the
- * eight S-box groups of a round written out: a one-shot command then runs few
- * enough bytecodes that V8 does not stop to optimise this (a pause of several
- * milliseconds, longer than the ciphering).
- */
-function desBlock(k: Uint8Array, b: Uint8Array, at: number, decrypt: boolean): void {
-  const [s0, s1, s2, s3, s4, s5, s6, s7] = spTables();
-  let l = ((b[at] << 24) | (b[at + 1] << 16) | (b[at + 2] << 8) | b[at + 3]) >>> 0;
-  let r = ((b[at + 4] << 24) | (b[at + 5] << 16) | (b[at + 6] << 8) | b[at + 7]) >>> 0;
+/** The block being ciphered, as two 32-bit halves (the DES functions below work on it in place). */
+let L = 0;
+let R = 0;
+
+/** IP, as five delta swaps between the halves (the same bit moves as the table, in a few word operations). */
+function ip(): void {
+  let l = L;
+  let r = R;
   let t = ((l >>> 4) ^ r) & 0x0f0f0f0f;
   r ^= t;
   l ^= t << 4;
@@ -123,27 +129,15 @@ function desBlock(k: Uint8Array, b: Uint8Array, at: number, decrypt: boolean): v
   t = ((l >>> 1) ^ r) & 0x55555555;
   r ^= t;
   l ^= t << 1;
-  for (let i = 0; i < 16; i++) {
-    const q = (decrypt ? 15 - i : i) * 8;
-    // E: group g is bits 4g .. 4g+5 of R (1-based, cyclic: bit 0 is bit 32), i.e. rotl(R, 4g - 1) >>> 26.
-    const f =
-      s0[(((r >>> 1) | (r << 31)) >>> 26) ^ k[q]] |
-      s1[(((r << 3) | (r >>> 29)) >>> 26) ^ k[q + 1]] |
-      s2[(((r << 7) | (r >>> 25)) >>> 26) ^ k[q + 2]] |
-      s3[(((r << 11) | (r >>> 21)) >>> 26) ^ k[q + 3]] |
-      s4[(((r << 15) | (r >>> 17)) >>> 26) ^ k[q + 4]] |
-      s5[(((r << 19) | (r >>> 13)) >>> 26) ^ k[q + 5]] |
-      s6[(((r << 23) | (r >>> 9)) >>> 26) ^ k[q + 6]] |
-      s7[(((r << 27) | (r >>> 5)) >>> 26) ^ k[q + 7]];
-    t = (l ^ f) >>> 0;
-    l = r;
-    r = t;
-  }
-  // The last round is not swapped: FP takes R16 L16; the swaps of IP in reverse order.
-  t = r;
-  r = l;
-  l = t;
-  t = ((l >>> 1) ^ r) & 0x55555555;
+  L = l;
+  R = r;
+}
+
+/** FP, IP's inverse (FIPS 46-3): IP's swaps in reverse order. */
+function fp(): void {
+  let l = L;
+  let r = R;
+  let t = ((l >>> 1) ^ r) & 0x55555555;
   r ^= t;
   l ^= t << 1;
   t = ((r >>> 8) ^ l) & 0x00ff00ff;
@@ -158,50 +152,128 @@ function desBlock(k: Uint8Array, b: Uint8Array, at: number, decrypt: boolean): v
   t = ((l >>> 4) ^ r) & 0x0f0f0f0f;
   r ^= t;
   l ^= t << 4;
-  b[at] = l >>> 24;
-  b[at + 1] = l >>> 16;
-  b[at + 2] = l >>> 8;
-  b[at + 3] = l;
-  b[at + 4] = r >>> 24;
-  b[at + 5] = r >>> 16;
-  b[at + 6] = r >>> 8;
-  b[at + 7] = r;
+  L = l;
+  R = r;
 }
 
-/** Round keys of the last few DES keys (a packet's cipher and checksum often share one): 8 hex octets -> K1..K16. */
-const roundKeyCache = new Map<string, Uint8Array>();
-function cachedRoundKeys(key: Uint8Array, at: number): Uint8Array {
-  let id = '';
-  for (let i = at; i < at + 8; i++) id += String.fromCharCode(key[i]);
-  let k = roundKeyCache.get(id);
-  if (!k) {
-    if (roundKeyCache.size >= 16) roundKeyCache.clear();
-    k = desRoundKeys(key, at);
-    roundKeyCache.set(id, k);
+/**
+ * The 16 rounds of one DES with round keys `k` (in reverse order to decrypt),
+ * between IP and FP, the halves swapped after the last round as FP expects.
+ * The eight S-box groups of a round are written out: a one-shot command then
+ * runs few enough bytecodes that V8 does not stop to optimise this (a pause
+ * of several milliseconds, longer than the ciphering).
+ */
+function rounds(k: Uint8Array, decrypt: boolean): void {
+  let l = L;
+  let r = R;
+  for (let i = 0; i < 16; i++) {
+    const q = (decrypt ? 15 - i : i) * 8;
+    // E: group g is bits 4g .. 4g+5 of R (1-based, cyclic: bit 0 is bit 32), i.e. rotl(R, 4g - 1) >>> 26.
+    const f =
+      SP0[(((r >>> 1) | (r << 31)) >>> 26) ^ k[q]] |
+      SP1[(((r << 3) | (r >>> 29)) >>> 26) ^ k[q + 1]] |
+      SP2[(((r << 7) | (r >>> 25)) >>> 26) ^ k[q + 2]] |
+      SP3[(((r << 11) | (r >>> 21)) >>> 26) ^ k[q + 3]] |
+      SP4[(((r << 15) | (r >>> 17)) >>> 26) ^ k[q + 4]] |
+      SP5[(((r << 19) | (r >>> 13)) >>> 26) ^ k[q + 5]] |
+      SP6[(((r << 23) | (r >>> 9)) >>> 26) ^ k[q + 6]] |
+      SP7[(((r << 27) | (r >>> 5)) >>> 26) ^ k[q + 7]];
+    const t = l ^ f;
+    l = r;
+    r = t;
   }
-  return k;
+  L = r;
+  R = l;
 }
 
-/** A DES or 3DES key (8, 16 = K1 K2 K1, 24 octets) as its round-key sets. */
-function desKeys(key: Uint8Array): Uint8Array[] {
-  if (key.length === 8) return [cachedRoundKeys(key, 0)];
-  const k1 = cachedRoundKeys(key, 0);
-  const k2 = cachedRoundKeys(key, 8);
-  return [k1, k2, key.length === 24 ? cachedRoundKeys(key, 16) : k1];
+/** A DES or 3DES key (8, 16 = K1 K2 K1, 24 octets) as its three round-key sets (single DES: K1 alone). */
+interface DesKeys {
+  k1: Uint8Array;
+  k2: Uint8Array;
+  k3: Uint8Array;
+  single: boolean;
 }
 
-/** DES, or 3DES EDE: E(K3, D(K2, E(K1, x))); decryption D(K1, E(K2, D(K3, y))). */
-function tdesBlock(ks: Uint8Array[], b: Uint8Array, at: number, decrypt: boolean): void {
-  if (ks.length === 1) return desBlock(ks[0], b, at, decrypt);
-  if (!decrypt) {
-    desBlock(ks[0], b, at, false);
-    desBlock(ks[1], b, at, true);
-    desBlock(ks[2], b, at, false);
+/**
+ * Round keys of the last few keys, compared octet by octet with a copy (a
+ * packet's KIc and KID keys alternate; the caller may reuse its key buffer).
+ */
+const keyCache: { key: Uint8Array; ks: DesKeys }[] = [];
+function desKeys(key: Uint8Array): DesKeys {
+  for (let i = 0; i < keyCache.length; i++) {
+    const e = keyCache[i];
+    const c = e.key;
+    if (c.length !== key.length) continue;
+    let same = true;
+    for (let j = 0; j < c.length; j++) if (c[j] !== key[j]) same = false;
+    if (same) return e.ks;
+  }
+  spTables();
+  const k1 = desRoundKeys(key, 0);
+  const ks: DesKeys = key.length === 8 ? { k1, k2: k1, k3: k1, single: true } : { k1, k2: desRoundKeys(key, 8), k3: key.length === 24 ? desRoundKeys(key, 16) : k1, single: false };
+  if (keyCache.length >= 8) keyCache.pop();
+  keyCache.unshift({ key: Uint8Array.from(key), ks });
+  return ks;
+}
+
+/**
+ * DES, or 3DES EDE: E(K3, D(K2, E(K1, x))); decryption D(K1, E(K2, D(K3, y))),
+ * on the block in L, R. FP and IP between the three DES cancel (FP is IP
+ * inverted), so a 3DES block is IP, 48 rounds, FP.
+ */
+function tdes(ks: DesKeys, decrypt: boolean): void {
+  ip();
+  if (ks.single) rounds(ks.k1, decrypt);
+  else if (!decrypt) {
+    rounds(ks.k1, false);
+    rounds(ks.k2, true);
+    rounds(ks.k3, false);
   } else {
-    desBlock(ks[2], b, at, true);
-    desBlock(ks[1], b, at, false);
-    desBlock(ks[0], b, at, true);
+    rounds(ks.k3, true);
+    rounds(ks.k2, false);
+    rounds(ks.k1, true);
   }
+  fp();
+}
+
+const word = (b: Uint8Array, i: number): number => (b[i] << 24) | (b[i + 1] << 16) | (b[i + 2] << 8) | b[i + 3];
+function putWord(b: Uint8Array, i: number, v: number): void {
+  b[i] = v >>> 24;
+  b[i + 1] = v >>> 16;
+  b[i + 2] = v >>> 8;
+  b[i + 3] = v;
+}
+
+/** DES / 3DES over whole blocks, IV zero for CBC, into a fresh array (the chaining on the two halves). */
+function desRun(key: Uint8Array, data: Uint8Array, cbc: boolean, decrypt: boolean): Uint8Array {
+  const ks = desKeys(key);
+  const out = new Uint8Array(data.length);
+  let pl = 0; // the chaining block: the previous ciphertext (zero IV)
+  let pr = 0;
+  for (let at = 0; at < data.length; at += 8) {
+    const cl = word(data, at);
+    const cr = word(data, at + 4);
+    if (decrypt) {
+      L = cl;
+      R = cr;
+      tdes(ks, true);
+      if (cbc) {
+        L ^= pl;
+        R ^= pr;
+        pl = cl;
+        pr = cr;
+      }
+    } else {
+      L = cbc ? cl ^ pl : cl;
+      R = cbc ? cr ^ pr : cr;
+      tdes(ks, false);
+      pl = L;
+      pr = R;
+    }
+    putWord(out, at, L);
+    putWord(out, at + 4, R);
+  }
+  return out;
 }
 
 // ---------------------------------------------------------------- AES (FIPS 197)
@@ -337,10 +409,18 @@ function cipherOf(kind: BlockKind, key: Uint8Array): { block: Block; size: numbe
     return { block: (b, at, d) => aesBlock(w, b, at, d), size: 16 };
   }
   const ks = desKeys(key);
-  return { block: (b, at, d) => tdesBlock(ks, b, at, d), size: 8 };
+  const block: Block = (b, at, d) => {
+    L = word(b, at);
+    R = word(b, at + 4);
+    tdes(ks, d);
+    putWord(b, at, L);
+    putWord(b, at + 4, R);
+  };
+  return { block, size: 8 };
 }
 
 function run(kind: BlockKind, key: Uint8Array, data: Uint8Array, cbc: boolean, decrypt: boolean): Uint8Array {
+  if (kind === 'des') return desRun(key, data, cbc, decrypt);
   const { block, size } = cipherOf(kind, key);
   const out = Uint8Array.from(data);
   if (!cbc) {

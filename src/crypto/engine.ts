@@ -4,11 +4,23 @@ import { builtinEngine } from './builtin.js';
 import { forgeEngine } from './forge.js';
 import { nativeEngine } from './native.js';
 
+/**
+ * DES/3DES operations of at most this many blocks always run built in under
+ * `auto`: a node:crypto call costs about a microsecond before the first block
+ * (arguments, a new output Buffer), more than builtin.ts takes for a packet's
+ * few blocks; the two are even near 16 blocks (npm run bench's capture rows
+ * are where it shows: one decipher and one CBC-MAC per command packet). Not
+ * AES: OpenSSL's runs on AES-NI, constant-time, unlike table lookups in
+ * JavaScript; OpenSSL's DES is table-driven like ours.
+ */
+const DES_BUILTIN_MAX = 12;
+
 /** Blocks left for the built-in ciphers under `auto` in this process (or thread). */
 let budget = AUTO_BUILTIN_BLOCKS;
 
 function pick(kind: BlockKind, data: Uint8Array): BlockEngine {
   const blocks = Math.ceil(data.length / (kind === 'aes' ? 16 : 8));
+  if (kind === 'des' && blocks <= DES_BUILTIN_MAX) return builtinEngine;
   if (blocks <= budget) {
     budget -= blocks;
     return builtinEngine;
@@ -17,7 +29,7 @@ function pick(kind: BlockKind, data: Uint8Array): BlockEngine {
   return nativeEngine;
 }
 
-/** `auto`: one-shot operations on the built-in ciphers while the budget lasts; long-lived (batch) ciphers on OpenSSL. */
+/** `auto`: one-shot operations on the built-in ciphers while the budget lasts (short DES ones always); long-lived (batch) ciphers on OpenSSL. */
 const autoEngine: BlockEngine = {
   cbcEncrypt: (kind, key, data) => pick(kind, data).cbcEncrypt(kind, key, data),
   cbcDecrypt: (kind, key, data) => pick(kind, data).cbcDecrypt(kind, key, data),

@@ -1,6 +1,6 @@
 /** Text renderer of TreeNodes: indented like Wireshark's packet details, coloured with chalk when allowed. */
 import type { ChalkInstance } from 'chalk';
-import { isShared, type TreeNode } from './tree.js';
+import { renderMemo, type TreeNode } from './tree.js';
 
 export interface RenderOptions {
   color: boolean;
@@ -26,9 +26,6 @@ const MARK = { ok: '✓', fail: '✗', warn: '!', info: '·' } as const;
 /** Indentation by depth, built once. */
 const INDENT: string[] = [];
 const indent = (d: number): string => INDENT[d] ?? (INDENT[d] = '  '.repeat(d));
-
-/** Plain-text lines of shared subtrees (treeMemo), by depth and bit-line setting. */
-const SHARED_TEXT = new WeakMap<TreeNode, string[]>();
 
 export function renderTree(nodes: TreeNode[], opts: RenderOptions, chalk?: ChalkInstance): string {
   return renderFrom(nodes, opts, chalk, 0);
@@ -70,9 +67,9 @@ function renderFrom(nodes: TreeNode[], opts: RenderOptions, chalk: ChalkInstance
   // One string grown line by line (no array of lines to join).
   let out = '';
   const walk = (n: TreeNode, depth: number) => {
-    if (plainText && (n.children || n.bits) && isShared(n)) {
-      let texts = SHARED_TEXT.get(n);
-      if (!texts) SHARED_TEXT.set(n, (texts = []));
+    const memo = plainText && (n.children || n.bits) ? renderMemo(n) : undefined;
+    if (memo) {
+      const texts = memo.text;
       const k = depth * 2 + (bits ? 1 : 0);
       let t = texts[k];
       if (t === undefined) {
@@ -102,17 +99,6 @@ export interface TextOut {
   bytes(b: Uint8Array): void;
 }
 
-/** The line of a shared leaf (treeMemo), by depth and bit-line setting (kept with the shared subtrees' texts). */
-function sharedLine(n: TreeNode, depth: number, bits: boolean): string {
-  let texts = SHARED_TEXT.get(n);
-  if (!texts) SHARED_TEXT.set(n, (texts = []));
-  const k = depth * 2 + (bits ? 1 : 0);
-  return (texts[k] ??= ownLines(n, depth, bits, PLAIN, true));
-}
-
-/** UTF-8 octets of shared subtrees (treeMemo), by depth and bit-line setting. */
-const SHARED_BYTES = new WeakMap<TreeNode, Uint8Array[]>();
-
 /**
  * renderTree's plain text (no colour), handed to `out` in pieces: the lines
  * between shared subtrees as one string each, and the shared subtrees as
@@ -124,14 +110,14 @@ export function renderTreeTo(nodes: TreeNode[], opts: { bits?: boolean }, out: T
   // The lines between two shared subtrees go out as one string (fewer, larger writes).
   let acc = '';
   const walk = (n: TreeNode, depth: number) => {
+    const memo = renderMemo(n);
     if (!(n.children || n.bits)) {
-      // A shared leaf (frozen, so not extensible: the cheap test first): its line kept as text, added to the run.
-      acc += !Object.isExtensible(n) && isShared(n) ? sharedLine(n, depth, bits) : ownLines(n, depth, bits, PLAIN, true);
+      // A shared leaf: its line kept as text, added to the run.
+      acc += memo ? (memo.text[depth * 2 + (bits ? 1 : 0)] ??= ownLines(n, depth, bits, PLAIN, true)) : ownLines(n, depth, bits, PLAIN, true);
       return;
     }
-    if (isShared(n)) {
-      let list = SHARED_BYTES.get(n);
-      if (!list) SHARED_BYTES.set(n, (list = []));
+    if (memo) {
+      const list = memo.bytes;
       const k = depth * 2 + (bits ? 1 : 0);
       let b = list[k];
       if (b === undefined) b = list[k] = Buffer.from(renderFrom([n], { color: false, bits }, undefined, depth), 'utf8');

@@ -60,16 +60,33 @@ export function bitLine(value: number, mask: number, label: string, width = 8): 
   return `${s} = ${label}`;
 }
 
-/** Subtrees shared by every packet with the same few octets (see treeMemo): never changed once built. */
-const SHARED = new WeakSet<TreeNode>();
+/** The text renderer's lines of a shared subtree, by depth and bit-line setting: as text, and as UTF-8 octets. */
+export interface RenderMemo {
+  text: string[];
+  bytes: Uint8Array[];
+}
+
+/**
+ * Where a shared subtree (see treeMemo) keeps its RenderMemo: on the node
+ * itself, not enumerable (copies and JSON leave it out), so the renderer
+ * finds it with a property read rather than a lookup in a WeakMap per node.
+ */
+const MEMO: unique symbol = Symbol('uicc-ota.render-memo');
+type Memoised = TreeNode & { [MEMO]?: RenderMemo };
+
+/** The memo of a subtree shared by every packet with the same few octets (never changed once built); undefined for others. */
+export function renderMemo(n: TreeNode): RenderMemo | undefined {
+  return (n as Memoised)[MEMO];
+}
 
 /** True for a subtree from a treeMemo (the text renderer keeps its lines). */
 export function isShared(n: TreeNode): boolean {
-  return SHARED.has(n);
+  return (n as Memoised)[MEMO] !== undefined;
 }
 
 function freezeTree(n: TreeNode): void {
   if (Object.isFrozen(n)) return;
+  Object.defineProperty(n, MEMO, { value: { text: [], bytes: [] } satisfies RenderMemo });
   Object.freeze(n);
   if (n.bits) Object.freeze(n.bits);
   if (n.children) {
@@ -96,9 +113,13 @@ export function treeMemo<K>(limit = 256): (key: K, build: () => TreeNode) => Tre
   };
 }
 
-/** Freeze a subtree and mark it shared (see treeMemo), for memos that decide per entry what they keep. */
+/**
+ * Freeze a subtree and mark it shared (see treeMemo), for memos that decide
+ * per entry what they keep. Every node in it is then shared (frozen, with its
+ * memo), so a part of it reused elsewhere keeps its lines too. A node frozen
+ * by someone else stays unshared (printed each time).
+ */
 export function shareTree(n: TreeNode): TreeNode {
   freezeTree(n);
-  SHARED.add(n);
   return n;
 }

@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { run, KEYSET } from './helpers/cli.js';
 import { streamCapture } from '../src/api/capture.js';
-import { renderTree } from '../src/render/text.js';
+import { renderTree, renderTreeTo } from '../src/render/text.js';
 import { isShared, type TreeNode } from '../src/render/tree.js';
 
 const DIR = mkdtempSync(join(tmpdir(), 'render-shared-'));
@@ -52,6 +52,10 @@ describe('shared subtrees print what the general path prints', () => {
       for (const bits of [true, false]) {
         const opts = { color: false, bits };
         assert.equal(renderTree([t], opts), renderTree([clone(t)], opts));
+        // parse --read's path: lines as text, shared subtrees as their octets encoded once.
+        let to = '';
+        renderTreeTo([t], { bits }, { text: (s) => void (to += s), bytes: (b) => void (to += Buffer.from(b).toString('utf8')) });
+        assert.equal(to, renderTree([clone(t)], opts));
       }
     }
     // The repeated exchanges (memo hits) print as the first ones, but for their frame numbers.

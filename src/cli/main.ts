@@ -20,7 +20,7 @@ export function keyOptions(c: Command): Command {
     .option('--kvn <n>', 'key version number to take from the keyset')
     .option('--kic-alg <alg>', 'cipher when KIc says "implicit": des-cbc|des-ecb|3des-2key-cbc|3des-3key-cbc|aes-cbc')
     .option('--kid-alg <alg>', 'CC/RC algorithm when KID says "implicit": des-cbc-mac|3des-2key-cbc-mac|3des-3key-cbc-mac|aes-cmac|crc16|crc32')
-    .addOption(new Option('--crypto <backend>', 'block-cipher implementation: auto (default: the built-in ciphers for the first 256 blocks of a run and for DES/3DES operations of up to 12 blocks, OpenSSL for the rest and for batches), native (OpenSSL), forge (node-forge, pure JavaScript) or builtin (this package\'s own DES/3DES and AES); or env UICC_OTA_CRYPTO').choices(['auto', 'native', 'forge', 'builtin']));
+    .addOption(new Option('--crypto <backend>', 'block-cipher implementation: auto (default: the built-in ciphers for DES/3DES operations of up to 12 blocks and for the first 256 blocks of the others in a run, OpenSSL for the rest and for batches), native (OpenSSL), forge (node-forge, pure JavaScript) or builtin (this package\'s own DES/3DES and AES); or env UICC_OTA_CRYPTO').choices(['auto', 'native', 'forge', 'builtin']));
 }
 
 /** Batch-mode options (--each) shared by build sms and parse. */

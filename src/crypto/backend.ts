@@ -5,9 +5,10 @@
  * package's own DES/3DES and AES, builtin.ts) or `auto`, the default: the
  * first AUTO_BUILTIN_BLOCKS blocks of a process on `builtin` (a command that
  * ciphers one packet then never loads node:crypto, a good part of its
- * start-up), everything after them and every batch (CbcBatch) on `native`,
- * except DES/3DES operations of a few blocks, which stay on `builtin` (faster
- * there than a call into OpenSSL, whose DES is table-driven too; engine.ts).
+ * start-up), everything after them and every batch (CbcBatch) on `native`;
+ * DES/3DES operations of a few blocks stay on `builtin` and do not count
+ * against those blocks (faster there than a call into OpenSSL, whose DES is
+ * table-driven too; engine.ts).
  * The bytes are the same whichever runs them (the tests check all four).
  * Chosen by setCryptoBackend() or, when never called, by the environment
  * variable UICC_OTA_CRYPTO (auto | native | forge | builtin).
@@ -17,7 +18,7 @@ import { InputError } from '../util/errors.js';
 export type CryptoBackend = 'auto' | 'native' | 'forge' | 'builtin';
 export const CRYPTO_BACKENDS: readonly CryptoBackend[] = ['auto', 'native', 'forge', 'builtin'];
 
-/** Blocks a process runs on the built-in ciphers under `auto` before it moves to OpenSSL (a long script's packets, a batch). */
+/** Blocks a process runs on the built-in ciphers under `auto` before it moves to OpenSSL (a long script's packets, a batch); short DES/3DES operations, always built in, do not count (engine.ts). */
 export const AUTO_BUILTIN_BLOCKS = 256;
 
 /** Block-cipher primitive kinds: DES (8-octet key), 3DES (16/24), AES (16/24/32). */

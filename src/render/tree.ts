@@ -86,7 +86,6 @@ export function isShared(n: TreeNode): boolean {
 
 function freezeTree(n: TreeNode): void {
   if (Object.isFrozen(n)) return;
-  Object.defineProperty(n, MEMO, { value: { text: [], bytes: [] } satisfies RenderMemo });
   Object.freeze(n);
   if (n.bits) Object.freeze(n.bits);
   if (n.children) {
@@ -115,11 +114,12 @@ export function treeMemo<K>(limit = 256): (key: K, build: () => TreeNode) => Tre
 
 /**
  * Freeze a subtree and mark it shared (see treeMemo), for memos that decide
- * per entry what they keep. Every node in it is then shared (frozen, with its
- * memo), so a part of it reused elsewhere keeps its lines too. A node frozen
- * by someone else stays unshared (printed each time).
+ * per entry what they keep: its root gets the memo (the nodes inside are
+ * printed with it). A root no longer extensible (frozen or sealed by someone
+ * else) stays unshared, printed each time; one shared already keeps its memo.
  */
 export function shareTree(n: TreeNode): TreeNode {
+  if (Object.isExtensible(n)) Object.defineProperty(n, MEMO, { value: { text: [], bytes: [] } satisfies RenderMemo });
   freezeTree(n);
   return n;
 }

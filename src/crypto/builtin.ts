@@ -79,10 +79,19 @@ function spTables(): void {
   spReady = true;
 }
 
+/** Four octets, big-endian, as a 32-bit word (signed: only bit operations use it), and back. */
+const word = (b: Uint8Array, i: number): number => (b[i] << 24) | (b[i + 1] << 16) | (b[i + 2] << 8) | b[i + 3];
+function putWord(b: Uint8Array, i: number, v: number): void {
+  b[i] = v >>> 24;
+  b[i + 1] = v >>> 16;
+  b[i + 2] = v >>> 8;
+  b[i + 3] = v;
+}
+
 /** The 16 round keys of one DES key: 8 six-bit groups each (K1..K16, FIPS 46-3 key schedule). */
 function desRoundKeys(key: Uint8Array, at: number): Uint8Array {
-  const hi = ((key[at] << 24) | (key[at + 1] << 16) | (key[at + 2] << 8) | key[at + 3]) >>> 0;
-  const lo = ((key[at + 4] << 24) | (key[at + 5] << 16) | (key[at + 6] << 8) | key[at + 7]) >>> 0;
+  const hi = word(key, at) >>> 0;
+  const lo = word(key, at + 4) >>> 0;
   // PC-1 gives 56 bits: C = the first 28, D = the last 28.
   const [h, l] = permute64(hi, lo, PC1);
   let c = h >>> 4;
@@ -234,14 +243,6 @@ function tdes(ks: DesKeys, decrypt: boolean): void {
     rounds(ks.k1, true);
   }
   fp();
-}
-
-const word = (b: Uint8Array, i: number): number => (b[i] << 24) | (b[i + 1] << 16) | (b[i + 2] << 8) | b[i + 3];
-function putWord(b: Uint8Array, i: number, v: number): void {
-  b[i] = v >>> 24;
-  b[i + 1] = v >>> 16;
-  b[i + 2] = v >>> 8;
-  b[i + 3] = v;
 }
 
 /** DES / 3DES over whole blocks, IV zero for CBC, into a fresh array (the chaining on the two halves). */

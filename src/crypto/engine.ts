@@ -10,8 +10,9 @@ import { nativeEngine } from './native.js';
  * (arguments, a new output Buffer), more than builtin.ts takes for a packet's
  * few blocks; the two are even near 16 blocks (npm run bench's capture rows
  * are where it shows: one decipher and one CBC-MAC per command packet). Not
- * AES: OpenSSL's runs on AES-NI, constant-time, unlike table lookups in
- * JavaScript; OpenSSL's DES is table-driven like ours.
+ * AES, which goes to OpenSSL past the start-up budget: it runs there on
+ * AES-NI, in constant time, unlike table lookups in JavaScript; OpenSSL's DES
+ * is table-driven like ours.
  */
 const DES_BUILTIN_MAX = 12;
 

@@ -81,7 +81,7 @@ export function renderMemo(n: TreeNode): RenderMemo | undefined {
 
 /** True for a subtree from a treeMemo (the text renderer keeps its lines). */
 export function isShared(n: TreeNode): boolean {
-  return (n as Memoised)[MEMO] !== undefined;
+  return renderMemo(n) !== undefined;
 }
 
 function freezeTree(n: TreeNode): void {

@@ -444,6 +444,25 @@ describe('long-lived cipher contexts', () => {
     assert.equal(hex(decrypt('3des-2key-cbc', h(K_2KEY), h(CIPHER_CASES[2].ct))), P);
   });
 
+  it('CBC-MAC and CMAC over 40 blocks (past the built-in size under auto), and a MAC is a plain 8 / 16-octet array', () => {
+    // Long inputs go to OpenSSL under auto and native; the MAC keeps the last block only (cbcLast).
+    // The input: octets 0, 1, …, 255, 0, 1, … (320 octets: 40 DES blocks, 20 AES blocks).
+    const m = Uint8Array.from({ length: 320 }, (_, i) => i & 0xff);
+    // python3 -c "import sys;sys.stdout.buffer.write(bytes(i&255 for i in range(320)))" | openssl enc -des-ede-cbc -K 0123456789ABCDEFFEDCBA9876543210 -iv 0000000000000000 -nopad | tail -c 8 | xxd -p
+    const cc = desCbcMac(h(K_2KEY), m);
+    assert.equal(hex(cc), '3776F953FD3BA382');
+    assert.equal(Object.getPrototypeOf(cc), Uint8Array.prototype);
+    assert.equal(cc.buffer.byteLength, 8);
+    // The first 317 octets, zero-padded to 320: python3 -c "…range(317))+bytes(3))" | openssl enc (same options) | tail -c 8 | xxd -p
+    assert.equal(hex(desCbcMac(h(K_2KEY), m.subarray(0, 317))), '643F94C7CE26CC63');
+    // python3 -c "…range(320)…" > m; openssl mac -cipher AES-128-CBC -macopt hexkey:2b7e151628aed2a6abf7158809cf4f3c -in m CMAC
+    const tag = aesCmac(h('2b7e151628aed2a6abf7158809cf4f3c'), m);
+    assert.equal(hex(tag), 'F887F9103AC6EFF2D26BC09A0829332F');
+    assert.equal(tag.buffer.byteLength, 16);
+    // python3 -c "…range(317)…" > m; the same openssl mac command
+    assert.equal(hex(aesCmac(h('2b7e151628aed2a6abf7158809cf4f3c'), m.subarray(0, 317))), '53B845C73EE1319D33C640DCA532680A');
+  });
+
   it('results are plain Uint8Arrays the caller may modify without affecting later packets', () => {
     const a = encrypt('aes-cbc', h(K_AES128), h(P));
     assert.equal(Object.getPrototypeOf(a), Uint8Array.prototype);

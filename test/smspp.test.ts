@@ -645,4 +645,35 @@ describe('build / peel helpers', () => {
     assert.equal(toHex(sp.packSeptets(sp.textToSeptets('hellohello'))), 'E8329BFD4697D9EC37');
     assert.equal(sp.septetsToText(sp.unpackSeptets(H('E8329BFD4697D9EC37'), 10)), 'hellohello');
   });
+  test('the UDH probe that tells user data from a TPDU agrees with udh.decode, and throws nothing', () => {
+    // Its answer must be what decoding gave: the CPI/RPI when the header decodes and holds one.
+    const viaDecode = (b: Uint8Array): number | undefined => {
+      try {
+        return sp.findSecurityIe(sp.udh.decode(b).ies);
+      } catch {
+        return undefined;
+      }
+    };
+    const fixed = ['027000', '027100', '0270001234', '0570000003010201', '05000301020270', '060003010201', '02710100', '0371', '', '00', '0170', '44088121436587', '0A0003010201057000'];
+    for (const x of fixed) assert.equal(sp.probeSecurityIe(H(x)), viaDecode(H(x)), x);
+    assert.equal(sp.probeSecurityIe(H('027000')), 0x70);
+    assert.equal(sp.probeSecurityIe(H('0700030102017000')), 0x70); // concatenation IE, then the CPI
+    assert.equal(sp.probeSecurityIe(H('0600030102017000')), undefined); // UDHL 06 cuts the CPI's IEDL off
+    // Random headers, most of them well formed, some not.
+    let seed = 7;
+    const rnd = (n: number) => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) >>> 16) % n;
+    const IEIS = [0x00, 0x08, 0x70, 0x71, 0x24, 0x25];
+    for (let i = 0; i < 20000; i++) {
+      const ies: number[] = [];
+      const count = rnd(4);
+      for (let k = 0; k < count; k++) {
+        const iei = IEIS[rnd(IEIS.length)];
+        const len = rnd(3) === 0 ? rnd(6) : iei === 0 ? 3 : iei === 8 ? 4 : iei >= 0x70 ? 0 : rnd(3);
+        ies.push(iei, len, ...Array.from({ length: len }, () => rnd(256)));
+      }
+      const udhl = rnd(8) === 0 ? rnd(12) : ies.length;
+      const b = Uint8Array.from([udhl, ...ies, ...Array.from({ length: rnd(4) }, () => rnd(256))]);
+      assert.equal(sp.probeSecurityIe(b), viaDecode(b), toHex(b));
+    }
+  });
 });

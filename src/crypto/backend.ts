@@ -33,6 +33,8 @@ export interface BlockEngine {
   cbcDecrypt(kind: BlockKind, key: Uint8Array, data: Uint8Array): Uint8Array;
   ecbEncrypt(kind: BlockKind, key: Uint8Array, data: Uint8Array): Uint8Array;
   ecbDecrypt(kind: BlockKind, key: Uint8Array, data: Uint8Array): Uint8Array;
+  /** The last block of the zero-IV CBC encryption of `data` (a CBC-MAC), without making the ciphertext before it. */
+  cbcLast(kind: BlockKind, key: Uint8Array, data: Uint8Array): Uint8Array;
   /**
    * A long-lived ECB encryption under one key (key schedule done once): each
    * call encrypts whole blocks. The result may be reused by the next call of

@@ -245,9 +245,27 @@ function tdes(ks: DesKeys, decrypt: boolean): void {
   fp();
 }
 
-/** DES / 3DES over whole blocks, IV zero for CBC, into a fresh array (the chaining on the two halves). */
-function desRun(key: Uint8Array, data: Uint8Array, cbc: boolean, decrypt: boolean): Uint8Array {
+/**
+ * DES / 3DES over whole blocks, IV zero for CBC, into a fresh array (the
+ * chaining on the two halves); `last`: CBC encryption keeping the last block only.
+ */
+function desRun(key: Uint8Array, data: Uint8Array, cbc: boolean, decrypt: boolean, last = false): Uint8Array {
   const ks = desKeys(key);
+  if (last) {
+    let l = 0;
+    let r = 0;
+    for (let at = 0; at < data.length; at += 8) {
+      L = word(data, at) ^ l;
+      R = word(data, at + 4) ^ r;
+      tdes(ks, false);
+      l = L;
+      r = R;
+    }
+    const mac = new Uint8Array(8);
+    putWord(mac, 0, l);
+    putWord(mac, 4, r);
+    return mac;
+  }
   const out = new Uint8Array(data.length);
   let pl = 0; // the chaining block: the previous ciphertext (zero IV)
   let pr = 0;
@@ -447,6 +465,7 @@ export const builtinEngine: BlockEngine = {
   cbcDecrypt: (kind, key, data) => run(kind, key, data, true, true),
   ecbEncrypt: (kind, key, data) => run(kind, key, data, false, false),
   ecbDecrypt: (kind, key, data) => run(kind, key, data, false, true),
+  cbcLast: (kind, key, data) => (kind === 'des' ? desRun(key, data, true, false, true) : run(kind, key, data, true, false).slice(data.length - 16)),
   ecbEncryptor: (kind, key) => {
     const { block, size } = cipherOf(kind, Uint8Array.from(key));
     return (data) => {

@@ -4,7 +4,8 @@
  * The subkeys K1, K2 depend on the key only: cached per key (and backend, so
  * each backend derives its own), in a small bounded map.
  */
-import { aesCbcEncrypt, aesEcbEncrypt } from './aes.js';
+import { scratch } from '../util/bytes.js';
+import { aesCbcLast, aesEcbEncrypt } from './aes.js';
 import { getCryptoBackend } from './backend.js';
 
 /** Multiply by x in GF(2^128): shift left one bit, fold in R = 0x87 on carry. */
@@ -37,7 +38,7 @@ export function aesCmac(key: Uint8Array, msg: Uint8Array): Uint8Array {
   const [k1, k2] = cmacSubkeys(key);
   const complete = msg.length > 0 && msg.length % 16 === 0;
   const n = complete ? msg.length / 16 : Math.floor(msg.length / 16) + 1;
-  const buf = new Uint8Array(n * 16);
+  const buf = scratch(n * 16);
   buf.set(msg);
   const last = (n - 1) * 16;
   let sub = k1;
@@ -47,5 +48,5 @@ export function aesCmac(key: Uint8Array, msg: Uint8Array): Uint8Array {
   }
   for (let i = 0; i < 16; i++) buf[last + i] ^= sub[i];
   // CBC with zero IV over the modified message: the last block is the tag.
-  return aesCbcEncrypt(key, buf).slice(last);
+  return aesCbcLast(key, buf);
 }

@@ -16,7 +16,7 @@ function label(keyLen: number, mode: DesMode): string {
   return keyLen === 8 ? `DES-${m}` : keyLen === 16 ? `3DES-2key-${m}` : `3DES-3key-${m}`;
 }
 
-function run(key: Uint8Array, data: Uint8Array, mode: DesMode, decrypt: boolean): Uint8Array {
+function check(key: Uint8Array, data: Uint8Array, mode: DesMode): void {
   if (key.length !== 8 && key.length !== 16 && key.length !== 24) {
     throw new InputError(`DES key must be 8, 16 or 24 octets, got ${key.length}`, { field: 'DES key' });
   }
@@ -26,6 +26,10 @@ function run(key: Uint8Array, data: Uint8Array, mode: DesMode, decrypt: boolean)
       field: 'input',
     });
   }
+}
+
+function run(key: Uint8Array, data: Uint8Array, mode: DesMode, decrypt: boolean): Uint8Array {
+  check(key, data, mode);
   const e = engine();
   if (mode === 'cbc') return decrypt ? e.cbcDecrypt('des', key, data) : e.cbcEncrypt('des', key, data);
   return decrypt ? e.ecbDecrypt('des', key, data) : e.ecbEncrypt('des', key, data);
@@ -38,4 +42,10 @@ export function desEncrypt(key: Uint8Array, data: Uint8Array, mode: DesMode = 'c
 
 export function desDecrypt(key: Uint8Array, data: Uint8Array, mode: DesMode = 'cbc'): Uint8Array {
   return run(key, data, mode, true);
+}
+
+/** The last block of the zero-IV CBC encryption of `data` (the CBC-MAC of TS 102 225 cl. 5.1.3.1), without the ciphertext before it. */
+export function desCbcLast(key: Uint8Array, data: Uint8Array): Uint8Array {
+  check(key, data, 'cbc');
+  return engine().cbcLast('des', key, data);
 }

@@ -36,6 +36,7 @@ const autoEngine: BlockEngine = {
   cbcDecrypt: (kind, key, data) => pick(kind, data).cbcDecrypt(kind, key, data),
   ecbEncrypt: (kind, key, data) => pick(kind, data).ecbEncrypt(kind, key, data),
   ecbDecrypt: (kind, key, data) => pick(kind, data).ecbDecrypt(kind, key, data),
+  cbcLast: (kind, key, data) => pick(kind, data).cbcLast(kind, key, data),
   ecbEncryptor: (kind, key) => nativeEngine.ecbEncryptor(kind, key),
   ecbDecryptor: (kind, key) => nativeEngine.ecbDecryptor!(kind, key),
 };

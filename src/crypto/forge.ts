@@ -68,6 +68,7 @@ export const forgeEngine: BlockEngine = {
   cbcDecrypt: (kind, key, data) => run(kind, key, data, true, true),
   ecbEncrypt: (kind, key, data) => run(kind, key, data, false, false),
   ecbDecrypt: (kind, key, data) => run(kind, key, data, false, true),
+  cbcLast: (kind, key, data) => run(kind, key, data, true, false).slice(data.length - (kind === 'aes' ? 16 : 8)),
   ecbEncryptor: (kind, key) => {
     const k = Uint8Array.from(key);
     return (data) => run(kind, k, data, false, false);

@@ -138,6 +138,11 @@ export const nativeEngine: BlockEngine = {
       return out;
     });
   },
+  cbcLast(kind, key, data) {
+    if (data.length === 0) return new Uint8Array(0);
+    const out = nativeEngine.cbcEncrypt(kind, key, data);
+    return out.slice(out.length - (kind === 'aes' ? 16 : 8));
+  },
   ecbEncrypt(kind, key, data) {
     if (data.length === 0) return new Uint8Array(0);
     return run(kind, key, (c) => {

@@ -7,6 +7,7 @@
  * (the dialect decides CPI/CPL coding; the SMS UDH is not included).
  */
 import { InputError, VerifyError } from '../util/errors.js';
+import { scratch, scratchConcat } from '../util/bytes.js';
 import { concat, hex2, toHex } from '../util/hex.js';
 import { blockSize, checkKey, checksummer, computeRc, decrypt, encrypt, encryptor, weakKey, type CipherAlg, type CcAlg, type RcAlg } from '../crypto/index.js';
 import { CNTR_MAX } from './common.js';
@@ -98,13 +99,16 @@ export function buildCommand(dialect: Dialect, p: CommandInput, keys: KeyMateria
   const { spiBytes, integ, L, chl, alg, weakNotes } = commandAlgorithms(p, keys);
   // cl. 5.1: CNTR+PCNTR+RC/CC/DS+data fill whole blocks
   const pcntr = alg ? padLength(alg, 6 + L + p.data.length) : 0;
-  const padded = concat(p.data, new Uint8Array(pcntr).fill(p.paddingByte ?? 0));
+  // The padded data, the CC input and the secured part are scratch (util/bytes.ts): only `bytes` is returned.
+  const padded = scratch(p.data.length + pcntr);
+  padded.set(p.data);
+  if (p.paddingByte) padded.fill(p.paddingByte, p.data.length);
   const cpl = 1 + chl + padded.length;
   const prefix = concat(dialect.cpi === null ? new Uint8Array(0) : Uint8Array.of(dialect.cpi), dialect.encodeLength(cpl, 'CPL'));
   const header = concat(Uint8Array.of(chl), spiBytes, Uint8Array.of(p.kic, p.kid), p.tar);
   const cntr = encodeCounter(p.counter);
-  const sig = computeIntegrity(integ, keys.kidKey, concat(prefix, header, cntr, Uint8Array.of(pcntr), padded), { allowWeak: keys.allowWeak });
-  let secured = concat(cntr, Uint8Array.of(pcntr), sig, padded);
+  const sig = computeIntegrity(integ, keys.kidKey, scratchConcat(prefix, header, cntr, Uint8Array.of(pcntr), padded), { allowWeak: keys.allowWeak });
+  let secured = scratchConcat(cntr, Uint8Array.of(pcntr), sig, padded);
   if (alg) secured = encrypt(alg, keys.kicKey!, secured, { allowWeak: keys.allowWeak });
   const bytes = concat(prefix, header, secured);
   const h = prefix.length;
@@ -125,7 +129,7 @@ export function buildCommand(dialect: Dialect, p: CommandInput, keys: KeyMateria
     pcntr,
     checksum: { type: integ.type, algorithm: integ.algorithm, value: sig, computed: sig, verified: integ.type === 'none' ? null : true },
     data: p.data,
-    padding: padded.subarray(p.data.length),
+    padding: padded.slice(p.data.length),
     offsets: stdOffsets(dialect.cpi === null ? 0 : 1, h, L),
     notes: weakNotes,
     failures: [],
@@ -304,7 +308,7 @@ export function parseCommand(dialect: Dialect, b: Uint8Array, keys: KeyMaterial,
   }
   base.data = body.slice(0, body.length - pcntr);
   base.padding = body.slice(body.length - pcntr);
-  const input = concat(b.subarray(0, secAt), plain.subarray(0, 6), body);
+  const input = scratchConcat(b.subarray(0, secAt), plain.subarray(0, 6), body);
   if (integ.type === 'cc' && keys.kidKey) {
     assertKeyFits(keys, 'kid');
     const weak = weakKey(integ.algorithm as 'aes-cmac', keys.kidKey);

@@ -14,7 +14,7 @@ import {
   envelopeJsonText, envelopeToJson, envelopeToTree, jsonTextOk, proactiveJsonText, proactiveToJson, proactiveToTree, reassembledToJson, reassembledToTree, tpduJsonText, tpduToJson, tpduToTree, udhToTree,
 } from './render.js';
 import { buildSmsDeliver, type DecodedTpdu, type DeliverOptions, decodeTpdu, type Direction, smsDeliver } from './tpdu.js';
-import { findSecurityIe, udh } from './udh.js';
+import { findSecurityIe, probeSecurityIe, udh } from './udh.js';
 
 export interface BuildSmsOptions extends Omit<DeliverOptions, 'ud' | 'udl'>, SplitOptions {
   /** SC address for the ENVELOPE address object (omitted when not given). */
@@ -75,13 +75,7 @@ export function detectSmsLayer(b: Uint8Array): SmsLayerKind {
   if (!b.length) throw new InputError('empty input', { layer: 'SMS-PP' });
   if (b[0] === TAG_SMS_PP_DOWNLOAD || (b.length >= 5 && b[1] === ENVELOPE_INS && (b[0] === 0x80 || b[0] === 0xa0))) return 'envelope';
   if (b[0] === TAG_PROACTIVE) return 'proactive';
-  try {
-    const h = udh.decode(b);
-    if (findSecurityIe(h.ies) !== undefined) return 'ud';
-  } catch {
-    /* not user data */
-  }
-  return 'tpdu';
+  return probeSecurityIe(b) !== undefined ? 'ud' : 'tpdu';
 }
 
 function fromUd(ud: Uint8Array | undefined, udhi: boolean): Pick<Peeled, 'packet' | 'iei' | 'segment'> {

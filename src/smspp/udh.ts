@@ -114,9 +114,38 @@ export const udh = {
   },
 };
 
+/** The IEDL a fixed-length IE must have (TS 23.040 cl. 9.2.3.24.1, .24.8; TS 31.115 cl. 4): -1 for any length. */
+function fixedIedl(iei: number): number {
+  return iei === IEI.CONCAT_8 ? 3 : iei === IEI.CONCAT_16 ? 4 : iei === IEI.CPI || iei === IEI.RPI ? 0 : -1;
+}
+
+/**
+ * The CPI / RPI (70 / 71) of the header at the start of `ud` when udh.decode
+ * would accept it and it has one; undefined otherwise. Throws nothing and
+ * allocates nothing: it tells user data from a TPDU on every input whose layer
+ * is guessed, where a thrown error (its stack trace) cost more than the guess.
+ */
+export function probeSecurityIe(ud: Uint8Array): number | undefined {
+  if (ud.length < 1) return undefined;
+  const end = 1 + ud[0];
+  if (end > ud.length) return undefined;
+  let found: number | undefined;
+  for (let o = 1; o < end; ) {
+    if (o + 2 > end) return undefined;
+    const iei = ud[o];
+    const len = ud[o + 1];
+    if (o + 2 + len > end) return undefined;
+    const want = fixedIedl(iei);
+    if (want >= 0 && len !== want) return undefined;
+    if (found === undefined && (iei === IEI.CPI || iei === IEI.RPI)) found = iei;
+    o += 2 + len;
+  }
+  return found;
+}
+
 /** Fixed-length IEs: a wrong IEDL is malformed input. */
 function checkIe(iei: number, data: Uint8Array, offset: number): void {
-  const want = iei === IEI.CONCAT_8 ? 3 : iei === IEI.CONCAT_16 ? 4 : iei === IEI.CPI || iei === IEI.RPI ? 0 : -1;
+  const want = fixedIedl(iei);
   if (want >= 0 && data.length !== want) {
     throw new InputError(`IE ${hex2(iei)} (${ieName(iei)}) must have ${want} octets of data, has ${data.length}`, { layer: LAYER, field: 'IEDL', offset: offset + 1 });
   }

@@ -7,6 +7,7 @@
  * Security follows the command's SPI octet 2 with the command's KIc/KID algorithms and keys.
  */
 import { InputError } from '../util/errors.js';
+import { scratch, scratchConcat } from '../util/bytes.js';
 import { concat, hex2, toHex } from '../util/hex.js';
 import { blockSize, checkKey, decrypt, encrypt, weakKey, type CipherAlg } from '../crypto/index.js';
 import type { Dialect } from './dialect.js';
@@ -84,14 +85,17 @@ export function buildResponse(dialect: Dialect, p: ResponseInput, keys: KeyMater
     const weakKid = weakKey(integ.algorithm as 'aes-cmac', keys.kidKey);
     if (weakKid) weakNotes.push(`KID key: ${weakKid} (used: --allow-weak-key)`);
   }
-  const padded = concat(p.data, new Uint8Array(pcntr).fill(p.paddingByte ?? 0));
+  // The padded data, the CC input and the secured part are scratch (util/bytes.ts): only `bytes` is returned.
+  const padded = scratch(p.data.length + pcntr);
+  padded.set(p.data);
+  if (p.paddingByte) padded.fill(p.paddingByte, p.data.length);
   const rpl = 1 + rhl + padded.length;
   const prefix = concat(dialect.rpi === null ? new Uint8Array(0) : Uint8Array.of(dialect.rpi), dialect.encodeLength(rpl, 'RPL'));
   const header = concat(Uint8Array.of(rhl), p.tar);
   const cntr = encodeCounter(p.counter);
   const sig = computeIntegrity(integ, keys.kidKey,
-    concat(dialect.responseChecksumPrefix, prefix, header, cntr, Uint8Array.of(pcntr, p.status), padded), { allowWeak: keys.allowWeak });
-  let secured = concat(cntr, Uint8Array.of(pcntr, p.status), sig, padded);
+    scratchConcat(dialect.responseChecksumPrefix, prefix, header, cntr, Uint8Array.of(pcntr, p.status), padded), { allowWeak: keys.allowWeak });
+  let secured = scratchConcat(cntr, Uint8Array.of(pcntr, p.status), sig, padded);
   if (alg) secured = encrypt(alg, keys.kicKey!, secured, { allowWeak: keys.allowWeak });
   const bytes = concat(prefix, header, secured);
   const h = prefix.length;
@@ -100,7 +104,7 @@ export function buildResponse(dialect: Dialect, p: ResponseInput, keys: KeyMater
     ciphered: p.ciphered, deciphered: true, cipherAlgorithm: alg,
     counter: p.counter, pcntr, status: p.status,
     checksum: { type: integ.type, algorithm: integ.algorithm, value: sig, computed: sig, verified: integ.type === 'none' ? null : true },
-    data: p.data, padding: padded.subarray(p.data.length),
+    data: p.data, padding: padded.slice(p.data.length),
     offsets: offsetsFor(dialect.rpi === null ? 0 : 1, h, L), notes: weakNotes, failures: [],
   };
 }
@@ -223,7 +227,7 @@ export function parseResponse(dialect: Dialect, b: Uint8Array, keys: KeyMaterial
   }
   base.data = body.slice(0, body.length - pcntr);
   base.padding = body.slice(body.length - pcntr);
-  const input = concat(dialect.responseChecksumPrefix, b.subarray(0, secAt), plain.subarray(0, 7), body);
+  const input = scratchConcat(dialect.responseChecksumPrefix, b.subarray(0, secAt), plain.subarray(0, 7), body);
   if (integ.type === 'cc' && k.kidKey) {
     assertKeyFits(k, 'kid');
     const weak = integ.algorithm ? weakKey(integ.algorithm as 'aes-cmac', k.kidKey) : undefined;

@@ -69,12 +69,34 @@ export function berLengthDecode(b: Uint8Array, o: number, layer: string, field: 
   return { value, length: size };
 }
 
-export function ctlvEncode(tag: number, value: Uint8Array, cr = true, layer = 'COMPREHENSION-TLV'): Uint8Array {
+/** The tag and length octets of a COMPREHENSION-TLV with a value of `length` octets. */
+export function ctlvHead(tag: number, length: number, cr = true, layer = 'COMPREHENSION-TLV'): Uint8Array {
   let t: Uint8Array;
   if (tag >= 0x01 && tag <= 0x7e) t = Uint8Array.of(tag | (cr ? 0x80 : 0));
   else if (tag > 0x7f && tag <= 0x7fff) t = Uint8Array.of(0x7f, ((tag >> 8) & 0x7f) | (cr ? 0x80 : 0), tag & 0xff);
   else throw new InputError(`tag value 0x${tag.toString(16)} cannot be encoded`, { layer, field: 'tag' });
-  return concat(t, berLengthEncode(value.length, layer, `length of tag ${hex2(t[0])}`), value);
+  return concat(t, berLengthEncode(length, layer, `length of tag ${hex2(t[0])}`));
+}
+
+export function ctlvEncode(tag: number, value: Uint8Array, cr = true, layer = 'COMPREHENSION-TLV'): Uint8Array {
+  return concat(ctlvHead(tag, value.length, cr, layer), value);
+}
+
+/**
+ * A BER-TLV around COMPREHENSION-TLVs, as the list of its pieces (head, then
+ * each object's head and value) and its length: the caller copies them once
+ * into the array it returns, instead of once per nesting level.
+ */
+export function berTlvPieces(tag: number, objects: ReadonlyArray<readonly [number, Uint8Array, boolean]>, layer: string): { pieces: Uint8Array[]; length: number } {
+  const body: Uint8Array[] = [];
+  let n = 0;
+  for (const [t, v, cr] of objects) {
+    const h = ctlvHead(t, v.length, cr, layer);
+    body.push(h, v);
+    n += h.length + v.length;
+  }
+  const head = concat(Uint8Array.of(tag), berLengthEncode(n, layer, 'BER-TLV length'));
+  return { pieces: [head, ...body], length: head.length + n };
 }
 
 /** All COMPREHENSION-TLVs in b[start, end). */

@@ -7,7 +7,7 @@
 import { InputError, shiftOffset } from '../util/errors.js';
 import { concat, toHex } from '../util/hex.js';
 import { addressValue, type DecodedAddress, type SmsAddress } from './address.js';
-import { berTlvDecode, berTlvEncode, type CrFlags, crFor, CTAG, type Ctlv, ctlvDecodeAll, ctlvEncode } from './ctlv.js';
+import { berTlvDecode, berTlvPieces, type CrFlags, crFor, CTAG, type Ctlv, ctlvDecodeAll } from './ctlv.js';
 import { checkByte, hex2, need } from './fields.js';
 import { type DecodedTpdu, decodeTpdu } from './tpdu.js';
 
@@ -68,15 +68,20 @@ export interface DecodedEnvelope {
 
 const LAYER = 'ENVELOPE';
 
-/** The D1 BER-TLV (APDU data field). */
-export function envelopeData(v: SmsPpDownload): Uint8Array {
+/** The D1 BER-TLV's pieces (device identities, [address,] SMS TPDU) and its length. */
+function envelopePieces(v: SmsPpDownload): { pieces: Uint8Array[]; length: number } {
   const di = v.deviceIdentities ?? { source: DEVICE.NETWORK, destination: DEVICE.UICC };
   checkByte(di.source, LAYER, 'Source Device ID');
   checkByte(di.destination, LAYER, 'Destination Device ID');
-  const parts = [ctlvEncode(CTAG.DEVICE_IDENTITIES, Uint8Array.of(di.source, di.destination), crFor(v.cr, 'deviceIdentities'), LAYER)];
-  if (v.address) parts.push(ctlvEncode(CTAG.ADDRESS, addressValue.encode(v.address), crFor(v.cr, 'address'), LAYER));
-  parts.push(ctlvEncode(CTAG.SMS_TPDU, v.tpdu, crFor(v.cr, 'tpdu'), LAYER));
-  return berTlvEncode(TAG_SMS_PP_DOWNLOAD, concat(...parts), LAYER);
+  const objects: Array<[number, Uint8Array, boolean]> = [[CTAG.DEVICE_IDENTITIES, Uint8Array.of(di.source, di.destination), crFor(v.cr, 'deviceIdentities')]];
+  if (v.address) objects.push([CTAG.ADDRESS, addressValue.encode(v.address), crFor(v.cr, 'address')]);
+  objects.push([CTAG.SMS_TPDU, v.tpdu, crFor(v.cr, 'tpdu')]);
+  return berTlvPieces(TAG_SMS_PP_DOWNLOAD, objects, LAYER);
+}
+
+/** The D1 BER-TLV (APDU data field). */
+export function envelopeData(v: SmsPpDownload): Uint8Array {
+  return concat(...envelopePieces(v).pieces);
 }
 
 export const envelope = {
@@ -85,12 +90,12 @@ export const envelope = {
   },
   /** Complete C-APDU: CLA C2 P1 P2 Lc ‖ D1 TLV [‖ Le]. */
   encode(v: SmsPpDownload): Uint8Array {
-    const data = envelopeData(v);
+    const data = envelopePieces(v);
     if (data.length > 255) throw new InputError(`ENVELOPE data of ${data.length} octets exceeds 255`, { layer: LAYER, field: 'Lc' });
     const cla = v.cla ?? 0x80;
     checkByte(cla, LAYER, 'CLA');
     const hdr = Uint8Array.of(cla, ENVELOPE_INS, v.p1 ?? 0, v.p2 ?? 0, data.length);
-    return v.le === undefined ? concat(hdr, data) : concat(hdr, data, Uint8Array.of(v.le));
+    return v.le === undefined ? concat(hdr, ...data.pieces) : concat(hdr, ...data.pieces, Uint8Array.of(v.le));
   },
   /**
    * Decode `80 C2 00 00 Lc D1 …` [Le] or the bare `D1 …` data field.

@@ -28,6 +28,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, createWri
 import { cpus, loadavg, tmpdir, totalmem, type as osType, release } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { createRequire } from 'node:module';
 
 /** The checkout measured: the one this file was built in (dist/bench/), or BENCH_ROOT. */
 export const ROOT = process.env.BENCH_ROOT || join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -370,6 +371,38 @@ SECTIONS.push({ name: 'library', run: async () => {
     }
   }
   results.library = { packets: LIB, rows: libRows };
+
+  // The package's own API, one call per packet as a lab script makes them: buildSms and parse with a
+  // keyset file (options resolved on every call), through the CommonJS entry users require.
+  const CALLS = Math.max(50, Math.floor(LIB / 4));
+  log(`library API per call (${CALLS} calls each, buildSms and parse from the package entry, CPU time)`);
+  const apiRows: Array<{ impl: string; shape: string; buildPerCpuSecond: number; parsePerCpuSecond: number }> = [];
+  const keyset = K[K.indexOf('--keyset') + 1];
+  for (const [name, apdus, kvn] of [['3DES 1 APDU', 1, 1], ['3DES 16 APDUs', 16, 1], ['AES 1 APDU', 1, 2]] as const) {
+    for (const im of impls) {
+      const api = createRequire(import.meta.url)(join(im.root, 'dist', 'lib', 'index.cjs')) as {
+        buildSms(o: Record<string, unknown>): Promise<{ output: string[] }>;
+        parse(input: string, o: Record<string, unknown>): Promise<{ verified: boolean | null }>;
+      };
+      const apdu = new Array(apdus).fill(APDU);
+      const opts = (i: number) => ({ keyset, kvn, tar: 'B00010', counter: String(i + 1), apdu, format: 'packet' });
+      let pkt = '';
+      for (let i = 0; i < Math.min(CALLS, 500); i++) {
+        pkt = (await api.buildSms(opts(i))).output[0];
+        await api.parse(pkt, { keyset, kvn });
+      }
+      const t0 = cpuNow();
+      for (let i = 0; i < CALLS; i++) pkt = (await api.buildSms(opts(i))).output[0];
+      const t1 = cpuNow();
+      for (let i = 0; i < CALLS; i++) if ((await api.parse(pkt, { keyset, kvn })).verified !== true) throw new Error('library API parse did not verify');
+      const t2 = cpuNow();
+      const build = CALLS / (Math.max(0.001, t1 - t0) / 1000);
+      const parse = CALLS / (Math.max(0.001, t2 - t1) / 1000);
+      log(`  ${im.name}: ${name.padEnd(14)} buildSms ${build.toFixed(0).padStart(7)}/s   parse ${parse.toFixed(0).padStart(7)}/s`);
+      apiRows.push({ impl: im.name, shape: name, buildPerCpuSecond: Math.round(build), parsePerCpuSecond: Math.round(parse) });
+    }
+  }
+  results.libraryApi = { calls: CALLS, rows: apiRows };
 
   // The crypto layer alone: encrypt + CC of a 1-APDU packet's sizes, per backend.
   log(`crypto layer alone (${LIB * 2} x encrypt 24/32 octets + CC over 40/48 octets, per CPU second)`);

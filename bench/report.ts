@@ -64,6 +64,11 @@ export function markdown(res: Obj): string {
     out.push('', `Library in one process, ${n(lib.packets)} packets (\`buildCommand\` + SMS-PP framing; reassembly + \`parseCommand\`), per CPU second:`, '');
     out.push(table(['packet', 'octets', 'build', 'parse'], lib.rows.map((x: Obj) => [`${x.shape} (${x.impl})`, String(x.packetOctets), n(x.buildPerCpuSecond), n(x.parsePerCpuSecond)])));
   }
+  const api: Obj | undefined = res.libraryApi;
+  if (api?.rows) {
+    out.push('', `The package's API, one call per packet (\`buildSms\` and \`parse\` with a keyset file, ${n(api.calls)} calls each), per CPU second:`, '');
+    out.push(table(['packet', 'buildSms', 'parse'], api.rows.map((x: Obj) => [`${x.shape} (${x.impl})`, n(x.buildPerCpuSecond), n(x.parsePerCpuSecond)])));
+  }
   if (res.pySimRows?.length) {
     out.push('', `pySim's OTA code (pySim.ota OtaDialectSms encode_cmd / decode_cmd, one Python process, CPU time of its loops) on the same ${n(res.pySimRows[0].packets)} packets per shape, per CPU second; ours through the CLI (\`build sms --each\`, \`parse --each\`, one-line run subtracted) and the library (section above), as ratios to pySim; pySim's packets compared with ours octet for octet, and ours deciphered and CC-checked by pySim:`, '');
     out.push(table(['packet', 'pySim encode', 'pySim decode', 'build --each', 'parse --each', 'library build', 'library parse', 'identical', 'pySim verified ours'],

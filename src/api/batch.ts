@@ -98,10 +98,10 @@ export function counterText(c: string | number | bigint): string {
 }
 
 function buildSecurity(o: SmsBatchOptions): SecurityOpts {
-  return {
-    ...o, apdu: [], data: '', counter: o.counter === undefined || o.counter === 'next' ? '0' : counterText(o.counter),
+  return Object.assign({}, o, {
+    apdu: [], data: '', counter: o.counter === undefined || o.counter === 'next' ? '0' : counterText(o.counter),
     paddingByte: o.paddingByte ?? '00', ccLen: o.ccLen === undefined ? undefined : String(o.ccLen), kvn: o.kvn === undefined ? undefined : String(o.kvn),
-  } as SecurityOpts;
+  }) as SecurityOpts;
 }
 
 async function planBuild(o: SmsBatchOptions): Promise<BuildPlan> {
@@ -144,7 +144,7 @@ function buildLineFn(plan: BuildPlan, json: boolean, pcap: boolean): (line: stri
       counter = c.counter + BigInt(seq - c.seq0);
     }
     if (counter > CNTR_MAX) throw new InputError(`line ${lineNo} would run the counter past 2^40-1`, { field: 'CNTR' });
-    const cmd = fast ? undefined : buildCommand(smsDialect, { ...input, data, counter }, keys);
+    const cmd = fast ? undefined : buildCommand(smsDialect, Object.assign({}, input, { data, counter }), keys);
     const bytes = cmd ? cmd.bytes : fast!(data, counter);
     let units: Uint8Array[];
     let records: PcapRecord[] | undefined;

@@ -58,21 +58,24 @@ export interface BuildSmsOptions extends SecurityOptions, SmsDeliverOptions {
 /** An option value as the text commander would have given. */
 export const str = (v: Num | Counter | undefined): string | undefined => (v === undefined ? undefined : String(v));
 
-/** API options → the option object the CLI's commander would have produced (same defaults). */
+/**
+ * API options → the option object the CLI's commander would have produced (same defaults).
+ * Object.assign({}, o, {…}), not { ...o, … }: each member after a leading spread costs about
+ * a microsecond in Node 20, and these run once per library call.
+ */
 export function securityOpts(o: SecurityOptions): SecurityOpts {
-  return {
-    ...o,
+  return Object.assign({}, o, {
     // A number as 0x-hex: exactly 10 decimal digits would be read as 10 hex digits.
     counter: o.counter === undefined ? '0' : typeof o.counter === 'string' ? o.counter : `0x${o.counter.toString(16)}`,
     apdu: o.apdu ?? [],
     paddingByte: o.paddingByte ?? '00',
     ccLen: str(o.ccLen),
     kvn: str(o.kvn),
-  } as SecurityOpts;
+  }) as SecurityOpts;
 }
 
 export function smsFrameOpts(o: BuildSmsOptions): SmsFrameOpts {
-  return { ...o, format: o.format ?? 'packet', concatRef: str(o.concatRef) ?? '0', oaTon: str(o.oaTon), oaNpi: str(o.oaNpi) } as SmsFrameOpts;
+  return Object.assign({}, o, { format: o.format ?? 'packet', concatRef: str(o.concatRef) ?? '0', oaTon: str(o.oaTon), oaNpi: str(o.oaNpi) }) as SmsFrameOpts;
 }
 
 /** What the user probably did not mean, said once (the packet is still built). */

@@ -112,7 +112,7 @@ export async function buildSms(o: BuildSmsOptions): Promise<BuildResult> {
 
 /** `build por` without the views: the response packet and its frames. */
 export async function buildPorUnits(o: BuildPorOptions): Promise<{ response: SecuredResponse; units: Uint8Array[] }> {
-  const ko: KeyOptions = { ...o, kvn: str(o.kvn) };
+  const ko: KeyOptions = Object.assign({}, o, { kvn: str(o.kvn) });
   const dialect = o.cattp ? cattpDialect : smsDialect;
   let spi, kic: number | undefined, kid: number | undefined, tar: Uint8Array | undefined, counter: bigint | undefined;
   if (o.request) {
@@ -150,7 +150,7 @@ export async function buildPorUnits(o: BuildPorOptions): Promise<{ response: Sec
   if (!statusKnown(status) && !o.anyStatus) {
     throw new InputError(`0x${statusText.toUpperCase()} is a reserved status code (TS 102 225 Table 5; --any-status to send it anyway)`, { field: '--status' });
   }
-  const data = await responseData({ ...o, executed: str(o.executed) } as ResponseDataOpts);
+  const data = await responseData(Object.assign({}, o, { executed: str(o.executed) }) as ResponseDataOpts);
   const keys = resolveKeys(ko, kic, kid);
   if (o.allowWeakKey) keys.allowWeak = true;
   const r = buildResponse(dialect, {
@@ -159,7 +159,7 @@ export async function buildPorUnits(o: BuildPorOptions): Promise<{ response: Sec
     kic: kic ?? 0, kid: kid ?? 0, ccLength: o.ccLen !== undefined ? intOption(o.ccLen, '--cc-len', 1, 16) : undefined,
     paddingByte: octet(o.paddingByte ?? '00', '--padding-byte'),
   }, keys);
-  const fo = { ...o, format: o.format ?? 'packet', concatRef: str(o.concatRef) ?? '0', maxPdu: str(o.maxPdu), srcPort: str(o.srcPort), dstPort: str(o.dstPort), seq: str(o.seq), ack: str(o.ack), window: str(o.window) } as PorFrameOpts;
+  const fo = Object.assign({}, o, { format: o.format ?? 'packet', concatRef: str(o.concatRef) ?? '0', maxPdu: str(o.maxPdu), srcPort: str(o.srcPort), dstPort: str(o.dstPort), seq: str(o.seq), ack: str(o.ack), window: str(o.window) }) as PorFrameOpts;
   return { response: r, units: framePor(r.bytes, dialect.name, fo) };
 }
 
@@ -188,7 +188,7 @@ export async function buildCattpUnits(o: BuildCattpOptions): Promise<{ cmd: Secu
 export async function buildCattp(o: BuildCattpOptions): Promise<BuildResult> {
   const { cmd, pdus, units } = await buildCattpUnits(o);
   const script = scriptView(cmd.data!, o.expanded ? 'expanded' : 'compact');
-  const json = { ...commandJson(cmd, script.apdus ?? undefined), outputFormat: o.format ?? 'pdu', output: units.map(toHex), pdus: pdus.map((b) => pduJson(decodePdu(b))) };
+  const json = Object.assign(commandJson(cmd, script.apdus ?? undefined), { outputFormat: o.format ?? 'pdu', output: units.map(toHex), pdus: pdus.map((b) => pduJson(decodePdu(b))) });
   return withExtras(json, units, []);
 }
 
@@ -202,7 +202,7 @@ function orUndefined<T>(fn: () => T): T | undefined {
 
 /** The JSON object with the library-only `units` and `warnings` as non-enumerable-free extra keys. */
 function withExtras(json: Record<string, unknown>, units: Uint8Array[], warnings: string[]): BuildResult {
-  return { ...json, units, warnings } as BuildResult;
+  return Object.assign({}, json, { units, warnings }) as BuildResult;
 }
 
 /** The --json object of an API result: the result without the library-only keys. */

@@ -71,8 +71,12 @@ export function inputBytes(input: PacketInput, what = 'input'): Uint8Array[] {
   return list.map((x, i) => (typeof x === 'string' ? fromHex(x, list.length > 1 ? `${what} ${i + 1}` : what) : x));
 }
 
-/** The work of `parse [sms|por]` on hex inputs (CLI and API alike). */
-export async function parseInputs(inputs: Uint8Array[], o: ParseOpts, mode: ParseMode): Promise<Parsed> {
+/**
+ * The work of `parse [sms|por]` on hex inputs (CLI and API alike). With
+ * `want.tree` false (JSON output, the library) the SMS-PP layers' trees are
+ * not built and `tree` is empty.
+ */
+export async function parseInputs(inputs: Uint8Array[], o: ParseOpts, mode: ParseMode, want: { tree?: boolean } = {}): Promise<Parsed> {
   if (o.expanded && o.compact) throw new InputError('give --expanded or --compact, not both', { field: '--compact' });
   // CAT_TP PDUs (one UDP payload per input): decoded, reassembled and verified by the CAT_TP module.
   if (looksLikeCattpPdu(inputs[0]) && (mode !== 'sms' || o.cattp)) {
@@ -83,20 +87,21 @@ export async function parseInputs(inputs: Uint8Array[], o: ParseOpts, mode: Pars
   // The SMS-PP layer decoders are loaded only for an input (or --request) that has SMS-PP layers.
   const peeled = await withSmsPeel(() => peel(inputs, o.cattp ? 'cattp' : mode === 'auto' ? 'auto' : 'sms'));
   const hint = mode === 'por' ? 'response' : mode === 'sms' && peeled.kind === undefined ? 'command' : undefined;
-  const res = await withSmsPeel(() => parsePacket(peeled, o, hint));
+  const wantTree = want.tree !== false;
+  const res = await withSmsPeel(() => parsePacket(peeled, o, hint, undefined, { tree: wantTree }));
   const failures = [...peeled.failures, ...res.failures];
   const json = {
     layers: [...(peeled.layerNames ?? peeled.layers.map((l) => l.name)), res.kind === 'command' ? 'command packet' : 'response packet'],
     ...res.json, framing: peeled.layers.map((l) => l.json), failures, verified: failures.length ? false : res.json.verified,
   } as unknown as ParseResult;
   return {
-    json, tree: [...peeled.layers.map((l) => l.tree), res.tree], failures, notes: res.notes, refusals: res.refusal ? [res.refusal] : [], unverified: res.unverified,
+    json, tree: wantTree ? [...peeled.layers.map((l) => l.tree), res.tree] : [], failures, notes: res.notes, refusals: res.refusal ? [res.refusal] : [], unverified: res.unverified,
     checksumType: (res.json.checksum as { type?: string } | undefined)?.type, inputError: res.inputError, peeled,
   };
 }
 
 async function run(input: PacketInput, o: ParseOptions, mode: ParseMode): Promise<ParseResult> {
-  const r = await parseInputs(inputBytes(input), o, mode);
+  const r = await parseInputs(inputBytes(input), o, mode, { tree: false });
   if (r.inputError) throw r.inputError;
   return r.json;
 }

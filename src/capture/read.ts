@@ -463,7 +463,7 @@ function unitTrees(u: Unit, peeled: Peeled): TreeNode[] {
         seg = [];
       }
     }
-    out.push(seg.length ? { ...t, children: [...(t.children ?? []), ...seg] } : t);
+    out.push(seg.length ? Object.assign({}, t, { children: [...(t.children ?? []), ...seg] }) : t);
   }
   for (const l of peeled.layers) out.push(l.tree);
   return out;
@@ -883,7 +883,7 @@ export class CaptureAnalyser {
     const b = endpoint(u.dst, u.dport);
     const key = a < b ? `${a} ↔ ${b}` : `${b} ↔ ${a}`;
     // The datagram outlives its read buffer: keep a copy of the payload only.
-    const dg: Dgram = { frame, udp: { ...u, payload: u.payload.slice() } };
+    const dg: Dgram = { frame, udp: Object.assign({}, u, { payload: u.payload.slice() }) };
     let list = this.conversations.get(key);
     if (list?.length) {
       // A fresh SYN (not a retransmission) after other PDUs starts a new session: the one before is complete.
@@ -960,7 +960,7 @@ export class CaptureAnalyser {
     return {
       frames: u.frames,
       tree: this.wantTree ? node(label, u.what, [...u.outer.map((l) => l.tree), node('Error', e.message, undefined, { status: 'fail' })], { status: 'fail' }) : undefined,
-      json: this.wantJson ? { ...itemBase(u.frames), layers: u.outerNames, error: e.message, exitCode: e.exitCode, framing: u.outer.map((l) => l.json) } : undefined,
+      json: this.wantJson ? Object.assign(itemBase(u.frames), { layers: u.outerNames, error: e.message, exitCode: e.exitCode, framing: u.outer.map((l) => l.json) }) : undefined,
       failures: u.failures ? u.failures.slice() : [], notes: u.notes ? u.notes.slice() : [], error: e,
     };
   }
@@ -978,7 +978,7 @@ export class CaptureAnalyser {
       return {
         frames: u.frames,
         tree: wantTree ? node(label, u.what, [node('Verification', 'FAILED', undefined, { status: 'fail', note: itemFailures.join('; ') })], { status: 'fail' }) : undefined,
-        json: wantJson ? { ...itemBase(u.frames), layers: u.outerNames, failures: itemFailures, verified: false } : undefined,
+        json: wantJson ? Object.assign(itemBase(u.frames), { layers: u.outerNames, failures: itemFailures, verified: false }) : undefined,
         failures: itemFailures, notes: u.notes ? u.notes.slice() : [], verified: false,
       };
     }
@@ -994,7 +994,7 @@ export class CaptureAnalyser {
       return {
         frames: u.frames,
         tree: wantTree ? node(label, `${u.what}: not an OTA secured packet`, [...unitTrees(u, peeled), node('Data', `${peeled.packet.length} octets`, undefined, { hex: toHex(peeled.packet), status: 'info', note: why })]) : undefined,
-        json: wantJson ? { ...itemBase(u.frames), layers: unitNames(u, peeled), packet: null, data: toHex(peeled.packet), note: why, framing: unitFraming(u, peeled) } : undefined,
+        json: wantJson ? Object.assign(itemBase(u.frames), { layers: unitNames(u, peeled), packet: null, data: toHex(peeled.packet), note: why, framing: unitFraming(u, peeled) }) : undefined,
         failures: [], notes: [],
       };
     }
@@ -1169,7 +1169,7 @@ function cattpConversation(conv: string, dgrams: { frame: number; udp: UdpDatagr
   const bad: { frame: number; err: OtaError }[] = [];
   for (const g of dgrams) {
     try {
-      ok.push({ ...g, d: decodePdu(g.udp.payload) });
+      ok.push(Object.assign({}, g, { d: decodePdu(g.udp.payload) }));
     } catch (e) {
       if (!(e instanceof OtaError)) throw e;
       bad.push({ frame: g.frame, err: e });

@@ -82,7 +82,7 @@ export function peelCattpPdus(inputs: Uint8Array[]): CattpPeel | undefined {
       rethrow(e, (w) => ({ ...w, layer: n > 1 ? `${w.layer ?? LAYER} (input ${i + 1})` : w.layer }));
     }
     const t = pduTree(decoded);
-    return { input: i, decoded, tree: n > 1 ? { ...t, name: `CAT_TP (input ${i + 1})` } : t, json: pduJson(decoded) };
+    return { input: i, decoded, tree: n > 1 ? Object.assign({}, t, { name: `CAT_TP (input ${i + 1})` }) : t, json: pduJson(decoded) };
   });
 
   const failures: string[] = [];

@@ -91,7 +91,7 @@ export function readTlv(b: Uint8Array, off: number, end: number, layer: string, 
     });
   }
   const e = h.valueOffset + h.length;
-  return { ...h, value: b.subarray(h.valueOffset, e), end: e };
+  return Object.assign(h, { value: b.subarray(h.valueOffset, e), end: e });
 }
 
 /** Read consecutive definite-length TLVs filling exactly [start, end). */

@@ -245,7 +245,7 @@ export function parseCommand(dialect: Dialect, b: Uint8Array, keys: KeyMaterial,
   const where = (field: string, offset: number) => ({ layer: LAYER, field, offset });
   const { cpl, cplAt, h, chl, spi, kic, kid, tar } = header ?? parseCommandHeader(dialect, b);
   const L = chl - 13;
-  const integ = checkIntegrityLength(spi.integrity, kid, keys, L, { ...where('CHL', h), kidOffset: h + 4 });
+  const integ = checkIntegrityLength(spi.integrity, kid, keys, L, { layer: LAYER, field: 'CHL', offset: h, kidOffset: h + 4 });
   const notes: string[] = [];
   const failures: string[] = [];
   const base: SecuredCommand = {

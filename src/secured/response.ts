@@ -163,7 +163,7 @@ export function parseResponse(dialect: Dialect, b: Uint8Array, keys: KeyMaterial
   else if (expect?.kid !== undefined) type = isRcKid(kid) && L <= 4 ? 'rc' : 'cc';
   else type = L === 2 || (L === 4 && !keys.kidKey) ? 'rc' : 'cc';
   // Without the command's KID, an RC's CRC follows from its length.
-  const k: KeyMaterial = type === 'rc' && expect?.kid === undefined && !keys.kidAlg ? { ...keys, kidAlg: L === 2 ? 'crc16' : 'crc32' } : keys;
+  const k: KeyMaterial = type === 'rc' && expect?.kid === undefined && !keys.kidAlg ? Object.assign({}, keys, { kidAlg: L === 2 ? 'crc16' as const : 'crc32' as const }) : keys;
   const integ = type === 'none' ? { type, length: 0 } : checkIntegrityLength(type, kid, k, L, where('RHL', h));
   const secAt = h + 4;
   let ciphered = (expect?.ciphered ?? false) && !unsecured;

@@ -94,7 +94,7 @@ export function commandJson(c: SecuredCommand, apdus?: string[], extra: Record<s
     chl: c.chl,
     spi: spiJson(c.spi),
     kic: keyIdJson(decodeKic(c.kic)),
-    kid: { ...keyIdJson(reading), reading: c.spi.integrity === 'rc' ? 'rc' : 'cc' },
+    kid: Object.assign(keyIdJson(reading), { reading: c.spi.integrity === 'rc' ? 'rc' : 'cc' }),
     tar: toHex(c.tar),
     tarName: tarName(c.tar) ?? null,
     ciphered: c.ciphered,

@@ -243,7 +243,7 @@ export const rpAddress = {
     if (len === 0) return { value: { digits: '', ton: 0, npi: 0, ext: true, hex: '00', lengthValue: 0, warnings: [] }, length: 1 };
     need(bytes, offset + 1, len, 'RP address', 'address value');
     const v = addressValue.decode(bytes.subarray(offset + 1, offset + 1 + len), 'RP address');
-    return { value: { ...v, hex: toHex(bytes.subarray(offset, offset + 1 + len)), lengthValue: len }, length: 1 + len };
+    return { value: Object.assign(v, { hex: toHex(bytes.subarray(offset, offset + 1 + len)), lengthValue: len }), length: 1 + len };
   },
 };
 

@@ -40,7 +40,7 @@ export interface BuiltSms {
 export function buildSmsPp(packet: Uint8Array, opts: BuildSmsOptions = {}, upTo: 'ud' | 'tpdu' | 'envelope' = 'envelope'): BuiltSms {
   const uds = splitPacket(packet, opts);
   if (upTo === 'ud') return { uds, tpdus: [], envelopes: [] };
-  const tpdus = uds.map((ud) => smsDeliver.encode(buildSmsDeliver({ ...opts, ud })));
+  const tpdus = uds.map((ud) => smsDeliver.encode(buildSmsDeliver(Object.assign({}, opts, { ud }))));
   if (upTo === 'tpdu') return { uds, tpdus, envelopes: [] };
   const sc = opts.scAddress === undefined ? undefined : typeof opts.scAddress === 'string' ? makeAddress(opts.scAddress, {}, 'SC address') : opts.scAddress;
   const envelopes = tpdus.map((t) => buildEnvelope(t, { address: sc, cla: opts.cla }));
@@ -185,5 +185,5 @@ export function peelAndReassemble(inputs: readonly Uint8Array[], opts: { kind?: 
     return ud;
   });
   const r = reassemble(uds);
-  return { ...r, tree: reassembledToTree(r), json: reassembledToJson(r) };
+  return Object.assign({}, r, { tree: reassembledToTree(r), json: reassembledToJson(r) });
 }

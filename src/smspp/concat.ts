@@ -175,5 +175,5 @@ export function reassembleTpdus(tpdus: readonly Uint8Array[], direction: Directi
     if (!d.ud || !d.udhi) throw new InputError(`segment ${i + 1} has no user data header (TP-UDHI = 0)`, { layer: d.type, field: 'TP-UDHI', offset: 0 });
     return d;
   });
-  return { ...reassemble(dec.map((d) => d.ud as Uint8Array)), tpdus: dec };
+  return Object.assign(reassemble(dec.map((d) => d.ud as Uint8Array)), { tpdus: dec });
 }

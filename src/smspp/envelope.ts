@@ -163,7 +163,7 @@ export const envelope = {
     let address: DecodedEnvelope['address'];
     if (ad) {
       const a = shiftOffset(ad.valueOffset, LAYER, () => addressValue.decode(ad.value, `${LAYER} Address`));
-      address = { ...a, cr: ad.cr, offset: ad.offset };
+      address = Object.assign({}, a, { cr: ad.cr, offset: ad.offset });
       warnings.push(...a.warnings.map((w) => `Address: ${w}`));
     }
     let sms: DecodedTpdu | undefined;
@@ -192,5 +192,5 @@ export const envelope = {
 
 /** ENVELOPE (SMS-PP DOWNLOAD) C-APDU around an SMS-DELIVER TPDU. */
 export function buildEnvelope(tpdu: Uint8Array, opts: Omit<SmsPpDownload, 'tpdu'> = {}): Uint8Array {
-  return envelope.encode({ ...opts, tpdu });
+  return envelope.encode(Object.assign({}, opts, { tpdu }));
 }

@@ -22,7 +22,7 @@ export async function parseAuto(args: string[], o: ParseOpts, mode: ParseMode): 
   }
   const inputs = hexInputs(args);
   const { parseInputs } = await import('../../api/parse.js');
-  const r = await parseInputs(inputs, o, mode);
+  const r = await parseInputs(inputs, o, mode, { tree: !o.json });
   return renderParsed(r, o, inputs);
 }
 

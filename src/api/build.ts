@@ -200,9 +200,9 @@ function orUndefined<T>(fn: () => T): T | undefined {
   }
 }
 
-/** The JSON object with the library-only `units` and `warnings` as non-enumerable-free extra keys. */
+/** The JSON object (fresh from its caller) with the library-only `units` and `warnings` added. */
 function withExtras(json: Record<string, unknown>, units: Uint8Array[], warnings: string[]): BuildResult {
-  return Object.assign({}, json, { units, warnings }) as BuildResult;
+  return Object.assign(json, { units, warnings }) as BuildResult;
 }
 
 /** The --json object of an API result: the result without the library-only keys. */

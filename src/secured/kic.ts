@@ -71,9 +71,19 @@ export const decodeKic = (o: number): KeyIdInfo => info(o, KIC_LOW);
 export const decodeKidCc = (o: number): KeyIdInfo => info(o, KID_CC_LOW);
 export const decodeKidRc = (o: number): KeyIdInfo => info(o, KID_RC_LOW);
 
+/** Each table read backwards (algorithm → low nibble), made on first use instead of a scan per packet. */
+const reverse = new Map<Record<number, string>, Map<string, number>>();
 function lowNibble(table: Record<number, string>, alg: string, what: string): number {
-  for (const [k, v] of Object.entries(table)) if (v === alg) return Number(k);
-  throw new InputError(`unknown algorithm "${alg}"`, { field: what });
+  let r = reverse.get(table);
+  if (!r) {
+    // The lowest nibble of an algorithm listed more than once (implicit: 0, proprietary: 3), as the scan gave.
+    r = new Map();
+    for (const [k, v] of Object.entries(table)) if (!r.has(v)) r.set(v, Number(k));
+    reverse.set(table, r);
+  }
+  const n = r.get(alg);
+  if (n === undefined) throw new InputError(`unknown algorithm "${alg}"`, { field: what });
+  return n;
 }
 export function encodeKic(keyIndex: number, alg: CipherAlg): number {
   return ((keyIndex & 15) << 4) | lowNibble(KIC_LOW, alg, 'KIc');

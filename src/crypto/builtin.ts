@@ -252,6 +252,7 @@ function tdes(ks: DesKeys, decrypt: boolean): void {
 function desRun(key: Uint8Array, data: Uint8Array, cbc: boolean, decrypt: boolean, last = false): Uint8Array {
   const ks = desKeys(key);
   if (last) {
+    if (data.length === 0) return new Uint8Array(0); // as the other backends: no block, no last block
     let l = 0;
     let r = 0;
     for (let at = 0; at < data.length; at += 8) {

@@ -52,6 +52,7 @@ import { batchChecksummer, batchDecryptor, checkKey, getCryptoBackend, type CbcB
 import { parsedRecords } from './pcap-records.js';
 import type { ParseOptions } from './parse.js';
 import { commandJsonWriter, jsonHead, JsonOut, type JsonHead } from './batch-json.js';
+import { withMembers } from '../util/object.js';
 
 /** `build sms --each` options: those of build sms without the secured data (it comes one line each). */
 export type SmsBatchOptions = Omit<BuildSmsOptions, 'apdu' | 'data' | 'expanded' | 'indefinite' | 'immediateAction' | 'errorAction' | 'scriptChaining'> & {
@@ -98,7 +99,7 @@ export function counterText(c: string | number | bigint): string {
 }
 
 function buildSecurity(o: SmsBatchOptions): SecurityOpts {
-  return Object.assign({}, o, {
+  return withMembers(o, {
     apdu: [], data: '', counter: o.counter === undefined || o.counter === 'next' ? '0' : counterText(o.counter),
     paddingByte: o.paddingByte ?? '00', ccLen: o.ccLen === undefined ? undefined : String(o.ccLen), kvn: o.kvn === undefined ? undefined : String(o.kvn),
   }) as SecurityOpts;
@@ -144,7 +145,7 @@ function buildLineFn(plan: BuildPlan, json: boolean, pcap: boolean): (line: stri
       counter = c.counter + BigInt(seq - c.seq0);
     }
     if (counter > CNTR_MAX) throw new InputError(`line ${lineNo} would run the counter past 2^40-1`, { field: 'CNTR' });
-    const cmd = fast ? undefined : buildCommand(smsDialect, Object.assign({}, input, { data, counter }), keys);
+    const cmd = fast ? undefined : buildCommand(smsDialect, withMembers(input, { data, counter }), keys);
     const bytes = cmd ? cmd.bytes : fast!(data, counter);
     let units: Uint8Array[];
     let records: PcapRecord[] | undefined;

@@ -26,6 +26,7 @@ import { framePor, type PorFrameOpts } from './frame-por.js';
 import { responseData, type ResponseDataOpts } from './por-options.js';
 import { sduPdus, pduPcap, type PduHeaderOpts } from './cattp-options.js';
 import { str, securityOpts, buildSmsUnits, type SecurityOptions, type BuildSmsOptions } from './build-units.js';
+import { withMembers } from '../util/object.js';
 
 export { securityOpts, smsFrameOpts, buildWarnings, buildSmsUnits } from './build-units.js';
 export type { SecurityOptions, SmsDeliverOptions, BuildSmsOptions } from './build-units.js';
@@ -112,7 +113,7 @@ export async function buildSms(o: BuildSmsOptions): Promise<BuildResult> {
 
 /** `build por` without the views: the response packet and its frames. */
 export async function buildPorUnits(o: BuildPorOptions): Promise<{ response: SecuredResponse; units: Uint8Array[] }> {
-  const ko: KeyOptions = Object.assign({}, o, { kvn: str(o.kvn) });
+  const ko: KeyOptions = withMembers(o, { kvn: str(o.kvn) });
   const dialect = o.cattp ? cattpDialect : smsDialect;
   let spi, kic: number | undefined, kid: number | undefined, tar: Uint8Array | undefined, counter: bigint | undefined;
   if (o.request) {
@@ -150,7 +151,7 @@ export async function buildPorUnits(o: BuildPorOptions): Promise<{ response: Sec
   if (!statusKnown(status) && !o.anyStatus) {
     throw new InputError(`0x${statusText.toUpperCase()} is a reserved status code (TS 102 225 Table 5; --any-status to send it anyway)`, { field: '--status' });
   }
-  const data = await responseData(Object.assign({}, o, { executed: str(o.executed) }) as ResponseDataOpts);
+  const data = await responseData(withMembers(o, { executed: str(o.executed) }) as ResponseDataOpts);
   const keys = resolveKeys(ko, kic, kid);
   if (o.allowWeakKey) keys.allowWeak = true;
   const r = buildResponse(dialect, {
@@ -159,7 +160,7 @@ export async function buildPorUnits(o: BuildPorOptions): Promise<{ response: Sec
     kic: kic ?? 0, kid: kid ?? 0, ccLength: o.ccLen !== undefined ? intOption(o.ccLen, '--cc-len', 1, 16) : undefined,
     paddingByte: octet(o.paddingByte ?? '00', '--padding-byte'),
   }, keys);
-  const fo = Object.assign({}, o, { format: o.format ?? 'packet', concatRef: str(o.concatRef) ?? '0', maxPdu: str(o.maxPdu), srcPort: str(o.srcPort), dstPort: str(o.dstPort), seq: str(o.seq), ack: str(o.ack), window: str(o.window) }) as PorFrameOpts;
+  const fo = withMembers(o, { format: o.format ?? 'packet', concatRef: str(o.concatRef) ?? '0', maxPdu: str(o.maxPdu), srcPort: str(o.srcPort), dstPort: str(o.dstPort), seq: str(o.seq), ack: str(o.ack), window: str(o.window) }) as PorFrameOpts;
   return { response: r, units: framePor(r.bytes, dialect.name, fo) };
 }
 

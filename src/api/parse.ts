@@ -46,7 +46,7 @@ export interface ParseResult {
 /** Everything the CLI needs to render a parse: the JSON object, the trees, the outcome. */
 export interface Parsed {
   json: ParseResult;
-  /** Trees of every layer, outermost first (without the closing verdict). */
+  /** Trees of every layer, outermost first (without the closing verdict); empty when parseInputs was asked for no trees. */
   tree: TreeNode[];
   failures: string[];
   notes: string[];
@@ -73,8 +73,9 @@ export function inputBytes(input: PacketInput, what = 'input'): Uint8Array[] {
 
 /**
  * The work of `parse [sms|por]` on hex inputs (CLI and API alike). With
- * `want.tree` false (JSON output, the library) the SMS-PP layers' trees are
- * not built and `tree` is empty.
+ * `want.tree` false (JSON output, the library) `tree` is empty and the trees
+ * built only on demand (the secured packet's, its script's, a single
+ * ENVELOPE's, proactive command's or TPDU's) are not built.
  */
 export async function parseInputs(inputs: Uint8Array[], o: ParseOpts, mode: ParseMode, want: { tree?: boolean } = {}): Promise<Parsed> {
   if (o.expanded && o.compact) throw new InputError('give --expanded or --compact, not both', { field: '--compact' });

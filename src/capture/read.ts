@@ -33,6 +33,7 @@ import { decodePdu, pduSummary, type DecodedPdu } from '../cattp/pdu.js';
 import { decodeBerLength } from '../cattp/dialect.js';
 import { udh, findConcat } from '../smspp/udh.js';
 import { COMMAND_TYPE_NAMES } from '../smspp/proactive.js';
+import { withMembers } from '../util/object.js';
 
 // ------------------------------------------------------------------ APDUs
 
@@ -463,7 +464,7 @@ function unitTrees(u: Unit, peeled: Peeled): TreeNode[] {
         seg = [];
       }
     }
-    out.push(seg.length ? Object.assign({}, t, { children: [...(t.children ?? []), ...seg] }) : t);
+    out.push(seg.length ? withMembers(t, { children: [...(t.children ?? []), ...seg] }) : t);
   }
   for (const l of peeled.layers) out.push(l.tree);
   return out;
@@ -883,7 +884,7 @@ export class CaptureAnalyser {
     const b = endpoint(u.dst, u.dport);
     const key = a < b ? `${a} ↔ ${b}` : `${b} ↔ ${a}`;
     // The datagram outlives its read buffer: keep a copy of the payload only.
-    const dg: Dgram = { frame, udp: Object.assign({}, u, { payload: u.payload.slice() }) };
+    const dg: Dgram = { frame, udp: withMembers(u, { payload: u.payload.slice() }) };
     let list = this.conversations.get(key);
     if (list?.length) {
       // A fresh SYN (not a retransmission) after other PDUs starts a new session: the one before is complete.
@@ -1169,7 +1170,7 @@ function cattpConversation(conv: string, dgrams: { frame: number; udp: UdpDatagr
   const bad: { frame: number; err: OtaError }[] = [];
   for (const g of dgrams) {
     try {
-      ok.push(Object.assign({}, g, { d: decodePdu(g.udp.payload) }));
+      ok.push(withMembers(g, { d: decodePdu(g.udp.payload) }));
     } catch (e) {
       if (!(e instanceof OtaError)) throw e;
       bad.push({ frame: g.frame, err: e });

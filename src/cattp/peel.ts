@@ -16,6 +16,7 @@ import type { Layer, Peeled } from '../layers/types.js';
 import { decodePdu, pduJson, pduTree, LAYER, type DecodedPdu, type PduJson } from './pdu.js';
 import { looksLikeCattpPdu, cattpPacketKind } from './detect.js';
 import { reassemble } from './segment.js';
+import { withMembers } from '../util/object.js';
 
 export { looksLikeCattpPdu, cattpPacketKind };
 
@@ -82,7 +83,7 @@ export function peelCattpPdus(inputs: Uint8Array[]): CattpPeel | undefined {
       rethrow(e, (w) => ({ ...w, layer: n > 1 ? `${w.layer ?? LAYER} (input ${i + 1})` : w.layer }));
     }
     const t = pduTree(decoded);
-    return { input: i, decoded, tree: n > 1 ? Object.assign({}, t, { name: `CAT_TP (input ${i + 1})` }) : t, json: pduJson(decoded) };
+    return { input: i, decoded, tree: n > 1 ? withMembers(t, { name: `CAT_TP (input ${i + 1})` }) : t, json: pduJson(decoded) };
   });
 
   const failures: string[] = [];

@@ -19,6 +19,7 @@ import {
   type ResponseElement, type ScriptElement, commandTagName, expandedResponse, expandedScript, responseTagName,
 } from './expanded.js';
 import { tagHex } from './tlv.js';
+import { withMembers } from '../util/object.js';
 
 export type { ApduCase, ApduHeader, CApdu, Direction, ScriptApdu };
 export type { CompactDecodeOptions, CompactResponse, CompactScript };
@@ -60,7 +61,7 @@ export function encodeCommandScript(apdus: Uint8Array[], opts: CommandScriptOpti
     }
     return compactScript.encode(apdus);
   }
-  if (opts.format === 'expanded') return expandedScript.encode(Object.assign({}, opts, { apdus }));
+  if (opts.format === 'expanded') return expandedScript.encode(withMembers(opts, { apdus }));
   throw new InputError(`unknown format ${JSON.stringify(opts.format)} (compact or expanded)`, { field: 'format' });
 }
 
@@ -291,7 +292,7 @@ export function commandScriptJson(s: CommandScript): object {
     commands: s.apdus.map(apduJson),
   };
   if (s.format === 'compact') return base;
-  const o: Record<string, unknown> = Object.assign({}, base, { indefinite: s.indefinite });
+  const o: Record<string, unknown> = withMembers(base, { indefinite: s.indefinite });
   if (s.scriptChaining) o.scriptChaining = toHex(s.scriptChaining);
   if (s.immediateAction) o.immediateAction = toHex(s.immediateAction);
   if (s.errorAction) o.errorAction = toHex(s.errorAction);

@@ -15,6 +15,7 @@ import { splitPacket } from '../smspp/concat.js';
 import { encodeCommandScript, type CommandScriptOptions } from './index.js';
 import { stepsFor, type RemoteScript, type ScriptStep } from './script.js';
 import * as gp from './gp/commands.js';
+import { withMembers } from '../util/object.js';
 
 /**
  * `https`: SCP81 (GP Amendment B) command strings, sent in the clear inside
@@ -47,7 +48,7 @@ export type Sizer = (data: Uint8Array) => boolean;
 
 export function makeSizer(dialect: Dialect, base: Omit<CommandInput, 'data' | 'counter'>, keys: KeyMaterial, bearer: Bearer): Sizer {
   const fits = bearerFits(bearer);
-  return (data) => fits(buildCommand(dialect, Object.assign({}, base, { counter: 0n, data }), keys).bytes);
+  return (data) => fits(buildCommand(dialect, withMembers(base, { counter: 0n, data }), keys).bytes);
 }
 
 /** Largest LOAD block (≤ max) whose LOAD alone fits one packet; InputError when none (or `max` itself does not) fit. */
@@ -110,5 +111,5 @@ export function planPackets(s: RemoteScript, extra: Uint8Array[], script: Comman
 
 /** Secure each planned packet; counters `first`, `first + 1`, … (one per packet). */
 export function buildScriptPackets(dialect: Dialect, base: Omit<CommandInput, 'data' | 'counter'>, keys: KeyMaterial, plans: PacketPlan[], first: bigint): SecuredCommand[] {
-  return plans.map((p, i) => buildCommand(dialect, Object.assign({}, base, { counter: first + BigInt(i), data: p.data }), keys));
+  return plans.map((p, i) => buildCommand(dialect, withMembers(base, { counter: first + BigInt(i), data: p.data }), keys));
 }

@@ -99,7 +99,7 @@ export function buildCommand(dialect: Dialect, p: CommandInput, keys: KeyMateria
   const { spiBytes, integ, L, chl, alg, weakNotes } = commandAlgorithms(p, keys);
   // cl. 5.1: CNTR+PCNTR+RC/CC/DS+data fill whole blocks
   const pcntr = alg ? padLength(alg, 6 + L + p.data.length) : 0;
-  // The padded data, the CC input and the secured part are scratch (util/bytes.ts): only `bytes` is returned.
+  // The padded data, the CC input and the secured part are scratch (util/bytes.ts): none of them is returned.
   const padded = scratch(p.data.length + pcntr);
   padded.set(p.data);
   if (p.paddingByte) padded.fill(p.paddingByte, p.data.length);

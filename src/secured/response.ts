@@ -17,6 +17,7 @@ import {
   checkIntegrityLength, computeIntegrity, decodeCounter, encodeCounter, integrityFor, padLength, verifyIntegrity,
   type ChecksumResult,
 } from './common.js';
+import { withMembers } from '../util/object.js';
 
 export const LAYER = 'response packet';
 
@@ -85,7 +86,7 @@ export function buildResponse(dialect: Dialect, p: ResponseInput, keys: KeyMater
     const weakKid = weakKey(integ.algorithm as 'aes-cmac', keys.kidKey);
     if (weakKid) weakNotes.push(`KID key: ${weakKid} (used: --allow-weak-key)`);
   }
-  // The padded data, the CC input and the secured part are scratch (util/bytes.ts): only `bytes` is returned.
+  // The padded data, the CC input and the secured part are scratch (util/bytes.ts): none of them is returned.
   const padded = scratch(p.data.length + pcntr);
   padded.set(p.data);
   if (p.paddingByte) padded.fill(p.paddingByte, p.data.length);
@@ -163,7 +164,7 @@ export function parseResponse(dialect: Dialect, b: Uint8Array, keys: KeyMaterial
   else if (expect?.kid !== undefined) type = isRcKid(kid) && L <= 4 ? 'rc' : 'cc';
   else type = L === 2 || (L === 4 && !keys.kidKey) ? 'rc' : 'cc';
   // Without the command's KID, an RC's CRC follows from its length.
-  const k: KeyMaterial = type === 'rc' && expect?.kid === undefined && !keys.kidAlg ? Object.assign({}, keys, { kidAlg: L === 2 ? 'crc16' as const : 'crc32' as const }) : keys;
+  const k: KeyMaterial = type === 'rc' && expect?.kid === undefined && !keys.kidAlg ? withMembers(keys, { kidAlg: L === 2 ? 'crc16' as const : 'crc32' as const }) : keys;
   const integ = type === 'none' ? { type, length: 0 } : checkIntegrityLength(type, kid, k, L, where('RHL', h));
   const secAt = h + 4;
   let ciphered = (expect?.ciphered ?? false) && !unsecured;

@@ -15,6 +15,7 @@ import {
 } from './render.js';
 import { buildSmsDeliver, type DecodedTpdu, type DeliverOptions, decodeTpdu, type Direction, smsDeliver } from './tpdu.js';
 import { findSecurityIe, probeSecurityIe, udh } from './udh.js';
+import { withMembers } from '../util/object.js';
 
 export interface BuildSmsOptions extends Omit<DeliverOptions, 'ud' | 'udl'>, SplitOptions {
   /** SC address for the ENVELOPE address object (omitted when not given). */
@@ -40,7 +41,7 @@ export interface BuiltSms {
 export function buildSmsPp(packet: Uint8Array, opts: BuildSmsOptions = {}, upTo: 'ud' | 'tpdu' | 'envelope' = 'envelope'): BuiltSms {
   const uds = splitPacket(packet, opts);
   if (upTo === 'ud') return { uds, tpdus: [], envelopes: [] };
-  const tpdus = uds.map((ud) => smsDeliver.encode(buildSmsDeliver(Object.assign({}, opts, { ud }))));
+  const tpdus = uds.map((ud) => smsDeliver.encode(buildSmsDeliver(withMembers(opts, { ud }))));
   if (upTo === 'tpdu') return { uds, tpdus, envelopes: [] };
   const sc = opts.scAddress === undefined ? undefined : typeof opts.scAddress === 'string' ? makeAddress(opts.scAddress, {}, 'SC address') : opts.scAddress;
   const envelopes = tpdus.map((t) => buildEnvelope(t, { address: sc, cla: opts.cla }));
@@ -185,5 +186,5 @@ export function peelAndReassemble(inputs: readonly Uint8Array[], opts: { kind?: 
     return ud;
   });
   const r = reassemble(uds);
-  return Object.assign({}, r, { tree: reassembledToTree(r), json: reassembledToJson(r) });
+  return withMembers(r, { tree: reassembledToTree(r), json: reassembledToJson(r) });
 }

@@ -83,20 +83,26 @@ export function ctlvEncode(tag: number, value: Uint8Array, cr = true, layer = 'C
 }
 
 /**
- * A BER-TLV around COMPREHENSION-TLVs, as the list of its pieces (head, then
- * each object's head and value) and its length: the caller copies them once
- * into the array it returns, instead of once per nesting level.
+ * A BER-TLV around COMPREHENSION-TLVs kept as pieces (each object's head and
+ * value, added in order, then the BER-TLV's head in front): the caller copies
+ * them once into the array it returns, instead of once per nesting level.
  */
-export function berTlvPieces(tag: number, objects: ReadonlyArray<readonly [number, Uint8Array, boolean]>, layer: string): { pieces: Uint8Array[]; length: number } {
-  const body: Uint8Array[] = [];
-  let n = 0;
-  for (const [t, v, cr] of objects) {
-    const h = ctlvHead(t, v.length, cr, layer);
-    body.push(h, v);
-    n += h.length + v.length;
+export class BerTlvPieces {
+  readonly pieces: Uint8Array[] = [];
+  private n = 0;
+  constructor(private readonly layer: string) {}
+  /** One COMPREHENSION-TLV (its length checked now, as ctlvEncode does). */
+  add(tag: number, value: Uint8Array, cr: boolean): this {
+    const h = ctlvHead(tag, value.length, cr, this.layer);
+    this.pieces.push(h, value);
+    this.n += h.length + value.length;
+    return this;
   }
-  const head = concat(Uint8Array.of(tag), berLengthEncode(n, layer, 'BER-TLV length'));
-  return { pieces: [head, ...body], length: head.length + n };
+  /** The BER-TLV's head put in front: `pieces` is then the whole TLV, `length` its octets. */
+  close(tag: number): { pieces: Uint8Array[]; length: number } {
+    const head = concat(Uint8Array.of(tag), berLengthEncode(this.n, this.layer, 'BER-TLV length'));
+    return { pieces: [head, ...this.pieces], length: head.length + this.n };
+  }
 }
 
 /** All COMPREHENSION-TLVs in b[start, end). */

@@ -7,9 +7,10 @@
 import { InputError, shiftOffset } from '../util/errors.js';
 import { concat, toHex } from '../util/hex.js';
 import { addressValue, type DecodedAddress, type SmsAddress } from './address.js';
-import { berTlvDecode, berTlvPieces, type CrFlags, crFor, CTAG, type Ctlv, ctlvDecodeAll } from './ctlv.js';
+import { berTlvDecode, BerTlvPieces, type CrFlags, crFor, CTAG, type Ctlv, ctlvDecodeAll } from './ctlv.js';
 import { checkByte, hex2, need } from './fields.js';
 import { type DecodedTpdu, decodeTpdu } from './tpdu.js';
+import { withMembers } from '../util/object.js';
 
 export const ENVELOPE_INS = 0xc2;
 export const TAG_SMS_PP_DOWNLOAD = 0xd1;
@@ -73,10 +74,9 @@ function envelopePieces(v: SmsPpDownload): { pieces: Uint8Array[]; length: numbe
   const di = v.deviceIdentities ?? { source: DEVICE.NETWORK, destination: DEVICE.UICC };
   checkByte(di.source, LAYER, 'Source Device ID');
   checkByte(di.destination, LAYER, 'Destination Device ID');
-  const objects: Array<[number, Uint8Array, boolean]> = [[CTAG.DEVICE_IDENTITIES, Uint8Array.of(di.source, di.destination), crFor(v.cr, 'deviceIdentities')]];
-  if (v.address) objects.push([CTAG.ADDRESS, addressValue.encode(v.address), crFor(v.cr, 'address')]);
-  objects.push([CTAG.SMS_TPDU, v.tpdu, crFor(v.cr, 'tpdu')]);
-  return berTlvPieces(TAG_SMS_PP_DOWNLOAD, objects, LAYER);
+  const t = new BerTlvPieces(LAYER).add(CTAG.DEVICE_IDENTITIES, Uint8Array.of(di.source, di.destination), crFor(v.cr, 'deviceIdentities'));
+  if (v.address) t.add(CTAG.ADDRESS, addressValue.encode(v.address), crFor(v.cr, 'address'));
+  return t.add(CTAG.SMS_TPDU, v.tpdu, crFor(v.cr, 'tpdu')).close(TAG_SMS_PP_DOWNLOAD);
 }
 
 /** The D1 BER-TLV (APDU data field). */
@@ -163,7 +163,7 @@ export const envelope = {
     let address: DecodedEnvelope['address'];
     if (ad) {
       const a = shiftOffset(ad.valueOffset, LAYER, () => addressValue.decode(ad.value, `${LAYER} Address`));
-      address = Object.assign({}, a, { cr: ad.cr, offset: ad.offset });
+      address = withMembers(a, { cr: ad.cr, offset: ad.offset });
       warnings.push(...a.warnings.map((w) => `Address: ${w}`));
     }
     let sms: DecodedTpdu | undefined;
@@ -192,5 +192,5 @@ export const envelope = {
 
 /** ENVELOPE (SMS-PP DOWNLOAD) C-APDU around an SMS-DELIVER TPDU. */
 export function buildEnvelope(tpdu: Uint8Array, opts: Omit<SmsPpDownload, 'tpdu'> = {}): Uint8Array {
-  return envelope.encode(Object.assign({}, opts, { tpdu }));
+  return envelope.encode(withMembers(opts, { tpdu }));
 }

@@ -8,7 +8,7 @@
 import { InputError, shiftOffset } from '../util/errors.js';
 import { concat, toHex } from '../util/hex.js';
 import { addressValue, type DecodedAddress, type SmsAddress } from './address.js';
-import { berTlvDecode, berTlvPieces, type CrFlags, crFor, CTAG, type Ctlv, ctlvDecodeAll, ctlvEncode } from './ctlv.js';
+import { berTlvDecode, BerTlvPieces, type CrFlags, crFor, CTAG, type Ctlv, ctlvDecodeAll, ctlvEncode } from './ctlv.js';
 import { checkByte, hex2, need } from './fields.js';
 import { type DecodedTpdu, decodeTpdu } from './tpdu.js';
 import { DEVICE, type DeviceIdentities } from './envelope.js';
@@ -88,15 +88,15 @@ export const proactiveCommand = {
     checkByte(cd.type, LAYER, 'Command Type');
     checkByte(cd.qualifier, LAYER, 'Command Qualifier');
     const di = v.deviceIdentities ?? { source: DEVICE.UICC, destination: DEVICE.NETWORK };
-    const objects: Array<[number, Uint8Array, boolean]> = [
-      [CTAG.COMMAND_DETAILS, Uint8Array.of(cd.number, cd.type, cd.qualifier), cr('commandDetails')],
-      [CTAG.DEVICE_IDENTITIES, Uint8Array.of(di.source, di.destination), cr('deviceIdentities')],
-    ];
-    if (v.alphaId) objects.push([CTAG.ALPHA_ID, v.alphaId, cr('alphaId')]);
-    if (v.address) objects.push([CTAG.ADDRESS, addressValue.encode(v.address), cr('address')]);
-    if (v.tpdu) objects.push([CTAG.SMS_TPDU, v.tpdu, cr('tpdu')]);
+    // Each object checked as it is added, in this order (which error a bad input gets).
+    const t = new BerTlvPieces(LAYER)
+      .add(CTAG.COMMAND_DETAILS, Uint8Array.of(cd.number, cd.type, cd.qualifier), cr('commandDetails'))
+      .add(CTAG.DEVICE_IDENTITIES, Uint8Array.of(di.source, di.destination), cr('deviceIdentities'));
+    if (v.alphaId) t.add(CTAG.ALPHA_ID, v.alphaId, cr('alphaId'));
+    if (v.address) t.add(CTAG.ADDRESS, addressValue.encode(v.address), cr('address'));
+    if (v.tpdu) t.add(CTAG.SMS_TPDU, v.tpdu, cr('tpdu'));
     else if (cd.type === TYPE_SEND_SHORT_MESSAGE) throw new InputError('SEND SHORT MESSAGE needs an SMS TPDU', { layer: LAYER, field: 'SMS TPDU' });
-    return concat(...berTlvPieces(TAG_PROACTIVE, objects, LAYER).pieces);
+    return concat(...t.close(TAG_PROACTIVE).pieces);
   },
   /** Decode D0 …, optionally followed by the 2-octet status word of the FETCH response. */
   decode(bytes: Uint8Array, offset = 0, opts: { decodeTpdu?: boolean } = {}): DecodedProactiveCommand {

@@ -11,6 +11,7 @@ import { type BitField, checkByte, hex2, need, readFields, writeFields } from '.
 import { packSeptets, septetsToText, textToSeptets, unpackSeptets } from './gsm7.js';
 import { type DecodedScts, DEFAULT_SCTS_FIELDS, type SctsFields, scts, sctsFromDate } from './scts.js';
 import { type UdhIe, udh } from './udh.js';
+import { withMembers } from '../util/object.js';
 
 export type Direction = 'sc-to-ms' | 'ms-to-sc';
 
@@ -361,7 +362,7 @@ export const smsDeliver = {
     if (v.scts.length !== 7) throw new InputError(`must be 7 octets, got ${v.scts.length}`, { layer: DL, field: 'TP-SCTS' });
     const udl = udlFor(v, DL);
     checkUd(udl, v.ud, v.dcs, DL);
-    const first = writeFields(Object.assign({}, v, { mti: 0 }), DELIVER_FIRST_OCTET, DL);
+    const first = writeFields(withMembers(v, { mti: 0 }), DELIVER_FIRST_OCTET, DL);
     return concat(Uint8Array.of(first), tpAddress.encode(v.oa), Uint8Array.of(v.pid, v.dcs), v.scts, Uint8Array.of(udl), v.ud);
   },
   decode(bytes: Uint8Array, offset = 0): DecodedSmsDeliver {
@@ -430,7 +431,7 @@ export const smsSubmit = {
     }
     const udl = udlFor(v, SB);
     checkUd(udl, v.ud, v.dcs, SB);
-    const first = writeFields(Object.assign({}, v, { mti: 1 }), SUBMIT_FIRST_OCTET, SB);
+    const first = writeFields(withMembers(v, { mti: 1 }), SUBMIT_FIRST_OCTET, SB);
     return concat(Uint8Array.of(first, v.mr), tpAddress.encode(v.da), Uint8Array.of(v.pid, v.dcs), vp, Uint8Array.of(udl), v.ud);
   },
   decode(bytes: Uint8Array, offset = 0): DecodedSmsSubmit {
@@ -502,7 +503,7 @@ export const smsDeliverReport = {
     const pi = reportPi(v);
     checkByte(pi, DR, 'TP-PI');
     if (pi & 0x80) throw new InputError('TP-PI extension octets are not supported when building', { layer: DR, field: 'TP-PI' });
-    const parts: number[] = [writeFields(Object.assign({}, v, { mti: 0 }), DELIVER_REPORT_FIRST_OCTET, DR)];
+    const parts: number[] = [writeFields(withMembers(v, { mti: 0 }), DELIVER_REPORT_FIRST_OCTET, DR)];
     if (v.form === 'error') {
       if (v.fcs === undefined) throw new InputError('RP-ERROR form needs TP-FCS', { layer: DR, field: 'TP-FCS' });
       checkByte(v.fcs, DR, 'TP-FCS');

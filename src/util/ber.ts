@@ -6,6 +6,7 @@
  */
 import { InputError, type ErrorWhere } from './errors.js';
 import { hex2 } from './hex.js';
+import { withMembers } from './object.js';
 
 /** `decodeBerLength` result for the indefinite form 80 (when allowed). */
 export const INDEFINITE = -1;
@@ -38,7 +39,7 @@ export function decodeBerLength(
   if (o < end && b[o] < 0x80) return { value: b[o], size: 1 };
   // Only a long form or an error needs the place (built here, not on the common path). Not
   // { ...where, offset }: a member added after a spread is slow in Node 20.
-  const at = Object.assign({}, where, { offset: o });
+  const at = withMembers(where, { offset: o });
   if (o >= end) throw new InputError('length missing: input ends here', at);
   const first = b[o];
   if (first === 0x80 && allowIndefinite) return { value: INDEFINITE, size: 1 };

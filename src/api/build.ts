@@ -28,6 +28,9 @@ import { sduPdus, pduPcap, type PduHeaderOpts } from './cattp-options.js';
 import { str, securityOpts, buildSmsUnits, type SecurityOptions, type BuildSmsOptions } from './build-units.js';
 import { withMembers } from '../util/object.js';
 
+/** A result object is JSON: its views build no trees. */
+const JSON_ONLY = { tree: false } as const;
+
 export { securityOpts, smsFrameOpts, buildWarnings, buildSmsUnits } from './build-units.js';
 export type { SecurityOptions, SmsDeliverOptions, BuildSmsOptions } from './build-units.js';
 
@@ -95,18 +98,18 @@ export interface BuildResult {
 }
 
 
-/** The SMS layers of what was built, decoded back (for --show and --json). */
-export function builtLayers(lines: Uint8Array[]): { trees: TreeNode[]; names: string[]; json: unknown[] } {
+/** The SMS layers of what was built, decoded back (for --show and --json; `trees` false: no trees, for --json). */
+export function builtLayers(lines: Uint8Array[], trees = true): { trees: TreeNode[]; names: string[]; json: unknown[] } {
   const p = peel(lines, 'auto');
-  return { trees: p.layers.map((l) => l.tree), names: p.layerNames ?? p.layers.map((l) => l.name), json: p.layers.map((l) => l.json) };
+  return { trees: trees ? p.layers.map((l) => l.tree) : [], names: p.layerNames ?? p.layers.map((l) => l.name), json: p.layers.map((l) => l.json) };
 }
 
 /** `build sms --json`: a secured command packet for SMS-PP (3GPP TS 31.115) at the requested layer. */
 export async function buildSms(o: BuildSmsOptions): Promise<BuildResult> {
   const { cmd, units, warnings } = await buildSmsUnits(o);
   const format = o.format ?? 'packet';
-  const script = scriptView(cmd.data!, o.expanded ? 'expanded' : 'compact');
-  const outer = format === 'packet' ? { names: [], json: [] } : builtLayers(units);
+  const script = scriptView(cmd.data!, o.expanded ? 'expanded' : 'compact', JSON_ONLY);
+  const outer = format === 'packet' ? { names: [], json: [] } : builtLayers(units, false);
   const json = { layers: [...outer.names, 'command packet'], ...commandJson(cmd, script.apdus ?? undefined, { script: script.json }), framing: outer.json, outputFormat: format, output: units.map(toHex) };
   return withExtras(json, units, warnings);
 }
@@ -168,9 +171,9 @@ export async function buildPorUnits(o: BuildPorOptions): Promise<{ response: Sec
 export async function buildPor(o: BuildPorOptions): Promise<BuildResult> {
   const { response: r, units } = await buildPorUnits(o);
   const format = o.format ?? 'packet';
-  const view = responseView(r.data!);
+  const view = responseView(r.data!, JSON_ONLY);
   // SMS layers decoded back from what was built (CAT_TP PDUs are shown by cattp commands).
-  const outer = format === 'packet' || format === 'pdu' ? { names: [], json: [] } : builtLayers(units);
+  const outer = format === 'packet' || format === 'pdu' ? { names: [], json: [] } : builtLayers(units, false);
   const json = { layers: [...outer.names, 'response packet'], ...responseJson(r, view.json), framing: outer.json, outputFormat: format, output: units.map(toHex) };
   return withExtras(json, units, r.notes.slice());
 }
@@ -188,7 +191,7 @@ export async function buildCattpUnits(o: BuildCattpOptions): Promise<{ cmd: Secu
 /** `build cattp --json`: the command packet in the TS 102 225 CAT_TP dialect, as CAT_TP data PDU(s) (TS 102 127). */
 export async function buildCattp(o: BuildCattpOptions): Promise<BuildResult> {
   const { cmd, pdus, units } = await buildCattpUnits(o);
-  const script = scriptView(cmd.data!, o.expanded ? 'expanded' : 'compact');
+  const script = scriptView(cmd.data!, o.expanded ? 'expanded' : 'compact', JSON_ONLY);
   const json = Object.assign(commandJson(cmd, script.apdus ?? undefined), { outputFormat: o.format ?? 'pdu', output: units.map(toHex), pdus: pdus.map((b) => pduJson(decodePdu(b))) });
   return withExtras(json, units, []);
 }

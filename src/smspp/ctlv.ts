@@ -155,10 +155,6 @@ export function berTlvDecode(b: Uint8Array, o: number, end: number, layer: strin
   return { tag: b[o], lengthValue: len.value, headerLength: 1 + len.length, valueOffset: vo };
 }
 
-export function berTlvEncode(tag: number, value: Uint8Array, layer: string): Uint8Array {
-  return concat(Uint8Array.of(tag), berLengthEncode(value.length, layer, 'BER-TLV length'), value);
-}
-
 /** CR flag setting: one value for all objects, or per object (missing = true). */
 export type CrFlags<K extends string> = boolean | Partial<Record<K, boolean>>;
 

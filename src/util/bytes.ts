@@ -11,16 +11,18 @@
  * byte arrays each own theirs.
  */
 
+import { concatWith } from './hex.js';
+
 const BLOCK = 16384;
 /** Longer arrays get their own store (one allocation per this many octets is noise). */
 const MAX = 2048;
-let block = new ArrayBuffer(BLOCK);
+let block: ArrayBuffer | undefined; // made on first use (most commands never need one)
 let at = 0;
 
 /** A zero-filled array of `n` octets for use inside one call. */
 export function scratch(n: number): Uint8Array {
   if (n <= 64 || n > MAX) return new Uint8Array(n);
-  if (at + n > BLOCK) {
+  if (!block || at + n > BLOCK) {
     block = new ArrayBuffer(BLOCK);
     at = 0;
   }
@@ -31,13 +33,5 @@ export function scratch(n: number): Uint8Array {
 
 /** The parts one after the other, in a scratch array. */
 export function scratchConcat(...parts: Uint8Array[]): Uint8Array {
-  let n = 0;
-  for (const p of parts) n += p.length;
-  const out = scratch(n);
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
+  return concatWith(scratch, parts);
 }

@@ -99,10 +99,17 @@ export function fromHexN(input: string, n: number, what: string): Uint8Array {
   return b;
 }
 
+const fresh = (n: number): Uint8Array => new Uint8Array(n);
+
 export function concat(...parts: Uint8Array[]): Uint8Array {
+  return concatWith(fresh, parts);
+}
+
+/** The parts one after the other, in the array `alloc` gives for their total length. */
+export function concatWith(alloc: (n: number) => Uint8Array, parts: readonly Uint8Array[]): Uint8Array {
   let n = 0;
   for (const p of parts) n += p.length;
-  const out = new Uint8Array(n);
+  const out = alloc(n);
   let o = 0;
   for (const p of parts) {
     out.set(p, o);

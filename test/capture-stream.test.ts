@@ -170,6 +170,7 @@ describe('a damaged capture is read up to the damage', () => {
       assert.equal(j.stopped.frame, read + 1);
       assert.equal(j.stopped.offset, starts[read], 'the offset of the damaged record');
       assert.match(j.stopped.message, /file cut short/);
+      assert.equal(j.verified, null, 'what lies past the damage was not checked');
       assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
       assert.match(r.stderr, new RegExp(`^uicc-ota: .*frame ${read + 1} at byte ${starts[read]}: .*file cut short.*reading stopped there, before frame ${read + 1}`));
       // Text: the exchanges before the damage, then the verdict says where reading stopped.
@@ -196,6 +197,9 @@ describe('a damaged capture is read up to the damage', () => {
     assert.equal(j.frames, read);
     assert.equal(j.items.length, read);
     assert.equal(j.stopped.frame, 4);
+    assert.equal(j.verified, null);
+    const end = JSON.parse(run(['parse', '--read', cut, '--ndjson', ...K]).stdout.trim().split('\n').at(-1)!);
+    assert.deepEqual([end.record, end.verified, end.stopped.frame], ['end', null, 4]);
     assert.match(r.stderr, /block \d+ \(Enhanced Packet Block\) at byte \d+: block total length \d+ runs past the end of the file.*reading stopped there, before frame 4/);
     // The whole pcapng reads like the pcap it was made from.
     const a = JSON.parse(run(['parse', '--read', f, '--json', ...K]).stdout);

@@ -97,7 +97,7 @@ export async function streamCapture(source: CaptureSource, name: string, options
     if (!(e instanceof OtaError) || e.exitCode !== 2 || parser.frames === 0) throw e;
     stopped = captureStop(e, parser.frames);
   }
-  const summary = analyser.finish(parser.format);
+  const summary = analyser.finish(parser.format, stopped !== undefined);
   return { format: parser.format, summary, stopped, exitCode: stopped ? Math.max(2, summary.exitCode) : summary.exitCode };
 }
 
@@ -128,7 +128,7 @@ export async function* readCapture(source: CaptureSource, options: CaptureReadOp
     if (!(e instanceof OtaError) || parser.frames === 0) throw e;
     damage = e;
   }
-  analyser.finish(parser.format);
+  analyser.finish(parser.format, damage !== undefined);
   yield* drain();
   if (damage) throw damage;
 }

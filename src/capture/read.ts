@@ -920,8 +920,11 @@ export class CaptureAnalyser {
     cattpConversation(key, list, (u) => this.unit(u), (b) => this.brief(b), (n) => this.notes.push(n), this.wantJson);
   }
 
-  /** End of the capture (or the damage that stopped it): close what is still open and say what was found. */
-  finish(format?: string): CaptureSummary {
+  /**
+   * End of the capture (or the damage that stopped it): close what is still open and say what was found.
+   * `stopped`: damage ended the reading, so what lies after it was not checked and `verified` is at best null.
+   */
+  finish(format?: string, stopped = false): CaptureSummary {
     for (const g of [...this.groups.values()]) this.closeGroup(g, 'not in the capture');
     for (const t of this.tpduParts.values()) this.notes.push(`frame ${t.frames[0]}: TPDU header without its status word (capture ends)`);
     this.tpduParts.clear();
@@ -933,7 +936,7 @@ export class CaptureAnalyser {
     if (nothing) {
       notes.push(`nothing OTA-related in ${this.frames} frame${this.frames === 1 ? '' : 's'}: no ENVELOPE (SMS-PP DOWNLOAD), SEND SHORT MESSAGE, SMS TPDU or CAT_TP PDU`);
     }
-    const verified = this.failures.length ? false : s.unverified ? null : s.items ? true : null;
+    const verified = this.failures.length ? false : s.unverified || stopped ? null : s.items ? true : null;
     const refusals = this.refusals.all('refusals');
     if (this.o.expectStatus !== undefined && !s.responses) {
       const none = statusOutcome(undefined, this.o, false);
@@ -1136,7 +1139,7 @@ export function analyseCapture(file: string, o: CaptureOptions, bytes?: Uint8Arr
     if (!(e instanceof OtaError) || p.frames === 0) throw e;
     stopped = captureStop(e, p.frames);
   }
-  const s = a.finish(p.format);
+  const s = a.finish(p.format, stopped !== undefined);
   return {
     json: {
       format: formatTag('capture'), file, captureFormat: p.format!, frames: s.frames, items, apdus, sessions, summary: s.summary, notes: s.notes, verified: s.verified,

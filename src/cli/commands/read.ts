@@ -5,7 +5,7 @@
  * with a progress line on a terminal's stderr for long runs.
  */
 import { writeSync } from 'node:fs';
-import { isatty } from 'node:tty';
+import { isatty } from '../isatty.js';
 import { InputError, IoError } from '../../util/errors.js';
 import { formatTag } from '../../util/json-format.js';
 import { node, type TreeNode } from '../../render/tree.js';

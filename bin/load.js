@@ -7,15 +7,19 @@
 // the entry (commander, the command tree, main) and every other chunk (a
 // command's implementation, modules shared by several commands) lies in
 // dist/bundle/uicc-ota.chunks, at the offset its index (the entry's
-// "//# uicc-ota-chunks" line) gives. Each (the entry too) is stored as the
-// function it runs as: CommonJS's parameters and __bundle (import.meta is
-// __bundle). A chunk is compiled when first required,
-// as a vm.Script of its own with its own code cache, so a command reads,
-// compiles and deserializes only what it runs. Code caches: the entry's in
-// uicc-ota.cjs.codecache, the chunks' in uicc-ota.chunks.codecache (a pack, see
-// readPack) and, for the command groups of bin/code-cache-commands.json, the
-// entry's and the chunks' in uicc-ota.chunks.<group>.codecache (what that group
-// runs, and no more).
+// "//# uicc-ota-chunks" line) gives. Each is stored as the function it runs
+// as (CommonJS's parameters and __bundle; import.meta is __bundle), the entry
+// as that function's expression, a chunk as __uiccOtaChunk(name, function),
+// which hands it over by name. For the command groups of
+// bin/code-cache-commands.json (the first word: spi, build, parse, ...), the
+// chunks the group's commands loaded when the caches were made are read at
+// once and compiled as one script, the first time one of them is required;
+// any other chunk is compiled when first required, as a script of its own. So
+// a command reads, compiles and deserializes only what it runs, in few
+// scripts. Code caches: the entry's in uicc-ota.cjs.codecache, every chunk's in
+// uicc-ota.chunks.codecache (a pack, see readPack) and, per group, in
+// uicc-ota.chunks.<group>.codecache: the entry's, the group script's and the
+// list of its chunks (what that group runs, and no more).
 //
 // A shipped cache only fits the Node/V8 (and V8 flags) it was built with; when
 // V8 rejects it (other Node version, NODE_OPTIONS), a fresh one is written at
@@ -237,15 +241,25 @@ function writeUserCache(file, data) {
  */
 const scriptName = (name, forCache) => (forCache ? name : path.join(DIR, name));
 
+/** The name a command group's script (its chunks as one) has among the caches. */
+const groupScriptName = (group) => `#group:${group}`;
+/** The name of a group pack's list of the chunks in its script. */
+const GROUP_CHUNKS = '#chunks';
+
 /**
  * The chunked bundle in this process: compile(name) gives a chunk's (or the
- * entry's, ENTRY) vm.Script, with the cache `cacheOf(name)` gives;
- * run(script) the module's exports.
+ * entry's, ENTRY) vm.Script, with the cache `cacheOf(name)` gives; load(name)
+ * the module's exports. A chunk's text hands its function to __uiccOtaChunk
+ * (scripts/build-cli.mjs), so the chunks `group.chunks()` names (those its
+ * command group ran when the caches were made) are compiled as one script,
+ * with one cache: a script of its own per chunk costs V8 about as much again
+ * as what it deserializes, and it leaves garbage that makes a scavenge.
  */
-function bundle(source, cacheOf, onCompiled, forCache = false, likely = () => []) {
+function bundle(source, cacheOf, onCompiled, forCache = false, group = { name: undefined, chunks: () => [] }) {
   const modules = new Map();
+  const fns = new Map(); // chunk name -> its function, once its script ran
   let pack; // [fd, index]
-  let bulk; // { text, at }: the sources of the chunks `likely` names, as one string
+  let grouped; // the chunks compiled as one script (a Set), once it ran
   const nodeRequire = Module.createRequire(BUNDLE);
   // import.meta.url of every chunk: the entry's (the chunks' folder), as a file URL made when first asked for.
   let url;
@@ -254,56 +268,71 @@ function bundle(source, cacheOf, onCompiled, forCache = false, likely = () => []
       return (url ??= nodeRequire('node:url').pathToFileURL(BUNDLE).href);
     },
   };
-  // Only the chunks a run needs are read (reading the whole pack into one string costs more than the pieces).
-  // Those its command group ran when the caches were made (`likely`) are read at once into one string: over
-  // 128 kB, V8 allocates it outside the young generation, so the scavenges of a start-up do not copy the
-  // sources (each chunk's is a slice of it, not a copy).
-  const readBulk = () => {
-    const names = likely().filter((n) => n !== ENTRY && pack[1][n]);
+  const openPack = () => (pack ??= [fs.openSync(CHUNKS, 'r'), JSON.parse(trailer(source, 'chunks') ?? '{}')]);
+  /** The sources of `names`, read at once into one string (one read; over 128 kB V8 keeps it out of the young generation). */
+  const readMany = (names) => {
     let total = 0;
     for (const n of names) total += pack[1][n][1];
-    if (total <= 1 << 17) return null;
     const buf = scratchOf(total);
-    const at = new Map();
     let o = 0;
     for (const n of names) {
       const [off, len] = pack[1][n];
-      if (fs.readSync(pack[0], buf, o, len, off) !== len) return null;
-      at.set(n, o);
+      if (fs.readSync(pack[0], buf, o, len, off) !== len) throw new Error(`uicc-ota: ${CHUNKS} is cut short (rebuild: npm run build)`);
       o += len;
     }
-    return { text: buf.latin1Slice(0, total), at };
+    return buf.latin1Slice(0, total);
   };
   const chunkSource = (name) => {
-    if (!pack) pack = [fs.openSync(CHUNKS, 'r'), JSON.parse(trailer(source, 'chunks') ?? '{}')];
+    openPack();
     const at = pack[1][name];
     if (!at) throw new Error(`uicc-ota: ${name} is missing from ${CHUNKS} (rebuild: npm run build)`);
-    if (bulk === undefined) bulk = forCache ? null : readBulk();
-    const o = bulk?.at.get(name);
-    if (o !== undefined) return bulk.text.slice(o, o + at[1]);
     const buf = scratchOf(at[1]);
     fs.readSync(pack[0], buf, 0, at[1], at[0]);
     return buf.latin1Slice(0, at[1]);
   };
-  const compile = (name) => {
+  /** Run a script of chunks: each hands its function over by name. */
+  const runChunks = (script) => {
+    globalThis.__uiccOtaChunk = (name, fn) => void fns.set(name, fn);
+    try {
+      script.runInThisContext();
+    } finally {
+      delete globalThis.__uiccOtaChunk;
+    }
+  };
+  const compileAs = (name, text) => {
     // The source first: it is a string once read, and the cache is then read into the same scratch buffer.
-    const text = name === ENTRY ? source : chunkSource(name);
     const cachedData = cacheOf(name);
     const script = new vm.Script(text, { filename: scriptName(name, forCache), cachedData });
     onCompiled(name, script, cachedData);
     return script;
+  };
+  const compile = (name) => compileAs(name, name === ENTRY ? source : chunkSource(name));
+  /** The group's chunks as one script, compiled and run the first time one of them is needed. */
+  const runGroup = (name) => {
+    if (grouped || group.name === undefined) return;
+    const names = group.chunks();
+    if (!names.includes(name)) return;
+    openPack();
+    grouped = new Set(names.filter((n) => pack[1][n]));
+    if (grouped.size) runChunks(compileAs(groupScriptName(group.name), readMany([...grouped])));
   };
   const load = (name) => {
     let m = modules.get(name);
     if (m) return m.exports;
     m = { exports: {} };
     modules.set(name, m);
-    compile(name).runInThisContext()(m.exports, require, m, BUNDLE, DIR, meta);
+    if (name === ENTRY) {
+      compile(name).runInThisContext()(m.exports, require, m, BUNDLE, DIR, meta);
+      return m.exports;
+    }
+    if (!fns.has(name)) runGroup(name);
+    if (!fns.has(name)) runChunks(compile(name));
+    fns.get(name)(m.exports, require, m, BUNDLE, DIR, meta);
     return m.exports;
   };
   // Chunks require each other as "./c-<name>-<hash>.js"; anything else is Node's (builtins, node-forge, pcsclite, smpp).
   const require = (id) => (id.startsWith('./c-') ? load(id.slice(2)) : nodeRequire(id));
-  return { load, compile, chunkNames: () => Object.keys(pack ? pack[1] : JSON.parse(trailer(source, 'chunks') ?? '{}')) };
+  return { load, compile, chunkNames: () => Object.keys(openPack()[1]) };
 }
 
 /** Compile the entry with the shipped cache only (tests use this). */
@@ -335,7 +364,7 @@ function load(argv = process.argv) {
     compiled.set(name, script);
     if (cachedData === undefined || script.cachedDataRejected) stale = true;
   };
-  const b = bundle(source, cacheOf, onCompiled, false, () => groupPack().names());
+  const b = bundle(source, cacheOf, onCompiled, false, { name: group, chunks: () => groupChunks(groupPack()) });
   if (user) {
     process.once('exit', () => {
       if (!stale) return;
@@ -354,16 +383,14 @@ function load(argv = process.argv) {
   return b.load(ENTRY);
 }
 
-/**
- * Build step (scripts/build-cli.mjs): run typical commands (output discarded)
- * so their functions are compiled, then store V8's code caches beside the
- * bundle: the entry's, and a pack with every chunk's (those the commands did
- * not run, compiled only).
- */
-async function makeCache(commands, group) {
-  const compiled = new Map();
-  const b = bundle(readBundle(), () => undefined, (name, script) => compiled.set(name, script), true);
-  const cli = b.load(ENTRY);
+/** The chunks a group pack's script holds, in its order (none when the pack has no list). */
+function groupChunks(p) {
+  const list = p.get(GROUP_CHUNKS);
+  return list ? list.latin1Slice(0, list.length).split('\n') : [];
+}
+
+/** Run commands with their output discarded (so that their functions are compiled). */
+async function runQuietly(cli, commands) {
   const out = process.stdout.write.bind(process.stdout);
   const err = process.stderr.write.bind(process.stderr);
   process.stdout.write = () => true;
@@ -375,6 +402,34 @@ async function makeCache(commands, group) {
     process.stderr.write = err;
     process.exitCode = 0;
   }
+}
+
+/**
+ * Build step, after makeCache(commands, group): the chunks that group ran, as
+ * one script, run with the same commands in a fresh process; its pack then
+ * holds the entry's cache, that script's and the list of its chunks.
+ */
+async function makeGroupCache(commands, group) {
+  const chunks = readPack(groupCacheFile(group)).names().filter((n) => n !== ENTRY && !n.startsWith('#'));
+  const compiled = new Map();
+  const b = bundle(readBundle(), () => undefined, (name, script) => compiled.set(name, script), true, { name: group, chunks: () => chunks });
+  await runQuietly(b.load(ENTRY), commands);
+  const caches = new Map();
+  for (const [name, script] of compiled) caches.set(name, script.createCachedData());
+  caches.set(GROUP_CHUNKS, Buffer.from(chunks.join('\n'), 'latin1'));
+  fs.writeFileSync(groupCacheFile(group), packOf(caches));
+}
+
+/**
+ * Build step (scripts/build-cli.mjs): run typical commands (output discarded)
+ * so their functions are compiled, then store V8's code caches beside the
+ * bundle: the entry's, and a pack with every chunk's (those the commands did
+ * not run, compiled only).
+ */
+async function makeCache(commands, group) {
+  const compiled = new Map();
+  const b = bundle(readBundle(), () => undefined, (name, script) => compiled.set(name, script), true);
+  await runQuietly(b.load(ENTRY), commands);
   const caches = new Map();
   if (group) {
     // Only the entry and the chunks this group ran, with only what it ran of them (the entry's cache made by
@@ -388,4 +443,4 @@ async function makeCache(commands, group) {
   fs.writeFileSync(CACHE, compiled.get(ENTRY).createCachedData());
 }
 
-module.exports = { load, compile, makeCache, userCacheFile, readPack, BUNDLE, CACHE, CHUNKS, CHUNKS_CACHE };
+module.exports = { load, compile, makeCache, makeGroupCache, userCacheFile, readPack, BUNDLE, CACHE, CHUNKS, CHUNKS_CACHE };

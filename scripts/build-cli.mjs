@@ -25,7 +25,10 @@
 //   entry, uicc-ota.chunks.codecache for every chunk; and, for each command group
 //   there (the first word: spi, build, parse, ...), from a process that ran only
 //   its commands: uicc-ota.chunks.<group>.codecache, the chunks it loads with
-//   just what it runs of them.
+//   just what it runs of them; then, from another process that ran them again
+//   with those chunks compiled as one script, that script's cache (one script
+//   instead of dozens: V8's cost per script is about that of what it
+//   deserializes).
 import { build, transform } from 'esbuild';
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -126,11 +129,14 @@ for (const [name, code] of [['uicc-ota.cjs', entry], ...chunks]) {
 // parameters and __bundle): the loader compiles the text it reads as it is, with no string built around it
 // (V8 would flatten that into one more copy of every chunk in its young generation).
 const wrap = (code) => `(function (exports, require, module, __filename, __dirname, __bundle) { ${code}\n});`;
+// A chunk hands its function to bin/load.js by name, so that the chunks a command group loads, read as one
+// text, compile as one script with one code cache (and a chunk alone as a script of its own all the same).
+const wrapChunk = (name, code) => `__uiccOtaChunk(${JSON.stringify(name)},(function (exports, require, module, __filename, __dirname, __bundle) { ${code}\n}));`;
 // The pack of chunks and its index; the build's identity, which bin/load.js keys the user's code caches by.
 const index = {};
 let offset = 0;
 const wrapped = chunks.map(([name, code]) => {
-  const w = wrap(code);
+  const w = wrapChunk(name, code);
   index[name] = [offset, w.length];
   offset += w.length;
   return w;
@@ -153,4 +159,8 @@ for (const group of [undefined, ...new Set(commands.map((argv) => argv[0]))]) {
   const argvs = group === undefined ? commands : commands.filter((argv) => argv[0] === group);
   const r = spawnSync(process.execPath, ['-e', `require('./bin/load.js').makeCache(${JSON.stringify(argvs)}, ${JSON.stringify(group ?? null)})`], { cwd: ROOT, stdio: 'inherit' });
   if (r.status !== 0) process.exit(r.status ?? 1);
+  if (group === undefined) continue;
+  // Then the group's chunks as one script (what the run above loaded): its cache, in a fresh process again.
+  const g = spawnSync(process.execPath, ['-e', `require('./bin/load.js').makeGroupCache(${JSON.stringify(argvs)}, ${JSON.stringify(group)})`], { cwd: ROOT, stdio: 'inherit' });
+  if (g.status !== 0) process.exit(g.status ?? 1);
 }

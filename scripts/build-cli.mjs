@@ -149,9 +149,12 @@ for (const f of readdirSync(DIR)) rmSync(join(DIR, f), { recursive: true });
 writeFileSync(PACK, pack, 'latin1');
 // The entry is padded (a comment of spaces) to more than 128 kB: V8 then allocates its text outside the young
 // generation, where the scavenges of a start-up would copy it (bin/load.js reads it as one latin1 string).
-const entryText = `${wrap(entry)}\n//# uicc-ota-chunks ${JSON.stringify(index)}\n//# uicc-ota-build ${version} ${id}\n`;
+// The padding goes before the trailing lines, which bin/load.js finds by searching back from the end.
+const code = `${wrap(entry)}\n`;
+const trailers = `//# uicc-ota-chunks ${JSON.stringify(index)}\n//# uicc-ota-build ${version} ${id}\n`;
 const PAD_TO = (1 << 17) + 4096;
-writeFileSync(ENTRY, entryText.length < PAD_TO ? `${entryText}//${' '.repeat(PAD_TO - entryText.length - 3)}\n` : entryText, 'latin1');
+const pad = PAD_TO - code.length - trailers.length;
+writeFileSync(ENTRY, `${code}${pad >= 3 ? `//${' '.repeat(pad - 3)}\n` : ''}${trailers}`, 'latin1');
 
 // Code caches: for any command, then for each command group (a fresh process each, so a group's caches hold only what it runs).
 const commands = JSON.parse(readFileSync(join(ROOT, 'bin', 'code-cache-commands.json'), 'utf8'));

@@ -264,3 +264,76 @@ describe('the pairing window', () => {
     assert.ok(j.notes.some((n: string) => /^frame 1: command packet \(TAR B00010\) evicted from the pairing window unanswered/.test(n)), j.notes.join('\n'));
   });
 });
+
+describe('parse --read says what it could not check', () => {
+  it('a GSMTAP frame cut by the snap length (editcap -s) is a malformed item, not an APDU with the last data octets taken for its status word', () => {
+    const whole = pairsFile(1);
+    const cut = tmp('pcap');
+    // The PoR frame is the longer one: cut both at 100 octets, as tshark then sees it (frame.cap_len < frame.len).
+    execFileSync('editcap', ['-F', 'pcap', '-s', '100', whole, cut]);
+    const lens = spawnSync(tsharkPath(), ['-r', cut, '-T', 'fields', '-e', 'frame.cap_len', '-e', 'frame.len'], { encoding: 'utf8' }).stdout.trim().split('\n').map((l) => l.split('\t').map(Number));
+    const cutFrames = lens.map(([cap, len], i) => (cap < len ? i + 1 : 0)).filter(Boolean);
+    assert.ok(cutFrames.length >= 1, `tshark sees a cut frame: ${JSON.stringify(lens)}`);
+    const r = run(['parse', '--read', cut, '--json', ...K]);
+    assert.equal(r.code, 2, r.stderr);
+    const j = JSON.parse(r.stdout);
+    assert.equal(j.verified, null);
+    for (const f of cutFrames) {
+      const it = j.items.find((i: { frame: number }) => i.frame === f);
+      assert.match(it.error, /cut short by the capture's snap length .*its APDU and status word are incomplete/);
+    }
+    const t = run(['parse', '--read', cut, ...K]);
+    assert.match(t.stdout, /Verification: incomplete/);
+    assert.doesNotMatch(t.stdout, /Verification: passed/);
+  });
+
+  it('a PoR without RC/CC/DS: the text verdict is incomplete, as JSON verified is null', () => {
+    const env = tmp('pcap');
+    assert.equal(run(['build', 'sms', ...K, '--spi', '1621', '--counter', '5', '--apdu', '00A40004023F00', '--format', 'envelope', '--pcap', env]).code, 0);
+    const pkt = run(['build', 'sms', ...K, '--spi', '1621', '--counter', '5', '--apdu', '00A40004023F00', '--format', 'packet']).stdout.trim();
+    const por = tmp('pcap');
+    assert.equal(run(['build', 'por', ...K, '--request', pkt, '--sw', '9000', '--format', 'proactive', '--pcap', por]).code, 0);
+    const f = tmp('pcap');
+    writeFileSync(f, Buffer.concat([HEADER, records(env).recs[0], records(por).recs[0]]));
+    assert.deepEqual(ins(tsharkJson(f)), ['0xc2', '0x12']);
+    const j = JSON.parse(run(['parse', '--read', f, '--json', ...K]).stdout);
+    assert.equal(j.verified, null);
+    const t = run(['parse', '--read', f, ...K]);
+    assert.equal(t.code, 0);
+    assert.match(t.stdout, /Verification: incomplete .*1 item with nothing verified or something not checked/);
+  });
+
+  it('a failed check in a capture cut short: the verdict is FAILED and names where reading stopped; exit 2', () => {
+    const whole = readFileSync(pairsFile(2));
+    const f = tmp('pcap');
+    writeFileSync(f, whole.subarray(0, whole.length - 5));
+    const r = run(['parse', '--read', f, ...K, '--kid-key', '11111111111111111111111111111111']);
+    assert.equal(r.code, 2);
+    assert.match(r.stdout, /Verification: FAILED .*CC mismatch.*and the capture stopped at byte \d+, before frame 4/);
+    const j = JSON.parse(run(['parse', '--read', f, ...K, '--kid-key', '11111111111111111111111111111111', '--json']).stdout);
+    assert.equal(j.verified, false);
+  });
+
+  it('CAT_TP datagrams cut by the snap length are malformed items, not "nothing OTA-related"', () => {
+    const ct = tmp('pcap');
+    assert.equal(run(['build', 'cattp', ...K, '--spi', '1629', '--counter', '9', '--apdu', 'A0A40000027F20', '--max-pdu', '30', '--pcap', ct]).code, 0);
+    const cut = tmp('pcap');
+    execFileSync('editcap', ['-F', 'pcap', '-s', '50', ct, cut]);
+    const lens = spawnSync(tsharkPath(), ['-r', cut, '-T', 'fields', '-e', 'frame.cap_len', '-e', 'frame.len'], { encoding: 'utf8' }).stdout.trim().split('\n').map((l) => l.split('\t').map(Number));
+    assert.ok(lens.length >= 2 && lens.every(([cap, len]) => cap < len), `tshark: every frame cut, ${JSON.stringify(lens)}`);
+    const r = run(['parse', '--read', cut, '--json', ...K]);
+    assert.equal(r.code, 2, r.stderr);
+    const j = JSON.parse(r.stdout);
+    assert.equal(j.items.length, lens.length);
+    for (const it of j.items) assert.match(it.error, /cut short by the capture's snap length .*looks like a CAT_TP PDU, not decoded/);
+  });
+
+  it('--ndjson and --pairing-window are refused without --read, --threads with it', () => {
+    for (const args of [['parse', '00', '--ndjson'], ['parse', '00', '--pairing-window', '5'], ['parse', '--each', '--ndjson'], ['parse', '--read', pairsFile(1), '--threads', '2']]) {
+      const r = run(args);
+      assert.equal(r.code, 2, args.join(' '));
+      assert.ok(isOneLineError(r.stderr), r.stderr);
+      assert.equal(r.stdout, '');
+    }
+  });
+});

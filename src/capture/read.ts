@@ -540,6 +540,8 @@ export interface CaptureSummary {
   unverified: string[];
   /** Malformed items: one message line each (file, frames, error). */
   errors: string[];
+  /** Items with nothing verified or something left unchecked (malformed ones included). */
+  uncheckedItems: number;
   /** The closing Summary node of the text tree. */
   tree: TreeNode;
   /** 2 when an item is malformed, else 1 when a check failed, else 0. */
@@ -818,7 +820,14 @@ export class CaptureAnalyser {
         this.ignore(`GSMTAP type ${g.type} (not SIM)`);
         return;
       }
-      if (u.truncated) this.notes.push(`frame ${f.number}: cut short by the capture's snap length`);
+      if (u.truncated) {
+        // Its last octets are missing: what ends the frame is not its status word, and the rest cannot be trusted.
+        this.unit({
+          frames: [f.number], outer: [], outerNames: ['UDP', 'GSMTAP SIM'], what: 'GSMTAP SIM frame',
+          error: new InputError(`${u.cutWhy ?? "cut short by the capture's snap length"}: its APDU and status word are incomplete, not decoded`, { layer: 'GSMTAP SIM' }),
+        });
+        return;
+      }
       switch (g.subType) {
         case GSMTAP_SIM.APDU: {
           const a = splitApdu(g.payload, f.number, u);
@@ -872,6 +881,10 @@ export class CaptureAnalyser {
     }
     if (looksLikeCattpPdu(u.payload)) {
       this.cattpDatagram(f.number, u);
+      return;
+    }
+    if (u.truncated) {
+      this.ignore(`UDP ${u.sport} → ${u.dport}, not GSMTAP and cut short by the capture's snap length (not decoded)`);
       return;
     }
     this.ignore(`UDP ${u.sport} → ${u.dport}, not GSMTAP or CAT_TP`);
@@ -951,7 +964,7 @@ export class CaptureAnalyser {
     const kids = [...[...this.ignoredWhy].map(([w, n]) => node(w, `${n} frame${n === 1 ? '' : 's'}`)), ...notes.map((n) => node('Note', n))];
     return {
       frames: fr, summary, notes, verified, nothing,
-      failures: this.failures.all('failures'), refusals, unverified: this.unverified.all('unverified items'), errors: this.errors.all('malformed items'),
+      failures: this.failures.all('failures'), refusals, unverified: this.unverified.all('unverified items'), errors: this.errors.all('malformed items'), uncheckedItems: s.unverified,
       tree: node('Summary', sumText, kids),
       exitCode: this.worst,
     };
@@ -1180,6 +1193,17 @@ function cattpConversation(conv: string, dgrams: { frame: number; udp: UdpDatagr
     }
   }
   if (!ok.some((p) => p.d.checksumOk)) {
+    const cut = dgrams.filter((g) => g.udp.truncated);
+    if (cut.length) {
+      // Cut datagrams cannot be checked: say so, rather than let the conversation pass for something else.
+      for (const g of cut) {
+        unit({
+          frames: [g.frame], outer: [], outerNames: ['UDP', 'CAT_TP'], what: `CAT_TP ${conv}`,
+          error: new InputError(`${g.udp.cutWhy ?? "cut short by the capture's snap length"}: it looks like a CAT_TP PDU, not decoded`, { layer: 'CAT_TP' }),
+        });
+      }
+      return;
+    }
     note(`${dgrams.length} UDP datagram${dgrams.length === 1 ? '' : 's'} ${conv} (frame${dgrams.length === 1 ? '' : 's'} ${dgrams.map((g) => g.frame).join(', ')}) look like CAT_TP headers but none decodes with a good checksum: not taken as CAT_TP`);
     return;
   }

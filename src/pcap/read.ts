@@ -396,6 +396,8 @@ export interface UdpDatagram {
   payload: Uint8Array;
   /** The UDP length says more than the frame holds (snap length). */
   truncated: boolean;
+  /** When truncated: why, in words (the snap length, or a UDP length past the end of a whole record). */
+  cutWhy?: string;
 }
 
 export type FramePayload =
@@ -547,7 +549,13 @@ function udp(b: Uint8Array, ipVersion: 4 | 6, src: string, dst: string, cut: boo
   const len = (b[4] << 8) | b[5];
   if (len < 8) return other(`UDP length ${len} < 8`);
   const end = Math.min(len, b.length);
-  return { kind: 'udp', udp: { ipVersion, src, dst, sport: (b[0] << 8) | b[1], dport: (b[2] << 8) | b[3], payload: b.subarray(8, end), truncated: cut || len > b.length } };
+  const truncated = cut || len > b.length;
+  const cutWhy = !truncated
+    ? undefined
+    : cut
+      ? `cut short by the capture's snap length (${end} of ${len} octets of the UDP datagram captured)`
+      : `the UDP length says ${len} octets, the record holds ${b.length}`;
+  return { kind: 'udp', udp: { ipVersion, src, dst, sport: (b[0] << 8) | b[1], dport: (b[2] << 8) | b[3], payload: b.subarray(8, end), truncated, cutWhy } };
 }
 
 /** Exported-PDU tags (Wireshark wsutil/exported_pdu_tlvs.h): 12 protocol name, 35 P2P direction, 0 end. */

@@ -20,6 +20,8 @@ export async function parseAuto(args: string[], o: ParseOpts, mode: ParseMode): 
     const { parseCapture } = await import('./read.js');
     return parseCapture(o.read, args, o, mode);
   }
+  readOnlyOptions(o);
+  if ((o as { threads?: string }).threads !== undefined) throw new InputError('--threads goes with --each', { field: '--threads' });
   const inputs = hexInputs(args);
   const { parseInputs } = await import('../../api/parse.js');
   const r = await parseInputs(inputs, o, mode, { tree: !o.json });
@@ -51,6 +53,12 @@ export async function renderParsed(r: Parsed, o: ParseOpts, inputs: Uint8Array[]
   }
 }
 
+/** Options that only mean something with --read are refused without it, not ignored. */
+function readOnlyOptions(o: ParseOpts & { ndjson?: boolean; pairingWindow?: string }): void {
+  if (o.ndjson) throw new InputError('--ndjson goes with --read (one record per line of a capture); for hex inputs use --json (with --each: one object per line)', { field: '--ndjson' });
+  if (o.pairingWindow !== undefined) throw new InputError('--pairing-window goes with --read', { field: '--pairing-window' });
+}
+
 /**
  * `parse --each`: batch mode (src/api/batch.ts). Every input line is an
  * independent packet; one output line per input line (NDJSON with --json),
@@ -58,6 +66,7 @@ export async function renderParsed(r: Parsed, o: ParseOpts, inputs: Uint8Array[]
  * input was malformed (the worst line's code) — the rest of the batch still runs.
  */
 export async function parseEach(args: string[], o: ParseOpts & { threads?: string; crypto?: string }, mode: ParseMode): Promise<void> {
+  readOnlyOptions(o);
   const { cliStream } = await import('../batch-run.js');
   const { streamParseBatch } = await import('../../api/batch.js');
   const s = await cliStream(o, args.length && !(args.length === 1 && args[0] === '-') ? args : undefined);

@@ -9,6 +9,7 @@ import { isatty } from '../isatty.js';
 import { InputError, IoError } from '../../util/errors.js';
 import { formatTag } from '../../util/json-format.js';
 import { node, type TreeNode } from '../../render/tree.js';
+import { withMembers } from '../../util/object.js';
 import { streamCapture, DEFAULT_PAIRING_WINDOW, type CaptureItem, type CaptureBrief, type CaptureRun } from '../../api/capture.js';
 import type { ParseMode } from '../../api/packet.js';
 import type { ParseOpts as PacketOptions } from '../../api/packet.js';
@@ -88,6 +89,7 @@ function pairingWindow(v: string | undefined): number {
 export async function parseCapture(file: string, args: string[], o: ParseOpts, _mode: ParseMode): Promise<void> {
   if (args.length) throw new InputError('give hex inputs or --read FILE, not both', { field: '--read' });
   if (o.pcap) throw new InputError('--pcap writes what was parsed from hex inputs; it cannot be combined with --read', { field: '--pcap' });
+  if ((o as { threads?: string }).threads !== undefined) throw new InputError('--threads goes with --each (hex lines), not with --read', { field: '--threads' });
   if (o.json && o.ndjson) throw new InputError('give --json (one object) or --ndjson (one record per line), not both', { field: '--ndjson' });
   const window = pairingWindow(o.pairingWindow);
   if (file === '-' && isatty(0)) throw new InputError('no capture on stdin (it is a terminal): give a file name, or pipe a pcap/pcapng capture in', { field: '--read' });
@@ -99,14 +101,23 @@ export async function parseCapture(file: string, args: string[], o: ParseOpts, _
   // concatenating them into one string first.
   const buf = Buffer.allocUnsafe(BATCH * 4);
   let pos = 0;
+  // A progress line on the terminal stdout also writes to is cleared first, not run into (it is drawn again).
+  let progressShown = false;
+  const clearProgress = () => {
+    if (!progressShown) return;
+    progressShown = false;
+    writeSync(2, '\r\x1b[K');
+  };
   const flush = () => {
-    if (pos) writeAll(buf.subarray(0, pos));
+    if (!pos) return;
+    clearProgress();
+    writeAll(buf.subarray(0, pos));
     pos = 0;
   };
   const emit = (s: string) => {
     if (s.length * 3 > buf.length - pos) {
       flush();
-      if (s.length * 3 > buf.length) return writeAll(Buffer.from(s));
+      if (s.length * 3 > buf.length) return clearProgress(), writeAll(Buffer.from(s));
     }
     pos += buf.write(s, pos);
     if (pos >= BATCH) flush();
@@ -115,7 +126,7 @@ export async function parseCapture(file: string, args: string[], o: ParseOpts, _
   const emitLine = (s: string) => {
     if (s.length * 3 + 1 > buf.length - pos) {
       flush();
-      if (s.length * 3 + 1 > buf.length) return writeAll(Buffer.from(s + '\n'));
+      if (s.length * 3 + 1 > buf.length) return clearProgress(), writeAll(Buffer.from(s + '\n'));
     }
     pos += buf.write(s, pos);
     buf[pos++] = 0x0a;
@@ -129,7 +140,7 @@ export async function parseCapture(file: string, args: string[], o: ParseOpts, _
   const emitBytes = (b: Uint8Array) => {
     if (b.length > buf.length - pos) {
       flush();
-      if (b.length > buf.length) return writeAll(b);
+      if (b.length > buf.length) return clearProgress(), writeAll(b);
     }
     buf.set(b, pos);
     pos += b.length;
@@ -202,6 +213,7 @@ export async function parseCapture(file: string, args: string[], o: ParseOpts, _
 
   // --- progress on a terminal's stderr, once the work takes more than a second
   const progress = Boolean(process.stderr.isTTY);
+  const stdoutTty = progress && isatty(1);
   const t0 = Date.now();
   let shown = 0;
   const hooks = {
@@ -217,6 +229,7 @@ export async function parseCapture(file: string, args: string[], o: ParseOpts, _
       shown = now;
       const rate = Math.round(frames / ((now - t0) / 1000));
       process.stderr.write(`\r\x1b[K${name}: ${frames} frames, ${items} exchanges, ${rate} frames/s`);
+      progressShown = stdoutTty;
     },
   };
 
@@ -231,14 +244,21 @@ export async function parseCapture(file: string, args: string[], o: ParseOpts, _
 
   if (mode === 'text') {
     flushRun();
+    // The same verdict as JSON "verified": FAILED (false) before incomplete (null) before passed (true).
     const n = s.errors.length;
-    const verdict = r.stopped
-      ? node('Verification', 'incomplete', undefined, { status: 'fail', note: `the capture stopped at byte ${r.stopped.offset}, before frame ${r.stopped.frame} (see stderr)` })
-      : s.nothing
-        ? node('Verification', 'nothing to verify', undefined, { status: 'info' })
-        : n && !s.failures.length
-          ? node('Verification', 'incomplete', undefined, { status: 'fail', note: `${n} malformed item${n === 1 ? '' : 's'} (see above)` })
-          : await verdictNode(s.failures, s.notes);
+    const stop = r.stopped && `the capture stopped at byte ${r.stopped.offset}, before frame ${r.stopped.frame} (see stderr)`;
+    const u = s.uncheckedItems - n;
+    const verdict = s.failures.length
+      ? withMembers(await verdictNode(s.failures, s.notes), stop ? { note: `${s.failures.join('; ')}; and ${stop}` } : {})
+      : stop
+        ? node('Verification', 'incomplete', undefined, { status: 'fail', note: stop })
+        : s.nothing
+          ? node('Verification', 'nothing to verify', undefined, { status: 'info' })
+          : n
+            ? node('Verification', 'incomplete', undefined, { status: 'fail', note: `${n} malformed item${n === 1 ? '' : 's'} (see above)` })
+            : u > 0
+              ? node('Verification', 'incomplete', undefined, { status: 'warn', note: `${u} item${u === 1 ? '' : 's'} with nothing verified or something not checked (marked above; --require-verified makes it a failure)` })
+              : await verdictNode(s.failures, s.notes);
     put([s.tree, verdict, ...outcomeNodes(s.refusals)]);
   } else if (mode === 'json') {
     open();
@@ -254,6 +274,6 @@ export async function parseCapture(file: string, args: string[], o: ParseOpts, _
   if (s.failures.length) process.stderr.write(`uicc-ota: verification failed: ${s.failures.join('; ')}\n`);
   for (const x of s.unverified) process.stderr.write(`uicc-ota: not verified (--require-verified): ${x}\n`);
   for (const x of s.refusals) process.stderr.write(`uicc-ota: ${x}\n`);
-  if (r.stopped) process.stderr.write(`uicc-ota: ${r.stopped.message}; reading stopped there, before frame ${r.stopped.frame} (the ${r.stopped.frame - 1} frame${r.stopped.frame === 2 ? '' : 's'} before it are above)\n`);
+  if (r.stopped) process.stderr.write(`uicc-ota: ${r.stopped.message}; reading stopped there, before frame ${r.stopped.frame}${mode === 'text' ? (r.stopped.frame === 2 ? ' (the frame before it is above)' : ` (the ${r.stopped.frame - 1} frames before it are above)`) : ''}\n`);
   if (r.exitCode) process.exitCode = r.exitCode;
 }

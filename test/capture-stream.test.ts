@@ -328,6 +328,32 @@ describe('parse --read says what it could not check', () => {
     for (const it of j.items) assert.match(it.error, /cut short by the capture's snap length .*looks like a CAT_TP PDU, not decoded/);
   });
 
+  it('a malformed item\'s line on stderr comes as it is read, not at the end (a FIFO written in two steps)', async () => {
+    const cutFile = tmp('pcap');
+    execFileSync('editcap', ['-F', 'pcap', '-s', '60', pairsFile(1), cutFile]);
+    const cut = records(cutFile);
+    const fifo = join(DIR, 'errors.fifo');
+    execFileSync('mkfifo', [fifo]);
+    const p = spawn(process.execPath, [BIN, 'parse', '--read', fifo, '--ndjson', ...K], { cwd: ROOT, env: { ...process.env, NO_COLOR: '1' } });
+    let stderr = '';
+    const firstError = new Promise<string>((res) => p.stderr.on('data', (d) => {
+      stderr += d;
+      if (stderr.includes('\n')) res(stderr);
+    }));
+    const closed = new Promise<number>((res) => p.on('close', (c) => res(c ?? -1)));
+    p.stdout.resume();
+    const fd = openSync(fifo, 'w');
+    writeSync(fd, Buffer.concat([cut.header, cut.recs[0]]));
+    const timeout = new Promise<string>((_res, rej) => setTimeout(() => rej(new Error('no error line while the capture was still open')), 20000));
+    const seen = await Promise.race([firstError, timeout]);
+    assert.match(seen, /^uicc-ota: .*frame 1: .*cut short by the capture's snap length/);
+    assert.equal(p.exitCode, null, 'still reading');
+    writeSync(fd, Buffer.concat(cut.recs.slice(1)));
+    closeSync(fd);
+    assert.equal(await closed, 2);
+    assert.equal(stderr.trim().split('\n').length, cut.recs.length, `one line per cut frame, none repeated at the end: ${stderr}`);
+  });
+
   it('--ndjson and --pairing-window are refused without --read, --threads with it', () => {
     for (const args of [['parse', '00', '--ndjson'], ['parse', '00', '--pairing-window', '5'], ['parse', '--each', '--ndjson'], ['parse', '--read', pairsFile(1), '--threads', '2']]) {
       const r = run(args);

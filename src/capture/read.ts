@@ -169,6 +169,8 @@ export interface CaptureItem {
   failures: string[];
   notes: string[];
   error?: OtaError;
+  /** For a malformed item among the first ones kept: its line of the summary's `errors` (to print as it comes). */
+  errorLine?: string;
   kind?: 'command' | 'response';
   verified?: boolean | null;
   /** A PoR whose status is not the expected outcome (--expect-status, default 00). */
@@ -637,7 +639,9 @@ export class CaptureAnalyser {
     }
     if (it.error) {
       this.stats.errors++;
-      this.errors.push(`${this.file} ${frameLabel(it.frames).toLowerCase()}: ${it.error.message}`);
+      const line = `${this.file} ${frameLabel(it.frames).toLowerCase()}: ${it.error.message}`;
+      if (this.errors.length < KEEP) it.errorLine = line;
+      this.errors.push(line);
       this.worst = Math.max(this.worst, it.error.exitCode);
     }
     this.sink.item(it);

@@ -172,44 +172,55 @@ export async function parseCapture(file: string, args: string[], o: ParseOpts, _
   };
 
   let items = 0;
+  // A malformed item's line on stderr comes with it (after what stdout holds so far), not at the end.
+  let errorsShown = 0;
   const sink = {
     item(i: CaptureItem) {
-      items++;
-      if (mode === 'text') {
-        flushRun();
-        put([i.tree!]);
-      } else if (mode === 'json') {
-        open();
-        emit(`${firstItem ? '' : ','}\n    ${member(i.json, 2)}`);
-        firstItem = false;
-      } else {
-        // The item's own tag (uicc-ota-command/1, -response/1) gives way to the record's; `type` still says which.
-        // Packet items come as records already (recordTag); the others are copied behind the record's members.
-        if (i.text !== undefined) return emitLine(i.text);
-        const j = i.json!;
-        if (j.format === RECORD_TAG) emitLine(stringifyLine(j));
-        else {
-          const rec: Record<string, unknown> = { format: RECORD_TAG, record: 'item' };
-          for (const k in j) if (k !== 'format') rec[k] = j[k];
-          emitLine(stringifyLine(rec));
-        }
-      }
+      emitItem(i);
+      if (i.errorLine === undefined) return;
+      flush();
+      clearProgress();
+      writeSync(2, `uicc-ota: ${i.errorLine}\n`);
+      errorsShown++;
     },
-    brief(b: CaptureBrief) {
-      if (mode === 'text') {
-        if (b.cat) {
-          flushRun();
-          put([node(`Frame ${b.frame}`, b.text, b.children, { status: b.status })]);
-        } else if (!run) run = { first: b.frame, last: b.frame, count: 1, text: b.text, byName: new Map([[b.name, 1]]) };
-        else {
-          run.last = b.frame;
-          run.count++;
-          run.byName.set(b.name, (run.byName.get(b.name) ?? 0) + 1);
-        }
-      } else if (mode === 'json') (b.group === 'apdu' ? apdus : sessions).push(member(b.json, 2));
-      else emitLine(stringifyLine({ format: formatTag('capture-record'), record: b.group, ...b.json }));
-    },
+    brief: emitBrief,
   };
+  function emitItem(i: CaptureItem) {
+    items++;
+    if (mode === 'text') {
+      flushRun();
+      put([i.tree!]);
+    } else if (mode === 'json') {
+      open();
+      emit(`${firstItem ? '' : ','}\n    ${member(i.json, 2)}`);
+      firstItem = false;
+    } else {
+      // The item's own tag (uicc-ota-command/1, -response/1) gives way to the record's; `type` still says which.
+      // Packet items come as records already (recordTag); the others are copied behind the record's members.
+      if (i.text !== undefined) return emitLine(i.text);
+      const j = i.json!;
+      if (j.format === RECORD_TAG) emitLine(stringifyLine(j));
+      else {
+        const rec: Record<string, unknown> = { format: RECORD_TAG, record: 'item' };
+        for (const k in j) if (k !== 'format') rec[k] = j[k];
+        emitLine(stringifyLine(rec));
+      }
+    }
+  }
+  function emitBrief(b: CaptureBrief) {
+    if (mode === 'text') {
+      if (b.cat) {
+        flushRun();
+        put([node(`Frame ${b.frame}`, b.text, b.children, { status: b.status })]);
+      } else if (!run) run = { first: b.frame, last: b.frame, count: 1, text: b.text, byName: new Map([[b.name, 1]]) };
+      else {
+        run.last = b.frame;
+        run.count++;
+        run.byName.set(b.name, (run.byName.get(b.name) ?? 0) + 1);
+      }
+    } else if (mode === 'json') (b.group === 'apdu' ? apdus : sessions).push(member(b.json, 2));
+    else emitLine(stringifyLine({ format: formatTag('capture-record'), record: b.group, ...b.json }));
+  }
 
   // --- progress on a terminal's stderr, once the work takes more than a second
   const progress = Boolean(process.stderr.isTTY);
@@ -270,7 +281,7 @@ export async function parseCapture(file: string, args: string[], o: ParseOpts, _
     emit(JSON.stringify({ format: formatTag('capture-record'), record: 'end', file: name, captureFormat: r.format ?? null, frames: s.frames, summary: s.summary, notes: s.notes, verified: s.verified, ...(r.stopped ? { stopped: r.stopped } : {}) }) + '\n');
   }
   flush();
-  for (const e of s.errors) process.stderr.write(`uicc-ota: ${e}\n`);
+  for (const e of s.errors.slice(errorsShown)) process.stderr.write(`uicc-ota: ${e}\n`);
   if (s.failures.length) process.stderr.write(`uicc-ota: verification failed: ${s.failures.join('; ')}\n`);
   for (const x of s.unverified) process.stderr.write(`uicc-ota: not verified (--require-verified): ${x}\n`);
   for (const x of s.refusals) process.stderr.write(`uicc-ota: ${x}\n`);

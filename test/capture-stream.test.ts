@@ -354,6 +354,15 @@ describe('parse --read says what it could not check', () => {
     assert.equal(stderr.trim().split('\n').length, cut.recs.length, `one line per cut frame, none repeated at the end: ${stderr}`);
   });
 
+  it('a PoR read without its command names the missing KID as the reason its CC was not checked', () => {
+    // PoR of TS 102 225 Table 4 layout: RPL 0016, RHL 12 (TAR, CNTR, PCNTR, status, 8-octet CC), data 01 90 00.
+    const r = run(['parse', '001612B000100000000005000070301E27C5F6B3F2019000', '--json', ...K]);
+    assert.equal(r.code, 0, r.stderr);
+    const j = JSON.parse(r.stdout);
+    assert.equal(j.checksum.verified, null);
+    assert.match(j.checksum.reason, /the command's KID is unknown \(give --request/);
+  });
+
   it('--ndjson and --pairing-window are refused without --read, --threads with it', () => {
     for (const args of [['parse', '00', '--ndjson'], ['parse', '00', '--pairing-window', '5'], ['parse', '--each', '--ndjson'], ['parse', '--read', pairsFile(1), '--threads', '2']]) {
       const r = run(args);

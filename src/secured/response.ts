@@ -235,6 +235,10 @@ export function parseResponse(dialect: Dialect, b: Uint8Array, keys: KeyMaterial
     if (weak) notes.push(`KID key: ${weak}`);
   }
   base.checksum = verifyIntegrity(integ, k.kidKey, input, sig, k.kidMissing);
+  // No KID known at all (a PoR read without its command): say that, not that some KID names no algorithm.
+  if (base.checksum.verified === null && !integ.algorithm && expect?.kid === undefined && integ.type === 'cc') {
+    base.checksum.reason = "the command's KID is unknown (give --request, or --kid / --kid-alg)";
+  }
   if (base.checksum.verified === false) {
     failures.push(`${integ.type.toUpperCase()} mismatch: the ${integ.type.toUpperCase()} check failed, PoR carries ${toHex(sig)}${ciphered ? ' (wrong KID or KIc key?)' : ' (wrong KID key?)'}`);
   } else if (base.checksum.verified === null && integ.type !== 'none') {

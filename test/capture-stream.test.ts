@@ -363,6 +363,18 @@ describe('parse --read says what it could not check', () => {
     assert.match(j.checksum.reason, /the command's KID is unknown \(give --request/);
   });
 
+  it('a command that asked for a PoR and got none is noted (replaced by the next command to its TAR, or at the end)', () => {
+    const f = tmp('pcap');
+    writeFileSync(f, Buffer.concat([HEADER, PAIR[0], PAIR[0], PAIR[1], PAIR[0]]));
+    assert.deepEqual(ins(tsharkJson(f)), ['0xc2', '0xc2', '0x12', '0xc2']);
+    const j = JSON.parse(run(['parse', '--read', f, '--json', ...K]).stdout);
+    const none = j.notes.filter((n: string) => /asked for a PoR; none came/.test(n));
+    assert.deepEqual(none, [
+      'frame 1: command packet (TAR B00010) asked for a PoR; none came before the next command to that TAR (frame 2)',
+      'frame 4: command packet (TAR B00010) asked for a PoR; none came in the capture',
+    ]);
+  });
+
   it('--ndjson and --pairing-window are refused without --read, --threads with it', () => {
     for (const args of [['parse', '00', '--ndjson'], ['parse', '00', '--pairing-window', '5'], ['parse', '--each', '--ndjson'], ['parse', '--read', pairsFile(1), '--threads', '2']]) {
       const r = run(args);

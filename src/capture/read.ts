@@ -946,6 +946,7 @@ export class CaptureAnalyser {
     for (const t of this.tpduParts.values()) this.notes.push(`frame ${t.frames[0]}: TPDU header without its status word (capture ends)`);
     this.tpduParts.clear();
     for (const k of [...this.conversations.keys()]) this.flushConversation(k);
+    for (const c of this.commands.values()) this.noteNoPor(c, stopped ? 'before the capture stopped' : 'in the capture');
     const s = this.stats;
     const summary = { commands: s.commands, responses: s.responses, verified: s.verified, failed: s.failed, errors: s.errors, apdus: s.apdus, otherFrames: this.ignored };
     const nothing = s.items === 0;
@@ -1092,11 +1093,18 @@ export class CaptureAnalyser {
     return { frames: u.frames, tree, json, text, failures, notes, error: res.inputError, kind: res.kind, verified, refusal: res.kind === 'response' ? res.refusal : undefined, unverified: res.unverified };
   }
 
+  /** A command whose SPI asked for a PoR in every case (TS 102 225 cl. 5.1.1) and that none answered: noted. */
+  private noteNoPor(c: PendingCommand, when: string): void {
+    if (!c.answered && c.parsed.spi.porRequest === 'required') this.notes.push(`frame ${c.frame}: command packet (TAR ${toHex(c.tar)}) asked for a PoR; none came ${when}`);
+  }
+
   /** The latest command per TAR, for the PoRs that follow; the oldest beyond the window is dropped (noted when unanswered). */
   private remember(c: PendingCommand): void {
     const key = tarKey(c.dialect, c.tar);
     // Re-inserted to become the newest, unless it is already (a run of commands to one TAR): a
     // Map's delete leaves a hole that only its next rehash clears.
+    const before = this.commands.get(key);
+    if (before) this.noteNoPor(before, `before the next command to that TAR (frame ${c.frame})`);
     if (key !== this.newestCommand) {
       this.commands.delete(key);
       this.newestCommand = key;

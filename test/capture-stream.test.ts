@@ -375,6 +375,17 @@ describe('parse --read says what it could not check', () => {
     ]);
   });
 
+  it('frames of a link type it cannot read are named in JSON notes, not only in the text summary', () => {
+    const f = tmp('pcap');
+    const h = Buffer.from(HEADER);
+    h.writeUInt32LE(147, 20); // DLT_USER0: tshark names it "USER 0", frames it does not dissect
+    writeFileSync(f, Buffer.concat([h, ...PAIR]));
+    const encap = spawnSync(tsharkPath(), ['-r', f, '-T', 'fields', '-e', 'frame.encap_type'], { encoding: 'utf8' }).stdout.trim().split('\n');
+    assert.equal(encap.length, 2);
+    const j = JSON.parse(run(['parse', '--read', f, '--json', ...K]).stdout);
+    assert.ok(j.notes.includes('2 frames not decoded: link type 147 not supported'), j.notes.join('\n'));
+  });
+
   it('--ndjson and --pairing-window are refused without --read, --threads with it', () => {
     for (const args of [['parse', '00', '--ndjson'], ['parse', '00', '--pairing-window', '5'], ['parse', '--each', '--ndjson'], ['parse', '--read', pairsFile(1), '--threads', '2']]) {
       const r = run(args);

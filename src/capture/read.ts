@@ -951,6 +951,8 @@ export class CaptureAnalyser {
     const summary = { commands: s.commands, responses: s.responses, verified: s.verified, failed: s.failed, errors: s.errors, apdus: s.apdus, otherFrames: this.ignored };
     const nothing = s.items === 0;
     const notes = this.notes.all('notes');
+    // Frames that could not be read at all may have carried OTA traffic: JSON says so too, not only the text summary.
+    for (const [why, n] of this.ignoredWhy) if (/^link type \d+ not supported$/.test(why)) notes.push(`${n} frame${n === 1 ? '' : 's'} not decoded: ${why}`);
     if (nothing) {
       notes.push(`nothing OTA-related in ${this.frames} frame${this.frames === 1 ? '' : 's'}: no ENVELOPE (SMS-PP DOWNLOAD), SEND SHORT MESSAGE, SMS TPDU or CAT_TP PDU`);
     }

@@ -259,8 +259,10 @@ export async function parseCapture(file: string, args: string[], o: ParseOpts, _
     const n = s.errors.length;
     const stop = r.stopped && `the capture stopped at byte ${r.stopped.offset}, before frame ${r.stopped.frame} (see stderr)`;
     const u = s.uncheckedItems - n;
+    // A long capture may fail thousands of checks: the verdict names the first few (each item is marked above).
+    const fl = s.failures.length > 3 ? [...s.failures.slice(0, 3), `… ${s.failures.length - 3} more (marked above)`] : s.failures;
     const verdict = s.failures.length
-      ? withMembers(await verdictNode(s.failures, s.notes), stop ? { note: `${s.failures.join('; ')}; and ${stop}` } : {})
+      ? withMembers(await verdictNode(fl, s.notes), stop ? { note: `${fl.join('; ')}; and ${stop}` } : {})
       : stop
         ? node('Verification', 'incomplete', undefined, { status: 'fail', note: stop })
         : s.nothing
@@ -282,7 +284,7 @@ export async function parseCapture(file: string, args: string[], o: ParseOpts, _
   }
   flush();
   for (const e of s.errors.slice(errorsShown)) process.stderr.write(`uicc-ota: ${e}\n`);
-  if (s.failures.length) process.stderr.write(`uicc-ota: verification failed: ${s.failures.join('; ')}\n`);
+  for (const f of s.failures) process.stderr.write(`uicc-ota: verification failed: ${f}\n`);
   for (const x of s.unverified) process.stderr.write(`uicc-ota: not verified (--require-verified): ${x}\n`);
   for (const x of s.refusals) process.stderr.write(`uicc-ota: ${x}\n`);
   if (r.stopped) process.stderr.write(`uicc-ota: ${r.stopped.message}; reading stopped there, before frame ${r.stopped.frame}${mode === 'text' ? (r.stopped.frame === 2 ? ' (the frame before it is above)' : ` (the ${r.stopped.frame - 1} frames before it are above)`) : ''}\n`);

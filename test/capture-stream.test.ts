@@ -386,6 +386,20 @@ describe('parse --read says what it could not check', () => {
     assert.ok(j.notes.includes('2 frames not decoded: link type 147 not supported'), j.notes.join('\n'));
   });
 
+  it('a record claiming more than 262144 captured octets is a corrupt record header (as tshark says), not a file cut short', () => {
+    const whole = readFileSync(pairsFile(1));
+    const f = tmp('pcap');
+    const b = Buffer.from(whole);
+    b.writeUInt32LE(300000, 24 + 8);
+    writeFileSync(f, b);
+    const t = spawnSync(tsharkPath(), ['-r', f], { encoding: 'utf8' });
+    assert.match(t.stderr, /300000-byte packet, bigger than maximum of 262144/);
+    const r = run(['parse', '--read', f, ...K]);
+    assert.equal(r.code, 2);
+    assert.ok(isOneLineError(r.stderr), r.stderr);
+    assert.match(r.stderr, /frame 1 at byte 24: record says 300000 captured octets, more than the 262144 of any real frame \(corrupt record header\)/);
+  });
+
   it('--ndjson and --pairing-window are refused without --read, --threads with it', () => {
     for (const args of [['parse', '00', '--ndjson'], ['parse', '00', '--pairing-window', '5'], ['parse', '--each', '--ndjson'], ['parse', '--read', pairsFile(1), '--threads', '2']]) {
       const r = run(args);

@@ -103,6 +103,8 @@ interface Iface {
 
 /** A block bigger than this is taken as a corrupt length, not waited for. */
 const MAX_BLOCK = 0x4000000;
+/** The largest frame a pcap record holds (libpcap's MAXIMUM_SNAPLEN, Wireshark's limit too). */
+const MAX_RECORD = 262144;
 
 /**
  * Incremental pcap / pcapng reader: bytes go in as they arrive (any chunk
@@ -255,7 +257,7 @@ export class CaptureParser {
         throw new InputError(`record header needs ${recHdr} octets, ${n - o} left (file cut short)`, { layer: name, field: `frame ${this.frames + 1}`, offset: this.base + o });
       }
       const incl = dv.getUint32(o + 8, little);
-      if (incl > MAX_BLOCK) throw new InputError(`record says ${incl} captured octets, more than any real frame (corrupt record header)`, { layer: name, field: `frame ${this.frames + 1}`, offset: this.base + o });
+      if (incl > MAX_RECORD) throw new InputError(`record says ${incl} captured octets, more than the ${MAX_RECORD} of any real frame (corrupt record header)`, { layer: name, field: `frame ${this.frames + 1}`, offset: this.base + o });
       if (o + recHdr + incl > n) {
         this.want = recHdr + incl;
         if (!final) break;

@@ -504,6 +504,14 @@ describe('captures written by --pcap, read back', () => {
     assert.deepEqual([por.type, por.status.code, por.checksum.verified, por.requestFrame], ['response', '00', true, cmd.frame]);
     const types = j.sessions[0].pdus.map((p: { summary: string }) => p.summary.split(' ')[0]);
     assert.deepEqual([types[0], types[1], types[types.length - 1]], ['SYN', 'SYN/ACK', 'RST']);
+    // The RST closes the session: its items are printed then, before an exchange that comes later in the capture.
+    const env = tmp('pcap');
+    assert.equal(run(['build', 'sms', ...K1, '--kic', '15', '--kid', '15', '--tar', 'B00010', '--counter', '1', '--apdu', '00A40004023F00', '--format', 'envelope', '--pcap', env]).code, 0);
+    const both = tmp('pcapng');
+    execFileSync(tool('mergecap'), ['-a', '-w', both, spcap, env]);
+    const recs = run(['parse', '--read', both, '--ndjson', ...K1]).stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const order = recs.map((x: { record: string; layers?: string[] }) => (x.record === 'item' ? x.layers![0] : x.record));
+    assert.deepEqual(order, ['session', 'UDP', 'UDP', 'GSMTAP SIM', 'end']);
     // Without the first segment of the command (editcap deletes that frame) the SDU cannot be
     // reassembled: the SYN/ACK's initial sequence number shows what is missing (exit 2).
     const cut = tmp('pcap');

@@ -592,6 +592,8 @@ export class CaptureAnalyser {
   private buffered = 0;
   /** By tarKey: the latest command per dialect and TAR. */
   private readonly commands = new Map<number, PendingCommand>();
+  /** The RST that ended the last session of a UDP conversation (a repeat of it is not a new session). */
+  private readonly closedBy = new Map<string, Uint8Array>();
   /** The key last inserted into `commands` (its newest entry). */
   private newestCommand = -1;
   /** Keys resolved once per (KIc, KID) for the whole capture. */
@@ -903,15 +905,23 @@ export class CaptureAnalyser {
     // The datagram outlives its read buffer: keep a copy of the payload only.
     const dg: Dgram = { frame, udp: withMembers(u, { payload: u.payload.slice() }) };
     let list = this.conversations.get(key);
+    let type: string | undefined;
+    try {
+      const d = decodePdu(dg.udp.payload);
+      type = d.checksumOk ? d.pdu.type : undefined;
+    } catch {
+      type = undefined;
+    }
+    if (!list?.length && type === 'RST') {
+      const last = this.closedBy.get(key);
+      if (last && equalBytes(last, dg.udp.payload)) {
+        this.ignore('CAT_TP RST repeated after its session ended');
+        return;
+      }
+    }
     if (list?.length) {
       // A fresh SYN (not a retransmission) after other PDUs starts a new session: the one before is complete.
-      let syn = false;
-      try {
-        syn = decodePdu(dg.udp.payload).pdu.type === 'SYN';
-      } catch {
-        syn = false;
-      }
-      if (syn && list.some((q) => !equalBytes(q.udp.payload, dg.udp.payload))) {
+      if (type === 'SYN' && list.some((q) => !equalBytes(q.udp.payload, dg.udp.payload))) {
         this.flushConversation(key);
         list = undefined;
       }
@@ -922,6 +932,13 @@ export class CaptureAnalyser {
     }
     list.push(dg);
     this.buffered++;
+    if (type === 'RST' && list.length > 1) {
+      // A RST closes the connection (TS 102 127): the session is complete, printed now rather than at the next SYN or the end.
+      this.closedBy.set(key, dg.udp.payload);
+      if (this.closedBy.size > this.window) this.closedBy.delete(this.closedBy.keys().next().value!);
+      this.flushConversation(key);
+      return;
+    }
     while (this.buffered > this.window && this.conversations.size) {
       const [oldest, l] = this.conversations.entries().next().value!;
       this.notes.push(`CAT_TP ${oldest}: ${l.length} datagram${l.length === 1 ? '' : 's'} from frame ${l[0].frame} on taken as a session before it ended (evicted: more than ${this.window} CAT_TP datagrams waiting, see --pairing-window)`);

@@ -8,7 +8,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KEYSET, ROOT, run, live } from './helpers/cli.js';
@@ -320,6 +320,36 @@ describe('streaming', () => {
 });
 
 describe('--pcap in batch mode', () => {
+  const frames = (f: string): number => {
+    // tshark -r: one output line per frame (independent of our pcap reader)
+    const out = execFileSync(tsharkPath(), ['-r', f], { encoding: 'utf8' });
+    return out.trim() ? out.trim().split('\n').length : 0;
+  };
+  for (const threads of ['1', '2']) {
+    it(`the header at once, each frame in the file by the time its line is printed, nothing lost on SIGTERM (--threads ${threads})`, async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'uicc-ota-each-'));
+      try {
+        const f = join(dir, 'live.pcap');
+        const b = live(['build', 'sms', '--each', '--threads', threads, '--pcap', f, ...opts(V3DES)]);
+        // The 24-octet global header before any line (a reader behind tail -f sees a capture at once).
+        for (let t = 0; t < 100 && !(existsSync(f) && statSync(f).size >= 24); t++) await new Promise((r) => setTimeout(r, 50));
+        assert.equal(statSync(f).size, 24);
+        b.write(`${DATA}\n`);
+        assert.equal(await b.next(), V3DES.expected.hex);
+        assert.equal(frames(f), 1);
+        b.write(`${DATA}\n# note\n${DATA}\n`);
+        for (let i = 0; i < 3; i++) await b.next();
+        assert.equal(frames(f), 3);
+        b.kill('SIGTERM');
+        assert.equal(await b.closed, -1);
+        assert.equal(b.signal(), 'SIGTERM'); // the shell's 143
+        assert.equal(frames(f), 3);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  }
+
   it('appends every frame to one file (build, then parse into the same file)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'uicc-ota-each-'));
     try {

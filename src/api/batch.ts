@@ -918,6 +918,8 @@ async function stream(job: BatchJob, s: StreamOptions, context?: (seq0: number, 
       onResult: appender ? (r) => {
         for (const rec of (r.extra as PcapRecord[] | undefined) ?? []) appender!.append(rec);
       } : undefined,
+      // The frames reach the file before their lines reach the output (tail -f, SIGINT, | head -1).
+      beforeWrite: appender ? () => appender!.flush() : undefined,
     });
   } finally {
     appender?.close();

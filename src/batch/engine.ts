@@ -58,6 +58,12 @@ export interface BatchOptions {
   context?: (firstSeq: number, count: number) => unknown;
   /** Called for each successful line, in input order, as it is written (e.g. to append its pcap frames). */
   onResult?: (r: LineResult, line: number) => void;
+  /**
+   * Called after the onResult calls of a group of lines and before their output
+   * lines are written (e.g. to flush their pcap frames: a file never behind the
+   * output, whatever stops the run after that write).
+   */
+  beforeWrite?: () => void;
 }
 
 export interface BatchSummary {
@@ -145,6 +151,13 @@ export async function runBatch(opts: BatchOptions): Promise<BatchSummary> {
     }
     if (text) parts.push(text);
     if (parts.length) {
+      if (opts.beforeWrite) {
+        try {
+          opts.beforeWrite();
+        } catch (e) {
+          failure ??= e;
+        }
+      }
       let room = true;
       for (const x of parts) {
         if (!recycle || typeof x === 'string') {

@@ -33,7 +33,7 @@ function eachOptions(c: Command, what: string): Command {
 /** Batch, capture and outcome options shared by parse and parse sms|por. */
 function parseModeOptions(c: Command): Command {
   return c
-    .option('--pcap <file>', 'also write what was parsed as a pcap for Wireshark (with --each: every frame appended to one file)')
+    .option('--pcap <file>', 'also write what was parsed as a pcap for Wireshark (with --each: every frame appended to one file before its line is printed)')
     .option('--each', 'batch mode: every input line is a separate packet; one output line per input line, as each line arrives')
     .option('--threads <n|auto>', 'with --each: run the lines on N worker threads ("auto": one per CPU; default 1, this thread); output order is kept')
     .addOption(new Option('--read <file>', 'read a pcap/pcapng capture (GSMTAP SIM, CAT_TP over UDP) instead of hex ("-": stdin), streamed: exchanges are printed as they complete').conflicts(['each', 'pcap']))
@@ -239,7 +239,7 @@ function defineBuild(program: Command): void {
       .addOption(new Option('--format <layer>', 'output layer').choices(['packet', 'ud', 'tpdu', 'envelope']).default('packet')))
       .option('--pcap <file>', 'also write what was built as a pcap (GSMTAP) for Wireshark')
       .option('--show', 'print the decoded tree of what was built instead of hex'),
-    'batch mode: each stdin line is the secured data of one packet, one output line each (SMS of a long packet separated by spaces); the counter advances per packet; with --pcap every frame is appended to one file'),
+    'batch mode: each stdin line is the secured data of one packet, one output line each (SMS of a long packet separated by spaces); the counter advances per packet; with --pcap every frame is appended to one file before its line is printed'),
   ).action(async (o) => {
     const m = await import('./commands/build.js');
     return o.each ? m.buildSmsEach(o) : m.buildSms(o);

@@ -2,8 +2,10 @@
  * Append-mode pcap writer for batches: frames are added to one file as they
  * come (never rewriting it), a missing or empty file gets the global header
  * first, an existing one must be a classic little-endian microsecond pcap of
- * the same link type. Writes are buffered (one write per ~64 KiB) and go out on
- * flush()/close().
+ * the same link type. The header is written at once; frames are gathered (one
+ * write per ~64 KiB at most) and go out on flush()/close(): the batch engine
+ * flushes before it writes the output lines of those frames, so the file is
+ * never behind standard output (readers behind `tail -f`, a run cut short).
  */
 import { closeSync, fstatSync, openSync, readSync, writeSync } from 'node:fs';
 import { IoError } from '../util/errors.js';
@@ -31,6 +33,7 @@ export class PcapAppender {
       if (size === 0) {
         this.parts.push(pcapBytes([], linktype));
         this.pending = 24;
+        this.flush();
       } else this.count = this.scan(size);
     } catch (e) {
       closeSync(this.fd);

@@ -70,7 +70,9 @@ export function live(args: string[], wrap?: string[], limitMs = 30000) {
     end: () => p.stdin.end(),
     next: () => new Promise<string>((resolve, reject) => (lines.length ? resolve(lines.shift()!) : ended ? reject(new Error(ended)) : waiting.push({ resolve, reject }))),
     closed,
-    kill: () => p.kill('SIGKILL'),
+    kill: (signal: NodeJS.Signals = 'SIGKILL') => p.kill(signal),
+    /** The signal that ended the process (null when it exited), once closed. */
+    signal: () => p.signalCode,
   };
 }
 

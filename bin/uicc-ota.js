@@ -6,23 +6,28 @@
 // process.stdout is only made when first used: a one-shot command prints with
 // write(2) (src/cli/output.ts writeOut, while this getter is still in place)
 // and never builds the stream (for a pipe: net, stream and their kin, a good
-// part of a start-up). Once made, a closed pipe (EPIPE) ends the run quietly.
+// part of a start-up). Once made, a closed pipe (EPIPE) ends the run quietly;
+// any other write error (a full disk) ends it with one line and exit 3, as
+// writeOut does: the stream is gone, and a batch would otherwise wait for a
+// 'drain' that never comes (worker threads keep the process alive).
+function onStdoutError(e) {
+  if (e.code === 'EPIPE') process.exit(0);
+  const m = /^([A-Z0-9_]+): (.*?)(?:, write)?$/.exec(String(e.message));
+  process.stderr.write(`uicc-ota: cannot write standard output: ${m ? `${m[2]} (${m[1]})` : e.message}\n`);
+  process.exit(3);
+}
 const stdout = Object.getOwnPropertyDescriptor(process, 'stdout');
 if (stdout && stdout.get && stdout.configurable) {
   const lazy = function uiccOtaLazyStdout() {
     const s = stdout.get.call(process);
     Object.defineProperty(process, 'stdout', { value: s, enumerable: stdout.enumerable, configurable: true, writable: true });
-    s.on('error', (e) => {
-      if (e.code === 'EPIPE') process.exit(0);
-    });
+    s.on('error', onStdoutError);
     return s;
   };
   lazy[Symbol.for('uicc-ota.lazy-stdout')] = true;
   Object.defineProperty(process, 'stdout', { get: lazy, enumerable: stdout.enumerable, configurable: true });
 } else {
-  process.stdout.on('error', (e) => {
-    if (e.code === 'EPIPE') process.exit(0);
-  });
+  process.stdout.on('error', onStdoutError);
 }
 require('./load.js')
   .load()

@@ -146,6 +146,26 @@ describe('runBatch and a sink that needs draining', () => {
   });
 });
 
+describe('runBatch and an output that fails', () => {
+  for (const threads of [0, 2]) {
+    it(`a write error (ENOSPC) rejects the run instead of hanging${threads ? ' (2 worker threads)' : ''}`, async () => {
+      const line = 'x'.repeat(99);
+      const input = (async function* () {
+        for (let i = 0; i < 50; i++) yield (line + '\n').repeat(300);
+      })();
+      const output = new Writable({
+        highWaterMark: 1024,
+        write(_c: Buffer, _e, cb) {
+          const e = Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+          setTimeout(() => cb(e), 5);
+        },
+      });
+      const run = runBatch(threads ? { input, output, workers: { module: fixture, threads, data: { suffix: '+' } } } : { input, output, fn: (l) => l });
+      await assert.rejects(run, { code: 'ENOSPC' });
+    });
+  }
+});
+
 describe('runBatch on worker threads', () => {
   it('keeps input order across 2 workers, batching lines per message, and passes errors through', async () => {
     const lines = Array.from({ length: 1000 }, (_, i) => (i % 97 === 5 ? 'bad' : i % 50 === 0 ? '# c' : `l${i}`));

@@ -7,11 +7,11 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { KEYSET, ROOT, run, live } from './helpers/cli.js';
+import { BIN, KEYSET, ROOT, run, live } from './helpers/cli.js';
 import { tsharkPath } from './helpers/tshark.js';
 import { buildSmsBatch, parseBatch } from '../src/api/index.js';
 import { setCryptoBackend, type CryptoBackend } from '../src/crypto/backend.js';
@@ -307,6 +307,27 @@ describe('streaming', () => {
     assert.equal(await b.next(), V3DES.expected.hex);
     b.end();
     assert.equal(await b.closed, 0);
+  });
+
+  it('standard output that cannot be written (/dev/full: ENOSPC) is one line on stderr and exit 3, with or without threads, not a hang', () => {
+    const full = openSync('/dev/full', 'w');
+    try {
+      const input = `${DATA}\n`.repeat(5000);
+      const cases: [string[], string][] = [
+        [['build', 'sms', '--each', ...opts(V3DES)], input],
+        [['build', 'sms', '--each', '--threads', '2', ...opts(V3DES)], input],
+        [['parse', '--each', '--json', '--threads', '2', '--keyset', KEYSET], `${V3DES.expected.hex}\n`],
+        [['spi', 'decode', '1621'], ''], // a one-shot command: the same line (was "internal error", 70)
+      ];
+      for (const [args, stdin] of cases) {
+        const r = spawnSync(process.execPath, [BIN, ...args], { cwd: ROOT, input: stdin, stdio: ['pipe', full, 'pipe'], encoding: 'utf8', timeout: 20000 });
+        assert.equal(r.signal, null, `${args.join(' ')}: ended by ${r.signal} (a hang?)`);
+        assert.equal(r.stderr, 'uicc-ota: cannot write standard output: no space left on device (ENOSPC)\n', args.join(' '));
+        assert.equal(r.status, 3, args.join(' '));
+      }
+    } finally {
+      closeSync(full);
+    }
   });
 
   it('--threads 2 keeps the order of 3000 lines', () => {

@@ -203,13 +203,17 @@ export async function runBatch(opts: BatchOptions): Promise<BatchSummary> {
     }
   };
 
-  const pool = opts.workers ? await startPool(opts.workers, pass, (e) => {
+  const fail = (e: unknown): void => {
     failure ??= e;
     const w = wake;
     wake = undefined;
     w?.();
-  }) : undefined;
+  };
+  // A failed write (a full disk) ends the run: the stream is destroyed and its 'drain' would never come.
+  out.on('error', fail);
+  let pool: Pool | undefined;
   try {
+    pool = opts.workers ? await startPool(opts.workers, pass, fail) : undefined;
     let seq = 0; // work lines seen so far
     const works = (lines: string[], from: number, to: number): number => {
       let n = 0;
@@ -310,9 +314,13 @@ export async function runBatch(opts: BatchOptions): Promise<BatchSummary> {
       await new Promise<void>((r) => (wake = r));
       flush();
     }
-    if (failure) throw failure;
-    while (!drained) await new Promise<void>((r) => (wake = r));
+    for (;;) {
+      if (failure) throw failure;
+      if (drained) break;
+      await new Promise<void>((r) => (wake = r));
+    }
   } finally {
+    out.off('error', fail);
     await pool?.close();
   }
   return summary;

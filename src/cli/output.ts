@@ -1,6 +1,7 @@
 /** Output helpers shared by all commands: tree or JSON on stdout, errors as one line on stderr. */
 import { writeSync } from 'node:fs';
 import { isatty } from './isatty.js';
+import { IoError } from '../util/errors.js';
 import type { TreeNode } from '../render/tree.js';
 
 export interface OutputOptions {
@@ -41,9 +42,16 @@ export function writeOut(s: string): void {
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'EPIPE') process.exit(0); // as bin/uicc-ota.js does for the stream: the reader is gone
-    if (code !== 'EAGAIN') throw e;
+    if (code !== 'EAGAIN') throw stdoutError(e);
     process.stdout.write(buf.subarray(at)); // a full non-blocking pipe: the stream waits for room
   }
+}
+
+/** A failed write(2) on standard output (not EPIPE) as the one-line exit-3 error; bin/uicc-ota.js words the stream's the same. */
+export function stdoutError(e: unknown): IoError {
+  const err = e as NodeJS.ErrnoException;
+  const m = /^([A-Z0-9_]+): (.*?)(?:, write)?$/.exec(String(err.message));
+  return new IoError(`cannot write standard output: ${m ? `${m[2]} (${m[1]})` : err.message}`);
 }
 
 export function printJson(v: unknown): void {

@@ -6,14 +6,14 @@
  */
 import { writeSync } from 'node:fs';
 import { isatty } from '../isatty.js';
-import { InputError, IoError } from '../../util/errors.js';
+import { InputError } from '../../util/errors.js';
 import { formatTag } from '../../util/json-format.js';
 import { node, type TreeNode } from '../../render/tree.js';
 import { withMembers } from '../../util/object.js';
 import { streamCapture, DEFAULT_PAIRING_WINDOW, type CaptureItem, type CaptureBrief, type CaptureRun } from '../../api/capture.js';
 import type { ParseMode } from '../../api/packet.js';
 import type { ParseOpts as PacketOptions } from '../../api/packet.js';
-import { outcomeNodes, useColor, verdictNode, type OutputOptions } from '../output.js';
+import { outcomeNodes, stdoutError, useColor, verdictNode, type OutputOptions } from '../output.js';
 
 type ParseOpts = PacketOptions & OutputOptions & { ndjson?: boolean; pairingWindow?: string };
 
@@ -73,7 +73,7 @@ function writeAll(b: Uint8Array): void {
         continue;
       }
       if (code === 'EPIPE') process.exit(0);
-      throw new IoError(`cannot write standard output: ${(e as Error).message}`);
+      throw stdoutError(e);
     }
   }
 }

@@ -65,6 +65,13 @@ describe('PoR status as the exit code (--expect-status)', () => {
     const lines = r.stdout.trim().split('\n');
     assert.match(lines[0], /^1 UNCHECKED response tar=B00010 status=00/);
     assert.match(lines[1], /^2 FAIL response tar=B00010 status=02 .*card refused: PoR status 02 \(CNTR low\)/);
+    // stderr names the failing line as a one-shot parse names the status
+    assert.equal(r.stderr, 'uicc-ota: line 2: card refused: PoR status 02 (CNTR low), expected 00\n');
+    for (const threads of ['1', '2']) {
+      const j = run(['parse', 'por', '--each', '--json', '--threads', threads], { input: `${POR_02}\n${POR_00}\n${POR_02}\n` });
+      assert.equal(j.code, 1);
+      assert.equal(j.stderr, 'uicc-ota: line 1: card refused: PoR status 02 (CNTR low)\nuicc-ota: line 3: card refused: PoR status 02 (CNTR low)\n');
+    }
     const ok = run(['parse', 'por', '--each', '--expect-status', '02'], { input: `${POR_02}\n` });
     assert.equal(ok.code, 0, ok.stdout + ok.stderr);
     const js = run(['parse', 'por', '--each', '--json'], { input: `${POR_00}\n${POR_02}\n` }).stdout.trim().split('\n').map((l) => JSON.parse(l));

@@ -84,6 +84,21 @@ describe('build sms --each / parse --each: alignment and errors', () => {
   });
 });
 
+describe('parse --each: a failed check is named on stderr with its line', () => {
+  it('a CC mismatch (last digit of an OpenSSL-computed packet changed): exit 1, stderr as a one-shot parse with "line N: "', () => {
+    const good = V3DES.expected.hex;
+    const bad = good.slice(0, -1) + (good.endsWith('0') ? '1' : '0');
+    const single = run(['parse', bad, '--keyset', KEYSET]);
+    assert.equal(single.code, 1);
+    assert.match(single.stderr, /^uicc-ota: verification failed: CC mismatch/);
+    for (const extra of [[], ['--json'], ['--threads', '2']]) {
+      const r = run(['parse', '--each', ...extra, '--keyset', KEYSET], { input: `${good}\n# c\n${bad}\n${good}\n` });
+      assert.equal(r.code, 1, extra.join(' '));
+      assert.equal(r.stderr, single.stderr.replace('uicc-ota: ', 'uicc-ota: line 3: '), extra.join(' '));
+    }
+  });
+});
+
 describe('parse --each group fast path (batched deciphering and CCs)', () => {
   it('a group of OpenSSL-computed packets of different lengths and algorithms: OK each, failures and errors as line by line', () => {
     // Expected values: the vectors' octets (OpenSSL-computed, provenance in vectors/sms-pp-commands.json),

@@ -337,6 +337,18 @@ interface ParsedLine {
   text: string;
   exitCode: number;
   peeled?: Peeled;
+  /** What failed, worded as the one-shot parse says it on stderr (LineResult.problems). */
+  problems?: string[];
+}
+
+/** A failed line's stderr lines, as renderParsed (src/cli/commands/parse.ts) words them. */
+function problemLines(failures: string[], unverified: string[], refusal: string | undefined): string[] | undefined {
+  if (!failures.length && !unverified.length && !refusal) return undefined;
+  const p: string[] = [];
+  if (failures.length) p.push(`verification failed: ${failures.join('; ')}`);
+  if (unverified.length) p.push(`not verified (--require-verified): ${unverified.join('; ')}`);
+  if (refusal) p.push(refusal);
+  return p;
 }
 
 /** The per-line work of parse --each: one packet (any layer) per line. */
@@ -353,9 +365,9 @@ function parseLineFn(o: ParseOpts, mode: ParseMode, json: boolean, memo: PacketM
         const exitCode = pe.failures.length ? 1 : 0;
         if (json) {
           const j = { format: formatTag('cattp-pdus'), line: lineNo, layers: ['CAT_TP'], type: 'cattp-pdus', dialect: 'cat_tp', hex: null, pdu: d, verified: pe.failures.length ? false : true, failures: pe.failures, notes: pe.notes };
-          return { json: j, text: JSON.stringify(j), exitCode };
+          return { json: j, text: JSON.stringify(j), exitCode, problems: problemLines(pe.failures, [], undefined) };
         }
-        return { text: `${lineNo} ${verdict} CAT_TP ${d.type} seq=${d.seq}${pe.failures.length ? ': ' + pe.failures.join('; ') : ''}`, exitCode };
+        return { text: `${lineNo} ${verdict} CAT_TP ${d.type} seq=${d.seq}${pe.failures.length ? ': ' + pe.failures.join('; ') : ''}`, exitCode, problems: problemLines(pe.failures, [], undefined) };
       }
     }
     const peeled = pe ? sduPeeled(pe, pe.sdus[0], [b]) : peel([b], o.cattp ? 'cattp' : mode === 'auto' ? 'auto' : 'sms');
@@ -370,12 +382,12 @@ function parseLineFn(o: ParseOpts, mode: ParseMode, json: boolean, memo: PacketM
     const exitCode = failures.length || res.refusal || unverified.length ? 1 : 0;
     if (json) {
       const j = { line: lineNo, layers: [...(peeled.layerNames ?? peeled.layers.map((l) => l.name)), `${res.kind} packet`], ...res.json, verified: failures.length ? false : res.json.verified };
-      return { json: j, text: JSON.stringify(j), exitCode, peeled: pe ? undefined : peeled };
+      return { json: j, text: JSON.stringify(j), exitCode, peeled: pe ? undefined : peeled, problems: problemLines(failures, unverified, res.refusal) };
     }
     const j = res.json as { tar: string; status?: { code: string } | null; checksum: { type: string; verified: boolean | null } };
     const verdict = failures.length || res.refusal || unverified.length ? 'FAIL' : j.checksum.verified === true ? 'OK' : 'UNCHECKED';
     const why = [...failures, ...unverified.map((x) => `not verified: ${x}`), ...(res.refusal ? [res.refusal] : [])];
-    return { text: `${lineNo} ${verdict} ${res.kind} tar=${j.tar}${j.status ? ` status=${j.status.code}` : ''} ${j.checksum.type}${why.length ? ': ' + why.join('; ') : ''}`, exitCode, peeled: pe ? undefined : peeled };
+    return { text: `${lineNo} ${verdict} ${res.kind} tar=${j.tar}${j.status ? ` status=${j.status.code}` : ''} ${j.checksum.type}${why.length ? ': ' + why.join('; ') : ''}`, exitCode, peeled: pe ? undefined : peeled, problems: problemLines(failures, unverified, res.refusal) };
   };
 }
 
@@ -391,6 +403,7 @@ function briefLine(peeled: Peeled, o: ParseOpts, hint: 'command' | 'response' | 
   return {
     text: `${lineNo} ${verdict} ${r.kind} tar=${toHex(r.tar)}${r.status !== undefined ? ` status=${hex2(r.status)}` : ''} ${r.checksumType}${why.length ? ': ' + why.join('; ') : ''}`,
     exitCode: failures.length || r.refusal || unverified.length ? 1 : 0, peeled: keepPeeled ? peeled : undefined,
+    problems: problemLines(failures, unverified, r.refusal),
   };
 }
 
@@ -780,7 +793,7 @@ const FAST: LineResult = { text: '', exitCode: 0 };
 function outcome(one: (line: string, lineNo: number) => ParsedLine, line: string, lineNo: number): LineOutcome {
   try {
     const r = one(line, lineNo);
-    return { text: r.text, exitCode: r.exitCode };
+    return r.problems ? { text: r.text, exitCode: r.exitCode, problems: r.problems } : { text: r.text, exitCode: r.exitCode };
   } catch (e) {
     return { error: toLineError(e, lineNo) };
   }
@@ -835,6 +848,8 @@ export interface StreamOptions {
   onNote?: (notes: string[]) => void;
   /** Told about each failed line, in order (the CLI prints it on stderr). */
   onError?: (e: LineError) => void;
+  /** Told about each line whose check failed (exit 1: CC mismatch, refused PoR…), in order, what failed (the CLI prints it on stderr). */
+  onProblems?: (line: number, problems: string[]) => void;
   /**
    * For code bundled into one file: CommonJS source that starts a worker by
    * calling serveBatchWorker(createBatchLineFn) (src/batch/worker-loop.ts).
@@ -868,9 +883,9 @@ export async function createBatchLineFn(job: BatchJob): Promise<LineFn> {
   const records = job.pcap;
   const line: LineFn = (line, lineNo): LineResult => {
     const r = fn(line, lineNo);
-    if (!records) return { text: r.text, exitCode: r.exitCode };
+    if (!records) return { text: r.text, exitCode: r.exitCode, problems: r.problems };
     if (!r.peeled) throw new InputError('--pcap of parse writes SMS-PP captures; for CAT_TP use cattp commands', { field: '--pcap' });
-    return { text: r.text, exitCode: r.exitCode, extra: parsedRecords(r.peeled) };
+    return { text: r.text, exitCode: r.exitCode, extra: parsedRecords(r.peeled), problems: r.problems };
   };
   // Without pcap, text or --json: many lines per call (batched deciphering and checksums).
   // (Not for a PoR (--por), --cattp, --require-verified, or an --expect-status that refuses a command: per line.)
@@ -914,6 +929,7 @@ async function stream(job: BatchJob, s: StreamOptions, context?: (seq0: number, 
       chunkLines: job.kind === 'parse' && job.json ? 128 : undefined,
       formatError: s.json ? jsonErrorLine : textErrorLine,
       onError: s.onError,
+      onProblems: s.onProblems,
       context,
       onResult: appender ? (r) => {
         for (const rec of (r.extra as PcapRecord[] | undefined) ?? []) appender!.append(rec);

@@ -45,6 +45,8 @@ export interface BatchOptions {
   formatError?: (e: LineError) => string;
   /** Called for each failed line (e.g. to print it on stderr as well). */
   onError?: (e: LineError) => void;
+  /** Called, in input order, for each line that gave a result with `problems` (a failed check: exit 1, not an error line). */
+  onProblems?: (line: number, problems: string[]) => void;
   /** Most lines read but not yet written; default 4096. */
   window?: number;
   /** Most lines per call of a line function's chunk fast path (LineFn.chunk) in this thread; default 1024. */
@@ -131,6 +133,7 @@ export async function runBatch(opts: BatchOptions): Promise<BatchSummary> {
         } else {
           exit = o.exitCode;
           text += o.text + '\n';
+          if (o.problems && opts.onProblems) opts.onProblems(lineNo, o.problems);
           if (opts.onResult) {
             try {
               opts.onResult(o, lineNo);

@@ -10,6 +10,8 @@ export interface LineResult {
   exitCode: number;
   /** Anything else the line produced (e.g. pcap frames), handed to `onResult` in input order. */
   extra?: unknown;
+  /** With a non-zero exitCode: what failed, one message each (e.g. "verification failed: …"), handed to `onProblems`. */
+  problems?: string[];
 }
 
 /** A line that failed: what the CLI would have printed on stderr, and its exit code. */

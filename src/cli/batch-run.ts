@@ -44,6 +44,11 @@ export function stderrError(e: LineError): void {
   process.stderr.write(`uicc-ota: ${e.message.startsWith(where + ':') ? e.message : `${where}: ${e.message}`}\n`);
 }
 
+/** A line whose check failed: what failed on stderr, as the one-shot command says it, with the line number. */
+export function stderrProblems(line: number, problems: string[]): void {
+  for (const p of problems) process.stderr.write(`uicc-ota: line ${line}: ${p}\n`);
+}
+
 /** The stream options of a CLI batch: stdin (or the given lines) to stdout. */
 export async function cliStream(o: EachCliOptions, lines?: string[]): Promise<StreamOptions> {
   let input: AsyncIterable<Buffer | string>;
@@ -57,5 +62,5 @@ export async function cliStream(o: EachCliOptions, lines?: string[]): Promise<St
     const { fdChunks } = await import('../batch/fd-input.js');
     input = fdChunks(0);
   }
-  return { input, output: process.stdout, json: o.json, threads: threadsOption(o.threads), pcap: o.pcap, onError: stderrError, workerBootstrap: workerBootstrap() };
+  return { input, output: process.stdout, json: o.json, threads: threadsOption(o.threads), pcap: o.pcap, onError: stderrError, onProblems: stderrProblems, workerBootstrap: workerBootstrap() };
 }

@@ -185,7 +185,7 @@ Exit status:
   1   a check failed (RC/CC/checksum, wrong key), the card refused (PoR status not
       00/0B/0C, or not one of --expect-status), or --require-verified could not verify
   2   bad input or usage (one line on stderr naming the field and byte offset)
-  3   file or state error
+  3   file or state error (also: standard output cannot be written, e.g. a full disk)
   4   network or session error
   70  internal error (please report)`;
 

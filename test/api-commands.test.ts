@@ -243,7 +243,7 @@ describe('API = CLI, further commands', () => {
       const cliBadLines = cliBad.stdout.split('\n').slice(0, -1).map((l) => JSON.parse(l) as Record<string, unknown>);
       assert.deepEqual(asJson((rb.lines[0] as { json: unknown }).json), cliBadLines[0]);
       assert.equal(cliBadLines[0].exitCode, 2);
-      assert.match(String(cliBadLines[0].error), /^line 1: .*hex/);
+      assert.match(String(cliBadLines[0].error), /^not a hex digit "Z" at character 1$/);
       assert.equal(rb.units.length, 1);
     } finally {
       await smsc.stop();

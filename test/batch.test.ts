@@ -36,6 +36,13 @@ describe('readLines', () => {
     for await (const l of readLines(Readable.from(['ab', 'c\r', '\nd\n\n', 'e\u00e9'.slice(0, 1), Buffer.from('\u00e9'.normalize()).subarray(0, 1), Buffer.from('\u00e9').subarray(1)]))) got.push(l);
     assert.deepEqual(got, ['abc', 'd', '', 'e\u00e9']);
   });
+
+  it('skips a UTF-8 byte order mark at the start only, even split across reads', async () => {
+    const bom = Buffer.from('\ufeff');
+    const got: string[] = [];
+    for await (const l of readLines(Readable.from([bom.subarray(0, 1), bom.subarray(1), Buffer.from('ab\n\ufeffcd\n')]))) got.push(l);
+    assert.deepEqual(got, ['ab', '\ufeffcd']);
+  });
 });
 
 describe('runBatch in this thread', () => {

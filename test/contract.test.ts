@@ -190,7 +190,7 @@ describe('error lines (point 6)', () => {
     assert.equal(r.code, 2);
     assert.equal(r.stderr, 'uicc-ota: line 4: not a hex digit "Z" at character 1\n');
     assert.match(r.stdout, /^3 UNCHECKED response /m);
-    assert.match(r.stdout, /^4 ERROR line 4: /m);
+    assert.match(r.stdout, /^4 ERROR not a hex digit "Z" at character 1$/m);
   });
 
   it('a JSON syntax error in a keyset or CARD.json is one line; a UTF-8 BOM is accepted', () => {

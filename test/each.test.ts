@@ -49,7 +49,7 @@ describe('build sms --each / parse --each: alignment and errors', () => {
     assert.equal(out.length, 6); // 5 lines + the final newline
     assert.equal(out[0], V3DES.expected.hex); // golden vector (OpenSSL)
     assert.deepEqual(out.slice(1, 3), ['', '# a comment']);
-    assert.equal(out[3], '4 ERROR line 4: not a hex digit "Z" at character 1');
+    assert.equal(out[3], '4 ERROR not a hex digit "Z" at character 1'); // the line number once
     assert.match(out[4], /^00281506191515B00010[0-9A-F]{64}$/);
     assert.notEqual(out[4], out[0], 'the counter advanced');
     assert.equal(t.code, 2);
@@ -60,10 +60,26 @@ describe('build sms --each / parse --each: alignment and errors', () => {
     assert.deepEqual([jl[1], jl[2]], ['', '']);
     const [a, e, b] = [JSON.parse(jl[0]), JSON.parse(jl[3]), JSON.parse(jl[4])];
     assert.deepEqual([a.line, a.counter, a.output], [1, 0, [V3DES.expected.hex]]);
-    assert.deepEqual(e, { format: 'uicc-ota-error/1', line: 4, error: 'line 4: not a hex digit "Z" at character 1', exitCode: 2 });
+    assert.deepEqual(e, { format: 'uicc-ota-error/1', line: 4, error: 'not a hex digit "Z" at character 1', exitCode: 2 });
     // The counter counts packets (work lines), bad ones included: the 3rd work line gets 0 + 2.
     assert.deepEqual([b.line, b.counter], [5, 2]);
     assert.equal(j.code, 2);
+  });
+
+  it('a UTF-8 byte order mark at the start of stdin is skipped (one thread or two, build and parse)', () => {
+    const bom = '\ufeff';
+    for (const threads of ['1', '2']) {
+      const b = run(['build', 'sms', '--each', '--threads', threads, ...opts(V3DES)], { input: `${bom}${DATA}\n${DATA}\n` });
+      assert.equal(b.stderr, '');
+      assert.equal(b.code, 0);
+      assert.equal(b.stdout.split('\n')[0], V3DES.expected.hex); // golden vector (OpenSSL)
+      const p = run(['parse', '--each', '--threads', threads, '--keyset', KEYSET], { input: `${bom}${VAES.expected.hex}\n` });
+      assert.deepEqual([p.code, p.stdout, p.stderr], [0, '1 OK command tar=B00010 cc\n', '']);
+    }
+    // Only at the start: elsewhere it is not hex.
+    const m = run(['build', 'sms', '--each', ...opts(V3DES)], { input: `${DATA}\n${bom}${DATA}\n` });
+    assert.equal(m.code, 2);
+    assert.match(m.stderr, /^uicc-ota: line 2: not a hex digit /);
   });
 
   it('a counter past 2^40-1 is an error line and the batch goes on; parse --each verifies each line', () => {

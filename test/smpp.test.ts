@@ -172,7 +172,7 @@ test('send smpp --each streams: each line is answered as its PoR comes, before s
     t.write('A0A40000027F20\n');
     assert.match(await t.next(), /^1 OK response tar=B00010 status=00 cc$/);
     t.write('ZZ\n');
-    assert.match(await t.next(), /^2 ERROR line 2: /);
+    assert.equal(await t.next(), '2 ERROR not a hex digit "Z" at character 1');
     t.write('# then\nA0A40000027F20\n');
     assert.equal(await t.next(), '# then');
     // The bad line used counter 4 (a counter is never used twice): line 4 is counter 5, above 3 (SPI1 counter mode "higher").

@@ -136,7 +136,7 @@ function buildLineFn(plan: BuildPlan, json: boolean, pcap: boolean): (line: stri
   // Text output needs the octets only: the compiled builder (checks and keys resolved once).
   const fast = json ? undefined : commandBuilder(smsDialect, input, keys);
   return (line, lineNo, seq, ctx) => {
-    const data = fromHex(line, `line ${lineNo}`);
+    const data = fromHex(line, '');
     let counter: bigint;
     if (plan.fixed !== undefined) counter = plan.fixed + BigInt(seq);
     else {
@@ -214,7 +214,7 @@ function buildChunkFn(plan: BuildPlan, pcap: boolean): ChunkFn {
         }
         let len = hexInto(line, din, pos);
         if (len < 0) {
-          const d = fromHex(line, `line ${lineNo}`);
+          const d = fromHex(line, '');
           din.set(d, pos);
           len = d.length;
         }
@@ -354,7 +354,7 @@ function problemLines(failures: string[], unverified: string[], refusal: string 
 /** The per-line work of parse --each: one packet (any layer) per line. */
 function parseLineFn(o: ParseOpts, mode: ParseMode, json: boolean, memo: PacketMemo = packetMemo(o)): (line: string, lineNo: number) => ParsedLine {
   return (line, lineNo) => {
-    const b = fromHex(line, `line ${lineNo}`);
+    const b = fromHex(line, '');
     // A CAT_TP data PDU per line: its SDU must be whole (one PDU) to be parsed alone.
     const pe = looksLikeCattpPdu(b) && mode !== 'sms' ? peelCattpPdus([b]) : undefined;
     if (pe) {
@@ -571,7 +571,7 @@ function parseChunkFn(o: ParseOpts, mode: ParseMode, memo: PacketMemo, one: (lin
       let a = pos;
       let n = len;
       if (len < 0) {
-        src = fromHex(line, `line ${lineNo}`);
+        src = fromHex(line, '');
         a = 0;
         n = src.length;
       } else pos += len;

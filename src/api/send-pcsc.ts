@@ -312,7 +312,7 @@ export async function streamSendPcsc(o: SendPcscEachOptions, s: StreamOptions): 
       // One exchange with the card at a time, in input order.
       fn: (line, lineNo, seq, ctx) => {
         const run = chain.then(async () => {
-          const data = fromHex(line, `line ${lineNo}`);
+          const data = fromHex(line, '');
           const c = ctx as { seq0: number; counter: bigint } | undefined;
           const counter = c ? c.counter + BigInt(seq - c.seq0) : base + BigInt(seq);
           const command = buildCommand(smsDialect, { ...first.input, data, counter }, first.keys);

@@ -319,7 +319,7 @@ export async function sendSmppEach(input: string | readonly string[] | (() => st
   const datas: Uint8Array[] = [];
   for (const n of workAt) {
     try {
-      datas.push(fromHex(rawLines[n - 1], `line ${n}`));
+      datas.push(fromHex(rawLines[n - 1], ''));
       sendAt.push(n);
     } catch (e) {
       if (!(e instanceof InputError)) throw e;
@@ -411,7 +411,7 @@ export async function streamSendSmpp(o: SendSmppOptions, s: Pick<StreamOptions, 
       // Built and handed to the session in input order (it submits in that order); the PoRs are awaited together.
       fn: (line, lineNo, seq, ctx) => {
         summary.commands++;
-        const data = fromHex(line, `line ${lineNo}`);
+        const data = fromHex(line, '');
         const k = ctx as { seq0: number; counter: bigint } | undefined;
         const counter = k ? k.counter + BigInt(seq - k.seq0) : base + BigInt(seq);
         const cmd = buildCommand(smsDialect, { ...first.input, data, counter }, first.keys);

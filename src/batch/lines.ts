@@ -3,6 +3,7 @@
  * read (so it works behind `tail -f`), pulling the next chunk only when the
  * consumer asks for it (memory bounded by the longest line, whatever the input
  * length). "\n" or "\r\n" ends a line; a last line without newline is still a line.
+ * A UTF-8 byte order mark at the start of the input is skipped (as in keyset files).
  */
 import { StringDecoder } from 'node:string_decoder';
 
@@ -18,10 +19,15 @@ export interface LineChunk {
 export async function* readLineChunks(input: AsyncIterable<Buffer | string>): AsyncGenerator<string[]> {
   const dec = new StringDecoder('utf8');
   let rest = '';
+  let start0 = true; // no text yet: a BOM may come
   for await (const chunk of input) {
     // The new text is searched as it is: joined to the rest of the last read it would be copied
     // whole (a string made of two is flattened by the first search), for its first line only.
-    const s = typeof chunk === 'string' ? chunk : dec.write(chunk);
+    let s = typeof chunk === 'string' ? chunk : dec.write(chunk);
+    if (start0 && s.length) {
+      start0 = false;
+      if (s.charCodeAt(0) === 0xfeff) s = s.slice(1);
+    }
     const lines: string[] = [];
     let start = 0;
     let nl = s.indexOf('\n');
@@ -60,8 +66,13 @@ export async function* readLines(input: AsyncIterable<Buffer | string>): AsyncGe
 export async function* readTextBlocks(input: AsyncIterable<Buffer | string>): AsyncGenerator<string> {
   const dec = new StringDecoder('utf8');
   let rest = '';
+  let start0 = true; // no text yet: a BOM may come
   for await (const chunk of input) {
-    const s = rest + (typeof chunk === 'string' ? chunk : dec.write(chunk));
+    let s = rest + (typeof chunk === 'string' ? chunk : dec.write(chunk));
+    if (start0 && s.length) {
+      start0 = false;
+      if (s.charCodeAt(0) === 0xfeff) s = s.slice(1);
+    }
     const end = s.lastIndexOf('\n') + 1;
     rest = s.slice(end);
     if (end) yield end === s.length ? s : s.slice(0, end);

@@ -39,9 +39,7 @@ export function workerBootstrap(): string | undefined {
 }
 
 export function stderrError(e: LineError): void {
-  const where = `line ${e.line}`;
-  // Hex errors already name their line ("line N: not a hex digit…").
-  process.stderr.write(`uicc-ota: ${e.message.startsWith(where + ':') ? e.message : `${where}: ${e.message}`}\n`);
+  process.stderr.write(`uicc-ota: line ${e.line}: ${e.message}\n`);
 }
 
 /** A line whose check failed: what failed on stderr, as the one-shot command says it, with the line number. */

@@ -50,6 +50,7 @@ export function toHexSpaced(b: Uint8Array): string {
  * `0x` per token. Reports the first bad character by its position in the
  * string and odd lengths by digit count.
  */
+/** `what` names the input in errors (their field); '' for none, where the caller says where (a batch's "line N"). */
 export function fromHex(input: string, what = 'hex input'): Uint8Array {
   // Fast path: nothing but an even number of hex digits (Buffer's decoder stops at the first
   // non-hex character, so a full-length result means every character was a digit).
@@ -81,11 +82,11 @@ export function fromHex(input: string, what = 'hex input'): Uint8Array {
     if (c >= 48 && c <= 57) v = c - 48;
     else if (c >= 65 && c <= 70) v = c - 55;
     else if (c >= 97 && c <= 102) v = c - 87;
-    else throw new InputError(`not a hex digit ${JSON.stringify(s[i])} at character ${i + 1}`, { field: what });
+    else throw new InputError(`not a hex digit ${JSON.stringify(s[i])} at character ${i + 1}`, { field: what || undefined });
     digits.push(v);
   }
   if (digits.length % 2 !== 0) {
-    throw new InputError(`odd number of hex digits (${digits.length})`, { field: what });
+    throw new InputError(`odd number of hex digits (${digits.length})`, { field: what || undefined });
   }
   const out = new Uint8Array(digits.length / 2);
   for (let i = 0; i < out.length; i++) out[i] = (digits[2 * i] << 4) | digits[2 * i + 1];

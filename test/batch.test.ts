@@ -12,6 +12,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readLines, runBatch, type LineError, type LineFn } from '../src/batch/index.js';
+import { readTextBlocks, splitLines } from '../src/batch/lines.js';
 import { InputError, VerifyError } from '../src/util/errors.js';
 import { PcapAppender } from '../src/pcap/append.js';
 import { ipv4Udp } from '../src/pcap/pcap.js';
@@ -35,6 +36,35 @@ describe('readLines', () => {
     const got: string[] = [];
     for await (const l of readLines(Readable.from(['ab', 'c\r', '\nd\n\n', 'e\u00e9'.slice(0, 1), Buffer.from('\u00e9'.normalize()).subarray(0, 1), Buffer.from('\u00e9').subarray(1)]))) got.push(l);
     assert.deepEqual(got, ['abc', 'd', '', 'e\u00e9']);
+  });
+
+  it('a lone CR ends a line as LF does; CRLF stays one line end, even split across reads', async () => {
+    const cases: [(string | Buffer)[], string[]][] = [
+      [['a\rb\r'], ['a', 'b']],
+      [['a\r', 'b\r', 'c'], ['a', 'b', 'c']],
+      [['a\r', '\nb\r\n', '\r\n'], ['a', 'b', '']], // CRLF split across reads: one line end
+      [['a\r', '', '\nb'], ['a', 'b']], // an empty read between CR and LF
+      [['a\r\rb\n\nc\r'], ['a', '', 'b', '', 'c']],
+      [['a\n', 'b\r', Buffer.from('c\r\nd')], ['a', 'b', 'c', 'd']],
+    ];
+    for (const [chunks, want] of cases) {
+      const got: string[] = [];
+      for await (const l of readLines(Readable.from(chunks))) got.push(l);
+      assert.deepEqual(got, want, JSON.stringify(chunks));
+      const blocks: string[] = [];
+      for await (const b of readTextBlocks(Readable.from(chunks))) blocks.push(...splitLines(b));
+      assert.deepEqual(blocks, want, `blocks of ${JSON.stringify(chunks)}`);
+    }
+  });
+
+  it('a CR at the end of a read ends its line at once (tail -f)', async () => {
+    const input = new PassThrough();
+    const it = readLines(input)[Symbol.asyncIterator]();
+    input.write('a\r');
+    assert.deepEqual(await it.next(), { value: 'a', done: false });
+    input.end('\nb\n');
+    assert.deepEqual(await it.next(), { value: 'b', done: false });
+    assert.equal((await it.next()).done, true);
   });
 
   it('skips a UTF-8 byte order mark at the start only, even split across reads', async () => {

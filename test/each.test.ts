@@ -82,6 +82,17 @@ describe('build sms --each / parse --each: alignment and errors', () => {
     assert.match(m.stderr, /^uicc-ota: line 2: not a hex digit /);
   });
 
+  it('CR-only line ends (old Mac text) end lines as LF does; CRLF is one line end (one thread or two)', () => {
+    const lf = run(['build', 'sms', '--each', ...opts(V3DES)], { input: `${DATA}\n${DATA}\n\n${DATA}\n` });
+    assert.equal(lf.stdout.split('\n')[0], V3DES.expected.hex); // golden vector (OpenSSL)
+    for (const threads of ['1', '2']) {
+      for (const input of [`${DATA}\r${DATA}\r\r${DATA}\r`, `${DATA}\r\n${DATA}\r\n\r\n${DATA}`]) {
+        const r = run(['build', 'sms', '--each', '--threads', threads, ...opts(V3DES)], { input });
+        assert.deepEqual([r.code, r.stdout, r.stderr], [0, lf.stdout, ''], `${threads}: ${JSON.stringify(input.slice(-3))}`);
+      }
+    }
+  });
+
   it('a counter past 2^40-1 is an error line and the batch goes on; parse --each verifies each line', () => {
     const b = run(['build', 'sms', '--each', ...opts(VMAX)], { input: `${DATA}\n${DATA}\n` });
     const lines = b.stdout.trim().split('\n');

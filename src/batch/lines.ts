@@ -2,10 +2,32 @@
  * Incremental line reader: yields each line as soon as its newline has been
  * read (so it works behind `tail -f`), pulling the next chunk only when the
  * consumer asks for it (memory bounded by the longest line, whatever the input
- * length). "\n" or "\r\n" ends a line; a last line without newline is still a line.
+ * length). "\n", "\r\n" or a lone "\r" (old Mac text) ends a line; a last line
+ * without newline is still a line.
  * A UTF-8 byte order mark at the start of the input is skipped (as in keyset files).
  */
 import { StringDecoder } from 'node:string_decoder';
+
+/** Whether the text so far ended with a CR: a LF first in the next text is its CRLF's. */
+interface CrState {
+  cr: boolean;
+}
+
+/**
+ * Text with its line ends as LF: CRLF and lone CR (else a CR would pass for a hex
+ * separator and lines would merge). Text without CR is returned as it is (one
+ * search, no copy: the common case stays fast); a CR at its end ends the line at
+ * once (tail -f), and a LF that then starts the next text is dropped.
+ */
+function toLf(s: string, st: CrState): string {
+  if (st.cr && s.length) {
+    st.cr = false;
+    if (s.charCodeAt(0) === 10) s = s.slice(1);
+  }
+  if (s.indexOf('\r') < 0) return s;
+  st.cr = s.charCodeAt(s.length - 1) === 13;
+  return s.replace(/\r\n?/g, '\n');
+}
 
 export interface LineChunk {
   /** The complete lines of this read, in order. */
@@ -20,10 +42,11 @@ export async function* readLineChunks(input: AsyncIterable<Buffer | string>): As
   const dec = new StringDecoder('utf8');
   let rest = '';
   let start0 = true; // no text yet: a BOM may come
+  const st: CrState = { cr: false };
   for await (const chunk of input) {
     // The new text is searched as it is: joined to the rest of the last read it would be copied
     // whole (a string made of two is flattened by the first search), for its first line only.
-    let s = typeof chunk === 'string' ? chunk : dec.write(chunk);
+    let s = toLf(typeof chunk === 'string' ? chunk : dec.write(chunk), st);
     if (start0 && s.length) {
       start0 = false;
       if (s.charCodeAt(0) === 0xfeff) s = s.slice(1);
@@ -36,20 +59,19 @@ export async function* readLineChunks(input: AsyncIterable<Buffer | string>): As
         rest += s;
         continue;
       }
-      const l = rest + s.slice(0, nl);
-      lines.push(l.charCodeAt(l.length - 1) === 13 ? l.slice(0, -1) : l);
+      lines.push(rest + s.slice(0, nl));
       start = nl + 1;
       nl = s.indexOf('\n', start);
     }
     for (; nl >= 0; nl = s.indexOf('\n', start)) {
-      lines.push(s.charCodeAt(nl - 1) === 13 && nl > start ? s.slice(start, nl - 1) : s.slice(start, nl));
+      lines.push(s.slice(start, nl));
       start = nl + 1;
     }
     rest = s.slice(start);
     if (lines.length) yield lines;
   }
   rest += dec.end();
-  if (rest.length) yield [rest.endsWith('\r') ? rest.slice(0, -1) : rest];
+  if (rest.length) yield [rest];
 }
 
 /** Line by line, same rules as readLineChunks. */
@@ -67,8 +89,9 @@ export async function* readTextBlocks(input: AsyncIterable<Buffer | string>): As
   const dec = new StringDecoder('utf8');
   let rest = '';
   let start0 = true; // no text yet: a BOM may come
+  const st: CrState = { cr: false };
   for await (const chunk of input) {
-    let s = rest + (typeof chunk === 'string' ? chunk : dec.write(chunk));
+    let s = rest + toLf(typeof chunk === 'string' ? chunk : dec.write(chunk), st);
     if (start0 && s.length) {
       start0 = false;
       if (s.charCodeAt(0) === 0xfeff) s = s.slice(1);

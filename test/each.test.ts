@@ -111,6 +111,28 @@ describe('build sms --each / parse --each: alignment and errors', () => {
   });
 });
 
+describe('build sms --each | parse --each (README): a long packet\'s segments on one line', () => {
+  it('read as the segments of one concatenated SMS (ud, tpdu, envelope; one thread or two); spaced single octets are still one input', () => {
+    const K = ['--keyset', KEYSET];
+    const lines = `${'00'.repeat(300)}\n00A40004023F00\n`;
+    for (const format of ['ud', 'tpdu', 'envelope']) {
+      const built = run(['build', 'sms', '--each', ...K, '--counter', '7', '--format', format], { input: lines });
+      assert.equal(built.code, 0, built.stderr);
+      const first = built.stdout.split('\n')[0];
+      // The packet (300 octets of data and its header) needs 3 SMS of at most 140 octets of user data each.
+      assert.equal(first.split(' ').length, 3, first);
+      for (const threads of ['1', '2']) {
+        const r = run(['parse', '--each', ...K, '--threads', threads], { input: built.stdout });
+        assert.equal(r.code, 0, `${format}: ${r.stdout}${r.stderr}`);
+        assert.deepEqual(r.stdout.trim().split('\n').map((l) => l.split(' ').slice(0, 3).join(' ')), ['1 OK command', '2 OK command']);
+      }
+    }
+    const spaced = run(['parse', '--each', ...K], { input: '02 70 00 00\n' });
+    assert.equal(spaced.code, 2);
+    assert.match(spaced.stdout, /^1 ERROR /);
+  });
+});
+
 describe('parse --each: a failed check is named on stderr with its line', () => {
   it('a CC mismatch (last digit of an OpenSSL-computed packet changed): exit 1, stderr as a one-shot parse with "line N: "', () => {
     const good = V3DES.expected.hex;

@@ -370,7 +370,24 @@ function parseLineFn(o: ParseOpts, mode: ParseMode, json: boolean, memo: PacketM
         return { text: `${lineNo} ${verdict} CAT_TP ${d.type} seq=${d.seq}${pe.failures.length ? ': ' + pe.failures.join('; ') : ''}`, exitCode, problems: problemLines(pe.failures, [], undefined) };
       }
     }
-    const peeled = pe ? sduPeeled(pe, pe.sdus[0], [b]) : peel([b], o.cattp ? 'cattp' : mode === 'auto' ? 'auto' : 'sms');
+    const peelMode = o.cattp ? 'cattp' : mode === 'auto' ? 'auto' : 'sms';
+    let peeled: Peeled;
+    if (pe) peeled = sduPeeled(pe, pe.sdus[0], [b]);
+    else {
+      try {
+        peeled = peel([b], peelMode);
+      } catch (e) {
+        // `build sms --each` writes the segments of a long packet on one line, separated by spaces: when
+        // the line read as one input is malformed, its words are tried as the segments (else its error stands).
+        const parts = e instanceof InputError ? segmentsOfLine(line) : undefined;
+        if (!parts) throw e;
+        try {
+          peeled = peel(parts, peelMode);
+        } catch {
+          throw e;
+        }
+      }
+    }
     const hint = mode === 'por' ? 'response' : mode === 'sms' && peeled.kind === undefined ? 'command' : undefined;
     if (!json) return briefLine(peeled, o, hint, memo, lineNo, !pe);
     // JSON: the object only (no tree), keys resolved once per KIc/KID.
@@ -389,6 +406,12 @@ function parseLineFn(o: ParseOpts, mode: ParseMode, json: boolean, memo: PacketM
     const why = [...failures, ...unverified.map((x) => `not verified: ${x}`), ...(res.refusal ? [res.refusal] : [])];
     return { text: `${lineNo} ${verdict} ${res.kind} tar=${j.tar}${j.status ? ` status=${j.status.code}` : ''} ${j.checksum.type}${why.length ? ': ' + why.join('; ') : ''}`, exitCode, peeled: pe ? undefined : peeled, problems: problemLines(failures, unverified, res.refusal) };
   };
+}
+
+/** The space-separated inputs of a line (the segments of a concatenated SMS), when it has several. */
+function segmentsOfLine(line: string): Uint8Array[] | undefined {
+  const words = line.trim().split(/\s+/);
+  return words.length > 1 ? words.map((w) => fromHex(w, '')) : undefined;
 }
 
 /** The text line of parse --each for one peeled packet (the verdict only: no tree, no JSON object). */

@@ -133,6 +133,22 @@ describe('build sms --each | parse --each (README): a long packet\'s segments on
   });
 });
 
+describe('parse --each: options every line would refuse are refused once, before the first line', () => {
+  it('an unreadable keyset (exit 3), a bad --kvn, --kic-alg, --spi or --expect-status (exit 2): one stderr line, no output', () => {
+    for (const [args, code] of [
+      [['--keyset', '/nonexistent/keys.json'], 3], [['--keyset', KEYSET, '--kvn', 'abc'], 2], [['--kic-alg', 'bogus'], 2],
+      [['--spi', 'ZZ'], 2], [['--expect-status', 'QQ'], 2],
+    ] as const) {
+      const r = run(['parse', '--each', ...args], { input: 'A0A40000027F20\nA0A40000027F20\n' });
+      assert.equal(r.code, code, `${args.join(' ')}: ${r.stderr}`);
+      assert.equal(r.stdout, '');
+      assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+      const empty = run(['parse', '--each', ...args], { input: '' });
+      assert.equal(empty.code, code, `${args.join(' ')} with no input lines`);
+    }
+  });
+});
+
 describe('parse --each: a failed check is named on stderr with its line', () => {
   it('a CC mismatch (last digit of an OpenSSL-computed packet changed): exit 1, stderr as a one-shot parse with "line N: "', () => {
     const good = V3DES.expected.hex;

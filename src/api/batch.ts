@@ -46,7 +46,7 @@ import { assertKeyFits, cipherAlgFor } from '../secured/keys.js';
 import { checkIntegrityLength } from '../secured/common.js';
 import { decodeKic } from '../secured/kic.js';
 import { scriptError } from '../remote/view.js';
-import { statusOutcome } from '../secured/expect-status.js';
+import { parseExpectStatus, statusOutcome } from '../secured/expect-status.js';
 import { kvnConflicts } from './keys.js';
 import { batchChecksummer, batchDecryptor, checkKey, getCryptoBackend, type CbcBatch, type CcAlg, type CipherAlg } from '../crypto/index.js';
 import { parsedRecords } from './pcap-records.js';
@@ -833,9 +833,21 @@ function memoKeys(o: ParseBatchOptions): ParseOpts {
  * parse recognises); the result is the object parse --each --json prints for
  * it, `exitCode` 1 when a check failed.
  */
+/**
+ * What every line would refuse alike (an unreadable keyset, a bad --kvn, key, algorithm, SPI,
+ * --request or --expect-status) is refused once, before the first line, not on each line.
+ */
+function checkParseOptions(o: ParseBatchOptions): void {
+  const memo = packetMemo(o);
+  memo.keys(undefined, undefined);
+  memo.expected();
+  parseExpectStatus(o.expectStatus);
+}
+
 export async function* parseBatch(lines: AsyncIterable<string> | Iterable<string>, o: ParseBatchOptions = {}, mode: ParseMode = 'auto'): AsyncGenerator<BatchItem<ParseBatchResult>> {
   if (o.crypto) setCryptoBackend(o.crypto);
   if (o.expanded && o.compact) throw new InputError('give --expanded or --compact, not both', { field: '--compact' });
+  checkParseOptions(o);
   const fn = parseLineFn(memoKeys(o), mode, true);
   let lineNo = 0;
   for await (const line of lines) {
@@ -978,6 +990,7 @@ export async function streamSmsBatch(o: SmsBatchOptions, s: StreamOptions): Prom
 export async function streamParseBatch(o: ParseBatchOptions, mode: ParseMode, s: StreamOptions): Promise<BatchSummary> {
   if (o.crypto) setCryptoBackend(o.crypto);
   if (o.expanded && o.compact) throw new InputError('give --expanded or --compact, not both', { field: '--compact' });
+  checkParseOptions(o);
   return stream({ kind: 'parse', options: o, mode, json: !!s.json, pcap: !!s.pcap }, s);
 }
 

@@ -149,6 +149,21 @@ describe('parse --each: options every line would refuse are refused once, before
   });
 });
 
+describe('options that mean nothing in a mode are refused, not ignored', () => {
+  it('build sms --each --show, --threads without --each (build sms, parse): exit 2, one line', () => {
+    for (const [args, input] of [
+      [['build', 'sms', '--each', '--show', '--keyset', KEYSET], 'A0A40000027F20\n'],
+      [['build', 'sms', '--threads', '2', '--keyset', KEYSET, '--apdu', 'A0A40000027F20'], ''],
+      [['parse', '--threads', '2', '00'], ''],
+    ] as const) {
+      const r = run([...args], { input });
+      assert.equal(r.code, 2, `${args.join(' ')}: ${r.stdout}`);
+      assert.equal(r.stdout, '');
+      assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+    }
+  });
+});
+
 describe('parse --each: a failed check is named on stderr with its line', () => {
   it('a CC mismatch (last digit of an OpenSSL-computed packet changed): exit 1, stderr as a one-shot parse with "line N: "', () => {
     const good = V3DES.expected.hex;

@@ -27,6 +27,7 @@ const notes = (ws: string[]) => {
 };
 
 export async function buildSms(o: BuildSmsOpts): Promise<void> {
+  if ((o as { threads?: string }).threads !== undefined) throw new InputError('it goes with --each', { field: '--threads' });
   if (o.json) {
     const api = await import('../../api/build.js');
     const r = await api.buildSms(o as BuildSmsOptions);
@@ -83,6 +84,7 @@ export async function buildSmsEach(o: BuildSmsOpts & { threads?: string; crypto?
   if (o.apdu.length || (o.data !== undefined && o.data !== '') || o.expanded) {
     throw new InputError('with --each the secured data comes from stdin, one hex line per packet: drop --apdu/--data/--expanded', { field: '--each' });
   }
+  if (o.show) throw new InputError('it prints one packet\'s trees; with --each each line gives hex (or a JSON object with --json)', { field: '--show' });
   const { cliStream } = await import('../batch-run.js');
   const { streamSmsBatch } = await import('../../api/batch.js');
   const s = await cliStream(o);

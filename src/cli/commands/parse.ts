@@ -21,7 +21,7 @@ export async function parseAuto(args: string[], o: ParseOpts, mode: ParseMode): 
     return parseCapture(o.read, args, o, mode);
   }
   readOnlyOptions(o);
-  if ((o as { threads?: string }).threads !== undefined) throw new InputError('--threads goes with --each', { field: '--threads' });
+  if ((o as { threads?: string }).threads !== undefined) throw new InputError('it goes with --each', { field: '--threads' });
   const inputs = hexInputs(args);
   const { parseInputs } = await import('../../api/parse.js');
   const r = await parseInputs(inputs, o, mode, { tree: !o.json });
@@ -55,8 +55,8 @@ export async function renderParsed(r: Parsed, o: ParseOpts, inputs: Uint8Array[]
 
 /** Options that only mean something with --read are refused without it, not ignored. */
 function readOnlyOptions(o: ParseOpts & { ndjson?: boolean; pairingWindow?: string }): void {
-  if (o.ndjson) throw new InputError('--ndjson goes with --read (one record per line of a capture); for hex inputs use --json (with --each: one object per line)', { field: '--ndjson' });
-  if (o.pairingWindow !== undefined) throw new InputError('--pairing-window goes with --read', { field: '--pairing-window' });
+  if (o.ndjson) throw new InputError('it goes with --read (one record per line of a capture); for hex inputs use --json (with --each: one object per line)', { field: '--ndjson' });
+  if (o.pairingWindow !== undefined) throw new InputError('it goes with --read', { field: '--pairing-window' });
 }
 
 /**

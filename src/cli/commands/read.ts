@@ -89,7 +89,7 @@ function pairingWindow(v: string | undefined): number {
 export async function parseCapture(file: string, args: string[], o: ParseOpts, _mode: ParseMode): Promise<void> {
   if (args.length) throw new InputError('give hex inputs or --read FILE, not both', { field: '--read' });
   if (o.pcap) throw new InputError('--pcap writes what was parsed from hex inputs; it cannot be combined with --read', { field: '--pcap' });
-  if ((o as { threads?: string }).threads !== undefined) throw new InputError('--threads goes with --each (hex lines), not with --read', { field: '--threads' });
+  if ((o as { threads?: string }).threads !== undefined) throw new InputError('it goes with --each (hex lines), not with --read', { field: '--threads' });
   if (o.json && o.ndjson) throw new InputError('give --json (one object) or --ndjson (one record per line), not both', { field: '--ndjson' });
   const window = pairingWindow(o.pairingWindow);
   if (file === '-' && isatty(0)) throw new InputError('no capture on stdin (it is a terminal): give a file name, or pipe a pcap/pcapng capture in', { field: '--read' });

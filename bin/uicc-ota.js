@@ -11,7 +11,8 @@
 // writeOut does: the stream is gone, and a batch would otherwise wait for a
 // 'drain' that never comes (worker threads keep the process alive).
 function onStdoutError(e) {
-  if (e.code === 'EPIPE') process.exit(0);
+  // The reader is gone: exit with what was known so far (a batch sets the worst line's code as it goes).
+  if (e.code === 'EPIPE') process.exit(Number(process.exitCode ?? 0) || 0);
   const m = /^([A-Z0-9_]+): (.*?)(?:, write)?$/.exec(String(e.message));
   process.stderr.write(`uicc-ota: cannot write standard output: ${m ? `${m[2]} (${m[1]})` : e.message}\n`);
   process.exit(3);

@@ -164,6 +164,16 @@ describe('options that mean nothing in a mode are refused, not ignored', () => {
   });
 });
 
+describe('a reader that closes the pipe early', () => {
+  it('ends the batch with the worst exit code of the lines answered so far (2 after a bad line), not 0', () => {
+    const lines = Array.from({ length: 4000 }, (_, i) => (i === 1 ? 'ZZ' : '00A40004023F00')).join('\n') + '\n';
+    const sh = (each: string) =>
+      spawnSync('bash', ['-c', `${JSON.stringify(process.execPath)} ${JSON.stringify(BIN)} build sms --each --keyset ${JSON.stringify(KEYSET)} 2>/dev/null | head -1 >/dev/null; echo \${PIPESTATUS[0]}`], { input: each, encoding: 'utf8' }).stdout.trim();
+    assert.equal(sh(lines), '2');
+    assert.equal(sh(lines.replace('ZZ', '00A40004023F00')), '0');
+  });
+});
+
 describe('parse --each: a failed check is named on stderr with its line', () => {
   it('a CC mismatch (last digit of an OpenSSL-computed packet changed): exit 1, stderr as a one-shot parse with "line N: "', () => {
     const good = V3DES.expected.hex;

@@ -38,12 +38,20 @@ export function workerBootstrap(): string | undefined {
     : `require(${JSON.stringify(here)}).batchWorker();`;
 }
 
+/** The worst line's exit code so far, as the process's: a reader that closes the pipe early (EPIPE) does not turn it into 0. */
+function worstSoFar(code: number): void {
+  const now = Number(process.exitCode ?? 0) || 0;
+  if (code > now) process.exitCode = code;
+}
+
 export function stderrError(e: LineError): void {
+  worstSoFar(e.exitCode);
   process.stderr.write(`uicc-ota: line ${e.line}: ${e.message}\n`);
 }
 
 /** A line whose check failed: what failed on stderr, as the one-shot command says it, with the line number. */
 export function stderrProblems(line: number, problems: string[]): void {
+  worstSoFar(1);
   for (const p of problems) process.stderr.write(`uicc-ota: line ${line}: ${p}\n`);
 }
 

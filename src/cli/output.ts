@@ -41,7 +41,7 @@ export function writeOut(s: string): void {
     while (at < buf.length) at += writeSync(1, buf, at);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'EPIPE') process.exit(0); // as bin/uicc-ota.js does for the stream: the reader is gone
+    if (code === 'EPIPE') process.exit(Number(process.exitCode ?? 0) || 0); // as bin/uicc-ota.js does for the stream: the reader is gone
     if (code !== 'EAGAIN') throw stdoutError(e);
     process.stdout.write(buf.subarray(at)); // a full non-blocking pipe: the stream waits for room
   }

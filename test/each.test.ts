@@ -164,6 +164,18 @@ describe('options that mean nothing in a mode are refused, not ignored', () => {
   });
 });
 
+describe('build sms --each notes what a one-shot build notes', () => {
+  it('a weak key accepted with --allow-weak-key: the same "uicc-ota: note:" line on stderr, once per batch', () => {
+    // K1 = K2: the 3DES 2-key key is single DES (TS 102 225 cl. 5.1 allows it only knowingly).
+    const keys = ['--kic-key', '00000000000000000000000000000000', '--kid-key', '01981F4A20999F62AF99988007BAF6CA', '--kic', '15', '--kid', '15', '--allow-weak-key'];
+    const one = run(['build', 'sms', ...keys, '--apdu', 'A0A40000027F20']);
+    assert.match(one.stderr, /^uicc-ota: note: KIc key: .*single DES/m);
+    const each = run(['build', 'sms', '--each', ...keys], { input: 'A0A40000027F20\nA0A40000027F20\n' });
+    assert.equal(each.code, 0, each.stderr);
+    assert.equal(each.stderr, one.stderr);
+  });
+});
+
 describe('a reader that closes the pipe early', () => {
   it('ends the batch with the worst exit code of the lines answered so far (2 after a bad line), not 0', () => {
     const lines = Array.from({ length: 4000 }, (_, i) => (i === 1 ? 'ZZ' : '00A40004023F00')).join('\n') + '\n';

@@ -24,7 +24,7 @@ import { formatTag } from '../util/json-format.js';
 import { runBatch, type BatchSummary, type WorkerSpec } from '../batch/engine.js';
 import { isPassThrough, jsonErrorLine, textErrorLine, toLineError, type ChunkFn, type LineError, type LineFn, type LineOutcome, type LineResult, type PassThrough } from '../batch/line.js';
 import { readLines } from '../batch/lines.js';
-import { buildCommand, commandBuilder, type CommandInput } from '../secured/command.js';
+import { buildCommand, commandAlgorithms, commandBuilder, type CommandInput } from '../secured/command.js';
 import { commandBatchBuilder } from '../secured/command-batch.js';
 import { spiCodec } from '../secured/spi.js';
 import { commandJson } from '../secured/view.js';
@@ -110,7 +110,8 @@ async function planBuild(o: SmsBatchOptions): Promise<BuildPlan> {
   const p = await prepareCommand(buildSecurity(o));
   const fo = smsFrameOpts(o as BuildSmsOptions);
   const { counter, data: _d, ...input } = p.input;
-  const warnings = buildWarnings(spiCodec.encode(input.spi), input.kic, input.kid, input.spi.integrity, input.spi.ciphering);
+  // A weak key accepted with --allow-weak-key is noted once per batch, as a one-shot build notes it.
+  const warnings = [...buildWarnings(spiCodec.encode(input.spi), input.kic, input.kid, input.spi.integrity, input.spi.ciphering), ...commandAlgorithms(input, p.keys).weakNotes];
   return {
     input, keys: p.keys, format: fo.format, sms: smsOptions(fo),
     fixed: o.counter === 'next' ? undefined : counter, warnings,

@@ -66,9 +66,11 @@ describe('start-up: a one-shot command loads only what it runs', () => {
   }
   // script(1) is util-linux's (Debian's essential bsdutils).
   it('a terminal is still told apart (script(1) gives the command a pseudo-terminal): colours on', () => {
-    const env = { ...process.env };
+    // chalk gives no colour under an unknown CI (CI set) or TERM=dumb: the terminal of a user, then.
+    const env: NodeJS.ProcessEnv = { ...process.env, TERM: 'xterm-256color' };
     delete env.NO_COLOR;
     delete env.FORCE_COLOR;
+    delete env.CI;
     const r = spawnSync('script', ['-qec', `${JSON.stringify(process.execPath)} ${JSON.stringify(BIN)} spi decode 1621`, '/dev/null'], { cwd: ROOT, env, encoding: 'utf8' });
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /\x1b\[/, 'ANSI colour codes on a terminal');

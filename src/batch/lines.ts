@@ -29,6 +29,22 @@ function toLf(s: string, st: CrState): string {
   return s.replace(/\r\n?/g, '\n');
 }
 
+/** The text of each chunk read: decoded, with LF line ends, without a byte order mark at the start of the input. */
+function lineText(): { text(chunk: Buffer | string): string; end(): string } {
+  const dec = new StringDecoder('utf8');
+  const st: CrState = { cr: false };
+  let first = true; // no text yet: a BOM may come
+  return {
+    text(chunk) {
+      const s = toLf(typeof chunk === 'string' ? chunk : dec.write(chunk), st);
+      if (!first || !s.length) return s;
+      first = false;
+      return s.charCodeAt(0) === 0xfeff ? s.slice(1) : s;
+    },
+    end: () => dec.end(),
+  };
+}
+
 export interface LineChunk {
   /** The complete lines of this read, in order. */
   lines: string[];
@@ -39,18 +55,12 @@ export interface LineChunk {
  * that callers can batch what is already there without waiting for more.
  */
 export async function* readLineChunks(input: AsyncIterable<Buffer | string>): AsyncGenerator<string[]> {
-  const dec = new StringDecoder('utf8');
+  const t = lineText();
   let rest = '';
-  let start0 = true; // no text yet: a BOM may come
-  const st: CrState = { cr: false };
   for await (const chunk of input) {
     // The new text is searched as it is: joined to the rest of the last read it would be copied
     // whole (a string made of two is flattened by the first search), for its first line only.
-    let s = toLf(typeof chunk === 'string' ? chunk : dec.write(chunk), st);
-    if (start0 && s.length) {
-      start0 = false;
-      if (s.charCodeAt(0) === 0xfeff) s = s.slice(1);
-    }
+    const s = t.text(chunk);
     const lines: string[] = [];
     let start = 0;
     let nl = s.indexOf('\n');
@@ -70,7 +80,7 @@ export async function* readLineChunks(input: AsyncIterable<Buffer | string>): As
     rest = s.slice(start);
     if (lines.length) yield lines;
   }
-  rest += dec.end();
+  rest += t.end();
   if (rest.length) yield [rest];
 }
 
@@ -86,31 +96,21 @@ export async function* readLines(input: AsyncIterable<Buffer | string>): AsyncGe
  * (splitLines). Same line rules as readLineChunks.
  */
 export async function* readTextBlocks(input: AsyncIterable<Buffer | string>): AsyncGenerator<string> {
-  const dec = new StringDecoder('utf8');
+  const t = lineText();
   let rest = '';
-  let start0 = true; // no text yet: a BOM may come
-  const st: CrState = { cr: false };
   for await (const chunk of input) {
-    let s = rest + toLf(typeof chunk === 'string' ? chunk : dec.write(chunk), st);
-    if (start0 && s.length) {
-      start0 = false;
-      if (s.charCodeAt(0) === 0xfeff) s = s.slice(1);
-    }
+    const s = rest + t.text(chunk);
     const end = s.lastIndexOf('\n') + 1;
     rest = s.slice(end);
     if (end) yield end === s.length ? s : s.slice(0, end);
   }
-  rest += dec.end();
+  rest += t.end();
   if (rest.length) yield rest + '\n';
 }
 
-/** The lines of a block of readTextBlocks (each "\n" ends one; a "\r" before it is dropped). */
+/** The lines of a block of readTextBlocks (each "\n" ends one; its CRs are already line ends). */
 export function splitLines(block: string): string[] {
   const lines = block.split('\n');
   lines.pop();
-  for (let k = 0; k < lines.length; k++) {
-    const l = lines[k];
-    if (l.charCodeAt(l.length - 1) === 13) lines[k] = l.slice(0, -1);
-  }
   return lines;
 }

@@ -48,9 +48,9 @@ export function toHexSpaced(b: Uint8Array): string {
 /**
  * Parse user hex: accepts spaces, tabs, newlines, colons, dashes, and a leading
  * `0x` per token. Reports the first bad character by its position in the
- * string and odd lengths by digit count.
+ * string and odd lengths by digit count. `what` names the input in errors
+ * (their field); '' for none, where the caller says where (a batch's "line N").
  */
-/** `what` names the input in errors (their field); '' for none, where the caller says where (a batch's "line N"). */
 export function fromHex(input: string, what = 'hex input'): Uint8Array {
   // Fast path: nothing but an even number of hex digits (Buffer's decoder stops at the first
   // non-hex character, so a full-length result means every character was a digit).

@@ -12,7 +12,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readLines, runBatch, type LineError, type LineFn } from '../src/batch/index.js';
-import { readTextBlocks, splitLines } from '../src/batch/lines.js';
+import { MAX_LINE, overlongLength, readTextBlocks, splitLines } from '../src/batch/lines.js';
 import { InputError, VerifyError } from '../src/util/errors.js';
 import { PcapAppender } from '../src/pcap/append.js';
 import { ipv4Udp } from '../src/pcap/pcap.js';
@@ -72,6 +72,54 @@ describe('readLines', () => {
     const got: string[] = [];
     for await (const l of readLines(Readable.from([bom.subarray(0, 1), bom.subarray(1), Buffer.from('ab\n\ufeffcd\n')]))) got.push(l);
     assert.deepEqual(got, ['ab', '\ufeffcd']);
+  });
+});
+
+describe('lines longer than MAX_LINE', () => {
+  // Pieces as a reader gets them: 64 KiB reads, or one big string from a library caller.
+  const long = MAX_LINE + 5;
+  const cases: [string, (string | Buffer)[]][] = [
+    ['in 64 KiB reads', (() => {
+      const text = 'ab\n' + 'x'.repeat(long) + '\r\n' + 'y'.repeat(MAX_LINE) + '\ncd\n' + 'z'.repeat(long);
+      const out: string[] = [];
+      for (let at = 0; at < text.length; at += 65536) out.push(text.slice(at, at + 65536));
+      return out;
+    })()],
+    ['in one string', ['ab\n' + 'x'.repeat(long) + '\r\n' + 'y'.repeat(MAX_LINE) + '\ncd\n' + 'z'.repeat(long)]],
+  ];
+  for (const [name, chunks] of cases) {
+    it(`are given as markers with their length, the lines around them intact (${name})`, async () => {
+      const want = (got: string[]) => {
+        assert.equal(got.length, 5);
+        assert.equal(got[0], 'ab');
+        assert.equal(overlongLength(got[1]), long);
+        assert.equal(got[2].length, MAX_LINE, 'a line of exactly MAX_LINE is kept');
+        assert.equal(overlongLength(got[2]), -1);
+        assert.equal(got[3], 'cd');
+        assert.equal(overlongLength(got[4]), long, 'a last line without newline');
+      };
+      const lines: string[] = [];
+      for await (const l of readLines(Readable.from(chunks))) lines.push(l);
+      want(lines);
+      const blocks: string[] = [];
+      for await (const b of readTextBlocks(Readable.from(chunks))) blocks.push(...splitLines(b));
+      want(blocks);
+    });
+  }
+
+  it('an overlong line is an error line (exit 2) and the stream goes on, in this thread and on workers', async () => {
+    const input = () => Readable.from(['a\n', 'b'.repeat(MAX_LINE), 'b'.repeat(10), '\nc\n']);
+    const want = `A\nline 2: line too long: ${MAX_LINE + 10} characters, more than the ${MAX_LINE} a line may hold (one packet per line)\nC\n`;
+    const s = new Sink();
+    assert.deepEqual(await runBatch({ input: input(), output: s, fn: upper }), { lines: 3, errors: 1, exitCode: 2 });
+    assert.equal(s.text, want);
+    const chunked: LineFn = Object.assign((l: string) => l.toUpperCase(), { chunk: (ls: string[]) => ls.map((l) => l.toUpperCase() + '\n').join('') });
+    const c = new Sink();
+    await runBatch({ input: input(), output: c, fn: chunked });
+    assert.equal(c.text, want, 'a chunk function never sees the marker');
+    const w = new Sink();
+    await runBatch({ input: input(), output: w, workers: { module: fixture, data: { suffix: '' }, threads: 1 } });
+    assert.equal(w.text, want.replace('A', 'a').replace('C', 'c'));
   });
 });
 

@@ -8,7 +8,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BIN, KEYSET, ROOT, run, live } from './helpers/cli.js';
@@ -444,6 +444,43 @@ describe('streaming', () => {
       }
     } finally {
       closeSync(full);
+    }
+  });
+
+  it('a 64 MB line is an error line (exit 2) and the lines around it are answered; memory stays flat (GNU time: peak RSS)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'uicc-long-'));
+    try {
+      const long = 64 << 20;
+      const around = (ok: string) => {
+        const file = join(dir, 'in.txt');
+        writeFileSync(file, `${ok}\n${'0'.repeat(long)}\n${ok}\n`);
+        return file;
+      };
+      // Build: the script of a golden vector; parse: that vector's packet (OpenSSL-computed).
+      const cases: [string[], string, RegExp, RegExp][] = [
+        [['build', 'sms', '--each', ...opts(V3DES)], DATA, /^[0-9A-F]{80,}$/, /^[0-9A-F]{80,}$/],
+        [['build', 'sms', '--each', '--threads', '2', ...opts(V3DES)], DATA, /^[0-9A-F]{80,}$/, /^[0-9A-F]{80,}$/],
+        [['parse', '--each', '--json', '--threads', '2', '--keyset', KEYSET], V3DES.expected.hex, /^\{/, /^\{/],
+        [['parse', '--each', '--keyset', KEYSET], V3DES.expected.hex, /^1 OK /, /^3 OK /],
+      ];
+      for (const [args, ok, first, last] of cases) {
+        const file = around(ok);
+        const rss = join(dir, 'rss');
+        const r = spawnSync('/usr/bin/time', ['-f', '%M', '-o', rss, process.execPath, BIN, ...args], { cwd: ROOT, stdio: [openSync(file, 'r'), 'pipe', 'pipe'], encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+        const lines = r.stdout.split('\n');
+        assert.equal(lines.length, 4, args.join(' '));
+        assert.match(lines[0], first, args.join(' '));
+        assert.match(lines[2], last, args.join(' '));
+        const msg = `line too long: ${long} characters, more than the 1048576 a line may hold (one packet per line)`;
+        if (args.includes('--json')) assert.deepEqual(JSON.parse(lines[1]), { format: 'uicc-ota-error/1', line: 2, error: msg, exitCode: 2 });
+        else assert.equal(lines[1], `2 ERROR ${msg}`, args.join(' '));
+        assert.equal(r.stderr, `uicc-ota: line 2: ${msg}\n`, args.join(' '));
+        assert.equal(r.status, 2, args.join(' '));
+        const kb = Number(readFileSync(rss, 'utf8').trim().split('\n').pop());
+        assert.ok(kb < 250_000, `${args.join(' ')}: peak RSS ${kb} kB for a ${long >> 20} MB line (was 1.6 GB and more)`);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 

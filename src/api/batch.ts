@@ -22,7 +22,7 @@ import { InputError, OtaError } from '../util/errors.js';
 import { constantTimeEqualAt, fromHex, hex2, hexInto, hexOut, toHex } from '../util/hex.js';
 import { formatTag } from '../util/json-format.js';
 import { runBatch, type BatchSummary, type WorkerSpec } from '../batch/engine.js';
-import { isPassThrough, jsonErrorLine, textErrorLine, toLineError, type ChunkFn, type LineError, type LineFn, type LineOutcome, type LineResult, type PassThrough } from '../batch/line.js';
+import { isPassThrough, jsonErrorLine, overlongError, textErrorLine, toLineError, type ChunkFn, type LineError, type LineFn, type LineOutcome, type LineResult, type PassThrough } from '../batch/line.js';
 import { readLines } from '../batch/lines.js';
 import { buildCommand, commandAlgorithms, commandBuilder, type CommandInput } from '../secured/command.js';
 import { commandBatchBuilder } from '../secured/command-batch.js';
@@ -316,6 +316,11 @@ export async function* buildSmsBatch(lines: AsyncIterable<string> | Iterable<str
     lineNo++;
     if (isPassThrough(line)) {
       yield { line: lineNo, skipped: true };
+      continue;
+    }
+    const over = overlongError(line, lineNo);
+    if (over) {
+      yield { line: lineNo, error: over };
       continue;
     }
     try {
@@ -855,6 +860,11 @@ export async function* parseBatch(lines: AsyncIterable<string> | Iterable<string
     lineNo++;
     if (isPassThrough(line)) {
       yield { line: lineNo, skipped: true };
+      continue;
+    }
+    const over = overlongError(line, lineNo);
+    if (over) {
+      yield { line: lineNo, error: over };
       continue;
     }
     try {

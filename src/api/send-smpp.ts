@@ -239,10 +239,10 @@ export async function sendSmpp(options: SendSmppOptions): Promise<SendSmppResult
   return { ...r.parsed!.json, units, warnings };
 }
 
-/** Input lines of --each: text (split at line ends) or the lines. */
+/** Input lines of --each: text (split at line ends as the line readers do: LF, CRLF or a lone CR; a leading BOM dropped) or the lines. */
 function inputLines(input: string | readonly string[]): string[] {
   if (typeof input !== 'string') return [...input];
-  const lines = input.split(/\r?\n/);
+  const lines = (input.charCodeAt(0) === 0xfeff ? input.slice(1) : input).split(/\r\n?|\n/);
   if (lines.length && lines[lines.length - 1] === '') lines.pop();
   return lines;
 }

@@ -3,6 +3,7 @@
  * error becomes that line's result (shared by the main thread and workers).
  */
 import { formatTag } from '../util/json-format.js';
+import { overlongLength, overlongMessage } from './lines.js';
 
 /** What a line produced: one output line (no newline) and the exit code it alone would have had. */
 export interface LineResult {
@@ -83,6 +84,12 @@ export function isPassThroughAt(s: string, start: number): boolean {
   return true;
 }
 
+/** The error of an overlong line (the line readers' marker, see lines.ts), exit 2; undefined for any other line. */
+export function overlongError(line: string, lineNo: number): LineError | undefined {
+  const n = overlongLength(line);
+  return n < 0 ? undefined : { line: lineNo, message: overlongMessage(n), exitCode: 2 };
+}
+
 /** An error thrown by a line: the OtaError classes carry exitCode and where; anything else is internal (70). */
 export function toLineError(e: unknown, line: number): LineError {
   const o = e as { message?: unknown; exitCode?: unknown; where?: { layer?: string; field?: string; offset?: number } };
@@ -103,6 +110,8 @@ function settle(r: string | LineResult): LineResult {
 /** Run one line; synchronous functions give a synchronous result (no promise per line). */
 export function runLine(fn: LineFn, line: string, lineNo: number, pass: PassThrough, seq = 0, ctx?: unknown): LineOutcome | Promise<LineOutcome> {
   if (isPassThrough(line)) return { text: pass === 'echo' ? line : '', exitCode: 0 };
+  const over = overlongError(line, lineNo);
+  if (over) return { error: over };
   try {
     const r = fn(line, lineNo, seq, ctx);
     if (typeof r === 'object' && typeof (r as Promise<unknown>).then === 'function') {
@@ -117,8 +126,12 @@ export function runLine(fn: LineFn, line: string, lineNo: number, pass: PassThro
 /** Run lines through fn.chunk (or, when it throws, through fn one by one, so every error names its line). */
 export function runChunk(fn: LineFn, lines: string[], first: number, pass: PassThrough, seq: number, ctx: unknown): LineOutcome[] | string | Uint8Array | Promise<LineOutcome[]> {
   try {
-    return fn.chunk!(lines, first, seq, ctx, pass);
+    // An overlong line (the line readers' marker) is answered by runLine, not given to the chunk function.
+    if (!lines.some((l) => l.charCodeAt(0) === 0)) return fn.chunk!(lines, first, seq, ctx, pass);
   } catch {
+    // run them one by one
+  }
+  {
     const outs: (LineOutcome | Promise<LineOutcome>)[] = new Array(lines.length);
     let async = false;
     for (let k = 0; k < lines.length; k++) {

@@ -111,6 +111,49 @@ describe('build sms --each / parse --each: alignment and errors', () => {
   });
 });
 
+describe('--each --json: each line is the one-shot command\'s object, with its line number', () => {
+  // The one-shot object is the reference here (its own tests check it against OpenSSL and tshark):
+  // a batch must not drop or change a key of it. deepEqual ignores key order.
+  const oneShot = (args: string[]) => JSON.parse(run(args).stdout) as Record<string, unknown>;
+  const eachLines = (args: string[], input: string) => run(args, { input }).stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+  it('build sms: every --format, a packet of one SMS and one of several, one thread or two', () => {
+    for (const format of ['packet', 'ud', 'tpdu', 'envelope']) {
+      for (const data of [DATA, DATA.repeat(20)]) {
+        const want = oneShot(['build', 'sms', '--json', '--format', format, ...opts(V3DES), '--data', data]);
+        for (const threads of ['1', '2']) {
+          const got = eachLines(['build', 'sms', '--each', '--json', '--threads', threads, '--format', format, ...opts(V3DES)], `${data}\n`);
+          assert.equal(got[0].line, 1);
+          delete got[0].line;
+          assert.deepEqual(got[0], want, `${format}, ${data.length / 2} octets, --threads ${threads}`);
+        }
+      }
+    }
+  });
+
+  it('parse: a command packet bare and in its SMS layers, a PoR, CAT_TP PDUs; in groups (the fast path) and alone, one thread or two', () => {
+    const inputs = [
+      V3DES.expected.hex, // golden vector (OpenSSL)
+      ...['ud', 'tpdu', 'envelope'].map((f) => run(['build', 'sms', '--format', f, ...opts(V3DES), '--data', DATA]).stdout.trim()),
+      run(['build', 'por', '--keyset', KEYSET, '--request', V3DES.expected.hex, '--status', '00']).stdout.trim(),
+      // CAT_TP (vectors/cattp-pdus.json, checked by tshark's CAT-TP dissector): a SYN and a data PDU whose SDU is not a packet.
+      ...JSON.parse(readFileSync(join(ROOT, 'vectors', 'cattp-pdus.json'), 'utf8')).cases.filter((c: { id: string }) => c.id === 'example-cattp-syn' || c.id === 'example-cattp-ack-data23').map((c: { expected: { hex: string } }) => c.expected.hex),
+      // A data PDU carrying a command packet (vectors/cattp-packets.json).
+      run(['cattp', 'build', 'data', '--data', JSON.parse(readFileSync(join(ROOT, 'vectors', 'cattp-packets.json'), 'utf8')).cases[0].expected.hex]).stdout.trim(),
+    ];
+    assert.equal(inputs.length, 8);
+    for (const hex of inputs) {
+      const want = oneShot(['parse', '--json', '--keyset', KEYSET, hex]);
+      for (const threads of ['1', '2']) {
+        for (const got of eachLines(['parse', '--each', '--json', '--threads', threads, '--keyset', KEYSET], `${hex}\n`.repeat(3))) {
+          delete got.line;
+          delete got.pdu; // a CAT_TP PDU line also gives the PDU alone
+          assert.deepEqual(got, want, `${hex.slice(0, 16)}… --threads ${threads}`);
+        }
+      }
+    }
+  });
+});
+
 describe('build sms --each | parse --each (README): a long packet\'s segments on one line', () => {
   it('read as the segments of one concatenated SMS (ud, tpdu, envelope; one thread or two); spaced single octets are still one input', () => {
     const K = ['--keyset', KEYSET];

@@ -64,7 +64,7 @@ const VERIFIED_TEXT = ',"verified":true,"failures":[],"notes":';
 export function jsonHead(hdr: CommandHeader, keys: KeyMaterial, ccAlg: CcAlg, cipher: CipherAlg | undefined): JsonHead {
   const { spi, kic, kid, chl } = hdr;
   const kidJson = Object.assign(keyIdJson(decodeKidCc(kid)), { reading: 'cc' });
-  const tail = `${cipher ? `,"cipherAlgorithm":${JSON.stringify(cipher)}` : ''},"unverified":[]}\n`;
+  const tail = `${cipher ? `,"cipherAlgorithm":${JSON.stringify(cipher)}` : ''},"unverified":[],"framing":[]}\n`;
   const kw = cipher && keys.kicKey ? weakKey(cipher, keys.kicKey) : undefined;
   const dw = keys.kidKey ? weakKey(ccAlg, keys.kidKey) : undefined;
   return {

@@ -27,7 +27,6 @@ import { readLines } from '../batch/lines.js';
 import { buildCommand, commandAlgorithms, commandBuilder, type CommandInput } from '../secured/command.js';
 import { commandBatchBuilder } from '../secured/command-batch.js';
 import { spiCodec } from '../secured/spi.js';
-import { commandJson } from '../secured/view.js';
 import { CNTR_MAX } from '../secured/common.js';
 import type { KeyMaterial } from '../secured/keys.js';
 import { smsDialect } from '../smspp/dialect.js';
@@ -35,11 +34,12 @@ import { buildSmsPp, type BuildSmsOptions as SmsPpOptions } from '../smspp/build
 import { envelopeRecords } from '../smspp/gsmtap.js';
 import { peel, type Peeled } from '../layers/peel.js';
 import { looksLikeCattpPdu, peelCattpPdus, sduPeeled } from '../cattp/peel.js';
+import { notPacketNote } from '../cattp/detect.js';
 import { setCryptoBackend, type CryptoBackend } from '../crypto/backend.js';
 import type { PcapRecord } from '../pcap/pcap.js';
 import { counterBlock, prepareCommand, type SecurityOpts } from './secured-options.js';
 import { smsOptions, type SmsFrameOpts } from './frame.js';
-import { buildWarnings, smsFrameOpts, type BuildSmsOptions } from './build.js';
+import { buildWarnings, smsBuildJson, smsFrameOpts, type BuildSmsOptions } from './build.js';
 import { packetMemo, parsePacket, parsePacketBrief, type PacketMemo, type ParseMode, type ParseOpts } from './packet.js';
 import { parseCommandHeader, type CommandHeader } from '../secured/command.js';
 import { assertKeyFits, cipherAlgFor } from '../secured/keys.js';
@@ -156,13 +156,13 @@ function buildLineFn(plan: BuildPlan, json: boolean, pcap: boolean): (line: stri
       units = format === 'packet' ? [bytes] : format === 'ud' ? built.uds : format === 'tpdu' ? built.tpdus : built.envelopes;
       if (pcap) records = envelopeRecords(built.tpdus, { address: sms.scAddress as never });
     }
-    const hex = units.map(toHex);
     if (cmd) {
-      const j = { line: lineNo, ...commandJson(cmd), output: hex };
+      // The one-shot `build sms --json` object, its line number first.
+      const j = { line: lineNo, ...smsBuildJson(cmd, units, format, 'compact') };
       return { json: j, text: JSON.stringify(j), units, records };
     }
     // Several SMS of one long packet: on the line of their input, separated by spaces.
-    return { text: hex.join(' '), units, records };
+    return { text: units.map(toHex).join(' '), units, records };
   };
 }
 
@@ -370,7 +370,13 @@ function parseLineFn(o: ParseOpts, mode: ParseMode, json: boolean, memo: PacketM
         const verdict = pe.failures.length ? 'FAIL' : 'OK';
         const exitCode = pe.failures.length ? 1 : 0;
         if (json) {
-          const j = { format: formatTag('cattp-pdus'), line: lineNo, layers: ['CAT_TP'], type: 'cattp-pdus', dialect: 'cat_tp', hex: null, pdu: d, verified: pe.failures.length ? false : true, failures: pe.failures, notes: pe.notes };
+          // The one-shot `parse --json` object of this PDU (parseCattpPdus, src/api/parse-cattp.ts), its
+          // line number first, and `pdu`: the PDU alone (as this line gave it before it had `framing`).
+          const j: Record<string, unknown> = { format: formatTag('cattp-pdus'), line: lineNo, layers: sdu ? ['CAT_TP', 'SDU'] : ['CAT_TP'], type: 'cattp-pdus', dialect: 'cat_tp', hex: null };
+          const notes = sdu ? [...pe.notes, notPacketNote(sdu.data)] : pe.notes;
+          if (sdu) Object.assign(j, { sdu: toHex(sdu.data), packet: null });
+          Object.assign(j, { pdu: d, framing: [pe.json], verified: pe.failures.length ? false : true, failures: pe.failures, notes });
+          if (!sdu) j.unverified = [];
           return { json: j, text: JSON.stringify(j), exitCode, problems: problemLines(pe.failures, [], undefined) };
         }
         return { text: `${lineNo} ${verdict} CAT_TP ${d.type} seq=${d.seq}${pe.failures.length ? ': ' + pe.failures.join('; ') : ''}`, exitCode, problems: problemLines(pe.failures, [], undefined) };
@@ -404,7 +410,8 @@ function parseLineFn(o: ParseOpts, mode: ParseMode, json: boolean, memo: PacketM
     const unverified = o.requireVerified && !failures.length ? res.unverified : [];
     const exitCode = failures.length || res.refusal || unverified.length ? 1 : 0;
     if (json) {
-      const j = { line: lineNo, layers: [...(peeled.layerNames ?? peeled.layers.map((l) => l.name)), `${res.kind} packet`], ...res.json, verified: failures.length ? false : res.json.verified };
+      // The one-shot `parse --json` object (parseInputs, src/api/parse.ts), its line number first.
+      const j = { line: lineNo, layers: [...(peeled.layerNames ?? peeled.layers.map((l) => l.name)), `${res.kind} packet`], ...res.json, framing: pe ? [pe.json] : peeled.layers.map((l) => l.json), verified: failures.length ? false : res.json.verified };
       return { json: j, text: JSON.stringify(j), exitCode, peeled: pe ? undefined : peeled, problems: problemLines(failures, unverified, res.refusal) };
     }
     const j = res.json as { tar: string; status?: { code: string } | null; checksum: { type: string; verified: boolean | null } };

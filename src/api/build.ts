@@ -107,11 +107,15 @@ export function builtLayers(lines: Uint8Array[], trees = true): { trees: TreeNod
 /** `build sms --json`: a secured command packet for SMS-PP (3GPP TS 31.115) at the requested layer. */
 export async function buildSms(o: BuildSmsOptions): Promise<BuildResult> {
   const { cmd, units, warnings } = await buildSmsUnits(o);
-  const format = o.format ?? 'packet';
-  const script = scriptView(cmd.data!, o.expanded ? 'expanded' : 'compact', JSON_ONLY);
-  const outer = format === 'packet' ? { names: [], json: [] } : builtLayers(units, false);
-  const json = { layers: [...outer.names, 'command packet'], ...commandJson(cmd, script.apdus ?? undefined, { script: script.json }), framing: outer.json, outputFormat: format, output: units.map(toHex) };
+  const json = smsBuildJson(cmd, units, o.format ?? 'packet', o.expanded ? 'expanded' : 'compact');
   return withExtras(json, units, warnings);
+}
+
+/** The --json object of `build sms` (without its line number, which `--each` puts first): the packet, its script, its SMS layers decoded back. */
+export function smsBuildJson(cmd: SecuredCommand, units: Uint8Array[], format: string, scriptFormat: 'compact' | 'expanded'): Record<string, unknown> {
+  const script = scriptView(cmd.data!, scriptFormat, JSON_ONLY);
+  const outer = format === 'packet' ? { names: [], json: [] } : builtLayers(units, false);
+  return { layers: [...outer.names, 'command packet'], ...commandJson(cmd, script.apdus ?? undefined, { script: script.json }), framing: outer.json, outputFormat: format, output: units.map(toHex) };
 }
 
 /** `build por` without the views: the response packet and its frames. */

@@ -9,6 +9,7 @@ import { InputError, OtaError } from '../util/errors.js';
 import { fromHex, toHex, equalBytes, hex2 } from '../util/hex.js';
 import { node, type TreeNode } from '../render/tree.js';
 import { cattpDialect } from '../cattp/dialect.js';
+import { notPacketNote, notPacketWhy } from '../cattp/detect.js';
 import { cattpPacketKind, peelCattpPdus, relocateSduError, type CattpPeel } from '../cattp/peel.js';
 import type { SecuredCommand } from '../secured/command.js';
 import { spiHex } from '../secured/spi.js';
@@ -34,8 +35,8 @@ export const hexNode = (name: string, b: Uint8Array, note?: string) => node(name
 export async function viewSdu(sdu: Uint8Array, o: ParseOpts, request: SecuredCommand | undefined, kindHint?: 'command' | 'response', strict = false): Promise<PacketView> {
   const kind = kindHint ?? cattpPacketKind(sdu);
   if (!kind) {
-    const why = sdu[0] === 1 || sdu[0] === 2 ? 'its BER length does not match the octets present' : `first octet ${hex2(sdu[0])} is neither CPI 01 nor RPI 02`;
-    const note = `SDU of ${sdu.length} octets is not a TS 102 225 packet: ${why}`;
+    const why = notPacketWhy(sdu);
+    const note = notPacketNote(sdu);
     return { tree: [hexNode('SDU', sdu, `not a TS 102 225 packet: ${why}`)], json: { sdu: toHex(sdu), packet: null, failures: [], notes: [note] }, failures: [], notes: [note] };
   }
   const { parsePacket } = await import('./packet.js');

@@ -36,3 +36,13 @@ export function cattpPacketKind(b: Uint8Array): 'command' | 'response' | undefin
   return b[0] === 1 ? 'command' : 'response';
 }
 
+
+/** Why an SDU (cattpPacketKind undefined) is not a TS 102 225 packet: the note parse gives it. */
+export function notPacketWhy(sdu: Uint8Array): string {
+  return sdu[0] === 1 || sdu[0] === 2 ? 'its BER length does not match the octets present' : `first octet ${(sdu[0] ?? 0).toString(16).toUpperCase().padStart(2, '0')} is neither CPI 01 nor RPI 02`;
+}
+
+/** The note of an SDU that is not a TS 102 225 packet. */
+export function notPacketNote(sdu: Uint8Array): string {
+  return `SDU of ${sdu.length} octets is not a TS 102 225 packet: ${notPacketWhy(sdu)}`;
+}

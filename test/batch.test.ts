@@ -11,9 +11,9 @@ import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readLines, runBatch, type LineError, type LineFn } from '../src/batch/index.js';
+import { GroupError, readLines, runBatch, type LineError, type LineFn } from '../src/batch/index.js';
 import { MAX_LINE, overlongLength, readTextBlocks, splitLines } from '../src/batch/lines.js';
-import { InputError, VerifyError } from '../src/util/errors.js';
+import { InputError, IoError, VerifyError } from '../src/util/errors.js';
 import { PcapAppender } from '../src/pcap/append.js';
 import { ipv4Udp } from '../src/pcap/pcap.js';
 import { tsharkPath } from './helpers/tshark.js';
@@ -249,6 +249,45 @@ describe('runBatch and an output that fails', () => {
       await assert.rejects(run, { code: 'ENOSPC' });
     });
   }
+});
+
+describe('runBatch and a context that fails', () => {
+  it('a GroupError answers each work line of its group with its error (its exit code) and the batch goes on; another error ends the run', async () => {
+    let calls = 0;
+    const context = async (seq0: number, count: number) => {
+      if (++calls === 2) throw new GroupError(new IoError('counter state file: timed out waiting for the lock'));
+      return { seq0, count };
+    };
+    const chunks = ['a\nb\n', '# c\nd\ne\n', 'f\n'];
+    const s = new Sink();
+    const r = await runBatch({ input: Readable.from(chunks), output: s, fn: (l, _n, seq) => `${l}${seq}`, context });
+    assert.equal(s.text, 'a0\nb1\n# c\nline 4: counter state file: timed out waiting for the lock\nline 5: counter state file: timed out waiting for the lock\nf4\n');
+    assert.deepEqual(r, { lines: 6, errors: 2, exitCode: 3 });
+    calls = 0;
+    const w = new Sink();
+    const rw = await runBatch({ input: Readable.from(chunks), output: w, workers: { module: fixture, data: { suffix: '+' }, threads: 1, linesPerMessage: 2 }, context });
+    // On workers a context per message (at most 2 lines here): the 2nd is "# c" and d.
+    assert.equal(w.text, 'a+\nb+\n# c\nline 4: counter state file: timed out waiting for the lock\ne+\nf+\n');
+    assert.deepEqual(rw, { lines: 6, errors: 1, exitCode: 3 });
+    await assert.rejects(runBatch({ input: Readable.from(['a\n']), output: new Sink(), fn: (l) => l, context: async () => { throw new Error('bind failed'); } }), /bind failed/);
+  });
+
+  it("seqRule 'hex': a line that is not hex takes no seq (no counter), in this thread, in a chunk function's fallback and on workers", async () => {
+    const input = () => Readable.from(['00\nZZ\n# c\n0A0\n11\n']);
+    const fn: LineFn = (l, _n, seq) => {
+      if (!/^[0-9A-F]*$/.test(l) || l.length % 2) throw new InputError('not hex');
+      return `${l}@${seq}`;
+    };
+    const s = new Sink();
+    await runBatch({ input: input(), output: s, fn, seqRule: 'hex' });
+    assert.equal(s.text, '00@0\nline 2: not hex\n# c\nline 4: not hex\n11@1\n');
+    const c = new Sink();
+    await runBatch({ input: input(), output: c, fn: Object.assign(fn, { chunk: () => { throw new Error('fall back'); } }), seqRule: 'hex' });
+    assert.equal(c.text, s.text);
+    const d = new Sink();
+    await runBatch({ input: input(), output: d, fn: (l, _n, seq) => `${l}@${seq}` });
+    assert.equal(d.text, '00@0\nZZ@1\n# c\n0A0@2\n11@3\n', "default 'work': every work line");
+  });
 });
 
 describe('runBatch on worker threads', () => {

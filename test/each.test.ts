@@ -61,8 +61,8 @@ describe('build sms --each / parse --each: alignment and errors', () => {
     const [a, e, b] = [JSON.parse(jl[0]), JSON.parse(jl[3]), JSON.parse(jl[4])];
     assert.deepEqual([a.line, a.counter, a.output], [1, 0, [V3DES.expected.hex]]);
     assert.deepEqual(e, { format: 'uicc-ota-error/1', line: 4, error: 'not a hex digit "Z" at character 1', exitCode: 2 });
-    // The counter counts packets (work lines), bad ones included: the 3rd work line gets 0 + 2.
-    assert.deepEqual([b.line, b.counter], [5, 2]);
+    // A line that is not hex takes no counter: the next packet gets the one it would have had (0 + 1).
+    assert.deepEqual([b.line, b.counter], [5, 1]);
     assert.equal(j.code, 2);
   });
 
@@ -93,11 +93,57 @@ describe('build sms --each / parse --each: alignment and errors', () => {
     }
   });
 
+  it('a line that is not hex uses up no counter (fixed or --counter next; one thread or two; the library iterator)', async () => {
+    // The counters are read back by parse --json: the property here is which packet gets which counter.
+    const counters = (out: string) => out.trim().split('\n').map((l) => (/^[0-9A-F]+$/.test(l) ? JSON.parse(run(['parse', '--json', '--keyset', KEYSET, l]).stdout).counter : l.replace(/ .*/, '')));
+    const input = `${DATA}\nZZ\n# c\n${DATA}\n0${DATA}\n${DATA}\n`;
+    for (const threads of ['1', '2']) {
+      const f = run(['build', 'sms', '--each', '--threads', threads, ...opts(V3DES)], { input });
+      assert.deepEqual(counters(f.stdout), [0, '2', '#', 1, '5', 2], `--counter 0, --threads ${threads}`);
+      const dir = mkdtempSync(join(tmpdir(), 'uicc-seq-'));
+      try {
+        const state = join(dir, 'c.json');
+        const K = ['--keyset', KEYSET, '--spi', V3DES.inputs.spi, '--kic', V3DES.inputs.kic, '--kid', V3DES.inputs.kid, '--tar', V3DES.inputs.tar, '--state', state];
+        const n = run(['build', 'sms', '--each', '--threads', threads, '--counter', 'next', ...K], { input });
+        assert.deepEqual(counters(n.stdout), [1, '2', '#', 2, '5', 3], `--counter next, --threads ${threads}`);
+        assert.match(run(['counter', 'show', '--kvn', '1', '--tar', V3DES.inputs.tar, ...K.slice(0, 2), '--state', state]).stdout, /: 3 \(next is 4\)/, 'three counters used, three reserved');
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    }
+    const got: unknown[] = [];
+    for await (const r of buildSmsBatch(input.split('\n').slice(0, -1), { keyset: KEYSET, spi: V3DES.inputs.spi, kic: V3DES.inputs.kic, kid: V3DES.inputs.kid, tar: V3DES.inputs.tar, counter: 0 })) {
+      got.push('result' in r ? (r.result.json as { counter: number }).counter : 'error' in r ? 'error' : 'skipped');
+    }
+    assert.deepEqual(got, [0, 'error', 'skipped', 1, 'error', 2]);
+  });
+
+  it('counters running out at 2^40-1: the lines before it get the last ones, the rest error lines; an exhausted store answers each line, the batch goes on', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'uicc-max-'));
+    try {
+      const state = join(dir, 'c.json');
+      const K = ['--keyset', KEYSET, '--spi', V3DES.inputs.spi, '--kic', V3DES.inputs.kic, '--kid', V3DES.inputs.kid, '--tar', V3DES.inputs.tar, '--state', state];
+      const MAX = 2 ** 40 - 1;
+      run(['counter', 'set', String(MAX - 2), '--kvn', '1', '--tar', V3DES.inputs.tar, ...K.slice(0, 2), '--state', state]);
+      const r = run(['build', 'sms', '--each', '--json', '--counter', 'next', ...K], { input: `${DATA}\nZZ\n${DATA}\n${DATA}\n` });
+      const j = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+      assert.deepEqual(j.map((o) => o.counter ?? o.error), [MAX - 1, 'not a hex digit "Z" at character 1', MAX, 'CNTR: no counter left for this line: it would pass 2^40-1']);
+      assert.equal(r.code, 2);
+      for (const threads of ['1', '2']) {
+        const x = run(['build', 'sms', '--each', '--threads', threads, '--counter', 'next', ...K], { input: `${DATA}\n# c\n${DATA}\n` });
+        assert.equal(x.stdout, '1 ERROR CNTR: counter for kvn1/B00010 is exhausted (2^40−1 reached)\n# c\n3 ERROR CNTR: counter for kvn1/B00010 is exhausted (2^40−1 reached)\n', `--threads ${threads}`);
+        assert.equal(x.code, 2);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('a counter past 2^40-1 is an error line and the batch goes on; parse --each verifies each line', () => {
     const b = run(['build', 'sms', '--each', ...opts(VMAX)], { input: `${DATA}\n${DATA}\n` });
     const lines = b.stdout.trim().split('\n');
     assert.equal(lines[0], VMAX.expected.hex); // OpenSSL-computed vector at CNTR FFFFFFFFFF
-    assert.match(lines[1], /^2 ERROR .*past 2\^40-1/);
+    assert.equal(lines[1], '2 ERROR CNTR: no counter left for this line: it would pass 2^40-1');
     assert.equal(b.code, 2);
     // A flipped octet in the CC (TS 102 225 cl. 5.1: checked over the deciphered header) fails that line only.
     const bad = V3DES.expected.hex.slice(0, -2) + (V3DES.expected.hex.endsWith('00') ? '01' : '00');

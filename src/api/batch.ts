@@ -19,9 +19,10 @@
  */
 import { availableParallelism } from 'node:os';
 import { InputError, OtaError } from '../util/errors.js';
-import { constantTimeEqualAt, fromHex, hex2, hexInto, hexOut, toHex } from '../util/hex.js';
+import { constantTimeEqualAt, fromHex, hex2, hexInto, hexOut, isHexText, toHex } from '../util/hex.js';
 import { formatTag } from '../util/json-format.js';
 import { runBatch, type BatchSummary, type WorkerSpec } from '../batch/engine.js';
+import { GroupError } from '../batch/group-error.js';
 import { isPassThrough, jsonErrorLine, overlongError, textErrorLine, toLineError, type ChunkFn, type LineError, type LineFn, type LineOutcome, type LineResult, type PassThrough } from '../batch/line.js';
 import { readLines } from '../batch/lines.js';
 import { buildCommand, commandAlgorithms, commandBuilder, type CommandInput } from '../secured/command.js';
@@ -37,7 +38,7 @@ import { looksLikeCattpPdu, peelCattpPdus, sduPeeled } from '../cattp/peel.js';
 import { notPacketNote } from '../cattp/detect.js';
 import { setCryptoBackend, type CryptoBackend } from '../crypto/backend.js';
 import type { PcapRecord } from '../pcap/pcap.js';
-import { counterBlock, prepareCommand, type SecurityOpts } from './secured-options.js';
+import { batchCounters, counterBlock, prepareCommand, type SecurityOpts } from './secured-options.js';
 import { smsOptions, type SmsFrameOpts } from './frame.js';
 import { buildWarnings, smsBuildJson, smsFrameOpts, type BuildSmsOptions } from './build.js';
 import { packetMemo, parsePacket, parsePacketBrief, type PacketMemo, type ParseMode, type ParseOpts } from './packet.js';
@@ -145,7 +146,7 @@ function buildLineFn(plan: BuildPlan, json: boolean, pcap: boolean): (line: stri
       if (!c) throw new InputError('no counter reserved for this line', { field: 'CNTR' });
       counter = c.counter + BigInt(seq - c.seq0);
     }
-    if (counter > CNTR_MAX) throw new InputError(`line ${lineNo} would run the counter past 2^40-1`, { field: 'CNTR' });
+    if (counter > CNTR_MAX) throw new InputError(`no counter left for this line: it would pass 2^40-1`, { field: 'CNTR' });
     const cmd = fast ? undefined : buildCommand(smsDialect, withMembers(input, { data, counter }), keys);
     const bytes = cmd ? cmd.bytes : fast!(data, counter);
     let units: Uint8Array[];
@@ -205,8 +206,7 @@ function buildChunkFn(plan: BuildPlan, pcap: boolean): ChunkFn {
         skipped++;
         continue;
       }
-      const lineNo = first + k;
-      const sq = seq++;
+      let sq = -1;
       try {
         if (din.length < pos + (line.length >> 1) + 1) {
           const bigger = new Uint8Array(Math.max(2 * din.length, pos + line.length));
@@ -219,6 +219,8 @@ function buildChunkFn(plan: BuildPlan, pcap: boolean): ChunkFn {
           din.set(d, pos);
           len = d.length;
         }
+        // Only a hex line takes a counter (SeqRule 'hex'): one refused as not hex leaves no gap.
+        sq = seq++;
         let counter: number;
         if (fixed !== undefined) counter = fixed + sq;
         else {
@@ -226,7 +228,7 @@ function buildChunkFn(plan: BuildPlan, pcap: boolean): ChunkFn {
           if (!c) throw new InputError('no counter reserved for this line', { field: 'CNTR' });
           counter = Number(c.counter) + (sq - c.seq0);
         }
-        if (counter > MAX) throw new InputError(`line ${lineNo} would run the counter past 2^40-1`, { field: 'CNTR' });
+        if (counter > MAX) throw new InputError(`no counter left for this line: it would pass 2^40-1`, { field: 'CNTR' });
         doff[w] = pos;
         dlen[w] = len;
         ctr[w] = counter;
@@ -298,7 +300,7 @@ function buildChunkFn(plan: BuildPlan, pcap: boolean): ChunkFn {
 function counterReserver(o: SmsBatchOptions, plan: BuildPlan): ((seq0: number, count: number) => Promise<CounterCtx>) | undefined {
   if (plan.fixed !== undefined) return undefined;
   const so = { counter: 'next', state: o.state, keyset: o.keyset, kvn: o.kvn === undefined ? undefined : String(o.kvn), kicKey: o.kicKey, kidKey: o.kidKey };
-  return async (seq0, count) => ({ seq0, counter: await counterBlock(so as Parameters<typeof counterBlock>[0], plan.input.kic, plan.input.kid, plan.input.tar, 0n, count) });
+  return batchCounters(so as Parameters<typeof counterBlock>[0], plan.input.kic, plan.input.kid, plan.input.tar);
 }
 
 /**
@@ -324,14 +326,18 @@ export async function* buildSmsBatch(lines: AsyncIterable<string> | Iterable<str
       continue;
     }
     try {
+      if (!isHexText(line)) fromHex(line, ''); // its error, before a counter is reserved for it
       const ctx = reserve ? await reserve(seq, 1) : undefined;
       const r = fn(line, lineNo, seq, ctx);
       yield { line: lineNo, result: { json: r.json!, units: r.units }, exitCode: 0 };
     } catch (e) {
-      if (!(e instanceof OtaError)) throw e;
-      yield { line: lineNo, error: toLineError(e, lineNo) };
+      // A counter store that could not give a counter (GroupError): this line's error, and the batch goes on.
+      const err = e instanceof GroupError ? e.error : e;
+      if (!(err instanceof OtaError)) throw err;
+      yield { line: lineNo, error: toLineError(err, lineNo) };
     } finally {
-      seq++;
+      // A line that is not hex uses up no counter, as in the stream (SeqRule 'hex').
+      if (isHexText(line)) seq++;
     }
   }
 }
@@ -984,6 +990,8 @@ async function stream(job: BatchJob, s: StreamOptions, context?: (seq0: number, 
       onError: s.onError,
       onProblems: s.onProblems,
       context,
+      // build: a line that is not hex uses up no counter (the next line gets it).
+      seqRule: job.kind === 'build' ? 'hex' : 'work',
       onResult: appender ? (r) => {
         for (const rec of (r.extra as PcapRecord[] | undefined) ?? []) appender!.append(rec);
       } : undefined,

@@ -1,5 +1,6 @@
 /** Turning `build` options into the inputs of the secured-packet engine (shared by the SMS-PP and CAT_TP dialects). */
-import { InputError } from '../util/errors.js';
+import { InputError, OtaError } from '../util/errors.js';
+import { GroupError } from '../batch/group-error.js';
 import { fromHex } from '../util/hex.js';
 import { spiCodec, type Spi } from '../secured/spi.js';
 import { parseTar } from '../secured/tar.js';
@@ -88,17 +89,34 @@ export async function prepareCommand(o: SecurityOpts): Promise<Prepared> {
 /**
  * The first CNTR of a block of `count` commands (batch mode, a script cut into
  * packets): `given` as is, or with `--counter next` the whole block reserved
- * in the counter store at once; a block that would pass 2^40-1 is bad input.
+ * in the counter store at once; a block that would pass 2^40-1 is bad input,
+ * or with `partial` (batch lines, each checking its own counter) reserved up to it.
  */
-export async function counterBlock(o: Pick<SecurityOpts, 'counter' | 'state'> & KeyOptions, kic: number, kid: number, tar: Uint8Array, given: bigint, count: number): Promise<bigint> {
+export async function counterBlock(o: Pick<SecurityOpts, 'counter' | 'state'> & KeyOptions, kic: number, kid: number, tar: Uint8Array, given: bigint, count: number, partial = false): Promise<bigint> {
   let first = given;
   if (o.counter === 'next') {
     const { nextCounter } = await import('../keys/counters.js');
-    first = await nextCounter({ state: o.state, keyset: keysetPath(o) }, kic, kid, tar, count);
+    first = await nextCounter({ state: o.state, keyset: keysetPath(o) }, kic, kid, tar, count, partial);
   }
   const { CNTR_MAX } = await import('../secured/common.js');
-  if (first + BigInt(count - 1) > CNTR_MAX) throw new InputError(`the ${count} commands would run the counter past 2^40-1`, { field: 'CNTR' });
+  if (!partial && first + BigInt(count - 1) > CNTR_MAX) throw new InputError(`the ${count} commands would run the counter past 2^40-1`, { field: 'CNTR' });
   return first;
+}
+
+/**
+ * The batch engine's `context` hook for `--counter next`: a block of counters per
+ * group of lines, reserved up to 2^40-1 (counterBlock's `partial`); a group that
+ * gets none (a counter store locked too long, counters exhausted) fails line by
+ * line with that error, and the batch goes on (GroupError).
+ */
+export function batchCounters(o: Pick<SecurityOpts, 'counter' | 'state'> & KeyOptions, kic: number, kid: number, tar: Uint8Array): (seq0: number, count: number) => Promise<{ seq0: number; counter: bigint }> {
+  return async (seq0, count) => {
+    try {
+      return { seq0, counter: await counterBlock(o, kic, kid, tar, 0n, count, true) };
+    } catch (e) {
+      throw e instanceof OtaError ? new GroupError(e) : e;
+    }
+  };
 }
 
 /** Inputs for a batch of `count` commands whose secured data comes later, one per command; `input.counter` is the first. */

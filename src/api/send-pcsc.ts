@@ -280,7 +280,7 @@ export async function streamSendPcsc(o: SendPcscEachOptions, s: StreamOptions): 
   if (o.apdu?.length || (o.data !== undefined && o.data !== '') || o.expanded) {
     throw new InputError('with --each the secured data comes from stdin, one hex line per packet: drop --apdu/--data/--expanded', { field: '--each' });
   }
-  const { prepareCommand, counterBlock } = await import('./secured-options.js');
+  const { prepareCommand, batchCounters } = await import('./secured-options.js');
   const { buildCommand } = await import('../secured/command.js');
   const { smsDialect } = await import('../smspp/dialect.js');
   const { frameCommand } = await import('./frame.js');
@@ -308,7 +308,9 @@ export async function streamSendPcsc(o: SendPcscEachOptions, s: StreamOptions): 
       input: s.input,
       output: s.output,
       passThrough: s.json ? 'empty' : 'echo',
-      context: next ? async (seq0, count) => ({ seq0, counter: await counterBlock(so, first.input.kic, first.input.kid, first.input.tar, 0n, count) }) : undefined,
+      // A line that is not hex is not sent and uses up no counter.
+      seqRule: 'hex',
+      context: next ? batchCounters(so, first.input.kic, first.input.kid, first.input.tar) : undefined,
       // One exchange with the card at a time, in input order.
       fn: (line, lineNo, seq, ctx) => {
         const run = chain.then(async () => {

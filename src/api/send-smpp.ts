@@ -376,7 +376,7 @@ export async function streamSendSmpp(o: SendSmppOptions, s: Pick<StreamOptions, 
   }
   const { EsmeSession, loadSmpp, clearPorIdentity } = await import('../transport/smpp/index.js');
   loadSmpp(); // exit 3 with what to install, before any counter is reserved
-  const { prepareCommand, counterBlock } = await import('./secured-options.js');
+  const { prepareCommand, batchCounters } = await import('./secured-options.js');
   const { buildCommand } = await import('../secured/command.js');
   const { smsDialect } = await import('../smspp/dialect.js');
   const { frameCommand } = await import('./frame.js');
@@ -385,6 +385,7 @@ export async function streamSendSmpp(o: SendSmppOptions, s: Pick<StreamOptions, 
   const next = so.counter === 'next';
   const first = await prepareCommand({ ...so, apdu: [], data: '', counter: next ? '0' : so.counter });
   const base = first.input.counter;
+  const counters = batchCounters(so, first.input.kic, first.input.kid, first.input.tar);
   const parseOpts = { ...o, kvn: str(o.kvn) } as ParseOpts;
   const wait = o.wait ?? true;
   // Every line has the same SPI, KIc, KID and TAR: the first command's keys read every PoR's CNTR and status.
@@ -396,6 +397,8 @@ export async function streamSendSmpp(o: SendSmppOptions, s: Pick<StreamOptions, 
       input: s.input,
       output: s.output,
       passThrough: s.json ? 'empty' : 'echo',
+      // A line that is not hex is not sent and uses up no counter.
+      seqRule: 'hex',
       // Before the first command line: the bind (its failure ends the run, exit 4, before any counter is reserved);
       // with "next", a block of counters per read.
       context: async (seq0, count) => {
@@ -406,7 +409,7 @@ export async function streamSendSmpp(o: SendSmppOptions, s: Pick<StreamOptions, 
           readPor: (uds) => (reader ? reader(uds) : clearPorIdentity(uds)),
           onPdu: o.onPdu,
         });
-        return next ? { seq0, counter: await counterBlock(so, first.input.kic, first.input.kid, first.input.tar, 0n, count) } : undefined;
+        return next ? counters(seq0, count) : undefined;
       },
       // Built and handed to the session in input order (it submits in that order); the PoRs are awaited together.
       fn: (line, lineNo, seq, ctx) => {

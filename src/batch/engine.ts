@@ -9,9 +9,12 @@
  */
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { readLineChunks, readTextBlocks } from './lines.js';
-import { isPassThrough, isPassThroughAt, runChunk, runLine, textError, type LineError, type LineFn, type LineOutcome, type LineResult, type PassThrough } from './line.js';
+import { readLineChunks, readTextBlocks, splitLines } from './lines.js';
+import { isPassThrough, isPassThroughAt, overlongError, runChunk, runLine, takesSeq, textError, toLineError, type LineError, type SeqRule, type LineFn, type LineOutcome, type LineResult, type PassThrough } from './line.js';
 import type { WorkerInit, WorkReply, WorkRequest } from './worker-loop.js';
+import { GroupError } from './group-error.js';
+
+export { GroupError };
 
 export interface WorkerSpec {
   /** Module (file URL or absolute path) whose `export` is a factory `(data) => LineFn` run once per worker. */
@@ -47,6 +50,8 @@ export interface BatchOptions {
   onError?: (e: LineError) => void;
   /** Called, in input order, for each line that gave a result with `problems` (a failed check: exit 1, not an error line). */
   onProblems?: (line: number, problems: string[]) => void;
+  /** Which lines take a `seq` (and so a counter of the context): 'work' (default) or 'hex' (see SeqRule). */
+  seqRule?: SeqRule;
   /** Most lines read but not yet written; default 4096. */
   window?: number;
   /** Most lines per call of a line function's chunk fast path (LineFn.chunk) in this thread; default 1024. */
@@ -66,6 +71,21 @@ export interface BatchOptions {
    * output, whatever stops the run after that write).
    */
   beforeWrite?: () => void;
+}
+
+/** The outcomes of a group whose context failed: pass-through lines as always, each work line `error`. */
+function failedGroup(lines: string[], first: number, pass: PassThrough, error: unknown): LineOutcome[] {
+  return lines.map((l, k) => (isPassThrough(l) ? { text: pass === 'echo' ? l : '', exitCode: 0 } : { error: overlongError(l, first + k) ?? toLineError(error, first + k) }));
+}
+
+/** The context of a group, or the GroupError of one that could not have it. */
+async function groupContext(hook: NonNullable<BatchOptions['context']>, seq: number, count: number): Promise<{ ctx?: unknown; failed?: GroupError }> {
+  try {
+    return { ctx: await hook(seq, count) };
+  } catch (e) {
+    if (e instanceof GroupError) return { failed: e };
+    throw e;
+  }
 }
 
 export interface BatchSummary {
@@ -216,11 +236,12 @@ export async function runBatch(opts: BatchOptions): Promise<BatchSummary> {
   out.on('error', fail);
   let pool: Pool | undefined;
   try {
-    pool = opts.workers ? await startPool(opts.workers, pass, fail) : undefined;
+    pool = opts.workers ? await startPool(opts.workers, pass, opts.seqRule, fail) : undefined;
     let seq = 0; // work lines seen so far
+    const rule = opts.seqRule ?? 'work';
     const works = (lines: string[], from: number, to: number): number => {
       let n = 0;
-      for (let k = from; k < to; k++) if (!isPassThrough(lines[k])) n++;
+      for (let k = from; k < to; k++) if (takesSeq(lines[k], rule)) n++;
       return n;
     };
     if (pool) {
@@ -236,17 +257,25 @@ export async function runBatch(opts: BatchOptions): Promise<BatchSummary> {
           let w = 0;
           let end = at;
           while (n < most && end < block.length) {
-            if (!isPassThroughAt(block, end)) w++;
+            const start = end;
             end = block.indexOf('\n', end) + 1;
+            if (!isPassThroughAt(block, start) && (rule === 'work' || takesSeq(block.slice(start, end - 1), rule))) w++;
             n++;
           }
           const text = at === 0 && end === block.length ? block : block.slice(at, end);
           at = end;
-          const mctx = opts.context && w ? await opts.context(seq, w) : undefined;
+          const g = opts.context && w ? await groupContext(opts.context, seq, w) : {};
           const slot: Slot = { first, count: n };
           queue.push(slot);
           inFlight += n;
           summary.lines += n;
+          if (g.failed) {
+            slot.outcomes = failedGroup(splitLines(text), first, pass, g.failed.error);
+            seq += w;
+            flush();
+            continue;
+          }
+          const mctx = g.ctx;
           pool.submit(first, seq, text, mctx).then((o) => {
             slot.outcomes = o;
             flush();
@@ -263,7 +292,18 @@ export async function runBatch(opts: BatchOptions): Promise<BatchSummary> {
       let ctx: unknown;
       if (opts.context) {
         const n = works(lines, 0, lines.length);
-        if (n) ctx = await opts.context(seq, n);
+        const g = n ? await groupContext(opts.context, seq, n) : {};
+        ctx = g.ctx;
+        if (g.failed) {
+          await waitRoom();
+          const first = summary.lines + 1;
+          queue.push({ first, count: lines.length, outcomes: failedGroup(lines, first, pass, g.failed.error) });
+          inFlight += lines.length;
+          summary.lines += lines.length;
+          seq += n;
+          flush();
+          continue;
+        }
       }
       while (i < lines.length) {
         await waitRoom();
@@ -273,7 +313,7 @@ export async function runBatch(opts: BatchOptions): Promise<BatchSummary> {
           const n = Math.min(lines.length - i, chunkLines, Math.max(1, window - inFlight));
           const part = i === 0 && n === lines.length ? lines : lines.slice(i, i + n);
           const w = works(lines, i, i + n);
-          const r = runChunk(opts.fn!, part, first, pass, seq, ctx);
+          const r = runChunk(opts.fn!, part, first, pass, seq, ctx, rule);
           const slot: Slot = { first, count: n };
           queue.push(slot);
           inFlight += n;
@@ -292,7 +332,7 @@ export async function runBatch(opts: BatchOptions): Promise<BatchSummary> {
         } else {
           const line = lines[i];
           const r = runLine(opts.fn!, line, first, pass, seq, ctx);
-          if (!isPassThrough(line)) seq++;
+          if (takesSeq(line, rule)) seq++;
           const slot: Slot = { first, count: 1 };
           queue.push(slot);
           inFlight++;
@@ -336,7 +376,7 @@ interface Pool {
   close(): Promise<void>;
 }
 
-async function startPool(spec: WorkerSpec, pass: PassThrough, fail: (e: unknown) => void): Promise<Pool> {
+async function startPool(spec: WorkerSpec, pass: PassThrough, seqRule: SeqRule | undefined, fail: (e: unknown) => void): Promise<Pool> {
   const threads = Math.max(1, spec.threads ?? availableParallelism());
   const mod = spec.module;
   if (!mod === !spec.bootstrap) throw new Error('a worker spec needs exactly one of module and bootstrap');
@@ -345,6 +385,7 @@ async function startPool(spec: WorkerSpec, pass: PassThrough, fail: (e: unknown)
     export: spec.export ?? 'createLineFn',
     data: spec.data,
     pass,
+    seqRule,
   };
   const entry: string | URL = spec.bootstrap ?? new URL('./worker.js', import.meta.url);
   const workers: { w: Worker; load: number }[] = [];

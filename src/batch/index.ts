@@ -1,5 +1,5 @@
 /** Streaming ordered batch engine (line in, line out); see engine.ts. */
-export { runBatch, type BatchOptions, type BatchSummary, type WorkerSpec } from './engine.js';
+export { GroupError, runBatch, type BatchOptions, type BatchSummary, type WorkerSpec } from './engine.js';
 export { readLineChunks, readLines } from './lines.js';
 export {
   isPassThrough, jsonErrorLine, runLine, textError, textErrorLine, toLineError,

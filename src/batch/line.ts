@@ -4,6 +4,7 @@
  */
 import { formatTag } from '../util/json-format.js';
 import { overlongLength, overlongMessage } from './lines.js';
+import { isHexText } from '../util/hex.js';
 
 /** What a line produced: one output line (no newline) and the exit code it alone would have had. */
 export interface LineResult {
@@ -48,7 +49,8 @@ export type LineFn = ((line: string, lineNo: number, seq: number, ctx: unknown) 
 /**
  * Many lines at once, with the line function's results (a batch's fast path,
  * e.g. one crypto call for the same block of many packets): lines[k] is input
- * line `first + k`, `seq` is the seq of its first work line, `ctx` as for the
+ * line `first + k`, `seq` is the seq of its first line that takes one (the
+ * batch's SeqRule, which the chunk function must follow), `ctx` as for the
  * line function, `pass` how blank and comment lines are answered. Returns one
  * outcome per line or, when every line succeeded with exit code 0 and nothing
  * extra, their output lines joined, each followed by "\n": a string, or its
@@ -63,6 +65,19 @@ export type ChunkFn = (lines: string[], first: number, seq: number, ctx: unknown
  * Either way output line N answers input line N.
  */
 export type PassThrough = 'echo' | 'empty';
+
+/**
+ * Which lines take a `seq` (the next number of the batch, e.g. the next counter):
+ * 'work' every work line; 'hex' only work lines that are hex (fromHex's syntax),
+ * so that a line refused as not hex uses up no counter (a card whose SPI asks
+ * for a counter exactly one higher would refuse every packet after the gap).
+ */
+export type SeqRule = 'work' | 'hex';
+
+/** Whether `line` takes a seq under `rule`. */
+export function takesSeq(line: string, rule: SeqRule): boolean {
+  return !isPassThrough(line) && (rule === 'work' || isHexText(line));
+}
 
 /** A line that is not work: empty, only blanks, or a comment starting with "#". */
 export function isPassThrough(line: string): boolean {
@@ -124,7 +139,7 @@ export function runLine(fn: LineFn, line: string, lineNo: number, pass: PassThro
 }
 
 /** Run lines through fn.chunk (or, when it throws, through fn one by one, so every error names its line). */
-export function runChunk(fn: LineFn, lines: string[], first: number, pass: PassThrough, seq: number, ctx: unknown): LineOutcome[] | string | Uint8Array | Promise<LineOutcome[]> {
+export function runChunk(fn: LineFn, lines: string[], first: number, pass: PassThrough, seq: number, ctx: unknown, rule: SeqRule = 'work'): LineOutcome[] | string | Uint8Array | Promise<LineOutcome[]> {
   try {
     // An overlong line (the line readers' marker) is answered by runLine, not given to the chunk function.
     if (!lines.some((l) => l.charCodeAt(0) === 0)) return fn.chunk!(lines, first, seq, ctx, pass);
@@ -136,7 +151,7 @@ export function runChunk(fn: LineFn, lines: string[], first: number, pass: PassT
     let async = false;
     for (let k = 0; k < lines.length; k++) {
       const r = runLine(fn, lines[k], first + k, pass, seq, ctx);
-      if (!isPassThrough(lines[k])) seq++;
+      if (takesSeq(lines[k], rule)) seq++;
       if (r instanceof Promise) async = true;
       outs[k] = r;
     }

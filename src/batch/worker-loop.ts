@@ -6,13 +6,15 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { splitLines } from './lines.js';
-import { isPassThrough, runChunk, runLine, type LineFn, type LineOutcome, type PassThrough } from './line.js';
+import { runChunk, runLine, takesSeq, type LineFn, type LineOutcome, type PassThrough, type SeqRule } from './line.js';
 
 export interface WorkerInit {
   module: string;
   export: string;
   data: unknown;
   pass: PassThrough;
+  /** Which lines take a seq (default 'work'). */
+  seqRule?: SeqRule;
 }
 export interface WorkRequest {
   id: number;
@@ -48,7 +50,7 @@ export async function serveBatchWorker(factory: (data: unknown) => LineFn | Prom
     chain = chain.then(async () => {
       const lines = req.lines ?? splitLines(req.text!);
       if (fn.chunk) {
-        const r = runChunk(fn, lines, req.first, init.pass, req.seq, req.ctx);
+        const r = runChunk(fn, lines, req.first, init.pass, req.seq, req.ctx, init.seqRule);
         const outcomes = r instanceof Promise ? await r : r;
         // Octets in a buffer of their own move to the main thread without a copy.
         const own = outcomes instanceof Uint8Array && outcomes.byteOffset === 0 && outcomes.byteLength === outcomes.buffer.byteLength && outcomes.buffer instanceof ArrayBuffer;
@@ -60,7 +62,7 @@ export async function serveBatchWorker(factory: (data: unknown) => LineFn | Prom
       for (let i = 0; i < lines.length; i++) {
         const line = lines[i];
         const r = runLine(fn, line, req.first + i, init.pass, seq, req.ctx);
-        if (!isPassThrough(line)) seq++;
+        if (takesSeq(line, init.seqRule ?? 'work')) seq++;
         outcomes[i] = r instanceof Promise ? await r : r;
       }
       port.postMessage({ id: req.id, outcomes } satisfies WorkReply);

@@ -122,8 +122,13 @@ export function counterKey(kic: number, tar: Uint8Array): string {
   return `kvn${kic >> 4}/${toHex(tar)}`;
 }
 
-/** Reserve `count` consecutive counter values; returns the first. */
-export async function nextCounter(o: CounterOpts, kic: number, _kid: number, tar: Uint8Array, count = 1): Promise<bigint> {
+/**
+ * Reserve `count` consecutive counter values; returns the first. With `partial`
+ * (a batch: each line may use one), fewer are reserved when 2^40-1 comes first:
+ * the values up to it, so the lines before it still go out (those after it are
+ * the caller's "past 2^40-1" errors); only a counter already at 2^40-1 fails.
+ */
+export async function nextCounter(o: CounterOpts, kic: number, _kid: number, tar: Uint8Array, count = 1, partial = false): Promise<bigint> {
   const path = counterStatePath(o);
   const key = counterKey(kic, tar);
   if (!o.state && !process.env.UICC_OTA_STATE) ensureDir(path);
@@ -133,7 +138,8 @@ export async function nextCounter(o: CounterOpts, kic: number, _kid: number, tar
     // "higher" or "exactly one higher" mode accepts.
     const prev = storedValue(cur, key, path) ?? 0n;
     const next = prev + 1n;
-    const last = prev + BigInt(count);
+    let last = prev + BigInt(count);
+    if (partial && last > CNTR_MAX && prev < CNTR_MAX) last = CNTR_MAX;
     if (last > CNTR_MAX) throw new InputError(`counter for ${key} is exhausted (2^40−1 reached)`, { field: 'CNTR' });
     return { value: { format: 'uicc-ota-counters/1', counters: { ...cur.counters, [key]: Number(last) } }, result: next };
   }).catch((e: unknown) => {

@@ -93,6 +93,28 @@ export function fromHex(input: string, what = 'hex input'): Uint8Array {
   return out;
 }
 
+/** Whether fromHex(input) would succeed (the same syntax), without decoding. */
+export function isHexText(input: string): boolean {
+  let digits = 0;
+  let tokenStart = true;
+  for (let i = 0; i < input.length; i++) {
+    const c = input.charCodeAt(i);
+    if (c === 32 || c === 9 || c === 10 || c === 13 || c === 58 || c === 45 || c === 44) {
+      tokenStart = true;
+      continue;
+    }
+    if (tokenStart && c === 48 && (input[i + 1] === 'x' || input[i + 1] === 'X')) {
+      i++;
+      tokenStart = false;
+      continue;
+    }
+    tokenStart = false;
+    if ((c >= 48 && c <= 57) || (c >= 65 && c <= 70) || (c >= 97 && c <= 102)) digits++;
+    else return false;
+  }
+  return digits % 2 === 0;
+}
+
 /** Parse a hex value that must have an exact length in octets. */
 export function fromHexN(input: string, n: number, what: string): Uint8Array {
   const b = fromHex(input, what);

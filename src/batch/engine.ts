@@ -13,6 +13,7 @@ import { readLineChunks, readTextBlocks, splitLines } from './lines.js';
 import { isPassThrough, isPassThroughAt, overlongError, runChunk, runLine, takesSeq, textError, toLineError, type LineError, type SeqRule, type LineFn, type LineOutcome, type LineResult, type PassThrough } from './line.js';
 import type { WorkerInit, WorkReply, WorkRequest } from './worker-loop.js';
 import { GroupError } from './group-error.js';
+import { isHexText } from '../util/hex.js';
 
 export { GroupError };
 
@@ -259,7 +260,7 @@ export async function runBatch(opts: BatchOptions): Promise<BatchSummary> {
           while (n < most && end < block.length) {
             const start = end;
             end = block.indexOf('\n', end) + 1;
-            if (!isPassThroughAt(block, start) && (rule === 'work' || takesSeq(block.slice(start, end - 1), rule))) w++;
+            if (!isPassThroughAt(block, start) && (rule === 'work' || isHexText(block, start, end - 1))) w++;
             n++;
           }
           const text = at === 0 && end === block.length ? block : block.slice(at, end);

@@ -93,17 +93,17 @@ export function fromHex(input: string, what = 'hex input'): Uint8Array {
   return out;
 }
 
-/** Whether fromHex(input) would succeed (the same syntax), without decoding. */
-export function isHexText(input: string): boolean {
+/** Whether fromHex(input.slice(from, to)) would succeed (the same syntax), without decoding or slicing. */
+export function isHexText(input: string, from = 0, to = input.length): boolean {
   let digits = 0;
   let tokenStart = true;
-  for (let i = 0; i < input.length; i++) {
+  for (let i = from; i < to; i++) {
     const c = input.charCodeAt(i);
     if (c === 32 || c === 9 || c === 10 || c === 13 || c === 58 || c === 45 || c === 44) {
       tokenStart = true;
       continue;
     }
-    if (tokenStart && c === 48 && (input[i + 1] === 'x' || input[i + 1] === 'X')) {
+    if (tokenStart && c === 48 && i + 1 < to && (input.charCodeAt(i + 1) | 0x20) === 120) {
       i++;
       tokenStart = false;
       continue;

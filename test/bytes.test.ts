@@ -30,3 +30,29 @@ describe('scratch arrays', () => {
     assert.deepEqual([c[0], c[1], c[2], c[101], c[102]], [1, 2, 3, 3, 4]);
   });
 });
+
+describe('isHexText', () => {
+  it('says exactly when fromHex would succeed, on a whole string or a range of one', async () => {
+    const { fromHex, isHexText } = await import('../src/util/hex.js');
+    const ok = (s: string) => {
+      try {
+        fromHex(s, '');
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    const cases = ['', '00', '0', 'ZZ', '0x00', '0x0', '0X1f 0x2E', '00:11-22,33', ' 0a\t0B ', 'x00', '00x0', '0x', '0xx0', 'éé', '0 0', '000'];
+    // Random strings over the characters fromHex treats specially.
+    const alphabet = '0123456789abcdefABCDEFxXgZ :-,\t\r\n';
+    let seed = 7;
+    const rnd = (n: number) => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) % n);
+    for (let i = 0; i < 3000; i++) cases.push(Array.from({ length: rnd(12) }, () => alphabet[rnd(alphabet.length)]).join(''));
+    for (const s of cases) {
+      assert.equal(isHexText(s), ok(s), JSON.stringify(s));
+      // The same string inside a longer text, checked by range.
+      const text = `zz${s}\nq`;
+      assert.equal(isHexText(text, 2, 2 + s.length), ok(s), `range of ${JSON.stringify(s)}`);
+    }
+  });
+});

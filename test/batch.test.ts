@@ -340,4 +340,51 @@ describe('PcapAppender', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it('two runs that both found the new file empty write one header between them (at offset 0), not one each', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'uicc-ota-pcap-'));
+    try {
+      const f = join(dir, 'out.pcap');
+      const frame = (i: number) => ipv4Udp('127.0.0.1', '127.0.0.2', 4729, 4729, Uint8Array.of(i, i, i));
+      const first = new PcapAppender(f);
+      first.append({ data: frame(1) });
+      first.flush();
+      // The second run's header, written after the first run's frame, as a run that checked the size
+      // before the first wrote anything does: the same octets at the same place.
+      (first as unknown as { writeHeader(): void }).writeHeader();
+      first.append({ data: frame(2) });
+      first.close();
+      const out = execFileSync(tsharkPath(), ['-r', f, '-T', 'fields', '-e', 'frame.number', '-e', 'udp.length'], { encoding: 'utf8' });
+      assert.deepEqual(out.trim().split('\n'), ['1\t11', '2\t11']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('six processes appending to one new file at once: every frame, whole, in a file tshark reads', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'uicc-ota-pcap-'));
+    try {
+      const f = join(dir, 'out.pcap');
+      const mod = new URL('../src/pcap/append.js', import.meta.url).href;
+      const pcap = new URL('../src/pcap/pcap.js', import.meta.url).href;
+      const script = `const { PcapAppender } = await import(${JSON.stringify(mod)}); const { ipv4Udp } = await import(${JSON.stringify(pcap)});
+        while (Date.now() < Number(process.argv[2])); // all start together: the file is new for each
+        const w = new PcapAppender(process.argv[1]);
+        for (let i = 0; i < 300; i++) { w.append({ data: ipv4Udp('127.0.0.1', '127.0.0.2', 4729, 4729, new Uint8Array(1 + (i % 40)).fill(i)) }); if (i % 7 === 0) w.flush(); }
+        w.close();`;
+      const { spawn } = await import('node:child_process');
+      const go = String(Date.now() + 1500);
+      await Promise.all(Array.from({ length: 6 }, () => new Promise<void>((resolve, reject) => {
+        const c = spawn(process.execPath, ['--input-type=module', '-e', script, f, go], { stdio: 'inherit' });
+        c.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`exit ${code}`))));
+      })));
+      // tshark reads all 1,800 frames, each a whole UDP datagram (no "malformed", no cut record).
+      const out = execFileSync(tsharkPath(), ['-r', f, '-T', 'fields', '-e', 'udp.length'], { encoding: 'utf8' }).trim().split('\n');
+      assert.equal(out.length, 1800);
+      assert.ok(out.every((l) => Number(l) >= 9 && Number(l) <= 48), 'every frame whole');
+      assert.equal(new PcapAppender(f).count, 1800);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });

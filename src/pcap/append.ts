@@ -6,6 +6,11 @@
  * write per ~64 KiB at most) and go out on flush()/close(): the batch engine
  * flushes before it writes the output lines of those frames, so the file is
  * never behind standard output (readers behind `tail -f`, a run cut short).
+ * Several runs may append to one file at once on a local file system: each
+ * flush is one write of whole records to a descriptor opened with O_APPEND,
+ * which Linux does not interleave with another's; two runs creating the file
+ * write the same header at offset 0. (On a network file system, where O_APPEND
+ * is not atomic, give each run its own file.)
  */
 import { closeSync, fstatSync, openSync, readSync, writeSync } from 'node:fs';
 import { IoError } from '../util/errors.js';
@@ -30,14 +35,35 @@ export class PcapAppender {
     }
     try {
       const size = fstatSync(this.fd).size;
-      if (size === 0) {
-        this.parts.push(pcapBytes([], linktype));
-        this.pending = 24;
-        this.flush();
-      } else this.count = this.scan(size);
+      if (size === 0) this.writeHeader();
+      else this.count = this.scan(size);
     } catch (e) {
       closeSync(this.fd);
       throw e;
+    }
+  }
+
+  /**
+   * The global header of a new (empty) file, written at offset 0 and not appended:
+   * two runs starting on the same new file both see it empty, and both write the
+   * same 24 octets at the same place (appended, the second header would land after
+   * the first one's frames and break the file for every reader).
+   */
+  private writeHeader(): void {
+    const h = pcapBytes([], this.linktype);
+    let fd: number;
+    try {
+      fd = openSync(this.path, 'r+'); // without O_APPEND: a positioned write goes where it is told
+    } catch (e) {
+      throw new IoError(`cannot write pcap header: ${(e as Error).message}`, { field: this.path });
+    }
+    try {
+      let o = 0;
+      while (o < h.length) o += writeSync(fd, h, o, h.length - o, o);
+    } catch (e) {
+      throw new IoError(`cannot write pcap header: ${(e as Error).message}`, { field: this.path });
+    } finally {
+      closeSync(fd);
     }
   }
 

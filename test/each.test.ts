@@ -263,6 +263,20 @@ describe('build sms --each notes what a one-shot build notes', () => {
     assert.equal(each.code, 0, each.stderr);
     assert.equal(each.stderr, one.stderr);
   });
+
+  it('a packet too long for one SMS with --format packet: the one-shot note, with the first such line, once per batch (text, --json, two threads)', () => {
+    const long = DATA.repeat(20); // 240 octets of data: a packet over the 137 octets of one SMS
+    const one = run(['build', 'sms', ...opts(V3DES), '--data', long]);
+    const note = /^uicc-ota: note: (the packet is \d+ octets, more than the 137 of one SMS; .*)$/m.exec(one.stderr)![1];
+    for (const extra of [[], ['--json'], ['--threads', '2']]) {
+      const each = run(['build', 'sms', '--each', ...extra, ...opts(V3DES)], { input: `${DATA}\n${long}\n${long}\n` });
+      assert.equal(each.code, 0, each.stderr);
+      assert.equal(each.stderr, `uicc-ota: note: line 2: ${note} (noted for the first such line only)\n`, extra.join(' '));
+      assert.equal(each.stdout.trim().split('\n').length, 3);
+    }
+    // Concatenated (--format ud): nothing to note.
+    assert.equal(run(['build', 'sms', '--each', '--format', 'ud', ...opts(V3DES)], { input: `${long}\n` }).stderr, '');
+  });
 });
 
 describe('a reader that closes the pipe early', () => {

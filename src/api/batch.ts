@@ -41,6 +41,7 @@ import type { PcapRecord } from '../pcap/pcap.js';
 import { batchCounters, counterBlock, prepareCommand, type SecurityOpts } from './secured-options.js';
 import { smsOptions, type SmsFrameOpts } from './frame.js';
 import { buildWarnings, smsBuildJson, smsFrameOpts, type BuildSmsOptions } from './build.js';
+import { longPacketNote } from './build-units.js';
 import { packetMemo, parsePacket, parsePacketBrief, type PacketMemo, type ParseMode, type ParseOpts } from './packet.js';
 import { parseCommandHeader, type CommandHeader } from '../secured/command.js';
 import { assertKeyFits, cipherAlgFor } from '../secured/keys.js';
@@ -77,6 +78,8 @@ export type BatchItem<T> =
 export interface SmsBatchResult {
   json: Record<string, unknown>;
   units: Uint8Array[];
+  /** What a one-shot build of the line notes on stderr (a bare packet too long for one SMS); absent when nothing. */
+  notes?: string[];
 }
 
 /** What parseBatch yields per packet: the --json object of the line (as parse --each --json prints it). */
@@ -130,6 +133,14 @@ interface BuiltLine {
   text: string;
   units: Uint8Array[];
   records?: PcapRecord[];
+  /** What a one-shot build of this line notes (a bare packet too long for one SMS). */
+  notes?: string[];
+}
+
+/** The notes of a built line: a bare packet (--format packet) too long for one SMS. */
+function lineNotes(format: string, length: number): string[] | undefined {
+  const long = format === 'packet' ? longPacketNote(length) : undefined;
+  return long ? [long] : undefined;
 }
 
 /** The per-line work of build sms --each with everything else resolved. */
@@ -160,10 +171,10 @@ function buildLineFn(plan: BuildPlan, json: boolean, pcap: boolean): (line: stri
     if (cmd) {
       // The one-shot `build sms --json` object, its line number first.
       const j = { line: lineNo, ...smsBuildJson(cmd, units, format, 'compact') };
-      return { json: j, text: JSON.stringify(j), units, records };
+      return { json: j, text: JSON.stringify(j), units, records, notes: lineNotes(format, bytes.length) };
     }
     // Several SMS of one long packet: on the line of their input, separated by spaces.
-    return { text: units.map(toHex).join(' '), units, records };
+    return { text: units.map(toHex).join(' '), units, records, notes: lineNotes(format, bytes.length) };
   };
 }
 
@@ -245,7 +256,8 @@ function buildChunkFn(plan: BuildPlan, pcap: boolean): ChunkFn {
     if (format === 'packet' && !pcap && !bad && !skipped) {
       // Every line a packet: its hex and "\n" into one buffer, one string.
       let size = 0;
-      for (let j = 0; j < w; j++) if (r.error[j]) size = -1;
+      // A failed line, or a packet too long for one SMS (noted), takes the line by line outcomes below.
+      for (let j = 0; j < w; j++) if (r.error[j] || r.len[j] > 137) size = -1;
       if (size === 0) {
         for (let j = 0; j < w; j++) size += 2 * r.len[j] + 1;
         // Octets in a buffer of their own: written as they are, moved between threads without a copy.
@@ -280,7 +292,9 @@ function buildChunkFn(plan: BuildPlan, pcap: boolean): ChunkFn {
           if (pcap) records = envelopeRecords(built.tpdus, { address: sms.scAddress as never });
         }
         // Several SMS of one long packet: on the line of their input, separated by spaces.
-        outs[k] = { text: units.length === 1 ? toHex(units[0]) : units.map(toHex).join(' '), exitCode: 0, extra: records };
+        const notes = lineNotes(format, bytes.length);
+        if (notes) all = false;
+        outs[k] = { text: units.length === 1 ? toHex(units[0]) : units.map(toHex).join(' '), exitCode: 0, extra: records, notes };
       } catch (e) {
         all = false;
         outs[k] = { error: toLineError(e, first + k) };
@@ -329,7 +343,7 @@ export async function* buildSmsBatch(lines: AsyncIterable<string> | Iterable<str
       if (!isHexText(line)) fromHex(line, ''); // its error, before a counter is reserved for it
       const ctx = reserve ? await reserve(seq, 1) : undefined;
       const r = fn(line, lineNo, seq, ctx);
-      yield { line: lineNo, result: { json: r.json!, units: r.units }, exitCode: 0 };
+      yield { line: lineNo, result: r.notes ? { json: r.json!, units: r.units, notes: r.notes } : { json: r.json!, units: r.units }, exitCode: 0 };
     } catch (e) {
       // A counter store that could not give a counter (GroupError): this line's error, and the batch goes on.
       const err = e instanceof GroupError ? e.error : e;
@@ -903,7 +917,11 @@ export interface StreamOptions {
   threads?: number | 'auto';
   /** Append every frame to this pcap file (created when missing). */
   pcap?: string;
-  /** Told the batch's notes (what the user probably did not mean) once the options are resolved, before any line. */
+  /**
+   * Told the batch's notes (what the user probably did not mean): once the options are
+   * resolved, before any line; and a line's note (a packet too long for one SMS) for
+   * the first line that has it, as "line N: ...".
+   */
   onNote?: (notes: string[]) => void;
   /** Told about each failed line, in order (the CLI prints it on stderr). */
   onError?: (e: LineError) => void;
@@ -930,7 +948,7 @@ export async function createBatchLineFn(job: BatchJob): Promise<LineFn> {
     const fn = buildLineFn(plan, job.json, job.pcap);
     const line: LineFn = (line, lineNo, seq, ctx): LineResult => {
       const r = fn(line, lineNo, seq, ctx);
-      return { text: r.text, exitCode: 0, extra: r.records };
+      return { text: r.text, exitCode: 0, extra: r.records, notes: r.notes };
     };
     // Text output: many lines per call (batched crypto); --json keeps the line by line path.
     if (!job.json) line.chunk = buildChunkFn(plan, job.pcap);
@@ -967,6 +985,7 @@ export { jsonErrorLine, textErrorLine };
 
 async function stream(job: BatchJob, s: StreamOptions, context?: (seq0: number, count: number) => Promise<unknown>): Promise<BatchSummary> {
   const threads = threadCount(s.threads);
+  const noted = new Set<string>();
   let appender: import('../pcap/append.js').PcapAppender | undefined;
   if (s.pcap) {
     const { PcapAppender } = await import('../pcap/append.js');
@@ -989,6 +1008,16 @@ async function stream(job: BatchJob, s: StreamOptions, context?: (seq0: number, 
       formatError: s.json ? jsonErrorLine : textErrorLine,
       onError: s.onError,
       onProblems: s.onProblems,
+      onNotes: s.onNote ? (line, notes) => {
+        // A note once per batch and kind (its numbers aside), for the first line that has it.
+        const fresh = notes.filter((n) => {
+          const kind = n.replace(/\d+/g, '#');
+          if (noted.has(kind)) return false;
+          noted.add(kind);
+          return true;
+        });
+        if (fresh.length) s.onNote!(fresh.map((n) => `line ${line}: ${n} (noted for the first such line only)`));
+      } : undefined,
       context,
       // build: a line that is not hex uses up no counter (the next line gets it).
       seqRule: job.kind === 'build' ? 'hex' : 'work',

@@ -99,8 +99,15 @@ export async function buildSmsUnits(o: BuildSmsOptions): Promise<{ cmd: SecuredC
   const warnings = [...buildWarnings(cmd.bytes.subarray(3, 5), input.kic, input.kid, input.spi.integrity, input.spi.ciphering), ...cmd.notes];
   // The bare packet needs no SMS-PP layer code (start-up of the commonest call); anything else is frame.ts's.
   const units = fo.format === 'packet' && !fo.pcap ? [cmd.bytes] : (await import('./frame.js')).frameCommand(cmd.bytes, fo);
-  if (fo.format === 'packet' && cmd.bytes.length > 137) {
-    warnings.push(`the packet is ${cmd.bytes.length} octets, more than the 137 of one SMS; --format ud, tpdu or envelope concatenates it`);
-  }
+  const long = fo.format === 'packet' ? longPacketNote(cmd.bytes.length) : undefined;
+  if (long) warnings.push(long);
   return { cmd, units, warnings };
+}
+
+/**
+ * The note of a bare packet (--format packet) too long for one SMS: 140 octets of
+ * user data less the 3 of the command-packet UDH (3GPP TS 31.115 cl. 6.1); undefined when it fits.
+ */
+export function longPacketNote(length: number): string | undefined {
+  return length > 137 ? `the packet is ${length} octets, more than the 137 of one SMS; --format ud, tpdu or envelope concatenates it` : undefined;
 }

@@ -49,6 +49,8 @@ export interface BatchOptions {
   formatError?: (e: LineError) => string;
   /** Called for each failed line (e.g. to print it on stderr as well). */
   onError?: (e: LineError) => void;
+  /** Called, in input order, for each line that gave a result with `notes`. */
+  onNotes?: (line: number, notes: string[]) => void;
   /** Called, in input order, for each line that gave a result with `problems` (a failed check: exit 1, not an error line). */
   onProblems?: (line: number, problems: string[]) => void;
   /** Which lines take a `seq` (and so a counter of the context): 'work' (default) or 'hex' (see SeqRule). */
@@ -154,6 +156,7 @@ export async function runBatch(opts: BatchOptions): Promise<BatchSummary> {
         } else {
           exit = o.exitCode;
           text += o.text + '\n';
+          if (o.notes && opts.onNotes) opts.onNotes(lineNo, o.notes);
           if (o.problems && opts.onProblems) opts.onProblems(lineNo, o.problems);
           if (opts.onResult) {
             try {

@@ -14,6 +14,8 @@ export interface LineResult {
   extra?: unknown;
   /** With a non-zero exitCode: what failed, one message each (e.g. "verification failed: …"), handed to `onProblems`. */
   problems?: string[];
+  /** What the one-shot command would note on stderr for this line (e.g. a packet too long for one SMS), handed to `onNotes`. */
+  notes?: string[];
 }
 
 /** A line that failed: what the CLI would have printed on stderr, and its exit code. */

@@ -522,6 +522,42 @@ describe('captures written by --pcap, read back', () => {
   });
 });
 
+// ---------------------------------------------------------------- what an analyst should be told
+
+describe('parse --read notes what went wrong between the ME and the card', () => {
+  const notesOf = (frames: Bytes[], keys: string[] = K1) => readJson(write('pcap', pcapFile({ little: true, linktype: 101, frames: frames.map((f, i) => simFrame(f, i + 1)) })), keys).notes;
+
+  it('an ENVELOPE answered 61xx whose response data (the PoR) is never fetched: by the next APDU, a reset, or the end of the capture', () => {
+    const env = [...hex(SJA2_ENVELOPE), ...hex('6131')];
+    const lost = (why: string) => `frame 1: the card answered the ENVELOPE (SMS-PP DOWNLOAD) with SW 6131, 49 octets of response data (the PoR, when the command asked for one) waiting, but ${why}: they were never read`;
+    assert.ok(notesOf([env, hex('80F2000C00 9000')]).includes(lost('the next APDU (frame 2, STATUS) is not a GET RESPONSE')));
+    assert.ok(notesOf([env, [...hex(SJA2_ENVELOPE), ...hex('9000')]]).includes(lost('the next APDU (frame 2) is another ENVELOPE (SMS-PP DOWNLOAD), not a GET RESPONSE')));
+    assert.ok(notesOf([env, hex('00C0000031 6F00')]).includes(lost('the GET RESPONSE of frame 2 returned no data (SW 6F00)')));
+    assert.ok(notesOf([env]).includes(lost('the capture ends before a GET RESPONSE')));
+    // Fetched (the SJA2 trace): nothing of the kind.
+    assert.ok(!notesOf([env, [...hex('00C0000031'), ...hex(SJA2_POR_UD), ...hex('9000')]]).some((n) => /never read/.test(n)));
+  });
+
+  it('the same command packet twice (an SMS delivered twice, a replay)', () => {
+    const env = [...hex(SJA2_ENVELOPE), ...hex('9000')];
+    const notes = notesOf([env, env]);
+    // SJA2's SPI 06 19 has no counter (b5b4 = 00): no card would refuse it for that.
+    assert.ok(notes.includes('frame 2: command packet (TAR B00010) repeats the one of frame 1 octet for octet (delivered twice, or replayed)'), notes.join('\n'));
+  });
+
+  it("a counter the command's SPI makes the card refuse: not higher, not exactly one higher; not compared after a failed CC (a wrong key)", () => {
+    const cmd = (spi: string, counter: number, apdu: string) => [...hex(run(['build', 'sms', '--spi', spi, '--kic', '15', '--kid', '15', ...K1, '--tar', 'B00010', '--counter', String(counter), '--apdu', apdu, '--format', 'envelope']).stdout.trim()), ...hex('9000')];
+    // SPI 16 21: CC, ciphered, counter "higher" (b5b4 = 10); 1A 21: CC, not ciphered, counter "exactly one higher" (b5b4 = 11).
+    const higher = notesOf([cmd('1621', 5, '00A40004023F00'), cmd('1621', 5, '00A40004027F20')]);
+    assert.ok(higher.includes('frame 2: command packet (TAR B00010) has CNTR 5 after CNTR 5 of the command of frame 1 (same keys); its SPI asks for a counter higher than the last one (PoR status 02, CNTR low), so a card that accepted the first refuses it'), higher.join('\n'));
+    const oneHigher = notesOf([cmd('1A21', 5, '00A40004023F00'), cmd('1A21', 7, '00A40004023F00'), cmd('1A21', 8, '00A40004023F00')]);
+    assert.deepEqual(oneHigher.filter((n) => /has CNTR/.test(n)), ['frame 2: command packet (TAR B00010) has CNTR 7 after CNTR 5 of the command of frame 1 (same keys); its SPI asks for a counter exactly one higher than the last one (PoR status 03, CNTR high), so a card that accepted the first refuses it']);
+    // With a wrong KIc key the counters read are noise, and the CC fails: no counter note.
+    const wrong = readJson(write('pcap', pcapFile({ little: true, linktype: 101, frames: [cmd('1621', 5, '00A40004023F00'), cmd('1621', 5, '00A40004027F20')].map((f, i) => simFrame(f, i + 1)) })), ['--kic-key', '00112233445566778899AABBCCDDEEFF', K1[2], K1[3]], 1).notes;
+    assert.ok(!wrong.some((n) => /has CNTR/.test(n)), wrong.join('\n'));
+  });
+});
+
 // ---------------------------------------------------------------- bad and empty files
 
 describe('malformed and empty captures', () => {

@@ -715,6 +715,20 @@ export class CaptureAnalyser {
     this.brief({ frame, group: 'apdu', cat, name, text, status, json: this.wantJson ? { frame, layers: ['GSMTAP SIM', name], apdu: apduHex(a), response: a.response.length ? toHex(a.response) : null, sw: a.sw === undefined ? null : h4(a.sw), summary: text } : undefined });
   }
 
+  /**
+   * An ENVELOPE (SMS-PP DOWNLOAD) answered 61xx/9Fxx/9Exx whose response data was
+   * not read by the next APDU, as the ME must (GET RESPONSE; 3GPP TS 31.111 cl.
+   * 7.1.1.2): noted, since the PoR it held was never seen. `why`: what came instead.
+   */
+  private dropPendingEnvelope(why: string): void {
+    const env = this.pendingEnvelope;
+    if (!env) return;
+    this.pendingEnvelope = undefined;
+    const n = env.sw & 0xff || 256;
+    const what = env.sw >> 8 === 0x9e ? 'data download error data' : 'response data (the PoR, when the command asked for one)';
+    this.notes.push(`frame ${env.frame}: the card answered the ENVELOPE (SMS-PP DOWNLOAD) with SW ${h4(env.sw)}, ${n} octets of ${what} waiting, but ${why}: they were never read`);
+  }
+
   private onApdu(a: Apdu, subType: string): void {
     const frame = a.frames[0];
     const sw1 = a.sw === undefined ? -1 : a.sw >> 8;
@@ -728,9 +742,10 @@ export class CaptureAnalyser {
           if (ev?.length) extra = `: ${[...ev].map((e) => EVENTS[e] ?? `event ${h2(e)}`).join(', ')}`;
         }
         this.apduBrief(a, `ENVELOPE (${tagName}${extra}), ${swText(a.sw)}`);
-        this.pendingEnvelope = undefined;
+        this.dropPendingEnvelope(`the next APDU (frame ${frame}) is another ENVELOPE, not a GET RESPONSE`);
         return;
       }
+      this.dropPendingEnvelope(`the next APDU (frame ${frame}) is another ENVELOPE (SMS-PP DOWNLOAD), not a GET RESPONSE`);
       if (a.sw === 0x9300) {
         this.apduBrief(a, `ENVELOPE (SMS-PP download), ${swText(a.sw)}: not accepted by the card (the ME retries it)`, 'warn');
         return;
@@ -769,7 +784,10 @@ export class CaptureAnalyser {
       this.apduBrief(a, `GET RESPONSE, ${swText(a.sw)}`);
       return;
     }
-    this.pendingEnvelope = undefined;
+    if (this.pendingEnvelope) {
+      const name = INS_NAMES[a.ins] ?? `INS ${h2(a.ins)}`;
+      this.dropPendingEnvelope(a.ins === 0xc0 ? `the GET RESPONSE of frame ${frame} returned no data (SW ${a.sw === undefined ? 'none' : h4(a.sw)})` : `the next APDU (frame ${frame}, ${name}) is not a GET RESPONSE`);
+    }
     if (a.ins === 0x12) {
       if (a.response[0] !== 0xd0) {
         this.apduBrief(a, `FETCH, ${a.response.length ? `response data starts ${h2(a.response[0])}, not D0` : 'no proactive command'}, ${swText(a.sw)}`);
@@ -843,7 +861,7 @@ export class CaptureAnalyser {
         }
         case GSMTAP_SIM.ATR:
           this.brief({ frame: f.number, group: 'apdu', cat: true, name: 'ATR', text: `ATR ${toHex(g.payload)}`, json: { frame: f.number, layers: ['GSMTAP SIM', 'ATR'], atr: toHex(g.payload) } });
-          this.pendingEnvelope = undefined;
+          this.dropPendingEnvelope(`the card was reset (ATR, frame ${f.number}) before a GET RESPONSE`);
           break;
         case GSMTAP_SIM.TPDU_HDR: {
           const k = `${u.src}|${u.sport}|${u.dst}|${u.dport}`;
@@ -961,6 +979,7 @@ export class CaptureAnalyser {
   finish(format?: string, stopped = false): CaptureSummary {
     for (const g of [...this.groups.values()]) this.closeGroup(g, 'not in the capture');
     for (const t of this.tpduParts.values()) this.notes.push(`frame ${t.frames[0]}: TPDU header without its status word (capture ends)`);
+    this.dropPendingEnvelope(stopped ? 'the capture stopped before a GET RESPONSE' : 'the capture ends before a GET RESPONSE');
     this.tpduParts.clear();
     for (const k of [...this.conversations.keys()]) this.flushConversation(k);
     for (const c of this.commands.values()) this.noteNoPor(c, stopped ? 'before the capture stopped' : 'in the capture');
@@ -1117,13 +1136,41 @@ export class CaptureAnalyser {
     if (!c.answered && c.parsed.spi.porRequest === 'required') this.notes.push(`frame ${c.frame}: command packet (TAR ${toHex(c.tar)}) asked for a PoR; none came ${when}`);
   }
 
+  /**
+   * The next command to a TAR against the one before it: the same octets again (an SMS
+   * delivered twice, a replay), or, with the same keys, a counter its SPI's counter mode
+   * makes the card refuse (TS 102 225 cl. 5.1.1: "higher", "one higher"; PoR status 02
+   * CNTR low, 03 CNTR high, Table 5). Counters are compared only when both are readable
+   * and not from a failed check (a wrong KIc key gives any counter).
+   */
+  private noteCounterOrder(before: PendingCommand, c: PendingCommand): void {
+    const a = before.parsed;
+    const b = c.parsed;
+    const tar = toHex(c.tar);
+    if (equalBytes(a.bytes, b.bytes)) {
+      this.notes.push(`frame ${c.frame}: command packet (TAR ${tar}) repeats the one of frame ${before.frame} octet for octet (delivered twice, or replayed${b.spi.counter === 'higher' || b.spi.counter === 'one-higher' ? ': a card checking the counter refuses it' : ''})`);
+      return;
+    }
+    const readable = (x: SecuredCommand) => x.counter !== undefined && x.checksum.verified !== false;
+    if (a.kic !== b.kic || a.kid !== b.kid || !readable(a) || !readable(b)) return;
+    const m = a.counter!;
+    const n = b.counter!;
+    let why: string | undefined;
+    if (b.spi.counter === 'higher' && n <= m) why = 'higher than the last one (PoR status 02, CNTR low)';
+    else if (b.spi.counter === 'one-higher' && n !== m + 1n) why = `exactly one higher than the last one (PoR status ${n <= m ? '02, CNTR low' : '03, CNTR high'})`;
+    if (why) this.notes.push(`frame ${c.frame}: command packet (TAR ${tar}) has CNTR ${n} after CNTR ${m} of the command of frame ${before.frame} (same keys); its SPI asks for a counter ${why}, so a card that accepted the first refuses it`);
+  }
+
   /** The latest command per TAR, for the PoRs that follow; the oldest beyond the window is dropped (noted when unanswered). */
   private remember(c: PendingCommand): void {
     const key = tarKey(c.dialect, c.tar);
     // Re-inserted to become the newest, unless it is already (a run of commands to one TAR): a
     // Map's delete leaves a hole that only its next rehash clears.
     const before = this.commands.get(key);
-    if (before) this.noteNoPor(before, `before the next command to that TAR (frame ${c.frame})`);
+    if (before) {
+      this.noteNoPor(before, `before the next command to that TAR (frame ${c.frame})`);
+      this.noteCounterOrder(before, c);
+    }
     if (key !== this.newestCommand) {
       this.commands.delete(key);
       this.newestCommand = key;

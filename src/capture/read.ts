@@ -518,6 +518,11 @@ class Capped {
     if (this.list.length < KEEP) this.list.push(s);
     else this.more++;
   }
+  /** push(make()), the text made only when it is kept (a note of every item of a long capture). */
+  pushMade(make: () => string): void {
+    if (this.list.length < KEEP) this.list.push(make());
+    else this.more++;
+  }
   get length(): number {
     return this.list.length + this.more;
   }
@@ -1146,9 +1151,8 @@ export class CaptureAnalyser {
   private noteCounterOrder(before: PendingCommand, c: PendingCommand): void {
     const a = before.parsed;
     const b = c.parsed;
-    const tar = toHex(c.tar);
     if (equalBytes(a.bytes, b.bytes)) {
-      this.notes.push(`frame ${c.frame}: command packet (TAR ${tar}) repeats the one of frame ${before.frame} octet for octet (delivered twice, or replayed${b.spi.counter === 'higher' || b.spi.counter === 'one-higher' ? ': a card checking the counter refuses it' : ''})`);
+      this.notes.pushMade(() => `frame ${c.frame}: command packet (TAR ${toHex(c.tar)}) repeats the one of frame ${before.frame} octet for octet (delivered twice, or replayed${b.spi.counter === 'higher' || b.spi.counter === 'one-higher' ? ': a card checking the counter refuses it' : ''})`);
       return;
     }
     const readable = (x: SecuredCommand) => x.counter !== undefined && x.checksum.verified !== false;
@@ -1158,7 +1162,7 @@ export class CaptureAnalyser {
     let why: string | undefined;
     if (b.spi.counter === 'higher' && n <= m) why = 'higher than the last one (PoR status 02, CNTR low)';
     else if (b.spi.counter === 'one-higher' && n !== m + 1n) why = `exactly one higher than the last one (PoR status ${n <= m ? '02, CNTR low' : '03, CNTR high'})`;
-    if (why) this.notes.push(`frame ${c.frame}: command packet (TAR ${tar}) has CNTR ${n} after CNTR ${m} of the command of frame ${before.frame} (same keys); its SPI asks for a counter ${why}, so a card that accepted the first refuses it`);
+    if (why) this.notes.pushMade(() => `frame ${c.frame}: command packet (TAR ${toHex(c.tar)}) has CNTR ${n} after CNTR ${m} of the command of frame ${before.frame} (same keys); its SPI asks for a counter ${why}, so a card that accepted the first refuses it`);
   }
 
   /** The latest command per TAR, for the PoRs that follow; the oldest beyond the window is dropped (noted when unanswered). */

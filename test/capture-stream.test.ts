@@ -400,6 +400,48 @@ describe('parse --read says what it could not check', () => {
     assert.match(r.stderr, /frame 1 at byte 24: record says 300000 captured octets, more than the 262144 of any real frame \(corrupt record header\)/);
   });
 
+  it('--follow: a capture file still being written is read as it grows; SIGINT ends it with the summary, an incomplete last record noted, not damage', async () => {
+    const file = tmp('pcap');
+    writeFileSync(file, Buffer.concat([HEADER, ...PAIR]));
+    const p = spawn(process.execPath, [BIN, 'parse', '--read', file, '--follow', '--ndjson', ...K], { cwd: ROOT, env: { ...process.env, NO_COLOR: '1' } });
+    let stdout = '';
+    let stderr = '';
+    p.stderr.on('data', (d) => (stderr += d));
+    p.stdout.on('data', (d) => (stdout += d));
+    const lines = async (n: number) => {
+      for (const t0 = Date.now(); stdout.split('\n').length <= n; await new Promise((r) => setTimeout(r, 20))) {
+        if (Date.now() - t0 > 20000) throw new Error(`fewer than ${n} lines while following; stdout: ${stdout} stderr: ${stderr}`);
+      }
+    };
+    const closed = new Promise<number>((res) => p.on('close', (c) => res(c ?? -1)));
+    await lines(2); // the first pair, at the end of the file as it was
+    assert.equal(p.exitCode, null, 'still following at the end of the file');
+    const fd = openSync(file, 'a');
+    writeSync(fd, Buffer.concat(PAIR)); // the writer adds a pair...
+    await lines(4);
+    const half = Buffer.concat(PAIR);
+    writeSync(fd, half.subarray(0, 30)); // ...and the start of the next record
+    closeSync(fd);
+    await new Promise((r) => setTimeout(r, 500));
+    p.kill('SIGINT');
+    assert.equal(await closed, 0, stderr);
+    const recs = stdout.trim().split('\n').map((l) => JSON.parse(l));
+    assert.deepEqual(recs.map((r) => r.record), ['item', 'item', 'item', 'item', 'end']);
+    const end = recs[4];
+    assert.equal(end.frames, 4);
+    assert.equal(end.stopped, undefined, 'not damage');
+    assert.ok(end.notes.includes('following stopped after frame 4; the 30 octets after it (a record still being written) were not read'), end.notes.join('\n'));
+  });
+
+  it('--follow is refused without --read FILE, and with --read - (a pipe is read as it comes anyway)', () => {
+    for (const args of [['parse', '00', '--follow'], ['parse', '--read', '-', '--follow']]) {
+      const r = run(args, { input: 'x' });
+      assert.equal(r.code, 2, args.join(' '));
+      assert.ok(isOneLineError(r.stderr), r.stderr);
+      assert.match(r.stderr, /--follow/);
+    }
+  });
+
   it('--ndjson and --pairing-window are refused without --read, --threads with it', () => {
     for (const args of [['parse', '00', '--ndjson'], ['parse', '00', '--pairing-window', '5'], ['parse', '--each', '--ndjson'], ['parse', '--read', pairsFile(1), '--threads', '2']]) {
       const r = run(args);

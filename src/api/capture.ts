@@ -4,7 +4,7 @@
  */
 import { open } from 'node:fs/promises';
 import { fdChunks } from '../batch/fd-input.js';
-import { OtaError } from '../util/errors.js';
+import { InputError, OtaError } from '../util/errors.js';
 import { CaptureParser, type CaptureFrame } from '../pcap/read.js';
 import {
   CaptureAnalyser, analyseCapture, captureIoError, captureStop,
@@ -21,14 +21,31 @@ export const CAPTURE_CHUNK = 256 * 1024;
 export interface CaptureReadOptions extends ParseOptions {
   /** Most unfinished concatenations / unanswered commands / waiting TPDUs / CAT_TP datagrams kept (each); default 10,000. */
   pairingWindow?: number;
+  /** With a file path: follow the file as it grows until `follow.signal` aborts (an incomplete last record is then left unread). */
+  follow?: FollowOptions;
 }
 
 /** A capture: a file path ("-": standard input), its bytes, or its bytes as they arrive. */
 export type CaptureSource = string | Uint8Array | AsyncIterable<Uint8Array>;
 
-/** A file (or "-", standard input, also when left non-blocking) in chunks; OS errors are IoErrors (exit 3). */
-export async function* captureChunks(path: string, size = CAPTURE_CHUNK): AsyncGenerator<Uint8Array, void, undefined> {
+/** How a capture file still being written is followed (captureChunks). */
+export interface FollowOptions {
+  /** Ends the following: reading stops at once (what was read is analysed; an incomplete last record is left). */
+  signal?: AbortSignal;
+  /** How often the end of the file is looked at again; default 200 ms. */
+  pollMs?: number;
+}
+
+/**
+ * A file (or "-", standard input, also when left non-blocking) in chunks; OS errors are IoErrors (exit 3).
+ * With `follow` (a file only), the end of the file is not the end: it is read again
+ * as the writer (tcpdump -w, SIMtrace) adds to it, until `follow.signal` aborts.
+ */
+export async function* captureChunks(path: string, size = CAPTURE_CHUNK, follow?: FollowOptions): AsyncGenerator<Uint8Array, void, undefined> {
   const stdin = path === '-';
+  if (follow && stdin) throw new InputError('following goes with a file; standard input is read as it comes anyway', { field: '--follow' });
+  const signal = follow?.signal;
+  if (signal?.aborted) return;
   let fh: Awaited<ReturnType<typeof open>> | undefined;
   try {
     fh = stdin ? undefined : await open(path, 'r');
@@ -36,10 +53,28 @@ export async function* captureChunks(path: string, size = CAPTURE_CHUNK): AsyncG
     throw captureIoError(e, path);
   }
   try {
-    yield* fdChunks(fh ? fh.fd : 0, size, (e) => captureIoError(e, stdin ? 'standard input' : path));
+    const atEnd = follow ? () => waitMore(follow.pollMs ?? 200, signal) : undefined;
+    for await (const chunk of fdChunks(fh ? fh.fd : 0, size, (e) => captureIoError(e, stdin ? 'standard input' : path), atEnd)) {
+      yield chunk;
+      if (signal?.aborted) return;
+    }
   } finally {
     await fh?.close();
   }
+}
+
+/** A pause of `ms` (cut short by `signal`); then whether to read on. */
+function waitMore(ms: number, signal: AbortSignal | undefined): Promise<boolean> {
+  if (signal?.aborted) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(t);
+      signal?.removeEventListener('abort', done);
+      resolve(!signal?.aborted);
+    };
+    const t = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+  });
 }
 
 function chunksOf(source: CaptureSource): AsyncIterable<Uint8Array> {
@@ -67,6 +102,12 @@ export interface StreamHooks {
   format?(format: string | undefined): void;
   /** After each chunk: frames read so far (for a progress line, or to flush output). */
   chunk?(frames: number, format: string | undefined): void;
+  /**
+   * Asked when the source has ended: true when it ended because the user stopped
+   * following a file still being written (captureChunks' follow signal). An
+   * incomplete last record is then the writer's next one, noted, not damage.
+   */
+  interrupted?(): boolean;
 }
 
 /**
@@ -87,17 +128,22 @@ export async function streamCapture(source: CaptureSource, name: string, options
     analyser.frame(f);
   };
   let stopped: CaptureStop | undefined;
+  let interrupted: number | undefined;
   try {
     for await (const chunk of chunksOf(source)) {
       parser.push(chunk, onFrame);
       hooks.chunk?.(parser.frames, parser.format);
     }
-    parser.end(onFrame);
+    if (hooks.interrupted?.()) interrupted = parser.unread;
+    else parser.end(onFrame);
   } catch (e) {
     if (!(e instanceof OtaError) || e.exitCode !== 2 || parser.frames === 0) throw e;
     stopped = captureStop(e, parser.frames);
   }
   const summary = analyser.finish(parser.format, stopped !== undefined);
+  if (interrupted !== undefined) {
+    summary.notes.push(`following stopped after frame ${parser.frames}${interrupted ? `; the ${interrupted} octets after it (a record still being written) were not read` : ''}`);
+  }
   return { format: parser.format, summary, stopped, exitCode: stopped ? Math.max(2, summary.exitCode) : summary.exitCode };
 }
 
@@ -118,12 +164,13 @@ export async function* readCapture(source: CaptureSource, options: CaptureReadOp
     while (queue.length) yield queue.shift()!;
   };
   let damage: unknown;
+  const follow = options.follow;
   try {
-    for await (const chunk of chunksOf(source)) {
+    for await (const chunk of typeof source === 'string' && follow ? captureChunks(source, CAPTURE_CHUNK, follow) : chunksOf(source)) {
       parser.push(chunk, onFrame);
       yield* drain();
     }
-    parser.end(onFrame);
+    if (!follow?.signal?.aborted) parser.end(onFrame);
   } catch (e) {
     if (!(e instanceof OtaError) || parser.frames === 0) throw e;
     damage = e;

@@ -25,7 +25,7 @@ export { cardVpcd, CardVpcdSession } from './card-vpcd.js';
 export type { CardVpcdOptions } from './card-vpcd.js';
 export { counter, counterShow, counterSet, counterNext } from './counter.js';
 export type { CounterOptions, CounterShowResult, CounterSetResult, CounterNextResult } from './counter.js';
-export { readCapture, captureReport } from './capture.js';
+export { readCapture, captureReport, captureChunks, type FollowOptions } from './capture.js';
 export { buildSmsBatch, parseBatch, streamSmsBatch, streamParseBatch } from './batch.js';
 export type { SmsBatchOptions, ParseBatchOptions, BatchItem, SmsBatchResult, ParseBatchResult, StreamOptions, BatchSummary, LineError } from './batch.js';
 export { verifyVectors } from './vectors.js';

@@ -21,8 +21,12 @@ function readOnce(fd: number, buf: Buffer): Promise<number> {
 
 const pause = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-/** `size`: bytes per read; `ioError`: what an OS error becomes (default: an IoError about standard input). */
-export async function* fdChunks(fd = 0, size = SIZE, ioError: (e: Error) => Error = (e) => new IoError(`cannot read standard input: ${e.message}`)): AsyncGenerator<Buffer> {
+/**
+ * `size`: bytes per read; `ioError`: what an OS error becomes (default: an IoError
+ * about standard input); `atEnd`: asked at end of file whether to read on (a file
+ * still being written, followed), default no.
+ */
+export async function* fdChunks(fd = 0, size = SIZE, ioError: (e: Error) => Error = (e) => new IoError(`cannot read standard input: ${e.message}`), atEnd?: () => Promise<boolean>): AsyncGenerator<Buffer> {
   let wait = 1;
   for (;;) {
     const buf = Buffer.allocUnsafe(size);
@@ -40,7 +44,10 @@ export async function* fdChunks(fd = 0, size = SIZE, ioError: (e: Error) => Erro
       throw ioError(e as Error);
     }
     wait = 1;
-    if (n === 0) return;
+    if (n === 0) {
+      if (atEnd && (await atEnd())) continue;
+      return;
+    }
     yield n === size ? buf : buf.subarray(0, n);
   }
 }

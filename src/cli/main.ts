@@ -39,6 +39,7 @@ function parseModeOptions(c: Command): Command {
     .addOption(new Option('--read <file>', 'read a pcap/pcapng capture (GSMTAP SIM, CAT_TP over UDP) instead of hex ("-": stdin), streamed: exchanges are printed as they complete').conflicts(['each', 'pcap']))
     .option('--ndjson', 'with --read: one JSON record per line (uicc-ota-capture-record/1) as each exchange completes')
     .option('--pairing-window <n>', 'with --read: at most N unfinished concatenated SMS / unanswered commands kept (each; oldest evicted and reported), default 10000')
+    .option('--follow', 'with --read FILE: a capture still being written (tcpdump -w, SIMtrace) is followed as it grows, until Ctrl-C / SIGTERM; then the summary')
     .option('--show-computed', 'on an RC/CC mismatch, also print the value computed with the key (off: no MAC oracle)')
     .option('--expect-status <XX[,YY]>', 'PoR statuses that are the expected outcome (negative tests): exit 0 exactly when the status is one of them (without it any status but 00, 0B, 0C exits 1)')
     .option('--require-verified', 'exit 1 unless every RC/CC was checked: a missing key, a PoR without the command\'s SPI (--request/--spi), a packet without RC/CC/DS fail (JSON: unverified)');

@@ -170,6 +170,11 @@ export class CaptureParser {
   }
 
   /** No more input: what is left over is a record or block cut short (an InputError). */
+  /** Octets received and not yet read as frames (an incomplete record, or a header still to come). */
+  get unread(): number {
+    return this.buf.length + this.pendingLen;
+  }
+
   end(onFrame: (f: CaptureFrame) => void): void {
     if (this.received === 0) throw new InputError('empty file, not a pcap or pcapng capture', { layer: this.name });
     if (this.pendingLen) this.join();

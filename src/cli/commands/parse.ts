@@ -54,7 +54,8 @@ export async function renderParsed(r: Parsed, o: ParseOpts, inputs: Uint8Array[]
 }
 
 /** Options that only mean something with --read are refused without it, not ignored. */
-function readOnlyOptions(o: ParseOpts & { ndjson?: boolean; pairingWindow?: string }): void {
+function readOnlyOptions(o: ParseOpts & { ndjson?: boolean; pairingWindow?: string; follow?: boolean }): void {
+  if (o.follow) throw new InputError('it goes with --read FILE (a capture still being written)', { field: '--follow' });
   if (o.ndjson) throw new InputError('it goes with --read (one record per line of a capture); for hex inputs use --json (with --each: one object per line)', { field: '--ndjson' });
   if (o.pairingWindow !== undefined) throw new InputError('it goes with --read', { field: '--pairing-window' });
 }

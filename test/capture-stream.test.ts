@@ -431,10 +431,23 @@ describe('parse --read says what it could not check', () => {
     assert.equal(end.frames, 4);
     assert.equal(end.stopped, undefined, 'not damage');
     assert.ok(end.notes.includes('following stopped after frame 4; the 30 octets after it (a record still being written) were not read'), end.notes.join('\n'));
+    // Text: the same note in the summary (SIGTERM this time).
+    const file2 = tmp('pcap');
+    writeFileSync(file2, Buffer.concat([HEADER, ...PAIR, Buffer.concat(PAIR).subarray(0, 30)]));
+    const t = spawn(process.execPath, [BIN, 'parse', '--read', file2, '--follow', ...K], { cwd: ROOT, env: { ...process.env, NO_COLOR: '1' } });
+    let text = '';
+    t.stdout.on('data', (d) => (text += d));
+    const tClosed = new Promise<number>((res) => t.on('close', (c) => res(c ?? -1)));
+    for (const t0 = Date.now(); !text.includes('Frame 2'); await new Promise((r) => setTimeout(r, 20))) assert.ok(Date.now() - t0 < 20000, 'the exchange printed while following');
+    t.kill('SIGTERM');
+    assert.equal(await tClosed, 0);
+    assert.match(text, /Note: following stopped after frame 2; the 30 octets after it \(a record still being written\) were not read/);
   });
 
-  it('--follow is refused without --read FILE, and with --read - (a pipe is read as it comes anyway)', () => {
-    for (const args of [['parse', '00', '--follow'], ['parse', '--read', '-', '--follow']]) {
+  it('--follow is refused without --read FILE, and with --read - or a FIFO (read as they come anyway)', () => {
+    const fifo = join(DIR, 'follow.fifo');
+    execFileSync('mkfifo', [fifo]);
+    for (const args of [['parse', '00', '--follow'], ['parse', '--read', '-', '--follow'], ['parse', '--read', fifo, '--follow']]) {
       const r = run(args, { input: 'x' });
       assert.equal(r.code, 2, args.join(' '));
       assert.ok(isOneLineError(r.stderr), r.stderr);

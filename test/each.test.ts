@@ -130,8 +130,9 @@ describe('build sms --each / parse --each: alignment and errors', () => {
       assert.deepEqual(j.map((o) => o.counter ?? o.error), [MAX - 1, 'not a hex digit "Z" at character 1', MAX, 'CNTR: no counter left for this line: it would pass 2^40-1']);
       assert.equal(r.code, 2);
       for (const threads of ['1', '2']) {
-        const x = run(['build', 'sms', '--each', '--threads', threads, '--counter', 'next', ...K], { input: `${DATA}\n# c\n${DATA}\n` });
-        assert.equal(x.stdout, '1 ERROR CNTR: counter for kvn1/B00010 is exhausted (2^40−1 reached)\n# c\n3 ERROR CNTR: counter for kvn1/B00010 is exhausted (2^40−1 reached)\n', `--threads ${threads}`);
+        const x = run(['build', 'sms', '--each', '--threads', threads, '--counter', 'next', ...K], { input: `${DATA}\n# c\n${DATA}\nZZ\n` });
+        // A line that is not hex takes no counter: its own error, whatever its group's counters.
+        assert.equal(x.stdout, '1 ERROR CNTR: counter for kvn1/B00010 is exhausted (2^40−1 reached)\n# c\n3 ERROR CNTR: counter for kvn1/B00010 is exhausted (2^40−1 reached)\n4 ERROR not a hex digit "Z" at character 1\n', `--threads ${threads}`);
         assert.equal(x.code, 2);
       }
     } finally {
@@ -627,6 +628,24 @@ describe('--pcap in batch mode', () => {
       }
     });
   }
+
+  it('--pcap to a FIFO (live Wireshark): the header and every frame reach its reader', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'uicc-ota-each-'));
+    try {
+      const fifo = join(dir, 'live.fifo');
+      const copy = join(dir, 'copy.pcap');
+      execFileSync('mkfifo', [fifo]);
+      const { spawn } = await import('node:child_process');
+      const reader = spawn('sh', ['-c', `cat "${fifo}" > "${copy}"`]);
+      const readerDone = new Promise((r) => reader.on('close', r));
+      const b = run(['build', 'sms', '--each', '--pcap', fifo, ...opts(V3DES)], { input: `${DATA}\n${DATA}\n` });
+      assert.equal(b.code, 0, b.stderr);
+      await readerDone;
+      assert.equal(frames(copy), 2);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 
   it('appends every frame to one file (build, then parse into the same file)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'uicc-ota-each-'));

@@ -2,7 +2,7 @@
  * `parse --read` as a library: a pcap/pcapng capture read in chunks, parsed
  * incrementally, its exchanges paired and delivered as they complete.
  */
-import { open } from 'node:fs/promises';
+import { open, stat } from 'node:fs/promises';
 import { fdChunks } from '../batch/fd-input.js';
 import { InputError, OtaError } from '../util/errors.js';
 import { CaptureParser, type CaptureFrame } from '../pcap/read.js';
@@ -44,6 +44,16 @@ export interface FollowOptions {
 export async function* captureChunks(path: string, size = CAPTURE_CHUNK, follow?: FollowOptions): AsyncGenerator<Uint8Array, void, undefined> {
   const stdin = path === '-';
   if (follow && stdin) throw new InputError('following goes with a file; standard input is read as it comes anyway', { field: '--follow' });
+  if (follow) {
+    // Only a regular file has an end to wait at: a FIFO blocks (its open and reads would not see Ctrl-C), and is read as it comes anyway.
+    let st;
+    try {
+      st = await stat(path);
+    } catch (e) {
+      throw captureIoError(e, path);
+    }
+    if (!st.isFile()) throw new InputError(`${path} is not a regular file: following goes with a capture file still being written; a FIFO or pipe is read as it comes without it`, { field: '--follow' });
+  }
   const signal = follow?.signal;
   if (signal?.aborted) return;
   let fh: Awaited<ReturnType<typeof open>> | undefined;
@@ -140,10 +150,7 @@ export async function streamCapture(source: CaptureSource, name: string, options
     if (!(e instanceof OtaError) || e.exitCode !== 2 || parser.frames === 0) throw e;
     stopped = captureStop(e, parser.frames);
   }
-  const summary = analyser.finish(parser.format, stopped !== undefined);
-  if (interrupted !== undefined) {
-    summary.notes.push(`following stopped after frame ${parser.frames}${interrupted ? `; the ${interrupted} octets after it (a record still being written) were not read` : ''}`);
-  }
+  const summary = analyser.finish(parser.format, stopped !== undefined, interrupted === undefined ? undefined : { unread: interrupted });
   return { format: parser.format, summary, stopped, exitCode: stopped ? Math.max(2, summary.exitCode) : summary.exitCode };
 }
 
@@ -175,7 +182,7 @@ export async function* readCapture(source: CaptureSource, options: CaptureReadOp
     if (!(e instanceof OtaError) || parser.frames === 0) throw e;
     damage = e;
   }
-  analyser.finish(parser.format, damage !== undefined);
+  analyser.finish(parser.format, damage !== undefined, follow?.signal?.aborted ? { unread: parser.unread } : undefined);
   yield* drain();
   if (damage) throw damage;
 }

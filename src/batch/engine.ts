@@ -13,7 +13,7 @@ import { readLineChunks, readTextBlocks, splitLines } from './lines.js';
 import { isPassThrough, isPassThroughAt, overlongError, runChunk, runLine, takesSeq, textError, toLineError, type LineError, type SeqRule, type LineFn, type LineOutcome, type LineResult, type PassThrough } from './line.js';
 import type { WorkerInit, WorkReply, WorkRequest } from './worker-loop.js';
 import { GroupError } from './group-error.js';
-import { isHexText } from '../util/hex.js';
+import { fromHex, isHexText } from '../util/hex.js';
 
 export { GroupError };
 
@@ -76,9 +76,25 @@ export interface BatchOptions {
   beforeWrite?: () => void;
 }
 
-/** The outcomes of a group whose context failed: pass-through lines as always, each work line `error`. */
-function failedGroup(lines: string[], first: number, pass: PassThrough, error: unknown): LineOutcome[] {
-  return lines.map((l, k) => (isPassThrough(l) ? { text: pass === 'echo' ? l : '', exitCode: 0 } : { error: overlongError(l, first + k) ?? toLineError(error, first + k) }));
+/**
+ * The outcomes of a group whose context failed: pass-through lines as always, each
+ * line that takes a seq `error`; a work line that takes none (not hex, under rule
+ * 'hex') its own error, as if the group had had its context.
+ */
+function failedGroup(lines: string[], first: number, pass: PassThrough, error: unknown, rule: SeqRule): LineOutcome[] {
+  return lines.map((l, k) => {
+    if (isPassThrough(l)) return { text: pass === 'echo' ? l : '', exitCode: 0 };
+    const own = overlongError(l, first + k);
+    if (own) return { error: own };
+    if (!takesSeq(l, rule)) {
+      try {
+        fromHex(l, '');
+      } catch (e) {
+        return { error: toLineError(e, first + k) };
+      }
+    }
+    return { error: toLineError(error, first + k) };
+  });
 }
 
 /** The context of a group, or the GroupError of one that could not have it. */
@@ -274,7 +290,7 @@ export async function runBatch(opts: BatchOptions): Promise<BatchSummary> {
           inFlight += n;
           summary.lines += n;
           if (g.failed) {
-            slot.outcomes = failedGroup(splitLines(text), first, pass, g.failed.error);
+            slot.outcomes = failedGroup(splitLines(text), first, pass, g.failed.error, rule);
             seq += w;
             flush();
             continue;
@@ -301,7 +317,7 @@ export async function runBatch(opts: BatchOptions): Promise<BatchSummary> {
         if (g.failed) {
           await waitRoom();
           const first = summary.lines + 1;
-          queue.push({ first, count: lines.length, outcomes: failedGroup(lines, first, pass, g.failed.error) });
+          queue.push({ first, count: lines.length, outcomes: failedGroup(lines, first, pass, g.failed.error, rule) });
           inFlight += lines.length;
           summary.lines += lines.length;
           seq += n;

@@ -981,13 +981,15 @@ export class CaptureAnalyser {
    * End of the capture (or the damage that stopped it): close what is still open and say what was found.
    * `stopped`: damage ended the reading, so what lies after it was not checked and `verified` is at best null.
    */
-  finish(format?: string, stopped = false): CaptureSummary {
-    for (const g of [...this.groups.values()]) this.closeGroup(g, 'not in the capture');
-    for (const t of this.tpduParts.values()) this.notes.push(`frame ${t.frames[0]}: TPDU header without its status word (capture ends)`);
-    this.dropPendingEnvelope(stopped ? 'the capture stopped before a GET RESPONSE' : 'the capture ends before a GET RESPONSE');
+  finish(format?: string, stopped = false, followed?: { unread: number }): CaptureSummary {
+    // `followed`: the file was still being written when the user stopped following it (--follow):
+    // what is missing may yet come, so the notes say "before following stopped", not "in the capture".
+    for (const g of [...this.groups.values()]) this.closeGroup(g, followed ? 'not read before following stopped' : 'not in the capture');
+    for (const t of this.tpduParts.values()) this.notes.push(`frame ${t.frames[0]}: TPDU header without its status word (${followed ? 'following stopped' : 'capture ends'})`);
+    this.dropPendingEnvelope(stopped ? 'the capture stopped before a GET RESPONSE' : followed ? 'following stopped before a GET RESPONSE' : 'the capture ends before a GET RESPONSE');
     this.tpduParts.clear();
     for (const k of [...this.conversations.keys()]) this.flushConversation(k);
-    for (const c of this.commands.values()) this.noteNoPor(c, stopped ? 'before the capture stopped' : 'in the capture');
+    for (const c of this.commands.values()) this.noteNoPor(c, stopped ? 'before the capture stopped' : followed ? 'before following stopped' : 'in the capture');
     const s = this.stats;
     const summary = { commands: s.commands, responses: s.responses, verified: s.verified, failed: s.failed, errors: s.errors, apdus: s.apdus, otherFrames: this.ignored };
     const nothing = s.items === 0;
@@ -997,6 +999,7 @@ export class CaptureAnalyser {
     if (nothing) {
       notes.push(`nothing OTA-related in ${this.frames} frame${this.frames === 1 ? '' : 's'}: no ENVELOPE (SMS-PP DOWNLOAD), SEND SHORT MESSAGE, SMS TPDU or CAT_TP PDU`);
     }
+    if (followed) notes.push(`following stopped after frame ${this.frames}${followed.unread ? `; the ${followed.unread} octets after it (a record still being written) were not read` : ''}`);
     const verified = this.failures.length ? false : s.unverified || stopped ? null : s.items ? true : null;
     const refusals = this.refusals.all('refusals');
     if (this.o.expectStatus !== undefined && !s.responses) {

@@ -34,9 +34,14 @@ export class PcapAppender {
       throw new IoError(`cannot open pcap for appending: ${(e as Error).message}`, { field: path });
     }
     try {
-      const size = fstatSync(this.fd).size;
-      if (size === 0) this.writeHeader();
-      else this.count = this.scan(size);
+      const st = fstatSync(this.fd);
+      if (!st.isFile()) {
+        // A FIFO, /dev/stdout, a pipe (live Wireshark): nothing to scan, no offset to write at.
+        this.parts.push(pcapBytes([], linktype));
+        this.pending = 24;
+        this.flush();
+      } else if (st.size === 0) this.writeHeader();
+      else this.count = this.scan(st.size);
     } catch (e) {
       closeSync(this.fd);
       throw e;

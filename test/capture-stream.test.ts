@@ -444,6 +444,28 @@ describe('parse --read says what it could not check', () => {
     assert.match(text, /Note: following stopped after frame 2; the 30 octets after it \(a record still being written\) were not read/);
   });
 
+  it('the library follows too: readCapture(path, { follow: { signal } }) yields items as the file grows, ends when the signal aborts', async () => {
+    const { readCapture } = await import('../src/api/index.js');
+    const file = tmp('pcap');
+    writeFileSync(file, Buffer.concat([HEADER, ...PAIR]));
+    const ac = new AbortController();
+    const got: Record<string, unknown>[] = [];
+    const reading = (async () => {
+      for await (const item of readCapture(file, { keyset: KEYSET, follow: { signal: ac.signal, pollMs: 50 } })) {
+        got.push(item);
+        if (got.length === 2) {
+          const fd = openSync(file, 'a');
+          writeSync(fd, Buffer.concat(PAIR)); // more after the end that was
+          writeSync(fd, Buffer.concat(PAIR).subarray(0, 20)); // and a record being written
+          closeSync(fd);
+        }
+        if (got.length === 4) setTimeout(() => ac.abort(), 200);
+      }
+    })();
+    await reading; // ends (not a hang, not an error for the incomplete record) once aborted
+    assert.deepEqual(got.map((i) => [i.frame, i.type]), [[1, 'command'], [2, 'response'], [3, 'command'], [4, 'response']]);
+  });
+
   it('--follow is refused without --read FILE, and with --read - or a FIFO (read as they come anyway)', () => {
     const fifo = join(DIR, 'follow.fifo');
     execFileSync('mkfifo', [fifo]);

@@ -93,29 +93,35 @@ describe('build sms --each / parse --each: alignment and errors', () => {
     }
   });
 
-  it('a line that is not hex uses up no counter (fixed or --counter next; one thread or two; the library iterator)', async () => {
+  it('a line that is not hex, or whose data cannot be built, uses up no counter (fixed or --counter next; one thread or two; the library iterator)', async () => {
     // The counters are read back by parse --json: the property here is which packet gets which counter.
     const counters = (out: string) => out.trim().split('\n').map((l) => (/^[0-9A-F]+$/.test(l) ? JSON.parse(run(['parse', '--json', '--keyset', KEYSET, l]).stdout).counter : l.replace(/ .*/, '')));
-    const input = `${DATA}\nZZ\n# c\n${DATA}\n0${DATA}\n${DATA}\n`;
+    // Line 7: hex, but 70,000 octets of data do not fit a 2-octet CPL: no counter either.
+    const input = `${DATA}\nZZ\n# c\n${DATA}\n0${DATA}\n${DATA}\n${'AA'.repeat(70000)}\n${DATA}\n`;
     for (const threads of ['1', '2']) {
       const f = run(['build', 'sms', '--each', '--threads', threads, ...opts(V3DES)], { input });
-      assert.deepEqual(counters(f.stdout), [0, '2', '#', 1, '5', 2], `--counter 0, --threads ${threads}`);
+      assert.deepEqual(counters(f.stdout), [0, '2', '#', 1, '5', 2, '7', 3], `--counter 0, --threads ${threads}`);
+      assert.match(f.stdout.split('\n')[6], /^7 ERROR CPL: 70024 does not fit 2 octets$/);
       const dir = mkdtempSync(join(tmpdir(), 'uicc-seq-'));
       try {
         const state = join(dir, 'c.json');
         const K = ['--keyset', KEYSET, '--spi', V3DES.inputs.spi, '--kic', V3DES.inputs.kic, '--kid', V3DES.inputs.kid, '--tar', V3DES.inputs.tar, '--state', state];
         const n = run(['build', 'sms', '--each', '--threads', threads, '--counter', 'next', ...K], { input });
-        assert.deepEqual(counters(n.stdout), [1, '2', '#', 2, '5', 3], `--counter next, --threads ${threads}`);
-        assert.match(run(['counter', 'show', '--kvn', '1', '--tar', V3DES.inputs.tar, ...K.slice(0, 2), '--state', state]).stdout, /: 3 \(next is 4\)/, 'three counters used, three reserved');
+        assert.deepEqual(counters(n.stdout), [1, '2', '#', 2, '5', 3, '7', 4], `--counter next, --threads ${threads}`);
+        assert.match(run(['counter', 'show', '--kvn', '1', '--tar', V3DES.inputs.tar, ...K.slice(0, 2), '--state', state]).stdout, /: 4 \(next is 5\)/, 'four counters used, four reserved');
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }
     }
+    // --format ud: 40,000 octets fit a CPL but not 255 SMS.
+    const ud = run(['build', 'sms', '--each', '--format', 'ud', ...opts(V3DES)], { input: `${DATA}\n${'AA'.repeat(40000)}\n${DATA}\n` });
+    assert.deepEqual(counters(ud.stdout), [0, '2', 1]);
+    assert.match(ud.stdout.split('\n')[1], /^2 ERROR .*more than 255$/);
     const got: unknown[] = [];
     for await (const r of buildSmsBatch(input.split('\n').slice(0, -1), { keyset: KEYSET, spi: V3DES.inputs.spi, kic: V3DES.inputs.kic, kid: V3DES.inputs.kid, tar: V3DES.inputs.tar, counter: 0 })) {
       got.push('result' in r ? (r.result.json as { counter: number }).counter : 'error' in r ? 'error' : 'skipped');
     }
-    assert.deepEqual(got, [0, 'error', 'skipped', 1, 'error', 2]);
+    assert.deepEqual(got, [0, 'error', 'skipped', 1, 'error', 2, 'error', 3]);
   });
 
   it('counters running out at 2^40-1: the lines before it get the last ones, the rest error lines; an exhausted store answers each line, the batch goes on', () => {

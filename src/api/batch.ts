@@ -19,11 +19,11 @@
  */
 import { availableParallelism } from 'node:os';
 import { InputError, OtaError } from '../util/errors.js';
-import { constantTimeEqualAt, fromHex, hex2, hexInto, hexOut, isHexText, toHex } from '../util/hex.js';
+import { constantTimeEqualAt, fromHex, hex2, hexInto, hexOut, toHex } from '../util/hex.js';
 import { formatTag } from '../util/json-format.js';
 import { runBatch, type BatchSummary, type WorkerSpec } from '../batch/engine.js';
 import { GroupError } from '../batch/group-error.js';
-import { isPassThrough, jsonErrorLine, overlongError, textErrorLine, toLineError, type ChunkFn, type LineError, type LineFn, type LineOutcome, type LineResult, type PassThrough } from '../batch/line.js';
+import { FITS_ALWAYS, hexTakesSeq, isPassThrough, jsonErrorLine, overlongError, textErrorLine, toLineError, type ChunkFn, type LineError, type LineFn, type LineOutcome, type LineResult, type PassThrough } from '../batch/line.js';
 import { readLines } from '../batch/lines.js';
 import { buildCommand, commandAlgorithms, commandBuilder, type CommandInput } from '../secured/command.js';
 import { commandBatchBuilder } from '../secured/command-batch.js';
@@ -143,13 +143,64 @@ function lineNotes(format: string, length: number): string[] | undefined {
   return long ? [long] : undefined;
 }
 
+/**
+ * Whether secured data of `octets` octets can be built with this plan at all (a
+ * packet within its 2-octet CPL, and within 255 SMS when concatenated): a line
+ * that cannot takes no counter (SeqRule 'hex', seqFits). The limit is found once,
+ * on first need, by building dummy data (success grows no more likely with length:
+ * padding and segments only grow), so it is the builder's own, not a copy of it.
+ */
+function planFits(plan: BuildPlan): (octets: number) => boolean {
+  let max = -1;
+  const builds = (n: number): boolean => {
+    try {
+      buildError(plan, new Uint8Array(n));
+      return false;
+    } catch {
+      return true;
+    }
+  };
+  return (octets) => {
+    if (octets <= FITS_ALWAYS) return true;
+    if (max < 0) {
+      let lo = FITS_ALWAYS; // builds
+      let hi = 1 << 17; // does not: more than any CPL allows
+      while (hi - lo > 1) {
+        const mid = (lo + hi) >> 1;
+        if (builds(mid)) lo = mid;
+        else hi = mid;
+      }
+      max = lo;
+    }
+    return octets <= max;
+  };
+}
+
+/**
+ * The error building `data` with this plan gives (its packet, then its SMS when
+ * the format asks for them; counter 1): thrown when it builds after all.
+ */
+function buildError(plan: BuildPlan, data: Uint8Array): OtaError {
+  try {
+    const cmd = buildCommand(smsDialect, withMembers(plan.input, { data, counter: 1n }), plan.keys);
+    if (plan.format !== 'packet') buildSmsPp(cmd.bytes, plan.sms);
+  } catch (e) {
+    if (e instanceof OtaError) return e;
+    throw e;
+  }
+  throw new Error(`${data.length} octets of data build after all`);
+}
+
 /** The per-line work of build sms --each with everything else resolved. */
 function buildLineFn(plan: BuildPlan, json: boolean, pcap: boolean): (line: string, lineNo: number, seq: number, ctx: unknown) => BuiltLine {
   const { input, keys, format, sms } = plan;
   // Text output needs the octets only: the compiled builder (checks and keys resolved once).
   const fast = json ? undefined : commandBuilder(smsDialect, input, keys);
+  const fits = planFits(plan);
   return (line, lineNo, seq, ctx) => {
     const data = fromHex(line, '');
+    // Data that cannot be built took no counter (seqFits): its own error, before any counter is looked at.
+    if (!fits(data.length)) throw buildError(plan, data);
     let counter: bigint;
     if (plan.fixed !== undefined) counter = plan.fixed + BigInt(seq);
     else {
@@ -187,6 +238,7 @@ function buildLineFn(plan: BuildPlan, json: boolean, pcap: boolean): (line: stri
 function buildChunkFn(plan: BuildPlan, pcap: boolean): ChunkFn {
   const { input, keys, format, sms } = plan;
   const build = commandBatchBuilder(smsDialect, input, keys);
+  const fits = planFits(plan);
   const fixed = plan.fixed === undefined ? undefined : Number(plan.fixed);
   const MAX = Number(CNTR_MAX);
   let din = new Uint8Array(1 << 16);
@@ -230,7 +282,8 @@ function buildChunkFn(plan: BuildPlan, pcap: boolean): ChunkFn {
           din.set(d, pos);
           len = d.length;
         }
-        // Only a hex line takes a counter (SeqRule 'hex'): one refused as not hex leaves no gap.
+        // Only a hex line whose data can be built takes a counter (SeqRule 'hex', seqFits): no gap for one that cannot.
+        if (!fits(len)) throw buildError(plan, din.slice(pos, pos + len));
         sq = seq++;
         let counter: number;
         if (fixed !== undefined) counter = fixed + sq;
@@ -325,6 +378,7 @@ function counterReserver(o: SmsBatchOptions, plan: BuildPlan): ((seq0: number, c
 export async function* buildSmsBatch(lines: AsyncIterable<string> | Iterable<string>, o: SmsBatchOptions = {}): AsyncGenerator<BatchItem<SmsBatchResult>> {
   const plan = await planBuild(o);
   const fn = buildLineFn(plan, true, false);
+  const fits = planFits(plan);
   const reserve = counterReserver(o, plan);
   let lineNo = 0;
   let seq = 0;
@@ -340,7 +394,7 @@ export async function* buildSmsBatch(lines: AsyncIterable<string> | Iterable<str
       continue;
     }
     try {
-      if (!isHexText(line)) fromHex(line, ''); // its error, before a counter is reserved for it
+      if (!hexTakesSeq(line, 0, line.length, fits)) fn(line, lineNo, seq, undefined); // its error, before a counter is reserved for it
       const ctx = reserve ? await reserve(seq, 1) : undefined;
       const r = fn(line, lineNo, seq, ctx);
       yield { line: lineNo, result: r.notes ? { json: r.json!, units: r.units, notes: r.notes } : { json: r.json!, units: r.units }, exitCode: 0 };
@@ -350,8 +404,8 @@ export async function* buildSmsBatch(lines: AsyncIterable<string> | Iterable<str
       if (!(err instanceof OtaError)) throw err;
       yield { line: lineNo, error: toLineError(err, lineNo) };
     } finally {
-      // A line that is not hex uses up no counter, as in the stream (SeqRule 'hex').
-      if (isHexText(line)) seq++;
+      // A line that is not hex, or whose data cannot be built, uses up no counter, as in the stream (SeqRule 'hex').
+      if (hexTakesSeq(line, 0, line.length, fits)) seq++;
     }
   }
 }
@@ -952,6 +1006,7 @@ export async function createBatchLineFn(job: BatchJob): Promise<LineFn> {
     };
     // Text output: many lines per call (batched crypto); --json keeps the line by line path.
     if (!job.json) line.chunk = buildChunkFn(plan, job.pcap);
+    line.seqFits = planFits(plan);
     return line;
   }
   const po = memoKeys(job.options);
@@ -983,7 +1038,7 @@ function threadCount(t: StreamOptions['threads']): number {
 
 export { jsonErrorLine, textErrorLine };
 
-async function stream(job: BatchJob, s: StreamOptions, context?: (seq0: number, count: number) => Promise<unknown>): Promise<BatchSummary> {
+async function stream(job: BatchJob, s: StreamOptions, context?: (seq0: number, count: number) => Promise<unknown>, seqFits?: (octets: number) => boolean): Promise<BatchSummary> {
   const threads = threadCount(s.threads);
   const noted = new Set<string>();
   let appender: import('../pcap/append.js').PcapAppender | undefined;
@@ -1021,6 +1076,7 @@ async function stream(job: BatchJob, s: StreamOptions, context?: (seq0: number, 
       context,
       // build: a line that is not hex uses up no counter (the next line gets it).
       seqRule: job.kind === 'build' ? 'hex' : 'work',
+      seqFits,
       onResult: appender ? (r) => {
         for (const rec of (r.extra as PcapRecord[] | undefined) ?? []) appender!.append(rec);
       } : undefined,
@@ -1037,7 +1093,7 @@ export async function streamSmsBatch(o: SmsBatchOptions, s: StreamOptions): Prom
   // Resolved here first: bad options fail before any line is read or any worker starts.
   const plan = await planBuild(o);
   if (plan.warnings.length) s.onNote?.(plan.warnings);
-  const summary = await stream({ kind: 'build', options: o, json: !!s.json, pcap: !!s.pcap }, s, counterReserver(o, plan));
+  const summary = await stream({ kind: 'build', options: o, json: !!s.json, pcap: !!s.pcap }, s, counterReserver(o, plan), planFits(plan));
   return { ...summary, warnings: plan.warnings };
 }
 

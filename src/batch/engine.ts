@@ -10,10 +10,10 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { readLineChunks, readTextBlocks, splitLines } from './lines.js';
-import { isPassThrough, isPassThroughAt, overlongError, runChunk, runLine, takesSeq, textError, toLineError, type LineError, type SeqRule, type LineFn, type LineOutcome, type LineResult, type PassThrough } from './line.js';
+import { hexTakesSeq, isPassThrough, isPassThroughAt, overlongError, runChunk, runLine, takesSeq, textError, toLineError, type LineError, type SeqRule, type LineFn, type LineOutcome, type LineResult, type PassThrough } from './line.js';
 import type { WorkerInit, WorkReply, WorkRequest } from './worker-loop.js';
 import { GroupError } from './group-error.js';
-import { fromHex, isHexText } from '../util/hex.js';
+import { fromHex } from '../util/hex.js';
 
 export { GroupError };
 
@@ -55,6 +55,8 @@ export interface BatchOptions {
   onProblems?: (line: number, problems: string[]) => void;
   /** Which lines take a `seq` (and so a counter of the context): 'work' (default) or 'hex' (see SeqRule). */
   seqRule?: SeqRule;
+  /** With 'hex', in this thread: whether data of that many octets can be built (takesSeq); workers ask their line function's seqFits, which must agree. */
+  seqFits?: (octets: number) => boolean;
   /** Most lines read but not yet written; default 4096. */
   window?: number;
   /** Most lines per call of a line function's chunk fast path (LineFn.chunk) in this thread; default 1024. */
@@ -259,9 +261,10 @@ export async function runBatch(opts: BatchOptions): Promise<BatchSummary> {
     pool = opts.workers ? await startPool(opts.workers, pass, opts.seqRule, fail) : undefined;
     let seq = 0; // work lines seen so far
     const rule = opts.seqRule ?? 'work';
+    const fits = opts.seqFits ?? opts.fn?.seqFits;
     const works = (lines: string[], from: number, to: number): number => {
       let n = 0;
-      for (let k = from; k < to; k++) if (takesSeq(lines[k], rule)) n++;
+      for (let k = from; k < to; k++) if (takesSeq(lines[k], rule, fits)) n++;
       return n;
     };
     if (pool) {
@@ -279,7 +282,7 @@ export async function runBatch(opts: BatchOptions): Promise<BatchSummary> {
           while (n < most && end < block.length) {
             const start = end;
             end = block.indexOf('\n', end) + 1;
-            if (!isPassThroughAt(block, start) && (rule === 'work' || isHexText(block, start, end - 1))) w++;
+            if (!isPassThroughAt(block, start) && (rule === 'work' || hexTakesSeq(block, start, end - 1, fits))) w++;
             n++;
           }
           const text = at === 0 && end === block.length ? block : block.slice(at, end);
@@ -352,7 +355,7 @@ export async function runBatch(opts: BatchOptions): Promise<BatchSummary> {
         } else {
           const line = lines[i];
           const r = runLine(opts.fn!, line, first, pass, seq, ctx);
-          if (takesSeq(line, rule)) seq++;
+          if (takesSeq(line, rule, fits)) seq++;
           const slot: Slot = { first, count: 1 };
           queue.push(slot);
           inFlight++;

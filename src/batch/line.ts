@@ -4,7 +4,7 @@
  */
 import { formatTag } from '../util/json-format.js';
 import { overlongLength, overlongMessage } from './lines.js';
-import { isHexText } from '../util/hex.js';
+import { hexOctets } from '../util/hex.js';
 
 /** What a line produced: one output line (no newline) and the exit code it alone would have had. */
 export interface LineResult {
@@ -40,6 +40,8 @@ export type LineOutcome = LineResult | { error: LineError };
 export type LineFn = ((line: string, lineNo: number, seq: number, ctx: unknown) => string | LineResult | Promise<string | LineResult>) & {
   /** Optional fast path for many lines at once (synchronous line functions only); see ChunkFn. */
   chunk?: ChunkFn;
+  /** With SeqRule 'hex': whether data of that many octets can be built (see takesSeq); workers ask it of their own line function. */
+  seqFits?: (octets: number) => boolean;
   /**
    * Given back, once written, the octets the chunk function returned, when the
    * output is known not to keep them after its write callback (process.stdout):
@@ -76,9 +78,24 @@ export type PassThrough = 'echo' | 'empty';
  */
 export type SeqRule = 'work' | 'hex';
 
-/** Whether `line` takes a seq under `rule`. */
-export function takesSeq(line: string, rule: SeqRule): boolean {
-  return !isPassThrough(line) && (rule === 'work' || isHexText(line));
+/**
+ * Whether `line` takes a seq under `rule`. `fits` (rule 'hex'): whether data of that
+ * many octets can be built at all (a packet too long for its CPL or for 255 SMS
+ * takes no counter either); asked only for lines of more than FITS_ALWAYS octets.
+ */
+export function takesSeq(line: string, rule: SeqRule, fits?: (octets: number) => boolean): boolean {
+  if (isPassThrough(line)) return false;
+  if (rule === 'work') return true;
+  return hexTakesSeq(line, 0, line.length, fits);
+}
+
+/** Data of at most this many octets always builds (a packet far under its CPL limit and under 255 SMS): `fits` is not asked. */
+export const FITS_ALWAYS = 1024;
+
+/** takesSeq's 'hex' rule for the line input[from, to) (not a pass-through line). */
+export function hexTakesSeq(input: string, from: number, to: number, fits?: (octets: number) => boolean): boolean {
+  const n = hexOctets(input, from, to);
+  return n >= 0 && (n <= FITS_ALWAYS || !fits || fits(n));
 }
 
 /** A line that is not work: empty, only blanks, or a comment starting with "#". */
@@ -153,7 +170,7 @@ export function runChunk(fn: LineFn, lines: string[], first: number, pass: PassT
     let async = false;
     for (let k = 0; k < lines.length; k++) {
       const r = runLine(fn, lines[k], first + k, pass, seq, ctx);
-      if (takesSeq(lines[k], rule)) seq++;
+      if (takesSeq(lines[k], rule, fn.seqFits)) seq++;
       if (r instanceof Promise) async = true;
       outs[k] = r;
     }

@@ -62,7 +62,7 @@ export async function serveBatchWorker(factory: (data: unknown) => LineFn | Prom
       for (let i = 0; i < lines.length; i++) {
         const line = lines[i];
         const r = runLine(fn, line, req.first + i, init.pass, seq, req.ctx);
-        if (takesSeq(line, init.seqRule ?? 'work')) seq++;
+        if (takesSeq(line, init.seqRule ?? 'work', fn.seqFits)) seq++;
         outcomes[i] = r instanceof Promise ? await r : r;
       }
       port.postMessage({ id: req.id, outcomes } satisfies WorkReply);

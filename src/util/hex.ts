@@ -95,6 +95,11 @@ export function fromHex(input: string, what = 'hex input'): Uint8Array {
 
 /** Whether fromHex(input.slice(from, to)) would succeed (the same syntax), without decoding or slicing. */
 export function isHexText(input: string, from = 0, to = input.length): boolean {
+  return hexOctets(input, from, to) >= 0;
+}
+
+/** The octets fromHex(input.slice(from, to)) would give, -1 when it would fail; without decoding or slicing. */
+export function hexOctets(input: string, from = 0, to = input.length): number {
   let digits = 0;
   let tokenStart = true;
   for (let i = from; i < to; i++) {
@@ -110,9 +115,9 @@ export function isHexText(input: string, from = 0, to = input.length): boolean {
     }
     tokenStart = false;
     if ((c >= 48 && c <= 57) || (c >= 65 && c <= 70) || (c >= 97 && c <= 102)) digits++;
-    else return false;
+    else return -1;
   }
-  return digits % 2 === 0;
+  return digits % 2 === 0 ? digits >> 1 : -1;
 }
 
 /** Parse a hex value that must have an exact length in octets. */

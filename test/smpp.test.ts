@@ -175,7 +175,7 @@ test('send smpp --each streams: each line is answered as its PoR comes, before s
     assert.equal(await t.next(), '2 ERROR not a hex digit "Z" at character 1');
     t.write('# then\nA0A40000027F20\n');
     assert.equal(await t.next(), '# then');
-    // The bad line used counter 4 (a counter is never used twice): line 4 is counter 5, above 3 (SPI1 counter mode "higher").
+    // The bad line took no counter (it was not sent): line 4 gets counter 4.
     assert.match(await t.next(), /^4 OK response tar=B00010 status=00 cc$/);
     t.end();
     assert.equal(await t.closed, 2);
@@ -187,6 +187,11 @@ test('send smpp --each streams: each line is answered as its PoR comes, before s
     j.write('0\n#\n');
     assert.deepEqual(Object.keys(JSON.parse(await j.next())), ['format', 'line', 'error', 'exitCode']); // uicc-ota-error/1, as parse --each --json
     assert.equal(await j.next(), '');
+    // Neither the bad line nor one too long for 255 SMS (not sent either) took a counter: the next command has 7.
+    j.write(`${'AA'.repeat(40000)}\nA0A40000027F20\n`);
+    assert.match(JSON.parse(await j.next()).error, /more than 255/);
+    const next = JSON.parse(await j.next()) as { line: number; counter: number; status: { code: string } };
+    assert.deepEqual([next.line, next.counter, next.status.code], [5, 7, '00']);
     j.end();
     assert.equal(await j.closed, 2);
   } finally {

@@ -23,7 +23,8 @@ import { constantTimeEqualAt, fromHex, hex2, hexInto, hexOut, toHex } from '../u
 import { formatTag } from '../util/json-format.js';
 import { runBatch, type BatchSummary, type WorkerSpec } from '../batch/engine.js';
 import { GroupError } from '../batch/group-error.js';
-import { FITS_ALWAYS, hexTakesSeq, isPassThrough, jsonErrorLine, overlongError, textErrorLine, toLineError, type ChunkFn, type LineError, type LineFn, type LineOutcome, type LineResult, type PassThrough } from '../batch/line.js';
+import { buildFailure, fitsBy } from '../batch/fits.js';
+import { hexTakesSeq, isPassThrough, jsonErrorLine, overlongError, textErrorLine, toLineError, type ChunkFn, type LineError, type LineFn, type LineOutcome, type LineResult, type PassThrough } from '../batch/line.js';
 import { readLines } from '../batch/lines.js';
 import { buildCommand, commandAlgorithms, commandBuilder, type CommandInput } from '../secured/command.js';
 import { commandBatchBuilder } from '../secured/command-batch.js';
@@ -143,52 +144,22 @@ function lineNotes(format: string, length: number): string[] | undefined {
   return long ? [long] : undefined;
 }
 
-/**
- * Whether secured data of `octets` octets can be built with this plan at all (a
- * packet within its 2-octet CPL, and within 255 SMS when concatenated): a line
- * that cannot takes no counter (SeqRule 'hex', seqFits). The limit is found once,
- * on first need, by building dummy data (success grows no more likely with length:
- * padding and segments only grow), so it is the builder's own, not a copy of it.
- */
-function planFits(plan: BuildPlan): (octets: number) => boolean {
-  let max = -1;
-  const builds = (n: number): boolean => {
-    try {
-      buildError(plan, new Uint8Array(n));
-      return false;
-    } catch {
-      return true;
-    }
-  };
-  return (octets) => {
-    if (octets <= FITS_ALWAYS) return true;
-    if (max < 0) {
-      let lo = FITS_ALWAYS; // builds
-      let hi = 1 << 17; // does not: more than any CPL allows
-      while (hi - lo > 1) {
-        const mid = (lo + hi) >> 1;
-        if (builds(mid)) lo = mid;
-        else hi = mid;
-      }
-      max = lo;
-    }
-    return octets <= max;
+/** Build `data` with this plan as a line would be (its packet, then its SMS when the format asks for them; counter 1): throws when it cannot. */
+function tryPlan(plan: BuildPlan): (data: Uint8Array) => void {
+  return (data) => {
+    const cmd = buildCommand(smsDialect, withMembers(plan.input, { data, counter: 1n }), plan.keys);
+    if (plan.format !== 'packet') buildSmsPp(cmd.bytes, plan.sms);
   };
 }
 
-/**
- * The error building `data` with this plan gives (its packet, then its SMS when
- * the format asks for them; counter 1): thrown when it builds after all.
- */
-function buildError(plan: BuildPlan, data: Uint8Array): OtaError {
-  try {
-    const cmd = buildCommand(smsDialect, withMembers(plan.input, { data, counter: 1n }), plan.keys);
-    if (plan.format !== 'packet') buildSmsPp(cmd.bytes, plan.sms);
-  } catch (e) {
-    if (e instanceof OtaError) return e;
-    throw e;
-  }
-  throw new Error(`${data.length} octets of data build after all`);
+/** Whether data of that many octets can be built with this plan (SeqRule 'hex', seqFits). */
+function planFits(plan: BuildPlan): (octets: number) => boolean {
+  return fitsBy(tryPlan(plan));
+}
+
+/** The error building `data` with this plan gives. */
+function buildError(plan: BuildPlan, data: Uint8Array): unknown {
+  return buildFailure(tryPlan(plan), data);
 }
 
 /** The per-line work of build sms --each with everything else resolved. */

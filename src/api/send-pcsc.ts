@@ -289,6 +289,10 @@ export async function streamSendPcsc(o: SendPcscEachOptions, s: StreamOptions): 
   const next = so.counter === 'next';
   const first = await prepareCommand({ ...so, apdu: [], data: '', counter: next ? '0' : so.counter });
   const base = first.input.counter;
+  // A line whose data cannot be built (too long for its CPL or for 255 SMS) is not sent and takes no counter.
+  const { fitsBy, buildFailure } = await import('../batch/fits.js');
+  const tryBuild = (data: Uint8Array) => void frameCommand(buildCommand(smsDialect, { ...first.input, data, counter: 1n }, first.keys).bytes, { ...so, format: 'envelope' });
+  const fits = fitsBy(tryBuild);
   const allSteps: ApduExchange[] = [];
   const start = Date.now();
   let chain: Promise<unknown> = Promise.resolve();
@@ -308,13 +312,15 @@ export async function streamSendPcsc(o: SendPcscEachOptions, s: StreamOptions): 
       input: s.input,
       output: s.output,
       passThrough: s.json ? 'empty' : 'echo',
-      // A line that is not hex is not sent and uses up no counter.
+      // A line that is not hex, or whose data cannot be built, is not sent and uses up no counter.
       seqRule: 'hex',
+      seqFits: fits,
       context: next ? batchCounters(so, first.input.kic, first.input.kid, first.input.tar) : undefined,
       // One exchange with the card at a time, in input order.
       fn: (line, lineNo, seq, ctx) => {
         const run = chain.then(async () => {
           const data = fromHex(line, '');
+          if (!fits(data.length)) throw buildFailure(tryBuild, data);
           const c = ctx as { seq0: number; counter: bigint } | undefined;
           const counter = c ? c.counter + BigInt(seq - c.seq0) : base + BigInt(seq);
           const command = buildCommand(smsDialect, { ...first.input, data, counter }, first.keys);

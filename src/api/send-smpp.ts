@@ -386,6 +386,10 @@ export async function streamSendSmpp(o: SendSmppOptions, s: Pick<StreamOptions, 
   const first = await prepareCommand({ ...so, apdu: [], data: '', counter: next ? '0' : so.counter });
   const base = first.input.counter;
   const counters = batchCounters(so, first.input.kic, first.input.kid, first.input.tar);
+  // A line whose data cannot be built (too long for its CPL or for 255 SMS) is not sent and takes no counter.
+  const { fitsBy, buildFailure } = await import('../batch/fits.js');
+  const tryBuild = (data: Uint8Array) => void frameCommand(buildCommand(smsDialect, { ...first.input, data, counter: 1n }, first.keys).bytes, { format: 'ud', concatRef: so.concatRef, concat16: so.concat16 });
+  const fits = fitsBy(tryBuild);
   const parseOpts = { ...o, kvn: str(o.kvn) } as ParseOpts;
   const wait = o.wait ?? true;
   // Every line has the same SPI, KIc, KID and TAR: the first command's keys read every PoR's CNTR and status.
@@ -397,8 +401,9 @@ export async function streamSendSmpp(o: SendSmppOptions, s: Pick<StreamOptions, 
       input: s.input,
       output: s.output,
       passThrough: s.json ? 'empty' : 'echo',
-      // A line that is not hex is not sent and uses up no counter.
+      // A line that is not hex, or whose data cannot be built, is not sent and uses up no counter.
       seqRule: 'hex',
+      seqFits: fits,
       // Before the first command line: the bind (its failure ends the run, exit 4, before any counter is reserved);
       // with "next", a block of counters per read.
       context: async (seq0, count) => {
@@ -415,6 +420,7 @@ export async function streamSendSmpp(o: SendSmppOptions, s: Pick<StreamOptions, 
       fn: (line, lineNo, seq, ctx) => {
         summary.commands++;
         const data = fromHex(line, '');
+        if (!fits(data.length)) throw buildFailure(tryBuild, data);
         const k = ctx as { seq0: number; counter: bigint } | undefined;
         const counter = k ? k.counter + BigInt(seq - k.seq0) : base + BigInt(seq);
         const cmd = buildCommand(smsDialect, { ...first.input, data, counter }, first.keys);

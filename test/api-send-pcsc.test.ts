@@ -142,6 +142,16 @@ test('streamSendPcsc = send pcsc --each --json', async () => {
   assert.match(apdus(lines[2])[0].command, /^80C2/, 'line 3 starts with its ENVELOPE');
 });
 
+test('send pcsc --each: a line too long for 255 SMS is not sent and takes no counter (the next line gets it)', async () => {
+  const input = `A0A40000027F20A0C0000016\n${'AA'.repeat(40000)}\nA0A40000027F20A0C0000016\n`;
+  const cli = await cliJson(['--keyset', KEYSET, '--reader', READER, '--spi', '0619', '--kic', '15', '--kid', '15', '--tar', 'B00010', '--each', '--json'], input);
+  assert.equal(cli.code, 2, cli.stderr);
+  const lines = cli.stdout.trim().split('\n').map((l) => JSON.parse(l) as { line: number; counter?: number; error?: string; hex?: string });
+  assert.equal(lines[0].hex, SJA2_POR); // the real card's PoR to CNTR 0
+  assert.match(lines[1].error!, /more than 255$/);
+  assert.deepEqual([lines[2].line, lines[2].counter], [3, 1]);
+});
+
 test('sendPcsc to a reader that is not there: the CLI\'s NetworkError (exit 4)', async () => {
   const cli = await cliJson([...SJA2_ARGS.map((a) => (a === READER ? 'No Such Reader' : a))]);
   let e: unknown;

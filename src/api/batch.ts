@@ -96,6 +96,8 @@ interface BuildPlan {
   /** Counter of work line 0 when fixed (not "next"). */
   fixed?: bigint;
   warnings: string[];
+  /** planFits of this plan, made on first use. */
+  fits?: (octets: number) => boolean;
 }
 
 /** A counter option as text: numbers in 0x-hex (a 10-digit decimal would read as hex digits). */
@@ -152,9 +154,9 @@ function tryPlan(plan: BuildPlan): (data: Uint8Array) => void {
   };
 }
 
-/** Whether data of that many octets can be built with this plan (SeqRule 'hex', seqFits). */
+/** Whether data of that many octets can be built with this plan (SeqRule 'hex', seqFits); one per plan, so its limit is searched once. */
 function planFits(plan: BuildPlan): (octets: number) => boolean {
-  return fitsBy(tryPlan(plan));
+  return (plan.fits ??= fitsBy(tryPlan(plan)));
 }
 
 /** The error building `data` with this plan gives. */
@@ -281,7 +283,7 @@ function buildChunkFn(plan: BuildPlan, pcap: boolean): ChunkFn {
       // Every line a packet: its hex and "\n" into one buffer, one string.
       let size = 0;
       // A failed line, or a packet too long for one SMS (noted), takes the line by line outcomes below.
-      for (let j = 0; j < w; j++) if (r.error[j] || r.len[j] > 137) size = -1;
+      for (let j = 0; j < w; j++) if (r.error[j] || longPacketNote(r.len[j])) size = -1;
       if (size === 0) {
         for (let j = 0; j < w; j++) size += 2 * r.len[j] + 1;
         // Octets in a buffer of their own: written as they are, moved between threads without a copy.
@@ -364,8 +366,10 @@ export async function* buildSmsBatch(lines: AsyncIterable<string> | Iterable<str
       yield { line: lineNo, error: over };
       continue;
     }
+    // A line that is not hex, or whose data cannot be built, uses up no counter, as in the stream (SeqRule 'hex').
+    const takes = hexTakesSeq(line, 0, line.length, fits);
     try {
-      if (!hexTakesSeq(line, 0, line.length, fits)) fn(line, lineNo, seq, undefined); // its error, before a counter is reserved for it
+      if (!takes) fn(line, lineNo, seq, undefined); // throws its error, before a counter is reserved for it
       const ctx = reserve ? await reserve(seq, 1) : undefined;
       const r = fn(line, lineNo, seq, ctx);
       yield { line: lineNo, result: r.notes ? { json: r.json!, units: r.units, notes: r.notes } : { json: r.json!, units: r.units }, exitCode: 0 };
@@ -375,8 +379,7 @@ export async function* buildSmsBatch(lines: AsyncIterable<string> | Iterable<str
       if (!(err instanceof OtaError)) throw err;
       yield { line: lineNo, error: toLineError(err, lineNo) };
     } finally {
-      // A line that is not hex, or whose data cannot be built, uses up no counter, as in the stream (SeqRule 'hex').
-      if (hexTakesSeq(line, 0, line.length, fits)) seq++;
+      if (takes) seq++;
     }
   }
 }

@@ -87,8 +87,17 @@ function waitMore(ms: number, signal: AbortSignal | undefined): Promise<boolean>
   });
 }
 
-function chunksOf(source: CaptureSource): AsyncIterable<Uint8Array> {
-  if (typeof source === 'string') return captureChunks(source);
+/**
+ * When the following of a file ended it (its signal aborted): the octets read but not
+ * yet a frame, the writer's next record, which is then noted, not damage.
+ */
+function followEnd(follow: FollowOptions | undefined, parser: CaptureParser): { unread: number } | undefined {
+  return follow?.signal?.aborted ? { unread: parser.unread } : undefined;
+}
+
+/** The chunks of a source; a file path followed as it grows with `follow` (captureChunks). */
+function chunksOf(source: CaptureSource, follow?: FollowOptions): AsyncIterable<Uint8Array> {
+  if (typeof source === 'string') return captureChunks(source, CAPTURE_CHUNK, follow);
   if (source instanceof Uint8Array) {
     return (async function* () {
       yield source;
@@ -112,12 +121,6 @@ export interface StreamHooks {
   format?(format: string | undefined): void;
   /** After each chunk: frames read so far (for a progress line, or to flush output). */
   chunk?(frames: number, format: string | undefined): void;
-  /**
-   * Asked when the source has ended: true when it ended because the user stopped
-   * following a file still being written (captureChunks' follow signal). An
-   * incomplete last record is then the writer's next one, noted, not damage.
-   */
-  interrupted?(): boolean;
 }
 
 /**
@@ -126,7 +129,7 @@ export interface StreamHooks {
  * (InputError, or IoError for the file); damage after it ends the reading
  * with `stopped` set, everything before it delivered.
  */
-export async function streamCapture(source: CaptureSource, name: string, options: CaptureOptions, sink: CaptureSink, hooks: StreamHooks = {}): Promise<CaptureRun> {
+export async function streamCapture(source: CaptureSource, name: string, options: CaptureOptions & { follow?: FollowOptions }, sink: CaptureSink, hooks: StreamHooks = {}): Promise<CaptureRun> {
   const parser = new CaptureParser(name);
   const analyser = new CaptureAnalyser(name, options, sink);
   let announced = false;
@@ -138,19 +141,19 @@ export async function streamCapture(source: CaptureSource, name: string, options
     analyser.frame(f);
   };
   let stopped: CaptureStop | undefined;
-  let interrupted: number | undefined;
+  let followed: { unread: number } | undefined;
   try {
-    for await (const chunk of chunksOf(source)) {
+    for await (const chunk of chunksOf(source, options.follow)) {
       parser.push(chunk, onFrame);
       hooks.chunk?.(parser.frames, parser.format);
     }
-    if (hooks.interrupted?.()) interrupted = parser.unread;
-    else parser.end(onFrame);
+    followed = followEnd(options.follow, parser);
+    if (!followed) parser.end(onFrame);
   } catch (e) {
     if (!(e instanceof OtaError) || e.exitCode !== 2 || parser.frames === 0) throw e;
     stopped = captureStop(e, parser.frames);
   }
-  const summary = analyser.finish(parser.format, stopped !== undefined, interrupted === undefined ? undefined : { unread: interrupted });
+  const summary = analyser.finish(parser.format, stopped !== undefined, followed);
   return { format: parser.format, summary, stopped, exitCode: stopped ? Math.max(2, summary.exitCode) : summary.exitCode };
 }
 
@@ -171,18 +174,19 @@ export async function* readCapture(source: CaptureSource, options: CaptureReadOp
     while (queue.length) yield queue.shift()!;
   };
   let damage: unknown;
-  const follow = options.follow;
+  let followed: { unread: number } | undefined;
   try {
-    for await (const chunk of typeof source === 'string' && follow ? captureChunks(source, CAPTURE_CHUNK, follow) : chunksOf(source)) {
+    for await (const chunk of chunksOf(source, options.follow)) {
       parser.push(chunk, onFrame);
       yield* drain();
     }
-    if (!follow?.signal?.aborted) parser.end(onFrame);
+    followed = followEnd(options.follow, parser);
+    if (!followed) parser.end(onFrame);
   } catch (e) {
     if (!(e instanceof OtaError) || parser.frames === 0) throw e;
     damage = e;
   }
-  analyser.finish(parser.format, damage !== undefined, follow?.signal?.aborted ? { unread: parser.unread } : undefined);
+  analyser.finish(parser.format, damage !== undefined, followed);
   yield* drain();
   if (damage) throw damage;
 }

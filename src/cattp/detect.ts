@@ -3,6 +3,7 @@
  * of `parse` on an SMS-PP input loads none of it).
  */
 import { decodeBerLength } from './dialect.js';
+import { hex2 } from '../util/hex.js';
 
 /** The fixed part of a CAT_TP PDU header (ETSI TS 102 127): 18 octets. */
 export const FIXED_HEADER_LENGTH = 18;
@@ -36,10 +37,9 @@ export function cattpPacketKind(b: Uint8Array): 'command' | 'response' | undefin
   return b[0] === 1 ? 'command' : 'response';
 }
 
-
 /** Why an SDU (cattpPacketKind undefined) is not a TS 102 225 packet: the note parse gives it. */
 export function notPacketWhy(sdu: Uint8Array): string {
-  return sdu[0] === 1 || sdu[0] === 2 ? 'its BER length does not match the octets present' : `first octet ${(sdu[0] ?? 0).toString(16).toUpperCase().padStart(2, '0')} is neither CPI 01 nor RPI 02`;
+  return sdu[0] === 1 || sdu[0] === 2 ? 'its BER length does not match the octets present' : `first octet ${hex2(sdu[0] ?? 0)} is neither CPI 01 nor RPI 02`;
 }
 
 /** The note of an SDU that is not a TS 102 225 packet. */

@@ -10,7 +10,7 @@ import { InputError } from '../../util/errors.js';
 import { formatTag } from '../../util/json-format.js';
 import { node, type TreeNode } from '../../render/tree.js';
 import { withMembers } from '../../util/object.js';
-import { captureChunks, streamCapture, CAPTURE_CHUNK, DEFAULT_PAIRING_WINDOW, type CaptureItem, type CaptureBrief, type CaptureRun, type StreamHooks } from '../../api/capture.js';
+import { streamCapture, DEFAULT_PAIRING_WINDOW, type CaptureItem, type CaptureBrief, type CaptureRun, type StreamHooks } from '../../api/capture.js';
 import type { ParseMode } from '../../api/packet.js';
 import type { ParseOpts as PacketOptions } from '../../api/packet.js';
 import { outcomeNodes, stdoutError, useColor, verdictNode, type OutputOptions } from '../output.js';
@@ -245,18 +245,15 @@ export async function parseCapture(file: string, args: string[], o: ParseOpts, _
   };
 
   // --follow: Ctrl-C or SIGTERM ends the following (once; a second one ends the process as usual), then the summary.
-  let source: string | AsyncIterable<Uint8Array> = file;
   const follow = o.follow ? new AbortController() : undefined;
   const stop = () => follow!.abort();
   if (follow) {
-    source = captureChunks(file, CAPTURE_CHUNK, { signal: follow.signal });
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
-    hooks.interrupted = () => follow.signal.aborted;
   }
   let r: CaptureRun;
   try {
-    r = await streamCapture(source, name, { ...o, pairingWindow: window, tree: mode === 'text', json: mode !== 'text', recordTag: mode === 'ndjson' ? RECORD_TAG : undefined, recordText: mode === 'ndjson' }, sink, hooks);
+    r = await streamCapture(file, name, { ...o, follow: follow && { signal: follow.signal }, pairingWindow: window, tree: mode === 'text', json: mode !== 'text', recordTag: mode === 'ndjson' ? RECORD_TAG : undefined, recordText: mode === 'ndjson' }, sink, hooks);
   } finally {
     if (shown) process.stderr.write('\r\x1b[K');
     if (follow) {

@@ -18,6 +18,7 @@ import { join } from 'node:path';
 import { run, BIN, ROOT, KEYSET, isOneLineError } from './helpers/cli.js';
 import { tsharkJson, tsharkPath, findAll, type TsharkPacket } from './helpers/tshark.js';
 import { validateAgainst } from './helpers/schema.js';
+import { captureChunks } from '../src/api/capture.js';
 
 const DIR = mkdtempSync(join(tmpdir(), 'capture-stream-'));
 after(() => rmSync(DIR, { recursive: true, force: true }));
@@ -138,6 +139,41 @@ describe('parse --read streams', () => {
     assert.equal(recs.length, 5);
     assert.equal(recs[4].file, 'standard input');
     assert.equal(recs[4].frames, tsharkFrames(f));
+  });
+});
+
+describe('a capture file is read chunk by chunk, the next read under way', () => {
+  // The file's own octets are the witness: the chunks, in order, are the file, whatever the chunk size.
+  it('gives the file whole and in order, also when its length is a multiple of the chunk size', async () => {
+    const f = pairsFile(40);
+    const whole = readFileSync(f);
+    for (const size of [7, 64, whole.length, whole.length - 24, 1 << 16]) {
+      const parts: Uint8Array[] = [];
+      for await (const c of captureChunks(f, size)) parts.push(Buffer.from(c));
+      assert.ok(parts.every((p, i) => p.length === size || i === parts.length - 1), `chunk of ${size}`);
+      assert.deepEqual(Buffer.concat(parts), whole, `chunks of ${size}`);
+    }
+    const exact = tmp('pcap');
+    writeFileSync(exact, whole.subarray(0, 64 * 5));
+    let n = 0;
+    for await (const c of captureChunks(exact, 64)) n += c.length === 64 ? 1 : 100;
+    assert.equal(n, 5, 'five full chunks and no empty one');
+  });
+  it('stops early without leaving a read behind, and names an unreadable capture', async () => {
+    const f = pairsFile(40);
+    for (let k = 0; k < 20; k++) {
+      for await (const c of captureChunks(f, 16)) {
+        assert.equal(c.length, 16);
+        break;
+      }
+    }
+    // The same file read whole afterwards: nothing left open or mixed in.
+    const all: Uint8Array[] = [];
+    for await (const c of captureChunks(f, 100)) all.push(c);
+    assert.deepEqual(Buffer.concat(all), readFileSync(f));
+    await assert.rejects(async () => {
+      for await (const _ of captureChunks(DIR, 64)) void _;
+    }, (e: Error & { exitCode?: number }) => e.exitCode === 3 && e.message.includes(DIR));
   });
 });
 

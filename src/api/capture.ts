@@ -3,7 +3,7 @@
  * incrementally, its exchanges paired and delivered as they complete.
  */
 import { open, stat } from 'node:fs/promises';
-import { fdChunks } from '../batch/fd-input.js';
+import { fdChunks, fileChunks } from '../batch/fd-input.js';
 import { InputError, OtaError } from '../util/errors.js';
 import { CaptureParser, type CaptureFrame } from '../pcap/read.js';
 import {
@@ -57,14 +57,20 @@ export async function* captureChunks(path: string, size = CAPTURE_CHUNK, follow?
   const signal = follow?.signal;
   if (signal?.aborted) return;
   let fh: Awaited<ReturnType<typeof open>> | undefined;
+  let regular = false;
   try {
     fh = stdin ? undefined : await open(path, 'r');
+    regular = fh !== undefined && (await fh.stat()).isFile();
   } catch (e) {
+    await fh?.close();
     throw captureIoError(e, path);
   }
   try {
     const atEnd = follow ? () => waitMore(follow.pollMs ?? 200, signal) : undefined;
-    for await (const chunk of fdChunks(fh ? fh.fd : 0, size, (e) => captureIoError(e, stdin ? 'standard input' : path), atEnd)) {
+    const ioError = (e: Error) => captureIoError(e, stdin ? 'standard input' : path);
+    // A regular file read to its end: the next chunk is read while this one is analysed.
+    const chunks = fh && regular && !follow ? fileChunks(fh.fd, size, ioError) : fdChunks(fh ? fh.fd : 0, size, ioError, atEnd);
+    for await (const chunk of chunks) {
       yield chunk;
       if (signal?.aborted) return;
     }

@@ -164,6 +164,17 @@ describe('build sms --each / parse --each: alignment and errors', () => {
   });
 });
 
+/** `args` on `input` printing exactly what it prints with its chunk path off (`off`, e.g. UICC_OTA_PARSE_CHUNK=0): stdout, stderr, exit code. */
+function sameAsPerLine(args: string[], input: string, off: Record<string, string>, extra: string[] = []) {
+  const fast = run([...args, ...extra], { input });
+  const slow = run(args, { input, env: off });
+  assert.equal(fast.stdout, slow.stdout, args.join(' '));
+  assert.equal(fast.stderr, slow.stderr, args.join(' '));
+  assert.equal(fast.code, slow.code, args.join(' '));
+  return fast;
+}
+const BUILD_CHUNK_OFF = { UICC_OTA_BUILD_CHUNK: '0' };
+
 describe('--each --json: each line is the one-shot command\'s object, with its line number', () => {
   // The one-shot object is the reference here (its own tests check it against OpenSSL and tshark):
   // a batch must not drop or change a key of it. deepEqual ignores key order.
@@ -370,14 +381,7 @@ describe('parse --each --json group fast path (objects written from the packet p
   // More than one chunk (1024 lines), so that groups start mid-input.
   const input = [...lines, ...lines].join('\n') + '\n';
 
-  const same = (args: string[], inp = input, extra: string[] = []) => {
-    const fast = run([...args, ...extra], { input: inp });
-    const slow = run(args, { input: inp, env: { UICC_OTA_PARSE_CHUNK: '0' } });
-    assert.equal(fast.stdout, slow.stdout, args.join(' '));
-    assert.equal(fast.stderr, slow.stderr, args.join(' '));
-    assert.equal(fast.code, slow.code, args.join(' '));
-    return fast;
-  };
+  const same = (args: string[], inp = input, extra: string[] = []) => sameAsPerLine(args, inp, { UICC_OTA_PARSE_CHUNK: '0' }, extra);
 
   it('command packets of every shape, PoRs, CAT_TP PDUs, bad, blank and # lines: the same octets as line by line', () => {
     const r = same(['parse', '--each', '--json', '--keyset', KEYSET]);
@@ -413,6 +417,34 @@ describe('parse --each --json group fast path (objects written from the packet p
     assert.equal(r.stdout.split('\n').length, 3001);
   });
 
+  it('C-APDUs of one shape at other P1 P2 print the same: one part serves them only where P1 P2 change neither name nor direction (80 F2: STATUS, Le / GET STATUS, Lc)', () => {
+    // READ BINARY / UPDATE BINARY / READ RECORD at every offset, SELECT P1 P2 variants, and the INS whose
+    // name or direction P1 or CLA decide (80 F2 with P1 00-02 and above, CB and E4 with CLA 00 / 80, 88 with A0 / 00).
+    let x = 777;
+    const rnd = (n: number) => ((x = (Math.imul(x, 1103515245) + 12345) >>> 0) >>> 8) % n;
+    const h2 = (v: number) => v.toString(16).padStart(2, '0').toUpperCase();
+    const hex = (n: number) => Array.from({ length: n }, () => h2(rnd(256))).join('');
+    const one = (): string => {
+      const pick = rnd(9);
+      const p1p2 = pick === 0 ? h2([0, 1, 2, 3, 0x40, 0x80][rnd(6)]) + h2(rnd(3)) : hex(2);
+      const [cla, ins] = [['00', 'B0'], ['00', 'D6'], ['00', 'B2'], ['00', 'A4'], ['80', 'CB'], ['00', 'E4'], ['A0', '88'], ['00', '88'], ['80', 'E4']][pick === 0 ? 0 : pick - 1];
+      if (pick === 0) return `80F2${p1p2}` + (rnd(2) ? '04' + hex(4) : '00');
+      if (ins === 'B0' || ins === 'B2') return cla + ins + p1p2 + h2(rnd(3) * 8);
+      const n = 1 + rnd(6);
+      return cla + ins + p1p2 + h2(n) + hex(n);
+    };
+    const scripts = Array.from({ length: 1200 }, () => Array.from({ length: 1 + rnd(3) }, one).join(''));
+    const built = run(['build', 'sms', '--each', '--format', 'packet', '--keyset', KEYSET], { input: scripts.join('\n') + '\n' }).stdout.trim().split('\n');
+    assert.equal(built.length, 1200);
+    const r = same(['parse', '--each', '--json', '--keyset', KEYSET], built.join('\n') + '\n');
+    const objs = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    // Both readings of 80 F2 occur, each named as its P1 says.
+    const names = new Set(objs.flatMap((o) => o.script?.commands ?? []).filter((c: { ins: string }) => c.ins === 'F2').map((c: { p1: string; name: string }) => `${Number.parseInt(c.p1, 16) > 2} ${c.name}`));
+    assert.deepEqual([...names].sort(), ['false STATUS', 'true GET STATUS']);
+    // And the same scripts through build sms --each --json: as line by line.
+    sameAsPerLine(['build', 'sms', '--each', '--json', '--keyset', KEYSET], scripts.join('\n') + '\n', BUILD_CHUNK_OFF);
+  });
+
   it('the notes of a weak key (K1 = K2, cl. 5.1: noted, not refused) and of PCNTR, in their order', async () => {
     // Packets secured here with the library's crypto (only the two paths are compared).
     const { computeCc, encrypt } = await import('../src/crypto/index.js');
@@ -433,6 +465,50 @@ describe('parse --each --json group fast path (objects written from the packet p
     const r = same(['parse', '--each', '--json', '--kic-key', W, '--kid-key', W], weak.join('\n') + '\n');
     assert.equal(r.code, 0);
     assert.deepEqual(JSON.parse(r.stdout.split('\n')[1]).notes.map((n: string) => n.slice(0, 8)), ['KIc key:', 'PCNTR 11', 'KID key:']);
+  });
+});
+
+describe('build sms --each --json chunk path (batched crypto, objects written from the packet parts)', () => {
+  // Checked against the per-line path (UICC_OTA_BUILD_CHUNK=0), whose objects are the one-shot
+  // build sms --json object (above); and the packet itself against the OpenSSL-computed vector.
+  const scripts: string[] = [];
+  for (let i = 0; i < 700; i++) scripts.push(('00B0' + (i * 7).toString(16).padStart(4, '0').toUpperCase() + '08').repeat(1 + (i % 3)), `00D6${(i & 0xff).toString(16).padStart(2, '0').toUpperCase()}0003ABCDEF`);
+  const odd = ['', '# comment', 'zz', 'ABC', DATA.repeat(40), 'AA0A', '8103010203', '00', DATA.toLowerCase(), `${DATA}\r`];
+  const lines: string[] = [];
+  scripts.forEach((d, i) => lines.push(d, ...(i % 97 === 5 ? [odd[(i / 97 | 0) % odd.length]] : [])));
+  const input = [...lines, ...odd].join('\n') + '\n';
+  const sameBuild = (args: string[], inp = input) => sameAsPerLine(args, inp, BUILD_CHUNK_OFF);
+
+  it('the OpenSSL-computed packet of the vector, in "hex" and "output"', () => {
+    const r = sameBuild(['build', 'sms', '--each', '--json', ...opts(V3DES)], `${DATA}\n${DATA}\n`);
+    const [a, b] = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    assert.deepEqual([a.line, a.hex, a.output, a.counter, a.data], [1, V3DES.expected.hex, [V3DES.expected.hex], V3DES.inputs.counter, DATA]);
+    assert.deepEqual([b.line, b.counter], [2, V3DES.inputs.counter + 1]);
+    const aes = JSON.parse(sameBuild(['build', 'sms', '--each', '--json', ...opts(VAES)], `${VAES.expected.fields.data}\n`).stdout);
+    assert.equal(aes.hex, VAES.expected.hex);
+  });
+
+  it('every shape of packet, bad, long, blank and # lines, a counter running out: the same octets, errors and exit code as line by line', () => {
+    for (const o of [[], ['--kvn', '2'], ['--spi', '0201'], ['--spi', '0601', '--kvn', '2', '--cc-len', '4'], ['--padding-byte', 'FF'], ['--tar', '123456'],
+      ['--spi', '1E19', '--counter', '0xFFFFFFFC00'], ['--spi', '0101', '--kid', '05'], ['--format', 'envelope'], ['--threads', '2']]) {
+      const r = sameBuild(['build', 'sms', '--each', '--json', '--keyset', KEYSET, ...o]);
+      assert.equal(r.stdout.split('\n').length, input.split('\n').length, o.join(' '));
+    }
+  });
+
+  it('--counter next: the state file advances by the lines built, as line by line', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'each-json-'));
+    try {
+      const outs = ['1', '0'].map((chunk) => {
+        const state = join(dir, `c${chunk}.json`);
+        const args = ['build', 'sms', '--each', '--json', '--keyset', KEYSET, '--counter', 'next', '--state', state];
+        const r = run(args, { input, env: { UICC_OTA_BUILD_CHUNK: chunk } });
+        return { out: r.stdout, code: r.code, shown: run(['counter', 'show', '--kvn', '1', '--tar', 'B00010', '--keyset', KEYSET, '--state', state]).stdout.replace(state, 'STATE') };
+      });
+      assert.deepEqual(outs[0], outs[1]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

@@ -6,7 +6,9 @@
  * parts that are the same for every packet of one header (SPI, KIc, KID, CHL)
  * are serialised once, by the same functions, and the per-packet values
  * (hex, CPL, TAR, CNTR, PCNTR, CC, data, padding, script, notes) filled in.
- * test/each.test.ts compares it with the per-line path octet for octet.
+ * The same writer gives build sms --each --json's line (--format packet),
+ * which agrees with parse's up to `cipherAlgorithm` (jsonHead's `line`).
+ * test/each.test.ts compares both with their per-line paths octet for octet.
  */
 import { hexOut, toHex } from '../util/hex.js';
 import { formatTag } from '../util/json-format.js';
@@ -16,7 +18,7 @@ import { decodeKic, decodeKidCc, keyIdJson } from '../secured/kic.js';
 import { tarName } from '../secured/tar.js';
 import { smsDialect } from '../smspp/dialect.js';
 import { scriptView } from '../remote/view.js';
-import { commandScriptJson, decodeCommandScript, insDirection } from '../remote/index.js';
+import { commandScriptJson, decodeCommandScript, insDirection, insName } from '../remote/index.js';
 import { looksLikePush } from '../https/push.js';
 import { blockSize, weakKey, type CcAlg, type CipherAlg } from '../crypto/index.js';
 import type { KeyMaterial } from '../secured/keys.js';
@@ -34,7 +36,7 @@ export interface JsonHead {
   kidNote?: string;
   /** The block of the cipher (PCNTR notes), 0 when not ciphered. */
   block: number;
-  /** From `,"cipherAlgorithm"` (when ciphered) to the end of the object and its "\n". */
+  /** From `,"cipherAlgorithm"` (when ciphered) to the end of the object and its "\n" (build: to the output's hex). */
   tail: Uint8Array;
   /** From `,"verified"` to the end, without notes (the common line). */
   end: Uint8Array;
@@ -58,13 +60,27 @@ interface Tail {
 }
 
 const utf8 = (s: string): Uint8Array => Buffer.from(s, 'utf8');
+/**
+ * Octets of their own (an exact ArrayBuffer), for what the caches here keep:
+ * a small Buffer.from() is a slice of an 8 KiB pool, and a Buffer's slice() a
+ * view of its whole buffer (a chunk's plaintext), which the entry would keep
+ * alive with it.
+ */
+const own = (b: Uint8Array): Uint8Array => new Uint8Array(b);
 const VERIFIED_TEXT = ',"verified":true,"failures":[],"notes":';
 
-/** The serialised parts of one header: `ccAlg` the CC algorithm, `cipher` the KIc algorithm when ciphered. */
-export function jsonHead(hdr: CommandHeader, keys: KeyMaterial, ccAlg: CcAlg, cipher: CipherAlg | undefined): JsonHead {
+/**
+ * The serialised parts of one header: `ccAlg` the CC algorithm, `cipher` the
+ * KIc algorithm when ciphered. `line`: how the line ends, after
+ * `cipherAlgorithm`: parse's (`unverified`, `framing`, the end of the object),
+ * or the start of build sms --json's (`framing`, `outputFormat`, `output`
+ * up to the packet's hex, which the caller writes and closes).
+ */
+export function jsonHead(hdr: CommandHeader, keys: KeyMaterial, ccAlg: CcAlg, cipher: CipherAlg | undefined, line: 'parse' | 'build' = 'parse'): JsonHead {
   const { spi, kic, kid, chl } = hdr;
   const kidJson = Object.assign(keyIdJson(decodeKidCc(kid)), { reading: 'cc' });
-  const tail = `${cipher ? `,"cipherAlgorithm":${JSON.stringify(cipher)}` : ''},"unverified":[],"framing":[]}\n`;
+  const last = line === 'parse' ? ',"unverified":[],"framing":[]}\n' : BUILD_END;
+  const tail = `${cipher ? `,"cipherAlgorithm":${JSON.stringify(cipher)}` : ''}${last}`;
   const kw = cipher && keys.kicKey ? weakKey(cipher, keys.kicKey) : undefined;
   const dw = keys.kidKey ? weakKey(ccAlg, keys.kidKey) : undefined;
   return {
@@ -84,6 +100,11 @@ export function jsonHead(hdr: CommandHeader, keys: KeyMaterial, ccAlg: CcAlg, ci
     tailMisses: 0,
   };
 }
+
+/** build sms --each --json, --format packet: its members after `cipherAlgorithm`, up to the output's hex (smsBuildJson, src/api/build.ts). */
+const BUILD_END = ',"framing":[],"outputFormat":"packet","output":["';
+/** What closes a build sms --json line after the output's hex. */
+export const BUILD_CLOSE = utf8('"]}\n');
 
 const LINE = utf8('{"line":');
 const PREFIX = utf8(`,"layers":["command packet"],"format":${JSON.stringify(formatTag('command'))},"type":"command","dialect":${JSON.stringify(smsDialect.name)},"hex":"`);
@@ -178,6 +199,21 @@ interface ApduPart {
   hexEnd: Uint8Array;
   cmd: Uint8Array;
   cmdEnd: Uint8Array;
+  /** Where P1's and P2's hex digits are in `cmd` (in `hex`: at 5 and 7): compactWrite writes the C-APDU's own there. */
+  p1At: number;
+  p2At: number;
+}
+
+/**
+ * The parts seen: by the whole header, and by CLA, INS and P3 with the name
+ * and direction its P1 P2 gave. P1 and P2 reach the JSON only as their own
+ * hex digits, through insName and through insDirection (apduJson,
+ * src/remote/index.ts; the compact decoder): a part serves another P1 P2
+ * when those two agree (a READ BINARY at every offset of a file is one part).
+ */
+interface PartCache {
+  exact: Map<string, ApduPart | null>;
+  shape: Map<string, { part: ApduPart; name: string | undefined; dir: string }>;
 }
 
 const latin1 = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.length).toString('latin1');
@@ -190,15 +226,20 @@ function apduPart(raw: Uint8Array): ApduPart | undefined {
     const head = '{"offset":0,';
     if (j.apdus.length !== 1 || !cmd.startsWith(head)) return undefined;
     const dataHex = toHex(raw.subarray(5));
-    const id = { head: raw.slice(0, 5), size: raw.length };
-    // `cmd` from the comma after the offset on.
-    if (!dataHex) return { ...id, hex: utf8(JSON.stringify(j.apdus[0])), hexEnd: NOTHING, cmd: utf8(cmd.slice(head.length - 1)), cmdEnd: NOTHING };
+    // `cmd` from the comma after the offset on; P1 and P2 as apduJson writes them, once each, before the data.
+    const c = cmd.slice(head.length - 1);
+    const p1At = c.indexOf('"p1":"') + 6;
+    const p2At = c.indexOf('"p2":"') + 6;
+    const p1p2 = toHex(raw.subarray(2, 4));
+    if (p1At < 6 || p2At < 6 || c.slice(p1At, p1At + 2) + c.slice(p2At, p2At + 2) !== p1p2 || j.apdus[0].slice(4, 8) !== p1p2) return undefined;
+    const id = { head: own(raw.subarray(0, 5)), size: raw.length, p1At, p2At };
+    if (!dataHex) return { ...id, hex: own(utf8(JSON.stringify(j.apdus[0]))), hexEnd: NOTHING, cmd: own(utf8(c)), cmdEnd: NOTHING };
     // Split where the data is: the hex ends with it, the command has it as "data" once.
     const field = `"data":"${dataHex}"`;
-    const at = cmd.indexOf(field);
-    if (!j.apdus[0].endsWith(dataHex) || at < 0 || cmd.indexOf(field, at + 1) >= 0) return undefined;
+    const at = c.indexOf(field);
+    if (!j.apdus[0].endsWith(dataHex) || at < 0 || c.indexOf(field, at + 1) >= 0 || at < p2At) return undefined;
     const dataAt = at + field.length - 1 - dataHex.length;
-    return { ...id, hex: utf8(`"${j.apdus[0].slice(0, -dataHex.length)}`), hexEnd: QUOTE, cmd: utf8(cmd.slice(head.length - 1, dataAt)), cmdEnd: utf8(cmd.slice(dataAt + dataHex.length)) };
+    return { ...id, hex: own(utf8(`"${j.apdus[0].slice(0, -dataHex.length)}`)), hexEnd: QUOTE, cmd: own(utf8(c.slice(0, dataAt))), cmdEnd: own(utf8(c.slice(dataAt + dataHex.length))) };
   } catch {
     return undefined;
   }
@@ -219,7 +260,7 @@ interface Plan {
  * decodeCommandScript makes), from the parts of its C-APDUs (`parts`: by
  * their headers); false otherwise (the caller asks scriptView).
  */
-function compactPlan(data: Uint8Array, parts: Map<string, ApduPart | null>, plan: Plan): boolean {
+function compactPlan(data: Uint8Array, parts: PartCache, plan: Plan): boolean {
   plan.n = 0;
   plan.size = 128;
   for (let o = 0; o < data.length; ) {
@@ -240,16 +281,24 @@ function compactPlan(data: Uint8Array, parts: Map<string, ApduPart | null>, plan
 }
 
 /** The part of the C-APDU at data[o] by its header (`parts`), null when it has none (direction unknown, not one C-APDU). */
-function partAt(data: Uint8Array, o: number, parts: Map<string, ApduPart | null>): ApduPart | null {
-  const dir = insDirection({ cla: data[o], ins: data[o + 1], p1: data[o + 2], p2: data[o + 3] });
+function partAt(data: Uint8Array, o: number, parts: PartCache): ApduPart | null {
+  const h = { cla: data[o], ins: data[o + 1], p1: data[o + 2], p2: data[o + 3] };
+  const dir = insDirection(h);
   if (dir === undefined) return null;
   const next = dir === 'in' ? o + 5 + data[o + 4] : o + 5;
   if (next > data.length) return null;
   const key = latin1(data.subarray(o, o + 5));
-  let p = parts.get(key);
+  let p = parts.exact.get(key);
   if (p === undefined) {
-    p = apduPart(data.subarray(o, next)) ?? null;
-    if (parts.size < 4096) parts.set(key, p);
+    const shapeKey = key[0] + key[1] + key[4];
+    const seen = parts.shape.get(shapeKey);
+    const name = insName(h);
+    if (seen !== undefined && seen.name === name && seen.dir === dir && seen.part.size === next - o) p = seen.part;
+    else {
+      p = apduPart(data.subarray(o, next)) ?? null;
+      if (p && parts.shape.size < 4096) parts.shape.set(shapeKey, { part: p, name, dir });
+    }
+    if (parts.exact.size < 4096) parts.exact.set(key, p);
   }
   return p;
 }
@@ -267,9 +316,15 @@ function compactWrite(out: JsonOut, data: Uint8Array, plan: Plan): void {
   const list = out.at;
   for (let k = 0; k < n; k++) {
     if (k) out.buf[out.at++] = 0x2c; // ","
+    const hexAt = out.at;
     out.put(parts[k].hex);
     out.hex(data, at[k] + 5, at[k + 1]);
     out.put(parts[k].hexEnd);
+    // The C-APDU's own P1 P2 (the part may be another's of the same shape).
+    const end = out.at;
+    out.at = hexAt + 5;
+    out.hex(data, at[k] + 2, at[k] + 4);
+    out.at = end;
   }
   const listEnd = out.at;
   out.put(SCRIPT_MID);
@@ -279,9 +334,17 @@ function compactWrite(out: JsonOut, data: Uint8Array, plan: Plan): void {
   for (let k = 0; k < n; k++) {
     out.put(k ? SCRIPT_CMD : SCRIPT_CMD0);
     out.int(at[k]);
-    out.put(parts[k].cmd);
+    const p = parts[k];
+    const cmdAt = out.at;
+    out.put(p.cmd);
+    const end = out.at;
+    out.at = cmdAt + p.p1At;
+    out.hex(data, at[k] + 2, at[k] + 3);
+    out.at = cmdAt + p.p2At;
+    out.hex(data, at[k] + 3, at[k] + 4);
+    out.at = end;
     out.hex(data, at[k] + 5, at[k + 1]);
-    out.put(parts[k].cmdEnd);
+    out.put(p.cmdEnd);
   }
   out.put(SCRIPT_END);
 }
@@ -292,7 +355,7 @@ function compactWrite(out: JsonOut, data: Uint8Array, plan: Plan): void {
  */
 export function commandJsonWriter(fmt: 'compact' | 'expanded' | 'auto') {
   const tars = new Map<number, Uint8Array>();
-  const parts = new Map<string, ApduPart | null>();
+  const parts: PartCache = { exact: new Map(), shape: new Map() };
   const plan: Plan = { parts: [], at: [], n: 0, size: 0 };
   /** Compact and every direction known (the common script): planned from its C-APDUs' parts into `plan`. */
   const planned = (data: Uint8Array): boolean =>
@@ -390,7 +453,9 @@ export function commandJsonWriter(fmt: 'compact' | 'expanded' | 'auto') {
    */
   const keep = (h: JsonHead, x: number, p: Uint8Array, from: number, to: number, pcntr: number, out: Uint8Array | null): void => {
     if (h.tails.size >= 4096) h.tails.clear();
-    h.tails.set(x, { key: p.slice(from, to), pcntr, out: out && Buffer.from(out) });
+    // Copies of their own: `p` may be a Buffer (the chunk's plaintext from OpenSSL), whose slice() is a view
+    // that would keep the whole chunk alive as long as the entry.
+    h.tails.set(x, { key: own(p.subarray(from, to)), pcntr, out: out && own(out) });
   };
   /** From `","cpl":` to `"counter":`: a pure function of the header, the TAR and the packet length. */
   const midOf = (h: JsonHead, b: Uint8Array, bAt: number, bLen: number): Uint8Array => {
@@ -408,9 +473,9 @@ export function commandJsonWriter(fmt: 'compact' | 'expanded' | 'auto') {
       if (tar === undefined) {
         const tb = b.slice(bAt + 7, bAt + 10);
         tar = utf8(`${toHex(tb)}","tarName":${JSON.stringify(tarName(tb) ?? null)}`);
-        if (tars.size < 4096) tars.set(t, tar);
+        if (tars.size < 4096) tars.set(t, own(tar));
       }
-      m = Buffer.concat([CPL, utf8(String(bLen - 2)), h.head, tar, h.cipher]);
+      m = own(Buffer.concat([CPL, utf8(String(bLen - 2)), h.head, tar, h.cipher]));
       if (h.mids.size >= 4096) h.mids.clear();
       h.mids.set(key, m);
     }

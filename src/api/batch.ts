@@ -27,7 +27,7 @@ import { buildFailure, fitsBy } from '../batch/fits.js';
 import { hexTakesSeq, isPassThrough, jsonErrorLine, overlongError, textErrorLine, toLineError, type ChunkFn, type LineError, type LineFn, type LineOutcome, type LineResult, type PassThrough } from '../batch/line.js';
 import { readLines } from '../batch/lines.js';
 import { buildCommand, commandAlgorithms, commandBuilder, type CommandInput } from '../secured/command.js';
-import { commandBatchBuilder } from '../secured/command-batch.js';
+import { commandBatchBuilder, type BuiltPackets } from '../secured/command-batch.js';
 import { spiCodec } from '../secured/spi.js';
 import { CNTR_MAX } from '../secured/common.js';
 import type { KeyMaterial } from '../secured/keys.js';
@@ -54,7 +54,7 @@ import { kvnConflicts } from './keys.js';
 import { batchChecksummer, batchDecryptor, checkKey, getCryptoBackend, type CbcBatch, type CcAlg, type CipherAlg } from '../crypto/index.js';
 import { parsedRecords } from './pcap-records.js';
 import type { ParseOptions } from './parse.js';
-import { commandJsonWriter, jsonHead, JsonOut, type JsonHead } from './batch-json.js';
+import { BUILD_CLOSE, commandJsonWriter, jsonHead, JsonOut, type JsonHead } from './batch-json.js';
 import { withMembers } from '../util/object.js';
 
 /** `build sms --each` options: those of build sms without the secured data (it comes one line each). */
@@ -208,9 +208,9 @@ function buildLineFn(plan: BuildPlan, json: boolean, pcap: boolean): (line: stri
  * together (commandBatchBuilder: batched checksums and ciphering), the hex
  * written into one buffer. Same output and errors as buildLineFn line by line.
  */
-function buildChunkFn(plan: BuildPlan, pcap: boolean): ChunkFn {
+function buildChunkFn(plan: BuildPlan, pcap: boolean, jb?: JsonBuild): ChunkFn {
   const { input, keys, format, sms } = plan;
-  const build = commandBatchBuilder(smsDialect, input, keys);
+  const build = commandBatchBuilder(smsDialect, input, keys, jb !== undefined);
   const fits = planFits(plan);
   const fixed = plan.fixed === undefined ? undefined : Number(plan.fixed);
   const MAX = Number(CNTR_MAX);
@@ -219,6 +219,7 @@ function buildChunkFn(plan: BuildPlan, pcap: boolean): ChunkFn {
   let dlen = new Int32Array(0);
   let ctr = new Float64Array(0);
   let slot = new Int32Array(0); // per line: packet index, -1 pass-through, -2 error
+  let seqs = new Float64Array(0); // per packet: its seq (--json: a line given line by line after all)
   const errors: unknown[] = [];
   return (lines, first, seq, ctx, pass: PassThrough) => {
     const n = lines.length;
@@ -228,6 +229,7 @@ function buildChunkFn(plan: BuildPlan, pcap: boolean): ChunkFn {
       dlen = new Int32Array(m);
       ctr = new Float64Array(m);
       slot = new Int32Array(m);
+      seqs = new Float64Array(m);
     }
     errors.length = n;
     let w = 0;
@@ -269,6 +271,7 @@ function buildChunkFn(plan: BuildPlan, pcap: boolean): ChunkFn {
         doff[w] = pos;
         dlen[w] = len;
         ctr[w] = counter;
+        seqs[w] = sq;
         slot[k] = w++;
         pos += len;
       } catch (e) {
@@ -279,6 +282,7 @@ function buildChunkFn(plan: BuildPlan, pcap: boolean): ChunkFn {
       }
     }
     const r = build(din, doff, dlen, ctr, w);
+    if (jb) return jb.lines(lines, first, ctx, pass, r, slot, seqs, errors);
     if (format === 'packet' && !pcap && !bad && !skipped) {
       // Every line a packet: its hex and "\n" into one buffer, one string.
       let size = 0;
@@ -333,6 +337,92 @@ function buildChunkFn(plan: BuildPlan, pcap: boolean): ChunkFn {
       return /^[\x00-\x7f]*$/.test(text) ? Buffer.from(text, 'latin1') : text;
     }
     return outs;
+  };
+}
+
+/**
+ * build sms --each --json (--format packet) through the chunk path: each
+ * line's object written as octets by the writer of parse --each --json
+ * (src/api/batch-json.ts, the two objects agree up to `cipherAlgorithm`) from
+ * the packet and its octets in clear, then `output`; test/each.test.ts
+ * compares it with the per-line path octet for octet. A line the writer
+ * leaves (a script that is bad input), a packet too long for one SMS (noted),
+ * a failed line: line by line.
+ */
+interface JsonBuild {
+  lines(lines: string[], first: number, ctx: unknown, pass: PassThrough, r: BuiltPackets, slot: Int32Array, seqs: Float64Array, errors: unknown[]): LineOutcome[] | Uint8Array;
+  recycle(b: Uint8Array): void;
+}
+
+/** The JsonBuild of a plan, undefined when its lines go line by line (another format, no CC, a weak key noted). */
+function jsonBuild(plan: BuildPlan, one: (line: string, lineNo: number, seq: number, ctx: unknown) => BuiltLine): JsonBuild | undefined {
+  if (plan.format !== 'packet') return undefined;
+  let a: ReturnType<typeof commandAlgorithms>;
+  try {
+    a = commandAlgorithms(plan.input, plan.keys);
+  } catch {
+    return undefined;
+  }
+  const { integ, L, alg } = a;
+  if (integ.type !== 'cc' || !(L === 4 || L === 8) || a.weakNotes.length || (alg && !alg.endsWith('-cbc'))) return undefined;
+  const writer = commandJsonWriter('compact');
+  const jout = new JsonOut();
+  let head: JsonHead | undefined;
+  let span = new Int32Array(0);
+  let perLine = 64;
+  const byLine = (line: string, lineNo: number, seq: number, ctx: unknown): LineOutcome => {
+    try {
+      const b = one(line, lineNo, seq, ctx);
+      return { text: b.text, exitCode: 0, notes: b.notes };
+    } catch (e) {
+      return { error: toLineError(e, lineNo) };
+    }
+  };
+  /** Line k's object into jout (false: the writer leaves it to the per-line path). */
+  const write = (r: BuiltPackets, j: number, lineNo: number): boolean => {
+    const off = r.off[j];
+    const len = r.len[j];
+    const pAt = r.pAt![j];
+    head ??= jsonHead(parseCommandHeader(smsDialect, r.out.subarray(off, off + len)), plan.keys, integ.algorithm as CcAlg, alg, 'build');
+    if (!writer(jout, lineNo, r.out, off, len, r.plain!, pAt, off + len - pAt, L, head)) return false;
+    jout.room(2 * len + BUILD_CLOSE.length);
+    jout.hex(r.out, off, off + len);
+    jout.put(BUILD_CLOSE);
+    return true;
+  };
+  return {
+    recycle: (b) => jout.recycle(b),
+    lines(lines, first, ctx, pass, r, slot, seqs, errors) {
+      const n = lines.length;
+      if (span.length < 2 * n) span = new Int32Array(4 * n);
+      jout.start(Math.ceil(perLine * n * 1.125) + 4096);
+      const outs: LineOutcome[] = new Array(n);
+      let all = true;
+      for (let k = 0; k < n; k++) {
+        const j = slot[k];
+        const lineNo = first + k;
+        if (j === -1) outs[k] = { text: pass === 'echo' ? lines[k] : '', exitCode: 0 };
+        else if (j === -2) outs[k] = { error: toLineError(errors[k], lineNo) };
+        else if (r.error[j]) outs[k] = { error: toLineError(r.error[j], lineNo) };
+        else if (longPacketNote(r.len[j])) outs[k] = byLine(lines[k], lineNo, seqs[j], ctx);
+        else {
+          const at = jout.at;
+          if (write(r, j, lineNo)) {
+            span[2 * k] = at;
+            span[2 * k + 1] = jout.at;
+            outs[k] = FAST;
+          } else {
+            jout.at = at;
+            outs[k] = byLine(lines[k], lineNo, seqs[j], ctx);
+          }
+        }
+        if (outs[k] !== FAST) all = false;
+      }
+      perLine = Math.max(64, jout.at / n);
+      if (all) return jout.buf.subarray(0, jout.at);
+      for (let k = 0; k < n; k++) if (outs[k] === FAST) outs[k] = { text: jout.buf.toString('utf8', span[2 * k], span[2 * k + 1] - 1), exitCode: 0 };
+      return outs;
+    },
   };
 }
 
@@ -978,8 +1068,15 @@ export async function createBatchLineFn(job: BatchJob): Promise<LineFn> {
       const r = fn(line, lineNo, seq, ctx);
       return { text: r.text, exitCode: 0, extra: r.records, notes: r.notes };
     };
-    // Text output: many lines per call (batched crypto); --json keeps the line by line path.
+    // Many lines per call (batched crypto); --json only with --format packet and a CC (jsonBuild), else line by line.
     if (!job.json) line.chunk = buildChunkFn(plan, job.pcap);
+    else if (!job.pcap && process.env.UICC_OTA_BUILD_CHUNK !== '0') {
+      const jb = jsonBuild(plan, fn);
+      if (jb) {
+        line.chunk = buildChunkFn(plan, false, jb);
+        line.recycle = jb.recycle;
+      }
+    }
     line.seqFits = planFits(plan);
     return line;
   }

@@ -24,6 +24,13 @@ export interface BuiltPackets {
   len: Int32Array;
   /** Per packet: undefined, or why it was not built (then len[k] is 0). */
   error: (InputError | undefined)[];
+  /**
+   * With `keepPlain`: the packets before ciphering (`out` itself when nothing
+   * is ciphered); packet k's CNTR, PCNTR, RC/CC/DS, data and padding in clear
+   * start at plain[pAt[k]].
+   */
+  plain?: Uint8Array;
+  pAt?: Int32Array;
 }
 
 /**
@@ -40,7 +47,8 @@ function growI(a: Int32Array, n: number): Int32Array {
   return a.length >= n ? a : new Int32Array(Math.max(n, a.length * 2));
 }
 
-export function commandBatchBuilder(dialect: Dialect, p: Omit<CommandInput, 'data' | 'counter'>, keys: KeyMaterial): CommandBatchBuilder {
+/** `keepPlain`: the result also gives the packets in clear (BuiltPackets.plain), for a caller that shows them (build sms --each --json). */
+export function commandBatchBuilder(dialect: Dialect, p: Omit<CommandInput, 'data' | 'counter'>, keys: KeyMaterial, keepPlain = false): CommandBatchBuilder {
   const { spiBytes, integ, L, chl, alg } = commandAlgorithms(p, keys);
   const B = alg ? blockSize(alg) : 1;
   const cipher: CbcBatch | undefined = alg ? batchEncryptor(alg, keys.kicKey!) : undefined;
@@ -147,6 +155,14 @@ export function commandBatchBuilder(dialect: Dialect, p: Omit<CommandInput, 'dat
     if (mac) mac.mac(mIn, mOff, mLen, good, out, sigOff, L);
     else if (rc) {
       for (let g = 0; g < good; g++) out.set(computeRc(rc, mIn.subarray(mOff[g], mOff[g] + mLen[g])), sigOff[g]);
+    }
+    if (keepPlain) {
+      const pAt = (res.pAt = growI(res.pAt ?? new Int32Array(0), n));
+      for (let g = 0; g < good; g++) pAt[ok[g]] = cOff[g];
+      if (cipher) {
+        const plain = (res.plain = grow(res.plain ?? new Uint8Array(0), total));
+        plain.set(out.subarray(0, total));
+      } else res.plain = out;
     }
     if (cipher) cipher.encrypt(out, cOff, cLen, good);
     return res;

@@ -346,8 +346,8 @@ function buildChunkFn(plan: BuildPlan, pcap: boolean, jb?: JsonBuild): ChunkFn {
  * (src/api/batch-json.ts, the two objects agree up to `cipherAlgorithm`) from
  * the packet and its octets in clear, then `output`; test/each.test.ts
  * compares it with the per-line path octet for octet. A line the writer
- * leaves (a script that is bad input), a packet too long for one SMS (noted),
- * a failed line: line by line.
+ * leaves (a script that is bad input) goes line by line; a packet too long
+ * for one SMS keeps the one-shot note.
  */
 interface JsonBuild {
   lines(lines: string[], first: number, ctx: unknown, pass: PassThrough, r: BuiltPackets, slot: Int32Array, seqs: Float64Array, errors: unknown[]): LineOutcome[] | Uint8Array;
@@ -370,6 +370,7 @@ function jsonBuild(plan: BuildPlan, one: (line: string, lineNo: number, seq: num
   let head: JsonHead | undefined;
   let span = new Int32Array(0);
   let perLine = 64;
+  let noted = false;
   const byLine = (line: string, lineNo: number, seq: number, ctx: unknown): LineOutcome => {
     try {
       const b = one(line, lineNo, seq, ctx);
@@ -404,13 +405,16 @@ function jsonBuild(plan: BuildPlan, one: (line: string, lineNo: number, seq: num
         if (j === -1) outs[k] = { text: pass === 'echo' ? lines[k] : '', exitCode: 0 };
         else if (j === -2) outs[k] = { error: toLineError(errors[k], lineNo) };
         else if (r.error[j]) outs[k] = { error: toLineError(r.error[j], lineNo) };
-        else if (longPacketNote(r.len[j])) outs[k] = byLine(lines[k], lineNo, seqs[j], ctx);
         else {
           const at = jout.at;
           if (write(r, j, lineNo)) {
             span[2 * k] = at;
             span[2 * k + 1] = jout.at;
-            outs[k] = FAST;
+            // A packet too long for one SMS: its note goes with the first such line this function sees
+            // (the engine prints it once per batch, with the batch's first: on workers each has its own first).
+            const notes = noted ? undefined : lineNotes('packet', r.len[j]);
+            if (notes) noted = true;
+            outs[k] = notes ? { text: jout.buf.toString('utf8', at, jout.at - 1), exitCode: 0, notes } : FAST;
           } else {
             jout.at = at;
             outs[k] = byLine(lines[k], lineNo, seqs[j], ctx);

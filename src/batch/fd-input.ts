@@ -72,7 +72,10 @@ export async function* fileChunks(fd: number, size = SIZE, ioError: (e: Error) =
   try {
     for (;;) {
       const got = await pending;
-      if (got instanceof Error) throw ioError(got);
+      if (got instanceof Error) {
+        if ((got as NodeJS.ErrnoException).code === 'EOF') return; // as fdChunks: the end on Windows
+        throw ioError(got);
+      }
       if (got.length === 0) return;
       pending = next();
       yield got;

@@ -320,11 +320,14 @@ function compactWrite(out: JsonOut, data: Uint8Array, plan: Plan): void {
     out.put(parts[k].hex);
     out.hex(data, at[k] + 5, at[k + 1]);
     out.put(parts[k].hexEnd);
-    // The C-APDU's own P1 P2 (the part may be another's of the same shape).
-    const end = out.at;
-    out.at = hexAt + 5;
-    out.hex(data, at[k] + 2, at[k] + 4);
-    out.at = end;
+    // The C-APDU's own P1 P2 when the part is another's of the same shape.
+    const h = parts[k].head;
+    if (h[2] !== data[at[k] + 2] || h[3] !== data[at[k] + 3]) {
+      const end = out.at;
+      out.at = hexAt + 5;
+      out.hex(data, at[k] + 2, at[k] + 4);
+      out.at = end;
+    }
   }
   const listEnd = out.at;
   out.put(SCRIPT_MID);
@@ -337,12 +340,14 @@ function compactWrite(out: JsonOut, data: Uint8Array, plan: Plan): void {
     const p = parts[k];
     const cmdAt = out.at;
     out.put(p.cmd);
-    const end = out.at;
-    out.at = cmdAt + p.p1At;
-    out.hex(data, at[k] + 2, at[k] + 3);
-    out.at = cmdAt + p.p2At;
-    out.hex(data, at[k] + 3, at[k] + 4);
-    out.at = end;
+    if (p.head[2] !== data[at[k] + 2] || p.head[3] !== data[at[k] + 3]) {
+      const end = out.at;
+      out.at = cmdAt + p.p1At;
+      out.hex(data, at[k] + 2, at[k] + 3);
+      out.at = cmdAt + p.p2At;
+      out.hex(data, at[k] + 3, at[k] + 4);
+      out.at = end;
+    }
     out.hex(data, at[k] + 5, at[k + 1]);
     out.put(p.cmdEnd);
   }

@@ -175,6 +175,10 @@ export class JsonOut {
   hex(b: Uint8Array, from: number, to: number): void {
     this.at = hexOut(b, from, to, this.buf, this.at);
   }
+  /** b[from..to) as hex over what is written at `pos` (before `at`), `at` left where it is. */
+  hexAt(pos: number, b: Uint8Array, from: number, to: number): void {
+    hexOut(b, from, to, this.buf, pos);
+  }
   /** Text as UTF-8 (room for it asked before: 3 octets per UTF-16 unit at most). */
   text(s: string): void {
     this.at += this.buf.write(s, this.at, 'utf8');
@@ -322,12 +326,7 @@ function compactWrite(out: JsonOut, data: Uint8Array, plan: Plan): void {
     out.put(parts[k].hexEnd);
     // The C-APDU's own P1 P2 when the part is another's of the same shape.
     const h = parts[k].head;
-    if (h[2] !== data[at[k] + 2] || h[3] !== data[at[k] + 3]) {
-      const end = out.at;
-      out.at = hexAt + 5;
-      out.hex(data, at[k] + 2, at[k] + 4);
-      out.at = end;
-    }
+    if (h[2] !== data[at[k] + 2] || h[3] !== data[at[k] + 3]) out.hexAt(hexAt + 5, data, at[k] + 2, at[k] + 4);
   }
   const listEnd = out.at;
   out.put(SCRIPT_MID);
@@ -341,12 +340,8 @@ function compactWrite(out: JsonOut, data: Uint8Array, plan: Plan): void {
     const cmdAt = out.at;
     out.put(p.cmd);
     if (p.head[2] !== data[at[k] + 2] || p.head[3] !== data[at[k] + 3]) {
-      const end = out.at;
-      out.at = cmdAt + p.p1At;
-      out.hex(data, at[k] + 2, at[k] + 3);
-      out.at = cmdAt + p.p2At;
-      out.hex(data, at[k] + 3, at[k] + 4);
-      out.at = end;
+      out.hexAt(cmdAt + p.p1At, data, at[k] + 2, at[k] + 3);
+      out.hexAt(cmdAt + p.p2At, data, at[k] + 3, at[k] + 4);
     }
     out.hex(data, at[k] + 5, at[k + 1]);
     out.put(p.cmdEnd);

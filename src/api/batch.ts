@@ -379,7 +379,7 @@ function jsonBuild(plan: BuildPlan, one: (line: string, lineNo: number, seq: num
       return { error: toLineError(e, lineNo) };
     }
   };
-  /** Line k's object into jout (false: the writer leaves it to the per-line path). */
+  /** Packet j's object (input line lineNo) into jout; false: the writer leaves it to the per-line path. */
   const write = (r: BuiltPackets, j: number, lineNo: number): boolean => {
     const off = r.off[j];
     const len = r.len[j];

@@ -438,7 +438,8 @@ describe('parse --each --json group fast path (objects written from the packet p
     assert.equal(built.length, 1200);
     const r = same(['parse', '--each', '--json', '--keyset', KEYSET], built.join('\n') + '\n');
     const objs = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
-    // Both readings of 80 F2 occur, each named as its P1 says.
+    // Both readings of 80 F2 occur, each named as its P1 says: STATUS with P1 00-02 (ETSI TS 102 221
+    // cl. 11.1.2), GlobalPlatform GET STATUS with P1 80/40/20/10 (GP Card Specification 11.4).
     const names = new Set(objs.flatMap((o) => o.script?.commands ?? []).filter((c: { ins: string }) => c.ins === 'F2').map((c: { p1: string; name: string }) => `${Number.parseInt(c.p1, 16) > 2} ${c.name}`));
     assert.deepEqual([...names].sort(), ['false STATUS', 'true GET STATUS']);
     // And the same scripts through build sms --each --json: as line by line.
